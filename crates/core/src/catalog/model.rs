@@ -1,0 +1,227 @@
+//! The catalog's types, exactly as the TOML files spell them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Currency;
+use crate::period::Period;
+
+/// Every product an operator sells, keyed by id.
+#[derive(Debug, Clone, Serialize)]
+pub struct Catalog {
+    pub products: Vec<Product>,
+}
+
+impl Catalog {
+    pub fn product(&self, product_id: &str) -> Option<&Product> {
+        self.products
+            .iter()
+            .find(|product| product.id == product_id)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Product {
+    /// Stable identifier used in the API, such as `message-queue`.
+    pub id: String,
+    pub name: String,
+    pub currency: Currency,
+    pub regions: Vec<String>,
+    /// The subscription periods this product sells, for purchase and manual renewal.
+    pub periods: Vec<Period>,
+    pub lifecycle: LifecyclePolicy,
+    pub auto_renewal: AutoRenewalPolicy,
+    pub changes: ChangePolicy,
+    #[serde(default)]
+    pub pay_as_you_go: Option<PayAsYouGoPolicy>,
+    pub editions: Vec<Edition>,
+}
+
+impl Product {
+    pub fn edition(&self, edition_id: &str) -> Option<&Edition> {
+        self.editions
+            .iter()
+            .find(|edition| edition.id == edition_id)
+    }
+
+    pub fn sells_period(&self, period: Period) -> bool {
+        self.periods.contains(&period)
+    }
+}
+
+/// What happens around and after expiry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifecyclePolicy {
+    /// Days an expired (stopped) instance is kept, data included, before it is released.
+    pub retention_days: i64,
+    pub at_release: ReleaseAction,
+    /// Days before expiry that the expiry reminder goes out; `0` sends none.
+    pub reminder_lead_days: i64,
+    pub reminder_channels: Vec<Channel>,
+}
+
+/// What release does to an instance's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseAction {
+    /// The instance and all its data are deleted for good.
+    Delete,
+    /// The paid instance is released but its data moves to the free tier (DNS records).
+    MoveToFreeTier,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Sms,
+    Email,
+    Webhook,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoRenewalPolicy {
+    /// Periods a customer may choose for auto-renewal. Empty when `period_follows_subscription`.
+    #[serde(default)]
+    pub periods: Vec<Period>,
+    /// The auto-renewal period is the subscription's own unit: 1M for a monthly, 1Y for a yearly
+    /// subscription (DNS).
+    #[serde(default)]
+    pub period_follows_subscription: bool,
+    /// Auto-renewal takes effect the next day, so enabling it fewer days than this before expiry
+    /// is accepted with a warning to renew by hand.
+    pub min_lead_days: i64,
+    /// When deductions are attempted, relative to expiry.
+    pub schedule: DeductionSchedule,
+    /// A different schedule for auto-renewal chosen at purchase (IoT platform).
+    #[serde(default)]
+    pub schedule_when_enabled_at_purchase: Option<DeductionSchedule>,
+    /// Channels of the alert sent when a deduction fails.
+    pub failure_alert_channels: Vec<Channel>,
+}
+
+/// When auto-renewal tries to take payment, relative to the expiry T.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeductionSchedule {
+    /// Attempts at fixed day offsets from T, such as T-3, T-1, T, T+6, T+14.
+    Fixed { offsets_days: Vec<i64> },
+    /// A first attempt `first_days_before` T, then one a day until `last_days_before` T.
+    Daily {
+        first_days_before: i64,
+        last_days_before: i64,
+    },
+}
+
+impl DeductionSchedule {
+    /// The attempt offsets in days from expiry, in order.
+    pub fn offsets_days(&self) -> Vec<i64> {
+        match self {
+            DeductionSchedule::Fixed { offsets_days } => offsets_days.clone(),
+            DeductionSchedule::Daily {
+                first_days_before,
+                last_days_before,
+            } => (-first_days_before..=-last_days_before).collect(),
+        }
+    }
+}
+
+/// Which spec and edition changes a product allows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePolicy {
+    /// Whether an instance may move to another edition (false: specs within the edition only).
+    pub edition_change: bool,
+    /// Whether downgrades are allowed at all (false: upgrade only).
+    pub downgrade: bool,
+}
+
+/// Billing of usage, for products with pay-as-you-go editions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayAsYouGoPolicy {
+    /// Hours after a billing cycle ends by which its bill is generated.
+    pub bill_delay_hours: i64,
+    /// Hours a pay-as-you-go instance keeps running once its account is overdue.
+    pub overdue_grace_hours: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edition {
+    pub id: String,
+    pub name: String,
+    pub billing: Billing,
+    /// Upgrades within this edition wait for an operator's approval (downgrades never do).
+    #[serde(default)]
+    pub upgrade_needs_approval: bool,
+    /// Days without activity after which a free instance is frozen.
+    #[serde(default)]
+    pub inactivity_freeze_days: Option<i64>,
+    #[serde(default)]
+    pub specs: Vec<Spec>,
+    #[serde(default)]
+    pub meters: Vec<Meter>,
+}
+
+impl Edition {
+    pub fn spec(&self, spec_id: &str) -> Option<&Spec> {
+        self.specs.iter().find(|spec| spec.id == spec_id)
+    }
+}
+
+/// How an edition is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Billing {
+    /// Prepaid for a period, then renewed.
+    Subscription,
+    /// Billed per hourly cycle for the usage reported.
+    Payg,
+    /// Free, fixed spec, no expiry.
+    Free,
+}
+
+impl Billing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Billing::Subscription => "subscription",
+            Billing::Payg => "payg",
+            Billing::Free => "free",
+        }
+    }
+}
+
+/// One size of an edition, with its list prices.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub id: String,
+    pub name: String,
+    pub monthly_price_minor: i64,
+    pub yearly_price_minor: i64,
+}
+
+/// A usage dimension of a pay-as-you-go edition and its price.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meter {
+    pub id: String,
+    /// What one priced unit is, such as "10,000 messages".
+    pub unit: String,
+    /// Price of `units_per_price` units, in minor units.
+    pub price_minor: i64,
+    /// How many reported units `price_minor` buys; usage is billed pro rata, rounded once per bill.
+    pub units_per_price: i64,
+}

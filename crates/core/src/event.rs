@@ -1,0 +1,61 @@
+//! Events (what happened, stored in order, the audit log) and notices (what a customer is told).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::catalog::Channel;
+
+/// Every kind of event tenure records. The string form is part of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum EventKind {
+    AccountCreated,
+    FundsDeposited,
+    CouponGranted,
+    VoucherGranted,
+    InstancePurchased,
+    InstanceRenewed,
+    InstanceRestored,
+    ExpiryReminderSent,
+    InstanceExpired,
+    InstanceReleased,
+    InstanceMovedToFreeTier,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::AccountCreated => "account.created",
+            EventKind::FundsDeposited => "funds.deposited",
+            EventKind::CouponGranted => "coupon.granted",
+            EventKind::VoucherGranted => "voucher.granted",
+            EventKind::InstancePurchased => "instance.purchased",
+            EventKind::InstanceRenewed => "instance.renewed",
+            EventKind::InstanceRestored => "instance.restored",
+            EventKind::ExpiryReminderSent => "instance.expiry_reminder_sent",
+            EventKind::InstanceExpired => "instance.expired",
+            EventKind::InstanceReleased => "instance.released",
+            EventKind::InstanceMovedToFreeTier => "instance.moved_to_free_tier",
+        }
+    }
+}
+
+/// An event a decision produced, before the shell stores it with an id and a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventDraft {
+    pub kind: EventKind,
+    pub account_id: String,
+    pub instance_id: Option<String>,
+    pub data: Value,
+}
+
+/// A notice a decision produced for a customer, on one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeDraft {
+    pub account_id: String,
+    pub instance_id: Option<String>,
+    pub channel: Channel,
+    /// The event kind that caused this notice, such as `instance.expiry_reminder_sent`.
+    pub kind: EventKind,
+    pub subject: String,
+    pub body: String,
+}

@@ -1,0 +1,211 @@
+//! The double-entry ledger. Every movement of money is one [`Entry`] whose postings sum to
+//! zero; a customer's balance, coupons and vouchers are sums of postings, never edited in place.
+//!
+//! Sign convention: a posting adds its amount to its ledger account. Money arriving in a
+//! customer's balance from a bank card is `+balance, -external:bank_card`; paying an order from
+//! the balance is `-balance, +revenue`. So customer accounts hold positive sums and the
+//! operator's side holds the opposite.
+
+use serde::Serialize;
+
+use crate::payment::{PaymentMethod, PaymentPlan};
+
+/// The books a posting can move money in. Customer books are per account; the others are the
+/// operator's counterparts, also recorded against the customer account they concern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum LedgerAccount {
+    /// Cash the customer holds with the operator.
+    Balance,
+    /// Credit that pays fees, auto-renewal included.
+    Coupons,
+    /// Credit that pays purchases and is never refunded.
+    Vouchers,
+    /// Money that came from (or went back to) an outside payment method.
+    External(PaymentMethod),
+    /// What the operator earned from orders.
+    Revenue,
+    /// The operator's side of coupons and vouchers it granted.
+    Grants,
+}
+
+impl LedgerAccount {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LedgerAccount::Balance => "balance",
+            LedgerAccount::Coupons => "coupons",
+            LedgerAccount::Vouchers => "vouchers",
+            LedgerAccount::External(PaymentMethod::Balance) => "external:balance",
+            LedgerAccount::External(PaymentMethod::BankCard) => "external:bank_card",
+            LedgerAccount::External(PaymentMethod::Paypal) => "external:paypal",
+            LedgerAccount::External(PaymentMethod::Alipay) => "external:alipay",
+            LedgerAccount::External(PaymentMethod::Transfer) => "external:transfer",
+            LedgerAccount::Revenue => "revenue",
+            LedgerAccount::Grants => "grants",
+        }
+    }
+}
+
+/// Why an entry was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EntryKind {
+    Deposit,
+    CouponGrant,
+    VoucherGrant,
+    OrderPayment,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Deposit => "deposit",
+            EntryKind::CouponGrant => "coupon_grant",
+            EntryKind::VoucherGrant => "voucher_grant",
+            EntryKind::OrderPayment => "order_payment",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    pub ledger_account: LedgerAccount,
+    pub amount_minor: i64,
+}
+
+/// A balanced set of postings. The constructor refuses an unbalanced one: the first of the
+/// two checks of the ledger invariant (the second runs when entries are read back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    kind: EntryKind,
+    postings: Vec<Posting>,
+}
+
+impl Entry {
+    /// # Panics
+    /// If the postings do not sum to zero: an unbalanced entry is a bug, never a user error.
+    pub fn new(kind: EntryKind, postings: Vec<Posting>) -> Entry {
+        let postings: Vec<Posting> = postings
+            .into_iter()
+            .filter(|posting| posting.amount_minor != 0)
+            .collect();
+        assert_eq!(
+            sum_minor(&postings),
+            0,
+            "ledger entry {kind:?} does not balance: {postings:?}"
+        );
+        Entry { kind, postings }
+    }
+
+    pub fn kind(&self) -> EntryKind {
+        self.kind
+    }
+
+    pub fn postings(&self) -> &[Posting] {
+        &self.postings
+    }
+
+    /// Funds arriving in the balance from an outside method.
+    pub fn deposit(amount_minor: i64, method: PaymentMethod) -> Entry {
+        Entry::new(
+            EntryKind::Deposit,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::Balance,
+                    amount_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::External(method),
+                    amount_minor: -amount_minor,
+                },
+            ],
+        )
+    }
+
+    /// Credit the operator grants: coupons or vouchers.
+    pub fn grant(credit: LedgerAccount, amount_minor: i64) -> Entry {
+        let kind = match credit {
+            LedgerAccount::Coupons => EntryKind::CouponGrant,
+            LedgerAccount::Vouchers => EntryKind::VoucherGrant,
+            other => panic!("{other:?} is not a grantable credit"),
+        };
+        Entry::new(
+            kind,
+            vec![
+                Posting {
+                    ledger_account: credit,
+                    amount_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Grants,
+                    amount_minor: -amount_minor,
+                },
+            ],
+        )
+    }
+
+    /// An order paid as `plan` says: every source gives its share, revenue takes the total.
+    pub fn order_payment(plan: &PaymentPlan) -> Entry {
+        let mut postings = vec![
+            Posting {
+                ledger_account: LedgerAccount::Vouchers,
+                amount_minor: -plan.voucher_minor,
+            },
+            Posting {
+                ledger_account: LedgerAccount::Coupons,
+                amount_minor: -plan.coupon_minor,
+            },
+            Posting {
+                ledger_account: LedgerAccount::Balance,
+                amount_minor: -plan.balance_minor,
+            },
+            Posting {
+                ledger_account: LedgerAccount::Revenue,
+                amount_minor: plan.total_minor(),
+            },
+        ];
+        if let Some(method) = plan.external_method {
+            postings.push(Posting {
+                ledger_account: LedgerAccount::External(method),
+                amount_minor: -plan.external_minor,
+            });
+        }
+        Entry::new(EntryKind::OrderPayment, postings)
+    }
+}
+
+pub fn sum_minor(postings: &[Posting]) -> i64 {
+    postings.iter().map(|posting| posting.amount_minor).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builders_balance() {
+        for entry in [
+            Entry::deposit(1000, PaymentMethod::BankCard),
+            Entry::grant(LedgerAccount::Coupons, 500),
+            Entry::order_payment(&PaymentPlan {
+                voucher_minor: 100,
+                coupon_minor: 200,
+                balance_minor: 300,
+                external_minor: 400,
+                external_method: Some(PaymentMethod::Paypal),
+            }),
+        ] {
+            assert_eq!(sum_minor(entry.postings()), 0);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "does not balance")]
+    fn unbalanced_entries_are_refused() {
+        Entry::new(
+            EntryKind::Deposit,
+            vec![Posting {
+                ledger_account: LedgerAccount::Balance,
+                amount_minor: 1,
+            }],
+        );
+    }
+}

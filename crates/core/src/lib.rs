@@ -1,0 +1,23 @@
+//! tenure's functional core: every business decision as a pure function of
+//! (state, policy, command, now). Nothing here reads a clock, touches a database or knows HTTP.
+//!
+//! - [`money`]: minor units and the one rounding rule.
+//! - [`period`]: subscription periods and the month-end rule.
+//! - [`catalog`]: products, editions, specs, prices and per-product policies, as data.
+//! - [`ledger`]: double-entry postings that always sum to zero.
+//! - [`payment`]: which sources pay an amount (vouchers, coupons, balance, external method).
+//! - [`purchase`], [`renewal`]: what buying and renewing an instance mean.
+//! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release).
+//! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
+//! - [`event`]: the kinds of events and the notices they carry.
+
+pub mod catalog;
+pub mod event;
+pub mod ledger;
+pub mod lifecycle;
+pub mod money;
+pub mod payment;
+pub mod period;
+pub mod proration;
+pub mod purchase;
+pub mod renewal;

@@ -1,0 +1,109 @@
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::catalog::Billing;
+use crate::period::Period;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceStatus {
+    /// Running and paid for.
+    Active,
+    /// Past its expiry: stopped, data kept until release.
+    Expired,
+    /// Released: data deleted for good. Final.
+    Released,
+    /// Released to the product's free tier, data kept there (DNS records). Final.
+    FreeTier,
+}
+
+impl InstanceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceStatus::Active => "active",
+            InstanceStatus::Expired => "expired",
+            InstanceStatus::Released => "released",
+            InstanceStatus::FreeTier => "free_tier",
+        }
+    }
+
+    /// Released and free-tier instances never come back.
+    pub fn is_final(self) -> bool {
+        matches!(self, InstanceStatus::Released | InstanceStatus::FreeTier)
+    }
+}
+
+impl FromStr for InstanceStatus {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [
+            InstanceStatus::Active,
+            InstanceStatus::Expired,
+            InstanceStatus::Released,
+            InstanceStatus::FreeTier,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+        .ok_or_else(|| {
+            format!("`{text}` is not a status: use active, expired, released or free_tier")
+        })
+    }
+}
+
+/// How an instance is renewed: the Manual, Auto and Don't renew tabs of Renewal Management.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalMode {
+    Manual,
+    Auto,
+    None,
+}
+
+impl RenewalMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RenewalMode::Manual => "manual",
+            RenewalMode::Auto => "auto",
+            RenewalMode::None => "none",
+        }
+    }
+}
+
+impl FromStr for RenewalMode {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "manual" => Ok(RenewalMode::Manual),
+            "auto" => Ok(RenewalMode::Auto),
+            "none" => Ok(RenewalMode::None),
+            other => Err(format!(
+                "`{other}` is not a renewal mode: use manual, auto or none"
+            )),
+        }
+    }
+}
+
+/// One resource a customer bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Instance {
+    pub id: String,
+    pub account_id: String,
+    pub product_id: String,
+    pub edition_id: String,
+    pub spec_id: String,
+    pub region: String,
+    pub billing: Billing,
+    pub status: InstanceStatus,
+    pub created_at: Timestamp,
+    /// End of the paid service; `None` for pay-as-you-go and free instances.
+    pub expires_at: Option<Timestamp>,
+    pub released_at: Option<Timestamp>,
+    pub renewal_mode: RenewalMode,
+    pub auto_renew_period: Option<Period>,
+    /// The period of the first purchase; the auto-renewal unit of products that follow it.
+    pub subscription_period: Option<Period>,
+    /// The expiry the last reminder was sent for, so each expiry gets one reminder.
+    pub reminded_for_expiry: Option<Timestamp>,
+}

@@ -1,0 +1,109 @@
+//! What taking a due step does to an instance: its new state, the events and the notices.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::due::{release_at, Step};
+use super::instance::{Instance, InstanceStatus};
+use crate::catalog::{Channel, Product, ReleaseAction};
+use crate::event::{EventDraft, EventKind, NoticeDraft};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutcome {
+    pub instance: Instance,
+    pub events: Vec<EventDraft>,
+    pub notices: Vec<NoticeDraft>,
+}
+
+/// Takes `step` at `now`. The caller has checked that the step is the one due.
+pub fn take_step(
+    instance: &Instance,
+    step: Step,
+    now: Timestamp,
+    product: &Product,
+) -> StepOutcome {
+    let policy = &product.lifecycle;
+    let expires_at = instance
+        .expires_at
+        .expect("only subscriptions have lifecycle steps");
+    let mut next = instance.clone();
+    let (kind, data, channels, subject, body) = match step {
+        Step::Remind => {
+            next.reminded_for_expiry = Some(expires_at);
+            (
+                EventKind::ExpiryReminderSent,
+                json!({ "expires_at": expires_at.to_string() }),
+                policy.reminder_channels.clone(),
+                format!("{} {} expires on {}", product.name, instance.id, expires_at),
+                format!(
+                    "Your {} instance {} expires on {}. Renew it before then to keep it running; \
+                     after expiry it is stopped and released {} days later.",
+                    product.name, instance.id, expires_at, policy.retention_days
+                ),
+            )
+        }
+        Step::Expire => {
+            next.status = InstanceStatus::Expired;
+            let release_time = release_at(expires_at, policy);
+            (
+                EventKind::InstanceExpired,
+                json!({ "expires_at": expires_at.to_string(), "release_at": release_time.to_string() }),
+                vec![Channel::Email],
+                format!("{} {} has expired and stopped", product.name, instance.id),
+                format!(
+                    "Your {} instance {} expired on {} and is stopped; its data is kept. \
+                     Renew it before {} or it will be released.",
+                    product.name, instance.id, expires_at, release_time
+                ),
+            )
+        }
+        Step::Release => {
+            next.released_at = Some(now);
+            let (status, kind, what) = match policy.at_release {
+                ReleaseAction::Delete => (
+                    InstanceStatus::Released,
+                    EventKind::InstanceReleased,
+                    "was released and its data deleted for good",
+                ),
+                ReleaseAction::MoveToFreeTier => (
+                    InstanceStatus::FreeTier,
+                    EventKind::InstanceMovedToFreeTier,
+                    "was released and its data moved to the free tier",
+                ),
+            };
+            next.status = status;
+            (
+                kind,
+                json!({ "expires_at": expires_at.to_string(), "at_release": policy.at_release }),
+                vec![Channel::Email],
+                format!("{} {} {}", product.name, instance.id, what),
+                format!(
+                    "Your {} instance {} {} after {} days of retention.",
+                    product.name, instance.id, what, policy.retention_days
+                ),
+            )
+        }
+    };
+    let notices = channels
+        .into_iter()
+        .map(|channel| NoticeDraft {
+            account_id: instance.account_id.clone(),
+            instance_id: Some(instance.id.clone()),
+            channel,
+            kind,
+            subject: subject.clone(),
+            body: body.clone(),
+        })
+        .collect();
+    let event = EventDraft {
+        kind,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        data,
+    };
+    StepOutcome {
+        instance: next,
+        events: vec![event],
+        notices,
+    }
+}
