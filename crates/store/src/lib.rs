@@ -1,1 +1,21 @@
+//! Persistence for tenure. One set of SQL statements runs on SQLite (the embedded default) and
+//! PostgreSQL through sqlx's `Any` driver: times are stored as Unix seconds (`BIGINT`), money as
+//! minor units (`BIGINT`), everything else as `TEXT`, so both databases agree on every type.
+//!
+//! Writes go through [`Tx`], one transaction per use case. On SQLite, which has one writer at a
+//! time anyway, a process-wide lock serialises write transactions so they never fail with
+//! "database is locked"; on PostgreSQL, rows a decision depends on are locked with
+//! `SELECT … FOR UPDATE` ([`Tx::for_update`]).
 
+pub mod accounts;
+mod connect;
+pub mod events;
+pub mod idempotency;
+pub mod instances;
+pub mod ledger;
+pub mod orders;
+mod schema;
+mod time;
+
+pub use connect::{Dialect, Store, StoreError, Tx};
+pub use time::{from_seconds, to_seconds};

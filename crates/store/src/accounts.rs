@@ -1,0 +1,75 @@
+//! Customer accounts. Money is not here: balances are sums of the ledger (see [`crate::ledger`]).
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use crate::connect::{StoreError, Tx};
+use crate::time::{from_seconds, to_seconds};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub mobile: String,
+    pub currency: String,
+    pub low_balance_threshold_minor: Option<i64>,
+    pub created_at: Timestamp,
+}
+
+const COLUMNS: &str = "id, name, email, mobile, currency, low_balance_threshold_minor, created_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+    Ok(Account {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        mobile: row.try_get("mobile")?,
+        currency: row.try_get("currency")?,
+        low_balance_threshold_minor: row.try_get("low_balance_threshold_minor")?,
+        created_at: from_seconds(row.try_get("created_at")?),
+    })
+}
+
+pub async fn insert(tx: &mut Tx, account: &Account) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO accounts (id, name, email, mobile, currency, low_balance_threshold_minor, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&account.id)
+    .bind(&account.name)
+    .bind(&account.email)
+    .bind(&account.mobile)
+    .bind(&account.currency)
+    .bind(account.low_balance_threshold_minor)
+    .bind(to_seconds(account.created_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(connection: &mut AnyConnection, account_id: &str) -> Result<Option<Account>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
+        .bind(account_id)
+        .fetch_optional(connection)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// Reads an account and, on PostgreSQL, locks it until commit: every use case that moves an
+/// account's money takes this lock first, so two payments never spend the same balance.
+pub async fn lock(tx: &mut Tx, account_id: &str) -> Result<Option<Account>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1{}", tx.for_update());
+    let row = sqlx::query(&sql).bind(account_id).fetch_optional(&mut **tx).await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn list(connection: &mut AnyConnection, limit: i64, after_id: Option<&str>) -> Result<Vec<Account>, StoreError> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id > $1 ORDER BY id LIMIT $2"))
+        .bind(after_id.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(connection)
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}

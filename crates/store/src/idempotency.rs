@@ -1,0 +1,70 @@
+//! Idempotency keys. A mutating request with a key first claims it inside the transaction that
+//! does its work, and saves its answer in that same transaction, so the work and the answer
+//! commit together or not at all. A concurrent request with the same key waits on the claim
+//! (PostgreSQL blocks on the conflicting insert; SQLite serialises writers) and then replays.
+
+use jiff::Timestamp;
+use sqlx::Row;
+
+use crate::connect::{StoreError, Tx};
+use crate::time::to_seconds;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First use of the key: do the work, then [`save`] the answer.
+    New,
+    /// The key was used for the same request: answer this again.
+    Replay { status_code: u16, body: String },
+    /// The key was used for a different request.
+    Mismatch,
+}
+
+pub async fn claim(tx: &mut Tx, scope: &str, key: &str, request_hash: &str, now: Timestamp) -> Result<Claim, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
+         VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(request_hash)
+    .bind(to_seconds(now))
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        return Ok(Claim::New);
+    }
+    let row = sqlx::query("SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2")
+        .bind(scope)
+        .bind(key)
+        .fetch_one(&mut **tx)
+        .await?;
+    let stored_hash: String = row.try_get("request_hash")?;
+    if stored_hash != request_hash {
+        return Ok(Claim::Mismatch);
+    }
+    let status_code: i64 = row.try_get("status_code")?;
+    Ok(Claim::Replay {
+        status_code: u16::try_from(status_code).unwrap_or(500),
+        body: row.try_get("response_body")?,
+    })
+}
+
+pub async fn save(tx: &mut Tx, scope: &str, key: &str, status_code: u16, body: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE idempotency SET status_code = $3, response_body = $4 WHERE scope = $1 AND key = $2")
+        .bind(scope)
+        .bind(key)
+        .bind(i64::from(status_code))
+        .bind(body)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Forgets keys older than `before` (kept at least 24 hours by the caller's choice of `before`).
+pub async fn expire(tx: &mut Tx, before: Timestamp) -> Result<u64, StoreError> {
+    let result = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
+        .bind(to_seconds(before))
+        .execute(&mut **tx)
+        .await?;
+    Ok(result.rows_affected())
+}

@@ -1,0 +1,190 @@
+//! Instances and the scheduler's index: `next_due_at` holds the time of the instance's next
+//! lifecycle step, and due work is found through the partial index on it, never by a scan.
+
+use jiff::Timestamp;
+use sqlx::{AnyConnection, Row};
+use tenure_core::catalog::Billing;
+use tenure_core::lifecycle::Instance;
+
+use crate::connect::{StoreError, Tx};
+use crate::time::{from_seconds, to_seconds};
+
+const COLUMNS: &str = "id, account_id, product_id, edition_id, spec_id, region, billing, status, created_at, \
+    expires_at, released_at, renewal_mode, auto_renew_period, subscription_period, reminded_for_expiry, next_due_at";
+
+/// An instance as stored, with the scheduler's due time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredInstance {
+    pub instance: Instance,
+    pub next_due_at: Option<Timestamp>,
+}
+
+fn parse<T: std::str::FromStr>(text: String) -> Result<T, sqlx::Error>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|error: T::Err| sqlx::Error::Decode(error.to_string().into()))
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
+    let billing: String = row.try_get("billing")?;
+    let billing = match billing.as_str() {
+        "subscription" => Billing::Subscription,
+        "payg" => Billing::Payg,
+        _ => Billing::Free,
+    };
+    let optional_time = |column: &str| -> Result<Option<Timestamp>, sqlx::Error> {
+        Ok(row.try_get::<Option<i64>, _>(column)?.map(from_seconds))
+    };
+    let optional_period = |column: &str| -> Result<_, sqlx::Error> {
+        row.try_get::<Option<String>, _>(column)?.map(parse).transpose()
+    };
+    Ok(StoredInstance {
+        instance: Instance {
+            id: row.try_get("id")?,
+            account_id: row.try_get("account_id")?,
+            product_id: row.try_get("product_id")?,
+            edition_id: row.try_get("edition_id")?,
+            spec_id: row.try_get("spec_id")?,
+            region: row.try_get("region")?,
+            billing,
+            status: parse(row.try_get("status")?)?,
+            created_at: from_seconds(row.try_get("created_at")?),
+            expires_at: optional_time("expires_at")?,
+            released_at: optional_time("released_at")?,
+            renewal_mode: parse(row.try_get("renewal_mode")?)?,
+            auto_renew_period: optional_period("auto_renew_period")?,
+            subscription_period: optional_period("subscription_period")?,
+            reminded_for_expiry: optional_time("reminded_for_expiry")?,
+        },
+        next_due_at: optional_time("next_due_at")?,
+    })
+}
+
+pub async fn insert(tx: &mut Tx, instance: &Instance, next_due_at: Option<Timestamp>) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+    ))
+    .bind(&instance.id)
+    .bind(&instance.account_id)
+    .bind(&instance.product_id)
+    .bind(&instance.edition_id)
+    .bind(&instance.spec_id)
+    .bind(&instance.region)
+    .bind(instance.billing.as_str())
+    .bind(instance.status.as_str())
+    .bind(to_seconds(instance.created_at))
+    .bind(instance.expires_at.map(to_seconds))
+    .bind(instance.released_at.map(to_seconds))
+    .bind(instance.renewal_mode.as_str())
+    .bind(instance.auto_renew_period.map(|period| period.to_string()))
+    .bind(instance.subscription_period.map(|period| period.to_string()))
+    .bind(instance.reminded_for_expiry.map(to_seconds))
+    .bind(next_due_at.map(to_seconds))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes every mutable field of `instance` and its new due time.
+pub async fn update(tx: &mut Tx, instance: &Instance, next_due_at: Option<Timestamp>) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE instances SET spec_id = $2, edition_id = $3, status = $4, expires_at = $5, released_at = $6,
+            renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10
+         WHERE id = $1",
+    )
+    .bind(&instance.id)
+    .bind(&instance.spec_id)
+    .bind(&instance.edition_id)
+    .bind(instance.status.as_str())
+    .bind(instance.expires_at.map(to_seconds))
+    .bind(instance.released_at.map(to_seconds))
+    .bind(instance.renewal_mode.as_str())
+    .bind(instance.auto_renew_period.map(|period| period.to_string()))
+    .bind(instance.reminded_for_expiry.map(to_seconds))
+    .bind(next_due_at.map(to_seconds))
+    .execute(&mut **tx)
+    .await?;
+    assert_eq!(result.rows_affected(), 1, "updated instance {} exists", instance.id);
+    Ok(())
+}
+
+pub async fn get(connection: &mut AnyConnection, instance_id: &str) -> Result<Option<StoredInstance>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM instances WHERE id = $1"))
+        .bind(instance_id)
+        .fetch_optional(connection)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// Reads an instance and, on PostgreSQL, locks it until commit.
+pub async fn lock(tx: &mut Tx, instance_id: &str) -> Result<Option<StoredInstance>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1{}", tx.for_update());
+    let row = sqlx::query(&sql).bind(instance_id).fetch_optional(&mut **tx).await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// List filters; every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceFilter {
+    pub account_id: Option<String>,
+    pub product_id: Option<String>,
+    pub region: Option<String>,
+    pub status: Option<String>,
+    pub renewal_mode: Option<String>,
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+pub async fn list(connection: &mut AnyConnection, filter: &InstanceFilter) -> Result<Vec<StoredInstance>, StoreError> {
+    let mut conditions = vec!["id > $1".to_string()];
+    let mut values = vec![filter.after_id.clone().unwrap_or_default()];
+    for (column, value) in [
+        ("account_id", &filter.account_id),
+        ("product_id", &filter.product_id),
+        ("region", &filter.region),
+        ("status", &filter.status),
+        ("renewal_mode", &filter.renewal_mode),
+    ] {
+        if let Some(value) = value {
+            values.push(value.clone());
+            conditions.push(format!("{column} = ${}", values.len()));
+        }
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE {} ORDER BY id LIMIT ${}",
+        conditions.join(" AND "),
+        values.len() + 1
+    );
+    let mut query = sqlx::query(&sql);
+    for value in values {
+        query = query.bind(value);
+    }
+    let rows = query.bind(filter.limit).fetch_all(connection).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// The earliest due time at or before `until`, if any (one index lookup).
+pub async fn earliest_due(connection: &mut AnyConnection, until: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+    let row = sqlx::query(
+        "SELECT next_due_at FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
+         ORDER BY next_due_at LIMIT 1",
+    )
+    .bind(to_seconds(until))
+    .fetch_optional(connection)
+    .await?;
+    Ok(row.map(|row| row.try_get::<i64, _>("next_due_at").map(from_seconds)).transpose()?)
+}
+
+/// Ids of instances due at or before `until`, earliest first, at most `limit`.
+pub async fn due_ids(connection: &mut AnyConnection, until: Timestamp, limit: i64) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
+         ORDER BY next_due_at, id LIMIT $2",
+    )
+    .bind(to_seconds(until))
+    .bind(limit)
+    .fetch_all(connection)
+    .await?;
+    Ok(rows.iter().map(|row| row.try_get("id")).collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,128 @@
+//! The schema, written once for both databases. The only difference is how an auto-numbered
+//! key is spelled, substituted for `{serial}`.
+
+use sqlx::Executor;
+
+use crate::connect::{Dialect, Store, StoreError};
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS accounts (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        mobile TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        low_balance_threshold_minor BIGINT,
+        created_at BIGINT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS ledger_entries (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        kind TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        order_id TEXT,
+        memo TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS ledger_entries_by_account ON ledger_entries (account_id, at)",
+    "CREATE TABLE IF NOT EXISTS ledger_postings (
+        id {serial},
+        entry_id TEXT NOT NULL REFERENCES ledger_entries (id),
+        account_id TEXT NOT NULL,
+        ledger_account TEXT NOT NULL,
+        amount_minor BIGINT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS ledger_postings_by_account ON ledger_postings (account_id, ledger_account)",
+    "CREATE INDEX IF NOT EXISTS ledger_postings_by_entry ON ledger_postings (entry_id)",
+    "CREATE TABLE IF NOT EXISTS instances (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        product_id TEXT NOT NULL,
+        edition_id TEXT NOT NULL,
+        spec_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        billing TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        released_at BIGINT,
+        renewal_mode TEXT NOT NULL,
+        auto_renew_period TEXT,
+        subscription_period TEXT,
+        reminded_for_expiry BIGINT,
+        next_due_at BIGINT
+    )",
+    "CREATE INDEX IF NOT EXISTS instances_by_next_due ON instances (next_due_at) WHERE next_due_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS instances_by_account ON instances (account_id, created_at)",
+    "CREATE TABLE IF NOT EXISTS orders (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        instance_id TEXT NOT NULL REFERENCES instances (id),
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        product_id TEXT NOT NULL,
+        edition_id TEXT NOT NULL,
+        spec_id TEXT NOT NULL,
+        period TEXT NOT NULL,
+        starts_at BIGINT NOT NULL,
+        ends_at BIGINT NOT NULL,
+        list_price_minor BIGINT NOT NULL,
+        paid_voucher_minor BIGINT NOT NULL,
+        paid_coupon_minor BIGINT NOT NULL,
+        paid_balance_minor BIGINT NOT NULL,
+        paid_external_minor BIGINT NOT NULL,
+        external_method TEXT,
+        created_at BIGINT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS orders_by_instance ON orders (instance_id, starts_at)",
+    "CREATE TABLE IF NOT EXISTS events (
+        seq {serial},
+        id TEXT NOT NULL UNIQUE,
+        at BIGINT NOT NULL,
+        account_id TEXT NOT NULL,
+        instance_id TEXT,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS events_by_account ON events (account_id, seq)",
+    "CREATE INDEX IF NOT EXISTS events_by_instance ON events (instance_id, seq)",
+    "CREATE TABLE IF NOT EXISTS notifications (
+        seq {serial},
+        id TEXT NOT NULL UNIQUE,
+        at BIGINT NOT NULL,
+        account_id TEXT NOT NULL,
+        instance_id TEXT,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, seq)",
+    "CREATE TABLE IF NOT EXISTS idempotency (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status_code BIGINT NOT NULL,
+        response_body TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (scope, key)
+    )",
+];
+
+pub async fn migrate(store: &Store) -> Result<(), StoreError> {
+    let serial = match store.dialect() {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    let mut tx = store.begin().await?;
+    if store.dialect() == Dialect::Postgres {
+        // Two nodes starting at once must not both create the tables.
+        tx.execute("SELECT pg_advisory_xact_lock(7311)").await?;
+    }
+    for statement in SCHEMA {
+        tx.execute(statement.replace("{serial}", serial).as_str()).await?;
+    }
+    tx.commit().await
+}
