@@ -1,1 +1,20 @@
+//! tenure's use cases and its scheduler: the imperative shell around `tenure-core`.
+//!
+//! Every use case has the same shape: lock the rows it depends on, ask the core for a decision,
+//! write the decision (state, order, ledger entry, events, notices) — all inside the one
+//! [`tenure_store::Tx`] its caller passes in. The caller (the HTTP server, the simulator)
+//! commits, so a request's idempotency record commits with its work.
 
+pub mod accounts;
+mod clock;
+mod engine;
+mod error;
+mod ids;
+pub mod instances;
+mod record;
+pub mod scheduler;
+
+pub use clock::Clock;
+pub use engine::Engine;
+pub use error::EngineError;
+pub use ids::Ids;

@@ -1,0 +1,187 @@
+//! Accounts and their money: create, deposit, grant coupons and vouchers, read balances.
+
+use serde::Serialize;
+use serde_json::json;
+use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::ledger::{Entry, LedgerAccount};
+use tenure_core::money::validate_positive_amount;
+use tenure_core::payment::{Funds, PaymentMethod};
+use tenure_store::accounts::{self, Account};
+use tenure_store::{ledger, Tx};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// What a caller gives to open an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub name: String,
+    pub email: String,
+    pub mobile: String,
+    pub currency: Option<String>,
+    pub low_balance_threshold_minor: Option<i64>,
+}
+
+/// An account with its derived money.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    #[serde(flatten)]
+    pub account: Account,
+    pub balance_minor: i64,
+    pub coupons_minor: i64,
+    pub vouchers_minor: i64,
+    /// Balance plus coupons: what can pay fees.
+    pub available_credit_minor: i64,
+    pub overdue: bool,
+}
+
+impl AccountView {
+    pub fn new(account: Account, funds: Funds) -> AccountView {
+        AccountView {
+            account,
+            balance_minor: funds.balance_minor,
+            coupons_minor: funds.coupons_minor,
+            vouchers_minor: funds.vouchers_minor,
+            available_credit_minor: funds.balance_minor + funds.coupons_minor,
+            overdue: false,
+        }
+    }
+}
+
+/// A movement of money: a deposit or a grant, with the account after it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoneyMovement {
+    pub entry_id: String,
+    pub amount_minor: i64,
+    pub account: AccountView,
+}
+
+fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), EngineError> {
+    if value.trim().is_empty() || value.chars().count() > max_chars {
+        return Err(EngineError::invalid("invalid_field", format!("`{field}` must be 1 to {max_chars} characters")));
+    }
+    Ok(())
+}
+
+impl Engine {
+    pub async fn create_account(&self, tx: &mut Tx, new: NewAccount) -> Result<AccountView, EngineError> {
+        check_text("name", &new.name, 200)?;
+        check_text("email", &new.email, 254)?;
+        if !new.email.contains('@') || new.email.contains(char::is_whitespace) {
+            return Err(EngineError::invalid("invalid_field", "`email` must be an email address such as ops@example.com"));
+        }
+        let mobile_ok = (5..=20).contains(&new.mobile.len())
+            && new.mobile.trim_start_matches('+').bytes().all(|byte| byte.is_ascii_digit());
+        if !mobile_ok {
+            return Err(EngineError::invalid("invalid_field", "`mobile` must be 5 to 20 digits, optionally after a +"));
+        }
+        let catalog_currency = self.catalog.products[0].currency.code().to_string();
+        let currency = new.currency.unwrap_or_else(|| catalog_currency.clone());
+        if currency != catalog_currency {
+            return Err(EngineError::invalid(
+                "unsupported_currency",
+                format!("the catalog sells in {catalog_currency}; `{currency}` is not supported"),
+            ));
+        }
+        if let Some(threshold_minor) = new.low_balance_threshold_minor {
+            if !(0..=tenure_core::money::MAX_AMOUNT_MINOR).contains(&threshold_minor) {
+                return Err(EngineError::invalid(
+                    "invalid_amount",
+                    "`low_balance_threshold_minor` must be zero or a positive amount",
+                ));
+            }
+        }
+        let now = self.clock.now();
+        let account = Account {
+            id: self.ids.next("acct"),
+            name: new.name.trim().to_string(),
+            email: new.email,
+            mobile: new.mobile,
+            currency,
+            low_balance_threshold_minor: new.low_balance_threshold_minor,
+            created_at: now,
+        };
+        accounts::insert(tx, &account).await?;
+        let event = EventDraft {
+            kind: EventKind::AccountCreated,
+            account_id: account.id.clone(),
+            instance_id: None,
+            data: json!({ "name": account.name }),
+        };
+        self.record(tx, now, &account, &[event], &[]).await?;
+        Ok(AccountView::new(account, Funds::default()))
+    }
+
+    /// Reads an account inside a transaction, locking it where the database can.
+    pub(crate) async fn lock_account(&self, tx: &mut Tx, account_id: &str) -> Result<Account, EngineError> {
+        accounts::lock(tx, account_id).await?.ok_or_else(|| EngineError::not_found("account", account_id))
+    }
+
+    pub async fn account_view(&self, tx: &mut Tx, account_id: &str) -> Result<AccountView, EngineError> {
+        let account =
+            accounts::get(tx, account_id).await?.ok_or_else(|| EngineError::not_found("account", account_id))?;
+        let funds = ledger::funds(tx, account_id).await?;
+        Ok(AccountView::new(account, funds))
+    }
+
+    pub async fn deposit(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        amount_minor: i64,
+        method: PaymentMethod,
+    ) -> Result<MoneyMovement, EngineError> {
+        let amount_minor =
+            validate_positive_amount(amount_minor).map_err(|error| EngineError::invalid("invalid_amount", error))?;
+        if !method.is_external() {
+            return Err(EngineError::invalid(
+                "invalid_method",
+                "a deposit comes from bank_card, paypal, alipay or transfer",
+            ));
+        }
+        let account = self.lock_account(tx, account_id).await?;
+        let now = self.clock.now();
+        let entry_id = self.ids.next("led");
+        let memo = format!("deposit by {}", method.as_str());
+        ledger::write_entry(tx, &entry_id, account_id, &Entry::deposit(amount_minor, method), now, None, &memo).await?;
+        let event = EventDraft {
+            kind: EventKind::FundsDeposited,
+            account_id: account_id.to_string(),
+            instance_id: None,
+            data: json!({ "amount_minor": amount_minor, "method": method.as_str(), "entry_id": entry_id }),
+        };
+        self.record(tx, now, &account, &[event], &[]).await?;
+        let funds = ledger::funds(tx, account_id).await?;
+        Ok(MoneyMovement { entry_id, amount_minor, account: AccountView::new(account, funds) })
+    }
+
+    /// The operator grants coupons (pay any fee) or vouchers (pay purchases, never refunded).
+    pub async fn grant(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        credit: LedgerAccount,
+        amount_minor: i64,
+    ) -> Result<MoneyMovement, EngineError> {
+        let amount_minor =
+            validate_positive_amount(amount_minor).map_err(|error| EngineError::invalid("invalid_amount", error))?;
+        let account = self.lock_account(tx, account_id).await?;
+        let now = self.clock.now();
+        let entry_id = self.ids.next("led");
+        let entry = Entry::grant(credit, amount_minor);
+        let (kind, memo) = match credit {
+            LedgerAccount::Coupons => (EventKind::CouponGranted, "coupon granted"),
+            _ => (EventKind::VoucherGranted, "voucher granted"),
+        };
+        ledger::write_entry(tx, &entry_id, account_id, &entry, now, None, memo).await?;
+        let event = EventDraft {
+            kind,
+            account_id: account_id.to_string(),
+            instance_id: None,
+            data: json!({ "amount_minor": amount_minor, "entry_id": entry_id }),
+        };
+        self.record(tx, now, &account, &[event], &[]).await?;
+        let funds = ledger::funds(tx, account_id).await?;
+        Ok(MoneyMovement { entry_id, amount_minor, account: AccountView::new(account, funds) })
+    }
+}

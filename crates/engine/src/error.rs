@@ -1,0 +1,51 @@
+use tenure_store::StoreError;
+
+/// Why a use case refused or failed. Each refusal carries a machine code and a sentence; the
+/// HTTP layer maps the variant to a status. A refusal always means nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The request names something that does not exist (404).
+    #[error("{entity} `{id}` does not exist")]
+    NotFound { entity: &'static str, id: String },
+    /// The request itself is wrong: a bad field, a value the catalog does not offer (422).
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    /// The request is well formed but the current state does not allow it (409).
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
+    /// The account cannot pay (402).
+    #[error("{message}")]
+    PaymentRequired { code: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl EngineError {
+    pub fn invalid(code: &'static str, message: impl ToString) -> EngineError {
+        EngineError::Invalid { code, message: message.to_string() }
+    }
+
+    pub fn refused(code: &'static str, message: impl ToString) -> EngineError {
+        EngineError::Refused { code, message: message.to_string() }
+    }
+
+    pub fn not_found(entity: &'static str, id: &str) -> EngineError {
+        EngineError::NotFound { entity, id: id.to_string() }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::NotFound { .. } => "not_found",
+            EngineError::Invalid { code, .. }
+            | EngineError::Refused { code, .. }
+            | EngineError::PaymentRequired { code, .. } => code,
+            EngineError::Store(_) => "internal_error",
+        }
+    }
+}
+
+impl From<sqlx::Error> for EngineError {
+    fn from(error: sqlx::Error) -> Self {
+        EngineError::Store(StoreError::Database(error))
+    }
+}

@@ -1,0 +1,307 @@
+//! Buying and renewing instances.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+use tenure_core::catalog::Product;
+use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::ledger::Entry;
+use tenure_core::lifecycle::{next_due, Instance, InstanceStatus, RenewalMode};
+use tenure_core::payment::{plan_payment, PaymentPlan, PaymentSources};
+use tenure_core::period::Period;
+use tenure_core::purchase::{plan_purchase, PurchaseError, PurchaseRequest};
+use tenure_core::renewal::{apply_renewal, plan_renewal, RenewalError};
+use tenure_store::accounts::Account;
+use tenure_store::instances::{self, StoredInstance};
+use tenure_store::orders::{self, Order};
+use tenure_store::{ledger, Tx};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// The most instances one bulk renewal may name.
+pub const MAX_BULK_RENEWAL: usize = 100;
+
+/// An instance as the API shows it: its state plus the scheduler's view of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceView {
+    #[serde(flatten)]
+    pub instance: Instance,
+    /// When the next lifecycle step (reminder, expiry, release) is due.
+    pub next_due_at: Option<Timestamp>,
+    /// When an expired instance will be released.
+    pub release_at: Option<Timestamp>,
+}
+
+impl InstanceView {
+    pub fn new(stored: StoredInstance, product: Option<&Product>) -> InstanceView {
+        let release_at = match (stored.instance.status, stored.instance.expires_at, product) {
+            (InstanceStatus::Expired, Some(expires_at), Some(product)) => {
+                Some(tenure_core::lifecycle::due::release_at(expires_at, &product.lifecycle))
+            }
+            _ => None,
+        };
+        InstanceView { instance: stored.instance, next_due_at: stored.next_due_at, release_at }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PurchaseCommand {
+    pub account_id: String,
+    pub request: PurchaseRequest,
+    pub auto_renew: bool,
+    pub sources: PaymentSources,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PurchaseResult {
+    pub instance: InstanceView,
+    /// The paid order; none for pay-as-you-go and free instances.
+    pub order: Option<Order>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewalResult {
+    pub instance: InstanceView,
+    pub order: Order,
+    pub restored: bool,
+}
+
+fn purchase_error(error: PurchaseError) -> EngineError {
+    let code = match &error {
+        PurchaseError::UnknownProduct(_) => "unknown_product",
+        PurchaseError::UnknownEdition { .. } => "unknown_edition",
+        PurchaseError::UnknownSpec { .. } | PurchaseError::SpecRequired { .. } => "unknown_spec",
+        PurchaseError::UnknownRegion { .. } => "unknown_region",
+        PurchaseError::BillingMismatch { .. } => "billing_mismatch",
+        PurchaseError::PeriodRequired | PurchaseError::PeriodNotAllowed(_) | PurchaseError::PeriodNotSold { .. } => {
+            "period_not_sold"
+        }
+        PurchaseError::AutoRenewPeriodNotOffered { .. } | PurchaseError::AutoRenewNotAllowed => {
+            "auto_renewal_not_offered"
+        }
+        PurchaseError::Price(_) => "invalid_amount",
+    };
+    EngineError::invalid(code, error)
+}
+
+fn renewal_error(error: RenewalError) -> EngineError {
+    match &error {
+        RenewalError::Released(_) => EngineError::refused("instance_released", error),
+        RenewalError::NotSubscription(_) => EngineError::refused("not_renewable", error),
+        RenewalError::PeriodNotSold { .. } => EngineError::invalid("period_not_sold", error),
+        RenewalError::SpecGone | RenewalError::Overflow => EngineError::refused("not_renewable", error),
+    }
+}
+
+/// What an order is for, before it is paid.
+struct OrderDraft<'a> {
+    kind: &'static str,
+    instance: &'a Instance,
+    period: Period,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    list_price_minor: i64,
+}
+
+impl Engine {
+    /// Pays an order from the allowed sources and writes the order and its ledger entry.
+    async fn pay_order(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        draft: OrderDraft<'_>,
+        sources: PaymentSources,
+        now: Timestamp,
+    ) -> Result<Order, EngineError> {
+        let funds = ledger::funds(tx, &account.id).await?;
+        let plan: PaymentPlan = plan_payment(draft.list_price_minor, funds, sources).map_err(|shortfall| {
+            EngineError::PaymentRequired {
+                code: "insufficient_funds",
+                message: format!(
+                    "the order costs {} but the account can pay only {} from the allowed sources; \
+                     deposit funds or pay with an external method",
+                    shortfall.due_minor, shortfall.available_minor
+                ),
+            }
+        })?;
+        let order = Order {
+            id: self.ids.next("ord"),
+            account_id: account.id.clone(),
+            instance_id: draft.instance.id.clone(),
+            kind: draft.kind.to_string(),
+            status: "paid".to_string(),
+            product_id: draft.instance.product_id.clone(),
+            edition_id: draft.instance.edition_id.clone(),
+            spec_id: draft.instance.spec_id.clone(),
+            period: draft.period.to_string(),
+            starts_at: draft.starts_at,
+            ends_at: draft.ends_at,
+            list_price_minor: draft.list_price_minor,
+            paid_voucher_minor: plan.voucher_minor,
+            paid_coupon_minor: plan.coupon_minor,
+            paid_balance_minor: plan.balance_minor,
+            paid_external_minor: plan.external_minor,
+            external_method: plan.external_method.map(|method| method.as_str().to_string()),
+            created_at: now,
+        };
+        orders::insert(tx, &order).await?;
+        let memo = format!("{} of {}", draft.kind, draft.instance.id);
+        ledger::write_entry(tx, &self.ids.next("led"), &account.id, &Entry::order_payment(&plan), now, Some(&order.id), &memo)
+            .await?;
+        Ok(order)
+    }
+
+    pub async fn purchase(&self, tx: &mut Tx, command: PurchaseCommand) -> Result<PurchaseResult, EngineError> {
+        let now = self.clock.now();
+        let plan = plan_purchase(&self.catalog, &command.request, command.auto_renew, now).map_err(purchase_error)?;
+        let account = self.lock_account(tx, &command.account_id).await?;
+        let product = self.product(&command.request.product_id)?;
+        let request = &command.request;
+        let instance = Instance {
+            id: self.ids.next("inst"),
+            account_id: account.id.clone(),
+            product_id: request.product_id.clone(),
+            edition_id: request.edition_id.clone(),
+            spec_id: plan.spec_id.clone(),
+            region: request.region.clone(),
+            billing: plan.billing,
+            status: InstanceStatus::Active,
+            created_at: now,
+            expires_at: plan.expires_at,
+            released_at: None,
+            renewal_mode: if plan.auto_renew_period.is_some() { RenewalMode::Auto } else { RenewalMode::Manual },
+            auto_renew_period: plan.auto_renew_period,
+            subscription_period: plan.period,
+            reminded_for_expiry: None,
+        };
+        let next_due_at = next_due(&instance, &product.lifecycle).map(|due| due.at);
+        instances::insert(tx, &instance, next_due_at).await?;
+        let order = match (plan.period, plan.expires_at) {
+            (Some(period), Some(expires_at)) => {
+                let draft = OrderDraft {
+                    kind: "purchase",
+                    instance: &instance,
+                    period,
+                    starts_at: now,
+                    ends_at: expires_at,
+                    list_price_minor: plan.list_price_minor,
+                };
+                Some(self.pay_order(tx, &account, draft, command.sources, now).await?)
+            }
+            _ => None,
+        };
+        let event = EventDraft {
+            kind: EventKind::InstancePurchased,
+            account_id: account.id.clone(),
+            instance_id: Some(instance.id.clone()),
+            data: json!({
+                "product_id": instance.product_id,
+                "edition_id": instance.edition_id,
+                "spec_id": instance.spec_id,
+                "billing": instance.billing,
+                "expires_at": instance.expires_at.map(|time| time.to_string()),
+                "order_id": order.as_ref().map(|order| order.id.clone()),
+                "price_minor": plan.list_price_minor,
+            }),
+        };
+        self.record(tx, now, &account, &[event], &[]).await?;
+        let stored = StoredInstance { instance, next_due_at };
+        Ok(PurchaseResult { instance: InstanceView::new(stored, Some(product)), order })
+    }
+
+    /// Renews one instance by hand for `period`, from its current expiry.
+    pub async fn renew(
+        &self,
+        tx: &mut Tx,
+        instance_id: &str,
+        period: Period,
+        sources: PaymentSources,
+    ) -> Result<RenewalResult, EngineError> {
+        let now = self.clock.now();
+        let stored = instances::lock(tx, instance_id).await?.ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let instance = stored.instance;
+        let product = self.product(&instance.product_id)?;
+        let plan = plan_renewal(&instance, product, period).map_err(renewal_error)?;
+        let account = self.lock_account(tx, &instance.account_id).await?;
+        let draft = OrderDraft {
+            kind: "renewal",
+            instance: &instance,
+            period,
+            starts_at: plan.starts_at,
+            ends_at: plan.ends_at,
+            list_price_minor: plan.list_price_minor,
+        };
+        let order = self.pay_order(tx, &account, draft, sources, now).await?;
+        let renewed = apply_renewal(&instance, &plan);
+        let next_due_at = next_due(&renewed, &product.lifecycle).map(|due| due.at);
+        instances::update(tx, &renewed, next_due_at).await?;
+        let mut new_events = vec![EventDraft {
+            kind: EventKind::InstanceRenewed,
+            account_id: account.id.clone(),
+            instance_id: Some(instance.id.clone()),
+            data: json!({
+                "order_id": order.id,
+                "period": period.to_string(),
+                "previous_expires_at": plan.starts_at.to_string(),
+                "expires_at": plan.ends_at.to_string(),
+                "price_minor": plan.list_price_minor,
+            }),
+        }];
+        if plan.restores {
+            new_events.push(EventDraft {
+                kind: EventKind::InstanceRestored,
+                account_id: account.id.clone(),
+                instance_id: Some(instance.id.clone()),
+                data: json!({ "expires_at": plan.ends_at.to_string() }),
+            });
+        }
+        self.record(tx, now, &account, &new_events, &[]).await?;
+        let stored = StoredInstance { instance: renewed, next_due_at };
+        Ok(RenewalResult { instance: InstanceView::new(stored, Some(product)), order, restored: plan.restores })
+    }
+
+    /// Renews several instances for one period, all or nothing: the first refusal names the
+    /// instance and undoes the whole batch.
+    pub async fn renew_many(
+        &self,
+        tx: &mut Tx,
+        instance_ids: &[String],
+        period: Period,
+        sources: PaymentSources,
+    ) -> Result<Vec<RenewalResult>, EngineError> {
+        if instance_ids.is_empty() || instance_ids.len() > MAX_BULK_RENEWAL {
+            return Err(EngineError::invalid(
+                "invalid_batch",
+                format!("a bulk renewal names 1 to {MAX_BULK_RENEWAL} instances"),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(duplicate) = instance_ids.iter().find(|id| !seen.insert(id.as_str())) {
+            return Err(EngineError::invalid("invalid_batch", format!("instance {duplicate} appears twice in the batch")));
+        }
+        let mut results = Vec::with_capacity(instance_ids.len());
+        for instance_id in instance_ids {
+            let result = self.renew(tx, instance_id, period, sources).await.map_err(|error| match error {
+                EngineError::Invalid { code, message } => {
+                    EngineError::Invalid { code, message: format!("instance {instance_id}: {message}") }
+                }
+                EngineError::Refused { code, message } => {
+                    EngineError::Refused { code, message: format!("instance {instance_id}: {message}") }
+                }
+                EngineError::PaymentRequired { code, message } => {
+                    EngineError::PaymentRequired { code, message: format!("instance {instance_id}: {message}") }
+                }
+                other => other,
+            })?;
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    pub async fn instance_view(&self, tx: &mut Tx, instance_id: &str) -> Result<InstanceView, EngineError> {
+        let stored = instances::get(tx, instance_id).await?.ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let product = self.catalog.product(&stored.instance.product_id);
+        Ok(InstanceView::new(stored, product))
+    }
+}
