@@ -1,1 +1,150 @@
-fn main() {}
+//! The `tenure` command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use jiff::Timestamp;
+use tenure_core::catalog::{default_catalog, load_dir, Catalog};
+use tenure_server::{Application, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "tenure",
+    version,
+    about = "The commercial life of cloud resources: purchase, renewal, expiry, release"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API.
+    Serve {
+        /// sqlite://PATH (created if missing) or postgres://USER@HOST:PORT/DATABASE.
+        #[arg(long, default_value = "sqlite://tenure.db")]
+        db: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Start a simulated clock at this RFC 3339 time; it moves only by POST /v1/clock/advance.
+        #[arg(long, value_name = "START")]
+        simulated_clock: Option<Timestamp>,
+        /// A catalog folder of product TOML files (default: the built-in catalog).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Seconds between lifecycle sweeps on the system clock.
+        #[arg(long, default_value_t = 5)]
+        sweep_interval_seconds: u64,
+    },
+    /// Play a scenario file on a fresh database and print its events as JSON lines.
+    Simulate {
+        file: PathBuf,
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+    },
+    /// Catalog tools.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Check a catalog folder; prints every problem as FILE: FIELD: PROBLEM.
+    Check { dir: PathBuf },
+}
+
+fn load_catalog(dir: Option<PathBuf>) -> anyhow::Result<Catalog> {
+    match dir {
+        None => Ok(default_catalog()),
+        Some(dir) => {
+            load_dir(&dir).map_err(|errors| anyhow::anyhow!("the catalog has problems:\n{errors}"))
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("tenure: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            simulated_clock,
+            catalog,
+            sweep_interval_seconds,
+        } => {
+            let admin_key = match std::env::var("TENURE_ADMIN_KEY") {
+                Ok(key) if !key.trim().is_empty() => key,
+                _ => {
+                    let key = format!("tnr_admin_{:032x}", rand::random::<u128>());
+                    eprintln!("TENURE_ADMIN_KEY is not set; this run's operator key is:\n  {key}");
+                    key
+                }
+            };
+            let settings = Settings {
+                database_url: db,
+                listen,
+                simulated_clock,
+                admin_key,
+                catalog: load_catalog(catalog)?,
+                sweep_interval: Duration::from_secs(sweep_interval_seconds.max(1)),
+                sequential_ids: false,
+            };
+            let application = Application::build(settings).await?;
+            eprintln!(
+                "tenure listening on http://{}:{}",
+                listen.ip(),
+                application.port()
+            );
+            application.run_until_stopped().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate { file, catalog } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
+            let scenario: tenure_server::simulate::Scenario = toml::from_str(&text)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+            for event in tenure_server::simulate::run(&scenario, load_catalog(catalog)?).await? {
+                println!("{event}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Catalog {
+            command: CatalogCommand::Check { dir },
+        } => match load_dir(&dir) {
+            Ok(catalog) => {
+                println!(
+                    "{}: {} products, no problems",
+                    dir.display(),
+                    catalog.products.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(errors) => {
+                print!("{errors}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+    }
+}

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::{Entry, LedgerAccount};
 use tenure_core::money::validate_positive_amount;
@@ -58,22 +59,39 @@ pub struct MoneyMovement {
 
 fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), EngineError> {
     if value.trim().is_empty() || value.chars().count() > max_chars {
-        return Err(EngineError::invalid("invalid_field", format!("`{field}` must be 1 to {max_chars} characters")));
+        return Err(EngineError::invalid(
+            "invalid_field",
+            format!("`{field}` must be 1 to {max_chars} characters"),
+        ));
     }
     Ok(())
 }
 
 impl Engine {
-    pub async fn create_account(&self, tx: &mut Tx, new: NewAccount) -> Result<AccountView, EngineError> {
+    pub async fn create_account(
+        &self,
+        tx: &mut Tx,
+        new: NewAccount,
+    ) -> Result<AccountView, EngineError> {
         check_text("name", &new.name, 200)?;
         check_text("email", &new.email, 254)?;
         if !new.email.contains('@') || new.email.contains(char::is_whitespace) {
-            return Err(EngineError::invalid("invalid_field", "`email` must be an email address such as ops@example.com"));
+            return Err(EngineError::invalid(
+                "invalid_field",
+                "`email` must be an email address such as ops@example.com",
+            ));
         }
         let mobile_ok = (5..=20).contains(&new.mobile.len())
-            && new.mobile.trim_start_matches('+').bytes().all(|byte| byte.is_ascii_digit());
+            && new
+                .mobile
+                .trim_start_matches('+')
+                .bytes()
+                .all(|byte| byte.is_ascii_digit());
         if !mobile_ok {
-            return Err(EngineError::invalid("invalid_field", "`mobile` must be 5 to 20 digits, optionally after a +"));
+            return Err(EngineError::invalid(
+                "invalid_field",
+                "`mobile` must be 5 to 20 digits, optionally after a +",
+            ));
         }
         let catalog_currency = self.catalog.products[0].currency.code().to_string();
         let currency = new.currency.unwrap_or_else(|| catalog_currency.clone());
@@ -113,14 +131,25 @@ impl Engine {
     }
 
     /// Reads an account inside a transaction, locking it where the database can.
-    pub(crate) async fn lock_account(&self, tx: &mut Tx, account_id: &str) -> Result<Account, EngineError> {
-        accounts::lock(tx, account_id).await?.ok_or_else(|| EngineError::not_found("account", account_id))
+    pub(crate) async fn lock_account(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+    ) -> Result<Account, EngineError> {
+        accounts::lock(tx, account_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("account", account_id))
     }
 
-    pub async fn account_view(&self, tx: &mut Tx, account_id: &str) -> Result<AccountView, EngineError> {
-        let account =
-            accounts::get(tx, account_id).await?.ok_or_else(|| EngineError::not_found("account", account_id))?;
-        let funds = ledger::funds(tx, account_id).await?;
+    pub async fn account_view(
+        &self,
+        connection: &mut AnyConnection,
+        account_id: &str,
+    ) -> Result<AccountView, EngineError> {
+        let account = accounts::get(connection, account_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("account", account_id))?;
+        let funds = ledger::funds(connection, account_id).await?;
         Ok(AccountView::new(account, funds))
     }
 
@@ -131,8 +160,8 @@ impl Engine {
         amount_minor: i64,
         method: PaymentMethod,
     ) -> Result<MoneyMovement, EngineError> {
-        let amount_minor =
-            validate_positive_amount(amount_minor).map_err(|error| EngineError::invalid("invalid_amount", error))?;
+        let amount_minor = validate_positive_amount(amount_minor)
+            .map_err(|error| EngineError::invalid("invalid_amount", error))?;
         if !method.is_external() {
             return Err(EngineError::invalid(
                 "invalid_method",
@@ -143,7 +172,16 @@ impl Engine {
         let now = self.clock.now();
         let entry_id = self.ids.next("led");
         let memo = format!("deposit by {}", method.as_str());
-        ledger::write_entry(tx, &entry_id, account_id, &Entry::deposit(amount_minor, method), now, None, &memo).await?;
+        ledger::write_entry(
+            tx,
+            &entry_id,
+            account_id,
+            &Entry::deposit(amount_minor, method),
+            now,
+            None,
+            &memo,
+        )
+        .await?;
         let event = EventDraft {
             kind: EventKind::FundsDeposited,
             account_id: account_id.to_string(),
@@ -152,7 +190,11 @@ impl Engine {
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         let funds = ledger::funds(tx, account_id).await?;
-        Ok(MoneyMovement { entry_id, amount_minor, account: AccountView::new(account, funds) })
+        Ok(MoneyMovement {
+            entry_id,
+            amount_minor,
+            account: AccountView::new(account, funds),
+        })
     }
 
     /// The operator grants coupons (pay any fee) or vouchers (pay purchases, never refunded).
@@ -163,8 +205,8 @@ impl Engine {
         credit: LedgerAccount,
         amount_minor: i64,
     ) -> Result<MoneyMovement, EngineError> {
-        let amount_minor =
-            validate_positive_amount(amount_minor).map_err(|error| EngineError::invalid("invalid_amount", error))?;
+        let amount_minor = validate_positive_amount(amount_minor)
+            .map_err(|error| EngineError::invalid("invalid_amount", error))?;
         let account = self.lock_account(tx, account_id).await?;
         let now = self.clock.now();
         let entry_id = self.ids.next("led");
@@ -182,6 +224,10 @@ impl Engine {
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         let funds = ledger::funds(tx, account_id).await?;
-        Ok(MoneyMovement { entry_id, amount_minor, account: AccountView::new(account, funds) })
+        Ok(MoneyMovement {
+            entry_id,
+            amount_minor,
+            account: AccountView::new(account, funds),
+        })
     }
 }

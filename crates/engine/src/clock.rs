@@ -18,7 +18,9 @@ impl Clock {
     pub fn now(&self) -> Timestamp {
         match self {
             // Whole seconds: the precision stored, so a value read back equals the one written.
-            Clock::System => Timestamp::from_second(Timestamp::now().as_second()).expect("now is representable"),
+            Clock::System => {
+                Timestamp::from_second(Timestamp::now().as_second()).expect("now is representable")
+            }
             Clock::Simulated(time) => *time.lock().expect("clock lock"),
         }
     }

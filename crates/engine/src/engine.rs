@@ -20,7 +20,13 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(store: Store, catalog: Catalog, clock: Clock, ids: Ids) -> Engine {
-        Engine { store, catalog: Arc::new(catalog), clock, ids, sweep_lock: Mutex::new(()) }
+        Engine {
+            store,
+            catalog: Arc::new(catalog),
+            clock,
+            ids,
+            sweep_lock: Mutex::new(()),
+        }
     }
 
     pub async fn begin(&self) -> Result<Tx, EngineError> {
@@ -29,7 +35,10 @@ impl Engine {
 
     pub fn product(&self, product_id: &str) -> Result<&Product, EngineError> {
         self.catalog.product(product_id).ok_or_else(|| {
-            EngineError::invalid("unknown_product", format!("there is no product `{product_id}` in the catalog"))
+            EngineError::invalid(
+                "unknown_product",
+                format!("there is no product `{product_id}` in the catalog"),
+            )
         })
     }
 }

@@ -22,15 +22,24 @@ pub enum EngineError {
 
 impl EngineError {
     pub fn invalid(code: &'static str, message: impl ToString) -> EngineError {
-        EngineError::Invalid { code, message: message.to_string() }
+        EngineError::Invalid {
+            code,
+            message: message.to_string(),
+        }
     }
 
     pub fn refused(code: &'static str, message: impl ToString) -> EngineError {
-        EngineError::Refused { code, message: message.to_string() }
+        EngineError::Refused {
+            code,
+            message: message.to_string(),
+        }
     }
 
     pub fn not_found(entity: &'static str, id: &str) -> EngineError {
-        EngineError::NotFound { entity, id: id.to_string() }
+        EngineError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
     }
 
     pub fn code(&self) -> &'static str {

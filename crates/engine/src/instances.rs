@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
+use sqlx::AnyConnection;
 use tenure_core::catalog::Product;
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
@@ -36,12 +37,16 @@ pub struct InstanceView {
 impl InstanceView {
     pub fn new(stored: StoredInstance, product: Option<&Product>) -> InstanceView {
         let release_at = match (stored.instance.status, stored.instance.expires_at, product) {
-            (InstanceStatus::Expired, Some(expires_at), Some(product)) => {
-                Some(tenure_core::lifecycle::due::release_at(expires_at, &product.lifecycle))
-            }
+            (InstanceStatus::Expired, Some(expires_at), Some(product)) => Some(
+                tenure_core::lifecycle::due::release_at(expires_at, &product.lifecycle),
+            ),
             _ => None,
         };
-        InstanceView { instance: stored.instance, next_due_at: stored.next_due_at, release_at }
+        InstanceView {
+            instance: stored.instance,
+            next_due_at: stored.next_due_at,
+            release_at,
+        }
     }
 }
 
@@ -74,9 +79,9 @@ fn purchase_error(error: PurchaseError) -> EngineError {
         PurchaseError::UnknownSpec { .. } | PurchaseError::SpecRequired { .. } => "unknown_spec",
         PurchaseError::UnknownRegion { .. } => "unknown_region",
         PurchaseError::BillingMismatch { .. } => "billing_mismatch",
-        PurchaseError::PeriodRequired | PurchaseError::PeriodNotAllowed(_) | PurchaseError::PeriodNotSold { .. } => {
-            "period_not_sold"
-        }
+        PurchaseError::PeriodRequired
+        | PurchaseError::PeriodNotAllowed(_)
+        | PurchaseError::PeriodNotSold { .. } => "period_not_sold",
         PurchaseError::AutoRenewPeriodNotOffered { .. } | PurchaseError::AutoRenewNotAllowed => {
             "auto_renewal_not_offered"
         }
@@ -90,7 +95,9 @@ fn renewal_error(error: RenewalError) -> EngineError {
         RenewalError::Released(_) => EngineError::refused("instance_released", error),
         RenewalError::NotSubscription(_) => EngineError::refused("not_renewable", error),
         RenewalError::PeriodNotSold { .. } => EngineError::invalid("period_not_sold", error),
-        RenewalError::SpecGone | RenewalError::Overflow => EngineError::refused("not_renewable", error),
+        RenewalError::SpecGone | RenewalError::Overflow => {
+            EngineError::refused("not_renewable", error)
+        }
     }
 }
 
@@ -115,16 +122,17 @@ impl Engine {
         now: Timestamp,
     ) -> Result<Order, EngineError> {
         let funds = ledger::funds(tx, &account.id).await?;
-        let plan: PaymentPlan = plan_payment(draft.list_price_minor, funds, sources).map_err(|shortfall| {
-            EngineError::PaymentRequired {
-                code: "insufficient_funds",
-                message: format!(
+        let plan: PaymentPlan =
+            plan_payment(draft.list_price_minor, funds, sources).map_err(|shortfall| {
+                EngineError::PaymentRequired {
+                    code: "insufficient_funds",
+                    message: format!(
                     "the order costs {} but the account can pay only {} from the allowed sources; \
                      deposit funds or pay with an external method",
                     shortfall.due_minor, shortfall.available_minor
                 ),
-            }
-        })?;
+                }
+            })?;
         let order = Order {
             id: self.ids.next("ord"),
             account_id: account.id.clone(),
@@ -142,19 +150,34 @@ impl Engine {
             paid_coupon_minor: plan.coupon_minor,
             paid_balance_minor: plan.balance_minor,
             paid_external_minor: plan.external_minor,
-            external_method: plan.external_method.map(|method| method.as_str().to_string()),
+            external_method: plan
+                .external_method
+                .map(|method| method.as_str().to_string()),
             created_at: now,
         };
         orders::insert(tx, &order).await?;
         let memo = format!("{} of {}", draft.kind, draft.instance.id);
-        ledger::write_entry(tx, &self.ids.next("led"), &account.id, &Entry::order_payment(&plan), now, Some(&order.id), &memo)
-            .await?;
+        ledger::write_entry(
+            tx,
+            &self.ids.next("led"),
+            &account.id,
+            &Entry::order_payment(&plan),
+            now,
+            Some(&order.id),
+            &memo,
+        )
+        .await?;
         Ok(order)
     }
 
-    pub async fn purchase(&self, tx: &mut Tx, command: PurchaseCommand) -> Result<PurchaseResult, EngineError> {
+    pub async fn purchase(
+        &self,
+        tx: &mut Tx,
+        command: PurchaseCommand,
+    ) -> Result<PurchaseResult, EngineError> {
         let now = self.clock.now();
-        let plan = plan_purchase(&self.catalog, &command.request, command.auto_renew, now).map_err(purchase_error)?;
+        let plan = plan_purchase(&self.catalog, &command.request, command.auto_renew, now)
+            .map_err(purchase_error)?;
         let account = self.lock_account(tx, &command.account_id).await?;
         let product = self.product(&command.request.product_id)?;
         let request = &command.request;
@@ -170,7 +193,11 @@ impl Engine {
             created_at: now,
             expires_at: plan.expires_at,
             released_at: None,
-            renewal_mode: if plan.auto_renew_period.is_some() { RenewalMode::Auto } else { RenewalMode::Manual },
+            renewal_mode: if plan.auto_renew_period.is_some() {
+                RenewalMode::Auto
+            } else {
+                RenewalMode::Manual
+            },
             auto_renew_period: plan.auto_renew_period,
             subscription_period: plan.period,
             reminded_for_expiry: None,
@@ -187,7 +214,10 @@ impl Engine {
                     ends_at: expires_at,
                     list_price_minor: plan.list_price_minor,
                 };
-                Some(self.pay_order(tx, &account, draft, command.sources, now).await?)
+                Some(
+                    self.pay_order(tx, &account, draft, command.sources, now)
+                        .await?,
+                )
             }
             _ => None,
         };
@@ -206,8 +236,14 @@ impl Engine {
             }),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
-        let stored = StoredInstance { instance, next_due_at };
-        Ok(PurchaseResult { instance: InstanceView::new(stored, Some(product)), order })
+        let stored = StoredInstance {
+            instance,
+            next_due_at,
+        };
+        Ok(PurchaseResult {
+            instance: InstanceView::new(stored, Some(product)),
+            order,
+        })
     }
 
     /// Renews one instance by hand for `period`, from its current expiry.
@@ -219,7 +255,9 @@ impl Engine {
         sources: PaymentSources,
     ) -> Result<RenewalResult, EngineError> {
         let now = self.clock.now();
-        let stored = instances::lock(tx, instance_id).await?.ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let stored = instances::lock(tx, instance_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
         let instance = stored.instance;
         let product = self.product(&instance.product_id)?;
         let plan = plan_renewal(&instance, product, period).map_err(renewal_error)?;
@@ -257,8 +295,15 @@ impl Engine {
             });
         }
         self.record(tx, now, &account, &new_events, &[]).await?;
-        let stored = StoredInstance { instance: renewed, next_due_at };
-        Ok(RenewalResult { instance: InstanceView::new(stored, Some(product)), order, restored: plan.restores })
+        let stored = StoredInstance {
+            instance: renewed,
+            next_due_at,
+        };
+        Ok(RenewalResult {
+            instance: InstanceView::new(stored, Some(product)),
+            order,
+            restored: plan.restores,
+        })
     }
 
     /// Renews several instances for one period, all or nothing: the first refusal names the
@@ -278,29 +323,46 @@ impl Engine {
         }
         let mut seen = std::collections::HashSet::new();
         if let Some(duplicate) = instance_ids.iter().find(|id| !seen.insert(id.as_str())) {
-            return Err(EngineError::invalid("invalid_batch", format!("instance {duplicate} appears twice in the batch")));
+            return Err(EngineError::invalid(
+                "invalid_batch",
+                format!("instance {duplicate} appears twice in the batch"),
+            ));
         }
         let mut results = Vec::with_capacity(instance_ids.len());
         for instance_id in instance_ids {
-            let result = self.renew(tx, instance_id, period, sources).await.map_err(|error| match error {
-                EngineError::Invalid { code, message } => {
-                    EngineError::Invalid { code, message: format!("instance {instance_id}: {message}") }
-                }
-                EngineError::Refused { code, message } => {
-                    EngineError::Refused { code, message: format!("instance {instance_id}: {message}") }
-                }
-                EngineError::PaymentRequired { code, message } => {
-                    EngineError::PaymentRequired { code, message: format!("instance {instance_id}: {message}") }
-                }
-                other => other,
-            })?;
+            let result = self
+                .renew(tx, instance_id, period, sources)
+                .await
+                .map_err(|error| match error {
+                    EngineError::Invalid { code, message } => EngineError::Invalid {
+                        code,
+                        message: format!("instance {instance_id}: {message}"),
+                    },
+                    EngineError::Refused { code, message } => EngineError::Refused {
+                        code,
+                        message: format!("instance {instance_id}: {message}"),
+                    },
+                    EngineError::PaymentRequired { code, message } => {
+                        EngineError::PaymentRequired {
+                            code,
+                            message: format!("instance {instance_id}: {message}"),
+                        }
+                    }
+                    other => other,
+                })?;
             results.push(result);
         }
         Ok(results)
     }
 
-    pub async fn instance_view(&self, tx: &mut Tx, instance_id: &str) -> Result<InstanceView, EngineError> {
-        let stored = instances::get(tx, instance_id).await?.ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+    pub async fn instance_view(
+        &self,
+        connection: &mut AnyConnection,
+        instance_id: &str,
+    ) -> Result<InstanceView, EngineError> {
+        let stored = instances::get(connection, instance_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
         let product = self.catalog.product(&stored.instance.product_id);
         Ok(InstanceView::new(stored, product))
     }

@@ -52,15 +52,21 @@ impl Engine {
             return Ok(0);
         };
         let product = self.product(&stored.instance.product_id)?;
-        let account = self.lock_account(&mut tx, &stored.instance.account_id).await?;
+        let account = self
+            .lock_account(&mut tx, &stored.instance.account_id)
+            .await?;
         let mut instance = stored.instance;
         let mut steps_taken = 0;
         while let Some(due) = next_due(&instance, &product.lifecycle).filter(|due| due.at <= now) {
             let outcome = take_step(&instance, due.step, now, product);
-            self.record(&mut tx, now, &account, &outcome.events, &outcome.notices).await?;
+            self.record(&mut tx, now, &account, &outcome.events, &outcome.notices)
+                .await?;
             instance = outcome.instance;
             steps_taken += 1;
-            assert!(steps_taken <= MAX_STEPS_PER_INSTANCE, "instance {instance_id}: steps do not advance");
+            assert!(
+                steps_taken <= MAX_STEPS_PER_INSTANCE,
+                "instance {instance_id}: steps do not advance"
+            );
         }
         let next_due_at = next_due(&instance, &product.lifecycle).map(|due| due.at);
         instances::update(&mut tx, &instance, next_due_at).await?;
@@ -79,7 +85,10 @@ impl Engine {
             ));
         }
         if to < self.clock.now() {
-            return Err(EngineError::invalid("clock_backwards", "the simulated clock only moves forward"));
+            return Err(EngineError::invalid(
+                "clock_backwards",
+                "the simulated clock only moves forward",
+            ));
         }
         let mut report = SweepReport::default();
         loop {

@@ -1,1 +1,108 @@
+//! tenure's HTTP API. The only crate that knows HTTP and JSON.
+//!
+//! [`Application::build`] binds the listener (port 0 in tests) and wires the engine; every
+//! route lives in a feature module under [`routes`] and is declared once, in the route table,
+//! from which both the router and `/openapi.json` are made.
 
+mod api;
+mod auth;
+mod context;
+mod error;
+mod metrics;
+mod openapi;
+pub mod routes;
+pub mod simulate;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tenure_core::catalog::Catalog;
+use tenure_engine::{Clock, Engine, Ids};
+use tenure_store::Store;
+use tokio::net::TcpListener;
+
+pub use context::ApiContext;
+pub use error::ApiError;
+
+/// How to run a server.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Start a simulated clock at this time instead of following the system clock.
+    pub simulated_clock: Option<Timestamp>,
+    /// The operator's API key.
+    pub admin_key: String,
+    pub catalog: Catalog,
+    /// How often the lifecycle sweep runs on the system clock.
+    pub sweep_interval: Duration,
+    /// Number ids 1, 2, 3… instead of time and randomness, so a replay gives the same ids.
+    pub sequential_ids: bool,
+}
+
+/// A built server, bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    context: ApiContext,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let store = Store::connect(&settings.database_url).await?;
+        let clock = match settings.simulated_clock {
+            Some(start) => Clock::simulated(start),
+            None => Clock::System,
+        };
+        let ids = if settings.sequential_ids {
+            Ids::sequential()
+        } else {
+            Ids::random()
+        };
+        let engine = Arc::new(Engine::new(store, settings.catalog, clock, ids));
+        let context = ApiContext::new(engine, &settings.admin_key);
+        let listener = TcpListener::bind(settings.listen).await?;
+        spawn_sweeper(context.clone(), settings.sweep_interval);
+        Ok(Application { listener, context })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().expect("bound").port()
+    }
+
+    pub fn engine(&self) -> Arc<Engine> {
+        self.context.engine.clone()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let router = routes::router(self.context);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// On the system clock, takes due lifecycle steps every `interval`. A simulated clock moves
+/// only by `POST /v1/clock/advance`, which takes its steps itself.
+fn spawn_sweeper(context: ApiContext, interval: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            if context.engine.clock.is_simulated() {
+                continue;
+            }
+            let now = context.engine.clock.now();
+            match context.engine.run_due(now).await {
+                Ok(report) => context.metrics.add_steps(report.steps_taken),
+                Err(error) => tracing::error!(%error, "lifecycle sweep failed; it will run again"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

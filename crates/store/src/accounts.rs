@@ -49,7 +49,10 @@ pub async fn insert(tx: &mut Tx, account: &Account) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub async fn get(connection: &mut AnyConnection, account_id: &str) -> Result<Option<Account>, StoreError> {
+pub async fn get(
+    connection: &mut AnyConnection,
+    account_id: &str,
+) -> Result<Option<Account>, StoreError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
         .bind(account_id)
         .fetch_optional(connection)
@@ -60,16 +63,28 @@ pub async fn get(connection: &mut AnyConnection, account_id: &str) -> Result<Opt
 /// Reads an account and, on PostgreSQL, locks it until commit: every use case that moves an
 /// account's money takes this lock first, so two payments never spend the same balance.
 pub async fn lock(tx: &mut Tx, account_id: &str) -> Result<Option<Account>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1{}", tx.for_update());
-    let row = sqlx::query(&sql).bind(account_id).fetch_optional(&mut **tx).await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM accounts WHERE id = $1{}",
+        tx.for_update()
+    );
+    let row = sqlx::query(&sql)
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-pub async fn list(connection: &mut AnyConnection, limit: i64, after_id: Option<&str>) -> Result<Vec<Account>, StoreError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id > $1 ORDER BY id LIMIT $2"))
-        .bind(after_id.unwrap_or(""))
-        .bind(limit)
-        .fetch_all(connection)
-        .await?;
+pub async fn list(
+    connection: &mut AnyConnection,
+    limit: i64,
+    after_id: Option<&str>,
+) -> Result<Vec<Account>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM accounts WHERE id > $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(after_id.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(connection)
+    .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }

@@ -80,7 +80,11 @@ impl Store {
             .connect_with(options)
             .await?;
         let write_lock = (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(())));
-        let store = Store { pool, dialect, write_lock };
+        let store = Store {
+            pool,
+            dialect,
+            write_lock,
+        };
         schema::migrate(&store).await?;
         Ok(store)
     }
@@ -96,7 +100,11 @@ impl Store {
             None => None,
         };
         let transaction = self.pool.begin().await?;
-        Ok(Tx { transaction, dialect: self.dialect, _write_guard: write_guard })
+        Ok(Tx {
+            transaction,
+            dialect: self.dialect,
+            _write_guard: write_guard,
+        })
     }
 
     /// A connection for reads outside any transaction.

@@ -20,7 +20,12 @@ pub struct StoredEvent {
     pub data: Value,
 }
 
-pub async fn insert(tx: &mut Tx, event_id: &str, at: Timestamp, event: &EventDraft) -> Result<(), StoreError> {
+pub async fn insert(
+    tx: &mut Tx,
+    event_id: &str,
+    at: Timestamp,
+    event: &EventDraft,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(event_id)
         .bind(to_seconds(at))
@@ -64,8 +69,15 @@ fn filtered_sql(columns: &str, table: &str, filter: &LogFilter) -> (String, Vec<
     (sql, values)
 }
 
-pub async fn list(connection: &mut AnyConnection, filter: &LogFilter) -> Result<Vec<StoredEvent>, StoreError> {
-    let (sql, values) = filtered_sql("seq, id, at, account_id, instance_id, kind, data", "events", filter);
+pub async fn list(
+    connection: &mut AnyConnection,
+    filter: &LogFilter,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let (sql, values) = filtered_sql(
+        "seq, id, at, account_id, instance_id, kind, data",
+        "events",
+        filter,
+    );
     let mut query = sqlx::query(&sql).bind(filter.after_seq);
     for value in values {
         query = query.bind(value);
@@ -129,7 +141,10 @@ pub async fn insert_notice(
     Ok(())
 }
 
-pub async fn list_notices(connection: &mut AnyConnection, filter: &LogFilter) -> Result<Vec<StoredNotice>, StoreError> {
+pub async fn list_notices(
+    connection: &mut AnyConnection,
+    filter: &LogFilter,
+) -> Result<Vec<StoredNotice>, StoreError> {
     let (sql, values) = filtered_sql(
         "seq, id, at, account_id, instance_id, channel, kind, recipient, subject, body, status",
         "notifications",

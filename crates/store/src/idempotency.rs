@@ -19,7 +19,13 @@ pub enum Claim {
     Mismatch,
 }
 
-pub async fn claim(tx: &mut Tx, scope: &str, key: &str, request_hash: &str, now: Timestamp) -> Result<Claim, StoreError> {
+pub async fn claim(
+    tx: &mut Tx,
+    scope: &str,
+    key: &str,
+    request_hash: &str,
+    now: Timestamp,
+) -> Result<Claim, StoreError> {
     let inserted = sqlx::query(
         "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
          VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING",
@@ -49,14 +55,22 @@ pub async fn claim(tx: &mut Tx, scope: &str, key: &str, request_hash: &str, now:
     })
 }
 
-pub async fn save(tx: &mut Tx, scope: &str, key: &str, status_code: u16, body: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE idempotency SET status_code = $3, response_body = $4 WHERE scope = $1 AND key = $2")
-        .bind(scope)
-        .bind(key)
-        .bind(i64::from(status_code))
-        .bind(body)
-        .execute(&mut **tx)
-        .await?;
+pub async fn save(
+    tx: &mut Tx,
+    scope: &str,
+    key: &str,
+    status_code: u16,
+    body: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE idempotency SET status_code = $3, response_body = $4 WHERE scope = $1 AND key = $2",
+    )
+    .bind(scope)
+    .bind(key)
+    .bind(i64::from(status_code))
+    .bind(body)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -67,4 +81,28 @@ pub async fn expire(tx: &mut Tx, before: Timestamp) -> Result<u64, StoreError> {
         .execute(&mut **tx)
         .await?;
     Ok(result.rows_affected())
+}
+
+/// The saved answer for a key, if a request with it has committed (a read, no claim).
+pub async fn find(
+    connection: &mut sqlx::AnyConnection,
+    scope: &str,
+    key: &str,
+) -> Result<Option<(String, u16, String)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2 AND status_code > 0",
+    )
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(connection)
+    .await?;
+    row.map(|row| -> Result<_, StoreError> {
+        let status_code: i64 = row.try_get("status_code")?;
+        Ok((
+            row.try_get("request_hash")?,
+            u16::try_from(status_code).unwrap_or(500),
+            row.try_get("response_body")?,
+        ))
+    })
+    .transpose()
 }

@@ -23,7 +23,8 @@ fn parse<T: std::str::FromStr>(text: String) -> Result<T, sqlx::Error>
 where
     T::Err: std::fmt::Display,
 {
-    text.parse().map_err(|error: T::Err| sqlx::Error::Decode(error.to_string().into()))
+    text.parse()
+        .map_err(|error: T::Err| sqlx::Error::Decode(error.to_string().into()))
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
@@ -37,7 +38,9 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
         Ok(row.try_get::<Option<i64>, _>(column)?.map(from_seconds))
     };
     let optional_period = |column: &str| -> Result<_, sqlx::Error> {
-        row.try_get::<Option<String>, _>(column)?.map(parse).transpose()
+        row.try_get::<Option<String>, _>(column)?
+            .map(parse)
+            .transpose()
     };
     Ok(StoredInstance {
         instance: Instance {
@@ -61,7 +64,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
     })
 }
 
-pub async fn insert(tx: &mut Tx, instance: &Instance, next_due_at: Option<Timestamp>) -> Result<(), StoreError> {
+pub async fn insert(
+    tx: &mut Tx,
+    instance: &Instance,
+    next_due_at: Option<Timestamp>,
+) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
@@ -87,7 +94,11 @@ pub async fn insert(tx: &mut Tx, instance: &Instance, next_due_at: Option<Timest
 }
 
 /// Writes every mutable field of `instance` and its new due time.
-pub async fn update(tx: &mut Tx, instance: &Instance, next_due_at: Option<Timestamp>) -> Result<(), StoreError> {
+pub async fn update(
+    tx: &mut Tx,
+    instance: &Instance,
+    next_due_at: Option<Timestamp>,
+) -> Result<(), StoreError> {
     let result = sqlx::query(
         "UPDATE instances SET spec_id = $2, edition_id = $3, status = $4, expires_at = $5, released_at = $6,
             renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10
@@ -105,11 +116,19 @@ pub async fn update(tx: &mut Tx, instance: &Instance, next_due_at: Option<Timest
     .bind(next_due_at.map(to_seconds))
     .execute(&mut **tx)
     .await?;
-    assert_eq!(result.rows_affected(), 1, "updated instance {} exists", instance.id);
+    assert_eq!(
+        result.rows_affected(),
+        1,
+        "updated instance {} exists",
+        instance.id
+    );
     Ok(())
 }
 
-pub async fn get(connection: &mut AnyConnection, instance_id: &str) -> Result<Option<StoredInstance>, StoreError> {
+pub async fn get(
+    connection: &mut AnyConnection,
+    instance_id: &str,
+) -> Result<Option<StoredInstance>, StoreError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM instances WHERE id = $1"))
         .bind(instance_id)
         .fetch_optional(connection)
@@ -119,8 +138,14 @@ pub async fn get(connection: &mut AnyConnection, instance_id: &str) -> Result<Op
 
 /// Reads an instance and, on PostgreSQL, locks it until commit.
 pub async fn lock(tx: &mut Tx, instance_id: &str) -> Result<Option<StoredInstance>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM instances WHERE id = $1{}", tx.for_update());
-    let row = sqlx::query(&sql).bind(instance_id).fetch_optional(&mut **tx).await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE id = $1{}",
+        tx.for_update()
+    );
+    let row = sqlx::query(&sql)
+        .bind(instance_id)
+        .fetch_optional(&mut **tx)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -136,7 +161,10 @@ pub struct InstanceFilter {
     pub limit: i64,
 }
 
-pub async fn list(connection: &mut AnyConnection, filter: &InstanceFilter) -> Result<Vec<StoredInstance>, StoreError> {
+pub async fn list(
+    connection: &mut AnyConnection,
+    filter: &InstanceFilter,
+) -> Result<Vec<StoredInstance>, StoreError> {
     let mut conditions = vec!["id > $1".to_string()];
     let mut values = vec![filter.after_id.clone().unwrap_or_default()];
     for (column, value) in [
@@ -165,7 +193,10 @@ pub async fn list(connection: &mut AnyConnection, filter: &InstanceFilter) -> Re
 }
 
 /// The earliest due time at or before `until`, if any (one index lookup).
-pub async fn earliest_due(connection: &mut AnyConnection, until: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+pub async fn earliest_due(
+    connection: &mut AnyConnection,
+    until: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
     let row = sqlx::query(
         "SELECT next_due_at FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
          ORDER BY next_due_at LIMIT 1",
@@ -173,11 +204,17 @@ pub async fn earliest_due(connection: &mut AnyConnection, until: Timestamp) -> R
     .bind(to_seconds(until))
     .fetch_optional(connection)
     .await?;
-    Ok(row.map(|row| row.try_get::<i64, _>("next_due_at").map(from_seconds)).transpose()?)
+    Ok(row
+        .map(|row| row.try_get::<i64, _>("next_due_at").map(from_seconds))
+        .transpose()?)
 }
 
 /// Ids of instances due at or before `until`, earliest first, at most `limit`.
-pub async fn due_ids(connection: &mut AnyConnection, until: Timestamp, limit: i64) -> Result<Vec<String>, StoreError> {
+pub async fn due_ids(
+    connection: &mut AnyConnection,
+    until: Timestamp,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
     let rows = sqlx::query(
         "SELECT id FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
          ORDER BY next_due_at, id LIMIT $2",
@@ -186,5 +223,8 @@ pub async fn due_ids(connection: &mut AnyConnection, until: Timestamp, limit: i6
     .bind(limit)
     .fetch_all(connection)
     .await?;
-    Ok(rows.iter().map(|row| row.try_get("id")).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?)
 }

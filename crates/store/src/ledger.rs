@@ -86,7 +86,11 @@ pub struct StoredEntry {
 }
 
 /// An account's entries, oldest first, each checked to balance.
-pub async fn entries(connection: &mut AnyConnection, account_id: &str, limit: i64) -> Result<Vec<StoredEntry>, StoreError> {
+pub async fn entries(
+    connection: &mut AnyConnection,
+    account_id: &str,
+    limit: i64,
+) -> Result<Vec<StoredEntry>, StoreError> {
     let rows = sqlx::query(
         "SELECT e.id, e.kind, e.at, e.order_id, e.memo, p.ledger_account, p.amount_minor
          FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
@@ -117,9 +121,16 @@ pub async fn entries(connection: &mut AnyConnection, account_id: &str, limit: i6
         }
     }
     for entry in &entries {
-        let sum_minor: i64 = entry.postings.iter().map(|posting| posting.amount_minor).sum();
+        let sum_minor: i64 = entry
+            .postings
+            .iter()
+            .map(|posting| posting.amount_minor)
+            .sum();
         if sum_minor != 0 {
-            return Err(StoreError::LedgerUnbalanced(format!("entry {} sums to {sum_minor}", entry.id)));
+            return Err(StoreError::LedgerUnbalanced(format!(
+                "entry {} sums to {sum_minor}",
+                entry.id
+            )));
         }
     }
     Ok(entries)
@@ -138,7 +149,9 @@ pub async fn check_balanced(connection: &mut AnyConnection) -> Result<(), StoreE
         Some(row) => {
             let entry_id: String = row.try_get("entry_id")?;
             let sum_minor: i64 = row.try_get("sum_minor")?;
-            Err(StoreError::LedgerUnbalanced(format!("entry {entry_id} sums to {sum_minor}")))
+            Err(StoreError::LedgerUnbalanced(format!(
+                "entry {entry_id} sums to {sum_minor}"
+            )))
         }
     }
 }

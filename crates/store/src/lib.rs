@@ -18,4 +18,6 @@ mod schema;
 mod time;
 
 pub use connect::{Dialect, Store, StoreError, Tx};
+/// A database connection, for reads outside a write transaction.
+pub use sqlx::AnyConnection;
 pub use time::{from_seconds, to_seconds};

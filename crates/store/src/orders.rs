@@ -89,7 +89,10 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub async fn get(connection: &mut AnyConnection, order_id: &str) -> Result<Option<Order>, StoreError> {
+pub async fn get(
+    connection: &mut AnyConnection,
+    order_id: &str,
+) -> Result<Option<Order>, StoreError> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1"))
         .bind(order_id)
         .fetch_optional(connection)
@@ -107,7 +110,10 @@ pub struct OrderFilter {
     pub limit: i64,
 }
 
-pub async fn list(connection: &mut AnyConnection, filter: &OrderFilter) -> Result<Vec<Order>, StoreError> {
+pub async fn list(
+    connection: &mut AnyConnection,
+    filter: &OrderFilter,
+) -> Result<Vec<Order>, StoreError> {
     let mut conditions = vec!["id > $1".to_string()];
     let mut values = vec![filter.after_id.clone().unwrap_or_default()];
     for (column, value) in [

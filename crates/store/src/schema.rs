@@ -122,7 +122,8 @@ pub async fn migrate(store: &Store) -> Result<(), StoreError> {
         tx.execute("SELECT pg_advisory_xact_lock(7311)").await?;
     }
     for statement in SCHEMA {
-        tx.execute(statement.replace("{serial}", serial).as_str()).await?;
+        tx.execute(statement.replace("{serial}", serial).as_str())
+            .await?;
     }
     tx.commit().await
 }

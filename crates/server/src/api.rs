@@ -1,0 +1,276 @@
+//! What every endpoint shares: reading a JSON command, running it in one transaction with its
+//! idempotency record, and paging lists.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tenure_engine::EngineError;
+use tenure_store::idempotency::{self, Claim};
+use tenure_store::AnyConnection;
+use tenure_store::Tx;
+
+use crate::auth::Caller;
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The longest idempotency key accepted.
+const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+/// Page sizes of list endpoints.
+pub const DEFAULT_PAGE_SIZE: i64 = 100;
+pub const MAX_PAGE_SIZE: i64 = 1000;
+
+/// Who asked, with which idempotency key, for which exact request.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub caller: Caller,
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of method, path and body: a key reused for another request is refused.
+    pub request_hash: String,
+}
+
+/// A mutating request: its parsed JSON body and its [`RequestMeta`].
+pub struct Command<T> {
+    pub body: T,
+    pub meta: RequestMeta,
+}
+
+impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &ApiContext) -> Result<Self, Self::Rejection> {
+        let caller = request
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized)?;
+        let idempotency_key = idempotency_key(request.headers())?;
+        let method = request.method().to_string();
+        let path = request.uri().path().to_string();
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|_| ApiError::BadRequest {
+                    code: "body_too_large",
+                    message: format!(
+                        "the request body must be at most {MAX_BODY_BYTES} bytes of JSON"
+                    ),
+                })?;
+        let mut hasher = Sha256::new();
+        hasher.update(method.as_bytes());
+        hasher.update(b" ");
+        hasher.update(path.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(&bytes);
+        let request_hash = format!("{:x}", hasher.finalize());
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        let body = serde_json::from_slice(text).map_err(|error| match error.classify() {
+            serde_json::error::Category::Data => ApiError::invalid("invalid_field", error),
+            _ => ApiError::BadRequest {
+                code: "malformed_json",
+                message: format!("the body is not valid JSON: {error}"),
+            },
+        })?;
+        Ok(Command {
+            body,
+            meta: RequestMeta {
+                caller,
+                idempotency_key,
+                request_hash,
+            },
+        })
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or("").trim();
+    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
+        return Err(ApiError::BadRequest {
+            code: "invalid_idempotency_key",
+            message: format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} visible characters"
+            ),
+        });
+    }
+    Ok(Some(key.to_string()))
+}
+
+pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<T, EngineError>> + Send + 't>>;
+
+/// Runs `work` in one transaction. With an idempotency key, the key is claimed first and the
+/// answer saved before commit, in the same transaction: a replay of a committed request gets
+/// the first answer; a failed request leaves nothing behind, key included.
+pub async fn execute<T, F>(
+    context: &ApiContext,
+    meta: &RequestMeta,
+    status: StatusCode,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T>,
+{
+    let mut tx = context.engine.begin().await?;
+    if let Some(key) = &meta.idempotency_key {
+        let now = context.engine.clock.now();
+        match idempotency::claim(&mut tx, meta.caller.scope(), key, &meta.request_hash, now)
+            .await
+            .map_err(EngineError::from)?
+        {
+            Claim::New => {}
+            Claim::Replay { status_code, body } => {
+                let status = StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK);
+                return Ok(json_response(status, body, true));
+            }
+            Claim::Mismatch => {
+                return Err(ApiError::invalid(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used for a different request",
+                ))
+            }
+        }
+    }
+    let value = work(&mut tx).await?;
+    let body = serde_json::to_string(&value).expect("answers serialise");
+    if let Some(key) = &meta.idempotency_key {
+        idempotency::save(&mut tx, meta.caller.scope(), key, status.as_u16(), &body)
+            .await
+            .map_err(EngineError::from)?;
+    }
+    tx.commit().await.map_err(EngineError::from)?;
+    Ok(json_response(status, body, false))
+}
+
+fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
+    let mut response = (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    if replayed {
+        response.headers_mut().insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
+/// The saved answer of an already committed request with the same key, checked before work
+/// that cannot run inside the request's transaction (the clock advance).
+pub async fn replay(
+    context: &ApiContext,
+    meta: &RequestMeta,
+) -> Result<Option<Response>, ApiError> {
+    let Some(key) = &meta.idempotency_key else {
+        return Ok(None);
+    };
+    let mut connection = context
+        .engine
+        .store
+        .read()
+        .await
+        .map_err(EngineError::from)?;
+    match idempotency::find(&mut connection, meta.caller.scope(), key)
+        .await
+        .map_err(EngineError::from)?
+    {
+        None => Ok(None),
+        Some((hash, _, _)) if hash != meta.request_hash => Err(ApiError::invalid(
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used for a different request",
+        )),
+        Some((_, status_code, body)) => {
+            let status = StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK);
+            Ok(Some(json_response(status, body, true)))
+        }
+    }
+}
+
+/// Runs a read on a pooled connection and answers 200.
+pub async fn read<T, F>(context: &ApiContext, work: F) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> Work<'c, T>,
+{
+    let mut connection = context
+        .engine
+        .store
+        .read()
+        .await
+        .map_err(EngineError::from)?;
+    let value = work(&mut connection).await?;
+    Ok(axum::Json(value).into_response())
+}
+
+/// `?limit=&after=` of every list.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Page {
+    pub limit: Option<i64>,
+    pub after: Option<String>,
+}
+
+impl Page {
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self.limit {
+            None => Ok(DEFAULT_PAGE_SIZE),
+            Some(limit) if (1..=MAX_PAGE_SIZE).contains(&limit) => Ok(limit),
+            Some(_) => Err(ApiError::invalid(
+                "invalid_page",
+                format!("`limit` must be 1 to {MAX_PAGE_SIZE}"),
+            )),
+        }
+    }
+}
+
+/// A page of a list, with the cursor for the next one.
+#[derive(Debug, Serialize)]
+pub struct Listing<T> {
+    pub data: Vec<T>,
+    /// Pass as `after` to get the next page; null on the last page.
+    pub next_after: Option<String>,
+}
+
+impl<T> Listing<T> {
+    pub fn new(data: Vec<T>, limit: i64, cursor: impl Fn(&T) -> String) -> Listing<T> {
+        let next_after = if data.len() as i64 == limit {
+            data.last().map(cursor)
+        } else {
+            None
+        };
+        Listing { data, next_after }
+    }
+}
+
+/// Query-string parameters; a bad one answers `{code, message}` like every other error.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + Send> axum::extract::FromRequestParts<ApiContext> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(value)| Params(value))
+            .map_err(|rejection| ApiError::invalid("invalid_query", rejection.body_text()))
+    }
+}

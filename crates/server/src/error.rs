@@ -1,0 +1,62 @@
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use tenure_engine::EngineError;
+
+/// Every error an endpoint answers: a status and `{"code": "...", "message": "..."}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("a bearer key is required: send `Authorization: Bearer <key>`")]
+    Unauthorized,
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    #[error("no endpoint {0}")]
+    NoRoute(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl ApiError {
+    pub fn invalid(code: &'static str, message: impl ToString) -> ApiError {
+        ApiError::Unprocessable {
+            code,
+            message: message.to_string(),
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "no_such_endpoint"),
+            ApiError::Engine(error) => {
+                let status = match error {
+                    EngineError::NotFound { .. } => StatusCode::NOT_FOUND,
+                    EngineError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                    EngineError::Refused { .. } => StatusCode::CONFLICT,
+                    EngineError::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
+                    EngineError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                (status, error.code())
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // Database details stay in the log, never in an answer.
+            tracing::error!(error = %self, "request failed");
+            "tenure could not complete the request; nothing was changed. Try again.".to_string()
+        } else {
+            self.to_string()
+        };
+        (status, Json(json!({ "code": code, "message": message }))).into_response()
+    }
+}

@@ -1,0 +1,228 @@
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+use tenure_core::ledger::LedgerAccount;
+use tenure_core::payment::PaymentMethod;
+use tenure_engine::accounts::{AccountView, NewAccount};
+use tenure_engine::EngineError;
+use tenure_store::{accounts, ledger};
+
+use super::Route;
+use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/v1/accounts",
+            "Open a customer account",
+            post(create),
+        ),
+        Route::new(Method::GET, "/v1/accounts", "List accounts", get(list)),
+        Route::new(
+            Method::GET,
+            "/v1/accounts/{id}",
+            "An account with its balance, coupons and vouchers",
+            get(show),
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/accounts/{id}/deposits",
+            "Add funds to the balance",
+            post(deposit),
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/accounts/{id}/coupons",
+            "Grant coupons (pay any fee)",
+            post(grant_coupons),
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/accounts/{id}/vouchers",
+            "Grant vouchers (pay purchases, never refunded)",
+            post(grant_vouchers),
+        ),
+        Route::new(
+            Method::GET,
+            "/v1/accounts/{id}/ledger",
+            "The account's ledger entries, each balanced",
+            get(ledger_entries),
+        ),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateAccount {
+    name: String,
+    email: String,
+    mobile: String,
+    currency: Option<String>,
+    #[serde(alias = "low_balance_threshold_minor")]
+    low_balance_threshold: Option<i64>,
+}
+
+async fn create(
+    State(context): State<ApiContext>,
+    command: Command<CreateAccount>,
+) -> Result<Response, ApiError> {
+    let body = command.body;
+    let new = NewAccount {
+        name: body.name,
+        email: body.email,
+        mobile: body.mobile,
+        currency: body.currency,
+        low_balance_threshold_minor: body.low_balance_threshold,
+    };
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+        Box::pin(async move { engine.create_account(tx, new).await })
+    })
+    .await
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    Params(page): Params<Page>,
+) -> Result<Response, ApiError> {
+    let limit = page.limit()?;
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = accounts::list(connection, limit, page.after.as_deref()).await?;
+            Ok(Listing::new(found, limit, |account| account.id.clone()))
+        })
+    })
+    .await
+}
+
+async fn show(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move { engine.account_view(connection, &account_id).await })
+    })
+    .await
+}
+
+/// An amount: a plain integer of minor units in the account's currency, or
+/// `{"amount": 1250, "currency": "USD"}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Amount {
+    Minor(i64),
+    WithCurrency { amount: i64, currency: String },
+}
+
+impl Amount {
+    fn minor_in(&self, account: &AccountView) -> Result<i64, EngineError> {
+        match self {
+            Amount::Minor(amount_minor) => Ok(*amount_minor),
+            Amount::WithCurrency { amount, currency } if *currency == account.account.currency => {
+                Ok(*amount)
+            }
+            Amount::WithCurrency { currency, .. } => Err(EngineError::invalid(
+                "currency_mismatch",
+                format!(
+                    "the account is in {}, not {currency}",
+                    account.account.currency
+                ),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deposit {
+    amount: Amount,
+    method: String,
+}
+
+async fn deposit(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    command: Command<Deposit>,
+) -> Result<Response, ApiError> {
+    let method: PaymentMethod = command
+        .body
+        .method
+        .parse()
+        .map_err(|message| ApiError::invalid("invalid_method", message))?;
+    let engine = context.engine.clone();
+    let amount = command.body.amount;
+    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+        Box::pin(async move {
+            let account = engine.account_view(tx, &account_id).await?;
+            engine
+                .deposit(tx, &account_id, amount.minor_in(&account)?, method)
+                .await
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Grant {
+    amount: Amount,
+}
+
+async fn grant(
+    context: ApiContext,
+    account_id: String,
+    credit: LedgerAccount,
+    command: Command<Grant>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    let amount = command.body.amount;
+    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+        Box::pin(async move {
+            let account = engine.account_view(tx, &account_id).await?;
+            engine
+                .grant(tx, &account_id, credit, amount.minor_in(&account)?)
+                .await
+        })
+    })
+    .await
+}
+
+async fn grant_coupons(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    command: Command<Grant>,
+) -> Result<Response, ApiError> {
+    grant(context, account_id, LedgerAccount::Coupons, command).await
+}
+
+async fn grant_vouchers(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    command: Command<Grant>,
+) -> Result<Response, ApiError> {
+    grant(context, account_id, LedgerAccount::Vouchers, command).await
+}
+
+async fn ledger_entries(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    Params(page): Params<Page>,
+) -> Result<Response, ApiError> {
+    let limit = page.limit()?;
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let account = engine.account_view(connection, &account_id).await?;
+            let entries = ledger::entries(connection, &account_id, limit).await?;
+            Ok(json!({ "account_id": account_id, "currency": account.account.currency, "data": entries }))
+        })
+    })
+    .await
+}

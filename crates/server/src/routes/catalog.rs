@@ -1,0 +1,21 @@
+use axum::extract::State;
+use axum::http::Method;
+use axum::routing::get;
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::Route;
+use crate::context::ApiContext;
+
+pub fn routes() -> Vec<Route> {
+    vec![Route::new(
+        Method::GET,
+        "/v1/products",
+        "The catalog: products, editions, specs, prices and policies",
+        get(products),
+    )]
+}
+
+async fn products(State(context): State<ApiContext>) -> Json<Value> {
+    Json(json!({ "data": context.engine.catalog.products }))
+}

@@ -1,0 +1,115 @@
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Json;
+use jiff::{tz::TimeZone, Span, Timestamp};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::Route;
+use crate::api::{execute, Command};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+/// The longest single advance: ten years.
+const MAX_ADVANCE_SECONDS: i64 = 10 * 366 * 86_400;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::GET, "/v1/clock", "The current time, and whether it is simulated", get(show)),
+        Route::new(
+            Method::POST,
+            "/v1/clock/advance",
+            "Move the simulated clock `to` a time or `by` a duration, taking every due step in between, in order",
+            post(advance),
+        ),
+    ]
+}
+
+async fn show(State(context): State<ApiContext>) -> Json<Value> {
+    Json(
+        json!({ "now": context.engine.clock.now(), "simulated": context.engine.clock.is_simulated() }),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    to: Option<String>,
+    by: Option<String>,
+}
+
+fn target(now: Timestamp, advance: &Advance) -> Result<Timestamp, ApiError> {
+    let target = match (&advance.to, &advance.by) {
+        (Some(to), None) => to.parse::<Timestamp>().map_err(|error| {
+            ApiError::invalid(
+                "invalid_field",
+                format!("`to` must be an RFC 3339 time such as 2026-03-10T00:00:00Z: {error}"),
+            )
+        })?,
+        (None, Some(by)) => {
+            let span: Span = by.parse().map_err(|error| {
+                ApiError::invalid(
+                    "invalid_field",
+                    format!("`by` must be an ISO 8601 duration such as P3D or PT12H: {error}"),
+                )
+            })?;
+            now.to_zoned(TimeZone::UTC)
+                .checked_add(span)
+                .map_err(|error| {
+                    ApiError::invalid("invalid_field", format!("`by` is out of range: {error}"))
+                })?
+                .timestamp()
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "give exactly one of `to` and `by`",
+            ))
+        }
+    };
+    if target < now {
+        return Err(ApiError::invalid(
+            "clock_backwards",
+            "the simulated clock only moves forward",
+        ));
+    }
+    if target.as_second() - now.as_second() > MAX_ADVANCE_SECONDS {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "advance at most ten years at a time",
+        ));
+    }
+    Ok(target)
+}
+
+async fn advance(
+    State(context): State<ApiContext>,
+    command: Command<Advance>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    let to = target(engine.clock.now(), &command.body)?;
+    if !engine.clock.is_simulated() {
+        return Err(tenure_engine::EngineError::refused(
+            "clock_not_simulated",
+            "the clock can only be advanced when tenure runs with --simulated-clock",
+        )
+        .into());
+    }
+    // Advancing is not repeatable (`by` moves from the current time), so a key that has
+    // already answered replays before anything moves.
+    if let Some(replay) = crate::api::replay(&context, &command.meta).await? {
+        return Ok(replay);
+    }
+    let report = engine.advance_to(to).await?;
+    context.metrics.add_steps(report.steps_taken);
+    // The advance commits step by step (each step is its own transaction), so only the answer
+    // goes through `execute`: a replay with the same key answers the first report.
+    execute(&context, &command.meta, StatusCode::OK, move |_tx| {
+        Box::pin(async move {
+            Ok(json!({ "now": engine.clock.now(), "steps_taken": report.steps_taken }))
+        })
+    })
+    .await
+}

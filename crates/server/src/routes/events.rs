@@ -1,0 +1,88 @@
+use axum::extract::State;
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use tenure_store::events::{self, LogFilter};
+
+use super::Route;
+use crate::api::{read, Listing, Page, Params};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/v1/events",
+            "The event log, oldest first (filters: account, instance, kind)",
+            get(list_events),
+        ),
+        Route::new(
+            Method::GET,
+            "/v1/notifications",
+            "Notices sent to customers (filters: account, instance, kind)",
+            get(list_notices),
+        ),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogQuery {
+    account: Option<String>,
+    instance: Option<String>,
+    kind: Option<String>,
+    limit: Option<i64>,
+    /// The `seq` after which to list.
+    after: Option<i64>,
+}
+
+impl LogQuery {
+    fn filter(self) -> Result<LogFilter, ApiError> {
+        let limit = Page {
+            limit: self.limit,
+            after: None,
+        }
+        .limit()?;
+        Ok(LogFilter {
+            account_id: self.account,
+            instance_id: self.instance,
+            kind: self.kind,
+            after_seq: self.after.unwrap_or(0),
+            limit,
+        })
+    }
+}
+
+async fn list_events(
+    State(context): State<ApiContext>,
+    Params(query): Params<LogQuery>,
+) -> Result<Response, ApiError> {
+    let filter = query.filter()?;
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = events::list(connection, &filter).await?;
+            Ok(Listing::new(found, filter.limit, |event| {
+                event.seq.to_string()
+            }))
+        })
+    })
+    .await
+}
+
+async fn list_notices(
+    State(context): State<ApiContext>,
+    Params(query): Params<LogQuery>,
+) -> Result<Response, ApiError> {
+    let filter = query.filter()?;
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = events::list_notices(connection, &filter).await?;
+            Ok(Listing::new(found, filter.limit, |notice| {
+                notice.seq.to_string()
+            }))
+        })
+    })
+    .await
+}

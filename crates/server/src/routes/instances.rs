@@ -1,0 +1,242 @@
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tenure_core::catalog::Billing;
+use tenure_core::payment::{PaymentMethod, PaymentSources};
+use tenure_core::period::Period;
+use tenure_core::purchase::PurchaseRequest;
+use tenure_engine::instances::{InstanceView, PurchaseCommand};
+use tenure_store::instances::{self, InstanceFilter};
+
+use super::Route;
+use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(Method::POST, "/v1/instances", "Buy an instance: subscription for a period, pay-as-you-go or free", post(purchase)),
+        Route::new(
+            Method::GET,
+            "/v1/instances",
+            "List instances (filters: account, product, region, status, renewal = manual, auto, none)",
+            get(list),
+        ),
+        Route::new(Method::GET, "/v1/instances/{id}", "An instance with its expiry and next lifecycle step", get(show)),
+        Route::new(Method::POST, "/v1/instances/{id}/renew", "Renew by hand for a period, from the current expiry", post(renew)),
+        Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", post(renew_many)),
+    ]
+}
+
+/// How to pay: `pay_with` is the method for what credit does not cover (default the balance);
+/// vouchers and coupons are used first unless turned off.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Payment {
+    pay_with: Option<String>,
+    use_vouchers: Option<bool>,
+    use_coupons: Option<bool>,
+}
+
+impl Payment {
+    fn sources(&self) -> Result<PaymentSources, ApiError> {
+        let method = match &self.pay_with {
+            None => PaymentMethod::Balance,
+            Some(text) => text
+                .parse()
+                .map_err(|message| ApiError::invalid("invalid_method", message))?,
+        };
+        Ok(PaymentSources {
+            use_vouchers: self.use_vouchers.unwrap_or(true),
+            use_coupons: self.use_coupons.unwrap_or(true),
+            method,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutoRenew {
+    period: Option<Period>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Purchase {
+    account: String,
+    product: String,
+    edition: String,
+    spec: Option<String>,
+    region: String,
+    billing: Option<Billing>,
+    period: Option<Period>,
+    auto_renew: Option<AutoRenew>,
+    pay_with: Option<String>,
+    use_vouchers: Option<bool>,
+    use_coupons: Option<bool>,
+}
+
+async fn purchase(
+    State(context): State<ApiContext>,
+    command: Command<Purchase>,
+) -> Result<Response, ApiError> {
+    let body = command.body;
+    let payment = Payment {
+        pay_with: body.pay_with,
+        use_vouchers: body.use_vouchers,
+        use_coupons: body.use_coupons,
+    };
+    let purchase = PurchaseCommand {
+        account_id: body.account,
+        request: PurchaseRequest {
+            product_id: body.product,
+            edition_id: body.edition,
+            spec_id: body.spec,
+            region: body.region,
+            billing: body.billing.unwrap_or(Billing::Subscription),
+            period: body.period,
+            auto_renew_period: body
+                .auto_renew
+                .as_ref()
+                .and_then(|auto_renew| auto_renew.period),
+        },
+        auto_renew: body.auto_renew.is_some(),
+        sources: payment.sources()?,
+    };
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+        Box::pin(async move { engine.purchase(tx, purchase).await })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstanceQuery {
+    account: Option<String>,
+    product: Option<String>,
+    region: Option<String>,
+    status: Option<String>,
+    renewal: Option<String>,
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    Params(query): Params<InstanceQuery>,
+) -> Result<Response, ApiError> {
+    let limit = Page {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    if let Some(renewal) = &query.renewal {
+        renewal
+            .parse::<tenure_core::lifecycle::RenewalMode>()
+            .map_err(|message| ApiError::invalid("invalid_query", message))?;
+    }
+    if let Some(status) = &query.status {
+        status
+            .parse::<tenure_core::lifecycle::InstanceStatus>()
+            .map_err(|message| ApiError::invalid("invalid_query", message))?;
+    }
+    let filter = InstanceFilter {
+        account_id: query.account,
+        product_id: query.product,
+        region: query.region,
+        status: query.status,
+        renewal_mode: query.renewal,
+        after_id: query.after,
+        limit,
+    };
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = instances::list(connection, &filter).await?;
+            let views: Vec<InstanceView> = found
+                .into_iter()
+                .map(|stored| {
+                    let product = engine.catalog.product(&stored.instance.product_id);
+                    InstanceView::new(stored, product)
+                })
+                .collect();
+            Ok(Listing::new(views, limit, |view| view.instance.id.clone()))
+        })
+    })
+    .await
+}
+
+async fn show(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move { engine.instance_view(connection, &instance_id).await })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Renew {
+    period: Period,
+    pay_with: Option<String>,
+    use_vouchers: Option<bool>,
+    use_coupons: Option<bool>,
+}
+
+async fn renew(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+    command: Command<Renew>,
+) -> Result<Response, ApiError> {
+    let body = command.body;
+    let sources = Payment {
+        pay_with: body.pay_with,
+        use_vouchers: body.use_vouchers,
+        use_coupons: body.use_coupons,
+    }
+    .sources()?;
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move { engine.renew(tx, &instance_id, body.period, sources).await })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenewMany {
+    instances: Vec<String>,
+    period: Period,
+    pay_with: Option<String>,
+    use_vouchers: Option<bool>,
+    use_coupons: Option<bool>,
+}
+
+async fn renew_many(
+    State(context): State<ApiContext>,
+    command: Command<RenewMany>,
+) -> Result<Response, ApiError> {
+    let body = command.body;
+    let sources = Payment {
+        pay_with: body.pay_with,
+        use_vouchers: body.use_vouchers,
+        use_coupons: body.use_coupons,
+    }
+    .sources()?;
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move {
+            let renewed = engine
+                .renew_many(tx, &body.instances, body.period, sources)
+                .await?;
+            Ok(serde_json::json!({ "data": renewed }))
+        })
+    })
+    .await
+}

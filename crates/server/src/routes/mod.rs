@@ -1,0 +1,125 @@
+//! The route table: every endpoint once, with its method, path and summary. The router and the
+//! OpenAPI document are both made from it, so neither can miss an endpoint.
+
+mod accounts;
+mod catalog;
+mod clock;
+mod events;
+mod health;
+mod instances;
+mod orders;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::MethodRouter;
+use axum::Router;
+
+use crate::api::MAX_BODY_BYTES;
+use crate::auth::require_key;
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No key needed: health, metrics, the OpenAPI document.
+    Public,
+    /// The operator key.
+    Operator,
+}
+
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub access: Access,
+    pub handler: MethodRouter<ApiContext>,
+}
+
+impl Route {
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        summary: &'static str,
+        handler: MethodRouter<ApiContext>,
+    ) -> Route {
+        Route {
+            method,
+            path,
+            summary,
+            access: Access::Operator,
+            handler,
+        }
+    }
+
+    pub fn public(mut self) -> Route {
+        self.access = Access::Public;
+        self
+    }
+}
+
+/// Every route of the API.
+pub fn table() -> Vec<Route> {
+    [
+        health::routes(),
+        catalog::routes(),
+        accounts::routes(),
+        instances::routes(),
+        orders::routes(),
+        events::routes(),
+        clock::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+pub fn router(context: ApiContext) -> Router {
+    let mut by_access: BTreeMap<(bool, &'static str), MethodRouter<ApiContext>> = BTreeMap::new();
+    for route in table() {
+        let key = (route.access == Access::Public, route.path);
+        let merged = match by_access.remove(&key) {
+            Some(existing) => existing.merge(route.handler),
+            None => route.handler,
+        };
+        by_access.insert(key, merged);
+    }
+    let mut public = Router::new();
+    let mut protected = Router::new();
+    for ((is_public, path), handler) in by_access {
+        if is_public {
+            public = public.route(path, handler);
+        } else {
+            protected = protected.route(path, handler);
+        }
+    }
+    let protected =
+        protected.route_layer(middleware::from_fn_with_state(context.clone(), require_key));
+    public
+        .merge(protected)
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            context.clone(),
+            count_responses,
+        ))
+        .with_state(context)
+}
+
+async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::NoRoute(format!("{method} {}", uri.path()))
+}
+
+async fn count_responses(
+    State(context): State<ApiContext>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    context.metrics.count_response(response.status().as_u16());
+    response
+}

@@ -1,0 +1,80 @@
+use axum::extract::{Path, State};
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use tenure_engine::EngineError;
+use tenure_store::orders::{self, OrderFilter};
+
+use super::Route;
+use crate::api::{read, Listing, Params, MAX_PAGE_SIZE};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/v1/orders",
+            "Orders, filtered by account, instance, kind and status",
+            get(list),
+        ),
+        Route::new(
+            Method::GET,
+            "/v1/orders/{id}",
+            "One order: period, price actually paid and how",
+            get(show),
+        ),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderQuery {
+    account: Option<String>,
+    instance: Option<String>,
+    kind: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    Params(query): Params<OrderQuery>,
+) -> Result<Response, ApiError> {
+    let limit = crate::api::Page {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    let filter = OrderFilter {
+        account_id: query.account,
+        instance_id: query.instance,
+        kind: query.kind,
+        status: query.status,
+        after_id: query.after,
+        limit: limit.min(MAX_PAGE_SIZE),
+    };
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = orders::list(connection, &filter).await?;
+            Ok(Listing::new(found, limit, |order| order.id.clone()))
+        })
+    })
+    .await
+}
+
+async fn show(
+    State(context): State<ApiContext>,
+    Path(order_id): Path<String>,
+) -> Result<Response, ApiError> {
+    read(&context, move |connection| {
+        Box::pin(async move {
+            orders::get(connection, &order_id)
+                .await?
+                .ok_or_else(|| EngineError::not_found("order", &order_id))
+        })
+    })
+    .await
+}
