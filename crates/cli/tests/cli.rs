@@ -1,0 +1,69 @@
+//! The `tenure` binary: catalog check and simulate, run as a user would.
+
+use std::process::Command;
+
+const REPOSITORY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+fn tenure(arguments: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(arguments)
+        .current_dir(REPOSITORY)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+    )
+}
+
+#[test]
+fn the_shipped_catalog_checks_clean() {
+    let (success, output) = tenure(&["catalog", "check", "catalog"]);
+    assert!(success, "{output}");
+    assert!(output.contains("4 products, no problems"), "{output}");
+}
+
+#[test]
+fn catalog_check_names_file_field_and_problem() {
+    let folder = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(format!("{REPOSITORY}/catalog/dns.toml")).unwrap();
+    let broken = good
+        .replace("retention_days = 7", "retention_days = 900")
+        .replace("monthly_price_minor = 800", "monthly_price_minor = 0");
+    std::fs::write(folder.path().join("dns.toml"), broken).unwrap();
+    std::fs::write(
+        folder.path().join("typo.toml"),
+        good.replace("[changes]", "[chnages]"),
+    )
+    .unwrap();
+    let (success, output) = tenure(&["catalog", "check", folder.path().to_str().unwrap()]);
+    assert!(!success);
+    assert!(
+        output.contains("dns.toml: lifecycle.retention_days: 900 is outside 0..=365"),
+        "{output}"
+    );
+    assert!(
+        output.contains("dns.toml: editions[0].specs[0].monthly_price_minor: 0 is outside"),
+        "{output}"
+    );
+    assert!(output.contains("typo.toml: line"), "{output}");
+    assert!(output.contains("chnages"), "{output}");
+}
+
+#[test]
+fn simulate_prints_the_events_as_json_lines() {
+    let (success, output) = tenure(&["simulate", "scenarios/lifecycle.toml"]);
+    assert!(success, "{output}");
+    let kinds: Vec<String> = output
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("account.created"));
+    assert_eq!(kinds.last().map(String::as_str), Some("instance.released"));
+    assert_eq!(kinds.len(), 10);
+}

@@ -1,0 +1,127 @@
+//! Accounts, deposits, coupons and vouchers, and how purchases spend them.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, text, Backend};
+use crate::on_both_backends;
+
+async fn money_is_derived_from_a_balanced_ledger(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(10_000).await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/deposits"),
+        json!({ "amount": { "amount": 2_500, "currency": "USD" }, "method": "paypal" }),
+    )
+    .await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/coupons"),
+        json!({ "amount": 3_000 }),
+    )
+    .await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/vouchers"),
+        json!({ "amount": 5_000 }),
+    )
+    .await;
+    let account = app.account(&account_id).await;
+    assert_eq!(account["balance_minor"], 12_500);
+    assert_eq!(account["coupons_minor"], 3_000);
+    assert_eq!(account["vouchers_minor"], 5_000);
+    assert_eq!(account["available_credit_minor"], 15_500);
+
+    // A 12000 purchase takes the vouchers first, then the coupons, then the balance.
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let order = &bought["order"];
+    assert_eq!(
+        (
+            order["paid_voucher_minor"].as_i64(),
+            order["paid_coupon_minor"].as_i64(),
+            order["paid_balance_minor"].as_i64()
+        ),
+        (Some(5_000), Some(3_000), Some(4_000))
+    );
+    let account = app.account(&account_id).await;
+    assert_eq!(
+        (
+            account["balance_minor"].as_i64(),
+            account["coupons_minor"].as_i64(),
+            account["vouchers_minor"].as_i64()
+        ),
+        (Some(8_500), Some(0), Some(0))
+    );
+    let entries = app.balanced_ledger(&account_id).await;
+    let kinds: Vec<&str> = entries.iter().map(|entry| text(&entry["kind"])).collect();
+    assert_eq!(
+        kinds,
+        [
+            "deposit",
+            "deposit",
+            "coupon_grant",
+            "voucher_grant",
+            "order_payment"
+        ]
+    );
+}
+on_both_backends!(ledger_and_funds, money_is_derived_from_a_balanced_ledger);
+
+async fn an_external_method_pays_what_credit_does_not(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/coupons"),
+        json!({ "amount": 1_000 }),
+    )
+    .await;
+    let bought = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "iot-platform", "edition": "enterprise",
+            "spec": "units-10", "region": "us-east-1", "period": "3M", "pay_with": "bank_card" }),
+        )
+        .await;
+    let order = &bought["order"];
+    assert_eq!(order["list_price_minor"], 90_000);
+    assert_eq!(order["paid_coupon_minor"], 1_000);
+    assert_eq!(order["paid_external_minor"], 89_000);
+    assert_eq!(order["external_method"], "bank_card");
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        100_000,
+        "the balance is untouched"
+    );
+}
+on_both_backends!(
+    external_payment,
+    an_external_method_pays_what_credit_does_not
+);
+
+async fn a_purchase_the_account_cannot_pay_changes_nothing(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(11_999).await;
+    let events_before = app.event_count().await;
+    let (status, refusal) = app
+        .post(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+            "spec": "tps-1000", "region": "us-east-1", "period": "1M" }),
+        )
+        .await;
+    assert_eq!(status, 402);
+    assert_eq!(refusal["code"], "insufficient_funds");
+    assert_eq!(app.account(&account_id).await["balance_minor"], 11_999);
+    assert_eq!(app.event_count().await, events_before);
+    assert_eq!(
+        app.get(&format!("/v1/instances?account={account_id}"))
+            .await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
+on_both_backends!(
+    insufficient_funds,
+    a_purchase_the_account_cannot_pay_changes_nothing
+);

@@ -1,0 +1,266 @@
+//! `spawn_app`: a fresh database, a server on a free port, a simulated clock, and an HTTP client.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sqlx::Connection;
+use tenure_core::catalog::default_catalog;
+use tenure_server::{Application, Settings};
+
+pub const ADMIN_KEY: &str = "test-operator-key";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares `mod NAME { sqlite, postgres }` tests that run `scenario(Backend)` on each database.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $scenario:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$scenario($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$scenario($crate::helpers::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+/// The PostgreSQL server tests create their databases on.
+fn postgres_admin_url() -> String {
+    std::env::var("TENURE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    _folder: Option<tempfile::TempDir>,
+    postgres_database: Option<String>,
+}
+
+pub async fn spawn_app(backend: Backend, start: &str) -> TestApp {
+    let (database_url, folder, postgres_database) = match backend {
+        Backend::Sqlite => {
+            let folder = tempfile::tempdir().expect("temporary folder");
+            (
+                format!("sqlite://{}", folder.path().join("tenure.db").display()),
+                Some(folder),
+                None,
+            )
+        }
+        Backend::Postgres => {
+            let name = format!("tenure_test_{:016x}", rand::random::<u64>());
+            let admin_url = postgres_admin_url();
+            let mut connection = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth); the test command starts it");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut connection)
+                .await
+                .expect("create database");
+            let base = admin_url.rsplit_once('/').expect("URL has a database").0;
+            (format!("{base}/{name}"), None, Some(name))
+        }
+    };
+    let settings = Settings {
+        database_url,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        simulated_clock: Some(start.parse().expect("start time")),
+        admin_key: ADMIN_KEY.to_string(),
+        catalog: default_catalog(),
+        sweep_interval: Duration::from_secs(3600),
+        sequential_ids: false,
+    };
+    let application = Application::build(settings).await.expect("server builds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        _folder: folder,
+        postgres_database,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(name) = self.postgres_database.take() {
+            // Async work cannot run in Drop; a short-lived runtime on its own thread can.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(mut connection) =
+                        sqlx::PgConnection::connect(&postgres_admin_url()).await
+                    {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut connection)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(ADMIN_KEY);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.request("GET", path, None, &[]).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.request("POST", path, Some(body), &[]).await
+    }
+
+    /// POSTs and insists on a 2xx answer.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Value {
+        let (status, answer) = self.post(path, body.clone()).await;
+        assert!(
+            (200..300).contains(&status),
+            "POST {path} {body}: {status} {answer}"
+        );
+        answer
+    }
+
+    pub async fn advance_to(&self, to: &str) -> Value {
+        self.post_ok("/v1/clock/advance", json!({ "to": to })).await
+    }
+
+    /// An account holding `deposit_minor` in its balance (by bank card).
+    pub async fn funded_account(&self, deposit_minor: i64) -> String {
+        let account = self
+            .post_ok("/v1/accounts", json!({ "name": "Ada Lovelace", "email": "ada@example.com", "mobile": "+15550100" }))
+            .await;
+        let account_id = account["id"].as_str().unwrap().to_string();
+        if deposit_minor > 0 {
+            self.post_ok(
+                &format!("/v1/accounts/{account_id}/deposits"),
+                json!({ "amount": deposit_minor, "method": "bank_card" }),
+            )
+            .await;
+        }
+        account_id
+    }
+
+    /// Buys a subscription and returns the purchase answer (instance and order).
+    pub async fn buy(
+        &self,
+        account_id: &str,
+        product: &str,
+        edition: &str,
+        spec: &str,
+        period: &str,
+    ) -> Value {
+        self.post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": product, "edition": edition, "spec": spec,
+                    "region": region_of(product), "billing": "subscription", "period": period }),
+        )
+        .await
+    }
+
+    pub async fn instance(&self, instance_id: &str) -> Value {
+        self.get(&format!("/v1/instances/{instance_id}")).await
+    }
+
+    pub async fn account(&self, account_id: &str) -> Value {
+        self.get(&format!("/v1/accounts/{account_id}")).await
+    }
+
+    /// `(time, kind)` of every event of an instance, oldest first.
+    pub async fn instance_events(&self, instance_id: &str) -> Vec<(String, String)> {
+        let events = self
+            .get(&format!("/v1/events?instance={instance_id}&limit=1000"))
+            .await;
+        events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|event| {
+                (
+                    event["at"].as_str().unwrap().to_string(),
+                    event["kind"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn event_count(&self) -> usize {
+        self.get("/v1/events?limit=1000").await["data"]
+            .as_array()
+            .unwrap()
+            .len()
+    }
+
+    /// Checks that every ledger entry of the account balances; returns the entries.
+    pub async fn balanced_ledger(&self, account_id: &str) -> Vec<Value> {
+        let ledger = self
+            .get(&format!("/v1/accounts/{account_id}/ledger?limit=1000"))
+            .await;
+        let entries = ledger["data"].as_array().unwrap().clone();
+        for entry in &entries {
+            let sum: i64 = entry["postings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|posting| posting["amount_minor"].as_i64().unwrap())
+                .sum();
+            assert_eq!(sum, 0, "entry {entry} balances");
+        }
+        entries
+    }
+}
+
+pub fn region_of(product: &str) -> &'static str {
+    if product == "dns" {
+        "global"
+    } else {
+        "us-east-1"
+    }
+}
+
+pub fn text(value: &Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("{value} is a string"))
+}

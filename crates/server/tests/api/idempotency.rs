@@ -1,0 +1,120 @@
+//! A repeated request with the same Idempotency-Key returns the first answer and does the work once.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Backend};
+use crate::on_both_backends;
+
+async fn a_replayed_purchase_charges_once(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let body = json!({ "account": account_id, "product": "message-queue", "edition": "basic", "spec": "tps-1000",
+        "region": "us-east-1", "period": "1M" });
+    let key = [("Idempotency-Key", "purchase-0001")];
+    let (first_status, first) = app
+        .request("POST", "/v1/instances", Some(body.clone()), &key)
+        .await;
+    let (second_status, second) = app
+        .request("POST", "/v1/instances", Some(body.clone()), &key)
+        .await;
+    assert_eq!((first_status, second_status), (201, 201));
+    assert_eq!(first, second, "the replay answers the first answer");
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        88_000,
+        "charged once"
+    );
+    assert_eq!(
+        app.get(&format!("/v1/orders?account={account_id}")).await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The same key for a different request is refused and changes nothing.
+    let other = json!({ "account": account_id, "product": "message-queue", "edition": "basic", "spec": "tps-1000",
+        "region": "us-east-1", "period": "2M" });
+    let (status, answer) = app
+        .request("POST", "/v1/instances", Some(other), &key)
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("idempotency_key_reused"))
+    );
+    assert_eq!(app.account(&account_id).await["balance_minor"], 88_000);
+
+    // A refused request does not use up its key: after a deposit the same key works.
+    let poor = app.funded_account(0).await;
+    let poor_body = json!({ "account": poor, "product": "message-queue", "edition": "basic", "spec": "tps-1000",
+        "region": "us-east-1", "period": "1M" });
+    let poor_key = [("Idempotency-Key", "purchase-0002")];
+    let (status, _) = app
+        .request("POST", "/v1/instances", Some(poor_body.clone()), &poor_key)
+        .await;
+    assert_eq!(status, 402);
+    app.post_ok(
+        &format!("/v1/accounts/{poor}/deposits"),
+        json!({ "amount": 12_000, "method": "transfer" }),
+    )
+    .await;
+    let (status, _) = app
+        .request("POST", "/v1/instances", Some(poor_body), &poor_key)
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(app.account(&poor).await["balance_minor"], 0);
+}
+on_both_backends!(replayed_purchase, a_replayed_purchase_charges_once);
+
+async fn concurrent_retries_do_the_work_once(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let path = format!("/v1/accounts/{account_id}/deposits");
+    let body = json!({ "amount": 1_000, "method": "alipay" });
+    let retries = (0..20).map(|_| {
+        app.request(
+            "POST",
+            &path,
+            Some(body.clone()),
+            &[("Idempotency-Key", "deposit-race")],
+        )
+    });
+    let answers = futures_join_all(retries).await;
+    let first = &answers[0].1;
+    for (status, answer) in &answers {
+        assert_eq!(*status, 201);
+        assert_eq!(answer, first);
+    }
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        101_000,
+        "deposited once"
+    );
+}
+on_both_backends!(concurrent_retries, concurrent_retries_do_the_work_once);
+
+/// Runs futures concurrently on the test's runtime.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|context| {
+        let mut pending = false;
+        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(context) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(|output| output.unwrap()).collect()
+}

@@ -1,0 +1,197 @@
+//! An instance lives through purchase, reminder, expiry, renewal after expiry, a second expiry
+//! and release, on the simulated clock (EXAMPLES.md 2 and 3).
+
+use crate::helpers::{spawn_app, text, Backend};
+use crate::on_both_backends;
+
+async fn purchase_remind_expire_renew_expire_release(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(50_000).await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let instance_id = text(&bought["instance"]["id"]).to_string();
+    assert_eq!(bought["instance"]["expires_at"], "2026-03-10T00:00:00Z");
+    assert_eq!(
+        bought["instance"]["next_due_at"], "2026-03-03T00:00:00Z",
+        "the reminder is due 7 days before"
+    );
+    assert_eq!(bought["order"]["list_price_minor"], 12_000);
+    assert_eq!(bought["order"]["paid_balance_minor"], 12_000);
+    assert_eq!(app.account(&account_id).await["balance_minor"], 38_000);
+
+    // The day before the reminder nothing has happened; at the reminder one SMS goes out.
+    app.advance_to("2026-03-02T23:59:59Z").await;
+    assert_eq!(app.instance(&instance_id).await["status"], "active");
+    app.advance_to("2026-03-03T00:00:00Z").await;
+    let notices = app
+        .get(&format!("/v1/notifications?instance={instance_id}"))
+        .await;
+    let notices = notices["data"].as_array().unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0]["channel"], "sms");
+    assert_eq!(notices[0]["recipient"], "+15550100");
+    assert_eq!(notices[0]["at"], "2026-03-03T00:00:00Z");
+
+    // Expiry stops it; the data is kept until release 30 days later.
+    app.advance_to("2026-03-12T00:00:00Z").await;
+    let expired = app.instance(&instance_id).await;
+    assert_eq!(expired["status"], "expired");
+    assert_eq!(expired["release_at"], "2026-04-09T00:00:00Z");
+
+    // Renewing on 03-12 restores it from the old expiry: the stopped days are paid for.
+    let renewed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/renew"),
+            serde_json::json!({ "period": "1M" }),
+        )
+        .await;
+    assert_eq!(renewed["restored"], true);
+    assert_eq!(renewed["instance"]["status"], "active");
+    assert_eq!(renewed["instance"]["expires_at"], "2026-04-10T00:00:00Z");
+    assert_eq!(renewed["order"]["starts_at"], "2026-03-10T00:00:00Z");
+    assert_eq!(renewed["order"]["ends_at"], "2026-04-10T00:00:00Z");
+    assert_eq!(app.account(&account_id).await["balance_minor"], 26_000);
+
+    // Second expiry with no renewal: stopped on 04-10, released 30 days later, for good.
+    app.advance_to("2026-05-10T00:00:00Z").await;
+    let released = app.instance(&instance_id).await;
+    assert_eq!(released["status"], "released");
+    assert_eq!(released["released_at"], "2026-05-10T00:00:00Z");
+    assert_eq!(released["next_due_at"], serde_json::Value::Null);
+
+    let events = app.instance_events(&instance_id).await;
+    let expected = [
+        ("2026-02-10T00:00:00Z", "instance.purchased"),
+        ("2026-03-03T00:00:00Z", "instance.expiry_reminder_sent"),
+        ("2026-03-10T00:00:00Z", "instance.expired"),
+        ("2026-03-12T00:00:00Z", "instance.renewed"),
+        ("2026-03-12T00:00:00Z", "instance.restored"),
+        ("2026-04-03T00:00:00Z", "instance.expiry_reminder_sent"),
+        ("2026-04-10T00:00:00Z", "instance.expired"),
+        ("2026-05-10T00:00:00Z", "instance.released"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(at, kind)| (at.to_string(), kind.to_string()))
+        .collect();
+    assert_eq!(events, expected);
+
+    // A released instance cannot be renewed, and the refusal changes nothing.
+    let (status, refusal) = app
+        .post(
+            &format!("/v1/instances/{instance_id}/renew"),
+            serde_json::json!({ "period": "1M" }),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(refusal["code"], "instance_released");
+    assert_eq!(app.account(&account_id).await["balance_minor"], 26_000);
+
+    // Two orders, both paid from the balance; the ledger balances entry by entry.
+    let orders = app.get(&format!("/v1/orders?instance={instance_id}")).await;
+    assert_eq!(orders["data"].as_array().unwrap().len(), 2);
+    assert_eq!(app.balanced_ledger(&account_id).await.len(), 3);
+}
+on_both_backends!(full_lifecycle, purchase_remind_expire_renew_expire_release);
+
+async fn month_ends_clamp(backend: Backend) {
+    // EXAMPLES.md 1
+    let app = spawn_app(backend, "2026-01-31T10:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    assert_eq!(bought["instance"]["expires_at"], "2026-02-28T10:00:00Z");
+    let instance_id = text(&bought["instance"]["id"]);
+    let renewed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/renew"),
+            serde_json::json!({ "period": "1M" }),
+        )
+        .await;
+    assert_eq!(renewed["instance"]["expires_at"], "2026-03-28T10:00:00Z");
+}
+on_both_backends!(month_end, month_ends_clamp);
+
+async fn each_product_keeps_its_own_retention(backend: Backend) {
+    // EXAMPLES.md 3: bought so that each expires 2026-03-10T00:00Z.
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(1_000_000).await;
+    let message_queue = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let iot = app
+        .buy(&account_id, "iot-platform", "enterprise", "units-10", "1M")
+        .await;
+    let dns = app
+        .buy(&account_id, "dns", "personal", "standard", "1M")
+        .await;
+    let data_management = app
+        .buy(
+            &account_id,
+            "data-management",
+            "security-collaboration",
+            "instances-10",
+            "1M",
+        )
+        .await;
+    for bought in [&message_queue, &iot, &dns, &data_management] {
+        assert_eq!(bought["instance"]["expires_at"], "2026-03-10T00:00:00Z");
+    }
+    app.advance_to("2026-04-30T00:00:00Z").await;
+    let released_at =
+        |value: &serde_json::Value| value["released_at"].as_str().unwrap().to_string();
+    let message_queue = app.instance(text(&message_queue["instance"]["id"])).await;
+    assert_eq!(
+        (
+            message_queue["status"].as_str().unwrap(),
+            released_at(&message_queue).as_str()
+        ),
+        ("released", "2026-04-09T00:00:00Z")
+    );
+    let iot = app.instance(text(&iot["instance"]["id"])).await;
+    assert_eq!(
+        (iot["status"].as_str().unwrap(), released_at(&iot).as_str()),
+        ("released", "2026-03-25T00:00:00Z")
+    );
+    let dns = app.instance(text(&dns["instance"]["id"])).await;
+    assert_eq!(
+        (dns["status"].as_str().unwrap(), released_at(&dns).as_str()),
+        ("free_tier", "2026-03-17T00:00:00Z")
+    );
+    let data_management = app.instance(text(&data_management["instance"]["id"])).await;
+    assert_eq!(data_management["status"], "released");
+    let dns_events = app.instance_events(text(&dns["id"])).await;
+    assert_eq!(dns_events.last().unwrap().1, "instance.moved_to_free_tier");
+}
+on_both_backends!(retention_per_product, each_product_keeps_its_own_retention);
+
+async fn a_sweep_run_twice_takes_each_step_once(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(50_000).await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let instance_id = text(&bought["instance"]["id"]).to_string();
+    app.advance_to("2026-03-10T00:00:00Z").await;
+    // Advancing by zero runs the sweep again at the same moment: nothing is due twice.
+    app.post_ok("/v1/clock/advance", serde_json::json!({ "by": "PT0S" }))
+        .await;
+    app.advance_to("2026-03-10T00:00:00Z").await;
+    let kinds: Vec<String> = app
+        .instance_events(&instance_id)
+        .await
+        .into_iter()
+        .map(|(_, kind)| kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "instance.purchased",
+            "instance.expiry_reminder_sent",
+            "instance.expired"
+        ]
+    );
+}
+on_both_backends!(sweep_is_idempotent, a_sweep_run_twice_takes_each_step_once);

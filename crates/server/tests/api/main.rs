@@ -1,0 +1,12 @@
+//! End-to-end tests: the real server on port 0, driven over HTTP, on SQLite and on PostgreSQL.
+//! One test binary; a module per feature; `helpers::spawn_app` gives each test a fresh database.
+
+mod helpers;
+
+mod accounts;
+mod catalog;
+mod idempotency;
+mod lifecycle;
+mod renewals;
+mod simulate;
+mod validation;
