@@ -1,19 +1,22 @@
 //! The lifecycle scheduler. Each instance stores when its next step is due (`next_due_at`);
-//! a sweep takes due instances through the index on that column, earliest first, and takes each
-//! step in its own transaction that re-reads and locks the instance first. So a sweep can be
-//! killed at any point and run again: a step whose transaction committed is no longer due, and
-//! one that did not commit is still due. Nothing happens twice; nothing is lost.
+//! a sweep takes due instances through the index on that column, earliest first, a batch at a
+//! time. A batch is one transaction (one fsync for many steps); inside it each instance is
+//! re-read and locked, its due steps recomputed and taken, and its new due time written, so a
+//! step is never split across transactions. A sweep can be killed at any point and run again: a
+//! step whose transaction committed is no longer due, and one that did not commit is still due.
+//! Nothing happens twice; nothing is lost.
 
 use jiff::Timestamp;
 use serde::Serialize;
 use tenure_core::lifecycle::{next_due, take_step};
-use tenure_store::instances;
+use tenure_store::{instances, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
 
-/// Due instances fetched per query.
-const SWEEP_BATCH: i64 = 500;
+/// Due instances taken per transaction: large enough to share one commit among many steps,
+/// small enough to keep a transaction short.
+const SWEEP_BATCH: i64 = 1000;
 /// More steps than this for one instance at one moment means a step does not advance: a bug.
 const MAX_STEPS_PER_INSTANCE: usize = 16;
 
@@ -32,34 +35,35 @@ impl Engine {
     async fn run_due_locked(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
         let mut report = SweepReport::default();
         loop {
-            let due = {
-                let mut connection = self.store.read().await?;
-                instances::due_ids(&mut connection, now, SWEEP_BATCH).await?
-            };
+            let mut tx = self.begin().await?;
+            let due = instances::due_ids(&mut tx, now, SWEEP_BATCH).await?;
             if due.is_empty() {
                 return Ok(report);
             }
             for instance_id in due {
-                report.steps_taken += self.take_due_steps(&instance_id, now).await?;
+                report.steps_taken += self.take_due_steps(&mut tx, &instance_id, now).await?;
             }
+            tx.commit().await?;
         }
     }
 
-    /// Takes the due steps of one instance, in one transaction.
-    async fn take_due_steps(&self, instance_id: &str, now: Timestamp) -> Result<u64, EngineError> {
-        let mut tx = self.begin().await?;
-        let Some(stored) = instances::lock(&mut tx, instance_id).await? else {
+    /// Takes the due steps of one instance inside the batch's transaction.
+    async fn take_due_steps(
+        &self,
+        tx: &mut Tx,
+        instance_id: &str,
+        now: Timestamp,
+    ) -> Result<u64, EngineError> {
+        let Some(stored) = instances::lock(tx, instance_id).await? else {
             return Ok(0);
         };
         let product = self.product(&stored.instance.product_id)?;
-        let account = self
-            .lock_account(&mut tx, &stored.instance.account_id)
-            .await?;
+        let account = self.lock_account(tx, &stored.instance.account_id).await?;
         let mut instance = stored.instance;
         let mut steps_taken = 0;
         while let Some(due) = next_due(&instance, &product.lifecycle).filter(|due| due.at <= now) {
             let outcome = take_step(&instance, due.step, now, product);
-            self.record(&mut tx, now, &account, &outcome.events, &outcome.notices)
+            self.record(tx, now, &account, &outcome.events, &outcome.notices)
                 .await?;
             instance = outcome.instance;
             steps_taken += 1;
@@ -69,8 +73,7 @@ impl Engine {
             );
         }
         let next_due_at = next_due(&instance, &product.lifecycle).map(|due| due.at);
-        instances::update(&mut tx, &instance, next_due_at).await?;
-        tx.commit().await?;
+        instances::update(tx, &instance, next_due_at).await?;
         Ok(steps_taken as u64)
     }
 

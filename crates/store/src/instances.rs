@@ -209,20 +209,23 @@ pub async fn earliest_due(
         .transpose()?)
 }
 
-/// Ids of instances due at or before `until`, earliest first, at most `limit`.
-pub async fn due_ids(
-    connection: &mut AnyConnection,
-    until: Timestamp,
-    limit: i64,
-) -> Result<Vec<String>, StoreError> {
-    let rows = sqlx::query(
+/// Ids of instances due at or before `until`, earliest first, at most `limit`. On PostgreSQL
+/// the rows are locked and rows another node holds are skipped, so several nodes split the
+/// due work without waiting on each other.
+pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<String>, StoreError> {
+    let lock = match tx.dialect() {
+        crate::Dialect::Sqlite => "",
+        crate::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
         "SELECT id FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
-         ORDER BY next_due_at, id LIMIT $2",
-    )
-    .bind(to_seconds(until))
-    .bind(limit)
-    .fetch_all(connection)
-    .await?;
+         ORDER BY next_due_at, id LIMIT $2{lock}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(to_seconds(until))
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?;
     Ok(rows
         .iter()
         .map(|row| row.try_get("id"))
