@@ -1,6 +1,7 @@
 //! tenure's functional core: every business decision as a pure function of
 //! (state, policy, command, now). Nothing here reads a clock, touches a database or knows HTTP.
 //!
+//! - [`access`]: roles of account keys and the permissions endpoints need.
 //! - [`money`]: minor units and the one rounding rule.
 //! - [`period`]: subscription periods and the month-end rule.
 //! - [`catalog`]: products, editions, specs, prices and per-product policies, as data.
@@ -11,6 +12,7 @@
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
 //! - [`event`]: the kinds of events and the notices they carry.
 
+pub mod access;
 pub mod catalog;
 pub mod event;
 pub mod ledger;

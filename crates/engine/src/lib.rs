@@ -5,6 +5,7 @@
 //! [`tenure_store::Tx`] its caller passes in. The caller (the HTTP server, the simulator)
 //! commits, so a request's idempotency record commits with its work.
 
+pub mod access;
 pub mod accounts;
 mod clock;
 mod engine;

@@ -12,6 +12,7 @@ mod connect;
 pub mod events;
 pub mod idempotency;
 pub mod instances;
+pub mod keys;
 pub mod ledger;
 pub mod orders;
 mod schema;

@@ -100,6 +100,16 @@ const SCHEMA: &[&str] = &[
         status TEXT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, seq)",
+    "CREATE TABLE IF NOT EXISTS api_keys (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+    )",
+    "CREATE INDEX IF NOT EXISTS api_keys_by_account ON api_keys (account_id)",
     "CREATE TABLE IF NOT EXISTS idempotency (
         scope TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -109,6 +119,7 @@ const SCHEMA: &[&str] = &[
         created_at BIGINT NOT NULL,
         PRIMARY KEY (scope, key)
     )",
+    "CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created_at)",
 ];
 
 pub async fn migrate(store: &Store) -> Result<(), StoreError> {

@@ -14,19 +14,25 @@ use super::Route;
 use crate::api::{execute, read, Command, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(Method::POST, "/v1/instances", "Buy an instance: subscription for a period, pay-as-you-go or free", post(purchase)),
+        Route::new(Method::POST, "/v1/instances", "Buy an instance: subscription for a period, pay-as-you-go or free", post(purchase))
+            .account(Permission::Purchase),
         Route::new(
             Method::GET,
             "/v1/instances",
             "List instances (filters: account, product, region, status, renewal = manual, auto, none)",
             get(list),
-        ),
-        Route::new(Method::GET, "/v1/instances/{id}", "An instance with its expiry and next lifecycle step", get(show)),
-        Route::new(Method::POST, "/v1/instances/{id}/renew", "Renew by hand for a period, from the current expiry", post(renew)),
-        Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", post(renew_many)),
+        )
+        .account(Permission::Read),
+        Route::new(Method::GET, "/v1/instances/{id}", "An instance with its expiry and next lifecycle step", get(show))
+            .account(Permission::Read),
+        Route::new(Method::POST, "/v1/instances/{id}/renew", "Renew by hand for a period, from the current expiry", post(renew))
+            .account(Permission::Billing),
+        Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", post(renew_many))
+            .account(Permission::Billing),
     ]
 }
 

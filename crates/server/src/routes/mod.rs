@@ -8,6 +8,7 @@ mod events;
 mod health;
 mod instances;
 mod orders;
+mod users;
 
 use std::collections::BTreeMap;
 
@@ -19,17 +20,20 @@ use axum::routing::MethodRouter;
 use axum::Router;
 
 use crate::api::MAX_BODY_BYTES;
-use crate::auth::require_key;
+use crate::auth::{authenticate, authorize};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// No key needed: health, metrics, the OpenAPI document.
     Public,
-    /// The operator key.
+    /// The operator key only.
     Operator,
+    /// The operator, or a key of the account the request concerns whose role has this permission.
+    Account(Permission),
 }
 
 pub struct Route {
@@ -60,6 +64,12 @@ impl Route {
         self.access = Access::Public;
         self
     }
+
+    /// Opens the route to keys of the account concerned that have `permission`.
+    pub fn account(mut self, permission: Permission) -> Route {
+        self.access = Access::Account(permission);
+        self
+    }
 }
 
 /// Every route of the API.
@@ -70,6 +80,7 @@ pub fn table() -> Vec<Route> {
         accounts::routes(),
         instances::routes(),
         orders::routes(),
+        users::routes(),
         events::routes(),
         clock::routes(),
     ]
@@ -82,9 +93,13 @@ pub fn router(context: ApiContext) -> Router {
     let mut by_access: BTreeMap<(bool, &'static str), MethodRouter<ApiContext>> = BTreeMap::new();
     for route in table() {
         let key = (route.access == Access::Public, route.path);
+        let handler = route.handler.route_layer(middleware::from_fn_with_state(
+            (context.clone(), route.access),
+            authorize,
+        ));
         let merged = match by_access.remove(&key) {
-            Some(existing) => existing.merge(route.handler),
-            None => route.handler,
+            Some(existing) => existing.merge(handler),
+            None => handler,
         };
         by_access.insert(key, merged);
     }
@@ -97,8 +112,10 @@ pub fn router(context: ApiContext) -> Router {
             protected = protected.route(path, handler);
         }
     }
-    let protected =
-        protected.route_layer(middleware::from_fn_with_state(context.clone(), require_key));
+    let protected = protected.route_layer(middleware::from_fn_with_state(
+        context.clone(),
+        authenticate,
+    ));
     public
         .merge(protected)
         .fallback(no_route)

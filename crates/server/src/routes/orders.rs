@@ -10,6 +10,7 @@ use super::Route;
 use crate::api::{read, Listing, Params, MAX_PAGE_SIZE};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -18,13 +19,15 @@ pub fn routes() -> Vec<Route> {
             "/v1/orders",
             "Orders, filtered by account, instance, kind and status",
             get(list),
-        ),
+        )
+        .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/orders/{id}",
             "One order: period, price actually paid and how",
             get(show),
-        ),
+        )
+        .account(Permission::Read),
     ]
 }
 
