@@ -2,6 +2,7 @@
 //! OpenAPI document are both made from it, so neither can miss an endpoint.
 
 mod accounts;
+mod auto_renewal;
 mod catalog;
 mod clock;
 mod events;
@@ -69,6 +70,7 @@ pub fn table() -> Vec<Route> {
         catalog::routes(),
         accounts::routes(),
         instances::routes(),
+        auto_renewal::routes(),
         orders::routes(),
         events::routes(),
         clock::routes(),
