@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod auto_renewal;
 mod catalog;
 mod idempotency;
 mod lifecycle;
