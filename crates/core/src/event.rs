@@ -19,6 +19,8 @@ pub enum EventKind {
     InstanceExpired,
     InstanceReleased,
     InstanceMovedToFreeTier,
+    RenewalModeChanged,
+    AutoRenewalFailed,
 }
 
 impl EventKind {
@@ -35,6 +37,8 @@ impl EventKind {
             EventKind::InstanceExpired => "instance.expired",
             EventKind::InstanceReleased => "instance.released",
             EventKind::InstanceMovedToFreeTier => "instance.moved_to_free_tier",
+            EventKind::RenewalModeChanged => "instance.renewal_mode_changed",
+            EventKind::AutoRenewalFailed => "instance.auto_renewal_failed",
         }
     }
 }

@@ -8,11 +8,13 @@
 //! - [`ledger`]: double-entry postings that always sum to zero.
 //! - [`payment`]: which sources pay an amount (vouchers, coupons, balance, external method).
 //! - [`purchase`], [`renewal`]: what buying and renewing an instance mean.
+//! - [`auto_renewal`]: deduction schedules, enabling and disabling, one deduction attempt.
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release).
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
 //! - [`event`]: the kinds of events and the notices they carry.
 
 pub mod access;
+pub mod auto_renewal;
 pub mod catalog;
 pub mod event;
 pub mod ledger;

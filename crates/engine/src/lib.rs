@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod auto_renewal;
 mod clock;
 mod engine;
 mod error;

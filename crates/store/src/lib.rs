@@ -9,6 +9,7 @@
 
 pub mod accounts;
 mod connect;
+pub mod deduction_attempts;
 pub mod events;
 pub mod idempotency;
 pub mod instances;

@@ -49,6 +49,10 @@ const SCHEMA: &[&str] = &[
         auto_renew_period TEXT,
         subscription_period TEXT,
         reminded_for_expiry BIGINT,
+        auto_renew_schedule TEXT,
+        auto_renew_effective_from BIGINT,
+        deduction_renews_expires_at BIGINT,
+        deduction_attempt_offset_days BIGINT,
         next_due_at BIGINT
     )",
     "CREATE INDEX IF NOT EXISTS instances_by_next_due ON instances (next_due_at) WHERE next_due_at IS NOT NULL",
@@ -75,6 +79,23 @@ const SCHEMA: &[&str] = &[
     )",
     "CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id, created_at)",
     "CREATE INDEX IF NOT EXISTS orders_by_instance ON orders (instance_id, starts_at)",
+    // One row per auto-renewal deduction attempt. The unique key is the guard against charging
+    // a cycle twice: an attempt is claimed by inserting its row in the same transaction as the
+    // payment, so a second sweep of the same moment finds it taken.
+    "CREATE TABLE IF NOT EXISTS deduction_attempts (
+        id TEXT PRIMARY KEY,
+        instance_id TEXT NOT NULL REFERENCES instances (id),
+        account_id TEXT NOT NULL,
+        renews_expires_at BIGINT NOT NULL,
+        attempt_offset_days BIGINT NOT NULL,
+        scheduled_at BIGINT NOT NULL,
+        attempted_at BIGINT NOT NULL,
+        outcome TEXT NOT NULL,
+        due_minor BIGINT NOT NULL,
+        available_minor BIGINT NOT NULL,
+        order_id TEXT,
+        CONSTRAINT deduction_attempts_once UNIQUE (instance_id, renews_expires_at, attempt_offset_days)
+    )",
     "CREATE TABLE IF NOT EXISTS events (
         seq {serial},
         id TEXT NOT NULL UNIQUE,

@@ -2,6 +2,7 @@
 //! OpenAPI document are both made from it, so neither can miss an endpoint.
 
 mod accounts;
+mod auto_renewal;
 mod catalog;
 mod clock;
 mod events;
@@ -79,6 +80,7 @@ pub fn table() -> Vec<Route> {
         catalog::routes(),
         accounts::routes(),
         instances::routes(),
+        auto_renewal::routes(),
         orders::routes(),
         users::routes(),
         events::routes(),

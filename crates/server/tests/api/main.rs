@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod accounts;
+mod auto_renewal;
 mod catalog;
 mod idempotency;
 mod lifecycle;
