@@ -9,9 +9,12 @@
 //! - [`purchase`], [`renewal`]: what buying and renewing an instance mean.
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release).
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
+//! - [`change`]: upgrades and downgrades: which the catalog allows, and what they cost per period.
+//! - [`refund_destination`]: where refunded cash goes.
 //! - [`event`]: the kinds of events and the notices they carry.
 
 pub mod catalog;
+pub mod change;
 pub mod event;
 pub mod ledger;
 pub mod lifecycle;
@@ -20,4 +23,5 @@ pub mod payment;
 pub mod period;
 pub mod proration;
 pub mod purchase;
+pub mod refund_destination;
 pub mod renewal;
