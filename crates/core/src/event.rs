@@ -19,6 +19,12 @@ pub enum EventKind {
     InstanceExpired,
     InstanceReleased,
     InstanceMovedToFreeTier,
+    InstanceUpgraded,
+    InstanceDowngraded,
+    ChangeApprovalRequested,
+    ChangeApproved,
+    ChangeRejected,
+    ChangeCancelled,
 }
 
 impl EventKind {
@@ -35,6 +41,12 @@ impl EventKind {
             EventKind::InstanceExpired => "instance.expired",
             EventKind::InstanceReleased => "instance.released",
             EventKind::InstanceMovedToFreeTier => "instance.moved_to_free_tier",
+            EventKind::InstanceUpgraded => "instance.upgraded",
+            EventKind::InstanceDowngraded => "instance.downgraded",
+            EventKind::ChangeApprovalRequested => "change.approval_requested",
+            EventKind::ChangeApproved => "change.approved",
+            EventKind::ChangeRejected => "change.rejected",
+            EventKind::ChangeCancelled => "change.cancelled",
         }
     }
 }

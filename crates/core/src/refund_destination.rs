@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use crate::payment::PaymentMethod;
 
+/// Shown as `balance` or the outside method's name (`bank_card`, `paypal`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "method")]
+#[serde(into = "&'static str")]
 pub enum RefundDestination {
     /// The customer's account balance.
     Balance,
@@ -25,6 +26,12 @@ impl RefundDestination {
             RefundDestination::Balance => "balance",
             RefundDestination::Original(method) => method.as_str(),
         }
+    }
+}
+
+impl From<RefundDestination> for &'static str {
+    fn from(destination: RefundDestination) -> &'static str {
+        destination.as_str()
     }
 }
 

@@ -133,8 +133,9 @@ impl Engine {
                 ),
                 }
             })?;
+        let order_id = self.ids.next("ord");
         let order = Order {
-            id: self.ids.next("ord"),
+            id: order_id.clone(),
             account_id: account.id.clone(),
             instance_id: draft.instance.id.clone(),
             kind: draft.kind.to_string(),
@@ -154,6 +155,14 @@ impl Engine {
                 .external_method
                 .map(|method| method.as_str().to_string()),
             created_at: now,
+            // A purchase or renewal opens its own service period, holding what it was paid.
+            period_order_id: order_id,
+            period_revision: 0,
+            value_cash_minor: plan.cash_minor(),
+            value_voucher_minor: plan.voucher_minor,
+            value_from_hours: 0,
+            refunded_minor: 0,
+            refund_destination: None,
         };
         orders::insert(tx, &order).await?;
         let memo = format!("{} of {}", draft.kind, draft.instance.id);

@@ -6,6 +6,7 @@
 //! commits, so a request's idempotency record commits with its work.
 
 pub mod accounts;
+pub mod changes;
 mod clock;
 mod engine;
 mod error;

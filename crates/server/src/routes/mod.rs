@@ -2,7 +2,9 @@
 //! OpenAPI document are both made from it, so neither can miss an endpoint.
 
 mod accounts;
+mod approvals;
 mod catalog;
+mod changes;
 mod clock;
 mod events;
 mod health;
@@ -69,6 +71,8 @@ pub fn table() -> Vec<Route> {
         catalog::routes(),
         accounts::routes(),
         instances::routes(),
+        changes::routes(),
+        approvals::routes(),
         orders::routes(),
         events::routes(),
         clock::routes(),
