@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod catalog;
+mod changes;
 mod idempotency;
 mod lifecycle;
 mod renewals;
