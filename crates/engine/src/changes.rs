@@ -164,6 +164,17 @@ impl Engine {
         let periods = orders::paid_periods(tx, &stored.instance.id, now).await?;
         let quote = price_change(decision.direction, decision.spec, &periods, now)
             .map_err(|error| EngineError::invalid("invalid_amount", error))?;
+        let first_refund = quote
+            .periods
+            .iter()
+            .find(|line| line.amounts.refund_minor > 0);
+        let destination = match first_refund {
+            Some(line) => Some(
+                self.period_refund_destination(tx, &line.period_order_id, now)
+                    .await?,
+            ),
+            None => None,
+        };
         let view = ChangeQuoteView {
             instance_id: stored.instance.id.clone(),
             from: Configuration {
@@ -177,8 +188,7 @@ impl Engine {
             needs_approval: decision.needs_approval,
             currency: product.currency.code().to_string(),
             proration_rule: PRORATION_RULE,
-            refund_destination: (quote.refund_minor > 0)
-                .then(|| refund_destination(None, now, now)),
+            refund_destination: destination,
             quote,
         };
         Ok(Prepared {
@@ -190,10 +200,28 @@ impl Engine {
         })
     }
 
+    /// Where a refund of a period's cash goes: asked of the one destination rule with how and
+    /// when the period's opening order was paid.
+    async fn period_refund_destination(
+        &self,
+        tx: &mut Tx,
+        period_order_id: &str,
+        now: Timestamp,
+    ) -> Result<RefundDestination, EngineError> {
+        let opening = orders::get(tx, period_order_id)
+            .await?
+            .expect("a paid period has its opening order");
+        let paid_with = opening
+            .external_method
+            .as_deref()
+            .and_then(|method| method.parse::<PaymentMethod>().ok());
+        Ok(refund_destination(paid_with, opening.created_at, now))
+    }
+
     /// Fee operations (purchase, upgrade, renewal) are refused while the account is overdue.
     /// Overdue arrives with pay-as-you-go bills (issue 6); until then no account is overdue and
     /// this hook lets every upgrade through. Downgrades never ask it: they cost nothing.
-    async fn refuse_fee_operation_if_overdue(
+    pub(crate) async fn refuse_fee_operation_if_overdue(
         &self,
         _tx: &mut Tx,
         _account: &Account,
@@ -335,14 +363,10 @@ impl Engine {
         };
         let paid = payment.unwrap_or_default();
         let destination = if amounts.refund_minor > 0 {
-            let opening = orders::get(tx, &line.period_order_id)
-                .await?
-                .expect("a paid period has its opening order");
-            let paid_with = opening
-                .external_method
-                .as_deref()
-                .and_then(|method| method.parse::<PaymentMethod>().ok());
-            Some(refund_destination(paid_with, opening.created_at, now))
+            Some(
+                self.period_refund_destination(tx, &line.period_order_id, now)
+                    .await?,
+            )
         } else {
             None
         };
