@@ -21,6 +21,12 @@ pub enum EventKind {
     InstanceMovedToFreeTier,
     RenewalModeChanged,
     AutoRenewalFailed,
+    InstanceUpgraded,
+    InstanceDowngraded,
+    ChangeApprovalRequested,
+    ChangeApproved,
+    ChangeRejected,
+    ChangeCancelled,
 }
 
 impl EventKind {
@@ -39,6 +45,12 @@ impl EventKind {
             EventKind::InstanceMovedToFreeTier => "instance.moved_to_free_tier",
             EventKind::RenewalModeChanged => "instance.renewal_mode_changed",
             EventKind::AutoRenewalFailed => "instance.auto_renewal_failed",
+            EventKind::InstanceUpgraded => "instance.upgraded",
+            EventKind::InstanceDowngraded => "instance.downgraded",
+            EventKind::ChangeApprovalRequested => "change.approval_requested",
+            EventKind::ChangeApproved => "change.approved",
+            EventKind::ChangeRejected => "change.rejected",
+            EventKind::ChangeCancelled => "change.cancelled",
         }
     }
 }

@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use crate::payment::{PaymentMethod, PaymentPlan};
+use crate::refund_destination::RefundDestination;
 
 /// The books a posting can move money in. Customer books are per account; the others are the
 /// operator's counterparts, also recorded against the customer account they concern.
@@ -52,6 +53,8 @@ pub enum EntryKind {
     CouponGrant,
     VoucherGrant,
     OrderPayment,
+    /// Cash given back: a downgrade's refund (and, later, an unsubscription's).
+    Refund,
 }
 
 impl EntryKind {
@@ -61,6 +64,7 @@ impl EntryKind {
             EntryKind::CouponGrant => "coupon_grant",
             EntryKind::VoucherGrant => "voucher_grant",
             EntryKind::OrderPayment => "order_payment",
+            EntryKind::Refund => "refund",
         }
     }
 }
@@ -172,6 +176,29 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// Cash going back from the operator's revenue to where the refund is sent.
+    pub fn refund(amount_minor: i64, destination: RefundDestination) -> Entry {
+        let receiver = match destination {
+            RefundDestination::Balance => LedgerAccount::Balance,
+            RefundDestination::Original(method) => LedgerAccount::External(method),
+        };
+        Entry::new(
+            EntryKind::Refund,
+            vec![
+                Posting {
+                    ledger_account: receiver,
+                    amount_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Revenue,
+                    amount_minor: -amount_minor,
+                },
+            ],
+        )
+    }
+}
+
 pub fn sum_minor(postings: &[Posting]) -> i64 {
     postings.iter().map(|posting| posting.amount_minor).sum()
 }
@@ -192,6 +219,8 @@ mod tests {
                 external_minor: 400,
                 external_method: Some(PaymentMethod::Paypal),
             }),
+            Entry::refund(1200, RefundDestination::Balance),
+            Entry::refund(1200, RefundDestination::Original(PaymentMethod::BankCard)),
         ] {
             assert_eq!(sum_minor(entry.postings()), 0);
         }

@@ -11,11 +11,14 @@
 //! - [`auto_renewal`]: deduction schedules, enabling and disabling, one deduction attempt.
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release).
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
+//! - [`change`]: upgrades and downgrades: which the catalog allows, and what they cost per period.
+//! - [`refund_destination`]: where refunded cash goes.
 //! - [`event`]: the kinds of events and the notices they carry.
 
 pub mod access;
 pub mod auto_renewal;
 pub mod catalog;
+pub mod change;
 pub mod event;
 pub mod ledger;
 pub mod lifecycle;
@@ -24,4 +27,5 @@ pub mod payment;
 pub mod period;
 pub mod proration;
 pub mod purchase;
+pub mod refund_destination;
 pub mod renewal;

@@ -181,6 +181,14 @@ impl Engine {
                 .external_method
                 .map(|method| method.as_str().to_string()),
             created_at: now,
+            // A purchase or renewal opens its own service period, holding what it was paid.
+            period_order_id: order_id.to_string(),
+            period_revision: 0,
+            value_cash_minor: plan.cash_minor(),
+            value_voucher_minor: plan.voucher_minor,
+            value_from_hours: 0,
+            refunded_minor: 0,
+            refund_destination: None,
         };
         orders::insert(tx, &order).await?;
         let memo = format!("{} of {}", draft.kind, draft.instance.id);

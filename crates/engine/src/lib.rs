@@ -8,6 +8,7 @@
 pub mod access;
 pub mod accounts;
 pub mod auto_renewal;
+pub mod changes;
 mod clock;
 mod engine;
 mod error;

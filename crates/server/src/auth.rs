@@ -165,6 +165,7 @@ fn owned_table(resource: &str) -> Option<(OwnedTable, &'static str)> {
         "accounts" => Some((OwnedTable::Accounts, "account")),
         "instances" => Some((OwnedTable::Instances, "instance")),
         "orders" => Some((OwnedTable::Orders, "order")),
+        "approvals" => Some((OwnedTable::Approvals, "approval")),
         _ => None,
     }
 }

@@ -125,6 +125,7 @@ pub enum OwnedTable {
     Accounts,
     Instances,
     Orders,
+    Approvals,
 }
 
 impl OwnedTable {
@@ -133,6 +134,7 @@ impl OwnedTable {
             OwnedTable::Accounts => "accounts",
             OwnedTable::Instances => "instances",
             OwnedTable::Orders => "orders",
+            OwnedTable::Approvals => "approvals",
         }
     }
 }

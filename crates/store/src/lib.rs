@@ -8,6 +8,7 @@
 //! `SELECT … FOR UPDATE` ([`Tx::for_update`]).
 
 pub mod accounts;
+pub mod approvals;
 mod connect;
 pub mod deduction_attempts;
 pub mod events;

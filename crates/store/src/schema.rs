@@ -75,9 +75,17 @@ const SCHEMA: &[&str] = &[
         paid_balance_minor BIGINT NOT NULL,
         paid_external_minor BIGINT NOT NULL,
         external_method TEXT,
-        created_at BIGINT NOT NULL
+        created_at BIGINT NOT NULL,
+        period_order_id TEXT NOT NULL,
+        period_revision BIGINT NOT NULL,
+        value_cash_minor BIGINT NOT NULL,
+        value_voucher_minor BIGINT NOT NULL,
+        value_from_hours BIGINT NOT NULL,
+        refunded_minor BIGINT NOT NULL,
+        refund_destination TEXT
     )",
     "CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS orders_by_period ON orders (period_order_id, period_revision)",
     "CREATE INDEX IF NOT EXISTS orders_by_instance ON orders (instance_id, starts_at)",
     // One row per auto-renewal deduction attempt. The unique key is the guard against charging
     // a cycle twice: an attempt is claimed by inserting its row in the same transaction as the
@@ -96,6 +104,27 @@ const SCHEMA: &[&str] = &[
         order_id TEXT,
         CONSTRAINT deduction_attempts_once UNIQUE (instance_id, renews_expires_at, attempt_offset_days)
     )",
+    "CREATE TABLE IF NOT EXISTS approvals (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        instance_id TEXT NOT NULL REFERENCES instances (id),
+        status TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        from_edition_id TEXT NOT NULL,
+        from_spec_id TEXT NOT NULL,
+        to_edition_id TEXT NOT NULL,
+        to_spec_id TEXT NOT NULL,
+        pay_with TEXT NOT NULL,
+        use_vouchers BIGINT NOT NULL,
+        use_coupons BIGINT NOT NULL,
+        quoted_charge_minor BIGINT NOT NULL,
+        requested_at BIGINT NOT NULL,
+        decided_at BIGINT,
+        reason TEXT
+    )",
+    "CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, id)",
+    // One pending change per instance: a second request must wait for the first decision.
+    "CREATE UNIQUE INDEX IF NOT EXISTS approvals_one_pending ON approvals (instance_id) WHERE status = 'pending'",
     "CREATE TABLE IF NOT EXISTS events (
         seq {serial},
         id TEXT NOT NULL UNIQUE,

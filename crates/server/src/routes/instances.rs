@@ -40,14 +40,14 @@ pub fn routes() -> Vec<Route> {
 /// vouchers and coupons are used first unless turned off.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Payment {
-    pay_with: Option<String>,
-    use_vouchers: Option<bool>,
-    use_coupons: Option<bool>,
+pub(super) struct Payment {
+    pub(super) pay_with: Option<String>,
+    pub(super) use_vouchers: Option<bool>,
+    pub(super) use_coupons: Option<bool>,
 }
 
 impl Payment {
-    fn sources(&self) -> Result<PaymentSources, ApiError> {
+    pub(super) fn sources(&self) -> Result<PaymentSources, ApiError> {
         let method = match &self.pay_with {
             None => PaymentMethod::Balance,
             Some(text) => text

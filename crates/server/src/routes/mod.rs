@@ -2,8 +2,10 @@
 //! OpenAPI document are both made from it, so neither can miss an endpoint.
 
 mod accounts;
+mod approvals;
 mod auto_renewal;
 mod catalog;
+mod changes;
 mod clock;
 mod events;
 mod health;
@@ -81,6 +83,8 @@ pub fn table() -> Vec<Route> {
         accounts::routes(),
         instances::routes(),
         auto_renewal::routes(),
+        changes::routes(),
+        approvals::routes(),
         orders::routes(),
         users::routes(),
         events::routes(),

@@ -75,6 +75,23 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
         .await;
     let instance_id = text(&bought["instance"]["id"]).to_string();
     let order_id = text(&bought["order"]["id"]).to_string();
+    let platinum = app
+        .buy(
+            &account_id,
+            "message-queue",
+            "enterprise-platinum",
+            "tps-100000",
+            "1M",
+        )
+        .await;
+    let platinum_id = text(&platinum["instance"]["id"]).to_string();
+    let requested = app
+        .post_ok(
+            &format!("/v1/instances/{platinum_id}/change"),
+            json!({ "spec": "tps-500000" }),
+        )
+        .await;
+    let approval_id = text(&requested["approval"]["id"]).to_string();
     let other = app
         .post_ok(
             "/v1/accounts",
@@ -112,6 +129,7 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
             let resource_id = match route.path.split('/').nth(2) {
                 Some("instances") => instance_id.clone(),
                 Some("orders") => order_id.clone(),
+                Some("approvals") => approval_id.clone(),
                 _ => account_id.clone(),
             };
             let path = route

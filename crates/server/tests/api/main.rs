@@ -7,6 +7,7 @@ mod access;
 mod accounts;
 mod auto_renewal;
 mod catalog;
+mod changes;
 mod idempotency;
 mod lifecycle;
 mod renewals;
