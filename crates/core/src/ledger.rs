@@ -55,6 +55,8 @@ pub enum EntryKind {
     OrderPayment,
     /// Cash given back: a downgrade's refund (and, later, an unsubscription's).
     Refund,
+    /// A usage bill paid from the balance and coupons.
+    BillPayment,
 }
 
 impl EntryKind {
@@ -65,6 +67,7 @@ impl EntryKind {
             EntryKind::VoucherGrant => "voucher_grant",
             EntryKind::OrderPayment => "order_payment",
             EntryKind::Refund => "refund",
+            EntryKind::BillPayment => "bill_payment",
         }
     }
 }
@@ -193,6 +196,27 @@ impl Entry {
                 Posting {
                     ledger_account: LedgerAccount::Revenue,
                     amount_minor: -amount_minor,
+                },
+            ],
+        )
+    }
+
+    /// A usage bill paid as `payment` says: balance and coupons give, revenue takes the total.
+    pub fn bill_payment(payment: &crate::bill::BillPayment) -> Entry {
+        Entry::new(
+            EntryKind::BillPayment,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::Balance,
+                    amount_minor: -payment.balance_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Coupons,
+                    amount_minor: -payment.coupon_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Revenue,
+                    amount_minor: payment.total_minor(),
                 },
             ],
         )

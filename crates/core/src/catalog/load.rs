@@ -289,6 +289,10 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
                 &at("meters"),
                 "a payg edition needs at least one meter".into(),
             ),
+            Billing::Free if edition.meters.iter().any(|meter| meter.price_minor != 0) => problem(
+                &at("meters"),
+                "a free edition's meters only record activity: their price_minor must be 0".into(),
+            ),
             _ => {}
         }
         if let Some(days) = edition.inactivity_freeze_days {

@@ -17,6 +17,11 @@ pub enum InstanceStatus {
     Released,
     /// Released to the product's free tier, data kept there (DNS records). Final.
     FreeTier,
+    /// A pay-as-you-go instance stopped because its account stayed overdue past the grace
+    /// period; paying the debt restores it.
+    Stopped,
+    /// A free instance frozen after a long time without activity; "continue trial" unfreezes it.
+    Frozen,
 }
 
 impl InstanceStatus {
@@ -26,6 +31,8 @@ impl InstanceStatus {
             InstanceStatus::Expired => "expired",
             InstanceStatus::Released => "released",
             InstanceStatus::FreeTier => "free_tier",
+            InstanceStatus::Stopped => "stopped",
+            InstanceStatus::Frozen => "frozen",
         }
     }
 
@@ -43,11 +50,13 @@ impl FromStr for InstanceStatus {
             InstanceStatus::Expired,
             InstanceStatus::Released,
             InstanceStatus::FreeTier,
+            InstanceStatus::Stopped,
+            InstanceStatus::Frozen,
         ]
         .into_iter()
         .find(|status| status.as_str() == text)
         .ok_or_else(|| {
-            format!("`{text}` is not a status: use active, expired, released or free_tier")
+            format!("`{text}` is not a status: use active, expired, released, free_tier, stopped or frozen")
         })
     }
 }
@@ -115,6 +124,9 @@ pub struct Instance {
     /// The last deduction attempt, keyed to the expiry it was to renew: attempts for that expiry
     /// at this offset or earlier are done. A new expiry starts the schedule again.
     pub last_deduction_attempt: Option<DeductionAttemptMark>,
+    /// The last activity of a free instance (purchase, usage report, "continue trial"); it is
+    /// frozen after its edition's inactivity days without one. `None` means its creation.
+    pub last_active_at: Option<Timestamp>,
 }
 
 /// Where auto-renewal stands in its schedule for one expiry.
