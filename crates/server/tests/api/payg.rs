@@ -202,6 +202,13 @@ async fn example_ten_overdue_stop_and_restore(backend: Backend) {
     assert_eq!((status, text(&refusal["code"])), (402, "account_overdue"));
     let (status, refusal) = app
         .post(
+            &format!("/v1/instances/{enterprise_id}/change"),
+            json!({ "spec": "units-50", "pay_with": "bank_card" }),
+        )
+        .await;
+    assert_eq!((status, text(&refusal["code"])), (402, "account_overdue"));
+    let (status, refusal) = app
+        .post(
             &format!("/v1/instances/{free_id}/upgrade-to-subscription"),
             json!({ "edition": "enterprise", "spec": "units-10", "period": "1M", "pay_with": "bank_card" }),
         )
