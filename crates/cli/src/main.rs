@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod bench;
+
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use tenure_core::catalog::{default_catalog, load_dir, Catalog};
@@ -46,6 +48,8 @@ enum Command {
         #[arg(long)]
         catalog: Option<PathBuf>,
     },
+    /// Measure tenure beside the database's own limit; prints Markdown (see BENCHMARKS.md).
+    Bench(bench::BenchOptions),
     /// Catalog tools.
     Catalog {
         #[command(subcommand)]
@@ -128,6 +132,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for event in tenure_server::simulate::run(&scenario, load_catalog(catalog)?).await? {
                 println!("{event}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(options) => {
+            bench::run(options).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Catalog {

@@ -1,0 +1,106 @@
+//! `tenure bench`: how fast tenure does its work, measured beside the database's own limit in
+//! the same run. Prints Markdown tables (the source of BENCHMARKS.md).
+//!
+//! - `ceiling`: a bare INSERT + COMMIT loop on the same database, same durability settings.
+//! - `sweep`: a fleet of subscriptions; the cost of a sweep with nothing due, and the rate of
+//!   lifecycle steps over one day and over thirty days.
+//! - `orders`: purchases through the HTTP API on loopback with 1, 8 and 64 concurrent clients.
+//! - `simulation`: a year of a fleet with auto-renewal, failures and deposits on the simulated clock.
+
+mod ceiling;
+mod fleet;
+mod orders;
+mod simulation;
+mod sweep;
+
+use std::time::Duration;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchOptions {
+    /// Which measurements: ceiling, sweep, orders, simulation (comma separated).
+    #[arg(long, default_value = "ceiling,sweep,orders,simulation", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// `sqlite` (a fresh file per measurement) or a `postgres://…/DATABASE` URL of a server where
+    /// fresh databases may be created.
+    #[arg(long, default_value = "sqlite")]
+    pub db: String,
+    /// Fleet sizes for the sweep.
+    #[arg(long, default_value = "10000,100000,1000000", value_delimiter = ',')]
+    pub fleet: Vec<usize>,
+    /// Subscriptions in the simulated year.
+    #[arg(long, default_value_t = 100_000)]
+    pub simulation_fleet: usize,
+    /// Seconds each client level of the orders benchmark runs.
+    #[arg(long, default_value_t = 5)]
+    pub orders_seconds: u64,
+    /// Repetitions of each timed measurement; medians are reported.
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+}
+
+pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
+    println!("# tenure bench\n");
+    println!("- database: {}", if options.db == "sqlite" { "SQLite (WAL, synchronous=FULL)" } else { "PostgreSQL" });
+    println!("- machine: {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), machine_name());
+    println!("- command: `tenure bench --db {} --only {}`\n", if options.db == "sqlite" { "sqlite" } else { "postgres://…" }, options.only.join(","));
+    let wants = |name: &str| options.only.iter().any(|only| only == name);
+    if wants("ceiling") {
+        ceiling::run(&options).await?;
+    }
+    if wants("sweep") {
+        sweep::run(&options).await?;
+    }
+    if wants("orders") {
+        orders::run(&options).await?;
+    }
+    if wants("simulation") {
+        simulation::run(&options).await?;
+    }
+    Ok(())
+}
+
+fn machine_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| text.lines().find(|line| line.starts_with("model name")).map(|line| line.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".to_string())
+}
+
+/// A fresh database for one measurement, removed afterwards where possible.
+pub struct Scratch {
+    pub url: String,
+    _folder: Option<tempfile::TempDir>,
+}
+
+pub async fn scratch_database(options: &BenchOptions) -> anyhow::Result<Scratch> {
+    if options.db == "sqlite" {
+        let folder = tempfile::tempdir_in(std::env::var("TENURE_BENCH_DIR").unwrap_or_else(|_| ".".into()))?;
+        let url = format!("sqlite://{}", folder.path().join("bench.db").display());
+        return Ok(Scratch { url, _folder: Some(folder) });
+    }
+    use sqlx::Connection;
+    let name = format!("tenure_bench_{:08x}", rand::random::<u32>());
+    let mut connection = sqlx::PgConnection::connect(&options.db).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await?;
+    let base = options.db.rsplit_once('/').map(|(base, _)| base).unwrap_or(&options.db);
+    Ok(Scratch { url: format!("{base}/{name}"), _folder: None })
+}
+
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+pub fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted[index]
+}
+
+pub fn rate(count: u64, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64().max(1e-9)
+}

@@ -1,0 +1,94 @@
+//! Purchases through the HTTP API on loopback: every answered order is committed (SQLite in WAL
+//! with synchronous=FULL).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tenure_core::catalog::default_catalog;
+use tenure_server::{Application, Settings};
+
+use super::{percentile, rate, scratch_database, BenchOptions};
+
+const KEY: &str = "bench-operator-key";
+
+pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
+    println!("## Orders through HTTP\n");
+    println!("Purchases (`POST /v1/instances`, paid from the balance) for {} s per level, each client on its own account.\n", options.orders_seconds);
+    println!("| clients | orders | orders/s | p50 latency | p99 latency |");
+    println!("|---|---|---|---|---|");
+    for clients in [1usize, 8, 64] {
+        let scratch = scratch_database(options).await?;
+        let settings = Settings {
+            database_url: scratch.url.clone(),
+            listen: "127.0.0.1:0".parse()?,
+            simulated_clock: Some("2026-01-01T00:00:00Z".parse()?),
+            admin_key: KEY.into(),
+            catalog: default_catalog(),
+            sweep_interval: Duration::from_secs(3600),
+            sequential_ids: false,
+        };
+        let application = Application::build(settings).await?;
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let server = tokio::spawn(application.run_until_stopped());
+        let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+        let mut accounts = Vec::new();
+        for index in 0..clients {
+            let account: serde_json::Value = http
+                .post(format!("{address}/v1/accounts"))
+                .bearer_auth(KEY)
+                .json(&json!({ "name": format!("Bench {index}"), "email": "bench@example.com", "mobile": "+15550100" }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let account_id = account["id"].as_str().unwrap_or_default().to_string();
+            http.post(format!("{address}/v1/accounts/{account_id}/deposits"))
+                .bearer_auth(KEY)
+                .json(&json!({ "amount": 1_000_000_000_000i64, "method": "transfer" }))
+                .send()
+                .await?
+                .error_for_status()?;
+            accounts.push(account_id);
+        }
+        let deadline = Instant::now() + Duration::from_secs(options.orders_seconds);
+        let address = Arc::new(address);
+        let mut tasks = Vec::new();
+        for account_id in accounts {
+            let http = http.clone();
+            let address = address.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let body = json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+                    "spec": "tps-1000", "region": "us-east-1", "period": "1M" });
+                while Instant::now() < deadline {
+                    let started = Instant::now();
+                    let response = http.post(format!("{address}/v1/instances")).bearer_auth(KEY).json(&body).send().await;
+                    match response {
+                        Ok(response) if response.status().as_u16() == 201 => latencies.push(started.elapsed()),
+                        Ok(response) => panic!("purchase answered {}", response.status()),
+                        Err(error) => panic!("purchase failed: {error}"),
+                    }
+                }
+                latencies
+            }));
+        }
+        let started = Instant::now();
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await?);
+        }
+        let elapsed = started.elapsed();
+        latencies.sort();
+        println!(
+            "| {clients} | {} | {:.0} | {:.2} ms | {:.2} ms |",
+            latencies.len(),
+            rate(latencies.len() as u64, elapsed),
+            percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
+            percentile(&latencies, 0.99).as_secs_f64() * 1000.0
+        );
+        server.abort();
+    }
+    println!();
+    Ok(())
+}
