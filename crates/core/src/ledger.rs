@@ -9,6 +9,7 @@
 use serde::Serialize;
 
 use crate::payment::{PaymentMethod, PaymentPlan};
+use crate::refund::RefundSplit;
 
 /// The books a posting can move money in. Customer books are per account; the others are the
 /// operator's counterparts, also recorded against the customer account they concern.
@@ -26,6 +27,9 @@ pub enum LedgerAccount {
     Revenue,
     /// The operator's side of coupons and vouchers it granted.
     Grants,
+    /// Refunds owed to an outside method while its channel processes them (up to 30
+    /// business days); emptied into `external:METHOD` when the refund arrives.
+    RefundsPayable,
 }
 
 impl LedgerAccount {
@@ -41,6 +45,7 @@ impl LedgerAccount {
             LedgerAccount::External(PaymentMethod::Transfer) => "external:transfer",
             LedgerAccount::Revenue => "revenue",
             LedgerAccount::Grants => "grants",
+            LedgerAccount::RefundsPayable => "refunds_payable",
         }
     }
 }
@@ -52,6 +57,8 @@ pub enum EntryKind {
     CouponGrant,
     VoucherGrant,
     OrderPayment,
+    Refund,
+    RefundCompleted,
 }
 
 impl EntryKind {
@@ -61,6 +68,8 @@ impl EntryKind {
             EntryKind::CouponGrant => "coupon_grant",
             EntryKind::VoucherGrant => "voucher_grant",
             EntryKind::OrderPayment => "order_payment",
+            EntryKind::Refund => "refund",
+            EntryKind::RefundCompleted => "refund_completed",
         }
     }
 }
@@ -170,6 +179,51 @@ impl Entry {
         }
         Entry::new(EntryKind::OrderPayment, postings)
     }
+
+    /// A refund of an order: revenue gives back the total; the coupon share returns to coupons,
+    /// the rest to the balance at once, or to refunds payable while an outside channel
+    /// processes it.
+    pub fn refund(split: &RefundSplit) -> Entry {
+        Entry::new(
+            EntryKind::Refund,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::Revenue,
+                    amount_minor: -split.total_minor(),
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Coupons,
+                    amount_minor: split.to_coupons_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Balance,
+                    amount_minor: split.to_balance_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::RefundsPayable,
+                    amount_minor: split.to_external_minor,
+                },
+            ],
+        )
+    }
+
+    /// An outside refund arrived: it leaves refunds payable and goes back to the method,
+    /// the reverse of a payment (`+external:METHOD`).
+    pub fn refund_completed(method: PaymentMethod, amount_minor: i64) -> Entry {
+        Entry::new(
+            EntryKind::RefundCompleted,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::RefundsPayable,
+                    amount_minor: -amount_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::External(method),
+                    amount_minor,
+                },
+            ],
+        )
+    }
 }
 
 pub fn sum_minor(postings: &[Posting]) -> i64 {
@@ -185,6 +239,13 @@ mod tests {
         for entry in [
             Entry::deposit(1000, PaymentMethod::BankCard),
             Entry::grant(LedgerAccount::Coupons, 500),
+            Entry::refund(&RefundSplit {
+                to_coupons_minor: 100,
+                to_balance_minor: 0,
+                to_external_minor: 700,
+                external_method: Some(PaymentMethod::BankCard),
+            }),
+            Entry::refund_completed(PaymentMethod::BankCard, 700),
             Entry::order_payment(&PaymentPlan {
                 voucher_minor: 100,
                 coupon_minor: 200,

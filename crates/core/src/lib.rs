@@ -9,6 +9,8 @@
 //! - [`purchase`], [`renewal`]: what buying and renewing an instance mean.
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release).
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
+//! - [`refund`]: unsubscription refunds: refund types, amounts, destinations, arrival.
+//! - [`pending_renewal`]: unsubscribing a renewal paid for a future period, and re-dating.
 //! - [`event`]: the kinds of events and the notices they carry.
 
 pub mod catalog;
@@ -17,7 +19,9 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod money;
 pub mod payment;
+pub mod pending_renewal;
 pub mod period;
 pub mod proration;
 pub mod purchase;
+pub mod refund;
 pub mod renewal;

@@ -5,6 +5,8 @@
 //! - In-use period: refund = max(0, cash − consumed), consumed = cash × used hours / ordered
 //!   hours, where a started hour counts as used.
 //! - A period not yet started: the whole cash comes back.
+//! - A resource plan with quota left: the unused share of the quota, of the cash paid, by the
+//!   same shape as time: consumed = cash × used units / quota units.
 //! - Change of spec: downgrade refund = unused value of the current period − price of the new
 //!   configuration for the same remaining time; an upgrade charges the opposite. Both from the
 //!   price actually paid, never from today's catalog price for the old spec.
@@ -50,7 +52,29 @@ impl Usage {
 
 /// Refund of an in-use (or not yet started, `used_hours = 0`) order paid `cash_minor` in cash.
 pub fn refund_for_unused_minor(cash_minor: i64, usage: Usage) -> i64 {
-    let consumed_minor = prorate_minor(cash_minor, usage.used_hours, usage.ordered_hours);
+    unused_share_minor(cash_minor, usage.used_hours, usage.ordered_hours)
+}
+
+/// A resource plan's quota split into used and total units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaUsage {
+    pub quota_units: i64,
+    pub used_units: i64,
+}
+
+/// Refund of a resource plan paid `cash_minor` in cash: the unused share of its quota.
+pub fn refund_for_unused_quota_minor(cash_minor: i64, usage: QuotaUsage) -> i64 {
+    let quota_units = usage.quota_units.max(1);
+    unused_share_minor(
+        cash_minor,
+        usage.used_units.clamp(0, quota_units),
+        quota_units,
+    )
+}
+
+/// The one refund shape: cash − cash × used / total, rounded once, never below zero.
+fn unused_share_minor(cash_minor: i64, used: i64, total: i64) -> i64 {
+    let consumed_minor = prorate_minor(cash_minor, used, total);
     (cash_minor - consumed_minor).max(0)
 }
 
@@ -98,6 +122,20 @@ mod tests {
         );
         assert_eq!(usage.used_hours, 0);
         assert_eq!(refund_for_unused_minor(12_345, usage), 12_345);
+    }
+
+    #[test]
+    fn a_resource_plan_refunds_the_unused_share_of_its_quota() {
+        let usage = |used_units| QuotaUsage {
+            quota_units: 10_000_000,
+            used_units,
+        };
+        assert_eq!(refund_for_unused_quota_minor(2000, usage(0)), 2000);
+        // consumed = 2000 × 2,500,001 / 10,000,000 = 500.0002, rounded to 500
+        assert_eq!(refund_for_unused_quota_minor(2000, usage(2_500_001)), 1500);
+        // consumed = 2000 × 3 / 10,000,000 = 0.0006, rounded to 0: a started unit is not an hour
+        assert_eq!(refund_for_unused_quota_minor(2000, usage(3)), 2000);
+        assert_eq!(refund_for_unused_quota_minor(2000, usage(10_000_000)), 0);
     }
 
     #[test]

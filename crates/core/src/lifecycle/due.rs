@@ -47,7 +47,7 @@ pub fn next_due(instance: &Instance, policy: &LifecyclePolicy) -> Option<DueStep
             step: Step::Release,
             at: release_at(expires_at, policy),
         }),
-        InstanceStatus::Released | InstanceStatus::FreeTier => None,
+        InstanceStatus::Released | InstanceStatus::FreeTier | InstanceStatus::Unsubscribed => None,
     }
 }
 

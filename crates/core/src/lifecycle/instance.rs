@@ -17,6 +17,9 @@ pub enum InstanceStatus {
     Released,
     /// Released to the product's free tier, data kept there (DNS records). Final.
     FreeTier,
+    /// Unsubscribed by the customer: released at once, data deleted for good, the unused part
+    /// refunded. Final.
+    Unsubscribed,
 }
 
 impl InstanceStatus {
@@ -26,12 +29,16 @@ impl InstanceStatus {
             InstanceStatus::Expired => "expired",
             InstanceStatus::Released => "released",
             InstanceStatus::FreeTier => "free_tier",
+            InstanceStatus::Unsubscribed => "unsubscribed",
         }
     }
 
-    /// Released and free-tier instances never come back.
+    /// Released, free-tier and unsubscribed instances never come back.
     pub fn is_final(self) -> bool {
-        matches!(self, InstanceStatus::Released | InstanceStatus::FreeTier)
+        matches!(
+            self,
+            InstanceStatus::Released | InstanceStatus::FreeTier | InstanceStatus::Unsubscribed
+        )
     }
 }
 
@@ -43,11 +50,12 @@ impl FromStr for InstanceStatus {
             InstanceStatus::Expired,
             InstanceStatus::Released,
             InstanceStatus::FreeTier,
+            InstanceStatus::Unsubscribed,
         ]
         .into_iter()
         .find(|status| status.as_str() == text)
         .ok_or_else(|| {
-            format!("`{text}` is not a status: use active, expired, released or free_tier")
+            format!("`{text}` is not a status: use active, expired, released, free_tier or unsubscribed")
         })
     }
 }
