@@ -6,6 +6,7 @@
 //! the end of the last remaining order (EXAMPLES.md 9).
 
 use jiff::Timestamp;
+use serde::Serialize;
 
 use crate::period::Period;
 
@@ -19,7 +20,7 @@ pub struct PendingRenewal {
 }
 
 /// New dates of one later order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Redated {
     pub order_id: String,
     pub starts_at: Timestamp,

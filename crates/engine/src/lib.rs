@@ -12,7 +12,9 @@ mod error;
 mod ids;
 pub mod instances;
 mod record;
+pub mod resource_plans;
 pub mod scheduler;
+pub mod unsubscriptions;
 
 pub use clock::Clock;
 pub use engine::Engine;

@@ -14,6 +14,8 @@ pub mod idempotency;
 pub mod instances;
 pub mod ledger;
 pub mod orders;
+pub mod refunds;
+pub mod resource_plans;
 mod schema;
 mod time;
 

@@ -139,3 +139,126 @@ pub async fn list(
     let rows = query.bind(filter.limit).fetch_all(connection).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
+
+/// The orders of an instance still paying for time after `now` (the current order and every
+/// pending renewal), earliest first. In a use case, pass its transaction (after locking the
+/// instance), so the orders cannot change underneath it.
+pub async fn live_for_instance(
+    connection: &mut AnyConnection,
+    instance_id: &str,
+    now: Timestamp,
+) -> Result<Vec<Order>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE instance_id = $1 AND status = 'paid' AND ends_at > $2
+         ORDER BY starts_at, id"
+    ))
+    .bind(instance_id)
+    .bind(to_seconds(now))
+    .fetch_all(connection)
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Sets an order's status (`cancelled` when unsubscribed).
+pub async fn set_status(tx: &mut Tx, order_id: &str, status: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET status = $2 WHERE id = $1")
+        .bind(order_id)
+        .bind(status)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Moves a pending renewal order to a new service period.
+pub async fn redate(
+    tx: &mut Tx,
+    order_id: &str,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET starts_at = $2, ends_at = $3 WHERE id = $1")
+        .bind(order_id)
+        .bind(to_seconds(starts_at))
+        .bind(to_seconds(ends_at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Filters of the unsubscription lists.
+#[derive(Debug, Clone, Default)]
+pub struct UnsubscribableFilter {
+    pub account_id: Option<String>,
+    pub product_id: Option<String>,
+    pub instance_id: Option<String>,
+    /// Order time: when the order was placed, from (inclusive) and until (exclusive).
+    pub ordered_from: Option<Timestamp>,
+    pub ordered_until: Option<Timestamp>,
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Paid orders of active instances, by order id. `pending = false`: the order each instance
+/// runs on now (its period contains `now`), or the purchase of a resource plan that is not
+/// activated yet. `pending = true`: renewal orders whose period starts after `now`.
+pub async fn unsubscribable(
+    connection: &mut AnyConnection,
+    filter: &UnsubscribableFilter,
+    now: Timestamp,
+    pending: bool,
+) -> Result<Vec<Order>, StoreError> {
+    let period_condition = if pending {
+        "o.kind = 'renewal' AND o.starts_at > $2"
+    } else {
+        "o.ends_at > $2 AND (o.starts_at <= $2 OR o.kind = 'purchase')"
+    };
+    let mut conditions = vec![
+        "o.id > $1".to_string(),
+        period_condition.to_string(),
+        "o.status = 'paid'".to_string(),
+        "i.status = 'active'".to_string(),
+    ];
+    let mut texts = Vec::new();
+    for (column, value) in [
+        ("o.account_id", &filter.account_id),
+        ("o.product_id", &filter.product_id),
+        ("o.instance_id", &filter.instance_id),
+    ] {
+        if let Some(value) = value {
+            texts.push(value.clone());
+            conditions.push(format!("{column} = ${}", texts.len() + 2));
+        }
+    }
+    let mut times = Vec::new();
+    for (condition, value) in [
+        ("o.created_at >=", filter.ordered_from),
+        ("o.created_at <", filter.ordered_until),
+    ] {
+        if let Some(value) = value {
+            times.push(to_seconds(value));
+            conditions.push(format!("{condition} ${}", texts.len() + times.len() + 2));
+        }
+    }
+    let columns = COLUMNS
+        .split(", ")
+        .map(|column| format!("o.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM orders o JOIN instances i ON i.id = o.instance_id
+         WHERE {} ORDER BY o.id LIMIT ${}",
+        conditions.join(" AND "),
+        texts.len() + times.len() + 3
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(filter.after_id.clone().unwrap_or_default())
+        .bind(to_seconds(now));
+    for value in texts {
+        query = query.bind(value);
+    }
+    for value in times {
+        query = query.bind(value);
+    }
+    let rows = query.bind(filter.limit).fetch_all(connection).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
