@@ -59,3 +59,31 @@ pub async fn require_key(
     request.extensions_mut().insert(Caller::Operator);
     Ok(next.run(request).await)
 }
+
+/// PERMISSION HOOK (issue 7 is not done): may `caller` unsubscribe resources of `account_id`?
+/// Reference 004: only the account owner and users granted the billing permission (like
+/// AliyunBSSFullAccess) may. Today the only caller is the operator, who acts for every
+/// account, so this allows it; when account keys and users arrive, this is the one place that
+/// must answer for them (owner or billing user of `account_id`: yes; anyone else: 403).
+pub fn may_unsubscribe(caller: &Caller, account_id: &str) -> Result<(), ApiError> {
+    match caller {
+        Caller::Operator => Ok(()),
+        #[allow(unreachable_patterns)]
+        _ => Err(ApiError::Forbidden {
+            code: "permission_denied",
+            message: format!(
+                "only the owner of account {account_id} or a user with the billing permission may unsubscribe its resources"
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_may_unsubscribe_for_any_account() {
+        assert!(may_unsubscribe(&Caller::Operator, "acct_1").is_ok());
+    }
+}

@@ -13,6 +13,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
+    /// The caller is known but may not do this (a permission is missing).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error("no endpoint {0}")]
     NoRoute(String),
     #[error(transparent)]
@@ -32,6 +35,7 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "no_such_endpoint"),
             ApiError::Engine(error) => {
                 let status = match error {

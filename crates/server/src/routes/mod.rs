@@ -8,6 +8,8 @@ mod events;
 mod health;
 mod instances;
 mod orders;
+mod refunds;
+mod unsubscriptions;
 
 use std::collections::BTreeMap;
 
@@ -70,6 +72,8 @@ pub fn table() -> Vec<Route> {
         accounts::routes(),
         instances::routes(),
         orders::routes(),
+        unsubscriptions::routes(),
+        refunds::routes(),
         events::routes(),
         clock::routes(),
     ]
