@@ -9,4 +9,5 @@ mod idempotency;
 mod lifecycle;
 mod renewals;
 mod simulate;
+mod unsubscription;
 mod validation;
