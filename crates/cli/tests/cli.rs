@@ -67,3 +67,42 @@ fn simulate_prints_the_events_as_json_lines() {
     assert_eq!(kinds.last().map(String::as_str), Some("instance.released"));
     assert_eq!(kinds.len(), 10);
 }
+
+#[test]
+fn simulate_plays_the_auto_renewal_example() {
+    // EXAMPLES.md 4, as shipped in scenarios/auto-renewal.toml.
+    let (success, output) = tenure(&["simulate", "scenarios/auto-renewal.toml"]);
+    assert!(success, "{output}");
+    let deductions: Vec<(String, String)> = output
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|event| {
+            let kind = event["kind"].as_str().unwrap();
+            kind.starts_with("instance.auto_renewal") || kind == "instance.renewed"
+        })
+        .map(|event| {
+            (
+                event["at"].as_str().unwrap().to_string(),
+                event["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let failed = "instance.auto_renewal_failed".to_string();
+    assert_eq!(
+        deductions,
+        [
+            ("2026-06-27T00:00:00Z".to_string(), failed.clone()),
+            ("2026-06-29T00:00:00Z".to_string(), failed.clone()),
+            ("2026-06-30T00:00:00Z".to_string(), failed.clone()),
+            ("2026-07-06T00:00:00Z".to_string(), failed),
+            (
+                "2026-07-14T00:00:00Z".to_string(),
+                "instance.renewed".to_string()
+            ),
+        ]
+    );
+    assert!(
+        output.contains("\"expires_at\":\"2026-07-30T00:00:00Z\""),
+        "{output}"
+    );
+}

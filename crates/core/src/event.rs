@@ -27,6 +27,14 @@ pub enum EventKind {
     RefundCreated,
     /// An outside refund arrived (the payment channel confirmed it).
     RefundCompleted,
+    RenewalModeChanged,
+    AutoRenewalFailed,
+    InstanceUpgraded,
+    InstanceDowngraded,
+    ChangeApprovalRequested,
+    ChangeApproved,
+    ChangeRejected,
+    ChangeCancelled,
 }
 
 impl EventKind {
@@ -47,6 +55,14 @@ impl EventKind {
             EventKind::RenewalUnsubscribed => "order.renewal_unsubscribed",
             EventKind::RefundCreated => "refund.created",
             EventKind::RefundCompleted => "refund.completed",
+            EventKind::RenewalModeChanged => "instance.renewal_mode_changed",
+            EventKind::AutoRenewalFailed => "instance.auto_renewal_failed",
+            EventKind::InstanceUpgraded => "instance.upgraded",
+            EventKind::InstanceDowngraded => "instance.downgraded",
+            EventKind::ChangeApprovalRequested => "change.approval_requested",
+            EventKind::ChangeApproved => "change.approved",
+            EventKind::ChangeRejected => "change.rejected",
+            EventKind::ChangeCancelled => "change.cancelled",
         }
     }
 }

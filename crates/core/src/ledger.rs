@@ -57,7 +57,10 @@ pub enum EntryKind {
     CouponGrant,
     VoucherGrant,
     OrderPayment,
+    /// Cash given back to the customer (a downgrade's or an unsubscription's refund): to the
+    /// balance and coupons at once, or to refunds payable while an outside channel pays it.
     Refund,
+    /// An outside refund arrived: refunds payable emptied into the method.
     RefundCompleted,
 }
 
@@ -180,9 +183,9 @@ impl Entry {
         Entry::new(EntryKind::OrderPayment, postings)
     }
 
-    /// A refund of an order: revenue gives back the total; the coupon share returns to coupons,
-    /// the rest to the balance at once, or to refunds payable while an outside channel
-    /// processes it.
+    /// A refund (downgrade or unsubscription): revenue gives back the total; the coupon share
+    /// returns to coupons, the rest to the balance at once, or to refunds payable while an
+    /// outside channel processes it. The one refund entry; see `crate::refund_destination`.
     pub fn refund(split: &RefundSplit) -> Entry {
         Entry::new(
             EntryKind::Refund,
@@ -253,6 +256,7 @@ mod tests {
                 external_minor: 400,
                 external_method: Some(PaymentMethod::Paypal),
             }),
+            Entry::refund(&RefundSplit::to_balance(1200)),
         ] {
             assert_eq!(sum_minor(entry.postings()), 0);
         }

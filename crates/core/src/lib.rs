@@ -1,19 +1,26 @@
 //! tenure's functional core: every business decision as a pure function of
 //! (state, policy, command, now). Nothing here reads a clock, touches a database or knows HTTP.
 //!
+//! - [`access`]: roles of account keys and the permissions endpoints need.
 //! - [`money`]: minor units and the one rounding rule.
 //! - [`period`]: subscription periods and the month-end rule.
 //! - [`catalog`]: products, editions, specs, prices and per-product policies, as data.
 //! - [`ledger`]: double-entry postings that always sum to zero.
 //! - [`payment`]: which sources pay an amount (vouchers, coupons, balance, external method).
 //! - [`purchase`], [`renewal`]: what buying and renewing an instance mean.
+//! - [`auto_renewal`]: deduction schedules, enabling and disabling, one deduction attempt.
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release).
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
 //! - [`refund`]: unsubscription refunds: refund types, amounts, destinations, arrival.
 //! - [`pending_renewal`]: unsubscribing a renewal paid for a future period, and re-dating.
+//! - [`change`]: upgrades and downgrades: which the catalog allows, and what they cost per period.
+//! - [`refund_destination`]: where refunded cash goes (card and wallet windows, balance).
 //! - [`event`]: the kinds of events and the notices they carry.
 
+pub mod access;
+pub mod auto_renewal;
 pub mod catalog;
+pub mod change;
 pub mod event;
 pub mod ledger;
 pub mod lifecycle;
@@ -24,4 +31,5 @@ pub mod period;
 pub mod proration;
 pub mod purchase;
 pub mod refund;
+pub mod refund_destination;
 pub mod renewal;

@@ -1,10 +1,12 @@
 //! Unsubscription refunds (SPEC "Unsubscription and refunds", reference 004): the refund type
-//! of a resource, how much each cancelled order gives back, how that splits between coupons and
-//! the destination, where it goes and when it arrives. The amounts come from [`crate::proration`],
-//! the money rule shared with upgrades and downgrades; this file only decides which rule applies.
+//! of a resource, how much each cancelled service period gives back, how that splits between
+//! coupons and the destination, where it goes and when it arrives. The amounts come from
+//! [`crate::proration`], the money rule shared with upgrades and downgrades, and the destination
+//! from [`crate::refund_destination`], the rule every refund asks; this file only decides which
+//! rule applies.
 //!
 //! # Refund types
-//! - Regular resources (subscriptions): **Partial Refund** (the unused part of each order), or
+//! - Regular resources (subscriptions): **Partial Refund** (the unused part of each period), or
 //!   **Nonrefundable** when the catalog edition says `refundable = false` (released, nothing back).
 //! - Resource plans: **Unactivated Subscription Refund** before the plan takes effect (all cash),
 //!   **Full Refund for Unused Resources** when active and no quota is used (all cash),
@@ -12,15 +14,23 @@
 //! - Only Partial Refund resources can be unsubscribed in a batch, at most
 //!   [`MAX_BATCH_UNSUBSCRIPTIONS`] at a time.
 //!
+//! # How much: from each period's latest value
+//! Unsubscribing cancels service periods (the current one and every pending renewal), not
+//! orders one by one. Each period's refund is computed from the value its **latest** order left
+//! it ([`crate::proration::PeriodValue`]: the purchase or renewal, or the last upgrade or
+//! downgrade in it), never from the opening order's paid amounts: a downgrade has already given
+//! back part of the period's cash, and an upgrade has added some, so only the cash part of that
+//! latest value still unused comes back. The itemised answer shows
+//! `cash_paid = refunded_before + kept + refund`.
+//!
 //! # What comes back, and where
-//! - Only cash: vouchers are never refunded. The coupon share of the refund goes back to coupons
-//!   (credit never turns into withdrawable cash); the rest goes to the destination.
-//! - Destination of the rest, by the order's own payment and whole days since it was paid
-//!   (`days_since_payment` = elapsed time in whole days, so day 150 lasts until 151 × 24 h after
-//!   payment): bank card within 150 days → the card, else the balance; PayPal and Alipay (online
-//!   wallets) within 180 days → the wallet, else the balance; transfer → the balance (a wire
-//!   cannot be reversed by the channel; the customer withdraws from the balance); balance →
-//!   the balance.
+//! - Only cash: vouchers are never refunded. The coupon share of the refund (in proportion to
+//!   what paid the period's opening order) goes back to coupons (credit never turns into
+//!   withdrawable cash); the rest goes to the destination.
+//! - Destination of the rest: [`crate::refund_destination::refund_destination`] with the opening
+//!   order's payment and date (bank card within 150 days → the card, PayPal and Alipay within
+//!   180 days → the wallet, otherwise the balance). An order paid with coupons only is refunded
+//!   to coupons.
 //! - A refund to the balance or coupons is `refunded` at once. A refund to an outside method is
 //!   `processing` until the operator's payment integration confirms its arrival
 //!   (`POST /v1/refunds/{id}/complete`); it is expected within 30 business days (Monday to
@@ -34,18 +44,15 @@ use serde::Serialize;
 use crate::money::prorate_minor;
 use crate::payment::{PaymentMethod, PaymentPlan};
 use crate::period::add_days;
-use crate::proration::{refund_for_unused_minor, refund_for_unused_quota_minor, QuotaUsage, Usage};
+use crate::proration::{refund_for_unused_quota_minor, PeriodValue, QuotaUsage, Usage};
+use crate::refund_destination::{
+    days_since_payment, refund_destination, RefundCause, RefundDestination,
+};
 
 /// The most resources one batch unsubscription may name (reference 004).
 pub const MAX_BATCH_UNSUBSCRIPTIONS: usize = 50;
-/// A bank card payment is refunded to the card within this many days of payment.
-pub const BANK_CARD_REFUND_WINDOW_DAYS: i64 = 150;
-/// A PayPal (or Alipay) payment is refunded to the wallet within this many days of payment.
-pub const WALLET_REFUND_WINDOW_DAYS: i64 = 180;
 /// An outside refund is expected to arrive within this many business days.
 pub const EXTERNAL_REFUND_BUSINESS_DAYS: i64 = 30;
-
-const SECONDS_PER_DAY: i64 = 86_400;
 
 /// The two tabs of active resources in the console.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -131,40 +138,6 @@ impl Resource {
     }
 }
 
-/// Where the non-coupon part of a refund goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RefundDestination {
-    Balance,
-    /// The order was paid with coupons only, so the whole refund returns to coupons.
-    Coupons,
-    /// Back to the outside method that paid.
-    External(PaymentMethod),
-}
-
-impl RefundDestination {
-    /// `balance`, `coupons`, or the method: `bank_card`, `paypal`, `alipay`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundDestination::Balance => "balance",
-            RefundDestination::Coupons => "coupons",
-            RefundDestination::External(method) => method.as_str(),
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RefundDestination> {
-        match text {
-            "balance" => Some(RefundDestination::Balance),
-            "coupons" => Some(RefundDestination::Coupons),
-            other => other
-                .parse::<PaymentMethod>()
-                .ok()
-                .filter(|method| method.is_external())
-                .map(RefundDestination::External),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {
@@ -193,6 +166,30 @@ pub struct RefundSplit {
 }
 
 impl RefundSplit {
+    /// All of it to the balance (a downgrade's refund).
+    pub fn to_balance(amount_minor: i64) -> RefundSplit {
+        RefundSplit::whole_to(amount_minor, RefundDestination::Balance)
+    }
+
+    /// All of it to one destination, with no coupon share.
+    pub fn whole_to(amount_minor: i64, destination: RefundDestination) -> RefundSplit {
+        match destination {
+            RefundDestination::Balance => RefundSplit {
+                to_balance_minor: amount_minor,
+                ..RefundSplit::default()
+            },
+            RefundDestination::Coupons => RefundSplit {
+                to_coupons_minor: amount_minor,
+                ..RefundSplit::default()
+            },
+            RefundDestination::Original(method) => RefundSplit {
+                to_external_minor: amount_minor,
+                external_method: Some(method),
+                ..RefundSplit::default()
+            },
+        }
+    }
+
     pub fn total_minor(&self) -> i64 {
         self.to_coupons_minor + self.to_balance_minor + self.to_external_minor
     }
@@ -212,22 +209,58 @@ pub enum RefundBasis {
     Nonrefundable,
 }
 
-/// One paid order as the refund rules see it: its service period and how it was paid.
+/// One paid service period as the refund rules see it: how its opening order was paid, and the
+/// value its latest order left it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PaidOrder {
+pub struct RefundablePeriod {
+    /// When the period's opening order (purchase or renewal) was paid, and with what: decides
+    /// the destination and the coupon share.
     pub paid_at: Timestamp,
+    pub payment: PaymentPlan,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
-    pub payment: PaymentPlan,
+    /// The period's latest value: what the refund is computed from.
+    pub value: PeriodValue,
+    /// All cash and voucher value paid into the period (opening order and upgrade charges).
+    pub cash_paid_minor: i64,
+    pub voucher_paid_minor: i64,
+    /// Cash already given back in the period by downgrades.
+    pub refunded_before_minor: i64,
 }
 
-/// The refund of one cancelled order, itemised: `cash_paid = kept + refund`.
+impl RefundablePeriod {
+    /// A period as its opening order left it: no change since.
+    pub fn opened(
+        paid_at: Timestamp,
+        payment: PaymentPlan,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+    ) -> RefundablePeriod {
+        RefundablePeriod {
+            paid_at,
+            payment,
+            starts_at,
+            ends_at,
+            value: PeriodValue::paid(payment.cash_minor(), payment.voucher_minor),
+            cash_paid_minor: payment.cash_minor(),
+            voucher_paid_minor: payment.voucher_minor,
+            refunded_before_minor: 0,
+        }
+    }
+}
+
+/// The refund of one cancelled period, itemised:
+/// `cash_paid = refunded_before + kept + refund`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OrderRefund {
     pub refund_type: RefundType,
     pub basis: RefundBasis,
-    /// What the order was paid in cash (balance, coupons, outside method).
+    /// What the period was paid in cash (balance, coupons, outside method), changes included.
     pub cash_paid_minor: i64,
+    /// Cash already refunded in the period by downgrades.
+    pub refunded_before_minor: i64,
+    /// The cash value the period's latest order left it, the basis of the refund.
+    pub value_cash_minor: i64,
     /// What vouchers paid: never refunded.
     pub voucher_kept_minor: i64,
     /// The cash the operator keeps: the consumed part, or all of it when nonrefundable.
@@ -239,30 +272,6 @@ pub struct OrderRefund {
     pub status: RefundStatus,
     /// When the money is expected where it goes: now for the balance and coupons.
     pub expected_arrival_by: Timestamp,
-}
-
-/// Whole days from payment to `now`: day 150 lasts until 151 × 24 hours after payment.
-pub fn days_since_payment(paid_at: Timestamp, now: Timestamp) -> i64 {
-    (now.as_second() - paid_at.as_second()).div_euclid(SECONDS_PER_DAY)
-}
-
-/// Where the non-coupon part of a refund goes, by the method that paid it and its age.
-pub fn destination_for(
-    method: Option<PaymentMethod>,
-    days_since_payment: i64,
-) -> RefundDestination {
-    let within = |window_days: i64| days_since_payment <= window_days;
-    match method {
-        Some(PaymentMethod::BankCard) if within(BANK_CARD_REFUND_WINDOW_DAYS) => {
-            RefundDestination::External(PaymentMethod::BankCard)
-        }
-        Some(method @ (PaymentMethod::Paypal | PaymentMethod::Alipay))
-            if within(WALLET_REFUND_WINDOW_DAYS) =>
-        {
-            RefundDestination::External(method)
-        }
-        _ => RefundDestination::Balance,
-    }
 }
 
 /// `start` plus `business_days` weekdays (Monday to Friday), at the same time of day, in UTC.
@@ -279,36 +288,37 @@ pub fn add_business_days(start: Timestamp, business_days: i64) -> Timestamp {
     day
 }
 
-/// The refund of `order` of `resource` if it is cancelled at `now`.
-pub fn refund_order(resource: Resource, order: &PaidOrder, now: Timestamp) -> OrderRefund {
-    let cash_paid_minor = order.payment.cash_minor();
-    let activation = ActivationStatus::at(order.starts_at, now);
+/// The refund of `period` of `resource` if it is cancelled at `now`.
+pub fn refund_order(resource: Resource, period: &RefundablePeriod, now: Timestamp) -> OrderRefund {
+    let value_cash_minor = period.value.cash_minor;
+    let activation = ActivationStatus::at(period.starts_at, now);
     let refund_type = resource.refund_type(activation);
     let (basis, refund_minor) = match (refund_type, resource) {
         (RefundType::Nonrefundable, _) => (RefundBasis::Nonrefundable, 0),
         (_, _) if activation == ActivationStatus::Unactivated => {
-            (RefundBasis::NotStarted, cash_paid_minor)
+            (RefundBasis::NotStarted, value_cash_minor)
         }
         (_, Resource::ResourcePlan { quota }) => (
             RefundBasis::Quota {
                 used_units: quota.used_units,
                 quota_units: quota.quota_units,
             },
-            refund_for_unused_quota_minor(cash_paid_minor, quota),
+            refund_for_unused_quota_minor(value_cash_minor, quota),
         ),
         (_, Resource::Regular { .. }) => {
-            let usage = Usage::at(order.starts_at, order.ends_at, now);
+            let usage = Usage::at(period.starts_at, period.ends_at, now);
             (
                 RefundBasis::Hours {
                     used_hours: usage.used_hours,
                     ordered_hours: usage.ordered_hours,
                 },
-                refund_for_unused_minor(cash_paid_minor, usage),
+                period.value.unused_at(usage).cash_minor,
             )
         }
     };
-    let days_since_payment = days_since_payment(order.paid_at, now);
-    let (split, destination) = split_refund(refund_minor, &order.payment, days_since_payment);
+    debug_assert!(refund_minor <= value_cash_minor);
+    let days_since_payment = days_since_payment(period.paid_at, now);
+    let (split, destination) = split_refund(refund_minor, &period.payment, period.paid_at, now);
     let status = if split.to_external_minor > 0 {
         RefundStatus::Processing
     } else {
@@ -321,9 +331,11 @@ pub fn refund_order(resource: Resource, order: &PaidOrder, now: Timestamp) -> Or
     OrderRefund {
         refund_type,
         basis,
-        cash_paid_minor,
-        voucher_kept_minor: order.payment.voucher_minor,
-        kept_minor: cash_paid_minor - refund_minor,
+        cash_paid_minor: period.cash_paid_minor,
+        refunded_before_minor: period.refunded_before_minor,
+        value_cash_minor,
+        voucher_kept_minor: period.voucher_paid_minor,
+        kept_minor: period.cash_paid_minor - period.refunded_before_minor - refund_minor,
         refund_minor,
         split,
         destination,
@@ -338,7 +350,8 @@ pub fn refund_order(resource: Resource, order: &PaidOrder, now: Timestamp) -> Or
 fn split_refund(
     refund_minor: i64,
     payment: &PaymentPlan,
-    days_since_payment: i64,
+    paid_at: Timestamp,
+    now: Timestamp,
 ) -> (RefundSplit, RefundDestination) {
     let cash_minor = payment.cash_minor();
     let to_coupons_minor = if cash_minor > 0 {
@@ -349,14 +362,19 @@ fn split_refund(
     let rest_minor = refund_minor - to_coupons_minor;
     let paid_outside = payment.external_minor > 0;
     let destination = if paid_outside {
-        destination_for(payment.external_method, days_since_payment)
+        refund_destination(
+            RefundCause::Unsubscription,
+            payment.external_method,
+            paid_at,
+            now,
+        )
     } else if payment.balance_minor == 0 && payment.coupon_minor > 0 {
         RefundDestination::Coupons
     } else {
         RefundDestination::Balance
     };
     let split = match destination {
-        RefundDestination::External(method) => RefundSplit {
+        RefundDestination::Original(method) => RefundSplit {
             to_coupons_minor,
             to_balance_minor: 0,
             to_external_minor: rest_minor,
@@ -383,31 +401,40 @@ mod tests {
 
     const REGULAR: Resource = Resource::Regular { refundable: true };
 
-    fn card_order(paid_at: &str, cash_minor: i64) -> PaidOrder {
-        PaidOrder {
-            paid_at: at(paid_at),
-            starts_at: at(paid_at),
-            ends_at: crate::period::Period::years(1).add_to(at(paid_at)),
-            payment: PaymentPlan {
+    fn opened(
+        paid_at: &str,
+        starts_at: &str,
+        ends_at: &str,
+        payment: PaymentPlan,
+    ) -> RefundablePeriod {
+        RefundablePeriod::opened(at(paid_at), payment, at(starts_at), at(ends_at))
+    }
+
+    fn card_order(paid_at: &str, cash_minor: i64) -> RefundablePeriod {
+        RefundablePeriod::opened(
+            at(paid_at),
+            PaymentPlan {
                 external_minor: cash_minor,
                 external_method: Some(PaymentMethod::BankCard),
                 ..PaymentPlan::default()
             },
-        }
+            at(paid_at),
+            crate::period::Period::years(1).add_to(at(paid_at)),
+        )
     }
 
     #[test]
     fn example_6_in_use_refund_keeps_the_voucher() {
-        let order = PaidOrder {
-            paid_at: at("2026-04-01T00:00:00Z"),
-            starts_at: at("2026-04-01T00:00:00Z"),
-            ends_at: at("2026-05-01T00:00:00Z"),
-            payment: PaymentPlan {
+        let order = opened(
+            "2026-04-01T00:00:00Z",
+            "2026-04-01T00:00:00Z",
+            "2026-05-01T00:00:00Z",
+            PaymentPlan {
                 voucher_minor: 5000,
                 balance_minor: 30_000,
                 ..PaymentPlan::default()
             },
-        };
+        );
         let refund = refund_order(REGULAR, &order, at("2026-04-05T04:20:00Z"));
         assert_eq!(refund.refund_type, RefundType::PartialRefund);
         assert_eq!(
@@ -439,7 +466,7 @@ mod tests {
         assert_eq!(on_day_150.days_since_payment, 150);
         assert_eq!(
             on_day_150.destination,
-            RefundDestination::External(PaymentMethod::BankCard)
+            RefundDestination::Original(PaymentMethod::BankCard)
         );
         assert_eq!(on_day_150.status, RefundStatus::Processing);
         assert_eq!(on_day_150.split.to_external_minor, on_day_150.refund_minor);
@@ -453,50 +480,17 @@ mod tests {
     }
 
     #[test]
-    fn wallets_within_180_days_transfers_and_balance_to_the_balance() {
-        assert_eq!(
-            destination_for(Some(PaymentMethod::Paypal), 180),
-            RefundDestination::External(PaymentMethod::Paypal)
-        );
-        assert_eq!(
-            destination_for(Some(PaymentMethod::Paypal), 181),
-            RefundDestination::Balance
-        );
-        assert_eq!(
-            destination_for(Some(PaymentMethod::Alipay), 180),
-            RefundDestination::External(PaymentMethod::Alipay)
-        );
-        assert_eq!(
-            destination_for(Some(PaymentMethod::Alipay), 181),
-            RefundDestination::Balance
-        );
-        assert_eq!(
-            destination_for(Some(PaymentMethod::BankCard), 0),
-            RefundDestination::External(PaymentMethod::BankCard)
-        );
-        assert_eq!(
-            destination_for(Some(PaymentMethod::Transfer), 0),
-            RefundDestination::Balance
-        );
-        assert_eq!(destination_for(None, 0), RefundDestination::Balance);
-        // PayPal paid 2026-01-01: 2026-06-30 is day 180, 2026-07-01 day 181.
-        let paid_at = at("2026-01-01T00:00:00Z");
-        assert_eq!(days_since_payment(paid_at, at("2026-06-30T12:00:00Z")), 180);
-        assert_eq!(days_since_payment(paid_at, at("2026-07-01T00:00:00Z")), 181);
-    }
-
-    #[test]
     fn a_pending_renewal_refunds_all_cash_and_splits_coupons_back() {
-        let order = PaidOrder {
-            paid_at: at("2026-04-10T00:00:00Z"),
-            starts_at: at("2026-05-01T00:00:00Z"),
-            ends_at: at("2026-06-01T00:00:00Z"),
-            payment: PaymentPlan {
+        let order = opened(
+            "2026-04-10T00:00:00Z",
+            "2026-05-01T00:00:00Z",
+            "2026-06-01T00:00:00Z",
+            PaymentPlan {
                 coupon_minor: 1000,
                 balance_minor: 2001,
                 ..PaymentPlan::default()
             },
-        };
+        );
         let refund = refund_order(REGULAR, &order, at("2026-04-20T00:00:00Z"));
         assert_eq!(refund.basis, RefundBasis::NotStarted);
         assert_eq!(refund.refund_minor, 3001);
@@ -504,16 +498,54 @@ mod tests {
             (refund.split.to_coupons_minor, refund.split.to_balance_minor),
             (1000, 2001)
         );
-        let coupons_only = PaidOrder {
-            payment: PaymentPlan {
+        let coupons_only = RefundablePeriod::opened(
+            order.paid_at,
+            PaymentPlan {
                 coupon_minor: 3000,
                 ..PaymentPlan::default()
             },
-            ..order
-        };
+            order.starts_at,
+            order.ends_at,
+        );
         let refund = refund_order(REGULAR, &coupons_only, at("2026-04-20T00:00:00Z"));
         assert_eq!(refund.destination, RefundDestination::Coupons);
         assert_eq!(refund.split.to_coupons_minor, 3000);
+    }
+
+    #[test]
+    fn after_a_downgrade_only_what_the_downgrade_left_comes_back() {
+        // EXAMPLES.md 7: 30000 cash from 04-01 (720 h); at 04-11 a downgrade to a 12000 spec
+        // refunded 12000 and left 8000 for the last 480 h. Unsubscribing at 04-21 (240 h left):
+        // half of the 8000 is unused, 4000 comes back, not 30000 × 240 / 720 = 10000.
+        let payment = PaymentPlan {
+            balance_minor: 30_000,
+            ..PaymentPlan::default()
+        };
+        let downgraded = RefundablePeriod {
+            value: PeriodValue {
+                cash_minor: 8000,
+                voucher_minor: 0,
+                from_used_hours: 240,
+            },
+            refunded_before_minor: 12_000,
+            ..opened(
+                "2026-04-01T00:00:00Z",
+                "2026-04-01T00:00:00Z",
+                "2026-05-01T00:00:00Z",
+                payment,
+            )
+        };
+        let refund = refund_order(REGULAR, &downgraded, at("2026-04-21T00:00:00Z"));
+        assert_eq!(refund.refund_minor, 4000);
+        assert_eq!(
+            (
+                refund.cash_paid_minor,
+                refund.refunded_before_minor,
+                refund.kept_minor
+            ),
+            (30_000, 12_000, 14_000)
+        );
+        assert!(refund.refunded_before_minor + refund.refund_minor <= refund.cash_paid_minor);
     }
 
     #[test]
@@ -538,15 +570,15 @@ mod tests {
                 used_units,
             },
         };
-        let order = PaidOrder {
-            paid_at: at("2026-03-01T00:00:00Z"),
-            starts_at: at("2026-03-10T00:00:00Z"),
-            ends_at: at("2026-04-10T00:00:00Z"),
-            payment: PaymentPlan {
+        let order = opened(
+            "2026-03-01T00:00:00Z",
+            "2026-03-10T00:00:00Z",
+            "2026-04-10T00:00:00Z",
+            PaymentPlan {
                 balance_minor: 2000,
                 ..PaymentPlan::default()
             },
-        };
+        );
         let before = refund_order(plan(0), &order, at("2026-03-05T00:00:00Z"));
         assert_eq!(
             (before.refund_type, before.refund_minor),

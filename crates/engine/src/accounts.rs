@@ -49,6 +49,14 @@ impl AccountView {
     }
 }
 
+/// A new account and its owner's bearer key, shown only here.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedAccount {
+    #[serde(flatten)]
+    pub account: AccountView,
+    pub owner_key: String,
+}
+
 /// A movement of money: a deposit or a grant, with the account after it.
 #[derive(Debug, Clone, Serialize)]
 pub struct MoneyMovement {
@@ -68,11 +76,12 @@ fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), 
 }
 
 impl Engine {
+    /// Opens an account with its owner key (shown once, in this answer).
     pub async fn create_account(
         &self,
         tx: &mut Tx,
         new: NewAccount,
-    ) -> Result<AccountView, EngineError> {
+    ) -> Result<CreatedAccount, EngineError> {
         check_text("name", &new.name, 200)?;
         check_text("email", &new.email, 254)?;
         if !new.email.contains('@') || new.email.contains(char::is_whitespace) {
@@ -127,7 +136,13 @@ impl Engine {
             data: json!({ "name": account.name }),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
-        Ok(AccountView::new(account, Funds::default()))
+        let owner = self
+            .issue_key(tx, &account.id, "owner", tenure_core::access::Role::Owner)
+            .await?;
+        Ok(CreatedAccount {
+            account: AccountView::new(account, Funds::default()),
+            owner_key: owner.api_key,
+        })
     }
 
     /// Reads an account inside a transaction, locking it where the database can.

@@ -8,6 +8,9 @@ use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::ids::Ids;
 
+/// How long an idempotency key and its answer are kept: at least the 24 hours promised.
+pub const IDEMPOTENCY_KEY_RETENTION_HOURS: i64 = 48;
+
 /// Everything a use case needs: the database, the catalog, the clock and the id maker.
 pub struct Engine {
     pub store: Store,
@@ -31,6 +34,15 @@ impl Engine {
 
     pub async fn begin(&self) -> Result<Tx, EngineError> {
         Ok(self.store.begin().await?)
+    }
+
+    /// Forgets idempotency keys older than [`IDEMPOTENCY_KEY_RETENTION_HOURS`].
+    pub async fn expire_idempotency_keys(&self, now: jiff::Timestamp) -> Result<u64, EngineError> {
+        let before = now - jiff::SignedDuration::from_hours(IDEMPOTENCY_KEY_RETENTION_HOURS);
+        let mut tx = self.begin().await?;
+        let forgotten = tenure_store::idempotency::expire(&mut tx, before).await?;
+        tx.commit().await?;
+        Ok(forgotten)
     }
 
     pub fn product(&self, product_id: &str) -> Result<&Product, EngineError> {

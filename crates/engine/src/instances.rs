@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AnyConnection;
+use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
@@ -13,6 +14,7 @@ use tenure_core::period::Period;
 use tenure_core::purchase::{plan_purchase, PurchaseError, PurchaseRequest};
 use tenure_core::renewal::{apply_renewal, plan_renewal, RenewalError};
 use tenure_store::accounts::Account;
+use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::orders::{self, Order};
 use tenure_store::{ledger, Tx};
@@ -32,6 +34,12 @@ pub struct InstanceView {
     pub next_due_at: Option<Timestamp>,
     /// When an expired instance will be released.
     pub release_at: Option<Timestamp>,
+    /// When auto-renewal next tries to pay; none unless the renewal mode is `auto` and an
+    /// attempt is left for the current expiry.
+    pub next_deduction_at: Option<Timestamp>,
+    /// The deduction attempts made so far for the current expiry (instance details only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deduction_attempts: Option<Vec<DeductionAttempt>>,
 }
 
 impl InstanceView {
@@ -42,10 +50,15 @@ impl InstanceView {
             ),
             _ => None,
         };
+        let next_deduction_at = product
+            .and_then(|product| next_attempt(&stored.instance, &product.auto_renewal))
+            .map(|attempt| attempt.at);
         InstanceView {
             instance: stored.instance,
             next_due_at: stored.next_due_at,
             release_at,
+            next_deduction_at,
+            deduction_attempts: None,
         }
     }
 }
@@ -105,13 +118,13 @@ fn renewal_error(error: RenewalError) -> EngineError {
 }
 
 /// What an order is for, before it is paid.
-struct OrderDraft<'a> {
-    kind: &'static str,
-    instance: &'a Instance,
-    period: Period,
-    starts_at: Timestamp,
-    ends_at: Timestamp,
-    list_price_minor: i64,
+pub(crate) struct OrderDraft<'a> {
+    pub kind: &'static str,
+    pub instance: &'a Instance,
+    pub period: Period,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub list_price_minor: i64,
 }
 
 impl Engine {
@@ -136,8 +149,22 @@ impl Engine {
                 ),
                 }
             })?;
+        self.write_paid_order(tx, account, &self.ids.next("ord"), draft, &plan, now)
+            .await
+    }
+
+    /// Writes an order paid as `plan` says, and its ledger entry.
+    pub(crate) async fn write_paid_order(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        order_id: &str,
+        draft: OrderDraft<'_>,
+        plan: &PaymentPlan,
+        now: Timestamp,
+    ) -> Result<Order, EngineError> {
         let order = Order {
-            id: self.ids.next("ord"),
+            id: order_id.to_string(),
             account_id: account.id.clone(),
             instance_id: draft.instance.id.clone(),
             kind: draft.kind.to_string(),
@@ -157,6 +184,14 @@ impl Engine {
                 .external_method
                 .map(|method| method.as_str().to_string()),
             created_at: now,
+            // A purchase or renewal opens its own service period, holding what it was paid.
+            period_order_id: order_id.to_string(),
+            period_revision: 0,
+            value_cash_minor: plan.cash_minor(),
+            value_voucher_minor: plan.voucher_minor,
+            value_from_hours: 0,
+            refunded_minor: 0,
+            refund_destination: None,
         };
         orders::insert(tx, &order).await?;
         let memo = format!("{} of {}", draft.kind, draft.instance.id);
@@ -164,7 +199,7 @@ impl Engine {
             tx,
             &self.ids.next("led"),
             &account.id,
-            &Entry::order_payment(&plan),
+            &Entry::order_payment(plan),
             now,
             Some(&order.id),
             &memo,
@@ -204,8 +239,13 @@ impl Engine {
             auto_renew_period: plan.auto_renew_period,
             subscription_period: plan.period,
             reminded_for_expiry: None,
+            auto_renew_schedule: plan
+                .auto_renew_period
+                .map(|_| product.auto_renewal.choice_at_purchase()),
+            auto_renew_effective_from: plan.auto_renew_period.map(|_| effective_from(now)),
+            last_deduction_attempt: None,
         };
-        let next_due_at = next_due(&instance, &product.lifecycle).map(|due| due.at);
+        let next_due_at = next_due(&instance, product).map(|due| due.at);
         instances::insert(tx, &instance, next_due_at).await?;
         if plan.billing == Billing::ResourcePlan {
             self.open_plan_quota(tx, &instance, product, plan.starts_at)
@@ -280,13 +320,14 @@ impl Engine {
         };
         let order = self.pay_order(tx, &account, draft, sources, now).await?;
         let renewed = apply_renewal(&instance, &plan);
-        let next_due_at = next_due(&renewed, &product.lifecycle).map(|due| due.at);
+        let next_due_at = next_due(&renewed, product).map(|due| due.at);
         instances::update(tx, &renewed, next_due_at).await?;
         let mut new_events = vec![EventDraft {
             kind: EventKind::InstanceRenewed,
             account_id: account.id.clone(),
             instance_id: Some(instance.id.clone()),
             data: json!({
+                "source": "manual",
                 "order_id": order.id,
                 "period": period.to_string(),
                 "previous_expires_at": plan.starts_at.to_string(),
@@ -372,6 +413,15 @@ impl Engine {
             .await?
             .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
         let product = self.catalog.product(&stored.instance.product_id);
-        Ok(InstanceView::new(stored, product))
+        let attempts = match stored.instance.expires_at {
+            Some(expires_at) => {
+                deduction_attempts::for_expiry(connection, instance_id, expires_at).await?
+            }
+            None => Vec::new(),
+        };
+        Ok(InstanceView {
+            deduction_attempts: Some(attempts),
+            ..InstanceView::new(stored, product)
+        })
     }
 }

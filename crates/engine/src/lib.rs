@@ -5,7 +5,10 @@
 //! [`tenure_store::Tx`] its caller passes in. The caller (the HTTP server, the simulator)
 //! commits, so a request's idempotency record commits with its work.
 
+pub mod access;
 pub mod accounts;
+pub mod auto_renewal;
+pub mod changes;
 mod clock;
 mod engine;
 mod error;

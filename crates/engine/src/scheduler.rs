@@ -8,7 +8,7 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tenure_core::lifecycle::{next_due, take_step};
+use tenure_core::lifecycle::{next_due, take_step, Step};
 use tenure_store::{instances, Tx};
 
 use crate::engine::Engine;
@@ -47,8 +47,10 @@ impl Engine {
         }
     }
 
-    /// Takes the due steps of one instance inside the batch's transaction.
-    async fn take_due_steps(
+    /// Takes the due steps of one instance inside `tx` (the batch's transaction), which the
+    /// caller commits, or drops, and then nothing happened. Public so tests can stop between the
+    /// work and the commit.
+    pub async fn take_due_steps(
         &self,
         tx: &mut Tx,
         instance_id: &str,
@@ -61,18 +63,27 @@ impl Engine {
         let account = self.lock_account(tx, &stored.instance.account_id).await?;
         let mut instance = stored.instance;
         let mut steps_taken = 0;
-        while let Some(due) = next_due(&instance, &product.lifecycle).filter(|due| due.at <= now) {
-            let outcome = take_step(&instance, due.step, now, product);
-            self.record(tx, now, &account, &outcome.events, &outcome.notices)
-                .await?;
-            instance = outcome.instance;
+        while let Some(due) = next_due(&instance, product).filter(|due| due.at <= now) {
+            instance = match due.step {
+                // An attempt moves money, so it is decided with the account's funds.
+                Step::DeductionAttempt => {
+                    self.make_deduction_attempt(tx, &account, &instance, product, now)
+                        .await?
+                }
+                step => {
+                    let outcome = take_step(&instance, step, now, product);
+                    self.record(tx, now, &account, &outcome.events, &outcome.notices)
+                        .await?;
+                    outcome.instance
+                }
+            };
             steps_taken += 1;
             assert!(
                 steps_taken <= MAX_STEPS_PER_INSTANCE,
                 "instance {instance_id}: steps do not advance"
             );
         }
-        let next_due_at = next_due(&instance, &product.lifecycle).map(|due| due.at);
+        let next_due_at = next_due(&instance, product).map(|due| due.at);
         instances::update(tx, &instance, next_due_at).await?;
         Ok(steps_taken as u64)
     }

@@ -4,11 +4,18 @@
 //!
 //! The rules (refund type, amount, destination, arrival) are `tenure_core::refund`; the
 //! re-dating of later renewals is `tenure_core::pending_renewal`. Here: load, decide, write.
+//!
+//! Unsubscribing works on service periods (`orders::periods`), not on orders one by one: a
+//! period is its opening order (purchase, renewal or auto-renewal) plus the upgrades and
+//! downgrades in it, and its refund is computed from the value its latest order left it. A
+//! period is cancelled by setting its orders' status to `cancelled`, which takes it out of
+//! `orders::paid_periods`, so neither a second unsubscription nor a later change sees it again.
 
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::AnyConnection;
+use tenure_core::auto_renewal::skip_passed_attempts;
 use tenure_core::catalog::{Billing, Channel};
 use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
 use tenure_core::ledger::Entry;
@@ -16,15 +23,16 @@ use tenure_core::lifecycle::{next_due, Instance, InstanceStatus};
 use tenure_core::payment::{PaymentMethod, PaymentPlan};
 use tenure_core::pending_renewal::{redate_without, PendingRenewal, Redated};
 use tenure_core::period::Period;
+use tenure_core::proration::Usage;
 use tenure_core::refund::{
-    refund_order, ActivationStatus, OrderRefund, PaidOrder, RefundType, Resource, ResourceKind,
-    MAX_BATCH_UNSUBSCRIPTIONS,
+    refund_order, ActivationStatus, OrderRefund, RefundType, RefundablePeriod, Resource,
+    ResourceKind, MAX_BATCH_UNSUBSCRIPTIONS,
 };
 use tenure_store::accounts::Account;
 use tenure_store::instances::{self, StoredInstance};
-use tenure_store::orders::{self, Order, UnsubscribableFilter};
+use tenure_store::orders::{self, Order, PeriodOrders, UnsubscribableFilter, RENEWAL_KINDS};
 use tenure_store::refunds::{self, Refund};
-use tenure_store::{ledger, resource_plans, Tx};
+use tenure_store::{approvals, ledger, resource_plans, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -66,11 +74,14 @@ impl Confirmations {
     }
 }
 
-/// One order's refund as a quote (nothing written).
+/// One service period's refund as a quote (nothing written).
 #[derive(Debug, Clone, Serialize)]
 pub struct OrderRefundQuote {
+    /// The order that opened the period (purchase, renewal or auto-renewal).
     pub order_id: String,
     pub order_kind: String,
+    /// The order that last set the period's value (the opening order, or its last change).
+    pub latest_order_id: String,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     #[serde(flatten)]
@@ -97,7 +108,7 @@ pub struct EligibleResource {
     pub pending_renewal_orders: usize,
     pub refund_minor: i64,
     pub currency: String,
-    /// One line per order that unsubscribing cancels.
+    /// One line per service period that unsubscribing cancels.
     pub orders: Vec<OrderRefundQuote>,
 }
 
@@ -130,9 +141,10 @@ pub struct UnsubscriptionResult {
     pub refund_type: RefundType,
     pub refund_minor: i64,
     pub currency: String,
-    /// The current order and every pending renewal, now cancelled.
+    /// The orders that opened the current period and every pending renewal, now cancelled
+    /// (with any upgrade or downgrade in those periods).
     pub cancelled_orders: Vec<String>,
-    /// One itemised refund per cancelled order.
+    /// One itemised refund per cancelled period.
     pub refunds: Vec<Refund>,
 }
 
@@ -150,33 +162,51 @@ pub struct RenewalUnsubscriptionResult {
     pub instance: InstanceView,
 }
 
-/// How an order was paid, as the refund rules see it.
-fn paid_order(order: &Order) -> PaidOrder {
-    PaidOrder {
-        paid_at: order.created_at,
-        starts_at: order.starts_at,
-        ends_at: order.ends_at,
-        payment: PaymentPlan {
-            voucher_minor: order.paid_voucher_minor,
-            coupon_minor: order.paid_coupon_minor,
-            balance_minor: order.paid_balance_minor,
-            external_minor: order.paid_external_minor,
-            external_method: order
-                .external_method
-                .as_deref()
-                .and_then(|text| text.parse::<PaymentMethod>().ok()),
-        },
+fn payment_of(order: &Order) -> PaymentPlan {
+    PaymentPlan {
+        voucher_minor: order.paid_voucher_minor,
+        coupon_minor: order.paid_coupon_minor,
+        balance_minor: order.paid_balance_minor,
+        external_minor: order.paid_external_minor,
+        external_method: order
+            .external_method
+            .as_deref()
+            .and_then(|text| text.parse::<PaymentMethod>().ok()),
     }
 }
 
-fn quote(order: &Order, refund: OrderRefund) -> OrderRefundQuote {
+/// A service period as the refund rules see it: how its opening order was paid, the value its
+/// latest order left it, and the cash that went in (opening order, upgrade charges) and out
+/// (downgrade refunds) of it.
+fn refundable_period(period: &PeriodOrders) -> RefundablePeriod {
+    let opening = period.opening();
+    let payments = period.orders.iter().map(payment_of);
+    RefundablePeriod {
+        paid_at: opening.created_at,
+        payment: payment_of(opening),
+        starts_at: opening.starts_at,
+        ends_at: opening.ends_at,
+        value: period.latest().period_value(),
+        cash_paid_minor: payments.clone().map(|payment| payment.cash_minor()).sum(),
+        voucher_paid_minor: payments.map(|payment| payment.voucher_minor).sum(),
+        refunded_before_minor: period.orders.iter().map(|order| order.refunded_minor).sum(),
+    }
+}
+
+fn quote(period: &PeriodOrders, refund: OrderRefund) -> OrderRefundQuote {
+    let opening = period.opening();
     OrderRefundQuote {
-        order_id: order.id.clone(),
-        order_kind: order.kind.clone(),
-        starts_at: order.starts_at,
-        ends_at: order.ends_at,
+        order_id: opening.id.clone(),
+        order_kind: opening.kind.clone(),
+        latest_order_id: period.latest().id.clone(),
+        starts_at: opening.starts_at,
+        ends_at: opening.ends_at,
         refund,
     }
+}
+
+fn is_pending_renewal(order: &Order, now: Timestamp) -> bool {
+    RENEWAL_KINDS.contains(&order.kind.as_str()) && order.starts_at > now
 }
 
 fn with_instance(instance_id: &str, error: EngineError) -> EngineError {
@@ -260,8 +290,8 @@ impl Engine {
             .await?
             .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
         let resource = self.resource_of(connection, &stored.instance).await?;
-        let live_orders = orders::live_for_instance(connection, instance_id, now).await?;
-        self.eligible_resource(connection, stored.instance, resource, &live_orders, now)
+        let periods = orders::periods(connection, instance_id, now).await?;
+        self.eligible_resource(connection, stored.instance, resource, &periods, now)
             .await
     }
 
@@ -270,19 +300,24 @@ impl Engine {
         connection: &mut AnyConnection,
         instance: Instance,
         resource: Resource,
-        live_orders: &[Order],
+        periods: &[PeriodOrders],
         now: Timestamp,
     ) -> Result<EligibleResource, EngineError> {
-        let Some(first) = live_orders.first() else {
+        let Some(first) = periods.first().map(PeriodOrders::opening) else {
             return Err(EngineError::refused(
                 "not_unsubscribable",
                 format!("instance {} has no paid period left to refund", instance.id),
             ));
         };
         let activation_status = ActivationStatus::at(first.starts_at, now);
-        let quotes: Vec<OrderRefundQuote> = live_orders
+        let quotes: Vec<OrderRefundQuote> = periods
             .iter()
-            .map(|order| quote(order, refund_order(resource, &paid_order(order), now)))
+            .map(|period| {
+                quote(
+                    period,
+                    refund_order(resource, &refundable_period(period), now),
+                )
+            })
             .collect();
         let account = tenure_store::accounts::get(connection, &instance.account_id)
             .await?
@@ -300,9 +335,9 @@ impl Engine {
             order_id: first.id.clone(),
             ordered_at: first.created_at,
             expires_at: instance.expires_at,
-            pending_renewal_orders: live_orders
+            pending_renewal_orders: periods
                 .iter()
-                .filter(|order| order.starts_at > now && order.kind == "renewal")
+                .filter(|period| is_pending_renewal(period.opening(), now))
                 .count(),
             refund_minor: quotes.iter().map(|quote| quote.refund.refund_minor).sum(),
             currency: account.currency,
@@ -336,10 +371,9 @@ impl Engine {
             let Ok(resource) = self.resource_of(connection, &stored.instance).await else {
                 continue;
             };
-            let live_orders =
-                orders::live_for_instance(connection, &order.instance_id, now).await?;
+            let periods = orders::periods(connection, &order.instance_id, now).await?;
             resources.push(
-                self.eligible_resource(connection, stored.instance, resource, &live_orders, now)
+                self.eligible_resource(connection, stored.instance, resource, &periods, now)
                     .await?,
             );
         }
@@ -365,7 +399,15 @@ impl Engine {
             let account = tenure_store::accounts::get(connection, &order.account_id)
                 .await?
                 .ok_or_else(|| EngineError::not_found("account", &order.account_id))?;
-            let refund = refund_order(resource, &paid_order(&order), now);
+            // Priced from the period's latest value: a change may have re-priced it.
+            let periods = orders::periods(connection, &order.instance_id, now).await?;
+            let Some(period) = periods
+                .iter()
+                .find(|period| period.opening().id == order.id)
+            else {
+                continue;
+            };
+            let refund = refund_order(resource, &refundable_period(period), now);
             pending.push(PendingRenewalOrder {
                 order_id: order.id,
                 instance_id: order.instance_id,
@@ -386,16 +428,18 @@ impl Engine {
         Ok(pending)
     }
 
-    /// Cancels `order` and writes its refund: the refund row, the ledger entry, the event.
+    /// Cancels a service period and writes its refund: the refund row, the ledger entry, the
+    /// event.
     async fn cancel_and_refund(
         &self,
         tx: &mut Tx,
         account: &Account,
         unsubscription_id: &str,
         resource: Resource,
-        order: &Order,
+        period: &PeriodOrders,
         now: Timestamp,
     ) -> Result<(Refund, EventDraft), EngineError> {
+        let order = period.opening();
         if refunds::for_order(tx, &order.id).await?.is_some() {
             // The unique order_id would refuse it too; say why in words.
             return Err(EngineError::refused(
@@ -403,7 +447,8 @@ impl Engine {
                 format!("order {} was already refunded", order.id),
             ));
         }
-        let decision = refund_order(resource, &paid_order(order), now);
+        let decision = refund_order(resource, &refundable_period(period), now);
+        let latest = period.latest();
         let refund = Refund {
             id: self.ids.next("rfd"),
             unsubscription_id: unsubscription_id.to_string(),
@@ -417,6 +462,8 @@ impl Engine {
             .to_string(),
             refund_type: decision.refund_type.as_str().to_string(),
             cash_paid_minor: decision.cash_paid_minor,
+            refunded_before_minor: decision.refunded_before_minor,
+            value_cash_minor: decision.value_cash_minor,
             voucher_kept_minor: decision.voucher_kept_minor,
             kept_minor: decision.kept_minor,
             refund_minor: decision.refund_minor,
@@ -439,9 +486,14 @@ impl Engine {
                 "paid_at": order.created_at.to_string(),
                 "paid_with": order.external_method.clone().unwrap_or_else(|| "balance".to_string()),
                 "list_price_minor": order.list_price_minor,
+                "latest_order_id": latest.id,
+                "latest_order_kind": latest.kind,
+                "period_revision": latest.period_revision,
+                "value": latest.period_value(),
+                "hours": Usage::at(order.starts_at, order.ends_at, now),
             }),
         };
-        orders::set_status(tx, &order.id, "cancelled").await?;
+        orders::cancel_period(tx, &order.id).await?;
         refunds::insert(tx, &refund).await?;
         if decision.refund_minor > 0 {
             ledger::write_entry(
@@ -497,11 +549,11 @@ impl Engine {
         let instance = stored.instance;
         let resource = self.resource_of(tx, &instance).await?;
         let account = self.lock_account(tx, &instance.account_id).await?;
-        let live_orders = orders::live_for_instance(tx, instance_id, now).await?;
-        let activation = live_orders
+        let periods = orders::periods(tx, instance_id, now).await?;
+        let activation = periods
             .first()
-            .map_or(ActivationStatus::Activated, |order| {
-                ActivationStatus::at(order.starts_at, now)
+            .map_or(ActivationStatus::Activated, |period| {
+                ActivationStatus::at(period.opening().starts_at, now)
             });
         let refund_type = resource.refund_type(activation);
         if in_batch && !refund_type.allows_batch() {
@@ -514,14 +566,25 @@ impl Engine {
             ));
         }
         let unsubscription_id = self.ids.next("uns");
-        let mut refunds = Vec::with_capacity(live_orders.len());
-        let mut new_events = Vec::with_capacity(live_orders.len() + 1);
-        for order in &live_orders {
+        let mut refunds = Vec::with_capacity(periods.len());
+        let mut new_events = Vec::with_capacity(periods.len() + 1);
+        for period in &periods {
             let (refund, event) = self
-                .cancel_and_refund(tx, &account, &unsubscription_id, resource, order, now)
+                .cancel_and_refund(tx, &account, &unsubscription_id, resource, period, now)
                 .await?;
             refunds.push(refund);
             new_events.push(event);
+        }
+        // A change waiting for the operator cannot apply to a released instance: withdraw it.
+        if let Some(pending) = approvals::pending_for_instance(tx, instance_id).await? {
+            let reason = "the instance was unsubscribed";
+            approvals::decide(tx, &pending.id, "cancelled", now, Some(reason)).await?;
+            new_events.push(EventDraft {
+                kind: EventKind::ChangeCancelled,
+                account_id: account.id.clone(),
+                instance_id: Some(instance.id.clone()),
+                data: json!({ "approval_id": pending.id, "reason": reason }),
+            });
         }
         let released = Instance {
             status: InstanceStatus::Unsubscribed,
@@ -531,8 +594,10 @@ impl Engine {
         // Final: no step is due any more, so the scheduler never touches it again.
         instances::update(tx, &released, None).await?;
         let refund_minor: i64 = refunds.iter().map(|refund| refund.refund_minor).sum();
-        let cancelled_orders: Vec<String> =
-            live_orders.iter().map(|order| order.id.clone()).collect();
+        let cancelled_orders: Vec<String> = periods
+            .iter()
+            .map(|period| period.opening().id.clone())
+            .collect();
         let product_name = self
             .catalog
             .product(&instance.product_id)
@@ -641,14 +706,21 @@ impl Engine {
             .ok_or_else(|| EngineError::not_found("instance", &order.instance_id))?;
         let instance = stored.instance;
         // Re-read under the instance lock: a concurrent unsubscription may have cancelled it.
-        let live_orders = orders::live_for_instance(tx, &instance.id, now).await?;
-        let Some(order) = live_orders.iter().find(|live| live.id == order_id).cloned() else {
+        let periods = orders::periods(tx, &instance.id, now).await?;
+        let Some(period) = periods
+            .iter()
+            .find(|period| period.opening().id == order_id)
+        else {
             return Err(EngineError::refused(
                 "order_not_pending",
-                format!("order {order_id} is {}: only paid renewal orders not yet in effect can be unsubscribed alone", order.status),
+                format!(
+                    "order {order_id} is a {} order, {}: only paid renewal orders not yet in effect can be unsubscribed alone",
+                    order.kind, order.status
+                ),
             ));
         };
-        if order.kind != "renewal" || order.starts_at <= now {
+        let order = period.opening().clone();
+        if !is_pending_renewal(&order, now) {
             return Err(EngineError::refused(
                 "order_not_pending",
                 format!(
@@ -659,8 +731,9 @@ impl Engine {
         }
         let resource = self.resource_of(tx, &instance).await?;
         let account = self.lock_account(tx, &instance.account_id).await?;
-        let pending: Vec<PendingRenewal> = live_orders
+        let pending: Vec<PendingRenewal> = periods
             .iter()
+            .map(PeriodOrders::opening)
             .filter(|live| live.starts_at > now)
             .map(|live| PendingRenewal {
                 order_id: live.id.clone(),
@@ -675,17 +748,21 @@ impl Engine {
         let redating = redate_without(&pending, order_id).expect("the order is pending");
         let unsubscription_id = self.ids.next("uns");
         let (refund, refund_event) = self
-            .cancel_and_refund(tx, &account, &unsubscription_id, resource, &order, now)
+            .cancel_and_refund(tx, &account, &unsubscription_id, resource, period, now)
             .await?;
         for later in &redating.redated {
             orders::redate(tx, &later.order_id, later.starts_at, later.ends_at).await?;
         }
         let product = self.product(&instance.product_id)?;
-        let updated = Instance {
-            expires_at: Some(redating.expires_at),
-            ..instance.clone()
-        };
-        let next_due_at = next_due(&updated, &product.lifecycle).map(|due| due.at);
+        let updated = skip_passed_attempts(
+            &Instance {
+                expires_at: Some(redating.expires_at),
+                ..instance.clone()
+            },
+            &product.auto_renewal,
+            now,
+        );
+        let next_due_at = next_due(&updated, product).map(|due| due.at);
         instances::update(tx, &updated, next_due_at).await?;
         let event = EventDraft {
             kind: EventKind::RenewalUnsubscribed,

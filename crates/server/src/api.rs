@@ -128,7 +128,7 @@ where
     let mut tx = context.engine.begin().await?;
     if let Some(key) = &meta.idempotency_key {
         let now = context.engine.clock.now();
-        match idempotency::claim(&mut tx, meta.caller.scope(), key, &meta.request_hash, now)
+        match idempotency::claim(&mut tx, &meta.caller.scope(), key, &meta.request_hash, now)
             .await
             .map_err(EngineError::from)?
         {
@@ -148,7 +148,7 @@ where
     let value = work(&mut tx).await?;
     let body = serde_json::to_string(&value).expect("answers serialise");
     if let Some(key) = &meta.idempotency_key {
-        idempotency::save(&mut tx, meta.caller.scope(), key, status.as_u16(), &body)
+        idempotency::save(&mut tx, &meta.caller.scope(), key, status.as_u16(), &body)
             .await
             .map_err(EngineError::from)?;
     }
@@ -187,7 +187,7 @@ pub async fn replay(
         .read()
         .await
         .map_err(EngineError::from)?;
-    match idempotency::find(&mut connection, meta.caller.scope(), key)
+    match idempotency::find(&mut connection, &meta.caller.scope(), key)
         .await
         .map_err(EngineError::from)?
     {

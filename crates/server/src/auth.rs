@@ -1,14 +1,30 @@
-//! Authentication. The operator key (env `TENURE_ADMIN_KEY`) is kept only as a SHA-256 hash
-//! and compared in constant time.
+//! Authentication, permissions and tenant isolation, all in this one file.
+//!
+//! - `authenticate` (on every `/v1` route) turns the bearer key into a [`Caller`]: the operator
+//!   (env `TENURE_ADMIN_KEY`, kept as a SHA-256 hash, compared in constant time) or an account
+//!   key (looked up by its hash; revoked keys do not authenticate).
+//! - `authorize` (per route, from the route table's [`Access`]) lets the operator through and
+//!   holds an account key to its own account: the path's `{id}`, the `account` query filter of
+//!   lists and the `account`/`instance`/`instances` fields of JSON bodies must all belong to the
+//!   caller's account, and anything else answers 404 exactly as a missing id does, so ids of
+//!   other accounts do not leak. Only then is the key's role checked (403).
 
-use axum::extract::{Request, State};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::AUTHORIZATION;
+use axum::http::{Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tenure_core::access::{Permission, Role};
+use tenure_engine::EngineError;
+use tenure_store::keys::{owner_of, OwnedTable};
 
+use crate::api::MAX_BODY_BYTES;
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use crate::routes::Access;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyHash([u8; 32]);
@@ -31,18 +47,24 @@ impl KeyHash {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Operator,
+    Account {
+        account_id: String,
+        key_id: String,
+        role: Role,
+    },
 }
 
 impl Caller {
-    /// The namespace of the caller's idempotency keys.
-    pub fn scope(&self) -> &'static str {
+    /// The namespace of the caller's idempotency keys: one per account, one for the operator.
+    pub fn scope(&self) -> String {
         match self {
-            Caller::Operator => "operator",
+            Caller::Operator => "operator".to_string(),
+            Caller::Account { account_id, .. } => format!("account:{account_id}"),
         }
     }
 }
 
-pub async fn require_key(
+pub async fn authenticate(
     State(context): State<ApiContext>,
     mut request: Request,
     next: Next,
@@ -52,38 +74,208 @@ pub async fn require_key(
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized)?;
-    if !context.admin_key.matches(&KeyHash::of(presented.trim())) {
-        return Err(ApiError::Unauthorized);
-    }
-    request.extensions_mut().insert(Caller::Operator);
+        .map(str::trim)
+        .filter(|key| !key.is_empty())
+        .ok_or(ApiError::Unauthorized)?
+        .to_string();
+    let caller = if context.admin_key.matches(&KeyHash::of(&presented)) {
+        Caller::Operator
+    } else {
+        let mut connection = context
+            .engine
+            .store
+            .read()
+            .await
+            .map_err(EngineError::from)?;
+        let key = context
+            .engine
+            .authenticate(&mut connection, &presented)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let role = key.role.parse().map_err(|_| ApiError::Unauthorized)?;
+        Caller::Account {
+            account_id: key.account_id,
+            key_id: key.id,
+            role,
+        }
+    };
+    request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
 }
 
-/// PERMISSION HOOK (issue 7 is not done): may `caller` unsubscribe resources of `account_id`?
-/// Reference 004: only the account owner and users granted the billing permission (like
-/// AliyunBSSFullAccess) may. Today the only caller is the operator, who acts for every
-/// account, so this allows it; when account keys and users arrive, this is the one place that
-/// must answer for them (owner or billing user of `account_id`: yes; anyone else: 403).
-pub fn may_unsubscribe(caller: &Caller, account_id: &str) -> Result<(), ApiError> {
-    match caller {
-        Caller::Operator => Ok(()),
-        #[allow(unreachable_patterns)]
-        _ => Err(ApiError::Forbidden {
-            code: "permission_denied",
-            message: format!(
-                "only the owner of account {account_id} or a user with the billing permission may unsubscribe its resources"
-            ),
-        }),
+pub async fn authorize(
+    State((context, access)): State<(ApiContext, Access)>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if access == Access::Public {
+        return Ok(next.run(request).await);
+    }
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or(ApiError::Unauthorized)?;
+    let Caller::Account {
+        account_id, role, ..
+    } = caller
+    else {
+        return Ok(next.run(request).await);
+    };
+    let permission = match access {
+        Access::Public => unreachable!("public routes return above"),
+        Access::Operator => {
+            return Err(ApiError::Forbidden(
+                "this endpoint is for the operator only".into(),
+            ))
+        }
+        Access::Account(permission) => permission,
+    };
+    // Copied out first: a borrowed request cannot be held across an await (its body is not Sync).
+    let matched = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|matched| matched.as_str().to_string());
+    let path = request.uri().path().to_string();
+    check_path(&context, matched.as_deref(), &path, &account_id).await?;
+    let request = scope_query(request, &account_id);
+    let request = check_body(&context, request, &account_id).await?;
+    if !role.allows(permission) {
+        return Err(ApiError::Forbidden(format!(
+            "a {} key cannot do this; it needs the {} permission",
+            role.as_str(),
+            permission_name(permission)
+        )));
+    }
+    Ok(next.run(request).await)
+}
+
+fn permission_name(permission: Permission) -> &'static str {
+    match permission {
+        Permission::Read => "read",
+        Permission::Purchase => "purchase",
+        Permission::Billing => "billing",
+        Permission::ManageUsers => "user management",
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_operator_may_unsubscribe_for_any_account() {
-        assert!(may_unsubscribe(&Caller::Operator, "acct_1").is_ok());
+/// The table behind a path's `{id}`, named by the segment before it.
+fn owned_table(resource: &str) -> Option<(OwnedTable, &'static str)> {
+    match resource {
+        "accounts" => Some((OwnedTable::Accounts, "account")),
+        "instances" => Some((OwnedTable::Instances, "instance")),
+        "orders" => Some((OwnedTable::Orders, "order")),
+        "approvals" => Some((OwnedTable::Approvals, "approval")),
+        "refunds" => Some((OwnedTable::Refunds, "refund")),
+        _ => None,
     }
+}
+
+async fn owned_by(
+    context: &ApiContext,
+    table: OwnedTable,
+    id: &str,
+    account_id: &str,
+) -> Result<bool, ApiError> {
+    if table == OwnedTable::Accounts {
+        return Ok(id == account_id);
+    }
+    let mut connection = context
+        .engine
+        .store
+        .read()
+        .await
+        .map_err(EngineError::from)?;
+    let owner = owner_of(&mut connection, table, id)
+        .await
+        .map_err(EngineError::from)?;
+    Ok(owner.as_deref() == Some(account_id))
+}
+
+async fn check_path(
+    context: &ApiContext,
+    matched: Option<&str>,
+    path: &str,
+    account_id: &str,
+) -> Result<(), ApiError> {
+    let Some(matched) = matched else {
+        return Ok(());
+    };
+    let pattern: Vec<&str> = matched.split('/').collect();
+    let actual: Vec<&str> = path.split('/').collect();
+    let Some(position) = pattern.iter().position(|segment| segment.starts_with('{')) else {
+        return Ok(());
+    };
+    let id = actual.get(position).copied().unwrap_or_default();
+    let resource = pattern
+        .get(position.wrapping_sub(1))
+        .copied()
+        .unwrap_or_default();
+    // An id of a kind this file does not know is not reachable by account keys at all.
+    let (table, entity) =
+        owned_table(resource).ok_or_else(|| EngineError::not_found("resource", id))?;
+    if owned_by(context, table, id, account_id).await? {
+        Ok(())
+    } else {
+        Err(EngineError::not_found(entity, id).into())
+    }
+}
+
+/// Lists of an account key show that account only, whatever `account` filter was asked for.
+fn scope_query(mut request: Request, account_id: &str) -> Request {
+    if request.method() != Method::GET {
+        return request;
+    }
+    let uri = request.uri();
+    let mut pairs: Vec<String> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("account="))
+        .map(str::to_string)
+        .collect();
+    pairs.push(format!("account={account_id}"));
+    let scoped = format!("{}?{}", uri.path(), pairs.join("&"));
+    if let Ok(scoped) = scoped.parse::<Uri>() {
+        *request.uri_mut() = scoped;
+    }
+    request
+}
+
+/// Fields of a JSON body that name an account or instances must name the caller's own.
+async fn check_body(
+    context: &ApiContext,
+    request: Request,
+    account_id: &str,
+) -> Result<Request, ApiError> {
+    if request.method() == Method::GET {
+        return Ok(request);
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::BadRequest {
+            code: "body_too_large",
+            message: format!("the request body must be at most {MAX_BODY_BYTES} bytes of JSON"),
+        })?;
+    if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&bytes) {
+        if let Some(Value::String(named)) = fields.get("account") {
+            if named != account_id {
+                return Err(EngineError::not_found("account", named).into());
+            }
+        }
+        let mut instance_ids: Vec<&str> = Vec::new();
+        if let Some(Value::String(instance_id)) = fields.get("instance") {
+            instance_ids.push(instance_id);
+        }
+        if let Some(Value::Array(items)) = fields.get("instances") {
+            instance_ids.extend(items.iter().filter_map(Value::as_str));
+        }
+        for instance_id in instance_ids {
+            if !owned_by(context, OwnedTable::Instances, instance_id, account_id).await? {
+                return Err(EngineError::not_found("instance", instance_id).into());
+            }
+        }
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }

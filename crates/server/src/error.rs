@@ -9,13 +9,12 @@ use tenure_engine::EngineError;
 pub enum ApiError {
     #[error("a bearer key is required: send `Authorization: Bearer <key>`")]
     Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
-    /// The caller is known but may not do this (a permission is missing).
-    #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
     #[error("no endpoint {0}")]
     NoRoute(String),
     #[error(transparent)]
@@ -33,9 +32,9 @@ impl ApiError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
-            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, code),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "no_such_endpoint"),
             ApiError::Engine(error) => {
                 let status = match error {

@@ -91,10 +91,14 @@ fn spawn_sweeper(context: ApiContext, interval: Duration) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
+            let now = context.engine.clock.now();
+            // Idempotency keys are kept for at least 24 hours; two days is the margin.
+            if let Err(error) = context.engine.expire_idempotency_keys(now).await {
+                tracing::error!(%error, "expiring idempotency keys failed; it will run again");
+            }
             if context.engine.clock.is_simulated() {
                 continue;
             }
-            let now = context.engine.clock.now();
             match context.engine.run_due(now).await {
                 Ok(report) => context.metrics.add_steps(report.steps_taken),
                 Err(error) => tracing::error!(%error, "lifecycle sweep failed; it will run again"),

@@ -4,13 +4,15 @@
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 use tenure_core::catalog::Billing;
-use tenure_core::lifecycle::Instance;
+use tenure_core::lifecycle::{DeductionAttemptMark, Instance};
 
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
 const COLUMNS: &str = "id, account_id, product_id, edition_id, spec_id, region, billing, status, created_at, \
-    expires_at, released_at, renewal_mode, auto_renew_period, subscription_period, reminded_for_expiry, next_due_at";
+    expires_at, released_at, renewal_mode, auto_renew_period, subscription_period, reminded_for_expiry, \
+    auto_renew_schedule, auto_renew_effective_from, deduction_renews_expires_at, deduction_attempt_offset_days, \
+    next_due_at";
 
 /// An instance as stored, with the scheduler's due time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +56,23 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
             auto_renew_period: optional_period("auto_renew_period")?,
             subscription_period: optional_period("subscription_period")?,
             reminded_for_expiry: optional_time("reminded_for_expiry")?,
+            auto_renew_schedule: row
+                .try_get::<Option<String>, _>("auto_renew_schedule")?
+                .map(parse)
+                .transpose()?,
+            auto_renew_effective_from: optional_time("auto_renew_effective_from")?,
+            last_deduction_attempt: match (
+                optional_time("deduction_renews_expires_at")?,
+                row.try_get::<Option<i64>, _>("deduction_attempt_offset_days")?,
+            ) {
+                (Some(renews_expires_at), Some(attempt_offset_days)) => {
+                    Some(DeductionAttemptMark {
+                        renews_expires_at,
+                        attempt_offset_days,
+                    })
+                }
+                _ => None,
+            },
         },
         next_due_at: optional_time("next_due_at")?,
     })
@@ -65,7 +84,7 @@ pub async fn insert(
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
     sqlx::query(&format!(
-        "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     ))
     .bind(&instance.id)
     .bind(&instance.account_id)
@@ -82,10 +101,26 @@ pub async fn insert(
     .bind(instance.auto_renew_period.map(|period| period.to_string()))
     .bind(instance.subscription_period.map(|period| period.to_string()))
     .bind(instance.reminded_for_expiry.map(to_seconds))
+    .bind(instance.auto_renew_schedule.map(|choice| choice.as_str()))
+    .bind(instance.auto_renew_effective_from.map(to_seconds))
+    .bind(deduction_renews_expires_at(instance))
+    .bind(deduction_attempt_offset_days(instance))
     .bind(next_due_at.map(to_seconds))
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+fn deduction_renews_expires_at(instance: &Instance) -> Option<i64> {
+    instance
+        .last_deduction_attempt
+        .map(|mark| to_seconds(mark.renews_expires_at))
+}
+
+fn deduction_attempt_offset_days(instance: &Instance) -> Option<i64> {
+    instance
+        .last_deduction_attempt
+        .map(|mark| mark.attempt_offset_days)
 }
 
 /// Writes every mutable field of `instance` and its new due time.
@@ -96,7 +131,9 @@ pub async fn update(
 ) -> Result<(), StoreError> {
     let result = sqlx::query(
         "UPDATE instances SET spec_id = $2, edition_id = $3, status = $4, expires_at = $5, released_at = $6,
-            renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10
+            renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10,
+            auto_renew_schedule = $11, auto_renew_effective_from = $12,
+            deduction_renews_expires_at = $13, deduction_attempt_offset_days = $14
          WHERE id = $1",
     )
     .bind(&instance.id)
@@ -109,6 +146,10 @@ pub async fn update(
     .bind(instance.auto_renew_period.map(|period| period.to_string()))
     .bind(instance.reminded_for_expiry.map(to_seconds))
     .bind(next_due_at.map(to_seconds))
+    .bind(instance.auto_renew_schedule.map(|choice| choice.as_str()))
+    .bind(instance.auto_renew_effective_from.map(to_seconds))
+    .bind(deduction_renews_expires_at(instance))
+    .bind(deduction_attempt_offset_days(instance))
     .execute(&mut **tx)
     .await?;
     assert_eq!(

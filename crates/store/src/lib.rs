@@ -8,10 +8,13 @@
 //! `SELECT … FOR UPDATE` ([`Tx::for_update`]).
 
 pub mod accounts;
+pub mod approvals;
 mod connect;
+pub mod deduction_attempts;
 pub mod events;
 pub mod idempotency;
 pub mod instances;
+pub mod keys;
 pub mod ledger;
 pub mod orders;
 pub mod refunds;

@@ -6,6 +6,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use tenure_core::change::PaidPeriod;
+use tenure_core::proration::PeriodValue;
+
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -14,7 +17,7 @@ pub struct Order {
     pub id: String,
     pub account_id: String,
     pub instance_id: String,
-    /// `purchase` or `renewal`.
+    /// `purchase`, `renewal`, `upgrade` or `downgrade`.
     pub kind: String,
     /// `paid` or `cancelled`.
     pub status: String,
@@ -32,11 +35,36 @@ pub struct Order {
     pub paid_external_minor: i64,
     pub external_method: Option<String>,
     pub created_at: Timestamp,
+    /// The purchase or renewal order whose service period this order belongs to (itself for
+    /// those); an upgrade or downgrade order adjusts that period's value.
+    pub period_order_id: String,
+    /// 0 for the order that opened the period, then one more for each change in it.
+    pub period_revision: i64,
+    /// What the period holds after this order, for the rest of it from `value_from_hours`
+    /// (see `tenure_core::proration::PeriodValue`): the basis of the next change or refund.
+    pub value_cash_minor: i64,
+    pub value_voucher_minor: i64,
+    pub value_from_hours: i64,
+    /// Cash this order gave back (a downgrade), and where it went.
+    pub refunded_minor: i64,
+    pub refund_destination: Option<String>,
+}
+
+impl Order {
+    /// The value this order leaves its period.
+    pub fn period_value(&self) -> PeriodValue {
+        PeriodValue {
+            cash_minor: self.value_cash_minor,
+            voucher_minor: self.value_voucher_minor,
+            from_used_hours: self.value_from_hours,
+        }
+    }
 }
 
 const COLUMNS: &str = "id, account_id, instance_id, kind, status, product_id, edition_id, spec_id, period, \
     starts_at, ends_at, list_price_minor, paid_voucher_minor, paid_coupon_minor, paid_balance_minor, \
-    paid_external_minor, external_method, created_at";
+    paid_external_minor, external_method, created_at, period_order_id, period_revision, value_cash_minor, \
+    value_voucher_minor, value_from_hours, refunded_minor, refund_destination";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Order, sqlx::Error> {
     Ok(Order {
@@ -58,13 +86,21 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Order, sqlx::Error> {
         paid_external_minor: row.try_get("paid_external_minor")?,
         external_method: row.try_get("external_method")?,
         created_at: from_seconds(row.try_get("created_at")?),
+        period_order_id: row.try_get("period_order_id")?,
+        period_revision: row.try_get("period_revision")?,
+        value_cash_minor: row.try_get("value_cash_minor")?,
+        value_voucher_minor: row.try_get("value_voucher_minor")?,
+        value_from_hours: row.try_get("value_from_hours")?,
+        refunded_minor: row.try_get("refunded_minor")?,
+        refund_destination: row.try_get("refund_destination")?,
     })
 }
 
 pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "INSERT INTO orders ({COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20, $21, $22, $23, $24, $25)"
     ))
     .bind(&order.id)
     .bind(&order.account_id)
@@ -84,6 +120,13 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
     .bind(order.paid_external_minor)
     .bind(&order.external_method)
     .bind(to_seconds(order.created_at))
+    .bind(&order.period_order_id)
+    .bind(order.period_revision)
+    .bind(order.value_cash_minor)
+    .bind(order.value_voucher_minor)
+    .bind(order.value_from_hours)
+    .bind(order.refunded_minor)
+    .bind(&order.refund_destination)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -140,44 +183,116 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// The orders of an instance still paying for time after `now` (the current order and every
-/// pending renewal), earliest first. In a use case, pass its transaction (after locking the
-/// instance), so the orders cannot change underneath it.
-pub async fn live_for_instance(
+/// Order kinds that pay for a later period: a paid renewal not yet started is a "pending
+/// renewal order", whether it was renewed by hand or automatically.
+pub const RENEWAL_KINDS: [&str; 2] = ["renewal", "auto_renewal"];
+
+/// One service period with every order in it: the opening order (purchase or renewal) first,
+/// then its upgrades and downgrades by revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodOrders {
+    pub orders: Vec<Order>,
+}
+
+impl PeriodOrders {
+    /// The purchase or renewal that opened the period: its payment decides where a refund goes.
+    pub fn opening(&self) -> &Order {
+        &self.orders[0]
+    }
+
+    /// The order that last set the period's value.
+    pub fn latest(&self) -> &Order {
+        self.orders.last().expect("a period has its opening order")
+    }
+
+    pub fn paid_period(&self) -> Result<PaidPeriod, StoreError> {
+        let opening = self.opening();
+        let latest = self.latest();
+        let period =
+            opening
+                .period
+                .parse()
+                .map_err(|error: tenure_core::period::PeriodError| {
+                    StoreError::Database(sqlx::Error::Decode(error.to_string().into()))
+                })?;
+        Ok(PaidPeriod {
+            period_order_id: opening.id.clone(),
+            period,
+            starts_at: opening.starts_at,
+            ends_at: opening.ends_at,
+            value: latest.period_value(),
+            revision: latest.period_revision,
+        })
+    }
+}
+
+/// The instance's paid service periods that end after `now`, earliest first, each with all its
+/// orders. A period whose opening order is no longer `paid` (cancelled by an unsubscription)
+/// is left out. In a use case, pass its transaction (after locking the instance), so the
+/// orders cannot change underneath it.
+pub async fn periods(
     connection: &mut AnyConnection,
     instance_id: &str,
     now: Timestamp,
-) -> Result<Vec<Order>, StoreError> {
+) -> Result<Vec<PeriodOrders>, StoreError> {
     let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM orders WHERE instance_id = $1 AND status = 'paid' AND ends_at > $2
-         ORDER BY starts_at, id"
+        "SELECT {COLUMNS} FROM orders WHERE instance_id = $1 AND ends_at > $2
+         ORDER BY period_order_id, period_revision"
     ))
     .bind(instance_id)
     .bind(to_seconds(now))
     .fetch_all(connection)
     .await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    let found: Vec<Order> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    let mut periods: Vec<PeriodOrders> = found
+        .iter()
+        .filter(|order| order.id == order.period_order_id && order.status == "paid")
+        .map(|opening| PeriodOrders {
+            orders: found
+                .iter()
+                .filter(|other| other.period_order_id == opening.id)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    periods.sort_by_key(|period| period.opening().starts_at);
+    Ok(periods)
 }
 
-/// Sets an order's status (`cancelled` when unsubscribed).
-pub async fn set_status(tx: &mut Tx, order_id: &str, status: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE orders SET status = $2 WHERE id = $1")
-        .bind(order_id)
-        .bind(status)
+/// The instance's paid service periods that end after `now`, each with the value its latest
+/// order left it: the basis a change or a refund is priced from. A period whose opening order
+/// is no longer `paid` (cancelled by an unsubscription) is left out.
+pub async fn paid_periods(
+    tx: &mut Tx,
+    instance_id: &str,
+    now: Timestamp,
+) -> Result<Vec<PaidPeriod>, StoreError> {
+    periods(tx, instance_id, now)
+        .await?
+        .iter()
+        .map(PeriodOrders::paid_period)
+        .collect()
+}
+
+/// Cancels a service period (an unsubscription): its opening order and every change in it
+/// become `cancelled`, so [`paid_periods`] leaves the period out from now on.
+pub async fn cancel_period(tx: &mut Tx, period_order_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE period_order_id = $1")
+        .bind(period_order_id)
         .execute(&mut **tx)
         .await?;
     Ok(())
 }
 
-/// Moves a pending renewal order to a new service period.
+/// Moves a pending renewal's service period, with every order in it, to new dates.
 pub async fn redate(
     tx: &mut Tx,
-    order_id: &str,
+    period_order_id: &str,
     starts_at: Timestamp,
     ends_at: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE orders SET starts_at = $2, ends_at = $3 WHERE id = $1")
-        .bind(order_id)
+    sqlx::query("UPDATE orders SET starts_at = $2, ends_at = $3 WHERE period_order_id = $1")
+        .bind(period_order_id)
         .bind(to_seconds(starts_at))
         .bind(to_seconds(ends_at))
         .execute(&mut **tx)
@@ -198,9 +313,10 @@ pub struct UnsubscribableFilter {
     pub limit: i64,
 }
 
-/// Paid orders of active instances, by order id. `pending = false`: the order each instance
-/// runs on now (its period contains `now`), or the purchase of a resource plan that is not
-/// activated yet. `pending = true`: renewal orders whose period starts after `now`.
+/// Paid orders that opened a service period of an active instance, by order id.
+/// `pending = false`: the period each instance runs in now (it contains `now`), or the purchase
+/// of a resource plan that is not activated yet. `pending = true`: renewals (manual or
+/// automatic) whose period starts after `now`.
 pub async fn unsubscribable(
     connection: &mut AnyConnection,
     filter: &UnsubscribableFilter,
@@ -208,13 +324,14 @@ pub async fn unsubscribable(
     pending: bool,
 ) -> Result<Vec<Order>, StoreError> {
     let period_condition = if pending {
-        "o.kind = 'renewal' AND o.starts_at > $2"
+        "o.kind IN ('renewal', 'auto_renewal') AND o.starts_at > $2"
     } else {
         "o.ends_at > $2 AND (o.starts_at <= $2 OR o.kind = 'purchase')"
     };
     let mut conditions = vec![
         "o.id > $1".to_string(),
         period_condition.to_string(),
+        "o.id = o.period_order_id".to_string(),
         "o.status = 'paid'".to_string(),
         "i.status = 'active'".to_string(),
     ];

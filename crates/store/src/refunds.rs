@@ -1,5 +1,6 @@
-//! Refunds: one row per cancelled order (the unique `order_id` makes a second refund of the
-//! same order impossible), with its type, amounts, destination, status and arrival.
+//! Refunds: one row per cancelled service period, keyed by the period's opening order (the
+//! unique `order_id` makes a second refund of the same period impossible), with its type,
+//! amounts, destination, status and arrival.
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -23,7 +24,12 @@ pub struct Refund {
     /// `partial_refund`, `nonrefundable`, `unactivated_subscription_refund` or
     /// `full_refund_for_unused_resources`.
     pub refund_type: String,
+    /// Cash paid into the period (opening order and upgrade charges).
     pub cash_paid_minor: i64,
+    /// Cash already given back in the period by downgrades.
+    pub refunded_before_minor: i64,
+    /// The cash value the period's latest order left it: what the refund was computed from.
+    pub value_cash_minor: i64,
     pub voucher_kept_minor: i64,
     pub kept_minor: i64,
     pub refund_minor: i64,
@@ -45,7 +51,7 @@ pub struct Refund {
 }
 
 const COLUMNS: &str = "id, unsubscription_id, account_id, instance_id, order_id, resource_kind, refund_type, \
-    cash_paid_minor, voucher_kept_minor, kept_minor, refund_minor, to_coupons_minor, to_balance_minor, \
+    cash_paid_minor, refunded_before_minor, value_cash_minor, voucher_kept_minor, kept_minor, refund_minor, to_coupons_minor, to_balance_minor, \
     to_external_minor, destination, days_since_payment, status, created_at, expected_arrival_by, refunded_at, details";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Refund, sqlx::Error> {
@@ -59,6 +65,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Refund, sqlx::Error> {
         resource_kind: row.try_get("resource_kind")?,
         refund_type: row.try_get("refund_type")?,
         cash_paid_minor: row.try_get("cash_paid_minor")?,
+        refunded_before_minor: row.try_get("refunded_before_minor")?,
+        value_cash_minor: row.try_get("value_cash_minor")?,
         voucher_kept_minor: row.try_get("voucher_kept_minor")?,
         kept_minor: row.try_get("kept_minor")?,
         refund_minor: row.try_get("refund_minor")?,
@@ -80,7 +88,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Refund, sqlx::Error> {
 pub async fn insert(tx: &mut Tx, refund: &Refund) -> Result<(), StoreError> {
     sqlx::query(&format!(
         "INSERT INTO refunds ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-         $16, $17, $18, $19, $20, $21)"
+         $16, $17, $18, $19, $20, $21, $22, $23)"
     ))
     .bind(&refund.id)
     .bind(&refund.unsubscription_id)
@@ -90,6 +98,8 @@ pub async fn insert(tx: &mut Tx, refund: &Refund) -> Result<(), StoreError> {
     .bind(&refund.resource_kind)
     .bind(&refund.refund_type)
     .bind(refund.cash_paid_minor)
+    .bind(refund.refunded_before_minor)
+    .bind(refund.value_cash_minor)
     .bind(refund.voucher_kept_minor)
     .bind(refund.kept_minor)
     .bind(refund.refund_minor)

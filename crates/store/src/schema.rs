@@ -49,6 +49,10 @@ const SCHEMA: &[&str] = &[
         auto_renew_period TEXT,
         subscription_period TEXT,
         reminded_for_expiry BIGINT,
+        auto_renew_schedule TEXT,
+        auto_renew_effective_from BIGINT,
+        deduction_renews_expires_at BIGINT,
+        deduction_attempt_offset_days BIGINT,
         next_due_at BIGINT
     )",
     "CREATE INDEX IF NOT EXISTS instances_by_next_due ON instances (next_due_at) WHERE next_due_at IS NOT NULL",
@@ -71,12 +75,21 @@ const SCHEMA: &[&str] = &[
         paid_balance_minor BIGINT NOT NULL,
         paid_external_minor BIGINT NOT NULL,
         external_method TEXT,
-        created_at BIGINT NOT NULL
+        created_at BIGINT NOT NULL,
+        period_order_id TEXT NOT NULL,
+        period_revision BIGINT NOT NULL,
+        value_cash_minor BIGINT NOT NULL,
+        value_voucher_minor BIGINT NOT NULL,
+        value_from_hours BIGINT NOT NULL,
+        refunded_minor BIGINT NOT NULL,
+        refund_destination TEXT
     )",
     "CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS orders_by_period ON orders (period_order_id, period_revision)",
     "CREATE INDEX IF NOT EXISTS orders_by_instance ON orders (instance_id, starts_at)",
-    // One refund per cancelled order, never two: the unique order_id is the last line of
-    // defence behind the use cases' own checks.
+    // One refund per cancelled service period, never two: `order_id` is the period's opening
+    // order (purchase or renewal), and its uniqueness is the last line of defence behind the
+    // use cases' own checks.
     "CREATE TABLE IF NOT EXISTS refunds (
         id TEXT PRIMARY KEY,
         unsubscription_id TEXT NOT NULL,
@@ -86,6 +99,8 @@ const SCHEMA: &[&str] = &[
         resource_kind TEXT NOT NULL,
         refund_type TEXT NOT NULL,
         cash_paid_minor BIGINT NOT NULL,
+        refunded_before_minor BIGINT NOT NULL,
+        value_cash_minor BIGINT NOT NULL,
         voucher_kept_minor BIGINT NOT NULL,
         kept_minor BIGINT NOT NULL,
         refund_minor BIGINT NOT NULL,
@@ -111,6 +126,44 @@ const SCHEMA: &[&str] = &[
         activates_at BIGINT NOT NULL,
         CHECK (used_units >= 0 AND used_units <= quota_units)
     )",
+    // One row per auto-renewal deduction attempt. The unique key is the guard against charging
+    // a cycle twice: an attempt is claimed by inserting its row in the same transaction as the
+    // payment, so a second sweep of the same moment finds it taken.
+    "CREATE TABLE IF NOT EXISTS deduction_attempts (
+        id TEXT PRIMARY KEY,
+        instance_id TEXT NOT NULL REFERENCES instances (id),
+        account_id TEXT NOT NULL,
+        renews_expires_at BIGINT NOT NULL,
+        attempt_offset_days BIGINT NOT NULL,
+        scheduled_at BIGINT NOT NULL,
+        attempted_at BIGINT NOT NULL,
+        outcome TEXT NOT NULL,
+        due_minor BIGINT NOT NULL,
+        available_minor BIGINT NOT NULL,
+        order_id TEXT,
+        CONSTRAINT deduction_attempts_once UNIQUE (instance_id, renews_expires_at, attempt_offset_days)
+    )",
+    "CREATE TABLE IF NOT EXISTS approvals (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        instance_id TEXT NOT NULL REFERENCES instances (id),
+        status TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        from_edition_id TEXT NOT NULL,
+        from_spec_id TEXT NOT NULL,
+        to_edition_id TEXT NOT NULL,
+        to_spec_id TEXT NOT NULL,
+        pay_with TEXT NOT NULL,
+        use_vouchers BIGINT NOT NULL,
+        use_coupons BIGINT NOT NULL,
+        quoted_charge_minor BIGINT NOT NULL,
+        requested_at BIGINT NOT NULL,
+        decided_at BIGINT,
+        reason TEXT
+    )",
+    "CREATE INDEX IF NOT EXISTS approvals_by_status ON approvals (status, id)",
+    // One pending change per instance: a second request must wait for the first decision.
+    "CREATE UNIQUE INDEX IF NOT EXISTS approvals_one_pending ON approvals (instance_id) WHERE status = 'pending'",
     "CREATE TABLE IF NOT EXISTS events (
         seq {serial},
         id TEXT NOT NULL UNIQUE,
@@ -136,6 +189,16 @@ const SCHEMA: &[&str] = &[
         status TEXT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS notifications_by_account ON notifications (account_id, seq)",
+    "CREATE TABLE IF NOT EXISTS api_keys (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+    )",
+    "CREATE INDEX IF NOT EXISTS api_keys_by_account ON api_keys (account_id)",
     "CREATE TABLE IF NOT EXISTS idempotency (
         scope TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -145,6 +208,7 @@ const SCHEMA: &[&str] = &[
         created_at BIGINT NOT NULL,
         PRIMARY KEY (scope, key)
     )",
+    "CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created_at)",
 ];
 
 pub async fn migrate(store: &Store) -> Result<(), StoreError> {

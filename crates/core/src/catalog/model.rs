@@ -111,6 +111,60 @@ pub struct AutoRenewalPolicy {
     pub failure_alert_channels: Vec<Channel>,
 }
 
+impl AutoRenewalPolicy {
+    /// The schedule an instance follows, by the choice stored on it. A product without a
+    /// separate schedule for auto-renewal chosen at purchase uses its one schedule for both.
+    pub fn schedule_for(&self, choice: DeductionScheduleChoice) -> &DeductionSchedule {
+        match (choice, &self.schedule_when_enabled_at_purchase) {
+            (DeductionScheduleChoice::EnabledAtPurchase, Some(at_purchase)) => at_purchase,
+            _ => &self.schedule,
+        }
+    }
+
+    /// The choice to store for auto-renewal enabled at purchase: the purchase schedule where the
+    /// product has one, so the stored value always names the schedule that really applies.
+    pub fn choice_at_purchase(&self) -> DeductionScheduleChoice {
+        if self.schedule_when_enabled_at_purchase.is_some() {
+            DeductionScheduleChoice::EnabledAtPurchase
+        } else {
+            DeductionScheduleChoice::Standard
+        }
+    }
+}
+
+/// Which of a product's deduction schedules an instance follows. Stored on the instance; the
+/// offsets themselves stay in the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeductionScheduleChoice {
+    /// `schedule`: auto-renewal enabled after purchase, in Renewal Management.
+    Standard,
+    /// `schedule_when_enabled_at_purchase`: auto-renewal chosen when the instance was bought.
+    EnabledAtPurchase,
+}
+
+impl DeductionScheduleChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeductionScheduleChoice::Standard => "standard",
+            DeductionScheduleChoice::EnabledAtPurchase => "enabled_at_purchase",
+        }
+    }
+}
+
+impl std::str::FromStr for DeductionScheduleChoice {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "standard" => Ok(DeductionScheduleChoice::Standard),
+            "enabled_at_purchase" => Ok(DeductionScheduleChoice::EnabledAtPurchase),
+            other => Err(format!(
+                "`{other}` is not a deduction schedule: use standard or enabled_at_purchase"
+            )),
+        }
+    }
+}
+
 /// When auto-renewal tries to take payment, relative to the expiry T.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]

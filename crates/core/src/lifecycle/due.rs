@@ -4,11 +4,16 @@
 use jiff::Timestamp;
 
 use super::instance::{Instance, InstanceStatus};
-use crate::catalog::LifecyclePolicy;
+use crate::auto_renewal::next_attempt;
+use crate::catalog::{LifecyclePolicy, Product};
 use crate::period::add_days;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The steps, in the order they are taken when several are due at the same moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
+    /// Try to pay for an auto-renewal ([`crate::auto_renewal`]). First at equal times: an attempt
+    /// due at the expiry itself may still keep the instance from stopping.
+    DeductionAttempt,
     /// Send the expiry reminder, the policy's lead days before expiry.
     Remind,
     /// Stop the instance at its expiry; data is kept.
@@ -24,7 +29,20 @@ pub struct DueStep {
 }
 
 /// The earliest step still to take, or `None` when nothing is scheduled.
-pub fn next_due(instance: &Instance, policy: &LifecyclePolicy) -> Option<DueStep> {
+pub fn next_due(instance: &Instance, product: &Product) -> Option<DueStep> {
+    let deduction = next_attempt(instance, &product.auto_renewal).map(|attempt| DueStep {
+        step: Step::DeductionAttempt,
+        at: attempt.at,
+    });
+    let lifecycle = next_lifecycle_step(instance, &product.lifecycle);
+    [deduction, lifecycle]
+        .into_iter()
+        .flatten()
+        .min_by_key(|due| (due.at, due.step))
+}
+
+/// The next step of `active → expired → released`, auto-renewal aside.
+fn next_lifecycle_step(instance: &Instance, policy: &LifecyclePolicy) -> Option<DueStep> {
     let expires_at = instance.expires_at?;
     match instance.status {
         InstanceStatus::Active => {

@@ -3,7 +3,7 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::catalog::Billing;
+use crate::catalog::{Billing, DeductionScheduleChoice};
 use crate::period::Period;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -114,4 +114,22 @@ pub struct Instance {
     pub subscription_period: Option<Period>,
     /// The expiry the last reminder was sent for, so each expiry gets one reminder.
     pub reminded_for_expiry: Option<Timestamp>,
+    /// Which of the product's deduction schedules auto-renewal follows; set while the renewal
+    /// mode is `auto`.
+    pub auto_renew_schedule: Option<DeductionScheduleChoice>,
+    /// No deduction is attempted before this moment: the start of the UTC day after auto-renewal
+    /// was enabled, because auto-renewal takes effect the next day.
+    pub auto_renew_effective_from: Option<Timestamp>,
+    /// The last deduction attempt, keyed to the expiry it was to renew: attempts for that expiry
+    /// at this offset or earlier are done. A new expiry starts the schedule again.
+    pub last_deduction_attempt: Option<DeductionAttemptMark>,
+}
+
+/// Where auto-renewal stands in its schedule for one expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct DeductionAttemptMark {
+    /// The expiry the attempt was to renew.
+    pub renews_expires_at: Timestamp,
+    /// The attempt's offset in days from that expiry (negative: before it).
+    pub attempt_offset_days: i64,
 }

@@ -7,7 +7,7 @@ mod instance;
 pub mod step;
 
 pub use due::{next_due, DueStep, Step};
-pub use instance::{Instance, InstanceStatus, RenewalMode};
+pub use instance::{DeductionAttemptMark, Instance, InstanceStatus, RenewalMode};
 pub use step::{take_step, StepOutcome};
 
 #[cfg(test)]

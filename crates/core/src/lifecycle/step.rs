@@ -1,4 +1,5 @@
 //! What taking a due step does to an instance: its new state, the events and the notices.
+//! A deduction attempt, which also moves money, is decided by [`crate::auto_renewal::attempt`].
 
 use jiff::Timestamp;
 use serde_json::json;
@@ -28,6 +29,9 @@ pub fn take_step(
         .expect("only subscriptions have lifecycle steps");
     let mut next = instance.clone();
     let (kind, data, channels, subject, body) = match step {
+        Step::DeductionAttempt => unreachable!(
+            "a deduction attempt needs the account's funds: auto_renewal::attempt_deduction takes it"
+        ),
         Step::Remind => {
             next.reminded_for_expiry = Some(expires_at);
             (

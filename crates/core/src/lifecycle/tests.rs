@@ -26,6 +26,9 @@ fn instance(product_id: &str, expires_at: &str) -> Instance {
         auto_renew_period: None,
         subscription_period: None,
         reminded_for_expiry: None,
+        auto_renew_schedule: None,
+        auto_renew_effective_from: None,
+        last_deduction_attempt: None,
     }
 }
 
@@ -35,7 +38,7 @@ fn live_through(product_id: &str, expires_at: &str) -> Vec<(Step, Timestamp, Ins
     let product = catalog.product(product_id).unwrap();
     let mut current = instance(product_id, expires_at);
     let mut taken = Vec::new();
-    while let Some(due) = next_due(&current, &product.lifecycle) {
+    while let Some(due) = next_due(&current, product) {
         current = take_step(&current, due.step, due.at, product).instance;
         taken.push((due.step, due.at, current.status));
         assert!(taken.len() < 10, "the lifecycle must end");
@@ -102,9 +105,7 @@ fn the_reminder_is_sent_once_per_expiry() {
     assert_eq!(reminded.notices.len(), 1);
     assert_eq!(reminded.notices[0].channel, crate::catalog::Channel::Sms);
     assert_eq!(
-        next_due(&reminded.instance, &product.lifecycle)
-            .unwrap()
-            .step,
+        next_due(&reminded.instance, product).unwrap().step,
         Step::Expire
     );
     // A renewal moves the expiry, which arms a new reminder for the new expiry.
@@ -113,7 +114,7 @@ fn the_reminder_is_sent_once_per_expiry() {
         ..reminded.instance
     };
     assert_eq!(
-        next_due(&renewed, &product.lifecycle).unwrap(),
+        next_due(&renewed, product).unwrap(),
         DueStep {
             step: Step::Remind,
             at: at("2026-04-03T00:00:00Z")
@@ -134,6 +135,6 @@ fn final_states_have_no_steps() {
             status,
             ..instance("dns", "2026-03-10T00:00:00Z")
         };
-        assert_eq!(next_due(&done, &product.lifecycle), None);
+        assert_eq!(next_due(&done, product), None);
     }
 }

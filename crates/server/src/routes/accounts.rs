@@ -14,13 +14,14 @@ use super::Route;
 use crate::api::{execute, read, Command, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
         Route::new(
             Method::POST,
             "/v1/accounts",
-            "Open a customer account",
+            "Open a customer account; answers its owner key once",
             post(create),
         ),
         Route::new(Method::GET, "/v1/accounts", "List accounts", get(list)),
@@ -29,13 +30,15 @@ pub fn routes() -> Vec<Route> {
             "/v1/accounts/{id}",
             "An account with its balance, coupons and vouchers",
             get(show),
-        ),
+        )
+        .account(Permission::Read),
         Route::new(
             Method::POST,
             "/v1/accounts/{id}/deposits",
             "Add funds to the balance",
             post(deposit),
-        ),
+        )
+        .account(Permission::Billing),
         Route::new(
             Method::POST,
             "/v1/accounts/{id}/coupons",
@@ -53,7 +56,8 @@ pub fn routes() -> Vec<Route> {
             "/v1/accounts/{id}/ledger",
             "The account's ledger entries, each balanced",
             get(ledger_entries),
-        ),
+        )
+        .account(Permission::Read),
     ]
 }
 

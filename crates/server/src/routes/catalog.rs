@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::Route;
 use crate::context::ApiContext;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![Route::new(
@@ -13,7 +14,8 @@ pub fn routes() -> Vec<Route> {
         "/v1/products",
         "The catalog: products, editions, specs, prices and policies",
         get(products),
-    )]
+    )
+    .account(Permission::Read)]
 }
 
 async fn products(State(context): State<ApiContext>) -> Json<Value> {

@@ -11,13 +11,14 @@ use super::Route;
 use crate::api::{execute, Command};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 /// The longest single advance: ten years.
 const MAX_ADVANCE_SECONDS: i64 = 10 * 366 * 86_400;
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(Method::GET, "/v1/clock", "The current time, and whether it is simulated", get(show)),
+        Route::new(Method::GET, "/v1/clock", "The current time, and whether it is simulated", get(show)).account(Permission::Read),
         Route::new(
             Method::POST,
             "/v1/clock/advance",

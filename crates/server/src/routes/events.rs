@@ -9,6 +9,7 @@ use super::Route;
 use crate::api::{read, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -17,13 +18,15 @@ pub fn routes() -> Vec<Route> {
             "/v1/events",
             "The event log, oldest first (filters: account, instance, kind)",
             get(list_events),
-        ),
+        )
+        .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/notifications",
             "Notices sent to customers (filters: account, instance, kind)",
             get(list_notices),
-        ),
+        )
+        .account(Permission::Read),
     ]
 }
 

@@ -14,19 +14,26 @@ use super::Route;
 use crate::api::{execute, read, Command, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(Method::POST, "/v1/instances", "Buy an instance: subscription for a period, pay-as-you-go or free", post(purchase)),
+        Route::new(Method::POST, "/v1/instances", "Buy an instance: subscription for a period, pay-as-you-go or free", post(purchase))
+            .account(Permission::Purchase),
         Route::new(
             Method::GET,
             "/v1/instances",
             "List instances (filters: account, product, region, status, renewal = manual, auto, none)",
             get(list),
-        ),
-        Route::new(Method::GET, "/v1/instances/{id}", "An instance with its expiry and next lifecycle step", get(show)),
-        Route::new(Method::POST, "/v1/instances/{id}/renew", "Renew by hand for a period, from the current expiry", post(renew)),
-        Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", post(renew_many)),
+        )
+        .account(Permission::Read),
+        Route::new(Method::GET, "/v1/instances/{id}", "An instance with its expiry and next lifecycle step", get(show))
+            .account(Permission::Read),
+        Route::new(Method::POST, "/v1/instances/{id}/renew", "Renew by hand for a period, from the current expiry", post(renew))
+            .account(Permission::Billing),
+        Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", post(renew_many))
+            .account(Permission::Billing),
+        // Consumption is reported by the operator's metering, not by the customer.
         Route::new(
             Method::POST,
             "/v1/instances/{id}/quota-usage",
@@ -38,7 +45,8 @@ pub fn routes() -> Vec<Route> {
             "/v1/instances/{id}/quota",
             "A resource plan's quota: units bought, used and when it takes effect",
             get(show_quota),
-        ),
+        )
+        .account(Permission::Read),
     ]
 }
 
@@ -46,14 +54,14 @@ pub fn routes() -> Vec<Route> {
 /// vouchers and coupons are used first unless turned off.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Payment {
-    pay_with: Option<String>,
-    use_vouchers: Option<bool>,
-    use_coupons: Option<bool>,
+pub(super) struct Payment {
+    pub(super) pay_with: Option<String>,
+    pub(super) use_vouchers: Option<bool>,
+    pub(super) use_coupons: Option<bool>,
 }
 
 impl Payment {
-    fn sources(&self) -> Result<PaymentSources, ApiError> {
+    pub(super) fn sources(&self) -> Result<PaymentSources, ApiError> {
         let method = match &self.pay_with {
             None => PaymentMethod::Balance,
             Some(text) => text
@@ -281,9 +289,22 @@ async fn show_quota(
 ) -> Result<Response, ApiError> {
     read(&context, move |connection| {
         Box::pin(async move {
-            tenure_store::resource_plans::get(connection, &instance_id)
-                .await?
-                .ok_or_else(|| tenure_engine::EngineError::not_found("resource plan", &instance_id))
+            if let Some(quota) = tenure_store::resource_plans::get(connection, &instance_id).await?
+            {
+                return Ok(quota);
+            }
+            // An instance that exists but is not a resource plan has no quota: a refusal, so
+            // a 404 keeps meaning "no such instance" (or not yours).
+            match instances::get(connection, &instance_id).await? {
+                Some(_) => Err(tenure_engine::EngineError::refused(
+                    "not_a_resource_plan",
+                    format!("instance {instance_id} is not a resource plan and has no quota"),
+                )),
+                None => Err(tenure_engine::EngineError::not_found(
+                    "instance",
+                    &instance_id,
+                )),
+            }
         })
     })
     .await

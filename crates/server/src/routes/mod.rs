@@ -2,7 +2,10 @@
 //! OpenAPI document are both made from it, so neither can miss an endpoint.
 
 mod accounts;
+mod approvals;
+mod auto_renewal;
 mod catalog;
+mod changes;
 mod clock;
 mod events;
 mod health;
@@ -10,6 +13,7 @@ mod instances;
 mod orders;
 mod refunds;
 mod unsubscriptions;
+mod users;
 
 use std::collections::BTreeMap;
 
@@ -21,17 +25,20 @@ use axum::routing::MethodRouter;
 use axum::Router;
 
 use crate::api::MAX_BODY_BYTES;
-use crate::auth::require_key;
+use crate::auth::{authenticate, authorize};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     /// No key needed: health, metrics, the OpenAPI document.
     Public,
-    /// The operator key.
+    /// The operator key only.
     Operator,
+    /// The operator, or a key of the account the request concerns whose role has this permission.
+    Account(Permission),
 }
 
 pub struct Route {
@@ -62,6 +69,12 @@ impl Route {
         self.access = Access::Public;
         self
     }
+
+    /// Opens the route to keys of the account concerned that have `permission`.
+    pub fn account(mut self, permission: Permission) -> Route {
+        self.access = Access::Account(permission);
+        self
+    }
 }
 
 /// Every route of the API.
@@ -71,9 +84,13 @@ pub fn table() -> Vec<Route> {
         catalog::routes(),
         accounts::routes(),
         instances::routes(),
+        auto_renewal::routes(),
+        changes::routes(),
+        approvals::routes(),
         orders::routes(),
         unsubscriptions::routes(),
         refunds::routes(),
+        users::routes(),
         events::routes(),
         clock::routes(),
     ]
@@ -86,9 +103,13 @@ pub fn router(context: ApiContext) -> Router {
     let mut by_access: BTreeMap<(bool, &'static str), MethodRouter<ApiContext>> = BTreeMap::new();
     for route in table() {
         let key = (route.access == Access::Public, route.path);
+        let handler = route.handler.route_layer(middleware::from_fn_with_state(
+            (context.clone(), route.access),
+            authorize,
+        ));
         let merged = match by_access.remove(&key) {
-            Some(existing) => existing.merge(route.handler),
-            None => route.handler,
+            Some(existing) => existing.merge(handler),
+            None => handler,
         };
         by_access.insert(key, merged);
     }
@@ -101,8 +122,10 @@ pub fn router(context: ApiContext) -> Router {
             protected = protected.route(path, handler);
         }
     }
-    let protected =
-        protected.route_layer(middleware::from_fn_with_state(context.clone(), require_key));
+    let protected = protected.route_layer(middleware::from_fn_with_state(
+        context.clone(),
+        authenticate,
+    ));
     public
         .merge(protected)
         .fallback(no_route)

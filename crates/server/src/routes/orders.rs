@@ -11,6 +11,7 @@ use super::Route;
 use crate::api::{read, Listing, Params, MAX_PAGE_SIZE};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -19,13 +20,15 @@ pub fn routes() -> Vec<Route> {
             "/v1/orders",
             "Orders, filtered by account, instance, kind and status",
             get(list),
-        ),
+        )
+        .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/orders/{id}",
             "One order: period, price actually paid and how, and its refund if unsubscribed (status, destination, refund time, amount, details)",
             get(show),
-        ),
+        )
+        .account(Permission::Read),
     ]
 }
 

@@ -13,6 +13,7 @@ use super::Route;
 use crate::api::{execute, read, Command, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -21,13 +22,16 @@ pub fn routes() -> Vec<Route> {
             "/v1/refunds",
             "Refunds with type, amount, destination, status, expected arrival and refund time (filters: account, instance, order, unsubscription, status)",
             get(list),
-        ),
+        )
+        .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/refunds/{id}",
             "One refund, itemised",
             get(show),
-        ),
+        )
+        .account(Permission::Read),
+        // Only the operator's payment integration knows that the channel paid.
         Route::new(
             Method::POST,
             "/v1/refunds/{id}/complete",

@@ -1,5 +1,9 @@
 //! Resource Unsubscription (reference 004): the two lists, a quote, and the three ways to
 //! unsubscribe (one instance, one pending renewal order, a batch).
+//!
+//! Who may: the route table says it. Unsubscribing needs the billing permission (the account
+//! owner and billing users, like AliyunBSSFullAccess); the lists and the quote need read.
+//! `auth.rs` holds an account key to its own instances, orders and the batch's `instances`.
 
 use std::collections::BTreeMap;
 
@@ -11,15 +15,13 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tenure_core::refund::{ActivationStatus, RefundType, ResourceKind};
 use tenure_engine::unsubscriptions::{Confirmations, EligibleResource};
-use tenure_engine::EngineError;
-use tenure_store::orders::{self, UnsubscribableFilter};
-use tenure_store::{instances, AnyConnection};
+use tenure_store::orders::UnsubscribableFilter;
 
 use super::Route;
-use crate::api::{execute, read, Command, Listing, Page, Params, RequestMeta};
-use crate::auth::may_unsubscribe;
+use crate::api::{execute, read, Command, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -28,37 +30,43 @@ pub fn routes() -> Vec<Route> {
             "/v1/unsubscriptions/eligible",
             "Resources that can be unsubscribed now, grouped by resource type, refund type and activation status, with their refunds (filters: account, product, instance, ordered_from, ordered_until)",
             get(eligible),
-        ),
+        )
+        .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/unsubscriptions/pending-renewals",
             "Renewal orders paid for a period not yet started, with their updated expiration times and refunds (filters: account, product, instance, ordered_from, ordered_until)",
             get(pending_renewals),
-        ),
+        )
+        .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/instances/{id}/unsubscribe/quote",
             "What unsubscribing the instance now would refund, order by order; nothing changes",
             get(quote),
-        ),
+        )
+        .account(Permission::Read),
         Route::new(
             Method::POST,
             "/v1/instances/{id}/unsubscribe",
             "Unsubscribe: release at once (data deleted), cancel the current and pending orders, refund the unused part; needs confirm_refund and confirm_data_backed_up",
             post(unsubscribe_instance),
-        ),
+        )
+        .account(Permission::Billing),
         Route::new(
             Method::POST,
             "/v1/orders/{id}/unsubscribe",
             "Unsubscribe one pending renewal order alone: full refund, later renewals re-dated, current service untouched; needs confirm_refund",
             post(unsubscribe_renewal),
-        ),
+        )
+        .account(Permission::Billing),
         Route::new(
             Method::POST,
             "/v1/unsubscriptions",
             "Unsubscribe 1 to 50 partial-refund resources at once, all or nothing",
             post(unsubscribe_many),
-        ),
+        )
+        .account(Permission::Billing),
     ]
 }
 
@@ -192,43 +200,11 @@ impl Unsubscribe {
     }
 }
 
-async fn connection(
-    context: &ApiContext,
-) -> Result<impl std::ops::DerefMut<Target = AnyConnection>, ApiError> {
-    Ok(context
-        .engine
-        .store
-        .read()
-        .await
-        .map_err(EngineError::from)?)
-}
-
-/// Checks the permission hook for the account owning each instance. An instance's account
-/// never changes, so reading it before the transaction is safe; an unknown id is left for the
-/// use case to answer 404.
-async fn authorize_instances(
-    context: &ApiContext,
-    meta: &RequestMeta,
-    instance_ids: &[String],
-) -> Result<(), ApiError> {
-    let mut connection = connection(context).await?;
-    for instance_id in instance_ids {
-        if let Some(stored) = instances::get(&mut connection, instance_id)
-            .await
-            .map_err(EngineError::from)?
-        {
-            may_unsubscribe(&meta.caller, &stored.instance.account_id)?;
-        }
-    }
-    Ok(())
-}
-
 async fn unsubscribe_instance(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Unsubscribe>,
 ) -> Result<Response, ApiError> {
-    authorize_instances(&context, &command.meta, std::slice::from_ref(&instance_id)).await?;
     let confirmations = command.body.confirmations();
     let engine = context.engine.clone();
     execute(&context, &command.meta, StatusCode::OK, move |tx| {
@@ -246,15 +222,6 @@ async fn unsubscribe_renewal(
     Path(order_id): Path<String>,
     command: Command<Unsubscribe>,
 ) -> Result<Response, ApiError> {
-    {
-        let mut connection = connection(&context).await?;
-        if let Some(order) = orders::get(&mut connection, &order_id)
-            .await
-            .map_err(EngineError::from)?
-        {
-            may_unsubscribe(&command.meta.caller, &order.account_id)?;
-        }
-    }
     let confirmations = command.body.confirmations();
     let engine = context.engine.clone();
     execute(&context, &command.meta, StatusCode::OK, move |tx| {
@@ -285,11 +252,6 @@ async fn unsubscribe_many(
         confirm_data_backed_up: body.confirm_data_backed_up,
     }
     .confirmations();
-    // The batch limit is checked by the use case before anything is read; the permission
-    // lookups are bounded by it too.
-    if body.instances.len() <= tenure_core::refund::MAX_BATCH_UNSUBSCRIPTIONS {
-        authorize_instances(&context, &command.meta, &body.instances).await?;
-    }
     let engine = context.engine.clone();
     execute(&context, &command.meta, StatusCode::OK, move |tx| {
         Box::pin(async move {

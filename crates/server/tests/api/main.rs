@@ -3,8 +3,11 @@
 
 mod helpers;
 
+mod access;
 mod accounts;
+mod auto_renewal;
 mod catalog;
+mod changes;
 mod idempotency;
 mod lifecycle;
 mod renewals;

@@ -39,7 +39,7 @@ async fn the_shipped_scenario_lives_a_whole_lifecycle() {
         .collect();
     assert_eq!(lines, expected);
     // Sequential ids make a replay print the same lines.
-    assert_eq!(events[2]["instance_id"], "inst_000005");
+    assert_eq!(events[2]["instance_id"], "inst_000006");
     let again = run(&scenario, default_catalog()).await.unwrap();
     assert_eq!(events, again);
 }

@@ -770,3 +770,354 @@ async fn resource_plans_have_their_own_refund_types(backend: Backend) {
     assert_ledger_balanced(&app, &account_id).await;
 }
 on_both_backends!(resource_plans, resource_plans_have_their_own_refund_types);
+
+async fn sum_of(values: &[Value], field: &str) -> i64 {
+    values
+        .iter()
+        .map(|value| value[field].as_i64().unwrap())
+        .sum()
+}
+
+/// Cash paid and refunded over the account's orders and refunds: what left the customer's
+/// hands and what came back.
+async fn cash_paid_and_refunded(app: &TestApp, account_id: &str) -> (i64, i64) {
+    let orders = app.get(&format!("/v1/orders?account={account_id}")).await["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let paid: i64 = sum_of(&orders, "paid_balance_minor").await
+        + sum_of(&orders, "paid_coupon_minor").await
+        + sum_of(&orders, "paid_external_minor").await;
+    let by_changes = sum_of(&orders, "refunded_minor").await;
+    let by_unsubscription = sum_of(
+        &refunds_of(app, &format!("account={account_id}")).await,
+        "refund_minor",
+    )
+    .await;
+    (paid, by_changes + by_unsubscription)
+}
+
+async fn unsubscribing_after_changes_refunds_from_the_latest_value(backend: Backend) {
+    let app = spawn_app(backend, "2026-04-01T00:00:00Z").await;
+    let account_id = app.funded_account(200_000).await;
+    // EXAMPLES.md 7: 30000 a month from 04-01, and a paid renewal for May.
+    let (down_id, down_order) = buy_paid_with(
+        &app,
+        &account_id,
+        "message-queue",
+        "basic",
+        "tps-5000",
+        "1M",
+        "balance",
+    )
+    .await;
+    let down_renewal = renew(&app, &down_id).await;
+    // The other way: 12000 a month, upgraded at the same moment.
+    let (up_id, up_order) = buy_paid_with(
+        &app,
+        &account_id,
+        "message-queue",
+        "basic",
+        "tps-1000",
+        "1M",
+        "balance",
+    )
+    .await;
+    app.advance_to("2026-04-11T00:00:00Z").await;
+    let downgraded = app
+        .post_ok(
+            &format!("/v1/instances/{down_id}/change"),
+            json!({ "spec": "tps-1000" }),
+        )
+        .await;
+    // The current period gives back 20000 − 8000; May, not started, 30000 − 12000.
+    assert_eq!(downgraded["refund_minor"], 12_000 + 18_000);
+    let upgraded = app
+        .post_ok(
+            &format!("/v1/instances/{up_id}/change"),
+            json!({ "spec": "tps-5000" }),
+        )
+        .await;
+    assert_eq!(upgraded["charge_minor"], 12_000);
+
+    // Ten days later (480 of 720 h used). Downgraded: the 8000 left for the last 480 h is half
+    // used, so 4000 comes back (not 30000 × 240 / 720 = 10000 from the order's paid amount),
+    // and May gives back the 12000 its value now holds (not the 30000 first paid).
+    app.advance_to("2026-04-21T00:00:00Z").await;
+    let quote = app
+        .get(&format!("/v1/instances/{down_id}/unsubscribe/quote"))
+        .await;
+    assert_eq!(quote["refund_minor"], 4000 + 12_000);
+    let unsubscribed = app
+        .post_ok(&format!("/v1/instances/{down_id}/unsubscribe"), confirmed())
+        .await;
+    assert_eq!(unsubscribed["refund_minor"], 4000 + 12_000);
+    assert_eq!(
+        unsubscribed["cancelled_orders"],
+        json!([down_order, down_renewal])
+    );
+    let current = &unsubscribed["refunds"][0];
+    assert_eq!(
+        (
+            &current["cash_paid_minor"],
+            &current["refunded_before_minor"],
+            &current["value_cash_minor"],
+            &current["kept_minor"],
+            &current["refund_minor"],
+        ),
+        (
+            &json!(30_000),
+            &json!(12_000),
+            &json!(8000),
+            &json!(14_000),
+            &json!(4000)
+        )
+    );
+    assert_eq!(current["details"]["latest_order_kind"], "downgrade");
+    let may = &unsubscribed["refunds"][1];
+    assert_eq!(
+        (&may["refunded_before_minor"], &may["refund_minor"]),
+        (&json!(18_000), &json!(12_000))
+    );
+    // Every order of the cancelled periods is cancelled, the downgrade included.
+    let orders = app.get(&format!("/v1/orders?instance={down_id}")).await["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(orders.iter().all(|order| order["status"] == "cancelled"));
+
+    // Upgraded: 8000 unused + 12000 paid cover the last 480 h; half is left: 10000 back, of
+    // the 24000 paid.
+    let unsubscribed = app
+        .post_ok(&format!("/v1/instances/{up_id}/unsubscribe"), confirmed())
+        .await;
+    assert_eq!(unsubscribed["refund_minor"], 10_000);
+    assert_eq!(unsubscribed["refunds"][0]["order_id"], up_order);
+    assert_eq!(unsubscribed["refunds"][0]["cash_paid_minor"], 24_000);
+
+    // Nothing is refunded twice: a second unsubscription and a change both find nothing.
+    let (status, answer) = app
+        .post(&format!("/v1/instances/{down_id}/unsubscribe"), confirmed())
+        .await;
+    assert_eq!(
+        (status, text(&answer["code"])),
+        (409, "already_unsubscribed")
+    );
+    let (status, _) = app
+        .post(
+            &format!("/v1/instances/{down_id}/change"),
+            json!({ "spec": "tps-5000" }),
+        )
+        .await;
+    assert_eq!(status, 409);
+
+    let (paid, refunded) = cash_paid_and_refunded(&app, &account_id).await;
+    assert_eq!(paid, 30_000 + 30_000 + 12_000 + 12_000);
+    assert_eq!(refunded, 12_000 + 18_000 + 16_000 + 10_000);
+    assert!(refunded <= paid);
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        200_000 - paid + refunded
+    );
+    assert_ledger_balanced(&app, &account_id).await;
+}
+on_both_backends!(
+    after_changes,
+    unsubscribing_after_changes_refunds_from_the_latest_value
+);
+
+/// A request with an account key instead of the operator's.
+async fn as_key(app: &TestApp, key: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let response = app
+        .client
+        .request(method, format!("{}{path}", app.address))
+        .bearer_auth(key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let answer = response.json().await.unwrap_or(Value::Null);
+    (status, answer)
+}
+
+async fn only_the_owner_and_billing_users_unsubscribe(backend: Backend) {
+    let app = spawn_app(backend, "2026-04-01T00:00:00Z").await;
+    let account = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": "A", "email": "a@example.com", "mobile": "+15550100" }),
+        )
+        .await;
+    let account_id = text(&account["id"]).to_string();
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/deposits"),
+        json!({ "amount": 100_000, "method": "bank_card" }),
+    )
+    .await;
+    let mut keys = Vec::new();
+    for role in ["read_only", "billing"] {
+        let user = app
+            .post_ok(
+                &format!("/v1/accounts/{account_id}/users"),
+                json!({ "name": role, "role": role }),
+            )
+            .await;
+        keys.push(text(&user["api_key"]).to_string());
+    }
+    let (read_only, billing) = (keys[0].clone(), keys[1].clone());
+    let other = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": "B", "email": "b@example.com", "mobile": "+15550101" }),
+        )
+        .await;
+    let other_key = text(&other["owner_key"]).to_string();
+    let (instance_id, _) = buy_paid_with(
+        &app,
+        &account_id,
+        "message-queue",
+        "basic",
+        "tps-1000",
+        "1M",
+        "balance",
+    )
+    .await;
+    let renewal_order = renew(&app, &instance_id).await;
+    let instance_path = format!("/v1/instances/{instance_id}/unsubscribe");
+    let order_path = format!("/v1/orders/{renewal_order}/unsubscribe");
+    let batch = json!({ "instances": [instance_id], "confirm_refund": true, "confirm_data_backed_up": true });
+
+    // A read-only user sees the quote and the lists, and may not unsubscribe.
+    let (status, _) = as_key(
+        &app,
+        &read_only,
+        "GET",
+        &format!("{instance_path}/quote"),
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for (path, body) in [
+        (&instance_path, confirmed()),
+        (&order_path, confirmed()),
+        (&"/v1/unsubscriptions".to_string(), batch.clone()),
+    ] {
+        let (status, answer) = as_key(&app, &read_only, "POST", path, body).await;
+        assert_eq!(status, 403, "{path}: {answer}");
+    }
+    // Another account's key does not even learn that the instance or order exists.
+    for (path, body) in [
+        (&format!("{instance_path}/quote"), json!(null)),
+        (&instance_path, confirmed()),
+        (&order_path, confirmed()),
+        (&"/v1/unsubscriptions".to_string(), batch.clone()),
+    ] {
+        let method = if body.is_null() { "GET" } else { "POST" };
+        let (status, answer) = as_key(&app, &other_key, method, path, body).await;
+        assert_eq!(
+            (status, text(&answer["code"])),
+            (404, "not_found"),
+            "{path}"
+        );
+    }
+    assert_eq!(app.instance(&instance_id).await["status"], "active");
+    assert!(refunds_of(&app, &format!("account={account_id}"))
+        .await
+        .is_empty());
+
+    // A billing user may: the pending renewal first, then the instance.
+    let (status, answer) = as_key(&app, &billing, "POST", &order_path, confirmed()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["refund"]["refund_minor"], 12_000);
+    let (status, answer) = as_key(&app, &billing, "POST", &instance_path, confirmed()).await;
+    assert_eq!(status, 200, "{answer}");
+    let refund_id = text(&answer["refunds"][0]["id"]).to_string();
+    // Its refunds are readable by the account, not by others; completing one is the operator's.
+    let (status, _) = as_key(
+        &app,
+        &read_only,
+        "GET",
+        &format!("/v1/refunds/{refund_id}"),
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = as_key(
+        &app,
+        &other_key,
+        "GET",
+        &format!("/v1/refunds/{refund_id}"),
+        json!(null),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = as_key(
+        &app,
+        &billing,
+        "POST",
+        &format!("/v1/refunds/{refund_id}/complete"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_ledger_balanced(&app, &account_id).await;
+}
+on_both_backends!(permissions, only_the_owner_and_billing_users_unsubscribe);
+
+async fn a_paid_auto_renewal_is_a_pending_renewal_order(backend: Backend) {
+    let app = spawn_app(backend, "2026-04-01T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let bought = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+                    "spec": "tps-1000", "region": region_of("message-queue"), "period": "1M",
+                    "auto_renew": { "period": "1M" } }),
+        )
+        .await;
+    let instance_id = text(&bought["instance"]["id"]).to_string();
+    // Daily schedule: the first attempt, at T-9 (04-22), renews May in advance.
+    app.advance_to("2026-04-22T06:00:00Z").await;
+    let instance = app.instance(&instance_id).await;
+    assert_eq!(instance["expires_at"], "2026-06-01T00:00:00Z");
+    let pending = app
+        .get(&format!(
+            "/v1/unsubscriptions/pending-renewals?instance={instance_id}"
+        ))
+        .await["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let order_id = text(&pending[0]["order_id"]).to_string();
+    assert_eq!(
+        app.get(&format!("/v1/orders/{order_id}")).await["kind"],
+        "auto_renewal"
+    );
+    let quote = app
+        .get(&format!("/v1/instances/{instance_id}/unsubscribe/quote"))
+        .await;
+    assert_eq!(quote["pending_renewal_orders"], 1);
+
+    let answer = app
+        .post_ok(&format!("/v1/orders/{order_id}/unsubscribe"), confirmed())
+        .await;
+    assert_eq!(answer["refund"]["refund_minor"], 12_000);
+    assert_eq!(answer["expires_at"], "2026-05-01T00:00:00Z");
+    // The attempt that was made is not made again at once; the schedule goes on at T-8.
+    let instance = app.instance(&instance_id).await;
+    assert_eq!(instance["next_deduction_at"], "2026-04-23T00:00:00Z");
+    app.advance_to("2026-04-22T23:00:00Z").await;
+    assert_eq!(
+        app.instance(&instance_id).await["expires_at"],
+        "2026-05-01T00:00:00Z"
+    );
+    assert_eq!(app.account(&account_id).await["balance_minor"], 88_000);
+    assert_ledger_balanced(&app, &account_id).await;
+}
+on_both_backends!(
+    auto_renewal_pending,
+    a_paid_auto_renewal_is_a_pending_renewal_order
+);

@@ -1,0 +1,258 @@
+//! One deduction attempt: renew for the auto-renewal period from the current expiry, paid from
+//! coupons then the balance only ([`PaymentSources::AUTO_RENEWAL`]: never a voucher, a card or
+//! a wallet).
+//!
+//! - Paid: a renewal exactly like a manual one (it adds the period to the current expiry, so an
+//!   expired instance is restored and its stopped days are paid for). The new expiry starts the
+//!   schedule again.
+//! - Failed (the balance and coupons do not cover the price): an `instance.auto_renewal_failed`
+//!   event and an alert on each of the product's `failure_alert_channels`; the next attempt
+//!   follows the schedule, and when none is left the normal expiry, retention and release go on.
+//!
+//! Either way the attempt is marked done on the instance ([`DeductionAttemptMark`]), which the
+//! shell writes in the same transaction as the payment: the attempt can never be made twice.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::schedule::{due_attempt, next_attempt, ScheduledAttempt};
+use crate::catalog::Product;
+use crate::event::{EventDraft, EventKind, NoticeDraft};
+use crate::lifecycle::due::release_at;
+use crate::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
+use crate::payment::{plan_payment, Funds, PaymentPlan, PaymentSources};
+use crate::renewal::{apply_renewal, plan_renewal, RenewalPlan};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptResult {
+    /// The renewal is paid as `payment` says; the shell writes the order and its ledger entry.
+    Paid {
+        renewal: RenewalPlan,
+        payment: PaymentPlan,
+    },
+    /// Nothing was paid.
+    Failed {
+        /// The renewal price, or 0 when the instance could not be priced.
+        due_minor: i64,
+        /// What the balance and coupons held.
+        available_minor: i64,
+        reason: FailureReason,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureReason {
+    /// The balance and coupons do not cover the price.
+    InsufficientFunds,
+    /// The catalog no longer sells the instance's spec or the auto-renewal period.
+    NotRenewable,
+}
+
+impl FailureReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::InsufficientFunds => "insufficient_funds",
+            FailureReason::NotRenewable => "not_renewable",
+        }
+    }
+}
+
+impl AttemptResult {
+    /// `paid`, or the failure reason: the outcome stored with the attempt.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            AttemptResult::Paid { .. } => "paid",
+            AttemptResult::Failed { reason, .. } => reason.as_str(),
+        }
+    }
+}
+
+/// Everything one attempt decides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptDecision {
+    pub attempt: ScheduledAttempt,
+    pub result: AttemptResult,
+    /// The instance after the attempt: renewed, or only marked.
+    pub instance: Instance,
+    pub events: Vec<EventDraft>,
+    pub notices: Vec<NoticeDraft>,
+}
+
+/// The attempt due at `now`, decided with the account's `funds`; `None` when none is due.
+/// `order_id` names the renewal order the shell writes if the attempt pays.
+pub fn attempt_deduction(
+    instance: &Instance,
+    product: &Product,
+    funds: Funds,
+    now: Timestamp,
+    order_id: &str,
+) -> Option<AttemptDecision> {
+    let attempt = due_attempt(instance, &product.auto_renewal, now)?;
+    let period = instance
+        .auto_renew_period
+        .expect("a pending attempt means an auto-renewal period");
+    let mark = DeductionAttemptMark {
+        renews_expires_at: attempt.renews_expires_at,
+        attempt_offset_days: attempt.attempt_offset_days,
+    };
+    let available_minor = funds.balance_minor.max(0) + funds.coupons_minor.max(0);
+    let priced = plan_renewal(instance, product, period);
+    let paid = priced.as_ref().ok().and_then(|renewal| {
+        plan_payment(
+            renewal.list_price_minor,
+            funds,
+            PaymentSources::AUTO_RENEWAL,
+        )
+        .ok()
+        .map(|payment| (*renewal, payment))
+    });
+    let decision = match paid {
+        Some((renewal, payment)) => {
+            let renewed = Instance {
+                last_deduction_attempt: Some(mark),
+                ..apply_renewal(instance, &renewal)
+            };
+            let events = paid_events(instance, &attempt, &renewal, &payment, order_id);
+            AttemptDecision {
+                attempt,
+                result: AttemptResult::Paid { renewal, payment },
+                instance: renewed,
+                events,
+                notices: Vec::new(),
+            }
+        }
+        None => {
+            let (due_minor, reason) = match &priced {
+                Ok(renewal) => (renewal.list_price_minor, FailureReason::InsufficientFunds),
+                Err(_) => (0, FailureReason::NotRenewable),
+            };
+            let marked = Instance {
+                last_deduction_attempt: Some(mark),
+                ..instance.clone()
+            };
+            let result = AttemptResult::Failed {
+                due_minor,
+                available_minor,
+                reason,
+            };
+            let (event, notices) = failure_alert(&marked, product, &attempt, &result);
+            AttemptDecision {
+                attempt,
+                result,
+                instance: marked,
+                events: vec![event],
+                notices,
+            }
+        }
+    };
+    Some(decision)
+}
+
+fn paid_events(
+    instance: &Instance,
+    attempt: &ScheduledAttempt,
+    renewal: &RenewalPlan,
+    payment: &PaymentPlan,
+    order_id: &str,
+) -> Vec<EventDraft> {
+    let mut events = vec![EventDraft {
+        kind: EventKind::InstanceRenewed,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        data: json!({
+            "source": "auto_renewal",
+            "order_id": order_id,
+            "period": renewal.period.to_string(),
+            "previous_expires_at": renewal.starts_at.to_string(),
+            "expires_at": renewal.ends_at.to_string(),
+            "price_minor": renewal.list_price_minor,
+            "paid_coupon_minor": payment.coupon_minor,
+            "paid_balance_minor": payment.balance_minor,
+            "attempt_offset_days": attempt.attempt_offset_days,
+        }),
+    }];
+    if renewal.restores {
+        events.push(EventDraft {
+            kind: EventKind::InstanceRestored,
+            account_id: instance.account_id.clone(),
+            instance_id: Some(instance.id.clone()),
+            data: json!({ "expires_at": renewal.ends_at.to_string(), "source": "auto_renewal" }),
+        });
+    }
+    events
+}
+
+/// The failure event and its alerts, saying what happens next.
+fn failure_alert(
+    marked: &Instance,
+    product: &Product,
+    attempt: &ScheduledAttempt,
+    result: &AttemptResult,
+) -> (EventDraft, Vec<NoticeDraft>) {
+    let AttemptResult::Failed {
+        due_minor,
+        available_minor,
+        reason,
+    } = *result
+    else {
+        unreachable!("alerts are for failed attempts")
+    };
+    let next_attempt_at = next_attempt(marked, &product.auto_renewal).map(|next| next.at);
+    let expires_at = attempt.renews_expires_at;
+    let release_time = release_at(expires_at, &product.lifecycle);
+    let currency = product.currency.code();
+    let why = match reason {
+        FailureReason::InsufficientFunds => format!(
+            "the renewal costs {due_minor} {currency} minor units but your balance and coupons \
+             hold {available_minor}; auto-renewal never charges vouchers, cards or wallets"
+        ),
+        FailureReason::NotRenewable => {
+            "its spec or period is no longer sold, so it could not be priced".to_string()
+        }
+    };
+    let what_next = match (next_attempt_at, marked.status) {
+        (Some(next), _) => {
+            format!("Add funds before {next}, when auto-renewal tries again, or renew by hand.")
+        }
+        (None, InstanceStatus::Expired) => format!(
+            "This was the last attempt: the instance stays stopped and is released at \
+             {release_time} unless you renew it by hand before then."
+        ),
+        (None, _) => format!(
+            "This was the last attempt: renew by hand, or the instance stops at {expires_at} \
+             and is released at {release_time}."
+        ),
+    };
+    let event = EventDraft {
+        kind: EventKind::AutoRenewalFailed,
+        account_id: marked.account_id.clone(),
+        instance_id: Some(marked.id.clone()),
+        data: json!({
+            "reason": reason.as_str(),
+            "renews_expires_at": expires_at.to_string(),
+            "attempt_offset_days": attempt.attempt_offset_days,
+            "due_minor": due_minor,
+            "available_minor": available_minor,
+            "next_attempt_at": next_attempt_at.map(|time| time.to_string()),
+        }),
+    };
+    let subject = format!("Auto-renewal of {} {} failed", product.name, marked.id);
+    let body = format!(
+        "Auto-renewal could not renew your {} instance {}, which expires at {expires_at}: {why}. {what_next}",
+        product.name, marked.id
+    );
+    let notices = product
+        .auto_renewal
+        .failure_alert_channels
+        .iter()
+        .map(|channel| NoticeDraft {
+            account_id: marked.account_id.clone(),
+            instance_id: Some(marked.id.clone()),
+            channel: *channel,
+            kind: EventKind::AutoRenewalFailed,
+            subject: subject.clone(),
+            body: body.clone(),
+        })
+        .collect();
+    (event, notices)
+}

@@ -1,0 +1,21 @@
+//! Upgrades and downgrades of a subscription instance: they take effect at once, in the current
+//! period, and the expiry stays.
+//!
+//! - [`rules`]: whether the catalog and the instance's state allow a change, and which rule
+//!   refuses it ([`ChangeRefusal`], each with a machine code and a sentence).
+//! - [`pricing`]: what a change costs or gives back in each paid period, by the money rule of
+//!   [`crate::proration`].
+//!
+//! # Paid renewals (periods that have not started)
+//! A change applies to the instance from now on, for all the time already paid: the renewal
+//! orders paid for future periods are re-priced at the new configuration too. A period that has
+//! not started has all its hours left, so an upgrade charges the whole difference between the new
+//! list price for that period and what the period holds, and a downgrade gives back the cash
+//! share of the whole difference. So the instance never runs two configurations at once, and
+//! unsubscribing a paid renewal later refunds what that period holds after the change.
+
+pub mod pricing;
+pub mod rules;
+
+pub use pricing::{price_change, ChangeQuote, PaidPeriod, PeriodChange, PeriodStatus};
+pub use rules::{decide_change, ChangeDecision, ChangeRefusal, ChangeTarget};

@@ -1,0 +1,556 @@
+//! Upgrades and downgrades: quote, apply, or wait for the operator's approval.
+//!
+//! The core decides whether the catalog allows a change ([`tenure_core::change::rules`]) and what
+//! it costs in each paid period ([`tenure_core::change::pricing`]); this module loads the paid
+//! periods, pays or refunds each period's share as its own `upgrade` or `downgrade` order (whose
+//! value is the basis of the next change in that period), moves the instance to the new
+//! configuration and records the event, all in the caller's one transaction.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::json;
+use tenure_core::catalog::Product;
+use tenure_core::change::{
+    decide_change, price_change, ChangeDecision, ChangeQuote, ChangeRefusal, ChangeTarget,
+    PeriodChange,
+};
+use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::ledger::Entry;
+use tenure_core::lifecycle::{next_due, Instance};
+use tenure_core::payment::{plan_payment, InsufficientFunds, PaymentMethod, PaymentSources};
+use tenure_core::proration::ChangeDirection;
+use tenure_core::refund::RefundSplit;
+use tenure_core::refund_destination::{refund_destination, RefundCause, RefundDestination};
+use tenure_store::accounts::Account;
+use tenure_store::approvals::{self, Approval};
+use tenure_store::instances::{self, StoredInstance};
+use tenure_store::orders::{self, Order};
+use tenure_store::{ledger, Tx};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::instances::InstanceView;
+
+/// The proration rule, in one sentence, as every quote states it.
+pub const PRORATION_RULE: &str = "by started hour, from the value actually paid: unused value = \
+    value − value × hours used since it was paid / hours it covers; the new configuration costs its \
+    list price × remaining hours / ordered hours; an upgrade charges the difference, a downgrade \
+    refunds the cash share of it (vouchers are never refunded); rounded half to even, once per amount";
+
+/// A change a customer asks for.
+#[derive(Debug, Clone)]
+pub struct ChangeCommand {
+    pub instance_id: String,
+    pub target: ChangeTarget,
+    pub sources: PaymentSources,
+}
+
+/// An edition and spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Configuration {
+    pub edition_id: String,
+    pub spec_id: String,
+}
+
+/// A priced change, itemised period by period.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeQuoteView {
+    pub instance_id: String,
+    pub from: Configuration,
+    pub to: Configuration,
+    /// The change waits for the operator; it will be priced again at approval time.
+    pub needs_approval: bool,
+    pub currency: String,
+    pub proration_rule: &'static str,
+    /// Where a refund goes (null when nothing is refunded).
+    pub refund_destination: Option<RefundDestination>,
+    #[serde(flatten)]
+    pub quote: ChangeQuote,
+}
+
+/// What `POST /v1/instances/{id}/change` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeOutcome {
+    /// `applied` (the instance runs the new configuration now) or `pending_approval`.
+    pub status: &'static str,
+    #[serde(flatten)]
+    pub quote: ChangeQuoteView,
+    pub instance: InstanceView,
+    /// One `upgrade` or `downgrade` order per paid period (empty while pending approval).
+    pub orders: Vec<Order>,
+    pub approval: Option<Approval>,
+}
+
+/// Everything a change is decided and priced from, read under the instance's lock.
+struct Prepared<'catalog> {
+    stored: StoredInstance,
+    product: &'catalog Product,
+    decision: ChangeDecision<'catalog>,
+    account: Account,
+    view: ChangeQuoteView,
+}
+
+fn refusal(error: ChangeRefusal) -> EngineError {
+    if error.is_invalid_request() {
+        EngineError::invalid(error.code(), error)
+    } else {
+        EngineError::refused(error.code(), error)
+    }
+}
+
+pub(crate) fn insufficient_funds(shortfall: InsufficientFunds) -> EngineError {
+    EngineError::PaymentRequired {
+        code: "insufficient_funds",
+        message: format!(
+            "the change costs {} but the account can pay only {} from the allowed sources; \
+             deposit funds or pay with an external method",
+            shortfall.due_minor, shortfall.available_minor
+        ),
+    }
+}
+
+impl Engine {
+    /// Prices a change and changes nothing.
+    pub async fn quote_change(
+        &self,
+        tx: &mut Tx,
+        command: &ChangeCommand,
+    ) -> Result<ChangeQuoteView, EngineError> {
+        let now = self.clock.now();
+        Ok(self.prepare_change(tx, command, now).await?.view)
+    }
+
+    /// Applies a change at once, or stores it as a pending approval when the edition needs the
+    /// operator for upgrades.
+    pub async fn change(
+        &self,
+        tx: &mut Tx,
+        command: &ChangeCommand,
+    ) -> Result<ChangeOutcome, EngineError> {
+        let now = self.clock.now();
+        let prepared = self.prepare_change(tx, command, now).await?;
+        if let Some(pending) =
+            approvals::pending_for_instance(tx, &prepared.stored.instance.id).await?
+        {
+            return Err(EngineError::refused(
+                "change_pending",
+                format!(
+                    "instance {} has a change waiting for approval ({}); wait for the operator's \
+                     decision or cancel it first",
+                    pending.instance_id, pending.id
+                ),
+            ));
+        }
+        if prepared.decision.needs_approval {
+            return self
+                .request_approval(tx, prepared, command.sources, now)
+                .await;
+        }
+        self.apply_change(tx, prepared, command.sources, now).await
+    }
+
+    async fn prepare_change<'engine>(
+        &'engine self,
+        tx: &mut Tx,
+        command: &ChangeCommand,
+        now: Timestamp,
+    ) -> Result<Prepared<'engine>, EngineError> {
+        let stored = instances::lock(tx, &command.instance_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("instance", &command.instance_id))?;
+        let product = self.product(&stored.instance.product_id)?;
+        let decision =
+            decide_change(&stored.instance, product, &command.target, now).map_err(refusal)?;
+        let account = self.lock_account(tx, &stored.instance.account_id).await?;
+        let periods = orders::paid_periods(tx, &stored.instance.id, now).await?;
+        let quote = price_change(decision.direction, decision.spec, &periods, now)
+            .map_err(|error| EngineError::invalid("invalid_amount", error))?;
+        let first_refund = quote
+            .periods
+            .iter()
+            .find(|line| line.amounts.refund_minor > 0);
+        let destination = match first_refund {
+            Some(line) => Some(
+                self.period_refund_destination(tx, &line.period_order_id, now)
+                    .await?,
+            ),
+            None => None,
+        };
+        let view = ChangeQuoteView {
+            instance_id: stored.instance.id.clone(),
+            from: Configuration {
+                edition_id: stored.instance.edition_id.clone(),
+                spec_id: stored.instance.spec_id.clone(),
+            },
+            to: Configuration {
+                edition_id: decision.edition.id.clone(),
+                spec_id: decision.spec.id.clone(),
+            },
+            needs_approval: decision.needs_approval,
+            currency: product.currency.code().to_string(),
+            proration_rule: PRORATION_RULE,
+            refund_destination: destination,
+            quote,
+        };
+        Ok(Prepared {
+            stored,
+            product,
+            decision,
+            account,
+            view,
+        })
+    }
+
+    /// Where a downgrade's refund of a period's cash goes: asked of the one destination rule
+    /// (`tenure_core::refund_destination`) with how and when the period's opening order was
+    /// paid. Downgrades go to the balance; unsubscriptions follow the card and wallet windows.
+    async fn period_refund_destination(
+        &self,
+        tx: &mut Tx,
+        period_order_id: &str,
+        now: Timestamp,
+    ) -> Result<RefundDestination, EngineError> {
+        let opening = orders::get(tx, period_order_id)
+            .await?
+            .expect("a paid period has its opening order");
+        let paid_with = opening
+            .external_method
+            .as_deref()
+            .and_then(|method| method.parse::<PaymentMethod>().ok());
+        Ok(refund_destination(
+            RefundCause::Downgrade,
+            paid_with,
+            opening.created_at,
+            now,
+        ))
+    }
+
+    /// Fee operations (purchase, upgrade, renewal) are refused while the account is overdue.
+    /// Overdue arrives with pay-as-you-go bills (issue 6); until then no account is overdue and
+    /// this hook lets every upgrade through. Downgrades never ask it: they cost nothing.
+    pub(crate) async fn refuse_fee_operation_if_overdue(
+        &self,
+        _tx: &mut Tx,
+        _account: &Account,
+    ) -> Result<(), EngineError> {
+        Ok(())
+    }
+
+    async fn request_approval(
+        &self,
+        tx: &mut Tx,
+        prepared: Prepared<'_>,
+        sources: PaymentSources,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, EngineError> {
+        let instance = &prepared.stored.instance;
+        let approval = Approval {
+            id: self.ids.next("apr"),
+            account_id: instance.account_id.clone(),
+            instance_id: instance.id.clone(),
+            status: "pending".into(),
+            direction: prepared.decision.direction.as_str().into(),
+            from_edition_id: prepared.view.from.edition_id.clone(),
+            from_spec_id: prepared.view.from.spec_id.clone(),
+            to_edition_id: prepared.view.to.edition_id.clone(),
+            to_spec_id: prepared.view.to.spec_id.clone(),
+            pay_with: sources.method.as_str().into(),
+            use_vouchers: sources.use_vouchers,
+            use_coupons: sources.use_coupons,
+            quoted_charge_minor: prepared.view.quote.charge_minor,
+            requested_at: now,
+            decided_at: None,
+            reason: None,
+        };
+        approvals::insert(tx, &approval).await?;
+        let event = EventDraft {
+            kind: EventKind::ChangeApprovalRequested,
+            account_id: instance.account_id.clone(),
+            instance_id: Some(instance.id.clone()),
+            data: json!({
+                "approval_id": approval.id,
+                "from": prepared.view.from,
+                "to": prepared.view.to,
+                "quoted_charge_minor": approval.quoted_charge_minor,
+            }),
+        };
+        self.record(tx, now, &prepared.account, &[event], &[])
+            .await?;
+        Ok(ChangeOutcome {
+            status: "pending_approval",
+            instance: InstanceView::new(prepared.stored.clone(), Some(prepared.product)),
+            quote: prepared.view,
+            orders: Vec::new(),
+            approval: Some(approval),
+        })
+    }
+
+    /// Pays or refunds each period's share, writes the change orders, and moves the instance.
+    async fn apply_change(
+        &self,
+        tx: &mut Tx,
+        prepared: Prepared<'_>,
+        sources: PaymentSources,
+        now: Timestamp,
+    ) -> Result<ChangeOutcome, EngineError> {
+        let account = &prepared.account;
+        let direction = prepared.decision.direction;
+        if direction == ChangeDirection::Upgrade {
+            self.refuse_fee_operation_if_overdue(tx, account).await?;
+            // Check the whole charge first, so a refusal names the total, not one period's share.
+            let funds = ledger::funds(tx, &account.id).await?;
+            plan_payment(prepared.view.quote.charge_minor, funds, sources)
+                .map_err(insufficient_funds)?;
+        }
+        let instance = &prepared.stored.instance;
+        let changed = Instance {
+            edition_id: prepared.decision.edition.id.clone(),
+            spec_id: prepared.decision.spec.id.clone(),
+            ..instance.clone()
+        };
+        let mut written = Vec::with_capacity(prepared.view.quote.periods.len());
+        for line in &prepared.view.quote.periods {
+            let order = self
+                .write_change_order(tx, account, &changed, direction, line, sources, now)
+                .await?;
+            written.push(order);
+        }
+        let next_due_at = next_due(&changed, prepared.product).map(|due| due.at);
+        instances::update(tx, &changed, next_due_at).await?;
+        let quote = &prepared.view.quote;
+        let event = EventDraft {
+            kind: match direction {
+                ChangeDirection::Upgrade => EventKind::InstanceUpgraded,
+                ChangeDirection::Downgrade => EventKind::InstanceDowngraded,
+            },
+            account_id: account.id.clone(),
+            instance_id: Some(instance.id.clone()),
+            data: json!({
+                "from": prepared.view.from,
+                "to": prepared.view.to,
+                "charge_minor": quote.charge_minor,
+                "refund_minor": quote.refund_minor,
+                "voucher_share_kept_minor": quote.voucher_share_kept_minor,
+                "refund_destination": prepared.view.refund_destination,
+                "order_ids": written.iter().map(|order| order.id.clone()).collect::<Vec<_>>(),
+            }),
+        };
+        self.record(tx, now, account, &[event], &[]).await?;
+        let stored = StoredInstance {
+            instance: changed,
+            next_due_at,
+        };
+        Ok(ChangeOutcome {
+            status: "applied",
+            instance: InstanceView::new(stored, Some(prepared.product)),
+            quote: prepared.view,
+            orders: written,
+            approval: None,
+        })
+    }
+
+    /// One period's share of a change: its order, and the payment or refund entry.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_change_order(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        changed: &Instance,
+        direction: ChangeDirection,
+        line: &PeriodChange,
+        sources: PaymentSources,
+        now: Timestamp,
+    ) -> Result<Order, EngineError> {
+        let amounts = &line.amounts;
+        let payment = if amounts.charge_minor > 0 {
+            let funds = ledger::funds(tx, &account.id).await?;
+            Some(plan_payment(amounts.charge_minor, funds, sources).map_err(insufficient_funds)?)
+        } else {
+            None
+        };
+        let paid = payment.unwrap_or_default();
+        let destination = if amounts.refund_minor > 0 {
+            Some(
+                self.period_refund_destination(tx, &line.period_order_id, now)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let value = amounts.value_after(paid.cash_minor(), paid.voucher_minor);
+        let order = Order {
+            id: self.ids.next("ord"),
+            account_id: account.id.clone(),
+            instance_id: changed.id.clone(),
+            kind: direction.as_str().to_string(),
+            status: "paid".to_string(),
+            product_id: changed.product_id.clone(),
+            edition_id: changed.edition_id.clone(),
+            spec_id: changed.spec_id.clone(),
+            period: line.period.to_string(),
+            // The change covers the rest of the period from now (all of a period not started).
+            starts_at: now.max(line.starts_at),
+            ends_at: line.ends_at,
+            list_price_minor: amounts.new_list_price_minor,
+            paid_voucher_minor: paid.voucher_minor,
+            paid_coupon_minor: paid.coupon_minor,
+            paid_balance_minor: paid.balance_minor,
+            paid_external_minor: paid.external_minor,
+            external_method: paid
+                .external_method
+                .map(|method| method.as_str().to_string()),
+            created_at: now,
+            period_order_id: line.period_order_id.clone(),
+            period_revision: line.revision,
+            value_cash_minor: value.cash_minor,
+            value_voucher_minor: value.voucher_minor,
+            value_from_hours: value.from_used_hours,
+            refunded_minor: amounts.refund_minor,
+            refund_destination: destination.map(|destination| destination.as_str().to_string()),
+        };
+        orders::insert(tx, &order).await?;
+        let memo = format!("{} of {}", order.kind, changed.id);
+        if let Some(plan) = payment {
+            let entry = Entry::order_payment(&plan);
+            ledger::write_entry(
+                tx,
+                &self.ids.next("led"),
+                &account.id,
+                &entry,
+                now,
+                Some(&order.id),
+                &memo,
+            )
+            .await?;
+        }
+        if let Some(destination) = destination {
+            let entry = Entry::refund(&RefundSplit::whole_to(amounts.refund_minor, destination));
+            ledger::write_entry(
+                tx,
+                &self.ids.next("led"),
+                &account.id,
+                &entry,
+                now,
+                Some(&order.id),
+                &memo,
+            )
+            .await?;
+        }
+        Ok(order)
+    }
+
+    /// The operator approves a pending change: it is checked and priced again now, paid, and
+    /// applied. If the account cannot pay, nothing changes and the approval stays pending.
+    pub async fn approve_change(
+        &self,
+        tx: &mut Tx,
+        approval_id: &str,
+        reason: Option<String>,
+    ) -> Result<ChangeOutcome, EngineError> {
+        let now = self.clock.now();
+        let approval = self.lock_pending_approval(tx, approval_id).await?;
+        let sources = PaymentSources {
+            use_vouchers: approval.use_vouchers,
+            use_coupons: approval.use_coupons,
+            method: approval
+                .pay_with
+                .parse()
+                .expect("stored payment methods parse"),
+        };
+        let command = ChangeCommand {
+            instance_id: approval.instance_id.clone(),
+            target: ChangeTarget {
+                edition_id: Some(approval.to_edition_id.clone()),
+                spec_id: Some(approval.to_spec_id.clone()),
+            },
+            sources,
+        };
+        let prepared = self.prepare_change(tx, &command, now).await?;
+        approvals::decide(tx, approval_id, "approved", now, reason.as_deref()).await?;
+        let event = EventDraft {
+            kind: EventKind::ChangeApproved,
+            account_id: approval.account_id.clone(),
+            instance_id: Some(approval.instance_id.clone()),
+            data: json!({ "approval_id": approval.id, "reason": reason }),
+        };
+        self.record(tx, now, &prepared.account, &[event], &[])
+            .await?;
+        let mut outcome = self.apply_change(tx, prepared, sources, now).await?;
+        outcome.approval = Some(Approval {
+            status: "approved".into(),
+            decided_at: Some(now),
+            reason,
+            ..approval
+        });
+        Ok(outcome)
+    }
+
+    /// The operator refuses a pending change, or the customer withdraws it: the instance keeps
+    /// its configuration and nothing is charged.
+    pub async fn close_approval(
+        &self,
+        tx: &mut Tx,
+        approval_id: &str,
+        status: ClosedApproval,
+        reason: Option<String>,
+    ) -> Result<Approval, EngineError> {
+        let now = self.clock.now();
+        let approval = self.lock_pending_approval(tx, approval_id).await?;
+        let account = self.lock_account(tx, &approval.account_id).await?;
+        approvals::decide(tx, approval_id, status.as_str(), now, reason.as_deref()).await?;
+        let event = EventDraft {
+            kind: match status {
+                ClosedApproval::Rejected => EventKind::ChangeRejected,
+                ClosedApproval::Cancelled => EventKind::ChangeCancelled,
+            },
+            account_id: approval.account_id.clone(),
+            instance_id: Some(approval.instance_id.clone()),
+            data: json!({ "approval_id": approval.id, "reason": reason }),
+        };
+        self.record(tx, now, &account, &[event], &[]).await?;
+        Ok(Approval {
+            status: status.as_str().into(),
+            decided_at: Some(now),
+            reason,
+            ..approval
+        })
+    }
+
+    async fn lock_pending_approval(
+        &self,
+        tx: &mut Tx,
+        approval_id: &str,
+    ) -> Result<Approval, EngineError> {
+        let approval = approvals::lock(tx, approval_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("approval", approval_id))?;
+        if approval.status != "pending" {
+            return Err(EngineError::refused(
+                "approval_decided",
+                format!(
+                    "approval {approval_id} is already {}; only a pending change can be decided",
+                    approval.status
+                ),
+            ));
+        }
+        Ok(approval)
+    }
+}
+
+/// How a pending change ends without being applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosedApproval {
+    /// The operator refused it.
+    Rejected,
+    /// The customer withdrew it.
+    Cancelled,
+}
+
+impl ClosedApproval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClosedApproval::Rejected => "rejected",
+            ClosedApproval::Cancelled => "cancelled",
+        }
+    }
+}

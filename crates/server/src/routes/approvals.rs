@@ -1,0 +1,175 @@
+//! Changes waiting for the operator (message queue Enterprise Platinum upgrades).
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tenure_engine::changes::ClosedApproval;
+use tenure_engine::EngineError;
+use tenure_store::approvals::{self, ApprovalFilter};
+
+use super::Route;
+use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+use tenure_core::access::Permission;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/v1/approvals",
+            "Changes waiting for (or decided by) the operator; filters: account, instance, status = pending, approved, rejected, cancelled",
+            get(list),
+        )
+        .account(Permission::Read),
+        Route::new(Method::GET, "/v1/approvals/{id}", "One change approval", get(show)).account(Permission::Read),
+        Route::new(
+            Method::POST,
+            "/v1/approvals/{id}/approve",
+            "Approve a pending change: priced now, paid and applied at once",
+            post(approve),
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/approvals/{id}/reject",
+            "Reject a pending change: the instance keeps its configuration",
+            post(reject),
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/approvals/{id}/cancel",
+            "Withdraw a pending change on the customer's behalf",
+            post(cancel),
+        )
+        .account(Permission::Billing),
+    ]
+}
+
+/// The longest reason accepted with a decision.
+const MAX_REASON_CHARS: usize = 500;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    reason: Option<String>,
+}
+
+impl Decision {
+    fn reason(self) -> Result<Option<String>, ApiError> {
+        match self.reason {
+            Some(reason) if reason.chars().count() > MAX_REASON_CHARS => Err(ApiError::invalid(
+                "invalid_field",
+                format!("`reason` must be at most {MAX_REASON_CHARS} characters"),
+            )),
+            reason => Ok(reason),
+        }
+    }
+}
+
+async fn approve(
+    State(context): State<ApiContext>,
+    Path(approval_id): Path<String>,
+    command: Command<Decision>,
+) -> Result<Response, ApiError> {
+    let reason = command.body.reason()?;
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move { engine.approve_change(tx, &approval_id, reason).await })
+    })
+    .await
+}
+
+async fn close(
+    context: ApiContext,
+    approval_id: String,
+    command: Command<Decision>,
+    status: ClosedApproval,
+) -> Result<Response, ApiError> {
+    let reason = command.body.reason()?;
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move {
+            engine
+                .close_approval(tx, &approval_id, status, reason)
+                .await
+        })
+    })
+    .await
+}
+
+async fn reject(
+    State(context): State<ApiContext>,
+    Path(approval_id): Path<String>,
+    command: Command<Decision>,
+) -> Result<Response, ApiError> {
+    close(context, approval_id, command, ClosedApproval::Rejected).await
+}
+
+async fn cancel(
+    State(context): State<ApiContext>,
+    Path(approval_id): Path<String>,
+    command: Command<Decision>,
+) -> Result<Response, ApiError> {
+    close(context, approval_id, command, ClosedApproval::Cancelled).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalQuery {
+    account: Option<String>,
+    instance: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "cancelled"];
+
+async fn list(
+    State(context): State<ApiContext>,
+    Params(query): Params<ApprovalQuery>,
+) -> Result<Response, ApiError> {
+    let limit = Page {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    if let Some(status) = &query.status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                format!("`{status}` is not an approval status: use pending, approved, rejected or cancelled"),
+            ));
+        }
+    }
+    let filter = ApprovalFilter {
+        account_id: query.account,
+        instance_id: query.instance,
+        status: query.status,
+        after_id: query.after,
+        limit,
+    };
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = approvals::list(connection, &filter).await?;
+            Ok(Listing::new(found, limit, |approval| approval.id.clone()))
+        })
+    })
+    .await
+}
+
+async fn show(
+    State(context): State<ApiContext>,
+    Path(approval_id): Path<String>,
+) -> Result<Response, ApiError> {
+    read(&context, move |connection| {
+        Box::pin(async move {
+            approvals::get(connection, &approval_id)
+                .await?
+                .ok_or_else(|| EngineError::not_found("approval", &approval_id))
+        })
+    })
+    .await
+}

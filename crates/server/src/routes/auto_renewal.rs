@@ -1,0 +1,105 @@
+//! Renewal Management: enable, modify and disable auto-renewal, or set an instance to manual
+//! renewal or to "don't renew". Both endpoints answer `{instance, warnings}`; a warning (such
+//! as `renew_manually` when auto-renewal is enabled too close to expiry) never blocks the change.
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::put;
+use serde::Deserialize;
+use tenure_core::auto_renewal::RenewalModeChange;
+use tenure_core::lifecycle::RenewalMode;
+use tenure_core::period::Period;
+
+use super::Route;
+use crate::api::{execute, Command};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+use tenure_core::access::Permission;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::PUT,
+            "/v1/instances/{id}/auto-renewal",
+            "Enable auto-renewal with a period, modify the period, or disable it (back to manual renewal)",
+            put(set_auto_renewal),
+        )
+        .account(Permission::Billing),
+        Route::new(
+            Method::PUT,
+            "/v1/instances/{id}/renewal-mode",
+            "Set the renewal mode: manual, auto (optional period) or none (don't renew)",
+            put(set_renewal_mode),
+        )
+        .account(Permission::Billing),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutoRenewal {
+    enabled: bool,
+    period: Option<Period>,
+}
+
+async fn set_auto_renewal(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+    command: Command<AutoRenewal>,
+) -> Result<Response, ApiError> {
+    let change =
+        match (command.body.enabled, command.body.period) {
+            (true, period) => RenewalModeChange::Auto { period },
+            (false, None) => RenewalModeChange::Manual,
+            (false, Some(_)) => return Err(ApiError::invalid(
+                "invalid_field",
+                "`period` applies only when enabling auto-renewal: send {\"enabled\": false} alone",
+            )),
+        };
+    apply(context, command, instance_id, change).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Mode {
+    mode: String,
+    period: Option<Period>,
+}
+
+async fn set_renewal_mode(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+    command: Command<Mode>,
+) -> Result<Response, ApiError> {
+    let mode: RenewalMode = command
+        .body
+        .mode
+        .parse()
+        .map_err(|message| ApiError::invalid("invalid_field", message))?;
+    let change = match (mode, command.body.period) {
+        (RenewalMode::Auto, period) => RenewalModeChange::Auto { period },
+        (RenewalMode::Manual, None) => RenewalModeChange::Manual,
+        (RenewalMode::None, None) => RenewalModeChange::DoNotRenew,
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                "`period` applies only to the `auto` mode",
+            ))
+        }
+    };
+    apply(context, command, instance_id, change).await
+}
+
+async fn apply<T>(
+    context: ApiContext,
+    command: Command<T>,
+    instance_id: String,
+    change: RenewalModeChange,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move { engine.change_renewal_mode(tx, &instance_id, change).await })
+    })
+    .await
+}

@@ -1,0 +1,97 @@
+//! Users of an account: keys with a role, shown once, revocable.
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
+use serde_json::json;
+use tenure_core::access::{Permission, Role};
+use tenure_store::keys;
+
+use super::Route;
+use crate::api::{execute, read, Command, Listing};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/v1/accounts/{id}/users",
+            "Add a user with a role (read_only, purchase, billing); answers its API key once",
+            post(create),
+        )
+        .account(Permission::ManageUsers),
+        Route::new(
+            Method::GET,
+            "/v1/accounts/{id}/users",
+            "The account's users and keys (never the keys themselves)",
+            get(list),
+        )
+        .account(Permission::ManageUsers),
+        Route::new(
+            Method::DELETE,
+            "/v1/accounts/{id}/users/{user_id}",
+            "Revoke a user's key",
+            delete(revoke),
+        )
+        .account(Permission::ManageUsers),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUser {
+    name: String,
+    role: String,
+}
+
+async fn create(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    command: Command<CreateUser>,
+) -> Result<Response, ApiError> {
+    let role: Role = command
+        .body
+        .role
+        .parse()
+        .map_err(|message| ApiError::invalid("invalid_role", message))?;
+    let engine = context.engine.clone();
+    let name = command.body.name;
+    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+        Box::pin(async move { engine.create_user(tx, &account_id, &name, role).await })
+    })
+    .await
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move {
+            engine.account_view(connection, &account_id).await?;
+            let found = keys::list(connection, &account_id).await?;
+            let count = found.len() as i64 + 1;
+            Ok(Listing::new(found, count, |key| key.id.clone()))
+        })
+    })
+    .await
+}
+
+async fn revoke(
+    State(context): State<ApiContext>,
+    Path((account_id, user_id)): Path<(String, String)>,
+    command: Command<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move {
+            engine.revoke_key(tx, &account_id, &user_id).await?;
+            Ok(json!({ "id": user_id, "revoked": true }))
+        })
+    })
+    .await
+}

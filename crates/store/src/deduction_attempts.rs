@@ -1,0 +1,92 @@
+//! Auto-renewal deduction attempts, one row each, keyed by (instance, expiry renewed, offset):
+//! the record shown on the instance and the guard that no cycle is charged twice.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use crate::connect::{StoreError, Tx};
+use crate::time::{from_seconds, to_seconds};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeductionAttempt {
+    pub id: String,
+    pub instance_id: String,
+    pub account_id: String,
+    /// The expiry this attempt was to renew.
+    pub renews_expires_at: Timestamp,
+    /// Days from that expiry (negative: before it).
+    pub attempt_offset_days: i64,
+    /// When the schedule put the attempt.
+    pub scheduled_at: Timestamp,
+    /// When it was made (later than `scheduled_at` only when the scheduler ran late).
+    pub attempted_at: Timestamp,
+    /// `paid`, `insufficient_funds` or `not_renewable`.
+    pub outcome: String,
+    /// The renewal price.
+    pub due_minor: i64,
+    /// What the balance and coupons held at the attempt.
+    pub available_minor: i64,
+    /// The renewal order, when the attempt paid.
+    pub order_id: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, instance_id, account_id, renews_expires_at, attempt_offset_days, scheduled_at, \
+    attempted_at, outcome, due_minor, available_minor, order_id";
+
+/// Claims the attempt: `false` when an attempt with the same key was already recorded, in
+/// which case the caller must not charge again.
+pub async fn claim(tx: &mut Tx, attempt: &DeductionAttempt) -> Result<bool, StoreError> {
+    let result = sqlx::query(&format!(
+        "INSERT INTO deduction_attempts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (instance_id, renews_expires_at, attempt_offset_days) DO NOTHING"
+    ))
+    .bind(&attempt.id)
+    .bind(&attempt.instance_id)
+    .bind(&attempt.account_id)
+    .bind(to_seconds(attempt.renews_expires_at))
+    .bind(attempt.attempt_offset_days)
+    .bind(to_seconds(attempt.scheduled_at))
+    .bind(to_seconds(attempt.attempted_at))
+    .bind(&attempt.outcome)
+    .bind(attempt.due_minor)
+    .bind(attempt.available_minor)
+    .bind(&attempt.order_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The attempts made to renew `renews_expires_at`, in schedule order.
+pub async fn for_expiry(
+    connection: &mut AnyConnection,
+    instance_id: &str,
+    renews_expires_at: Timestamp,
+) -> Result<Vec<DeductionAttempt>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM deduction_attempts WHERE instance_id = $1 AND renews_expires_at = $2
+         ORDER BY attempt_offset_days"
+    ))
+    .bind(instance_id)
+    .bind(to_seconds(renews_expires_at))
+    .fetch_all(connection)
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<DeductionAttempt, sqlx::Error> {
+    Ok(DeductionAttempt {
+        id: row.try_get("id")?,
+        instance_id: row.try_get("instance_id")?,
+        account_id: row.try_get("account_id")?,
+        renews_expires_at: from_seconds(row.try_get("renews_expires_at")?),
+        attempt_offset_days: row.try_get("attempt_offset_days")?,
+        scheduled_at: from_seconds(row.try_get("scheduled_at")?),
+        attempted_at: from_seconds(row.try_get("attempted_at")?),
+        outcome: row.try_get("outcome")?,
+        due_minor: row.try_get("due_minor")?,
+        available_minor: row.try_get("available_minor")?,
+        order_id: row.try_get("order_id")?,
+    })
+}
