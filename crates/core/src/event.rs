@@ -35,6 +35,15 @@ pub enum EventKind {
     ChangeApproved,
     ChangeRejected,
     ChangeCancelled,
+    BillGenerated,
+    BillPaid,
+    AccountOverdue,
+    AccountOverdueSettled,
+    InstanceStopped,
+    InstanceFrozen,
+    InstanceTrialContinued,
+    InstanceConvertedToSubscription,
+    LowBalanceAlert,
 }
 
 impl EventKind {
@@ -63,6 +72,15 @@ impl EventKind {
             EventKind::ChangeApproved => "change.approved",
             EventKind::ChangeRejected => "change.rejected",
             EventKind::ChangeCancelled => "change.cancelled",
+            EventKind::BillGenerated => "bill.generated",
+            EventKind::BillPaid => "bill.paid",
+            EventKind::AccountOverdue => "account.overdue",
+            EventKind::AccountOverdueSettled => "account.overdue_settled",
+            EventKind::InstanceStopped => "instance.stopped",
+            EventKind::InstanceFrozen => "instance.frozen",
+            EventKind::InstanceTrialContinued => "instance.trial_continued",
+            EventKind::InstanceConvertedToSubscription => "instance.converted_to_subscription",
+            EventKind::LowBalanceAlert => "account.low_balance",
         }
     }
 }

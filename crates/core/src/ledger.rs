@@ -62,6 +62,8 @@ pub enum EntryKind {
     Refund,
     /// An outside refund arrived: refunds payable emptied into the method.
     RefundCompleted,
+    /// A usage bill paid from the balance and coupons.
+    BillPayment,
 }
 
 impl EntryKind {
@@ -73,6 +75,7 @@ impl EntryKind {
             EntryKind::OrderPayment => "order_payment",
             EntryKind::Refund => "refund",
             EntryKind::RefundCompleted => "refund_completed",
+            EntryKind::BillPayment => "bill_payment",
         }
     }
 }
@@ -223,6 +226,27 @@ impl Entry {
                 Posting {
                     ledger_account: LedgerAccount::External(method),
                     amount_minor,
+                },
+            ],
+        )
+    }
+
+    /// A usage bill paid as `payment` says: balance and coupons give, revenue takes the total.
+    pub fn bill_payment(payment: &crate::bill::BillPayment) -> Entry {
+        Entry::new(
+            EntryKind::BillPayment,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::Balance,
+                    amount_minor: -payment.balance_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Coupons,
+                    amount_minor: -payment.coupon_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Revenue,
+                    amount_minor: payment.total_minor(),
                 },
             ],
         )

@@ -8,10 +8,11 @@ use tenure_core::ledger::{Entry, LedgerAccount};
 use tenure_core::money::validate_positive_amount;
 use tenure_core::payment::{Funds, PaymentMethod};
 use tenure_store::accounts::{self, Account};
-use tenure_store::{ledger, Tx};
+use tenure_store::{bills, ledger, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::overdue::Settlement;
 
 /// What a caller gives to open an account.
 #[derive(Debug, Clone)]
@@ -33,19 +34,27 @@ pub struct AccountView {
     pub vouchers_minor: i64,
     /// Balance plus coupons: what can pay fees.
     pub available_credit_minor: i64,
+    /// The account has unpaid bills (see `overdue_since`); fee operations are refused.
     pub overdue: bool,
+    /// The sum of the unpaid bills.
+    pub debt_minor: i64,
 }
 
 impl AccountView {
     pub fn new(account: Account, funds: Funds) -> AccountView {
         AccountView {
-            account,
             balance_minor: funds.balance_minor,
             coupons_minor: funds.coupons_minor,
             vouchers_minor: funds.vouchers_minor,
             available_credit_minor: funds.balance_minor + funds.coupons_minor,
-            overdue: false,
+            overdue: account.overdue_since.is_some(),
+            account,
+            debt_minor: 0,
         }
+    }
+
+    pub fn with_debt(self, debt_minor: i64) -> AccountView {
+        AccountView { debt_minor, ..self }
     }
 }
 
@@ -63,6 +72,8 @@ pub struct MoneyMovement {
     pub entry_id: String,
     pub amount_minor: i64,
     pub account: AccountView,
+    /// Unpaid bills the new money paid, and the instances that paying them restored.
+    pub settlement: Settlement,
 }
 
 fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), EngineError> {
@@ -127,6 +138,8 @@ impl Engine {
             currency,
             low_balance_threshold_minor: new.low_balance_threshold_minor,
             created_at: now,
+            overdue_since: None,
+            low_balance_alerted: false,
         };
         accounts::insert(tx, &account).await?;
         let event = EventDraft {
@@ -165,7 +178,8 @@ impl Engine {
             .await?
             .ok_or_else(|| EngineError::not_found("account", account_id))?;
         let funds = ledger::funds(connection, account_id).await?;
-        Ok(AccountView::new(account, funds))
+        let debt_minor = bills::debt_minor(connection, account_id).await?;
+        Ok(AccountView::new(account, funds).with_debt(debt_minor))
     }
 
     pub async fn deposit(
@@ -183,7 +197,7 @@ impl Engine {
                 "a deposit comes from bank_card, paypal, alipay or transfer",
             ));
         }
-        let account = self.lock_account(tx, account_id).await?;
+        let account = self.lock_for_settlement(tx, account_id).await?;
         let now = self.clock.now();
         let entry_id = self.ids.next("led");
         let memo = format!("deposit by {}", method.as_str());
@@ -204,12 +218,11 @@ impl Engine {
             data: json!({ "amount_minor": amount_minor, "method": method.as_str(), "entry_id": entry_id }),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
-        let funds = ledger::funds(tx, account_id).await?;
-        Ok(MoneyMovement {
-            entry_id,
-            amount_minor,
-            account: AccountView::new(account, funds),
-        })
+        // Paying the debt is what a deposit on an overdue account is for: settle at once, in
+        // this transaction, so the account is never seen funded and overdue at the same time.
+        let settlement = self.settle_account(tx, account_id, now).await?;
+        self.money_movement(tx, account_id, entry_id, amount_minor, settlement, now)
+            .await
     }
 
     /// The operator grants coupons (pay any fee) or vouchers (pay purchases, never refunded).
@@ -222,7 +235,7 @@ impl Engine {
     ) -> Result<MoneyMovement, EngineError> {
         let amount_minor = validate_positive_amount(amount_minor)
             .map_err(|error| EngineError::invalid("invalid_amount", error))?;
-        let account = self.lock_account(tx, account_id).await?;
+        let account = self.lock_for_settlement(tx, account_id).await?;
         let now = self.clock.now();
         let entry_id = self.ids.next("led");
         let entry = Entry::grant(credit, amount_minor);
@@ -238,11 +251,33 @@ impl Engine {
             data: json!({ "amount_minor": amount_minor, "entry_id": entry_id }),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
-        let funds = ledger::funds(tx, account_id).await?;
+        // Coupons pay bills, so they settle debt like a deposit; vouchers never pay usage.
+        let settlement = if credit == LedgerAccount::Coupons {
+            self.settle_account(tx, account_id, now).await?
+        } else {
+            Settlement::default()
+        };
+        self.money_movement(tx, account_id, entry_id, amount_minor, settlement, now)
+            .await
+    }
+
+    async fn money_movement(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        entry_id: String,
+        amount_minor: i64,
+        settlement: Settlement,
+        now: jiff::Timestamp,
+    ) -> Result<MoneyMovement, EngineError> {
+        // New money may lift the credit back above the low-balance threshold: re-arm the alert.
+        self.check_low_balance(tx, account_id, now, false).await?;
+        let account = self.account_view(tx, account_id).await?;
         Ok(MoneyMovement {
             entry_id,
             amount_minor,
-            account: AccountView::new(account, funds),
+            account,
+            settlement,
         })
     }
 }

@@ -81,7 +81,13 @@ impl Engine {
         product: &Product,
         now: Timestamp,
     ) -> Result<Instance, EngineError> {
-        let funds = ledger::funds(tx, &account.id).await?;
+        let mut funds = ledger::funds(tx, &account.id).await?;
+        if account.overdue_since.is_some() {
+            // Renewal is a fee operation, refused while the account is overdue (reference 001):
+            // its credit belongs to its unpaid bills. The attempt fails and the retries go on.
+            funds.balance_minor = 0;
+            funds.coupons_minor = 0;
+        }
         let order_id = self.ids.next("ord");
         let decision = attempt_deduction(instance, product, funds, now, &order_id)
             .expect("the scheduler calls this only when an attempt is due");

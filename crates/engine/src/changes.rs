@@ -225,15 +225,20 @@ impl Engine {
         ))
     }
 
-    /// Fee operations (purchase, upgrade, renewal) are refused while the account is overdue.
-    /// Overdue arrives with pay-as-you-go bills (issue 6); until then no account is overdue and
-    /// this hook lets every upgrade through. Downgrades never ask it: they cost nothing.
+    /// Fee operations (purchase, upgrade, renewal) are refused while the account is overdue
+    /// (`Engine::ensure_not_overdue`, in `overdue.rs`). Downgrades never ask: they cost nothing.
     pub(crate) async fn refuse_fee_operation_if_overdue(
         &self,
-        _tx: &mut Tx,
-        _account: &Account,
+        tx: &mut Tx,
+        account: &Account,
     ) -> Result<(), EngineError> {
-        Ok(())
+        self.ensure_not_overdue(
+            tx,
+            account,
+            tenure_core::overdue::FeeOperation::Upgrade,
+            tenure_core::catalog::Billing::Subscription,
+        )
+        .await
     }
 
     async fn request_approval(

@@ -8,7 +8,8 @@ use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
-use tenure_core::lifecycle::{next_due, Instance, InstanceStatus, RenewalMode};
+use tenure_core::lifecycle::{next_due, next_step_due, Instance, InstanceStatus, RenewalMode};
+use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::{plan_payment, PaymentPlan, PaymentSources};
 use tenure_core::period::Period;
 use tenure_core::purchase::{plan_purchase, PurchaseError, PurchaseRequest};
@@ -129,7 +130,7 @@ pub(crate) struct OrderDraft<'a> {
 
 impl Engine {
     /// Pays an order from the allowed sources and writes the order and its ledger entry.
-    async fn pay_order(
+    pub(crate) async fn pay_order(
         &self,
         tx: &mut Tx,
         account: &Account,
@@ -205,6 +206,7 @@ impl Engine {
             &memo,
         )
         .await?;
+        self.check_low_balance(tx, &account.id, now, true).await?;
         Ok(order)
     }
 
@@ -217,6 +219,8 @@ impl Engine {
         let plan = plan_purchase(&self.catalog, &command.request, command.auto_renew, now)
             .map_err(purchase_error)?;
         let account = self.lock_account(tx, &command.account_id).await?;
+        self.ensure_not_overdue(tx, &account, FeeOperation::Purchase, plan.billing)
+            .await?;
         let product = self.product(&command.request.product_id)?;
         let request = &command.request;
         let instance = Instance {
@@ -244,8 +248,10 @@ impl Engine {
                 .map(|_| product.auto_renewal.choice_at_purchase()),
             auto_renew_effective_from: plan.auto_renew_period.map(|_| effective_from(now)),
             last_deduction_attempt: None,
+            last_active_at: None,
         };
-        let next_due_at = next_due(&instance, product).map(|due| due.at);
+        let next_due_at =
+            next_step_due(&instance, product, account.overdue_since).map(|due| due.at);
         instances::insert(tx, &instance, next_due_at).await?;
         if plan.billing == Billing::ResourcePlan {
             self.open_plan_quota(tx, &instance, product, plan.starts_at)
@@ -310,6 +316,8 @@ impl Engine {
         let product = self.product(&instance.product_id)?;
         let plan = plan_renewal(&instance, product, period).map_err(renewal_error)?;
         let account = self.lock_account(tx, &instance.account_id).await?;
+        self.ensure_not_overdue(tx, &account, FeeOperation::Renewal, instance.billing)
+            .await?;
         let draft = OrderDraft {
             kind: "renewal",
             instance: &instance,

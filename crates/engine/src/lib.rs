@@ -8,16 +8,21 @@
 pub mod access;
 pub mod accounts;
 pub mod auto_renewal;
+pub mod bills;
 pub mod changes;
 mod clock;
 mod engine;
 mod error;
+pub mod free_instances;
 mod ids;
 pub mod instances;
+mod low_balance;
+pub mod overdue;
 mod record;
 pub mod resource_plans;
 pub mod scheduler;
 pub mod unsubscriptions;
+pub mod usage;
 
 pub use clock::Clock;
 pub use engine::Engine;

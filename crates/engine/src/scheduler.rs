@@ -5,11 +5,14 @@
 //! step is never split across transactions. A sweep can be killed at any point and run again: a
 //! step whose transaction committed is no longer due, and one that did not commit is still due.
 //! Nothing happens twice; nothing is lost.
+//!
+//! Pay-as-you-go bills are a second source of due work: an open bill stores when it is
+//! generated (`generate_at`), found the same way through its own index.
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tenure_core::lifecycle::{next_due, take_step, Step};
-use tenure_store::{instances, Tx};
+use tenure_core::lifecycle::{next_step_due, take_step, Step};
+use tenure_store::{bills, instances, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -34,6 +37,19 @@ impl Engine {
 
     async fn run_due_locked(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
         let mut report = SweepReport::default();
+        // Bills first: a bill generated now can make its account overdue, which schedules the
+        // stop of its pay-as-you-go instances (never at the same moment: the grace is hours).
+        loop {
+            let mut tx = self.begin().await?;
+            let due = bills::due_ids(&mut tx, now, SWEEP_BATCH).await?;
+            if due.is_empty() {
+                break;
+            }
+            for bill_id in due {
+                report.steps_taken += self.generate_due_bill(&mut tx, &bill_id, now).await?;
+            }
+            tx.commit().await?;
+        }
         loop {
             let mut tx = self.begin().await?;
             let due = instances::due_ids(&mut tx, now, SWEEP_BATCH).await?;
@@ -61,9 +77,12 @@ impl Engine {
         };
         let product = self.product(&stored.instance.product_id)?;
         let account = self.lock_account(tx, &stored.instance.account_id).await?;
+        let overdue_since = account.overdue_since;
         let mut instance = stored.instance;
         let mut steps_taken = 0;
-        while let Some(due) = next_due(&instance, product).filter(|due| due.at <= now) {
+        while let Some(due) =
+            next_step_due(&instance, product, overdue_since).filter(|due| due.at <= now)
+        {
             instance = match due.step {
                 // An attempt moves money, so it is decided with the account's funds.
                 Step::DeductionAttempt => {
@@ -83,7 +102,7 @@ impl Engine {
                 "instance {instance_id}: steps do not advance"
             );
         }
-        let next_due_at = next_due(&instance, product).map(|due| due.at);
+        let next_due_at = next_step_due(&instance, product, overdue_since).map(|due| due.at);
         instances::update(tx, &instance, next_due_at).await?;
         Ok(steps_taken as u64)
     }
@@ -106,9 +125,13 @@ impl Engine {
         }
         let mut report = SweepReport::default();
         loop {
+            // Two sources of due work, both found by index: instances' lifecycle steps and
+            // bills to generate. The earlier one sets the clock.
             let next = {
                 let mut connection = self.store.read().await?;
-                instances::earliest_due(&mut connection, to).await?
+                let instance_due = instances::earliest_due(&mut connection, to).await?;
+                let bill_due = bills::earliest_due(&mut connection, to).await?;
+                instance_due.into_iter().chain(bill_due).min()
             };
             let Some(moment) = next else { break };
             self.clock.set(moment);

@@ -16,9 +16,15 @@ pub struct Account {
     pub currency: String,
     pub low_balance_threshold_minor: Option<i64>,
     pub created_at: Timestamp,
+    /// Since when the account has an unpaid bill; `None` when it owes nothing.
+    pub overdue_since: Option<Timestamp>,
+    /// The low-balance SMS went out and the credit has not risen above the threshold since.
+    pub low_balance_alerted: bool,
 }
 
-const COLUMNS: &str = "id, name, email, mobile, currency, low_balance_threshold_minor, created_at";
+const COLUMNS: &str =
+    "id, name, email, mobile, currency, low_balance_threshold_minor, created_at, \
+    overdue_since, low_balance_alerted";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
     Ok(Account {
@@ -29,13 +35,18 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
         currency: row.try_get("currency")?,
         low_balance_threshold_minor: row.try_get("low_balance_threshold_minor")?,
         created_at: from_seconds(row.try_get("created_at")?),
+        overdue_since: row
+            .try_get::<Option<i64>, _>("overdue_since")?
+            .map(from_seconds),
+        low_balance_alerted: row.try_get::<i64, _>("low_balance_alerted")? != 0,
     })
 }
 
 pub async fn insert(tx: &mut Tx, account: &Account) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO accounts (id, name, email, mobile, currency, low_balance_threshold_minor, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO accounts (id, name, email, mobile, currency, low_balance_threshold_minor, created_at,
+            overdue_since, low_balance_alerted)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&account.id)
     .bind(&account.name)
@@ -44,6 +55,8 @@ pub async fn insert(tx: &mut Tx, account: &Account) -> Result<(), StoreError> {
     .bind(&account.currency)
     .bind(account.low_balance_threshold_minor)
     .bind(to_seconds(account.created_at))
+    .bind(account.overdue_since.map(to_seconds))
+    .bind(i64::from(account.low_balance_alerted))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -87,4 +100,44 @@ pub async fn list(
     .fetch_all(connection)
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Since when the account is overdue; `None` when it owes nothing.
+pub async fn set_overdue_since(
+    tx: &mut Tx,
+    account_id: &str,
+    overdue_since: Option<Timestamp>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET overdue_since = $2 WHERE id = $1")
+        .bind(account_id)
+        .bind(overdue_since.map(to_seconds))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_low_balance_alerted(
+    tx: &mut Tx,
+    account_id: &str,
+    alerted: bool,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET low_balance_alerted = $2 WHERE id = $1")
+        .bind(account_id)
+        .bind(i64::from(alerted))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_low_balance_threshold(
+    tx: &mut Tx,
+    account_id: &str,
+    threshold_minor: Option<i64>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET low_balance_threshold_minor = $2 WHERE id = $1")
+        .bind(account_id)
+        .bind(threshold_minor)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use sqlx::{AnyConnection, Row};
 use tenure_core::catalog::Billing;
-use tenure_core::lifecycle::{DeductionAttemptMark, Instance};
+use tenure_core::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
 
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
@@ -12,7 +12,7 @@ use crate::time::{from_seconds, to_seconds};
 const COLUMNS: &str = "id, account_id, product_id, edition_id, spec_id, region, billing, status, created_at, \
     expires_at, released_at, renewal_mode, auto_renew_period, subscription_period, reminded_for_expiry, \
     auto_renew_schedule, auto_renew_effective_from, deduction_renews_expires_at, deduction_attempt_offset_days, \
-    next_due_at";
+    next_due_at, last_active_at";
 
 /// An instance as stored, with the scheduler's due time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +73,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
                 }
                 _ => None,
             },
+            last_active_at: optional_time("last_active_at")?,
         },
         next_due_at: optional_time("next_due_at")?,
     })
@@ -84,7 +85,7 @@ pub async fn insert(
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
     sqlx::query(&format!(
-        "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+        "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     ))
     .bind(&instance.id)
     .bind(&instance.account_id)
@@ -106,6 +107,7 @@ pub async fn insert(
     .bind(deduction_renews_expires_at(instance))
     .bind(deduction_attempt_offset_days(instance))
     .bind(next_due_at.map(to_seconds))
+    .bind(instance.last_active_at.map(to_seconds))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -133,7 +135,8 @@ pub async fn update(
         "UPDATE instances SET spec_id = $2, edition_id = $3, status = $4, expires_at = $5, released_at = $6,
             renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10,
             auto_renew_schedule = $11, auto_renew_effective_from = $12,
-            deduction_renews_expires_at = $13, deduction_attempt_offset_days = $14
+            deduction_renews_expires_at = $13, deduction_attempt_offset_days = $14,
+            billing = $15, subscription_period = $16, last_active_at = $17
          WHERE id = $1",
     )
     .bind(&instance.id)
@@ -150,6 +153,9 @@ pub async fn update(
     .bind(instance.auto_renew_effective_from.map(to_seconds))
     .bind(deduction_renews_expires_at(instance))
     .bind(deduction_attempt_offset_days(instance))
+    .bind(instance.billing.as_str())
+    .bind(instance.subscription_period.map(|period| period.to_string()))
+    .bind(instance.last_active_at.map(to_seconds))
     .execute(&mut **tx)
     .await?;
     assert_eq!(
@@ -266,4 +272,26 @@ pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<St
         .iter()
         .map(|row| row.try_get("id"))
         .collect::<Result<_, _>>()?)
+}
+
+/// The account's instances billed as `billing` in `status`, locked until commit where the
+/// database can: what an account's overdue state changes.
+pub async fn lock_of_account(
+    tx: &mut Tx,
+    account_id: &str,
+    billing: Billing,
+    status: InstanceStatus,
+) -> Result<Vec<StoredInstance>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances WHERE account_id = $1 AND billing = $2 AND status = $3
+         ORDER BY id{}",
+        tx.for_update()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(account_id)
+        .bind(billing.as_str())
+        .bind(status.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod approvals;
+pub mod bills;
 mod connect;
 pub mod deduction_attempts;
 pub mod events;
@@ -21,6 +22,7 @@ pub mod refunds;
 pub mod resource_plans;
 mod schema;
 mod time;
+pub mod usage;
 
 pub use connect::{Dialect, Store, StoreError, Tx};
 /// A database connection, for reads outside a write transaction.

@@ -13,7 +13,9 @@ const SCHEMA: &[&str] = &[
         mobile TEXT NOT NULL,
         currency TEXT NOT NULL,
         low_balance_threshold_minor BIGINT,
-        created_at BIGINT NOT NULL
+        created_at BIGINT NOT NULL,
+        overdue_since BIGINT,
+        low_balance_alerted BIGINT NOT NULL DEFAULT 0
     )",
     "CREATE TABLE IF NOT EXISTS ledger_entries (
         id TEXT PRIMARY KEY,
@@ -53,7 +55,8 @@ const SCHEMA: &[&str] = &[
         auto_renew_effective_from BIGINT,
         deduction_renews_expires_at BIGINT,
         deduction_attempt_offset_days BIGINT,
-        next_due_at BIGINT
+        next_due_at BIGINT,
+        last_active_at BIGINT
     )",
     "CREATE INDEX IF NOT EXISTS instances_by_next_due ON instances (next_due_at) WHERE next_due_at IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS instances_by_account ON instances (account_id, created_at)",
@@ -199,6 +202,42 @@ const SCHEMA: &[&str] = &[
         revoked_at BIGINT
     )",
     "CREATE INDEX IF NOT EXISTS api_keys_by_account ON api_keys (account_id)",
+    // Usage records: the record id is the reporter's, so a replayed record is ignored.
+    "CREATE TABLE IF NOT EXISTS usage_records (
+        record_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL,
+        instance_id TEXT NOT NULL REFERENCES instances (id),
+        meter_id TEXT NOT NULL,
+        quantity BIGINT NOT NULL,
+        at BIGINT NOT NULL,
+        cycle_start BIGINT NOT NULL,
+        received_at BIGINT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS usage_records_by_cycle ON usage_records (instance_id, cycle_start, meter_id)",
+    // One bill per instance per hourly cycle: `open` while usage accumulates, then `paid` or
+    // `unpaid` (debt) once generated at `generate_at`. The unique pair is what makes billing a
+    // cycle twice impossible.
+    "CREATE TABLE IF NOT EXISTS bills (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        instance_id TEXT NOT NULL REFERENCES instances (id),
+        product_id TEXT NOT NULL,
+        edition_id TEXT NOT NULL,
+        cycle_start BIGINT NOT NULL,
+        cycle_end BIGINT NOT NULL,
+        generate_at BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        amount_minor BIGINT NOT NULL,
+        paid_balance_minor BIGINT NOT NULL,
+        paid_coupon_minor BIGINT NOT NULL,
+        lines TEXT NOT NULL,
+        generated_at BIGINT,
+        paid_at BIGINT,
+        CONSTRAINT bills_one_per_instance_cycle UNIQUE (instance_id, cycle_start)
+    )",
+    "CREATE INDEX IF NOT EXISTS bills_open_by_generate_at ON bills (generate_at) WHERE status = 'open'",
+    "CREATE INDEX IF NOT EXISTS bills_unpaid_by_account ON bills (account_id, cycle_start) WHERE status = 'unpaid'",
+    "CREATE INDEX IF NOT EXISTS bills_by_account ON bills (account_id, id)",
     "CREATE TABLE IF NOT EXISTS idempotency (
         scope TEXT NOT NULL,
         key TEXT NOT NULL,

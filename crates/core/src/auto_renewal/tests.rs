@@ -53,6 +53,7 @@ fn auto_instance(
         auto_renew_schedule: Some(choice),
         auto_renew_effective_from: Some(effective_from(at(enabled_at))),
         last_deduction_attempt: None,
+        last_active_at: None,
     }
 }
 
@@ -64,6 +65,8 @@ fn describe(step: Step, at: Timestamp, outcome: &str) -> String {
         Step::Remind => format!("{day} remind"),
         Step::Expire => format!("{day} expire"),
         Step::Release => format!("{day} release"),
+        Step::StopOverdue => format!("{day} stop (overdue)"),
+        Step::Freeze => format!("{day} freeze"),
     }
 }
 

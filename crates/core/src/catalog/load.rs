@@ -298,6 +298,10 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
                 &at("specs"),
                 "a resource plan edition needs at least one spec".into(),
             ),
+            Billing::Free if edition.meters.iter().any(|meter| meter.price_minor != 0) => problem(
+                &at("meters"),
+                "a free edition's meters only record activity: their price_minor must be 0".into(),
+            ),
             _ => {}
         }
         let is_plan = edition.billing == Billing::ResourcePlan;

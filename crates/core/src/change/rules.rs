@@ -290,6 +290,7 @@ mod tests {
             auto_renew_schedule: None,
             auto_renew_effective_from: None,
             last_deduction_attempt: None,
+            last_active_at: None,
         }
     }
 

@@ -20,6 +20,11 @@ pub enum Step {
     Expire,
     /// Release the instance the policy's retention days after expiry.
     Release,
+    /// Stop a pay-as-you-go instance whose account stayed overdue through the grace period
+    /// (see `usage_steps`).
+    StopOverdue,
+    /// Freeze a free instance after its edition's inactivity days (see `usage_steps`).
+    Freeze,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +70,11 @@ fn next_lifecycle_step(instance: &Instance, policy: &LifecyclePolicy) -> Option<
             step: Step::Release,
             at: release_at(expires_at, policy),
         }),
-        InstanceStatus::Released | InstanceStatus::FreeTier | InstanceStatus::Unsubscribed => None,
+        InstanceStatus::Released
+        | InstanceStatus::FreeTier
+        | InstanceStatus::Unsubscribed
+        | InstanceStatus::Stopped
+        | InstanceStatus::Frozen => None,
     }
 }
 

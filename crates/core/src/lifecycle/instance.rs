@@ -20,6 +20,11 @@ pub enum InstanceStatus {
     /// Unsubscribed by the customer: released at once, data deleted for good, the unused part
     /// refunded. Final.
     Unsubscribed,
+    /// A pay-as-you-go instance stopped because its account stayed overdue past the grace
+    /// period; paying the debt restores it.
+    Stopped,
+    /// A free instance frozen after a long time without activity; "continue trial" unfreezes it.
+    Frozen,
 }
 
 impl InstanceStatus {
@@ -30,6 +35,8 @@ impl InstanceStatus {
             InstanceStatus::Released => "released",
             InstanceStatus::FreeTier => "free_tier",
             InstanceStatus::Unsubscribed => "unsubscribed",
+            InstanceStatus::Stopped => "stopped",
+            InstanceStatus::Frozen => "frozen",
         }
     }
 
@@ -51,11 +58,15 @@ impl FromStr for InstanceStatus {
             InstanceStatus::Released,
             InstanceStatus::FreeTier,
             InstanceStatus::Unsubscribed,
+            InstanceStatus::Stopped,
+            InstanceStatus::Frozen,
         ]
         .into_iter()
         .find(|status| status.as_str() == text)
         .ok_or_else(|| {
-            format!("`{text}` is not a status: use active, expired, released, free_tier or unsubscribed")
+            format!(
+                "`{text}` is not a status: use active, expired, released, free_tier, unsubscribed, stopped or frozen"
+            )
         })
     }
 }
@@ -123,6 +134,9 @@ pub struct Instance {
     /// The last deduction attempt, keyed to the expiry it was to renew: attempts for that expiry
     /// at this offset or earlier are done. A new expiry starts the schedule again.
     pub last_deduction_attempt: Option<DeductionAttemptMark>,
+    /// The last activity of a free instance (purchase, usage report, "continue trial"); it is
+    /// frozen after its edition's inactivity days without one. `None` means its creation.
+    pub last_active_at: Option<Timestamp>,
 }
 
 /// Where auto-renewal stands in its schedule for one expiry.

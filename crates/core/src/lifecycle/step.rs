@@ -23,6 +23,9 @@ pub fn take_step(
     now: Timestamp,
     product: &Product,
 ) -> StepOutcome {
+    if matches!(step, Step::StopOverdue | Step::Freeze) {
+        return super::usage_steps::take_usage_step(instance, step, now, product);
+    }
     let policy = &product.lifecycle;
     let expires_at = instance
         .expires_at
@@ -61,6 +64,7 @@ pub fn take_step(
                 ),
             )
         }
+        Step::StopOverdue | Step::Freeze => unreachable!("usage steps returned above"),
         Step::Release => {
             next.released_at = Some(now);
             let (status, kind, what) = match policy.at_release {

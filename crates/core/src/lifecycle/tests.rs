@@ -29,6 +29,7 @@ fn instance(product_id: &str, expires_at: &str) -> Instance {
         auto_renew_schedule: None,
         auto_renew_effective_from: None,
         last_deduction_attempt: None,
+        last_active_at: None,
     }
 }
 
@@ -137,4 +138,71 @@ fn final_states_have_no_steps() {
         };
         assert_eq!(next_due(&done, product), None);
     }
+}
+
+fn usage_instance(edition_id: &str, billing: Billing) -> Instance {
+    Instance {
+        edition_id: edition_id.into(),
+        billing,
+        expires_at: None,
+        ..instance("iot-platform", "2026-03-10T00:00:00Z")
+    }
+}
+
+#[test]
+fn pay_as_you_go_stops_after_the_grace_and_comes_back_when_paid() {
+    let catalog = default_catalog();
+    let product = catalog.product("iot-platform").unwrap();
+    let legacy = usage_instance("legacy-public", Billing::Payg);
+    assert_eq!(next_step_due(&legacy, product, None), None, "not overdue");
+    let overdue_since = at("2026-05-04T17:00:00Z");
+    let due = next_step_due(&legacy, product, Some(overdue_since)).unwrap();
+    assert_eq!(
+        due,
+        DueStep {
+            step: Step::StopOverdue,
+            at: at("2026-05-05T17:00:00Z")
+        }
+    );
+    let stopped = take_step(&legacy, due.step, due.at, product);
+    assert_eq!(stopped.instance.status, InstanceStatus::Stopped);
+    assert_eq!(
+        stopped.events[0].kind,
+        crate::event::EventKind::InstanceStopped
+    );
+    assert_eq!(
+        next_step_due(&stopped.instance, product, Some(overdue_since)),
+        None
+    );
+    let restored = usage_steps::restore_after_payment(&stopped.instance).unwrap();
+    assert_eq!(restored.instance.status, InstanceStatus::Active);
+    assert!(usage_steps::restore_after_payment(&legacy).is_none());
+}
+
+#[test]
+fn free_instances_freeze_after_inactivity_and_ignore_overdue() {
+    let catalog = default_catalog();
+    let product = catalog.product("iot-platform").unwrap();
+    let free = usage_instance("public", Billing::Free);
+    let overdue_since = Some(at("2026-02-11T00:00:00Z"));
+    let due = next_step_due(&free, product, overdue_since).unwrap();
+    assert_eq!(
+        due,
+        DueStep {
+            step: Step::Freeze,
+            at: at("2026-03-12T00:00:00Z")
+        },
+        "30 days after creation, whatever the account owes"
+    );
+    let frozen = take_step(&free, due.step, due.at, product).instance;
+    assert_eq!(frozen.status, InstanceStatus::Frozen);
+    assert_eq!(next_step_due(&frozen, product, None), None);
+    let continued = usage_steps::continue_trial(&frozen, at("2026-04-01T00:00:00Z")).unwrap();
+    assert_eq!(
+        next_step_due(&continued.instance, product, None)
+            .unwrap()
+            .at,
+        at("2026-05-01T00:00:00Z")
+    );
+    assert!(usage_steps::continue_trial(&continued.instance, at("2026-04-02T00:00:00Z")).is_err());
 }

@@ -2,17 +2,21 @@
 //! OpenAPI document are both made from it, so neither can miss an endpoint.
 
 mod accounts;
+mod alerts;
 mod approvals;
 mod auto_renewal;
+mod bills;
 mod catalog;
 mod changes;
 mod clock;
 mod events;
+mod free_instances;
 mod health;
 mod instances;
 mod orders;
 mod refunds;
 mod unsubscriptions;
+mod usage;
 mod users;
 
 use std::collections::BTreeMap;
@@ -93,6 +97,10 @@ pub fn table() -> Vec<Route> {
         users::routes(),
         events::routes(),
         clock::routes(),
+        usage::routes(),
+        bills::routes(),
+        free_instances::routes(),
+        alerts::routes(),
     ]
     .into_iter()
     .flatten()

@@ -1,0 +1,168 @@
+//! Usage bills: what a cycle's usage costs, and how bills are paid (reference 001).
+//!
+//! - A bill has a line per meter; each line is `price_minor × quantity / units_per_price` over
+//!   the cycle's summed quantity, rounded once (half to even) by `prorate_minor`. Summing first
+//!   means splitting usage into many small records never changes what it costs.
+//! - A bill is paid at once, in full, from the balance first and then coupons (the issue's
+//!   order; vouchers never pay usage). It is never paid in part: when available credit does not
+//!   cover it, it stays unpaid, as debt, and the account is overdue.
+//! - Unpaid bills are settled oldest first, each in full, and never out of order: a newer bill
+//!   is not paid while an older one is still unpaid.
+
+use serde::Serialize;
+
+use crate::catalog::Edition;
+use crate::money::prorate_minor;
+use crate::payment::{Funds, InsufficientFunds};
+
+/// One meter's part of a bill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BillLine {
+    pub meter_id: String,
+    pub unit: String,
+    pub quantity: i64,
+    pub price_minor: i64,
+    pub units_per_price: i64,
+    pub amount_minor: i64,
+}
+
+/// Prices a cycle's summed quantity per meter. Meters the edition no longer has are priced at
+/// zero rather than dropped, so the bill still shows the usage.
+pub fn price_lines(edition: &Edition, quantities: &[(String, i64)]) -> Vec<BillLine> {
+    quantities
+        .iter()
+        .map(|(meter_id, quantity)| {
+            let meter = edition.meters.iter().find(|meter| &meter.id == meter_id);
+            let (unit, price_minor, units_per_price) = match meter {
+                Some(meter) => (meter.unit.clone(), meter.price_minor, meter.units_per_price),
+                None => ("(meter withdrawn)".to_string(), 0, 1),
+            };
+            BillLine {
+                meter_id: meter_id.clone(),
+                unit,
+                quantity: *quantity,
+                price_minor,
+                units_per_price,
+                amount_minor: prorate_minor(price_minor, *quantity, units_per_price),
+            }
+        })
+        .collect()
+}
+
+pub fn total_minor(lines: &[BillLine]) -> i64 {
+    lines.iter().map(|line| line.amount_minor).sum()
+}
+
+/// How much of a bill the balance and the coupons pay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BillPayment {
+    pub balance_minor: i64,
+    pub coupon_minor: i64,
+}
+
+impl BillPayment {
+    pub fn total_minor(&self) -> i64 {
+        self.balance_minor + self.coupon_minor
+    }
+}
+
+/// Pays `due_minor` in full from the balance, then coupons; refuses when they do not cover it.
+pub fn plan_bill_payment(due_minor: i64, funds: Funds) -> Result<BillPayment, InsufficientFunds> {
+    let balance_minor = due_minor.min(funds.balance_minor.max(0));
+    let coupon_minor = (due_minor - balance_minor).min(funds.coupons_minor.max(0));
+    if balance_minor + coupon_minor < due_minor {
+        return Err(InsufficientFunds {
+            due_minor,
+            available_minor: balance_minor + coupon_minor,
+        });
+    }
+    Ok(BillPayment {
+        balance_minor,
+        coupon_minor,
+    })
+}
+
+/// Which of the unpaid bills (amounts, oldest first) the funds settle: a payment for each of
+/// the oldest bills the funds cover in turn, stopping at the first they do not.
+pub fn settle_in_order(unpaid_minor: &[i64], funds: Funds) -> Vec<BillPayment> {
+    let mut left = funds;
+    let mut payments = Vec::new();
+    for &due_minor in unpaid_minor {
+        let Ok(payment) = plan_bill_payment(due_minor, left) else {
+            break;
+        };
+        left.balance_minor -= payment.balance_minor;
+        left.coupons_minor -= payment.coupon_minor;
+        payments.push(payment);
+    }
+    payments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::default_catalog;
+
+    fn funds(balance_minor: i64, coupons_minor: i64) -> Funds {
+        Funds {
+            balance_minor,
+            coupons_minor,
+            vouchers_minor: 1_000_000,
+        }
+    }
+
+    #[test]
+    fn prices_the_summed_quantity_and_rounds_once() {
+        let catalog = default_catalog();
+        let edition = catalog
+            .product("iot-platform")
+            .unwrap()
+            .edition("legacy-public")
+            .unwrap();
+        // 8 per 10,000 messages: 123,456 messages cost 98.76 → 99, though two halves of
+        // 61,728 would each round to 49.
+        let lines = price_lines(
+            edition,
+            &[
+                ("messages".into(), 123_456),
+                ("device-minutes".into(), 60_000),
+            ],
+        );
+        assert_eq!(lines[0].amount_minor, 99);
+        assert_eq!(lines[1].amount_minor, 30);
+        assert_eq!(total_minor(&lines), 129);
+        assert_eq!(prorate_minor(8, 61_728, 10_000), 49);
+    }
+
+    #[test]
+    fn balance_first_then_coupons_never_vouchers() {
+        assert_eq!(
+            plan_bill_payment(100, funds(70, 50)),
+            Ok(BillPayment {
+                balance_minor: 70,
+                coupon_minor: 30
+            })
+        );
+        assert_eq!(
+            plan_bill_payment(100, funds(60, 30)),
+            Err(InsufficientFunds {
+                due_minor: 100,
+                available_minor: 90
+            })
+        );
+    }
+
+    #[test]
+    fn settles_oldest_first_and_never_out_of_order() {
+        let payments = settle_in_order(&[50, 200, 10], funds(100, 0));
+        assert_eq!(
+            payments,
+            vec![BillPayment {
+                balance_minor: 50,
+                coupon_minor: 0
+            }],
+            "the 10 waits behind the 200 it cannot pay"
+        );
+        assert_eq!(settle_in_order(&[50, 200, 10], funds(200, 60)).len(), 3);
+    }
+}

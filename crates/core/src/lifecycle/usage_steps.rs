@@ -1,0 +1,191 @@
+//! Steps of instances without an expiry (reference 001):
+//! - a pay-as-you-go instance `active → stopped` when its account has stayed overdue through
+//!   the product's grace hours, and `stopped → active` as soon as the debt is paid;
+//! - a free instance `active → frozen` after its edition's inactivity days without activity
+//!   (purchase, a usage report, "continue trial"), and `frozen → active` by "continue trial".
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::due::{DueStep, Step};
+use super::instance::{Instance, InstanceStatus};
+use super::step::StepOutcome;
+use crate::catalog::{Billing, Channel, Product};
+use crate::event::{EventDraft, EventKind, NoticeDraft};
+use crate::overdue::stop_at;
+use crate::period::add_days;
+
+/// The next step of a pay-as-you-go or free instance, given since when its account is overdue.
+pub fn next_usage_due(
+    instance: &Instance,
+    product: &Product,
+    overdue_since: Option<Timestamp>,
+) -> Option<DueStep> {
+    if instance.status != InstanceStatus::Active {
+        return None;
+    }
+    match instance.billing {
+        Billing::Payg => {
+            let policy = product.pay_as_you_go.as_ref()?;
+            overdue_since.map(|since| DueStep {
+                step: Step::StopOverdue,
+                at: stop_at(since, policy),
+            })
+        }
+        Billing::Free => {
+            let days = product
+                .edition(&instance.edition_id)?
+                .inactivity_freeze_days?;
+            Some(DueStep {
+                step: Step::Freeze,
+                at: add_days(last_activity(instance), days),
+            })
+        }
+        Billing::Subscription | Billing::ResourcePlan => None,
+    }
+}
+
+pub fn last_activity(instance: &Instance) -> Timestamp {
+    instance.last_active_at.unwrap_or(instance.created_at)
+}
+
+fn outcome(
+    instance: Instance,
+    kind: EventKind,
+    data: serde_json::Value,
+    subject: String,
+    body: String,
+) -> StepOutcome {
+    let event = EventDraft {
+        kind,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        data,
+    };
+    let notice = NoticeDraft {
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        channel: Channel::Email,
+        kind,
+        subject,
+        body,
+    };
+    StepOutcome {
+        instance,
+        events: vec![event],
+        notices: vec![notice],
+    }
+}
+
+/// Takes a due stop or freeze at `now`. The caller has checked that the step is the one due.
+pub fn take_usage_step(
+    instance: &Instance,
+    step: Step,
+    now: Timestamp,
+    product: &Product,
+) -> StepOutcome {
+    let mut next = instance.clone();
+    match step {
+        Step::StopOverdue => {
+            next.status = InstanceStatus::Stopped;
+            let grace_hours = product
+                .pay_as_you_go
+                .as_ref()
+                .map_or(0, |policy| policy.overdue_grace_hours);
+            outcome(
+                next,
+                EventKind::InstanceStopped,
+                json!({ "reason": "overdue", "grace_hours": grace_hours }),
+                format!(
+                    "{} {} is stopped: overdue payment",
+                    product.name, instance.id
+                ),
+                format!(
+                    "Your account stayed overdue for {grace_hours} hours, so your {} instance {} \
+                     was stopped at {now}. Add funds to pay the unpaid bills and it starts again \
+                     at once.",
+                    product.name, instance.id
+                ),
+            )
+        }
+        Step::Freeze => {
+            next.status = InstanceStatus::Frozen;
+            let last_active_at = last_activity(instance);
+            outcome(
+                next,
+                EventKind::InstanceFrozen,
+                json!({ "last_active_at": last_active_at.to_string() }),
+                format!("{} {} is frozen", product.name, instance.id),
+                format!(
+                    "Your free {} instance {} is frozen because it has had no activity since \
+                     {last_active_at}. Continue the trial to unfreeze it, or upgrade it to a \
+                     paid edition.",
+                    product.name, instance.id
+                ),
+            )
+        }
+        Step::DeductionAttempt | Step::Remind | Step::Expire | Step::Release => {
+            unreachable!("subscription steps are taken by step::take_step")
+        }
+    }
+}
+
+/// A stopped pay-as-you-go instance once its account's debt is paid: running again. `None`
+/// when there is nothing to restore.
+pub fn restore_after_payment(instance: &Instance) -> Option<StepOutcome> {
+    if instance.billing != Billing::Payg || instance.status != InstanceStatus::Stopped {
+        return None;
+    }
+    let next = Instance {
+        status: InstanceStatus::Active,
+        ..instance.clone()
+    };
+    let event = EventDraft {
+        kind: EventKind::InstanceRestored,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        data: json!({ "reason": "overdue_settled" }),
+    };
+    Some(StepOutcome {
+        instance: next,
+        events: vec![event],
+        notices: Vec::new(),
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContinueTrialError {
+    #[error("instance {0} is not a free instance")]
+    NotFree(String),
+    #[error("instance {0} is not frozen; only a frozen free instance continues its trial")]
+    NotFrozen(String),
+}
+
+/// "Continue trial": a frozen free instance runs again, its inactivity counted from `now`.
+pub fn continue_trial(
+    instance: &Instance,
+    now: Timestamp,
+) -> Result<StepOutcome, ContinueTrialError> {
+    if instance.billing != Billing::Free {
+        return Err(ContinueTrialError::NotFree(instance.id.clone()));
+    }
+    if instance.status != InstanceStatus::Frozen {
+        return Err(ContinueTrialError::NotFrozen(instance.id.clone()));
+    }
+    let next = Instance {
+        status: InstanceStatus::Active,
+        last_active_at: Some(now),
+        ..instance.clone()
+    };
+    let event = EventDraft {
+        kind: EventKind::InstanceTrialContinued,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        data: json!({}),
+    };
+    Ok(StepOutcome {
+        instance: next,
+        events: vec![event],
+        notices: Vec::new(),
+    })
+}

@@ -1,0 +1,86 @@
+//! The low-balance alert (reference 001): the account sets a threshold, and when its available
+//! credit (balance + coupons, what pays bills) falls below it, one SMS goes out.
+//!
+//! "Falls below" is a transition: the alert is sent when money is spent (a bill or an order
+//! paid) and leaves the credit under the threshold, once; it is re-armed only when the credit
+//! is back at or above the threshold. So a run of hourly bills sends one SMS, not one per bill,
+//! and a deposit that still leaves the credit under the threshold sends nothing.
+
+use crate::catalog::Channel;
+use crate::event::{EventDraft, EventKind, NoticeDraft};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LowBalanceDecision {
+    /// Send the alert and remember it was sent.
+    Alert,
+    /// The credit is back above the threshold: the next fall alerts again.
+    Rearm,
+    Nothing,
+}
+
+/// What to do after a movement of money. `spent` is true when money left the account.
+pub fn decide(
+    threshold_minor: Option<i64>,
+    alerted: bool,
+    credit_minor: i64,
+    spent: bool,
+) -> LowBalanceDecision {
+    let Some(threshold_minor) = threshold_minor else {
+        return LowBalanceDecision::Nothing;
+    };
+    match (credit_minor < threshold_minor, alerted) {
+        (true, false) if spent => LowBalanceDecision::Alert,
+        (false, true) => LowBalanceDecision::Rearm,
+        _ => LowBalanceDecision::Nothing,
+    }
+}
+
+pub fn alert(
+    account_id: &str,
+    threshold_minor: i64,
+    credit_minor: i64,
+) -> (EventDraft, NoticeDraft) {
+    let event = EventDraft {
+        kind: EventKind::LowBalanceAlert,
+        account_id: account_id.to_string(),
+        instance_id: None,
+        data: serde_json::json!({ "threshold_minor": threshold_minor,
+                                  "available_credit_minor": credit_minor }),
+    };
+    let notice = NoticeDraft {
+        account_id: account_id.to_string(),
+        instance_id: None,
+        channel: Channel::Sms,
+        kind: EventKind::LowBalanceAlert,
+        subject: "Low balance".to_string(),
+        body: format!(
+            "Your available credit is {credit_minor}, below your alert threshold of \
+             {threshold_minor}. Add funds to keep pay-as-you-go services running."
+        ),
+    };
+    (event, notice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_once_per_fall_and_rearms_above_the_threshold() {
+        use LowBalanceDecision::*;
+        assert_eq!(decide(None, false, 0, true), Nothing);
+        assert_eq!(decide(Some(1000), false, 999, true), Alert);
+        assert_eq!(
+            decide(Some(1000), true, 900, true),
+            Nothing,
+            "one SMS per fall"
+        );
+        assert_eq!(
+            decide(Some(1000), false, 500, false),
+            Nothing,
+            "a deposit is no fall"
+        );
+        assert_eq!(decide(Some(1000), true, 1000, false), Rearm);
+        assert_eq!(decide(Some(1000), false, 1000, true), Nothing);
+    }
+}

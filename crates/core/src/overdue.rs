@@ -1,0 +1,174 @@
+//! Overdue accounts (reference 001).
+//!
+//! - An account is overdue from the moment a bill is generated that its available credit
+//!   (balance + coupons) does not cover, until every unpaid bill is paid.
+//! - While it is overdue, per instance kind: subscription instances keep running, but fee
+//!   operations (purchase, upgrade, renewal) are refused; free instances are unaffected (and
+//!   new free ones may still be created: they cost nothing); pay-as-you-go instances keep
+//!   running `overdue_grace_hours`, then stop.
+//! - Paying the debt restores stopped instances at once, in the payment's transaction (the
+//!   reference allows up to 30 minutes; tenure has no reason to wait).
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::catalog::{Billing, Channel, PayAsYouGoPolicy};
+use crate::event::{EventDraft, EventKind, NoticeDraft};
+
+/// Operations that incur fees, refused while the account is overdue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeeOperation {
+    Purchase,
+    Upgrade,
+    Renewal,
+}
+
+impl FeeOperation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeeOperation::Purchase => "purchase",
+            FeeOperation::Upgrade => "upgrade",
+            FeeOperation::Renewal => "renewal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the account has been overdue since {overdue_since}: {} is refused until its unpaid bills \
+     ({debt_minor}) are paid; deposit funds to settle them",
+    operation.as_str()
+)]
+pub struct OverdueRefusal {
+    pub operation: FeeOperation,
+    pub overdue_since: Timestamp,
+    pub debt_minor: i64,
+}
+
+/// Whether a fee operation on something billed as `billing` may go ahead.
+pub fn check_fee_operation(
+    operation: FeeOperation,
+    billing: Billing,
+    overdue_since: Option<Timestamp>,
+    debt_minor: i64,
+) -> Result<(), OverdueRefusal> {
+    match (billing, overdue_since) {
+        // A free instance incurs no fee, so being overdue does not stop it.
+        (Billing::Free, _) | (_, None) => Ok(()),
+        (_, Some(overdue_since)) => Err(OverdueRefusal {
+            operation,
+            overdue_since,
+            debt_minor,
+        }),
+    }
+}
+
+/// When a pay-as-you-go instance of an account overdue since `overdue_since` stops.
+pub fn stop_at(overdue_since: Timestamp, policy: &PayAsYouGoPolicy) -> Timestamp {
+    Timestamp::from_second(overdue_since.as_second() + policy.overdue_grace_hours * 3600)
+        .expect("valid time")
+}
+
+fn account_notices(
+    account_id: &str,
+    kind: EventKind,
+    channels: &[Channel],
+    subject: String,
+    body: String,
+) -> Vec<NoticeDraft> {
+    channels
+        .iter()
+        .map(|&channel| NoticeDraft {
+            account_id: account_id.to_string(),
+            instance_id: None,
+            channel,
+            kind,
+            subject: subject.clone(),
+            body: body.clone(),
+        })
+        .collect()
+}
+
+/// The event and notices of an account becoming overdue: SMS and email, because services are
+/// about to stop.
+pub fn became_overdue(
+    account_id: &str,
+    now: Timestamp,
+    debt_minor: i64,
+    available_minor: i64,
+) -> (EventDraft, Vec<NoticeDraft>) {
+    let event = EventDraft {
+        kind: EventKind::AccountOverdue,
+        account_id: account_id.to_string(),
+        instance_id: None,
+        data: json!({ "overdue_since": now.to_string(), "debt_minor": debt_minor,
+                      "available_credit_minor": available_minor }),
+    };
+    let notices = account_notices(
+        account_id,
+        EventKind::AccountOverdue,
+        &[Channel::Sms, Channel::Email],
+        "Your account has an overdue payment".to_string(),
+        format!(
+            "A bill of your pay-as-you-go usage could not be paid: your available credit \
+             ({available_minor}) is less than the amount due ({debt_minor}). Pay-as-you-go \
+             instances keep running for their grace period and then stop; purchases, upgrades \
+             and renewals are refused until you add funds."
+        ),
+    );
+    (event, notices)
+}
+
+/// The event and notice of an overdue account whose debt was paid.
+pub fn overdue_settled(
+    account_id: &str,
+    overdue_since: Timestamp,
+    paid_minor: i64,
+) -> (EventDraft, Vec<NoticeDraft>) {
+    let event = EventDraft {
+        kind: EventKind::AccountOverdueSettled,
+        account_id: account_id.to_string(),
+        instance_id: None,
+        data: json!({ "overdue_since": overdue_since.to_string(), "paid_minor": paid_minor }),
+    };
+    let notices = account_notices(
+        account_id,
+        EventKind::AccountOverdueSettled,
+        &[Channel::Email],
+        "Your overdue bills are paid".to_string(),
+        format!(
+            "Your unpaid bills ({paid_minor}) are paid; stopped instances are running again \
+             and fee operations are allowed."
+        ),
+    );
+    (event, notices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_free_instances_escape_the_refusal() {
+        let since: Timestamp = "2026-05-04T17:00:00Z".parse().unwrap();
+        for billing in [Billing::Subscription, Billing::Payg] {
+            let refusal =
+                check_fee_operation(FeeOperation::Renewal, billing, Some(since), 129).unwrap_err();
+            assert!(refusal.to_string().contains("renewal is refused"));
+        }
+        assert!(check_fee_operation(FeeOperation::Purchase, Billing::Free, Some(since), 1).is_ok());
+        assert!(check_fee_operation(FeeOperation::Upgrade, Billing::Payg, None, 0).is_ok());
+    }
+
+    #[test]
+    fn pay_as_you_go_stops_after_the_grace_hours() {
+        let policy = PayAsYouGoPolicy {
+            bill_delay_hours: 4,
+            overdue_grace_hours: 24,
+        };
+        assert_eq!(
+            stop_at("2026-05-04T17:00:00Z".parse().unwrap(), &policy),
+            "2026-05-05T17:00:00Z".parse::<Timestamp>().unwrap()
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! Bill generation, taken by the scheduler when a cycle's `generate_at` comes: price the
+//! cycle's summed usage, then settle the account (which pays the bill from balance and coupons,
+//! or leaves it unpaid and makes the account overdue).
+
+use jiff::Timestamp;
+use serde_json::json;
+use tenure_core::bill::{price_lines, total_minor};
+use tenure_core::event::{EventDraft, EventKind};
+use tenure_store::bills::{self, BillStatus};
+use tenure_store::{usage, Tx};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+impl Engine {
+    /// Generates one due bill inside the sweep batch's transaction. It takes the settlement
+    /// locks (the account's pay-as-you-go instances, then the account), re-reads the bill and
+    /// does nothing unless it is still open and due: a sweep that ran twice, or was killed
+    /// half-way, never bills a cycle twice.
+    pub(crate) async fn generate_due_bill(
+        &self,
+        tx: &mut Tx,
+        bill_id: &str,
+        now: Timestamp,
+    ) -> Result<u64, EngineError> {
+        let Some(unlocked) = bills::get(tx, bill_id).await? else {
+            return Ok(0);
+        };
+        let account = self.lock_for_settlement(tx, &unlocked.account_id).await?;
+        let Some(mut bill) = bills::lock(tx, bill_id).await? else {
+            return Ok(0);
+        };
+        if bill.status != BillStatus::Open || bill.generate_at > now {
+            return Ok(0);
+        }
+        let product = self.product(&bill.product_id)?;
+        let quantities = usage::cycle_quantities(tx, &bill.instance_id, bill.cycle_start).await?;
+        let lines = match product.edition(&bill.edition_id) {
+            Some(edition) => price_lines(edition, &quantities),
+            None => Vec::new(),
+        };
+        bill.amount_minor = total_minor(&lines);
+        bill.lines = serde_json::to_value(&lines).expect("lines serialise");
+        bill.generated_at = Some(now);
+        // Generated unpaid; settling the account right after pays it if the credit covers it.
+        // A bill of nothing is paid by definition and never makes anyone overdue.
+        bill.status = if bill.amount_minor == 0 {
+            BillStatus::Paid
+        } else {
+            BillStatus::Unpaid
+        };
+        bills::generate(tx, &bill).await?;
+        let event = EventDraft {
+            kind: EventKind::BillGenerated,
+            account_id: bill.account_id.clone(),
+            instance_id: Some(bill.instance_id.clone()),
+            data: json!({ "bill_id": bill.id, "amount_minor": bill.amount_minor,
+                          "cycle_start": bill.cycle_start.to_string(),
+                          "cycle_end": bill.cycle_end.to_string() }),
+        };
+        self.record(tx, now, &account, &[event], &[]).await?;
+        self.settle_account(tx, &account.id, now).await?;
+        Ok(1)
+    }
+}

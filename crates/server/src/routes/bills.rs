@@ -1,0 +1,67 @@
+use axum::extract::State;
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use tenure_core::access::Permission;
+use tenure_store::bills::{self, BillFilter, BillStatus};
+
+use super::Route;
+use crate::api::{read, Listing, Page, Params};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/v1/bills",
+            "Pay-as-you-go bills, one per instance per hourly cycle (filters: account, instance, status = open, paid, unpaid)",
+            get(list),
+        )
+        .account(Permission::Read),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BillQuery {
+    account: Option<String>,
+    instance: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    Params(query): Params<BillQuery>,
+) -> Result<Response, ApiError> {
+    let limit = Page {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    if let Some(status) = &query.status {
+        if BillStatus::parse(status).is_none() {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                format!("`{status}` is not a bill status: use open, paid or unpaid"),
+            ));
+        }
+    }
+    let filter = BillFilter {
+        account_id: query.account,
+        instance_id: query.instance,
+        status: query.status,
+        after_id: query.after,
+        limit,
+    };
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = bills::list(connection, &filter).await?;
+            Ok(Listing::new(found, limit, |bill| bill.id.clone()))
+        })
+    })
+    .await
+}

@@ -1,0 +1,97 @@
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use serde::Deserialize;
+use tenure_core::access::Permission;
+use tenure_core::period::Period;
+use tenure_engine::free_instances::FreeUpgrade;
+
+use super::instances::Payment;
+use super::Route;
+use crate::api::{execute, Command};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/v1/instances/{id}/continue-trial",
+            "Unfreeze a frozen free instance for another inactivity period",
+            post(continue_trial),
+        )
+        .account(Permission::Purchase),
+        Route::new(
+            Method::POST,
+            "/v1/instances/{id}/upgrade-to-subscription",
+            "Turn a free instance into a paid subscription: `edition`, `spec`, `period`, payment fields as for buying",
+            post(upgrade),
+        )
+        .account(Permission::Billing),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Nothing {}
+
+async fn continue_trial(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+    command: Command<Nothing>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move { engine.continue_trial(tx, &instance_id).await })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutoRenew {
+    period: Option<Period>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Upgrade {
+    edition: String,
+    spec: Option<String>,
+    period: Period,
+    auto_renew: Option<AutoRenew>,
+    pay_with: Option<String>,
+    use_vouchers: Option<bool>,
+    use_coupons: Option<bool>,
+}
+
+async fn upgrade(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+    command: Command<Upgrade>,
+) -> Result<Response, ApiError> {
+    let body = command.body;
+    let sources = Payment {
+        pay_with: body.pay_with,
+        use_vouchers: body.use_vouchers,
+        use_coupons: body.use_coupons,
+    }
+    .sources()?;
+    let upgrade = FreeUpgrade {
+        edition_id: body.edition,
+        spec_id: body.spec,
+        period: body.period,
+        auto_renew: body.auto_renew.map(|auto_renew| auto_renew.period),
+        sources,
+    };
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move {
+            engine
+                .upgrade_free_instance(tx, &instance_id, upgrade)
+                .await
+        })
+    })
+    .await
+}

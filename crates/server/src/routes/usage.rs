@@ -1,0 +1,104 @@
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::post;
+use jiff::Timestamp;
+use serde::Deserialize;
+use tenure_core::usage::UsageRecord;
+
+use super::Route;
+use crate::api::{execute, Command};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+/// Operator only: usage comes from the operator's metering, never from the customer billed.
+pub fn routes() -> Vec<Route> {
+    vec![Route::new(
+        Method::POST,
+        "/v1/usage",
+        "Report pay-as-you-go usage: one record, or `records` (1–1000); a replayed record id is ignored",
+        post(report),
+    )]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordBody {
+    record_id: String,
+    instance: String,
+    meter: String,
+    quantity: i64,
+    /// When the usage happened, RFC 3339.
+    time: String,
+}
+
+/// Either one record, or a batch under `records`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageBody {
+    records: Option<Vec<RecordBody>>,
+    record_id: Option<String>,
+    instance: Option<String>,
+    meter: Option<String>,
+    quantity: Option<i64>,
+    time: Option<String>,
+}
+
+fn parse_record(body: RecordBody) -> Result<UsageRecord, ApiError> {
+    let at: Timestamp = body.time.parse().map_err(|error| {
+        ApiError::invalid(
+            "invalid_field",
+            format!(
+                "record {}: `time` must be an RFC 3339 time: {error}",
+                body.record_id
+            ),
+        )
+    })?;
+    Ok(UsageRecord {
+        record_id: body.record_id,
+        instance_id: body.instance,
+        meter_id: body.meter,
+        quantity: body.quantity,
+        at,
+    })
+}
+
+fn records(body: UsageBody) -> Result<Vec<UsageRecord>, ApiError> {
+    let single = (
+        body.record_id,
+        body.instance,
+        body.meter,
+        body.quantity,
+        body.time,
+    );
+    match (body.records, single) {
+        (Some(records), (None, None, None, None, None)) => {
+            records.into_iter().map(parse_record).collect()
+        }
+        (None, (Some(record_id), Some(instance), Some(meter), Some(quantity), Some(time))) => {
+            Ok(vec![parse_record(RecordBody {
+                record_id,
+                instance,
+                meter,
+                quantity,
+                time,
+            })?])
+        }
+        _ => Err(ApiError::invalid(
+            "invalid_field",
+            "send either `records` or one record's `record_id`, `instance`, `meter`, `quantity` and `time`",
+        )),
+    }
+}
+
+async fn report(
+    State(context): State<ApiContext>,
+    command: Command<UsageBody>,
+) -> Result<Response, ApiError> {
+    let records = records(command.body)?;
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move { engine.record_usage(tx, records).await })
+    })
+    .await
+}

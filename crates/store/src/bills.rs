@@ -1,0 +1,301 @@
+//! Bills: one per instance per hourly cycle (a unique pair in the schema). A bill is `open`
+//! from its cycle's first usage record until `generate_at`; the scheduler finds bills to
+//! generate through the partial index on `generate_at` of open bills, never by a scan. Once
+//! generated it is `paid` or `unpaid` (the account's debt), and unpaid bills are found through
+//! their own partial index.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{AnyConnection, Row};
+
+use crate::connect::{StoreError, Tx};
+use crate::time::{from_seconds, to_seconds};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BillStatus {
+    /// Usage is still accumulating; not yet billed.
+    Open,
+    Paid,
+    /// Generated, but the available credit did not cover it: debt.
+    Unpaid,
+}
+
+impl BillStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillStatus::Open => "open",
+            BillStatus::Paid => "paid",
+            BillStatus::Unpaid => "unpaid",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<BillStatus> {
+        [BillStatus::Open, BillStatus::Paid, BillStatus::Unpaid]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bill {
+    pub id: String,
+    pub account_id: String,
+    pub instance_id: String,
+    pub product_id: String,
+    pub edition_id: String,
+    pub cycle_start: Timestamp,
+    pub cycle_end: Timestamp,
+    /// When the bill is (or was) generated: the cycle's end plus the product's bill delay.
+    pub generate_at: Timestamp,
+    pub status: BillStatus,
+    pub amount_minor: i64,
+    pub paid_balance_minor: i64,
+    pub paid_coupon_minor: i64,
+    /// The priced lines, a JSON array (empty while open).
+    pub lines: Value,
+    pub generated_at: Option<Timestamp>,
+    pub paid_at: Option<Timestamp>,
+}
+
+const COLUMNS: &str = "id, account_id, instance_id, product_id, edition_id, cycle_start, cycle_end, \
+    generate_at, status, amount_minor, paid_balance_minor, paid_coupon_minor, lines, generated_at, paid_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Bill, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    let lines: String = row.try_get("lines")?;
+    let optional_time = |column: &str| -> Result<Option<Timestamp>, sqlx::Error> {
+        Ok(row.try_get::<Option<i64>, _>(column)?.map(from_seconds))
+    };
+    Ok(Bill {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        instance_id: row.try_get("instance_id")?,
+        product_id: row.try_get("product_id")?,
+        edition_id: row.try_get("edition_id")?,
+        cycle_start: from_seconds(row.try_get("cycle_start")?),
+        cycle_end: from_seconds(row.try_get("cycle_end")?),
+        generate_at: from_seconds(row.try_get("generate_at")?),
+        status: BillStatus::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("bill status `{status}`").into()))?,
+        amount_minor: row.try_get("amount_minor")?,
+        paid_balance_minor: row.try_get("paid_balance_minor")?,
+        paid_coupon_minor: row.try_get("paid_coupon_minor")?,
+        lines: serde_json::from_str(&lines).unwrap_or(Value::String(lines)),
+        generated_at: optional_time("generated_at")?,
+        paid_at: optional_time("paid_at")?,
+    })
+}
+
+/// Opens the bill of a cycle unless it exists (in any status).
+pub async fn open(tx: &mut Tx, bill: &Bill) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "INSERT INTO bills ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 0, 0, 0, '[]', NULL, NULL)
+         ON CONFLICT (instance_id, cycle_start) DO NOTHING"
+    ))
+    .bind(&bill.id)
+    .bind(&bill.account_id)
+    .bind(&bill.instance_id)
+    .bind(&bill.product_id)
+    .bind(&bill.edition_id)
+    .bind(to_seconds(bill.cycle_start))
+    .bind(to_seconds(bill.cycle_end))
+    .bind(to_seconds(bill.generate_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The status of a cycle's bill, locked until commit where the database can, so a usage
+/// record and the bill's generation never cross.
+pub async fn lock_cycle_status(
+    tx: &mut Tx,
+    instance_id: &str,
+    cycle_start: Timestamp,
+) -> Result<Option<(BillStatus, Timestamp)>, StoreError> {
+    let sql = format!(
+        "SELECT status, generate_at FROM bills WHERE instance_id = $1 AND cycle_start = $2{}",
+        tx.for_update()
+    );
+    let row = sqlx::query(&sql)
+        .bind(instance_id)
+        .bind(to_seconds(cycle_start))
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|row| {
+        let status: String = row.try_get("status")?;
+        let status = BillStatus::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("bill status `{status}`").into()))?;
+        Ok((status, from_seconds(row.try_get("generate_at")?)))
+    })
+    .transpose()
+}
+
+pub async fn lock(tx: &mut Tx, bill_id: &str) -> Result<Option<Bill>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bills WHERE id = $1{}",
+        tx.for_update()
+    );
+    let row = sqlx::query(&sql)
+        .bind(bill_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn get(
+    connection: &mut AnyConnection,
+    bill_id: &str,
+) -> Result<Option<Bill>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM bills WHERE id = $1"))
+        .bind(bill_id)
+        .fetch_optional(connection)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// Writes a generated bill: its lines, amount and status.
+pub async fn generate(tx: &mut Tx, bill: &Bill) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE bills SET status = $2, amount_minor = $3, lines = $4, generated_at = $5
+         WHERE id = $1 AND status = 'open'",
+    )
+    .bind(&bill.id)
+    .bind(bill.status.as_str())
+    .bind(bill.amount_minor)
+    .bind(bill.lines.to_string())
+    .bind(bill.generated_at.map(to_seconds))
+    .execute(&mut **tx)
+    .await?;
+    assert_eq!(result.rows_affected(), 1, "bill {} was open", bill.id);
+    Ok(())
+}
+
+/// Marks an unpaid bill paid by the given shares.
+pub async fn mark_paid(
+    tx: &mut Tx,
+    bill_id: &str,
+    paid_balance_minor: i64,
+    paid_coupon_minor: i64,
+    paid_at: Timestamp,
+) -> Result<(), StoreError> {
+    let result = sqlx::query(
+        "UPDATE bills SET status = 'paid', paid_balance_minor = $2, paid_coupon_minor = $3, paid_at = $4
+         WHERE id = $1 AND status = 'unpaid'",
+    )
+    .bind(bill_id)
+    .bind(paid_balance_minor)
+    .bind(paid_coupon_minor)
+    .bind(to_seconds(paid_at))
+    .execute(&mut **tx)
+    .await?;
+    assert_eq!(result.rows_affected(), 1, "bill {bill_id} was unpaid");
+    Ok(())
+}
+
+/// The account's unpaid bills, oldest cycle first, locked where the database can.
+pub async fn lock_unpaid(tx: &mut Tx, account_id: &str) -> Result<Vec<Bill>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bills WHERE account_id = $1 AND status = 'unpaid'
+         ORDER BY cycle_start, id{}",
+        tx.for_update()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(account_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// What the account owes: the sum of its unpaid bills.
+pub async fn debt_minor(
+    connection: &mut AnyConnection,
+    account_id: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS debt_minor FROM bills
+         WHERE account_id = $1 AND status = 'unpaid'",
+    )
+    .bind(account_id)
+    .fetch_one(connection)
+    .await?;
+    Ok(row.try_get("debt_minor")?)
+}
+
+/// The earliest generation time at or before `until` of an open bill (one index lookup).
+pub async fn earliest_due(
+    connection: &mut AnyConnection,
+    until: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    let row = sqlx::query(
+        "SELECT generate_at FROM bills WHERE status = 'open' AND generate_at <= $1
+         ORDER BY generate_at LIMIT 1",
+    )
+    .bind(to_seconds(until))
+    .fetch_optional(connection)
+    .await?;
+    Ok(row
+        .map(|row| row.try_get::<i64, _>("generate_at").map(from_seconds))
+        .transpose()?)
+}
+
+/// Ids of open bills due at or before `until`, earliest first, at most `limit`. On PostgreSQL
+/// rows another node holds are skipped (not waited for), so nodes split the work.
+pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<String>, StoreError> {
+    let lock = match tx.dialect() {
+        crate::Dialect::Sqlite => "",
+        crate::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "SELECT id FROM bills WHERE status = 'open' AND generate_at <= $1
+         ORDER BY generate_at, id LIMIT $2{lock}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(to_seconds(until))
+        .bind(limit)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BillFilter {
+    pub account_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub status: Option<String>,
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+pub async fn list(
+    connection: &mut AnyConnection,
+    filter: &BillFilter,
+) -> Result<Vec<Bill>, StoreError> {
+    let mut conditions = vec!["id > $1".to_string()];
+    let mut values = vec![filter.after_id.clone().unwrap_or_default()];
+    for (column, value) in [
+        ("account_id", &filter.account_id),
+        ("instance_id", &filter.instance_id),
+        ("status", &filter.status),
+    ] {
+        if let Some(value) = value {
+            values.push(value.clone());
+            conditions.push(format!("{column} = ${}", values.len()));
+        }
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bills WHERE {} ORDER BY id LIMIT ${}",
+        conditions.join(" AND "),
+        values.len() + 1
+    );
+    let mut query = sqlx::query(&sql);
+    for value in values {
+        query = query.bind(value);
+    }
+    let rows = query.bind(filter.limit).fetch_all(connection).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
