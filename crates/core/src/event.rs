@@ -19,6 +19,14 @@ pub enum EventKind {
     InstanceExpired,
     InstanceReleased,
     InstanceMovedToFreeTier,
+    /// The customer unsubscribed an instance: it is released at once and its data deleted.
+    InstanceUnsubscribed,
+    /// A pending renewal order was unsubscribed alone; the expiry moved back.
+    RenewalUnsubscribed,
+    /// A refund was written: to the balance and coupons at once, to an outside method pending.
+    RefundCreated,
+    /// An outside refund arrived (the payment channel confirmed it).
+    RefundCompleted,
     RenewalModeChanged,
     AutoRenewalFailed,
     InstanceUpgraded,
@@ -52,6 +60,10 @@ impl EventKind {
             EventKind::InstanceExpired => "instance.expired",
             EventKind::InstanceReleased => "instance.released",
             EventKind::InstanceMovedToFreeTier => "instance.moved_to_free_tier",
+            EventKind::InstanceUnsubscribed => "instance.unsubscribed",
+            EventKind::RenewalUnsubscribed => "order.renewal_unsubscribed",
+            EventKind::RefundCreated => "refund.created",
+            EventKind::RefundCompleted => "refund.completed",
             EventKind::RenewalModeChanged => "instance.renewal_mode_changed",
             EventKind::AutoRenewalFailed => "instance.auto_renewal_failed",
             EventKind::InstanceUpgraded => "instance.upgraded",

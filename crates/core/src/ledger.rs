@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::payment::{PaymentMethod, PaymentPlan};
-use crate::refund_destination::RefundDestination;
+use crate::refund::RefundSplit;
 
 /// The books a posting can move money in. Customer books are per account; the others are the
 /// operator's counterparts, also recorded against the customer account they concern.
@@ -27,6 +27,9 @@ pub enum LedgerAccount {
     Revenue,
     /// The operator's side of coupons and vouchers it granted.
     Grants,
+    /// Refunds owed to an outside method while its channel processes them (up to 30
+    /// business days); emptied into `external:METHOD` when the refund arrives.
+    RefundsPayable,
 }
 
 impl LedgerAccount {
@@ -42,6 +45,7 @@ impl LedgerAccount {
             LedgerAccount::External(PaymentMethod::Transfer) => "external:transfer",
             LedgerAccount::Revenue => "revenue",
             LedgerAccount::Grants => "grants",
+            LedgerAccount::RefundsPayable => "refunds_payable",
         }
     }
 }
@@ -53,8 +57,11 @@ pub enum EntryKind {
     CouponGrant,
     VoucherGrant,
     OrderPayment,
-    /// Cash given back: a downgrade's refund (and, later, an unsubscription's).
+    /// Cash given back to the customer (a downgrade's or an unsubscription's refund): to the
+    /// balance and coupons at once, or to refunds payable while an outside channel pays it.
     Refund,
+    /// An outside refund arrived: refunds payable emptied into the method.
+    RefundCompleted,
     /// A usage bill paid from the balance and coupons.
     BillPayment,
 }
@@ -67,6 +74,7 @@ impl EntryKind {
             EntryKind::VoucherGrant => "voucher_grant",
             EntryKind::OrderPayment => "order_payment",
             EntryKind::Refund => "refund",
+            EntryKind::RefundCompleted => "refund_completed",
             EntryKind::BillPayment => "bill_payment",
         }
     }
@@ -177,25 +185,47 @@ impl Entry {
         }
         Entry::new(EntryKind::OrderPayment, postings)
     }
-}
 
-impl Entry {
-    /// Cash going back from the operator's revenue to where the refund is sent.
-    pub fn refund(amount_minor: i64, destination: RefundDestination) -> Entry {
-        let receiver = match destination {
-            RefundDestination::Balance => LedgerAccount::Balance,
-            RefundDestination::Original(method) => LedgerAccount::External(method),
-        };
+    /// A refund (downgrade or unsubscription): revenue gives back the total; the coupon share
+    /// returns to coupons, the rest to the balance at once, or to refunds payable while an
+    /// outside channel processes it. The one refund entry; see `crate::refund_destination`.
+    pub fn refund(split: &RefundSplit) -> Entry {
         Entry::new(
             EntryKind::Refund,
             vec![
                 Posting {
-                    ledger_account: receiver,
-                    amount_minor,
+                    ledger_account: LedgerAccount::Revenue,
+                    amount_minor: -split.total_minor(),
                 },
                 Posting {
-                    ledger_account: LedgerAccount::Revenue,
+                    ledger_account: LedgerAccount::Coupons,
+                    amount_minor: split.to_coupons_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Balance,
+                    amount_minor: split.to_balance_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::RefundsPayable,
+                    amount_minor: split.to_external_minor,
+                },
+            ],
+        )
+    }
+
+    /// An outside refund arrived: it leaves refunds payable and goes back to the method,
+    /// the reverse of a payment (`+external:METHOD`).
+    pub fn refund_completed(method: PaymentMethod, amount_minor: i64) -> Entry {
+        Entry::new(
+            EntryKind::RefundCompleted,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::RefundsPayable,
                     amount_minor: -amount_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::External(method),
+                    amount_minor,
                 },
             ],
         )
@@ -236,6 +266,13 @@ mod tests {
         for entry in [
             Entry::deposit(1000, PaymentMethod::BankCard),
             Entry::grant(LedgerAccount::Coupons, 500),
+            Entry::refund(&RefundSplit {
+                to_coupons_minor: 100,
+                to_balance_minor: 0,
+                to_external_minor: 700,
+                external_method: Some(PaymentMethod::BankCard),
+            }),
+            Entry::refund_completed(PaymentMethod::BankCard, 700),
             Entry::order_payment(&PaymentPlan {
                 voucher_minor: 100,
                 coupon_minor: 200,
@@ -243,8 +280,7 @@ mod tests {
                 external_minor: 400,
                 external_method: Some(PaymentMethod::Paypal),
             }),
-            Entry::refund(1200, RefundDestination::Balance),
-            Entry::refund(1200, RefundDestination::Original(PaymentMethod::BankCard)),
+            Entry::refund(&RefundSplit::to_balance(1200)),
         ] {
             assert_eq!(sum_minor(entry.postings()), 0);
         }

@@ -12,8 +12,10 @@
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release; overdue
 //!   stop and freeze of instances without an expiry).
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
+//! - [`refund`]: unsubscription refunds: refund types, amounts, destinations, arrival.
+//! - [`pending_renewal`]: unsubscribing a renewal paid for a future period, and re-dating.
 //! - [`change`]: upgrades and downgrades: which the catalog allows, and what they cost per period.
-//! - [`refund_destination`]: where refunded cash goes.
+//! - [`refund_destination`]: where refunded cash goes (card and wallet windows, balance).
 //! - [`event`]: the kinds of events and the notices they carry.
 //! - [`usage`], [`bill`]: pay-as-you-go usage records, hourly cycles, bills and how they are paid.
 //! - [`overdue`], [`low_balance`]: what an unpaid bill does to an account, and the alert.
@@ -30,9 +32,11 @@ pub mod low_balance;
 pub mod money;
 pub mod overdue;
 pub mod payment;
+pub mod pending_renewal;
 pub mod period;
 pub mod proration;
 pub mod purchase;
+pub mod refund;
 pub mod refund_destination;
 pub mod renewal;
 pub mod usage;

@@ -22,8 +22,13 @@
 //!     proportion"); the voucher share is kept by the operator. Without vouchers this is exactly
 //!     the SPEC's "unused value − price of the new configuration for the remaining time"
 //!     (EXAMPLES.md 7: 20000 − 8000 = 12000).
-//! - A period not started yet (a paid renewal) has all its hours remaining: its whole cash is
-//!   unused.
+//! - A period not started yet (a paid renewal, an unactivated resource plan) has all its hours
+//!   remaining: its whole cash is unused.
+//! - A resource plan with quota left: the unused share of the quota, of the period's cash value,
+//!   by the same shape as time: `consumed = cash × used units / quota units` ([`QuotaUsage`]).
+//! - Unsubscription refunds, per period, the cash part of the period's *latest* value still
+//!   unused (`tenure_core::refund`), never the opening order's paid amounts: after a downgrade
+//!   has refunded part of a period, unsubscribing refunds only what the downgrade left.
 //! - Rounding: [`crate::money::prorate_minor`], half to even, once in each amount the answer shows
 //!   (consumed, new cost, refund share), so the itemised amounts add up exactly.
 //!
@@ -102,16 +107,11 @@ impl PeriodValue {
         let used_hours = usage.used_hours.max(self.from_used_hours);
         let covered_hours = usage.ordered_hours - self.from_used_hours;
         let unused = |amount_minor: i64| {
-            if covered_hours <= 0 {
-                0
-            } else {
-                let consumed_minor = prorate_minor(
-                    amount_minor,
-                    used_hours - self.from_used_hours,
-                    covered_hours,
-                );
-                (amount_minor - consumed_minor).max(0)
-            }
+            unused_share_minor(
+                amount_minor,
+                used_hours - self.from_used_hours,
+                covered_hours,
+            )
         };
         PeriodValue {
             cash_minor: unused(self.cash_minor),
@@ -124,6 +124,34 @@ impl PeriodValue {
 /// Refund of an in-use (or not yet started, `used_hours = 0`) order paid `cash_minor` in cash.
 pub fn refund_for_unused_minor(cash_minor: i64, usage: Usage) -> i64 {
     PeriodValue::paid(cash_minor, 0).unused_at(usage).cash_minor
+}
+
+/// A resource plan's quota split into used and total units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaUsage {
+    pub quota_units: i64,
+    pub used_units: i64,
+}
+
+/// Refund of a resource plan whose period holds `cash_minor` in cash: the unused share of its
+/// quota, by the same shape as hours.
+pub fn refund_for_unused_quota_minor(cash_minor: i64, usage: QuotaUsage) -> i64 {
+    let quota_units = usage.quota_units.max(1);
+    unused_share_minor(
+        cash_minor,
+        usage.used_units.clamp(0, quota_units),
+        quota_units,
+    )
+}
+
+/// The one consumption shape: amount − amount × used / total, rounded once, never below zero;
+/// nothing is left of a value that covers nothing.
+fn unused_share_minor(amount_minor: i64, used: i64, total: i64) -> i64 {
+    if total <= 0 {
+        return 0;
+    }
+    let consumed_minor = prorate_minor(amount_minor, used, total);
+    (amount_minor - consumed_minor).max(0)
 }
 
 /// Whether a change moves to a dearer configuration (charged) or not (refunded).
@@ -263,6 +291,20 @@ mod tests {
         );
         assert_eq!(usage.used_hours, 0);
         assert_eq!(refund_for_unused_minor(12_345, usage), 12_345);
+    }
+
+    #[test]
+    fn a_resource_plan_refunds_the_unused_share_of_its_quota() {
+        let usage = |used_units| QuotaUsage {
+            quota_units: 10_000_000,
+            used_units,
+        };
+        assert_eq!(refund_for_unused_quota_minor(2000, usage(0)), 2000);
+        // consumed = 2000 × 2,500,001 / 10,000,000 = 500.0002, rounded to 500
+        assert_eq!(refund_for_unused_quota_minor(2000, usage(2_500_001)), 1500);
+        // consumed = 2000 × 3 / 10,000,000 = 0.0006, rounded to 0: a started unit is not an hour
+        assert_eq!(refund_for_unused_quota_minor(2000, usage(3)), 2000);
+        assert_eq!(refund_for_unused_quota_minor(2000, usage(10_000_000)), 0);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 use crate::catalog::{Billing, Catalog, Edition, PriceError, Product, Spec};
-use crate::period::Period;
+use crate::period::{add_days, Period};
 
 /// What a customer asks to buy, already parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +16,13 @@ pub struct PurchaseRequest {
     /// Required for subscriptions, refused otherwise.
     pub period: Option<Period>,
     pub auto_renew_period: Option<Period>,
+    /// Resource plans only: when the plan takes effect, if later than the purchase. Until then
+    /// it is unactivated: its quota cannot be used and unsubscribing it refunds all cash.
+    pub activates_at: Option<Timestamp>,
 }
+
+/// How far ahead a resource plan's activation may be set.
+pub const MAX_ACTIVATION_DELAY_DAYS: i64 = 365;
 
 /// The priced purchase: a subscription has an expiry and a price; payg and free have neither.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +30,9 @@ pub struct PurchasePlan {
     pub billing: Billing,
     pub spec_id: String,
     pub period: Option<Period>,
+    /// When the paid service (or a resource plan's validity) begins: the purchase time, or a
+    /// resource plan's later activation.
+    pub starts_at: Timestamp,
     pub expires_at: Option<Timestamp>,
     pub list_price_minor: i64,
     pub auto_renew_period: Option<Period>,
@@ -65,6 +74,10 @@ pub enum PurchaseError {
     },
     #[error("only subscriptions renew automatically")]
     AutoRenewNotAllowed,
+    #[error("only resource plans can be bought to take effect later (`activates_at`)")]
+    ActivationNotAllowed,
+    #[error("`activates_at` must be after the purchase and at most {MAX_ACTIVATION_DELAY_DAYS} days ahead")]
+    ActivationOutOfRange,
     #[error(transparent)]
     Price(#[from] PriceError),
 }
@@ -178,7 +191,10 @@ pub fn plan_purchase(
         });
     }
     let spec_id = spec.map(|spec| spec.id.clone()).unwrap_or_default();
-    if edition.billing != Billing::Subscription {
+    if request.activates_at.is_some() && edition.billing != Billing::ResourcePlan {
+        return Err(PurchaseError::ActivationNotAllowed);
+    }
+    if !edition.billing.is_prepaid() {
         if request.period.is_some() {
             return Err(PurchaseError::PeriodNotAllowed(edition.billing.as_str()));
         }
@@ -189,6 +205,7 @@ pub fn plan_purchase(
             billing: edition.billing,
             spec_id,
             period: None,
+            starts_at: now,
             expires_at: None,
             list_price_minor: 0,
             auto_renew_period: None,
@@ -202,6 +219,18 @@ pub fn plan_purchase(
             offered: describe_periods(&product.periods),
         });
     }
+    if auto_renew && edition.billing != Billing::Subscription {
+        return Err(PurchaseError::AutoRenewNotAllowed);
+    }
+    let starts_at = match request.activates_at {
+        None => now,
+        Some(activates_at)
+            if activates_at > now && activates_at <= add_days(now, MAX_ACTIVATION_DELAY_DAYS) =>
+        {
+            activates_at
+        }
+        Some(_) => return Err(PurchaseError::ActivationOutOfRange),
+    };
     let auto_renew_period = if auto_renew {
         Some(check_auto_renew_period(
             product,
@@ -213,10 +242,11 @@ pub fn plan_purchase(
     };
     let spec = spec.expect("subscription editions have specs (catalog check)");
     Ok(PurchasePlan {
-        billing: Billing::Subscription,
+        billing: edition.billing,
         spec_id,
         period: Some(period),
-        expires_at: Some(period.add_to(now)),
+        starts_at,
+        expires_at: Some(period.add_to(starts_at)),
         list_price_minor: spec.list_price_minor(period)?,
         auto_renew_period,
     })
@@ -236,6 +266,7 @@ mod tests {
             billing: Billing::Subscription,
             period: Some(period.parse().unwrap()),
             auto_renew_period: None,
+            activates_at: None,
         }
     }
 
@@ -292,6 +323,39 @@ mod tests {
             check(wrong_region),
             PurchaseError::UnknownRegion { .. }
         ));
+    }
+
+    #[test]
+    fn a_resource_plan_can_take_effect_later() {
+        let catalog = default_catalog();
+        let now: Timestamp = "2026-03-01T00:00:00Z".parse().unwrap();
+        let mut plan_request = request("iot-platform", "message-package", "messages-10m", "1M");
+        plan_request.billing = Billing::ResourcePlan;
+        plan_request.activates_at = Some("2026-03-10T00:00:00Z".parse().unwrap());
+        let plan = plan_purchase(&catalog, &plan_request, false, now).unwrap();
+        assert_eq!(plan.billing, Billing::ResourcePlan);
+        assert_eq!(plan.starts_at, "2026-03-10T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            plan.expires_at,
+            Some("2026-04-10T00:00:00Z".parse().unwrap())
+        );
+        assert_eq!(plan.list_price_minor, 2000);
+        plan_request.activates_at = Some(now);
+        assert_eq!(
+            plan_purchase(&catalog, &plan_request, false, now),
+            Err(PurchaseError::ActivationOutOfRange)
+        );
+        plan_request.activates_at = None;
+        assert_eq!(
+            plan_purchase(&catalog, &plan_request, true, now),
+            Err(PurchaseError::AutoRenewNotAllowed)
+        );
+        let mut subscription = request("message-queue", "basic", "tps-1000", "1M");
+        subscription.activates_at = Some("2026-03-10T00:00:00Z".parse().unwrap());
+        assert_eq!(
+            plan_purchase(&catalog, &subscription, false, now),
+            Err(PurchaseError::ActivationNotAllowed)
+        );
     }
 
     #[test]

@@ -8,10 +8,11 @@ use proptest::prelude::*;
 use tenure_core::catalog::Spec;
 use tenure_core::change::{price_change, PaidPeriod};
 use tenure_core::ledger::{sum_minor, Entry, LedgerAccount, Posting};
+use tenure_core::payment::PaymentPlan;
 use tenure_core::payment::{plan_payment, Funds, PaymentMethod, PaymentSources};
 use tenure_core::period::{add_days, Period};
 use tenure_core::proration::{ChangeDirection, PeriodValue, Usage};
-use tenure_core::refund_destination::RefundDestination;
+use tenure_core::refund::{refund_order, RefundSplit, RefundablePeriod, Resource};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -73,7 +74,7 @@ impl Books {
     }
 
     fn refund(&mut self, amount_minor: i64) {
-        self.post(Entry::refund(amount_minor, RefundDestination::Balance));
+        self.post(Entry::refund(&RefundSplit::to_balance(amount_minor)));
         self.refunded_minor += amount_minor;
     }
 }
@@ -84,6 +85,7 @@ fn spec(monthly_price_minor: i64) -> Spec {
         name: "spec".into(),
         monthly_price_minor,
         yearly_price_minor: monthly_price_minor * 10,
+        quota: None,
     }
 }
 
@@ -178,10 +180,26 @@ proptest! {
             if paid.ends_at <= now {
                 continue;
             }
+            // The unsubscription rule itself, from the period's latest value.
+            let period = RefundablePeriod {
+                value: paid.value,
+                cash_paid_minor: cash_in[index],
+                refunded_before_minor: cash_out[index],
+                ..RefundablePeriod::opened(
+                    paid.starts_at,
+                    PaymentPlan { balance_minor: cash_in[index], ..PaymentPlan::default() },
+                    paid.starts_at,
+                    paid.ends_at,
+                )
+            };
+            let refund = refund_order(Resource::Regular { refundable: true }, &period, now);
             let unused = paid.value.unused_at(Usage::at(paid.starts_at, paid.ends_at, now));
-            if unused.cash_minor > 0 {
-                books.refund(unused.cash_minor);
-                cash_out[index] += unused.cash_minor;
+            prop_assert_eq!(refund.refund_minor, unused.cash_minor);
+            prop_assert!(refund.kept_minor >= 0, "{refund:?}");
+            if refund.refund_minor > 0 {
+                books.post(Entry::refund(&refund.split));
+                books.refunded_minor += refund.refund_minor;
+                cash_out[index] += refund.refund_minor;
             }
             prop_assert!(cash_out[index] <= cash_in[index]);
         }

@@ -88,6 +88,7 @@ async fn setup(url: &str) -> (Engine, Vec<String>, String) {
                         billing: Billing::Payg,
                         period: None,
                         auto_renew_period: None,
+                        activates_at: None,
                     },
                     auto_renew: false,
                     sources: PaymentSources::AUTO_RENEWAL,

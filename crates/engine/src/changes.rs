@@ -19,7 +19,8 @@ use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, Instance};
 use tenure_core::payment::{plan_payment, InsufficientFunds, PaymentMethod, PaymentSources};
 use tenure_core::proration::ChangeDirection;
-use tenure_core::refund_destination::{refund_destination, RefundDestination};
+use tenure_core::refund::RefundSplit;
+use tenure_core::refund_destination::{refund_destination, RefundCause, RefundDestination};
 use tenure_store::accounts::Account;
 use tenure_store::approvals::{self, Approval};
 use tenure_store::instances::{self, StoredInstance};
@@ -200,8 +201,9 @@ impl Engine {
         })
     }
 
-    /// Where a refund of a period's cash goes: asked of the one destination rule with how and
-    /// when the period's opening order was paid.
+    /// Where a downgrade's refund of a period's cash goes: asked of the one destination rule
+    /// (`tenure_core::refund_destination`) with how and when the period's opening order was
+    /// paid. Downgrades go to the balance; unsubscriptions follow the card and wallet windows.
     async fn period_refund_destination(
         &self,
         tx: &mut Tx,
@@ -215,7 +217,12 @@ impl Engine {
             .external_method
             .as_deref()
             .and_then(|method| method.parse::<PaymentMethod>().ok());
-        Ok(refund_destination(paid_with, opening.created_at, now))
+        Ok(refund_destination(
+            RefundCause::Downgrade,
+            paid_with,
+            opening.created_at,
+            now,
+        ))
     }
 
     /// Fee operations (purchase, upgrade, renewal) are refused while the account is overdue
@@ -422,7 +429,7 @@ impl Engine {
             .await?;
         }
         if let Some(destination) = destination {
-            let entry = Entry::refund(amounts.refund_minor, destination);
+            let entry = Entry::refund(&RefundSplit::whole_to(amounts.refund_minor, destination));
             ledger::write_entry(
                 tx,
                 &self.ids.next("led"),

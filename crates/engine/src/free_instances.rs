@@ -105,6 +105,7 @@ impl Engine {
             billing: Billing::Subscription,
             period: Some(upgrade.period),
             auto_renew_period: upgrade.auto_renew.flatten(),
+            activates_at: None,
         };
         let plan = plan_purchase(&self.catalog, &request, upgrade.auto_renew.is_some(), now)
             .map_err(|error| EngineError::invalid("invalid_upgrade", error))?;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::AnyConnection;
 use tenure_core::auto_renewal::{effective_from, next_attempt};
-use tenure_core::catalog::Product;
+use tenure_core::catalog::{Billing, Product};
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, next_step_due, Instance, InstanceStatus, RenewalMode};
@@ -98,6 +98,9 @@ fn purchase_error(error: PurchaseError) -> EngineError {
         | PurchaseError::PeriodNotSold { .. } => "period_not_sold",
         PurchaseError::AutoRenewPeriodNotOffered { .. } | PurchaseError::AutoRenewNotAllowed => {
             "auto_renewal_not_offered"
+        }
+        PurchaseError::ActivationNotAllowed | PurchaseError::ActivationOutOfRange => {
+            "invalid_activation"
         }
         PurchaseError::Price(_) => "invalid_amount",
     };
@@ -250,13 +253,17 @@ impl Engine {
         let next_due_at =
             next_step_due(&instance, product, account.overdue_since).map(|due| due.at);
         instances::insert(tx, &instance, next_due_at).await?;
+        if plan.billing == Billing::ResourcePlan {
+            self.open_plan_quota(tx, &instance, product, plan.starts_at)
+                .await?;
+        }
         let order = match (plan.period, plan.expires_at) {
             (Some(period), Some(expires_at)) => {
                 let draft = OrderDraft {
                     kind: "purchase",
                     instance: &instance,
                     period,
-                    starts_at: now,
+                    starts_at: plan.starts_at,
                     ends_at: expires_at,
                     list_price_minor: plan.list_price_minor,
                 };
@@ -279,6 +286,7 @@ impl Engine {
                 "expires_at": instance.expires_at.map(|time| time.to_string()),
                 "order_id": order.as_ref().map(|order| order.id.clone()),
                 "price_minor": plan.list_price_minor,
+                "starts_at": plan.starts_at.to_string(),
             }),
         };
         self.record(tx, now, &account, &[event], &[]).await?;

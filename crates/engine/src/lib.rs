@@ -19,7 +19,9 @@ pub mod instances;
 mod low_balance;
 pub mod overdue;
 mod record;
+pub mod resource_plans;
 pub mod scheduler;
+pub mod unsubscriptions;
 pub mod usage;
 
 pub use clock::Clock;

@@ -142,6 +142,7 @@ async fn engine_with_auto_renewing_instance(
                     billing: Billing::Subscription,
                     period: Some(Period::months(1)),
                     auto_renew_period: Some(Period::months(1)),
+                    activates_at: None,
                 },
                 auto_renew: true,
                 sources: PaymentSources::AUTO_RENEWAL,

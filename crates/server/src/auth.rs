@@ -166,6 +166,7 @@ fn owned_table(resource: &str) -> Option<(OwnedTable, &'static str)> {
         "instances" => Some((OwnedTable::Instances, "instance")),
         "orders" => Some((OwnedTable::Orders, "order")),
         "approvals" => Some((OwnedTable::Approvals, "approval")),
+        "refunds" => Some((OwnedTable::Refunds, "refund")),
         _ => None,
     }
 }

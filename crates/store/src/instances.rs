@@ -30,12 +30,7 @@ where
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
-    let billing: String = row.try_get("billing")?;
-    let billing = match billing.as_str() {
-        "subscription" => Billing::Subscription,
-        "payg" => Billing::Payg,
-        _ => Billing::Free,
-    };
+    let billing: Billing = parse(row.try_get("billing")?)?;
     let optional_time = |column: &str| -> Result<Option<Timestamp>, sqlx::Error> {
         Ok(row.try_get::<Option<i64>, _>(column)?.map(from_seconds))
     };

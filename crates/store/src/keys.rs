@@ -126,6 +126,7 @@ pub enum OwnedTable {
     Instances,
     Orders,
     Approvals,
+    Refunds,
 }
 
 impl OwnedTable {
@@ -135,6 +136,7 @@ impl OwnedTable {
             OwnedTable::Instances => "instances",
             OwnedTable::Orders => "orders",
             OwnedTable::Approvals => "approvals",
+            OwnedTable::Refunds => "refunds",
         }
     }
 }

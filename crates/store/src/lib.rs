@@ -18,6 +18,8 @@ pub mod instances;
 pub mod keys;
 pub mod ledger;
 pub mod orders;
+pub mod refunds;
+pub mod resource_plans;
 mod schema;
 mod time;
 pub mod usage;

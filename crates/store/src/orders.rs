@@ -183,6 +183,82 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// Order kinds that pay for a later period: a paid renewal not yet started is a "pending
+/// renewal order", whether it was renewed by hand or automatically.
+pub const RENEWAL_KINDS: [&str; 2] = ["renewal", "auto_renewal"];
+
+/// One service period with every order in it: the opening order (purchase or renewal) first,
+/// then its upgrades and downgrades by revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodOrders {
+    pub orders: Vec<Order>,
+}
+
+impl PeriodOrders {
+    /// The purchase or renewal that opened the period: its payment decides where a refund goes.
+    pub fn opening(&self) -> &Order {
+        &self.orders[0]
+    }
+
+    /// The order that last set the period's value.
+    pub fn latest(&self) -> &Order {
+        self.orders.last().expect("a period has its opening order")
+    }
+
+    pub fn paid_period(&self) -> Result<PaidPeriod, StoreError> {
+        let opening = self.opening();
+        let latest = self.latest();
+        let period =
+            opening
+                .period
+                .parse()
+                .map_err(|error: tenure_core::period::PeriodError| {
+                    StoreError::Database(sqlx::Error::Decode(error.to_string().into()))
+                })?;
+        Ok(PaidPeriod {
+            period_order_id: opening.id.clone(),
+            period,
+            starts_at: opening.starts_at,
+            ends_at: opening.ends_at,
+            value: latest.period_value(),
+            revision: latest.period_revision,
+        })
+    }
+}
+
+/// The instance's paid service periods that end after `now`, earliest first, each with all its
+/// orders. A period whose opening order is no longer `paid` (cancelled by an unsubscription)
+/// is left out. In a use case, pass its transaction (after locking the instance), so the
+/// orders cannot change underneath it.
+pub async fn periods(
+    connection: &mut AnyConnection,
+    instance_id: &str,
+    now: Timestamp,
+) -> Result<Vec<PeriodOrders>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM orders WHERE instance_id = $1 AND ends_at > $2
+         ORDER BY period_order_id, period_revision"
+    ))
+    .bind(instance_id)
+    .bind(to_seconds(now))
+    .fetch_all(connection)
+    .await?;
+    let found: Vec<Order> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    let mut periods: Vec<PeriodOrders> = found
+        .iter()
+        .filter(|order| order.id == order.period_order_id && order.status == "paid")
+        .map(|opening| PeriodOrders {
+            orders: found
+                .iter()
+                .filter(|other| other.period_order_id == opening.id)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    periods.sort_by_key(|period| period.opening().starts_at);
+    Ok(periods)
+}
+
 /// The instance's paid service periods that end after `now`, each with the value its latest
 /// order left it: the basis a change or a refund is priced from. A period whose opening order
 /// is no longer `paid` (cancelled by an unsubscription) is left out.
@@ -191,43 +267,115 @@ pub async fn paid_periods(
     instance_id: &str,
     now: Timestamp,
 ) -> Result<Vec<PaidPeriod>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM orders WHERE instance_id = $1 AND ends_at > $2
-         ORDER BY period_order_id, period_revision"
-    ))
-    .bind(instance_id)
-    .bind(to_seconds(now))
-    .fetch_all(&mut **tx)
-    .await?;
-    let found: Vec<Order> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
-    let mut periods: Vec<PaidPeriod> = Vec::new();
-    for order in found
+    periods(tx, instance_id, now)
+        .await?
         .iter()
-        .filter(|order| order.id == order.period_order_id)
-    {
-        if order.status != "paid" {
-            continue;
+        .map(PeriodOrders::paid_period)
+        .collect()
+}
+
+/// Cancels a service period (an unsubscription): its opening order and every change in it
+/// become `cancelled`, so [`paid_periods`] leaves the period out from now on.
+pub async fn cancel_period(tx: &mut Tx, period_order_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE period_order_id = $1")
+        .bind(period_order_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Moves a pending renewal's service period, with every order in it, to new dates.
+pub async fn redate(
+    tx: &mut Tx,
+    period_order_id: &str,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET starts_at = $2, ends_at = $3 WHERE period_order_id = $1")
+        .bind(period_order_id)
+        .bind(to_seconds(starts_at))
+        .bind(to_seconds(ends_at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Filters of the unsubscription lists.
+#[derive(Debug, Clone, Default)]
+pub struct UnsubscribableFilter {
+    pub account_id: Option<String>,
+    pub product_id: Option<String>,
+    pub instance_id: Option<String>,
+    /// Order time: when the order was placed, from (inclusive) and until (exclusive).
+    pub ordered_from: Option<Timestamp>,
+    pub ordered_until: Option<Timestamp>,
+    pub after_id: Option<String>,
+    pub limit: i64,
+}
+
+/// Paid orders that opened a service period of an active instance, by order id.
+/// `pending = false`: the period each instance runs in now (it contains `now`), or the purchase
+/// of a resource plan that is not activated yet. `pending = true`: renewals (manual or
+/// automatic) whose period starts after `now`.
+pub async fn unsubscribable(
+    connection: &mut AnyConnection,
+    filter: &UnsubscribableFilter,
+    now: Timestamp,
+    pending: bool,
+) -> Result<Vec<Order>, StoreError> {
+    let period_condition = if pending {
+        "o.kind IN ('renewal', 'auto_renewal') AND o.starts_at > $2"
+    } else {
+        "o.ends_at > $2 AND (o.starts_at <= $2 OR o.kind = 'purchase')"
+    };
+    let mut conditions = vec![
+        "o.id > $1".to_string(),
+        period_condition.to_string(),
+        "o.id = o.period_order_id".to_string(),
+        "o.status = 'paid'".to_string(),
+        "i.status = 'active'".to_string(),
+    ];
+    let mut texts = Vec::new();
+    for (column, value) in [
+        ("o.account_id", &filter.account_id),
+        ("o.product_id", &filter.product_id),
+        ("o.instance_id", &filter.instance_id),
+    ] {
+        if let Some(value) = value {
+            texts.push(value.clone());
+            conditions.push(format!("{column} = ${}", texts.len() + 2));
         }
-        let latest = found
-            .iter()
-            .filter(|other| other.period_order_id == order.id)
-            .max_by_key(|other| other.period_revision)
-            .expect("the opening order belongs to its own period");
-        let period = order
-            .period
-            .parse()
-            .map_err(|error: tenure_core::period::PeriodError| {
-                StoreError::Database(sqlx::Error::Decode(error.to_string().into()))
-            })?;
-        periods.push(PaidPeriod {
-            period_order_id: order.id.clone(),
-            period,
-            starts_at: order.starts_at,
-            ends_at: order.ends_at,
-            value: latest.period_value(),
-            revision: latest.period_revision,
-        });
     }
-    periods.sort_by_key(|period| period.starts_at);
-    Ok(periods)
+    let mut times = Vec::new();
+    for (condition, value) in [
+        ("o.created_at >=", filter.ordered_from),
+        ("o.created_at <", filter.ordered_until),
+    ] {
+        if let Some(value) = value {
+            times.push(to_seconds(value));
+            conditions.push(format!("{condition} ${}", texts.len() + times.len() + 2));
+        }
+    }
+    let columns = COLUMNS
+        .split(", ")
+        .map(|column| format!("o.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM orders o JOIN instances i ON i.id = o.instance_id
+         WHERE {} ORDER BY o.id LIMIT ${}",
+        conditions.join(" AND "),
+        texts.len() + times.len() + 3
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(filter.after_id.clone().unwrap_or_default())
+        .bind(to_seconds(now));
+    for value in texts {
+        query = query.bind(value);
+    }
+    for value in times {
+        query = query.bind(value);
+    }
+    let rows = query.bind(filter.limit).fetch_all(connection).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }

@@ -90,6 +90,45 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id, created_at)",
     "CREATE INDEX IF NOT EXISTS orders_by_period ON orders (period_order_id, period_revision)",
     "CREATE INDEX IF NOT EXISTS orders_by_instance ON orders (instance_id, starts_at)",
+    // One refund per cancelled service period, never two: `order_id` is the period's opening
+    // order (purchase or renewal), and its uniqueness is the last line of defence behind the
+    // use cases' own checks.
+    "CREATE TABLE IF NOT EXISTS refunds (
+        id TEXT PRIMARY KEY,
+        unsubscription_id TEXT NOT NULL,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        instance_id TEXT NOT NULL REFERENCES instances (id),
+        order_id TEXT NOT NULL UNIQUE REFERENCES orders (id),
+        resource_kind TEXT NOT NULL,
+        refund_type TEXT NOT NULL,
+        cash_paid_minor BIGINT NOT NULL,
+        refunded_before_minor BIGINT NOT NULL,
+        value_cash_minor BIGINT NOT NULL,
+        voucher_kept_minor BIGINT NOT NULL,
+        kept_minor BIGINT NOT NULL,
+        refund_minor BIGINT NOT NULL,
+        to_coupons_minor BIGINT NOT NULL,
+        to_balance_minor BIGINT NOT NULL,
+        to_external_minor BIGINT NOT NULL,
+        destination TEXT NOT NULL,
+        days_since_payment BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expected_arrival_by BIGINT NOT NULL,
+        refunded_at BIGINT,
+        details TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS refunds_by_account ON refunds (account_id, id)",
+    "CREATE INDEX IF NOT EXISTS refunds_by_instance ON refunds (instance_id, id)",
+    // A resource plan's quota: what its order bought and how much is used.
+    "CREATE TABLE IF NOT EXISTS resource_plans (
+        instance_id TEXT PRIMARY KEY REFERENCES instances (id),
+        quota_unit TEXT NOT NULL,
+        quota_units BIGINT NOT NULL,
+        used_units BIGINT NOT NULL,
+        activates_at BIGINT NOT NULL,
+        CHECK (used_units >= 0 AND used_units <= quota_units)
+    )",
     // One row per auto-renewal deduction attempt. The unique key is the guard against charging
     // a cycle twice: an attempt is claimed by inserting its row in the same transaction as the
     // payment, so a second sweep of the same moment finds it taken.

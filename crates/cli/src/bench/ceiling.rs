@@ -10,7 +10,9 @@ use super::{median, rate, scratch_database, BenchOptions};
 
 pub async fn measure(store: &Store, rows_per_commit: usize, commits: usize) -> anyhow::Result<f64> {
     let mut connection = store.read().await?;
-    connection.execute("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT, payload TEXT)").await?;
+    connection
+        .execute("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT, payload TEXT)")
+        .await?;
     let payload = "x".repeat(200);
     let started = Instant::now();
     let mut next_id: i64 = 0;
@@ -18,7 +20,11 @@ pub async fn measure(store: &Store, rows_per_commit: usize, commits: usize) -> a
         let mut tx = store.begin().await?;
         for _ in 0..rows_per_commit {
             next_id += 1;
-            sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)").bind(next_id).bind(&payload).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
+                .bind(next_id)
+                .bind(&payload)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
     }
@@ -29,7 +35,10 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     println!("## Ceiling: the database alone\n");
     println!("| writes | rows/s (median of {}) |", options.runs);
     println!("|---|---|");
-    for (label, rows_per_commit, commits) in [("1 row per commit", 1, 1000), ("1,000 rows per commit", 1000, 50)] {
+    for (label, rows_per_commit, commits) in [
+        ("1 row per commit", 1, 1000),
+        ("1,000 rows per commit", 1000, 50),
+    ] {
         let mut rates = Vec::new();
         for _ in 0..options.runs {
             let scratch = scratch_database(options).await?;
@@ -37,7 +46,10 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
             rates.push(measure(&store, rows_per_commit, commits).await?);
             store.close().await;
         }
-        let durations: Vec<Duration> = rates.iter().map(|rate| Duration::from_secs_f64(1.0 / rate)).collect();
+        let durations: Vec<Duration> = rates
+            .iter()
+            .map(|rate| Duration::from_secs_f64(1.0 / rate))
+            .collect();
         println!("| {label} | {:.0} |", 1.0 / median(durations).as_secs_f64());
     }
     println!();

@@ -29,7 +29,12 @@ pub struct FleetShape {
 }
 
 /// Loads the fleet; expiries are uniform over the 365 days after `start`.
-pub async fn load(store: &Store, catalog: &Catalog, shape: &FleetShape, start: Timestamp) -> anyhow::Result<()> {
+pub async fn load(
+    store: &Store,
+    catalog: &Catalog,
+    shape: &FleetShape,
+    start: Timestamp,
+) -> anyhow::Result<()> {
     let mut tx = store.begin().await?;
     for account_index in 0..shape.accounts {
         let account = Account {
@@ -46,7 +51,16 @@ pub async fn load(store: &Store, catalog: &Catalog, shape: &FleetShape, start: T
         accounts::insert(&mut tx, &account).await?;
         if shape.deposit_minor > 0 {
             let entry = Entry::deposit(shape.deposit_minor, PaymentMethod::Transfer);
-            ledger::write_entry(&mut tx, &format!("led_{account_index:08}"), &account.id, &entry, start, None, "bench deposit").await?;
+            ledger::write_entry(
+                &mut tx,
+                &format!("led_{account_index:08}"),
+                &account.id,
+                &entry,
+                start,
+                None,
+                "bench deposit",
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -57,7 +71,11 @@ pub async fn load(store: &Store, catalog: &Catalog, shape: &FleetShape, start: T
         let product = catalog.product(product_id).expect("default catalog");
         // A multiplicative hash spreads expiries evenly without a random generator.
         let spread = ((index as u64).wrapping_mul(2_654_435_761) % year_seconds as u64) as i64;
-        let offset_seconds = if shape.day_aligned { spread / 86_400 * 86_400 + 86_400 } else { spread + 1 };
+        let offset_seconds = if shape.day_aligned {
+            spread / 86_400 * 86_400 + 86_400
+        } else {
+            spread + 1
+        };
         let expires_at = start + SignedDuration::from_secs(offset_seconds);
         let instance = Instance {
             id: format!("inst_{index:09}"),
@@ -71,11 +89,17 @@ pub async fn load(store: &Store, catalog: &Catalog, shape: &FleetShape, start: T
             created_at: start,
             expires_at: Some(expires_at),
             released_at: None,
-            renewal_mode: if shape.auto_renew { RenewalMode::Auto } else { RenewalMode::Manual },
+            renewal_mode: if shape.auto_renew {
+                RenewalMode::Auto
+            } else {
+                RenewalMode::Manual
+            },
             auto_renew_period: shape.auto_renew.then(|| Period::months(1)),
             subscription_period: Some(Period::months(1)),
             reminded_for_expiry: None,
-            auto_renew_schedule: shape.auto_renew.then_some(DeductionScheduleChoice::Standard),
+            auto_renew_schedule: shape
+                .auto_renew
+                .then_some(DeductionScheduleChoice::Standard),
             auto_renew_effective_from: shape.auto_renew.then_some(start),
             last_deduction_attempt: None,
             last_active_at: None,

@@ -20,7 +20,11 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct BenchOptions {
     /// Which measurements: ceiling, sweep, orders, simulation (comma separated).
-    #[arg(long, default_value = "ceiling,sweep,orders,simulation", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "ceiling,sweep,orders,simulation",
+        value_delimiter = ','
+    )]
     pub only: Vec<String>,
     /// `sqlite` (a fresh file per measurement) or a `postgres://…/DATABASE` URL of a server where
     /// fresh databases may be created.
@@ -42,9 +46,30 @@ pub struct BenchOptions {
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     println!("# tenure bench\n");
-    println!("- database: {}", if options.db == "sqlite" { "SQLite (WAL, synchronous=FULL)" } else { "PostgreSQL" });
-    println!("- machine: {} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), machine_name());
-    println!("- command: `tenure bench --db {} --only {}`\n", if options.db == "sqlite" { "sqlite" } else { "postgres://…" }, options.only.join(","));
+    println!(
+        "- database: {}",
+        if options.db == "sqlite" {
+            "SQLite (WAL, synchronous=FULL)"
+        } else {
+            "PostgreSQL"
+        }
+    );
+    println!(
+        "- machine: {} cores, {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        machine_name()
+    );
+    println!(
+        "- command: `tenure bench --db {} --only {}`\n",
+        if options.db == "sqlite" {
+            "sqlite"
+        } else {
+            "postgres://…"
+        },
+        options.only.join(",")
+    );
     let wants = |name: &str| options.only.iter().any(|only| only == name);
     if wants("ceiling") {
         ceiling::run(&options).await?;
@@ -64,7 +89,11 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
 fn machine_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|text| text.lines().find(|line| line.starts_with("model name")).map(|line| line.split(':').nth(1).unwrap_or("").trim().to_string()))
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .map(|line| line.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".to_string())
 }
 
@@ -76,16 +105,29 @@ pub struct Scratch {
 
 pub async fn scratch_database(options: &BenchOptions) -> anyhow::Result<Scratch> {
     if options.db == "sqlite" {
-        let folder = tempfile::tempdir_in(std::env::var("TENURE_BENCH_DIR").unwrap_or_else(|_| ".".into()))?;
+        let folder =
+            tempfile::tempdir_in(std::env::var("TENURE_BENCH_DIR").unwrap_or_else(|_| ".".into()))?;
         let url = format!("sqlite://{}", folder.path().join("bench.db").display());
-        return Ok(Scratch { url, _folder: Some(folder) });
+        return Ok(Scratch {
+            url,
+            _folder: Some(folder),
+        });
     }
     use sqlx::Connection;
     let name = format!("tenure_bench_{:08x}", rand::random::<u32>());
     let mut connection = sqlx::PgConnection::connect(&options.db).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await?;
-    let base = options.db.rsplit_once('/').map(|(base, _)| base).unwrap_or(&options.db);
-    Ok(Scratch { url: format!("{base}/{name}"), _folder: None })
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await?;
+    let base = options
+        .db
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(&options.db);
+    Ok(Scratch {
+        url: format!("{base}/{name}"),
+        _folder: None,
+    })
 }
 
 pub fn median(mut samples: Vec<Duration>) -> Duration {

@@ -31,7 +31,9 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
         let application = Application::build(settings).await?;
         let address = format!("http://127.0.0.1:{}", application.port());
         let server = tokio::spawn(application.run_until_stopped());
-        let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(clients)
+            .build()?;
         let mut accounts = Vec::new();
         for index in 0..clients {
             let account: serde_json::Value = http

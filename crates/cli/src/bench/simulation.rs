@@ -20,11 +20,24 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     let catalog = default_catalog();
     // Ten subscriptions per account and money for about seven months of renewals: the rest of
     // the year brings failed attempts, alerts, expiries and releases.
-    let shape = FleetShape { instances: fleet, accounts: (fleet / 10).max(1), day_aligned: true, auto_renew: true, deposit_minor: 1_000_000 };
+    let shape = FleetShape {
+        instances: fleet,
+        accounts: (fleet / 10).max(1),
+        day_aligned: true,
+        auto_renew: true,
+        deposit_minor: 1_000_000,
+    };
     load(&store, &catalog, &shape, start).await?;
-    let engine = Engine::new(store.clone(), catalog, Clock::simulated(start), Ids::random());
+    let engine = Engine::new(
+        store.clone(),
+        catalog,
+        Clock::simulated(start),
+        Ids::random(),
+    );
     let started = Instant::now();
-    let report = engine.advance_to(start + SignedDuration::from_hours(365 * 24)).await?;
+    let report = engine
+        .advance_to(start + SignedDuration::from_hours(365 * 24))
+        .await?;
     let elapsed = started.elapsed();
     println!("| subscriptions | steps taken in the year | wall time | steps/s |");
     println!("|---|---|---|---|");

@@ -22,10 +22,21 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
         let store = Store::connect(&scratch.url).await?;
         let catalog = default_catalog();
         let loading = Instant::now();
-        let shape = FleetShape { instances: fleet, accounts: (fleet / 100).max(1), day_aligned: false, auto_renew: false, deposit_minor: 0 };
+        let shape = FleetShape {
+            instances: fleet,
+            accounts: (fleet / 100).max(1),
+            day_aligned: false,
+            auto_renew: false,
+            deposit_minor: 0,
+        };
         load(&store, &catalog, &shape, start).await?;
         let load_seconds = loading.elapsed().as_secs_f64();
-        let engine = Engine::new(store.clone(), catalog, Clock::simulated(start), Ids::random());
+        let engine = Engine::new(
+            store.clone(),
+            catalog,
+            Clock::simulated(start),
+            Ids::random(),
+        );
         // Reminders of instances expiring within a week are already due: take them first.
         engine.run_due(start).await?;
         let mut idle = Vec::new();

@@ -11,7 +11,8 @@ pub mod settings;
 
 pub use attempt::{attempt_deduction, AttemptDecision, AttemptResult, FailureReason};
 pub use schedule::{
-    attempt_at, due_attempt, effective_from, next_attempt, pending_attempts, ScheduledAttempt,
+    attempt_at, due_attempt, effective_from, next_attempt, pending_attempts, skip_passed_attempts,
+    ScheduledAttempt,
 };
 pub use settings::{
     change_renewal_mode, RenewalModeChange, RenewalModeError, RenewalModeOutcome, Warning,

@@ -22,7 +22,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
 use crate::catalog::{AutoRenewalPolicy, Billing, DeductionScheduleChoice};
-use crate::lifecycle::{Instance, InstanceStatus, RenewalMode};
+use crate::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus, RenewalMode};
 use crate::period::add_days;
 
 /// One attempt of the schedule: which expiry it renews, at which offset, and when.
@@ -101,4 +101,23 @@ pub fn due_attempt(
         .into_iter()
         .take_while(|attempt| attempt.at <= now)
         .last()
+}
+
+/// The instance after its expiry moved back (a pending renewal was unsubscribed): the attempts
+/// of the restored cycle whose time has already passed are marked as taken, so they are
+/// skipped, not made up. Giving a renewal back must not trigger an automatic one at the next
+/// sweep; the cycle's later attempts follow the schedule (turn auto-renewal off to stop them).
+pub fn skip_passed_attempts(
+    instance: &Instance,
+    policy: &AutoRenewalPolicy,
+    now: Timestamp,
+) -> Instance {
+    let mut next = instance.clone();
+    if let Some(passed) = due_attempt(instance, policy, now) {
+        next.last_deduction_attempt = Some(DeductionAttemptMark {
+            renews_expires_at: passed.renews_expires_at,
+            attempt_offset_days: passed.attempt_offset_days,
+        });
+    }
+    next
 }

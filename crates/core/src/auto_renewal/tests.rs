@@ -491,6 +491,24 @@ fn renewal_mode_changes_are_refused_where_they_make_no_sense() {
         change_renewal_mode(&released, &iot, RenewalModeChange::Manual, now),
         Err(RenewalModeError::Released(_))
     ));
+    let unsubscribed = Instance {
+        status: InstanceStatus::Unsubscribed,
+        ..base.clone()
+    };
+    assert!(matches!(
+        change_renewal_mode(
+            &unsubscribed,
+            &iot,
+            RenewalModeChange::Auto { period: None },
+            now
+        ),
+        Err(RenewalModeError::Released(_))
+    ));
+    assert_eq!(
+        crate::lifecycle::next_due(&unsubscribed, &iot),
+        None,
+        "an unsubscribed instance has no deduction attempt and no other step"
+    );
     let pay_as_you_go = Instance {
         billing: Billing::Payg,
         expires_at: None,

@@ -35,7 +35,7 @@ pub fn default_catalog() -> Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{DeductionSchedule, ReleaseAction};
+    use crate::catalog::{Billing, DeductionSchedule, ReleaseAction};
 
     #[test]
     fn default_catalog_holds_the_four_products_and_their_policies() {
@@ -68,6 +68,15 @@ mod tests {
                 last_days_before: 1
             })
         );
+        let message_package = iot.edition("message-package").unwrap();
+        assert_eq!(message_package.billing, Billing::ResourcePlan);
+        assert_eq!(message_package.quota_unit.as_deref(), Some("message"));
+        assert_eq!(
+            message_package.spec("messages-10m").unwrap().quota,
+            Some(10_000_000)
+        );
+        assert!(!dns.edition("personal").unwrap().refundable);
+        assert!(iot.edition("enterprise").unwrap().refundable);
         let data_management = catalog.product("data-management").unwrap();
         assert_eq!(
             data_management.auto_renewal.schedule.offsets_days(),

@@ -8,6 +8,10 @@ use std::path::Path;
 use super::model::{Billing, Catalog, DeductionSchedule, Product};
 use crate::money::MAX_AMOUNT_MINOR;
 
+/// The largest quota a resource plan spec may hold: far above any real package, small enough
+/// that quota arithmetic in `i64` never overflows.
+pub const MAX_QUOTA_UNITS: i64 = 1_000_000_000_000_000;
+
 /// One problem in a catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogError {
@@ -174,14 +178,15 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
     if product.regions.is_empty() {
         problem("regions", "list at least one region".into());
     }
-    let sells_subscriptions = product
+    let sells_prepaid = product
         .editions
         .iter()
-        .any(|edition| edition.billing == Billing::Subscription);
-    if sells_subscriptions && product.periods.is_empty() {
+        .any(|edition| edition.billing.is_prepaid());
+    if sells_prepaid && product.periods.is_empty() {
         problem(
             "periods",
-            "a product with subscription editions must sell at least one period".into(),
+            "a product with subscription or resource plan editions must sell at least one period"
+                .into(),
         );
     }
     let lifecycle = &product.lifecycle;
@@ -289,11 +294,28 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
                 &at("meters"),
                 "a payg edition needs at least one meter".into(),
             ),
+            Billing::ResourcePlan if edition.specs.is_empty() => problem(
+                &at("specs"),
+                "a resource plan edition needs at least one spec".into(),
+            ),
             Billing::Free if edition.meters.iter().any(|meter| meter.price_minor != 0) => problem(
                 &at("meters"),
                 "a free edition's meters only record activity: their price_minor must be 0".into(),
             ),
             _ => {}
+        }
+        let is_plan = edition.billing == Billing::ResourcePlan;
+        if is_plan != edition.quota_unit.is_some() {
+            problem(
+                &at("quota_unit"),
+                "a resource plan edition names its quota_unit; other editions have none".into(),
+            );
+        }
+        if !edition.refundable && edition.billing != Billing::Subscription {
+            problem(
+                &at("refundable"),
+                "only subscription editions can be nonrefundable (refundable = false)".into(),
+            );
         }
         if let Some(days) = edition.inactivity_freeze_days {
             if edition.billing != Billing::Free || !(1..=365).contains(&days) {
@@ -321,11 +343,18 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
                     format!("spec id `{}` appears twice in its edition", spec.id),
                 );
             }
-            let lowest_price_minor = if edition.billing == Billing::Subscription {
-                1
-            } else {
-                0
-            };
+            match (is_plan, spec.quota) {
+                (true, Some(quota)) if (1..=MAX_QUOTA_UNITS).contains(&quota) => {}
+                (true, _) => problem(
+                    &at("quota"),
+                    format!("a resource plan spec needs a quota of 1..={MAX_QUOTA_UNITS} units"),
+                ),
+                (false, Some(_)) => {
+                    problem(&at("quota"), "only resource plan specs have a quota".into())
+                }
+                (false, None) => {}
+            }
+            let lowest_price_minor = if edition.billing.is_prepaid() { 1 } else { 0 };
             for (field, price_minor) in [
                 ("monthly_price_minor", spec.monthly_price_minor),
                 ("yearly_price_minor", spec.yearly_price_minor),
@@ -483,6 +512,47 @@ yearly_price_minor = 10000
         let errors = parse_product("widget.toml", &text).unwrap_err().0;
         assert!(errors[0].field.starts_with("line "), "{:?}", errors[0]);
         assert!(errors[0].problem.contains("colour"), "{:?}", errors[0]);
+    }
+
+    #[test]
+    fn resource_plans_need_a_quota_and_its_unit() {
+        let plan = VALID.to_string()
+            + r#"
+[[editions]]
+id = "messages"
+name = "Message package"
+billing = "resource_plan"
+quota_unit = "message"
+
+[[editions.specs]]
+id = "small"
+name = "1,000 messages"
+monthly_price_minor = 100
+yearly_price_minor = 1000
+quota = 1000
+"#;
+        let product = parse_product("widget.toml", &plan).unwrap();
+        assert_eq!(
+            product
+                .edition("messages")
+                .unwrap()
+                .spec("small")
+                .unwrap()
+                .quota,
+            Some(1000)
+        );
+        let errors = parse_product("widget.toml", &plan.replace("quota = 1000", "quota = 0"))
+            .unwrap_err()
+            .0;
+        assert_eq!(errors[0].field, "editions[1].specs[0].quota");
+        let errors = parse_product(
+            "widget.toml",
+            &plan.replace("quota_unit = \"message\"", "refundable = false"),
+        )
+        .unwrap_err()
+        .0;
+        let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(fields, ["editions[1].quota_unit", "editions[1].refundable"]);
     }
 
     #[test]

@@ -11,6 +11,8 @@ mod model;
 mod price;
 
 pub use default::default_catalog;
-pub use load::{load_dir, parse_files, parse_product, CatalogError, CatalogErrors};
+pub use load::{
+    load_dir, parse_files, parse_product, CatalogError, CatalogErrors, MAX_QUOTA_UNITS,
+};
 pub use model::*;
 pub use price::PriceError;

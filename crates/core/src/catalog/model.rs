@@ -223,10 +223,22 @@ pub struct Edition {
     /// Days without activity after which a free instance is frozen.
     #[serde(default)]
     pub inactivity_freeze_days: Option<i64>,
+    /// Whether unsubscribing refunds the unused part (Partial Refund) or nothing
+    /// (Nonrefundable). Only regular (subscription) editions may set it to false; resource
+    /// plans are always refundable by their own rules (see `refund.rs`).
+    #[serde(default = "refundable_by_default")]
+    pub refundable: bool,
+    /// What one unit of a resource plan's quota is, such as "message". Resource plans only.
+    #[serde(default)]
+    pub quota_unit: Option<String>,
     #[serde(default)]
     pub specs: Vec<Spec>,
     #[serde(default)]
     pub meters: Vec<Meter>,
+}
+
+fn refundable_by_default() -> bool {
+    true
 }
 
 impl Edition {
@@ -245,6 +257,9 @@ pub enum Billing {
     Payg,
     /// Free, fixed spec, no expiry.
     Free,
+    /// A prepaid quota package (a resource plan): bought for a validity period like a
+    /// subscription, consumed unit by unit, never renewed.
+    ResourcePlan,
 }
 
 impl Billing {
@@ -253,7 +268,31 @@ impl Billing {
             Billing::Subscription => "subscription",
             Billing::Payg => "payg",
             Billing::Free => "free",
+            Billing::ResourcePlan => "resource_plan",
         }
+    }
+
+    /// Paid in advance for a period: subscriptions and resource plans. Only these can be
+    /// unsubscribed; pay-as-you-go instances are simply released.
+    pub fn is_prepaid(self) -> bool {
+        matches!(self, Billing::Subscription | Billing::ResourcePlan)
+    }
+}
+
+impl std::str::FromStr for Billing {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        [
+            Billing::Subscription,
+            Billing::Payg,
+            Billing::Free,
+            Billing::ResourcePlan,
+        ]
+        .into_iter()
+        .find(|billing| billing.as_str() == text)
+        .ok_or_else(|| {
+            format!("`{text}` is not a billing: use subscription, payg, free or resource_plan")
+        })
     }
 }
 
@@ -265,6 +304,10 @@ pub struct Spec {
     pub name: String,
     pub monthly_price_minor: i64,
     pub yearly_price_minor: i64,
+    /// Units of quota a resource plan of this spec includes (its edition's `quota_unit`).
+    /// Resource plans only.
+    #[serde(default)]
+    pub quota: Option<i64>,
 }
 
 /// A usage dimension of a pay-as-you-go edition and its price.

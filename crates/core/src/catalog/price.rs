@@ -33,6 +33,7 @@ mod tests {
             name: "s".into(),
             monthly_price_minor: 12_000,
             yearly_price_minor: 120_000,
+            quota: None,
         };
         assert_eq!(spec.list_price_minor(Period::months(3)), Ok(36_000));
         assert_eq!(spec.list_price_minor(Period::years(2)), Ok(240_000));

@@ -112,6 +112,7 @@ mod tests {
             name: "b".into(),
             monthly_price_minor,
             yearly_price_minor: monthly_price_minor * 10,
+            quota: None,
         }
     }
 

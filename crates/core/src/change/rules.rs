@@ -366,6 +366,12 @@ mod tests {
             decide(&released, target(None, Some("tps-5000"))),
             Err("instance_released")
         );
+        // An unsubscribed instance is released for good: no change either.
+        released.status = InstanceStatus::Unsubscribed;
+        assert_eq!(
+            decide(&released, target(None, Some("tps-5000"))),
+            Err("instance_released")
+        );
         let mut expired = instance("message-queue", "basic", "tps-1000");
         expired.status = InstanceStatus::Expired;
         assert_eq!(

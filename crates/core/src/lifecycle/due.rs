@@ -72,6 +72,7 @@ fn next_lifecycle_step(instance: &Instance, policy: &LifecyclePolicy) -> Option<
         }),
         InstanceStatus::Released
         | InstanceStatus::FreeTier
+        | InstanceStatus::Unsubscribed
         | InstanceStatus::Stopped
         | InstanceStatus::Frozen => None,
     }

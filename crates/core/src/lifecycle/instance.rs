@@ -17,6 +17,9 @@ pub enum InstanceStatus {
     Released,
     /// Released to the product's free tier, data kept there (DNS records). Final.
     FreeTier,
+    /// Unsubscribed by the customer: released at once, data deleted for good, the unused part
+    /// refunded. Final.
+    Unsubscribed,
     /// A pay-as-you-go instance stopped because its account stayed overdue past the grace
     /// period; paying the debt restores it.
     Stopped,
@@ -31,14 +34,18 @@ impl InstanceStatus {
             InstanceStatus::Expired => "expired",
             InstanceStatus::Released => "released",
             InstanceStatus::FreeTier => "free_tier",
+            InstanceStatus::Unsubscribed => "unsubscribed",
             InstanceStatus::Stopped => "stopped",
             InstanceStatus::Frozen => "frozen",
         }
     }
 
-    /// Released and free-tier instances never come back.
+    /// Released, free-tier and unsubscribed instances never come back.
     pub fn is_final(self) -> bool {
-        matches!(self, InstanceStatus::Released | InstanceStatus::FreeTier)
+        matches!(
+            self,
+            InstanceStatus::Released | InstanceStatus::FreeTier | InstanceStatus::Unsubscribed
+        )
     }
 }
 
@@ -50,13 +57,16 @@ impl FromStr for InstanceStatus {
             InstanceStatus::Expired,
             InstanceStatus::Released,
             InstanceStatus::FreeTier,
+            InstanceStatus::Unsubscribed,
             InstanceStatus::Stopped,
             InstanceStatus::Frozen,
         ]
         .into_iter()
         .find(|status| status.as_str() == text)
         .ok_or_else(|| {
-            format!("`{text}` is not a status: use active, expired, released, free_tier, stopped or frozen")
+            format!(
+                "`{text}` is not a status: use active, expired, released, free_tier, unsubscribed, stopped or frozen"
+            )
         })
     }
 }

@@ -24,7 +24,8 @@ pub fn next_step_due(
     overdue_since: Option<Timestamp>,
 ) -> Option<DueStep> {
     match instance.billing {
-        Billing::Subscription => next_due(instance, product),
+        // A resource plan has a validity period like a subscription: it expires and is released.
+        Billing::Subscription | Billing::ResourcePlan => next_due(instance, product),
         Billing::Payg | Billing::Free => {
             usage_steps::next_usage_due(instance, product, overdue_since)
         }

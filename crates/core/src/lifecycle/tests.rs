@@ -127,7 +127,11 @@ fn the_reminder_is_sent_once_per_expiry() {
 fn final_states_have_no_steps() {
     let catalog = default_catalog();
     let product = catalog.product("dns").unwrap();
-    for status in [InstanceStatus::Released, InstanceStatus::FreeTier] {
+    for status in [
+        InstanceStatus::Released,
+        InstanceStatus::FreeTier,
+        InstanceStatus::Unsubscribed,
+    ] {
         let done = Instance {
             status,
             ..instance("dns", "2026-03-10T00:00:00Z")

@@ -41,7 +41,7 @@ pub fn next_usage_due(
                 at: add_days(last_activity(instance), days),
             })
         }
-        Billing::Subscription => None,
+        Billing::Subscription | Billing::ResourcePlan => None,
     }
 }
 

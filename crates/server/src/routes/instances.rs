@@ -33,6 +33,20 @@ pub fn routes() -> Vec<Route> {
             .account(Permission::Billing),
         Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", post(renew_many))
             .account(Permission::Billing),
+        // Consumption is reported by the operator's metering, not by the customer.
+        Route::new(
+            Method::POST,
+            "/v1/instances/{id}/quota-usage",
+            "Record units of a resource plan's quota consumed (refused beyond what is left)",
+            post(use_quota),
+        ),
+        Route::new(
+            Method::GET,
+            "/v1/instances/{id}/quota",
+            "A resource plan's quota: units bought, used and when it takes effect",
+            get(show_quota),
+        )
+        .account(Permission::Read),
     ]
 }
 
@@ -79,6 +93,8 @@ struct Purchase {
     billing: Option<Billing>,
     period: Option<Period>,
     auto_renew: Option<AutoRenew>,
+    /// Resource plans only: take effect at this later time (RFC 3339).
+    activates_at: Option<jiff::Timestamp>,
     pay_with: Option<String>,
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,
@@ -107,6 +123,7 @@ async fn purchase(
                 .auto_renew
                 .as_ref()
                 .and_then(|auto_renew| auto_renew.period),
+            activates_at: body.activates_at,
         },
         auto_renew: body.auto_renew.is_some(),
         sources: payment.sources()?,
@@ -242,6 +259,52 @@ async fn renew_many(
                 .renew_many(tx, &body.instances, body.period, sources)
                 .await?;
             Ok(serde_json::json!({ "data": renewed }))
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QuotaUsage {
+    units: i64,
+}
+
+async fn use_quota(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+    command: Command<QuotaUsage>,
+) -> Result<Response, ApiError> {
+    let units = command.body.units;
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move { engine.use_quota(tx, &instance_id, units).await })
+    })
+    .await
+}
+
+async fn show_quota(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+) -> Result<Response, ApiError> {
+    read(&context, move |connection| {
+        Box::pin(async move {
+            if let Some(quota) = tenure_store::resource_plans::get(connection, &instance_id).await?
+            {
+                return Ok(quota);
+            }
+            // An instance that exists but is not a resource plan has no quota: a refusal, so
+            // a 404 keeps meaning "no such instance" (or not yours).
+            match instances::get(connection, &instance_id).await? {
+                Some(_) => Err(tenure_engine::EngineError::refused(
+                    "not_a_resource_plan",
+                    format!("instance {instance_id} is not a resource plan and has no quota"),
+                )),
+                None => Err(tenure_engine::EngineError::not_found(
+                    "instance",
+                    &instance_id,
+                )),
+            }
         })
     })
     .await

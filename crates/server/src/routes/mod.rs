@@ -14,6 +14,8 @@ mod free_instances;
 mod health;
 mod instances;
 mod orders;
+mod refunds;
+mod unsubscriptions;
 mod usage;
 mod users;
 
@@ -90,6 +92,8 @@ pub fn table() -> Vec<Route> {
         changes::routes(),
         approvals::routes(),
         orders::routes(),
+        unsubscriptions::routes(),
+        refunds::routes(),
         users::routes(),
         events::routes(),
         clock::routes(),

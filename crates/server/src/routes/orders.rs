@@ -2,9 +2,10 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tenure_engine::EngineError;
-use tenure_store::orders::{self, OrderFilter};
+use tenure_store::orders::{self, Order, OrderFilter};
+use tenure_store::refunds::{self, Refund};
 
 use super::Route;
 use crate::api::{read, Listing, Params, MAX_PAGE_SIZE};
@@ -24,7 +25,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::GET,
             "/v1/orders/{id}",
-            "One order: period, price actually paid and how",
+            "One order: period, price actually paid and how, and its refund if unsubscribed (status, destination, refund time, amount, details)",
             get(show),
         )
         .account(Permission::Read),
@@ -74,10 +75,21 @@ async fn show(
 ) -> Result<Response, ApiError> {
     read(&context, move |connection| {
         Box::pin(async move {
-            orders::get(connection, &order_id)
+            let order = orders::get(connection, &order_id)
                 .await?
-                .ok_or_else(|| EngineError::not_found("order", &order_id))
+                .ok_or_else(|| EngineError::not_found("order", &order_id))?;
+            let refund = refunds::for_order(connection, &order_id).await?;
+            Ok(OrderDetails { order, refund })
         })
     })
     .await
+}
+
+/// An order with its refund: the order details page of the unsubscription records.
+#[derive(Debug, Serialize)]
+struct OrderDetails {
+    #[serde(flatten)]
+    order: Order,
+    /// Set once the order was unsubscribed: type, amount, destination, status, refund time.
+    refund: Option<Refund>,
 }

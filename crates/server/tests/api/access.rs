@@ -92,6 +92,17 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
         )
         .await;
     let approval_id = text(&requested["approval"]["id"]).to_string();
+    let unsubscribed = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let unsubscribed_id = text(&unsubscribed["instance"]["id"]).to_string();
+    let refunded = app
+        .post_ok(
+            &format!("/v1/instances/{unsubscribed_id}/unsubscribe"),
+            json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+        )
+        .await;
+    let refund_id = text(&refunded["refunds"][0]["id"]).to_string();
     let other = app
         .post_ok(
             "/v1/accounts",
@@ -130,6 +141,7 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
                 Some("instances") => instance_id.clone(),
                 Some("orders") => order_id.clone(),
                 Some("approvals") => approval_id.clone(),
+                Some("refunds") => refund_id.clone(),
                 _ => account_id.clone(),
             };
             let path = route

@@ -14,4 +14,5 @@ mod lifecycle;
 mod payg;
 mod renewals;
 mod simulate;
+mod unsubscription;
 mod validation;

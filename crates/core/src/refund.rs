@@ -1,0 +1,613 @@
+//! Unsubscription refunds (SPEC "Unsubscription and refunds", reference 004): the refund type
+//! of a resource, how much each cancelled service period gives back, how that splits between
+//! coupons and the destination, where it goes and when it arrives. The amounts come from
+//! [`crate::proration`], the money rule shared with upgrades and downgrades, and the destination
+//! from [`crate::refund_destination`], the rule every refund asks; this file only decides which
+//! rule applies.
+//!
+//! # Refund types
+//! - Regular resources (subscriptions): **Partial Refund** (the unused part of each period), or
+//!   **Nonrefundable** when the catalog edition says `refundable = false` (released, nothing back).
+//! - Resource plans: **Unactivated Subscription Refund** before the plan takes effect (all cash),
+//!   **Full Refund for Unused Resources** when active and no quota is used (all cash),
+//!   **Partial Refund** once quota is used (the unused share of the quota, of the cash).
+//! - Only Partial Refund resources can be unsubscribed in a batch, at most
+//!   [`MAX_BATCH_UNSUBSCRIPTIONS`] at a time.
+//!
+//! # How much: from each period's latest value
+//! Unsubscribing cancels service periods (the current one and every pending renewal), not
+//! orders one by one. Each period's refund is computed from the value its **latest** order left
+//! it ([`crate::proration::PeriodValue`]: the purchase or renewal, or the last upgrade or
+//! downgrade in it), never from the opening order's paid amounts: a downgrade has already given
+//! back part of the period's cash, and an upgrade has added some, so only the cash part of that
+//! latest value still unused comes back. The itemised answer shows
+//! `cash_paid = refunded_before + kept + refund`.
+//!
+//! # What comes back, and where
+//! - Only cash: vouchers are never refunded. The coupon share of the refund (in proportion to
+//!   what paid the period's opening order) goes back to coupons (credit never turns into
+//!   withdrawable cash); the rest goes to the destination.
+//! - Destination of the rest: [`crate::refund_destination::refund_destination`] with the opening
+//!   order's payment and date (bank card within 150 days → the card, PayPal and Alipay within
+//!   180 days → the wallet, otherwise the balance). An order paid with coupons only is refunded
+//!   to coupons.
+//! - A refund to the balance or coupons is `refunded` at once. A refund to an outside method is
+//!   `processing` until the operator's payment integration confirms its arrival
+//!   (`POST /v1/refunds/{id}/complete`); it is expected within 30 business days (Monday to
+//!   Friday, no holiday calendar).
+
+use jiff::civil::Weekday;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::money::prorate_minor;
+use crate::payment::{PaymentMethod, PaymentPlan};
+use crate::period::add_days;
+use crate::proration::{refund_for_unused_quota_minor, PeriodValue, QuotaUsage, Usage};
+use crate::refund_destination::{
+    days_since_payment, refund_destination, RefundCause, RefundDestination,
+};
+
+/// The most resources one batch unsubscription may name (reference 004).
+pub const MAX_BATCH_UNSUBSCRIPTIONS: usize = 50;
+/// An outside refund is expected to arrive within this many business days.
+pub const EXTERNAL_REFUND_BUSINESS_DAYS: i64 = 30;
+
+/// The two tabs of active resources in the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Regular,
+    ResourcePlan,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundType {
+    PartialRefund,
+    Nonrefundable,
+    UnactivatedSubscriptionRefund,
+    FullRefundForUnusedResources,
+}
+
+impl RefundType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundType::PartialRefund => "partial_refund",
+            RefundType::Nonrefundable => "nonrefundable",
+            RefundType::UnactivatedSubscriptionRefund => "unactivated_subscription_refund",
+            RefundType::FullRefundForUnusedResources => "full_refund_for_unused_resources",
+        }
+    }
+
+    /// Reference 004: only Partial Refund resources can be unsubscribed in a batch.
+    pub fn allows_batch(self) -> bool {
+        self == RefundType::PartialRefund
+    }
+}
+
+/// Whether the service an order pays for has begun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivationStatus {
+    Activated,
+    Unactivated,
+}
+
+impl ActivationStatus {
+    pub fn at(starts_at: Timestamp, now: Timestamp) -> ActivationStatus {
+        if starts_at <= now {
+            ActivationStatus::Activated
+        } else {
+            ActivationStatus::Unactivated
+        }
+    }
+}
+
+/// What the refund rules need to know about the resource being unsubscribed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A subscription; `refundable` comes from its catalog edition.
+    Regular { refundable: bool },
+    /// A prepaid quota package and how much of it is used.
+    ResourcePlan { quota: QuotaUsage },
+}
+
+impl Resource {
+    pub fn kind(self) -> ResourceKind {
+        match self {
+            Resource::Regular { .. } => ResourceKind::Regular,
+            Resource::ResourcePlan { .. } => ResourceKind::ResourcePlan,
+        }
+    }
+
+    /// The refund type of this resource when its service began at `starts_at`.
+    pub fn refund_type(self, activation: ActivationStatus) -> RefundType {
+        match self {
+            Resource::Regular { refundable: false } => RefundType::Nonrefundable,
+            Resource::Regular { refundable: true } => RefundType::PartialRefund,
+            Resource::ResourcePlan { .. } if activation == ActivationStatus::Unactivated => {
+                RefundType::UnactivatedSubscriptionRefund
+            }
+            Resource::ResourcePlan { quota } if quota.used_units == 0 => {
+                RefundType::FullRefundForUnusedResources
+            }
+            Resource::ResourcePlan { .. } => RefundType::PartialRefund,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundStatus {
+    /// An outside channel is paying it back.
+    Processing,
+    /// The money is where it goes.
+    Refunded,
+}
+
+impl RefundStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefundStatus::Processing => "processing",
+            RefundStatus::Refunded => "refunded",
+        }
+    }
+}
+
+/// How a refund splits between the books it goes to. The parts sum to the refund.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RefundSplit {
+    pub to_coupons_minor: i64,
+    pub to_balance_minor: i64,
+    pub to_external_minor: i64,
+    pub external_method: Option<PaymentMethod>,
+}
+
+impl RefundSplit {
+    /// All of it to the balance (a downgrade's refund).
+    pub fn to_balance(amount_minor: i64) -> RefundSplit {
+        RefundSplit::whole_to(amount_minor, RefundDestination::Balance)
+    }
+
+    /// All of it to one destination, with no coupon share.
+    pub fn whole_to(amount_minor: i64, destination: RefundDestination) -> RefundSplit {
+        match destination {
+            RefundDestination::Balance => RefundSplit {
+                to_balance_minor: amount_minor,
+                ..RefundSplit::default()
+            },
+            RefundDestination::Coupons => RefundSplit {
+                to_coupons_minor: amount_minor,
+                ..RefundSplit::default()
+            },
+            RefundDestination::Original(method) => RefundSplit {
+                to_external_minor: amount_minor,
+                external_method: Some(method),
+                ..RefundSplit::default()
+            },
+        }
+    }
+
+    pub fn total_minor(&self) -> i64 {
+        self.to_coupons_minor + self.to_balance_minor + self.to_external_minor
+    }
+}
+
+/// What the refund amount was computed from, for the itemised answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum RefundBasis {
+    /// The period has not begun: all cash comes back.
+    NotStarted,
+    /// In use: a started hour counts as used.
+    Hours { used_hours: i64, ordered_hours: i64 },
+    /// A resource plan: the unused share of its quota.
+    Quota { used_units: i64, quota_units: i64 },
+    /// The resource refunds nothing.
+    Nonrefundable,
+}
+
+/// One paid service period as the refund rules see it: how its opening order was paid, and the
+/// value its latest order left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefundablePeriod {
+    /// When the period's opening order (purchase or renewal) was paid, and with what: decides
+    /// the destination and the coupon share.
+    pub paid_at: Timestamp,
+    pub payment: PaymentPlan,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    /// The period's latest value: what the refund is computed from.
+    pub value: PeriodValue,
+    /// All cash and voucher value paid into the period (opening order and upgrade charges).
+    pub cash_paid_minor: i64,
+    pub voucher_paid_minor: i64,
+    /// Cash already given back in the period by downgrades.
+    pub refunded_before_minor: i64,
+}
+
+impl RefundablePeriod {
+    /// A period as its opening order left it: no change since.
+    pub fn opened(
+        paid_at: Timestamp,
+        payment: PaymentPlan,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+    ) -> RefundablePeriod {
+        RefundablePeriod {
+            paid_at,
+            payment,
+            starts_at,
+            ends_at,
+            value: PeriodValue::paid(payment.cash_minor(), payment.voucher_minor),
+            cash_paid_minor: payment.cash_minor(),
+            voucher_paid_minor: payment.voucher_minor,
+            refunded_before_minor: 0,
+        }
+    }
+}
+
+/// The refund of one cancelled period, itemised:
+/// `cash_paid = refunded_before + kept + refund`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OrderRefund {
+    pub refund_type: RefundType,
+    pub basis: RefundBasis,
+    /// What the period was paid in cash (balance, coupons, outside method), changes included.
+    pub cash_paid_minor: i64,
+    /// Cash already refunded in the period by downgrades.
+    pub refunded_before_minor: i64,
+    /// The cash value the period's latest order left it, the basis of the refund.
+    pub value_cash_minor: i64,
+    /// What vouchers paid: never refunded.
+    pub voucher_kept_minor: i64,
+    /// The cash the operator keeps: the consumed part, or all of it when nonrefundable.
+    pub kept_minor: i64,
+    pub refund_minor: i64,
+    pub split: RefundSplit,
+    pub destination: RefundDestination,
+    pub days_since_payment: i64,
+    pub status: RefundStatus,
+    /// When the money is expected where it goes: now for the balance and coupons.
+    pub expected_arrival_by: Timestamp,
+}
+
+/// `start` plus `business_days` weekdays (Monday to Friday), at the same time of day, in UTC.
+pub fn add_business_days(start: Timestamp, business_days: i64) -> Timestamp {
+    let mut day = start;
+    let mut remaining_days = business_days;
+    while remaining_days > 0 {
+        day = add_days(day, 1);
+        let weekday = day.to_zoned(TimeZone::UTC).weekday();
+        if !matches!(weekday, Weekday::Saturday | Weekday::Sunday) {
+            remaining_days -= 1;
+        }
+    }
+    day
+}
+
+/// The refund of `period` of `resource` if it is cancelled at `now`.
+pub fn refund_order(resource: Resource, period: &RefundablePeriod, now: Timestamp) -> OrderRefund {
+    let value_cash_minor = period.value.cash_minor;
+    let activation = ActivationStatus::at(period.starts_at, now);
+    let refund_type = resource.refund_type(activation);
+    let (basis, refund_minor) = match (refund_type, resource) {
+        (RefundType::Nonrefundable, _) => (RefundBasis::Nonrefundable, 0),
+        (_, _) if activation == ActivationStatus::Unactivated => {
+            (RefundBasis::NotStarted, value_cash_minor)
+        }
+        (_, Resource::ResourcePlan { quota }) => (
+            RefundBasis::Quota {
+                used_units: quota.used_units,
+                quota_units: quota.quota_units,
+            },
+            refund_for_unused_quota_minor(value_cash_minor, quota),
+        ),
+        (_, Resource::Regular { .. }) => {
+            let usage = Usage::at(period.starts_at, period.ends_at, now);
+            (
+                RefundBasis::Hours {
+                    used_hours: usage.used_hours,
+                    ordered_hours: usage.ordered_hours,
+                },
+                period.value.unused_at(usage).cash_minor,
+            )
+        }
+    };
+    debug_assert!(refund_minor <= value_cash_minor);
+    let days_since_payment = days_since_payment(period.paid_at, now);
+    let (split, destination) = split_refund(refund_minor, &period.payment, period.paid_at, now);
+    let status = if split.to_external_minor > 0 {
+        RefundStatus::Processing
+    } else {
+        RefundStatus::Refunded
+    };
+    let expected_arrival_by = match status {
+        RefundStatus::Processing => add_business_days(now, EXTERNAL_REFUND_BUSINESS_DAYS),
+        RefundStatus::Refunded => now,
+    };
+    OrderRefund {
+        refund_type,
+        basis,
+        cash_paid_minor: period.cash_paid_minor,
+        refunded_before_minor: period.refunded_before_minor,
+        value_cash_minor,
+        voucher_kept_minor: period.voucher_paid_minor,
+        kept_minor: period.cash_paid_minor - period.refunded_before_minor - refund_minor,
+        refund_minor,
+        split,
+        destination,
+        days_since_payment,
+        status,
+        expected_arrival_by,
+    }
+}
+
+/// Splits a refund in proportion to what paid the order: the coupon share back to coupons
+/// (rounded once, half to even), the rest, exactly, to the destination.
+fn split_refund(
+    refund_minor: i64,
+    payment: &PaymentPlan,
+    paid_at: Timestamp,
+    now: Timestamp,
+) -> (RefundSplit, RefundDestination) {
+    let cash_minor = payment.cash_minor();
+    let to_coupons_minor = if cash_minor > 0 {
+        prorate_minor(refund_minor, payment.coupon_minor, cash_minor)
+    } else {
+        0
+    };
+    let rest_minor = refund_minor - to_coupons_minor;
+    let paid_outside = payment.external_minor > 0;
+    let destination = if paid_outside {
+        refund_destination(
+            RefundCause::Unsubscription,
+            payment.external_method,
+            paid_at,
+            now,
+        )
+    } else if payment.balance_minor == 0 && payment.coupon_minor > 0 {
+        RefundDestination::Coupons
+    } else {
+        RefundDestination::Balance
+    };
+    let split = match destination {
+        RefundDestination::Original(method) => RefundSplit {
+            to_coupons_minor,
+            to_balance_minor: 0,
+            to_external_minor: rest_minor,
+            external_method: Some(method),
+        },
+        RefundDestination::Balance | RefundDestination::Coupons => RefundSplit {
+            to_coupons_minor,
+            to_balance_minor: rest_minor,
+            to_external_minor: 0,
+            external_method: None,
+        },
+    };
+    debug_assert_eq!(split.total_minor(), refund_minor);
+    (split, destination)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    const REGULAR: Resource = Resource::Regular { refundable: true };
+
+    fn opened(
+        paid_at: &str,
+        starts_at: &str,
+        ends_at: &str,
+        payment: PaymentPlan,
+    ) -> RefundablePeriod {
+        RefundablePeriod::opened(at(paid_at), payment, at(starts_at), at(ends_at))
+    }
+
+    fn card_order(paid_at: &str, cash_minor: i64) -> RefundablePeriod {
+        RefundablePeriod::opened(
+            at(paid_at),
+            PaymentPlan {
+                external_minor: cash_minor,
+                external_method: Some(PaymentMethod::BankCard),
+                ..PaymentPlan::default()
+            },
+            at(paid_at),
+            crate::period::Period::years(1).add_to(at(paid_at)),
+        )
+    }
+
+    #[test]
+    fn example_6_in_use_refund_keeps_the_voucher() {
+        let order = opened(
+            "2026-04-01T00:00:00Z",
+            "2026-04-01T00:00:00Z",
+            "2026-05-01T00:00:00Z",
+            PaymentPlan {
+                voucher_minor: 5000,
+                balance_minor: 30_000,
+                ..PaymentPlan::default()
+            },
+        );
+        let refund = refund_order(REGULAR, &order, at("2026-04-05T04:20:00Z"));
+        assert_eq!(refund.refund_type, RefundType::PartialRefund);
+        assert_eq!(
+            refund.basis,
+            RefundBasis::Hours {
+                used_hours: 101,
+                ordered_hours: 720
+            }
+        );
+        assert_eq!(
+            (
+                refund.cash_paid_minor,
+                refund.voucher_kept_minor,
+                refund.kept_minor,
+                refund.refund_minor
+            ),
+            (30_000, 5000, 4208, 25_792)
+        );
+        assert_eq!(refund.destination, RefundDestination::Balance);
+        assert_eq!(refund.split.to_balance_minor, 25_792);
+        assert_eq!(refund.status, RefundStatus::Refunded);
+        assert_eq!(refund.expected_arrival_by, at("2026-04-05T04:20:00Z"));
+    }
+
+    #[test]
+    fn example_8_bank_card_within_150_days_else_balance() {
+        let order = card_order("2026-01-01T00:00:00Z", 100_000);
+        let on_day_150 = refund_order(REGULAR, &order, at("2026-05-31T23:59:59Z"));
+        assert_eq!(on_day_150.days_since_payment, 150);
+        assert_eq!(
+            on_day_150.destination,
+            RefundDestination::Original(PaymentMethod::BankCard)
+        );
+        assert_eq!(on_day_150.status, RefundStatus::Processing);
+        assert_eq!(on_day_150.split.to_external_minor, on_day_150.refund_minor);
+        // 2026-05-31 is a Sunday: 30 business days later is Friday 2026-07-10.
+        assert_eq!(on_day_150.expected_arrival_by, at("2026-07-10T23:59:59Z"));
+        let on_day_151 = refund_order(REGULAR, &order, at("2026-06-01T00:00:00Z"));
+        assert_eq!(on_day_151.days_since_payment, 151);
+        assert_eq!(on_day_151.destination, RefundDestination::Balance);
+        assert_eq!(on_day_151.status, RefundStatus::Refunded);
+        assert_eq!(on_day_151.split.to_balance_minor, on_day_151.refund_minor);
+    }
+
+    #[test]
+    fn a_pending_renewal_refunds_all_cash_and_splits_coupons_back() {
+        let order = opened(
+            "2026-04-10T00:00:00Z",
+            "2026-05-01T00:00:00Z",
+            "2026-06-01T00:00:00Z",
+            PaymentPlan {
+                coupon_minor: 1000,
+                balance_minor: 2001,
+                ..PaymentPlan::default()
+            },
+        );
+        let refund = refund_order(REGULAR, &order, at("2026-04-20T00:00:00Z"));
+        assert_eq!(refund.basis, RefundBasis::NotStarted);
+        assert_eq!(refund.refund_minor, 3001);
+        assert_eq!(
+            (refund.split.to_coupons_minor, refund.split.to_balance_minor),
+            (1000, 2001)
+        );
+        let coupons_only = RefundablePeriod::opened(
+            order.paid_at,
+            PaymentPlan {
+                coupon_minor: 3000,
+                ..PaymentPlan::default()
+            },
+            order.starts_at,
+            order.ends_at,
+        );
+        let refund = refund_order(REGULAR, &coupons_only, at("2026-04-20T00:00:00Z"));
+        assert_eq!(refund.destination, RefundDestination::Coupons);
+        assert_eq!(refund.split.to_coupons_minor, 3000);
+    }
+
+    #[test]
+    fn after_a_downgrade_only_what_the_downgrade_left_comes_back() {
+        // EXAMPLES.md 7: 30000 cash from 04-01 (720 h); at 04-11 a downgrade to a 12000 spec
+        // refunded 12000 and left 8000 for the last 480 h. Unsubscribing at 04-21 (240 h left):
+        // half of the 8000 is unused, 4000 comes back, not 30000 × 240 / 720 = 10000.
+        let payment = PaymentPlan {
+            balance_minor: 30_000,
+            ..PaymentPlan::default()
+        };
+        let downgraded = RefundablePeriod {
+            value: PeriodValue {
+                cash_minor: 8000,
+                voucher_minor: 0,
+                from_used_hours: 240,
+            },
+            refunded_before_minor: 12_000,
+            ..opened(
+                "2026-04-01T00:00:00Z",
+                "2026-04-01T00:00:00Z",
+                "2026-05-01T00:00:00Z",
+                payment,
+            )
+        };
+        let refund = refund_order(REGULAR, &downgraded, at("2026-04-21T00:00:00Z"));
+        assert_eq!(refund.refund_minor, 4000);
+        assert_eq!(
+            (
+                refund.cash_paid_minor,
+                refund.refunded_before_minor,
+                refund.kept_minor
+            ),
+            (30_000, 12_000, 14_000)
+        );
+        assert!(refund.refunded_before_minor + refund.refund_minor <= refund.cash_paid_minor);
+    }
+
+    #[test]
+    fn a_nonrefundable_resource_keeps_everything() {
+        let order = card_order("2026-01-01T00:00:00Z", 8000);
+        let refund = refund_order(
+            Resource::Regular { refundable: false },
+            &order,
+            at("2026-01-02T00:00:00Z"),
+        );
+        assert_eq!(refund.refund_type, RefundType::Nonrefundable);
+        assert_eq!((refund.refund_minor, refund.kept_minor), (0, 8000));
+        assert_eq!(refund.status, RefundStatus::Refunded);
+        assert!(!refund.refund_type.allows_batch());
+    }
+
+    #[test]
+    fn resource_plans_have_three_refund_types() {
+        let plan = |used_units| Resource::ResourcePlan {
+            quota: QuotaUsage {
+                quota_units: 10_000_000,
+                used_units,
+            },
+        };
+        let order = opened(
+            "2026-03-01T00:00:00Z",
+            "2026-03-10T00:00:00Z",
+            "2026-04-10T00:00:00Z",
+            PaymentPlan {
+                balance_minor: 2000,
+                ..PaymentPlan::default()
+            },
+        );
+        let before = refund_order(plan(0), &order, at("2026-03-05T00:00:00Z"));
+        assert_eq!(
+            (before.refund_type, before.refund_minor),
+            (RefundType::UnactivatedSubscriptionRefund, 2000)
+        );
+        let unused = refund_order(plan(0), &order, at("2026-03-20T00:00:00Z"));
+        assert_eq!(
+            (unused.refund_type, unused.refund_minor),
+            (RefundType::FullRefundForUnusedResources, 2000)
+        );
+        let used = refund_order(plan(2_500_000), &order, at("2026-03-20T00:00:00Z"));
+        assert_eq!(
+            (used.refund_type, used.refund_minor, used.kept_minor),
+            (RefundType::PartialRefund, 1500, 500)
+        );
+        assert!(used.refund_type.allows_batch());
+        assert!(!unused.refund_type.allows_batch());
+    }
+
+    #[test]
+    fn business_days_skip_weekends() {
+        // Friday 2026-01-02 + 1 business day = Monday 2026-01-05.
+        assert_eq!(
+            add_business_days(at("2026-01-02T09:00:00Z"), 1),
+            at("2026-01-05T09:00:00Z")
+        );
+        assert_eq!(
+            add_business_days(at("2026-01-05T09:00:00Z"), 5),
+            at("2026-01-12T09:00:00Z")
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! Refund records (the unsubscription records of reference 004) and the operator's
+//! confirmation that an outside refund arrived.
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tenure_engine::EngineError;
+use tenure_store::refunds::{self, RefundFilter};
+
+use super::Route;
+use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+use tenure_core::access::Permission;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/v1/refunds",
+            "Refunds with type, amount, destination, status, expected arrival and refund time (filters: account, instance, order, unsubscription, status)",
+            get(list),
+        )
+        .account(Permission::Read),
+        Route::new(
+            Method::GET,
+            "/v1/refunds/{id}",
+            "One refund, itemised",
+            get(show),
+        )
+        .account(Permission::Read),
+        // Only the operator's payment integration knows that the channel paid.
+        Route::new(
+            Method::POST,
+            "/v1/refunds/{id}/complete",
+            "The payment channel confirmed an outside refund: processing becomes refunded (operator)",
+            post(complete),
+        ),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundQuery {
+    account: Option<String>,
+    instance: Option<String>,
+    order: Option<String>,
+    unsubscription: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    Params(query): Params<RefundQuery>,
+) -> Result<Response, ApiError> {
+    let limit = Page {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    if let Some(status) = &query.status {
+        if !["processing", "refunded"].contains(&status.as_str()) {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                format!("`{status}` is not a refund status: use processing or refunded"),
+            ));
+        }
+    }
+    let filter = RefundFilter {
+        account_id: query.account,
+        instance_id: query.instance,
+        order_id: query.order,
+        unsubscription_id: query.unsubscription,
+        status: query.status,
+        after_id: query.after,
+        limit,
+    };
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = refunds::list(connection, &filter).await?;
+            Ok(Listing::new(found, limit, |refund| refund.id.clone()))
+        })
+    })
+    .await
+}
+
+async fn show(
+    State(context): State<ApiContext>,
+    Path(refund_id): Path<String>,
+) -> Result<Response, ApiError> {
+    read(&context, move |connection| {
+        Box::pin(async move {
+            refunds::get(connection, &refund_id)
+                .await?
+                .ok_or_else(|| EngineError::not_found("refund", &refund_id))
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Complete {}
+
+async fn complete(
+    State(context): State<ApiContext>,
+    Path(refund_id): Path<String>,
+    command: Command<Complete>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move { engine.complete_refund(tx, &refund_id).await })
+    })
+    .await
+}

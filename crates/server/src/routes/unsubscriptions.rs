@@ -1,0 +1,266 @@
+//! Resource Unsubscription (reference 004): the two lists, a quote, and the three ways to
+//! unsubscribe (one instance, one pending renewal order, a batch).
+//!
+//! Who may: the route table says it. Unsubscribing needs the billing permission (the account
+//! owner and billing users, like AliyunBSSFullAccess); the lists and the quote need read.
+//! `auth.rs` holds an account key to its own instances, orders and the batch's `instances`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use tenure_core::refund::{ActivationStatus, RefundType, ResourceKind};
+use tenure_engine::unsubscriptions::{Confirmations, EligibleResource};
+use tenure_store::orders::UnsubscribableFilter;
+
+use super::Route;
+use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+use tenure_core::access::Permission;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/v1/unsubscriptions/eligible",
+            "Resources that can be unsubscribed now, grouped by resource type, refund type and activation status, with their refunds (filters: account, product, instance, ordered_from, ordered_until)",
+            get(eligible),
+        )
+        .account(Permission::Read),
+        Route::new(
+            Method::GET,
+            "/v1/unsubscriptions/pending-renewals",
+            "Renewal orders paid for a period not yet started, with their updated expiration times and refunds (filters: account, product, instance, ordered_from, ordered_until)",
+            get(pending_renewals),
+        )
+        .account(Permission::Read),
+        Route::new(
+            Method::GET,
+            "/v1/instances/{id}/unsubscribe/quote",
+            "What unsubscribing the instance now would refund, order by order; nothing changes",
+            get(quote),
+        )
+        .account(Permission::Read),
+        Route::new(
+            Method::POST,
+            "/v1/instances/{id}/unsubscribe",
+            "Unsubscribe: release at once (data deleted), cancel the current and pending orders, refund the unused part; needs confirm_refund and confirm_data_backed_up",
+            post(unsubscribe_instance),
+        )
+        .account(Permission::Billing),
+        Route::new(
+            Method::POST,
+            "/v1/orders/{id}/unsubscribe",
+            "Unsubscribe one pending renewal order alone: full refund, later renewals re-dated, current service untouched; needs confirm_refund",
+            post(unsubscribe_renewal),
+        )
+        .account(Permission::Billing),
+        Route::new(
+            Method::POST,
+            "/v1/unsubscriptions",
+            "Unsubscribe 1 to 50 partial-refund resources at once, all or nothing",
+            post(unsubscribe_many),
+        )
+        .account(Permission::Billing),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    account: Option<String>,
+    product: Option<String>,
+    instance: Option<String>,
+    /// Order time from (inclusive), RFC 3339.
+    ordered_from: Option<Timestamp>,
+    /// Order time until (exclusive), RFC 3339.
+    ordered_until: Option<Timestamp>,
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+impl ListQuery {
+    fn filter(self) -> Result<UnsubscribableFilter, ApiError> {
+        let limit = Page {
+            limit: self.limit,
+            after: None,
+        }
+        .limit()?;
+        Ok(UnsubscribableFilter {
+            account_id: self.account,
+            product_id: self.product,
+            instance_id: self.instance,
+            ordered_from: self.ordered_from,
+            ordered_until: self.ordered_until,
+            after_id: self.after,
+            limit,
+        })
+    }
+}
+
+/// One group of the active resources list.
+#[derive(Debug, Serialize)]
+struct Group {
+    resource_kind: ResourceKind,
+    refund_type: RefundType,
+    activation_status: ActivationStatus,
+    resources: Vec<EligibleResource>,
+}
+
+#[derive(Debug, Serialize)]
+struct EligibleListing {
+    groups: Vec<Group>,
+    /// Pass as `after` to get the next page; null on the last page.
+    next_after: Option<String>,
+}
+
+async fn eligible(
+    State(context): State<ApiContext>,
+    Params(query): Params<ListQuery>,
+) -> Result<Response, ApiError> {
+    let filter = query.filter()?;
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let (resources, next_after) = engine.eligible_resources(connection, &filter).await?;
+            let mut groups: BTreeMap<_, Vec<EligibleResource>> = BTreeMap::new();
+            for resource in resources {
+                groups
+                    .entry((
+                        resource.resource_kind,
+                        resource.refund_type,
+                        resource.activation_status,
+                    ))
+                    .or_default()
+                    .push(resource);
+            }
+            let groups = groups
+                .into_iter()
+                .map(
+                    |((resource_kind, refund_type, activation_status), resources)| Group {
+                        resource_kind,
+                        refund_type,
+                        activation_status,
+                        resources,
+                    },
+                )
+                .collect();
+            Ok(EligibleListing { groups, next_after })
+        })
+    })
+    .await
+}
+
+async fn pending_renewals(
+    State(context): State<ApiContext>,
+    Params(query): Params<ListQuery>,
+) -> Result<Response, ApiError> {
+    let filter = query.filter()?;
+    let limit = filter.limit;
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let pending = engine.pending_renewal_orders(connection, &filter).await?;
+            Ok(Listing::new(pending, limit, |order| order.order_id.clone()))
+        })
+    })
+    .await
+}
+
+async fn quote(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move { engine.quote_unsubscription(connection, &instance_id).await })
+    })
+    .await
+}
+
+/// The two confirmations; a missing one counts as `false` and is named in the refusal.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unsubscribe {
+    confirm_refund: Option<bool>,
+    confirm_data_backed_up: Option<bool>,
+}
+
+impl Unsubscribe {
+    fn confirmations(&self) -> Confirmations {
+        Confirmations {
+            confirm_refund: self.confirm_refund.unwrap_or(false),
+            confirm_data_backed_up: self.confirm_data_backed_up.unwrap_or(false),
+        }
+    }
+}
+
+async fn unsubscribe_instance(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+    command: Command<Unsubscribe>,
+) -> Result<Response, ApiError> {
+    let confirmations = command.body.confirmations();
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move {
+            engine
+                .unsubscribe_instance(tx, &instance_id, confirmations)
+                .await
+        })
+    })
+    .await
+}
+
+async fn unsubscribe_renewal(
+    State(context): State<ApiContext>,
+    Path(order_id): Path<String>,
+    command: Command<Unsubscribe>,
+) -> Result<Response, ApiError> {
+    let confirmations = command.body.confirmations();
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move {
+            engine
+                .unsubscribe_renewal(tx, &order_id, confirmations)
+                .await
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnsubscribeMany {
+    instances: Vec<String>,
+    confirm_refund: Option<bool>,
+    confirm_data_backed_up: Option<bool>,
+}
+
+async fn unsubscribe_many(
+    State(context): State<ApiContext>,
+    command: Command<UnsubscribeMany>,
+) -> Result<Response, ApiError> {
+    let body = command.body;
+    let confirmations = Unsubscribe {
+        confirm_refund: body.confirm_refund,
+        confirm_data_backed_up: body.confirm_data_backed_up,
+    }
+    .confirmations();
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+        Box::pin(async move {
+            let results = engine
+                .unsubscribe_many(tx, &body.instances, confirmations)
+                .await?;
+            let refund_minor: i64 = results.iter().map(|result| result.refund_minor).sum();
+            Ok(serde_json::json!({ "data": results, "refund_minor": refund_minor }))
+        })
+    })
+    .await
+}
