@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod instances;
 pub mod keys;
 pub mod ledger;
+mod listing;
 pub mod orders;
 pub mod refunds;
 pub mod resource_plans;

@@ -157,29 +157,21 @@ pub async fn list(
     connection: &mut AnyConnection,
     filter: &OrderFilter,
 ) -> Result<Vec<Order>, StoreError> {
-    let mut conditions = vec!["id > $1".to_string()];
-    let mut values = vec![filter.after_id.clone().unwrap_or_default()];
-    for (column, value) in [
+    let filters = [
         ("account_id", &filter.account_id),
         ("instance_id", &filter.instance_id),
         ("kind", &filter.kind),
         ("status", &filter.status),
-    ] {
-        if let Some(value) = value {
-            values.push(value.clone());
-            conditions.push(format!("{column} = ${}", values.len()));
-        }
-    }
-    let sql = format!(
-        "SELECT {COLUMNS} FROM orders WHERE {} ORDER BY id LIMIT ${}",
-        conditions.join(" AND "),
-        values.len() + 1
-    );
-    let mut query = sqlx::query(&sql);
-    for value in values {
-        query = query.bind(value);
-    }
-    let rows = query.bind(filter.limit).fetch_all(connection).await?;
+    ];
+    let rows = crate::listing::fetch_page(
+        connection,
+        COLUMNS,
+        "orders",
+        &filters,
+        filter.after_id.as_deref(),
+        filter.limit,
+    )
+    .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 

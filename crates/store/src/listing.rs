@@ -1,0 +1,35 @@
+//! The one query shape of every list: rows after an id cursor, narrowed by equality filters,
+//! in id order (ids sort by creation time), at most `limit`.
+
+use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
+
+/// Reads `columns` of `table` where `id > after_id` and every given filter holds.
+/// `filters` pairs a column with the value it must equal; `None` leaves it unfiltered.
+pub async fn fetch_page(
+    connection: &mut AnyConnection,
+    columns: &str,
+    table: &str,
+    filters: &[(&str, &Option<String>)],
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let mut conditions = vec!["id > $1".to_string()];
+    let mut values = vec![after_id.unwrap_or_default().to_string()];
+    for (column, value) in filters {
+        if let Some(value) = value {
+            values.push(value.clone());
+            conditions.push(format!("{column} = ${}", values.len()));
+        }
+    }
+    let sql = format!(
+        "SELECT {columns} FROM {table} WHERE {} ORDER BY id LIMIT ${}",
+        conditions.join(" AND "),
+        values.len() + 1
+    );
+    let mut query = sqlx::query(&sql);
+    for value in values {
+        query = query.bind(value);
+    }
+    query.bind(limit).fetch_all(connection).await
+}
