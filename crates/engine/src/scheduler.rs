@@ -20,12 +20,17 @@ use crate::error::EngineError;
 /// Due instances taken per transaction: large enough to share one commit among many steps,
 /// small enough to keep a transaction short.
 const SWEEP_BATCH: i64 = 1000;
+/// How long an instance whose steps failed waits before the sweep tries it again.
+pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
 /// More steps than this for one instance at one moment means a step does not advance: a bug.
 const MAX_STEPS_PER_INSTANCE: usize = 16;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
     pub steps_taken: u64,
+    /// Instances whose due steps failed; nothing of theirs was written, and they are tried
+    /// again after [`FAILED_STEP_RETRY_HOURS`].
+    pub steps_failed: u64,
 }
 
 impl Engine {
@@ -57,7 +62,30 @@ impl Engine {
                 return Ok(report);
             }
             for instance_id in due {
-                report.steps_taken += self.take_due_steps(&mut tx, &instance_id, now).await?;
+                // Each instance in its own savepoint: one that cannot take its step (a product
+                // removed from the catalog, say) must not hold back the rest of the fleet.
+                sqlx::query("SAVEPOINT due_steps").execute(&mut *tx).await?;
+                match self.take_due_steps(&mut tx, &instance_id, now).await {
+                    Ok(steps_taken) => {
+                        sqlx::query("RELEASE SAVEPOINT due_steps")
+                            .execute(&mut *tx)
+                            .await?;
+                        report.steps_taken += steps_taken;
+                    }
+                    Err(error) => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT due_steps")
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("RELEASE SAVEPOINT due_steps")
+                            .execute(&mut *tx)
+                            .await?;
+                        let retry_at =
+                            now + jiff::SignedDuration::from_hours(FAILED_STEP_RETRY_HOURS);
+                        tracing::error!(%instance_id, %error, %retry_at, "a lifecycle step failed; it will be tried again");
+                        instances::postpone(&mut tx, &instance_id, retry_at).await?;
+                        report.steps_failed += 1;
+                    }
+                }
             }
             tx.commit().await?;
         }
@@ -136,7 +164,9 @@ impl Engine {
             let Some(moment) = next else { break };
             self.clock.set(moment);
             let moment = self.clock.now();
-            report.steps_taken += self.run_due_locked(moment).await?.steps_taken;
+            let moment_report = self.run_due_locked(moment).await?;
+            report.steps_taken += moment_report.steps_taken;
+            report.steps_failed += moment_report.steps_failed;
         }
         self.clock.set(to);
         Ok(report)

@@ -287,3 +287,18 @@ pub async fn lock_of_account(
         .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
+
+/// Moves an instance's due time, without touching its state: how a sweep sets aside an instance
+/// whose step failed, so it neither blocks the others nor is forgotten.
+pub async fn postpone(
+    tx: &mut Tx,
+    instance_id: &str,
+    next_due_at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE instances SET next_due_at = $2 WHERE id = $1")
+        .bind(instance_id)
+        .bind(to_seconds(next_due_at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! An instance whose due step fails is set aside for an hour, with nothing of it written, and
+//! does not hold back the rest of the fleet.
+
+use jiff::Timestamp;
+use tenure_core::catalog::{default_catalog, Billing};
+use tenure_core::payment::{PaymentMethod, PaymentSources};
+use tenure_core::period::Period;
+use tenure_core::purchase::PurchaseRequest;
+use tenure_engine::accounts::NewAccount;
+use tenure_engine::instances::PurchaseCommand;
+use tenure_engine::{Clock, Engine, Ids};
+use tenure_store::{instances, Store};
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_failing_instance_is_set_aside_and_the_others_go_on() {
+    let folder = tempfile::tempdir().unwrap();
+    let store = Store::connect(&format!(
+        "sqlite://{}",
+        folder.path().join("tenure.db").display()
+    ))
+    .await
+    .unwrap();
+    let engine = Engine::new(
+        store.clone(),
+        default_catalog(),
+        Clock::simulated(at("2026-02-10T00:00:00Z")),
+        Ids::random(),
+    );
+    let mut tx = engine.begin().await.unwrap();
+    let account = engine
+        .create_account(
+            &mut tx,
+            NewAccount {
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+                mobile: "+15550100".into(),
+                currency: None,
+                low_balance_threshold_minor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let account_id = account.account.account.id.clone();
+    engine
+        .deposit(&mut tx, &account_id, 100_000, PaymentMethod::BankCard)
+        .await
+        .unwrap();
+    let mut instance_ids = Vec::new();
+    for _ in 0..2 {
+        let bought = engine
+            .purchase(
+                &mut tx,
+                PurchaseCommand {
+                    account_id: account_id.clone(),
+                    request: PurchaseRequest {
+                        product_id: "message-queue".into(),
+                        edition_id: "basic".into(),
+                        spec_id: Some("tps-1000".into()),
+                        region: "us-east-1".into(),
+                        billing: Billing::Subscription,
+                        period: Some(Period::months(1)),
+                        auto_renew_period: None,
+                        activates_at: None,
+                    },
+                    auto_renew: false,
+                    sources: PaymentSources {
+                        use_vouchers: true,
+                        use_coupons: true,
+                        method: PaymentMethod::Balance,
+                    },
+                },
+            )
+            .await
+            .unwrap();
+        instance_ids.push(bought.instance.instance.id.clone());
+    }
+    tx.commit().await.unwrap();
+    // The first instance's product leaves the catalog: its steps can no longer be decided.
+    sqlx::query("UPDATE instances SET product_id = 'withdrawn' WHERE id = $1")
+        .bind(&instance_ids[0])
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    let report = engine.run_due(at("2026-03-10T00:00:00Z")).await.unwrap();
+    assert_eq!(report.steps_failed, 1);
+    assert_eq!(
+        report.steps_taken, 2,
+        "the other instance got its reminder and expired"
+    );
+    let mut connection = store.read().await.unwrap();
+    let failed = instances::get(&mut connection, &instance_ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        failed.instance.status.as_str(),
+        "active",
+        "nothing of the failed step was written"
+    );
+    assert_eq!(failed.instance.reminded_for_expiry, None);
+    assert_eq!(
+        failed.next_due_at,
+        Some(at("2026-03-10T01:00:00Z")),
+        "tried again an hour later"
+    );
+    let other = instances::get(&mut connection, &instance_ids[1])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.instance.status.as_str(), "expired");
+}
