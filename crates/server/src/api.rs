@@ -112,9 +112,20 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<T, EngineError>> + Send + 't>>;
 
+/// What a request's work produced: the status and JSON body, and whether it is a replay.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+    pub replayed: bool,
+}
+
 /// Runs `work` in one transaction. With an idempotency key, the key is claimed first and the
 /// answer saved before commit, in the same transaction: a replay of a committed request gets
 /// the first answer; a failed request leaves nothing behind, key included.
+///
+/// On SQLite, writes go through the [`crate::commit::GroupCommitter`]: requests that arrive
+/// while a transaction is committing share the next one, each in its own savepoint, and are
+/// answered after its one fsync. On PostgreSQL each request has its own transaction.
 pub async fn execute<T, F>(
     context: &ApiContext,
     meta: &RequestMeta,
@@ -122,20 +133,62 @@ pub async fn execute<T, F>(
     work: F,
 ) -> Result<Response, ApiError>
 where
+    T: Serialize + 'static,
+    F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T> + Send + 'static,
+{
+    let engine = context.engine.clone();
+    let meta = meta.clone();
+    let job = boxed_job(move |tx| {
+        Box::pin(async move { answer_in(&engine, tx, &meta, status, work).await })
+    });
+    let answer = match &context.committer {
+        Some(committer) => committer.submit(job).await?,
+        None => {
+            let mut tx = context.engine.begin().await?;
+            let answer = job(&mut tx).await?;
+            tx.commit().await.map_err(EngineError::from)?;
+            answer
+        }
+    };
+    Ok(json_response(answer.status, answer.body, answer.replayed))
+}
+
+/// Boxes a job; a function, so the closure is inferred with the higher-ranked signature.
+fn boxed_job<F>(job: F) -> crate::commit::Job
+where
+    F: for<'t> FnOnce(&'t mut Tx) -> AnswerWork<'t> + Send + 'static,
+{
+    Box::new(job)
+}
+
+pub type AnswerWork<'t> = Pin<Box<dyn Future<Output = Result<Answer, ApiError>> + Send + 't>>;
+
+/// The part of [`execute`] inside the transaction: claim the key, work, save the answer.
+async fn answer_in<T, F>(
+    engine: &tenure_engine::Engine,
+    tx: &mut Tx,
+    meta: &RequestMeta,
+    status: StatusCode,
+    work: F,
+) -> Result<Answer, ApiError>
+where
     T: Serialize,
     F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T>,
 {
-    let mut tx = context.engine.begin().await?;
     if let Some(key) = &meta.idempotency_key {
-        let now = context.engine.clock.now();
-        match idempotency::claim(&mut tx, &meta.caller.scope(), key, &meta.request_hash, now)
+        let now = engine.clock.now();
+        match idempotency::claim(tx, &meta.caller.scope(), key, &meta.request_hash, now)
             .await
             .map_err(EngineError::from)?
         {
             Claim::New => {}
             Claim::Replay { status_code, body } => {
                 let status = StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK);
-                return Ok(json_response(status, body, true));
+                return Ok(Answer {
+                    status,
+                    body,
+                    replayed: true,
+                });
             }
             Claim::Mismatch => {
                 return Err(ApiError::invalid(
@@ -145,15 +198,20 @@ where
             }
         }
     }
-    let value = work(&mut tx).await?;
-    let body = serde_json::to_string(&value).expect("answers serialise");
+    let body = {
+        let value = work(tx).await?;
+        serde_json::to_string(&value).expect("answers serialise")
+    };
     if let Some(key) = &meta.idempotency_key {
-        idempotency::save(&mut tx, &meta.caller.scope(), key, status.as_u16(), &body)
+        idempotency::save(tx, &meta.caller.scope(), key, status.as_u16(), &body)
             .await
             .map_err(EngineError::from)?;
     }
-    tx.commit().await.map_err(EngineError::from)?;
-    Ok(json_response(status, body, false))
+    Ok(Answer {
+        status,
+        body,
+        replayed: false,
+    })
 }
 
 fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {

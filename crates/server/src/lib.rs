@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod commit;
 mod context;
 mod error;
 mod metrics;
