@@ -9,7 +9,7 @@
 //! Pay-as-you-go bills are a second source of due work: an open bill stores when it is
 //! generated (`generate_at`), found the same way through its own index.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tenure_core::lifecycle::{next_step_due, take_step, Step};
 use tenure_store::{bills, instances, Tx};
@@ -51,7 +51,18 @@ impl Engine {
                 break;
             }
             for bill_id in due {
-                report.steps_taken += self.generate_due_bill(&mut tx, &bill_id, now).await?;
+                let generated = tx
+                    .in_savepoint(async |tx| self.generate_due_bill(tx, &bill_id, now).await)
+                    .await?;
+                match generated {
+                    Ok(steps_taken) => report.steps_taken += steps_taken,
+                    Err(error) => {
+                        let retry_at = now + SignedDuration::from_hours(FAILED_STEP_RETRY_HOURS);
+                        tracing::error!(%bill_id, %error, %retry_at, "generating a bill failed; it will be tried again");
+                        bills::postpone(&mut tx, &bill_id, retry_at).await?;
+                        report.steps_failed += 1;
+                    }
+                }
             }
             tx.commit().await?;
         }
@@ -64,23 +75,13 @@ impl Engine {
             for instance_id in due {
                 // Each instance in its own savepoint: one that cannot take its step (a product
                 // removed from the catalog, say) must not hold back the rest of the fleet.
-                sqlx::query("SAVEPOINT due_steps").execute(&mut *tx).await?;
-                match self.take_due_steps(&mut tx, &instance_id, now).await {
-                    Ok(steps_taken) => {
-                        sqlx::query("RELEASE SAVEPOINT due_steps")
-                            .execute(&mut *tx)
-                            .await?;
-                        report.steps_taken += steps_taken;
-                    }
+                let taken = tx
+                    .in_savepoint(async |tx| self.take_due_steps(tx, &instance_id, now).await)
+                    .await?;
+                match taken {
+                    Ok(steps_taken) => report.steps_taken += steps_taken,
                     Err(error) => {
-                        sqlx::query("ROLLBACK TO SAVEPOINT due_steps")
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query("RELEASE SAVEPOINT due_steps")
-                            .execute(&mut *tx)
-                            .await?;
-                        let retry_at =
-                            now + jiff::SignedDuration::from_hours(FAILED_STEP_RETRY_HOURS);
+                        let retry_at = now + SignedDuration::from_hours(FAILED_STEP_RETRY_HOURS);
                         tracing::error!(%instance_id, %error, %retry_at, "a lifecycle step failed; it will be tried again");
                         instances::postpone(&mut tx, &instance_id, retry_at).await?;
                         report.steps_failed += 1;

@@ -118,29 +118,7 @@ async fn commit_group(engine: &Engine, group: Vec<Request>) {
 
 /// Runs one request's job in a savepoint: kept if it succeeds, rolled back alone if not.
 async fn in_savepoint(tx: &mut Tx, job: Job) -> Result<Answer, ApiError> {
-    let savepoint = |statement: &'static str| sqlx::query(statement);
-    savepoint("SAVEPOINT request")
-        .execute(&mut **tx)
+    tx.in_savepoint(async |tx| job(tx).await)
         .await
-        .map_err(EngineError::from)?;
-    let result = job(tx).await;
-    let closing = if result.is_ok() {
-        savepoint("RELEASE SAVEPOINT request")
-            .execute(&mut **tx)
-            .await
-            .map(|_| ())
-    } else {
-        match savepoint("ROLLBACK TO SAVEPOINT request")
-            .execute(&mut **tx)
-            .await
-        {
-            Ok(_) => savepoint("RELEASE SAVEPOINT request")
-                .execute(&mut **tx)
-                .await
-                .map(|_| ()),
-            Err(error) => Err(error),
-        }
-    };
-    closing.map_err(EngineError::from)?;
-    result
+        .map_err(EngineError::from)?
 }

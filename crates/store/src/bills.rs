@@ -291,3 +291,18 @@ pub async fn list(
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
+
+/// Moves when an open bill is generated: how a sweep sets aside a bill whose generation failed,
+/// so it neither blocks the others nor is forgotten.
+pub async fn postpone(
+    tx: &mut Tx,
+    bill_id: &str,
+    generate_at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE bills SET generate_at = $2 WHERE id = $1 AND status = 'open'")
+        .bind(bill_id)
+        .bind(to_seconds(generate_at))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

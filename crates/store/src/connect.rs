@@ -131,6 +131,27 @@ impl Tx {
         self.dialect
     }
 
+    /// Runs `work` in a savepoint: kept if it succeeds; if it fails, everything it wrote is
+    /// undone and the rest of the transaction goes on. Its error is handed back.
+    pub async fn in_savepoint<T, E>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut Tx) -> Result<T, E>,
+    ) -> Result<Result<T, E>, StoreError> {
+        sqlx::query("SAVEPOINT tenure_step")
+            .execute(&mut *self.transaction)
+            .await?;
+        let result = work(self).await;
+        if result.is_err() {
+            sqlx::query("ROLLBACK TO SAVEPOINT tenure_step")
+                .execute(&mut *self.transaction)
+                .await?;
+        }
+        sqlx::query("RELEASE SAVEPOINT tenure_step")
+            .execute(&mut *self.transaction)
+            .await?;
+        Ok(result)
+    }
+
     /// The clause that locks the selected rows until commit, where the database has one.
     pub fn for_update(&self) -> &'static str {
         match self.dialect {
