@@ -345,6 +345,30 @@ pub fn refund_order(resource: Resource, period: &RefundablePeriod, now: Timestam
     }
 }
 
+/// The part of a refund that goes back to coupons: the coupons' share of the cash the order was
+/// paid, so coupon credit never turns into withdrawable balance.
+fn coupon_share_minor(refund_minor: i64, payment: &PaymentPlan) -> i64 {
+    let cash_minor = payment.cash_minor();
+    if cash_minor > 0 {
+        prorate_minor(refund_minor, payment.coupon_minor, cash_minor)
+    } else {
+        0
+    }
+}
+
+/// A downgrade's refund, split like an unsubscription's: the coupons' share back to coupons,
+/// the rest to the balance (a downgraded instance keeps running, so its refund never goes back
+/// to a card or wallet; see `refund_destination`).
+pub fn split_downgrade_refund(refund_minor: i64, payment: &PaymentPlan) -> RefundSplit {
+    let to_coupons_minor = coupon_share_minor(refund_minor, payment);
+    RefundSplit {
+        to_coupons_minor,
+        to_balance_minor: refund_minor - to_coupons_minor,
+        to_external_minor: 0,
+        external_method: None,
+    }
+}
+
 /// Splits a refund in proportion to what paid the order: the coupon share back to coupons
 /// (rounded once, half to even), the rest, exactly, to the destination.
 fn split_refund(
@@ -353,12 +377,7 @@ fn split_refund(
     paid_at: Timestamp,
     now: Timestamp,
 ) -> (RefundSplit, RefundDestination) {
-    let cash_minor = payment.cash_minor();
-    let to_coupons_minor = if cash_minor > 0 {
-        prorate_minor(refund_minor, payment.coupon_minor, cash_minor)
-    } else {
-        0
-    };
+    let to_coupons_minor = coupon_share_minor(refund_minor, payment);
     let rest_minor = refund_minor - to_coupons_minor;
     let paid_outside = payment.external_minor > 0;
     let destination = if paid_outside {

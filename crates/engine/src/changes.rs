@@ -17,9 +17,11 @@ use tenure_core::change::{
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, Instance};
-use tenure_core::payment::{plan_payment, InsufficientFunds, PaymentMethod, PaymentSources};
+use tenure_core::payment::{
+    plan_payment, InsufficientFunds, PaymentMethod, PaymentPlan, PaymentSources,
+};
 use tenure_core::proration::ChangeDirection;
-use tenure_core::refund::RefundSplit;
+use tenure_core::refund::{split_downgrade_refund, RefundSplit};
 use tenure_core::refund_destination::{refund_destination, RefundCause, RefundDestination};
 use tenure_store::accounts::Account;
 use tenure_store::approvals::{self, Approval};
@@ -429,7 +431,14 @@ impl Engine {
             .await?;
         }
         if let Some(destination) = destination {
-            let entry = Entry::refund(&RefundSplit::whole_to(amounts.refund_minor, destination));
+            let opening = orders::get(tx, &line.period_order_id)
+                .await?
+                .expect("a paid period has its opening order");
+            let entry = Entry::refund(&refund_split(
+                amounts.refund_minor,
+                destination,
+                &opening.payment(),
+            ));
             ledger::write_entry(
                 tx,
                 &self.ids.next("led"),
@@ -557,5 +566,18 @@ impl ClosedApproval {
             ClosedApproval::Rejected => "rejected",
             ClosedApproval::Cancelled => "cancelled",
         }
+    }
+}
+
+/// How a change's refund is booked: to the balance, the coupons' share of the period's opening
+/// payment back to coupons (the rule unsubscriptions follow too).
+fn refund_split(
+    refund_minor: i64,
+    destination: RefundDestination,
+    opening_payment: &PaymentPlan,
+) -> RefundSplit {
+    match destination {
+        RefundDestination::Balance => split_downgrade_refund(refund_minor, opening_payment),
+        other => RefundSplit::whole_to(refund_minor, other),
     }
 }

@@ -20,7 +20,7 @@ use tenure_core::catalog::{Billing, Channel};
 use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, Instance, InstanceStatus};
-use tenure_core::payment::{PaymentMethod, PaymentPlan};
+use tenure_core::payment::PaymentMethod;
 use tenure_core::pending_renewal::{redate_without, PendingRenewal, Redated};
 use tenure_core::period::Period;
 use tenure_core::proration::Usage;
@@ -162,28 +162,15 @@ pub struct RenewalUnsubscriptionResult {
     pub instance: InstanceView,
 }
 
-fn payment_of(order: &Order) -> PaymentPlan {
-    PaymentPlan {
-        voucher_minor: order.paid_voucher_minor,
-        coupon_minor: order.paid_coupon_minor,
-        balance_minor: order.paid_balance_minor,
-        external_minor: order.paid_external_minor,
-        external_method: order
-            .external_method
-            .as_deref()
-            .and_then(|text| text.parse::<PaymentMethod>().ok()),
-    }
-}
-
 /// A service period as the refund rules see it: how its opening order was paid, the value its
 /// latest order left it, and the cash that went in (opening order, upgrade charges) and out
 /// (downgrade refunds) of it.
 fn refundable_period(period: &PeriodOrders) -> RefundablePeriod {
     let opening = period.opening();
-    let payments = period.orders.iter().map(payment_of);
+    let payments = period.orders.iter().map(Order::payment);
     RefundablePeriod {
         paid_at: opening.created_at,
-        payment: payment_of(opening),
+        payment: opening.payment(),
         starts_at: opening.starts_at,
         ends_at: opening.ends_at,
         value: period.latest().period_value(),

@@ -61,6 +61,22 @@ impl Order {
     }
 }
 
+impl Order {
+    /// How the order was paid, by source: the basis of where its refunds go.
+    pub fn payment(&self) -> tenure_core::payment::PaymentPlan {
+        tenure_core::payment::PaymentPlan {
+            voucher_minor: self.paid_voucher_minor,
+            coupon_minor: self.paid_coupon_minor,
+            balance_minor: self.paid_balance_minor,
+            external_minor: self.paid_external_minor,
+            external_method: self
+                .external_method
+                .as_deref()
+                .and_then(|text| text.parse().ok()),
+        }
+    }
+}
+
 const COLUMNS: &str = "id, account_id, instance_id, kind, status, product_id, edition_id, spec_id, period, \
     starts_at, ends_at, list_price_minor, paid_voucher_minor, paid_coupon_minor, paid_balance_minor, \
     paid_external_minor, external_method, created_at, period_order_id, period_revision, value_cash_minor, \

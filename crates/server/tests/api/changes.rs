@@ -506,3 +506,34 @@ on_both_backends!(
     approval_refused_and_withdrawn,
     an_approval_the_account_cannot_pay_stays_pending
 );
+
+/// A downgrade of a period paid partly with coupons gives the coupons' share back to coupons,
+/// as an unsubscription does: coupon credit never becomes balance.
+async fn a_downgrade_returns_the_coupon_share_to_coupons(backend: Backend) {
+    let app = spawn_app(backend, APRIL).await;
+    let account_id = app.funded_account(100_000).await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/coupons"),
+        json!({ "amount": 6_000 }),
+    )
+    .await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-5000", "1M")
+        .await;
+    assert_eq!(bought["order"]["paid_coupon_minor"], 6_000);
+    assert_eq!(bought["order"]["paid_balance_minor"], 24_000);
+    let instance_id = text(&bought["instance"]["id"]).to_string();
+    app.advance_to("2026-04-11T00:00:00Z").await;
+    // EXAMPLES.md 7: 30000 paid, 480 of 720 hours left, to a 12000 spec: 12000 back, of which
+    // the coupons paid a fifth.
+    let changed = change(&app, &instance_id, json!({ "spec": "tps-1000" })).await;
+    assert_eq!(changed["refund_minor"], 12_000, "{changed}");
+    let account = app.account(&account_id).await;
+    assert_eq!(account["coupons_minor"], 2_400);
+    assert_eq!(account["balance_minor"], 100_000 - 24_000 + 9_600);
+    app.balanced_ledger(&account_id).await;
+}
+on_both_backends!(
+    downgrade_coupon_share,
+    a_downgrade_returns_the_coupon_share_to_coupons
+);
