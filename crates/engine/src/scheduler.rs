@@ -12,7 +12,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use tenure_core::lifecycle::{next_step_due, take_step, Step};
-use tenure_store::{bills, instances, Tx};
+use tenure_store::{bills, instances, StoreError, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -33,6 +33,31 @@ pub struct SweepReport {
     pub steps_failed: u64,
 }
 
+/// The two kinds of due work the scheduler finds by index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DueWork {
+    /// Open bills whose cycle's `generate_at` has come.
+    Bills,
+    /// Instances whose `next_due_at` has come.
+    Instances,
+}
+
+impl DueWork {
+    async fn due_ids(self, tx: &mut Tx, now: Timestamp) -> Result<Vec<String>, StoreError> {
+        match self {
+            DueWork::Bills => bills::due_ids(tx, now, SWEEP_BATCH).await,
+            DueWork::Instances => instances::due_ids(tx, now, SWEEP_BATCH).await,
+        }
+    }
+
+    async fn postpone(self, tx: &mut Tx, id: &str, retry_at: Timestamp) -> Result<(), StoreError> {
+        match self {
+            DueWork::Bills => bills::postpone(tx, id, retry_at).await,
+            DueWork::Instances => instances::postpone(tx, id, retry_at).await,
+        }
+    }
+}
+
 impl Engine {
     /// Takes every step due at or before `now`.
     pub async fn run_due(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
@@ -44,51 +69,74 @@ impl Engine {
         let mut report = SweepReport::default();
         // Bills first: a bill generated now can make its account overdue, which schedules the
         // stop of its pay-as-you-go instances (never at the same moment: the grace is hours).
+        self.sweep(DueWork::Bills, now, &mut report).await?;
+        self.sweep(DueWork::Instances, now, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Takes every due item of one kind, a batch per transaction. A batch first runs as it is;
+    /// if an item fails, the batch is rolled back and run again with each item in its own
+    /// savepoint, so the item that cannot be taken (a product removed from the catalog, say) is
+    /// set aside for [`FAILED_STEP_RETRY_HOURS`] and does not hold back the rest. Savepoints
+    /// cost statements, so they are paid only when something failed.
+    async fn sweep(
+        &self,
+        work: DueWork,
+        now: Timestamp,
+        report: &mut SweepReport,
+    ) -> Result<(), EngineError> {
         loop {
             let mut tx = self.begin().await?;
-            let due = bills::due_ids(&mut tx, now, SWEEP_BATCH).await?;
+            let due = work.due_ids(&mut tx, now).await?;
             if due.is_empty() {
-                break;
+                return Ok(());
             }
-            for bill_id in due {
-                let generated = tx
-                    .in_savepoint(async |tx| self.generate_due_bill(tx, &bill_id, now).await)
-                    .await?;
-                match generated {
-                    Ok(steps_taken) => report.steps_taken += steps_taken,
+            let mut steps_taken = 0;
+            let mut failed = false;
+            for id in &due {
+                match self.take_due(work, &mut tx, id, now).await {
+                    Ok(steps) => steps_taken += steps,
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !failed {
+                tx.commit().await?;
+                report.steps_taken += steps_taken;
+                continue;
+            }
+            drop(tx);
+            let mut tx = self.begin().await?;
+            for id in work.due_ids(&mut tx, now).await? {
+                match tx
+                    .in_savepoint(async |tx| self.take_due(work, tx, &id, now).await)
+                    .await?
+                {
+                    Ok(steps) => report.steps_taken += steps,
                     Err(error) => {
                         let retry_at = now + SignedDuration::from_hours(FAILED_STEP_RETRY_HOURS);
-                        tracing::error!(%bill_id, %error, %retry_at, "generating a bill failed; it will be tried again");
-                        bills::postpone(&mut tx, &bill_id, retry_at).await?;
+                        tracing::error!(%id, %error, %retry_at, "a due step failed; it is set aside and will be tried again");
+                        work.postpone(&mut tx, &id, retry_at).await?;
                         report.steps_failed += 1;
                     }
                 }
             }
             tx.commit().await?;
         }
-        loop {
-            let mut tx = self.begin().await?;
-            let due = instances::due_ids(&mut tx, now, SWEEP_BATCH).await?;
-            if due.is_empty() {
-                return Ok(report);
-            }
-            for instance_id in due {
-                // Each instance in its own savepoint: one that cannot take its step (a product
-                // removed from the catalog, say) must not hold back the rest of the fleet.
-                let taken = tx
-                    .in_savepoint(async |tx| self.take_due_steps(tx, &instance_id, now).await)
-                    .await?;
-                match taken {
-                    Ok(steps_taken) => report.steps_taken += steps_taken,
-                    Err(error) => {
-                        let retry_at = now + SignedDuration::from_hours(FAILED_STEP_RETRY_HOURS);
-                        tracing::error!(%instance_id, %error, %retry_at, "a lifecycle step failed; it will be tried again");
-                        instances::postpone(&mut tx, &instance_id, retry_at).await?;
-                        report.steps_failed += 1;
-                    }
-                }
-            }
-            tx.commit().await?;
+    }
+
+    async fn take_due(
+        &self,
+        work: DueWork,
+        tx: &mut Tx,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<u64, EngineError> {
+        match work {
+            DueWork::Bills => self.generate_due_bill(tx, id, now).await,
+            DueWork::Instances => self.take_due_steps(tx, id, now).await,
         }
     }
 
