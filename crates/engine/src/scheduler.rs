@@ -11,11 +11,16 @@
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
+use std::collections::HashMap;
 use tenure_core::lifecycle::{next_step_due, take_step, Step};
+
+use tenure_store::accounts::Account;
+use tenure_store::instances::StoredInstance;
 use tenure_store::{bills, instances, StoreError, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::record::RecordBuffer;
 
 /// Due instances taken per transaction: large enough to share one commit among many steps,
 /// small enough to keep a transaction short.
@@ -91,18 +96,11 @@ impl Engine {
             if due.is_empty() {
                 return Ok(());
             }
-            let mut steps_taken = 0;
-            let mut failed = false;
-            for id in &due {
-                match self.take_due(work, &mut tx, id, now).await {
-                    Ok(steps) => steps_taken += steps,
-                    Err(_) => {
-                        failed = true;
-                        break;
-                    }
-                }
-            }
-            if !failed {
+            let fast = match work {
+                DueWork::Instances => self.take_due_batch(&mut tx, &due, now).await,
+                DueWork::Bills => self.take_each(work, &mut tx, &due, now).await,
+            };
+            if let Ok(steps_taken) = fast {
                 tx.commit().await?;
                 report.steps_taken += steps_taken;
                 continue;
@@ -125,6 +123,20 @@ impl Engine {
             }
             tx.commit().await?;
         }
+    }
+
+    async fn take_each(
+        &self,
+        work: DueWork,
+        tx: &mut Tx,
+        ids: &[String],
+        now: Timestamp,
+    ) -> Result<u64, EngineError> {
+        let mut steps_taken = 0;
+        for id in ids {
+            steps_taken += self.take_due(work, tx, id, now).await?;
+        }
+        Ok(steps_taken)
     }
 
     async fn take_due(
@@ -152,8 +164,71 @@ impl Engine {
         let Some(stored) = instances::lock(tx, instance_id).await? else {
             return Ok(0);
         };
-        let product = self.product(&stored.instance.product_id)?;
         let account = self.lock_account(tx, &stored.instance.account_id).await?;
+        let mut buffer = RecordBuffer::default();
+        let steps_taken = self
+            .take_loaded_steps(tx, stored, &account, now, &mut buffer)
+            .await?;
+        buffer.flush(tx).await?;
+        Ok(steps_taken)
+    }
+
+    /// Takes a whole batch of due instances with few statements: the instances and their
+    /// accounts are read (and locked) in one query each, and the events and notices of the
+    /// batch are written together at the end. The same decisions as [`Self::take_due_steps`].
+    async fn take_due_batch(
+        &self,
+        tx: &mut Tx,
+        instance_ids: &[String],
+        now: Timestamp,
+    ) -> Result<u64, EngineError> {
+        let mut loaded = instances::lock_many(tx, instance_ids).await?;
+        // The order of the due list (earliest first), not the database's.
+        let position: HashMap<&str, usize> = instance_ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| (id.as_str(), index))
+            .collect();
+        loaded.sort_by_key(|stored| position.get(stored.instance.id.as_str()).copied());
+        let mut account_ids: Vec<String> = loaded
+            .iter()
+            .map(|stored| stored.instance.account_id.clone())
+            .collect();
+        account_ids.sort();
+        account_ids.dedup();
+        let accounts: HashMap<String, Account> =
+            tenure_store::accounts::lock_many(tx, &account_ids)
+                .await?
+                .into_iter()
+                .map(|account| (account.id.clone(), account))
+                .collect();
+        let mut buffer = RecordBuffer::default();
+        let mut steps_taken = 0;
+        for stored in loaded {
+            let account = accounts
+                .get(&stored.instance.account_id)
+                .ok_or_else(|| EngineError::not_found("account", &stored.instance.account_id))?;
+            steps_taken += self
+                .take_loaded_steps(tx, stored, account, now, &mut buffer)
+                .await?;
+        }
+        buffer.flush(tx).await?;
+        Ok(steps_taken)
+    }
+
+    /// The due steps of one instance already read and locked, with its account as read at the
+    /// start of the batch (its contact details and overdue state: nothing an instance sweep
+    /// changes). A deduction attempt moves money, so it reads the account again, and writes
+    /// what is buffered first, so the event log keeps the order of decisions.
+    async fn take_loaded_steps(
+        &self,
+        tx: &mut Tx,
+        stored: StoredInstance,
+        account: &Account,
+        now: Timestamp,
+        buffer: &mut RecordBuffer,
+    ) -> Result<u64, EngineError> {
+        let product = self.product(&stored.instance.product_id)?;
         let overdue_since = account.overdue_since;
         let mut instance = stored.instance;
         let mut steps_taken = 0;
@@ -161,22 +236,23 @@ impl Engine {
             next_step_due(&instance, product, overdue_since).filter(|due| due.at <= now)
         {
             instance = match due.step {
-                // An attempt moves money, so it is decided with the account's funds.
                 Step::DeductionAttempt => {
-                    self.make_deduction_attempt(tx, &account, &instance, product, now)
+                    buffer.flush(tx).await?;
+                    let fresh_account = self.lock_account(tx, &instance.account_id).await?;
+                    self.make_deduction_attempt(tx, &fresh_account, &instance, product, now)
                         .await?
                 }
                 step => {
                     let outcome = take_step(&instance, step, now, product);
-                    self.record(tx, now, &account, &outcome.events, &outcome.notices)
-                        .await?;
+                    self.buffer_records(buffer, now, account, &outcome.events, &outcome.notices);
                     outcome.instance
                 }
             };
             steps_taken += 1;
             assert!(
                 steps_taken <= MAX_STEPS_PER_INSTANCE,
-                "instance {instance_id}: steps do not advance"
+                "instance {}: steps do not advance",
+                instance.id
             );
         }
         let next_due_at = next_step_due(&instance, product, overdue_since).map(|due| due.at);

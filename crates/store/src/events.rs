@@ -173,3 +173,82 @@ pub async fn list_notices(
         })
         .collect()
 }
+
+/// Rows per multi-row INSERT: far below either database's limit on bound values.
+const ROWS_PER_INSERT: usize = 100;
+
+/// Inserts many events in few statements, in the given order (their `seq` follows it).
+pub async fn insert_many(
+    tx: &mut Tx,
+    rows: &[(String, Timestamp, EventDraft)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let placeholders: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = row * 6;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${})",
+                    first + 1,
+                    first + 2,
+                    first + 3,
+                    first + 4,
+                    first + 5,
+                    first + 6
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES {}",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (event_id, at, event) in chunk {
+            query = query
+                .bind(event_id)
+                .bind(to_seconds(*at))
+                .bind(&event.account_id)
+                .bind(&event.instance_id)
+                .bind(event.kind.as_str())
+                .bind(event.data.to_string());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Inserts many notices in few statements: `(id, at, notice, recipient)`.
+pub async fn insert_notices_many(
+    tx: &mut Tx,
+    rows: &[(String, Timestamp, NoticeDraft, String)],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let placeholders: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let first = row * 9;
+                let numbers: Vec<String> = (1..=9)
+                    .map(|column| format!("${}", first + column))
+                    .collect();
+                format!("({}, 'stored')", numbers.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {}",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (notice_id, at, notice, recipient) in chunk {
+            query = query
+                .bind(notice_id)
+                .bind(to_seconds(*at))
+                .bind(&notice.account_id)
+                .bind(&notice.instance_id)
+                .bind(notice.channel.as_str())
+                .bind(notice.kind.as_str())
+                .bind(recipient)
+                .bind(&notice.subject)
+                .bind(&notice.body);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
