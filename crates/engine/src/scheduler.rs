@@ -100,11 +100,15 @@ impl Engine {
                 DueWork::Instances => self.take_due_batch(&mut tx, &due, now).await,
                 DueWork::Bills => self.take_each(work, &mut tx, &due, now).await,
             };
-            if let Ok(steps_taken) = fast {
-                tx.commit().await?;
-                report.steps_taken += steps_taken;
-                continue;
-            }
+            let error = match fast {
+                Ok(steps_taken) => {
+                    tx.commit().await?;
+                    report.steps_taken += steps_taken;
+                    continue;
+                }
+                Err(error) => error,
+            };
+            tracing::warn!(%error, "a sweep batch failed; taking it again item by item");
             drop(tx);
             let mut tx = self.begin().await?;
             for id in work.due_ids(&mut tx, now).await? {
