@@ -106,3 +106,35 @@ fn simulate_plays_the_auto_renewal_example() {
         "{output}"
     );
 }
+
+#[test]
+fn the_overdue_scenario_plays_examples_10() {
+    let (success, output) = tenure(&["simulate", "scenarios/overdue.toml"]);
+    assert!(success, "{output}");
+    let events: Vec<(String, String)> = output
+        .lines()
+        .map(|line| {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            (
+                event["at"].as_str().unwrap().to_string(),
+                event["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("2026-05-04T10:00:00Z", "account.created"),
+        ("2026-05-04T10:00:00Z", "instance.purchased"),
+        ("2026-05-04T17:00:00Z", "bill.generated"),
+        ("2026-05-04T17:00:00Z", "account.overdue"),
+        ("2026-05-05T17:00:00Z", "instance.stopped"),
+        ("2026-05-05T18:00:00Z", "funds.deposited"),
+        ("2026-05-05T18:00:00Z", "bill.paid"),
+        ("2026-05-05T18:00:00Z", "account.overdue_settled"),
+        ("2026-05-05T18:00:00Z", "instance.restored"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(at, kind)| (at.to_string(), kind.to_string()))
+        .collect();
+    assert_eq!(events, expected);
+}
