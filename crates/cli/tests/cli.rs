@@ -70,7 +70,7 @@ fn simulate_prints_the_events_as_json_lines() {
 
 #[test]
 fn simulate_plays_the_auto_renewal_example() {
-    // EXAMPLES.md 4, as shipped in scenarios/auto-renewal.toml.
+    // docs/examples.md 4, as shipped in scenarios/auto-renewal.toml.
     let (success, output) = tenure(&["simulate", "scenarios/auto-renewal.toml"]);
     assert!(success, "{output}");
     let deductions: Vec<(String, String)> = output

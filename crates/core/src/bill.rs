@@ -1,4 +1,4 @@
-//! Usage bills: what a cycle's usage costs, and how bills are paid (reference 001).
+//! Usage bills: what a cycle's usage costs, and how bills are paid.
 //!
 //! - A bill has a line per meter; each line is `price_minor × quantity / units_per_price` over
 //!   the cycle's summed quantity, rounded once (half to even) by `prorate_minor`. Summing first

@@ -1,4 +1,4 @@
-//! The low-balance alert (reference 001): the account sets a threshold, and when its available
+//! The low-balance alert: the account sets a threshold, and when its available
 //! credit (balance + coupons, what pays bills) falls below it, one SMS goes out.
 //!
 //! "Falls below" is a transition: the alert is sent when money is spent (a bill or an order

@@ -1,4 +1,4 @@
-//! Overdue accounts (reference 001).
+//! Overdue accounts.
 //!
 //! - An account is overdue from the moment a bill is generated that its available credit
 //!   (balance + coupons) does not cover, until every unpaid bill is paid.

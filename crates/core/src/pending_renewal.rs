@@ -3,7 +3,7 @@
 //! [`crate::refund`]), leaves the current service untouched, and re-dates every later pending
 //! renewal so the chain has no gap: each keeps its own period length (by the month-end rule of
 //! [`crate::period`]) and starts where the previous one now ends. The instance's expiry becomes
-//! the end of the last remaining order (EXAMPLES.md 9).
+//! the end of the last remaining order (docs/examples.md 9).
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -68,7 +68,7 @@ mod tests {
     }
 
     fn chain() -> Vec<PendingRenewal> {
-        // EXAMPLES.md 9: expiry 2026-05-01, renewals paid to 06-01 and to 07-01.
+        // docs/examples.md 9: expiry 2026-05-01, renewals paid to 06-01 and to 07-01.
         vec![
             PendingRenewal {
                 order_id: "first".into(),

@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn month_end_clamps_and_renewals_add_to_the_current_expiry() {
-        // EXAMPLES.md 1
+        // docs/examples.md 1
         let expiry = Period::months(1).add_to(at("2026-01-31T10:00:00Z"));
         assert_eq!(expiry, at("2026-02-28T10:00:00Z"));
         assert_eq!(Period::months(1).add_to(expiry), at("2026-03-28T10:00:00Z"));

@@ -1,4 +1,4 @@
-//! The money rules shared by refunds, downgrades and upgrades (SPEC "Money rules"). This file
+//! The money rules shared by refunds, downgrades and upgrades. This file
 //! is the only place they are computed; unsubscription refunds and spec changes both call it.
 //!
 //! # The proration rule: by started hour, from the value actually paid
@@ -10,18 +10,18 @@
 //!   of the old configuration, and consecutive changes start from what the previous one left.
 //! - The value is consumed evenly over the hours it covers:
 //!   `consumed = value × hours used since it was set / hours it covers`, rounded once;
-//!   `unused = value − consumed`. With a value set at purchase this is the SPEC's in-use refund
-//!   (EXAMPLES.md 6: 30000 × 101 / 720 = 4208 consumed, 25792 unused).
+//!   `unused = value − consumed`. With a value set at purchase this is the in-use refund rule
+//!   (docs/examples.md 6: 30000 × 101 / 720 = 4208 consumed, 25792 unused).
 //! - Only cash (balance, coupons, an outside method) is ever refunded; voucher value is never.
 //! - A change to a configuration with list price `P` for the period costs, for the remaining
 //!   hours, `P × remaining hours / ordered hours` (rounded once).
 //!   - Upgrade: charge = max(0, new cost − unused value), the unused value counting cash and
 //!     voucher alike (a voucher is not refunded, it keeps paying for service).
 //!   - Downgrade: the value released is max(0, unused value − new cost); its cash share is refunded
-//!     in proportion to the cash share of the unused value (SPEC: "the cash share is refunded in
+//!     in proportion to the cash share of the unused value ("the cash share is refunded in
 //!     proportion"); the voucher share is kept by the operator. Without vouchers this is exactly
-//!     the SPEC's "unused value − price of the new configuration for the remaining time"
-//!     (EXAMPLES.md 7: 20000 − 8000 = 12000).
+//!     the rule's "unused value − price of the new configuration for the remaining time"
+//!     (docs/examples.md 7: 20000 − 8000 = 12000).
 //! - A period not started yet (a paid renewal, an unactivated resource plan) has all its hours
 //!   remaining: its whole cash is unused.
 //! - A resource plan with quota left: the unused share of the quota, of the period's cash value,
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn in_use_refund_counts_a_started_hour() {
-        // EXAMPLES.md 6: 30000 cash + a 5000 voucher, 720 ordered hours, 100 h 20 min used.
+        // docs/examples.md 6: 30000 cash + a 5000 voucher, 720 ordered hours, 100 h 20 min used.
         let usage = april_usage("2026-04-05T04:20:00Z");
         assert_eq!(
             usage,
@@ -309,7 +309,7 @@ mod tests {
 
     #[test]
     fn example_7_downgrade_and_upgrade_are_symmetric() {
-        // EXAMPLES.md 7: 30000 cash, 720 h from 04-01, change at 04-11 to a 12000 spec.
+        // docs/examples.md 7: 30000 cash, 720 h from 04-01, change at 04-11 to a 12000 spec.
         let usage = april_usage("2026-04-11T00:00:00Z");
         assert_eq!(usage.remaining_hours(), 480);
         let down = change_amounts(

@@ -1,4 +1,4 @@
-//! Unsubscription refunds (SPEC "Unsubscription and refunds", reference 004): the refund type
+//! Unsubscription refunds: the refund type
 //! of a resource, how much each cancelled service period gives back, how that splits between
 //! coupons and the destination, where it goes and when it arrives. The amounts come from
 //! [`crate::proration`], the money rule shared with upgrades and downgrades, and the destination
@@ -49,7 +49,7 @@ use crate::refund_destination::{
     days_since_payment, refund_destination, RefundCause, RefundDestination,
 };
 
-/// The most resources one batch unsubscription may name (reference 004).
+/// The most resources one batch unsubscription may name.
 pub const MAX_BATCH_UNSUBSCRIPTIONS: usize = 50;
 /// An outside refund is expected to arrive within this many business days.
 pub const EXTERNAL_REFUND_BUSINESS_DAYS: i64 = 30;
@@ -533,7 +533,7 @@ mod tests {
 
     #[test]
     fn after_a_downgrade_only_what_the_downgrade_left_comes_back() {
-        // EXAMPLES.md 7: 30000 cash from 04-01 (720 h); at 04-11 a downgrade to a 12000 spec
+        // docs/examples.md 7: 30000 cash from 04-01 (720 h); at 04-11 a downgrade to a 12000 spec
         // refunded 12000 and left 8000 for the last 480 h. Unsubscribing at 04-21 (240 h left):
         // half of the 8000 is unused, 4000 comes back, not 30000 × 240 / 720 = 10000.
         let payment = PaymentPlan {

@@ -1,6 +1,6 @@
 //! Where refunded cash goes: the one rule every refund asks ([`refund_destination`]).
 //!
-//! - **Unsubscription** (SPEC 004, EXAMPLES.md 8), by how the money was paid and whole days since
+//! - **Unsubscription** (docs/examples.md 8), by how the money was paid and whole days since
 //!   it was paid ([`days_since_payment`]: day 150 lasts until 151 × 24 h after payment): bank
 //!   card within 150 days → the card, else the balance; PayPal and Alipay (online wallets)
 //!   within 180 days → the wallet, else the balance; transfer → the balance (a wire cannot be

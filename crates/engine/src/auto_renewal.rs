@@ -83,7 +83,7 @@ impl Engine {
     ) -> Result<Instance, EngineError> {
         let mut funds = ledger::funds(tx, &account.id).await?;
         if account.overdue_since.is_some() {
-            // Renewal is a fee operation, refused while the account is overdue (reference 001):
+            // Renewal is a fee operation, refused while the account is overdue:
             // its credit belongs to its unpaid bills. The attempt fails and the retries go on.
             funds.balance_minor = 0;
             funds.coupons_minor = 0;

@@ -1,5 +1,5 @@
 //! Free (public) instances: "continue trial" unfreezes a frozen one, and an upgrade turns one
-//! into a paid subscription of another edition of the same product (reference 001: "Upgrade to
+//! into a paid subscription of another edition of the same product ("Upgrade to
 //! Enterprise Edition"). Being overdue never touches a free instance, but the upgrade is a fee
 //! operation and is refused while the account is overdue.
 

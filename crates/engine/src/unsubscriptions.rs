@@ -1,4 +1,4 @@
-//! Unsubscription (reference 004): releasing a prepaid instance at once with a refund of what
+//! Unsubscription: releasing a prepaid instance at once with a refund of what
 //! it has not used, unsubscribing one pending renewal alone, batches of partial-refund
 //! resources, the two lists of the console, and the arrival of outside refunds.
 //!
@@ -38,7 +38,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
 
-/// The two confirmations reference 004 asks for before anything is released.
+/// The two confirmations asked for before anything is released.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Confirmations {
     /// The caller has seen and accepts the refund amount.

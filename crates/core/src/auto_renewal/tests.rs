@@ -1,4 +1,4 @@
-//! Auto-renewal, step by step, on the default catalog (EXAMPLES.md 4 and 5). Each scenario lives
+//! Auto-renewal, step by step, on the default catalog (docs/examples.md 4 and 5). Each scenario lives
 //! an instance through its due steps with the funds a function gives at each moment, and
 //! compares the steps taken with the expected list.
 
@@ -127,7 +127,7 @@ fn fixed_schedule_all_attempts_fail_then_normal_expiry_and_release() {
 
 #[test]
 fn fixed_schedule_succeeds_at_t_plus_14_after_a_deposit_and_restores() {
-    // EXAMPLES.md 4: no money until a deposit on 07-10; the 07-14 attempt pays from 06-30.
+    // docs/examples.md 4: no money until a deposit on 07-10; the 07-14 attempt pays from 06-30.
     let iot = product("iot-platform");
     let instance = auto_instance(
         &iot,
@@ -204,7 +204,7 @@ fn daily_schedule_tries_every_day_from_t_minus_9_to_t_minus_1() {
 
 #[test]
 fn a_manual_renewal_before_the_first_deduction_skips_that_cycle() {
-    // EXAMPLES.md 5: DMS expiring 08-20 would first deduct on 08-11; a 1M renewal on 08-05
+    // docs/examples.md 5: DMS expiring 08-20 would first deduct on 08-11; a 1M renewal on 08-05
     // moves the expiry to 09-20, so nothing happens on 08-11 and the next deduction is 09-11.
     let dms = product("data-management");
     let instance = auto_instance(

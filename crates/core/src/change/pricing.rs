@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn a_downgrade_reprices_the_current_period_and_paid_renewals() {
-        // EXAMPLES.md 7 with a paid May renewal (30000) and a finished March period.
+        // docs/examples.md 7 with a paid May renewal (30000) and a finished March period.
         let periods = [
             period(
                 "ord_march",

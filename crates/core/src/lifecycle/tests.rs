@@ -1,4 +1,4 @@
-//! The lifecycle of each default product, step by step (EXAMPLES.md 2 and 3).
+//! The lifecycle of each default product, step by step (docs/examples.md 2 and 3).
 
 use jiff::Timestamp;
 

@@ -1,4 +1,4 @@
-//! Steps of instances without an expiry (reference 001):
+//! Steps of instances without an expiry:
 //! - a pay-as-you-go instance `active → stopped` when its account has stayed overdue through
 //!   the product's grace hours, and `stopped → active` as soon as the debt is paid;
 //! - a free instance `active → frozen` after its edition's inactivity days without activity

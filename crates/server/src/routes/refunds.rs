@@ -1,4 +1,4 @@
-//! Refund records (the unsubscription records of reference 004) and the operator's
+//! Refund records (the unsubscription records) and the operator's
 //! confirmation that an outside refund arrived.
 
 use axum::extract::{Path, State};

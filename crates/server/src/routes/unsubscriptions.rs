@@ -1,4 +1,4 @@
-//! Resource Unsubscription (reference 004): the two lists, a quote, and the three ways to
+//! Resource Unsubscription: the two lists, a quote, and the three ways to
 //! unsubscribe (one instance, one pending renewal order, a batch).
 //!
 //! Who may: the route table says it. Unsubscribing needs the billing permission (the account

@@ -1,5 +1,5 @@
 //! Auto-renewal on the simulated clock, through HTTP, for both kinds of deduction schedule
-//! (EXAMPLES.md 4 and 5): when each attempt happens, what it charges, from which source, the
+//! (docs/examples.md 4 and 5): when each attempt happens, what it charges, from which source, the
 //! alerts a failure sends, a manual renewal skipping a cycle, and enabling too late.
 //!
 //! Prices: IoT platform Enterprise `units-10` is 30000 a month (fixed schedule T-3, T-1, T,
@@ -203,7 +203,7 @@ on_both_backends!(
     fixed_schedule_pays_at_the_first_attempt
 );
 
-/// EXAMPLES.md 4: no money at T-3, T-1, T or T+6; a deposit on 07-10 makes T+14 pay, which
+/// docs/examples.md 4: no money at T-3, T-1, T or T+6; a deposit on 07-10 makes T+14 pay, which
 /// restores the instance from its old expiry (new expiry 07-30).
 async fn fixed_schedule_fails_then_pays_at_t_plus_14(backend: Backend) {
     let app = spawn_app(backend, "2026-05-30T00:00:00Z").await;
@@ -487,7 +487,7 @@ async fn daily_schedule_pays_at_t_minus_9(backend: Backend) {
 }
 on_both_backends!(daily_first_attempt, daily_schedule_pays_at_t_minus_9);
 
-/// EXAMPLES.md 5: a 1M manual renewal on 08-05 moves the expiry from 08-20 to 09-20; nothing is
+/// docs/examples.md 5: a 1M manual renewal on 08-05 moves the expiry from 08-20 to 09-20; nothing is
 /// deducted on 08-11, and the next deduction is 09-11.
 async fn daily_schedule_skipped_by_a_manual_renewal(backend: Backend) {
     let app = spawn_app(backend, "2026-07-20T00:00:00Z").await;

@@ -1,5 +1,5 @@
 //! Upgrades and downgrades through HTTP, with the exact amounts of each rule: proration by started
-//! hour from the value actually paid (EXAMPLES.md 7), vouchers never refunded, consecutive
+//! hour from the value actually paid (docs/examples.md 7), vouchers never refunded, consecutive
 //! changes, paid renewals re-priced, the catalog's change rules, approvals, refusals.
 
 use serde_json::{json, Value};
@@ -34,7 +34,7 @@ async fn example_7_downgrade_then_changes_in_the_same_period(backend: Backend) {
     assert_eq!(balance(&app, &account_id).await, 70_000);
     app.advance_to("2026-04-11T00:00:00Z").await;
 
-    // The quote itemises EXAMPLES.md 7 and changes nothing.
+    // The quote itemises docs/examples.md 7 and changes nothing.
     let quote = app
         .post_ok(
             &format!("/v1/instances/{instance_id}/change/quote"),
@@ -191,7 +191,7 @@ async fn paid_renewals_are_repriced_at_the_new_spec(backend: Backend) {
     assert_eq!(balance(&app, &account_id).await, 40_000);
     app.advance_to("2026-04-11T00:00:00Z").await;
 
-    // April: 12000 back as in EXAMPLES.md 7; May has not started: 30000 − 12000 back.
+    // April: 12000 back as in docs/examples.md 7; May has not started: 30000 − 12000 back.
     let changed = change(&app, &instance_id, json!({ "spec": "tps-1000" })).await;
     let periods = changed["periods"].as_array().unwrap();
     assert_eq!(periods.len(), 2);
@@ -524,7 +524,7 @@ async fn a_downgrade_returns_the_coupon_share_to_coupons(backend: Backend) {
     assert_eq!(bought["order"]["paid_balance_minor"], 24_000);
     let instance_id = text(&bought["instance"]["id"]).to_string();
     app.advance_to("2026-04-11T00:00:00Z").await;
-    // EXAMPLES.md 7: 30000 paid, 480 of 720 hours left, to a 12000 spec: 12000 back, of which
+    // docs/examples.md 7: 30000 paid, 480 of 720 hours left, to a 12000 spec: 12000 back, of which
     // the coupons paid a fifth.
     let changed = change(&app, &instance_id, json!({ "spec": "tps-1000" })).await;
     assert_eq!(changed["refund_minor"], 12_000, "{changed}");

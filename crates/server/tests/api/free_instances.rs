@@ -1,4 +1,4 @@
-//! Free public instances (reference 001): no expiry, frozen after the edition's inactivity
+//! Free public instances: no expiry, frozen after the edition's inactivity
 //! days, usage counts as activity, "continue trial" unfreezes, upgrade to a paid edition.
 
 use serde_json::{json, Value};

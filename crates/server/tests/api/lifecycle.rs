@@ -1,5 +1,5 @@
 //! An instance lives through purchase, reminder, expiry, renewal after expiry, a second expiry
-//! and release, on the simulated clock (EXAMPLES.md 2 and 3).
+//! and release, on the simulated clock (docs/examples.md 2 and 3).
 
 use crate::helpers::{spawn_app, text, Backend};
 use crate::on_both_backends;
@@ -96,7 +96,7 @@ async fn purchase_remind_expire_renew_expire_release(backend: Backend) {
 on_both_backends!(full_lifecycle, purchase_remind_expire_renew_expire_release);
 
 async fn month_ends_clamp(backend: Backend) {
-    // EXAMPLES.md 1
+    // docs/examples.md 1
     let app = spawn_app(backend, "2026-01-31T10:00:00Z").await;
     let account_id = app.funded_account(100_000).await;
     let bought = app
@@ -115,7 +115,7 @@ async fn month_ends_clamp(backend: Backend) {
 on_both_backends!(month_end, month_ends_clamp);
 
 async fn each_product_keeps_its_own_retention(backend: Backend) {
-    // EXAMPLES.md 3: bought so that each expires 2026-03-10T00:00Z.
+    // docs/examples.md 3: bought so that each expires 2026-03-10T00:00Z.
     let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
     let account_id = app.funded_account(1_000_000).await;
     let message_queue = app

@@ -1,5 +1,5 @@
 //! Pay-as-you-go usage, hourly bills, overdue and restoration, the low-balance alert
-//! (SPEC "Pay-as-you-go and overdue", EXAMPLES.md 10), on the simulated clock.
+//! (docs/examples.md 10), on the simulated clock.
 
 use jiff::{Timestamp, ToSpan};
 use serde_json::{json, Value};
@@ -124,7 +124,7 @@ async fn a_week_of_hourly_usage(backend: Backend) {
 on_both_backends!(week_of_hourly_usage, a_week_of_hourly_usage);
 
 async fn example_ten_overdue_stop_and_restore(backend: Backend) {
-    // EXAMPLES.md 10, with an Enterprise subscription and a free instance on the same account.
+    // docs/examples.md 10, with an Enterprise subscription and a free instance on the same account.
     let app = spawn_app(backend, "2026-05-04T10:00:00Z").await;
     let account_id = app.funded_account(30_000).await;
     let enterprise = app

@@ -1,4 +1,4 @@
-//! Unsubscription and refunds (reference 004; EXAMPLES.md 6, 8 and 9): refund types, amounts,
+//! Unsubscription and refunds (docs/examples.md 6, 8 and 9): refund types, amounts,
 //! destinations at the day boundaries, pending renewals alone, batch limits, records, and no
 //! refund twice.
 
@@ -225,7 +225,7 @@ on_both_backends!(
 );
 
 async fn refunds_go_back_to_the_card_or_wallet_within_their_windows(backend: Backend) {
-    // EXAMPLES.md 8: paid 2026-01-01T00:00Z; 1Y is 8760 hours.
+    // docs/examples.md 8: paid 2026-01-01T00:00Z; 1Y is 8760 hours.
     let app = spawn_app(backend, "2026-01-01T00:00:00Z").await;
     let account_id = app.funded_account(0).await;
     let mut bought = Vec::new();
@@ -349,7 +349,7 @@ fn account_id_of(answer: &Value) -> String {
 }
 
 async fn pending_renewals_are_unsubscribed_alone(backend: Backend) {
-    // EXAMPLES.md 9: expiry 2026-05-01, renewals paid to 06-01 and to 07-01.
+    // docs/examples.md 9: expiry 2026-05-01, renewals paid to 06-01 and to 07-01.
     let app = spawn_app(backend, "2026-04-01T00:00:00Z").await;
     let account_id = app.funded_account(200_000).await;
     let mut chains = Vec::new();
@@ -800,7 +800,7 @@ async fn cash_paid_and_refunded(app: &TestApp, account_id: &str) -> (i64, i64) {
 async fn unsubscribing_after_changes_refunds_from_the_latest_value(backend: Backend) {
     let app = spawn_app(backend, "2026-04-01T00:00:00Z").await;
     let account_id = app.funded_account(200_000).await;
-    // EXAMPLES.md 7: 30000 a month from 04-01, and a paid renewal for May.
+    // docs/examples.md 7: 30000 a month from 04-01, and a paid renewal for May.
     let (down_id, down_order) = buy_paid_with(
         &app,
         &account_id,
