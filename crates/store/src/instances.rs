@@ -306,24 +306,6 @@ pub async fn postpone(
 /// Reads many instances by id in one statement and, on PostgreSQL, locks them until commit.
 /// Ids that do not exist are left out; the order is not the order of `ids`.
 pub async fn lock_many(tx: &mut Tx, ids: &[String]) -> Result<Vec<StoredInstance>, StoreError> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len())
-            .map(|number| format!("${number}"))
-            .collect();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM instances WHERE id IN ({}){}",
-            placeholders.join(", "),
-            tx.for_update()
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        let rows = query.fetch_all(&mut **tx).await?;
-        for row in &rows {
-            found.push(from_row(row)?);
-        }
-    }
-    Ok(found)
+    let rows = crate::listing::lock_by_ids(tx, COLUMNS, "instances", ids).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }

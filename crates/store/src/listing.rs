@@ -4,6 +4,8 @@
 use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 
+use crate::connect::Tx;
+
 /// Reads `columns` of `table` where `id > after_id` and every given filter holds.
 /// `filters` pairs a column with the value it must equal; `None` leaves it unfiltered.
 pub async fn fetch_page(
@@ -32,4 +34,34 @@ pub async fn fetch_page(
         query = query.bind(value);
     }
     query.bind(limit).fetch_all(connection).await
+}
+
+/// Ids bound per `IN (…)` list: far below either database's limit on bound values.
+const IDS_PER_QUERY: usize = 500;
+
+/// Reads `columns` of the rows of `table` whose id is in `ids`, in few statements, locking them
+/// until commit on PostgreSQL. Missing ids are left out; the order is the database's.
+pub async fn lock_by_ids(
+    tx: &mut Tx,
+    columns: &str,
+    table: &str,
+    ids: &[String],
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let mut rows = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_PER_QUERY) {
+        let placeholders: Vec<String> = (1..=chunk.len())
+            .map(|number| format!("${number}"))
+            .collect();
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE id IN ({}){}",
+            placeholders.join(", "),
+            tx.for_update()
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        rows.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(rows)
 }
