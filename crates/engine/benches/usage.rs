@@ -139,7 +139,7 @@ async fn raw_round(
     for chunk in batch.chunks(batch_size) {
         let mut tx = engine.begin().await.unwrap();
         for record in chunk {
-            sqlx::query(
+            tenure_store::database::query(
                 "INSERT INTO usage_records (record_id, account_id, instance_id, meter_id, quantity, at, cycle_start, received_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )

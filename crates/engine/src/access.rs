@@ -6,7 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tenure_core::access::Role;
 use tenure_store::keys::{self, ApiKey};
-use tenure_store::{AnyConnection, Tx};
+use tenure_store::{Connection, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -93,7 +93,7 @@ impl Engine {
     /// The live key a bearer secret belongs to.
     pub async fn authenticate(
         &self,
-        connection: &mut AnyConnection,
+        connection: &mut Connection,
         secret: &str,
     ) -> Result<Option<ApiKey>, EngineError> {
         Ok(keys::find_live(connection, &hash_key(secret)).await?)

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use serde_json::json;
-use sqlx::AnyConnection;
+use tenure_store::Connection;
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::{Entry, LedgerAccount};
 use tenure_core::money::validate_positive_amount;
@@ -171,7 +171,7 @@ impl Engine {
 
     pub async fn account_view(
         &self,
-        connection: &mut AnyConnection,
+        connection: &mut Connection,
         account_id: &str,
     ) -> Result<AccountView, EngineError> {
         let account = accounts::get(connection, account_id)

@@ -53,8 +53,8 @@ impl EngineError {
     }
 }
 
-impl From<sqlx::Error> for EngineError {
-    fn from(error: sqlx::Error) -> Self {
+impl From<tenure_store::DatabaseError> for EngineError {
+    fn from(error: tenure_store::DatabaseError) -> Self {
         EngineError::Store(StoreError::Database(error))
     }
 }

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::AnyConnection;
+use tenure_store::Connection;
 use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
 use tenure_core::event::{EventDraft, EventKind};
@@ -414,7 +414,7 @@ impl Engine {
 
     pub async fn instance_view(
         &self,
-        connection: &mut AnyConnection,
+        connection: &mut Connection,
         instance_id: &str,
     ) -> Result<InstanceView, EngineError> {
         let stored = instances::get(connection, instance_id)

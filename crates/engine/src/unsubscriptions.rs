@@ -14,7 +14,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use sqlx::AnyConnection;
+use tenure_store::Connection;
 use tenure_core::auto_renewal::skip_passed_attempts;
 use tenure_core::catalog::{Billing, Channel};
 use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
@@ -214,7 +214,7 @@ impl Engine {
     /// What the refund rules need to know about an instance, or why it cannot be unsubscribed.
     async fn resource_of(
         &self,
-        connection: &mut AnyConnection,
+        connection: &mut Connection,
         instance: &Instance,
     ) -> Result<Resource, EngineError> {
         if instance.status == InstanceStatus::Unsubscribed {
@@ -269,7 +269,7 @@ impl Engine {
     /// What unsubscribing `instance_id` at `now` would refund, order by order.
     pub async fn quote_unsubscription(
         &self,
-        connection: &mut AnyConnection,
+        connection: &mut Connection,
         instance_id: &str,
     ) -> Result<EligibleResource, EngineError> {
         let now = self.clock.now();
@@ -284,7 +284,7 @@ impl Engine {
 
     async fn eligible_resource(
         &self,
-        connection: &mut AnyConnection,
+        connection: &mut Connection,
         instance: Instance,
         resource: Resource,
         periods: &[PeriodOrders],
@@ -335,7 +335,7 @@ impl Engine {
     /// The "active resources" list: resources that can be unsubscribed now, with their quotes.
     pub async fn eligible_resources(
         &self,
-        connection: &mut AnyConnection,
+        connection: &mut Connection,
         filter: &UnsubscribableFilter,
     ) -> Result<(Vec<EligibleResource>, Option<String>), EngineError> {
         let now = self.clock.now();
@@ -370,7 +370,7 @@ impl Engine {
     /// The "renewals not yet in effect" list.
     pub async fn pending_renewal_orders(
         &self,
-        connection: &mut AnyConnection,
+        connection: &mut Connection,
         filter: &UnsubscribableFilter,
     ) -> Result<Vec<PendingRenewalOrder>, EngineError> {
         let now = self.clock.now();

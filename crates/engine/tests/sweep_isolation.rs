@@ -80,11 +80,13 @@ async fn a_failing_instance_is_set_aside_and_the_others_go_on() {
     }
     tx.commit().await.unwrap();
     // The first instance's product leaves the catalog: its steps can no longer be decided.
-    sqlx::query("UPDATE instances SET product_id = 'withdrawn' WHERE id = $1")
+    let mut connection = store.read().await.unwrap();
+    tenure_store::database::query("UPDATE instances SET product_id = 'withdrawn' WHERE id = $1")
         .bind(&instance_ids[0])
-        .execute(store.pool())
+        .execute(&mut connection)
         .await
         .unwrap();
+    drop(connection);
 
     let report = engine.run_due(at("2026-03-10T00:00:00Z")).await.unwrap();
     assert_eq!(report.steps_failed, 1);

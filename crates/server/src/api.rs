@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tenure_engine::EngineError;
 use tenure_store::idempotency::{self, Claim};
-use tenure_store::AnyConnection;
+use tenure_store::Connection;
 use tenure_store::Tx;
 
 use crate::auth::Caller;
@@ -265,7 +265,7 @@ pub async fn replay(
 pub async fn read<T, F>(context: &ApiContext, work: F) -> Result<Response, ApiError>
 where
     T: Serialize,
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> Work<'c, T>,
+    F: for<'c> FnOnce(&'c mut Connection) -> Work<'c, T>,
 {
     let mut connection = context
         .engine

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use tenure_engine::{Engine, EngineError};
-use tenure_store::{StoreError, Tx};
+use tenure_store::{DatabaseError, StoreError, Tx};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use crate::api::{Answer, AnswerWork};
@@ -62,13 +62,9 @@ impl GroupCommitter {
 }
 
 fn unavailable() -> ApiError {
-    ApiError::Engine(EngineError::Store(StoreError::Database(sqlx_error(
-        "the write path stopped",
-    ))))
-}
-
-fn sqlx_error(message: &str) -> sqlx::Error {
-    sqlx::Error::Protocol(message.to_string())
+    ApiError::Engine(EngineError::Store(StoreError::Database(
+        DatabaseError::Other("the write path stopped".to_string()),
+    )))
 }
 
 async fn commit_groups(engine: Arc<Engine>, receiver: Arc<Mutex<mpsc::Receiver<Request>>>) {

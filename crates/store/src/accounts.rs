@@ -2,8 +2,8 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -26,7 +26,7 @@ const COLUMNS: &str =
     "id, name, email, mobile, currency, low_balance_threshold_minor, created_at, \
     overdue_since, low_balance_alerted";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
+fn from_row(row: &Row) -> Result<Account, DatabaseError> {
     Ok(Account {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
@@ -36,14 +36,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
         low_balance_threshold_minor: row.try_get("low_balance_threshold_minor")?,
         created_at: from_seconds(row.try_get("created_at")?),
         overdue_since: row
-            .try_get::<Option<i64>, _>("overdue_since")?
+            .try_get::<Option<i64>>("overdue_since")?
             .map(from_seconds),
-        low_balance_alerted: row.try_get::<i64, _>("low_balance_alerted")? != 0,
+        low_balance_alerted: row.try_get::<i64>("low_balance_alerted")? != 0,
     })
 }
 
 pub async fn insert(tx: &mut Tx, account: &Account) -> Result<(), StoreError> {
-    sqlx::query(
+    query(
         "INSERT INTO accounts (id, name, email, mobile, currency, low_balance_threshold_minor, created_at,
             overdue_since, low_balance_alerted)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -63,10 +63,10 @@ pub async fn insert(tx: &mut Tx, account: &Account) -> Result<(), StoreError> {
 }
 
 pub async fn get(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     account_id: &str,
 ) -> Result<Option<Account>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
+    let row = query(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
         .bind(account_id)
         .fetch_optional(connection)
         .await?;
@@ -80,7 +80,7 @@ pub async fn lock(tx: &mut Tx, account_id: &str) -> Result<Option<Account>, Stor
         "SELECT {COLUMNS} FROM accounts WHERE id = $1{}",
         tx.for_update()
     );
-    let row = sqlx::query(&sql)
+    let row = query(&sql)
         .bind(account_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -88,11 +88,11 @@ pub async fn lock(tx: &mut Tx, account_id: &str) -> Result<Option<Account>, Stor
 }
 
 pub async fn list(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     limit: i64,
     after_id: Option<&str>,
 ) -> Result<Vec<Account>, StoreError> {
-    let rows = sqlx::query(&format!(
+    let rows = query(&format!(
         "SELECT {COLUMNS} FROM accounts WHERE id > $1 ORDER BY id LIMIT $2"
     ))
     .bind(after_id.unwrap_or(""))
@@ -108,7 +108,7 @@ pub async fn set_overdue_since(
     account_id: &str,
     overdue_since: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE accounts SET overdue_since = $2 WHERE id = $1")
+    query("UPDATE accounts SET overdue_since = $2 WHERE id = $1")
         .bind(account_id)
         .bind(overdue_since.map(to_seconds))
         .execute(&mut **tx)
@@ -121,7 +121,7 @@ pub async fn set_low_balance_alerted(
     account_id: &str,
     alerted: bool,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE accounts SET low_balance_alerted = $2 WHERE id = $1")
+    query("UPDATE accounts SET low_balance_alerted = $2 WHERE id = $1")
         .bind(account_id)
         .bind(i64::from(alerted))
         .execute(&mut **tx)
@@ -134,7 +134,7 @@ pub async fn set_low_balance_threshold(
     account_id: &str,
     threshold_minor: Option<i64>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE accounts SET low_balance_threshold_minor = $2 WHERE id = $1")
+    query("UPDATE accounts SET low_balance_threshold_minor = $2 WHERE id = $1")
         .bind(account_id)
         .bind(threshold_minor)
         .execute(&mut **tx)

@@ -4,8 +4,8 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -38,7 +38,7 @@ const COLUMNS: &str = "id, account_id, instance_id, status, direction, from_edit
     to_edition_id, to_spec_id, pay_with, use_vouchers, use_coupons, quoted_charge_minor, requested_at, \
     decided_at, reason";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Approval, sqlx::Error> {
+fn from_row(row: &Row) -> Result<Approval, DatabaseError> {
     Ok(Approval {
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,
@@ -50,19 +50,19 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Approval, sqlx::Error> {
         to_edition_id: row.try_get("to_edition_id")?,
         to_spec_id: row.try_get("to_spec_id")?,
         pay_with: row.try_get("pay_with")?,
-        use_vouchers: row.try_get::<i64, _>("use_vouchers")? != 0,
-        use_coupons: row.try_get::<i64, _>("use_coupons")? != 0,
+        use_vouchers: row.try_get::<i64>("use_vouchers")? != 0,
+        use_coupons: row.try_get::<i64>("use_coupons")? != 0,
         quoted_charge_minor: row.try_get("quoted_charge_minor")?,
         requested_at: from_seconds(row.try_get("requested_at")?),
         decided_at: row
-            .try_get::<Option<i64>, _>("decided_at")?
+            .try_get::<Option<i64>>("decided_at")?
             .map(from_seconds),
         reason: row.try_get("reason")?,
     })
 }
 
 pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    query(&format!(
         "INSERT INTO approvals ({COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
@@ -88,10 +88,10 @@ pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<(), StoreError> 
 }
 
 pub async fn get(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     approval_id: &str,
 ) -> Result<Option<Approval>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM approvals WHERE id = $1"))
+    let row = query(&format!("SELECT {COLUMNS} FROM approvals WHERE id = $1"))
         .bind(approval_id)
         .fetch_optional(connection)
         .await?;
@@ -105,7 +105,7 @@ pub async fn lock(tx: &mut Tx, approval_id: &str) -> Result<Option<Approval>, St
         "SELECT {COLUMNS} FROM approvals WHERE id = $1{}",
         tx.for_update()
     );
-    let row = sqlx::query(&sql)
+    let row = query(&sql)
         .bind(approval_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -117,7 +117,7 @@ pub async fn pending_for_instance(
     tx: &mut Tx,
     instance_id: &str,
 ) -> Result<Option<Approval>, StoreError> {
-    let row = sqlx::query(&format!(
+    let row = query(&format!(
         "SELECT {COLUMNS} FROM approvals WHERE instance_id = $1 AND status = 'pending'"
     ))
     .bind(instance_id)
@@ -134,7 +134,7 @@ pub async fn decide(
     decided_at: Timestamp,
     reason: Option<&str>,
 ) -> Result<(), StoreError> {
-    let result = sqlx::query(
+    let result = query(
         "UPDATE approvals SET status = $2, decided_at = $3, reason = $4
          WHERE id = $1 AND status = 'pending'",
     )
@@ -162,7 +162,7 @@ pub struct ApprovalFilter {
 }
 
 pub async fn list(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     filter: &ApprovalFilter,
 ) -> Result<Vec<Approval>, StoreError> {
     let filters = [

@@ -7,8 +7,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{AnyConnection, Row};
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -62,11 +62,11 @@ pub struct Bill {
 const COLUMNS: &str = "id, account_id, instance_id, product_id, edition_id, cycle_start, cycle_end, \
     generate_at, status, amount_minor, paid_balance_minor, paid_coupon_minor, lines, generated_at, paid_at";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Bill, sqlx::Error> {
+fn from_row(row: &Row) -> Result<Bill, DatabaseError> {
     let status: String = row.try_get("status")?;
     let lines: String = row.try_get("lines")?;
-    let optional_time = |column: &str| -> Result<Option<Timestamp>, sqlx::Error> {
-        Ok(row.try_get::<Option<i64>, _>(column)?.map(from_seconds))
+    let optional_time = |column: &str| -> Result<Option<Timestamp>, DatabaseError> {
+        Ok(row.try_get::<Option<i64>>(column)?.map(from_seconds))
     };
     Ok(Bill {
         id: row.try_get("id")?,
@@ -78,7 +78,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Bill, sqlx::Error> {
         cycle_end: from_seconds(row.try_get("cycle_end")?),
         generate_at: from_seconds(row.try_get("generate_at")?),
         status: BillStatus::parse(&status)
-            .ok_or_else(|| sqlx::Error::Decode(format!("bill status `{status}`").into()))?,
+            .ok_or_else(|| DatabaseError::decode(format!("bill status `{status}`")))?,
         amount_minor: row.try_get("amount_minor")?,
         paid_balance_minor: row.try_get("paid_balance_minor")?,
         paid_coupon_minor: row.try_get("paid_coupon_minor")?,
@@ -90,7 +90,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Bill, sqlx::Error> {
 
 /// Opens the bill of a cycle unless it exists (in any status).
 pub async fn open(tx: &mut Tx, bill: &Bill) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    query(&format!(
         "INSERT INTO bills ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', 0, 0, 0, '[]', NULL, NULL)
          ON CONFLICT (instance_id, cycle_start) DO NOTHING"
     ))
@@ -118,7 +118,7 @@ pub async fn lock_cycle_status(
         "SELECT status, generate_at FROM bills WHERE instance_id = $1 AND cycle_start = $2{}",
         tx.for_update()
     );
-    let row = sqlx::query(&sql)
+    let row = query(&sql)
         .bind(instance_id)
         .bind(to_seconds(cycle_start))
         .fetch_optional(&mut **tx)
@@ -126,7 +126,7 @@ pub async fn lock_cycle_status(
     row.map(|row| {
         let status: String = row.try_get("status")?;
         let status = BillStatus::parse(&status)
-            .ok_or_else(|| sqlx::Error::Decode(format!("bill status `{status}`").into()))?;
+            .ok_or_else(|| DatabaseError::decode(format!("bill status `{status}`")))?;
         Ok((status, from_seconds(row.try_get("generate_at")?)))
     })
     .transpose()
@@ -137,7 +137,7 @@ pub async fn lock(tx: &mut Tx, bill_id: &str) -> Result<Option<Bill>, StoreError
         "SELECT {COLUMNS} FROM bills WHERE id = $1{}",
         tx.for_update()
     );
-    let row = sqlx::query(&sql)
+    let row = query(&sql)
         .bind(bill_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -145,10 +145,10 @@ pub async fn lock(tx: &mut Tx, bill_id: &str) -> Result<Option<Bill>, StoreError
 }
 
 pub async fn get(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     bill_id: &str,
 ) -> Result<Option<Bill>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM bills WHERE id = $1"))
+    let row = query(&format!("SELECT {COLUMNS} FROM bills WHERE id = $1"))
         .bind(bill_id)
         .fetch_optional(connection)
         .await?;
@@ -157,7 +157,7 @@ pub async fn get(
 
 /// Writes a generated bill: its lines, amount and status.
 pub async fn generate(tx: &mut Tx, bill: &Bill) -> Result<(), StoreError> {
-    let result = sqlx::query(
+    let result = query(
         "UPDATE bills SET status = $2, amount_minor = $3, lines = $4, generated_at = $5
          WHERE id = $1 AND status = 'open'",
     )
@@ -180,7 +180,7 @@ pub async fn mark_paid(
     paid_coupon_minor: i64,
     paid_at: Timestamp,
 ) -> Result<(), StoreError> {
-    let result = sqlx::query(
+    let result = query(
         "UPDATE bills SET status = 'paid', paid_balance_minor = $2, paid_coupon_minor = $3, paid_at = $4
          WHERE id = $1 AND status = 'unpaid'",
     )
@@ -201,7 +201,7 @@ pub async fn lock_unpaid(tx: &mut Tx, account_id: &str) -> Result<Vec<Bill>, Sto
          ORDER BY cycle_start, id{}",
         tx.for_update()
     );
-    let rows = sqlx::query(&sql)
+    let rows = query(&sql)
         .bind(account_id)
         .fetch_all(&mut **tx)
         .await?;
@@ -210,10 +210,10 @@ pub async fn lock_unpaid(tx: &mut Tx, account_id: &str) -> Result<Vec<Bill>, Sto
 
 /// What the account owes: the sum of its unpaid bills.
 pub async fn debt_minor(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     account_id: &str,
 ) -> Result<i64, StoreError> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS debt_minor FROM bills
          WHERE account_id = $1 AND status = 'unpaid'",
     )
@@ -225,10 +225,10 @@ pub async fn debt_minor(
 
 /// The earliest generation time at or before `until` of an open bill (one index lookup).
 pub async fn earliest_due(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     until: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT generate_at FROM bills WHERE status = 'open' AND generate_at <= $1
          ORDER BY generate_at LIMIT 1",
     )
@@ -236,7 +236,7 @@ pub async fn earliest_due(
     .fetch_optional(connection)
     .await?;
     Ok(row
-        .map(|row| row.try_get::<i64, _>("generate_at").map(from_seconds))
+        .map(|row| row.try_get::<i64>("generate_at").map(from_seconds))
         .transpose()?)
 }
 
@@ -251,7 +251,7 @@ pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<St
         "SELECT id FROM bills WHERE status = 'open' AND generate_at <= $1
          ORDER BY generate_at, id LIMIT $2{lock}"
     );
-    let rows = sqlx::query(&sql)
+    let rows = query(&sql)
         .bind(to_seconds(until))
         .bind(limit)
         .fetch_all(&mut **tx)
@@ -272,7 +272,7 @@ pub struct BillFilter {
 }
 
 pub async fn list(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     filter: &BillFilter,
 ) -> Result<Vec<Bill>, StoreError> {
     let filters = [
@@ -299,7 +299,7 @@ pub async fn postpone(
     bill_id: &str,
     generate_at: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE bills SET generate_at = $2 WHERE id = $1 AND status = 'open'")
+    query("UPDATE bills SET generate_at = $2 WHERE id = $1 AND status = 'open'")
         .bind(bill_id)
         .bind(to_seconds(generate_at))
         .execute(&mut **tx)

@@ -1,19 +1,15 @@
 use std::ops::{Deref, DerefMut};
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
-
+use crate::database::{
+    query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase,
+};
 use crate::schema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] DatabaseError),
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     #[error("ledger invariant broken: {0}")]
@@ -26,104 +22,97 @@ pub enum Dialect {
     Postgres,
 }
 
-/// A connection pool plus what the queries need to know about the database behind it.
+/// The database behind tenure, and what the queries need to know about it.
 #[derive(Clone)]
 pub struct Store {
-    pool: AnyPool,
-    dialect: Dialect,
-    /// SQLite only: one write transaction at a time in this process.
-    write_lock: Option<Arc<Mutex<()>>>,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    /// One writer at a time in this process (the writer connection is behind a lock), readers
+    /// beside it.
+    Sqlite(Arc<SqliteDatabase>),
+    Postgres(PostgresPool),
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx {
-    transaction: Transaction<'static, Any>,
+    connection: Connection,
     dialect: Dialect,
-    _write_guard: Option<OwnedMutexGuard<()>>,
 }
 
 impl Store {
-    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…` and migrates.
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…` and creates the tables.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        sqlx::any::install_default_drivers();
-        let dialect = if url.starts_with("sqlite:") {
-            Dialect::Sqlite
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite(Arc::new(SqliteDatabase::open(url)?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Dialect::Postgres
+            Backend::Postgres(crate::database::connect_postgres(url).await?)
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let url = match dialect {
-            Dialect::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
-            _ => url.to_string(),
-        };
-        let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match dialect {
-                Dialect::Sqlite => 4,
-                Dialect::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        // WAL lets readers run beside the writer; synchronous=FULL makes every
-                        // answered request durable; the busy timeout covers other processes.
-                        connection.execute("PRAGMA journal_mode = WAL").await?;
-                        connection.execute("PRAGMA synchronous = FULL").await?;
-                        connection.execute("PRAGMA busy_timeout = 10000").await?;
-                        connection.execute("PRAGMA foreign_keys = ON").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        let write_lock = (dialect == Dialect::Sqlite).then(|| Arc::new(Mutex::new(())));
-        let store = Store {
-            pool,
-            dialect,
-            write_lock,
-        };
+        let store = Store { backend };
         schema::migrate(&store).await?;
         Ok(store)
     }
 
     pub fn dialect(&self) -> Dialect {
-        self.dialect
+        match self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
     }
 
     /// Begins a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        let write_guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
+        let inner = match &self.backend {
+            Backend::Sqlite(database) => Inner::Sqlite(database.begin().await?),
+            Backend::Postgres(pool) => {
+                Inner::PostgresTransaction(pool.begin().await.map_err(DatabaseError::from)?)
+            }
         };
-        let transaction = self.pool.begin().await?;
         Ok(Tx {
-            transaction,
-            dialect: self.dialect,
-            _write_guard: write_guard,
+            connection: Connection::new(inner),
+            dialect: self.dialect(),
         })
     }
 
     /// A connection for reads outside any transaction.
-    pub async fn read(&self) -> Result<PoolConnection<Any>, StoreError> {
-        Ok(self.pool.acquire().await?)
-    }
-
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
+    pub async fn read(&self) -> Result<Connection, StoreError> {
+        let inner = match &self.backend {
+            Backend::Sqlite(database) => Inner::Sqlite(database.read().await?),
+            Backend::Postgres(pool) => {
+                Inner::PostgresRead(pool.acquire().await.map_err(DatabaseError::from)?)
+            }
+        };
+        Ok(Connection::new(inner))
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.backend {
+            Backend::Sqlite(database) => database.close(),
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.transaction.commit().await?;
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        match std::mem::replace(&mut self.connection.inner, Inner::Finished) {
+            Inner::Sqlite(handle) => {
+                if let Err(error) = crate::database::commit_sqlite(&handle) {
+                    // Still open: put it back so that dropping the Tx rolls it back.
+                    self.connection.inner = Inner::Sqlite(handle);
+                    return Err(error.into());
+                }
+            }
+            Inner::PostgresTransaction(transaction) => transaction
+                .commit()
+                .await
+                .map_err(DatabaseError::from)?,
+            Inner::PostgresRead(_) | Inner::Finished => {}
+        }
         Ok(())
     }
 
@@ -137,17 +126,17 @@ impl Tx {
         &mut self,
         work: impl AsyncFnOnce(&mut Tx) -> Result<T, E>,
     ) -> Result<Result<T, E>, StoreError> {
-        sqlx::query("SAVEPOINT tenure_step")
-            .execute(&mut *self.transaction)
+        query("SAVEPOINT tenure_step")
+            .execute(&mut self.connection)
             .await?;
         let result = work(self).await;
         if result.is_err() {
-            sqlx::query("ROLLBACK TO SAVEPOINT tenure_step")
-                .execute(&mut *self.transaction)
+            query("ROLLBACK TO SAVEPOINT tenure_step")
+                .execute(&mut self.connection)
                 .await?;
         }
-        sqlx::query("RELEASE SAVEPOINT tenure_step")
-            .execute(&mut *self.transaction)
+        query("RELEASE SAVEPOINT tenure_step")
+            .execute(&mut self.connection)
             .await?;
         Ok(result)
     }
@@ -161,15 +150,25 @@ impl Tx {
     }
 }
 
+impl Drop for Tx {
+    fn drop(&mut self) {
+        // PostgreSQL's transaction rolls itself back when dropped; SQLite's writer must be
+        // rolled back before it is handed to the next transaction.
+        if let Inner::Sqlite(handle) = &self.connection.inner {
+            crate::database::rollback_sqlite(handle);
+        }
+    }
+}
+
 impl Deref for Tx {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        &self.transaction
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.connection
     }
 }
 
 impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.transaction
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.connection
     }
 }

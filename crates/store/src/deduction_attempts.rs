@@ -3,8 +3,8 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -38,7 +38,7 @@ const COLUMNS: &str =
 /// Claims the attempt: `false` when an attempt with the same key was already recorded, in
 /// which case the caller must not charge again.
 pub async fn claim(tx: &mut Tx, attempt: &DeductionAttempt) -> Result<bool, StoreError> {
-    let result = sqlx::query(&format!(
+    let result = query(&format!(
         "INSERT INTO deduction_attempts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (instance_id, renews_expires_at, attempt_offset_days) DO NOTHING"
     ))
@@ -60,11 +60,11 @@ pub async fn claim(tx: &mut Tx, attempt: &DeductionAttempt) -> Result<bool, Stor
 
 /// The attempts made to renew `renews_expires_at`, in schedule order.
 pub async fn for_expiry(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     instance_id: &str,
     renews_expires_at: Timestamp,
 ) -> Result<Vec<DeductionAttempt>, StoreError> {
-    let rows = sqlx::query(&format!(
+    let rows = query(&format!(
         "SELECT {COLUMNS} FROM deduction_attempts WHERE instance_id = $1 AND renews_expires_at = $2
          ORDER BY attempt_offset_days"
     ))
@@ -75,7 +75,7 @@ pub async fn for_expiry(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<DeductionAttempt, sqlx::Error> {
+fn from_row(row: &Row) -> Result<DeductionAttempt, DatabaseError> {
     Ok(DeductionAttempt {
         id: row.try_get("id")?,
         instance_id: row.try_get("instance_id")?,

@@ -3,9 +3,9 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{AnyConnection, Row};
 use tenure_core::event::{EventDraft, NoticeDraft};
 
+use crate::database::{query, Connection};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -26,7 +26,7 @@ pub async fn insert(
     at: Timestamp,
     event: &EventDraft,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6)")
+    query("INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(event_id)
         .bind(to_seconds(at))
         .bind(&event.account_id)
@@ -70,7 +70,7 @@ fn filtered_sql(columns: &str, table: &str, filter: &LogFilter) -> (String, Vec<
 }
 
 pub async fn list(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     filter: &LogFilter,
 ) -> Result<Vec<StoredEvent>, StoreError> {
     let (sql, values) = filtered_sql(
@@ -78,7 +78,7 @@ pub async fn list(
         "events",
         filter,
     );
-    let mut query = sqlx::query(&sql).bind(filter.after_seq);
+    let mut query = query(&sql).bind(filter.after_seq);
     for value in values {
         query = query.bind(value);
     }
@@ -123,7 +123,7 @@ pub async fn insert_notice(
     notice: &NoticeDraft,
     recipient: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    query(
         "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'stored')",
     )
@@ -142,7 +142,7 @@ pub async fn insert_notice(
 }
 
 pub async fn list_notices(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     filter: &LogFilter,
 ) -> Result<Vec<StoredNotice>, StoreError> {
     let (sql, values) = filtered_sql(
@@ -150,7 +150,7 @@ pub async fn list_notices(
         "notifications",
         filter,
     );
-    let mut query = sqlx::query(&sql).bind(filter.after_seq);
+    let mut query = query(&sql).bind(filter.after_seq);
     for value in values {
         query = query.bind(value);
     }
@@ -201,7 +201,7 @@ pub async fn insert_many(
             "INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES {}",
             placeholders.join(", ")
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = query(&sql);
         for (event_id, at, event) in chunk {
             query = query
                 .bind(event_id)
@@ -235,7 +235,7 @@ pub async fn insert_notices_many(
             "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {}",
             placeholders.join(", ")
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = query(&sql);
         for (notice_id, at, notice, recipient) in chunk {
             query = query
                 .bind(notice_id)

@@ -4,8 +4,8 @@
 //! (PostgreSQL blocks on the conflicting insert; SQLite serialises writers) and then replays.
 
 use jiff::Timestamp;
-use sqlx::Row;
 
+use crate::database::{query, Connection};
 use crate::connect::{StoreError, Tx};
 use crate::time::to_seconds;
 
@@ -26,7 +26,7 @@ pub async fn claim(
     request_hash: &str,
     now: Timestamp,
 ) -> Result<Claim, StoreError> {
-    let inserted = sqlx::query(
+    let inserted = query(
         "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
          VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING",
     )
@@ -39,7 +39,7 @@ pub async fn claim(
     if inserted.rows_affected() == 1 {
         return Ok(Claim::New);
     }
-    let row = sqlx::query("SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2")
+    let row = query("SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
         .fetch_one(&mut **tx)
@@ -62,7 +62,7 @@ pub async fn save(
     status_code: u16,
     body: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    query(
         "UPDATE idempotency SET status_code = $3, response_body = $4 WHERE scope = $1 AND key = $2",
     )
     .bind(scope)
@@ -76,7 +76,7 @@ pub async fn save(
 
 /// Forgets keys older than `before` (kept at least 24 hours by the caller's choice of `before`).
 pub async fn expire(tx: &mut Tx, before: Timestamp) -> Result<u64, StoreError> {
-    let result = sqlx::query("DELETE FROM idempotency WHERE created_at < $1")
+    let result = query("DELETE FROM idempotency WHERE created_at < $1")
         .bind(to_seconds(before))
         .execute(&mut **tx)
         .await?;
@@ -85,11 +85,11 @@ pub async fn expire(tx: &mut Tx, before: Timestamp) -> Result<u64, StoreError> {
 
 /// The saved answer for a key, if a request with it has committed (a read, no claim).
 pub async fn find(
-    connection: &mut sqlx::AnyConnection,
+    connection: &mut Connection,
     scope: &str,
     key: &str,
 ) -> Result<Option<(String, u16, String)>, StoreError> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2 AND status_code > 0",
     )
     .bind(scope)

@@ -2,10 +2,10 @@
 //! lifecycle step, and due work is found through the partial index on it, never by a scan.
 
 use jiff::Timestamp;
-use sqlx::{AnyConnection, Row};
 use tenure_core::catalog::Billing;
 use tenure_core::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -21,21 +21,21 @@ pub struct StoredInstance {
     pub next_due_at: Option<Timestamp>,
 }
 
-fn parse<T: std::str::FromStr>(text: String) -> Result<T, sqlx::Error>
+fn parse<T: std::str::FromStr>(text: String) -> Result<T, DatabaseError>
 where
     T::Err: std::fmt::Display,
 {
     text.parse()
-        .map_err(|error: T::Err| sqlx::Error::Decode(error.to_string().into()))
+        .map_err(|error: T::Err| DatabaseError::decode(error.to_string()))
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
+fn from_row(row: &Row) -> Result<StoredInstance, DatabaseError> {
     let billing: Billing = parse(row.try_get("billing")?)?;
-    let optional_time = |column: &str| -> Result<Option<Timestamp>, sqlx::Error> {
-        Ok(row.try_get::<Option<i64>, _>(column)?.map(from_seconds))
+    let optional_time = |column: &str| -> Result<Option<Timestamp>, DatabaseError> {
+        Ok(row.try_get::<Option<i64>>(column)?.map(from_seconds))
     };
-    let optional_period = |column: &str| -> Result<_, sqlx::Error> {
-        row.try_get::<Option<String>, _>(column)?
+    let optional_period = |column: &str| -> Result<_, DatabaseError> {
+        row.try_get::<Option<String>>(column)?
             .map(parse)
             .transpose()
     };
@@ -57,13 +57,13 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredInstance, sqlx::Error> {
             subscription_period: optional_period("subscription_period")?,
             reminded_for_expiry: optional_time("reminded_for_expiry")?,
             auto_renew_schedule: row
-                .try_get::<Option<String>, _>("auto_renew_schedule")?
+                .try_get::<Option<String>>("auto_renew_schedule")?
                 .map(parse)
                 .transpose()?,
             auto_renew_effective_from: optional_time("auto_renew_effective_from")?,
             last_deduction_attempt: match (
                 optional_time("deduction_renews_expires_at")?,
-                row.try_get::<Option<i64>, _>("deduction_attempt_offset_days")?,
+                row.try_get::<Option<i64>>("deduction_attempt_offset_days")?,
             ) {
                 (Some(renews_expires_at), Some(attempt_offset_days)) => {
                     Some(DeductionAttemptMark {
@@ -84,7 +84,7 @@ pub async fn insert(
     instance: &Instance,
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    query(&format!(
         "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     ))
     .bind(&instance.id)
@@ -131,7 +131,7 @@ pub async fn update(
     instance: &Instance,
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    let result = sqlx::query(
+    let result = query(
         "UPDATE instances SET spec_id = $2, edition_id = $3, status = $4, expires_at = $5, released_at = $6,
             renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10,
             auto_renew_schedule = $11, auto_renew_effective_from = $12,
@@ -168,10 +168,10 @@ pub async fn update(
 }
 
 pub async fn get(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     instance_id: &str,
 ) -> Result<Option<StoredInstance>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM instances WHERE id = $1"))
+    let row = query(&format!("SELECT {COLUMNS} FROM instances WHERE id = $1"))
         .bind(instance_id)
         .fetch_optional(connection)
         .await?;
@@ -184,7 +184,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str) -> Result<Option<StoredInstanc
         "SELECT {COLUMNS} FROM instances WHERE id = $1{}",
         tx.for_update()
     );
-    let row = sqlx::query(&sql)
+    let row = query(&sql)
         .bind(instance_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -204,7 +204,7 @@ pub struct InstanceFilter {
 }
 
 pub async fn list(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     filter: &InstanceFilter,
 ) -> Result<Vec<StoredInstance>, StoreError> {
     let filters = [
@@ -228,10 +228,10 @@ pub async fn list(
 
 /// The earliest due time at or before `until`, if any (one index lookup).
 pub async fn earliest_due(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     until: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT next_due_at FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
          ORDER BY next_due_at LIMIT 1",
     )
@@ -239,7 +239,7 @@ pub async fn earliest_due(
     .fetch_optional(connection)
     .await?;
     Ok(row
-        .map(|row| row.try_get::<i64, _>("next_due_at").map(from_seconds))
+        .map(|row| row.try_get::<i64>("next_due_at").map(from_seconds))
         .transpose()?)
 }
 
@@ -255,7 +255,7 @@ pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<St
         "SELECT id FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
          ORDER BY next_due_at, id LIMIT $2{lock}"
     );
-    let rows = sqlx::query(&sql)
+    let rows = query(&sql)
         .bind(to_seconds(until))
         .bind(limit)
         .fetch_all(&mut **tx)
@@ -279,7 +279,7 @@ pub async fn lock_of_account(
          ORDER BY id{}",
         tx.for_update()
     );
-    let rows = sqlx::query(&sql)
+    let rows = query(&sql)
         .bind(account_id)
         .bind(billing.as_str())
         .bind(status.as_str())
@@ -295,7 +295,7 @@ pub async fn postpone(
     instance_id: &str,
     next_due_at: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE instances SET next_due_at = $2 WHERE id = $1")
+    query("UPDATE instances SET next_due_at = $2 WHERE id = $1")
         .bind(instance_id)
         .bind(to_seconds(next_due_at))
         .execute(&mut **tx)

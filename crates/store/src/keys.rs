@@ -3,8 +3,8 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -24,7 +24,7 @@ pub struct ApiKey {
 
 const COLUMNS: &str = "id, account_id, name, role, key_hash, created_at, revoked_at";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey, sqlx::Error> {
+fn from_row(row: &Row) -> Result<ApiKey, DatabaseError> {
     Ok(ApiKey {
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,
@@ -33,13 +33,13 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<ApiKey, sqlx::Error> {
         key_hash: row.try_get("key_hash")?,
         created_at: from_seconds(row.try_get("created_at")?),
         revoked_at: row
-            .try_get::<Option<i64>, _>("revoked_at")?
+            .try_get::<Option<i64>>("revoked_at")?
             .map(from_seconds),
     })
 }
 
 pub async fn insert(tx: &mut Tx, key: &ApiKey) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    query(&format!(
         "INSERT INTO api_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL)"
     ))
     .bind(&key.id)
@@ -55,10 +55,10 @@ pub async fn insert(tx: &mut Tx, key: &ApiKey) -> Result<(), StoreError> {
 
 /// The live (not revoked) key with this hash.
 pub async fn find_live(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     key_hash: &str,
 ) -> Result<Option<ApiKey>, StoreError> {
-    let row = sqlx::query(&format!(
+    let row = query(&format!(
         "SELECT {COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
     ))
     .bind(key_hash)
@@ -68,10 +68,10 @@ pub async fn find_live(
 }
 
 pub async fn list(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     account_id: &str,
 ) -> Result<Vec<ApiKey>, StoreError> {
-    let rows = sqlx::query(&format!(
+    let rows = query(&format!(
         "SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY id"
     ))
     .bind(account_id)
@@ -87,7 +87,7 @@ pub async fn revoke(
     key_id: &str,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let result = sqlx::query(
+    let result = query(
         "UPDATE api_keys SET revoked_at = $3 WHERE account_id = $1 AND id = $2 AND revoked_at IS NULL",
     )
     .bind(account_id)
@@ -100,7 +100,7 @@ pub async fn revoke(
 
 /// The account that owns a row of `table` (`instances` or `orders`), for tenant isolation.
 pub async fn owner_of(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     table: OwnedTable,
     id: &str,
 ) -> Result<Option<String>, StoreError> {
@@ -112,7 +112,7 @@ pub async fn owner_of(
         "SELECT {column} AS account_id FROM {} WHERE id = $1",
         table.name()
     );
-    let row = sqlx::query(&sql)
+    let row = query(&sql)
         .bind(id)
         .fetch_optional(connection)
         .await?;

@@ -3,10 +3,10 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 use tenure_core::ledger::{Entry, LedgerAccount};
 use tenure_core::payment::Funds;
 
+use crate::database::{query, Connection};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -20,7 +20,7 @@ pub async fn write_entry(
     memo: &str,
 ) -> Result<(), StoreError> {
     assert_eq!(tenure_core::ledger::sum_minor(entry.postings()), 0);
-    sqlx::query("INSERT INTO ledger_entries (id, account_id, kind, at, order_id, memo) VALUES ($1, $2, $3, $4, $5, $6)")
+    query("INSERT INTO ledger_entries (id, account_id, kind, at, order_id, memo) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(entry_id)
         .bind(account_id)
         .bind(entry.kind().as_str())
@@ -30,7 +30,7 @@ pub async fn write_entry(
         .execute(&mut **tx)
         .await?;
     for posting in entry.postings() {
-        sqlx::query(
+        query(
             "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES ($1, $2, $3, $4)",
         )
         .bind(entry_id)
@@ -44,8 +44,8 @@ pub async fn write_entry(
 }
 
 /// Balance, coupons and vouchers of an account: sums of its postings.
-pub async fn funds(connection: &mut AnyConnection, account_id: &str) -> Result<Funds, StoreError> {
-    let rows = sqlx::query(
+pub async fn funds(connection: &mut Connection, account_id: &str) -> Result<Funds, StoreError> {
+    let rows = query(
         "SELECT ledger_account, CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS total_minor
          FROM ledger_postings
          WHERE account_id = $1 AND ledger_account IN ('balance', 'coupons', 'vouchers')
@@ -87,11 +87,11 @@ pub struct StoredEntry {
 
 /// An account's entries, oldest first, each checked to balance.
 pub async fn entries(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     account_id: &str,
     limit: i64,
 ) -> Result<Vec<StoredEntry>, StoreError> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT e.id, e.kind, e.at, e.order_id, e.memo, p.ledger_account, p.amount_minor
          FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
          WHERE e.id IN (SELECT id FROM ledger_entries WHERE account_id = $1 ORDER BY at, id LIMIT $2)
@@ -137,8 +137,8 @@ pub async fn entries(
 }
 
 /// Checks the whole ledger: every entry sums to zero, so the ledger does too.
-pub async fn check_balanced(connection: &mut AnyConnection) -> Result<(), StoreError> {
-    let unbalanced = sqlx::query(
+pub async fn check_balanced(connection: &mut Connection) -> Result<(), StoreError> {
+    let unbalanced = query(
         "SELECT entry_id, CAST(SUM(amount_minor) AS BIGINT) AS sum_minor FROM ledger_postings
          GROUP BY entry_id HAVING SUM(amount_minor) <> 0 LIMIT 1",
     )

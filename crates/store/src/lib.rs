@@ -1,5 +1,5 @@
 //! Persistence for tenure. One set of SQL statements runs on SQLite (the embedded default) and
-//! PostgreSQL through sqlx's `Any` driver: times are stored as Unix seconds (`BIGINT`), money as
+//! PostgreSQL through [`database`]: times are stored as Unix seconds (`BIGINT`), money as
 //! minor units (`BIGINT`), everything else as `TEXT`, so both databases agree on every type.
 //!
 //! Writes go through [`Tx`], one transaction per use case. On SQLite, which has one writer at a
@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod approvals;
 pub mod bills;
 mod connect;
+pub mod database;
 pub mod deduction_attempts;
 pub mod events;
 pub mod idempotency;
@@ -27,5 +28,5 @@ pub mod usage;
 
 pub use connect::{Dialect, Store, StoreError, Tx};
 /// A database connection, for reads outside a write transaction.
-pub use sqlx::AnyConnection;
+pub use database::{Connection, DatabaseError};
 pub use time::{from_seconds, to_seconds};

@@ -1,21 +1,20 @@
 //! The one query shape of every list: rows after an id cursor, narrowed by equality filters,
 //! in id order (ids sort by creation time), at most `limit`.
 
-use sqlx::any::AnyRow;
-use sqlx::AnyConnection;
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::Tx;
 
 /// Reads `columns` of `table` where `id > after_id` and every given filter holds.
 /// `filters` pairs a column with the value it must equal; `None` leaves it unfiltered.
 pub async fn fetch_page(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     columns: &str,
     table: &str,
     filters: &[(&str, &Option<String>)],
     after_id: Option<&str>,
     limit: i64,
-) -> Result<Vec<AnyRow>, sqlx::Error> {
+) -> Result<Vec<Row>, DatabaseError> {
     let mut conditions = vec!["id > $1".to_string()];
     let mut values = vec![after_id.unwrap_or_default().to_string()];
     for (column, value) in filters {
@@ -29,7 +28,7 @@ pub async fn fetch_page(
         conditions.join(" AND "),
         values.len() + 1
     );
-    let mut query = sqlx::query(&sql);
+    let mut query = query(&sql);
     for value in values {
         query = query.bind(value);
     }
@@ -46,7 +45,7 @@ pub async fn lock_by_ids(
     columns: &str,
     table: &str,
     ids: &[String],
-) -> Result<Vec<AnyRow>, sqlx::Error> {
+) -> Result<Vec<Row>, DatabaseError> {
     let mut rows = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_QUERY) {
         let placeholders: Vec<String> = (1..=chunk.len())
@@ -57,7 +56,7 @@ pub async fn lock_by_ids(
             placeholders.join(", "),
             tx.for_update()
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = query(&sql);
         for id in chunk {
             query = query.bind(id);
         }

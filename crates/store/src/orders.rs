@@ -4,11 +4,11 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
 use tenure_core::change::PaidPeriod;
 use tenure_core::proration::PeriodValue;
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -82,7 +82,7 @@ const COLUMNS: &str = "id, account_id, instance_id, kind, status, product_id, ed
     paid_external_minor, external_method, created_at, period_order_id, period_revision, value_cash_minor, \
     value_voucher_minor, value_from_hours, refunded_minor, refund_destination";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Order, sqlx::Error> {
+fn from_row(row: &Row) -> Result<Order, DatabaseError> {
     Ok(Order {
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,
@@ -113,7 +113,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Order, sqlx::Error> {
 }
 
 pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    query(&format!(
         "INSERT INTO orders ({COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
                  $19, $20, $21, $22, $23, $24, $25)"
@@ -149,10 +149,10 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
 }
 
 pub async fn get(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     order_id: &str,
 ) -> Result<Option<Order>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1"))
+    let row = query(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1"))
         .bind(order_id)
         .fetch_optional(connection)
         .await?;
@@ -170,7 +170,7 @@ pub struct OrderFilter {
 }
 
 pub async fn list(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     filter: &OrderFilter,
 ) -> Result<Vec<Order>, StoreError> {
     let filters = [
@@ -221,7 +221,7 @@ impl PeriodOrders {
                 .period
                 .parse()
                 .map_err(|error: tenure_core::period::PeriodError| {
-                    StoreError::Database(sqlx::Error::Decode(error.to_string().into()))
+                    StoreError::Database(DatabaseError::decode(error.to_string()))
                 })?;
         Ok(PaidPeriod {
             period_order_id: opening.id.clone(),
@@ -239,11 +239,11 @@ impl PeriodOrders {
 /// is left out. In a use case, pass its transaction (after locking the instance), so the
 /// orders cannot change underneath it.
 pub async fn periods(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     instance_id: &str,
     now: Timestamp,
 ) -> Result<Vec<PeriodOrders>, StoreError> {
-    let rows = sqlx::query(&format!(
+    let rows = query(&format!(
         "SELECT {COLUMNS} FROM orders WHERE instance_id = $1 AND ends_at > $2
          ORDER BY period_order_id, period_revision"
     ))
@@ -285,7 +285,7 @@ pub async fn paid_periods(
 /// Cancels a service period (an unsubscription): its opening order and every change in it
 /// become `cancelled`, so [`paid_periods`] leaves the period out from now on.
 pub async fn cancel_period(tx: &mut Tx, period_order_id: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE period_order_id = $1")
+    query("UPDATE orders SET status = 'cancelled' WHERE period_order_id = $1")
         .bind(period_order_id)
         .execute(&mut **tx)
         .await?;
@@ -299,7 +299,7 @@ pub async fn redate(
     starts_at: Timestamp,
     ends_at: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE orders SET starts_at = $2, ends_at = $3 WHERE period_order_id = $1")
+    query("UPDATE orders SET starts_at = $2, ends_at = $3 WHERE period_order_id = $1")
         .bind(period_order_id)
         .bind(to_seconds(starts_at))
         .bind(to_seconds(ends_at))
@@ -326,7 +326,7 @@ pub struct UnsubscribableFilter {
 /// of a resource plan that is not activated yet. `pending = true`: renewals (manual or
 /// automatic) whose period starts after `now`.
 pub async fn unsubscribable(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     filter: &UnsubscribableFilter,
     now: Timestamp,
     pending: bool,
@@ -375,7 +375,7 @@ pub async fn unsubscribable(
         conditions.join(" AND "),
         texts.len() + times.len() + 3
     );
-    let mut query = sqlx::query(&sql)
+    let mut query = query(&sql)
         .bind(filter.after_id.clone().unwrap_or_default())
         .bind(to_seconds(now));
     for value in texts {

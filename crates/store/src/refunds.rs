@@ -5,8 +5,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{AnyConnection, Row};
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -54,7 +54,7 @@ const COLUMNS: &str = "id, unsubscription_id, account_id, instance_id, order_id,
     cash_paid_minor, refunded_before_minor, value_cash_minor, voucher_kept_minor, kept_minor, refund_minor, to_coupons_minor, to_balance_minor, \
     to_external_minor, destination, days_since_payment, status, created_at, expected_arrival_by, refunded_at, details";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Refund, sqlx::Error> {
+fn from_row(row: &Row) -> Result<Refund, DatabaseError> {
     let details: String = row.try_get("details")?;
     Ok(Refund {
         id: row.try_get("id")?,
@@ -79,14 +79,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Refund, sqlx::Error> {
         created_at: from_seconds(row.try_get("created_at")?),
         expected_arrival_by: from_seconds(row.try_get("expected_arrival_by")?),
         refunded_at: row
-            .try_get::<Option<i64>, _>("refunded_at")?
+            .try_get::<Option<i64>>("refunded_at")?
             .map(from_seconds),
         details: serde_json::from_str(&details).unwrap_or(Value::String(details)),
     })
 }
 
 pub async fn insert(tx: &mut Tx, refund: &Refund) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    query(&format!(
         "INSERT INTO refunds ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
          $16, $17, $18, $19, $20, $21, $22, $23)"
     ))
@@ -119,10 +119,10 @@ pub async fn insert(tx: &mut Tx, refund: &Refund) -> Result<(), StoreError> {
 }
 
 pub async fn get(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     refund_id: &str,
 ) -> Result<Option<Refund>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM refunds WHERE id = $1"))
+    let row = query(&format!("SELECT {COLUMNS} FROM refunds WHERE id = $1"))
         .bind(refund_id)
         .fetch_optional(connection)
         .await?;
@@ -135,7 +135,7 @@ pub async fn lock(tx: &mut Tx, refund_id: &str) -> Result<Option<Refund>, StoreE
         "SELECT {COLUMNS} FROM refunds WHERE id = $1{}",
         tx.for_update()
     );
-    let row = sqlx::query(&sql)
+    let row = query(&sql)
         .bind(refund_id)
         .fetch_optional(&mut **tx)
         .await?;
@@ -143,10 +143,10 @@ pub async fn lock(tx: &mut Tx, refund_id: &str) -> Result<Option<Refund>, StoreE
 }
 
 pub async fn for_order(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     order_id: &str,
 ) -> Result<Option<Refund>, StoreError> {
-    let row = sqlx::query(&format!(
+    let row = query(&format!(
         "SELECT {COLUMNS} FROM refunds WHERE order_id = $1"
     ))
     .bind(order_id)
@@ -157,7 +157,7 @@ pub async fn for_order(
 
 /// Marks an outside refund as arrived.
 pub async fn complete(tx: &mut Tx, refund_id: &str, at: Timestamp) -> Result<(), StoreError> {
-    sqlx::query("UPDATE refunds SET status = 'refunded', refunded_at = $2 WHERE id = $1")
+    query("UPDATE refunds SET status = 'refunded', refunded_at = $2 WHERE id = $1")
         .bind(refund_id)
         .bind(to_seconds(at))
         .execute(&mut **tx)
@@ -177,7 +177,7 @@ pub struct RefundFilter {
 }
 
 pub async fn list(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     filter: &RefundFilter,
 ) -> Result<Vec<Refund>, StoreError> {
     let filters = [

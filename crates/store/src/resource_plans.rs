@@ -2,9 +2,9 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 use tenure_core::proration::QuotaUsage;
 
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -27,7 +27,7 @@ impl PlanQuota {
     }
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<PlanQuota, sqlx::Error> {
+fn from_row(row: &Row) -> Result<PlanQuota, DatabaseError> {
     Ok(PlanQuota {
         instance_id: row.try_get("instance_id")?,
         quota_unit: row.try_get("quota_unit")?,
@@ -38,7 +38,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<PlanQuota, sqlx::Error> {
 }
 
 pub async fn insert(tx: &mut Tx, quota: &PlanQuota) -> Result<(), StoreError> {
-    sqlx::query(
+    query(
         "INSERT INTO resource_plans (instance_id, quota_unit, quota_units, used_units, activates_at)
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -54,10 +54,10 @@ pub async fn insert(tx: &mut Tx, quota: &PlanQuota) -> Result<(), StoreError> {
 
 /// The quota of a resource plan instance. In a use case, read it after locking the instance.
 pub async fn get(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     instance_id: &str,
 ) -> Result<Option<PlanQuota>, StoreError> {
-    let row = sqlx::query(
+    let row = query(
         "SELECT instance_id, quota_unit, quota_units, used_units, activates_at FROM resource_plans
          WHERE instance_id = $1",
     )
@@ -68,7 +68,7 @@ pub async fn get(
 }
 
 pub async fn set_used(tx: &mut Tx, instance_id: &str, used_units: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE resource_plans SET used_units = $2 WHERE instance_id = $1")
+    query("UPDATE resource_plans SET used_units = $2 WHERE instance_id = $1")
         .bind(instance_id)
         .bind(used_units)
         .execute(&mut **tx)

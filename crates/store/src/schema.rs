@@ -1,8 +1,8 @@
 //! The schema, written once for both databases. The only difference is how an auto-numbered
 //! key is spelled, substituted for `{serial}`.
 
-use sqlx::Executor;
 
+use crate::database::query;
 use crate::connect::{Dialect, Store, StoreError};
 
 const SCHEMA: &[&str] = &[
@@ -258,10 +258,11 @@ pub async fn migrate(store: &Store) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     if store.dialect() == Dialect::Postgres {
         // Two nodes starting at once must not both create the tables.
-        tx.execute("SELECT pg_advisory_xact_lock(7311)").await?;
+        query("SELECT pg_advisory_xact_lock(7311)").execute(&mut tx).await?;
     }
     for statement in SCHEMA {
-        tx.execute(statement.replace("{serial}", serial).as_str())
+        query(&statement.replace("{serial}", serial))
+            .execute(&mut tx)
             .await?;
     }
     tx.commit().await

@@ -4,8 +4,8 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
 
+use crate::database::{query, Connection};
 use crate::connect::{StoreError, Tx};
 use crate::time::{from_seconds, to_seconds};
 
@@ -26,7 +26,7 @@ const COLUMNS: &str =
 
 /// Inserts a record unless its id is already stored; answers whether it was inserted.
 pub async fn insert(tx: &mut Tx, record: &StoredUsage) -> Result<bool, StoreError> {
-    let inserted = sqlx::query(&format!(
+    let inserted = query(&format!(
         "INSERT INTO usage_records ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (record_id) DO NOTHING"
     ))
@@ -44,10 +44,10 @@ pub async fn insert(tx: &mut Tx, record: &StoredUsage) -> Result<bool, StoreErro
 }
 
 pub async fn get(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     record_id: &str,
 ) -> Result<Option<StoredUsage>, StoreError> {
-    let row = sqlx::query(&format!(
+    let row = query(&format!(
         "SELECT {COLUMNS} FROM usage_records WHERE record_id = $1"
     ))
     .bind(record_id)
@@ -70,11 +70,11 @@ pub async fn get(
 
 /// The summed quantity per meter of one instance's cycle, by meter id.
 pub async fn cycle_quantities(
-    connection: &mut AnyConnection,
+    connection: &mut Connection,
     instance_id: &str,
     cycle_start: Timestamp,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = sqlx::query(
+    let rows = query(
         "SELECT meter_id, CAST(SUM(quantity) AS BIGINT) AS quantity FROM usage_records
          WHERE instance_id = $1 AND cycle_start = $2 GROUP BY meter_id ORDER BY meter_id",
     )

@@ -3,15 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::Executor;
+use tenure_store::database::query;
 use tenure_store::Store;
 
 use super::{median, rate, scratch_database, BenchOptions};
 
 pub async fn measure(store: &Store, rows_per_commit: usize, commits: usize) -> anyhow::Result<f64> {
     let mut connection = store.read().await?;
-    connection
-        .execute("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT, payload TEXT)")
+    query("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT, payload TEXT)")
+        .execute(&mut connection)
         .await?;
     let payload = "x".repeat(200);
     let started = Instant::now();
@@ -20,7 +20,7 @@ pub async fn measure(store: &Store, rows_per_commit: usize, commits: usize) -> a
         let mut tx = store.begin().await?;
         for _ in 0..rows_per_commit {
             next_id += 1;
-            sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
+            query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
                 .bind(next_id)
                 .bind(&payload)
                 .execute(&mut *tx)

@@ -1,0 +1,67 @@
+use sqlx::pool::PoolConnection;
+use sqlx::{PgConnection, Postgres, Transaction};
+
+use super::error::DatabaseError;
+use super::row::Row;
+use super::sqlite::SqliteHandle;
+use super::value::Argument;
+use super::{postgres, sqlite};
+
+/// A connection to either database: for reads ([`crate::Store::read`]) or inside a write
+/// transaction ([`crate::Tx`] dereferences to one).
+pub struct Connection {
+    pub(crate) inner: Inner,
+}
+
+pub(crate) enum Inner {
+    Sqlite(SqliteHandle),
+    PostgresRead(PoolConnection<Postgres>),
+    PostgresTransaction(Transaction<'static, Postgres>),
+    /// A transaction already committed: nothing may run on it.
+    Finished,
+}
+
+impl Connection {
+    pub(crate) fn new(inner: Inner) -> Connection {
+        Connection { inner }
+    }
+
+    fn postgres(&mut self) -> Result<&mut PgConnection, DatabaseError> {
+        match &mut self.inner {
+            Inner::PostgresRead(connection) => Ok(&mut **connection),
+            Inner::PostgresTransaction(transaction) => Ok(&mut **transaction),
+            Inner::Sqlite(_) | Inner::Finished => Err(finished()),
+        }
+    }
+
+    /// Runs a statement and returns at most `at_most` of its rows.
+    pub(crate) async fn fetch(
+        &mut self,
+        sql: &str,
+        arguments: &[Argument],
+        at_most: usize,
+    ) -> Result<Vec<Row>, DatabaseError> {
+        match &self.inner {
+            Inner::Sqlite(handle) => sqlite::fetch(handle, sql, arguments, at_most),
+            Inner::Finished => Err(finished()),
+            _ => postgres::fetch(self.postgres()?, sql, arguments, at_most).await,
+        }
+    }
+
+    /// Runs a statement and returns how many rows it changed.
+    pub(crate) async fn execute(
+        &mut self,
+        sql: &str,
+        arguments: &[Argument],
+    ) -> Result<u64, DatabaseError> {
+        match &self.inner {
+            Inner::Sqlite(handle) => sqlite::execute(handle, sql, arguments),
+            Inner::Finished => Err(finished()),
+            _ => postgres::execute(self.postgres()?, sql, arguments).await,
+        }
+    }
+}
+
+fn finished() -> DatabaseError {
+    DatabaseError::Other("the transaction has already ended".to_string())
+}

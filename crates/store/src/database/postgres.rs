@@ -1,0 +1,98 @@
+//! PostgreSQL through sqlx: statements are prepared and cached per connection by the driver.
+
+use std::sync::Arc;
+
+use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
+use sqlx::query::Query as SqlxQuery;
+use sqlx::{Column, PgConnection, PgPool, Postgres, Row as _, TypeInfo};
+
+use super::error::DatabaseError;
+use super::row::Row;
+use super::value::{Argument, Value};
+
+pub(crate) type PostgresPool = PgPool;
+
+pub(crate) async fn connect(url: &str) -> Result<PgPool, DatabaseError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(std::time::Duration::from_secs(30))
+        .connect(url)
+        .await?)
+}
+
+fn bind<'q>(sql: &'q str, arguments: &'q [Argument]) -> SqlxQuery<'q, Postgres, PgArguments> {
+    let mut query = sqlx::query(sql);
+    for argument in arguments {
+        query = match argument {
+            Argument::Integer(integer) => query.bind(*integer),
+            Argument::Text(text) => query.bind(text.as_deref()),
+        };
+    }
+    query
+}
+
+pub(crate) async fn fetch(
+    connection: &mut PgConnection,
+    sql: &str,
+    arguments: &[Argument],
+    at_most: usize,
+) -> Result<Vec<Row>, DatabaseError> {
+    let rows = if at_most == 1 {
+        bind(sql, arguments)
+            .fetch_optional(connection)
+            .await?
+            .into_iter()
+            .collect()
+    } else {
+        bind(sql, arguments).fetch_all(connection).await?
+    };
+    let Some(first) = rows.first() else {
+        return Ok(Vec::new());
+    };
+    let columns: Arc<[String]> = first
+        .columns()
+        .iter()
+        .map(|column| column.name().to_string())
+        .collect();
+    rows.iter()
+        .map(|row| Ok(Row::new(columns.clone(), values(row)?)))
+        .collect()
+}
+
+pub(crate) async fn execute(
+    connection: &mut PgConnection,
+    sql: &str,
+    arguments: &[Argument],
+) -> Result<u64, DatabaseError> {
+    Ok(bind(sql, arguments)
+        .execute(connection)
+        .await?
+        .rows_affected())
+}
+
+/// A row's values, by the type PostgreSQL gives each column.
+fn values(row: &PgRow) -> Result<Vec<Value>, DatabaseError> {
+    row.columns()
+        .iter()
+        .enumerate()
+        .map(|(index, column)| {
+            let integer = |value: Option<i64>| value.map_or(Value::Null, Value::Integer);
+            Ok(match column.type_info().name() {
+                "INT8" => integer(row.try_get::<Option<i64>, _>(index)?),
+                "INT4" => integer(row.try_get::<Option<i32>, _>(index)?.map(i64::from)),
+                "INT2" => integer(row.try_get::<Option<i16>, _>(index)?.map(i64::from)),
+                "BOOL" => integer(row.try_get::<Option<bool>, _>(index)?.map(i64::from)),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => row
+                    .try_get::<Option<String>, _>(index)?
+                    .map_or(Value::Null, Value::Text),
+                "VOID" => Value::Null,
+                other => {
+                    return Err(DatabaseError::Decode {
+                        column: column.name().to_string(),
+                        problem: format!("unsupported PostgreSQL type {other}"),
+                    })
+                }
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,265 @@
+//! SQLite through a direct binding, on the calling thread. A statement is microseconds of work;
+//! handing it to another thread and waiting for the answer would cost more than running it. The
+//! one slow call, the fsync of `COMMIT`, is run where the async runtime can move other tasks
+//! off the thread (see [`commit`]).
+
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{OpenFlags, Statement, ToSql};
+use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+
+use super::error::DatabaseError;
+use super::row::Row;
+use super::value::{Argument, Value};
+
+/// Reader connections open at most at once.
+const READERS: usize = 4;
+/// Prepared statements kept per connection: every statement tenure runs, with room for the
+/// `IN (…)` lists of different lengths.
+const STATEMENT_CACHE: usize = 256;
+
+/// One SQLite file: its single writer connection and a few readers.
+pub(crate) struct SqliteDatabase {
+    writer: Arc<Mutex<rusqlite::Connection>>,
+    readers: Arc<Readers>,
+}
+
+struct Readers {
+    path: PathBuf,
+    idle: StdMutex<Vec<rusqlite::Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+/// A connection in use: the writer (held until the transaction ends) or a reader.
+pub(crate) enum SqliteHandle {
+    Writer(OwnedMutexGuard<rusqlite::Connection>),
+    Reader(Reader),
+}
+
+pub(crate) struct Reader {
+    connection: Option<rusqlite::Connection>,
+    readers: Arc<Readers>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Deref for SqliteHandle {
+    type Target = rusqlite::Connection;
+    fn deref(&self) -> &rusqlite::Connection {
+        match self {
+            SqliteHandle::Writer(guard) => guard,
+            SqliteHandle::Reader(reader) => reader
+                .connection
+                .as_ref()
+                .expect("a reader holds its connection until dropped"),
+        }
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            if let Ok(mut idle) = self.readers.idle.lock() {
+                idle.push(connection);
+            }
+        }
+    }
+}
+
+/// The file of a `sqlite://PATH` or `sqlite:PATH` URL; options after `?` are ignored, because
+/// tenure sets its own (WAL, `synchronous = FULL`).
+pub(crate) fn path_of(url: &str) -> Result<PathBuf, DatabaseError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| DatabaseError::Other(format!("not a SQLite URL: {url}")))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Err(DatabaseError::Other(
+            "SQLite needs a file (sqlite://PATH): an in-memory database is not shared between connections".to_string(),
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
+    let connection = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // WAL lets readers run beside the writer; synchronous=FULL makes every answered request
+    // durable; the busy timeout covers other processes on the same file.
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+impl SqliteDatabase {
+    pub(crate) fn open(url: &str) -> Result<SqliteDatabase, DatabaseError> {
+        let path = path_of(url)?;
+        let writer = open(&path)?;
+        Ok(SqliteDatabase {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(Readers {
+                path,
+                idle: StdMutex::new(Vec::new()),
+                permits: Arc::new(Semaphore::new(READERS)),
+            }),
+        })
+    }
+
+    /// The writer, once no other transaction of this process holds it, with `BEGIN IMMEDIATE`
+    /// run: the write lock is taken up front, so a transaction never fails half-way on it.
+    pub(crate) async fn begin(&self) -> Result<SqliteHandle, DatabaseError> {
+        let guard = self.writer.clone().lock_owned().await;
+        let handle = SqliteHandle::Writer(guard);
+        execute(&handle, "BEGIN IMMEDIATE", &[])?;
+        Ok(handle)
+    }
+
+    pub(crate) async fn read(&self) -> Result<SqliteHandle, DatabaseError> {
+        let permit = self
+            .readers
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| DatabaseError::Other("the database is closed".to_string()))?;
+        let idle = self.readers.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let connection = match idle {
+            Some(connection) => connection,
+            None => open(&self.readers.path)?,
+        };
+        Ok(SqliteHandle::Reader(Reader {
+            connection: Some(connection),
+            readers: self.readers.clone(),
+            _permit: permit,
+        }))
+    }
+
+    pub(crate) fn close(&self) {
+        self.readers.permits.close();
+        if let Ok(mut idle) = self.readers.idle.lock() {
+            idle.clear();
+        }
+    }
+}
+
+/// `COMMIT`, which waits for an fsync. On a multi-threaded runtime the thread is handed over
+/// for that wait, so other tasks keep running.
+pub(crate) fn commit(handle: &SqliteHandle) -> Result<(), DatabaseError> {
+    let run = || execute(handle, "COMMIT", &[]).map(|_| ());
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime)
+            if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+        {
+            tokio::task::block_in_place(run)
+        }
+        _ => run(),
+    }
+}
+
+/// Undoes an open transaction; nothing to report if none is open.
+pub(crate) fn rollback(handle: &SqliteHandle) {
+    if !handle.is_autocommit() {
+        let _ = execute(handle, "ROLLBACK", &[]);
+    }
+}
+
+impl ToSql for Argument {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Argument::Integer(Some(integer)) => ToSqlOutput::from(*integer),
+            Argument::Text(Some(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Argument::Integer(None) | Argument::Text(None) => ToSqlOutput::from(rusqlite::types::Null),
+        })
+    }
+}
+
+/// Binds `arguments` by placeholder number: SQLite names a `$3` placeholder "$3" and numbers
+/// placeholders by first appearance, so the name, not the position, says which value it takes.
+fn bind(statement: &mut Statement<'_>, arguments: &[Argument]) -> Result<(), DatabaseError> {
+    for index in 1..=statement.parameter_count() {
+        let number = match statement.parameter_name(index) {
+            Some(name) => name[1..].parse::<usize>().map_err(|_| {
+                DatabaseError::Other(format!("placeholder `{name}` is not of the form $N"))
+            })?,
+            None => index,
+        };
+        let argument = number
+            .checked_sub(1)
+            .and_then(|position| arguments.get(position))
+            .ok_or_else(|| {
+                DatabaseError::Other(format!(
+                    "placeholder ${number} has no value ({} bound)",
+                    arguments.len()
+                ))
+            })?;
+        statement.raw_bind_parameter(index, argument)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn fetch(
+    connection: &rusqlite::Connection,
+    sql: &str,
+    arguments: &[Argument],
+    at_most: usize,
+) -> Result<Vec<Row>, DatabaseError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    bind(&mut statement, arguments)?;
+    let columns: Arc<[String]> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = statement.raw_query();
+    let mut fetched = Vec::new();
+    while fetched.len() < at_most {
+        let Some(row) = rows.next()? else { break };
+        let values = (0..columns.len())
+            .map(|index| {
+                Ok(match row.get_ref(index)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(integer) => Value::Integer(integer),
+                    ValueRef::Text(text) => Value::Text(
+                        std::str::from_utf8(text)
+                            .map_err(DatabaseError::decode)?
+                            .to_string(),
+                    ),
+                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                        return Err(DatabaseError::Decode {
+                            column: columns[index].clone(),
+                            problem: "tenure stores only integers and text".to_string(),
+                        })
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, DatabaseError>>()?;
+        fetched.push(Row::new(columns.clone(), values));
+    }
+    Ok(fetched)
+}
+
+pub(crate) fn execute(
+    connection: &rusqlite::Connection,
+    sql: &str,
+    arguments: &[Argument],
+) -> Result<u64, DatabaseError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    bind(&mut statement, arguments)?;
+    let mut rows = statement.raw_query();
+    // Stepped to the end, so a statement that also returns rows (a PRAGMA, a SELECT run for
+    // its effect) completes as well.
+    while rows.next()?.is_some() {}
+    drop(rows);
+    Ok(connection.changes())
+}
