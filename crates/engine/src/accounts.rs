@@ -177,7 +177,8 @@ impl Engine {
         let account = accounts::get(connection, account_id)
             .await?
             .ok_or_else(|| EngineError::not_found("account", account_id))?;
-        let funds = ledger::funds(connection, account_id).await?;
+        // A read for people: the running totals are checked against the postings here.
+        let funds = ledger::checked_funds(connection, account_id).await?;
         let debt_minor = bills::debt_minor(connection, account_id).await?;
         Ok(AccountView::new(account, funds).with_debt(debt_minor))
     }

@@ -29,44 +29,126 @@ pub async fn write_entry(
         .bind(memo)
         .execute(&mut **tx)
         .await?;
+    let rows: Vec<String> = (0..entry.postings().len())
+        .map(|index| {
+            let first = index * 4;
+            format!("(${}, ${}, ${}, ${})", first + 1, first + 2, first + 3, first + 4)
+        })
+        .collect();
+    let mut insert = query(&format!(
+        "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES {}",
+        rows.join(", ")
+    ));
     for posting in entry.postings() {
-        query(
-            "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(entry_id)
-        .bind(account_id)
-        .bind(posting.ledger_account.as_str())
-        .bind(posting.amount_minor)
-        .execute(&mut **tx)
-        .await?;
+        insert = insert
+            .bind(entry_id)
+            .bind(account_id)
+            .bind(posting.ledger_account.as_str())
+            .bind(posting.amount_minor);
     }
+    insert.execute(&mut **tx).await?;
+    let change = funds_change(entry);
+    query(
+        "INSERT INTO account_funds (account_id, balance_minor, coupons_minor, vouchers_minor)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id) DO UPDATE SET
+            balance_minor = account_funds.balance_minor + excluded.balance_minor,
+            coupons_minor = account_funds.coupons_minor + excluded.coupons_minor,
+            vouchers_minor = account_funds.vouchers_minor + excluded.vouchers_minor",
+    )
+    .bind(account_id)
+    .bind(change.balance_minor)
+    .bind(change.coupons_minor)
+    .bind(change.vouchers_minor)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
-/// Balance, coupons and vouchers of an account: sums of its postings.
-pub async fn funds(connection: &mut Connection, account_id: &str) -> Result<Funds, StoreError> {
-    let rows = query(
-        "SELECT ledger_account, CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS total_minor
-         FROM ledger_postings
-         WHERE account_id = $1 AND ledger_account IN ('balance', 'coupons', 'vouchers')
-         GROUP BY ledger_account",
-    )
-    .bind(account_id)
-    .fetch_all(connection)
-    .await?;
-    let mut funds = Funds::default();
-    for row in rows {
-        let ledger_account: String = row.try_get("ledger_account")?;
-        let total_minor: i64 = row.try_get("total_minor")?;
-        if ledger_account == LedgerAccount::Balance.as_str() {
-            funds.balance_minor = total_minor;
-        } else if ledger_account == LedgerAccount::Coupons.as_str() {
-            funds.coupons_minor = total_minor;
-        } else {
-            funds.vouchers_minor = total_minor;
+/// What an entry adds to the account's balance, coupons and vouchers.
+fn funds_change(entry: &Entry) -> Funds {
+    let mut change = Funds::default();
+    for posting in entry.postings() {
+        match posting.ledger_account {
+            LedgerAccount::Balance => change.balance_minor += posting.amount_minor,
+            LedgerAccount::Coupons => change.coupons_minor += posting.amount_minor,
+            LedgerAccount::Vouchers => change.vouchers_minor += posting.amount_minor,
+            _ => {}
         }
     }
-    Ok(funds)
+    change
+}
+
+/// Balance, coupons and vouchers of an account: its running totals, one row.
+pub async fn funds(connection: &mut Connection, account_id: &str) -> Result<Funds, StoreError> {
+    let row = query(
+        "SELECT balance_minor, coupons_minor, vouchers_minor FROM account_funds WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(connection)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Funds::default());
+    };
+    Ok(Funds {
+        balance_minor: row.try_get("balance_minor")?,
+        coupons_minor: row.try_get("coupons_minor")?,
+        vouchers_minor: row.try_get("vouchers_minor")?,
+    })
+}
+
+/// The sums of each fund over all postings, per account, as a subquery.
+const SUMMED_FUNDS: &str = "SELECT account_id,
+        CAST(COALESCE(SUM(CASE WHEN ledger_account = 'balance' THEN amount_minor END), 0) AS BIGINT) AS balance_minor,
+        CAST(COALESCE(SUM(CASE WHEN ledger_account = 'coupons' THEN amount_minor END), 0) AS BIGINT) AS coupons_minor,
+        CAST(COALESCE(SUM(CASE WHEN ledger_account = 'vouchers' THEN amount_minor END), 0) AS BIGINT) AS vouchers_minor
+    FROM ledger_postings";
+
+/// An account's funds, read from its running totals and checked against the sums of its
+/// postings: a difference means a write bypassed [`write_entry`], and is reported, not hidden.
+pub async fn checked_funds(
+    connection: &mut Connection,
+    account_id: &str,
+) -> Result<Funds, StoreError> {
+    let running = funds(connection, account_id).await?;
+    let row = query(&format!("{SUMMED_FUNDS} WHERE account_id = $1 GROUP BY account_id"))
+        .bind(account_id)
+        .fetch_optional(connection)
+        .await?;
+    let summed = match row {
+        None => Funds::default(),
+        Some(row) => Funds {
+            balance_minor: row.try_get("balance_minor")?,
+            coupons_minor: row.try_get("coupons_minor")?,
+            vouchers_minor: row.try_get("vouchers_minor")?,
+            },
+    };
+    if running != summed {
+        return Err(StoreError::LedgerUnbalanced(format!(
+            "account {account_id}: running totals {running:?} differ from its postings {summed:?}"
+        )));
+    }
+    Ok(running)
+}
+
+/// Creates the running totals of a database written before they existed: once, when the table
+/// is empty and the ledger is not.
+pub(crate) async fn fill_running_totals(tx: &mut Tx) -> Result<(), StoreError> {
+    let has_totals = query("SELECT account_id FROM account_funds LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?
+        .is_some();
+    if has_totals {
+        return Ok(());
+    }
+    query(&format!(
+        "INSERT INTO account_funds (account_id, balance_minor, coupons_minor, vouchers_minor)
+         SELECT account_id, balance_minor, coupons_minor, vouchers_minor
+         FROM ({SUMMED_FUNDS} GROUP BY account_id) AS summed"
+    ))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -136,8 +218,25 @@ pub async fn entries(
     Ok(entries)
 }
 
-/// Checks the whole ledger: every entry sums to zero, so the ledger does too.
+/// Checks the whole ledger: every entry sums to zero, so the ledger does too, and every
+/// account's running totals equal the sums of its postings.
 pub async fn check_balanced(connection: &mut Connection) -> Result<(), StoreError> {
+    let drifted = query(&format!(
+        "SELECT f.account_id FROM account_funds f
+         LEFT JOIN ({SUMMED_FUNDS} GROUP BY account_id) s ON s.account_id = f.account_id
+         WHERE f.balance_minor <> COALESCE(s.balance_minor, 0)
+            OR f.coupons_minor <> COALESCE(s.coupons_minor, 0)
+            OR f.vouchers_minor <> COALESCE(s.vouchers_minor, 0)
+         LIMIT 1"
+    ))
+    .fetch_optional(&mut *connection)
+    .await?;
+    if let Some(row) = drifted {
+        let account_id: String = row.try_get("account_id")?;
+        return Err(StoreError::LedgerUnbalanced(format!(
+            "account {account_id}: running totals differ from its postings"
+        )));
+    }
     let unbalanced = query(
         "SELECT entry_id, CAST(SUM(amount_minor) AS BIGINT) AS sum_minor FROM ledger_postings
          GROUP BY entry_id HAVING SUM(amount_minor) <> 0 LIMIT 1",

@@ -35,6 +35,15 @@ const SCHEMA: &[&str] = &[
     )",
     "CREATE INDEX IF NOT EXISTS ledger_postings_by_account ON ledger_postings (account_id, ledger_account)",
     "CREATE INDEX IF NOT EXISTS ledger_postings_by_entry ON ledger_postings (entry_id)",
+    // The running totals of an account's balance, coupons and vouchers: written with every
+    // ledger entry, in its transaction, so paying reads one row instead of summing the
+    // account's whole history; checked against that sum where the ledger is read.
+    "CREATE TABLE IF NOT EXISTS account_funds (
+        account_id TEXT PRIMARY KEY REFERENCES accounts (id),
+        balance_minor BIGINT NOT NULL,
+        coupons_minor BIGINT NOT NULL,
+        vouchers_minor BIGINT NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS instances (
         id TEXT PRIMARY KEY,
         account_id TEXT NOT NULL REFERENCES accounts (id),
@@ -265,5 +274,6 @@ pub async fn migrate(store: &Store) -> Result<(), StoreError> {
             .execute(&mut tx)
             .await?;
     }
+    crate::ledger::fill_running_totals(&mut tx).await?;
     tx.commit().await
 }

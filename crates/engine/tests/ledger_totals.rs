@@ -1,0 +1,143 @@
+//! An account's running totals (balance, coupons, vouchers) move with every ledger entry, are
+//! checked against the sums of its postings where the ledger is read, and are rebuilt for a
+//! database written before they existed.
+
+use jiff::Timestamp;
+use tenure_core::catalog::{default_catalog, Billing};
+use tenure_core::payment::{Funds, PaymentMethod, PaymentSources};
+use tenure_core::period::Period;
+use tenure_core::purchase::PurchaseRequest;
+use tenure_engine::accounts::NewAccount;
+use tenure_engine::instances::PurchaseCommand;
+use tenure_engine::{Clock, Engine, Ids};
+use tenure_store::database::query;
+use tenure_store::{ledger, Store, StoreError};
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+async fn engine_on(url: &str) -> Engine {
+    let store = Store::connect(url).await.unwrap();
+    Engine::new(
+        store,
+        default_catalog(),
+        Clock::simulated(at("2026-02-10T00:00:00Z")),
+        Ids::random(),
+    )
+}
+
+/// An account with 1,000.00 deposited and a 1-month basic message queue bought from it.
+async fn account_with_a_purchase(engine: &Engine) -> String {
+    let mut tx = engine.begin().await.unwrap();
+    let account = engine
+        .create_account(
+            &mut tx,
+            NewAccount {
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+                mobile: "+15550100".into(),
+                currency: None,
+                low_balance_threshold_minor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let account_id = account.account.account.id.clone();
+    engine
+        .deposit(&mut tx, &account_id, 100_000, PaymentMethod::BankCard)
+        .await
+        .unwrap();
+    engine
+        .purchase(
+            &mut tx,
+            PurchaseCommand {
+                account_id: account_id.clone(),
+                request: PurchaseRequest {
+                    product_id: "message-queue".into(),
+                    edition_id: "basic".into(),
+                    spec_id: Some("tps-1000".into()),
+                    region: "us-east-1".into(),
+                    billing: Billing::Subscription,
+                    period: Some(Period::months(1)),
+                    auto_renew_period: None,
+                    activates_at: None,
+                },
+                auto_renew: false,
+                sources: PaymentSources {
+                    use_vouchers: true,
+                    use_coupons: true,
+                    method: PaymentMethod::Balance,
+                },
+            },
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    account_id
+}
+
+#[tokio::test]
+async fn running_totals_follow_the_postings_and_drift_is_reported() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    let engine = engine_on(&url).await;
+    let account_id = account_with_a_purchase(&engine).await;
+
+    let mut connection = engine.store.read().await.unwrap();
+    let funds = ledger::funds(&mut connection, &account_id).await.unwrap();
+    let price_minor = 100_000 - funds.balance_minor;
+    assert!(price_minor > 0, "the purchase was paid from the balance");
+    assert_eq!(
+        ledger::checked_funds(&mut connection, &account_id)
+            .await
+            .unwrap(),
+        funds
+    );
+    ledger::check_balanced(&mut connection).await.unwrap();
+
+    // A posting written around the ledger's one door: the totals no longer match the sum.
+    query(
+        "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor)
+         SELECT entry_id, account_id, 'balance', 1 FROM ledger_postings WHERE account_id = $1 LIMIT 1",
+    )
+    .bind(&account_id)
+    .execute(&mut connection)
+    .await
+    .unwrap();
+    let error = ledger::checked_funds(&mut connection, &account_id)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::LedgerUnbalanced(_)), "{error}");
+    assert!(ledger::check_balanced(&mut connection).await.is_err());
+}
+
+#[tokio::test]
+async fn totals_are_rebuilt_from_the_postings_when_missing() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    let engine = engine_on(&url).await;
+    let account_id = account_with_a_purchase(&engine).await;
+    let mut connection = engine.store.read().await.unwrap();
+    let before = ledger::funds(&mut connection, &account_id).await.unwrap();
+    query("DELETE FROM account_funds")
+        .execute(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger::funds(&mut connection, &account_id).await.unwrap(),
+        Funds::default()
+    );
+    drop(connection);
+    engine.store.close().await;
+
+    // Opening the database again fills the totals in from the ledger.
+    let reopened = engine_on(&url).await;
+    let mut connection = reopened.store.read().await.unwrap();
+    assert_eq!(
+        ledger::checked_funds(&mut connection, &account_id)
+            .await
+            .unwrap(),
+        before
+    );
+}
