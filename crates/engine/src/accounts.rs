@@ -2,12 +2,12 @@
 
 use serde::Serialize;
 use serde_json::json;
-use tenure_store::Connection;
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::{Entry, LedgerAccount};
 use tenure_core::money::validate_positive_amount;
 use tenure_core::payment::{Funds, PaymentMethod};
 use tenure_store::accounts::{self, Account};
+use tenure_store::Connection;
 use tenure_store::{bills, ledger, Tx};
 
 use crate::engine::Engine;

@@ -3,7 +3,6 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use tenure_store::Connection;
 use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
 use tenure_core::event::{EventDraft, EventKind};
@@ -18,6 +17,7 @@ use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::orders::{self, Order};
+use tenure_store::Connection;
 use tenure_store::{ledger, Tx};
 
 use crate::engine::Engine;

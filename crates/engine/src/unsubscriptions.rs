@@ -14,7 +14,6 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use tenure_store::Connection;
 use tenure_core::auto_renewal::skip_passed_attempts;
 use tenure_core::catalog::{Billing, Channel};
 use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
@@ -32,6 +31,7 @@ use tenure_store::accounts::Account;
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::orders::{self, Order, PeriodOrders, UnsubscribableFilter, RENEWAL_KINDS};
 use tenure_store::refunds::{self, Refund};
+use tenure_store::Connection;
 use tenure_store::{approvals, ledger, resource_plans, Tx};
 
 use crate::engine::Engine;

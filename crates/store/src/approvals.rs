@@ -5,8 +5,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,9 +54,7 @@ fn from_row(row: &Row) -> Result<Approval, DatabaseError> {
         use_coupons: row.try_get::<i64>("use_coupons")? != 0,
         quoted_charge_minor: row.try_get("quoted_charge_minor")?,
         requested_at: from_seconds(row.try_get("requested_at")?),
-        decided_at: row
-            .try_get::<Option<i64>>("decided_at")?
-            .map(from_seconds),
+        decided_at: row.try_get::<Option<i64>>("decided_at")?.map(from_seconds),
         reason: row.try_get("reason")?,
     })
 }

@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,17 +137,11 @@ pub async fn lock(tx: &mut Tx, bill_id: &str) -> Result<Option<Bill>, StoreError
         "SELECT {COLUMNS} FROM bills WHERE id = $1{}",
         tx.for_update()
     );
-    let row = query(&sql)
-        .bind(bill_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = query(&sql).bind(bill_id).fetch_optional(&mut **tx).await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-pub async fn get(
-    connection: &mut Connection,
-    bill_id: &str,
-) -> Result<Option<Bill>, StoreError> {
+pub async fn get(connection: &mut Connection, bill_id: &str) -> Result<Option<Bill>, StoreError> {
     let row = query(&format!("SELECT {COLUMNS} FROM bills WHERE id = $1"))
         .bind(bill_id)
         .fetch_optional(connection)
@@ -201,18 +195,12 @@ pub async fn lock_unpaid(tx: &mut Tx, account_id: &str) -> Result<Vec<Bill>, Sto
          ORDER BY cycle_start, id{}",
         tx.for_update()
     );
-    let rows = query(&sql)
-        .bind(account_id)
-        .fetch_all(&mut **tx)
-        .await?;
+    let rows = query(&sql).bind(account_id).fetch_all(&mut **tx).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// What the account owes: the sum of its unpaid bills.
-pub async fn debt_minor(
-    connection: &mut Connection,
-    account_id: &str,
-) -> Result<i64, StoreError> {
+pub async fn debt_minor(connection: &mut Connection, account_id: &str) -> Result<i64, StoreError> {
     let row = query(
         "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS debt_minor FROM bills
          WHERE account_id = $1 AND status = 'unpaid'",

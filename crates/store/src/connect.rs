@@ -1,9 +1,7 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use crate::database::{
-    query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase,
-};
+use crate::database::{query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase};
 use crate::schema;
 
 #[derive(Debug, thiserror::Error)]
@@ -107,10 +105,9 @@ impl Tx {
                     return Err(error.into());
                 }
             }
-            Inner::PostgresTransaction(transaction) => transaction
-                .commit()
-                .await
-                .map_err(DatabaseError::from)?,
+            Inner::PostgresTransaction(transaction) => {
+                transaction.commit().await.map_err(DatabaseError::from)?
+            }
             Inner::PostgresRead(_) | Inner::Finished => {}
         }
         Ok(())

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::Value;
 use tenure_core::event::{EventDraft, NoticeDraft};
 
-use crate::database::{query, Connection};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,8 +5,8 @@
 
 use jiff::Timestamp;
 
-use crate::database::{query, Connection};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection};
 use crate::time::to_seconds;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

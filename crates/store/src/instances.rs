@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use tenure_core::catalog::Billing;
 use tenure_core::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
 
-use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 const COLUMNS: &str = "id, account_id, product_id, edition_id, spec_id, region, billing, status, created_at, \

@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 /// A key as stored (never the key itself).
@@ -32,9 +32,7 @@ fn from_row(row: &Row) -> Result<ApiKey, DatabaseError> {
         role: row.try_get("role")?,
         key_hash: row.try_get("key_hash")?,
         created_at: from_seconds(row.try_get("created_at")?),
-        revoked_at: row
-            .try_get::<Option<i64>>("revoked_at")?
-            .map(from_seconds),
+        revoked_at: row.try_get::<Option<i64>>("revoked_at")?.map(from_seconds),
     })
 }
 
@@ -112,10 +110,7 @@ pub async fn owner_of(
         "SELECT {column} AS account_id FROM {} WHERE id = $1",
         table.name()
     );
-    let row = query(&sql)
-        .bind(id)
-        .fetch_optional(connection)
-        .await?;
+    let row = query(&sql).bind(id).fetch_optional(connection).await?;
     Ok(row.map(|row| row.try_get("account_id")).transpose()?)
 }
 

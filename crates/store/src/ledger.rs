@@ -6,8 +6,8 @@ use serde::Serialize;
 use tenure_core::ledger::{Entry, LedgerAccount};
 use tenure_core::payment::Funds;
 
-use crate::database::{query, Connection};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection};
 use crate::time::{from_seconds, to_seconds};
 
 pub async fn write_entry(
@@ -32,7 +32,13 @@ pub async fn write_entry(
     let rows: Vec<String> = (0..entry.postings().len())
         .map(|index| {
             let first = index * 4;
-            format!("(${}, ${}, ${}, ${})", first + 1, first + 2, first + 3, first + 4)
+            format!(
+                "(${}, ${}, ${}, ${})",
+                first + 1,
+                first + 2,
+                first + 3,
+                first + 4
+            )
         })
         .collect();
     let mut insert = query(&format!(
@@ -111,17 +117,19 @@ pub async fn checked_funds(
     account_id: &str,
 ) -> Result<Funds, StoreError> {
     let running = funds(connection, account_id).await?;
-    let row = query(&format!("{SUMMED_FUNDS} WHERE account_id = $1 GROUP BY account_id"))
-        .bind(account_id)
-        .fetch_optional(connection)
-        .await?;
+    let row = query(&format!(
+        "{SUMMED_FUNDS} WHERE account_id = $1 GROUP BY account_id"
+    ))
+    .bind(account_id)
+    .fetch_optional(connection)
+    .await?;
     let summed = match row {
         None => Funds::default(),
         Some(row) => Funds {
             balance_minor: row.try_get("balance_minor")?,
             coupons_minor: row.try_get("coupons_minor")?,
             vouchers_minor: row.try_get("vouchers_minor")?,
-            },
+        },
     };
     if running != summed {
         return Err(StoreError::LedgerUnbalanced(format!(

@@ -1,9 +1,8 @@
 //! The one query shape of every list: rows after an id cursor, narrowed by equality filters,
 //! in id order (ids sort by creation time), at most `limit`.
 
-
-use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::Tx;
+use crate::database::{query, Connection, DatabaseError, Row};
 
 /// Reads `columns` of `table` where `id > after_id` and every given filter holds.
 /// `filters` pairs a column with the value it must equal; `None` leaves it unfiltered.

@@ -8,8 +8,8 @@ use serde::Serialize;
 use tenure_core::change::PaidPeriod;
 use tenure_core::proration::PeriodValue;
 
-use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -148,10 +148,7 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub async fn get(
-    connection: &mut Connection,
-    order_id: &str,
-) -> Result<Option<Order>, StoreError> {
+pub async fn get(connection: &mut Connection, order_id: &str) -> Result<Option<Order>, StoreError> {
     let row = query(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1"))
         .bind(order_id)
         .fetch_optional(connection)

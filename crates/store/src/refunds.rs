@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,9 +78,7 @@ fn from_row(row: &Row) -> Result<Refund, DatabaseError> {
         status: row.try_get("status")?,
         created_at: from_seconds(row.try_get("created_at")?),
         expected_arrival_by: from_seconds(row.try_get("expected_arrival_by")?),
-        refunded_at: row
-            .try_get::<Option<i64>>("refunded_at")?
-            .map(from_seconds),
+        refunded_at: row.try_get::<Option<i64>>("refunded_at")?.map(from_seconds),
         details: serde_json::from_str(&details).unwrap_or(Value::String(details)),
     })
 }

@@ -4,8 +4,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tenure_core::proration::QuotaUsage;
 
-use crate::database::{query, Connection, DatabaseError, Row};
 use crate::connect::{StoreError, Tx};
+use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

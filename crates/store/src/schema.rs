@@ -1,9 +1,8 @@
 //! The schema, written once for both databases. The only difference is how an auto-numbered
 //! key is spelled, substituted for `{serial}`.
 
-
-use crate::database::query;
 use crate::connect::{Dialect, Store, StoreError};
+use crate::database::query;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS accounts (
@@ -267,7 +266,9 @@ pub async fn migrate(store: &Store) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     if store.dialect() == Dialect::Postgres {
         // Two nodes starting at once must not both create the tables.
-        query("SELECT pg_advisory_xact_lock(7311)").execute(&mut tx).await?;
+        query("SELECT pg_advisory_xact_lock(7311)")
+            .execute(&mut tx)
+            .await?;
     }
     for statement in SCHEMA {
         query(&statement.replace("{serial}", serial))
