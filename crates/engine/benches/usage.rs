@@ -151,7 +151,7 @@ async fn raw_round(
             .bind(record.at.as_second())
             .bind(record.at.as_second() / 3600 * 3600)
             .bind(record.at.as_second())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await
             .unwrap();
         }

@@ -57,7 +57,7 @@ pub async fn insert(tx: &mut Tx, account: &Account) -> Result<(), StoreError> {
     .bind(to_seconds(account.created_at))
     .bind(account.overdue_since.map(to_seconds))
     .bind(i64::from(account.low_balance_alerted))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -80,10 +80,7 @@ pub async fn lock(tx: &mut Tx, account_id: &str) -> Result<Option<Account>, Stor
         "SELECT {COLUMNS} FROM accounts WHERE id = $1{}",
         tx.for_update()
     );
-    let row = query(&sql)
-        .bind(account_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = query(&sql).bind(account_id).fetch_optional(tx).await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -111,7 +108,7 @@ pub async fn set_overdue_since(
     query("UPDATE accounts SET overdue_since = $2 WHERE id = $1")
         .bind(account_id)
         .bind(overdue_since.map(to_seconds))
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }
@@ -124,7 +121,7 @@ pub async fn set_low_balance_alerted(
     query("UPDATE accounts SET low_balance_alerted = $2 WHERE id = $1")
         .bind(account_id)
         .bind(i64::from(alerted))
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }
@@ -137,7 +134,7 @@ pub async fn set_low_balance_threshold(
     query("UPDATE accounts SET low_balance_threshold_minor = $2 WHERE id = $1")
         .bind(account_id)
         .bind(threshold_minor)
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }

@@ -80,7 +80,7 @@ pub async fn insert(tx: &mut Tx, approval: &Approval) -> Result<(), StoreError> 
     .bind(to_seconds(approval.requested_at))
     .bind(approval.decided_at.map(to_seconds))
     .bind(&approval.reason)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -103,10 +103,7 @@ pub async fn lock(tx: &mut Tx, approval_id: &str) -> Result<Option<Approval>, St
         "SELECT {COLUMNS} FROM approvals WHERE id = $1{}",
         tx.for_update()
     );
-    let row = query(&sql)
-        .bind(approval_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = query(&sql).bind(approval_id).fetch_optional(tx).await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -119,7 +116,7 @@ pub async fn pending_for_instance(
         "SELECT {COLUMNS} FROM approvals WHERE instance_id = $1 AND status = 'pending'"
     ))
     .bind(instance_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(tx)
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
@@ -140,7 +137,7 @@ pub async fn decide(
     .bind(status)
     .bind(to_seconds(decided_at))
     .bind(reason)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     assert_eq!(
         result.rows_affected(),

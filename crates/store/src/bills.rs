@@ -102,7 +102,7 @@ pub async fn open(tx: &mut Tx, bill: &Bill) -> Result<(), StoreError> {
     .bind(to_seconds(bill.cycle_start))
     .bind(to_seconds(bill.cycle_end))
     .bind(to_seconds(bill.generate_at))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -121,7 +121,7 @@ pub async fn lock_cycle_status(
     let row = query(&sql)
         .bind(instance_id)
         .bind(to_seconds(cycle_start))
-        .fetch_optional(&mut **tx)
+        .fetch_optional(tx)
         .await?;
     row.map(|row| {
         let status: String = row.try_get("status")?;
@@ -137,7 +137,7 @@ pub async fn lock(tx: &mut Tx, bill_id: &str) -> Result<Option<Bill>, StoreError
         "SELECT {COLUMNS} FROM bills WHERE id = $1{}",
         tx.for_update()
     );
-    let row = query(&sql).bind(bill_id).fetch_optional(&mut **tx).await?;
+    let row = query(&sql).bind(bill_id).fetch_optional(tx).await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -160,7 +160,7 @@ pub async fn generate(tx: &mut Tx, bill: &Bill) -> Result<(), StoreError> {
     .bind(bill.amount_minor)
     .bind(bill.lines.to_string())
     .bind(bill.generated_at.map(to_seconds))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     assert_eq!(result.rows_affected(), 1, "bill {} was open", bill.id);
     Ok(())
@@ -182,7 +182,7 @@ pub async fn mark_paid(
     .bind(paid_balance_minor)
     .bind(paid_coupon_minor)
     .bind(to_seconds(paid_at))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     assert_eq!(result.rows_affected(), 1, "bill {bill_id} was unpaid");
     Ok(())
@@ -195,7 +195,7 @@ pub async fn lock_unpaid(tx: &mut Tx, account_id: &str) -> Result<Vec<Bill>, Sto
          ORDER BY cycle_start, id{}",
         tx.for_update()
     );
-    let rows = query(&sql).bind(account_id).fetch_all(&mut **tx).await?;
+    let rows = query(&sql).bind(account_id).fetch_all(tx).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
@@ -242,7 +242,7 @@ pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<St
     let rows = query(&sql)
         .bind(to_seconds(until))
         .bind(limit)
-        .fetch_all(&mut **tx)
+        .fetch_all(tx)
         .await?;
     Ok(rows
         .iter()
@@ -290,7 +290,7 @@ pub async fn postpone(
     query("UPDATE bills SET generate_at = $2 WHERE id = $1 AND status = 'open'")
         .bind(bill_id)
         .bind(to_seconds(generate_at))
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }

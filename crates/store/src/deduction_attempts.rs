@@ -53,7 +53,7 @@ pub async fn claim(tx: &mut Tx, attempt: &DeductionAttempt) -> Result<bool, Stor
     .bind(attempt.due_minor)
     .bind(attempt.available_minor)
     .bind(&attempt.order_id)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(result.rows_affected() == 1)
 }

@@ -33,7 +33,7 @@ pub async fn insert(
         .bind(&event.instance_id)
         .bind(event.kind.as_str())
         .bind(event.data.to_string())
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }
@@ -136,7 +136,7 @@ pub async fn insert_notice(
     .bind(recipient)
     .bind(&notice.subject)
     .bind(&notice.body)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -211,7 +211,7 @@ pub async fn insert_many(
                 .bind(event.kind.as_str())
                 .bind(event.data.to_string());
         }
-        query.execute(&mut **tx).await?;
+        query.execute(tx).await?;
     }
     Ok(())
 }
@@ -248,7 +248,7 @@ pub async fn insert_notices_many(
                 .bind(&notice.subject)
                 .bind(&notice.body);
         }
-        query.execute(&mut **tx).await?;
+        query.execute(tx).await?;
     }
     Ok(())
 }

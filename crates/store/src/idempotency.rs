@@ -34,7 +34,7 @@ pub async fn claim(
     .bind(key)
     .bind(request_hash)
     .bind(to_seconds(now))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     if inserted.rows_affected() == 1 {
         return Ok(Claim::New);
@@ -42,7 +42,7 @@ pub async fn claim(
     let row = query("SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2")
         .bind(scope)
         .bind(key)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx)
         .await?;
     let stored_hash: String = row.try_get("request_hash")?;
     if stored_hash != request_hash {
@@ -69,7 +69,7 @@ pub async fn save(
     .bind(key)
     .bind(i64::from(status_code))
     .bind(body)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -78,7 +78,7 @@ pub async fn save(
 pub async fn expire(tx: &mut Tx, before: Timestamp) -> Result<u64, StoreError> {
     let result = query("DELETE FROM idempotency WHERE created_at < $1")
         .bind(to_seconds(before))
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(result.rows_affected())
 }

@@ -108,7 +108,7 @@ pub async fn insert(
     .bind(deduction_attempt_offset_days(instance))
     .bind(next_due_at.map(to_seconds))
     .bind(instance.last_active_at.map(to_seconds))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -156,7 +156,7 @@ pub async fn update(
     .bind(instance.billing.as_str())
     .bind(instance.subscription_period.map(|period| period.to_string()))
     .bind(instance.last_active_at.map(to_seconds))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     assert_eq!(
         result.rows_affected(),
@@ -184,10 +184,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str) -> Result<Option<StoredInstanc
         "SELECT {COLUMNS} FROM instances WHERE id = $1{}",
         tx.for_update()
     );
-    let row = query(&sql)
-        .bind(instance_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = query(&sql).bind(instance_id).fetch_optional(tx).await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -258,7 +255,7 @@ pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<St
     let rows = query(&sql)
         .bind(to_seconds(until))
         .bind(limit)
-        .fetch_all(&mut **tx)
+        .fetch_all(tx)
         .await?;
     Ok(rows
         .iter()
@@ -283,7 +280,7 @@ pub async fn lock_of_account(
         .bind(account_id)
         .bind(billing.as_str())
         .bind(status.as_str())
-        .fetch_all(&mut **tx)
+        .fetch_all(tx)
         .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
@@ -298,7 +295,7 @@ pub async fn postpone(
     query("UPDATE instances SET next_due_at = $2 WHERE id = $1")
         .bind(instance_id)
         .bind(to_seconds(next_due_at))
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }

@@ -46,7 +46,7 @@ pub async fn insert(tx: &mut Tx, key: &ApiKey) -> Result<(), StoreError> {
     .bind(&key.role)
     .bind(&key.key_hash)
     .bind(to_seconds(key.created_at))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -91,7 +91,7 @@ pub async fn revoke(
     .bind(account_id)
     .bind(key_id)
     .bind(to_seconds(now))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(result.rows_affected() == 1)
 }

@@ -27,7 +27,7 @@ pub async fn write_entry(
         .bind(to_seconds(at))
         .bind(order_id)
         .bind(memo)
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     let rows: Vec<String> = (0..entry.postings().len())
         .map(|index| {
@@ -52,7 +52,7 @@ pub async fn write_entry(
             .bind(posting.ledger_account.as_str())
             .bind(posting.amount_minor);
     }
-    insert.execute(&mut **tx).await?;
+    insert.execute(tx).await?;
     let change = funds_change(entry);
     query(
         "INSERT INTO account_funds (account_id, balance_minor, coupons_minor, vouchers_minor)
@@ -66,7 +66,7 @@ pub async fn write_entry(
     .bind(change.balance_minor)
     .bind(change.coupons_minor)
     .bind(change.vouchers_minor)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -143,7 +143,7 @@ pub async fn checked_funds(
 /// is empty and the ledger is not.
 pub(crate) async fn fill_running_totals(tx: &mut Tx) -> Result<(), StoreError> {
     let has_totals = query("SELECT account_id FROM account_funds LIMIT 1")
-        .fetch_optional(&mut **tx)
+        .fetch_optional(tx)
         .await?
         .is_some();
     if has_totals {
@@ -154,7 +154,7 @@ pub(crate) async fn fill_running_totals(tx: &mut Tx) -> Result<(), StoreError> {
          SELECT account_id, balance_minor, coupons_minor, vouchers_minor
          FROM ({SUMMED_FUNDS} GROUP BY account_id) AS summed"
     ))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }

@@ -59,7 +59,7 @@ pub async fn lock_by_ids(
         for id in chunk {
             query = query.bind(id);
         }
-        rows.extend(query.fetch_all(&mut **tx).await?);
+        rows.extend(query.fetch_all(tx).await?);
     }
     Ok(rows)
 }

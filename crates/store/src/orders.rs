@@ -143,7 +143,7 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
     .bind(order.value_from_hours)
     .bind(order.refunded_minor)
     .bind(&order.refund_destination)
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -284,7 +284,7 @@ pub async fn paid_periods(
 pub async fn cancel_period(tx: &mut Tx, period_order_id: &str) -> Result<(), StoreError> {
     query("UPDATE orders SET status = 'cancelled' WHERE period_order_id = $1")
         .bind(period_order_id)
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }
@@ -300,7 +300,7 @@ pub async fn redate(
         .bind(period_order_id)
         .bind(to_seconds(starts_at))
         .bind(to_seconds(ends_at))
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }

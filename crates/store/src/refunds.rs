@@ -111,7 +111,7 @@ pub async fn insert(tx: &mut Tx, refund: &Refund) -> Result<(), StoreError> {
     .bind(to_seconds(refund.expected_arrival_by))
     .bind(refund.refunded_at.map(to_seconds))
     .bind(refund.details.to_string())
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -133,10 +133,7 @@ pub async fn lock(tx: &mut Tx, refund_id: &str) -> Result<Option<Refund>, StoreE
         "SELECT {COLUMNS} FROM refunds WHERE id = $1{}",
         tx.for_update()
     );
-    let row = query(&sql)
-        .bind(refund_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let row = query(&sql).bind(refund_id).fetch_optional(tx).await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
@@ -158,7 +155,7 @@ pub async fn complete(tx: &mut Tx, refund_id: &str, at: Timestamp) -> Result<(),
     query("UPDATE refunds SET status = 'refunded', refunded_at = $2 WHERE id = $1")
         .bind(refund_id)
         .bind(to_seconds(at))
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }

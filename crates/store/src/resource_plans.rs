@@ -47,7 +47,7 @@ pub async fn insert(tx: &mut Tx, quota: &PlanQuota) -> Result<(), StoreError> {
     .bind(quota.quota_units)
     .bind(quota.used_units)
     .bind(to_seconds(quota.activates_at))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(())
 }
@@ -71,7 +71,7 @@ pub async fn set_used(tx: &mut Tx, instance_id: &str, used_units: i64) -> Result
     query("UPDATE resource_plans SET used_units = $2 WHERE instance_id = $1")
         .bind(instance_id)
         .bind(used_units)
-        .execute(&mut **tx)
+        .execute(tx)
         .await?;
     Ok(())
 }

@@ -38,7 +38,7 @@ pub async fn insert(tx: &mut Tx, record: &StoredUsage) -> Result<bool, StoreErro
     .bind(to_seconds(record.at))
     .bind(to_seconds(record.cycle_start))
     .bind(to_seconds(record.received_at))
-    .execute(&mut **tx)
+    .execute(tx)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }

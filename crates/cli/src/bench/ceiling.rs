@@ -23,7 +23,7 @@ pub async fn measure(store: &Store, rows_per_commit: usize, commits: usize) -> a
             query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
                 .bind(next_id)
                 .bind(&payload)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         tx.commit().await?;
