@@ -1,7 +1,9 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use crate::database::{query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase};
+use crate::database::{
+    query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase, WalSync,
+};
 use crate::schema;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,29 @@ enum Backend {
 pub struct Tx {
     connection: Connection,
     dialect: Dialect,
+    /// SQLite: the log to fsync after `COMMIT`.
+    wal: Option<WalSync>,
+}
+
+/// A committed transaction whose durability may still be pending: [`PendingSync::wait`] returns once
+/// it is on disk. Until then, nothing about it may be reported as done.
+#[must_use = "a commit is durable only once `wait` returns"]
+pub struct PendingSync {
+    wal: Option<WalSync>,
+}
+
+impl PendingSync {
+    /// Waits for the disk (on SQLite, an fsync of the log on a blocking thread; PostgreSQL's
+    /// commit was durable already).
+    pub async fn wait(self) -> Result<(), StoreError> {
+        let Some(wal) = self.wal else {
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || wal.sync())
+            .await
+            .map_err(|error| DatabaseError::Other(format!("the fsync task failed: {error}")))??;
+        Ok(())
+    }
 }
 
 impl Store {
@@ -64,6 +89,10 @@ impl Store {
 
     /// Begins a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let wal = match &self.backend {
+            Backend::Sqlite(database) => Some(database.wal().clone()),
+            Backend::Postgres(_) => None,
+        };
         let inner = match &self.backend {
             Backend::Sqlite(database) => Inner::Sqlite(database.begin().await?),
             Backend::Postgres(pool) => {
@@ -73,6 +102,7 @@ impl Store {
         Ok(Tx {
             connection: Connection::new(inner),
             dialect: self.dialect(),
+            wal,
         })
     }
 
@@ -87,6 +117,19 @@ impl Store {
         Ok(Connection::new(inner))
     }
 
+    /// Copies SQLite's write-ahead log into the database file and empties it (nothing to do on
+    /// PostgreSQL). A bulk load calls it, so the work that follows does not pay for the load's
+    /// checkpoint.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if let Backend::Sqlite(_) = &self.backend {
+            let mut connection = self.read().await?;
+            query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&mut connection)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(database) => database.close(),
@@ -96,7 +139,15 @@ impl Store {
 }
 
 impl Tx {
-    pub async fn commit(mut self) -> Result<(), StoreError> {
+    /// Commits and returns once the transaction is on disk.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.commit_pending_sync().await?.wait().await
+    }
+
+    /// Commits, and returns before the transaction is necessarily on disk, so the caller can
+    /// start the next transaction while the disk catches up; it must [`PendingSync::wait`]
+    /// before it reports this one as done.
+    pub async fn commit_pending_sync(mut self) -> Result<PendingSync, StoreError> {
         match std::mem::replace(&mut self.connection.inner, Inner::Finished) {
             Inner::Sqlite(handle) => {
                 if let Err(error) = crate::database::commit_sqlite(&handle) {
@@ -110,7 +161,9 @@ impl Tx {
             }
             Inner::PostgresRead(_) | Inner::Finished => {}
         }
-        Ok(())
+        Ok(PendingSync {
+            wal: self.wal.take(),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {

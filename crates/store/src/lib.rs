@@ -26,7 +26,7 @@ mod schema;
 mod time;
 pub mod usage;
 
-pub use connect::{Dialect, Store, StoreError, Tx};
+pub use connect::{Dialect, PendingSync, Store, StoreError, Tx};
 /// A database connection, for reads outside a write transaction.
 pub use database::{Connection, DatabaseError};
 pub use time::{from_seconds, to_seconds};

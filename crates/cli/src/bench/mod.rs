@@ -49,7 +49,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     println!(
         "- database: {}",
         if options.db == "sqlite" {
-            "SQLite (WAL, synchronous=FULL)"
+            "SQLite (WAL; the log fsynced after every commit, as synchronous=FULL)"
         } else {
             "PostgreSQL"
         }

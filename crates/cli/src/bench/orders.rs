@@ -1,5 +1,5 @@
 //! Purchases through the HTTP API on loopback: every answered order is committed (SQLite in WAL
-//! with synchronous=FULL).
+//! with the log fsynced before any answer).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

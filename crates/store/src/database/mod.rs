@@ -25,5 +25,7 @@ pub use error::DatabaseError;
 pub(crate) use postgres::{connect as connect_postgres, PostgresPool};
 pub use query::{query, Done, Query};
 pub use row::{FromValue, Row};
-pub(crate) use sqlite::{commit as commit_sqlite, rollback as rollback_sqlite, SqliteDatabase};
+pub(crate) use sqlite::{
+    commit as commit_sqlite, rollback as rollback_sqlite, SqliteDatabase, WalSync,
+};
 pub use value::{Argument, Value};
