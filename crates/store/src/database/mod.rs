@@ -29,3 +29,6 @@ pub(crate) use sqlite::{
     commit as commit_sqlite, rollback as rollback_sqlite, SqliteDatabase, WalSync,
 };
 pub use value::{Argument, Value};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+//! The query layer on SQLite: placeholders by number, typed nulls, clear errors.
+
+use super::{query, DatabaseError};
+use crate::Store;
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    (folder, store)
+}
+
+#[tokio::test]
+async fn placeholders_bind_by_number_not_by_position() {
+    let (_folder, store) = store().await;
+    let mut connection = store.read().await.unwrap();
+    // `$2` before `$1`, `$1` twice, and a literal `'$1'` that is text, not a placeholder.
+    let row = query("SELECT $2 AS second, $1 AS first, $1 + 1 AS next, '$1' AS literal")
+        .bind(41_i64)
+        .bind("two")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(row.try_get::<String>("second").unwrap(), "two");
+    assert_eq!(row.try_get::<i64>("first").unwrap(), 41);
+    assert_eq!(row.try_get::<i64>("next").unwrap(), 42);
+    assert_eq!(row.try_get::<String>("literal").unwrap(), "$1");
+}
+
+#[tokio::test]
+async fn nulls_read_back_as_none_and_types_are_checked() {
+    let (_folder, store) = store().await;
+    let mut connection = store.read().await.unwrap();
+    let row = query("SELECT $1 AS missing, $2 AS number")
+        .bind(None::<String>)
+        .bind(7_i64)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(row.try_get::<Option<String>>("missing").unwrap(), None);
+    assert_eq!(row.try_get::<Option<i64>>("number").unwrap(), Some(7));
+    let error = row.try_get::<String>("number").unwrap_err();
+    assert!(
+        matches!(&error, DatabaseError::Decode { column, .. } if column == "number"),
+        "{error}"
+    );
+    assert!(row.try_get::<i64>("absent").is_err());
+}
+
+#[tokio::test]
+async fn a_placeholder_without_a_value_is_an_error() {
+    let (_folder, store) = store().await;
+    let mut connection = store.read().await.unwrap();
+    let error = query("SELECT $1 AS first, $2 AS second")
+        .bind(1_i64)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("$2"), "{error}");
+}
+
+#[tokio::test]
+async fn a_dropped_transaction_leaves_nothing_and_a_committed_one_stays() {
+    let (_folder, store) = store().await;
+    let mut tx = store.begin().await.unwrap();
+    query("CREATE TABLE scratch (value BIGINT)")
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    query("INSERT INTO scratch (value) VALUES ($1)")
+        .bind(1_i64)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    let inserted = query("INSERT INTO scratch (value) VALUES ($1)")
+        .bind(2_i64)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(inserted.rows_affected(), 1);
+    let pending = tx.commit_pending_sync().await.unwrap();
+    pending.wait().await.unwrap();
+
+    let mut connection = store.read().await.unwrap();
+    let rows = query("SELECT value FROM scratch ORDER BY value")
+        .fetch_all(&mut connection)
+        .await
+        .unwrap();
+    let values: Vec<i64> = rows
+        .iter()
+        .map(|row| row.try_get("value").unwrap())
+        .collect();
+    assert_eq!(values, vec![2]);
+}
