@@ -102,7 +102,7 @@ impl Drop for Reader {
 }
 
 /// The file of a `sqlite://PATH` or `sqlite:PATH` URL; options after `?` are ignored, because
-/// tenure sets its own (WAL, `synchronous = FULL`).
+/// tenure sets its own (WAL, and the fsync of every commit: see the module comment).
 pub(crate) fn path_of(url: &str) -> Result<PathBuf, DatabaseError> {
     let rest = url
         .strip_prefix("sqlite://")
