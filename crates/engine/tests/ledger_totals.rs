@@ -2,13 +2,11 @@
 //! checked against the sums of its postings where the ledger is read, and are rebuilt for a
 //! database written before they existed.
 
+mod support;
+
 use jiff::Timestamp;
-use tenure_core::catalog::{default_catalog, Billing};
-use tenure_core::payment::{Funds, PaymentMethod, PaymentSources};
-use tenure_core::period::Period;
-use tenure_core::purchase::PurchaseRequest;
-use tenure_engine::accounts::NewAccount;
-use tenure_engine::instances::PurchaseCommand;
+use tenure_core::catalog::default_catalog;
+use tenure_core::payment::{Funds, PaymentMethod};
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::database::query;
 use tenure_store::{ledger, Store, StoreError};
@@ -31,16 +29,7 @@ async fn engine_on(url: &str) -> Engine {
 async fn account_with_a_purchase(engine: &Engine) -> String {
     let mut tx = engine.begin().await.unwrap();
     let account = engine
-        .create_account(
-            &mut tx,
-            NewAccount {
-                name: "Ada".into(),
-                email: "ada@example.com".into(),
-                mobile: "+15550100".into(),
-                currency: None,
-                low_balance_threshold_minor: None,
-            },
-        )
+        .create_account(&mut tx, support::ada())
         .await
         .unwrap();
     let account_id = account.account.account.id.clone();
@@ -49,28 +38,7 @@ async fn account_with_a_purchase(engine: &Engine) -> String {
         .await
         .unwrap();
     engine
-        .purchase(
-            &mut tx,
-            PurchaseCommand {
-                account_id: account_id.clone(),
-                request: PurchaseRequest {
-                    product_id: "message-queue".into(),
-                    edition_id: "basic".into(),
-                    spec_id: Some("tps-1000".into()),
-                    region: "us-east-1".into(),
-                    billing: Billing::Subscription,
-                    period: Some(Period::months(1)),
-                    auto_renew_period: None,
-                    activates_at: None,
-                },
-                auto_renew: false,
-                sources: PaymentSources {
-                    use_vouchers: true,
-                    use_coupons: true,
-                    method: PaymentMethod::Balance,
-                },
-            },
-        )
+        .purchase(&mut tx, support::monthly_basic_queue(&account_id))
         .await
         .unwrap();
     tx.commit().await.unwrap();

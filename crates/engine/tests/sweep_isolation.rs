@@ -1,13 +1,11 @@
 //! An instance whose due step fails is set aside for an hour, with nothing of it written, and
 //! does not hold back the rest of the fleet.
 
+mod support;
+
 use jiff::Timestamp;
-use tenure_core::catalog::{default_catalog, Billing};
-use tenure_core::payment::{PaymentMethod, PaymentSources};
-use tenure_core::period::Period;
-use tenure_core::purchase::PurchaseRequest;
-use tenure_engine::accounts::NewAccount;
-use tenure_engine::instances::PurchaseCommand;
+use tenure_core::catalog::default_catalog;
+use tenure_core::payment::PaymentMethod;
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::{instances, Store};
 
@@ -32,16 +30,7 @@ async fn a_failing_instance_is_set_aside_and_the_others_go_on() {
     );
     let mut tx = engine.begin().await.unwrap();
     let account = engine
-        .create_account(
-            &mut tx,
-            NewAccount {
-                name: "Ada".into(),
-                email: "ada@example.com".into(),
-                mobile: "+15550100".into(),
-                currency: None,
-                low_balance_threshold_minor: None,
-            },
-        )
+        .create_account(&mut tx, support::ada())
         .await
         .unwrap();
     let account_id = account.account.account.id.clone();
@@ -52,28 +41,7 @@ async fn a_failing_instance_is_set_aside_and_the_others_go_on() {
     let mut instance_ids = Vec::new();
     for _ in 0..2 {
         let bought = engine
-            .purchase(
-                &mut tx,
-                PurchaseCommand {
-                    account_id: account_id.clone(),
-                    request: PurchaseRequest {
-                        product_id: "message-queue".into(),
-                        edition_id: "basic".into(),
-                        spec_id: Some("tps-1000".into()),
-                        region: "us-east-1".into(),
-                        billing: Billing::Subscription,
-                        period: Some(Period::months(1)),
-                        auto_renew_period: None,
-                        activates_at: None,
-                    },
-                    auto_renew: false,
-                    sources: PaymentSources {
-                        use_vouchers: true,
-                        use_coupons: true,
-                        method: PaymentMethod::Balance,
-                    },
-                },
-            )
+            .purchase(&mut tx, support::monthly_basic_queue(&account_id))
             .await
             .unwrap();
         instance_ids.push(bought.instance.instance.id.clone());
