@@ -7,7 +7,7 @@ use tenure_core::ledger::{Entry, LedgerAccount};
 use tenure_core::payment::Funds;
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, Connection};
+use crate::database::{query, Connection, Row};
 use crate::time::{from_seconds, to_seconds};
 
 pub async fn write_entry(
@@ -93,6 +93,11 @@ pub async fn funds(connection: &mut Connection, account_id: &str) -> Result<Fund
     .bind(account_id)
     .fetch_optional(connection)
     .await?;
+    funds_from_row(row.as_ref())
+}
+
+/// Funds from a row with `balance_minor`, `coupons_minor` and `vouchers_minor`; none when no row.
+fn funds_from_row(row: Option<&Row>) -> Result<Funds, StoreError> {
     let Some(row) = row else {
         return Ok(Funds::default());
     };
@@ -123,14 +128,7 @@ pub async fn checked_funds(
     .bind(account_id)
     .fetch_optional(connection)
     .await?;
-    let summed = match row {
-        None => Funds::default(),
-        Some(row) => Funds {
-            balance_minor: row.try_get("balance_minor")?,
-            coupons_minor: row.try_get("coupons_minor")?,
-            vouchers_minor: row.try_get("vouchers_minor")?,
-        },
-    };
+    let summed = funds_from_row(row.as_ref())?;
     if running != summed {
         return Err(StoreError::LedgerUnbalanced(format!(
             "account {account_id}: running totals {running:?} differ from its postings {summed:?}"
