@@ -16,7 +16,7 @@ use tenure_core::lifecycle::{next_step_due, take_step, Step};
 
 use tenure_store::accounts::Account;
 use tenure_store::instances::StoredInstance;
-use tenure_store::{bills, instances, StoreError, Tx};
+use tenure_store::{bills, instances, PendingSync, StoreError, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -63,19 +63,51 @@ impl DueWork {
     }
 }
 
-impl Engine {
-    /// Takes every step due at or before `now`.
-    pub async fn run_due(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
-        let _sweep = self.sweep_lock.lock().await;
-        self.run_due_locked(now).await
+/// Committed batches whose fsync still runs. The sweep goes on with its next batch while the
+/// disk catches up with the last one, and waits for every batch before it reports anything.
+/// Waiting for the newest is not enough on its own (each fsync is its own task), so each is
+/// waited in turn, one batch behind.
+#[derive(Default)]
+struct Unsynced(Option<PendingSync>);
+
+impl Unsynced {
+    async fn push(&mut self, pending: PendingSync) -> Result<(), StoreError> {
+        match self.0.replace(pending) {
+            Some(previous) => previous.wait().await,
+            None => Ok(()),
+        }
     }
 
-    async fn run_due_locked(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
+    async fn wait(self) -> Result<(), StoreError> {
+        match self.0 {
+            Some(pending) => pending.wait().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Engine {
+    /// Takes every step due at or before `now`, and returns once all of it is on disk.
+    pub async fn run_due(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
+        let _sweep = self.sweep_lock.lock().await;
+        let mut unsynced = Unsynced::default();
+        let report = self.run_due_locked(now, &mut unsynced).await;
+        unsynced.wait().await?;
+        report
+    }
+
+    async fn run_due_locked(
+        &self,
+        now: Timestamp,
+        unsynced: &mut Unsynced,
+    ) -> Result<SweepReport, EngineError> {
         let mut report = SweepReport::default();
         // Bills first: a bill generated now can make its account overdue, which schedules the
         // stop of its pay-as-you-go instances (never at the same moment: the grace is hours).
-        self.sweep(DueWork::Bills, now, &mut report).await?;
-        self.sweep(DueWork::Instances, now, &mut report).await?;
+        self.sweep(DueWork::Bills, now, &mut report, unsynced)
+            .await?;
+        self.sweep(DueWork::Instances, now, &mut report, unsynced)
+            .await?;
         Ok(report)
     }
 
@@ -89,6 +121,7 @@ impl Engine {
         work: DueWork,
         now: Timestamp,
         report: &mut SweepReport,
+        unsynced: &mut Unsynced,
     ) -> Result<(), EngineError> {
         loop {
             let mut tx = self.begin().await?;
@@ -102,7 +135,7 @@ impl Engine {
             };
             let error = match fast {
                 Ok(steps_taken) => {
-                    tx.commit().await?;
+                    unsynced.push(tx.commit_pending_sync().await?).await?;
                     report.steps_taken += steps_taken;
                     continue;
                 }
@@ -125,7 +158,7 @@ impl Engine {
                     }
                 }
             }
-            tx.commit().await?;
+            unsynced.push(tx.commit_pending_sync().await?).await?;
         }
     }
 
@@ -281,6 +314,21 @@ impl Engine {
             ));
         }
         let mut report = SweepReport::default();
+        let mut unsynced = Unsynced::default();
+        let advanced = self.advance_locked(to, &mut report, &mut unsynced).await;
+        unsynced.wait().await?;
+        advanced?;
+        self.clock.set(to);
+        Ok(report)
+    }
+
+    /// Takes each moment's due steps in time order, up to `to`; the caller waits for the disk.
+    async fn advance_locked(
+        &self,
+        to: Timestamp,
+        report: &mut SweepReport,
+        unsynced: &mut Unsynced,
+    ) -> Result<(), EngineError> {
         loop {
             // Two sources of due work, both found by index: instances' lifecycle steps and
             // bills to generate. The earlier one sets the clock.
@@ -293,11 +341,10 @@ impl Engine {
             let Some(moment) = next else { break };
             self.clock.set(moment);
             let moment = self.clock.now();
-            let moment_report = self.run_due_locked(moment).await?;
+            let moment_report = self.run_due_locked(moment, unsynced).await?;
             report.steps_taken += moment_report.steps_taken;
             report.steps_failed += moment_report.steps_failed;
         }
-        self.clock.set(to);
-        Ok(report)
+        Ok(())
     }
 }

@@ -480,7 +480,7 @@ impl Engine {
                 "hours": Usage::at(order.starts_at, order.ends_at, now),
             }),
         };
-        orders::cancel_period(tx, &order.id).await?;
+        orders::cancel_period(tx, &order.instance_id, &order.id).await?;
         refunds::insert(tx, &refund).await?;
         if decision.refund_minor > 0 {
             ledger::write_entry(
@@ -738,7 +738,14 @@ impl Engine {
             .cancel_and_refund(tx, &account, &unsubscription_id, resource, period, now)
             .await?;
         for later in &redating.redated {
-            orders::redate(tx, &later.order_id, later.starts_at, later.ends_at).await?;
+            orders::redate(
+                tx,
+                &instance.id,
+                &later.order_id,
+                later.starts_at,
+                later.ends_at,
+            )
+            .await?;
         }
         let product = self.product(&instance.product_id)?;
         let updated = skip_passed_attempts(

@@ -45,20 +45,27 @@ pub struct Tx {
 }
 
 /// A committed transaction whose durability may still be pending: [`PendingSync::wait`] returns once
-/// it is on disk. Until then, nothing about it may be reported as done.
+/// it is on disk. Until then, nothing about it may be reported as done. On SQLite the log's
+/// fsync starts on a blocking thread when the transaction commits, so the caller's next
+/// transaction runs while the disk catches up.
 #[must_use = "a commit is durable only once `wait` returns"]
 pub struct PendingSync {
-    wal: Option<WalSync>,
+    fsync: Option<tokio::task::JoinHandle<Result<(), DatabaseError>>>,
 }
 
 impl PendingSync {
-    /// Waits for the disk (on SQLite, an fsync of the log on a blocking thread; PostgreSQL's
-    /// commit was durable already).
+    fn start(wal: Option<WalSync>) -> PendingSync {
+        PendingSync {
+            fsync: wal.map(|wal| tokio::task::spawn_blocking(move || wal.sync())),
+        }
+    }
+
+    /// Waits for the disk (PostgreSQL's commit was durable already).
     pub async fn wait(self) -> Result<(), StoreError> {
-        let Some(wal) = self.wal else {
+        let Some(fsync) = self.fsync else {
             return Ok(());
         };
-        tokio::task::spawn_blocking(move || wal.sync())
+        fsync
             .await
             .map_err(|error| DatabaseError::Other(format!("the fsync task failed: {error}")))??;
         Ok(())
@@ -161,9 +168,7 @@ impl Tx {
             }
             Inner::PostgresRead(_) | Inner::Finished => {}
         }
-        Ok(PendingSync {
-            wal: self.wal.take(),
-        })
+        Ok(PendingSync::start(self.wal.take()))
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -122,8 +122,11 @@ pub async fn checked_funds(
     account_id: &str,
 ) -> Result<Funds, StoreError> {
     let running = funds(connection, account_id).await?;
+    // Through the account's entries: postings carry the entry's account, but an index of
+    // their own by account would be one more B-tree insert per posting, for this check only.
     let row = query(&format!(
-        "{SUMMED_FUNDS} WHERE account_id = $1 GROUP BY account_id"
+        "{SUMMED_FUNDS} WHERE entry_id IN (SELECT id FROM ledger_entries WHERE account_id = $1)
+         GROUP BY account_id"
     ))
     .bind(account_id)
     .fetch_optional(connection)

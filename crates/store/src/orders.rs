@@ -280,9 +280,16 @@ pub async fn paid_periods(
 }
 
 /// Cancels a service period (an unsubscription): its opening order and every change in it
-/// become `cancelled`, so [`paid_periods`] leaves the period out from now on.
-pub async fn cancel_period(tx: &mut Tx, period_order_id: &str) -> Result<(), StoreError> {
-    query("UPDATE orders SET status = 'cancelled' WHERE period_order_id = $1")
+/// become `cancelled`, so [`paid_periods`] leaves the period out from now on. The instance
+/// finds the period's orders through the instance's index (a period belongs to one instance):
+/// no index of its own to keep up on every order.
+pub async fn cancel_period(
+    tx: &mut Tx,
+    instance_id: &str,
+    period_order_id: &str,
+) -> Result<(), StoreError> {
+    query("UPDATE orders SET status = 'cancelled' WHERE instance_id = $1 AND period_order_id = $2")
+        .bind(instance_id)
         .bind(period_order_id)
         .execute(tx)
         .await?;
@@ -292,11 +299,13 @@ pub async fn cancel_period(tx: &mut Tx, period_order_id: &str) -> Result<(), Sto
 /// Moves a pending renewal's service period, with every order in it, to new dates.
 pub async fn redate(
     tx: &mut Tx,
+    instance_id: &str,
     period_order_id: &str,
     starts_at: Timestamp,
     ends_at: Timestamp,
 ) -> Result<(), StoreError> {
-    query("UPDATE orders SET starts_at = $2, ends_at = $3 WHERE period_order_id = $1")
+    query("UPDATE orders SET starts_at = $3, ends_at = $4 WHERE instance_id = $1 AND period_order_id = $2")
+        .bind(instance_id)
         .bind(period_order_id)
         .bind(to_seconds(starts_at))
         .bind(to_seconds(ends_at))

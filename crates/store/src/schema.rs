@@ -32,7 +32,9 @@ const SCHEMA: &[&str] = &[
         ledger_account TEXT NOT NULL,
         amount_minor BIGINT NOT NULL
     )",
-    "CREATE INDEX IF NOT EXISTS ledger_postings_by_account ON ledger_postings (account_id, ledger_account)",
+    // Postings are found through their entry (an account's through its entries): an index by
+    // account was one more B-tree insert per posting. Dropped where an older database has it.
+    "DROP INDEX IF EXISTS ledger_postings_by_account",
     "CREATE INDEX IF NOT EXISTS ledger_postings_by_entry ON ledger_postings (entry_id)",
     // The running totals of an account's balance, coupons and vouchers: written with every
     // ledger entry, in its transaction, so paying reads one row instead of summing the
@@ -96,7 +98,8 @@ const SCHEMA: &[&str] = &[
         refund_destination TEXT
     )",
     "CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account_id, created_at)",
-    "CREATE INDEX IF NOT EXISTS orders_by_period ON orders (period_order_id, period_revision)",
+    // A period's orders are found through their instance (`orders_by_instance`).
+    "DROP INDEX IF EXISTS orders_by_period",
     "CREATE INDEX IF NOT EXISTS orders_by_instance ON orders (instance_id, starts_at)",
     // One refund per cancelled service period, never two: `order_id` is the period's opening
     // order (purchase or renewal), and its uniqueness is the last line of defence behind the
@@ -260,7 +263,7 @@ const SCHEMA: &[&str] = &[
 
 pub async fn migrate(store: &Store) -> Result<(), StoreError> {
     let serial = match store.dialect() {
-        Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Dialect::Sqlite => "INTEGER PRIMARY KEY",
         Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
     };
     let mut tx = store.begin().await?;
