@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tenure_engine::{Engine, EngineError};
 use tenure_store::{DatabaseError, StoreError, Tx};
 use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::task::JoinHandle;
 
 use crate::api::{Answer, AnswerWork};
 use crate::error::ApiError;
@@ -70,36 +71,57 @@ fn unavailable() -> ApiError {
 
 async fn commit_groups(engine: Arc<Engine>, receiver: Arc<Mutex<mpsc::Receiver<Request>>>) {
     let mut receiver = receiver.lock().await;
+    // The previous group's fsync and answers, still running.
+    let mut previous: Option<JoinHandle<()>> = None;
     while let Some(first) = receiver.recv().await {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match receiver.try_recv() {
-                Ok(request) => group.push(request),
-                Err(_) => break,
-            }
-        }
-        commit_group(&engine, group).await;
+        previous = commit_group(&engine, first, &mut receiver, previous).await;
     }
 }
 
-async fn commit_group(engine: &Engine, group: Vec<Request>) {
+/// Runs `first` and the requests that follow it in one transaction, and commits once. The group
+/// keeps growing while the previous group's fsync runs (the disk is busy anyway, and a larger
+/// group writes each changed page once for more requests), and commits as soon as that fsync
+/// is done, the queue is empty, or the group is full. Returns the task that waits for this
+/// group's fsync and answers it.
+async fn commit_group(
+    engine: &Engine,
+    first: Request,
+    receiver: &mut mpsc::Receiver<Request>,
+    mut previous: Option<JoinHandle<()>>,
+) -> Option<JoinHandle<()>> {
     let mut tx = match engine.begin().await {
         Ok(tx) => tx,
         Err(error) => {
             tracing::error!(%error, "could not begin a write transaction");
-            for request in group {
-                let _ = request.reply.send(Err(unavailable()));
-            }
-            return;
+            let _ = first.reply.send(Err(unavailable()));
+            return previous;
         }
     };
     let started = std::time::Instant::now();
-    let size = group.len();
-    let mut answered = Vec::with_capacity(group.len());
-    for request in group {
+    let mut answered = Vec::new();
+    let mut next = Some(first);
+    while let Some(request) = next.take() {
         let result = in_savepoint(&mut tx, request.job).await;
         answered.push((request.reply, result));
+        if answered.len() >= MAX_GROUP {
+            break;
+        }
+        next = match receiver.try_recv() {
+            Ok(request) => Some(request),
+            // Nothing waiting: wait for a request only while the previous fsync runs.
+            Err(_) => match previous.as_mut() {
+                Some(fsync) if !fsync.is_finished() => tokio::select! {
+                    request = receiver.recv() => request,
+                    _ = fsync => {
+                        previous = None;
+                        None
+                    }
+                },
+                _ => None,
+            },
+        };
     }
+    let size = answered.len();
     let executed = started.elapsed();
     let pending = match tx.commit_pending_sync().await {
         Ok(pending) => pending,
@@ -108,7 +130,7 @@ async fn commit_group(engine: &Engine, group: Vec<Request>) {
             for (reply, _) in answered {
                 let _ = reply.send(Err(unavailable()));
             }
-            return;
+            return previous;
         }
     };
     tracing::debug!(
@@ -117,8 +139,13 @@ async fn commit_group(engine: &Engine, group: Vec<Request>) {
         committed_microseconds = (started.elapsed() - executed).as_micros() as u64,
         "group committed; its fsync follows"
     );
-    tokio::spawn(async move {
-        match pending.wait().await {
+    Some(tokio::spawn(async move {
+        let synced = pending.wait().await;
+        // Answered in commit order: an earlier group's answers go out first.
+        if let Some(previous) = previous {
+            let _ = previous.await;
+        }
+        match synced {
             Ok(()) => {
                 for (reply, result) in answered {
                     let _ = reply.send(result);
@@ -133,7 +160,7 @@ async fn commit_group(engine: &Engine, group: Vec<Request>) {
                 }
             }
         }
-    });
+    }))
 }
 
 /// Runs one request's job in a savepoint: kept if it succeeds, rolled back alone if not.
