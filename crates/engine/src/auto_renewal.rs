@@ -17,6 +17,7 @@ use tenure_store::{ledger, Tx};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::{InstanceView, OrderDraft};
+use crate::record::RecordBuffer;
 
 /// The order kind of a renewal paid by auto-renewal.
 pub const AUTO_RENEWAL_ORDER_KIND: &str = "auto_renewal";
@@ -72,7 +73,8 @@ impl Engine {
 
     /// Makes the deduction attempt due at `now`, in the caller's transaction, which holds the
     /// instance's and the account's locks: the attempt's record, the payment and the renewal
-    /// commit together or not at all. Returns the instance after the attempt.
+    /// commit together or not at all. Its events and notices go to `buffer`, which the caller
+    /// writes in the same transaction. Returns the instance after the attempt.
     pub(crate) async fn make_deduction_attempt(
         &self,
         tx: &mut Tx,
@@ -80,6 +82,7 @@ impl Engine {
         instance: &Instance,
         product: &Product,
         now: Timestamp,
+        buffer: &mut RecordBuffer,
     ) -> Result<Instance, EngineError> {
         let mut funds = ledger::funds(tx, &account.id).await?;
         if account.overdue_since.is_some() {
@@ -138,11 +141,10 @@ impl Engine {
                 ends_at: renewal.ends_at,
                 list_price_minor: renewal.list_price_minor,
             };
-            self.write_paid_order(tx, account, &order_id, draft, payment, now)
+            self.write_paid_order(tx, account, &order_id, draft, payment, now, buffer)
                 .await?;
         }
-        self.record(tx, now, account, &decision.events, &decision.notices)
-            .await?;
+        self.buffer_records(buffer, now, account, &decision.events, &decision.notices);
         Ok(decision.instance)
     }
 }

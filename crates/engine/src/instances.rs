@@ -22,6 +22,7 @@ use tenure_store::{ledger, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::record::RecordBuffer;
 
 /// The most instances one bulk renewal may name.
 pub const MAX_BULK_RENEWAL: usize = 100;
@@ -150,11 +151,25 @@ impl Engine {
                 ),
                 }
             })?;
-        self.write_paid_order(tx, account, &self.ids.next("ord"), draft, &plan, now)
-            .await
+        let mut buffer = RecordBuffer::default();
+        let order = self
+            .write_paid_order(
+                tx,
+                account,
+                &self.ids.next("ord"),
+                draft,
+                &plan,
+                now,
+                &mut buffer,
+            )
+            .await?;
+        buffer.flush(tx).await?;
+        Ok(order)
     }
 
-    /// Writes an order paid as `plan` says, and its ledger entry.
+    /// Writes an order paid as `plan` says, and its ledger entry; a low-balance alert it
+    /// causes goes to `buffer`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn write_paid_order(
         &self,
         tx: &mut Tx,
@@ -163,6 +178,7 @@ impl Engine {
         draft: OrderDraft<'_>,
         plan: &PaymentPlan,
         now: Timestamp,
+        buffer: &mut RecordBuffer,
     ) -> Result<Order, EngineError> {
         let order = Order {
             id: order_id.to_string(),
@@ -206,7 +222,8 @@ impl Engine {
             &memo,
         )
         .await?;
-        self.check_low_balance(tx, &account.id, now, true).await?;
+        self.check_low_balance_into(tx, &account.id, now, true, buffer)
+            .await?;
         Ok(order)
     }
 

@@ -7,6 +7,7 @@ use tenure_store::{accounts, ledger, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::record::RecordBuffer;
 
 impl Engine {
     /// Sends the low-balance SMS when spending left the credit under the account's threshold
@@ -18,6 +19,22 @@ impl Engine {
         account_id: &str,
         now: Timestamp,
         spent: bool,
+    ) -> Result<(), EngineError> {
+        let mut buffer = RecordBuffer::default();
+        self.check_low_balance_into(tx, account_id, now, spent, &mut buffer)
+            .await?;
+        buffer.flush(tx).await
+    }
+
+    /// [`Self::check_low_balance`], with the alert's event and notice added to `buffer` (a
+    /// sweep batch writes its records together, in the order they were decided).
+    pub(crate) async fn check_low_balance_into(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        now: Timestamp,
+        spent: bool,
+        buffer: &mut RecordBuffer,
     ) -> Result<(), EngineError> {
         let account = self.lock_account(tx, account_id).await?;
         let Some(threshold_minor) = account.low_balance_threshold_minor else {
@@ -33,7 +50,7 @@ impl Engine {
         ) {
             LowBalanceDecision::Alert => {
                 let (event, notice) = alert(account_id, threshold_minor, credit_minor);
-                self.record(tx, now, &account, &[event], &[notice]).await?;
+                self.buffer_records(buffer, now, &account, &[event], &[notice]);
                 accounts::set_low_balance_alerted(tx, account_id, true).await?;
             }
             LowBalanceDecision::Rearm => {

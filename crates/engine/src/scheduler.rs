@@ -253,10 +253,11 @@ impl Engine {
         Ok(steps_taken)
     }
 
-    /// The due steps of one instance already read and locked, with its account as read at the
-    /// start of the batch (its contact details and overdue state: nothing an instance sweep
-    /// changes). A deduction attempt moves money, so it reads the account again, and writes
-    /// what is buffered first, so the event log keeps the order of decisions.
+    /// The due steps of one instance already read and locked, with its account as read (and
+    /// locked) at the start of the batch: its contact details and overdue state, which nothing
+    /// in an instance sweep changes. A deduction attempt reads the account's funds itself, as
+    /// earlier attempts of the batch leave them, and its records join the batch's buffer, so
+    /// the event log keeps the order of decisions.
     async fn take_loaded_steps(
         &self,
         tx: &mut Tx,
@@ -274,9 +275,7 @@ impl Engine {
         {
             instance = match due.step {
                 Step::DeductionAttempt => {
-                    buffer.flush(tx).await?;
-                    let fresh_account = self.lock_account(tx, &instance.account_id).await?;
-                    self.make_deduction_attempt(tx, &fresh_account, &instance, product, now)
+                    self.make_deduction_attempt(tx, account, &instance, product, now, buffer)
                         .await?
                 }
                 step => {

@@ -23,6 +23,8 @@ use super::value::{Argument, Value};
 
 /// Reader connections open at most at once.
 const READERS: usize = 4;
+/// Pages of write-ahead log after which a commit copies the log into the database file.
+const WAL_CHECKPOINT_PAGES: i64 = 50_000;
 /// Prepared statements kept per connection: every statement tenure runs, with room for the
 /// `IN (…)` lists of different lengths.
 const STATEMENT_CACHE: usize = 256;
@@ -137,8 +139,10 @@ fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
     // not spilled to a temporary file past 64 KiB.
     connection.pragma_update(None, "temp_store", "MEMORY")?;
     // Checkpoints copy the WAL back into the database file; fewer, larger ones write a page
-    // changed by many transactions once instead of once per checkpoint.
-    connection.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+    // changed by many transactions once instead of once per checkpoint. 50,000 pages (about
+    // 200 MiB of log): a simulated year of 100,000 subscriptions took 313 s with checkpoints
+    // every 10,000 pages, 228 s with this (every 2,000: half as fast again as 10,000).
+    connection.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
     connection.busy_timeout(Duration::from_secs(10))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
