@@ -23,6 +23,8 @@ use super::value::{Argument, Value};
 
 /// Reader connections open at most at once.
 const READERS: usize = 4;
+/// Bytes of the database file read through memory mapping: SQLite's own maximum.
+const MMAP_BYTES: i64 = 0x7fff_0000;
 /// Pages of write-ahead log after which a commit copies the log into the database file.
 const WAL_CHECKPOINT_PAGES: i64 = 50_000;
 /// Prepared statements kept per connection: every statement tenure runs, with room for the
@@ -132,9 +134,12 @@ fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
     connection.pragma_update(None, "synchronous", "NORMAL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
     // Pages read through memory mapping and a 64 MiB page cache, instead of a read system
-    // call per page: a sweep touches instances spread over the whole table.
+    // call per page: a sweep touches instances spread over the whole table. The mapping is
+    // SQLite's largest (its compile-time limit, 0x7fff0000 bytes): a simulated year of
+    // 100,000 subscriptions grows the file to 1.3 GB, and mapping 2 GB instead of 1 GB took
+    // it from 228–258 s to 201 s. It costs address space, not memory.
     connection.pragma_update(None, "cache_size", -65_536)?;
-    connection.pragma_update(None, "mmap_size", 1_073_741_824_i64)?;
+    connection.pragma_update(None, "mmap_size", MMAP_BYTES)?;
     // A multi-row statement keeps a statement journal so it can be undone alone; in memory,
     // not spilled to a temporary file past 64 KiB.
     connection.pragma_update(None, "temp_store", "MEMORY")?;
