@@ -58,7 +58,17 @@ fn filtered_sql(columns: &str, table: &str, filter: &LogFilter) -> (String, Vec<
     ] {
         if let Some(value) = value {
             values.push(value.clone());
-            conditions.push(format!("{column} = ${}", values.len() + 1));
+            let placeholder = values.len() + 1;
+            conditions.push(format!("{column} = ${placeholder}"));
+            if column == "instance_id" {
+                // An instance's records are found among its account's (the `…_by_account`
+                // indexes): an index by instance would be one more B-tree entry, on a page of
+                // its own, for every record a sweep writes; this costs a list filtered by
+                // instance a walk over one account's records.
+                conditions.push(format!(
+                    "account_id = (SELECT account_id FROM instances WHERE id = ${placeholder})"
+                ));
+            }
         }
     }
     let sql = format!(

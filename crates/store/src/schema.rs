@@ -188,7 +188,8 @@ const SCHEMA: &[&str] = &[
         data TEXT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS events_by_account ON events (account_id, seq)",
-    "CREATE INDEX IF NOT EXISTS events_by_instance ON events (instance_id, seq)",
+    // An instance's events are found through its account's (`store::events::list`).
+    "DROP INDEX IF EXISTS events_by_instance",
     "CREATE TABLE IF NOT EXISTS notifications (
         seq {serial},
         id TEXT NOT NULL UNIQUE,
