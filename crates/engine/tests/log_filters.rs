@@ -1,0 +1,117 @@
+//! The event log and the notices filtered by instance: an instance's records are found among
+//! its account's (there is no index by instance), so the filter must keep exactly that
+//! instance's records, whichever accounts and instances share the log.
+
+mod support;
+
+use jiff::{SignedDuration, Timestamp};
+use tenure_core::catalog::default_catalog;
+use tenure_core::payment::PaymentMethod;
+use tenure_engine::{Clock, Engine, Ids};
+use tenure_store::events::{self, LogFilter};
+use tenure_store::Store;
+
+/// An account with money and two monthly queues; returns (account, [instances]).
+async fn account_with_two_instances(engine: &Engine, name: &str) -> (String, Vec<String>) {
+    let mut tx = engine.begin().await.unwrap();
+    let mut new_account = support::ada();
+    new_account.name = name.to_string();
+    let account = engine.create_account(&mut tx, new_account).await.unwrap();
+    let account_id = account.account.account.id.clone();
+    engine
+        .deposit(&mut tx, &account_id, 100_000, PaymentMethod::BankCard)
+        .await
+        .unwrap();
+    let mut instance_ids = Vec::new();
+    for _ in 0..2 {
+        let bought = engine
+            .purchase(&mut tx, support::monthly_basic_queue(&account_id))
+            .await
+            .unwrap();
+        instance_ids.push(bought.instance.instance.id.clone());
+    }
+    tx.commit().await.unwrap();
+    (account_id, instance_ids)
+}
+
+fn filter(account_id: Option<&str>, instance_id: &str) -> LogFilter {
+    LogFilter {
+        account_id: account_id.map(str::to_string),
+        instance_id: Some(instance_id.to_string()),
+        kind: None,
+        after_seq: 0,
+        limit: 1000,
+    }
+}
+
+#[tokio::test]
+async fn an_instance_filter_keeps_exactly_that_instances_records() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    let start: Timestamp = "2026-02-10T00:00:00Z".parse().unwrap();
+    let engine = Engine::new(
+        Store::connect(&url).await.unwrap(),
+        default_catalog(),
+        Clock::simulated(start),
+        Ids::random(),
+    );
+    let (ada, ada_instances) = account_with_two_instances(&engine, "Ada").await;
+    let (grace, grace_instances) = account_with_two_instances(&engine, "Grace").await;
+    // Past expiry: reminders (notices) and expiries for all four instances.
+    engine
+        .advance_to(start + SignedDuration::from_hours(40 * 24))
+        .await
+        .unwrap();
+
+    let mut connection = engine.store.read().await.unwrap();
+    let everything = events::list(
+        &mut connection,
+        &LogFilter {
+            limit: 10_000,
+            ..LogFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    for (account_id, instance_id) in ada_instances
+        .iter()
+        .map(|instance| (&ada, instance))
+        .chain(grace_instances.iter().map(|instance| (&grace, instance)))
+    {
+        let expected: Vec<i64> = everything
+            .iter()
+            .filter(|event| event.instance_id.as_deref() == Some(instance_id.as_str()))
+            .map(|event| event.seq)
+            .collect();
+        assert!(
+            expected.len() >= 3,
+            "purchase, reminder and expiry of {instance_id}: {expected:?}"
+        );
+        for account_filter in [None, Some(account_id.as_str())] {
+            let listed: Vec<i64> =
+                events::list(&mut connection, &filter(account_filter, instance_id))
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|event| event.seq)
+                    .collect();
+            assert_eq!(listed, expected, "events of {instance_id}");
+        }
+        let notices = events::list_notices(&mut connection, &filter(None, instance_id))
+            .await
+            .unwrap();
+        assert!(!notices.is_empty(), "{instance_id} was reminded");
+        assert!(notices.iter().all(|notice| notice.instance_id.as_deref()
+            == Some(instance_id.as_str())
+            && &notice.account_id == account_id));
+    }
+    // Another account's instance, or none at all: nothing.
+    let crossed = events::list(&mut connection, &filter(Some(&grace), &ada_instances[0]))
+        .await
+        .unwrap();
+    assert!(crossed.is_empty());
+    let unknown = events::list(&mut connection, &filter(None, "inst_missing"))
+        .await
+        .unwrap();
+    assert!(unknown.is_empty());
+}
