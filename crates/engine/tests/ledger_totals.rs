@@ -6,7 +6,7 @@ mod support;
 
 use jiff::Timestamp;
 use tenure_core::catalog::default_catalog;
-use tenure_core::payment::{Funds, PaymentMethod};
+use tenure_core::payment::Funds;
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::database::query;
 use tenure_store::{ledger, Store, StoreError};
@@ -27,22 +27,7 @@ async fn engine_on(url: &str) -> Engine {
 
 /// An account with 1,000.00 deposited and a 1-month basic message queue bought from it.
 async fn account_with_a_purchase(engine: &Engine) -> String {
-    let mut tx = engine.begin().await.unwrap();
-    let account = engine
-        .create_account(&mut tx, support::ada())
-        .await
-        .unwrap();
-    let account_id = account.account.account.id.clone();
-    engine
-        .deposit(&mut tx, &account_id, 100_000, PaymentMethod::BankCard)
-        .await
-        .unwrap();
-    engine
-        .purchase(&mut tx, support::monthly_basic_queue(&account_id))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    account_id
+    support::account_with_queues(engine, 1).await.0
 }
 
 #[tokio::test]

@@ -6,33 +6,9 @@ mod support;
 
 use jiff::{SignedDuration, Timestamp};
 use tenure_core::catalog::default_catalog;
-use tenure_core::payment::PaymentMethod;
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::events::{self, LogFilter};
 use tenure_store::Store;
-
-/// An account with money and two monthly queues; returns (account, [instances]).
-async fn account_with_two_instances(engine: &Engine, name: &str) -> (String, Vec<String>) {
-    let mut tx = engine.begin().await.unwrap();
-    let mut new_account = support::ada();
-    new_account.name = name.to_string();
-    let account = engine.create_account(&mut tx, new_account).await.unwrap();
-    let account_id = account.account.account.id.clone();
-    engine
-        .deposit(&mut tx, &account_id, 100_000, PaymentMethod::BankCard)
-        .await
-        .unwrap();
-    let mut instance_ids = Vec::new();
-    for _ in 0..2 {
-        let bought = engine
-            .purchase(&mut tx, support::monthly_basic_queue(&account_id))
-            .await
-            .unwrap();
-        instance_ids.push(bought.instance.instance.id.clone());
-    }
-    tx.commit().await.unwrap();
-    (account_id, instance_ids)
-}
 
 fn filter(account_id: Option<&str>, instance_id: &str) -> LogFilter {
     LogFilter {
@@ -55,8 +31,8 @@ async fn an_instance_filter_keeps_exactly_that_instances_records() {
         Clock::simulated(start),
         Ids::random(),
     );
-    let (ada, ada_instances) = account_with_two_instances(&engine, "Ada").await;
-    let (grace, grace_instances) = account_with_two_instances(&engine, "Grace").await;
+    let (ada, ada_instances) = support::account_with_queues(&engine, 2).await;
+    let (grace, grace_instances) = support::account_with_queues(&engine, 2).await;
     // Past expiry: reminders (notices) and expiries for all four instances.
     engine
         .advance_to(start + SignedDuration::from_hours(40 * 24))

@@ -5,7 +5,6 @@ mod support;
 
 use jiff::Timestamp;
 use tenure_core::catalog::default_catalog;
-use tenure_core::payment::PaymentMethod;
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::{instances, Store};
 
@@ -28,25 +27,7 @@ async fn a_failing_instance_is_set_aside_and_the_others_go_on() {
         Clock::simulated(at("2026-02-10T00:00:00Z")),
         Ids::random(),
     );
-    let mut tx = engine.begin().await.unwrap();
-    let account = engine
-        .create_account(&mut tx, support::ada())
-        .await
-        .unwrap();
-    let account_id = account.account.account.id.clone();
-    engine
-        .deposit(&mut tx, &account_id, 100_000, PaymentMethod::BankCard)
-        .await
-        .unwrap();
-    let mut instance_ids = Vec::new();
-    for _ in 0..2 {
-        let bought = engine
-            .purchase(&mut tx, support::monthly_basic_queue(&account_id))
-            .await
-            .unwrap();
-        instance_ids.push(bought.instance.instance.id.clone());
-    }
-    tx.commit().await.unwrap();
+    let (_, instance_ids) = support::account_with_queues(&engine, 2).await;
     // The first instance's product leaves the catalog: its steps can no longer be decided.
     let mut connection = store.read().await.unwrap();
     tenure_store::database::query("UPDATE instances SET product_id = 'withdrawn' WHERE id = $1")

@@ -6,6 +6,7 @@ use tenure_core::period::Period;
 use tenure_core::purchase::PurchaseRequest;
 use tenure_engine::accounts::NewAccount;
 use tenure_engine::instances::PurchaseCommand;
+use tenure_engine::Engine;
 
 pub fn ada() -> NewAccount {
     NewAccount {
@@ -39,4 +40,26 @@ pub fn monthly_basic_queue(account_id: &str) -> PurchaseCommand {
             method: PaymentMethod::Balance,
         },
     }
+}
+
+/// An account (Ada's details) with 1,000.00 deposited and `count` monthly basic queues bought
+/// from it, committed together: the account's id and the instances' ids.
+pub async fn account_with_queues(engine: &Engine, count: usize) -> (String, Vec<String>) {
+    let mut tx = engine.begin().await.unwrap();
+    let account = engine.create_account(&mut tx, ada()).await.unwrap();
+    let account_id = account.account.account.id.clone();
+    engine
+        .deposit(&mut tx, &account_id, 100_000, PaymentMethod::BankCard)
+        .await
+        .unwrap();
+    let mut instance_ids = Vec::new();
+    for _ in 0..count {
+        let bought = engine
+            .purchase(&mut tx, monthly_basic_queue(&account_id))
+            .await
+            .unwrap();
+        instance_ids.push(bought.instance.instance.id.clone());
+    }
+    tx.commit().await.unwrap();
+    (account_id, instance_ids)
 }
