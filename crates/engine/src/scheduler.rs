@@ -65,8 +65,9 @@ impl DueWork {
 
 /// Committed batches whose fsync still runs. The sweep goes on with its next batch while the
 /// disk catches up with the last one, and waits for every batch before it reports anything.
-/// Waiting for the newest is not enough on its own (each fsync is its own task), so each is
-/// waited in turn, one batch behind.
+/// The newest fsync alone would cover the older batches' writes, but each fsync is its own
+/// task with its own result, so each is waited in turn, one batch behind: a failed one is
+/// never missed.
 #[derive(Default)]
 struct Unsynced(Option<PendingSync>);
 
