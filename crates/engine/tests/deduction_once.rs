@@ -3,15 +3,13 @@
 //! dropped before commit), and not when an attempt's record exists but the instance does not
 //! know it. Each scenario runs on SQLite and on PostgreSQL.
 
+mod support;
+
 use jiff::Timestamp;
 use sqlx::Connection;
-use tenure_core::catalog::{default_catalog, Billing};
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::period::Period;
-use tenure_core::purchase::PurchaseRequest;
-use tenure_engine::accounts::NewAccount;
-use tenure_engine::instances::PurchaseCommand;
-use tenure_engine::{Clock, Engine, Ids};
+use tenure_engine::Engine;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::orders::{self, OrderFilter};
 use tenure_store::{instances, ledger, Store};
@@ -99,24 +97,10 @@ async fn engine_with_auto_renewing_instance(
     store: Store,
     deposit_minor: i64,
 ) -> (Engine, String, String) {
-    let engine = Engine::new(
-        store,
-        default_catalog(),
-        Clock::simulated(at(START)),
-        Ids::random(),
-    );
+    let engine = support::engine_with(store, at(START));
     let mut tx = engine.begin().await.unwrap();
     let account = engine
-        .create_account(
-            &mut tx,
-            NewAccount {
-                name: "Ada".into(),
-                email: "ada@example.com".into(),
-                mobile: "+15550100".into(),
-                currency: None,
-                low_balance_threshold_minor: None,
-            },
-        )
+        .create_account(&mut tx, support::ada())
         .await
         .unwrap();
     let account_id = account.account.account.id.clone();
@@ -129,27 +113,11 @@ async fn engine_with_auto_renewing_instance(
         )
         .await
         .unwrap();
-    let bought = engine
-        .purchase(
-            &mut tx,
-            PurchaseCommand {
-                account_id: account_id.clone(),
-                request: PurchaseRequest {
-                    product_id: "message-queue".into(),
-                    edition_id: "basic".into(),
-                    spec_id: Some("tps-1000".into()),
-                    region: "us-east-1".into(),
-                    billing: Billing::Subscription,
-                    period: Some(Period::months(1)),
-                    auto_renew_period: Some(Period::months(1)),
-                    activates_at: None,
-                },
-                auto_renew: true,
-                sources: PaymentSources::AUTO_RENEWAL,
-            },
-        )
-        .await
-        .unwrap();
+    let mut command = support::monthly_basic_queue(&account_id);
+    command.request.auto_renew_period = Some(Period::months(1));
+    command.auto_renew = true;
+    command.sources = PaymentSources::AUTO_RENEWAL;
+    let bought = engine.purchase(&mut tx, command).await.unwrap();
     tx.commit().await.unwrap();
     let instance_id = bought.instance.instance.id.clone();
     (engine, account_id, instance_id)

@@ -4,26 +4,12 @@
 
 mod support;
 
-use jiff::Timestamp;
-use tenure_core::catalog::default_catalog;
 use tenure_core::payment::Funds;
-use tenure_engine::{Clock, Engine, Ids};
+use tenure_engine::Engine;
 use tenure_store::database::query;
-use tenure_store::{ledger, Store, StoreError};
+use tenure_store::{ledger, StoreError};
 
-fn at(text: &str) -> Timestamp {
-    text.parse().unwrap()
-}
-
-async fn engine_on(url: &str) -> Engine {
-    let store = Store::connect(url).await.unwrap();
-    Engine::new(
-        store,
-        default_catalog(),
-        Clock::simulated(at("2026-02-10T00:00:00Z")),
-        Ids::random(),
-    )
-}
+const START: &str = "2026-02-10T00:00:00Z";
 
 /// An account with 1,000.00 deposited and a 1-month basic message queue bought from it.
 async fn account_with_a_purchase(engine: &Engine) -> String {
@@ -32,9 +18,8 @@ async fn account_with_a_purchase(engine: &Engine) -> String {
 
 #[tokio::test]
 async fn running_totals_follow_the_postings_and_drift_is_reported() {
-    let folder = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
-    let engine = engine_on(&url).await;
+    let (_folder, url) = support::scratch_sqlite();
+    let engine = support::engine_on(&url, START.parse().unwrap()).await;
     let account_id = account_with_a_purchase(&engine).await;
 
     let mut connection = engine.store.read().await.unwrap();
@@ -67,9 +52,8 @@ async fn running_totals_follow_the_postings_and_drift_is_reported() {
 
 #[tokio::test]
 async fn totals_are_rebuilt_from_the_postings_when_missing() {
-    let folder = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
-    let engine = engine_on(&url).await;
+    let (_folder, url) = support::scratch_sqlite();
+    let engine = support::engine_on(&url, START.parse().unwrap()).await;
     let account_id = account_with_a_purchase(&engine).await;
     let mut connection = engine.store.read().await.unwrap();
     let before = ledger::funds(&mut connection, &account_id).await.unwrap();
@@ -85,7 +69,7 @@ async fn totals_are_rebuilt_from_the_postings_when_missing() {
     engine.store.close().await;
 
     // Opening the database again fills the totals in from the ledger.
-    let reopened = engine_on(&url).await;
+    let reopened = support::engine_on(&url, START.parse().unwrap()).await;
     let mut connection = reopened.store.read().await.unwrap();
     assert_eq!(
         ledger::checked_funds(&mut connection, &account_id)

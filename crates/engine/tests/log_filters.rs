@@ -5,10 +5,7 @@
 mod support;
 
 use jiff::{SignedDuration, Timestamp};
-use tenure_core::catalog::default_catalog;
-use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::events::{self, LogFilter};
-use tenure_store::Store;
 
 fn filter(account_id: Option<&str>, instance_id: &str) -> LogFilter {
     LogFilter {
@@ -22,15 +19,9 @@ fn filter(account_id: Option<&str>, instance_id: &str) -> LogFilter {
 
 #[tokio::test]
 async fn an_instance_filter_keeps_exactly_that_instances_records() {
-    let folder = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    let (_folder, url) = support::scratch_sqlite();
     let start: Timestamp = "2026-02-10T00:00:00Z".parse().unwrap();
-    let engine = Engine::new(
-        Store::connect(&url).await.unwrap(),
-        default_catalog(),
-        Clock::simulated(start),
-        Ids::random(),
-    );
+    let engine = support::engine_on(&url, start).await;
     let (ada, ada_instances) = support::account_with_queues(&engine, 2).await;
     let (grace, grace_instances) = support::account_with_queues(&engine, 2).await;
     // Past expiry: reminders (notices) and expiries for all four instances.

@@ -4,9 +4,7 @@
 mod support;
 
 use jiff::Timestamp;
-use tenure_core::catalog::default_catalog;
-use tenure_engine::{Clock, Engine, Ids};
-use tenure_store::{instances, Store};
+use tenure_store::instances;
 
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
@@ -14,19 +12,9 @@ fn at(text: &str) -> Timestamp {
 
 #[tokio::test]
 async fn a_failing_instance_is_set_aside_and_the_others_go_on() {
-    let folder = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!(
-        "sqlite://{}",
-        folder.path().join("tenure.db").display()
-    ))
-    .await
-    .unwrap();
-    let engine = Engine::new(
-        store.clone(),
-        default_catalog(),
-        Clock::simulated(at("2026-02-10T00:00:00Z")),
-        Ids::random(),
-    );
+    let (_folder, url) = support::scratch_sqlite();
+    let engine = support::engine_on(&url, at("2026-02-10T00:00:00Z")).await;
+    let store = engine.store.clone();
     let (_, instance_ids) = support::account_with_queues(&engine, 2).await;
     // The first instance's product leaves the catalog: its steps can no longer be decided.
     let mut connection = store.read().await.unwrap();

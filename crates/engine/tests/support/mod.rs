@@ -1,12 +1,37 @@
-//! What several engine tests set up the same way.
+//! What several engine tests set up the same way. Each test file uses a part of it.
+#![allow(dead_code)]
 
-use tenure_core::catalog::Billing;
+use jiff::Timestamp;
+use tenure_core::catalog::{default_catalog, Billing};
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::period::Period;
 use tenure_core::purchase::PurchaseRequest;
 use tenure_engine::accounts::NewAccount;
 use tenure_engine::instances::PurchaseCommand;
-use tenure_engine::Engine;
+use tenure_engine::{Clock, Engine, Ids};
+use tenure_store::Store;
+
+/// A new temporary folder and the URL of a SQLite file in it; the file goes with the folder.
+pub fn scratch_sqlite() -> (tempfile::TempDir, String) {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    (folder, url)
+}
+
+/// An engine on `url` with the default catalog, its clock simulated from `start`.
+pub async fn engine_on(url: &str, start: Timestamp) -> Engine {
+    engine_with(Store::connect(url).await.unwrap(), start)
+}
+
+/// An engine on `store` with the default catalog, its clock simulated from `start`.
+pub fn engine_with(store: Store, start: Timestamp) -> Engine {
+    Engine::new(
+        store,
+        default_catalog(),
+        Clock::simulated(start),
+        Ids::random(),
+    )
+}
 
 pub fn ada() -> NewAccount {
     NewAccount {
