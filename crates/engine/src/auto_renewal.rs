@@ -12,7 +12,7 @@ use tenure_core::lifecycle::{next_due, Instance};
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::instances::{self, StoredInstance};
-use tenure_store::{ledger, Tx};
+use tenure_store::Tx;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -73,8 +73,10 @@ impl Engine {
 
     /// Makes the deduction attempt due at `now`, in the caller's transaction, which holds the
     /// instance's and the account's locks: the attempt's record, the payment and the renewal
-    /// commit together or not at all. Its events and notices go to `buffer`, which the caller
-    /// writes in the same transaction. Returns the instance after the attempt.
+    /// commit together or not at all. The attempt's record, its order and ledger entry, its
+    /// events and notices go to `buffer`, which the caller writes in the same transaction; the
+    /// funds it pays from are the buffer's (what earlier attempts of a batch left). Returns the
+    /// instance after the attempt.
     pub(crate) async fn make_deduction_attempt(
         &self,
         tx: &mut Tx,
@@ -84,7 +86,7 @@ impl Engine {
         now: Timestamp,
         buffer: &mut RecordBuffer,
     ) -> Result<Instance, EngineError> {
-        let mut funds = ledger::funds(tx, &account.id).await?;
+        let mut funds = buffer.funds(tx, &account.id).await?;
         if account.overdue_since.is_some() {
             // Renewal is a fee operation, refused while the account is overdue:
             // its credit belongs to its unpaid bills. The attempt fails and the retries go on.
@@ -119,7 +121,14 @@ impl Engine {
             available_minor,
             order_id: paid_order_id,
         };
-        if !deduction_attempts::claim(tx, &record).await? {
+        if deduction_attempts::made(
+            tx,
+            &record.instance_id,
+            record.renews_expires_at,
+            record.attempt_offset_days,
+        )
+        .await?
+        {
             // Already made, yet the instance did not know: never charge twice. Moving the mark
             // forward is all that is left to do.
             tracing::warn!(
@@ -132,6 +141,7 @@ impl Engine {
                 ..instance.clone()
             });
         }
+        buffer.add_attempt(record);
         if let AttemptResult::Paid { renewal, payment } = &decision.result {
             let draft = OrderDraft {
                 kind: AUTO_RENEWAL_ORDER_KIND,

@@ -16,9 +16,10 @@ use tenure_core::renewal::{apply_renewal, plan_renewal, RenewalError};
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::instances::{self, StoredInstance};
-use tenure_store::orders::{self, Order};
+use tenure_store::ledger::EntryWrite;
+use tenure_store::orders::Order;
 use tenure_store::Connection;
-use tenure_store::{ledger, Tx};
+use tenure_store::Tx;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -139,7 +140,8 @@ impl Engine {
         sources: PaymentSources,
         now: Timestamp,
     ) -> Result<Order, EngineError> {
-        let funds = ledger::funds(tx, &account.id).await?;
+        let mut buffer = RecordBuffer::default();
+        let funds = buffer.funds(tx, &account.id).await?;
         let plan: PaymentPlan =
             plan_payment(draft.list_price_minor, funds, sources).map_err(|shortfall| {
                 EngineError::PaymentRequired {
@@ -151,7 +153,6 @@ impl Engine {
                 ),
                 }
             })?;
-        let mut buffer = RecordBuffer::default();
         let order = self
             .write_paid_order(
                 tx,
@@ -167,8 +168,9 @@ impl Engine {
         Ok(order)
     }
 
-    /// Writes an order paid as `plan` says, and its ledger entry; a low-balance alert it
-    /// causes goes to `buffer`.
+    /// Adds an order paid as `plan` says, and its ledger entry, to `buffer`, which the caller
+    /// writes in the same transaction; so does a low-balance alert it causes. `account` is as
+    /// read (and locked) in this transaction.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn write_paid_order(
         &self,
@@ -210,20 +212,21 @@ impl Engine {
             refunded_minor: 0,
             refund_destination: None,
         };
-        orders::insert(tx, &order).await?;
-        let memo = format!("{} of {}", draft.kind, draft.instance.id);
-        ledger::write_entry(
-            tx,
-            &self.ids.next("led"),
-            &account.id,
-            &Entry::order_payment(plan),
-            now,
-            Some(&order.id),
-            &memo,
-        )
-        .await?;
-        self.check_low_balance_into(tx, &account.id, now, true, buffer)
-            .await?;
+        buffer.add_order(order.clone());
+        buffer.add_entry(EntryWrite {
+            entry_id: self.ids.next("led"),
+            account_id: account.id.clone(),
+            entry: Entry::order_payment(plan),
+            at: now,
+            order_id: Some(order.id.clone()),
+            memo: format!("{} of {}", draft.kind, draft.instance.id),
+        });
+        // The threshold is read with the account, whose lock the caller holds: without one
+        // there is nothing to check, and no need to read the account again.
+        if account.low_balance_threshold_minor.is_some() {
+            self.check_low_balance_into(tx, &account.id, now, true, buffer)
+                .await?;
+        }
         Ok(order)
     }
 

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use tenure_core::low_balance::{alert, decide, LowBalanceDecision};
-use tenure_store::{accounts, ledger, Tx};
+use tenure_store::{accounts, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -40,7 +40,7 @@ impl Engine {
         let Some(threshold_minor) = account.low_balance_threshold_minor else {
             return Ok(());
         };
-        let funds = ledger::funds(tx, account_id).await?;
+        let funds = buffer.funds(tx, account_id).await?;
         let credit_minor = funds.balance_minor + funds.coupons_minor;
         match decide(
             Some(threshold_minor),

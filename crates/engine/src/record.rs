@@ -1,28 +1,106 @@
-//! Writing what a decision produced: events and the notices that go with them. Both go through
-//! a [`RecordBuffer`], so a sweep can gather a whole batch's records and write them in a few
-//! multi-row statements; a use case records and flushes at once.
+//! Writing what a decision produced: paid orders with their ledger entries, auto-renewal
+//! attempts, events and the notices that go with them. All go through a [`RecordBuffer`], so a
+//! sweep can gather a whole batch's rows and write them in a few multi-row statements; a use
+//! case buffers and flushes at once.
+
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 use tenure_core::catalog::Channel;
 use tenure_core::event::{EventDraft, NoticeDraft};
+use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
+use tenure_store::deduction_attempts::{self, DeductionAttempt};
+use tenure_store::ledger::{self, EntryWrite};
+use tenure_store::orders::{self, Order};
 use tenure_store::{events, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
 
-/// Events and notices waiting to be written, in the order they were decided.
+/// Rows waiting to be written, in the order they were decided, and the funds of the accounts
+/// they pay from as those rows leave them.
 #[derive(Debug, Default)]
 pub(crate) struct RecordBuffer {
+    orders: Vec<Order>,
+    entries: Vec<EntryWrite>,
+    attempts: Vec<DeductionAttempt>,
     events: Vec<(String, Timestamp, EventDraft)>,
     notices: Vec<(String, Timestamp, NoticeDraft, String)>,
+    /// Accounts' funds as written in the database (read once per account, or given by
+    /// [`RecordBuffer::know_funds`]).
+    funds_written: HashMap<String, Funds>,
+    /// What the waiting entries add to each account's funds.
+    funds_waiting: HashMap<String, Funds>,
+}
+
+fn add(total: &mut Funds, change: Funds) {
+    total.balance_minor += change.balance_minor;
+    total.coupons_minor += change.coupons_minor;
+    total.vouchers_minor += change.vouchers_minor;
 }
 
 impl RecordBuffer {
+    /// An account's funds with the waiting entries applied: what a payment decided now may
+    /// spend. Read from the database the first time, then kept.
+    pub(crate) async fn funds(
+        &mut self,
+        tx: &mut Tx,
+        account_id: &str,
+    ) -> Result<Funds, EngineError> {
+        let mut funds = match self.funds_written.get(account_id) {
+            Some(funds) => *funds,
+            None => {
+                let funds = ledger::funds(tx, account_id).await?;
+                self.funds_written.insert(account_id.to_string(), funds);
+                funds
+            }
+        };
+        if let Some(waiting) = self.funds_waiting.get(account_id) {
+            add(&mut funds, *waiting);
+        }
+        Ok(funds)
+    }
+
+    /// Funds read for many accounts at once (a sweep batch's), so [`RecordBuffer::funds`] does
+    /// not read them one by one. Only while nothing for these accounts is waiting.
+    pub(crate) fn know_funds(&mut self, funds: impl IntoIterator<Item = (String, Funds)>) {
+        self.funds_written.extend(funds);
+    }
+
+    pub(crate) fn add_order(&mut self, order: Order) {
+        self.orders.push(order);
+    }
+
+    pub(crate) fn add_entry(&mut self, entry: EntryWrite) {
+        add(
+            self.funds_waiting
+                .entry(entry.account_id.clone())
+                .or_default(),
+            entry.funds_change(),
+        );
+        self.entries.push(entry);
+    }
+
+    pub(crate) fn add_attempt(&mut self, attempt: DeductionAttempt) {
+        self.attempts.push(attempt);
+    }
+
     /// Writes what is waiting, in order, inside `tx`.
     pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), EngineError> {
+        orders::insert_many(tx, &self.orders).await?;
+        ledger::write_entries(tx, &self.entries).await?;
+        deduction_attempts::insert_many(tx, &self.attempts).await?;
         events::insert_many(tx, &self.events).await?;
         events::insert_notices_many(tx, &self.notices).await?;
+        for (account_id, waiting) in self.funds_waiting.drain() {
+            if let Some(written) = self.funds_written.get_mut(&account_id) {
+                add(written, waiting);
+            }
+        }
+        self.orders.clear();
+        self.entries.clear();
+        self.attempts.clear();
         self.events.clear();
         self.notices.clear();
         Ok(())

@@ -14,9 +14,10 @@ use serde::Serialize;
 use std::collections::HashMap;
 use tenure_core::lifecycle::{next_step_due, take_step, Step};
 
+use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::instances::StoredInstance;
-use tenure_store::{bills, instances, PendingSync, StoreError, Tx};
+use tenure_store::{bills, instances, ledger, PendingSync, StoreError, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -63,27 +64,113 @@ impl DueWork {
     }
 }
 
-/// Committed batches whose fsync still runs. The sweep goes on with its next batch while the
-/// disk catches up with the last one, and waits for every batch before it reports anything.
-/// The newest fsync alone would cover the older batches' writes, but each fsync is its own
-/// task with its own result, so each is waited in turn, one batch behind: a failed one is
-/// never missed.
-#[derive(Default)]
-struct Unsynced(Option<PendingSync>);
+/// Due items taken before the sweep's transaction commits. Batches of [`SWEEP_BATCH`] share a
+/// transaction, and on the simulated clock so do consecutive moments, until this many items
+/// are in it: a commit writes every page its transaction changed, and items that share a
+/// commit share the pages of the indexes they touch. Large enough for that, small enough that
+/// the writer is not held long.
+const ITEMS_PER_COMMIT: u64 = 5000;
 
-impl Unsynced {
-    async fn push(&mut self, pending: PendingSync) -> Result<(), StoreError> {
-        match self.0.replace(pending) {
-            Some(previous) => previous.wait().await,
-            None => Ok(()),
+/// How a sweep of due work ended.
+enum Swept {
+    /// Nothing is due any more.
+    Done,
+    /// A batch failed in a transaction that also held earlier batches: all of it was rolled
+    /// back and is due again, and the sweep starts over, one batch per commit.
+    RolledBack,
+}
+
+/// The sweep's write transaction, carried across batches (and simulated moments) until it holds
+/// [`ITEMS_PER_COMMIT`] items, and the commits whose fsync still runs.
+///
+/// A batch runs without a savepoint of its own: SQLite copies every page a savepoint changes
+/// into its statement journal, and in a large transaction that copying took a sixth of a
+/// simulated year. So when a batch fails, the whole open transaction is rolled back; if it
+/// held earlier batches, the sweep starts over from where it began ([`Swept::RolledBack`]),
+/// committing after every batch, so that the failing batch comes round in a transaction of its
+/// own and is taken again item by item.
+///
+/// The sweep goes on with its next batch while the disk catches up with the last commit, and
+/// waits for every commit before it reports anything. The newest fsync alone would cover the
+/// older commits' writes, but each fsync is its own task with its own result, so each is
+/// waited in turn, one commit behind: a failed one is never missed.
+#[derive(Default)]
+struct SweepWriter {
+    tx: Option<Tx>,
+    /// Items taken in the open transaction.
+    items: u64,
+    /// The clock when the open transaction began: where a rollback takes a simulated clock.
+    began_at: Option<Timestamp>,
+    /// Steps taken and failed, the open transaction's included.
+    report: SweepReport,
+    /// The same, as of the last commit.
+    committed: SweepReport,
+    /// Commit after every batch (after a rollback, until the failed batch is dealt with).
+    one_batch_per_commit: bool,
+    unsynced: Option<PendingSync>,
+}
+
+impl SweepWriter {
+    /// The open transaction, begun if there is none.
+    async fn tx(&mut self, engine: &Engine) -> Result<&mut Tx, EngineError> {
+        if self.tx.is_none() {
+            self.tx = Some(engine.begin().await?);
+            self.items = 0;
+            self.began_at = Some(engine.clock.now());
+        }
+        Ok(self.tx.as_mut().expect("begun above"))
+    }
+
+    /// Counts `items` taken in the open transaction, and commits it once it holds enough.
+    async fn taken(&mut self, items: u64) -> Result<(), StoreError> {
+        self.items += items;
+        if self.one_batch_per_commit || self.items >= ITEMS_PER_COMMIT {
+            self.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Rolls the open transaction back, with its part of the report, and takes a simulated
+    /// clock back to when the transaction began: nothing that happened after that was
+    /// committed.
+    fn roll_back(&mut self, engine: &Engine) {
+        self.tx = None;
+        self.items = 0;
+        self.report = self.committed;
+        if let Some(began_at) = self.began_at.take() {
+            engine.clock.rewind(began_at);
         }
     }
 
-    async fn wait(self) -> Result<(), StoreError> {
-        match self.0 {
-            Some(pending) => pending.wait().await,
-            None => Ok(()),
+    /// Commits the open transaction, if any; its fsync runs while the sweep goes on. One that
+    /// took nothing (it only looked for due work) wrote nothing and is simply dropped.
+    async fn commit(&mut self) -> Result<(), StoreError> {
+        if self.items == 0 {
+            self.tx = None;
         }
+        if let Some(tx) = self.tx.take() {
+            let pending = tx.commit_pending_sync().await?;
+            if let Some(previous) = self.unsynced.replace(pending) {
+                previous.wait().await?;
+            }
+        }
+        self.committed = self.report;
+        Ok(())
+    }
+
+    /// After a sweep that succeeded, commits what is open; after one that failed, rolls it
+    /// back (its items are still due). Either way, waits until every commit is on disk, and
+    /// returns what was committed.
+    async fn finish(mut self, succeeded: bool) -> Result<SweepReport, StoreError> {
+        if succeeded {
+            self.commit().await?;
+        } else {
+            self.tx = None;
+        }
+        if let Some(pending) = self.unsynced.take() {
+            pending.wait().await?;
+        }
+        Ok(self.committed)
     }
 }
 
@@ -91,75 +178,91 @@ impl Engine {
     /// Takes every step due at or before `now`, and returns once all of it is on disk.
     pub async fn run_due(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
         let _sweep = self.sweep_lock.lock().await;
-        let mut unsynced = Unsynced::default();
-        let report = self.run_due_locked(now, &mut unsynced).await;
-        unsynced.wait().await?;
-        report
+        let mut writer = SweepWriter::default();
+        let swept = loop {
+            match self.run_due_locked(now, &mut writer).await {
+                Ok(Swept::RolledBack) => continue,
+                other => break other,
+            }
+        };
+        let report = writer.finish(swept.is_ok()).await?;
+        swept?;
+        Ok(report)
     }
 
     async fn run_due_locked(
         &self,
         now: Timestamp,
-        unsynced: &mut Unsynced,
-    ) -> Result<SweepReport, EngineError> {
-        let mut report = SweepReport::default();
+        writer: &mut SweepWriter,
+    ) -> Result<Swept, EngineError> {
         // Bills first: a bill generated now can make its account overdue, which schedules the
         // stop of its pay-as-you-go instances (never at the same moment: the grace is hours).
-        self.sweep(DueWork::Bills, now, &mut report, unsynced)
-            .await?;
-        self.sweep(DueWork::Instances, now, &mut report, unsynced)
-            .await?;
-        Ok(report)
+        if let Swept::RolledBack = self.sweep(DueWork::Bills, now, writer).await? {
+            return Ok(Swept::RolledBack);
+        }
+        self.sweep(DueWork::Instances, now, writer).await
     }
 
-    /// Takes every due item of one kind, a batch per transaction. A batch first runs as it is;
-    /// if an item fails, the batch is rolled back and run again with each item in its own
-    /// savepoint, so the item that cannot be taken (a product removed from the catalog, say) is
-    /// set aside for [`FAILED_STEP_RETRY_HOURS`] and does not hold back the rest. Savepoints
-    /// cost statements, so they are paid only when something failed.
+    /// Takes every due item of one kind, a batch at a time. A batch first runs as it is; if an
+    /// item fails in a transaction of the batch's own, the batch is run again with each item
+    /// in its own savepoint, so the item that cannot be taken (a product removed from the
+    /// catalog, say) is set aside for [`FAILED_STEP_RETRY_HOURS`] and does not hold back the
+    /// rest. (In a transaction shared with earlier batches, see [`SweepWriter`].)
     async fn sweep(
         &self,
         work: DueWork,
         now: Timestamp,
-        report: &mut SweepReport,
-        unsynced: &mut Unsynced,
-    ) -> Result<(), EngineError> {
+        writer: &mut SweepWriter,
+    ) -> Result<Swept, EngineError> {
         loop {
-            let mut tx = self.begin().await?;
-            let due = work.due_ids(&mut tx, now).await?;
+            let tx = writer.tx(self).await?;
+            let due = work.due_ids(tx, now).await?;
             if due.is_empty() {
-                return Ok(());
+                return Ok(Swept::Done);
             }
-            let fast = match work {
-                DueWork::Instances => self.take_due_batch(&mut tx, &due, now).await,
-                DueWork::Bills => self.take_each(work, &mut tx, &due, now).await,
+            let taken = match work {
+                DueWork::Instances => self.take_due_batch(tx, &due, now).await,
+                DueWork::Bills => self.take_each(work, tx, &due, now).await,
             };
-            let error = match fast {
+            let error = match taken {
                 Ok(steps_taken) => {
-                    unsynced.push(tx.commit_pending_sync().await?).await?;
-                    report.steps_taken += steps_taken;
+                    writer.report.steps_taken += steps_taken;
+                    writer.taken(due.len() as u64).await?;
                     continue;
                 }
                 Err(error) => error,
             };
+            let shared = writer.items > 0;
+            writer.roll_back(self);
+            if shared {
+                tracing::warn!(%error, "a sweep batch failed; the batches it shared a transaction with are taken again, one per commit");
+                writer.one_batch_per_commit = true;
+                return Ok(Swept::RolledBack);
+            }
             tracing::warn!(%error, "a sweep batch failed; taking it again item by item");
-            drop(tx);
-            let mut tx = self.begin().await?;
-            for id in work.due_ids(&mut tx, now).await? {
+            let tx = writer.tx(self).await?;
+            let due = work.due_ids(tx, now).await?;
+            let mut batch = SweepReport::default();
+            for id in &due {
                 match tx
-                    .in_savepoint(async |tx| self.take_due(work, tx, &id, now).await)
+                    .in_savepoint(async |tx| self.take_due(work, tx, id, now).await)
                     .await?
                 {
-                    Ok(steps) => report.steps_taken += steps,
+                    Ok(steps) => batch.steps_taken += steps,
                     Err(error) => {
                         let retry_at = now + SignedDuration::from_hours(FAILED_STEP_RETRY_HOURS);
                         tracing::error!(%id, %error, %retry_at, "a due step failed; it is set aside and will be tried again");
-                        work.postpone(&mut tx, &id, retry_at).await?;
-                        report.steps_failed += 1;
+                        work.postpone(tx, id, retry_at).await?;
+                        batch.steps_failed += 1;
                     }
                 }
             }
-            unsynced.push(tx.commit_pending_sync().await?).await?;
+            writer.report.steps_taken += batch.steps_taken;
+            writer.report.steps_failed += batch.steps_failed;
+            // Committed at once: a later failure in a shared transaction must not undo it.
+            writer.taken(due.len() as u64).await?;
+            writer.commit().await?;
+            writer.one_batch_per_commit = false;
         }
     }
 
@@ -241,6 +344,13 @@ impl Engine {
                 .map(|account| (account.id.clone(), account))
                 .collect();
         let mut buffer = RecordBuffer::default();
+        // The accounts' funds in one query, for the batch's auto-renewal attempts.
+        let mut funds: HashMap<String, Funds> = account_ids
+            .iter()
+            .map(|account_id| (account_id.clone(), Funds::default()))
+            .collect();
+        funds.extend(ledger::funds_many(tx, &account_ids).await?);
+        buffer.know_funds(funds);
         let mut steps_taken = 0;
         for stored in loaded {
             let account = accounts
@@ -313,37 +423,37 @@ impl Engine {
                 "the simulated clock only moves forward",
             ));
         }
-        let mut report = SweepReport::default();
-        let mut unsynced = Unsynced::default();
-        let advanced = self.advance_locked(to, &mut report, &mut unsynced).await;
-        unsynced.wait().await?;
+        let mut writer = SweepWriter::default();
+        let advanced = self.advance_locked(to, &mut writer).await;
+        let report = writer.finish(advanced.is_ok()).await?;
         advanced?;
         self.clock.set(to);
         Ok(report)
     }
 
-    /// Takes each moment's due steps in time order, up to `to`; the caller waits for the disk.
+    /// Takes each moment's due steps in time order, up to `to`; the caller commits what is
+    /// open and waits for the disk.
     async fn advance_locked(
         &self,
         to: Timestamp,
-        report: &mut SweepReport,
-        unsynced: &mut Unsynced,
+        writer: &mut SweepWriter,
     ) -> Result<(), EngineError> {
         loop {
             // Two sources of due work, both found by index: instances' lifecycle steps and
-            // bills to generate. The earlier one sets the clock.
+            // bills to generate. The earlier one sets the clock. Read in the sweep's open
+            // transaction, which may hold the last moments' steps uncommitted.
             let next = {
-                let mut connection = self.store.read().await?;
-                let instance_due = instances::earliest_due(&mut connection, to).await?;
-                let bill_due = bills::earliest_due(&mut connection, to).await?;
+                let tx = writer.tx(self).await?;
+                let instance_due = instances::earliest_due(tx, to).await?;
+                let bill_due = bills::earliest_due(tx, to).await?;
                 instance_due.into_iter().chain(bill_due).min()
             };
             let Some(moment) = next else { break };
             self.clock.set(moment);
             let moment = self.clock.now();
-            let moment_report = self.run_due_locked(moment, unsynced).await?;
-            report.steps_taken += moment_report.steps_taken;
-            report.steps_failed += moment_report.steps_failed;
+            // Rolled back, the moments since the open transaction began are due again, and the
+            // clock was taken back to where it began: the next turn starts there.
+            self.run_due_locked(moment, writer).await?;
         }
         Ok(())
     }

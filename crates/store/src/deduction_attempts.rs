@@ -5,7 +5,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, Connection, DatabaseError, Row};
+use crate::database::{
+    query, values_placeholders, Connection, DatabaseError, Row, ROWS_PER_INSERT,
+};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,6 +58,54 @@ pub async fn claim(tx: &mut Tx, attempt: &DeductionAttempt) -> Result<bool, Stor
     .execute(tx)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Whether the attempt with this key (instance, expiry renewed, offset) was made already: if
+/// so the caller must not charge again. The unique key stays the last line of defence: an
+/// attempt written after this check by someone else makes [`insert_many`] fail.
+pub async fn made(
+    tx: &mut Tx,
+    instance_id: &str,
+    renews_expires_at: Timestamp,
+    attempt_offset_days: i64,
+) -> Result<bool, StoreError> {
+    let row = query(
+        "SELECT 1 AS made FROM deduction_attempts
+         WHERE instance_id = $1 AND renews_expires_at = $2 AND attempt_offset_days = $3",
+    )
+    .bind(instance_id)
+    .bind(to_seconds(renews_expires_at))
+    .bind(attempt_offset_days)
+    .fetch_optional(tx)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Records attempts in few statements. One whose key is taken fails the statement (and so
+/// the caller's transaction): never two attempts, never two charges, for one key.
+pub async fn insert_many(tx: &mut Tx, attempts: &[DeductionAttempt]) -> Result<(), StoreError> {
+    for chunk in attempts.chunks(ROWS_PER_INSERT) {
+        let mut insert = query(&format!(
+            "INSERT INTO deduction_attempts ({COLUMNS}) VALUES {}",
+            values_placeholders(chunk.len(), 11)
+        ));
+        for attempt in chunk {
+            insert = insert
+                .bind(&attempt.id)
+                .bind(&attempt.instance_id)
+                .bind(&attempt.account_id)
+                .bind(to_seconds(attempt.renews_expires_at))
+                .bind(attempt.attempt_offset_days)
+                .bind(to_seconds(attempt.scheduled_at))
+                .bind(to_seconds(attempt.attempted_at))
+                .bind(&attempt.outcome)
+                .bind(attempt.due_minor)
+                .bind(attempt.available_minor)
+                .bind(&attempt.order_id);
+        }
+        insert.execute(tx).await?;
+    }
+    Ok(())
 }
 
 /// The attempts made to renew `renews_expires_at`, in schedule order.

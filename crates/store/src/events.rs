@@ -6,7 +6,7 @@ use serde_json::Value;
 use tenure_core::event::{EventDraft, NoticeDraft};
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, Connection};
+use crate::database::{query, values_placeholders, Connection, ROWS_PER_INSERT};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -184,32 +184,15 @@ pub async fn list_notices(
         .collect()
 }
 
-/// Rows per multi-row INSERT: far below either database's limit on bound values.
-const ROWS_PER_INSERT: usize = 100;
-
 /// Inserts many events in few statements, in the given order (their `seq` follows it).
 pub async fn insert_many(
     tx: &mut Tx,
     rows: &[(String, Timestamp, EventDraft)],
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let placeholders: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let first = row * 6;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${})",
-                    first + 1,
-                    first + 2,
-                    first + 3,
-                    first + 4,
-                    first + 5,
-                    first + 6
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES {}",
-            placeholders.join(", ")
+            values_placeholders(chunk.len(), 6)
         );
         let mut query = query(&sql);
         for (event_id, at, event) in chunk {
@@ -232,18 +215,10 @@ pub async fn insert_notices_many(
     rows: &[(String, Timestamp, NoticeDraft, String)],
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let placeholders: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let first = row * 9;
-                let numbers: Vec<String> = (1..=9)
-                    .map(|column| format!("${}", first + column))
-                    .collect();
-                format!("({}, 'stored')", numbers.join(", "))
-            })
-            .collect();
+        // Every notice starts `stored`: bound like the other columns.
         let sql = format!(
             "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {}",
-            placeholders.join(", ")
+            values_placeholders(chunk.len(), 10)
         );
         let mut query = query(&sql);
         for (notice_id, at, notice, recipient) in chunk {
@@ -256,7 +231,8 @@ pub async fn insert_notices_many(
                 .bind(notice.kind.as_str())
                 .bind(recipient)
                 .bind(&notice.subject)
-                .bind(&notice.body);
+                .bind(&notice.body)
+                .bind("stored");
         }
         query.execute(tx).await?;
     }

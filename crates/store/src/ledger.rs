@@ -3,12 +3,32 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tenure_core::ledger::{Entry, LedgerAccount};
+use std::collections::BTreeMap;
+
+use tenure_core::ledger::{Entry, LedgerAccount, Posting};
 use tenure_core::payment::Funds;
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, Connection, Row};
+use crate::database::{query, values_placeholders, Connection, Row, ROWS_PER_INSERT};
 use crate::time::{from_seconds, to_seconds};
+
+/// An entry to write, with what the ledger keeps beside its postings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryWrite {
+    pub entry_id: String,
+    pub account_id: String,
+    pub entry: Entry,
+    pub at: Timestamp,
+    pub order_id: Option<String>,
+    pub memo: String,
+}
+
+impl EntryWrite {
+    /// What the entry adds to its account's balance, coupons and vouchers.
+    pub fn funds_change(&self) -> Funds {
+        funds_change(&self.entry)
+    }
+}
 
 pub async fn write_entry(
     tx: &mut Tx,
@@ -19,55 +39,98 @@ pub async fn write_entry(
     order_id: Option<&str>,
     memo: &str,
 ) -> Result<(), StoreError> {
-    assert_eq!(tenure_core::ledger::sum_minor(entry.postings()), 0);
-    query("INSERT INTO ledger_entries (id, account_id, kind, at, order_id, memo) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(entry_id)
-        .bind(account_id)
-        .bind(entry.kind().as_str())
-        .bind(to_seconds(at))
-        .bind(order_id)
-        .bind(memo)
-        .execute(tx)
-        .await?;
-    let rows: Vec<String> = (0..entry.postings().len())
-        .map(|index| {
-            let first = index * 4;
-            format!(
-                "(${}, ${}, ${}, ${})",
-                first + 1,
-                first + 2,
-                first + 3,
-                first + 4
-            )
+    let write = EntryWrite {
+        entry_id: entry_id.to_string(),
+        account_id: account_id.to_string(),
+        entry: entry.clone(),
+        at,
+        order_id: order_id.map(str::to_string),
+        memo: memo.to_string(),
+    };
+    write_entries(tx, std::slice::from_ref(&write)).await
+}
+
+/// Writes entries, their postings and their accounts' running totals, in a few multi-row
+/// statements whatever their number (a sweep batch writes its renewals' entries together).
+pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), StoreError> {
+    for write in entries {
+        assert_eq!(
+            tenure_core::ledger::sum_minor(write.entry.postings()),
+            0,
+            "entry {} does not balance",
+            write.entry_id
+        );
+    }
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let mut insert = query(&format!(
+            "INSERT INTO ledger_entries (id, account_id, kind, at, order_id, memo) VALUES {}",
+            values_placeholders(chunk.len(), 6)
+        ));
+        for write in chunk {
+            insert = insert
+                .bind(&write.entry_id)
+                .bind(&write.account_id)
+                .bind(write.entry.kind().as_str())
+                .bind(to_seconds(write.at))
+                .bind(&write.order_id)
+                .bind(&write.memo);
+        }
+        insert.execute(tx).await?;
+    }
+    let postings: Vec<(&EntryWrite, &Posting)> = entries
+        .iter()
+        .flat_map(|write| {
+            write
+                .entry
+                .postings()
+                .iter()
+                .map(move |posting| (write, posting))
         })
         .collect();
-    let mut insert = query(&format!(
-        "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES {}",
-        rows.join(", ")
-    ));
-    for posting in entry.postings() {
-        insert = insert
-            .bind(entry_id)
-            .bind(account_id)
-            .bind(posting.ledger_account.as_str())
-            .bind(posting.amount_minor);
+    for chunk in postings.chunks(ROWS_PER_INSERT) {
+        let mut insert = query(&format!(
+            "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES {}",
+            values_placeholders(chunk.len(), 4)
+        ));
+        for (write, posting) in chunk {
+            insert = insert
+                .bind(&write.entry_id)
+                .bind(&write.account_id)
+                .bind(posting.ledger_account.as_str())
+                .bind(posting.amount_minor);
+        }
+        insert.execute(tx).await?;
     }
-    insert.execute(tx).await?;
-    let change = funds_change(entry);
-    query(
-        "INSERT INTO account_funds (account_id, balance_minor, coupons_minor, vouchers_minor)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (account_id) DO UPDATE SET
-            balance_minor = account_funds.balance_minor + excluded.balance_minor,
-            coupons_minor = account_funds.coupons_minor + excluded.coupons_minor,
-            vouchers_minor = account_funds.vouchers_minor + excluded.vouchers_minor",
-    )
-    .bind(account_id)
-    .bind(change.balance_minor)
-    .bind(change.coupons_minor)
-    .bind(change.vouchers_minor)
-    .execute(tx)
-    .await?;
+    // One row per account: PostgreSQL refuses to update a row twice in one statement. In
+    // account order, so two writers lock running totals in the same order.
+    let mut changes: BTreeMap<&str, Funds> = BTreeMap::new();
+    for write in entries {
+        let change = changes.entry(write.account_id.as_str()).or_default();
+        let entry_change = write.funds_change();
+        change.balance_minor += entry_change.balance_minor;
+        change.coupons_minor += entry_change.coupons_minor;
+        change.vouchers_minor += entry_change.vouchers_minor;
+    }
+    let changes: Vec<(&str, Funds)> = changes.into_iter().collect();
+    for chunk in changes.chunks(ROWS_PER_INSERT) {
+        let mut upsert = query(&format!(
+            "INSERT INTO account_funds (account_id, balance_minor, coupons_minor, vouchers_minor)
+             VALUES {}
+             ON CONFLICT (account_id) DO UPDATE SET
+                balance_minor = account_funds.balance_minor + excluded.balance_minor,
+                coupons_minor = account_funds.coupons_minor + excluded.coupons_minor,
+                vouchers_minor = account_funds.vouchers_minor + excluded.vouchers_minor",
+            values_placeholders(chunk.len(), 4)
+        ));
+        for (account_id, change) in chunk {
+            upsert = upsert
+                .bind(*account_id)
+                .bind(change.balance_minor)
+                .bind(change.coupons_minor)
+                .bind(change.vouchers_minor);
+        }
+        upsert.execute(tx).await?;
+    }
     Ok(())
 }
 
@@ -94,6 +157,29 @@ pub async fn funds(connection: &mut Connection, account_id: &str) -> Result<Fund
     .fetch_optional(connection)
     .await?;
     funds_from_row(row.as_ref())
+}
+
+/// The running totals of several accounts, in one query; an account without a row has none.
+pub async fn funds_many(
+    connection: &mut Connection,
+    account_ids: &[String],
+) -> Result<Vec<(String, Funds)>, StoreError> {
+    let mut found = Vec::with_capacity(account_ids.len());
+    for chunk in account_ids.chunks(ROWS_PER_INSERT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let mut select = query(&format!(
+            "SELECT account_id, balance_minor, coupons_minor, vouchers_minor FROM account_funds
+             WHERE account_id IN ({})",
+            placeholders.join(", ")
+        ));
+        for account_id in chunk {
+            select = select.bind(account_id);
+        }
+        for row in select.fetch_all(connection).await? {
+            found.push((row.try_get("account_id")?, funds_from_row(Some(&row))?));
+        }
+    }
+    Ok(found)
 }
 
 /// Funds from a row with `balance_minor`, `coupons_minor` and `vouchers_minor`; none when no row.

@@ -9,7 +9,9 @@ use tenure_core::change::PaidPeriod;
 use tenure_core::proration::PeriodValue;
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, Connection, DatabaseError, Row};
+use crate::database::{
+    query, values_placeholders, Connection, DatabaseError, Row, ROWS_PER_INSERT,
+};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -113,38 +115,46 @@ fn from_row(row: &Row) -> Result<Order, DatabaseError> {
 }
 
 pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
-    query(&format!(
-        "INSERT INTO orders ({COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20, $21, $22, $23, $24, $25)"
-    ))
-    .bind(&order.id)
-    .bind(&order.account_id)
-    .bind(&order.instance_id)
-    .bind(&order.kind)
-    .bind(&order.status)
-    .bind(&order.product_id)
-    .bind(&order.edition_id)
-    .bind(&order.spec_id)
-    .bind(&order.period)
-    .bind(to_seconds(order.starts_at))
-    .bind(to_seconds(order.ends_at))
-    .bind(order.list_price_minor)
-    .bind(order.paid_voucher_minor)
-    .bind(order.paid_coupon_minor)
-    .bind(order.paid_balance_minor)
-    .bind(order.paid_external_minor)
-    .bind(&order.external_method)
-    .bind(to_seconds(order.created_at))
-    .bind(&order.period_order_id)
-    .bind(order.period_revision)
-    .bind(order.value_cash_minor)
-    .bind(order.value_voucher_minor)
-    .bind(order.value_from_hours)
-    .bind(order.refunded_minor)
-    .bind(&order.refund_destination)
-    .execute(tx)
-    .await?;
+    insert_many(tx, std::slice::from_ref(order)).await
+}
+
+/// Inserts many orders in few statements.
+pub async fn insert_many(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError> {
+    for chunk in orders.chunks(ROWS_PER_INSERT) {
+        let mut insert = query(&format!(
+            "INSERT INTO orders ({COLUMNS}) VALUES {}",
+            values_placeholders(chunk.len(), 25)
+        ));
+        for order in chunk {
+            insert = insert
+                .bind(&order.id)
+                .bind(&order.account_id)
+                .bind(&order.instance_id)
+                .bind(&order.kind)
+                .bind(&order.status)
+                .bind(&order.product_id)
+                .bind(&order.edition_id)
+                .bind(&order.spec_id)
+                .bind(&order.period)
+                .bind(to_seconds(order.starts_at))
+                .bind(to_seconds(order.ends_at))
+                .bind(order.list_price_minor)
+                .bind(order.paid_voucher_minor)
+                .bind(order.paid_coupon_minor)
+                .bind(order.paid_balance_minor)
+                .bind(order.paid_external_minor)
+                .bind(&order.external_method)
+                .bind(to_seconds(order.created_at))
+                .bind(&order.period_order_id)
+                .bind(order.period_revision)
+                .bind(order.value_cash_minor)
+                .bind(order.value_voucher_minor)
+                .bind(order.value_from_hours)
+                .bind(order.refunded_minor)
+                .bind(&order.refund_destination);
+        }
+        insert.execute(tx).await?;
+    }
     Ok(())
 }
 

@@ -18,6 +18,24 @@ pub fn query(sql: &str) -> Query {
     }
 }
 
+/// Rows per multi-row INSERT: far below either database's limit on bound values, and few
+/// enough different statement lengths to stay in the prepared-statement cache.
+pub const ROWS_PER_INSERT: usize = 100;
+
+/// `($1, $2, $3), ($4, $5, $6)`: the placeholders of a multi-row `VALUES` list of `rows` rows
+/// of `columns` values each, numbered from `$1`.
+pub fn values_placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let numbers: Vec<String> = (1..=columns)
+                .map(|column| format!("${}", row * columns + column))
+                .collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What a statement that returns no rows did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Done {
