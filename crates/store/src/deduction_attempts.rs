@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{
-    query, values_placeholders, Connection, DatabaseError, Row, ROWS_PER_INSERT,
+    chunks_of, query, values_placeholders, Connection, DatabaseError, Row, ROWS_PER_INSERT,
 };
 use crate::time::{from_seconds, to_seconds};
 
@@ -84,7 +84,7 @@ pub async fn made(
 /// Records attempts in few statements. One whose key is taken fails the statement (and so
 /// the caller's transaction): never two attempts, never two charges, for one key.
 pub async fn insert_many(tx: &mut Tx, attempts: &[DeductionAttempt]) -> Result<(), StoreError> {
-    for chunk in attempts.chunks(ROWS_PER_INSERT) {
+    for chunk in chunks_of(attempts, ROWS_PER_INSERT) {
         let mut insert = query(&format!(
             "INSERT INTO deduction_attempts ({COLUMNS}) VALUES {}",
             values_placeholders(chunk.len(), 11)

@@ -6,7 +6,7 @@ use serde_json::Value;
 use tenure_core::event::{EventDraft, NoticeDraft};
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, values_placeholders, Connection, ROWS_PER_INSERT};
+use crate::database::{chunks_of, query, values_placeholders, Connection, ROWS_PER_INSERT};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,7 +189,7 @@ pub async fn insert_many(
     tx: &mut Tx,
     rows: &[(String, Timestamp, EventDraft)],
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in chunks_of(rows, ROWS_PER_INSERT) {
         let sql = format!(
             "INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES {}",
             values_placeholders(chunk.len(), 6)
@@ -214,7 +214,7 @@ pub async fn insert_notices_many(
     tx: &mut Tx,
     rows: &[(String, Timestamp, NoticeDraft, String)],
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in chunks_of(rows, ROWS_PER_INSERT) {
         // Every notice starts `stored`: bound like the other columns.
         let sql = format!(
             "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {}",

@@ -9,7 +9,7 @@ use tenure_core::ledger::{Entry, LedgerAccount, Posting};
 use tenure_core::payment::Funds;
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, values_placeholders, Connection, Row, ROWS_PER_INSERT};
+use crate::database::{chunks_of, query, values_placeholders, Connection, Row, ROWS_PER_INSERT};
 use crate::time::{from_seconds, to_seconds};
 
 /// An entry to write, with what the ledger keeps beside its postings.
@@ -61,7 +61,7 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
             write.entry_id
         );
     }
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
+    for chunk in chunks_of(entries, ROWS_PER_INSERT) {
         let mut insert = query(&format!(
             "INSERT INTO ledger_entries (id, account_id, kind, at, order_id, memo) VALUES {}",
             values_placeholders(chunk.len(), 6)
@@ -87,7 +87,7 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
                 .map(move |posting| (write, posting))
         })
         .collect();
-    for chunk in postings.chunks(ROWS_PER_INSERT) {
+    for chunk in chunks_of(&postings, ROWS_PER_INSERT) {
         let mut insert = query(&format!(
             "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES {}",
             values_placeholders(chunk.len(), 4)
@@ -112,7 +112,7 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
         change.vouchers_minor += entry_change.vouchers_minor;
     }
     let changes: Vec<(&str, Funds)> = changes.into_iter().collect();
-    for chunk in changes.chunks(ROWS_PER_INSERT) {
+    for chunk in chunks_of(&changes, ROWS_PER_INSERT) {
         let mut upsert = query(&format!(
             "INSERT INTO account_funds (account_id, balance_minor, coupons_minor, vouchers_minor)
              VALUES {}
@@ -159,27 +159,23 @@ pub async fn funds(connection: &mut Connection, account_id: &str) -> Result<Fund
     funds_from_row(row.as_ref())
 }
 
-/// The running totals of several accounts, in one query; an account without a row has none.
+/// The running totals of several accounts, read in few queries (and locked until commit on
+/// PostgreSQL); an account without a row has none and is left out.
 pub async fn funds_many(
-    connection: &mut Connection,
+    tx: &mut Tx,
     account_ids: &[String],
 ) -> Result<Vec<(String, Funds)>, StoreError> {
-    let mut found = Vec::with_capacity(account_ids.len());
-    for chunk in account_ids.chunks(ROWS_PER_INSERT) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
-        let mut select = query(&format!(
-            "SELECT account_id, balance_minor, coupons_minor, vouchers_minor FROM account_funds
-             WHERE account_id IN ({})",
-            placeholders.join(", ")
-        ));
-        for account_id in chunk {
-            select = select.bind(account_id);
-        }
-        for row in select.fetch_all(connection).await? {
-            found.push((row.try_get("account_id")?, funds_from_row(Some(&row))?));
-        }
-    }
-    Ok(found)
+    let rows = crate::listing::lock_by_keys(
+        tx,
+        "account_id, balance_minor, coupons_minor, vouchers_minor",
+        "account_funds",
+        "account_id",
+        account_ids,
+    )
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("account_id")?, funds_from_row(Some(row))?)))
+        .collect()
 }
 
 /// Funds from a row with `balance_minor`, `coupons_minor` and `vouchers_minor`; none when no row.

@@ -2,7 +2,7 @@
 //! in id order (ids sort by creation time), at most `limit`.
 
 use crate::connect::Tx;
-use crate::database::{query, Connection, DatabaseError, Row};
+use crate::database::{chunks_of, list_placeholders, query, Connection, DatabaseError, Row};
 
 /// Reads `columns` of `table` where `id > after_id` and every given filter holds.
 /// `filters` pairs a column with the value it must equal; `None` leaves it unfiltered.
@@ -45,14 +45,22 @@ pub async fn lock_by_ids(
     table: &str,
     ids: &[String],
 ) -> Result<Vec<Row>, DatabaseError> {
+    lock_by_keys(tx, columns, table, "id", ids).await
+}
+
+/// [`lock_by_ids`] with another unique column than `id`.
+pub async fn lock_by_keys(
+    tx: &mut Tx,
+    columns: &str,
+    table: &str,
+    key_column: &str,
+    ids: &[String],
+) -> Result<Vec<Row>, DatabaseError> {
     let mut rows = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(IDS_PER_QUERY) {
-        let placeholders: Vec<String> = (1..=chunk.len())
-            .map(|number| format!("${number}"))
-            .collect();
+    for chunk in chunks_of(ids, IDS_PER_QUERY) {
         let sql = format!(
-            "SELECT {columns} FROM {table} WHERE id IN ({}){}",
-            placeholders.join(", "),
+            "SELECT {columns} FROM {table} WHERE {key_column} IN ({}){}",
+            list_placeholders(chunk.len()),
             tx.for_update()
         );
         let mut query = query(&sql);

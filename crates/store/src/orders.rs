@@ -10,7 +10,7 @@ use tenure_core::proration::PeriodValue;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{
-    query, values_placeholders, Connection, DatabaseError, Row, ROWS_PER_INSERT,
+    chunks_of, query, values_placeholders, Connection, DatabaseError, Row, ROWS_PER_INSERT,
 };
 use crate::time::{from_seconds, to_seconds};
 
@@ -120,7 +120,7 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
 
 /// Inserts many orders in few statements.
 pub async fn insert_many(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError> {
-    for chunk in orders.chunks(ROWS_PER_INSERT) {
+    for chunk in chunks_of(orders, ROWS_PER_INSERT) {
         let mut insert = query(&format!(
             "INSERT INTO orders ({COLUMNS}) VALUES {}",
             values_placeholders(chunk.len(), 25)

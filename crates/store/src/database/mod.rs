@@ -23,7 +23,9 @@ pub use connection::Connection;
 pub(crate) use connection::Inner;
 pub use error::DatabaseError;
 pub(crate) use postgres::{connect as connect_postgres, PostgresPool};
-pub use query::{query, values_placeholders, Done, Query, ROWS_PER_INSERT};
+pub use query::{
+    chunks_of, list_placeholders, query, values_placeholders, Done, Query, ROWS_PER_INSERT,
+};
 pub use row::{FromValue, Row};
 pub(crate) use sqlite::{
     commit as commit_sqlite, rollback as rollback_sqlite, SqliteDatabase, WalSync,

@@ -1,3 +1,6 @@
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
 use super::connection::Connection;
 use super::error::DatabaseError;
 use super::row::Row;
@@ -18,22 +21,61 @@ pub fn query(sql: &str) -> Query {
     }
 }
 
-/// Rows per multi-row INSERT: far below either database's limit on bound values, and few
-/// enough different statement lengths to stay in the prepared-statement cache.
+/// Rows per multi-row INSERT: far below either database's limit on bound values.
 pub const ROWS_PER_INSERT: usize = 100;
 
+/// Splits `rows` into chunks for multi-row statements: as many of `largest` as fit, then the
+/// rest in power-of-two chunks. Only a few statement lengths exist that way, and each stays
+/// in the prepared-statement cache; a remainder of any length made close to a hundred
+/// different statements per table, which pushed each other out of the cache and were
+/// prepared again and again.
+pub fn chunks_of<T>(rows: &[T], largest: usize) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let length = if rest.len() >= largest {
+            largest
+        } else {
+            // The largest power of two not above what is left.
+            1 << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (chunk, after) = rest.split_at(length);
+        chunks.push(chunk);
+        rest = after;
+    }
+    chunks
+}
+
 /// `($1, $2, $3), ($4, $5, $6)`: the placeholders of a multi-row `VALUES` list of `rows` rows
-/// of `columns` values each, numbered from `$1`.
-pub fn values_placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let numbers: Vec<String> = (1..=columns)
-                .map(|column| format!("${}", row * columns + column))
-                .collect();
-            format!("({})", numbers.join(", "))
+/// of `columns` values each, numbered from `$1`. Built once per shape: a sweep batch asks for
+/// the same few shapes thousands of times.
+pub fn values_placeholders(rows: usize, columns: usize) -> Arc<str> {
+    static BUILT: Mutex<BTreeMap<(usize, usize), Arc<str>>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    built
+        .entry((rows, columns))
+        .or_insert_with(|| {
+            (0..rows)
+                .map(|row| {
+                    let numbers: Vec<String> = (1..=columns)
+                        .map(|column| format!("${}", row * columns + column))
+                        .collect();
+                    format!("({})", numbers.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+                .into()
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .clone()
+}
+
+/// `$1, $2, $3`: the placeholders of an `IN (…)` list of `count` values.
+pub fn list_placeholders(count: usize) -> Arc<str> {
+    // The same text as one row of `count` columns, without its parentheses.
+    let row = values_placeholders(1, count);
+    row[1..row.len() - 1].into()
 }
 
 /// What a statement that returns no rows did.

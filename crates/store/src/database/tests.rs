@@ -97,3 +97,19 @@ async fn a_dropped_transaction_leaves_nothing_and_a_committed_one_stays() {
         .collect();
     assert_eq!(values, vec![2]);
 }
+
+#[test]
+fn multi_row_statements_come_in_few_lengths_and_cover_every_row() {
+    let rows: Vec<usize> = (0..237).collect();
+    let chunks = super::chunks_of(&rows, 100);
+    let lengths: Vec<usize> = chunks.iter().map(|chunk| chunk.len()).collect();
+    assert_eq!(lengths, [100, 100, 32, 4, 1]);
+    let joined: Vec<usize> = chunks.concat();
+    assert_eq!(joined, rows, "every row once, in order");
+    assert!(super::chunks_of::<usize>(&[], 100).is_empty());
+    assert_eq!(
+        &*super::values_placeholders(2, 3),
+        "($1, $2, $3), ($4, $5, $6)"
+    );
+    assert_eq!(&*super::list_placeholders(3), "$1, $2, $3");
+}
