@@ -27,12 +27,8 @@ const WRITER_CACHE_KIB: i64 = -262_144;
 const READERS: usize = 4;
 /// Bytes of the database file read through memory mapping: SQLite's own maximum.
 const MMAP_BYTES: i64 = 0x7fff_0000;
-/// Pages of write-ahead log after which it is copied into the database file, on a thread of
-/// its own ([`Checkpointer`]).
+/// Pages of write-ahead log after which a commit copies the log into the database file.
 const WAL_CHECKPOINT_PAGES: i64 = 50_000;
-/// Pages of log after which the writer copies it itself, waiting: the log grows faster than
-/// the checkpoint thread empties it (or that thread cannot run), and must not grow without end.
-const WAL_CHECKPOINT_WRITER_PAGES: i64 = 4 * WAL_CHECKPOINT_PAGES;
 /// Prepared statements kept per connection: every statement tenure runs, with room for the
 /// `IN (…)` lists of different lengths.
 const STATEMENT_CACHE: usize = 256;
@@ -42,93 +38,6 @@ pub(crate) struct SqliteDatabase {
     writer: Arc<Mutex<rusqlite::Connection>>,
     readers: Arc<Readers>,
     wal: WalSync,
-    checkpointer: Arc<Checkpointer>,
-}
-
-/// Copies the write-ahead log into the database file on a thread of its own, with a
-/// connection of its own, once the log holds [`WAL_CHECKPOINT_PAGES`]. Left to the writer (as
-/// SQLite does by default), the copy ran inside a commit and took a twelfth of a simulated
-/// year's time on the one core that does the work; here it runs on the other, beside the
-/// writer (a passive checkpoint needs no lock the writer holds). The thread starts on the
-/// first request and ends when the database is closed.
-struct Checkpointer {
-    path: PathBuf,
-    wake: StdMutex<Option<std::sync::mpsc::SyncSender<()>>>,
-    closed: std::sync::atomic::AtomicBool,
-}
-
-impl Checkpointer {
-    /// Asks for a checkpoint; requests made while one runs are one request.
-    fn request(&self) {
-        if self.closed.load(std::sync::atomic::Ordering::Acquire) {
-            return;
-        }
-        let Ok(mut wake) = self.wake.lock() else {
-            return;
-        };
-        if wake.is_none() {
-            let (sender, receiver) = std::sync::mpsc::sync_channel(1);
-            let path = self.path.clone();
-            let spawned = std::thread::Builder::new()
-                .name("tenure-checkpoint".to_string())
-                .spawn(move || checkpoint_on_request(&path, &receiver));
-            if let Err(error) = spawned {
-                tracing::warn!(%error, "no checkpoint thread; the writer checkpoints the log itself");
-                return;
-            }
-            *wake = Some(sender);
-        }
-        if let Some(sender) = wake.as_ref() {
-            let _ = sender.try_send(());
-        }
-    }
-
-    fn close(&self) {
-        self.closed
-            .store(true, std::sync::atomic::Ordering::Release);
-        if let Ok(mut wake) = self.wake.lock() {
-            // The thread's `recv` fails once the sender is gone, and it ends.
-            wake.take();
-        }
-    }
-}
-
-fn checkpoint_on_request(path: &Path, requests: &std::sync::mpsc::Receiver<()>) {
-    let connection = match open(path) {
-        Ok(connection) => connection,
-        Err(error) => {
-            tracing::warn!(%error, "the checkpoint thread cannot open the database");
-            return;
-        }
-    };
-    while requests.recv().is_ok() {
-        if let Err(error) = connection.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
-            tracing::warn!(%error, "checkpoint failed; the next request tries again");
-        }
-    }
-}
-
-/// SQLite calls this after every commit of the writer with the pages in the log (it replaces
-/// the writer's automatic checkpoints).
-///
-/// # Safety
-/// `context` is the `Checkpointer` registered with the hook, kept alive for the process's
-/// life (its `Arc` is leaked at registration); `database` and `name` are SQLite's.
-unsafe extern "C" fn after_commit(
-    context: *mut std::ffi::c_void,
-    database: *mut rusqlite::ffi::sqlite3,
-    name: *const std::ffi::c_char,
-    log_pages: std::ffi::c_int,
-) -> std::ffi::c_int {
-    let checkpointer = unsafe { &*(context as *const Checkpointer) };
-    let log_pages = i64::from(log_pages);
-    if log_pages >= WAL_CHECKPOINT_WRITER_PAGES {
-        // SAFETY: what SQLite's own automatic checkpoint does from this hook.
-        unsafe { rusqlite::ffi::sqlite3_wal_checkpoint(database, name) };
-    } else if log_pages >= WAL_CHECKPOINT_PAGES {
-        checkpointer.request();
-    }
-    rusqlite::ffi::SQLITE_OK
 }
 
 /// The write-ahead log file, fsynced after each commit. Opened on first use: SQLite creates
@@ -239,9 +148,10 @@ fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
     // Checkpoints copy the WAL back into the database file; fewer, larger ones write a page
     // changed by many transactions once instead of once per checkpoint. 50,000 pages (about
     // 200 MiB of log): a simulated year of 100,000 subscriptions took 313 s with checkpoints
-    // every 10,000 pages, 228 s with this (every 2,000: half as fast again as 10,000). The
-    // writer leaves them to the checkpoint thread (see `Checkpointer`, which replaces this
-    // setting on the writer); a reader that writes (a bulk load's checkpoint) keeps it.
+    // every 10,000 pages, 228 s with this (every 2,000: half as fast again as 10,000).
+    // Checkpoints on a thread of their own, beside the writer, were tried: they made the year
+    // of 100,000 about 4% faster, but HTTP orders at 8 clients about 20% slower (the
+    // database file's fsync delays the log's, which every answer waits for).
     connection.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
     connection.busy_timeout(Duration::from_secs(10))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -257,25 +167,9 @@ impl SqliteDatabase {
         // simulated year of 100,000 subscriptions took 87–91 s with 64 MiB, 71–76 s with this,
         // and 83 s with 1 GiB.
         writer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
-        let checkpointer = Arc::new(Checkpointer {
-            path: path.clone(),
-            wake: StdMutex::new(None),
-            closed: std::sync::atomic::AtomicBool::new(false),
-        });
-        // SAFETY: the hook's context is a strong reference leaked here, so it outlives the
-        // writer connection whatever order things are dropped in (one small value per
-        // database opened).
-        unsafe {
-            rusqlite::ffi::sqlite3_wal_hook(
-                writer.handle(),
-                Some(after_commit),
-                Arc::into_raw(checkpointer.clone()) as *mut std::ffi::c_void,
-            );
-        }
         let mut wal_path = path.clone().into_os_string();
         wal_path.push("-wal");
         Ok(SqliteDatabase {
-            checkpointer,
             wal: WalSync {
                 path: PathBuf::from(wal_path),
                 file: Arc::new(std::sync::OnceLock::new()),
@@ -328,7 +222,6 @@ impl SqliteDatabase {
     }
 
     pub(crate) fn close(&self) {
-        self.checkpointer.close();
         self.readers.permits.close();
         if let Ok(mut idle) = self.readers.idle.lock() {
             idle.clear();
