@@ -10,7 +10,7 @@ use tenure_core::auto_renewal::{
 use tenure_core::catalog::Product;
 use tenure_core::lifecycle::{next_due, Instance};
 use tenure_store::accounts::Account;
-use tenure_store::deduction_attempts::{self, DeductionAttempt};
+use tenure_store::deduction_attempts::DeductionAttempt;
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::Tx;
 
@@ -121,13 +121,14 @@ impl Engine {
             available_minor,
             order_id: paid_order_id,
         };
-        if deduction_attempts::made(
-            tx,
-            &record.instance_id,
-            record.renews_expires_at,
-            record.attempt_offset_days,
-        )
-        .await?
+        if buffer
+            .attempt_made(
+                tx,
+                &record.instance_id,
+                record.renews_expires_at,
+                record.attempt_offset_days,
+            )
+            .await?
         {
             // Already made, yet the instance did not know: never charge twice. Moving the mark
             // forward is all that is left to do.

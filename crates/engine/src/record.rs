@@ -3,7 +3,7 @@
 //! sweep can gather a whole batch's rows and write them in a few multi-row statements; a use
 //! case buffers and flushes at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 use tenure_core::catalog::Channel;
@@ -32,6 +32,17 @@ pub(crate) struct RecordBuffer {
     funds_written: HashMap<String, Funds>,
     /// What the waiting entries add to each account's funds.
     funds_waiting: HashMap<String, Funds>,
+    /// Attempt keys read for many instances at once (a sweep batch's), with the waiting
+    /// attempts' keys added: see [`RecordBuffer::attempt_made`].
+    attempts_known: Option<KnownAttempts>,
+}
+
+/// The attempts made for some instances to renew expiries from a time on.
+#[derive(Debug)]
+pub(crate) struct KnownAttempts {
+    pub instance_ids: HashSet<String>,
+    pub renews_from: Timestamp,
+    pub keys: HashSet<(String, Timestamp, i64)>,
 }
 
 fn add(total: &mut Funds, change: Funds) {
@@ -82,7 +93,48 @@ impl RecordBuffer {
         self.entries.push(entry);
     }
 
+    /// Attempt keys read in advance (see [`deduction_attempts::made_since`]).
+    pub(crate) fn know_attempts(&mut self, known: KnownAttempts) {
+        self.attempts_known = Some(known);
+    }
+
+    /// Whether the attempt with this key was made already (recorded, or waiting here): from
+    /// the keys read in advance when they cover it, else from the database.
+    pub(crate) async fn attempt_made(
+        &self,
+        tx: &mut Tx,
+        instance_id: &str,
+        renews_expires_at: Timestamp,
+        attempt_offset_days: i64,
+    ) -> Result<bool, EngineError> {
+        if let Some(known) = &self.attempts_known {
+            if known.instance_ids.contains(instance_id) && renews_expires_at >= known.renews_from {
+                let key = (
+                    instance_id.to_string(),
+                    renews_expires_at,
+                    attempt_offset_days,
+                );
+                return Ok(known.keys.contains(&key));
+            }
+        }
+        let waiting = self.attempts.iter().any(|attempt| {
+            attempt.instance_id == instance_id
+                && attempt.renews_expires_at == renews_expires_at
+                && attempt.attempt_offset_days == attempt_offset_days
+        });
+        Ok(waiting
+            || deduction_attempts::made(tx, instance_id, renews_expires_at, attempt_offset_days)
+                .await?)
+    }
+
     pub(crate) fn add_attempt(&mut self, attempt: DeductionAttempt) {
+        if let Some(known) = &mut self.attempts_known {
+            known.keys.insert((
+                attempt.instance_id.clone(),
+                attempt.renews_expires_at,
+                attempt.attempt_offset_days,
+            ));
+        }
         self.attempts.push(attempt);
     }
 

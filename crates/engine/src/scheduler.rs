@@ -12,16 +12,16 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::collections::HashMap;
-use tenure_core::lifecycle::{next_step_due, take_step, Step};
+use tenure_core::lifecycle::{next_step_due, take_step, Instance, RenewalMode, Step};
 
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::instances::StoredInstance;
-use tenure_store::{bills, instances, ledger, PendingSync, StoreError, Tx};
+use tenure_store::{bills, deduction_attempts, instances, ledger, PendingSync, StoreError, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::record::RecordBuffer;
+use crate::record::{KnownAttempts, RecordBuffer};
 
 /// Due instances taken per transaction: large enough to share one commit among many steps,
 /// small enough to keep a transaction short.
@@ -307,9 +307,10 @@ impl Engine {
         };
         let account = self.lock_account(tx, &stored.instance.account_id).await?;
         let mut buffer = RecordBuffer::default();
-        let steps_taken = self
+        let (steps_taken, instance, next_due_at) = self
             .take_loaded_steps(tx, stored, &account, now, &mut buffer)
             .await?;
+        instances::update(tx, &instance, next_due_at).await?;
         buffer.flush(tx).await?;
         Ok(steps_taken)
     }
@@ -351,15 +352,35 @@ impl Engine {
             .collect();
         funds.extend(ledger::funds_many(tx, &account_ids).await?);
         buffer.know_funds(funds);
+        // The attempts already made for the cycles the batch's auto-renewing instances are in,
+        // in one query: each attempt is checked against them, not read for one by one.
+        let renewing: Vec<(&str, Timestamp)> = loaded
+            .iter()
+            .filter(|stored| stored.instance.renewal_mode == RenewalMode::Auto)
+            .filter_map(|stored| Some((stored.instance.id.as_str(), stored.instance.expires_at?)))
+            .collect();
+        if let Some(renews_from) = renewing.iter().map(|(_, expires_at)| *expires_at).min() {
+            let instance_ids: Vec<String> = renewing.iter().map(|(id, _)| id.to_string()).collect();
+            let keys = deduction_attempts::made_since(tx, &instance_ids, renews_from).await?;
+            buffer.know_attempts(KnownAttempts {
+                instance_ids: instance_ids.into_iter().collect(),
+                renews_from,
+                keys: keys.into_iter().collect(),
+            });
+        }
         let mut steps_taken = 0;
+        let mut updated = Vec::with_capacity(loaded.len());
         for stored in loaded {
             let account = accounts
                 .get(&stored.instance.account_id)
                 .ok_or_else(|| EngineError::not_found("account", &stored.instance.account_id))?;
-            steps_taken += self
+            let (steps, instance, next_due_at) = self
                 .take_loaded_steps(tx, stored, account, now, &mut buffer)
                 .await?;
+            steps_taken += steps;
+            updated.push((instance, next_due_at));
         }
+        instances::update_many(tx, &updated).await?;
         buffer.flush(tx).await?;
         Ok(steps_taken)
     }
@@ -368,7 +389,8 @@ impl Engine {
     /// locked) at the start of the batch: its contact details and overdue state, which nothing
     /// in an instance sweep changes. A deduction attempt reads the account's funds itself, as
     /// earlier attempts of the batch leave them, and its records join the batch's buffer, so
-    /// the event log keeps the order of decisions.
+    /// the event log keeps the order of decisions. Returns the steps taken and the instance
+    /// with its next due time, for the caller to write.
     async fn take_loaded_steps(
         &self,
         tx: &mut Tx,
@@ -376,7 +398,7 @@ impl Engine {
         account: &Account,
         now: Timestamp,
         buffer: &mut RecordBuffer,
-    ) -> Result<u64, EngineError> {
+    ) -> Result<(u64, Instance, Option<Timestamp>), EngineError> {
         let product = self.product(&stored.instance.product_id)?;
         let overdue_since = account.overdue_since;
         let mut instance = stored.instance;
@@ -403,8 +425,7 @@ impl Engine {
             );
         }
         let next_due_at = next_step_due(&instance, product, overdue_since).map(|due| due.at);
-        instances::update(tx, &instance, next_due_at).await?;
-        Ok(steps_taken as u64)
+        Ok((steps_taken as u64, instance, next_due_at))
     }
 
     /// Moves the simulated clock to `to`, taking every step due in between at its own time, in

@@ -81,6 +81,40 @@ pub async fn made(
     Ok(row.is_some())
 }
 
+/// The keys `(instance, expiry renewed, offset)` of the attempts made for `instance_ids` to
+/// renew an expiry at or after `renews_from`, in few queries: what a sweep batch checks its
+/// attempts against instead of one [`made`] each.
+pub async fn made_since(
+    tx: &mut Tx,
+    instance_ids: &[String],
+    renews_from: Timestamp,
+) -> Result<Vec<(String, Timestamp, i64)>, StoreError> {
+    let mut keys = Vec::new();
+    for chunk in chunks_of(instance_ids, ROWS_PER_INSERT) {
+        let mut select = query(&format!(
+            "SELECT instance_id, renews_expires_at, attempt_offset_days FROM deduction_attempts
+             WHERE renews_expires_at >= $1 AND instance_id IN ({})",
+            // `$1` is the time; the ids follow it.
+            (2..chunk.len() + 2)
+                .map(|number| format!("${number}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind(to_seconds(renews_from));
+        for instance_id in chunk {
+            select = select.bind(instance_id);
+        }
+        for row in select.fetch_all(tx).await? {
+            keys.push((
+                row.try_get("instance_id")?,
+                from_seconds(row.try_get("renews_expires_at")?),
+                row.try_get("attempt_offset_days")?,
+            ));
+        }
+    }
+    Ok(keys)
+}
+
 /// Records attempts in few statements. One whose key is taken fails the statement (and so
 /// the caller's transaction): never two attempts, never two charges, for one key.
 pub async fn insert_many(tx: &mut Tx, attempts: &[DeductionAttempt]) -> Result<(), StoreError> {

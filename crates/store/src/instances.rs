@@ -6,7 +6,9 @@ use tenure_core::catalog::Billing;
 use tenure_core::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, Connection, DatabaseError, Row};
+use crate::database::{
+    chunks_of, query, values_placeholders, Connection, DatabaseError, Query, Row, ROWS_PER_INSERT,
+};
 use crate::time::{from_seconds, to_seconds};
 
 const COLUMNS: &str = "id, account_id, product_id, edition_id, spec_id, region, billing, status, created_at, \
@@ -84,32 +86,81 @@ pub async fn insert(
     instance: &Instance,
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    query(&format!(
-        "INSERT INTO instances ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
-    ))
-    .bind(&instance.id)
-    .bind(&instance.account_id)
-    .bind(&instance.product_id)
-    .bind(&instance.edition_id)
-    .bind(&instance.spec_id)
-    .bind(&instance.region)
-    .bind(instance.billing.as_str())
-    .bind(instance.status.as_str())
-    .bind(to_seconds(instance.created_at))
-    .bind(instance.expires_at.map(to_seconds))
-    .bind(instance.released_at.map(to_seconds))
-    .bind(instance.renewal_mode.as_str())
-    .bind(instance.auto_renew_period.map(|period| period.to_string()))
-    .bind(instance.subscription_period.map(|period| period.to_string()))
-    .bind(instance.reminded_for_expiry.map(to_seconds))
-    .bind(instance.auto_renew_schedule.map(|choice| choice.as_str()))
-    .bind(instance.auto_renew_effective_from.map(to_seconds))
-    .bind(deduction_renews_expires_at(instance))
-    .bind(deduction_attempt_offset_days(instance))
-    .bind(next_due_at.map(to_seconds))
-    .bind(instance.last_active_at.map(to_seconds))
+    bind_row(
+        query(&format!(
+            "INSERT INTO instances ({COLUMNS}) VALUES {}",
+            values_placeholders(1, 21)
+        )),
+        instance,
+        next_due_at,
+    )
     .execute(tx)
     .await?;
+    Ok(())
+}
+
+/// Binds an instance's 21 values in the order of [`COLUMNS`].
+fn bind_row(query: Query, instance: &Instance, next_due_at: Option<Timestamp>) -> Query {
+    query
+        .bind(&instance.id)
+        .bind(&instance.account_id)
+        .bind(&instance.product_id)
+        .bind(&instance.edition_id)
+        .bind(&instance.spec_id)
+        .bind(&instance.region)
+        .bind(instance.billing.as_str())
+        .bind(instance.status.as_str())
+        .bind(to_seconds(instance.created_at))
+        .bind(instance.expires_at.map(to_seconds))
+        .bind(instance.released_at.map(to_seconds))
+        .bind(instance.renewal_mode.as_str())
+        .bind(instance.auto_renew_period.map(|period| period.to_string()))
+        .bind(
+            instance
+                .subscription_period
+                .map(|period| period.to_string()),
+        )
+        .bind(instance.reminded_for_expiry.map(to_seconds))
+        .bind(instance.auto_renew_schedule.map(|choice| choice.as_str()))
+        .bind(instance.auto_renew_effective_from.map(to_seconds))
+        .bind(deduction_renews_expires_at(instance))
+        .bind(deduction_attempt_offset_days(instance))
+        .bind(next_due_at.map(to_seconds))
+        .bind(instance.last_active_at.map(to_seconds))
+}
+
+/// Writes many instances read and locked in this transaction, with their next due times, in
+/// few statements (a sweep batch's): the same columns as [`update`] change. Written as an
+/// upsert on the id, which both databases take in one multi-row statement; every row exists
+/// (instances are never deleted), so each one updates.
+pub async fn update_many(
+    tx: &mut Tx,
+    instances: &[(Instance, Option<Timestamp>)],
+) -> Result<(), StoreError> {
+    for chunk in chunks_of(instances, ROWS_PER_INSERT) {
+        let mut upsert = query(&format!(
+            "INSERT INTO instances ({COLUMNS}) VALUES {}
+             ON CONFLICT (id) DO UPDATE SET spec_id = excluded.spec_id,
+                edition_id = excluded.edition_id, status = excluded.status,
+                expires_at = excluded.expires_at, released_at = excluded.released_at,
+                renewal_mode = excluded.renewal_mode,
+                auto_renew_period = excluded.auto_renew_period,
+                reminded_for_expiry = excluded.reminded_for_expiry,
+                next_due_at = excluded.next_due_at,
+                auto_renew_schedule = excluded.auto_renew_schedule,
+                auto_renew_effective_from = excluded.auto_renew_effective_from,
+                deduction_renews_expires_at = excluded.deduction_renews_expires_at,
+                deduction_attempt_offset_days = excluded.deduction_attempt_offset_days,
+                billing = excluded.billing,
+                subscription_period = excluded.subscription_period,
+                last_active_at = excluded.last_active_at",
+            values_placeholders(chunk.len(), 21)
+        ));
+        for (instance, next_due_at) in chunk {
+            upsert = bind_row(upsert, instance, *next_due_at);
+        }
+        upsert.execute(tx).await?;
+    }
     Ok(())
 }
 

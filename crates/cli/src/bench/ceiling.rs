@@ -45,6 +45,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
             let store = Store::connect(&scratch.url).await?;
             rates.push(measure(&store, rows_per_commit, commits).await?);
             store.close().await;
+            scratch.remove().await?;
         }
         let durations: Vec<Duration> = rates
             .iter()

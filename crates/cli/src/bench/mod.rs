@@ -101,6 +101,23 @@ fn machine_name() -> String {
 pub struct Scratch {
     pub url: String,
     _folder: Option<tempfile::TempDir>,
+    /// A PostgreSQL scratch database: the server's URL to drop it from, and its name.
+    postgres: Option<(String, String)>,
+}
+
+impl Scratch {
+    /// Removes the database: a PostgreSQL one is dropped (its connections closed by force), a
+    /// SQLite one goes with its folder.
+    pub async fn remove(self) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        if let Some((server_url, name)) = &self.postgres {
+            let mut connection = sqlx::PgConnection::connect(server_url).await?;
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut connection)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 pub async fn scratch_database(options: &BenchOptions) -> anyhow::Result<Scratch> {
@@ -111,6 +128,7 @@ pub async fn scratch_database(options: &BenchOptions) -> anyhow::Result<Scratch>
         return Ok(Scratch {
             url,
             _folder: Some(folder),
+            postgres: None,
         });
     }
     use sqlx::Connection;
@@ -127,6 +145,7 @@ pub async fn scratch_database(options: &BenchOptions) -> anyhow::Result<Scratch>
     Ok(Scratch {
         url: format!("{base}/{name}"),
         _folder: None,
+        postgres: Some((options.db.clone(), name)),
     })
 }
 

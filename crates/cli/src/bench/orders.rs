@@ -90,6 +90,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
             percentile(&latencies, 0.99).as_secs_f64() * 1000.0
         );
         server.abort();
+        scratch.remove().await?;
     }
     println!();
     Ok(())

@@ -48,5 +48,6 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
         report.steps_taken as f64 / elapsed.as_secs_f64()
     );
     store.close().await;
+    scratch.remove().await?;
     Ok(())
 }

@@ -59,6 +59,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
             rate(month.0, month.1)
         );
         store.close().await;
+        scratch.remove().await?;
     }
     println!();
     Ok(())
