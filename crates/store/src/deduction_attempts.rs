@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{
-    chunks_of, query, values_placeholders, Connection, DatabaseError, Row, ROWS_PER_INSERT,
+    chunks_of, query, values_placeholders, Connection, DatabaseError, Query, Row, ROWS_PER_INSERT,
 };
 use crate::time::{from_seconds, to_seconds};
 
@@ -37,24 +37,33 @@ const COLUMNS: &str =
     "id, instance_id, account_id, renews_expires_at, attempt_offset_days, scheduled_at, \
     attempted_at, outcome, due_minor, available_minor, order_id";
 
+/// Binds an attempt's 11 values in the order of [`COLUMNS`].
+fn bind_row(query: Query, attempt: &DeductionAttempt) -> Query {
+    query
+        .bind(&attempt.id)
+        .bind(&attempt.instance_id)
+        .bind(&attempt.account_id)
+        .bind(to_seconds(attempt.renews_expires_at))
+        .bind(attempt.attempt_offset_days)
+        .bind(to_seconds(attempt.scheduled_at))
+        .bind(to_seconds(attempt.attempted_at))
+        .bind(&attempt.outcome)
+        .bind(attempt.due_minor)
+        .bind(attempt.available_minor)
+        .bind(&attempt.order_id)
+}
+
 /// Claims the attempt: `false` when an attempt with the same key was already recorded, in
 /// which case the caller must not charge again.
 pub async fn claim(tx: &mut Tx, attempt: &DeductionAttempt) -> Result<bool, StoreError> {
-    let result = query(&format!(
-        "INSERT INTO deduction_attempts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (instance_id, renews_expires_at, attempt_offset_days) DO NOTHING"
-    ))
-    .bind(&attempt.id)
-    .bind(&attempt.instance_id)
-    .bind(&attempt.account_id)
-    .bind(to_seconds(attempt.renews_expires_at))
-    .bind(attempt.attempt_offset_days)
-    .bind(to_seconds(attempt.scheduled_at))
-    .bind(to_seconds(attempt.attempted_at))
-    .bind(&attempt.outcome)
-    .bind(attempt.due_minor)
-    .bind(attempt.available_minor)
-    .bind(&attempt.order_id)
+    let result = bind_row(
+        query(&format!(
+            "INSERT INTO deduction_attempts ({COLUMNS}) VALUES {}
+             ON CONFLICT (instance_id, renews_expires_at, attempt_offset_days) DO NOTHING",
+            values_placeholders(1, 11)
+        )),
+        attempt,
+    )
     .execute(tx)
     .await?;
     Ok(result.rows_affected() == 1)
@@ -124,18 +133,7 @@ pub async fn insert_many(tx: &mut Tx, attempts: &[DeductionAttempt]) -> Result<(
             values_placeholders(chunk.len(), 11)
         ));
         for attempt in chunk {
-            insert = insert
-                .bind(&attempt.id)
-                .bind(&attempt.instance_id)
-                .bind(&attempt.account_id)
-                .bind(to_seconds(attempt.renews_expires_at))
-                .bind(attempt.attempt_offset_days)
-                .bind(to_seconds(attempt.scheduled_at))
-                .bind(to_seconds(attempt.attempted_at))
-                .bind(&attempt.outcome)
-                .bind(attempt.due_minor)
-                .bind(attempt.available_minor)
-                .bind(&attempt.order_id);
+            insert = bind_row(insert, attempt);
         }
         insert.execute(tx).await?;
     }
