@@ -1,8 +1,8 @@
 //! The lifecycle scheduler. Each instance stores when its next step is due (`next_due_at`);
 //! a sweep takes due instances through the index on that column, earliest first, a batch at a
-//! time. A batch is one transaction (one fsync for many steps); inside it each instance is
-//! re-read and locked, its due steps recomputed and taken, and its new due time written, so a
-//! step is never split across transactions. A sweep can be killed at any point and run again: a
+//! time. Batches share a transaction (one fsync for thousands of steps, see [`SweepWriter`]);
+//! in a batch each instance is re-read and locked, its due steps recomputed and taken, and its
+//! new due time written, so a step is never split across transactions. A sweep can be killed at any point and run again: a
 //! step whose transaction committed is no longer due, and one that did not commit is still due.
 //! Nothing happens twice; nothing is lost.
 //!
@@ -23,8 +23,8 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::record::{KnownAttempts, RecordBuffer};
 
-/// Due instances taken per transaction: large enough to share one commit among many steps,
-/// small enough to keep a transaction short.
+/// Due items read and taken at a time: a batch's rows are read and written with a few
+/// statements each.
 const SWEEP_BATCH: i64 = 1000;
 /// How long an instance whose steps failed waits before the sweep tries it again.
 pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
