@@ -56,6 +56,15 @@ pub struct Funds {
     pub vouchers_minor: i64,
 }
 
+/// Funds plus a change to them (a ledger entry's, say), each source on its own.
+impl std::ops::AddAssign for Funds {
+    fn add_assign(&mut self, change: Funds) {
+        self.balance_minor += change.balance_minor;
+        self.coupons_minor += change.coupons_minor;
+        self.vouchers_minor += change.vouchers_minor;
+    }
+}
+
 /// Which sources a payment may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentSources {

@@ -45,12 +45,6 @@ pub(crate) struct KnownAttempts {
     pub keys: HashSet<(String, Timestamp, i64)>,
 }
 
-fn add(total: &mut Funds, change: Funds) {
-    total.balance_minor += change.balance_minor;
-    total.coupons_minor += change.coupons_minor;
-    total.vouchers_minor += change.vouchers_minor;
-}
-
 impl RecordBuffer {
     /// An account's funds with the waiting entries applied: what a payment decided now may
     /// spend. Read from the database the first time, then kept.
@@ -68,7 +62,7 @@ impl RecordBuffer {
             }
         };
         if let Some(waiting) = self.funds_waiting.get(account_id) {
-            add(&mut funds, *waiting);
+            funds += *waiting;
         }
         Ok(funds)
     }
@@ -84,12 +78,10 @@ impl RecordBuffer {
     }
 
     pub(crate) fn add_entry(&mut self, entry: EntryWrite) {
-        add(
-            self.funds_waiting
-                .entry(entry.account_id.clone())
-                .or_default(),
-            entry.funds_change(),
-        );
+        *self
+            .funds_waiting
+            .entry(entry.account_id.clone())
+            .or_default() += entry.funds_change();
         self.entries.push(entry);
     }
 
@@ -147,7 +139,7 @@ impl RecordBuffer {
         events::insert_notices_many(tx, &self.notices).await?;
         for (account_id, waiting) in self.funds_waiting.drain() {
             if let Some(written) = self.funds_written.get_mut(&account_id) {
-                add(written, waiting);
+                *written += waiting;
             }
         }
         self.orders.clear();

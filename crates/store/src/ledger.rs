@@ -105,11 +105,7 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
     // account order, so two writers lock running totals in the same order.
     let mut changes: BTreeMap<&str, Funds> = BTreeMap::new();
     for write in entries {
-        let change = changes.entry(write.account_id.as_str()).or_default();
-        let entry_change = write.funds_change();
-        change.balance_minor += entry_change.balance_minor;
-        change.coupons_minor += entry_change.coupons_minor;
-        change.vouchers_minor += entry_change.vouchers_minor;
+        *changes.entry(write.account_id.as_str()).or_default() += write.funds_change();
     }
     let changes: Vec<(&str, Funds)> = changes.into_iter().collect();
     for chunk in chunks_of(&changes, ROWS_PER_INSERT) {
