@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{
-    chunks_of, query, values_placeholders, Connection, DatabaseError, Query, Row, ROWS_PER_INSERT,
+    chunks_of, execute_rows, query, values_placeholders, Connection, DatabaseError, Query, Row,
+    ROWS_PER_INSERT,
 };
 use crate::time::{from_seconds, to_seconds};
 
@@ -127,16 +128,14 @@ pub async fn made_since(
 /// Records attempts in few statements. One whose key is taken fails the statement (and so
 /// the caller's transaction): never two attempts, never two charges, for one key.
 pub async fn insert_many(tx: &mut Tx, attempts: &[DeductionAttempt]) -> Result<(), StoreError> {
-    for chunk in chunks_of(attempts, ROWS_PER_INSERT) {
-        let mut insert = query(&format!(
-            "INSERT INTO deduction_attempts ({COLUMNS}) VALUES {}",
-            values_placeholders(chunk.len(), 11)
-        ));
-        for attempt in chunk {
-            insert = bind_row(insert, attempt);
-        }
-        insert.execute(tx).await?;
-    }
+    execute_rows(
+        tx,
+        &format!("INSERT INTO deduction_attempts ({COLUMNS}) VALUES {{values}}"),
+        11,
+        attempts,
+        bind_row,
+    )
+    .await?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use serde_json::Value;
 use tenure_core::event::{EventDraft, NoticeDraft};
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{chunks_of, query, values_placeholders, Connection, ROWS_PER_INSERT};
+use crate::database::{execute_rows, query, Connection};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,23 +189,22 @@ pub async fn insert_many(
     tx: &mut Tx,
     rows: &[(String, Timestamp, EventDraft)],
 ) -> Result<(), StoreError> {
-    for chunk in chunks_of(rows, ROWS_PER_INSERT) {
-        let sql = format!(
-            "INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES {}",
-            values_placeholders(chunk.len(), 6)
-        );
-        let mut query = query(&sql);
-        for (event_id, at, event) in chunk {
-            query = query
+    execute_rows(
+        tx,
+        "INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES {values}",
+        6,
+        rows,
+        |query, (event_id, at, event)| {
+            query
                 .bind(event_id)
                 .bind(to_seconds(*at))
                 .bind(&event.account_id)
                 .bind(&event.instance_id)
                 .bind(event.kind.as_str())
-                .bind(event.data.to_string());
-        }
-        query.execute(tx).await?;
-    }
+                .bind(event.data.to_string())
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -214,15 +213,13 @@ pub async fn insert_notices_many(
     tx: &mut Tx,
     rows: &[(String, Timestamp, NoticeDraft, String)],
 ) -> Result<(), StoreError> {
-    for chunk in chunks_of(rows, ROWS_PER_INSERT) {
-        // Every notice starts `stored`: bound like the other columns.
-        let sql = format!(
-            "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {}",
-            values_placeholders(chunk.len(), 10)
-        );
-        let mut query = query(&sql);
-        for (notice_id, at, notice, recipient) in chunk {
-            query = query
+    execute_rows(
+        tx,
+        "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {values}",
+        10,
+        rows,
+        |query, (notice_id, at, notice, recipient)| {
+            query
                 .bind(notice_id)
                 .bind(to_seconds(*at))
                 .bind(&notice.account_id)
@@ -232,9 +229,10 @@ pub async fn insert_notices_many(
                 .bind(recipient)
                 .bind(&notice.subject)
                 .bind(&notice.body)
-                .bind("stored");
-        }
-        query.execute(tx).await?;
-    }
+                // Every notice starts `stored`: bound like the other columns.
+                .bind("stored")
+        },
+    )
+    .await?;
     Ok(())
 }

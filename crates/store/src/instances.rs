@@ -7,7 +7,7 @@ use tenure_core::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{
-    chunks_of, query, values_placeholders, Connection, DatabaseError, Query, Row, ROWS_PER_INSERT,
+    execute_rows, query, values_placeholders, Connection, DatabaseError, Query, Row,
 };
 use crate::time::{from_seconds, to_seconds};
 
@@ -137,30 +137,30 @@ pub async fn update_many(
     tx: &mut Tx,
     instances: &[(Instance, Option<Timestamp>)],
 ) -> Result<(), StoreError> {
-    for chunk in chunks_of(instances, ROWS_PER_INSERT) {
-        let mut upsert = query(&format!(
-            "INSERT INTO instances ({COLUMNS}) VALUES {}
-             ON CONFLICT (id) DO UPDATE SET spec_id = excluded.spec_id,
-                edition_id = excluded.edition_id, status = excluded.status,
-                expires_at = excluded.expires_at, released_at = excluded.released_at,
-                renewal_mode = excluded.renewal_mode,
-                auto_renew_period = excluded.auto_renew_period,
-                reminded_for_expiry = excluded.reminded_for_expiry,
-                next_due_at = excluded.next_due_at,
-                auto_renew_schedule = excluded.auto_renew_schedule,
-                auto_renew_effective_from = excluded.auto_renew_effective_from,
-                deduction_renews_expires_at = excluded.deduction_renews_expires_at,
-                deduction_attempt_offset_days = excluded.deduction_attempt_offset_days,
-                billing = excluded.billing,
-                subscription_period = excluded.subscription_period,
-                last_active_at = excluded.last_active_at",
-            values_placeholders(chunk.len(), 21)
-        ));
-        for (instance, next_due_at) in chunk {
-            upsert = bind_row(upsert, instance, *next_due_at);
-        }
-        upsert.execute(tx).await?;
-    }
+    execute_rows(
+        tx,
+        &format!(
+            "INSERT INTO instances ({COLUMNS}) VALUES {{values}}
+         ON CONFLICT (id) DO UPDATE SET spec_id = excluded.spec_id,
+            edition_id = excluded.edition_id, status = excluded.status,
+            expires_at = excluded.expires_at, released_at = excluded.released_at,
+            renewal_mode = excluded.renewal_mode,
+            auto_renew_period = excluded.auto_renew_period,
+            reminded_for_expiry = excluded.reminded_for_expiry,
+            next_due_at = excluded.next_due_at,
+            auto_renew_schedule = excluded.auto_renew_schedule,
+            auto_renew_effective_from = excluded.auto_renew_effective_from,
+            deduction_renews_expires_at = excluded.deduction_renews_expires_at,
+            deduction_attempt_offset_days = excluded.deduction_attempt_offset_days,
+            billing = excluded.billing,
+            subscription_period = excluded.subscription_period,
+            last_active_at = excluded.last_active_at"
+        ),
+        21,
+        instances,
+        |query, (instance, next_due_at)| bind_row(query, instance, *next_due_at),
+    )
+    .await?;
     Ok(())
 }
 

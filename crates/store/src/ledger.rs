@@ -9,7 +9,7 @@ use tenure_core::ledger::{Entry, LedgerAccount, Posting};
 use tenure_core::payment::Funds;
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{chunks_of, query, values_placeholders, Connection, Row, ROWS_PER_INSERT};
+use crate::database::{execute_rows, query, Connection, Row};
 use crate::time::{from_seconds, to_seconds};
 
 /// An entry to write, with what the ledger keeps beside its postings.
@@ -61,22 +61,22 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
             write.entry_id
         );
     }
-    for chunk in chunks_of(entries, ROWS_PER_INSERT) {
-        let mut insert = query(&format!(
-            "INSERT INTO ledger_entries (id, account_id, kind, at, order_id, memo) VALUES {}",
-            values_placeholders(chunk.len(), 6)
-        ));
-        for write in chunk {
-            insert = insert
+    execute_rows(
+        tx,
+        "INSERT INTO ledger_entries (id, account_id, kind, at, order_id, memo) VALUES {values}",
+        6,
+        entries,
+        |query, write| {
+            query
                 .bind(&write.entry_id)
                 .bind(&write.account_id)
                 .bind(write.entry.kind().as_str())
                 .bind(to_seconds(write.at))
                 .bind(&write.order_id)
-                .bind(&write.memo);
-        }
-        insert.execute(tx).await?;
-    }
+                .bind(&write.memo)
+        },
+    )
+    .await?;
     let postings: Vec<(&EntryWrite, &Posting)> = entries
         .iter()
         .flat_map(|write| {
@@ -87,20 +87,20 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
                 .map(move |posting| (write, posting))
         })
         .collect();
-    for chunk in chunks_of(&postings, ROWS_PER_INSERT) {
-        let mut insert = query(&format!(
-            "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES {}",
-            values_placeholders(chunk.len(), 4)
-        ));
-        for (write, posting) in chunk {
-            insert = insert
+    execute_rows(
+        tx,
+        "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES {values}",
+        4,
+        &postings,
+        |query, (write, posting)| {
+            query
                 .bind(&write.entry_id)
                 .bind(&write.account_id)
                 .bind(posting.ledger_account.as_str())
-                .bind(posting.amount_minor);
-        }
-        insert.execute(tx).await?;
-    }
+                .bind(posting.amount_minor)
+        },
+    )
+    .await?;
     // One row per account: PostgreSQL refuses to update a row twice in one statement. In
     // account order, so two writers lock running totals in the same order.
     let mut changes: BTreeMap<&str, Funds> = BTreeMap::new();
@@ -108,25 +108,25 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
         *changes.entry(write.account_id.as_str()).or_default() += write.funds_change();
     }
     let changes: Vec<(&str, Funds)> = changes.into_iter().collect();
-    for chunk in chunks_of(&changes, ROWS_PER_INSERT) {
-        let mut upsert = query(&format!(
-            "INSERT INTO account_funds (account_id, balance_minor, coupons_minor, vouchers_minor)
-             VALUES {}
-             ON CONFLICT (account_id) DO UPDATE SET
-                balance_minor = account_funds.balance_minor + excluded.balance_minor,
-                coupons_minor = account_funds.coupons_minor + excluded.coupons_minor,
-                vouchers_minor = account_funds.vouchers_minor + excluded.vouchers_minor",
-            values_placeholders(chunk.len(), 4)
-        ));
-        for (account_id, change) in chunk {
-            upsert = upsert
+    execute_rows(
+        tx,
+        "INSERT INTO account_funds (account_id, balance_minor, coupons_minor, vouchers_minor)
+         VALUES {values}
+         ON CONFLICT (account_id) DO UPDATE SET
+            balance_minor = account_funds.balance_minor + excluded.balance_minor,
+            coupons_minor = account_funds.coupons_minor + excluded.coupons_minor,
+            vouchers_minor = account_funds.vouchers_minor + excluded.vouchers_minor",
+        4,
+        &changes,
+        |query, (account_id, change)| {
+            query
                 .bind(*account_id)
                 .bind(change.balance_minor)
                 .bind(change.coupons_minor)
-                .bind(change.vouchers_minor);
-        }
-        upsert.execute(tx).await?;
-    }
+                .bind(change.vouchers_minor)
+        },
+    )
+    .await?;
     Ok(())
 }
 

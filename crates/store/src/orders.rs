@@ -9,9 +9,7 @@ use tenure_core::change::PaidPeriod;
 use tenure_core::proration::PeriodValue;
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{
-    chunks_of, query, values_placeholders, Connection, DatabaseError, Row, ROWS_PER_INSERT,
-};
+use crate::database::{execute_rows, query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -120,13 +118,13 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
 
 /// Inserts many orders in few statements.
 pub async fn insert_many(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError> {
-    for chunk in chunks_of(orders, ROWS_PER_INSERT) {
-        let mut insert = query(&format!(
-            "INSERT INTO orders ({COLUMNS}) VALUES {}",
-            values_placeholders(chunk.len(), 25)
-        ));
-        for order in chunk {
-            insert = insert
+    execute_rows(
+        tx,
+        &format!("INSERT INTO orders ({COLUMNS}) VALUES {{values}}"),
+        25,
+        orders,
+        |query, order| {
+            query
                 .bind(&order.id)
                 .bind(&order.account_id)
                 .bind(&order.instance_id)
@@ -151,10 +149,10 @@ pub async fn insert_many(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError
                 .bind(order.value_voucher_minor)
                 .bind(order.value_from_hours)
                 .bind(order.refunded_minor)
-                .bind(&order.refund_destination);
-        }
-        insert.execute(tx).await?;
-    }
+                .bind(&order.refund_destination)
+        },
+    )
+    .await?;
     Ok(())
 }
 

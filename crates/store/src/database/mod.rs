@@ -24,7 +24,8 @@ pub(crate) use connection::Inner;
 pub use error::DatabaseError;
 pub(crate) use postgres::{connect as connect_postgres, PostgresPool};
 pub use query::{
-    chunks_of, list_placeholders, query, values_placeholders, Done, Query, ROWS_PER_INSERT,
+    chunks_of, execute_rows, list_placeholders, query, values_placeholders, Done, Query,
+    ROWS_PER_INSERT,
 };
 pub use row::{FromValue, Row};
 pub(crate) use sqlite::{

@@ -71,6 +71,27 @@ pub fn values_placeholders(rows: usize, columns: usize) -> Arc<str> {
         .clone()
 }
 
+/// Runs `statement` over `rows`, one multi-row statement per chunk ([`chunks_of`]): the chunk's
+/// `VALUES` list (`columns` values a row) goes where `statement` says `{values}`, and `bind`
+/// binds one row's values in column order.
+pub async fn execute_rows<T>(
+    connection: &mut Connection,
+    statement: &str,
+    columns: usize,
+    rows: &[T],
+    bind: impl Fn(Query, &T) -> Query,
+) -> Result<(), DatabaseError> {
+    for chunk in chunks_of(rows, ROWS_PER_INSERT) {
+        let sql = statement.replace("{values}", &values_placeholders(chunk.len(), columns));
+        let mut query = query(&sql);
+        for row in chunk {
+            query = bind(query, row);
+        }
+        query.execute(connection).await?;
+    }
+    Ok(())
+}
+
 /// `$1, $2, $3`: the placeholders of an `IN (…)` list of `count` values.
 pub fn list_placeholders(count: usize) -> Arc<str> {
     // The same text as one row of `count` columns, without its parentheses.
