@@ -3,12 +3,10 @@
 //! dropped before commit), and not when an attempt's record exists but the instance does not
 //! know it. Each scenario runs on SQLite and on PostgreSQL.
 
+#[macro_use]
 mod support;
 
 use jiff::Timestamp;
-use sqlx::Connection;
-use tenure_core::payment::{PaymentMethod, PaymentSources};
-use tenure_core::period::Period;
 use tenure_engine::Engine;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::orders::{self, OrderFilter};
@@ -24,73 +22,6 @@ fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
 
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-fn postgres_admin_url() -> String {
-    std::env::var("TENURE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
-}
-
-/// Keeps a SQLite file's folder alive, or drops the PostgreSQL database at the end of a test.
-enum Cleanup {
-    Folder(#[allow(dead_code)] tempfile::TempDir),
-    PostgresDatabase(String),
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        if let Cleanup::PostgresDatabase(name) = self {
-            let name = name.clone();
-            // Async work cannot run in Drop; a short-lived runtime on its own thread can.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async {
-                    if let Ok(mut connection) =
-                        sqlx::PgConnection::connect(&postgres_admin_url()).await
-                    {
-                        let _ =
-                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut connection)
-                                .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
-/// A fresh, migrated database.
-async fn fresh_store(backend: Backend) -> (Store, Cleanup) {
-    match backend {
-        Backend::Sqlite => {
-            let folder = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}", folder.path().join("tenure.db").display());
-            (Store::connect(&url).await.unwrap(), Cleanup::Folder(folder))
-        }
-        Backend::Postgres => {
-            let admin_url = postgres_admin_url();
-            let name = format!("tenure_engine_test_{:016x}", rand::random::<u64>());
-            let mut connection = sqlx::PgConnection::connect(&admin_url)
-                .await
-                .expect("PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut connection)
-                .await
-                .unwrap();
-            let base = admin_url.rsplit_once('/').unwrap().0;
-            let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
-            (store, Cleanup::PostgresDatabase(name))
-        }
-    }
-}
-
 /// An engine with one account holding `deposit_minor` after buying a 1M message-queue instance
 /// with auto-renewal; returns (engine, account id, instance id).
 async fn engine_with_auto_renewing_instance(
@@ -98,28 +29,8 @@ async fn engine_with_auto_renewing_instance(
     deposit_minor: i64,
 ) -> (Engine, String, String) {
     let engine = support::engine_with(store, at(START));
-    let mut tx = engine.begin().await.unwrap();
-    let account = engine
-        .create_account(&mut tx, support::ada())
-        .await
-        .unwrap();
-    let account_id = account.account.account.id.clone();
-    engine
-        .deposit(
-            &mut tx,
-            &account_id,
-            MONTH_MINOR + deposit_minor,
-            PaymentMethod::BankCard,
-        )
-        .await
-        .unwrap();
-    let mut command = support::monthly_basic_queue(&account_id);
-    command.request.auto_renew_period = Some(Period::months(1));
-    command.auto_renew = true;
-    command.sources = PaymentSources::AUTO_RENEWAL;
-    let bought = engine.purchase(&mut tx, command).await.unwrap();
-    tx.commit().await.unwrap();
-    let instance_id = bought.instance.instance.id.clone();
+    let (account_id, instance_id) =
+        support::account_with_auto_renewing_queue(&engine, MONTH_MINOR + deposit_minor).await;
     (engine, account_id, instance_id)
 }
 
@@ -154,8 +65,8 @@ async fn committed_state(
     (balance_minor, auto_orders, expires_at, attempts)
 }
 
-async fn the_same_moment_twice_charges_once(backend: Backend) {
-    let (store, _cleanup) = fresh_store(backend).await;
+async fn the_same_moment_twice_charges_once(backend: support::Backend) {
+    let (store, _cleanup) = support::fresh_store(backend).await;
     let (engine, account_id, instance_id) =
         engine_with_auto_renewing_instance(store, MONTH_MINOR).await;
     let first = engine.run_due(at(FIRST_ATTEMPT)).await.unwrap();
@@ -174,8 +85,8 @@ async fn the_same_moment_twice_charges_once(backend: Backend) {
     );
 }
 
-async fn a_transaction_dropped_before_commit_leaves_nothing(backend: Backend) {
-    let (store, _cleanup) = fresh_store(backend).await;
+async fn a_transaction_dropped_before_commit_leaves_nothing(backend: support::Backend) {
+    let (store, _cleanup) = support::fresh_store(backend).await;
     let (engine, account_id, instance_id) =
         engine_with_auto_renewing_instance(store, MONTH_MINOR).await;
     let before = committed_state(&engine, &account_id, &instance_id).await;
@@ -217,8 +128,8 @@ async fn a_transaction_dropped_before_commit_leaves_nothing(backend: Backend) {
     );
 }
 
-async fn a_recorded_attempt_is_never_made_again(backend: Backend) {
-    let (store, _cleanup) = fresh_store(backend).await;
+async fn a_recorded_attempt_is_never_made_again(backend: support::Backend) {
+    let (store, _cleanup) = support::fresh_store(backend).await;
     let (engine, account_id, instance_id) =
         engine_with_auto_renewing_instance(store, MONTH_MINOR).await;
     // An attempt for (instance, 03-10, T-9) is on record although the instance does not know.
@@ -258,21 +169,6 @@ async fn a_recorded_attempt_is_never_made_again(backend: Backend) {
         committed_state(&engine, &account_id, &instance_id).await,
         (0, 1, at("2026-04-10T00:00:00Z"), 2)
     );
-}
-
-macro_rules! on_both_backends {
-    ($name:ident, $scenario:ident) => {
-        mod $name {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$scenario(super::Backend::Sqlite).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                super::$scenario(super::Backend::Postgres).await
-            }
-        }
-    };
 }
 
 on_both_backends!(same_moment_twice, the_same_moment_twice_charges_once);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use crate::database::{
     query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase, WalSync,
 };
-use crate::schema;
+use crate::migrations;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -20,6 +20,16 @@ pub enum StoreError {
 pub enum Dialect {
     Sqlite,
     Postgres,
+}
+
+impl Dialect {
+    /// How an auto-numbered primary key column is spelled.
+    pub(crate) fn serial_key(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "INTEGER PRIMARY KEY",
+            Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+        }
+    }
 }
 
 /// The database behind tenure, and what the queries need to know about it.
@@ -73,8 +83,17 @@ impl PendingSync {
 }
 
 impl Store {
-    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…` and creates the tables.
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…` and brings its schema
+    /// to the latest version.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let store = Store::open_unmigrated(url).await?;
+        migrations::migrate(&store).await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema: for a test that builds a database as an older
+    /// tenure left it ([`migrations::migrate_to`]). Everything else uses [`Store::connect`].
+    pub async fn open_unmigrated(url: &str) -> Result<Store, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite(Arc::new(SqliteDatabase::open(url)?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -82,9 +101,7 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let store = Store { backend };
-        schema::migrate(&store).await?;
-        Ok(store)
+        Ok(Store { backend })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -133,6 +150,14 @@ impl Store {
             query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&mut connection)
                 .await?;
+        }
+        Ok(())
+    }
+
+    /// SQLite's foreign key checks on the writer, on or off (PostgreSQL's are always on).
+    pub(crate) async fn enforce_foreign_keys(&self, on: bool) -> Result<(), StoreError> {
+        if let Backend::Sqlite(database) = &self.backend {
+            database.enforce_foreign_keys(on).await?;
         }
         Ok(())
     }

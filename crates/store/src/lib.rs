@@ -19,10 +19,10 @@ pub mod instances;
 pub mod keys;
 pub mod ledger;
 mod listing;
+pub mod migrations;
 pub mod orders;
 pub mod refunds;
 pub mod resource_plans;
-mod schema;
 mod time;
 pub mod usage;
 

@@ -5,7 +5,8 @@ use crate::connect::Tx;
 use crate::database::{chunks_of, list_placeholders, query, Connection, DatabaseError, Row};
 
 /// Reads `columns` of `table` where `id > after_id` and every given filter holds.
-/// `filters` pairs a column with the value it must equal; `None` leaves it unfiltered.
+/// `filters` pairs a column with the value it must equal, or a condition with `{value}` where
+/// the value goes; `None` leaves it unfiltered.
 pub async fn fetch_page(
     connection: &mut Connection,
     columns: &str,
@@ -19,7 +20,12 @@ pub async fn fetch_page(
     for (column, value) in filters {
         if let Some(value) = value {
             values.push(value.clone());
-            conditions.push(format!("{column} = ${}", values.len()));
+            let placeholder = format!("${}", values.len());
+            conditions.push(if column.contains("{value}") {
+                column.replace("{value}", &placeholder)
+            } else {
+                format!("{column} = {placeholder}")
+            });
         }
     }
     let sql = format!(

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use jiff::Timestamp;
+use sqlx::Connection;
 use tenure_core::catalog::{default_catalog, Billing};
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::period::Period;
@@ -87,4 +88,115 @@ pub async fn account_with_queues(engine: &Engine, count: usize) -> (String, Vec<
     }
     tx.commit().await.unwrap();
     (account_id, instance_ids)
+}
+
+/// An account (Ada's details) with `deposit_minor` deposited, which bought a monthly basic
+/// queue renewed automatically, monthly, from its balance: the account's and instance's ids.
+pub async fn account_with_auto_renewing_queue(
+    engine: &Engine,
+    deposit_minor: i64,
+) -> (String, String) {
+    let mut tx = engine.begin().await.unwrap();
+    let account = engine.create_account(&mut tx, ada()).await.unwrap();
+    let account_id = account.account.account.id.clone();
+    engine
+        .deposit(&mut tx, &account_id, deposit_minor, PaymentMethod::BankCard)
+        .await
+        .unwrap();
+    let mut command = monthly_basic_queue(&account_id);
+    command.request.auto_renew_period = Some(Period::months(1));
+    command.auto_renew = true;
+    command.sources = PaymentSources::AUTO_RENEWAL;
+    let bought = engine.purchase(&mut tx, command).await.unwrap();
+    tx.commit().await.unwrap();
+    (account_id, bought.instance.instance.id.clone())
+}
+
+/// The databases every such test runs on.
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TENURE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// Keeps a SQLite file's folder alive, or drops the PostgreSQL database at the end of a test.
+pub enum Cleanup {
+    Folder(#[allow(dead_code)] tempfile::TempDir),
+    PostgresDatabase(String),
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Cleanup::PostgresDatabase(name) = self {
+            let name = name.clone();
+            // Async work cannot run in Drop; a short-lived runtime on its own thread can.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    if let Ok(mut connection) =
+                        sqlx::PgConnection::connect(&postgres_admin_url()).await
+                    {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut connection)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A fresh, migrated database.
+pub async fn fresh_store(backend: Backend) -> (Store, Cleanup) {
+    let (url, cleanup) = fresh_database(backend).await;
+    (Store::connect(&url).await.unwrap(), cleanup)
+}
+
+/// The URL of a fresh, empty database (no tables yet), and what removes it at the end.
+pub async fn fresh_database(backend: Backend) -> (String, Cleanup) {
+    match backend {
+        Backend::Sqlite => {
+            let (folder, url) = scratch_sqlite();
+            (url, Cleanup::Folder(folder))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let name = format!("tenure_engine_test_{:016x}", rand::random::<u64>());
+            let mut connection = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .expect("PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth)");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut connection)
+                .await
+                .unwrap();
+            let base = admin_url.rsplit_once('/').unwrap().0;
+            (format!("{base}/{name}"), Cleanup::PostgresDatabase(name))
+        }
+    }
+}
+
+/// `mod NAME { sqlite, postgres }`: the async `scenario(Backend)` as one test per database.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($name:ident, $scenario:ident) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$scenario(super::support::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$scenario(super::support::Backend::Postgres).await
+            }
+        }
+    };
 }

@@ -1,8 +1,26 @@
-//! The schema, written once for both databases. The only difference is how an auto-numbered
-//! key is spelled, substituted for `{serial}`.
+//! Version 1: the schema as it stood before tenure numbered its migrations. Every statement is
+//! written to be run again harmlessly (`IF NOT EXISTS`, `DROP INDEX IF EXISTS`), so a database
+//! created before the numbering takes this version as it is and goes on from there. Never edit
+//! it: change the schema in a new migration.
 
-use crate::connect::{Dialect, Store, StoreError};
-use crate::database::query;
+use super::{Migration, Step};
+use crate::connect::Dialect;
+
+pub(super) const MIGRATION: Migration = Migration {
+    version: 1,
+    name: "initial",
+    steps,
+};
+
+fn steps(dialect: Dialect) -> Vec<Step> {
+    let mut steps: Vec<Step> = SCHEMA
+        .iter()
+        .map(|statement| Step::Sql(statement.replace("{serial}", dialect.serial_key())))
+        .collect();
+    // Databases written before the running totals existed get them filled from the ledger.
+    steps.push(Step::FillRunningTotals);
+    steps
+}
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS accounts (
@@ -262,23 +280,14 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (created_at)",
 ];
 
-pub async fn migrate(store: &Store) -> Result<(), StoreError> {
-    let serial = match store.dialect() {
-        Dialect::Sqlite => "INTEGER PRIMARY KEY",
-        Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
-    };
-    let mut tx = store.begin().await?;
-    if store.dialect() == Dialect::Postgres {
-        // Two nodes starting at once must not both create the tables.
-        query("SELECT pg_advisory_xact_lock(7311)")
-            .execute(&mut tx)
-            .await?;
-    }
-    for statement in SCHEMA {
-        query(&statement.replace("{serial}", serial))
-            .execute(&mut tx)
-            .await?;
-    }
-    crate::ledger::fill_running_totals(&mut tx).await?;
-    tx.commit().await
+/// The column list, parentheses included, that this version gave `table` on SQLite: what a
+/// later migration that rebuilds the table starts from.
+pub(super) fn sqlite_columns(table: &str) -> String {
+    let opening = format!("CREATE TABLE IF NOT EXISTS {table} (");
+    let statement = SCHEMA
+        .iter()
+        .find(|statement| statement.starts_with(&opening))
+        .unwrap_or_else(|| panic!("version 1 has no table {table}"));
+    statement["CREATE TABLE IF NOT EXISTS ".len() + table.len() + 1..]
+        .replace("{serial}", Dialect::Sqlite.serial_key())
 }
