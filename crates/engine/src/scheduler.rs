@@ -48,12 +48,37 @@ enum DueWork {
     Instances,
 }
 
-impl DueWork {
-    async fn due_ids(self, tx: &mut Tx, now: Timestamp) -> Result<Vec<String>, StoreError> {
+/// A batch of due items, earliest first: bills by id, instances read whole (and locked).
+enum Due {
+    Bills(Vec<String>),
+    Instances(Vec<StoredInstance>),
+}
+
+impl Due {
+    fn ids(&self) -> Vec<String> {
         match self {
-            DueWork::Bills => bills::due_ids(tx, now, SWEEP_BATCH).await,
-            DueWork::Instances => instances::due_ids(tx, now, SWEEP_BATCH).await,
+            Due::Bills(ids) => ids.clone(),
+            Due::Instances(loaded) => loaded
+                .iter()
+                .map(|stored| stored.instance.id.clone())
+                .collect(),
         }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Due::Bills(ids) => ids.len(),
+            Due::Instances(loaded) => loaded.len(),
+        }
+    }
+}
+
+impl DueWork {
+    async fn due(self, tx: &mut Tx, now: Timestamp) -> Result<Due, StoreError> {
+        Ok(match self {
+            DueWork::Bills => Due::Bills(bills::due_ids(tx, now, SWEEP_BATCH).await?),
+            DueWork::Instances => Due::Instances(instances::lock_due(tx, now, SWEEP_BATCH).await?),
+        })
     }
 
     async fn postpone(self, tx: &mut Tx, id: &str, retry_at: Timestamp) -> Result<(), StoreError> {
@@ -216,18 +241,19 @@ impl Engine {
     ) -> Result<Swept, EngineError> {
         loop {
             let tx = writer.tx(self).await?;
-            let due = work.due_ids(tx, now).await?;
-            if due.is_empty() {
+            let due = work.due(tx, now).await?;
+            let count = due.len() as u64;
+            if count == 0 {
                 return Ok(Swept::Done);
             }
-            let taken = match work {
-                DueWork::Instances => self.take_due_batch(tx, &due, now).await,
-                DueWork::Bills => self.take_each(work, tx, &due, now).await,
+            let taken = match due {
+                Due::Instances(loaded) => self.take_due_batch(tx, loaded, now).await,
+                Due::Bills(ids) => self.take_each(work, tx, &ids, now).await,
             };
             let error = match taken {
                 Ok(steps_taken) => {
                     writer.report.steps_taken += steps_taken;
-                    writer.taken(due.len() as u64).await?;
+                    writer.taken(count).await?;
                     continue;
                 }
                 Err(error) => error,
@@ -241,9 +267,9 @@ impl Engine {
             }
             tracing::warn!(%error, "a sweep batch failed; taking it again item by item");
             let tx = writer.tx(self).await?;
-            let due = work.due_ids(tx, now).await?;
+            let due = work.due(tx, now).await?;
             let mut batch = SweepReport::default();
-            for id in &due {
+            for id in &due.ids() {
                 match tx
                     .in_savepoint(async |tx| self.take_due(work, tx, id, now).await)
                     .await?
@@ -315,23 +341,16 @@ impl Engine {
         Ok(steps_taken)
     }
 
-    /// Takes a whole batch of due instances with few statements: the instances and their
-    /// accounts are read (and locked) in one query each, and the events and notices of the
-    /// batch are written together at the end. The same decisions as [`Self::take_due_steps`].
+    /// Takes a whole batch of due instances (read and locked by the due query, earliest first)
+    /// with few statements: their accounts are read (and locked) in one query, and the records
+    /// of the batch are written together at the end. The same decisions as
+    /// [`Self::take_due_steps`].
     async fn take_due_batch(
         &self,
         tx: &mut Tx,
-        instance_ids: &[String],
+        loaded: Vec<StoredInstance>,
         now: Timestamp,
     ) -> Result<u64, EngineError> {
-        let mut loaded = instances::lock_many(tx, instance_ids).await?;
-        // The order of the due list (earliest first), not the database's.
-        let position: HashMap<&str, usize> = instance_ids
-            .iter()
-            .enumerate()
-            .map(|(index, id)| (id.as_str(), index))
-            .collect();
-        loaded.sort_by_key(|stored| position.get(stored.instance.id.as_str()).copied());
         let mut account_ids: Vec<String> = loaded
             .iter()
             .map(|stored| stored.instance.account_id.clone())

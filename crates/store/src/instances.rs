@@ -291,16 +291,21 @@ pub async fn earliest_due(
         .transpose()?)
 }
 
-/// Ids of instances due at or before `until`, earliest first, at most `limit`. On PostgreSQL
-/// the rows are locked and rows another node holds are skipped, so several nodes split the
-/// due work without waiting on each other.
-pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<String>, StoreError> {
+/// The instances due at or before `until`, earliest first (ties by id), at most `limit`, read
+/// whole: what a sweep batch takes, in one query. On PostgreSQL the rows are locked and rows
+/// another node holds are skipped, so several nodes split the due work without waiting on
+/// each other.
+pub async fn lock_due(
+    tx: &mut Tx,
+    until: Timestamp,
+    limit: i64,
+) -> Result<Vec<StoredInstance>, StoreError> {
     let lock = match tx.dialect() {
         crate::Dialect::Sqlite => "",
         crate::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
     };
     let sql = format!(
-        "SELECT id FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
+        "SELECT {COLUMNS} FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
          ORDER BY next_due_at, id LIMIT $2{lock}"
     );
     let rows = query(&sql)
@@ -308,10 +313,7 @@ pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<St
         .bind(limit)
         .fetch_all(tx)
         .await?;
-    Ok(rows
-        .iter()
-        .map(|row| row.try_get("id"))
-        .collect::<Result<_, _>>()?)
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// The account's instances billed as `billing` in `status`, locked until commit where the
@@ -349,11 +351,4 @@ pub async fn postpone(
         .execute(tx)
         .await?;
     Ok(())
-}
-
-/// Reads many instances by id in one statement and, on PostgreSQL, locks them until commit.
-/// Ids that do not exist are left out; the order is not the order of `ids`.
-pub async fn lock_many(tx: &mut Tx, ids: &[String]) -> Result<Vec<StoredInstance>, StoreError> {
-    let rows = crate::listing::lock_by_ids(tx, COLUMNS, "instances", ids).await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
