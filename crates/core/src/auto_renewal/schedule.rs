@@ -51,6 +51,20 @@ pub fn effective_from(enabled_at: Timestamp) -> Timestamp {
 
 /// The attempts still to make for the instance's current expiry, earliest first.
 pub fn pending_attempts(instance: &Instance, policy: &AutoRenewalPolicy) -> Vec<ScheduledAttempt> {
+    pending(instance, policy).collect()
+}
+
+/// The next attempt to make, if any: what the scheduler waits for.
+pub fn next_attempt(instance: &Instance, policy: &AutoRenewalPolicy) -> Option<ScheduledAttempt> {
+    pending(instance, policy).next()
+}
+
+/// [`pending_attempts`], computed as they are asked for: the scheduler asks for the next one
+/// at every step of every instance, and needs only the first.
+fn pending<'a>(
+    instance: &'a Instance,
+    policy: &'a AutoRenewalPolicy,
+) -> impl Iterator<Item = ScheduledAttempt> + 'a {
     let renews_automatically = instance.renewal_mode == RenewalMode::Auto
         && instance.billing == Billing::Subscription
         && instance.auto_renew_period.is_some()
@@ -58,37 +72,31 @@ pub fn pending_attempts(instance: &Instance, policy: &AutoRenewalPolicy) -> Vec<
             instance.status,
             InstanceStatus::Active | InstanceStatus::Expired
         );
-    let Some(expires_at) = instance.expires_at.filter(|_| renews_automatically) else {
-        return Vec::new();
-    };
+    let expires_at = instance.expires_at.filter(|_| renews_automatically);
     let choice = instance
         .auto_renew_schedule
         .unwrap_or(DeductionScheduleChoice::Standard);
     let last_offset_days = instance
         .last_deduction_attempt
-        .filter(|mark| mark.renews_expires_at == expires_at)
+        .filter(|mark| Some(mark.renews_expires_at) == expires_at)
         .map(|mark| mark.attempt_offset_days);
-    policy
-        .schedule_for(choice)
-        .offsets_days()
-        .into_iter()
-        .filter(|offset_days| last_offset_days.is_none_or(|last| *offset_days > last))
-        .map(|attempt_offset_days| ScheduledAttempt {
-            renews_expires_at: expires_at,
-            attempt_offset_days,
-            at: attempt_at(expires_at, attempt_offset_days),
-        })
-        .filter(|attempt| {
-            instance
-                .auto_renew_effective_from
-                .is_none_or(|effective_from| attempt.at >= effective_from)
-        })
-        .collect()
-}
-
-/// The next attempt to make, if any: what the scheduler waits for.
-pub fn next_attempt(instance: &Instance, policy: &AutoRenewalPolicy) -> Option<ScheduledAttempt> {
-    pending_attempts(instance, policy).into_iter().next()
+    expires_at.into_iter().flat_map(move |expires_at| {
+        policy
+            .schedule_for(choice)
+            .offsets_days()
+            .into_iter()
+            .filter(move |offset_days| last_offset_days.is_none_or(|last| *offset_days > last))
+            .map(move |attempt_offset_days| ScheduledAttempt {
+                renews_expires_at: expires_at,
+                attempt_offset_days,
+                at: attempt_at(expires_at, attempt_offset_days),
+            })
+            .filter(|attempt| {
+                instance
+                    .auto_renew_effective_from
+                    .is_none_or(|effective_from| attempt.at >= effective_from)
+            })
+    })
 }
 
 /// The attempt to make at `now`: the latest pending one already due (see the module comment).
@@ -97,8 +105,7 @@ pub fn due_attempt(
     policy: &AutoRenewalPolicy,
     now: Timestamp,
 ) -> Option<ScheduledAttempt> {
-    pending_attempts(instance, policy)
-        .into_iter()
+    pending(instance, policy)
         .take_while(|attempt| attempt.at <= now)
         .last()
 }

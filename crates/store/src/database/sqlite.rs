@@ -8,8 +8,11 @@
 //! transaction already executes: concurrent requests share fsyncs, and nothing is answered
 //! before its transaction is on disk.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
@@ -295,12 +298,40 @@ fn for_sqlite(sql: &str) -> String {
     String::from_utf8(bytes).expect("ASCII replaced by ASCII")
 }
 
+/// The most statement texts [`sqlite_text`] keeps per thread; past it, it starts over. Tenure
+/// has a few hundred (its statements, and the multi-row ones in a few lengths each).
+const SQLITE_TEXTS_KEPT: usize = 4096;
+
+thread_local! {
+    /// Each statement's text as SQLite runs it ([`for_sqlite`]), by tenure's text.
+    static SQLITE_TEXTS: RefCell<HashMap<Box<str>, Rc<str>, foldhash::fast::RandomState>> =
+        RefCell::new(HashMap::default());
+}
+
+/// [`for_sqlite`], remembered: a multi-row insert's text is several kilobytes, and rewriting
+/// it byte by byte at every execution was 4% of a simulated year's instructions; looking it up
+/// costs a hash of the text.
+fn sqlite_text(sql: &str) -> Rc<str> {
+    SQLITE_TEXTS.with(|texts| {
+        let mut texts = texts.borrow_mut();
+        if let Some(text) = texts.get(sql) {
+            return text.clone();
+        }
+        if texts.len() >= SQLITE_TEXTS_KEPT {
+            texts.clear();
+        }
+        let text: Rc<str> = for_sqlite(sql).into();
+        texts.insert(sql.into(), text.clone());
+        text
+    })
+}
+
 fn prepare<'c>(
     connection: &'c rusqlite::Connection,
     sql: &str,
     arguments: &[Argument],
 ) -> Result<CachedStatement<'c>, DatabaseError> {
-    let mut statement = connection.prepare_cached(&for_sqlite(sql))?;
+    let mut statement = connection.prepare_cached(&sqlite_text(sql))?;
     let expected = statement.parameter_count();
     if expected > arguments.len() {
         return Err(DatabaseError::Other(format!(
