@@ -171,3 +171,49 @@ on_both_backends!(
     dangling_reference,
     a_reference_to_nothing_is_refused_and_leaves_nothing
 );
+
+/// SQLite rebuilds tables with foreign keys off, so a migration checks them before it commits:
+/// a database holding a row that points nowhere (written by hand, or by a tool without the
+/// checks) is refused whole and left at its version.
+#[tokio::test]
+async fn a_migration_over_a_broken_reference_is_refused_and_changes_nothing() {
+    let (_folder, url) = support::scratch_sqlite();
+    let old = Store::open_unmigrated(&url).await.unwrap();
+    migrations::migrate_to(&old, 1).await.unwrap();
+    let engine = support::engine_with(old.clone(), at(START));
+    support::account_with_queues(&engine, 1).await;
+    drop(engine);
+    old.close().await;
+    // With foreign key checks off: an order of an instance that is not there.
+    let path = url.trim_start_matches("sqlite://");
+    let raw = rusqlite::Connection::open(path).unwrap();
+    raw.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         CREATE TEMP TABLE orphan AS SELECT * FROM orders LIMIT 1;
+         UPDATE orphan SET id = 'ord_orphan', instance_id = 'inst_missing';
+         INSERT INTO orders SELECT * FROM orphan;",
+    )
+    .unwrap();
+    drop(raw);
+
+    let error = Store::connect(&url)
+        .await
+        .err()
+        .expect("the migration is refused");
+    assert!(error.to_string().contains("foreign keys"), "{error}");
+    let store = Store::open_unmigrated(&url).await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        migrations::applied_versions(&mut tx).await.unwrap(),
+        vec![1]
+    );
+    let unique_event_ids = tenure_store::database::query(
+        "SELECT COUNT(*) AS count FROM sqlite_master WHERE name = 'sqlite_autoindex_events_1'",
+    )
+    .fetch_one(&mut tx)
+    .await
+    .unwrap()
+    .try_get::<i64>("count")
+    .unwrap();
+    assert_eq!(unique_event_ids, 1, "version 2 left no trace");
+}

@@ -78,10 +78,12 @@ async fn migrate_in_one_transaction(store: &Store, version: i64) -> Result<(), S
             latest_version()
         ))));
     }
+    let mut migrated = false;
     for migration in MIGRATIONS {
         if migration.version > version || applied.contains(&migration.version) {
             continue;
         }
+        migrated = true;
         for step in (migration.steps)(store.dialect()) {
             match step {
                 Step::Sql(statement) => {
@@ -102,7 +104,9 @@ async fn migrate_in_one_transaction(store: &Store, version: i64) -> Result<(), S
             "schema migrated"
         );
     }
-    if store.dialect() == Dialect::Sqlite {
+    // Only after a migration ran: the check reads every table with a foreign key, which on a
+    // large database is not for every start.
+    if migrated && store.dialect() == Dialect::Sqlite {
         let broken = query("PRAGMA foreign_key_check").fetch_all(&mut tx).await?;
         if !broken.is_empty() {
             return Err(StoreError::Database(crate::DatabaseError::Other(format!(
