@@ -182,7 +182,8 @@ pub async fn list(
         // Through the account's instances: an index of orders by account would be one more
         // B-tree entry, on a page of its own, for every order written.
         (
-            "instance_id IN (SELECT id FROM instances WHERE account_id = {value})",
+            "instance_id IN (SELECT id FROM instances WHERE account_id = {value})
+             AND account_id = {value}",
             &filter.account_id,
         ),
         ("instance_id", &filter.instance_id),
