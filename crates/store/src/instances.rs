@@ -300,13 +300,17 @@ pub async fn lock_due(
     until: Timestamp,
     limit: i64,
 ) -> Result<Vec<StoredInstance>, StoreError> {
-    let lock = match tx.dialect() {
-        crate::Dialect::Sqlite => "",
-        crate::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+    // Ties in due time go in a fixed order: on SQLite the index's own (due time, then rowid,
+    // the order instances were created in), so the rows come straight off the index; ordering
+    // them by id instead made SQLite copy every due row, whole, into a temporary B-tree to
+    // sort it. PostgreSQL orders by id.
+    let (tie, lock) = match tx.dialect() {
+        crate::Dialect::Sqlite => ("rowid", ""),
+        crate::Dialect::Postgres => ("id", " FOR UPDATE SKIP LOCKED"),
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
-         ORDER BY next_due_at, id LIMIT $2{lock}"
+         ORDER BY next_due_at, {tie} LIMIT $2{lock}"
     );
     let rows = query(&sql)
         .bind(to_seconds(until))
