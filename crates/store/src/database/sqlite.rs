@@ -156,6 +156,14 @@ fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
     // of 100,000 about 4% faster, but HTTP orders at 8 clients about 20% slower (the
     // database file's fsync delays the log's, which every answer waits for).
     connection.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
+    // Query plans that do not depend on the values bound: otherwise SQLite marks a statement
+    // whose plan looked at a bound value (a `LIMIT $2`, say) as expired at every new binding,
+    // and parses and plans it again at its next step. The due query was re-prepared at every
+    // batch: 4–7% of a simulated year's instructions.
+    connection.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     connection.busy_timeout(Duration::from_secs(10))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
