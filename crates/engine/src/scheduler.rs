@@ -1,9 +1,10 @@
 //! The lifecycle scheduler. Each instance stores when its next step is due (`next_due_at`);
 //! a sweep takes due instances through the index on that column, earliest first, a batch at a
 //! time. Batches share a transaction (one fsync for thousands of steps, see [`SweepWriter`]);
-//! in a batch each instance is re-read and locked, its due steps recomputed and taken, and its
-//! new due time written, so a step is never split across transactions. A sweep can be killed at any point and run again: a
-//! step whose transaction committed is no longer due, and one that did not commit is still due.
+//! each instance of a batch is read whole (and locked) by the due query itself, its due steps
+//! recomputed from that row and taken, and its new due time written, so a step is never split
+//! across transactions. A sweep can be killed at any point and run again: a step whose
+//! transaction committed is no longer due, and one that did not commit is still due.
 //! Nothing happens twice; nothing is lost.
 //!
 //! Pay-as-you-go bills are a second source of due work: an open bill stores when it is

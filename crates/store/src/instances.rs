@@ -291,10 +291,10 @@ pub async fn earliest_due(
         .transpose()?)
 }
 
-/// The instances due at or before `until`, earliest first (ties by id), at most `limit`, read
-/// whole: what a sweep batch takes, in one query. On PostgreSQL the rows are locked and rows
-/// another node holds are skipped, so several nodes split the due work without waiting on
-/// each other.
+/// The instances due at or before `until`, earliest first (ties in a fixed order, below), at
+/// most `limit`, read whole: what a sweep batch takes, in one query. On PostgreSQL the rows
+/// are locked and rows another node holds are skipped, so several nodes split the due work
+/// without waiting on each other.
 pub async fn lock_due(
     tx: &mut Tx,
     until: Timestamp,
