@@ -111,6 +111,16 @@ impl Store {
         }
     }
 
+    /// Whether another transaction of this process waits to begin. SQLite has one writer, held
+    /// by whichever transaction began first, so a long one (the sweep's) should make way;
+    /// PostgreSQL's run side by side, so there it never is.
+    pub fn writer_wanted(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(database) => database.waiting_for_writer() > 0,
+            Backend::Postgres(_) => false,
+        }
+    }
+
     /// Begins a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         let wal = match &self.backend {

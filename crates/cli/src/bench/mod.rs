@@ -9,6 +9,7 @@
 
 mod ceiling;
 mod fleet;
+mod loopback;
 mod orders;
 mod simulation;
 mod sweep;

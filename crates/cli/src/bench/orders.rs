@@ -1,13 +1,14 @@
 //! Purchases through the HTTP API on loopback: every answered order is committed (SQLite in WAL
 //! with the log fsynced before any answer).
 
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tenure_core::catalog::default_catalog;
 use tenure_server::{Application, Settings};
 
+use super::loopback::LoopbackClient;
 use super::{percentile, rate, scratch_database, BenchOptions};
 
 const KEY: &str = "bench-operator-key";
@@ -29,46 +30,56 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
             sequential_ids: false,
         };
         let application = Application::build(settings).await?;
-        let address = format!("http://127.0.0.1:{}", application.port());
+        let address: SocketAddr = format!("127.0.0.1:{}", application.port()).parse()?;
         let server = tokio::spawn(application.run_until_stopped());
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(clients)
-            .build()?;
-        let mut accounts = Vec::new();
+        let mut connections = Vec::new();
         for index in 0..clients {
-            let account: serde_json::Value = http
-                .post(format!("{address}/v1/accounts"))
-                .bearer_auth(KEY)
-                .json(&json!({ "name": format!("Bench {index}"), "email": "bench@example.com", "mobile": "+15550100" }))
-                .send()
-                .await?
-                .json()
+            let mut client = LoopbackClient::connect(address, KEY).await?;
+            let account = client
+                .post("/v1/accounts", json!({ "name": format!("Bench {index}"), "email": "bench@example.com", "mobile": "+15550100" }).to_string().as_bytes())
                 .await?;
-            let account_id = account["id"].as_str().unwrap_or_default().to_string();
-            http.post(format!("{address}/v1/accounts/{account_id}/deposits"))
-                .bearer_auth(KEY)
-                .json(&json!({ "amount": 1_000_000_000_000i64, "method": "transfer" }))
-                .send()
-                .await?
-                .error_for_status()?;
-            accounts.push(account_id);
+            anyhow::ensure!(
+                account.status == 201,
+                "opening an account answered {}",
+                account.status
+            );
+            let account_id = account.json()?["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let deposit = client
+                .post(
+                    &format!("/v1/accounts/{account_id}/deposits"),
+                    json!({ "amount": 1_000_000_000_000i64, "method": "transfer" })
+                        .to_string()
+                        .as_bytes(),
+                )
+                .await?;
+            anyhow::ensure!(
+                deposit.status < 300,
+                "a deposit answered {}",
+                deposit.status
+            );
+            connections.push((client, account_id));
         }
         let deadline = Instant::now() + Duration::from_secs(options.orders_seconds);
-        let address = Arc::new(address);
         let mut tasks = Vec::new();
-        for account_id in accounts {
-            let http = http.clone();
-            let address = address.clone();
+        for (mut client, account_id) in connections {
             tasks.push(tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                let body = json!({ "account": account_id, "product": "message-queue", "edition": "basic",
-                    "spec": "tps-1000", "region": "us-east-1", "period": "1M" });
+                let body =
+                    json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+                    "spec": "tps-1000", "region": "us-east-1", "period": "1M" })
+                    .to_string();
                 while Instant::now() < deadline {
                     let started = Instant::now();
-                    let response = http.post(format!("{address}/v1/instances")).bearer_auth(KEY).json(&body).send().await;
-                    match response {
-                        Ok(response) if response.status().as_u16() == 201 => latencies.push(started.elapsed()),
-                        Ok(response) => panic!("purchase answered {}", response.status()),
+                    match client.post("/v1/instances", body.as_bytes()).await {
+                        Ok(answer) if answer.status == 201 => latencies.push(started.elapsed()),
+                        Ok(answer) => panic!(
+                            "purchase answered {}: {}",
+                            answer.status,
+                            String::from_utf8_lossy(&answer.body)
+                        ),
                         Err(error) => panic!("purchase failed: {error}"),
                     }
                 }

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
@@ -39,6 +40,9 @@ const STATEMENT_CACHE: usize = 256;
 /// One SQLite file: its single writer connection and a few readers.
 pub(crate) struct SqliteDatabase {
     writer: Arc<Mutex<rusqlite::Connection>>,
+    /// Transactions of this process waiting for the writer: a long transaction (the sweep's)
+    /// commits early when another is waiting, so that one does not wait long.
+    waiting_for_writer: Arc<AtomicUsize>,
     readers: Arc<Readers>,
     wal: WalSync,
 }
@@ -186,6 +190,7 @@ impl SqliteDatabase {
                 file: Arc::new(std::sync::OnceLock::new()),
             },
             writer: Arc::new(Mutex::new(writer)),
+            waiting_for_writer: Arc::new(AtomicUsize::new(0)),
             readers: Arc::new(Readers {
                 path,
                 idle: StdMutex::new(Vec::new()),
@@ -197,7 +202,10 @@ impl SqliteDatabase {
     /// The writer, once no other transaction of this process holds it, with `BEGIN IMMEDIATE`
     /// run: the write lock is taken up front, so a transaction never fails half-way on it.
     pub(crate) async fn begin(&self) -> Result<SqliteHandle, DatabaseError> {
-        let guard = self.writer.clone().lock_owned().await;
+        let guard = {
+            let _waiting = Waiting::count(&self.waiting_for_writer);
+            self.writer.clone().lock_owned().await
+        };
         let handle = SqliteHandle::Writer(guard);
         execute(&handle, "BEGIN IMMEDIATE", &[])?;
         Ok(handle)
@@ -236,6 +244,11 @@ impl SqliteDatabase {
         Ok(())
     }
 
+    /// How many transactions of this process wait for the writer now.
+    pub(crate) fn waiting_for_writer(&self) -> usize {
+        self.waiting_for_writer.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn wal(&self) -> &WalSync {
         &self.wal
     }
@@ -245,6 +258,23 @@ impl SqliteDatabase {
         if let Ok(mut idle) = self.readers.idle.lock() {
             idle.clear();
         }
+    }
+}
+
+/// Counts one waiter for as long as it lives: dropped when the writer is had, or when the
+/// waiting is given up (its future dropped).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn count(waiting: &'a AtomicUsize) -> Waiting<'a> {
+        waiting.fetch_add(1, Ordering::Relaxed);
+        Waiting(waiting)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -113,3 +113,42 @@ fn multi_row_statements_come_in_few_lengths_and_cover_every_row() {
     );
     assert_eq!(&*super::list_placeholders(3), "$1, $2, $3");
 }
+
+#[tokio::test]
+async fn a_transaction_waiting_for_the_writer_is_seen_until_it_has_it_or_gives_up() {
+    let (_folder, store) = store().await;
+    let store = std::sync::Arc::new(store);
+    let first = store.begin().await.unwrap();
+    assert!(
+        !store.writer_wanted(),
+        "the first transaction waited for no one"
+    );
+
+    let waiting = tokio::spawn({
+        let store = store.clone();
+        async move { store.begin().await.map(|_| ()) }
+    });
+    while !store.writer_wanted() {
+        tokio::task::yield_now().await;
+    }
+    drop(first);
+    waiting.await.unwrap().unwrap();
+    assert!(
+        !store.writer_wanted(),
+        "the second had the writer and let it go"
+    );
+
+    // A waiter that gives up is not counted any more either.
+    let held = store.begin().await.unwrap();
+    let abandoned = tokio::spawn({
+        let store = store.clone();
+        async move { store.begin().await.map(|_| ()) }
+    });
+    while !store.writer_wanted() {
+        tokio::task::yield_now().await;
+    }
+    abandoned.abort();
+    let _ = abandoned.await;
+    assert!(!store.writer_wanted());
+    drop(held);
+}
