@@ -18,7 +18,9 @@ use tenure_core::lifecycle::{next_step_due, take_step, Instance, RenewalMode, St
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::instances::StoredInstance;
-use tenure_store::{bills, deduction_attempts, instances, ledger, PendingSync, StoreError, Tx};
+use tenure_store::{
+    bills, deduction_attempts, instances, ledger, Dialect, PendingSync, StoreError, Tx,
+};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -92,14 +94,24 @@ impl DueWork {
 
 /// Due items taken before the sweep's transaction commits. Batches of [`SWEEP_BATCH`] share a
 /// transaction, and on the simulated clock so do consecutive moments, until this many items
-/// are in it: a commit writes every page its transaction changed, and items that share a
-/// commit share the pages of the indexes they touch (a step adds entries to indexes by account
-/// and by instance, each on a page of its own). A simulated year of 100,000 subscriptions took
-/// 126–132 s with commits of 5,000 items, 94 s with 20,000.
+/// are in it.
 ///
-/// The writer is not held that long when someone else wants it: on SQLite the sweep commits
-/// after any batch during which another transaction (an HTTP request's) began to wait.
-const ITEMS_PER_COMMIT: u64 = 20_000;
+/// On SQLite a commit writes every page its transaction changed, and items that share a
+/// commit share the pages of the indexes they touch (a step adds entries to indexes by account
+/// and by instance, each on a page of its own): a simulated year of 100,000 subscriptions took
+/// 119–132 s with commits of 5,000 items, 89–94 s with 20,000, 101 s with 50,000 (the writer's
+/// page cache no longer holds them). The writer is not held that long when someone else wants
+/// it: the sweep commits after any batch during which another transaction (an HTTP request's)
+/// began to wait ([`tenure_store::Store::writer_wanted`]).
+///
+/// PostgreSQL logs row changes, not pages, and gained nothing from larger transactions: a year
+/// of 10,000 took 24.3–28.1 s with 5,000 items, 25.5–32.5 s with 20,000.
+fn items_per_commit(dialect: Dialect) -> u64 {
+    match dialect {
+        Dialect::Sqlite => 20_000,
+        Dialect::Postgres => 5_000,
+    }
+}
 
 /// How a sweep of due work ended.
 enum Swept {
@@ -111,7 +123,7 @@ enum Swept {
 }
 
 /// The sweep's write transaction, carried across batches (and simulated moments) until it holds
-/// [`ITEMS_PER_COMMIT`] items, and the commits whose fsync still runs.
+/// [`items_per_commit`] items, and the commits whose fsync still runs.
 ///
 /// A batch runs without a savepoint of its own: SQLite copies every page a savepoint changes
 /// into its statement journal, and in a large transaction that copying took a sixth of a
@@ -156,7 +168,7 @@ impl SweepWriter {
     async fn taken(&mut self, engine: &Engine, items: u64) -> Result<(), StoreError> {
         self.items += items;
         if self.one_batch_per_commit
-            || self.items >= ITEMS_PER_COMMIT
+            || self.items >= items_per_commit(engine.store.dialect())
             || engine.store.writer_wanted()
         {
             self.commit().await?;
