@@ -271,6 +271,10 @@ impl Engine {
                 Due::Instances(loaded) => self.take_due_batch(tx, loaded, now).await,
                 Due::Bills(ids) => self.take_each(work, tx, &ids, now).await,
             };
+            // A batch that wrote a dangling reference fails here like any other failing batch
+            // (and is then taken item by item, each item checked in its savepoint), instead of
+            // failing the commit of every batch in the transaction, at every sweep.
+            let taken = taken.and_then(|steps| Ok(tx.check_foreign_keys().map(|()| steps)?));
             let error = match taken {
                 Ok(steps_taken) => {
                     writer.report.steps_taken += steps_taken;

@@ -63,3 +63,10 @@ impl IntoResponse for ApiError {
         (status, Json(json!({ "code": code, "message": message }))).into_response()
     }
 }
+
+/// A store failure met outside a use case (the group committer's savepoints): an internal error.
+impl From<tenure_store::StoreError> for ApiError {
+    fn from(error: tenure_store::StoreError) -> Self {
+        ApiError::Engine(EngineError::Store(error))
+    }
+}

@@ -211,15 +211,20 @@ impl Tx {
     }
 
     /// Runs `work` in a savepoint: kept if it succeeds; if it fails, everything it wrote is
-    /// undone and the rest of the transaction goes on. Its error is handed back.
-    pub async fn in_savepoint<T, E>(
+    /// undone and the rest of the transaction goes on. Its error is handed back; so is a
+    /// dangling reference it wrote ([`Tx::check_foreign_keys`]), as its own error, the work
+    /// undone: otherwise the commit would fail for everything that shares the transaction.
+    pub async fn in_savepoint<T, E: From<StoreError>>(
         &mut self,
         work: impl AsyncFnOnce(&mut Tx) -> Result<T, E>,
     ) -> Result<Result<T, E>, StoreError> {
         query("SAVEPOINT tenure_step")
             .execute(&mut self.connection)
             .await?;
-        let result = work(self).await;
+        let result = match work(self).await {
+            Ok(value) => self.check_foreign_keys().map(|()| value).map_err(E::from),
+            Err(error) => Err(error),
+        };
         if result.is_err() {
             query("ROLLBACK TO SAVEPOINT tenure_step")
                 .execute(&mut self.connection)
@@ -229,6 +234,26 @@ impl Tx {
             .execute(&mut self.connection)
             .await?;
         Ok(result)
+    }
+
+    /// Fails if a row written in this transaction refers to a row that does not exist. On
+    /// SQLite most foreign keys are checked only at commit, which would then fail whole; this
+    /// asks SQLite's running count of unresolved keys, so a use case or sweep batch can be
+    /// undone alone. PostgreSQL checks its keys as each row goes in: nothing to ask.
+    pub fn check_foreign_keys(&self) -> Result<(), StoreError> {
+        let resolved = match &self.connection.inner {
+            Inner::Sqlite(handle) => crate::database::foreign_keys_resolved(handle)?,
+            _ => true,
+        };
+        if resolved {
+            Ok(())
+        } else {
+            Err(StoreError::Database(DatabaseError::Other(
+                "a row written refers to a row that does not exist (a foreign key); \
+                 the work that wrote it was undone"
+                    .to_string(),
+            )))
+        }
     }
 
     /// The clause that locks the selected rows until commit, where the database has one.

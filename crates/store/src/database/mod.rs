@@ -29,7 +29,8 @@ pub use query::{
 };
 pub use row::{FromValue, Row};
 pub(crate) use sqlite::{
-    commit as commit_sqlite, rollback as rollback_sqlite, SqliteDatabase, WalSync,
+    commit as commit_sqlite, foreign_keys_resolved, rollback as rollback_sqlite, SqliteDatabase,
+    WalSync,
 };
 pub use value::{Argument, Value};
 

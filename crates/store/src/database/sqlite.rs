@@ -284,6 +284,34 @@ pub(crate) fn commit(handle: &SqliteHandle) -> Result<(), DatabaseError> {
     execute(handle, "COMMIT", &[]).map(|_| ())
 }
 
+/// Whether every foreign key the open transaction wrote refers to a row that exists. Most of
+/// tenure's SQLite foreign keys are checked at commit (see the `lighter_writes` migration), and
+/// a commit that finds one dangling fails whole: the group of requests or the sweep's batches
+/// that share the transaction with the row that did it. Asked after each request and each sweep
+/// batch instead, it points at the one that did it, which is then undone alone. SQLite counts
+/// the unresolved keys as rows go in, so asking costs nothing.
+pub(crate) fn foreign_keys_resolved(handle: &SqliteHandle) -> Result<bool, DatabaseError> {
+    let mut current = 0;
+    let mut highest = 0;
+    // SAFETY: the connection is open for as long as `handle` lives, and this connection is
+    // used by one thread at a time (the writer is behind a lock); the two outputs are locals.
+    let code = unsafe {
+        rusqlite::ffi::sqlite3_db_status(
+            handle.handle(),
+            rusqlite::ffi::SQLITE_DBSTATUS_DEFERRED_FKS,
+            &mut current,
+            &mut highest,
+            0,
+        )
+    };
+    if code != rusqlite::ffi::SQLITE_OK {
+        return Err(DatabaseError::Other(format!(
+            "SQLite could not tell whether foreign keys are resolved (code {code})"
+        )));
+    }
+    Ok(current == 0)
+}
+
 /// Undoes an open transaction; nothing to report if none is open.
 pub(crate) fn rollback(handle: &SqliteHandle) {
     if !handle.is_autocommit() {

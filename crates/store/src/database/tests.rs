@@ -152,3 +152,48 @@ async fn a_transaction_waiting_for_the_writer_is_seen_until_it_has_it_or_gives_u
     assert!(!store.writer_wanted());
     drop(held);
 }
+
+/// A posting whose entry does not exist: SQLite checks that key only at commit.
+fn dangling_posting() -> super::Query {
+    query(
+        "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor)
+         VALUES ('led_missing', 'acct_missing', 'balance', 100)",
+    )
+}
+
+async fn postings(store: &Store) -> i64 {
+    let mut connection = store.read().await.unwrap();
+    query("SELECT COUNT(*) AS count FROM ledger_postings")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap()
+        .try_get("count")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_dangling_reference_fails_its_own_savepoint_not_the_commit() {
+    let (_folder, store) = store().await;
+    let mut tx = store.begin().await.unwrap();
+    tx.check_foreign_keys().unwrap();
+    let result: Result<(), crate::StoreError> = tx
+        .in_savepoint(async |tx| {
+            dangling_posting().execute(tx).await?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let error = result.expect_err("the savepoint that wrote a dangling key fails");
+    assert!(error.to_string().contains("does not exist"), "{error}");
+    // Undone alone: the transaction has nothing dangling left and commits.
+    tx.check_foreign_keys().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(postings(&store).await, 0);
+
+    // Written outside a savepoint, the check reports it, and the commit would fail.
+    let mut tx = store.begin().await.unwrap();
+    dangling_posting().execute(&mut tx).await.unwrap();
+    assert!(tx.check_foreign_keys().is_err());
+    assert!(tx.commit().await.is_err());
+    assert_eq!(postings(&store).await, 0);
+}
