@@ -7,6 +7,7 @@
 //! - `orders`: purchases through the HTTP API on loopback with 1, 8 and 64 concurrent clients.
 //! - `simulation`: a year of a fleet with auto-renewal, failures and deposits on the simulated clock.
 
+mod busy;
 mod ceiling;
 mod fleet;
 mod loopback;
@@ -20,10 +21,11 @@ use clap::Args;
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchOptions {
-    /// Which measurements: ceiling, sweep, orders, simulation (comma separated).
+    /// Which measurements: ceiling, sweep, orders, busy (orders while a sweep runs),
+    /// simulation (comma separated).
     #[arg(
         long,
-        default_value = "ceiling,sweep,orders,simulation",
+        default_value = "ceiling,sweep,orders,busy,simulation",
         value_delimiter = ','
     )]
     pub only: Vec<String>,
@@ -34,6 +36,9 @@ pub struct BenchOptions {
     /// Fleet sizes for the sweep.
     #[arg(long, default_value = "10000,100000,1000000", value_delimiter = ',')]
     pub fleet: Vec<usize>,
+    /// Instances of the fleet swept while orders run (`busy`).
+    #[arg(long, default_value_t = 100_000)]
+    pub busy_fleet: usize,
     /// Subscriptions in the simulated year.
     #[arg(long, default_value_t = 100_000)]
     pub simulation_fleet: usize,
@@ -80,6 +85,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     }
     if wants("orders") {
         orders::run(&options).await?;
+    }
+    if wants("busy") {
+        busy::run(&options).await?;
     }
     if wants("simulation") {
         simulation::run(&options).await?;

@@ -11,7 +11,7 @@ use tenure_server::{Application, Settings};
 use super::loopback::LoopbackClient;
 use super::{percentile, rate, scratch_database, BenchOptions};
 
-const KEY: &str = "bench-operator-key";
+pub(super) const KEY: &str = "bench-operator-key";
 
 pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     println!("## Orders through HTTP\n");
@@ -20,76 +20,17 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     println!("|---|---|---|---|---|");
     for clients in [1usize, 8, 64] {
         let scratch = scratch_database(options).await?;
-        let settings = Settings {
-            database_url: scratch.url.clone(),
-            listen: "127.0.0.1:0".parse()?,
-            simulated_clock: Some("2026-01-01T00:00:00Z".parse()?),
-            admin_key: KEY.into(),
-            catalog: default_catalog(),
-            sweep_interval: Duration::from_secs(3600),
-            sequential_ids: false,
-        };
-        let application = Application::build(settings).await?;
-        let address: SocketAddr = format!("127.0.0.1:{}", application.port()).parse()?;
-        let server = tokio::spawn(application.run_until_stopped());
-        let mut connections = Vec::new();
-        for index in 0..clients {
-            let mut client = LoopbackClient::connect(address, KEY).await?;
-            let account = client
-                .post("/v1/accounts", json!({ "name": format!("Bench {index}"), "email": "bench@example.com", "mobile": "+15550100" }).to_string().as_bytes())
-                .await?;
-            anyhow::ensure!(
-                account.status == 201,
-                "opening an account answered {}",
-                account.status
-            );
-            let account_id = account.json()?["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let deposit = client
-                .post(
-                    &format!("/v1/accounts/{account_id}/deposits"),
-                    json!({ "amount": 1_000_000_000_000i64, "method": "transfer" })
-                        .to_string()
-                        .as_bytes(),
-                )
-                .await?;
-            anyhow::ensure!(
-                deposit.status < 300,
-                "a deposit answered {}",
-                deposit.status
-            );
-            connections.push((client, account_id));
-        }
+        let (address, server) = start_server(&scratch.url).await?;
+        let connections = funded_clients(address, clients).await?;
         let deadline = Instant::now() + Duration::from_secs(options.orders_seconds);
         let mut tasks = Vec::new();
-        for (mut client, account_id) in connections {
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let body =
-                    json!({ "account": account_id, "product": "message-queue", "edition": "basic",
-                    "spec": "tps-1000", "region": "us-east-1", "period": "1M" })
-                    .to_string();
-                while Instant::now() < deadline {
-                    let started = Instant::now();
-                    match client.post("/v1/instances", body.as_bytes()).await {
-                        Ok(answer) if answer.status == 201 => latencies.push(started.elapsed()),
-                        Ok(answer) => panic!(
-                            "purchase answered {}: {}",
-                            answer.status,
-                            String::from_utf8_lossy(&answer.body)
-                        ),
-                        Err(error) => panic!("purchase failed: {error}"),
-                    }
-                }
-                latencies
-            }));
+        for (client, account_id) in connections {
+            tasks.push(tokio::spawn(purchase_until(client, account_id, deadline)));
         }
         let started = Instant::now();
         let mut latencies = Vec::new();
         for task in tasks {
-            latencies.extend(task.await?);
+            latencies.extend(task.await??.into_iter().map(|(_, latency)| latency));
         }
         let elapsed = started.elapsed();
         latencies.sort();
@@ -105,4 +46,86 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     }
     println!();
     Ok(())
+}
+
+/// Starts a server on `database_url` with the default catalog and a simulated clock from the
+/// start of 2026, on a port of its own.
+pub(super) async fn start_server(
+    database_url: &str,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    let settings = Settings {
+        database_url: database_url.to_string(),
+        listen: "127.0.0.1:0".parse()?,
+        simulated_clock: Some("2026-01-01T00:00:00Z".parse()?),
+        admin_key: KEY.into(),
+        catalog: default_catalog(),
+        sweep_interval: Duration::from_secs(3600),
+        sequential_ids: false,
+    };
+    let application = Application::build(settings).await?;
+    let address: SocketAddr = format!("127.0.0.1:{}", application.port()).parse()?;
+    Ok((address, tokio::spawn(application.run_until_stopped())))
+}
+
+/// `clients` connections, each with an account of its own holding enough for any benchmark.
+pub(super) async fn funded_clients(
+    address: SocketAddr,
+    clients: usize,
+) -> anyhow::Result<Vec<(LoopbackClient, String)>> {
+    let mut connections = Vec::new();
+    for index in 0..clients {
+        let mut client = LoopbackClient::connect(address, KEY).await?;
+        let account = client
+            .post("/v1/accounts", json!({ "name": format!("Bench {index}"), "email": "bench@example.com", "mobile": "+15550100" }).to_string().as_bytes())
+            .await?;
+        anyhow::ensure!(
+            account.status == 201,
+            "opening an account answered {}",
+            account.status
+        );
+        let account_id = account.json()?["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let deposit = client
+            .post(
+                &format!("/v1/accounts/{account_id}/deposits"),
+                json!({ "amount": 1_000_000_000_000i64, "method": "transfer" })
+                    .to_string()
+                    .as_bytes(),
+            )
+            .await?;
+        anyhow::ensure!(
+            deposit.status < 300,
+            "a deposit answered {}",
+            deposit.status
+        );
+        connections.push((client, account_id));
+    }
+    Ok(connections)
+}
+
+/// Buys a monthly message queue for `account_id` again and again until `deadline`: when each
+/// purchase was sent, and how long it took to be answered.
+pub(super) async fn purchase_until(
+    mut client: LoopbackClient,
+    account_id: String,
+    deadline: Instant,
+) -> anyhow::Result<Vec<(Instant, Duration)>> {
+    let body = json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+        "spec": "tps-1000", "region": "us-east-1", "period": "1M" })
+    .to_string();
+    let mut latencies = Vec::new();
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        let answer = client.post("/v1/instances", body.as_bytes()).await?;
+        anyhow::ensure!(
+            answer.status == 201,
+            "a purchase answered {}: {}",
+            answer.status,
+            String::from_utf8_lossy(&answer.body)
+        );
+        latencies.push((started, started.elapsed()));
+    }
+    Ok(latencies)
 }
