@@ -77,10 +77,19 @@ impl Due {
 }
 
 impl DueWork {
-    async fn due(self, tx: &mut Tx, now: Timestamp) -> Result<Due, StoreError> {
+    /// The next batch due at or before `now`, and at or after `from` when given (see
+    /// [`Engine::advance_locked`]).
+    async fn due(
+        self,
+        tx: &mut Tx,
+        from: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Due, StoreError> {
         Ok(match self {
-            DueWork::Bills => Due::Bills(bills::due_ids(tx, now, SWEEP_BATCH).await?),
-            DueWork::Instances => Due::Instances(instances::lock_due(tx, now, SWEEP_BATCH).await?),
+            DueWork::Bills => Due::Bills(bills::due_ids(tx, from, now, SWEEP_BATCH).await?),
+            DueWork::Instances => {
+                Due::Instances(instances::lock_due(tx, from, now, SWEEP_BATCH).await?)
+            }
         })
     }
 
@@ -226,7 +235,7 @@ impl Engine {
         let _sweep = self.sweep_lock.lock().await;
         let mut writer = SweepWriter::default();
         let swept = loop {
-            match self.run_due_locked(now, &mut writer).await {
+            match self.run_due_locked(None, now, &mut writer).await {
                 Ok(Swept::RolledBack) => continue,
                 other => break other,
             }
@@ -236,17 +245,19 @@ impl Engine {
         Ok(report)
     }
 
+    /// Takes the steps due at or before `now` (and not before `from`, when given).
     async fn run_due_locked(
         &self,
+        from: Option<Timestamp>,
         now: Timestamp,
         writer: &mut SweepWriter,
     ) -> Result<Swept, EngineError> {
         // Bills first: a bill generated now can make its account overdue, which schedules the
         // stop of its pay-as-you-go instances (never at the same moment: the grace is hours).
-        if let Swept::RolledBack = self.sweep(DueWork::Bills, now, writer).await? {
+        if let Swept::RolledBack = self.sweep(DueWork::Bills, from, now, writer).await? {
             return Ok(Swept::RolledBack);
         }
-        self.sweep(DueWork::Instances, now, writer).await
+        self.sweep(DueWork::Instances, from, now, writer).await
     }
 
     /// Takes every due item of one kind, a batch at a time. A batch first runs as it is; if an
@@ -257,12 +268,13 @@ impl Engine {
     async fn sweep(
         &self,
         work: DueWork,
+        from: Option<Timestamp>,
         now: Timestamp,
         writer: &mut SweepWriter,
     ) -> Result<Swept, EngineError> {
         loop {
             let tx = writer.tx(self).await?;
-            let due = work.due(tx, now).await?;
+            let due = work.due(tx, from, now).await?;
             let count = due.len() as u64;
             if count == 0 {
                 return Ok(Swept::Done);
@@ -292,7 +304,7 @@ impl Engine {
             }
             tracing::warn!(%error, "a sweep batch failed; taking it again item by item");
             let tx = writer.tx(self).await?;
-            let due = work.due(tx, now).await?;
+            let due = work.due(tx, from, now).await?;
             let mut batch = SweepReport::default();
             for id in &due.ids() {
                 match tx
@@ -498,27 +510,46 @@ impl Engine {
 
     /// Takes each moment's due steps in time order, up to `to`; the caller commits what is
     /// open and waits for the disk.
+    ///
+    /// After a moment, the next one is looked for from that moment on (`from`), not from the
+    /// start of the index: everything due before it has been taken, and on PostgreSQL the
+    /// index entries those steps moved stay in the index until the transaction commits, so a
+    /// look from the start walks over every one of them, at every moment. (A month of a fleet
+    /// of 100,000, 26,000 moments, took 169 s that way.) Work a request made due before the
+    /// last moment while the advance ran is not lost: once nothing is left from the last
+    /// moment on, one look from the start takes it.
     async fn advance_locked(
         &self,
         to: Timestamp,
         writer: &mut SweepWriter,
     ) -> Result<(), EngineError> {
+        let mut from = None;
         loop {
             // Two sources of due work, both found by index: instances' lifecycle steps and
             // bills to generate. The earlier one sets the clock. Read in the sweep's open
             // transaction, which may hold the last moments' steps uncommitted.
             let next = {
                 let tx = writer.tx(self).await?;
-                let instance_due = instances::earliest_due(tx, to).await?;
-                let bill_due = bills::earliest_due(tx, to).await?;
+                let instance_due = instances::earliest_due(tx, from, to).await?;
+                let bill_due = bills::earliest_due(tx, from, to).await?;
                 instance_due.into_iter().chain(bill_due).min()
             };
-            let Some(moment) = next else { break };
+            let Some(moment) = next else {
+                if from.is_none() {
+                    break;
+                }
+                from = None;
+                continue;
+            };
             self.clock.set(moment);
             let moment = self.clock.now();
-            // Rolled back, the moments since the open transaction began are due again, and the
-            // clock was taken back to where it began: the next turn starts there.
-            self.run_due_locked(moment, writer).await?;
+            from = match self.run_due_locked(from, moment, writer).await? {
+                Swept::Done => Some(moment),
+                // Rolled back, the moments since the open transaction began are due again, and
+                // the clock was taken back to where it began: the next look starts from the
+                // start.
+                Swept::RolledBack => None,
+            };
         }
         Ok(())
     }

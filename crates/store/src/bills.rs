@@ -211,16 +211,20 @@ pub async fn debt_minor(connection: &mut Connection, account_id: &str) -> Result
     Ok(row.try_get("debt_minor")?)
 }
 
-/// The earliest generation time at or before `until` of an open bill (one index lookup).
+/// The earliest generation time at or before `until` (and at or after `from` when given:
+/// [`crate::time::lower_bound_seconds`]) of an open bill (one index lookup).
 pub async fn earliest_due(
     connection: &mut Connection,
+    from: Option<Timestamp>,
     until: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
     let row = query(
-        "SELECT generate_at FROM bills WHERE status = 'open' AND generate_at <= $1
+        "SELECT generate_at FROM bills
+         WHERE status = 'open' AND generate_at >= $2 AND generate_at <= $1
          ORDER BY generate_at LIMIT 1",
     )
     .bind(to_seconds(until))
+    .bind(crate::time::lower_bound_seconds(from))
     .fetch_optional(connection)
     .await?;
     Ok(row
@@ -228,20 +232,26 @@ pub async fn earliest_due(
         .transpose()?)
 }
 
-/// Ids of open bills due at or before `until`, earliest first, at most `limit`. On PostgreSQL
+/// Ids of open bills due at or before `until` (and at or after `from` when given), earliest first, at most `limit`. On PostgreSQL
 /// rows another node holds are skipped (not waited for), so nodes split the work.
-pub async fn due_ids(tx: &mut Tx, until: Timestamp, limit: i64) -> Result<Vec<String>, StoreError> {
+pub async fn due_ids(
+    tx: &mut Tx,
+    from: Option<Timestamp>,
+    until: Timestamp,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
     let lock = match tx.dialect() {
         crate::Dialect::Sqlite => "",
         crate::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
     };
     let sql = format!(
-        "SELECT id FROM bills WHERE status = 'open' AND generate_at <= $1
+        "SELECT id FROM bills WHERE status = 'open' AND generate_at >= $3 AND generate_at <= $1
          ORDER BY generate_at, id LIMIT $2{lock}"
     );
     let rows = query(&sql)
         .bind(to_seconds(until))
         .bind(limit)
+        .bind(crate::time::lower_bound_seconds(from))
         .fetch_all(tx)
         .await?;
     Ok(rows

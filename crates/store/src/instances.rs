@@ -9,7 +9,7 @@ use crate::connect::{StoreError, Tx};
 use crate::database::{
     execute_rows, query, values_placeholders, Connection, DatabaseError, Query, Row,
 };
-use crate::time::{from_seconds, to_seconds};
+use crate::time::{from_seconds, lower_bound_seconds, to_seconds};
 
 const COLUMNS: &str = "id, account_id, product_id, edition_id, spec_id, region, billing, status, created_at, \
     expires_at, released_at, renewal_mode, auto_renew_period, subscription_period, reminded_for_expiry, \
@@ -274,16 +274,20 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// The earliest due time at or before `until`, if any (one index lookup).
+/// The earliest due time at or before `until`, and at or after `from` when given
+/// ([`lower_bound_seconds`]), if any (one index lookup).
 pub async fn earliest_due(
     connection: &mut Connection,
+    from: Option<Timestamp>,
     until: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
     let row = query(
-        "SELECT next_due_at FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
+        "SELECT next_due_at FROM instances
+         WHERE next_due_at IS NOT NULL AND next_due_at >= $2 AND next_due_at <= $1
          ORDER BY next_due_at LIMIT 1",
     )
     .bind(to_seconds(until))
+    .bind(lower_bound_seconds(from))
     .fetch_optional(connection)
     .await?;
     Ok(row
@@ -291,12 +295,13 @@ pub async fn earliest_due(
         .transpose()?)
 }
 
-/// The instances due at or before `until`, earliest first (ties in a fixed order, below), at
+/// The instances due at or before `until` (and at or after `from` when given), earliest first (ties in a fixed order, below), at
 /// most `limit`, read whole: what a sweep batch takes, in one query. On PostgreSQL the rows
 /// are locked and rows another node holds are skipped, so several nodes split the due work
 /// without waiting on each other.
 pub async fn lock_due(
     tx: &mut Tx,
+    from: Option<Timestamp>,
     until: Timestamp,
     limit: i64,
 ) -> Result<Vec<StoredInstance>, StoreError> {
@@ -309,12 +314,14 @@ pub async fn lock_due(
         crate::Dialect::Postgres => ("id", " FOR UPDATE SKIP LOCKED"),
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM instances WHERE next_due_at IS NOT NULL AND next_due_at <= $1
+        "SELECT {COLUMNS} FROM instances
+         WHERE next_due_at IS NOT NULL AND next_due_at >= $3 AND next_due_at <= $1
          ORDER BY next_due_at, {tie} LIMIT $2{lock}"
     );
     let rows = query(&sql)
         .bind(to_seconds(until))
         .bind(limit)
+        .bind(lower_bound_seconds(from))
         .fetch_all(tx)
         .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
