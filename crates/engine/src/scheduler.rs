@@ -286,7 +286,11 @@ impl Engine {
             // A batch that wrote a dangling reference fails here like any other failing batch
             // (and is then taken item by item, each item checked in its savepoint), instead of
             // failing the commit of every batch in the transaction, at every sweep.
-            let taken = taken.and_then(|steps| Ok(tx.check_foreign_keys().map(|()| steps)?));
+            let taken = taken.and_then(|steps| {
+                tx.check_foreign_keys()
+                    .map(|()| steps)
+                    .map_err(EngineError::from)
+            });
             let error = match taken {
                 Ok(steps_taken) => {
                     writer.report.steps_taken += steps_taken;
