@@ -31,13 +31,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     let scratch = scratch_database(options).await?;
     let start: Timestamp = "2026-01-01T00:00:00Z".parse()?;
     let store = Store::connect(&scratch.url).await?;
-    let shape = FleetShape {
-        instances: fleet,
-        accounts: (fleet / 100).max(1),
-        day_aligned: false,
-        auto_renew: false,
-        deposit_minor: 0,
-    };
+    let shape = FleetShape::manual_renewal(fleet);
     load(&store, &default_catalog(), &shape, start).await?;
     store.close().await;
 

@@ -28,6 +28,20 @@ pub struct FleetShape {
     pub deposit_minor: i64,
 }
 
+impl FleetShape {
+    /// `instances` on manual renewal, a hundred to an account, no money: the sweep
+    /// benchmarks' fleet, whose steps are reminders, expiries and releases.
+    pub fn manual_renewal(instances: usize) -> FleetShape {
+        FleetShape {
+            instances,
+            accounts: (instances / 100).max(1),
+            day_aligned: false,
+            auto_renew: false,
+            deposit_minor: 0,
+        }
+    }
+}
+
 /// Loads the fleet; expiries are uniform over the 365 days after `start`.
 pub async fn load(
     store: &Store,

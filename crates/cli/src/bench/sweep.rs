@@ -22,13 +22,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
         let store = Store::connect(&scratch.url).await?;
         let catalog = default_catalog();
         let loading = Instant::now();
-        let shape = FleetShape {
-            instances: fleet,
-            accounts: (fleet / 100).max(1),
-            day_aligned: false,
-            auto_renew: false,
-            deposit_minor: 0,
-        };
+        let shape = FleetShape::manual_renewal(fleet);
         load(&store, &catalog, &shape, start).await?;
         let load_seconds = loading.elapsed().as_secs_f64();
         let engine = Engine::new(
