@@ -532,12 +532,8 @@ impl Engine {
             // Two sources of due work, both found by index: instances' lifecycle steps and
             // bills to generate. The earlier one sets the clock. Read in the sweep's open
             // transaction, which may hold the last moments' steps uncommitted.
-            let next = {
-                let tx = writer.tx(self).await?;
-                let instance_due = instances::earliest_due(tx, from, to).await?;
-                let bill_due = bills::earliest_due(tx, from, to).await?;
-                instance_due.into_iter().chain(bill_due).min()
-            };
+            let tx = writer.tx(self).await?;
+            let next = instances::earliest_due_work(tx, from, to).await?;
             let Some(moment) = next else {
                 if from.is_none() {
                     break;

@@ -211,27 +211,6 @@ pub async fn debt_minor(connection: &mut Connection, account_id: &str) -> Result
     Ok(row.try_get("debt_minor")?)
 }
 
-/// The earliest generation time at or before `until` (and at or after `from` when given:
-/// [`crate::time::lower_bound_seconds`]) of an open bill (one index lookup).
-pub async fn earliest_due(
-    connection: &mut Connection,
-    from: Option<Timestamp>,
-    until: Timestamp,
-) -> Result<Option<Timestamp>, StoreError> {
-    let row = query(
-        "SELECT generate_at FROM bills
-         WHERE status = 'open' AND generate_at >= $2 AND generate_at <= $1
-         ORDER BY generate_at LIMIT 1",
-    )
-    .bind(to_seconds(until))
-    .bind(crate::time::lower_bound_seconds(from))
-    .fetch_optional(connection)
-    .await?;
-    Ok(row
-        .map(|row| row.try_get::<i64>("generate_at").map(from_seconds))
-        .transpose()?)
-}
-
 /// Ids of open bills due at or before `until` (and at or after `from` when given), earliest first, at most `limit`. On PostgreSQL
 /// rows another node holds are skipped (not waited for), so nodes split the work.
 pub async fn due_ids(
