@@ -211,8 +211,9 @@ pub async fn debt_minor(connection: &mut Connection, account_id: &str) -> Result
     Ok(row.try_get("debt_minor")?)
 }
 
-/// Ids of open bills due at or before `until` (and at or after `from` when given), earliest first, at most `limit`. On PostgreSQL
-/// rows another node holds are skipped (not waited for), so nodes split the work.
+/// Ids of open bills due at or before `until` (and at or after `from` when given), earliest
+/// first, at most `limit`. On PostgreSQL rows another node holds are skipped (not waited for),
+/// so nodes split the work.
 pub async fn due_ids(
     tx: &mut Tx,
     from: Option<Timestamp>,

@@ -305,10 +305,10 @@ pub async fn earliest_due_work(
         .map(from_seconds))
 }
 
-/// The instances due at or before `until` (and at or after `from` when given), earliest first (ties in a fixed order, below), at
-/// most `limit`, read whole: what a sweep batch takes, in one query. On PostgreSQL the rows
-/// are locked and rows another node holds are skipped, so several nodes split the due work
-/// without waiting on each other.
+/// The instances due at or before `until` (and at or after `from` when given), earliest first
+/// (ties in a fixed order, below), at most `limit`, read whole: what a sweep batch takes, in
+/// one query. On PostgreSQL the rows are locked and rows another node holds are skipped, so
+/// several nodes split the due work without waiting on each other.
 pub async fn lock_due(
     tx: &mut Tx,
     from: Option<Timestamp>,
