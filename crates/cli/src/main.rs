@@ -5,12 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod allocator;
 mod bench;
-
-/// mimalloc instead of the C library's allocator: serving and sweeping make and drop many small
-/// strings (bound values, rows read), and glibc's free lists took a tenth of a sweep's time.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
@@ -79,6 +75,7 @@ fn load_catalog(dir: Option<PathBuf>) -> anyhow::Result<Catalog> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
