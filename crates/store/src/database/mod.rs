@@ -18,6 +18,7 @@ mod query;
 mod row;
 mod sqlite;
 mod value;
+mod wal_writes;
 
 pub use connection::Connection;
 pub(crate) use connection::Inner;

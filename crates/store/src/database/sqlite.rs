@@ -131,11 +131,13 @@ pub(crate) fn path_of(url: &str) -> Result<PathBuf, DatabaseError> {
 }
 
 fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
-    let connection = rusqlite::Connection::open_with_flags(
+    // Through SQLite's default file layer, with the log's writes gathered (`wal_writes`).
+    let connection = rusqlite::Connection::open_with_flags_and_vfs(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        super::wal_writes::register(),
     )?;
     // WAL lets readers run beside the writer; synchronous=NORMAL leaves the commit's fsync to
     // tenure (see the module's comment); the busy timeout covers other processes on the file.
