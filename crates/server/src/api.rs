@@ -115,8 +115,34 @@ pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<T, EngineError>> + Sen
 /// What a request's work produced: the status and JSON body, and whether it is a replay.
 pub struct Answer {
     pub status: StatusCode,
-    pub body: String,
+    pub body: AnswerBody,
     pub replayed: bool,
+}
+
+/// An answer's JSON: written inside the transaction when it must be saved with it (the request
+/// has an idempotency key), otherwise written by the request's own task after the commit, so
+/// that the group committer, which all writes queue for, does not spend its time on it (3.4% of
+/// its time with 64 clients ordering).
+pub enum AnswerBody {
+    Written(String),
+    Deferred(Box<dyn FnOnce() -> String + Send>),
+}
+
+impl AnswerBody {
+    fn deferred<T: Serialize + Send + 'static>(value: T) -> AnswerBody {
+        AnswerBody::Deferred(Box::new(move || written(&value)))
+    }
+
+    fn into_text(self) -> String {
+        match self {
+            AnswerBody::Written(text) => text,
+            AnswerBody::Deferred(write) => write(),
+        }
+    }
+}
+
+fn written<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("answers serialise")
 }
 
 /// Runs `work` in one transaction. With an idempotency key, the key is claimed first and the
@@ -133,7 +159,7 @@ pub async fn execute<T, F>(
     work: F,
 ) -> Result<Response, ApiError>
 where
-    T: Serialize + 'static,
+    T: Serialize + Send + 'static,
     F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T> + Send + 'static,
 {
     let engine = context.engine.clone();
@@ -150,7 +176,11 @@ where
             answer
         }
     };
-    Ok(json_response(answer.status, answer.body, answer.replayed))
+    Ok(json_response(
+        answer.status,
+        answer.body.into_text(),
+        answer.replayed,
+    ))
 }
 
 /// Boxes a job; a function, so the closure is inferred with the higher-ranked signature.
@@ -172,7 +202,7 @@ async fn answer_in<T, F>(
     work: F,
 ) -> Result<Answer, ApiError>
 where
-    T: Serialize,
+    T: Serialize + Send + 'static,
     F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T>,
 {
     if let Some(key) = &meta.idempotency_key {
@@ -186,7 +216,7 @@ where
                 let status = StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK);
                 return Ok(Answer {
                     status,
-                    body,
+                    body: AnswerBody::Written(body),
                     replayed: true,
                 });
             }
@@ -198,15 +228,17 @@ where
             }
         }
     }
-    let body = {
-        let value = work(tx).await?;
-        serde_json::to_string(&value).expect("answers serialise")
+    let value = work(tx).await?;
+    let body = match &meta.idempotency_key {
+        Some(key) => {
+            let body = written(&value);
+            idempotency::save(tx, &meta.caller.scope(), key, status.as_u16(), &body)
+                .await
+                .map_err(EngineError::from)?;
+            AnswerBody::Written(body)
+        }
+        None => AnswerBody::deferred(value),
     };
-    if let Some(key) = &meta.idempotency_key {
-        idempotency::save(tx, &meta.caller.scope(), key, status.as_u16(), &body)
-            .await
-            .map_err(EngineError::from)?;
-    }
     Ok(Answer {
         status,
         body,
