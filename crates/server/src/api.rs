@@ -160,11 +160,17 @@ pub async fn execute<T, F>(
 ) -> Result<Response, ApiError>
 where
     T: Serialize + Send + 'static,
-    F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T> + Send + 'static,
+    F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T> + Clone + Send + 'static,
 {
     let engine = context.engine.clone();
     let meta = meta.clone();
-    let job = boxed_job(move |tx| {
+    // Each run works on a copy of `work`: the group committer may run a request again, in a
+    // new transaction, when another request of its group failed having written (see
+    // `crate::commit`).
+    let mut job = boxed_job(move |tx| {
+        let engine = engine.clone();
+        let meta = meta.clone();
+        let work = work.clone();
         Box::pin(async move { answer_in(&engine, tx, &meta, status, work).await })
     });
     let answer = match &context.committer {
@@ -186,7 +192,7 @@ where
 /// Boxes a job; a function, so the closure is inferred with the higher-ranked signature.
 fn boxed_job<F>(job: F) -> crate::commit::Job
 where
-    F: for<'t> FnOnce(&'t mut Tx) -> AnswerWork<'t> + Send + 'static,
+    F: for<'t> FnMut(&'t mut Tx) -> AnswerWork<'t> + Send + 'static,
 {
     Box::new(job)
 }

@@ -256,6 +256,16 @@ impl Tx {
         }
     }
 
+    /// On SQLite, how many rows the connection's statements have inserted, updated or deleted
+    /// so far (`sqlite3_total_changes`): work that failed without moving it wrote nothing, and
+    /// needs nothing undone. `None` on PostgreSQL, which does not count.
+    pub fn rows_changed(&self) -> Option<u64> {
+        match &self.connection.inner {
+            Inner::Sqlite(handle) => Some(handle.total_changes()),
+            _ => None,
+        }
+    }
+
     /// The clause that locks the selected rows until commit, where the database has one.
     pub fn for_update(&self) -> &'static str {
         match self.dialect {

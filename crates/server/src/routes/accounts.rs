@@ -118,7 +118,7 @@ async fn show(
 
 /// An amount: a plain integer of minor units in the account's currency, or
 /// `{"amount": 1250, "currency": "USD"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum Amount {
     Minor(i64),

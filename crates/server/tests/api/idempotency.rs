@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{futures_join_all, spawn_app, Backend};
 use crate::on_both_backends;
 
 async fn a_replayed_purchase_charges_once(backend: Backend) {
@@ -92,29 +92,3 @@ async fn concurrent_retries_do_the_work_once(backend: Backend) {
     );
 }
 on_both_backends!(concurrent_retries, concurrent_retries_do_the_work_once);
-
-/// Runs futures concurrently on the test's runtime.
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pinned: Vec<_> = futures.map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|context| {
-        let mut pending = false;
-        for (future, output) in pinned.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(context) {
-                    std::task::Poll::Ready(value) => *output = Some(value),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().map(|output| output.unwrap()).collect()
-}

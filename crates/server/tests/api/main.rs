@@ -9,6 +9,7 @@ mod auto_renewal;
 mod catalog;
 mod changes;
 mod free_instances;
+mod group_commit;
 mod idempotency;
 mod lifecycle;
 mod payg;
