@@ -120,6 +120,13 @@ fn renewal_error(error: RenewalError) -> EngineError {
     }
 }
 
+/// An order's payment as planned from the account's funds ([`Engine::plan_order_payment`]),
+/// with the funds it read, to be written by [`Engine::pay_planned_order`].
+pub(crate) struct PlannedPayment {
+    plan: PaymentPlan,
+    buffer: RecordBuffer,
+}
+
 /// What an order is for, before it is paid.
 pub(crate) struct OrderDraft<'a> {
     pub kind: &'static str,
@@ -140,19 +147,48 @@ impl Engine {
         sources: PaymentSources,
         now: Timestamp,
     ) -> Result<Order, EngineError> {
+        let payment = self
+            .plan_order_payment(tx, account, draft.list_price_minor, sources)
+            .await?;
+        self.pay_planned_order(tx, account, draft, payment, now)
+            .await
+    }
+
+    /// How an order of `list_price_minor` would be paid from the account's funds now, or
+    /// `insufficient_funds`: a read, so that a use case can refuse before its first write.
+    pub(crate) async fn plan_order_payment(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        list_price_minor: i64,
+        sources: PaymentSources,
+    ) -> Result<PlannedPayment, EngineError> {
         let mut buffer = RecordBuffer::default();
         let funds = buffer.funds(tx, &account.id).await?;
-        let plan: PaymentPlan =
-            plan_payment(draft.list_price_minor, funds, sources).map_err(|shortfall| {
-                EngineError::PaymentRequired {
-                    code: "insufficient_funds",
-                    message: format!(
+        let plan = plan_payment(list_price_minor, funds, sources).map_err(|shortfall| {
+            EngineError::PaymentRequired {
+                code: "insufficient_funds",
+                message: format!(
                     "the order costs {} but the account can pay only {} from the allowed sources; \
                      deposit funds or pay with an external method",
                     shortfall.due_minor, shortfall.available_minor
                 ),
-                }
-            })?;
+            }
+        })?;
+        Ok(PlannedPayment { plan, buffer })
+    }
+
+    /// Writes an order paid as planned by [`Engine::plan_order_payment`] in this transaction,
+    /// with nothing written to the account's funds in between.
+    pub(crate) async fn pay_planned_order(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        draft: OrderDraft<'_>,
+        payment: PlannedPayment,
+        now: Timestamp,
+    ) -> Result<Order, EngineError> {
+        let PlannedPayment { plan, mut buffer } = payment;
         let order = self
             .write_paid_order(
                 tx,
@@ -270,6 +306,16 @@ impl Engine {
             last_deduction_attempt: None,
             last_active_at: None,
         };
+        // Paid for before anything is written: a purchase the account cannot pay for (the
+        // most common refusal) then writes nothing, and the group committer has nothing to
+        // undo (see `crate::commit` in the server).
+        let payment = match (plan.period, plan.expires_at) {
+            (Some(_), Some(_)) => Some(
+                self.plan_order_payment(tx, &account, plan.list_price_minor, command.sources)
+                    .await?,
+            ),
+            _ => None,
+        };
         let next_due_at =
             next_step_due(&instance, product, account.overdue_since).map(|due| due.at);
         instances::insert(tx, &instance, next_due_at).await?;
@@ -277,8 +323,8 @@ impl Engine {
             self.open_plan_quota(tx, &instance, product, plan.starts_at)
                 .await?;
         }
-        let order = match (plan.period, plan.expires_at) {
-            (Some(period), Some(expires_at)) => {
+        let order = match (plan.period, plan.expires_at, payment) {
+            (Some(period), Some(expires_at), Some(payment)) => {
                 let draft = OrderDraft {
                     kind: "purchase",
                     instance: &instance,
@@ -288,7 +334,7 @@ impl Engine {
                     list_price_minor: plan.list_price_minor,
                 };
                 Some(
-                    self.pay_order(tx, &account, draft, command.sources, now)
+                    self.pay_planned_order(tx, &account, draft, payment, now)
                         .await?,
                 )
             }
