@@ -1,7 +1,7 @@
-//! A purchase the account cannot pay for is refused before its first write. HTTP writes on
-//! SQLite share a transaction (the server's group committer), and a request that fails having
-//! written makes its whole group run again with savepoints; a refusal for want of money, the
-//! most common one, must not.
+//! The common refusals write nothing: a purchase the account cannot pay for, and (on SQLite)
+//! a request with an idempotency key refused by its work. HTTP writes on SQLite share a
+//! transaction (the server's group committer), and a request that fails having written makes
+//! its whole group run again with savepoints; these must not.
 
 mod support;
 
@@ -52,4 +52,43 @@ async fn a_purchase_refused_for_want_of_money_writes_nothing() {
         .await
         .unwrap();
     assert!(tx.rows_changed().unwrap() > before);
+}
+
+/// On SQLite an idempotency key's claim is a look, not a row (its one writer runs one
+/// transaction at a time): a keyed request refused by its work writes nothing either. The
+/// answer's save then writes the key's row, and a second claim replays it.
+#[tokio::test]
+async fn a_claimed_key_is_written_only_with_its_answer() {
+    use tenure_store::idempotency::{self, Claim};
+
+    let (_folder, url) = support::scratch_sqlite();
+    let engine = support::engine_on(&url, "2026-02-10T00:00:00Z".parse().unwrap()).await;
+    let now = engine.clock.now();
+    let mut tx = engine.begin().await.unwrap();
+    let before = tx.rows_changed().unwrap();
+    let claim = idempotency::claim(&mut tx, "scope", "key-1", "hash", now)
+        .await
+        .unwrap();
+    assert_eq!(claim, Claim::New);
+    assert_eq!(tx.rows_changed().unwrap(), before, "nothing written");
+
+    idempotency::save(&mut tx, "scope", "key-1", "hash", 201, "{}", now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = engine.begin().await.unwrap();
+    let replay = idempotency::claim(&mut tx, "scope", "key-1", "hash", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        replay,
+        Claim::Replay {
+            status_code: 201,
+            body: "{}".to_string()
+        }
+    );
+    let other = idempotency::claim(&mut tx, "scope", "key-1", "other hash", now)
+        .await
+        .unwrap();
+    assert_eq!(other, Claim::Mismatch);
 }

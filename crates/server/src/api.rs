@@ -211,8 +211,8 @@ where
     T: Serialize + Send + 'static,
     F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T>,
 {
+    let now = engine.clock.now();
     if let Some(key) = &meta.idempotency_key {
-        let now = engine.clock.now();
         match idempotency::claim(tx, &meta.caller.scope(), key, &meta.request_hash, now)
             .await
             .map_err(EngineError::from)?
@@ -238,9 +238,17 @@ where
     let body = match &meta.idempotency_key {
         Some(key) => {
             let body = written(&value);
-            idempotency::save(tx, &meta.caller.scope(), key, status.as_u16(), &body)
-                .await
-                .map_err(EngineError::from)?;
+            idempotency::save(
+                tx,
+                &meta.caller.scope(),
+                key,
+                &meta.request_hash,
+                status.as_u16(),
+                &body,
+                now,
+            )
+            .await
+            .map_err(EngineError::from)?;
             AnswerBody::Written(body)
         }
         None => AnswerBody::deferred(value),

@@ -1,11 +1,15 @@
 //! Idempotency keys. A mutating request with a key first claims it inside the transaction that
 //! does its work, and saves its answer in that same transaction, so the work and the answer
 //! commit together or not at all. A concurrent request with the same key waits on the claim
-//! (PostgreSQL blocks on the conflicting insert; SQLite serialises writers) and then replays.
+//! and then replays: on PostgreSQL the claim is a row inserted before the work, and the second
+//! request blocks on the conflicting insert; on SQLite, whose one writer runs one transaction at
+//! a time, the claim is only a look (nothing can take the key between it and the save), so a
+//! request refused by its work has written nothing at all: the group committer then has
+//! nothing to undo (see the server's `commit` module).
 
 use jiff::Timestamp;
 
-use crate::connect::{StoreError, Tx};
+use crate::connect::{Dialect, StoreError, Tx};
 use crate::database::{query, Connection};
 use crate::time::to_seconds;
 
@@ -26,24 +30,41 @@ pub async fn claim(
     request_hash: &str,
     now: Timestamp,
 ) -> Result<Claim, StoreError> {
-    let inserted = query(
-        "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
-         VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING",
-    )
-    .bind(scope)
-    .bind(key)
-    .bind(request_hash)
-    .bind(to_seconds(now))
-    .execute(tx)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        return Ok(Claim::New);
-    }
-    let row = query("SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2")
-        .bind(scope)
-        .bind(key)
-        .fetch_one(tx)
-        .await?;
+    let row = match tx.dialect() {
+        Dialect::Sqlite => {
+            let row = query(
+                "SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2",
+            )
+            .bind(scope)
+            .bind(key)
+            .fetch_optional(tx)
+            .await?;
+            match row {
+                Some(row) => row,
+                None => return Ok(Claim::New),
+            }
+        }
+        Dialect::Postgres => {
+            let inserted = query(
+                "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
+                 VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING",
+            )
+            .bind(scope)
+            .bind(key)
+            .bind(request_hash)
+            .bind(to_seconds(now))
+            .execute(tx)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                return Ok(Claim::New);
+            }
+            query("SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2")
+                .bind(scope)
+                .bind(key)
+                .fetch_one(tx)
+                .await?
+        }
+    };
     let stored_hash: String = row.try_get("request_hash")?;
     if stored_hash != request_hash {
         return Ok(Claim::Mismatch);
@@ -55,20 +76,29 @@ pub async fn claim(
     })
 }
 
+/// Saves the answer of a request whose key was claimed ([`Claim::New`]) in this transaction:
+/// over the claim's row on PostgreSQL, as the key's first row on SQLite.
 pub async fn save(
     tx: &mut Tx,
     scope: &str,
     key: &str,
+    request_hash: &str,
     status_code: u16,
     body: &str,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     query(
-        "UPDATE idempotency SET status_code = $3, response_body = $4 WHERE scope = $1 AND key = $2",
+        "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (scope, key) DO UPDATE SET
+            status_code = excluded.status_code, response_body = excluded.response_body",
     )
     .bind(scope)
     .bind(key)
+    .bind(request_hash)
     .bind(i64::from(status_code))
     .bind(body)
+    .bind(to_seconds(now))
     .execute(tx)
     .await?;
     Ok(())

@@ -1,8 +1,8 @@
 //! Concurrent writes share transactions (on SQLite, the group committer runs the requests
-//! waiting together and commits once). A request that fails leaves nothing behind, not even
-//! when it failed after writing (a purchase writes its instance before it finds the balance
-//! short; a request with an idempotency key writes its claim first), and the requests it
-//! shared a transaction with keep their work.
+//! waiting together and commits once). A request that fails leaves nothing behind, its key
+//! included, and the requests it shared a transaction with keep their work. (A request that
+//! fails after writing, which makes the committer run its group again, is tested in the
+//! committer's own module, where one group can be made to hold it.)
 
 use serde_json::json;
 
