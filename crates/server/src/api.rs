@@ -150,8 +150,10 @@ fn written<T: Serialize>(value: &T) -> String {
 /// the first answer; a failed request leaves nothing behind, key included.
 ///
 /// On SQLite, writes go through the [`crate::commit::GroupCommitter`]: requests that arrive
-/// while a transaction is committing share the next one, each in its own savepoint, and are
-/// answered after its one fsync. On PostgreSQL each request has its own transaction.
+/// while a transaction is committing share the next one, and are answered after its one
+/// fsync; a request may run more than once there (`work` must be `Clone`: each run works on a
+/// copy), but only one run is ever committed. On PostgreSQL each request has its own
+/// transaction.
 pub async fn execute<T, F>(
     context: &ApiContext,
     meta: &RequestMeta,

@@ -64,7 +64,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A store failure met outside a use case (the group committer's savepoints): an internal error.
+/// A store failure met outside a use case (the group committer's own checks and savepoints): an
+/// internal error.
 impl From<tenure_store::StoreError> for ApiError {
     fn from(error: tenure_store::StoreError) -> Self {
         ApiError::Engine(EngineError::Store(error))

@@ -5,20 +5,26 @@
 //! writes a frame per page it changed: a group of 16 HTTP orders about 80 frames, a sweep
 //! commit tens of thousands. Each call is a system call and a trip through the file system's
 //! write path for a few bytes, and they were a quarter of the group committer's time (the
-//! `pwrite`s of `COMMIT`: 24% of its samples with 64 clients ordering). Here the log's writes
-//! that follow one another in the file are gathered in memory and written as one, when:
+//! `pwrite`s of `COMMIT`: 24% of its samples with 64 clients ordering). Here the frames SQLite
+//! appends to the log are gathered in memory and written as one, when:
 //!
 //! - the page of a *commit frame* has been written (its header carries the database's size
 //!   after the commit, where other frames carry 0). This is the one point that matters for
 //!   correctness: SQLite publishes new frames to other connections (in the shared WAL index,
 //!   which is memory, not a file call) only after it has written them, and the commit frame is
-//!   the last one it writes. Published frames are therefore always in the file: a reader
+//!   the last frame it appends. Published frames are therefore always in the file: a reader
 //!   reading the log through its own descriptor finds them, and so does tenure's fsync of the
 //!   log after the commit (`WalSync`);
 //! - any other call reaches the file (a read, a sync, a truncation, its size, a lock, a file
 //!   control, closing it): SQLite sees its own writes as if they had been made at once;
-//! - a write does not follow the previous one (SQLite rewriting an earlier frame in place);
 //! - a megabyte is gathered (a large sweep commit writes in pieces of that size).
+//!
+//! Only appends are gathered: the writes that go on where the last append ended, or start the
+//! log again from its header. A transaction larger than the page cache writes frames before its
+//! commit, and when it changes such a page again SQLite rewrites that frame in place and, after
+//! the commit frame, the checksums of the frames that follow it; those writes behind the end go
+//! to the file at once, since SQLite publishes the commit right after them
+//! (`frames_rewritten_in_place_reach_the_file_with_their_commit`).
 //!
 //! Gathered bytes go to the file in pieces of at most 128 KiB, the most the default VFS writes in
 //! one call.
@@ -98,6 +104,9 @@ struct Gathered {
     offset: i64,
     /// The last write was the header of a commit frame: its page completes the commit.
     commit_header_written: bool,
+    /// Where the log's next appended frame goes: the end of the last write that appended
+    /// (unknown until the first write).
+    frontier: Option<i64>,
 }
 
 /// Bytes of [`WalFile`], rounded up so that the inner file after it is aligned.
@@ -137,6 +146,7 @@ unsafe extern "C" fn open(
             bytes: Vec::new(),
             offset: 0,
             commit_header_written: false,
+            frontier: None,
         })),
     });
     ffi::SQLITE_OK
@@ -212,15 +222,25 @@ unsafe extern "C" fn write(
     amount: c_int,
     offset: i64,
 ) -> c_int {
-    let (_, _, gathered) = parts(file);
-    let follows = gathered.offset + gathered.bytes.len() as i64 == offset;
-    if !gathered.bytes.is_empty() && !follows {
+    let (inner, methods, gathered) = parts(file);
+    // Appends go on at the frontier, or start the log again from its header at 0. Anything
+    // else rewrites what is already written (a spilled frame changed again, the checksums
+    // after it): written through at once, never gathered, because SQLite may publish the
+    // commit after such a write without writing anything more.
+    let appends = offset == 0 || gathered.frontier.is_none_or(|frontier| frontier == offset);
+    let extends_gathered = gathered.bytes.is_empty()
+        || (appends && gathered.offset + gathered.bytes.len() as i64 == offset);
+    if !extends_gathered {
         let flushed = flush(file);
         if flushed != ffi::SQLITE_OK {
             return flushed;
         }
     }
+    if !appends {
+        return (methods.xWrite.expect("a file writes"))(inner, data, amount, offset);
+    }
     let (_, _, gathered) = parts(file);
+    gathered.frontier = Some(offset + i64::from(amount));
     if gathered.bytes.is_empty() {
         gathered.offset = offset;
     }
@@ -356,6 +376,68 @@ mod tests {
                 Ok((row.get(0)?, row.get(1)?))
             })
             .unwrap()
+    }
+
+    /// What a crash would leave of the log: the database and its log copied while `writer`
+    /// still has them open, then opened through SQLite's own file layer, which recovers the
+    /// copy from the log alone (it checks every frame's checksum and stops at the last commit
+    /// frame).
+    fn crash_copy(folder: &std::path::Path) -> (tempfile::TempDir, Connection) {
+        let copy = tempfile::tempdir().unwrap();
+        for suffix in ["", "-wal"] {
+            std::fs::copy(
+                folder.join(format!("layered.db{suffix}")),
+                copy.path().join(format!("copy.db{suffix}")),
+            )
+            .unwrap();
+        }
+        let recovered = Connection::open(copy.path().join("copy.db")).unwrap();
+        let integrity: String = recovered
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok");
+        (copy, recovered)
+    }
+
+    /// A transaction larger than the page cache writes frames before its commit (a spill),
+    /// and when it changes a spilled page again SQLite rewrites that frame in place and then
+    /// the checksums of every frame after it: writes behind the end of the log, which must
+    /// reach the file before the commit is published, as the appended ones do.
+    #[test]
+    fn frames_rewritten_in_place_reach_the_file_with_their_commit() {
+        let folder = tempfile::tempdir().unwrap();
+        let writer = open_layered(&folder.path().join("layered.db"));
+        writer.pragma_update(None, "cache_size", 16).unwrap();
+        writer
+            .execute_batch("CREATE TABLE t (n INTEGER NOT NULL, padding TEXT NOT NULL)")
+            .unwrap();
+        writer
+            .execute(
+                "INSERT INTO t (n, padding) SELECT value, ?1 FROM generate_series(1, 2000)",
+                [&"x".repeat(500)],
+            )
+            .unwrap_or_else(|_| {
+                // Without the series extension: one row at a time.
+                for n in 1..=2000 {
+                    writer
+                        .execute(
+                            "INSERT INTO t (n, padding) VALUES (?1, ?2)",
+                            rusqlite::params![n, "x".repeat(500)],
+                        )
+                        .unwrap();
+                }
+                2000
+            });
+        writer.execute_batch("BEGIN").unwrap();
+        for round in 1..=5 {
+            writer.execute("UPDATE t SET n = n + ?1", [round]).unwrap();
+        }
+        writer.execute_batch("COMMIT").unwrap();
+        let expected = count_and_sum(&writer);
+        assert_eq!(expected.0, 2000);
+
+        let (_copy, recovered) = crash_copy(folder.path());
+        assert_eq!(count_and_sum(&recovered), expected);
     }
 
     /// Commits small and large (past the gathering limit, so written in several pieces),
