@@ -30,49 +30,27 @@ pub async fn claim(
     request_hash: &str,
     now: Timestamp,
 ) -> Result<Claim, StoreError> {
-    let row = match tx.dialect() {
-        Dialect::Sqlite => {
-            let row = query(
-                "SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2",
-            )
-            .bind(scope)
-            .bind(key)
-            .fetch_optional(tx)
-            .await?;
-            match row {
-                Some(row) => row,
-                None => return Ok(Claim::New),
-            }
+    if tx.dialect() == Dialect::Postgres {
+        // The claim's row; a concurrent claim of the same key waits here for this
+        // transaction, and finds the saved answer once it commits.
+        let inserted = query(
+            "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
+             VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(request_hash)
+        .bind(to_seconds(now))
+        .execute(tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Claim::New);
         }
-        Dialect::Postgres => {
-            let inserted = query(
-                "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
-                 VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (scope, key) DO NOTHING",
-            )
-            .bind(scope)
-            .bind(key)
-            .bind(request_hash)
-            .bind(to_seconds(now))
-            .execute(tx)
-            .await?;
-            if inserted.rows_affected() == 1 {
-                return Ok(Claim::New);
-            }
-            query("SELECT request_hash, status_code, response_body FROM idempotency WHERE scope = $1 AND key = $2")
-                .bind(scope)
-                .bind(key)
-                .fetch_one(tx)
-                .await?
-        }
-    };
-    let stored_hash: String = row.try_get("request_hash")?;
-    if stored_hash != request_hash {
-        return Ok(Claim::Mismatch);
     }
-    let status_code: i64 = row.try_get("status_code")?;
-    Ok(Claim::Replay {
-        status_code: u16::try_from(status_code).unwrap_or(500),
-        body: row.try_get("response_body")?,
+    Ok(match find(tx, scope, key).await? {
+        None => Claim::New,
+        Some((stored_hash, _, _)) if stored_hash != request_hash => Claim::Mismatch,
+        Some((_, status_code, body)) => Claim::Replay { status_code, body },
     })
 }
 
