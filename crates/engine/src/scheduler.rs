@@ -24,7 +24,7 @@ use tenure_store::{
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::record::{KnownAttempts, RecordBuffer};
+use crate::record::{IdHasher, KnownAttempts, RecordBuffer};
 
 /// Due items read and taken at a time: a batch's rows are read and written with a few
 /// statements each.
@@ -398,7 +398,7 @@ impl Engine {
             .collect();
         account_ids.sort();
         account_ids.dedup();
-        let accounts: HashMap<String, Account> =
+        let accounts: HashMap<String, Account, IdHasher> =
             tenure_store::accounts::lock_many(tx, &account_ids)
                 .await?
                 .into_iter()
@@ -406,7 +406,7 @@ impl Engine {
                 .collect();
         let mut buffer = RecordBuffer::default();
         // The accounts' funds in one query, for the batch's auto-renewal attempts.
-        let mut funds: HashMap<String, Funds> = account_ids
+        let mut funds: HashMap<String, Funds, IdHasher> = account_ids
             .iter()
             .map(|account_id| (account_id.clone(), Funds::default()))
             .collect();
