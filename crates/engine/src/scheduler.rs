@@ -19,7 +19,7 @@ use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::instances::StoredInstance;
 use tenure_store::{
-    bills, deduction_attempts, instances, ledger, Dialect, PendingSync, StoreError, Tx,
+    bills, deduction_attempts, due_work, instances, ledger, Dialect, PendingSync, StoreError, Tx,
 };
 
 use crate::engine::Engine;
@@ -533,7 +533,7 @@ impl Engine {
             // bills to generate. The earlier one sets the clock. Read in the sweep's open
             // transaction, which may hold the last moments' steps uncommitted.
             let tx = writer.tx(self).await?;
-            let next = instances::earliest_due_work(tx, from, to).await?;
+            let next = due_work::earliest(tx, from, to).await?;
             let Some(moment) = next else {
                 if from.is_none() {
                     break;

@@ -274,37 +274,6 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// The earliest time at or before `until`, and at or after `from` when given
-/// ([`lower_bound_seconds`]), at which anything is due: an instance's next lifecycle step or an
-/// open bill's generation. One statement, two index lookups: the simulated clock asks at every
-/// moment it takes, and on PostgreSQL each statement is a round trip.
-pub async fn earliest_due_work(
-    connection: &mut Connection,
-    from: Option<Timestamp>,
-    until: Timestamp,
-) -> Result<Option<Timestamp>, StoreError> {
-    let row = query(
-        "SELECT
-            (SELECT next_due_at FROM instances
-             WHERE next_due_at IS NOT NULL AND next_due_at >= $2 AND next_due_at <= $1
-             ORDER BY next_due_at LIMIT 1) AS instance_due,
-            (SELECT generate_at FROM bills
-             WHERE status = 'open' AND generate_at >= $2 AND generate_at <= $1
-             ORDER BY generate_at LIMIT 1) AS bill_due",
-    )
-    .bind(to_seconds(until))
-    .bind(lower_bound_seconds(from))
-    .fetch_one(connection)
-    .await?;
-    let instance_due = row.try_get::<Option<i64>>("instance_due")?;
-    let bill_due = row.try_get::<Option<i64>>("bill_due")?;
-    Ok(instance_due
-        .into_iter()
-        .chain(bill_due)
-        .min()
-        .map(from_seconds))
-}
-
 /// The instances due at or before `until` (and at or after `from` when given), earliest first
 /// (ties in a fixed order, below), at most `limit`, read whole: what a sweep batch takes, in
 /// one query. On PostgreSQL the rows are locked and rows another node holds are skipped, so

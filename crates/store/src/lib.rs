@@ -13,6 +13,7 @@ pub mod bills;
 mod connect;
 pub mod database;
 pub mod deduction_attempts;
+pub mod due_work;
 pub mod events;
 pub mod idempotency;
 pub mod instances;

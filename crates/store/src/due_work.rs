@@ -1,0 +1,40 @@
+//! When the scheduler's next work is due, across its two sources: instances' lifecycle steps
+//! (`instances.next_due_at`) and open bills' generation (`bills.generate_at`), each found
+//! through its own index.
+
+use jiff::Timestamp;
+
+use crate::connect::StoreError;
+use crate::database::{query, Connection};
+use crate::time::{from_seconds, lower_bound_seconds, to_seconds};
+
+/// The earliest time at or before `until`, and at or after `from` when given
+/// ([`lower_bound_seconds`]), at which anything is due: an instance's next lifecycle step or an
+/// open bill's generation. One statement, two index lookups: the simulated clock asks at every
+/// moment it takes, and on PostgreSQL each statement is a round trip.
+pub async fn earliest(
+    connection: &mut Connection,
+    from: Option<Timestamp>,
+    until: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    let row = query(
+        "SELECT
+            (SELECT next_due_at FROM instances
+             WHERE next_due_at IS NOT NULL AND next_due_at >= $2 AND next_due_at <= $1
+             ORDER BY next_due_at LIMIT 1) AS instance_due,
+            (SELECT generate_at FROM bills
+             WHERE status = 'open' AND generate_at >= $2 AND generate_at <= $1
+             ORDER BY generate_at LIMIT 1) AS bill_due",
+    )
+    .bind(to_seconds(until))
+    .bind(lower_bound_seconds(from))
+    .fetch_one(connection)
+    .await?;
+    let instance_due = row.try_get::<Option<i64>>("instance_due")?;
+    let bill_due = row.try_get::<Option<i64>>("bill_due")?;
+    Ok(instance_due
+        .into_iter()
+        .chain(bill_due)
+        .min()
+        .map(from_seconds))
+}
