@@ -147,6 +147,10 @@ async fn commit_group(
             Ran::FailedAfterWriting => {
                 // Undo the group (dropping a transaction rolls it back) and take it again,
                 // this request included, each in a savepoint.
+                tracing::debug!(
+                    requests = taken.len() + 1,
+                    "a request failed having written; its group runs again with savepoints"
+                );
                 drop(tx);
                 tx = match begin(engine).await {
                     Some(tx) => tx,
