@@ -27,8 +27,17 @@ use crate::error::EngineError;
 use crate::record::{IdHasher, KnownAttempts, RecordBuffer};
 
 /// Due items read and taken at a time: a batch's rows are read and written with a few
-/// statements each.
-const SWEEP_BATCH: i64 = 1000;
+/// statements each, so a batch has a cost of its own besides its items'. On SQLite one day's
+/// steps of a 1,000,000 fleet (5,478) took 0.15–0.17 s in batches of 1,000 and 0.13 s in
+/// batches of 2,500 (four pairs), a month's 2–5% less; HTTP requests that arrived during a
+/// sweep waited no longer (the longest wait, in the `busy` benchmark: 80 ms, then 65 ms), as
+/// the sweep commits early when one waits. PostgreSQL keeps 1,000, its measured size.
+fn sweep_batch(dialect: Dialect) -> i64 {
+    match dialect {
+        Dialect::Sqlite => 2_500,
+        Dialect::Postgres => 1_000,
+    }
+}
 /// How long an instance whose steps failed waits before the sweep tries it again.
 pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
 /// More steps than this for one instance at one moment means a step does not advance: a bug.
@@ -86,9 +95,13 @@ impl DueWork {
         now: Timestamp,
     ) -> Result<Due, StoreError> {
         Ok(match self {
-            DueWork::Bills => Due::Bills(bills::due_ids(tx, from, now, SWEEP_BATCH).await?),
+            DueWork::Bills => {
+                let batch = sweep_batch(tx.dialect());
+                Due::Bills(bills::due_ids(tx, from, now, batch).await?)
+            }
             DueWork::Instances => {
-                Due::Instances(instances::lock_due(tx, from, now, SWEEP_BATCH).await?)
+                let batch = sweep_batch(tx.dialect());
+                Due::Instances(instances::lock_due(tx, from, now, batch).await?)
             }
         })
     }
@@ -101,7 +114,7 @@ impl DueWork {
     }
 }
 
-/// Due items taken before the sweep's transaction commits. Batches of [`SWEEP_BATCH`] share a
+/// Due items taken before the sweep's transaction commits. Batches of [`sweep_batch`] share a
 /// transaction, and on the simulated clock so do consecutive moments, until this many items
 /// are in it.
 ///
