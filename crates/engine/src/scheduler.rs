@@ -38,6 +38,7 @@ fn sweep_batch(dialect: Dialect) -> i64 {
         Dialect::Postgres => 1_000,
     }
 }
+
 /// How long an instance whose steps failed waits before the sweep tries it again.
 pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
 /// More steps than this for one instance at one moment means a step does not advance: a bug.
