@@ -247,6 +247,7 @@ impl Engine {
     /// Takes every step due at or before `now`, and returns once all of it is on disk.
     pub async fn run_due(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
         let _sweep = self.sweep_lock.lock().await;
+        let _running = self.store.sweep_running();
         let mut writer = SweepWriter::default();
         let swept = loop {
             match self.run_due_locked(None, now, &mut writer).await {
@@ -518,6 +519,7 @@ impl Engine {
                 "the simulated clock only moves forward",
             ));
         }
+        let _running = self.store.sweep_running();
         let mut writer = SweepWriter::default();
         let advanced = self.advance_locked(to, &mut writer).await;
         let report = writer.finish(advanced.is_ok()).await?;

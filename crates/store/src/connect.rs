@@ -38,6 +38,9 @@ pub struct Store {
     backend: Backend,
 }
 
+/// A sweep running, from [`Store::sweep_running`].
+pub struct SweepRunning(#[allow(dead_code)] Option<crate::database::Sweeping>);
+
 #[derive(Clone)]
 enum Backend {
     /// One writer at a time in this process (the writer connection is behind a lock), readers
@@ -119,6 +122,16 @@ impl Store {
             Backend::Sqlite(database) => database.waiting_for_writer() > 0,
             Backend::Postgres(_) => false,
         }
+    }
+
+    /// Marks a sweep as running for as long as the returned value lives: on SQLite its commits
+    /// have the write-ahead log copied into the database file beside them, on another thread
+    /// (see `database::log_copier`). Nothing on PostgreSQL.
+    pub fn sweep_running(&self) -> SweepRunning {
+        SweepRunning(match &self.backend {
+            Backend::Sqlite(database) => Some(database.sweeping()),
+            Backend::Postgres(_) => None,
+        })
     }
 
     /// Begins a write transaction.

@@ -27,7 +27,7 @@ pub mod resource_plans;
 mod time;
 pub mod usage;
 
-pub use connect::{Dialect, PendingSync, Store, StoreError, Tx};
+pub use connect::{Dialect, PendingSync, Store, StoreError, SweepRunning, Tx};
 /// A database connection, for reads outside a write transaction.
 pub use database::{Connection, DatabaseError};
 pub use time::{from_seconds, to_seconds};

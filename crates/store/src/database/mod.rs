@@ -13,6 +13,7 @@
 
 mod connection;
 mod error;
+mod log_copier;
 mod postgres;
 mod query;
 mod row;
@@ -23,6 +24,7 @@ mod wal_writes;
 pub use connection::Connection;
 pub(crate) use connection::Inner;
 pub use error::DatabaseError;
+pub(crate) use log_copier::Sweeping;
 pub(crate) use postgres::{connect as connect_postgres, PostgresPool};
 pub use query::{
     chunks_of, execute_rows, list_placeholders, query, values_placeholders, Done, Query,

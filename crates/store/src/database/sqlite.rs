@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ffi::c_int;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -22,6 +23,7 @@ use rusqlite::{CachedStatement, OpenFlags, ToSql};
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use super::error::DatabaseError;
+use super::log_copier::{LogCopier, Sweeping};
 use super::row::Row;
 use super::value::{Argument, Value};
 
@@ -31,8 +33,9 @@ const WRITER_CACHE_KIB: i64 = -262_144;
 const READERS: usize = 4;
 /// Bytes of the database file read through memory mapping: SQLite's own maximum.
 const MMAP_BYTES: i64 = 0x7fff_0000;
-/// Pages of write-ahead log after which a commit copies the log into the database file.
-const WAL_CHECKPOINT_PAGES: i64 = 50_000;
+/// Pages of write-ahead log after which a commit copies the log into the database file (four
+/// times as many while a sweep runs: see `log_copier`).
+const WAL_CHECKPOINT_PAGES: c_int = 50_000;
 /// Prepared statements kept per connection: every statement tenure runs, with room for the
 /// `IN (…)` lists of different lengths.
 const STATEMENT_CACHE: usize = 256;
@@ -45,6 +48,7 @@ pub(crate) struct SqliteDatabase {
     waiting_for_writer: Arc<AtomicUsize>,
     readers: Arc<Readers>,
     wal: WalSync,
+    log_copier: Arc<LogCopier>,
 }
 
 /// The write-ahead log file, fsynced after each commit. Opened on first use: SQLite creates
@@ -156,7 +160,7 @@ fn configure_library() {
     });
 }
 
-fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
+pub(super) fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
     configure_library();
     // Through SQLite's default file layer, with the log's writes gathered (`wal_writes`).
     let connection = rusqlite::Connection::open_with_flags_and_vfs(
@@ -187,7 +191,8 @@ fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
     // every 10,000 pages, 228 s with this (every 2,000: half as fast again as 10,000).
     // Checkpoints on a thread of their own, beside the writer, were tried: they made the year
     // of 100,000 about 4% faster, but HTTP orders at 8 clients about 20% slower (the
-    // database file's fsync delays the log's, which every answer waits for).
+    // database file's fsync delays the log's, which every answer waits for). They run so only
+    // during a sweep (`log_copier`, whose hook replaces this setting on the writer).
     connection.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
     // Query plans that do not depend on the values bound: otherwise SQLite marks a statement
     // whose plan looked at a bound value (a `LIMIT $2`, say) as expired at every new binding,
@@ -211,6 +216,15 @@ impl SqliteDatabase {
         // simulated year of 100,000 subscriptions took 87–91 s with 64 MiB, 71–76 s with this,
         // and 83 s with 1 GiB.
         writer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+        // The writer checkpoints at the same size of log as SQLite's automatic checkpoint, and
+        // while a sweep runs most of the copy is done beside it.
+        let waiting_for_writer = Arc::new(AtomicUsize::new(0));
+        let log_copier = LogCopier::install(
+            &writer,
+            &path,
+            WAL_CHECKPOINT_PAGES,
+            waiting_for_writer.clone(),
+        );
         let mut wal_path = path.clone().into_os_string();
         wal_path.push("-wal");
         Ok(SqliteDatabase {
@@ -219,7 +233,8 @@ impl SqliteDatabase {
                 file: Arc::new(std::sync::OnceLock::new()),
             },
             writer: Arc::new(Mutex::new(writer)),
-            waiting_for_writer: Arc::new(AtomicUsize::new(0)),
+            log_copier,
+            waiting_for_writer,
             readers: Arc::new(Readers {
                 path,
                 idle: StdMutex::new(Vec::new()),
@@ -282,7 +297,14 @@ impl SqliteDatabase {
         &self.wal
     }
 
+    /// While the returned value lives, the log is copied into the database file beside the
+    /// writer ([`LogCopier`]).
+    pub(crate) fn sweeping(&self) -> Sweeping {
+        self.log_copier.sweeping()
+    }
+
     pub(crate) fn close(&self) {
+        self.log_copier.close();
         self.readers.permits.close();
         if let Ok(mut idle) = self.readers.idle.lock() {
             idle.clear();
