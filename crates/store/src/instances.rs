@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use tenure_core::catalog::Billing;
 use tenure_core::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
 
-use crate::connect::{StoreError, Tx};
+use crate::connect::{Dialect, StoreError, Tx};
 use crate::database::{
     execute_rows, query, values_placeholders, Connection, DatabaseError, Query, Row,
 };
@@ -129,14 +129,24 @@ fn bind_row(query: Query, instance: &Instance, next_due_at: Option<Timestamp>) -
         .bind(instance.last_active_at.map(to_seconds))
 }
 
-/// Writes many instances read and locked in this transaction, with their next due times, in
-/// few statements (a sweep batch's): the same columns as [`update`] change. Written as an
-/// upsert on the id, which both databases take in one multi-row statement; every row exists
-/// (instances are never deleted), so each one updates.
+/// Writes many instances read and locked in this transaction, with their next due times (a
+/// sweep batch's): the same columns as [`update`] change. On PostgreSQL in few statements, as
+/// an upsert on the id, which it takes in one multi-row statement (every row exists: instances
+/// are never deleted, so each one updates); on SQLite one `UPDATE` each (see below).
 pub async fn update_many(
     tx: &mut Tx,
     instances: &[(Instance, Option<Timestamp>)],
 ) -> Result<(), StoreError> {
+    if tx.dialect() == Dialect::Sqlite {
+        // One `UPDATE` each. A multi-row upsert's `DO UPDATE` makes SQLite copy every page it
+        // changes into a statement journal first (it always runs as `ABORT`), and an
+        // instance's row is on a page of its own in a large fleet: statements one by one, with
+        // no journal, cost less.
+        for (instance, next_due_at) in instances {
+            update(tx, instance, *next_due_at).await?;
+        }
+        return Ok(());
+    }
     execute_rows(
         tx,
         &format!(

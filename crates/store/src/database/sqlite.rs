@@ -388,17 +388,23 @@ impl ToSql for Argument {
 ///   statement is then the N-th value, with no lookup by name (which SQLite does by a linear
 ///   scan, quadratic over a multi-row insert's hundreds of placeholders). String literals are
 ///   left alone.
-/// - `INSERT INTO` becomes `INSERT OR FAIL INTO`. With SQLite's default (`ABORT`), a
-///   statement that could fail after its first rows must be undone alone, so SQLite copies
-///   every page a multi-row insert changes into a statement journal first: 8.7% of a
-///   simulated year's samples. `FAIL` keeps the rows before the failure instead, which tenure never
-///   relies on: a failed statement fails its use case, whose savepoint or transaction is
-///   rolled back whole. (Foreign keys checked at once would need the journal too; tenure's are
-///   checked at commit: see the `lighter_writes` migration.)
+/// - `INSERT INTO` becomes `INSERT OR FAIL INTO`, and `UPDATE` `UPDATE OR FAIL`. With
+///   SQLite's default (`ABORT`), a statement that could fail after its first rows must be
+///   undone alone, so SQLite copies every page a multi-row insert changes into a statement
+///   journal first: 8.7% of a simulated year's samples. `FAIL` keeps the rows before the
+///   failure instead, which tenure never relies on: a failed statement fails its use case,
+///   whose savepoint or transaction is rolled back whole. (Foreign keys checked at once would
+///   need the journal too; tenure's are checked at commit: see the `lighter_writes`
+///   migration.) An upsert's `DO UPDATE` always runs as `ABORT` whatever the statement says,
+///   so the sweep does not write instances with one (see `instances::update_many`).
 fn for_sqlite(sql: &str) -> String {
-    let sql = match sql.trim_start().strip_prefix("INSERT INTO ") {
-        Some(rest) => std::borrow::Cow::Owned(format!("INSERT OR FAIL INTO {rest}")),
-        None => std::borrow::Cow::Borrowed(sql),
+    let trimmed = sql.trim_start();
+    let sql = if let Some(rest) = trimmed.strip_prefix("INSERT INTO ") {
+        std::borrow::Cow::Owned(format!("INSERT OR FAIL INTO {rest}"))
+    } else if let Some(rest) = trimmed.strip_prefix("UPDATE ") {
+        std::borrow::Cow::Owned(format!("UPDATE OR FAIL {rest}"))
+    } else {
+        std::borrow::Cow::Borrowed(sql)
     };
     let mut bytes = sql.as_bytes().to_vec();
     let mut in_literal = false;
