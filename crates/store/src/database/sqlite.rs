@@ -8,24 +8,20 @@
 //! transaction already executes: concurrent requests share fsyncs, and nothing is answered
 //! before its transaction is on disk.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::c_int;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{CachedStatement, OpenFlags, ToSql};
+use rusqlite::OpenFlags;
 use tokio::sync::{Mutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use super::error::DatabaseError;
 use super::log_copier::{LogCopier, Sweeping};
-use super::row::Row;
-use super::value::{Argument, Value};
+use super::statements::SqliteConnection;
+pub(crate) use super::statements::{execute, fetch};
 
 /// The writer connection's page cache, in KiB (SQLite's negative `cache_size`).
 const WRITER_CACHE_KIB: i64 = -262_144;
@@ -36,13 +32,10 @@ const MMAP_BYTES: i64 = 0x7fff_0000;
 /// Pages of write-ahead log after which a commit copies the log into the database file (four
 /// times as many while a sweep runs: see `log_copier`).
 const WAL_CHECKPOINT_PAGES: c_int = 50_000;
-/// Prepared statements kept per connection: every statement tenure runs, with room for the
-/// `IN (…)` lists of different lengths.
-const STATEMENT_CACHE: usize = 256;
 
 /// One SQLite file: its single writer connection and a few readers.
 pub(crate) struct SqliteDatabase {
-    writer: Arc<Mutex<rusqlite::Connection>>,
+    writer: Arc<Mutex<SqliteConnection>>,
     /// Transactions of this process waiting for the writer: a long transaction (the sweep's)
     /// commits early when another is waiting, so that one does not wait long.
     waiting_for_writer: Arc<AtomicUsize>,
@@ -79,25 +72,25 @@ impl WalSync {
 
 struct Readers {
     path: PathBuf,
-    idle: StdMutex<Vec<rusqlite::Connection>>,
+    idle: StdMutex<Vec<SqliteConnection>>,
     permits: Arc<Semaphore>,
 }
 
 /// A connection in use: the writer (held until the transaction ends) or a reader.
 pub(crate) enum SqliteHandle {
-    Writer(OwnedMutexGuard<rusqlite::Connection>),
+    Writer(OwnedMutexGuard<SqliteConnection>),
     Reader(Reader),
 }
 
 pub(crate) struct Reader {
-    connection: Option<rusqlite::Connection>,
+    connection: Option<SqliteConnection>,
     readers: Arc<Readers>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl Deref for SqliteHandle {
-    type Target = rusqlite::Connection;
-    fn deref(&self) -> &rusqlite::Connection {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
         match self {
             SqliteHandle::Writer(guard) => guard,
             SqliteHandle::Reader(reader) => reader
@@ -203,7 +196,6 @@ pub(super) fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
         true,
     )?;
     connection.busy_timeout(Duration::from_secs(10))?;
-    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
 }
 
@@ -232,7 +224,7 @@ impl SqliteDatabase {
                 path: PathBuf::from(wal_path),
                 file: Arc::new(std::sync::OnceLock::new()),
             },
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(Mutex::new(SqliteConnection::new(writer))),
             log_copier,
             waiting_for_writer,
             readers: Arc::new(Readers {
@@ -271,7 +263,7 @@ impl SqliteDatabase {
             .and_then(|mut idle| idle.pop());
         let connection = match idle {
             Some(connection) => connection,
-            None => open(&self.readers.path)?,
+            None => SqliteConnection::new(open(&self.readers.path)?),
         };
         Ok(SqliteHandle::Reader(Reader {
             connection: Some(connection),
@@ -370,18 +362,6 @@ pub(crate) fn rollback(handle: &SqliteHandle) {
     }
 }
 
-impl ToSql for Argument {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self {
-            Argument::Integer(Some(integer)) => ToSqlOutput::from(*integer),
-            Argument::Text(Some(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
-            Argument::Integer(None) | Argument::Text(None) => {
-                ToSqlOutput::from(rusqlite::types::Null)
-            }
-        })
-    }
-}
-
 /// The statement as SQLite should run it:
 ///
 /// - `$N` placeholders are written `?N`, SQLite's numbered form: parameter N of the prepared
@@ -397,7 +377,7 @@ impl ToSql for Argument {
 ///   need the journal too; tenure's are checked at commit: see the `lighter_writes`
 ///   migration.) An upsert's `DO UPDATE` always runs as `ABORT` whatever the statement says,
 ///   so the sweep does not write instances with one (see `instances::update_many`).
-fn for_sqlite(sql: &str) -> String {
+pub(super) fn for_sqlite(sql: &str) -> String {
     let trimmed = sql.trim_start();
     let sql = if let Some(rest) = trimmed.strip_prefix("INSERT INTO ") {
         std::borrow::Cow::Owned(format!("INSERT OR FAIL INTO {rest}"))
@@ -419,105 +399,4 @@ fn for_sqlite(sql: &str) -> String {
     }
     // Only one ASCII byte was swapped for another, so the text is still UTF-8.
     String::from_utf8(bytes).expect("ASCII replaced by ASCII")
-}
-
-/// The most statement texts [`sqlite_text`] keeps per thread; past it, it starts over. Tenure
-/// has a few hundred (its statements, and the multi-row ones in a few lengths each).
-const SQLITE_TEXTS_KEPT: usize = 4096;
-
-thread_local! {
-    /// Each statement's text as SQLite runs it ([`for_sqlite`]), by tenure's text.
-    static SQLITE_TEXTS: RefCell<HashMap<Box<str>, Rc<str>, foldhash::fast::RandomState>> =
-        RefCell::new(HashMap::default());
-}
-
-/// [`for_sqlite`], remembered: a multi-row insert's text is several kilobytes, and rewriting
-/// it byte by byte at every execution was 4% of a simulated year's instructions; looking it up
-/// costs a hash of the text.
-fn sqlite_text(sql: &str) -> Rc<str> {
-    SQLITE_TEXTS.with(|texts| {
-        let mut texts = texts.borrow_mut();
-        if let Some(text) = texts.get(sql) {
-            return text.clone();
-        }
-        if texts.len() >= SQLITE_TEXTS_KEPT {
-            texts.clear();
-        }
-        let text: Rc<str> = for_sqlite(sql).into();
-        texts.insert(sql.into(), text.clone());
-        text
-    })
-}
-
-fn prepare<'c>(
-    connection: &'c rusqlite::Connection,
-    sql: &str,
-    arguments: &[Argument],
-) -> Result<CachedStatement<'c>, DatabaseError> {
-    let mut statement = connection.prepare_cached(&sqlite_text(sql))?;
-    let expected = statement.parameter_count();
-    if expected > arguments.len() {
-        return Err(DatabaseError::Other(format!(
-            "placeholder ${expected} has no value ({} bound)",
-            arguments.len()
-        )));
-    }
-    for (index, argument) in arguments.iter().enumerate().take(expected) {
-        statement.raw_bind_parameter(index + 1, argument)?;
-    }
-    Ok(statement)
-}
-
-pub(crate) fn fetch(
-    connection: &rusqlite::Connection,
-    sql: &str,
-    arguments: &[Argument],
-    at_most: usize,
-) -> Result<Vec<Row>, DatabaseError> {
-    let mut statement = prepare(connection, sql, arguments)?;
-    let columns: Arc<[String]> = statement
-        .column_names()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
-    let mut rows = statement.raw_query();
-    let mut fetched = Vec::new();
-    while fetched.len() < at_most {
-        let Some(row) = rows.next()? else { break };
-        let values = (0..columns.len())
-            .map(|index| {
-                Ok(match row.get_ref(index)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(integer) => Value::Integer(integer),
-                    ValueRef::Text(text) => Value::Text(
-                        std::str::from_utf8(text)
-                            .map_err(DatabaseError::decode)?
-                            .to_string(),
-                    ),
-                    ValueRef::Real(_) | ValueRef::Blob(_) => {
-                        return Err(DatabaseError::Decode {
-                            column: columns[index].clone(),
-                            problem: "tenure stores only integers and text".to_string(),
-                        })
-                    }
-                })
-            })
-            .collect::<Result<Vec<_>, DatabaseError>>()?;
-        fetched.push(Row::new(columns.clone(), values));
-    }
-    Ok(fetched)
-}
-
-pub(crate) fn execute(
-    connection: &rusqlite::Connection,
-    sql: &str,
-    arguments: &[Argument],
-) -> Result<u64, DatabaseError> {
-    let mut statement = prepare(connection, sql, arguments)?;
-    let mut rows = statement.raw_query();
-    // Stepped to the end, so a statement that also returns rows (a PRAGMA, a SELECT run for
-    // its effect) completes as well.
-    while rows.next()?.is_some() {}
-    drop(rows);
-    Ok(connection.changes())
 }
