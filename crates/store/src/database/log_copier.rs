@@ -33,7 +33,7 @@ const COPY_FROM_PAGES: c_int = 10_000;
 /// The writer checkpoints itself at its usual size of log not yet copied, or at this many
 /// times that size of log in all, when the copier has copied most of it: that checkpoint is
 /// what empties the log.
-pub(crate) const SWEEP_CHECKPOINT_FACTOR: c_int = 4;
+const SWEEP_CHECKPOINT_FACTOR: c_int = 4;
 
 pub(crate) struct LogCopier {
     path: PathBuf,

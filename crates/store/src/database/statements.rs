@@ -61,11 +61,16 @@ impl SqliteConnection {
         }
         let prepared = statements.get_mut(sql).expect("prepared above");
         let running = Running::bind(&self.connection, prepared.statement, arguments)?;
+        let mut first_row = true;
         loop {
             // SAFETY: the statement is this connection's, prepared and bound above.
             match unsafe { ffi::sqlite3_step(running.statement.as_ptr()) } {
                 ffi::SQLITE_ROW => {
-                    prepared.refresh_columns();
+                    if first_row {
+                        // The first step is where SQLite prepares it again if it must.
+                        prepared.refresh_columns();
+                        first_row = false;
+                    }
                     let reader = RowReader {
                         statement: running.statement,
                         columns: &prepared.columns,
