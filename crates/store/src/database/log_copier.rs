@@ -7,18 +7,20 @@
 //! copier does it on a thread of its own with a connection of its own, woken by the sweep's
 //! commits: a passive checkpoint needs no lock the writer holds, and copies what is committed.
 //!
-//! The writer still checkpoints itself, which is what empties the log: SQLite starts the log
-//! again only at a write transaction that begins when all of it has been copied, and a sweep's
-//! back-to-back transactions never leave the copier that moment. While a sweep runs it does
-//! so at [`SWEEP_CHECKPOINT_FACTOR`] times the usual size of log, and then has only what the
-//! copier has not copied yet to copy (every connection knows how far a checkpoint got): about
-//! the last commit. A month's steps at 1,000,000 instances: 52,332–54,672 → 60,194–61,903
-//! steps/s (three pairs); a simulated year of 100,000: 37.9–38.1 → 35.1–35.3 s (two pairs).
+//! The writer still checkpoints itself, for the pages the copier has not copied once they
+//! reach the usual size, and at [`SWEEP_CHECKPOINT_FACTOR`] times that size of log in all: that
+//! checkpoint is what empties the log, since SQLite starts the log again only at a write
+//! transaction that begins when all of it has been copied, a moment a sweep's back-to-back
+//! transactions never leave the copier. It then has only what the copier has not copied yet
+//! (every connection knows how far a checkpoint got): about the last commit. A month's steps
+//! at 1,000,000 instances: 54,084–58,596 → 63,902–65,511 steps/s (three pairs); a simulated
+//! year of 100,000: 39.0–40.1 → 35.5–35.8 s (two pairs).
 //!
-//! Only while a sweep runs: when HTTP requests are the writes, the copier's fsync of the
-//! database file shares the disk with the log's fsync that every answer waits for (a copier
-//! running all the time made orders at 8 clients about a fifth slower), and the writer's
-//! checkpoints, each copying a few thousand pages, are short.
+//! Only while a sweep runs, and not while a request waits for the writer: the copier's fsync
+//! of the database file shares the disk with the log's fsync that every answer waits for (a
+//! copier running all the time made orders at 8 clients about a fifth slower; one woken
+//! during a sweep whether or not requests waited doubled their latency). When requests are
+//! the writes, the writer's checkpoints are SQLite's own.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::path::{Path, PathBuf};
