@@ -9,7 +9,7 @@ use crate::database::{query, Connection};
 use crate::time::{from_seconds, lower_bound_seconds, to_seconds};
 
 /// The earliest time at or before `until`, and at or after `from` when given
-/// ([`lower_bound_seconds`]), at which anything is due: an instance's next lifecycle step or an
+/// (`time::lower_bound_seconds`), at which anything is due: an instance's next lifecycle step or an
 /// open bill's generation. One statement, two index lookups: the simulated clock asks at every
 /// moment it takes, and on PostgreSQL each statement is a round trip.
 pub async fn earliest(
