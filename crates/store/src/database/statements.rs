@@ -49,39 +49,52 @@ impl SqliteConnection {
         &self,
         sql: &str,
         arguments: &[Argument],
-        mut row: impl FnMut(&Arc<[String]>, &RowReader) -> Result<bool, DatabaseError>,
+        row: impl FnMut(&Arc<[String]>, &RowReader) -> Result<bool, DatabaseError>,
     ) -> Result<(), DatabaseError> {
         let mut statements = self.statements.borrow_mut();
-        if !statements.contains_key(sql) {
-            if statements.len() >= STATEMENTS_KEPT {
-                statements.clear();
-            }
-            let prepared = Prepared::new(&self.connection, &super::sqlite::for_sqlite(sql))?;
-            statements.insert(sql.into(), prepared);
+        // A kept statement is found with one hash of its text (a multi-row insert's is
+        // several kilobytes).
+        if let Some(prepared) = statements.get_mut(sql) {
+            return run_prepared(&self.connection, prepared, arguments, row);
         }
-        let prepared = statements.get_mut(sql).expect("prepared above");
-        let running = Running::bind(&self.connection, prepared.statement, arguments)?;
-        let mut first_row = true;
-        loop {
-            // SAFETY: the statement is this connection's, prepared and bound above.
-            match unsafe { ffi::sqlite3_step(running.statement.as_ptr()) } {
-                ffi::SQLITE_ROW => {
-                    if first_row {
-                        // The first step is where SQLite prepares it again if it must.
-                        prepared.refresh_columns();
-                        first_row = false;
-                    }
-                    let reader = RowReader {
-                        statement: running.statement,
-                        columns: &prepared.columns,
-                    };
-                    if !row(&prepared.columns, &reader)? {
-                        return Ok(());
-                    }
+        if statements.len() >= STATEMENTS_KEPT {
+            statements.clear();
+        }
+        let prepared = Prepared::new(&self.connection, &super::sqlite::for_sqlite(sql))?;
+        let prepared = statements.entry(sql.into()).or_insert(prepared);
+        run_prepared(&self.connection, prepared, arguments, row)
+    }
+}
+
+/// Binds `arguments` to `prepared`, steps it, and hands each row to `row` (see
+/// [`SqliteConnection::run`]).
+fn run_prepared(
+    connection: &rusqlite::Connection,
+    prepared: &mut Prepared,
+    arguments: &[Argument],
+    mut row: impl FnMut(&Arc<[String]>, &RowReader) -> Result<bool, DatabaseError>,
+) -> Result<(), DatabaseError> {
+    let running = Running::bind(connection, prepared.statement, arguments)?;
+    let mut first_row = true;
+    loop {
+        // SAFETY: the statement is this connection's, prepared and bound above.
+        match unsafe { ffi::sqlite3_step(running.statement.as_ptr()) } {
+            ffi::SQLITE_ROW => {
+                if first_row {
+                    // The first step is where SQLite prepares it again if it must.
+                    prepared.refresh_columns();
+                    first_row = false;
                 }
-                ffi::SQLITE_DONE => return Ok(()),
-                code => return Err(error(&self.connection, code)),
+                let reader = RowReader {
+                    statement: running.statement,
+                    columns: &prepared.columns,
+                };
+                if !row(&prepared.columns, &reader)? {
+                    return Ok(());
+                }
             }
+            ffi::SQLITE_DONE => return Ok(()),
+            code => return Err(error(connection, code)),
         }
     }
 }
