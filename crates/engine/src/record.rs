@@ -95,6 +95,12 @@ impl RecordBuffer {
         self.attempts_known = Some(known);
     }
 
+    /// Forgets the attempt keys read in advance, which cover one batch's instances: a buffer
+    /// kept for the next batch reads that batch's own.
+    pub(crate) fn forget_attempts(&mut self) {
+        self.attempts_known = None;
+    }
+
     /// Whether the attempt with this key was made already (recorded, or waiting here): from
     /// the keys read in advance when they cover it, else from the database.
     pub(crate) async fn attempt_made(
