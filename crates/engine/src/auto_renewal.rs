@@ -155,7 +155,7 @@ impl Engine {
             self.write_paid_order(tx, account, &order_id, draft, payment, now, buffer)
                 .await?;
         }
-        self.buffer_records(buffer, now, account, &decision.events, &decision.notices);
+        self.buffer_records(buffer, now, account, decision.events, decision.notices);
         Ok(decision.instance)
     }
 }

@@ -50,7 +50,7 @@ impl Engine {
         ) {
             LowBalanceDecision::Alert => {
                 let (event, notice) = alert(account_id, threshold_minor, credit_minor);
-                self.buffer_records(buffer, now, &account, &[event], &[notice]);
+                self.buffer_records(buffer, now, &account, [event], [notice]);
                 accounts::set_low_balance_alerted(tx, account_id, true).await?;
             }
             LowBalanceDecision::Rearm => {

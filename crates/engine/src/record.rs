@@ -164,18 +164,18 @@ impl RecordBuffer {
 
 impl Engine {
     /// Adds events and their notices to `buffer`, each with its id and the notice's recipient.
+    /// Taken by value: a sweep moves each decision's drafts in rather than copying them (their
+    /// JSON data is a tree of maps).
     pub(crate) fn buffer_records(
         &self,
         buffer: &mut RecordBuffer,
         now: Timestamp,
         account: &Account,
-        new_events: &[EventDraft],
-        notices: &[NoticeDraft],
+        new_events: impl IntoIterator<Item = EventDraft>,
+        notices: impl IntoIterator<Item = NoticeDraft>,
     ) {
         for event in new_events {
-            buffer
-                .events
-                .push((self.ids.next("evt"), now, event.clone()));
+            buffer.events.push((self.ids.next("evt"), now, event));
         }
         for notice in notices {
             let recipient = match notice.channel {
@@ -183,12 +183,10 @@ impl Engine {
                 Channel::Email => account.email.as_str(),
                 Channel::Webhook => "webhook",
             };
-            buffer.notices.push((
-                self.ids.next("ntc"),
-                now,
-                notice.clone(),
-                recipient.to_string(),
-            ));
+            let recipient = recipient.to_string();
+            buffer
+                .notices
+                .push((self.ids.next("ntc"), now, notice, recipient));
         }
     }
 
@@ -201,7 +199,13 @@ impl Engine {
         notices: &[NoticeDraft],
     ) -> Result<(), EngineError> {
         let mut buffer = RecordBuffer::default();
-        self.buffer_records(&mut buffer, now, account, new_events, notices);
+        self.buffer_records(
+            &mut buffer,
+            now,
+            account,
+            new_events.iter().cloned(),
+            notices.iter().cloned(),
+        );
         buffer.flush(tx).await
     }
 }

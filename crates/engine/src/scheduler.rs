@@ -537,7 +537,7 @@ impl Engine {
                 }
                 step => {
                     let outcome = take_step(&instance, step, now, product);
-                    self.buffer_records(buffer, now, account, &outcome.events, &outcome.notices);
+                    self.buffer_records(buffer, now, account, outcome.events, outcome.notices);
                     outcome.instance
                 }
             };

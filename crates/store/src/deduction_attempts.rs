@@ -39,7 +39,7 @@ const COLUMNS: &str =
     attempted_at, outcome, due_minor, available_minor, order_id";
 
 /// Binds an attempt's 11 values in the order of [`COLUMNS`].
-fn bind_row(query: Query, attempt: &DeductionAttempt) -> Query {
+fn bind_row<'a>(query: Query<'a>, attempt: &'a DeductionAttempt) -> Query<'a> {
     query
         .bind(&attempt.id)
         .bind(&attempt.instance_id)
@@ -101,7 +101,7 @@ pub async fn made_since(
 ) -> Result<Vec<(String, Timestamp, i64)>, StoreError> {
     let mut keys = Vec::new();
     for chunk in chunks_of(instance_ids, ROWS_PER_INSERT) {
-        let mut select = query(&format!(
+        let sql = format!(
             "SELECT instance_id, renews_expires_at, attempt_offset_days FROM deduction_attempts
              WHERE renews_expires_at >= $1 AND instance_id IN ({})",
             // `$1` is the time; the ids follow it.
@@ -109,8 +109,8 @@ pub async fn made_since(
                 .map(|number| format!("${number}"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ))
-        .bind(to_seconds(renews_from));
+        );
+        let mut select = query(&sql).bind(to_seconds(renews_from));
         for instance_id in chunk {
             select = select.bind(instance_id);
         }

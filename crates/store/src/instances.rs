@@ -100,7 +100,11 @@ pub async fn insert(
 }
 
 /// Binds an instance's 21 values in the order of [`COLUMNS`].
-fn bind_row(query: Query, instance: &Instance, next_due_at: Option<Timestamp>) -> Query {
+fn bind_row<'a>(
+    query: Query<'a>,
+    instance: &'a Instance,
+    next_due_at: Option<Timestamp>,
+) -> Query<'a> {
     query
         .bind(&instance.id)
         .bind(&instance.account_id)
@@ -313,7 +317,13 @@ pub async fn lock_due(
         .bind(lower_bound_seconds(from))
         .fetch_all(tx)
         .await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    // Sized at once: collected through `Result`, the vector would grow by doubling, moving
+    // every instance read so far each time.
+    let mut due = Vec::with_capacity(rows.len());
+    for row in &rows {
+        due.push(from_row(row)?);
+    }
+    Ok(due)
 }
 
 /// The account's instances billed as `billing` in `status`, locked until commit where the

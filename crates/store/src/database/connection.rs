@@ -38,7 +38,7 @@ impl Connection {
     pub(crate) async fn fetch(
         &mut self,
         sql: &str,
-        arguments: &[Argument],
+        arguments: &[Argument<'_>],
         at_most: usize,
     ) -> Result<Vec<Row>, DatabaseError> {
         match &self.inner {
@@ -52,7 +52,7 @@ impl Connection {
     pub(crate) async fn execute(
         &mut self,
         sql: &str,
-        arguments: &[Argument],
+        arguments: &[Argument<'_>],
     ) -> Result<u64, DatabaseError> {
         match &self.inner {
             Inner::Sqlite(handle) => sqlite::execute(handle, sql, arguments),

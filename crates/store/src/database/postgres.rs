@@ -34,7 +34,7 @@ fn bind<'q>(sql: &'q str, arguments: &'q [Argument]) -> SqlxQuery<'q, Postgres, 
 pub(crate) async fn fetch(
     connection: &mut PgConnection,
     sql: &str,
-    arguments: &[Argument],
+    arguments: &[Argument<'_>],
     at_most: usize,
 ) -> Result<Vec<Row>, DatabaseError> {
     let rows = if at_most == 1 {
@@ -62,7 +62,7 @@ pub(crate) async fn fetch(
 pub(crate) async fn execute(
     connection: &mut PgConnection,
     sql: &str,
-    arguments: &[Argument],
+    arguments: &[Argument<'_>],
 ) -> Result<u64, DatabaseError> {
     Ok(bind(sql, arguments)
         .execute(connection)

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -6,17 +7,18 @@ use super::error::DatabaseError;
 use super::row::Row;
 use super::value::Argument;
 
-/// A statement and the values bound to its `$1…$n` placeholders, in order.
+/// A statement and the values bound to its `$1…$n` placeholders, in order. It borrows its
+/// text and the texts bound to it (see [`Argument`]) until it runs.
 #[must_use = "a query does nothing until it is executed or fetched"]
-pub struct Query {
-    sql: String,
-    arguments: Vec<Argument>,
+pub struct Query<'a> {
+    sql: Cow<'a, str>,
+    arguments: Vec<Argument<'a>>,
 }
 
 /// Starts a statement. Placeholders are `$1`, `$2`…; a number may appear more than once.
-pub fn query(sql: &str) -> Query {
+pub fn query(sql: &str) -> Query<'_> {
     Query {
-        sql: sql.to_string(),
+        sql: Cow::Borrowed(sql),
         arguments: Vec::new(),
     }
 }
@@ -74,16 +76,19 @@ pub fn values_placeholders(rows: usize, columns: usize) -> Arc<str> {
 /// Runs `statement` over `rows`, one multi-row statement per chunk ([`chunks_of`]): the chunk's
 /// `VALUES` list (`columns` values a row) goes where `statement` says `{values}`, and `bind`
 /// binds one row's values in column order.
-pub async fn execute_rows<T>(
+pub async fn execute_rows<'a, T>(
     connection: &mut Connection,
     statement: &str,
     columns: usize,
-    rows: &[T],
-    bind: impl Fn(Query, &T) -> Query,
+    rows: &'a [T],
+    bind: impl Fn(Query<'a>, &'a T) -> Query<'a>,
 ) -> Result<(), DatabaseError> {
     for chunk in chunks_of(rows, ROWS_PER_INSERT) {
         let sql = statement.replace("{values}", &values_placeholders(chunk.len(), columns));
-        let mut query = query(&sql);
+        let mut query = Query {
+            sql: Cow::Owned(sql),
+            arguments: Vec::new(),
+        };
         for row in chunk {
             query = bind(query, row);
         }
@@ -111,9 +116,9 @@ impl Done {
     }
 }
 
-impl Query {
+impl<'a> Query<'a> {
     /// Binds the next placeholder.
-    pub fn bind(mut self, value: impl Into<Argument>) -> Query {
+    pub fn bind(mut self, value: impl Into<Argument<'a>>) -> Query<'a> {
         self.arguments.push(value.into());
         self
     }

@@ -48,7 +48,7 @@ impl SqliteConnection {
     pub(crate) fn run(
         &self,
         sql: &str,
-        arguments: &[Argument],
+        arguments: &[Argument<'_>],
         row: impl FnMut(&Arc<[String]>, &RowReader) -> Result<bool, DatabaseError>,
     ) -> Result<(), DatabaseError> {
         let mut statements = self.statements.borrow_mut();
@@ -71,7 +71,7 @@ impl SqliteConnection {
 fn run_prepared(
     connection: &rusqlite::Connection,
     prepared: &mut Prepared,
-    arguments: &[Argument],
+    arguments: &[Argument<'_>],
     mut row: impl FnMut(&Arc<[String]>, &RowReader) -> Result<bool, DatabaseError>,
 ) -> Result<(), DatabaseError> {
     let running = Running::bind(connection, prepared.statement, arguments)?;
@@ -209,7 +209,7 @@ impl Running {
     fn bind(
         connection: &rusqlite::Connection,
         statement: NonNull<ffi::sqlite3_stmt>,
-        arguments: &[Argument],
+        arguments: &[Argument<'_>],
     ) -> Result<Running, DatabaseError> {
         let running = Running { statement };
         // SAFETY: a prepared statement of `connection`.
@@ -235,7 +235,7 @@ impl Running {
                             DatabaseError::Other("a text value too long for SQLite".to_string())
                         })?;
                         // An empty `String` points nowhere in particular; "" lives forever.
-                        let start = if text.is_empty() { "" } else { text.as_str() };
+                        let start: &str = if text.is_empty() { "" } else { text };
                         ffi::sqlite3_bind_text(
                             pointer,
                             position,
@@ -318,7 +318,7 @@ impl RowReader<'_> {
 pub(crate) fn fetch(
     connection: &SqliteConnection,
     sql: &str,
-    arguments: &[Argument],
+    arguments: &[Argument<'_>],
     at_most: usize,
 ) -> Result<Vec<Row>, DatabaseError> {
     let mut fetched = Vec::new();
@@ -337,7 +337,7 @@ pub(crate) fn fetch(
 pub(crate) fn execute(
     connection: &SqliteConnection,
     sql: &str,
-    arguments: &[Argument],
+    arguments: &[Argument<'_>],
 ) -> Result<u64, DatabaseError> {
     connection.run(sql, arguments, |_, _| Ok(true))?;
     Ok(connection.changes())
@@ -354,8 +354,8 @@ mod tests {
         (folder, connection)
     }
 
-    fn text(value: &str) -> Argument {
-        Argument::Text(Some(value.to_string()))
+    fn text(value: &str) -> Argument<'static> {
+        Argument::Text(Some(value.to_string().into()))
     }
 
     fn texts(connection: &SqliteConnection, sql: &str) -> Vec<Option<String>> {

@@ -154,7 +154,7 @@ async fn a_transaction_waiting_for_the_writer_is_seen_until_it_has_it_or_gives_u
 }
 
 /// A posting whose entry does not exist: SQLite checks that key only at commit.
-fn dangling_posting() -> super::Query {
+fn dangling_posting() -> super::Query<'static> {
     query(
         "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor)
          VALUES ('led_missing', 'acct_missing', 'balance', 100)",
