@@ -91,7 +91,136 @@ pub struct EventDraft {
     pub kind: EventKind,
     pub account_id: String,
     pub instance_id: Option<String>,
-    pub data: Value,
+    pub data: EventData,
+}
+
+/// An event's data: a JSON object, held as the text it is stored as. The decisions a sweep
+/// makes by the thousand (renewals, failed attempts, reminders, expiries, releases) write it
+/// straight into text with [`EventData::object`]; the others build a `Value` with `json!` and
+/// convert it (`.into()`). Building a map of values for every event, writing it out and
+/// dropping it was about 5% of a simulated year's instructions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventData(String);
+
+impl EventData {
+    /// Starts an object. Its keys must come in ascending order, as serde_json writes a map's,
+    /// so that both ways give the same text.
+    pub fn object() -> DataObject {
+        DataObject {
+            text: String::with_capacity(192),
+            last_key: None,
+        }
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The data as a JSON value.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.0).expect("event data is JSON")
+    }
+}
+
+impl From<Value> for EventData {
+    fn from(value: Value) -> Self {
+        EventData(serde_json::to_string(&value).expect("JSON values serialise"))
+    }
+}
+
+/// A JSON object being written, member by member (see [`EventData::object`]).
+#[derive(Debug)]
+pub struct DataObject {
+    text: String,
+    last_key: Option<&'static str>,
+}
+
+impl DataObject {
+    fn key(&mut self, key: &'static str) {
+        debug_assert!(
+            self.last_key.is_none_or(|last| last < key),
+            "data keys in ascending order: {key} after {:?}",
+            self.last_key
+        );
+        debug_assert!(
+            key.bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_'),
+            "a data key needs no escaping: {key}"
+        );
+        self.text.push_str(if self.last_key.is_none() {
+            "{\""
+        } else {
+            ",\""
+        });
+        self.text.push_str(key);
+        self.text.push_str("\":");
+        self.last_key = Some(key);
+    }
+
+    pub fn text(mut self, key: &'static str, value: &str) -> Self {
+        self.key(key);
+        push_json_string(&mut self.text, value);
+        self
+    }
+
+    pub fn integer(mut self, key: &'static str, value: i64) -> Self {
+        use std::fmt::Write;
+        self.key(key);
+        write!(self.text, "{value}").expect("writing to a String succeeds");
+        self
+    }
+
+    /// A time as its RFC 3339 text (`Timestamp`'s display, which needs no escaping).
+    pub fn time(mut self, key: &'static str, value: jiff::Timestamp) -> Self {
+        use std::fmt::Write;
+        self.key(key);
+        write!(self.text, "\"{value}\"").expect("writing to a String succeeds");
+        self
+    }
+
+    /// A time, or `null`.
+    pub fn optional_time(mut self, key: &'static str, value: Option<jiff::Timestamp>) -> Self {
+        match value {
+            Some(time) => self.time(key, time),
+            None => {
+                self.key(key);
+                self.text.push_str("null");
+                self
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> EventData {
+        if self.last_key.is_none() {
+            self.text.push('{');
+        }
+        self.text.push('}');
+        EventData(self.text)
+    }
+}
+
+/// Appends `value` as a JSON string: quoted, with the characters JSON requires escaped.
+fn push_json_string(text: &mut String, value: &str) {
+    text.push('"');
+    for character in value.chars() {
+        match character {
+            '"' => text.push_str("\\\""),
+            '\\' => text.push_str("\\\\"),
+            '\n' => text.push_str("\\n"),
+            '\r' => text.push_str("\\r"),
+            '\t' => text.push_str("\\t"),
+            '\u{8}' => text.push_str("\\b"),
+            '\u{c}' => text.push_str("\\f"),
+            control if u32::from(control) < 0x20 => {
+                use std::fmt::Write;
+                write!(text, "\\u{:04x}", u32::from(control))
+                    .expect("writing to a String succeeds");
+            }
+            other => text.push(other),
+        }
+    }
+    text.push('"');
 }
 
 /// A notice a decision produced for a customer, on one channel.
@@ -104,4 +233,32 @@ pub struct NoticeDraft {
     pub kind: EventKind,
     pub subject: String,
     pub body: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn written_data_is_the_text_serde_json_writes_for_the_same_object() {
+        let expires_at: jiff::Timestamp = "2026-10-02T00:00:00Z".parse().unwrap();
+        let awkward = "quote \" backslash \\ newline \n tab \t bell \u{7} unit \u{1f} é 日本";
+        let written = EventData::object()
+            .integer("attempt_offset_days", -9)
+            .time("expires_at", expires_at)
+            .optional_time("next_attempt_at", None)
+            .text("reason", awkward)
+            .finish();
+        let built: EventData = json!({
+            "reason": awkward,
+            "attempt_offset_days": -9,
+            "expires_at": expires_at.to_string(),
+            "next_attempt_at": null,
+        })
+        .into();
+        assert_eq!(written, built);
+        assert_eq!(written.to_value()["reason"], awkward);
+        assert_eq!(EventData::object().finish(), EventData::from(json!({})));
+    }
 }

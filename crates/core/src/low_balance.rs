@@ -45,7 +45,8 @@ pub fn alert(
         account_id: account_id.to_string(),
         instance_id: None,
         data: serde_json::json!({ "threshold_minor": threshold_minor,
-                                  "available_credit_minor": credit_minor }),
+                                  "available_credit_minor": credit_minor })
+        .into(),
     };
     let notice = NoticeDraft {
         account_id: account_id.to_string(),

@@ -102,7 +102,8 @@ pub fn became_overdue(
         account_id: account_id.to_string(),
         instance_id: None,
         data: json!({ "overdue_since": now.to_string(), "debt_minor": debt_minor,
-                      "available_credit_minor": available_minor }),
+                      "available_credit_minor": available_minor })
+        .into(),
     };
     let notices = account_notices(
         account_id,
@@ -129,7 +130,8 @@ pub fn overdue_settled(
         kind: EventKind::AccountOverdueSettled,
         account_id: account_id.to_string(),
         instance_id: None,
-        data: json!({ "overdue_since": overdue_since.to_string(), "paid_minor": paid_minor }),
+        data: json!({ "overdue_since": overdue_since.to_string(), "paid_minor": paid_minor })
+            .into(),
     };
     let notices = account_notices(
         account_id,

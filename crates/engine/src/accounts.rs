@@ -146,7 +146,7 @@ impl Engine {
             kind: EventKind::AccountCreated,
             account_id: account.id.clone(),
             instance_id: None,
-            data: json!({ "name": account.name }),
+            data: json!({ "name": account.name }).into(),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         let owner = self
@@ -216,7 +216,7 @@ impl Engine {
             kind: EventKind::FundsDeposited,
             account_id: account_id.to_string(),
             instance_id: None,
-            data: json!({ "amount_minor": amount_minor, "method": method.as_str(), "entry_id": entry_id }),
+            data: json!({ "amount_minor": amount_minor, "method": method.as_str(), "entry_id": entry_id }).into(),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         // Paying the debt is what a deposit on an overdue account is for: settle at once, in
@@ -249,7 +249,7 @@ impl Engine {
             kind,
             account_id: account_id.to_string(),
             instance_id: None,
-            data: json!({ "amount_minor": amount_minor, "entry_id": entry_id }),
+            data: json!({ "amount_minor": amount_minor, "entry_id": entry_id }).into(),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         // Coupons pay bills, so they settle debt like a deposit; vouchers never pay usage.

@@ -56,7 +56,8 @@ impl Engine {
             instance_id: Some(bill.instance_id.clone()),
             data: json!({ "bill_id": bill.id, "amount_minor": bill.amount_minor,
                           "cycle_start": bill.cycle_start.to_string(),
-                          "cycle_end": bill.cycle_end.to_string() }),
+                          "cycle_end": bill.cycle_end.to_string() })
+            .into(),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         self.settle_account(tx, &account.id, now).await?;

@@ -279,7 +279,8 @@ impl Engine {
                 "from": prepared.view.from,
                 "to": prepared.view.to,
                 "quoted_charge_minor": approval.quoted_charge_minor,
-            }),
+            })
+            .into(),
         };
         self.record(tx, now, &prepared.account, &[event], &[])
             .await?;
@@ -340,7 +341,8 @@ impl Engine {
                 "voucher_share_kept_minor": quote.voucher_share_kept_minor,
                 "refund_destination": prepared.view.refund_destination,
                 "order_ids": written.iter().map(|order| order.id.clone()).collect::<Vec<_>>(),
-            }),
+            })
+            .into(),
         };
         self.record(tx, now, account, &[event], &[]).await?;
         let stored = StoredInstance {
@@ -485,7 +487,7 @@ impl Engine {
             kind: EventKind::ChangeApproved,
             account_id: approval.account_id.clone(),
             instance_id: Some(approval.instance_id.clone()),
-            data: json!({ "approval_id": approval.id, "reason": reason }),
+            data: json!({ "approval_id": approval.id, "reason": reason }).into(),
         };
         self.record(tx, now, &prepared.account, &[event], &[])
             .await?;
@@ -519,7 +521,7 @@ impl Engine {
             },
             account_id: approval.account_id.clone(),
             instance_id: Some(approval.instance_id.clone()),
-            data: json!({ "approval_id": approval.id, "reason": reason }),
+            data: json!({ "approval_id": approval.id, "reason": reason }).into(),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         Ok(Approval {

@@ -150,7 +150,8 @@ impl Engine {
                 "order_id": order.id,
                 "expires_at": expires_at.to_string(),
                 "price_minor": plan.list_price_minor,
-            }),
+            })
+            .into(),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         Ok(PurchaseResult {

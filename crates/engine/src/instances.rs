@@ -353,7 +353,8 @@ impl Engine {
                 "order_id": order.as_ref().map(|order| order.id.clone()),
                 "price_minor": plan.list_price_minor,
                 "starts_at": plan.starts_at.to_string(),
-            }),
+            })
+            .into(),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         let stored = StoredInstance {
@@ -407,14 +408,15 @@ impl Engine {
                 "previous_expires_at": plan.starts_at.to_string(),
                 "expires_at": plan.ends_at.to_string(),
                 "price_minor": plan.list_price_minor,
-            }),
+            })
+            .into(),
         }];
         if plan.restores {
             new_events.push(EventDraft {
                 kind: EventKind::InstanceRestored,
                 account_id: account.id.clone(),
                 instance_id: Some(instance.id.clone()),
-                data: json!({ "expires_at": plan.ends_at.to_string() }),
+                data: json!({ "expires_at": plan.ends_at.to_string() }).into(),
             });
         }
         self.record(tx, now, &account, &new_events, &[]).await?;

@@ -122,7 +122,8 @@ impl Engine {
                 data: json!({ "bill_id": bill.id, "amount_minor": bill.amount_minor,
                               "paid_balance_minor": payment.balance_minor,
                               "paid_coupon_minor": payment.coupon_minor,
-                              "cycle_start": bill.cycle_start.to_string(), "entry_id": entry_id }),
+                              "cycle_start": bill.cycle_start.to_string(), "entry_id": entry_id })
+                .into(),
             });
             settlement.bills_paid.push(bill.id.clone());
             settlement.paid_minor += payment.total_minor();

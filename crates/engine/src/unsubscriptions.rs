@@ -506,7 +506,8 @@ impl Engine {
                 "destination": refund.destination,
                 "status": refund.status,
                 "expected_arrival_by": refund.expected_arrival_by.to_string(),
-            }),
+            })
+            .into(),
         };
         Ok((refund, event))
     }
@@ -570,7 +571,7 @@ impl Engine {
                 kind: EventKind::ChangeCancelled,
                 account_id: account.id.clone(),
                 instance_id: Some(instance.id.clone()),
-                data: json!({ "approval_id": pending.id, "reason": reason }),
+                data: json!({ "approval_id": pending.id, "reason": reason }).into(),
             });
         }
         let released = Instance {
@@ -603,7 +604,8 @@ impl Engine {
                     "refund_type": refund_type,
                     "cancelled_orders": cancelled_orders,
                     "refund_minor": refund_minor,
-                }),
+                })
+                .into(),
             },
         );
         let notice = NoticeDraft {
@@ -773,7 +775,8 @@ impl Engine {
                     "ends_at": later.ends_at.to_string(),
                 })).collect::<Vec<_>>(),
                 "refund_minor": refund.refund_minor,
-            }),
+            })
+            .into(),
         };
         let notice = NoticeDraft {
             account_id: account.id.clone(),
@@ -852,7 +855,8 @@ impl Engine {
                 "order_id": refund.order_id,
                 "amount_minor": refund.to_external_minor,
                 "destination": refund.destination,
-            }),
+            })
+            .into(),
         };
         let notice = NoticeDraft {
             account_id: account.id.clone(),

@@ -13,11 +13,10 @@
 //! shell writes in the same transaction as the payment: the attempt can never be made twice.
 
 use jiff::Timestamp;
-use serde_json::json;
 
 use super::schedule::{due_attempt, next_attempt, ScheduledAttempt};
 use crate::catalog::Product;
-use crate::event::{EventDraft, EventKind, NoticeDraft};
+use crate::event::{EventData, EventDraft, EventKind, NoticeDraft};
 use crate::lifecycle::due::release_at;
 use crate::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
 use crate::payment::{plan_payment, Funds, PaymentPlan, PaymentSources};
@@ -159,24 +158,27 @@ fn paid_events(
         kind: EventKind::InstanceRenewed,
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
-        data: json!({
-            "source": "auto_renewal",
-            "order_id": order_id,
-            "period": renewal.period.to_string(),
-            "previous_expires_at": renewal.starts_at.to_string(),
-            "expires_at": renewal.ends_at.to_string(),
-            "price_minor": renewal.list_price_minor,
-            "paid_coupon_minor": payment.coupon_minor,
-            "paid_balance_minor": payment.balance_minor,
-            "attempt_offset_days": attempt.attempt_offset_days,
-        }),
+        data: EventData::object()
+            .integer("attempt_offset_days", attempt.attempt_offset_days)
+            .time("expires_at", renewal.ends_at)
+            .text("order_id", order_id)
+            .integer("paid_balance_minor", payment.balance_minor)
+            .integer("paid_coupon_minor", payment.coupon_minor)
+            .text("period", &renewal.period.to_string())
+            .time("previous_expires_at", renewal.starts_at)
+            .integer("price_minor", renewal.list_price_minor)
+            .text("source", "auto_renewal")
+            .finish(),
     }];
     if renewal.restores {
         events.push(EventDraft {
             kind: EventKind::InstanceRestored,
             account_id: instance.account_id.clone(),
             instance_id: Some(instance.id.clone()),
-            data: json!({ "expires_at": renewal.ends_at.to_string(), "source": "auto_renewal" }),
+            data: EventData::object()
+                .time("expires_at", renewal.ends_at)
+                .text("source", "auto_renewal")
+                .finish(),
         });
     }
     events
@@ -227,14 +229,14 @@ fn failure_alert(
         kind: EventKind::AutoRenewalFailed,
         account_id: marked.account_id.clone(),
         instance_id: Some(marked.id.clone()),
-        data: json!({
-            "reason": reason.as_str(),
-            "renews_expires_at": expires_at.to_string(),
-            "attempt_offset_days": attempt.attempt_offset_days,
-            "due_minor": due_minor,
-            "available_minor": available_minor,
-            "next_attempt_at": next_attempt_at.map(|time| time.to_string()),
-        }),
+        data: EventData::object()
+            .integer("attempt_offset_days", attempt.attempt_offset_days)
+            .integer("available_minor", available_minor)
+            .integer("due_minor", due_minor)
+            .optional_time("next_attempt_at", next_attempt_at)
+            .text("reason", reason.as_str())
+            .time("renews_expires_at", expires_at)
+            .finish(),
     };
     let subject = format!("Auto-renewal of {} {} failed", product.name, marked.id);
     let body = format!(

@@ -111,7 +111,7 @@ pub fn change_renewal_mode(
             "previous_auto_renew_period": instance.auto_renew_period.map(|period| period.to_string()),
             "auto_renew_period": next.auto_renew_period.map(|period| period.to_string()),
             "auto_renew_effective_from": next.auto_renew_effective_from.map(|time| time.to_string()),
-        }),
+        }).into(),
     });
     Ok(RenewalModeOutcome {
         instance: next,

@@ -375,8 +375,8 @@ fn auto_renewal_pays_with_coupons_then_balance_never_vouchers() {
         ),
         (0, 5_000, 25_000, 0)
     );
-    assert_eq!(paid.events[0].data["order_id"], "ord_1");
-    assert_eq!(paid.events[0].data["source"], "auto_renewal");
+    assert_eq!(paid.events[0].data.to_value()["order_id"], "ord_1");
+    assert_eq!(paid.events[0].data.to_value()["source"], "auto_renewal");
 }
 
 #[test]

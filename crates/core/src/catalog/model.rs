@@ -71,6 +71,16 @@ pub enum ReleaseAction {
     MoveToFreeTier,
 }
 
+impl ReleaseAction {
+    /// The name serde gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseAction::Delete => "delete",
+            ReleaseAction::MoveToFreeTier => "move_to_free_tier",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {

@@ -2,12 +2,11 @@
 //! A deduction attempt, which also moves money, is decided by [`crate::auto_renewal::attempt`].
 
 use jiff::Timestamp;
-use serde_json::json;
 
 use super::due::{release_at, Step};
 use super::instance::{Instance, InstanceStatus};
 use crate::catalog::{Channel, Product, ReleaseAction};
-use crate::event::{EventDraft, EventKind, NoticeDraft};
+use crate::event::{EventData, EventDraft, EventKind, NoticeDraft};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepOutcome {
@@ -39,7 +38,7 @@ pub fn take_step(
             next.reminded_for_expiry = Some(expires_at);
             (
                 EventKind::ExpiryReminderSent,
-                json!({ "expires_at": expires_at.to_string() }),
+                EventData::object().time("expires_at", expires_at).finish(),
                 policy.reminder_channels.clone(),
                 format!("{} {} expires on {}", product.name, instance.id, expires_at),
                 format!(
@@ -54,7 +53,10 @@ pub fn take_step(
             let release_time = release_at(expires_at, policy);
             (
                 EventKind::InstanceExpired,
-                json!({ "expires_at": expires_at.to_string(), "release_at": release_time.to_string() }),
+                EventData::object()
+                    .time("expires_at", expires_at)
+                    .time("release_at", release_time)
+                    .finish(),
                 vec![Channel::Email],
                 format!("{} {} has expired and stopped", product.name, instance.id),
                 format!(
@@ -82,7 +84,10 @@ pub fn take_step(
             next.status = status;
             (
                 kind,
-                json!({ "expires_at": expires_at.to_string(), "at_release": policy.at_release }),
+                EventData::object()
+                    .text("at_release", policy.at_release.as_str())
+                    .time("expires_at", expires_at)
+                    .finish(),
                 vec![Channel::Email],
                 format!("{} {} {}", product.name, instance.id, what),
                 format!(

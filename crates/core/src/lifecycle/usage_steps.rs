@@ -60,7 +60,7 @@ fn outcome(
         kind,
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
-        data,
+        data: data.into(),
     };
     let notice = NoticeDraft {
         account_id: instance.account_id.clone(),
@@ -144,7 +144,7 @@ pub fn restore_after_payment(instance: &Instance) -> Option<StepOutcome> {
         kind: EventKind::InstanceRestored,
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
-        data: json!({ "reason": "overdue_settled" }),
+        data: json!({ "reason": "overdue_settled" }).into(),
     };
     Some(StepOutcome {
         instance: next,
@@ -181,7 +181,7 @@ pub fn continue_trial(
         kind: EventKind::InstanceTrialContinued,
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
-        data: json!({}),
+        data: json!({}).into(),
     };
     Ok(StepOutcome {
         instance: next,
