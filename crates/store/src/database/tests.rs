@@ -197,3 +197,27 @@ async fn a_dangling_reference_fails_its_own_savepoint_not_the_commit() {
     assert!(tx.commit().await.is_err());
     assert_eq!(postings(&store).await, 0);
 }
+
+#[test]
+fn each_connection_has_a_page_cache_of_its_own() {
+    // Built without SQLITE_ENABLE_MEMORY_MANAGEMENT (see `.cargo/config.toml`): with it, every
+    // connection's pages share one cache and one lock (see `sqlite::configure_library`).
+    let folder = tempfile::tempdir().unwrap();
+    let connection = super::sqlite::open(&folder.path().join("t.db")).unwrap();
+    let mut statement = connection.prepare("PRAGMA compile_options").unwrap();
+    let options: Vec<String> = statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        options.iter().any(|option| option == "THREADSAFE=1"),
+        "{options:?}"
+    );
+    assert!(
+        !options
+            .iter()
+            .any(|option| option == "ENABLE_MEMORY_MANAGEMENT"),
+        "{options:?}"
+    );
+}
