@@ -17,7 +17,7 @@ use tenure_core::lifecycle::{next_step_due, take_step, Instance, RenewalMode, St
 
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
-use tenure_store::instances::StoredInstance;
+use tenure_store::instances::{RowKey, StoredInstance};
 use tenure_store::{
     bills, deduction_attempts, due_work, instances, ledger, Dialect, PendingSync, StoreError, Tx,
 };
@@ -61,10 +61,11 @@ enum DueWork {
     Instances,
 }
 
-/// A batch of due items, earliest first: bills by id, instances read whole (and locked).
+/// A batch of due items, earliest first: bills by id, instances read whole (and locked), each
+/// with where its row is.
 enum Due {
     Bills(Vec<String>),
-    Instances(Vec<StoredInstance>),
+    Instances(Vec<(StoredInstance, RowKey)>),
 }
 
 impl Due {
@@ -73,7 +74,7 @@ impl Due {
             Due::Bills(ids) => ids.clone(),
             Due::Instances(loaded) => loaded
                 .iter()
-                .map(|stored| stored.instance.id.clone())
+                .map(|(stored, _)| stored.instance.id.clone())
                 .collect(),
         }
     }
@@ -451,14 +452,14 @@ impl Engine {
         &self,
         tx: &mut Tx,
         reads: &mut TransactionReads,
-        loaded: Vec<StoredInstance>,
+        loaded: Vec<(StoredInstance, RowKey)>,
         now: Timestamp,
     ) -> Result<u64, EngineError> {
         let TransactionReads { accounts, buffer } = reads;
         // The accounts the transaction has not read yet, and their funds, in one query each.
         let mut unread: Vec<String> = loaded
             .iter()
-            .map(|stored| &stored.instance.account_id)
+            .map(|(stored, _)| &stored.instance.account_id)
             .filter(|account_id| !accounts.contains_key(*account_id))
             .cloned()
             .collect();
@@ -480,6 +481,7 @@ impl Engine {
         // in one query: each attempt is checked against them, not read for one by one.
         let renewing: Vec<(&str, Timestamp)> = loaded
             .iter()
+            .map(|(stored, _)| stored)
             .filter(|stored| stored.instance.renewal_mode == RenewalMode::Auto)
             .filter_map(|stored| Some((stored.instance.id.as_str(), stored.instance.expires_at?)))
             .collect();
@@ -494,7 +496,7 @@ impl Engine {
         }
         let mut steps_taken = 0;
         let mut updated = Vec::with_capacity(loaded.len());
-        for stored in loaded {
+        for (stored, row_key) in loaded {
             let account = accounts
                 .get(&stored.instance.account_id)
                 .ok_or_else(|| EngineError::not_found("account", &stored.instance.account_id))?;
@@ -502,7 +504,7 @@ impl Engine {
                 .take_loaded_steps(tx, stored, account, now, buffer)
                 .await?;
             steps_taken += steps;
-            updated.push((instance, next_due_at));
+            updated.push((row_key, instance, next_due_at));
         }
         instances::update_many(tx, &updated).await?;
         buffer.flush(tx).await?;

@@ -23,6 +23,13 @@ pub struct StoredInstance {
     pub next_due_at: Option<Timestamp>,
 }
 
+/// Where the due query found an instance's row: its rowid on SQLite, for the sweep's update to
+/// go straight to it instead of through the index on `id` (a B-tree descent on text that,
+/// in a large fleet, reads pages nothing else in a sweep touches); nothing on PostgreSQL.
+/// Good until the transaction that read it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowKey(Option<i64>);
+
 fn parse<T: std::str::FromStr>(text: String) -> Result<T, DatabaseError>
 where
     T::Err: std::fmt::Display,
@@ -133,21 +140,25 @@ fn bind_row<'a>(
         .bind(instance.last_active_at.map(to_seconds))
 }
 
-/// Writes many instances read and locked in this transaction, with their next due times (a
-/// sweep batch's): the same columns as [`update`] change. On PostgreSQL in few statements, as
-/// an upsert on the id, which it takes in one multi-row statement (every row exists: instances
-/// are never deleted, so each one updates); on SQLite one `UPDATE` each (see below).
+/// Writes many instances read by [`lock_due`] in this transaction, with their next due times
+/// (a sweep batch's): the same columns as [`update`] change. On PostgreSQL in few statements,
+/// as an upsert on the id, which it takes in one multi-row statement (every row exists:
+/// instances are never deleted, so each one updates); on SQLite one `UPDATE` each, by rowid
+/// (see below).
 pub async fn update_many(
     tx: &mut Tx,
-    instances: &[(Instance, Option<Timestamp>)],
+    instances: &[(RowKey, Instance, Option<Timestamp>)],
 ) -> Result<(), StoreError> {
     if tx.dialect() == Dialect::Sqlite {
         // One `UPDATE` each. A multi-row upsert's `DO UPDATE` makes SQLite copy every page it
         // changes into a statement journal first (it always runs as `ABORT`), and an
         // instance's row is on a page of its own in a large fleet: statements one by one, with
         // no journal, cost less.
-        for (instance, next_due_at) in instances {
-            update(tx, instance, *next_due_at).await?;
+        for (row_key, instance, next_due_at) in instances {
+            match row_key.0 {
+                Some(rowid) => update_row(tx, rowid, instance, *next_due_at).await?,
+                None => update(tx, instance, *next_due_at).await?,
+            }
         }
         return Ok(());
     }
@@ -172,7 +183,7 @@ pub async fn update_many(
         ),
         21,
         instances,
-        |query, (instance, next_due_at)| bind_row(query, instance, *next_due_at),
+        |query, (_, instance, next_due_at)| bind_row(query, instance, *next_due_at),
     )
     .await?;
     Ok(())
@@ -190,43 +201,90 @@ fn deduction_attempt_offset_days(instance: &Instance) -> Option<i64> {
         .map(|mark| mark.attempt_offset_days)
 }
 
+/// The `UPDATE` of an instance's changing columns, `$2` to `$17` (`$1` is its id; see
+/// [`bind_changes`]), without its `WHERE`.
+macro_rules! update_changes {
+    () => {
+        "UPDATE instances SET spec_id = $2, edition_id = $3, status = $4, expires_at = $5, released_at = $6,
+         renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10,
+         auto_renew_schedule = $11, auto_renew_effective_from = $12,
+         deduction_renews_expires_at = $13, deduction_attempt_offset_days = $14,
+         billing = $15, subscription_period = $16, last_active_at = $17"
+    };
+}
+
 /// Writes every mutable field of `instance` and its new due time.
 pub async fn update(
     tx: &mut Tx,
     instance: &Instance,
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    let result = query(
-        "UPDATE instances SET spec_id = $2, edition_id = $3, status = $4, expires_at = $5, released_at = $6,
-            renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10,
-            auto_renew_schedule = $11, auto_renew_effective_from = $12,
-            deduction_renews_expires_at = $13, deduction_attempt_offset_days = $14,
-            billing = $15, subscription_period = $16, last_active_at = $17
-         WHERE id = $1",
+    let result = bind_changes(
+        query(concat!(update_changes!(), " WHERE id = $1")),
+        instance,
+        next_due_at,
     )
-    .bind(&instance.id)
-    .bind(&instance.spec_id)
-    .bind(&instance.edition_id)
-    .bind(instance.status.as_str())
-    .bind(instance.expires_at.map(to_seconds))
-    .bind(instance.released_at.map(to_seconds))
-    .bind(instance.renewal_mode.as_str())
-    .bind(instance.auto_renew_period.map(|period| period.to_string()))
-    .bind(instance.reminded_for_expiry.map(to_seconds))
-    .bind(next_due_at.map(to_seconds))
-    .bind(instance.auto_renew_schedule.map(|choice| choice.as_str()))
-    .bind(instance.auto_renew_effective_from.map(to_seconds))
-    .bind(deduction_renews_expires_at(instance))
-    .bind(deduction_attempt_offset_days(instance))
-    .bind(instance.billing.as_str())
-    .bind(instance.subscription_period.map(|period| period.to_string()))
-    .bind(instance.last_active_at.map(to_seconds))
     .execute(tx)
     .await?;
     assert_eq!(
         result.rows_affected(),
         1,
         "updated instance {} exists",
+        instance.id
+    );
+    Ok(())
+}
+
+/// Binds `$1` to `$17` of an instance's update: its id, then the columns that change.
+fn bind_changes<'a>(
+    query: Query<'a>,
+    instance: &'a Instance,
+    next_due_at: Option<Timestamp>,
+) -> Query<'a> {
+    query
+        .bind(&instance.id)
+        .bind(&instance.spec_id)
+        .bind(&instance.edition_id)
+        .bind(instance.status.as_str())
+        .bind(instance.expires_at.map(to_seconds))
+        .bind(instance.released_at.map(to_seconds))
+        .bind(instance.renewal_mode.as_str())
+        .bind(instance.auto_renew_period.map(|period| period.to_string()))
+        .bind(instance.reminded_for_expiry.map(to_seconds))
+        .bind(next_due_at.map(to_seconds))
+        .bind(instance.auto_renew_schedule.map(|choice| choice.as_str()))
+        .bind(instance.auto_renew_effective_from.map(to_seconds))
+        .bind(deduction_renews_expires_at(instance))
+        .bind(deduction_attempt_offset_days(instance))
+        .bind(instance.billing.as_str())
+        .bind(
+            instance
+                .subscription_period
+                .map(|period| period.to_string()),
+        )
+        .bind(instance.last_active_at.map(to_seconds))
+}
+
+/// [`update`] for the row at `rowid` (SQLite's), which must hold `instance`: the row is found
+/// by its rowid, and its id is checked rather than looked up.
+async fn update_row(
+    tx: &mut Tx,
+    rowid: i64,
+    instance: &Instance,
+    next_due_at: Option<Timestamp>,
+) -> Result<(), StoreError> {
+    let result = bind_changes(
+        query(concat!(update_changes!(), " WHERE rowid = $18 AND id = $1")),
+        instance,
+        next_due_at,
+    )
+    .bind(rowid)
+    .execute(tx)
+    .await?;
+    assert_eq!(
+        result.rows_affected(),
+        1,
+        "updated instance {} is the row at {rowid}",
         instance.id
     );
     Ok(())
@@ -289,25 +347,25 @@ pub async fn list(
 }
 
 /// The instances due at or before `until` (and at or after `from` when given), earliest first
-/// (ties in a fixed order, below), at most `limit`, read whole: what a sweep batch takes, in
-/// one query. On PostgreSQL the rows are locked and rows another node holds are skipped, so
+/// (ties in a fixed order, below), at most `limit`, read whole, each with where its row is
+/// (for [`update_many`]): what a sweep batch takes, in one query. On PostgreSQL the rows are locked and rows another node holds are skipped, so
 /// several nodes split the due work without waiting on each other.
 pub async fn lock_due(
     tx: &mut Tx,
     from: Option<Timestamp>,
     until: Timestamp,
     limit: i64,
-) -> Result<Vec<StoredInstance>, StoreError> {
+) -> Result<Vec<(StoredInstance, RowKey)>, StoreError> {
     // Ties in due time go in a fixed order: on SQLite the index's own (due time, then rowid,
     // the order instances were created in), so the rows come straight off the index; ordering
     // them by id instead made SQLite copy every due row, whole, into a temporary B-tree to
     // sort it. PostgreSQL orders by id.
-    let (tie, lock) = match tx.dialect() {
-        crate::Dialect::Sqlite => ("rowid", ""),
-        crate::Dialect::Postgres => ("id", " FOR UPDATE SKIP LOCKED"),
+    let (row_key, tie, lock) = match tx.dialect() {
+        crate::Dialect::Sqlite => ("rowid AS row_key, ", "rowid", ""),
+        crate::Dialect::Postgres => ("", "id", " FOR UPDATE SKIP LOCKED"),
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM instances
+        "SELECT {row_key}{COLUMNS} FROM instances
          WHERE next_due_at IS NOT NULL AND next_due_at >= $3 AND next_due_at <= $1
          ORDER BY next_due_at, {tie} LIMIT $2{lock}"
     );
@@ -321,7 +379,11 @@ pub async fn lock_due(
     // every instance read so far each time.
     let mut due = Vec::with_capacity(rows.len());
     for row in &rows {
-        due.push(from_row(row)?);
+        let row_key = match tx.dialect() {
+            crate::Dialect::Sqlite => RowKey(Some(row.try_get("row_key")?)),
+            crate::Dialect::Postgres => RowKey(None),
+        };
+        due.push((from_row(row)?, row_key));
     }
     Ok(due)
 }
