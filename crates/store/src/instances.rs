@@ -201,15 +201,16 @@ fn deduction_attempt_offset_days(instance: &Instance) -> Option<i64> {
         .map(|mark| mark.attempt_offset_days)
 }
 
-/// The `UPDATE` of an instance's changing columns, `$2` to `$17` (`$1` is its id; see
-/// [`bind_changes`]), without its `WHERE`.
+/// The `UPDATE` of an instance's changing columns, without its `WHERE`. Its placeholders are
+/// numbered as [`bind_row`] binds (the order of [`COLUMNS`]), so the values the update leaves
+/// alone (`$2`, `$3`, `$6`, `$9`) are bound and not used.
 macro_rules! update_changes {
     () => {
-        "UPDATE instances SET spec_id = $2, edition_id = $3, status = $4, expires_at = $5, released_at = $6,
-         renewal_mode = $7, auto_renew_period = $8, reminded_for_expiry = $9, next_due_at = $10,
-         auto_renew_schedule = $11, auto_renew_effective_from = $12,
-         deduction_renews_expires_at = $13, deduction_attempt_offset_days = $14,
-         billing = $15, subscription_period = $16, last_active_at = $17"
+        "UPDATE instances SET edition_id = $4, spec_id = $5, billing = $7, status = $8,
+         expires_at = $10, released_at = $11, renewal_mode = $12, auto_renew_period = $13,
+         subscription_period = $14, reminded_for_expiry = $15, auto_renew_schedule = $16,
+         auto_renew_effective_from = $17, deduction_renews_expires_at = $18,
+         deduction_attempt_offset_days = $19, next_due_at = $20, last_active_at = $21"
     };
 }
 
@@ -219,7 +220,7 @@ pub async fn update(
     instance: &Instance,
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    let result = bind_changes(
+    let result = bind_row(
         query(concat!(update_changes!(), " WHERE id = $1")),
         instance,
         next_due_at,
@@ -235,36 +236,6 @@ pub async fn update(
     Ok(())
 }
 
-/// Binds `$1` to `$17` of an instance's update: its id, then the columns that change.
-fn bind_changes<'a>(
-    query: Query<'a>,
-    instance: &'a Instance,
-    next_due_at: Option<Timestamp>,
-) -> Query<'a> {
-    query
-        .bind(&instance.id)
-        .bind(&instance.spec_id)
-        .bind(&instance.edition_id)
-        .bind(instance.status.as_str())
-        .bind(instance.expires_at.map(to_seconds))
-        .bind(instance.released_at.map(to_seconds))
-        .bind(instance.renewal_mode.as_str())
-        .bind(instance.auto_renew_period.map(|period| period.to_string()))
-        .bind(instance.reminded_for_expiry.map(to_seconds))
-        .bind(next_due_at.map(to_seconds))
-        .bind(instance.auto_renew_schedule.map(|choice| choice.as_str()))
-        .bind(instance.auto_renew_effective_from.map(to_seconds))
-        .bind(deduction_renews_expires_at(instance))
-        .bind(deduction_attempt_offset_days(instance))
-        .bind(instance.billing.as_str())
-        .bind(
-            instance
-                .subscription_period
-                .map(|period| period.to_string()),
-        )
-        .bind(instance.last_active_at.map(to_seconds))
-}
-
 /// [`update`] for the row at `rowid` (SQLite's), which must hold `instance`: the row is found
 /// by its rowid, and its id is checked rather than looked up.
 async fn update_row(
@@ -273,8 +244,8 @@ async fn update_row(
     instance: &Instance,
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    let result = bind_changes(
-        query(concat!(update_changes!(), " WHERE rowid = $18 AND id = $1")),
+    let result = bind_row(
+        query(concat!(update_changes!(), " WHERE rowid = $22 AND id = $1")),
         instance,
         next_due_at,
     )
