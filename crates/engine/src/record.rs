@@ -164,8 +164,8 @@ impl RecordBuffer {
 
 impl Engine {
     /// Adds events and their notices to `buffer`, each with its id and the notice's recipient.
-    /// Taken by value: a sweep moves each decision's drafts in rather than copying them (their
-    /// JSON data is a tree of maps).
+    /// Taken by value: a sweep moves each decision's drafts in rather than copying their texts
+    /// (ids, event data, a notice's subject and body).
     pub(crate) fn buffer_records(
         &self,
         buffer: &mut RecordBuffer,
