@@ -8,7 +8,8 @@ use super::row::Row;
 use super::value::Argument;
 
 /// A statement and the values bound to its `$1…$n` placeholders, in order. It borrows its
-/// text and the texts bound to it (see [`Argument`]) until it runs.
+/// text and the texts bound to it where the caller has them (see [`Argument`]), and owns
+/// what was made for it (a multi-row statement's text, a number written as text).
 #[must_use = "a query does nothing until it is executed or fetched"]
 pub struct Query<'a> {
     sql: Cow<'a, str>,
