@@ -154,7 +154,11 @@ pub async fn update_many(
         // changes into a statement journal first (it always runs as `ABORT`), and an
         // instance's row is on a page of its own in a large fleet: statements one by one, with
         // no journal, cost less.
-        for (row_key, instance, next_due_at) in instances {
+        // In the table's order: the batch comes in due order, its rows anywhere in the table.
+        let mut in_table_order: Vec<&(RowKey, Instance, Option<Timestamp>)> =
+            instances.iter().collect();
+        in_table_order.sort_by_key(|(row_key, _, _)| row_key.0);
+        for (row_key, instance, next_due_at) in in_table_order {
             match row_key.0 {
                 Some(rowid) => update_row(tx, rowid, instance, *next_due_at).await?,
                 None => update(tx, instance, *next_due_at).await?,
