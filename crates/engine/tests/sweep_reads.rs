@@ -1,13 +1,21 @@
 //! A sweep reads an account and its funds once per transaction, not once per batch: the
 //! batches after the first pay from the funds as the earlier batches' charges left them, and
-//! never from what the account held when the transaction began. Runs on SQLite and PostgreSQL.
+//! never from what the account held when the transaction began; and a bill paid in the same
+//! transaction, which moves money without the sweep's buffer, is seen by the attempts after
+//! it. Runs on SQLite and PostgreSQL.
 
 #[macro_use]
 mod support;
 
 use jiff::Timestamp;
+use tenure_core::catalog::Billing;
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::period::Period;
+use tenure_core::purchase::PurchaseRequest;
+use tenure_core::usage::UsageRecord;
+use tenure_engine::instances::PurchaseCommand;
+use tenure_engine::Engine;
+use tenure_store::bills::{self, BillFilter, BillStatus};
 use tenure_store::orders::{self, OrderFilter};
 use tenure_store::{deduction_attempts, ledger};
 
@@ -95,4 +103,121 @@ async fn later_batches_pay_from_what_earlier_batches_left(backend: support::Back
 on_both_backends!(
     later_batches,
     later_batches_pay_from_what_earlier_batches_left
+);
+
+/// Buys a monthly basic queue renewed automatically from the balance; its id.
+async fn auto_renewing_queue(engine: &Engine, account_id: &str) -> String {
+    let mut tx = engine.begin().await.unwrap();
+    let mut command = support::monthly_basic_queue(account_id);
+    command.request.auto_renew_period = Some(Period::months(1));
+    command.auto_renew = true;
+    command.sources = PaymentSources::AUTO_RENEWAL;
+    let bought = engine.purchase(&mut tx, command).await.unwrap();
+    tx.commit().await.unwrap();
+    bought.instance.instance.id.clone()
+}
+
+/// 100,000,000 messages on the legacy IoT edition: 8 per 10,000.
+const BILL_MINOR: i64 = 80_000;
+
+async fn a_bill_paid_between_two_attempts_is_seen_by_the_second(backend: support::Backend) {
+    let (store, _cleanup) = support::fresh_store(backend).await;
+    let engine = support::engine_with(store, at(START));
+    let mut tx = engine.begin().await.unwrap();
+    let account = engine
+        .create_account(&mut tx, support::ada())
+        .await
+        .unwrap();
+    let account_id = account.account.account.id.clone();
+    // Two purchases, the first renewal, the bill, and one short of the second renewal.
+    let deposit_minor = 3 * MONTH_MINOR + BILL_MINOR + MONTH_MINOR - 1;
+    engine
+        .deposit(&mut tx, &account_id, deposit_minor, PaymentMethod::BankCard)
+        .await
+        .unwrap();
+    let iot = engine
+        .purchase(
+            &mut tx,
+            PurchaseCommand {
+                account_id: account_id.clone(),
+                request: PurchaseRequest {
+                    product_id: "iot-platform".into(),
+                    edition_id: "legacy-public".into(),
+                    spec_id: None,
+                    region: "us-east-1".into(),
+                    billing: Billing::Payg,
+                    period: None,
+                    auto_renew_period: None,
+                    activates_at: None,
+                },
+                auto_renew: false,
+                sources: PaymentSources::AUTO_RENEWAL,
+            },
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // Expires 03-10: its first attempt at 03-01 00:00.
+    let first = auto_renewing_queue(&engine, &account_id).await;
+    engine.advance_to(at("2026-02-12T00:00:00Z")).await.unwrap();
+    // Expires 03-12: its first attempt at 03-03 00:00.
+    let second = auto_renewing_queue(&engine, &account_id).await;
+    engine.advance_to(at("2026-02-28T23:30:00Z")).await.unwrap();
+    // Usage in the hour that ends at 03-01 00:00: its bill is generated at 04:00, four hours
+    // after the first attempt and two days before the second.
+    let mut tx = engine.begin().await.unwrap();
+    engine
+        .record_usage(
+            &mut tx,
+            vec![UsageRecord {
+                record_id: "messages-1".into(),
+                instance_id: iot.instance.instance.id.clone(),
+                meter_id: "messages".into(),
+                quantity: 100_000_000,
+                at: at("2026-02-28T23:30:00Z"),
+            }],
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // One advance, one transaction: the first attempt, the bill, the second attempt.
+    engine.advance_to(at("2026-03-03T01:00:00Z")).await.unwrap();
+
+    let mut connection = engine.store.read().await.unwrap();
+    let paid_bills = bills::list(
+        &mut connection,
+        &BillFilter {
+            account_id: Some(account_id.clone()),
+            limit: 10,
+            ..BillFilter::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(paid_bills.len(), 1);
+    assert_eq!(paid_bills[0].status, BillStatus::Paid);
+    assert_eq!(paid_bills[0].amount_minor, BILL_MINOR);
+    let first_attempts =
+        deduction_attempts::for_expiry(&mut connection, &first, at("2026-03-10T00:00:00Z"))
+            .await
+            .unwrap();
+    assert_eq!(first_attempts.len(), 1);
+    assert_eq!(first_attempts[0].outcome, "paid");
+    let second_attempts =
+        deduction_attempts::for_expiry(&mut connection, &second, at("2026-03-12T00:00:00Z"))
+            .await
+            .unwrap();
+    assert_eq!(second_attempts.len(), 1);
+    assert_eq!(second_attempts[0].outcome, "insufficient_funds");
+    assert_eq!(second_attempts[0].available_minor, MONTH_MINOR - 1);
+    let funds = ledger::checked_funds(&mut connection, &account_id)
+        .await
+        .unwrap();
+    assert_eq!(funds.balance_minor, MONTH_MINOR - 1);
+}
+
+on_both_backends!(
+    bill_between_attempts,
+    a_bill_paid_between_two_attempts_is_seen_by_the_second
 );
