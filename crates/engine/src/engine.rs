@@ -36,7 +36,7 @@ impl Engine {
         Ok(self.store.begin().await?)
     }
 
-    /// Forgets idempotency keys older than [`IDEMPOTENCY_KEY_RETENTION_HOURS`].
+    /// Forgets idempotency keys older than `IDEMPOTENCY_KEY_RETENTION_HOURS`.
     pub async fn expire_idempotency_keys(&self, now: jiff::Timestamp) -> Result<u64, EngineError> {
         let before = now - jiff::SignedDuration::from_hours(IDEMPOTENCY_KEY_RETENTION_HOURS);
         let mut tx = self.begin().await?;

@@ -1,6 +1,6 @@
 //! The lifecycle scheduler. Each instance stores when its next step is due (`next_due_at`);
 //! a sweep takes due instances through the index on that column, earliest first, a batch at a
-//! time. Batches share a transaction (one fsync for thousands of steps, see [`SweepWriter`]);
+//! time. Batches share a transaction (one fsync for thousands of steps, see `SweepWriter`);
 //! each instance of a batch is read whole (and locked) by the due query itself, its due steps
 //! recomputed from that row and taken, and its new due time written, so a step is never split
 //! across transactions. A sweep can be killed at any point and run again: a step whose

@@ -1,7 +1,7 @@
 //! The product catalog: products, editions, specs, prices and lifecycle policies, as data.
 //!
 //! A catalog is a folder of TOML files, one per product (see `catalog/` at the top of the
-//! repository). [`load`] reads and validates one; every rule that differs between products
+//! repository). `load` reads and validates one; every rule that differs between products
 //! (retention days, what release does, reminder lead, auto-renewal schedule, change rules) is a
 //! field here, never a branch on a product's name in code.
 
