@@ -8,12 +8,8 @@
 mod support;
 
 use jiff::Timestamp;
-use tenure_core::catalog::Billing;
-use tenure_core::payment::{PaymentMethod, PaymentSources};
-use tenure_core::period::Period;
-use tenure_core::purchase::PurchaseRequest;
+use tenure_core::payment::PaymentMethod;
 use tenure_core::usage::UsageRecord;
-use tenure_engine::instances::PurchaseCommand;
 use tenure_engine::Engine;
 use tenure_store::bills::{self, BillFilter, BillStatus};
 use tenure_store::orders::{self, OrderFilter};
@@ -50,10 +46,7 @@ async fn later_batches_pay_from_what_earlier_batches_left(backend: support::Back
         .unwrap();
     let mut instance_ids = Vec::with_capacity(INSTANCES);
     for _ in 0..INSTANCES {
-        let mut command = support::monthly_basic_queue(&account_id);
-        command.request.auto_renew_period = Some(Period::months(1));
-        command.auto_renew = true;
-        command.sources = PaymentSources::AUTO_RENEWAL;
+        let command = support::auto_renewing_monthly_queue(&account_id);
         let bought = engine.purchase(&mut tx, command).await.unwrap();
         instance_ids.push(bought.instance.instance.id.clone());
     }
@@ -108,10 +101,7 @@ on_both_backends!(
 /// Buys a monthly basic queue renewed automatically from the balance; its id.
 async fn auto_renewing_queue(engine: &Engine, account_id: &str) -> String {
     let mut tx = engine.begin().await.unwrap();
-    let mut command = support::monthly_basic_queue(account_id);
-    command.request.auto_renew_period = Some(Period::months(1));
-    command.auto_renew = true;
-    command.sources = PaymentSources::AUTO_RENEWAL;
+    let command = support::auto_renewing_monthly_queue(account_id);
     let bought = engine.purchase(&mut tx, command).await.unwrap();
     tx.commit().await.unwrap();
     bought.instance.instance.id.clone()
@@ -136,24 +126,7 @@ async fn a_bill_paid_between_two_attempts_is_seen_by_the_second(backend: support
         .await
         .unwrap();
     let iot = engine
-        .purchase(
-            &mut tx,
-            PurchaseCommand {
-                account_id: account_id.clone(),
-                request: PurchaseRequest {
-                    product_id: "iot-platform".into(),
-                    edition_id: "legacy-public".into(),
-                    spec_id: None,
-                    region: "us-east-1".into(),
-                    billing: Billing::Payg,
-                    period: None,
-                    auto_renew_period: None,
-                    activates_at: None,
-                },
-                auto_renew: false,
-                sources: PaymentSources::AUTO_RENEWAL,
-            },
-        )
+        .purchase(&mut tx, support::payg_iot(&account_id))
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -68,6 +68,34 @@ pub fn monthly_basic_queue(account_id: &str) -> PurchaseCommand {
     }
 }
 
+/// [`monthly_basic_queue`] renewed automatically, monthly, from coupons and the balance.
+pub fn auto_renewing_monthly_queue(account_id: &str) -> PurchaseCommand {
+    let mut command = monthly_basic_queue(account_id);
+    command.request.auto_renew_period = Some(Period::months(1));
+    command.auto_renew = true;
+    command.sources = PaymentSources::AUTO_RENEWAL;
+    command
+}
+
+/// A legacy pay-as-you-go IoT instance (us-east-1), billed by the hour for its usage.
+pub fn payg_iot(account_id: &str) -> PurchaseCommand {
+    PurchaseCommand {
+        account_id: account_id.to_string(),
+        request: PurchaseRequest {
+            product_id: "iot-platform".into(),
+            edition_id: "legacy-public".into(),
+            spec_id: None,
+            region: "us-east-1".into(),
+            billing: Billing::Payg,
+            period: None,
+            auto_renew_period: None,
+            activates_at: None,
+        },
+        auto_renew: false,
+        sources: PaymentSources::AUTO_RENEWAL,
+    }
+}
+
 /// An account (Ada's details) with 1,000.00 deposited and `count` monthly basic queues bought
 /// from it, committed together: the account's id and the instances' ids.
 pub async fn account_with_queues(engine: &Engine, count: usize) -> (String, Vec<String>) {
@@ -103,11 +131,10 @@ pub async fn account_with_auto_renewing_queue(
         .deposit(&mut tx, &account_id, deposit_minor, PaymentMethod::BankCard)
         .await
         .unwrap();
-    let mut command = monthly_basic_queue(&account_id);
-    command.request.auto_renew_period = Some(Period::months(1));
-    command.auto_renew = true;
-    command.sources = PaymentSources::AUTO_RENEWAL;
-    let bought = engine.purchase(&mut tx, command).await.unwrap();
+    let bought = engine
+        .purchase(&mut tx, auto_renewing_monthly_queue(&account_id))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     (account_id, bought.instance.instance.id.clone())
 }
