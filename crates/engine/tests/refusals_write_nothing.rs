@@ -13,16 +13,8 @@ async fn a_purchase_refused_for_want_of_money_writes_nothing() {
     let (_folder, url) = support::scratch_sqlite();
     let engine = support::engine_on(&url, "2026-02-10T00:00:00Z".parse().unwrap()).await;
     let mut tx = engine.begin().await.unwrap();
-    let account = engine
-        .create_account(&mut tx, support::ada())
-        .await
-        .unwrap();
-    let account_id = account.account.account.id.clone();
     // A month costs 12,000; one short of it.
-    engine
-        .deposit(&mut tx, &account_id, 11_999, PaymentMethod::BankCard)
-        .await
-        .unwrap();
+    let account_id = support::ada_with_deposit(&engine, &mut tx, 11_999).await;
 
     let before = tx.rows_changed().unwrap();
     let refused = engine

@@ -8,7 +8,6 @@
 mod support;
 
 use jiff::Timestamp;
-use tenure_core::payment::PaymentMethod;
 use tenure_core::usage::UsageRecord;
 use tenure_engine::Engine;
 use tenure_store::bills::{self, BillFilter, BillStatus};
@@ -34,16 +33,8 @@ async fn later_batches_pay_from_what_earlier_batches_left(backend: support::Back
     let (store, _cleanup) = support::fresh_store(backend).await;
     let engine = support::engine_with(store, at(START));
     let mut tx = engine.begin().await.unwrap();
-    let account = engine
-        .create_account(&mut tx, support::ada())
-        .await
-        .unwrap();
-    let account_id = account.account.account.id.clone();
     let deposit_minor = MONTH_MINOR * (INSTANCES + RENEWALS_PAID_FOR) as i64;
-    engine
-        .deposit(&mut tx, &account_id, deposit_minor, PaymentMethod::BankCard)
-        .await
-        .unwrap();
+    let account_id = support::ada_with_deposit(&engine, &mut tx, deposit_minor).await;
     let mut instance_ids = Vec::with_capacity(INSTANCES);
     for _ in 0..INSTANCES {
         let command = support::auto_renewing_monthly_queue(&account_id);
@@ -114,17 +105,9 @@ async fn a_bill_paid_between_two_attempts_is_seen_by_the_second(backend: support
     let (store, _cleanup) = support::fresh_store(backend).await;
     let engine = support::engine_with(store, at(START));
     let mut tx = engine.begin().await.unwrap();
-    let account = engine
-        .create_account(&mut tx, support::ada())
-        .await
-        .unwrap();
-    let account_id = account.account.account.id.clone();
     // Two purchases, the first renewal, the bill, and one short of the second renewal.
     let deposit_minor = 3 * MONTH_MINOR + BILL_MINOR + MONTH_MINOR - 1;
-    engine
-        .deposit(&mut tx, &account_id, deposit_minor, PaymentMethod::BankCard)
-        .await
-        .unwrap();
+    let account_id = support::ada_with_deposit(&engine, &mut tx, deposit_minor).await;
     let iot = engine
         .purchase(&mut tx, support::payg_iot(&account_id))
         .await

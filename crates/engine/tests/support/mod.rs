@@ -10,7 +10,7 @@ use tenure_core::purchase::PurchaseRequest;
 use tenure_engine::accounts::NewAccount;
 use tenure_engine::instances::PurchaseCommand;
 use tenure_engine::{Clock, Engine, Ids};
-use tenure_store::Store;
+use tenure_store::{Store, Tx};
 
 /// A new temporary folder and the URL of a SQLite file in it; the file goes with the folder.
 pub fn scratch_sqlite() -> (tempfile::TempDir, String) {
@@ -42,6 +42,17 @@ pub fn ada() -> NewAccount {
         currency: None,
         low_balance_threshold_minor: None,
     }
+}
+
+/// Opens Ada's account in `tx` and deposits `deposit_minor` into it by card: its id.
+pub async fn ada_with_deposit(engine: &Engine, tx: &mut Tx, deposit_minor: i64) -> String {
+    let account = engine.create_account(tx, ada()).await.unwrap();
+    let account_id = account.account.account.id.clone();
+    engine
+        .deposit(tx, &account_id, deposit_minor, PaymentMethod::BankCard)
+        .await
+        .unwrap();
+    account_id
 }
 
 /// A month of the basic message queue (tps-1000, us-east-1), renewed by hand, paid from
@@ -100,12 +111,7 @@ pub fn payg_iot(account_id: &str) -> PurchaseCommand {
 /// from it, committed together: the account's id and the instances' ids.
 pub async fn account_with_queues(engine: &Engine, count: usize) -> (String, Vec<String>) {
     let mut tx = engine.begin().await.unwrap();
-    let account = engine.create_account(&mut tx, ada()).await.unwrap();
-    let account_id = account.account.account.id.clone();
-    engine
-        .deposit(&mut tx, &account_id, 100_000, PaymentMethod::BankCard)
-        .await
-        .unwrap();
+    let account_id = ada_with_deposit(engine, &mut tx, 100_000).await;
     let mut instance_ids = Vec::new();
     for _ in 0..count {
         let bought = engine
@@ -125,12 +131,7 @@ pub async fn account_with_auto_renewing_queue(
     deposit_minor: i64,
 ) -> (String, String) {
     let mut tx = engine.begin().await.unwrap();
-    let account = engine.create_account(&mut tx, ada()).await.unwrap();
-    let account_id = account.account.account.id.clone();
-    engine
-        .deposit(&mut tx, &account_id, deposit_minor, PaymentMethod::BankCard)
-        .await
-        .unwrap();
+    let account_id = ada_with_deposit(engine, &mut tx, deposit_minor).await;
     let bought = engine
         .purchase(&mut tx, auto_renewing_monthly_queue(&account_id))
         .await
