@@ -154,15 +154,13 @@ pub async fn update_many(
         // changes into a statement journal first (it always runs as `ABORT`), and an
         // instance's row is on a page of its own in a large fleet: statements one by one, with
         // no journal, cost less.
+        //
         // In the table's order: the batch comes in due order, its rows anywhere in the table.
         let mut in_table_order: Vec<&(RowKey, Instance, Option<Timestamp>)> =
             instances.iter().collect();
         in_table_order.sort_by_key(|(row_key, _, _)| row_key.0);
         for (row_key, instance, next_due_at) in in_table_order {
-            match row_key.0 {
-                Some(rowid) => update_row(tx, rowid, instance, *next_due_at).await?,
-                None => update(tx, instance, *next_due_at).await?,
-            }
+            write_changes(tx, row_key.0, instance, *next_due_at).await?;
         }
         return Ok(());
     }
@@ -224,42 +222,30 @@ pub async fn update(
     instance: &Instance,
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    let result = bind_row(
-        query(concat!(update_changes!(), " WHERE id = $1")),
-        instance,
-        next_due_at,
-    )
-    .execute(tx)
-    .await?;
-    assert_eq!(
-        result.rows_affected(),
-        1,
-        "updated instance {} exists",
-        instance.id
-    );
-    Ok(())
+    write_changes(tx, None, instance, next_due_at).await
 }
 
-/// [`update`] for the row at `rowid` (SQLite's), which must hold `instance`: the row is found
-/// by its rowid, and its id is checked rather than looked up.
-async fn update_row(
+/// [`update`], its row found by `rowid` (SQLite's) when given, its id then checked rather than
+/// looked up; by its id otherwise.
+async fn write_changes(
     tx: &mut Tx,
-    rowid: i64,
+    rowid: Option<i64>,
     instance: &Instance,
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
-    let result = bind_row(
-        query(concat!(update_changes!(), " WHERE rowid = $22 AND id = $1")),
-        instance,
-        next_due_at,
-    )
-    .bind(rowid)
-    .execute(tx)
-    .await?;
+    let statement = match rowid {
+        Some(_) => concat!(update_changes!(), " WHERE rowid = $22 AND id = $1"),
+        None => concat!(update_changes!(), " WHERE id = $1"),
+    };
+    let mut query = bind_row(query(statement), instance, next_due_at);
+    if let Some(rowid) = rowid {
+        query = query.bind(rowid);
+    }
+    let result = query.execute(tx).await?;
     assert_eq!(
         result.rows_affected(),
         1,
-        "updated instance {} is the row at {rowid}",
+        "updated instance {} exists (at row {rowid:?})",
         instance.id
     );
     Ok(())
@@ -323,8 +309,9 @@ pub async fn list(
 
 /// The instances due at or before `until` (and at or after `from` when given), earliest first
 /// (ties in a fixed order, below), at most `limit`, read whole, each with where its row is
-/// (for [`update_many`]): what a sweep batch takes, in one query. On PostgreSQL the rows are locked and rows another node holds are skipped, so
-/// several nodes split the due work without waiting on each other.
+/// (for [`update_many`]): what a sweep batch takes, in one query. On PostgreSQL the rows are
+/// locked and rows another node holds are skipped, so several nodes split the due work without
+/// waiting on each other.
 pub async fn lock_due(
     tx: &mut Tx,
     from: Option<Timestamp>,
