@@ -16,9 +16,10 @@ use tenure_core::event::{EventDraft, NoticeDraft};
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
+use tenure_store::events::{self, EventWrite, NoticeWrite};
 use tenure_store::ledger::{self, EntryWrite};
 use tenure_store::orders::{self, Order};
-use tenure_store::{events, Tx};
+use tenure_store::Tx;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -30,8 +31,11 @@ pub(crate) struct RecordBuffer {
     orders: Vec<Order>,
     entries: Vec<EntryWrite>,
     attempts: Vec<DeductionAttempt>,
-    events: Vec<(String, Timestamp, EventDraft)>,
-    notices: Vec<(String, Timestamp, NoticeDraft, String)>,
+    /// Events, their `seq` given at [`RecordBuffer::flush`].
+    events: Vec<EventWrite>,
+    /// Notices, each with the place in `events` of the event it was sent for, which becomes
+    /// its `event_seq` at [`RecordBuffer::flush`].
+    notices: Vec<(NoticeWrite, usize)>,
     /// Accounts' funds as written in the database (read once per account, or given by
     /// [`RecordBuffer::know_funds`]).
     funds_written: HashMap<String, Funds, IdHasher>,
@@ -146,8 +150,20 @@ impl RecordBuffer {
         orders::insert_many(tx, &self.orders).await?;
         ledger::write_entries(tx, &self.entries).await?;
         deduction_attempts::insert_many(tx, &self.attempts).await?;
+        let seqs = events::next_seqs(tx, self.events.len()).await?;
+        for (event, seq) in self.events.iter_mut().zip(seqs) {
+            event.seq = seq;
+        }
         events::insert_many(tx, &self.events).await?;
-        events::insert_notices_many(tx, &self.notices).await?;
+        let notices: Vec<NoticeWrite> = self
+            .notices
+            .drain(..)
+            .map(|(mut notice, event_position)| {
+                notice.event_seq = self.events[event_position].seq;
+                notice
+            })
+            .collect();
+        events::insert_notices_many(tx, &notices).await?;
         for (account_id, waiting) in self.funds_waiting.drain() {
             if let Some(written) = self.funds_written.get_mut(&account_id) {
                 *written += waiting;
@@ -166,6 +182,10 @@ impl Engine {
     /// Adds events and their notices to `buffer`, each with its id and the notice's recipient.
     /// Taken by value: a sweep moves each decision's drafts in rather than copying their texts
     /// (ids, event data, a notice's subject and body).
+    ///
+    /// Each notice is sent for one of `new_events`: the first of its kind (every decision that
+    /// notifies records the event it notifies of, with the same kind), else the first. A notice
+    /// with no event would be found by no listing of its account: a bug, so it panics.
     pub(crate) fn buffer_records(
         &self,
         buffer: &mut RecordBuffer,
@@ -174,19 +194,39 @@ impl Engine {
         new_events: impl IntoIterator<Item = EventDraft>,
         notices: impl IntoIterator<Item = NoticeDraft>,
     ) {
+        let first_event = buffer.events.len();
         for event in new_events {
-            buffer.events.push((self.ids.next("evt"), now, event));
+            buffer.events.push(EventWrite {
+                seq: 0,
+                id: self.ids.next("evt"),
+                at: now,
+                event,
+            });
         }
+        let decided = &buffer.events[first_event..];
         for notice in notices {
+            let event_position = first_event
+                + decided
+                    .iter()
+                    .position(|write| write.event.kind == notice.kind)
+                    .or((!decided.is_empty()).then_some(0))
+                    .unwrap_or_else(|| panic!("a {:?} notice is sent for an event", notice.kind));
             let recipient = match notice.channel {
                 Channel::Sms => account.mobile.as_str(),
                 Channel::Email => account.email.as_str(),
                 Channel::Webhook => "webhook",
             };
             let recipient = recipient.to_string();
-            buffer
-                .notices
-                .push((self.ids.next("ntc"), now, notice, recipient));
+            buffer.notices.push((
+                NoticeWrite {
+                    id: self.ids.next("ntc"),
+                    at: now,
+                    notice,
+                    recipient,
+                    event_seq: 0,
+                },
+                event_position,
+            ));
         }
     }
 

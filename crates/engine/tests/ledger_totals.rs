@@ -7,7 +7,7 @@ mod support;
 use tenure_core::payment::Funds;
 use tenure_engine::Engine;
 use tenure_store::database::query;
-use tenure_store::{ledger, StoreError};
+use tenure_store::{ledger, migrations, Store, StoreError};
 
 const START: &str = "2026-02-10T00:00:00Z";
 
@@ -53,7 +53,11 @@ async fn running_totals_follow_the_postings_and_drift_is_reported() {
 #[tokio::test]
 async fn totals_are_rebuilt_from_the_postings_when_missing() {
     let (_folder, url) = support::scratch_sqlite();
-    let engine = support::engine_on(&url, START.parse().unwrap()).await;
+    // A database with the schema as it stood before tenure numbered its migrations (version 1
+    // is that schema), written to by this tenure.
+    let old = Store::open_unmigrated(&url).await.unwrap();
+    migrations::migrate_to(&old, 1).await.unwrap();
+    let engine = support::engine_with(old, START.parse().unwrap());
     let account_id = account_with_a_purchase(&engine).await;
     let mut connection = engine.store.read().await.unwrap();
     let before = ledger::funds(&mut connection, &account_id).await.unwrap();

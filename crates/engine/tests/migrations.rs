@@ -6,6 +6,7 @@
 mod support;
 
 use jiff::{SignedDuration, Timestamp};
+use tenure_store::database::query;
 use tenure_store::events::{self, LogFilter, StoredEvent};
 use tenure_store::orders::{self, Order, OrderFilter};
 use tenure_store::{ledger, migrations, Store};
@@ -25,22 +26,37 @@ struct Records {
     balance_minor: i64,
 }
 
-async fn records(store: &Store, account_id: &str) -> Records {
-    let mut connection = store.read().await.unwrap();
-    let log = LogFilter {
+fn account_log(account_id: &str) -> LogFilter {
+    LogFilter {
         account_id: Some(account_id.to_string()),
         instance_id: None,
         kind: None,
         after_seq: 0,
         limit: 1000,
-    };
-    let events = events::list(&mut connection, &log).await.unwrap();
-    let notice_ids = events::list_notices(&mut connection, &log)
+    }
+}
+
+async fn records(store: &Store, account_id: &str) -> Records {
+    let mut connection = store.read().await.unwrap();
+    let notice_ids = events::list_notices(&mut connection, &account_log(account_id))
         .await
         .unwrap()
         .into_iter()
         .map(|notice| notice.id)
         .collect();
+    drop(connection);
+    Records {
+        notice_ids,
+        ..records_without_notices(store, account_id).await
+    }
+}
+
+/// [`records`] but the notices, which a database before version 3 cannot list.
+async fn records_without_notices(store: &Store, account_id: &str) -> Records {
+    let mut connection = store.read().await.unwrap();
+    let events = events::list(&mut connection, &account_log(account_id))
+        .await
+        .unwrap();
     let orders = orders::list(
         &mut connection,
         &OrderFilter {
@@ -57,23 +73,64 @@ async fn records(store: &Store, account_id: &str) -> Records {
         .balance_minor;
     Records {
         events,
-        notice_ids,
+        notice_ids: Vec::new(),
         orders,
         balance_minor,
     }
+}
+
+/// Changes the notices' table of a database at an older version, in one transaction.
+async fn alter_notices(store: &Store, change: &str) {
+    let mut tx = store.begin().await.unwrap();
+    query(&format!("ALTER TABLE notifications {change}"))
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// An account's notices as stored, oldest first, read without the links version 3 adds.
+async fn stored_notice_ids(store: &Store, account_id: &str) -> Vec<String> {
+    let mut connection = store.read().await.unwrap();
+    query("SELECT id FROM notifications WHERE account_id = $1 ORDER BY seq")
+        .bind(account_id)
+        .fetch_all(&mut connection)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get("id").unwrap())
+        .collect()
 }
 
 async fn a_version_one_database_keeps_its_records_and_goes_on(backend: support::Backend) {
     let (url, _cleanup) = support::fresh_database(backend).await;
     let old = Store::open_unmigrated(&url).await.unwrap();
     migrations::migrate_to(&old, 1).await.unwrap();
+    // This tenure names the event of each notice it writes; the tenure of version 1 did not.
+    // The column is there while this one writes, and dropped before the upgrade: the notices
+    // are then as that tenure left them, linked to nothing.
+    alter_notices(&old, "ADD COLUMN event_seq BIGINT").await;
     let engine = support::engine_with(old.clone(), at(START));
     // Money for the purchase and two renewals (12,000 each): the first renewal happens under
     // version 1, the second after the upgrade.
     let (account_id, _instance_id) =
         support::account_with_auto_renewing_queue(&engine, 36_000).await;
+    // And an account on manual renewal, reminded of its expiry and told of it: notices.
+    let (reminded_id, _) = support::account_with_queues(&engine, 1).await;
     engine.advance_to(at("2026-03-20T00:00:00Z")).await.unwrap();
-    let before = records(&old, &account_id).await;
+    alter_notices(&old, "DROP COLUMN event_seq").await;
+    let before = Records {
+        notice_ids: stored_notice_ids(&old, &account_id).await,
+        ..records_without_notices(&old, &account_id).await
+    };
+    let reminded_before = Records {
+        notice_ids: stored_notice_ids(&old, &reminded_id).await,
+        ..records_without_notices(&old, &reminded_id).await
+    };
+    assert!(
+        reminded_before.notice_ids.len() >= 2,
+        "reminded of the expiry, and told of it: {reminded_before:?}"
+    );
     assert_eq!(before.orders.len(), 2, "the purchase and one renewal");
     assert_eq!(before.balance_minor, 12_000);
     drop(engine);
@@ -91,6 +148,24 @@ async fn a_version_one_database_keeps_its_records_and_goes_on(backend: support::
         before,
         "nothing lost or changed"
     );
+    assert_eq!(records(&upgraded, &reminded_id).await, reminded_before);
+    // Each old notice is linked to the event it was sent for.
+    let mut connection = upgraded.read().await.unwrap();
+    let notices = events::list_notices(&mut connection, &account_log(&reminded_id))
+        .await
+        .unwrap();
+    drop(connection);
+    for notice in &notices {
+        let event = reminded_before
+            .events
+            .iter()
+            .find(|event| event.seq == notice.event_seq)
+            .unwrap_or_else(|| panic!("the event of {notice:?}"));
+        assert_eq!(
+            (&event.kind, &event.instance_id, event.at),
+            (&notice.kind, &notice.instance_id, notice.at)
+        );
+    }
 
     // The lifecycle goes on where it was: the next renewal is paid once, its records follow
     // the old ones in the log, and the ledger still balances.

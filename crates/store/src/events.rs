@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tenure_core::event::{EventDraft, NoticeDraft};
 
-use crate::connect::{StoreError, Tx};
+use crate::connect::{Dialect, StoreError, Tx};
 use crate::database::{execute_rows, query, Connection};
 use crate::time::{from_seconds, to_seconds};
 
@@ -18,24 +18,6 @@ pub struct StoredEvent {
     pub instance_id: Option<String>,
     pub kind: String,
     pub data: Value,
-}
-
-pub async fn insert(
-    tx: &mut Tx,
-    event_id: &str,
-    at: Timestamp,
-    event: &EventDraft,
-) -> Result<(), StoreError> {
-    query("INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(event_id)
-        .bind(to_seconds(at))
-        .bind(&event.account_id)
-        .bind(&event.instance_id)
-        .bind(event.kind.as_str())
-        .bind(event.data.as_str())
-        .execute(tx)
-        .await?;
-    Ok(())
 }
 
 /// Filters shared by the event log and the notices.
@@ -113,6 +95,8 @@ pub async fn list(
 pub struct StoredNotice {
     pub seq: i64,
     pub id: String,
+    /// The `seq` of the event the notice was sent for (same account, instance, kind and time).
+    pub event_seq: i64,
     pub at: Timestamp,
     pub account_id: String,
     pub instance_id: Option<String>,
@@ -126,50 +110,99 @@ pub struct StoredNotice {
     pub status: String,
 }
 
-pub async fn insert_notice(
-    tx: &mut Tx,
-    notice_id: &str,
-    at: Timestamp,
-    notice: &NoticeDraft,
-    recipient: &str,
-) -> Result<(), StoreError> {
-    query(
-        "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'stored')",
-    )
-    .bind(notice_id)
-    .bind(to_seconds(at))
-    .bind(&notice.account_id)
-    .bind(&notice.instance_id)
-    .bind(notice.channel.as_str())
-    .bind(notice.kind.as_str())
-    .bind(recipient)
-    .bind(&notice.subject)
-    .bind(&notice.body)
-    .execute(tx)
-    .await?;
-    Ok(())
-}
+const NOTICE_COLUMNS: [&str; 12] = [
+    "seq",
+    "id",
+    "event_seq",
+    "at",
+    "account_id",
+    "instance_id",
+    "channel",
+    "kind",
+    "recipient",
+    "subject",
+    "body",
+    "status",
+];
 
+/// Notices in the order of the events they were sent for, then their own: `(event_seq, seq)`,
+/// which the index on the notices' `event_seq` keeps. The page after notice `after_seq` starts
+/// past that notice's place in this order.
+///
+/// A notice has no index by account: an account's notices are found through its events (the
+/// `events_by_account` index), each event's through `notifications_by_event`. An index by
+/// account would put an entry on a page of its own for every notice a sweep writes (notices
+/// go to accounts all over the table); `event_seq` only grows, so its entries go on the index's
+/// last page. Without it a month's steps at 1,000,000 instances ran 10% faster (BENCHMARKS.md).
 pub async fn list_notices(
     connection: &mut Connection,
     filter: &LogFilter,
 ) -> Result<Vec<StoredNotice>, StoreError> {
-    let (sql, values) = filtered_sql(
-        "seq, id, at, account_id, instance_id, channel, kind, recipient, subject, body, status",
-        "notifications",
-        filter,
-    );
-    let mut query = query(&sql).bind(filter.after_seq);
+    // Where the page starts: the event of the notice it follows (none on the first page, or
+    // for a number that is no notice's: from the start).
+    let after_event_seq: i64 = if filter.after_seq > 0 {
+        query("SELECT event_seq FROM notifications WHERE seq = $1")
+            .bind(filter.after_seq)
+            .fetch_optional(connection)
+            .await?
+            .map(|row| row.try_get("event_seq"))
+            .transpose()?
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let by_account = filter.account_id.is_some() || filter.instance_id.is_some();
+    let columns: Vec<String> = NOTICE_COLUMNS
+        .iter()
+        .map(|column| format!("n.{column}"))
+        .collect();
+    // `$1`: after this notice, `$2`: after or at this event, `$3`: at most this many.
+    let mut conditions = vec!["n.event_seq >= $2 AND (n.event_seq > $2 OR n.seq > $1)".to_string()];
+    let mut values: Vec<&str> = Vec::new();
+    for (column, value) in [
+        ("e.account_id", &filter.account_id),
+        ("n.instance_id", &filter.instance_id),
+        ("n.kind", &filter.kind),
+    ] {
+        let Some(value) = value else { continue };
+        values.push(value);
+        let placeholder = values.len() + 3;
+        conditions.push(format!("{column} = ${placeholder}"));
+        if column == "n.instance_id" {
+            conditions.push(format!(
+                "e.account_id = (SELECT account_id FROM instances WHERE id = ${placeholder})"
+            ));
+        }
+    }
+    let sql = if by_account {
+        // The account's events from the page's start, in order, each with its notices.
+        format!(
+            "SELECT {} FROM events e JOIN notifications n ON n.event_seq = e.seq
+             WHERE e.seq >= $2 AND {} ORDER BY e.seq, n.seq LIMIT $3",
+            columns.join(", "),
+            conditions.join(" AND ")
+        )
+    } else {
+        format!(
+            "SELECT {} FROM notifications n WHERE {} ORDER BY n.event_seq, n.seq LIMIT $3",
+            columns.join(", "),
+            conditions.join(" AND ")
+        )
+    };
+    let mut query = query(&sql)
+        .bind(filter.after_seq)
+        .bind(after_event_seq)
+        .bind(filter.limit);
     for value in values {
         query = query.bind(value);
     }
-    let rows = query.bind(filter.limit).fetch_all(connection).await?;
+    let rows = query.fetch_all(connection).await?;
     rows.iter()
         .map(|row| {
             Ok(StoredNotice {
                 seq: row.try_get("seq")?,
                 id: row.try_get("id")?,
+                event_seq: row.try_get("event_seq")?,
                 at: from_seconds(row.try_get("at")?),
                 account_id: row.try_get("account_id")?,
                 instance_id: row.try_get("instance_id")?,
@@ -184,55 +217,143 @@ pub async fn list_notices(
         .collect()
 }
 
-/// Inserts many events in few statements, in the given order (their `seq` follows it).
-pub async fn insert_many(
-    tx: &mut Tx,
-    rows: &[(String, Timestamp, EventDraft)],
-) -> Result<(), StoreError> {
+/// An event to write, with its place in the log.
+#[derive(Debug, Clone)]
+pub struct EventWrite {
+    /// From [`next_seqs`], in the order the events were decided.
+    pub seq: i64,
+    pub id: String,
+    pub at: Timestamp,
+    pub event: EventDraft,
+}
+
+/// A notice to write, and the event it was sent for.
+#[derive(Debug, Clone)]
+pub struct NoticeWrite {
+    pub id: String,
+    pub at: Timestamp,
+    pub notice: NoticeDraft,
+    pub recipient: String,
+    pub event_seq: i64,
+}
+
+/// `count` new places in the event log, in increasing order, for events written in this
+/// transaction: their notices name them before they are written, and the notices' listing
+/// goes through them (see [`list_notices`]). On SQLite the next numbers after the last event
+/// (the transaction holds the only writer); on PostgreSQL from the column's sequence, as an
+/// insert would take them.
+pub async fn next_seqs(tx: &mut Tx, count: usize) -> Result<Vec<i64>, StoreError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    match tx.dialect() {
+        Dialect::Sqlite => {
+            // `MAX` alone, which SQLite reads off the end of the table.
+            let last: i64 = query("SELECT MAX(seq) AS last FROM events")
+                .fetch_one(tx)
+                .await?
+                .try_get::<Option<i64>>("last")?
+                .unwrap_or(0);
+            Ok((1..=count as i64).map(|offset| last + offset).collect())
+        }
+        Dialect::Postgres => {
+            let rows = query(
+                "SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq
+                 FROM generate_series(1, $1)",
+            )
+            .bind(count as i64)
+            .fetch_all(tx)
+            .await?;
+            let mut seqs = rows
+                .iter()
+                .map(|row| row.try_get("seq"))
+                .collect::<Result<Vec<i64>, _>>()?;
+            seqs.sort_unstable();
+            Ok(seqs)
+        }
+    }
+}
+
+/// Inserts many events in few statements, each at its `seq`.
+pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), StoreError> {
     execute_rows(
         tx,
-        "INSERT INTO events (id, at, account_id, instance_id, kind, data) VALUES {values}",
-        6,
-        rows,
-        |query, (event_id, at, event)| {
+        "INSERT INTO events (seq, id, at, account_id, instance_id, kind, data) VALUES {values}",
+        7,
+        events,
+        |query, write| {
             query
-                .bind(event_id)
-                .bind(to_seconds(*at))
-                .bind(&event.account_id)
-                .bind(&event.instance_id)
-                .bind(event.kind.as_str())
-                .bind(event.data.as_str())
+                .bind(write.seq)
+                .bind(&write.id)
+                .bind(to_seconds(write.at))
+                .bind(&write.event.account_id)
+                .bind(&write.event.instance_id)
+                .bind(write.event.kind.as_str())
+                .bind(write.event.data.as_str())
         },
     )
     .await?;
     Ok(())
 }
 
-/// Inserts many notices in few statements: `(id, at, notice, recipient)`.
-pub async fn insert_notices_many(
-    tx: &mut Tx,
-    rows: &[(String, Timestamp, NoticeDraft, String)],
-) -> Result<(), StoreError> {
+/// Inserts many notices in few statements, after the events they name.
+pub async fn insert_notices_many(tx: &mut Tx, notices: &[NoticeWrite]) -> Result<(), StoreError> {
     execute_rows(
         tx,
-        "INSERT INTO notifications (id, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {values}",
-        10,
-        rows,
-        |query, (notice_id, at, notice, recipient)| {
+        "INSERT INTO notifications (id, event_seq, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {values}",
+        11,
+        notices,
+        |query, write| {
             query
-                .bind(notice_id)
-                .bind(to_seconds(*at))
-                .bind(&notice.account_id)
-                .bind(&notice.instance_id)
-                .bind(notice.channel.as_str())
-                .bind(notice.kind.as_str())
-                .bind(recipient)
-                .bind(&notice.subject)
-                .bind(&notice.body)
+                .bind(&write.id)
+                .bind(write.event_seq)
+                .bind(to_seconds(write.at))
+                .bind(&write.notice.account_id)
+                .bind(&write.notice.instance_id)
+                .bind(write.notice.channel.as_str())
+                .bind(write.notice.kind.as_str())
+                .bind(&write.recipient)
+                .bind(&write.notice.subject)
+                .bind(&write.notice.body)
                 // Every notice starts `stored`: bound like the other columns.
                 .bind("stored")
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Links every notice written before notices named their event (schema version 3) to the
+/// event it was sent for: the first of its account's events of the same instance, kind and
+/// time, which tenure always wrote in the same transaction. Refuses, changing nothing, if a
+/// notice has no such event, since it would drop out of its account's listing.
+pub(crate) async fn link_notices_to_events(tx: &mut Tx) -> Result<(), StoreError> {
+    query("CREATE INDEX events_for_linking_notices ON events (account_id, at, kind)")
+        .execute(tx)
+        .await?;
+    query(
+        "UPDATE notifications SET event_seq = (
+            SELECT MIN(e.seq) FROM events e
+            WHERE e.account_id = notifications.account_id AND e.at = notifications.at
+              AND e.kind = notifications.kind
+              AND e.instance_id IS NOT DISTINCT FROM notifications.instance_id
+         ) WHERE event_seq IS NULL",
+    )
+    .execute(tx)
+    .await?;
+    query("DROP INDEX events_for_linking_notices")
+        .execute(tx)
+        .await?;
+    let unlinked: i64 =
+        query("SELECT COUNT(*) AS unlinked FROM notifications WHERE event_seq IS NULL")
+            .fetch_one(tx)
+            .await?
+            .try_get("unlinked")?;
+    if unlinked > 0 {
+        return Err(StoreError::Database(crate::DatabaseError::Other(format!(
+            "{unlinked} notices have no event of the same account, instance, kind and time to \
+             be listed through; nothing was changed"
+        ))));
+    }
     Ok(())
 }

@@ -9,6 +9,7 @@
 
 mod initial;
 mod lighter_writes;
+mod notices_through_events;
 
 use crate::connect::{Dialect, Store, StoreError, Tx};
 use crate::database::query;
@@ -26,10 +27,16 @@ enum Step {
     Sql(String),
     /// The running totals of a ledger written before they existed (version 1).
     FillRunningTotals,
+    /// Each notice written before notices named their event linked to it (version 3).
+    LinkNoticesToEvents,
 }
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[Migration] = &[initial::MIGRATION, lighter_writes::MIGRATION];
+pub const MIGRATIONS: &[Migration] = &[
+    initial::MIGRATION,
+    lighter_writes::MIGRATION,
+    notices_through_events::MIGRATION,
+];
 
 /// The version a database is at once [`migrate`] has run.
 pub fn latest_version() -> i64 {
@@ -90,6 +97,7 @@ async fn migrate_in_one_transaction(store: &Store, version: i64) -> Result<(), S
                     query(&statement).execute(&mut tx).await?;
                 }
                 Step::FillRunningTotals => crate::ledger::fill_running_totals(&mut tx).await?,
+                Step::LinkNoticesToEvents => crate::events::link_notices_to_events(&mut tx).await?,
             }
         }
         query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
