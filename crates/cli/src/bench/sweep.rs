@@ -59,8 +59,10 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The steps due until `until`, and how long they took. SQLite's log is emptied first, so that
-/// each measurement copies only its own writes into the database file, not its predecessor's.
+/// The steps due until `until`, and how long they took. SQLite's log is copied into the
+/// database file first (waiting for the log copier to finish the last sweep's copy) and
+/// started again, so that each measurement copies only its own writes into the database file,
+/// not its predecessor's.
 async fn timed(
     store: &Store,
     engine: &Engine,

@@ -287,6 +287,30 @@ impl SqliteDatabase {
         Ok(())
     }
 
+    /// Copies the whole log into the database file, and has the next commit write it from its
+    /// start again (the file keeps its size, as a running server's does), through the writer,
+    /// once no transaction holds it. Through the writer, which then knows the log started
+    /// again: the same checkpoint run by another connection makes the writer find the log
+    /// changed under it at its next transaction, and drop every page it had cached.
+    ///
+    /// The log copier may still be copying what a sweep left (SQLite then answers "busy" at
+    /// once rather than wait for it): tried again every 10 ms, for up to ten seconds.
+    pub(crate) async fn checkpoint(&self) -> Result<(), DatabaseError> {
+        let writer = self.writer.lock().await;
+        for _ in 0..1_000 {
+            let busy: i64 =
+                writer.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| row.get(0))?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Err(DatabaseError::Other(
+            "the log could not be emptied: another connection kept it busy for ten seconds"
+                .to_string(),
+        ))
+    }
+
     /// How many transactions of this process wait for the writer now.
     pub(crate) fn waiting_for_writer(&self) -> usize {
         self.waiting_for_writer.load(Ordering::Relaxed)

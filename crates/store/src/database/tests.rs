@@ -221,3 +221,62 @@ fn each_connection_has_a_page_cache_of_its_own() {
         "{options:?}"
     );
 }
+
+/// The frames in the database's write-ahead log now (copying what it can, which changes
+/// nothing a reader sees).
+async fn log_frames(store: &Store) -> i64 {
+    let mut connection = store.read().await.unwrap();
+    query("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap()
+        .try_get("log")
+        .unwrap()
+}
+
+async fn scratch_rows(store: &Store) -> i64 {
+    let mut connection = store.read().await.unwrap();
+    query("SELECT COUNT(*) AS count FROM scratch")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap()
+        .try_get("count")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_checkpoint_starts_the_log_again_and_the_writer_keeps_writing() {
+    let (_folder, store) = store().await;
+    let mut tx = store.begin().await.unwrap();
+    query("CREATE TABLE scratch (value BIGINT, padding TEXT)")
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    for value in 0..2_000_i64 {
+        query("INSERT INTO scratch (value, padding) VALUES ($1, $2)")
+            .bind(value)
+            .bind("x".repeat(100))
+            .execute(&mut tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(
+        scratch_rows(&store).await,
+        2_000,
+        "read between, as a request would"
+    );
+    assert!(log_frames(&store).await > 50, "the rows are in the log");
+
+    store.checkpoint().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    query("INSERT INTO scratch (value, padding) VALUES (2000, 'after')")
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // The next commit went to the start of the log: its own frames are all there is.
+    let frames = log_frames(&store).await;
+    assert!((1..=3).contains(&frames), "{frames} frames");
+    assert_eq!(scratch_rows(&store).await, 2_001);
+}
