@@ -31,15 +31,7 @@ async fn an_instance_filter_keeps_exactly_that_instances_records() {
         .unwrap();
 
     let mut connection = engine.store.read().await.unwrap();
-    let everything = events::list(
-        &mut connection,
-        &LogFilter {
-            limit: 10_000,
-            ..LogFilter::default()
-        },
-    )
-    .await
-    .unwrap();
+    let everything = support::whole_event_log(&mut connection).await;
     for (account_id, instance_id) in ada_instances
         .iter()
         .map(|instance| (&ada, instance))

@@ -35,15 +35,7 @@ async fn notices_are_found_through_their_events(backend: support::Backend) {
     let all = events::list_notices(&mut connection, &log(None, None, 0, 10_000))
         .await
         .unwrap();
-    let all_events = events::list(
-        &mut connection,
-        &LogFilter {
-            limit: 10_000,
-            ..LogFilter::default()
-        },
-    )
-    .await
-    .unwrap();
+    let all_events = support::whole_event_log(&mut connection).await;
     assert!(all.len() >= 10, "two notices or more per instance: {all:?}");
     for notice in &all {
         let event = all_events

@@ -10,7 +10,21 @@ use tenure_core::purchase::PurchaseRequest;
 use tenure_engine::accounts::NewAccount;
 use tenure_engine::instances::PurchaseCommand;
 use tenure_engine::{Clock, Engine, Ids};
+use tenure_store::events::{self, LogFilter, StoredEvent};
 use tenure_store::{Store, Tx};
+
+/// The whole event log, oldest first (a test's log is short).
+pub async fn whole_event_log(connection: &mut tenure_store::Connection) -> Vec<StoredEvent> {
+    events::list(
+        connection,
+        &LogFilter {
+            limit: 10_000,
+            ..LogFilter::default()
+        },
+    )
+    .await
+    .unwrap()
+}
 
 /// A new temporary folder and the URL of a SQLite file in it; the file goes with the folder.
 pub fn scratch_sqlite() -> (tempfile::TempDir, String) {

@@ -161,9 +161,10 @@ fn dangling_posting() -> super::Query<'static> {
     )
 }
 
-async fn postings(store: &Store) -> i64 {
+/// The rows in `table`, as a reader sees them.
+async fn rows_in(store: &Store, table: &str) -> i64 {
     let mut connection = store.read().await.unwrap();
-    query("SELECT COUNT(*) AS count FROM ledger_postings")
+    query(&format!("SELECT COUNT(*) AS count FROM {table}"))
         .fetch_one(&mut connection)
         .await
         .unwrap()
@@ -188,14 +189,14 @@ async fn a_dangling_reference_fails_its_own_savepoint_not_the_commit() {
     // Undone alone: the transaction has nothing dangling left and commits.
     tx.check_foreign_keys().unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(postings(&store).await, 0);
+    assert_eq!(rows_in(&store, "ledger_postings").await, 0);
 
     // Written outside a savepoint, the check reports it, and the commit would fail.
     let mut tx = store.begin().await.unwrap();
     dangling_posting().execute(&mut tx).await.unwrap();
     assert!(tx.check_foreign_keys().is_err());
     assert!(tx.commit().await.is_err());
-    assert_eq!(postings(&store).await, 0);
+    assert_eq!(rows_in(&store, "ledger_postings").await, 0);
 }
 
 #[test]
@@ -234,16 +235,6 @@ async fn log_frames(store: &Store) -> i64 {
         .unwrap()
 }
 
-async fn scratch_rows(store: &Store) -> i64 {
-    let mut connection = store.read().await.unwrap();
-    query("SELECT COUNT(*) AS count FROM scratch")
-        .fetch_one(&mut connection)
-        .await
-        .unwrap()
-        .try_get("count")
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_checkpoint_starts_the_log_again_and_the_writer_keeps_writing() {
     let (_folder, store) = store().await;
@@ -262,7 +253,7 @@ async fn a_checkpoint_starts_the_log_again_and_the_writer_keeps_writing() {
     }
     tx.commit().await.unwrap();
     assert_eq!(
-        scratch_rows(&store).await,
+        rows_in(&store, "scratch").await,
         2_000,
         "read between, as a request would"
     );
@@ -278,5 +269,5 @@ async fn a_checkpoint_starts_the_log_again_and_the_writer_keeps_writing() {
     // The next commit went to the start of the log: its own frames are all there is.
     let frames = log_frames(&store).await;
     assert!((1..=3).contains(&frames), "{frames} frames");
-    assert_eq!(scratch_rows(&store).await, 2_001);
+    assert_eq!(rows_in(&store, "scratch").await, 2_001);
 }
