@@ -17,8 +17,10 @@ pub struct Engine {
     pub catalog: Arc<Catalog>,
     pub clock: Clock,
     pub ids: Ids,
-    /// One clock advance or sweep at a time in this process, so steps run in time order.
-    pub(crate) sweep_lock: Mutex<()>,
+    /// One clock advance or sweep at a time in this process, so steps run in time order; it
+    /// holds the maps a sweep reads accounts and funds into, kept empty between sweeps
+    /// (`scheduler::TransactionReads`).
+    pub(crate) sweep_lock: Mutex<crate::scheduler::TransactionReads>,
 }
 
 impl Engine {
@@ -28,7 +30,7 @@ impl Engine {
             catalog: Arc::new(catalog),
             clock,
             ids,
-            sweep_lock: Mutex::new(()),
+            sweep_lock: Mutex::new(Default::default()),
         }
     }
 

@@ -82,6 +82,19 @@ impl RecordBuffer {
         self.funds_written.extend(funds);
     }
 
+    /// Forgets everything: rows waiting (a rolled-back transaction's) and funds read, keeping
+    /// the room of its vectors and maps for the next transaction.
+    pub(crate) fn clear(&mut self) {
+        self.orders.clear();
+        self.entries.clear();
+        self.attempts.clear();
+        self.events.clear();
+        self.notices.clear();
+        self.funds_written.clear();
+        self.funds_waiting.clear();
+        self.attempts_known = None;
+    }
+
     pub(crate) fn add_order(&mut self, order: Order) {
         self.orders.push(order);
     }

@@ -2,12 +2,14 @@
 //! batches after the first pay from the funds as the earlier batches' charges left them, and
 //! never from what the account held when the transaction began; and a bill paid in the same
 //! transaction, which moves money without the sweep's buffer, is seen by the attempts after
-//! it. Runs on SQLite and PostgreSQL.
+//! it; the reads are forgotten at commit, so money deposited between two sweeps is seen by
+//! the next (the maps they are kept in outlive a sweep, emptied). Runs on SQLite and PostgreSQL.
 
 #[macro_use]
 mod support;
 
 use jiff::Timestamp;
+use tenure_core::payment::PaymentMethod;
 use tenure_core::usage::UsageRecord;
 use tenure_engine::Engine;
 use tenure_store::bills::{self, BillFilter, BillStatus};
@@ -176,4 +178,49 @@ async fn a_bill_paid_between_two_attempts_is_seen_by_the_second(backend: support
 on_both_backends!(
     bill_between_attempts,
     a_bill_paid_between_two_attempts_is_seen_by_the_second
+);
+
+async fn a_deposit_between_two_sweeps_is_seen_by_the_next(backend: support::Backend) {
+    let (store, _cleanup) = support::fresh_store(backend).await;
+    let engine = support::engine_with(store, at(START));
+    let mut tx = engine.begin().await.unwrap();
+    // The purchase, and nothing for its renewal.
+    let account_id = support::ada_with_deposit(&engine, &mut tx, MONTH_MINOR).await;
+    tx.commit().await.unwrap();
+    // Expires 03-10: attempts daily from 03-01.
+    let queue = auto_renewing_queue(&engine, &account_id).await;
+    let report = engine.run_due(at(FIRST_ATTEMPT)).await.unwrap();
+    assert_eq!(report.steps_taken, 1, "the first attempt");
+
+    let mut tx = engine.begin().await.unwrap();
+    engine
+        .deposit(&mut tx, &account_id, MONTH_MINOR, PaymentMethod::Transfer)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    engine.run_due(at("2026-03-02T00:00:00Z")).await.unwrap();
+
+    let mut connection = engine.store.read().await.unwrap();
+    let attempts =
+        deduction_attempts::for_expiry(&mut connection, &queue, at("2026-03-10T00:00:00Z"))
+            .await
+            .unwrap();
+    let outcomes: Vec<(&str, i64)> = attempts
+        .iter()
+        .map(|attempt| (attempt.outcome.as_str(), attempt.available_minor))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("insufficient_funds", 0), ("paid", MONTH_MINOR)],
+        "the second sweep paid from the deposit"
+    );
+    let funds = ledger::checked_funds(&mut connection, &account_id)
+        .await
+        .unwrap();
+    assert_eq!(funds.balance_minor, 0);
+}
+
+on_both_backends!(
+    deposit_between_sweeps,
+    a_deposit_between_two_sweeps_is_seen_by_the_next
 );
