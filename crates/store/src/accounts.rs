@@ -26,19 +26,18 @@ const COLUMNS: &str =
     "id, name, email, mobile, currency, low_balance_threshold_minor, created_at, \
     overdue_since, low_balance_alerted";
 
-fn from_row(row: &Row) -> Result<Account, DatabaseError> {
+/// An account from its row, the row's texts moved into it.
+fn from_row(mut row: Row) -> Result<Account, DatabaseError> {
     Ok(Account {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        mobile: row.try_get("mobile")?,
-        currency: row.try_get("currency")?,
-        low_balance_threshold_minor: row.try_get("low_balance_threshold_minor")?,
-        created_at: from_seconds(row.try_get("created_at")?),
-        overdue_since: row
-            .try_get::<Option<i64>>("overdue_since")?
-            .map(from_seconds),
-        low_balance_alerted: row.try_get::<i64>("low_balance_alerted")? != 0,
+        id: row.take("id")?,
+        name: row.take("name")?,
+        email: row.take("email")?,
+        mobile: row.take("mobile")?,
+        currency: row.take("currency")?,
+        low_balance_threshold_minor: row.take("low_balance_threshold_minor")?,
+        created_at: from_seconds(row.take("created_at")?),
+        overdue_since: row.take::<Option<i64>>("overdue_since")?.map(from_seconds),
+        low_balance_alerted: row.take::<i64>("low_balance_alerted")? != 0,
     })
 }
 
@@ -70,7 +69,7 @@ pub async fn get(
         .bind(account_id)
         .fetch_optional(connection)
         .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+    Ok(row.map(from_row).transpose()?)
 }
 
 /// Reads an account and, on PostgreSQL, locks it until commit: every use case that moves an
@@ -81,7 +80,7 @@ pub async fn lock(tx: &mut Tx, account_id: &str) -> Result<Option<Account>, Stor
         tx.for_update()
     );
     let row = query(&sql).bind(account_id).fetch_optional(tx).await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+    Ok(row.map(from_row).transpose()?)
 }
 
 pub async fn list(
@@ -96,7 +95,7 @@ pub async fn list(
     .bind(limit)
     .fetch_all(connection)
     .await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// Since when the account is overdue; `None` when it owes nothing.
@@ -143,5 +142,5 @@ pub async fn set_low_balance_threshold(
 /// Ids that do not exist are left out; the order is not the order of `ids`.
 pub async fn lock_many(tx: &mut Tx, ids: &[String]) -> Result<Vec<Account>, StoreError> {
     let rows = crate::listing::lock_by_ids(tx, COLUMNS, "accounts", ids).await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
 }

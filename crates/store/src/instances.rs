@@ -38,41 +38,43 @@ where
         .map_err(|error: T::Err| DatabaseError::decode(error.to_string()))
 }
 
-fn from_row(row: &Row) -> Result<StoredInstance, DatabaseError> {
-    let billing: Billing = parse(row.try_get("billing")?)?;
-    let optional_time = |column: &str| -> Result<Option<Timestamp>, DatabaseError> {
-        Ok(row.try_get::<Option<i64>>(column)?.map(from_seconds))
-    };
-    let optional_period = |column: &str| -> Result<_, DatabaseError> {
-        row.try_get::<Option<String>>(column)?
-            .map(parse)
-            .transpose()
-    };
+/// An instance from its row, the row's texts moved into it (the row is read once).
+fn from_row(mut row: Row) -> Result<StoredInstance, DatabaseError> {
+    fn optional_time(row: &mut Row, column: &str) -> Result<Option<Timestamp>, DatabaseError> {
+        Ok(row.take::<Option<i64>>(column)?.map(from_seconds))
+    }
+    fn optional_parsed<T: std::str::FromStr>(
+        row: &mut Row,
+        column: &str,
+    ) -> Result<Option<T>, DatabaseError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        row.take::<Option<String>>(column)?.map(parse).transpose()
+    }
+    let row = &mut row;
     Ok(StoredInstance {
         instance: Instance {
-            id: row.try_get("id")?,
-            account_id: row.try_get("account_id")?,
-            product_id: row.try_get("product_id")?,
-            edition_id: row.try_get("edition_id")?,
-            spec_id: row.try_get("spec_id")?,
-            region: row.try_get("region")?,
-            billing,
-            status: parse(row.try_get("status")?)?,
-            created_at: from_seconds(row.try_get("created_at")?),
-            expires_at: optional_time("expires_at")?,
-            released_at: optional_time("released_at")?,
-            renewal_mode: parse(row.try_get("renewal_mode")?)?,
-            auto_renew_period: optional_period("auto_renew_period")?,
-            subscription_period: optional_period("subscription_period")?,
-            reminded_for_expiry: optional_time("reminded_for_expiry")?,
-            auto_renew_schedule: row
-                .try_get::<Option<String>>("auto_renew_schedule")?
-                .map(parse)
-                .transpose()?,
-            auto_renew_effective_from: optional_time("auto_renew_effective_from")?,
+            id: row.take("id")?,
+            account_id: row.take("account_id")?,
+            product_id: row.take("product_id")?,
+            edition_id: row.take("edition_id")?,
+            spec_id: row.take("spec_id")?,
+            region: row.take("region")?,
+            billing: parse(row.take("billing")?)?,
+            status: parse(row.take("status")?)?,
+            created_at: from_seconds(row.take("created_at")?),
+            expires_at: optional_time(row, "expires_at")?,
+            released_at: optional_time(row, "released_at")?,
+            renewal_mode: parse(row.take("renewal_mode")?)?,
+            auto_renew_period: optional_parsed(row, "auto_renew_period")?,
+            subscription_period: optional_parsed(row, "subscription_period")?,
+            reminded_for_expiry: optional_time(row, "reminded_for_expiry")?,
+            auto_renew_schedule: optional_parsed(row, "auto_renew_schedule")?,
+            auto_renew_effective_from: optional_time(row, "auto_renew_effective_from")?,
             last_deduction_attempt: match (
-                optional_time("deduction_renews_expires_at")?,
-                row.try_get::<Option<i64>>("deduction_attempt_offset_days")?,
+                optional_time(row, "deduction_renews_expires_at")?,
+                row.take::<Option<i64>>("deduction_attempt_offset_days")?,
             ) {
                 (Some(renews_expires_at), Some(attempt_offset_days)) => {
                     Some(DeductionAttemptMark {
@@ -82,9 +84,9 @@ fn from_row(row: &Row) -> Result<StoredInstance, DatabaseError> {
                 }
                 _ => None,
             },
-            last_active_at: optional_time("last_active_at")?,
+            last_active_at: optional_time(row, "last_active_at")?,
         },
-        next_due_at: optional_time("next_due_at")?,
+        next_due_at: optional_time(row, "next_due_at")?,
     })
 }
 
@@ -259,7 +261,7 @@ pub async fn get(
         .bind(instance_id)
         .fetch_optional(connection)
         .await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+    Ok(row.map(from_row).transpose()?)
 }
 
 /// Reads an instance and, on PostgreSQL, locks it until commit.
@@ -269,7 +271,7 @@ pub async fn lock(tx: &mut Tx, instance_id: &str) -> Result<Option<StoredInstanc
         tx.for_update()
     );
     let row = query(&sql).bind(instance_id).fetch_optional(tx).await?;
-    Ok(row.as_ref().map(from_row).transpose()?)
+    Ok(row.map(from_row).transpose()?)
 }
 
 /// List filters; every field narrows the list.
@@ -304,7 +306,7 @@ pub async fn list(
         filter.limit,
     )
     .await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// The instances due at or before `until` (and at or after `from` when given), earliest first
@@ -340,7 +342,7 @@ pub async fn lock_due(
     // Sized at once: collected through `Result`, the vector would grow by doubling, moving
     // every instance read so far each time.
     let mut due = Vec::with_capacity(rows.len());
-    for row in &rows {
+    for row in rows {
         let row_key = match tx.dialect() {
             crate::Dialect::Sqlite => RowKey(Some(row.try_get("row_key")?)),
             crate::Dialect::Postgres => RowKey(None),
@@ -369,7 +371,7 @@ pub async fn lock_of_account(
         .bind(status.as_str())
         .fetch_all(tx)
         .await?;
-    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
 /// Moves an instance's due time, without touching its state: how a sweep sets aside an instance

@@ -271,3 +271,28 @@ async fn a_checkpoint_starts_the_log_again_and_the_writer_keeps_writing() {
     assert!((1..=3).contains(&frames), "{frames} frames");
     assert_eq!(rows_in(&store, "scratch").await, 2_001);
 }
+
+#[tokio::test]
+async fn a_value_taken_from_a_row_is_the_value_read_and_leaves_null() {
+    let (_folder, store) = store().await;
+    let mut connection = store.read().await.unwrap();
+    let mut row = query("SELECT $1 AS name, $2 AS count, $3 AS missing")
+        .bind("Ada")
+        .bind(3_i64)
+        .bind(None::<String>)
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(row.try_get::<String>("name").unwrap(), "Ada");
+    assert_eq!(row.take::<String>("name").unwrap(), "Ada");
+    assert_eq!(row.take::<i64>("count").unwrap(), 3);
+    assert_eq!(row.take::<Option<String>>("missing").unwrap(), None);
+    // Taken once: the column reads as null, and a type mismatch still names the column.
+    assert_eq!(row.take::<Option<String>>("name").unwrap(), None);
+    let error = row.take::<String>("count").unwrap_err();
+    assert!(
+        matches!(&error, DatabaseError::Decode { column, .. } if column == "count"),
+        "{error}"
+    );
+    assert!(row.take::<i64>("absent").is_err());
+}
