@@ -138,3 +138,50 @@ fn the_overdue_scenario_plays_examples_10() {
         .collect();
     assert_eq!(events, expected);
 }
+
+/// `tenure bench` in a temporary folder, with `arguments` after `bench`.
+fn bench(arguments: &[&str]) -> (bool, String, String) {
+    let folder = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .arg("bench")
+        .args(arguments)
+        .env("TENURE_BENCH_DIR", folder.path())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
+}
+
+#[test]
+fn a_small_bench_reports_the_median_and_range_of_its_runs() {
+    let (success, output, errors) = bench(&[
+        "--only",
+        "sweep,simulation",
+        "--fleet",
+        "2000",
+        "--simulation-fleet",
+        "200",
+        "--runs",
+        "2",
+    ]);
+    assert!(success, "{output}{errors}");
+    assert!(output.contains("swept 2 times"), "{output}");
+    let sweep_row = output
+        .lines()
+        .find(|line| line.starts_with("| 2000 |"))
+        .unwrap_or_else(|| panic!("no row for the fleet: {output}"));
+    // Every timed column is a median with its range: `value (lowest–highest)`.
+    assert_eq!(sweep_row.matches('–').count(), 6, "{sweep_row}");
+    let year_row = output
+        .lines()
+        .find(|line| line.starts_with("| 200 |"))
+        .unwrap_or_else(|| panic!("no row for the year: {output}"));
+    assert_eq!(year_row.matches('–').count(), 2, "{year_row}");
+
+    let (success, _, errors) = bench(&["--only", "sweep", "--runs", "0"]);
+    assert!(!success);
+    assert!(errors.contains("--runs"), "{errors}");
+}

@@ -45,9 +45,10 @@ pub struct BenchOptions {
     /// Seconds each client level of the orders benchmark runs.
     #[arg(long, default_value_t = 5)]
     pub orders_seconds: u64,
-    /// Repetitions of each timed measurement; medians are reported.
-    #[arg(long, default_value_t = 5)]
-    pub runs: usize,
+    /// Repetitions of each timed measurement (the ceiling, each fleet's sweep, each level of
+    /// orders, the simulated year; `busy` runs once): medians are reported, with the range.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: u64,
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
@@ -173,4 +174,63 @@ pub fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
 
 pub fn rate(count: u64, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// Values of one measurement over several runs, shown as their median and range: on a shared
+/// machine one run says little.
+#[derive(Debug, Default)]
+pub struct Spread(Vec<f64>);
+
+impl Spread {
+    pub fn add(&mut self, value: f64) {
+        self.0.push(value);
+    }
+
+    /// The middle value; of an even count, the mean of the two middle ones.
+    pub fn median(&self) -> f64 {
+        let mut sorted = self.0.clone();
+        sorted.sort_by(f64::total_cmp);
+        let middle = sorted.len() / 2;
+        match sorted.len() {
+            0 => 0.0,
+            count if count % 2 == 0 => (sorted[middle - 1] + sorted[middle]) / 2.0,
+            _ => sorted[middle],
+        }
+    }
+
+    /// `median (lowest–highest)`, each with `decimals` decimals; the median alone for one run.
+    pub fn show(&self, decimals: usize) -> String {
+        let lowest = self.0.iter().copied().fold(f64::INFINITY, f64::min);
+        let highest = self.0.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if self.0.len() < 2 {
+            return format!("{:.decimals$}", self.median());
+        }
+        format!(
+            "{:.decimals$} ({lowest:.decimals$}–{highest:.decimals$})",
+            self.median()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Spread;
+
+    fn spread(values: &[f64]) -> Spread {
+        let mut spread = Spread::default();
+        for value in values {
+            spread.add(*value);
+        }
+        spread
+    }
+
+    #[test]
+    fn the_median_is_the_middle_value_or_the_mean_of_the_two_middle_ones() {
+        assert_eq!(spread(&[]).median(), 0.0);
+        assert_eq!(spread(&[7.0]).median(), 7.0);
+        assert_eq!(spread(&[9.0, 1.0, 5.0]).median(), 5.0);
+        assert_eq!(spread(&[4.0, 1.0, 9.0, 2.0]).median(), 3.0);
+        assert_eq!(spread(&[4.0]).show(1), "4.0");
+        assert_eq!(spread(&[4.0, 1.0, 9.0]).show(0), "4 (1–9)");
+    }
 }

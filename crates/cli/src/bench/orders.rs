@@ -9,43 +9,62 @@ use tenure_core::catalog::default_catalog;
 use tenure_server::{Application, Settings};
 
 use super::loopback::LoopbackClient;
-use super::{percentile, rate, scratch_database, BenchOptions};
+use super::{percentile, rate, scratch_database, BenchOptions, Spread};
 
 pub(super) const KEY: &str = "bench-operator-key";
 
 pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     println!("## Orders through HTTP\n");
-    println!("Purchases (`POST /v1/instances`, paid from the balance) for {} s per level, each client on its own account.\n", options.orders_seconds);
-    println!("| clients | orders | orders/s | p50 latency | p99 latency |");
+    println!("Purchases (`POST /v1/instances`, paid from the balance) for {} s per level, each client on its own account; each level run {} times, on a fresh database each: medians, with the range in brackets.\n", options.orders_seconds, options.runs);
+    println!("| clients | orders (median run) | orders/s | p50 latency (ms) | p99 latency (ms) |");
     println!("|---|---|---|---|---|");
     for clients in [1usize, 8, 64] {
-        let scratch = scratch_database(options).await?;
-        let (address, server) = start_server(&scratch.url).await?;
-        let connections = funded_clients(address, clients).await?;
-        let deadline = Instant::now() + Duration::from_secs(options.orders_seconds);
-        let mut tasks = Vec::new();
-        for (client, account_id) in connections {
-            tasks.push(tokio::spawn(purchase_until(client, account_id, deadline)));
+        let mut orders = Spread::default();
+        let mut rates = Spread::default();
+        let (mut p50, mut p99) = (Spread::default(), Spread::default());
+        for _ in 0..options.runs {
+            let (latencies, elapsed) = orders_once(options, clients).await?;
+            orders.add(latencies.len() as f64);
+            rates.add(rate(latencies.len() as u64, elapsed));
+            p50.add(percentile(&latencies, 0.5).as_secs_f64() * 1000.0);
+            p99.add(percentile(&latencies, 0.99).as_secs_f64() * 1000.0);
         }
-        let started = Instant::now();
-        let mut latencies = Vec::new();
-        for task in tasks {
-            latencies.extend(task.await??.into_iter().map(|(_, latency)| latency));
-        }
-        let elapsed = started.elapsed();
-        latencies.sort();
         println!(
-            "| {clients} | {} | {:.0} | {:.2} ms | {:.2} ms |",
-            latencies.len(),
-            rate(latencies.len() as u64, elapsed),
-            percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
-            percentile(&latencies, 0.99).as_secs_f64() * 1000.0
+            "| {clients} | {:.0} | {} | {} | {} |",
+            orders.median(),
+            rates.show(0),
+            p50.show(2),
+            p99.show(2)
         );
-        server.abort();
-        scratch.remove().await?;
     }
     println!();
     Ok(())
+}
+
+/// `clients` buying for the configured time on a fresh server and database: every answered
+/// purchase's latency, sorted, and how long the whole took.
+async fn orders_once(
+    options: &BenchOptions,
+    clients: usize,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let scratch = scratch_database(options).await?;
+    let (address, server) = start_server(&scratch.url).await?;
+    let connections = funded_clients(address, clients).await?;
+    let deadline = Instant::now() + Duration::from_secs(options.orders_seconds);
+    let mut tasks = Vec::new();
+    for (client, account_id) in connections {
+        tasks.push(tokio::spawn(purchase_until(client, account_id, deadline)));
+    }
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??.into_iter().map(|(_, latency)| latency));
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    server.abort();
+    scratch.remove().await?;
+    Ok((latencies, elapsed))
 }
 
 /// Starts a server on `database_url` with the default catalog and a simulated clock from the

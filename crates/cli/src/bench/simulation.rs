@@ -1,7 +1,7 @@
 //! A year of a fleet on the simulated clock: monthly auto-renewals paid until the money runs
 //! out, then failed attempts with alerts, expiries and releases.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use tenure_core::catalog::default_catalog;
@@ -9,11 +9,35 @@ use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::Store;
 
 use super::fleet::{load, FleetShape};
-use super::{scratch_database, BenchOptions};
+use super::{rate, scratch_database, BenchOptions, Spread};
 
 pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     println!("## A simulated year\n");
+    println!(
+        "Run {} times: medians, with the range in brackets.\n",
+        options.runs
+    );
     let fleet = options.simulation_fleet;
+    let mut steps = 0;
+    let (mut seconds, mut rates) = (Spread::default(), Spread::default());
+    for _ in 0..options.runs {
+        let (steps_taken, elapsed) = year_once(options, fleet).await?;
+        steps = steps_taken;
+        seconds.add(elapsed.as_secs_f64());
+        rates.add(rate(steps_taken, elapsed));
+    }
+    println!("| subscriptions | steps taken in the year | wall time (s) | steps/s |");
+    println!("|---|---|---|---|");
+    println!(
+        "| {fleet} | {steps} | {} | {} |\n",
+        seconds.show(1),
+        rates.show(0)
+    );
+    Ok(())
+}
+
+/// One year of a fresh fleet: the steps taken and how long they took.
+async fn year_once(options: &BenchOptions, fleet: usize) -> anyhow::Result<(u64, Duration)> {
     let start: Timestamp = "2026-01-01T00:00:00Z".parse()?;
     let scratch = scratch_database(options).await?;
     let store = Store::connect(&scratch.url).await?;
@@ -39,15 +63,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
         .advance_to(start + SignedDuration::from_hours(365 * 24))
         .await?;
     let elapsed = started.elapsed();
-    println!("| subscriptions | steps taken in the year | wall time | steps/s |");
-    println!("|---|---|---|---|");
-    println!(
-        "| {fleet} | {} | {:.1} s | {:.0} |\n",
-        report.steps_taken,
-        elapsed.as_secs_f64(),
-        report.steps_taken as f64 / elapsed.as_secs_f64()
-    );
     store.close().await;
     scratch.remove().await?;
-    Ok(())
+    Ok((report.steps_taken, elapsed))
 }
