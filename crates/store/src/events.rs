@@ -139,14 +139,10 @@ pub async fn list_notices(
     filter: &LogFilter,
 ) -> Result<Vec<StoredNotice>, StoreError> {
     // Where the page starts: the event of the notice it follows (none on the first page, or
-    // for a number that is no notice's: from the start).
-    let after_event_seq: i64 = if filter.after_seq > 0 {
-        query("SELECT event_seq FROM notifications WHERE seq = $1")
-            .bind(filter.after_seq)
-            .fetch_optional(connection)
+    // for a number that is no notice's, which the API refuses: from the start).
+    let after_event_seq = if filter.after_seq > 0 {
+        notice_event_seq(connection, filter.after_seq)
             .await?
-            .map(|row| row.try_get("event_seq"))
-            .transpose()?
             .unwrap_or(0)
     } else {
         0
@@ -215,6 +211,20 @@ pub async fn list_notices(
             })
         })
         .collect()
+}
+
+/// The `event_seq` of notice `seq`, if there is such a notice: where a page of notices that
+/// follows it starts.
+pub async fn notice_event_seq(
+    connection: &mut Connection,
+    seq: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(query("SELECT event_seq FROM notifications WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(connection)
+        .await?
+        .map(|row| row.try_get("event_seq"))
+        .transpose()?)
 }
 
 /// An event to write, with its place in the log.

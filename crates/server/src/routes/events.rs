@@ -10,6 +10,7 @@ use crate::api::{read, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
+use tenure_engine::EngineError;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -81,6 +82,22 @@ async fn list_notices(
     let filter = query.filter()?;
     read(&context, move |connection| {
         Box::pin(async move {
+            // Notices are listed in the order of their events, so a page starts after a
+            // notice, not after a number: one that names no notice is refused rather than
+            // taken as the start (a client following it would go round for ever).
+            if filter.after_seq > 0
+                && events::notice_event_seq(connection, filter.after_seq)
+                    .await?
+                    .is_none()
+            {
+                return Err(EngineError::invalid(
+                    "unknown_cursor",
+                    format!(
+                        "`after` {} is the seq of no notice: pass the last seq of the page before",
+                        filter.after_seq
+                    ),
+                ));
+            }
             let found = events::list_notices(connection, &filter).await?;
             Ok(Listing::new(found, filter.limit, |notice| {
                 notice.seq.to_string()

@@ -32,6 +32,35 @@ async fn purchase_remind_expire_renew_expire_release(backend: Backend) {
     assert_eq!(notices[0]["channel"], "sms");
     assert_eq!(notices[0]["recipient"], "+15550100");
     assert_eq!(notices[0]["at"], "2026-03-03T00:00:00Z");
+    // Each notice names its event; a page after it is empty, and after no notice, refused.
+    let event_seq = notices[0]["event_seq"].as_i64().unwrap();
+    let events = app.get(&format!("/v1/events?instance={instance_id}")).await;
+    let event = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["seq"].as_i64() == Some(event_seq))
+        .unwrap_or_else(|| panic!("event {event_seq} in {events}"));
+    assert_eq!(event["kind"], notices[0]["kind"]);
+    let seq = notices[0]["seq"].as_i64().unwrap();
+    let after = app
+        .get(&format!(
+            "/v1/notifications?instance={instance_id}&after={seq}"
+        ))
+        .await;
+    assert_eq!(after["data"].as_array().unwrap().len(), 0, "{after}");
+    let (status, refused) = app
+        .request(
+            "GET",
+            &format!("/v1/notifications?after={}", seq + 1_000_000),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("unknown_cursor"))
+    );
 
     // Expiry stops it; the data is kept until release 30 days later.
     app.advance_to("2026-03-12T00:00:00Z").await;
