@@ -159,7 +159,7 @@ fn bench(arguments: &[&str]) -> (bool, String, String) {
 fn a_small_bench_reports_the_median_and_range_of_its_runs() {
     let (success, output, errors) = bench(&[
         "--only",
-        "sweep,simulation",
+        "ceiling,sweep,simulation",
         "--fleet",
         "2000",
         "--simulation-fleet",
@@ -173,13 +173,21 @@ fn a_small_bench_reports_the_median_and_range_of_its_runs() {
         .lines()
         .find(|line| line.starts_with("| 2000 |"))
         .unwrap_or_else(|| panic!("no row for the fleet: {output}"));
-    // Every timed column is a median with its range: `value (lowest–highest)`.
+    // Every timed column is a median with its range: `value (lowest–highest)`, and the
+    // month's rate is also shown as a multiple of the ceiling measured in the same run.
     assert_eq!(sweep_row.matches('–').count(), 6, "{sweep_row}");
+    assert!(sweep_row.trim_end().ends_with("× |"), "{sweep_row}");
     let year_row = output
         .lines()
         .find(|line| line.starts_with("| 200 |"))
         .unwrap_or_else(|| panic!("no row for the year: {output}"));
     assert_eq!(year_row.matches('–').count(), 2, "{year_row}");
+    assert!(year_row.trim_end().ends_with("× |"), "{year_row}");
+    let ceiling_row = output
+        .lines()
+        .find(|line| line.starts_with("| 1 row per commit |"))
+        .unwrap_or_else(|| panic!("no ceiling: {output}"));
+    assert_eq!(ceiling_row.matches('–').count(), 1, "{ceiling_row}");
 
     let (success, _, errors) = bench(&["--only", "sweep", "--runs", "0"]);
     assert!(!success);

@@ -1,12 +1,12 @@
 //! The database's own limit for the writes tenure makes: a bare loop of INSERT + COMMIT with the
 //! same connection settings tenure uses, one row per commit and 1,000 rows per commit.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tenure_store::database::query;
 use tenure_store::Store;
 
-use super::{median, rate, scratch_database, BenchOptions};
+use super::{rate, scratch_database, BenchOptions, Spread};
 
 pub async fn measure(store: &Store, rows_per_commit: usize, commits: usize) -> anyhow::Result<f64> {
     let mut connection = store.read().await?;
@@ -31,28 +31,45 @@ pub async fn measure(store: &Store, rows_per_commit: usize, commits: usize) -> a
     Ok(rate((rows_per_commit * commits) as u64, started.elapsed()))
 }
 
-pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
+/// The database's own rates in this run, which tenure's are shown as multiples of.
+#[derive(Debug, Clone, Copy)]
+pub struct Ceiling {
+    /// Rows per second with one row per commit: what committing each request alone allows.
+    pub one_row_per_commit: f64,
+    /// Rows per second with 1,000 rows per commit: what batched writes allow.
+    pub thousand_rows_per_commit: f64,
+}
+
+impl Ceiling {
+    /// `rate` as a multiple of `ceiling`, as shown in the tables: `4.1×`.
+    pub fn multiple(rate: f64, ceiling: f64) -> String {
+        format!("{:.2}×", rate / ceiling)
+    }
+}
+
+pub async fn run(options: &BenchOptions) -> anyhow::Result<Ceiling> {
     println!("## Ceiling: the database alone\n");
-    println!("| writes | rows/s (median of {}) |", options.runs);
+    println!("| writes | rows/s |");
     println!("|---|---|");
+    let mut measured = Vec::new();
     for (label, rows_per_commit, commits) in [
         ("1 row per commit", 1, 1000),
         ("1,000 rows per commit", 1000, 50),
     ] {
-        let mut rates = Vec::new();
+        let mut rates = Spread::default();
         for _ in 0..options.runs {
             let scratch = scratch_database(options).await?;
             let store = Store::connect(&scratch.url).await?;
-            rates.push(measure(&store, rows_per_commit, commits).await?);
+            rates.add(measure(&store, rows_per_commit, commits).await?);
             store.close().await;
             scratch.remove().await?;
         }
-        let durations: Vec<Duration> = rates
-            .iter()
-            .map(|rate| Duration::from_secs_f64(1.0 / rate))
-            .collect();
-        println!("| {label} | {:.0} |", 1.0 / median(durations).as_secs_f64());
+        println!("| {label} | {} |", rates.show(0));
+        measured.push(rates.median());
     }
     println!();
-    Ok(())
+    Ok(Ceiling {
+        one_row_per_commit: measured[0],
+        thousand_rows_per_commit: measured[1],
+    })
 }

@@ -8,16 +8,17 @@ use serde_json::json;
 use tenure_core::catalog::default_catalog;
 use tenure_server::{Application, Settings};
 
+use super::ceiling::Ceiling;
 use super::loopback::LoopbackClient;
 use super::{percentile, rate, scratch_database, BenchOptions, Spread};
 
 pub(super) const KEY: &str = "bench-operator-key";
 
-pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
+pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Result<()> {
     println!("## Orders through HTTP\n");
     println!("Purchases (`POST /v1/instances`, paid from the balance) for {} s per level, each client on its own account; each level run {} times, on a fresh database each: medians, with the range in brackets.\n", options.orders_seconds, options.runs);
-    println!("| clients | orders (median run) | orders/s | p50 latency (ms) | p99 latency (ms) |");
-    println!("|---|---|---|---|---|");
+    println!("| clients | orders (median run) | orders/s | ÷ one-commit ceiling | p50 latency (ms) | p99 latency (ms) |");
+    println!("|---|---|---|---|---|---|");
     for clients in [1usize, 8, 64] {
         let mut orders = Spread::default();
         let mut rates = Spread::default();
@@ -29,8 +30,11 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
             p50.add(percentile(&latencies, 0.5).as_secs_f64() * 1000.0);
             p99.add(percentile(&latencies, 0.99).as_secs_f64() * 1000.0);
         }
+        let multiple = ceiling.map_or("—".to_string(), |ceiling| {
+            Ceiling::multiple(rates.median(), ceiling.one_row_per_commit)
+        });
         println!(
-            "| {clients} | {:.0} | {} | {} | {} |",
+            "| {clients} | {:.0} | {} | {multiple} | {} | {} |",
             orders.median(),
             rates.show(0),
             p50.show(2),

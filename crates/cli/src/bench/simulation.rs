@@ -8,10 +8,11 @@ use tenure_core::catalog::default_catalog;
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::Store;
 
+use super::ceiling::Ceiling;
 use super::fleet::{load, FleetShape};
 use super::{rate, scratch_database, BenchOptions, Spread};
 
-pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
+pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Result<()> {
     println!("## A simulated year\n");
     println!(
         "Run {} times: medians, with the range in brackets.\n",
@@ -26,10 +27,13 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
         seconds.add(elapsed.as_secs_f64());
         rates.add(rate(steps_taken, elapsed));
     }
-    println!("| subscriptions | steps taken in the year | wall time (s) | steps/s |");
-    println!("|---|---|---|---|");
+    let multiple = ceiling.map_or("—".to_string(), |ceiling| {
+        Ceiling::multiple(rates.median(), ceiling.thousand_rows_per_commit)
+    });
+    println!("| subscriptions | steps taken in the year | wall time (s) | steps/s | ÷ 1,000-rows ceiling |");
+    println!("|---|---|---|---|---|");
     println!(
-        "| {fleet} | {steps} | {} | {} |\n",
+        "| {fleet} | {steps} | {} | {} | {multiple} |\n",
         seconds.show(1),
         rates.show(0)
     );

@@ -7,10 +7,11 @@ use tenure_core::catalog::default_catalog;
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::Store;
 
+use super::ceiling::Ceiling;
 use super::fleet::{load, FleetShape};
 use super::{median, rate, scratch_database, BenchOptions, Spread};
 
-pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
+pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Result<()> {
     println!("## Lifecycle sweep\n");
     println!("Fleet: subscriptions of the four default products, expiries spread evenly over a year, manual renewal.");
     println!("A day's steps are the reminders and expiries that fall in it; thirty days add more of both.");
@@ -18,8 +19,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
         "Each fleet loaded and swept {} times: medians, with the range in brackets.\n",
         options.runs
     );
-    println!("| fleet | load (s) | sweep with nothing due (median of 50 a run) | one day: steps, s, steps/s | thirty days: steps, s, steps/s |");
-    println!("|---|---|---|---|---|");
+    println!("| fleet | load (s) | sweep with nothing due (median of 50 a run) | one day: steps, s, steps/s | thirty days: steps, s, steps/s | thirty days ÷ 1,000-rows ceiling |");
+    println!("|---|---|---|---|---|---|");
     for &fleet in &options.fleet {
         let mut load_seconds = Spread::default();
         let mut idle_milliseconds = Spread::default();
@@ -37,8 +38,11 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
             month_seconds.add(run.month.1.as_secs_f64());
             month_rate.add(rate(run.month.0, run.month.1));
         }
+        let multiple = ceiling.map_or("—".to_string(), |ceiling| {
+            Ceiling::multiple(month_rate.median(), ceiling.thousand_rows_per_commit)
+        });
         println!(
-            "| {fleet} | {} | {} ms | {day_steps}, {}, {} | {month_steps}, {}, {} |",
+            "| {fleet} | {} | {} ms | {day_steps}, {}, {} | {month_steps}, {}, {} | {multiple} |",
             load_seconds.show(1),
             idle_milliseconds.show(3),
             day_seconds.show(2),
