@@ -155,6 +155,14 @@ fn bench(arguments: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// The line of `output` that starts with `start`.
+fn row<'a>(output: &'a str, start: &str) -> &'a str {
+    output
+        .lines()
+        .find(|line| line.starts_with(start))
+        .unwrap_or_else(|| panic!("no row `{start}`: {output}"))
+}
+
 #[test]
 fn a_small_bench_reports_the_median_and_range_of_its_runs() {
     let (success, output, errors) = bench(&[
@@ -169,24 +177,15 @@ fn a_small_bench_reports_the_median_and_range_of_its_runs() {
     ]);
     assert!(success, "{output}{errors}");
     assert!(output.contains("swept 2 times"), "{output}");
-    let sweep_row = output
-        .lines()
-        .find(|line| line.starts_with("| 2000 |"))
-        .unwrap_or_else(|| panic!("no row for the fleet: {output}"));
+    let sweep_row = row(&output, "| 2000 |");
     // Every timed column is a median with its range: `value (lowest–highest)`, and the
     // month's rate is also shown as a multiple of the ceiling measured in the same run.
     assert_eq!(sweep_row.matches('–').count(), 6, "{sweep_row}");
     assert!(sweep_row.trim_end().ends_with("× |"), "{sweep_row}");
-    let year_row = output
-        .lines()
-        .find(|line| line.starts_with("| 200 |"))
-        .unwrap_or_else(|| panic!("no row for the year: {output}"));
+    let year_row = row(&output, "| 200 |");
     assert_eq!(year_row.matches('–').count(), 2, "{year_row}");
     assert!(year_row.trim_end().ends_with("× |"), "{year_row}");
-    let ceiling_row = output
-        .lines()
-        .find(|line| line.starts_with("| 1 row per commit |"))
-        .unwrap_or_else(|| panic!("no ceiling: {output}"));
+    let ceiling_row = row(&output, "| 1 row per commit |");
     assert_eq!(ceiling_row.matches('–').count(), 1, "{ceiling_row}");
 
     let (success, _, errors) = bench(&["--only", "sweep", "--runs", "0"]);
