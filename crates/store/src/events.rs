@@ -30,51 +30,56 @@ pub struct LogFilter {
     pub limit: i64,
 }
 
-fn filtered_sql(columns: &str, table: &str, filter: &LogFilter) -> (String, Vec<String>) {
-    let mut conditions = vec!["seq > $1".to_string()];
-    let mut values = Vec::new();
+/// The conditions `filter` puts on a log's account, instance and kind columns (named by
+/// `columns`, in that order), with the values to bind to them from placeholder `$first` on.
+fn filter_conditions<'f>(
+    filter: &'f LogFilter,
+    columns: [&str; 3],
+    first: usize,
+) -> (Vec<String>, Vec<&'f str>) {
+    let [account_column, instance_column, kind_column] = columns;
+    let mut conditions = Vec::new();
+    let mut values: Vec<&str> = Vec::new();
     for (column, value) in [
-        ("account_id", &filter.account_id),
-        ("instance_id", &filter.instance_id),
-        ("kind", &filter.kind),
+        (account_column, &filter.account_id),
+        (instance_column, &filter.instance_id),
+        (kind_column, &filter.kind),
     ] {
-        if let Some(value) = value {
-            values.push(value.clone());
-            let placeholder = values.len() + 1;
-            conditions.push(format!("{column} = ${placeholder}"));
-            if column == "instance_id" {
-                // An instance's records are found among its account's (the `…_by_account`
-                // indexes): an index by instance would be one more B-tree entry, on a page of
-                // its own, for every record a sweep writes; this costs a list filtered by
-                // instance a walk over one account's records.
-                conditions.push(format!(
-                    "account_id = (SELECT account_id FROM instances WHERE id = ${placeholder})"
-                ));
-            }
+        let Some(value) = value else { continue };
+        let placeholder = first + values.len();
+        values.push(value);
+        conditions.push(format!("{column} = ${placeholder}"));
+        if column == instance_column {
+            // An instance's records are found among its account's (the `…_by_account`
+            // index): an index by instance would be one more B-tree entry, on a page of its
+            // own, for every record a sweep writes; this costs a list filtered by instance a
+            // walk over one account's records.
+            conditions.push(format!(
+                "{account_column} = (SELECT account_id FROM instances WHERE id = ${placeholder})"
+            ));
         }
     }
-    let sql = format!(
-        "SELECT {columns} FROM {table} WHERE {} ORDER BY seq LIMIT ${}",
-        conditions.join(" AND "),
-        values.len() + 2
-    );
-    (sql, values)
+    (conditions, values)
 }
 
 pub async fn list(
     connection: &mut Connection,
     filter: &LogFilter,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    let (sql, values) = filtered_sql(
-        "seq, id, at, account_id, instance_id, kind, data",
-        "events",
-        filter,
+    // `$1`: after this event, `$2`: at most this many.
+    let (mut conditions, values) =
+        filter_conditions(filter, ["account_id", "instance_id", "kind"], 3);
+    conditions.insert(0, "seq > $1".to_string());
+    let sql = format!(
+        "SELECT seq, id, at, account_id, instance_id, kind, data FROM events
+         WHERE {} ORDER BY seq LIMIT $2",
+        conditions.join(" AND ")
     );
-    let mut query = query(&sql).bind(filter.after_seq);
+    let mut query = query(&sql).bind(filter.after_seq).bind(filter.limit);
     for value in values {
         query = query.bind(value);
     }
-    let rows = query.bind(filter.limit).fetch_all(connection).await?;
+    let rows = query.fetch_all(connection).await?;
     rows.iter()
         .map(|row| {
             let data: String = row.try_get("data")?;
@@ -153,23 +158,12 @@ pub async fn list_notices(
         .map(|column| format!("n.{column}"))
         .collect();
     // `$1`: after this notice, `$2`: after or at this event, `$3`: at most this many.
-    let mut conditions = vec!["n.event_seq >= $2 AND (n.event_seq > $2 OR n.seq > $1)".to_string()];
-    let mut values: Vec<&str> = Vec::new();
-    for (column, value) in [
-        ("e.account_id", &filter.account_id),
-        ("n.instance_id", &filter.instance_id),
-        ("n.kind", &filter.kind),
-    ] {
-        let Some(value) = value else { continue };
-        values.push(value);
-        let placeholder = values.len() + 3;
-        conditions.push(format!("{column} = ${placeholder}"));
-        if column == "n.instance_id" {
-            conditions.push(format!(
-                "e.account_id = (SELECT account_id FROM instances WHERE id = ${placeholder})"
-            ));
-        }
-    }
+    let (mut conditions, values) =
+        filter_conditions(filter, ["e.account_id", "n.instance_id", "n.kind"], 4);
+    conditions.insert(
+        0,
+        "n.event_seq >= $2 AND (n.event_seq > $2 OR n.seq > $1)".to_string(),
+    );
     let sql = if by_account {
         // The account's events from the page's start, in order, each with its notices.
         format!(
