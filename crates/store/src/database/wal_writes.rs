@@ -29,6 +29,12 @@
 //! Gathered bytes go to the file in pieces of at most 128 KiB, the most the default VFS writes in
 //! one call.
 //!
+//! A transaction's first megabytes are handed to the disk as soon as they are written
+//! (`start_writeback`), not left in the kernel's cache for the fsync after the commit: a sweep
+//! commit of tens of megabytes then waits, after its last frame, for the disk to take only its
+//! last megabytes. Small commits (a group of HTTP orders) never fill a megabyte and make no
+//! such call.
+//!
 //! Every other file (the database, its shared-memory index) is the default VFS's own, opened
 //! in place: this layer is not on their path at all. A write that fails surfaces on the call
 //! that writes the gathered bytes, which is the commit frame's own write at the latest, so the
@@ -107,6 +113,10 @@ struct Gathered {
     /// Where the log's next appended frame goes: the end of the last write that appended
     /// (unknown until the first write).
     frontier: Option<i64>,
+    /// The log opened a second time, to start the disk writing what was gathered: the default
+    /// VFS does not show its own descriptor. `None` where it could not be opened (the hint is
+    /// then not given; nothing else depends on it).
+    writeback: Option<std::fs::File>,
 }
 
 /// Bytes of [`WalFile`], rounded up so that the inner file after it is aligned.
@@ -137,6 +147,11 @@ unsafe extern "C" fn open(
         (*file).pMethods = std::ptr::null();
         return opened;
     }
+    // The name of a log file is its path (SQLite names it after its database).
+    let writeback = (!name.is_null())
+        .then(|| CStr::from_ptr(name).to_str().ok())
+        .flatten()
+        .and_then(|path| std::fs::File::open(path).ok());
     file.cast::<WalFile>().write(WalFile {
         base: ffi::sqlite3_file {
             pMethods: &WAL_METHODS,
@@ -147,6 +162,7 @@ unsafe extern "C" fn open(
             offset: 0,
             commit_header_written: false,
             frontier: None,
+            writeback,
         })),
     });
     ffi::SQLITE_OK
@@ -204,8 +220,32 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
         }
         offset += piece.len() as i64;
     }
+    if written == ffi::SQLITE_OK && gathered.bytes.len() >= GATHER_LIMIT_BYTES {
+        start_writeback(gathered, gathered.offset, gathered.bytes.len());
+    }
     gathered.bytes.clear();
     written
+}
+
+/// Asks the kernel to start writing `length` bytes of the log from `offset` to the disk, and
+/// returns without waiting for them: the fsync after the commit then finds them written or on
+/// their way. A hint only: if it fails, that fsync writes them as it would have.
+fn start_writeback(gathered: &Gathered, offset: i64, length: usize) {
+    #[cfg(target_os = "linux")]
+    if let Some(log) = &gathered.writeback {
+        use std::os::fd::AsRawFd;
+        // SAFETY: the descriptor is open (`log` owns it) and the call reads no memory of ours.
+        unsafe {
+            libc::sync_file_range(
+                log.as_raw_fd(),
+                offset,
+                length as i64,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (gathered, offset, length);
 }
 
 /// Flushes, then runs `call` on the inner file if that worked.
