@@ -177,11 +177,29 @@ fn a_small_bench_reports_the_median_and_range_of_its_runs() {
     ]);
     assert!(success, "{output}{errors}");
     assert!(output.contains("swept 2 times"), "{output}");
-    let sweep_row = row(&output, "| 2000 |");
     // Every timed column is a median with its range: `value (lowest–highest)`, and the
     // month's rate is also shown as a multiple of the ceiling measured in the same run.
-    assert_eq!(sweep_row.matches('–').count(), 6, "{sweep_row}");
-    assert!(sweep_row.trim_end().ends_with("× |"), "{sweep_row}");
+    for renewal in ["manual", "half auto"] {
+        let sweep_row = row(&output, &format!("| 2000 | {renewal} |"));
+        assert_eq!(sweep_row.matches('–').count(), 6, "{sweep_row}");
+        assert!(sweep_row.trim_end().ends_with("× |"), "{sweep_row}");
+    }
+    // The steps of thirty days, and how many of them were auto-renewals: none by hand; some,
+    // and not all, in the half renewing automatically.
+    let month = |renewal: &str| -> (u64, u64) {
+        let sweep_row = row(&output, &format!("| 2000 | {renewal} |"));
+        let cell = sweep_row.split('|').nth(6).unwrap().trim();
+        let (steps, rest) = cell.split_once(" (").unwrap();
+        let renewals = rest.split_once(')').unwrap().0;
+        (steps.parse().unwrap(), renewals.parse().unwrap())
+    };
+    let (manual_steps, manual_renewals) = month("manual");
+    assert!(manual_steps > 0 && manual_renewals == 0, "{output}");
+    let (half_auto_steps, half_auto_renewals) = month("half auto");
+    assert!(
+        half_auto_renewals > 0 && half_auto_renewals < half_auto_steps,
+        "{output}"
+    );
     let year_row = row(&output, "| 200 |");
     assert_eq!(year_row.matches('–').count(), 2, "{year_row}");
     assert!(year_row.trim_end().ends_with("× |"), "{year_row}");

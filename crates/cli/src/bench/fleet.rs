@@ -23,21 +23,36 @@ pub struct FleetShape {
     pub accounts: usize,
     /// Expiries fall on whole days (like purchases made at midnight) instead of any second.
     pub day_aligned: bool,
-    pub auto_renew: bool,
+    /// Of every hundred instances, how many renew automatically (monthly); the others renew
+    /// by hand.
+    pub auto_renewing_percent: usize,
     /// Balance per account; zero leaves auto-renewals failing.
     pub deposit_minor: i64,
 }
 
 impl FleetShape {
-    /// `instances` on manual renewal, a hundred to an account, no money: the sweep
-    /// benchmarks' fleet, whose steps are reminders, expiries and releases.
+    /// `instances` on manual renewal, a hundred to an account, no money: a sweep benchmark's
+    /// fleet whose steps are reminders, expiries and releases.
     pub fn manual_renewal(instances: usize) -> FleetShape {
         FleetShape {
             instances,
             accounts: (instances / 100).max(1),
             day_aligned: false,
-            auto_renew: false,
+            auto_renewing_percent: 0,
             deposit_minor: 0,
+        }
+    }
+
+    /// `instances`, half of them renewing automatically, a hundred to an account, each account
+    /// with money for years of its renewals: a sweep benchmark's fleet whose steps add
+    /// auto-renewal deductions (an order, a ledger entry and the account's running totals
+    /// each) to the reminders, expiries and releases of the manual half.
+    pub fn half_auto_renewing(instances: usize) -> FleetShape {
+        FleetShape {
+            auto_renewing_percent: 50,
+            // $1,000,000: more than a year of fifty monthly renewals of the dearest offer.
+            deposit_minor: 100_000_000,
+            ..FleetShape::manual_renewal(instances)
         }
     }
 }
@@ -91,6 +106,7 @@ pub async fn load(
             spread + 1
         };
         let expires_at = start + SignedDuration::from_secs(offset_seconds);
+        let auto_renew = index % 100 < shape.auto_renewing_percent;
         let instance = Instance {
             id: format!("inst_{index:09}"),
             account_id: format!("acct_{:08}", index % shape.accounts),
@@ -103,18 +119,16 @@ pub async fn load(
             created_at: start,
             expires_at: Some(expires_at),
             released_at: None,
-            renewal_mode: if shape.auto_renew {
+            renewal_mode: if auto_renew {
                 RenewalMode::Auto
             } else {
                 RenewalMode::Manual
             },
-            auto_renew_period: shape.auto_renew.then(|| Period::months(1)),
+            auto_renew_period: auto_renew.then(|| Period::months(1)),
             subscription_period: Some(Period::months(1)),
             reminded_for_expiry: None,
-            auto_renew_schedule: shape
-                .auto_renew
-                .then_some(DeductionScheduleChoice::Standard),
-            auto_renew_effective_from: shape.auto_renew.then_some(start),
+            auto_renew_schedule: auto_renew.then_some(DeductionScheduleChoice::Standard),
+            auto_renew_effective_from: auto_renew.then_some(start),
             last_deduction_attempt: None,
             last_active_at: None,
         };

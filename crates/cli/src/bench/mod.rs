@@ -37,6 +37,10 @@ pub struct BenchOptions {
     /// Fleet sizes for the sweep.
     #[arg(long, default_value = "10000,100000,1000000", value_delimiter = ',')]
     pub fleet: Vec<usize>,
+    /// How the swept fleets renew: `manual` (reminders, expiries, releases) and `half-auto`
+    /// (half of them renewing automatically, with money: deductions besides).
+    #[arg(long, default_value = "manual,half-auto", value_delimiter = ',')]
+    pub renewal: Vec<sweep::Renewal>,
     /// Instances of the fleet swept while orders run (`busy`).
     #[arg(long, default_value_t = 100_000)]
     pub busy_fleet: usize,

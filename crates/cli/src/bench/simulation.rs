@@ -52,7 +52,7 @@ async fn year_once(options: &BenchOptions, fleet: usize) -> anyhow::Result<(u64,
         instances: fleet,
         accounts: (fleet / 10).max(1),
         day_aligned: true,
-        auto_renew: true,
+        auto_renewing_percent: 100,
         deposit_minor: 1_000_000,
     };
     load(&store, &catalog, &shape, start).await?;

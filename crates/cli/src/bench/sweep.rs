@@ -5,53 +5,99 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use tenure_core::catalog::default_catalog;
 use tenure_engine::{Clock, Engine, Ids};
+use tenure_store::events::{self, LogFilter};
 use tenure_store::Store;
 
 use super::ceiling::Ceiling;
 use super::fleet::{load, FleetShape};
 use super::{median, rate, scratch_database, BenchOptions, Spread};
 
+/// How a swept fleet renews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Renewal {
+    /// Every instance by hand: the steps are reminders, expiries and releases.
+    Manual,
+    /// Half of the instances automatically, from money in their accounts: deductions besides.
+    HalfAuto,
+}
+
+impl Renewal {
+    fn shape(self, fleet: usize) -> FleetShape {
+        match self {
+            Renewal::Manual => FleetShape::manual_renewal(fleet),
+            Renewal::HalfAuto => FleetShape::half_auto_renewing(fleet),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Renewal::Manual => "manual",
+            Renewal::HalfAuto => "half auto",
+        }
+    }
+}
+
 pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Result<()> {
     println!("## Lifecycle sweep\n");
-    println!("Fleet: subscriptions of the four default products, expiries spread evenly over a year, manual renewal.");
-    println!("A day's steps are the reminders and expiries that fall in it; thirty days add more of both.");
+    println!("Fleet: subscriptions of the four default products, expiries spread evenly over a year, a hundred to an account;");
+    println!("renewed by hand (`manual`), or half of them automatically each month from money in the account (`half auto`).");
+    println!("A day's steps are the reminders, auto-renewal deductions and expiries that fall in it; thirty days add releases.");
+    println!("Renewals are the steps that were deductions (an order, a ledger entry, the account's totals).");
     println!(
         "Each fleet loaded and swept {} times: medians, with the range in brackets.\n",
         options.runs
     );
-    println!("| fleet | load (s) | sweep with nothing due (median of 50 a run) | one day: steps, s, steps/s | thirty days: steps, s, steps/s | thirty days ÷ 1,000-rows ceiling |");
-    println!("|---|---|---|---|---|---|");
+    println!("| fleet | renewal | load (s) | sweep with nothing due (median of 50 a run) | one day: steps (renewals), s, steps/s | thirty days: steps (renewals), s, steps/s | thirty days ÷ 1,000-rows ceiling |");
+    println!("|---|---|---|---|---|---|---|");
     for &fleet in &options.fleet {
-        let mut load_seconds = Spread::default();
-        let mut idle_milliseconds = Spread::default();
-        let (mut day_seconds, mut day_rate) = (Spread::default(), Spread::default());
-        let (mut month_seconds, mut month_rate) = (Spread::default(), Spread::default());
-        let (mut day_steps, mut month_steps) = (0, 0);
-        for _ in 0..options.runs {
-            let run = sweep_once(options, fleet).await?;
-            load_seconds.add(run.load.as_secs_f64());
-            idle_milliseconds.add(run.idle.as_secs_f64() * 1000.0);
-            day_steps = run.day.0;
-            day_seconds.add(run.day.1.as_secs_f64());
-            day_rate.add(rate(run.day.0, run.day.1));
-            month_steps = run.month.0;
-            month_seconds.add(run.month.1.as_secs_f64());
-            month_rate.add(rate(run.month.0, run.month.1));
+        for &renewal in &options.renewal {
+            sweep_fleet(options, ceiling, fleet, renewal).await?;
         }
-        let multiple = ceiling.map_or("—".to_string(), |ceiling| {
-            Ceiling::multiple(month_rate.median(), ceiling.thousand_rows_per_commit)
-        });
-        println!(
-            "| {fleet} | {} | {} ms | {day_steps}, {}, {} | {month_steps}, {}, {} | {multiple} |",
-            load_seconds.show(1),
-            idle_milliseconds.show(3),
-            day_seconds.show(2),
-            day_rate.show(0),
-            month_seconds.show(2),
-            month_rate.show(0)
-        );
     }
     println!();
+    Ok(())
+}
+
+/// One row of the table: `fleet` instances renewing as `renewal`, loaded and swept `runs` times.
+async fn sweep_fleet(
+    options: &BenchOptions,
+    ceiling: Option<Ceiling>,
+    fleet: usize,
+    renewal: Renewal,
+) -> anyhow::Result<()> {
+    let mut load_seconds = Spread::default();
+    let mut idle_milliseconds = Spread::default();
+    let (mut day_seconds, mut day_rate) = (Spread::default(), Spread::default());
+    let (mut month_seconds, mut month_rate) = (Spread::default(), Spread::default());
+    let (mut day, mut month) = (Swept::default(), Swept::default());
+    for _ in 0..options.runs {
+        let run = sweep_once(options, renewal.shape(fleet)).await?;
+        load_seconds.add(run.load.as_secs_f64());
+        idle_milliseconds.add(run.idle.as_secs_f64() * 1000.0);
+        day = run.day;
+        day_seconds.add(day.elapsed.as_secs_f64());
+        day_rate.add(rate(day.steps, day.elapsed));
+        month = run.month;
+        month_seconds.add(month.elapsed.as_secs_f64());
+        month_rate.add(rate(month.steps, month.elapsed));
+    }
+    let multiple = ceiling.map_or("—".to_string(), |ceiling| {
+        Ceiling::multiple(month_rate.median(), ceiling.thousand_rows_per_commit)
+    });
+    println!(
+        "| {fleet} | {} | {} | {} ms | {} ({}), {}, {} | {} ({}), {}, {} | {multiple} |",
+        renewal.label(),
+        load_seconds.show(1),
+        idle_milliseconds.show(3),
+        day.steps,
+        day.renewals,
+        day_seconds.show(2),
+        day_rate.show(0),
+        month.steps,
+        month.renewals,
+        month_seconds.show(2),
+        month_rate.show(0)
+    );
     Ok(())
 }
 
@@ -60,17 +106,24 @@ pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Re
 struct SweepRun {
     load: Duration,
     idle: Duration,
-    day: (u64, Duration),
-    month: (u64, Duration),
+    day: Swept,
+    month: Swept,
 }
 
-async fn sweep_once(options: &BenchOptions, fleet: usize) -> anyhow::Result<SweepRun> {
+/// One timed sweep: the steps it took, how many of them were auto-renewals, and its time.
+#[derive(Debug, Default, Clone, Copy)]
+struct Swept {
+    steps: u64,
+    renewals: u64,
+    elapsed: Duration,
+}
+
+async fn sweep_once(options: &BenchOptions, shape: FleetShape) -> anyhow::Result<SweepRun> {
     let start: Timestamp = "2026-01-01T00:00:00Z".parse()?;
     let scratch = scratch_database(options).await?;
     let store = Store::connect(&scratch.url).await?;
     let catalog = default_catalog();
     let loading = Instant::now();
-    let shape = FleetShape::manual_renewal(fleet);
     load(&store, &catalog, &shape, start).await?;
     let load_time = loading.elapsed();
     let engine = Engine::new(
@@ -103,14 +156,40 @@ async fn sweep_once(options: &BenchOptions, fleet: usize) -> anyhow::Result<Swee
 /// The steps due until `until`, and how long they took. SQLite's log is copied into the
 /// database file first (waiting for the log copier to finish the last sweep's copy) and
 /// started again, so that each measurement copies only its own writes into the database file,
-/// not its predecessor's.
-async fn timed(
-    store: &Store,
-    engine: &Engine,
-    until: Timestamp,
-) -> anyhow::Result<(u64, Duration)> {
+/// not its predecessor's. The renewals are counted afterwards, untimed, from the event log.
+async fn timed(store: &Store, engine: &Engine, until: Timestamp) -> anyhow::Result<Swept> {
+    let renewed_before = renewals(store).await?;
     store.checkpoint().await?;
     let started = Instant::now();
     let report = engine.run_due(until).await?;
-    Ok((report.steps_taken, started.elapsed()))
+    let elapsed = started.elapsed();
+    Ok(Swept {
+        steps: report.steps_taken,
+        renewals: renewals(store).await? - renewed_before,
+        elapsed,
+    })
+}
+
+/// Instances renewed so far (`instance.renewed` events; the fleet is loaded without any).
+async fn renewals(store: &Store) -> anyhow::Result<u64> {
+    let mut connection = store.read().await?;
+    let (mut count, mut after_seq) = (0, 0);
+    loop {
+        let page = events::list(
+            &mut connection,
+            &LogFilter {
+                account_id: None,
+                instance_id: None,
+                kind: Some("instance.renewed".to_string()),
+                after_seq,
+                limit: 10_000,
+            },
+        )
+        .await?;
+        let Some(last) = page.last() else {
+            return Ok(count);
+        };
+        after_seq = last.seq;
+        count += page.len() as u64;
+    }
 }
