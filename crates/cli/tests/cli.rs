@@ -206,6 +206,46 @@ fn a_small_bench_reports_the_median_and_range_of_its_runs() {
     let ceiling_row = row(&output, "| 1 row per commit |");
     assert_eq!(ceiling_row.matches('–').count(), 1, "{ceiling_row}");
 
+    assert!(
+        !output.contains("Statements of"),
+        "timed only when asked: {output}"
+    );
+
+    // Asked for, the statements of each fleet's thirty days: the sweep's own, `COMMIT`
+    // among them, each with its share of the time.
+    let (success, output, errors) = bench(&[
+        "--only",
+        "sweep",
+        "--fleet",
+        "2000",
+        "--renewal",
+        "half-auto",
+        "--runs",
+        "1",
+        "--statement-times",
+    ]);
+    assert!(success, "{output}{errors}");
+    let breakdown = output
+        .split("Statements of the thirty days, fleet of 2000, half auto renewal")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no statements: {output}"));
+    for statement in [
+        "`COMMIT`",
+        "`INSERT OR FAIL INTO orders",
+        "`UPDATE OR FAIL instances",
+    ] {
+        assert!(breakdown.contains(statement), "{statement}: {output}");
+    }
+    let shares: f64 = breakdown
+        .lines()
+        .filter(|line| line.starts_with("| ") && line.contains("% |"))
+        .map(|line| line[2..].split('%').next().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert!(
+        (shares - 100.0).abs() < 1.0,
+        "shares sum to {shares}: {output}"
+    );
+
     let (success, _, errors) = bench(&["--only", "sweep", "--runs", "0"]);
     assert!(!success);
     assert!(errors.contains("--runs"), "{errors}");

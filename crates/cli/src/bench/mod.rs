@@ -14,6 +14,7 @@ mod fleet;
 mod loopback;
 mod orders;
 mod simulation;
+mod statements;
 mod sweep;
 
 use std::time::Duration;
@@ -54,6 +55,11 @@ pub struct BenchOptions {
     /// orders, the simulated year; `busy` runs once): medians are reported, with the range.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     pub runs: u64,
+    /// Under the sweep's and the orders' tables, the SQLite statements their timed parts ran
+    /// and each one's share of the time (the thirty days' sweep of each fleet, each level of
+    /// orders). Timing costs a little; leave it off for the rates.
+    #[arg(long)]
+    pub statement_times: bool,
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
@@ -83,6 +89,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         options.only.join(",")
     );
     let wants = |name: &str| options.only.iter().any(|only| only == name);
+    statements::start(&options);
     // Measured first, so that the others can be shown as multiples of it.
     let ceiling = match wants("ceiling") {
         true => Some(ceiling::run(&options).await?),

@@ -10,6 +10,7 @@ use tenure_server::{Application, Settings};
 
 use super::ceiling::Ceiling;
 use super::loopback::LoopbackClient;
+use super::statements::Breakdown;
 use super::{percentile, rate, scratch_database, BenchOptions, Spread};
 
 pub(super) const KEY: &str = "bench-operator-key";
@@ -19,12 +20,14 @@ pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Re
     println!("Purchases (`POST /v1/instances`, paid from the balance) for {} s per level, each client on its own account; each level run {} times, on a fresh database each: medians, with the range in brackets.\n", options.orders_seconds, options.runs);
     println!("| clients | orders (median run) | orders/s | ÷ one-commit ceiling | p50 latency (ms) | p99 latency (ms) |");
     println!("|---|---|---|---|---|---|");
+    let mut breakdowns = Vec::new();
     for clients in [1usize, 8, 64] {
+        let mut breakdown = Breakdown::new(options);
         let mut orders = Spread::default();
         let mut rates = Spread::default();
         let (mut p50, mut p99) = (Spread::default(), Spread::default());
         for _ in 0..options.runs {
-            let (latencies, elapsed) = orders_once(options, clients).await?;
+            let (latencies, elapsed) = orders_once(options, clients, &mut breakdown).await?;
             orders.add(latencies.len() as f64);
             rates.add(rate(latencies.len() as u64, elapsed));
             p50.add(percentile(&latencies, 0.5).as_secs_f64() * 1000.0);
@@ -40,20 +43,30 @@ pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Re
             p50.show(2),
             p99.show(2)
         );
+        breakdowns.push((clients, breakdown));
     }
     println!();
+    for (clients, breakdown) in breakdowns {
+        breakdown.print(&format!(
+            "Statements of the orders at {clients} clients ({} runs)",
+            options.runs
+        ));
+    }
     Ok(())
 }
 
 /// `clients` buying for the configured time on a fresh server and database: every answered
-/// purchase's latency, sorted, and how long the whole took.
+/// purchase's latency, sorted, and how long the whole took. The purchases' statements go to
+/// `breakdown`.
 async fn orders_once(
     options: &BenchOptions,
     clients: usize,
+    breakdown: &mut Breakdown,
 ) -> anyhow::Result<(Vec<Duration>, Duration)> {
     let scratch = scratch_database(options).await?;
     let (address, server) = start_server(&scratch.url).await?;
     let connections = funded_clients(address, clients).await?;
+    breakdown.begin();
     let deadline = Instant::now() + Duration::from_secs(options.orders_seconds);
     let mut tasks = Vec::new();
     for (client, account_id) in connections {
@@ -65,6 +78,7 @@ async fn orders_once(
         latencies.extend(task.await??.into_iter().map(|(_, latency)| latency));
     }
     let elapsed = started.elapsed();
+    breakdown.add_timed();
     latencies.sort();
     server.abort();
     scratch.remove().await?;

@@ -10,6 +10,7 @@ use tenure_store::Store;
 
 use super::ceiling::Ceiling;
 use super::fleet::{load, FleetShape};
+use super::statements::Breakdown;
 use super::{median, rate, scratch_database, BenchOptions, Spread};
 
 /// How a swept fleet renews.
@@ -49,29 +50,40 @@ pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Re
     );
     println!("| fleet | renewal | load (s) | sweep with nothing due (median of 50 a run) | one day: steps (renewals), s, steps/s | thirty days: steps (renewals), s, steps/s | thirty days ÷ 1,000-rows ceiling |");
     println!("|---|---|---|---|---|---|---|");
+    let mut breakdowns = Vec::new();
     for &fleet in &options.fleet {
         for &renewal in &options.renewal {
-            sweep_fleet(options, ceiling, fleet, renewal).await?;
+            let breakdown = sweep_fleet(options, ceiling, fleet, renewal).await?;
+            breakdowns.push((fleet, renewal, breakdown));
         }
     }
     println!();
+    for (fleet, renewal, breakdown) in breakdowns {
+        breakdown.print(&format!(
+            "Statements of the thirty days, fleet of {fleet}, {} renewal ({} runs)",
+            renewal.label(),
+            options.runs
+        ));
+    }
     Ok(())
 }
 
-/// One row of the table: `fleet` instances renewing as `renewal`, loaded and swept `runs` times.
+/// One row of the table: `fleet` instances renewing as `renewal`, loaded and swept `runs` times;
+/// the statements of its thirty days' sweeps, if timed.
 async fn sweep_fleet(
     options: &BenchOptions,
     ceiling: Option<Ceiling>,
     fleet: usize,
     renewal: Renewal,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Breakdown> {
+    let mut breakdown = Breakdown::new(options);
     let mut load_seconds = Spread::default();
     let mut idle_milliseconds = Spread::default();
     let (mut day_seconds, mut day_rate) = (Spread::default(), Spread::default());
     let (mut month_seconds, mut month_rate) = (Spread::default(), Spread::default());
     let (mut day, mut month) = (Swept::default(), Swept::default());
     for _ in 0..options.runs {
-        let run = sweep_once(options, renewal.shape(fleet)).await?;
+        let run = sweep_once(options, renewal.shape(fleet), &mut breakdown).await?;
         load_seconds.add(run.load.as_secs_f64());
         idle_milliseconds.add(run.idle.as_secs_f64() * 1000.0);
         day = run.day;
@@ -98,7 +110,7 @@ async fn sweep_fleet(
         month_seconds.show(2),
         month_rate.show(0)
     );
-    Ok(())
+    Ok(breakdown)
 }
 
 /// One run over a fleet: how long the load took, the median sweep with nothing due, and the
@@ -118,7 +130,11 @@ struct Swept {
     elapsed: Duration,
 }
 
-async fn sweep_once(options: &BenchOptions, shape: FleetShape) -> anyhow::Result<SweepRun> {
+async fn sweep_once(
+    options: &BenchOptions,
+    shape: FleetShape,
+    breakdown: &mut Breakdown,
+) -> anyhow::Result<SweepRun> {
     let start: Timestamp = "2026-01-01T00:00:00Z".parse()?;
     let scratch = scratch_database(options).await?;
     let store = Store::connect(&scratch.url).await?;
@@ -141,8 +157,20 @@ async fn sweep_once(options: &BenchOptions, shape: FleetShape) -> anyhow::Result
         assert_eq!(report.steps_taken, 0);
         idle.push(started.elapsed());
     }
-    let day = timed(&store, &engine, start + SignedDuration::from_hours(24)).await?;
-    let month = timed(&store, &engine, start + SignedDuration::from_hours(31 * 24)).await?;
+    let day = timed(
+        &store,
+        &engine,
+        start + SignedDuration::from_hours(24),
+        None,
+    )
+    .await?;
+    let month = timed(
+        &store,
+        &engine,
+        start + SignedDuration::from_hours(31 * 24),
+        Some(breakdown),
+    )
+    .await?;
     store.close().await;
     scratch.remove().await?;
     Ok(SweepRun {
@@ -156,13 +184,25 @@ async fn sweep_once(options: &BenchOptions, shape: FleetShape) -> anyhow::Result
 /// The steps due until `until`, and how long they took. SQLite's log is copied into the
 /// database file first (waiting for the log copier to finish the last sweep's copy) and
 /// started again, so that each measurement copies only its own writes into the database file,
-/// not its predecessor's. The renewals are counted afterwards, untimed, from the event log.
-async fn timed(store: &Store, engine: &Engine, until: Timestamp) -> anyhow::Result<Swept> {
+/// not its predecessor's. The renewals are counted afterwards, untimed, from the event log. The
+/// sweep's statements go to `breakdown` when given.
+async fn timed(
+    store: &Store,
+    engine: &Engine,
+    until: Timestamp,
+    mut breakdown: Option<&mut Breakdown>,
+) -> anyhow::Result<Swept> {
     let renewed_before = renewals(store).await?;
     store.checkpoint().await?;
+    if let Some(breakdown) = &breakdown {
+        breakdown.begin();
+    }
     let started = Instant::now();
     let report = engine.run_due(until).await?;
     let elapsed = started.elapsed();
+    if let Some(breakdown) = &mut breakdown {
+        breakdown.add_timed();
+    }
     Ok(Swept {
         steps: report.steps_taken,
         renewals: renewals(store).await? - renewed_before,

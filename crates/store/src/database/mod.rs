@@ -18,6 +18,7 @@ mod postgres;
 mod query;
 mod row;
 mod sqlite;
+pub mod statement_times;
 mod statements;
 mod value;
 mod wal_writes;

@@ -20,6 +20,7 @@ use rusqlite::ffi;
 
 use super::error::DatabaseError;
 use super::row::Row;
+use super::statement_times::StatementTimer;
 use super::value::{Argument, Value};
 
 /// Prepared statements kept per connection: every statement tenure runs, and the multi-row
@@ -74,6 +75,7 @@ fn run_prepared(
     arguments: &[Argument<'_>],
     mut row: impl FnMut(&Arc<[String]>, &RowReader) -> Result<bool, DatabaseError>,
 ) -> Result<(), DatabaseError> {
+    let _timer = StatementTimer::start(prepared.statement);
     let running = Running::bind(connection, prepared.statement, arguments)?;
     let mut first_row = true;
     loop {

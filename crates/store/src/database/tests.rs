@@ -296,3 +296,34 @@ async fn a_value_taken_from_a_row_is_the_value_read_and_leaves_null() {
     );
     assert!(row.take::<i64>("absent").is_err());
 }
+
+/// Once timing is on, each statement's runs are counted under its text (whitespace
+/// collapsed), and taking the totals starts them again.
+#[tokio::test]
+async fn statement_times_count_each_statement_under_its_text() {
+    use super::statement_times;
+    let (_folder, store) = store().await;
+    let mut connection = store.read().await.unwrap();
+    let timed = "SELECT $1 AS timed_statement_marker,\n       $1 + 1 AS next";
+    statement_times::start();
+    for number in 0..5_i64 {
+        query(timed)
+            .bind(number)
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+    }
+    let ours = |times: Vec<statement_times::StatementTime>| {
+        times
+            .into_iter()
+            .find(|time| time.sql.contains("timed_statement_marker"))
+    };
+    let time = ours(statement_times::take()).expect("the statement was timed");
+    assert_eq!(
+        time.sql,
+        "SELECT ?1 AS timed_statement_marker, ?1 + 1 AS next"
+    );
+    assert_eq!(time.runs, 5);
+    assert!(time.total > std::time::Duration::ZERO);
+    assert_eq!(ours(statement_times::take()), None, "taken once");
+}
