@@ -26,6 +26,11 @@ pub struct FleetShape {
     /// Of every hundred instances, how many renew automatically (monthly); the others renew
     /// by hand.
     pub auto_renewing_percent: usize,
+    /// Auto-renewal was switched on a month before `start` rather than at it, as in a system
+    /// that has been running: deduction attempts scheduled before `start` are then due at
+    /// it (and a benchmark takes them before it times anything) instead of skipped, so that
+    /// the days after `start` carry their own attempts only.
+    pub auto_renewal_predates_start: bool,
     /// Balance per account; zero leaves auto-renewals failing.
     pub deposit_minor: i64,
 }
@@ -39,6 +44,7 @@ impl FleetShape {
             accounts: (instances / 100).max(1),
             day_aligned: false,
             auto_renewing_percent: 0,
+            auto_renewal_predates_start: false,
             deposit_minor: 0,
         }
     }
@@ -50,6 +56,7 @@ impl FleetShape {
     pub fn half_auto_renewing(instances: usize) -> FleetShape {
         FleetShape {
             auto_renewing_percent: 50,
+            auto_renewal_predates_start: true,
             // $1,000,000: more than a year of fifty monthly renewals of the dearest offer.
             deposit_minor: 100_000_000,
             ..FleetShape::manual_renewal(instances)
@@ -94,6 +101,10 @@ pub async fn load(
     }
     tx.commit().await?;
     let year_seconds = 365 * 86_400;
+    let auto_renewal_since = match shape.auto_renewal_predates_start {
+        true => start - SignedDuration::from_hours(30 * 24),
+        false => start,
+    };
     let mut tx = store.begin().await?;
     for index in 0..shape.instances {
         let (product_id, edition_id, spec_id) = OFFERS[index % OFFERS.len()];
@@ -128,7 +139,7 @@ pub async fn load(
             subscription_period: Some(Period::months(1)),
             reminded_for_expiry: None,
             auto_renew_schedule: auto_renew.then_some(DeductionScheduleChoice::Standard),
-            auto_renew_effective_from: auto_renew.then_some(start),
+            auto_renew_effective_from: auto_renew.then_some(auto_renewal_since),
             last_deduction_attempt: None,
             last_active_at: None,
         };

@@ -53,6 +53,7 @@ async fn year_once(options: &BenchOptions, fleet: usize) -> anyhow::Result<(u64,
         accounts: (fleet / 10).max(1),
         day_aligned: true,
         auto_renewing_percent: 100,
+        auto_renewal_predates_start: false,
         deposit_minor: 1_000_000,
     };
     load(&store, &catalog, &shape, start).await?;
