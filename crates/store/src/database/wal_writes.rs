@@ -113,10 +113,17 @@ struct Gathered {
     /// Where the log's next appended frame goes: the end of the last write that appended
     /// (unknown until the first write).
     frontier: Option<i64>,
-    /// The log opened a second time, to start the disk writing what was gathered: the default
-    /// VFS does not show its own descriptor. `None` where it could not be opened (the hint is
-    /// then not given; nothing else depends on it).
-    writeback: Option<std::fs::File>,
+    /// The log's path, and the log opened a second time through it, to start the disk writing
+    /// what was gathered (the default VFS does not show its own descriptor). Opened at the
+    /// first megabyte gathered, so only a connection that writes large commits (the writer)
+    /// holds one. Where it cannot be opened the hint is not given; nothing else depends on it.
+    writeback: Writeback,
+}
+
+enum Writeback {
+    NotYet(std::path::PathBuf),
+    Open(std::fs::File),
+    Unavailable,
 }
 
 /// Bytes of [`WalFile`], rounded up so that the inner file after it is aligned.
@@ -148,10 +155,13 @@ unsafe extern "C" fn open(
         return opened;
     }
     // The name of a log file is its path (SQLite names it after its database).
-    let writeback = (!name.is_null())
+    let writeback = match (!name.is_null())
         .then(|| CStr::from_ptr(name).to_str().ok())
         .flatten()
-        .and_then(|path| std::fs::File::open(path).ok());
+    {
+        Some(path) => Writeback::NotYet(path.into()),
+        None => Writeback::Unavailable,
+    };
     file.cast::<WalFile>().write(WalFile {
         base: ffi::sqlite3_file {
             pMethods: &WAL_METHODS,
@@ -221,7 +231,8 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
         offset += piece.len() as i64;
     }
     if written == ffi::SQLITE_OK && gathered.bytes.len() >= GATHER_LIMIT_BYTES {
-        start_writeback(gathered, gathered.offset, gathered.bytes.len());
+        let (start, length) = (gathered.offset, gathered.bytes.len());
+        start_writeback(gathered, start, length);
     }
     gathered.bytes.clear();
     written
@@ -230,9 +241,15 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
 /// Asks the kernel to start writing `length` bytes of the log from `offset` to the disk, and
 /// returns without waiting for them: the fsync after the commit then finds them written or on
 /// their way. A hint only: if it fails, that fsync writes them as it would have.
-fn start_writeback(gathered: &Gathered, offset: i64, length: usize) {
+fn start_writeback(gathered: &mut Gathered, offset: i64, length: usize) {
+    if let Writeback::NotYet(path) = &gathered.writeback {
+        gathered.writeback = match std::fs::File::open(path) {
+            Ok(log) => Writeback::Open(log),
+            Err(_) => Writeback::Unavailable,
+        };
+    }
     #[cfg(target_os = "linux")]
-    if let Some(log) = &gathered.writeback {
+    if let Writeback::Open(log) = &gathered.writeback {
         use std::os::fd::AsRawFd;
         // SAFETY: the descriptor is open (`log` owns it) and the call reads no memory of ours.
         unsafe {
