@@ -55,6 +55,9 @@ pub struct Tx {
     dialect: Dialect,
     /// SQLite: the log to fsync after `COMMIT`.
     wal: Option<WalSync>,
+    /// SQLite: the last place in the event log this transaction has given out
+    /// ([`crate::events::next_seqs`]), so that only its first numbering reads the log's end.
+    pub(crate) last_event_seq: Option<i64>,
 }
 
 /// A committed transaction whose durability may still be pending: [`PendingSync::wait`] returns once
@@ -150,6 +153,7 @@ impl Store {
             connection: Connection::new(inner),
             dialect: self.dialect(),
             wal,
+            last_event_seq: None,
         })
     }
 
@@ -239,6 +243,8 @@ impl Tx {
             query("ROLLBACK TO SAVEPOINT tenure_step")
                 .execute(&mut self.connection)
                 .await?;
+            // The undone work may have written events: the log's end is read again.
+            self.last_event_seq = None;
         }
         query("RELEASE SAVEPOINT tenure_step")
             .execute(&mut self.connection)

@@ -244,20 +244,25 @@ pub struct NoticeWrite {
 /// `count` new places in the event log, in increasing order, for events written in this
 /// transaction: their notices name them before they are written, and the notices' listing
 /// goes through them (see [`list_notices`]). On SQLite the next numbers after the last event
-/// (the transaction holds the only writer); on PostgreSQL from the column's sequence, as an
-/// insert would take them.
+/// (the transaction holds the only writer): the log's end is read by the transaction's first
+/// numbering, then kept by [`insert_many`] as it writes (a group of HTTP requests numbers
+/// events once per request), and read again after a savepoint is undone. On PostgreSQL from
+/// the column's sequence, as an insert would take them.
 pub async fn next_seqs(tx: &mut Tx, count: usize) -> Result<Vec<i64>, StoreError> {
     if count == 0 {
         return Ok(Vec::new());
     }
     match tx.dialect() {
         Dialect::Sqlite => {
-            // `MAX` alone, which SQLite reads off the end of the table.
-            let last: i64 = query("SELECT MAX(seq) AS last FROM events")
-                .fetch_one(tx)
-                .await?
-                .try_get::<Option<i64>>("last")?
-                .unwrap_or(0);
+            let last = match tx.last_event_seq {
+                Some(last) => last,
+                // `MAX` alone, which SQLite reads off the end of the table.
+                None => query("SELECT MAX(seq) AS last FROM events")
+                    .fetch_one(tx)
+                    .await?
+                    .try_get::<Option<i64>>("last")?
+                    .unwrap_or(0),
+            };
             Ok((1..=count as i64).map(|offset| last + offset).collect())
         }
         Dialect::Postgres => {
@@ -278,7 +283,7 @@ pub async fn next_seqs(tx: &mut Tx, count: usize) -> Result<Vec<i64>, StoreError
     }
 }
 
-/// Inserts many events in few statements, each at its `seq`.
+/// Inserts many events in few statements, each at the `seq` [`next_seqs`] gave it.
 pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), StoreError> {
     execute_rows(
         tx,
@@ -297,6 +302,10 @@ pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), Store
         },
     )
     .await?;
+    // Numbered after the log's end, so the last of them is now the end.
+    if let Some(last) = events.iter().map(|write| write.seq).max() {
+        tx.last_event_seq = Some(tx.last_event_seq.map_or(last, |kept| kept.max(last)));
+    }
     Ok(())
 }
 
@@ -360,4 +369,91 @@ pub(crate) async fn link_notices_to_events(tx: &mut Tx) -> Result<(), StoreError
         ))));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tenure_core::event::EventKind;
+
+    use super::*;
+    use crate::Store;
+
+    fn event(seq: i64, id: &str) -> EventWrite {
+        EventWrite {
+            seq,
+            id: id.to_string(),
+            at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            event: EventDraft {
+                kind: EventKind::FundsDeposited,
+                account_id: "acct_1".to_string(),
+                instance_id: None,
+                data: serde_json::json!({ "amount_minor": 100 }).into(),
+            },
+        }
+    }
+
+    async fn numbered_and_written(tx: &mut Tx, ids: &[&str]) -> Vec<i64> {
+        let seqs = next_seqs(tx, ids.len()).await.unwrap();
+        let events: Vec<EventWrite> = seqs
+            .iter()
+            .zip(ids)
+            .map(|(seq, id)| event(*seq, id))
+            .collect();
+        insert_many(tx, &events).await.unwrap();
+        seqs
+    }
+
+    /// The log's end is read once per transaction and then kept: numbers follow on from one
+    /// flush to the next, from one transaction to the next, and a savepoint that wrote events
+    /// and was undone leaves no gap.
+    #[tokio::test]
+    async fn events_are_numbered_after_the_last_one_written_with_no_gap_after_an_undo() {
+        let folder = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", folder.path().join("events.db").display());
+        let store = Store::connect(&url).await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            numbered_and_written(&mut tx, &["evt_a", "evt_b"]).await,
+            [1, 2]
+        );
+        assert_eq!(numbered_and_written(&mut tx, &["evt_c"]).await, [3]);
+        let undone: Result<(), StoreError> = tx
+            .in_savepoint(async |tx| {
+                assert_eq!(numbered_and_written(tx, &["evt_d", "evt_e"]).await, [4, 5]);
+                Err(StoreError::Database(crate::DatabaseError::Other(
+                    "refused".to_string(),
+                )))
+            })
+            .await
+            .unwrap();
+        assert!(undone.is_err());
+        assert_eq!(numbered_and_written(&mut tx, &["evt_f"]).await, [4]);
+        // Numbers given but never written are given again.
+        assert_eq!(next_seqs(&mut tx, 2).await.unwrap(), [5, 6]);
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(numbered_and_written(&mut tx, &["evt_g"]).await, [5]);
+        tx.commit().await.unwrap();
+
+        let mut connection = store.read().await.unwrap();
+        let rows = query("SELECT seq, id FROM events ORDER BY seq")
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+        let written: Vec<(i64, String)> = rows
+            .iter()
+            .map(|row| (row.try_get("seq").unwrap(), row.try_get("id").unwrap()))
+            .collect();
+        let expected = [
+            (1, "evt_a"),
+            (2, "evt_b"),
+            (3, "evt_c"),
+            (4, "evt_f"),
+            (5, "evt_g"),
+        ]
+        .map(|(seq, id)| (seq, id.to_string()));
+        assert_eq!(written, expected);
+    }
 }

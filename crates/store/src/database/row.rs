@@ -8,11 +8,20 @@ use super::value::Value;
 pub struct Row {
     columns: Arc<[String]>,
     values: Vec<Value>,
+    /// Where the search for the next column name starts: the one after the last taken. Rows
+    /// are read in the order their query names the columns, so each name is then found at
+    /// the first comparison instead of after a scan of those before it (a sweep reads every
+    /// instance's 21 columns: the scans were 2% of a simulated year).
+    next_column: usize,
 }
 
 impl Row {
     pub(crate) fn new(columns: Arc<[String]>, values: Vec<Value>) -> Row {
-        Row { columns, values }
+        Row {
+            columns,
+            values,
+            next_column: 0,
+        }
     }
 
     /// The value of `column`, converted to `T`; an error names the column if it is missing or
@@ -26,14 +35,17 @@ impl Row {
     /// for a row read once, column by column. The column reads as null afterwards.
     pub fn take<T: FromValue>(&mut self, column: &str) -> Result<T, DatabaseError> {
         let index = self.index_of(column)?;
+        self.next_column = index + 1;
         let value = std::mem::replace(&mut self.values[index], Value::Null);
         T::from_owned(value).map_err(|problem| decode_error(column, problem))
     }
 
+    /// The position of `column`, searched from `next_column` on, then from the start.
     fn index_of(&self, column: &str) -> Result<usize, DatabaseError> {
-        self.columns
-            .iter()
-            .position(|name| name == column)
+        let count = self.columns.len();
+        (0..count)
+            .map(|offset| (self.next_column + offset) % count)
+            .find(|&index| self.columns[index] == column)
             .ok_or_else(|| decode_error(column, "no such column in the result".to_string()))
     }
 }
@@ -99,5 +111,49 @@ impl<T: FromValue> FromValue for Option<T> {
             Value::Null => Ok(None),
             other => T::from_owned(other).map(Some),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> Row {
+        let columns: Arc<[String]> = ["id", "amount_minor", "memo"]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        Row::new(
+            columns,
+            vec![
+                Value::Text("ord_1".to_string()),
+                Value::Integer(1250),
+                Value::Null,
+            ],
+        )
+    }
+
+    /// Columns are found by name whatever order they are read in: in the query's order, out of
+    /// it (the search starting after the last one taken wraps around), and again.
+    #[test]
+    fn columns_are_found_by_name_in_any_order() {
+        let mut in_order = row();
+        assert_eq!(in_order.take::<String>("id").unwrap(), "ord_1");
+        assert_eq!(in_order.take::<i64>("amount_minor").unwrap(), 1250);
+        assert_eq!(in_order.take::<Option<String>>("memo").unwrap(), None);
+
+        let mut out_of_order = row();
+        assert_eq!(out_of_order.take::<Option<String>>("memo").unwrap(), None);
+        assert_eq!(out_of_order.take::<i64>("amount_minor").unwrap(), 1250);
+        assert!(
+            out_of_order.try_get::<i64>("amount_minor").is_err(),
+            "taken: now null"
+        );
+        assert_eq!(out_of_order.try_get::<String>("id").unwrap(), "ord_1");
+        assert_eq!(out_of_order.take::<String>("id").unwrap(), "ord_1");
+        assert_eq!(out_of_order.take::<Option<String>>("id").unwrap(), None);
+
+        let error = row().try_get::<i64>("missing").unwrap_err();
+        assert!(error.to_string().contains("missing"), "{error}");
     }
 }
