@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::json;
 use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
-use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::event::{EventData, EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, next_step_due, Instance, InstanceStatus, RenewalMode};
 use tenure_core::overdue::FeeOperation;
@@ -344,17 +344,17 @@ impl Engine {
             kind: EventKind::InstancePurchased,
             account_id: account.id.clone(),
             instance_id: Some(instance.id.clone()),
-            data: json!({
-                "product_id": instance.product_id,
-                "edition_id": instance.edition_id,
-                "spec_id": instance.spec_id,
-                "billing": instance.billing,
-                "expires_at": instance.expires_at.map(|time| time.to_string()),
-                "order_id": order.as_ref().map(|order| order.id.clone()),
-                "price_minor": plan.list_price_minor,
-                "starts_at": plan.starts_at.to_string(),
-            })
-            .into(),
+            // Written straight into text, keys in order (see `EventData::object`).
+            data: EventData::object()
+                .text("billing", instance.billing.as_str())
+                .text("edition_id", &instance.edition_id)
+                .optional_time("expires_at", instance.expires_at)
+                .optional_text("order_id", order.as_ref().map(|order| order.id.as_str()))
+                .integer("price_minor", plan.list_price_minor)
+                .text("product_id", &instance.product_id)
+                .text("spec_id", &instance.spec_id)
+                .time("starts_at", plan.starts_at)
+                .finish(),
         };
         self.record(tx, now, &account, &[event], &[]).await?;
         let stored = StoredInstance {

@@ -33,7 +33,9 @@ pub const MAX_PAGE_SIZE: i64 = 1000;
 pub struct RequestMeta {
     pub caller: Caller,
     pub idempotency_key: Option<String>,
-    /// SHA-256 of method, path and body: a key reused for another request is refused.
+    /// SHA-256 of method, path and body: a key reused for another request is refused. Taken
+    /// only with a key (empty without one, when nothing reads it): hashing every body was 4%
+    /// of the process's instructions with 64 clients ordering.
     pub request_hash: String,
 }
 
@@ -64,13 +66,17 @@ impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
                         "the request body must be at most {MAX_BODY_BYTES} bytes of JSON"
                     ),
                 })?;
-        let mut hasher = Sha256::new();
-        hasher.update(method.as_bytes());
-        hasher.update(b" ");
-        hasher.update(path.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(&bytes);
-        let request_hash = format!("{:x}", hasher.finalize());
+        let request_hash = if idempotency_key.is_some() {
+            let mut hasher = Sha256::new();
+            hasher.update(method.as_bytes());
+            hasher.update(b" ");
+            hasher.update(path.as_bytes());
+            hasher.update(b"\n");
+            hasher.update(&bytes);
+            format!("{:x}", hasher.finalize())
+        } else {
+            String::new()
+        };
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {

@@ -19,6 +19,22 @@ async fn purchase_remind_expire_renew_expire_release(backend: Backend) {
     assert_eq!(bought["order"]["list_price_minor"], 12_000);
     assert_eq!(bought["order"]["paid_balance_minor"], 12_000);
     assert_eq!(app.account(&account_id).await["balance_minor"], 38_000);
+    let events = app.get(&format!("/v1/events?instance={instance_id}")).await;
+    let purchased = &events["data"][0];
+    assert_eq!(purchased["kind"], "instance.purchased");
+    assert_eq!(
+        purchased["data"],
+        serde_json::json!({
+            "billing": "subscription",
+            "edition_id": "basic",
+            "expires_at": "2026-03-10T00:00:00Z",
+            "order_id": bought["order"]["id"],
+            "price_minor": 12_000,
+            "product_id": "message-queue",
+            "spec_id": "tps-1000",
+            "starts_at": "2026-02-10T00:00:00Z",
+        })
+    );
 
     // The day before the reminder nothing has happened; at the reminder one SMS goes out.
     app.advance_to("2026-03-02T23:59:59Z").await;
