@@ -357,6 +357,18 @@ mod tests {
         (folder, connection)
     }
 
+    /// A connection with a table `t` of numbered, nullable texts.
+    fn connection_with_texts() -> (tempfile::TempDir, SqliteConnection) {
+        let (folder, connection) = connection();
+        execute(
+            &connection,
+            "CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT)",
+            &[],
+        )
+        .unwrap();
+        (folder, connection)
+    }
+
     fn text(value: &str) -> Argument<'static> {
         Argument::Text(Some(value.to_string().into()))
     }
@@ -371,13 +383,7 @@ mod tests {
 
     #[test]
     fn texts_bound_in_place_are_stored_whole_and_the_statement_binds_anew_each_run() {
-        let (_folder, connection) = connection();
-        execute(
-            &connection,
-            "CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT)",
-            &[],
-        )
-        .unwrap();
+        let (_folder, connection) = connection_with_texts();
         let bodies = ["first", "", "é ünïcode ✓", &"long ".repeat(2_000)];
         for (n, body) in bodies.iter().enumerate() {
             // The arguments are dropped after each run, the statement kept and bound again.
@@ -411,13 +417,7 @@ mod tests {
     /// parameter unbound is refused before it steps, so it cannot read the last run's value.
     #[test]
     fn a_kept_statement_given_too_few_values_is_refused_and_writes_nothing() {
-        let (_folder, connection) = connection();
-        execute(
-            &connection,
-            "CREATE TABLE t (n INTEGER PRIMARY KEY, body TEXT)",
-            &[],
-        )
-        .unwrap();
+        let (_folder, connection) = connection_with_texts();
         let insert = "INSERT INTO t (n, body) VALUES ($1, $2)";
         execute(
             &connection,
