@@ -55,8 +55,13 @@ impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
             .cloned()
             .ok_or(ApiError::Unauthorized)?;
         let idempotency_key = idempotency_key(request.headers())?;
-        let method = request.method().to_string();
-        let path = request.uri().path().to_string();
+        // What the request's hash covers besides its body, kept only when there is a key.
+        let target = idempotency_key.is_some().then(|| {
+            (
+                request.method().to_string(),
+                request.uri().path().to_string(),
+            )
+        });
         let bytes =
             Bytes::from_request(request, state)
                 .await
@@ -66,16 +71,17 @@ impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
                         "the request body must be at most {MAX_BODY_BYTES} bytes of JSON"
                     ),
                 })?;
-        let request_hash = if idempotency_key.is_some() {
-            let mut hasher = Sha256::new();
-            hasher.update(method.as_bytes());
-            hasher.update(b" ");
-            hasher.update(path.as_bytes());
-            hasher.update(b"\n");
-            hasher.update(&bytes);
-            format!("{:x}", hasher.finalize())
-        } else {
-            String::new()
+        let request_hash = match target {
+            Some((method, path)) => {
+                let mut hasher = Sha256::new();
+                hasher.update(method.as_bytes());
+                hasher.update(b" ");
+                hasher.update(path.as_bytes());
+                hasher.update(b"\n");
+                hasher.update(&bytes);
+                format!("{:x}", hasher.finalize())
+            }
+            None => String::new(),
         };
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"

@@ -55,8 +55,10 @@ pub struct Tx {
     dialect: Dialect,
     /// SQLite: the log to fsync after `COMMIT`.
     wal: Option<WalSync>,
-    /// SQLite: the last place in the event log this transaction has given out
-    /// ([`crate::events::next_seqs`]), so that only its first numbering reads the log's end.
+    /// SQLite: the event log's end as this transaction's last write left it (kept by
+    /// [`crate::events::insert_many`]), so that only its first numbering
+    /// ([`crate::events::next_seqs`]) reads it from the table; `None` until then, and again
+    /// after a savepoint is undone.
     pub(crate) last_event_seq: Option<i64>,
 }
 

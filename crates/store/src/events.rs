@@ -302,8 +302,11 @@ pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), Store
         },
     )
     .await?;
-    // Numbered after the log's end, so the last of them is now the end.
-    if let Some(last) = events.iter().map(|write| write.seq).max() {
+    // Numbered after the log's end, so the last of them is now the end (kept on SQLite only:
+    // PostgreSQL numbers from its sequence).
+    if let (Dialect::Sqlite, Some(last)) =
+        (tx.dialect(), events.iter().map(|write| write.seq).max())
+    {
         tx.last_event_seq = Some(tx.last_event_seq.map_or(last, |kept| kept.max(last)));
     }
     Ok(())

@@ -212,7 +212,9 @@ impl SqliteDatabase {
         // The writer's cache holds what a sweep's transaction changes until it commits, and the
         // pages it goes back to: 256 MiB instead of the readers' 64 (taken only as used). The
         // simulated year of 100,000 subscriptions took 87–91 s with 64 MiB, 71–76 s with this,
-        // and 83 s with 1 GiB.
+        // and 83 s with 1 GiB (reading through the mapping, then). Without the mapping, 1 GiB
+        // made the sweep at 1,000,000 faster but HTTP writes during it slower: SQLite can walk
+        // its whole page cache at a transaction's end (BENCHMARKS.md, "what is left").
         writer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         // The writer reads through its page cache, not the mapping the readers use. In a write
         // transaction SQLite maps only the pages a statement reads without changing, and for
