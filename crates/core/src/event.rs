@@ -165,15 +165,17 @@ impl DataObject {
     }
 
     /// A text, or `null`.
-    pub fn optional_text(mut self, key: &'static str, value: Option<&str>) -> Self {
+    pub fn optional_text(self, key: &'static str, value: Option<&str>) -> Self {
         match value {
             Some(text) => self.text(key, text),
-            None => {
-                self.key(key);
-                self.text.push_str("null");
-                self
-            }
+            None => self.null(key),
         }
+    }
+
+    fn null(mut self, key: &'static str) -> Self {
+        self.key(key);
+        self.text.push_str("null");
+        self
     }
 
     pub fn integer(mut self, key: &'static str, value: i64) -> Self {
@@ -192,14 +194,10 @@ impl DataObject {
     }
 
     /// A time, or `null`.
-    pub fn optional_time(mut self, key: &'static str, value: Option<jiff::Timestamp>) -> Self {
+    pub fn optional_time(self, key: &'static str, value: Option<jiff::Timestamp>) -> Self {
         match value {
             Some(time) => self.time(key, time),
-            None => {
-                self.key(key);
-                self.text.push_str("null");
-                self
-            }
+            None => self.null(key),
         }
     }
 
