@@ -19,7 +19,7 @@ use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::instances::{RowKey, StoredInstance};
 use tenure_store::{
-    bills, deduction_attempts, due_work, instances, ledger, Dialect, PendingSync, StoreError, Tx,
+    bills, deduction_attempts, due_work, instances, ledger, Dialect, StoreError, Tx,
 };
 
 use crate::engine::Engine;
@@ -122,18 +122,12 @@ impl DueWork {
 ///
 /// On SQLite a commit writes every page its transaction changed, and items that share a
 /// commit share the pages of the indexes they touch (a step adds entries to indexes by account
-/// and by instance, each on a page of its own): a simulated year of 100,000 subscriptions took
-/// 119–132 s with commits of 5,000 items, 89–94 s with 20,000, 101 s with 50,000 (the writer's
-/// page cache no longer holds them), on an early, slower version. Once the log's copy into the
-/// database file moved beside the sweep (`log_copier` in the store), larger commits paid again:
-/// 36.8–37.6 s with 20,000, 33.2–34.4 s with 40,000, 33.6–34.6 s with 80,000, 38.6–39.2 s with
-/// 10,000 (alternated), and a month's steps at 1,000,000 the same with 20,000 and 40,000.
-/// The writer is not held that long when someone else wants
+/// and by instance, each on a page of its own), so larger commits write fewer pages per step,
+/// up to what the writer's page cache holds. The writer is not held that long when someone else wants
 /// it: the sweep commits after any batch during which another transaction (an HTTP request's)
 /// began to wait ([`tenure_store::Store::writer_wanted`]).
 ///
-/// PostgreSQL logs row changes, not pages, and gained nothing from larger transactions: a year
-/// of 10,000 took 24.3–28.1 s with 5,000 items, 25.5–32.5 s with 20,000.
+/// PostgreSQL logs row changes, not pages, and gains nothing from larger transactions.
 fn items_per_commit(dialect: Dialect) -> u64 {
     match dialect {
         Dialect::Sqlite => 40_000,
@@ -151,7 +145,7 @@ enum Swept {
 }
 
 /// The sweep's write transaction, carried across batches (and simulated moments) until it holds
-/// [`items_per_commit`] items, and the commits whose fsync still runs.
+/// [`items_per_commit`] items.
 ///
 /// A batch runs without a savepoint of its own: SQLite copies every page a savepoint changes
 /// into its statement journal, and in a large transaction that copying took a sixth of a
@@ -159,11 +153,6 @@ enum Swept {
 /// held earlier batches, the sweep starts over from where it began ([`Swept::RolledBack`]),
 /// committing after every batch, so that the failing batch comes round in a transaction of its
 /// own and is taken again item by item.
-///
-/// The sweep goes on with its next batch while the disk catches up with the last commit, and
-/// waits for every commit before it reports anything. The newest fsync alone would cover the
-/// older commits' writes, but each fsync is its own task with its own result, so each is
-/// waited in turn, one commit behind: a failed one is never missed.
 #[derive(Default)]
 struct SweepWriter {
     tx: Option<Tx>,
@@ -177,7 +166,6 @@ struct SweepWriter {
     committed: SweepReport,
     /// Commit after every batch (after a rollback, until the failed batch is dealt with).
     one_batch_per_commit: bool,
-    unsynced: Option<PendingSync>,
     /// What the open transaction's instance batches have read of accounts and funds.
     reads: TransactionReads,
 }
@@ -275,7 +263,7 @@ impl SweepWriter {
         }
     }
 
-    /// Commits the open transaction, if any; its fsync runs while the sweep goes on. One that
+    /// Commits the open transaction, if any, and waits for it to be on disk. One that
     /// took nothing (it only looked for due work) wrote nothing and is simply dropped.
     async fn commit(&mut self) -> Result<(), StoreError> {
         self.forget_reads();
@@ -283,27 +271,20 @@ impl SweepWriter {
             self.tx = None;
         }
         if let Some(tx) = self.tx.take() {
-            let pending = tx.commit_pending_sync().await?;
-            if let Some(previous) = self.unsynced.replace(pending) {
-                previous.wait().await?;
-            }
+            tx.commit().await?;
         }
         self.committed = self.report;
         Ok(())
     }
 
     /// After a sweep that succeeded, commits what is open; after one that failed, rolls it
-    /// back (its items are still due). Either way, waits until every commit is on disk, and
-    /// returns what was committed.
+    /// back (its items are still due). Returns what was committed.
     async fn finish(&mut self, succeeded: bool) -> Result<SweepReport, StoreError> {
         if succeeded {
             self.commit().await?;
         } else {
             self.tx = None;
             self.forget_reads();
-        }
-        if let Some(pending) = self.unsynced.take() {
-            pending.wait().await?;
         }
         Ok(self.committed)
     }
@@ -313,7 +294,6 @@ impl Engine {
     /// Takes every step due at or before `now`, and returns once all of it is on disk.
     pub async fn run_due(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
         let mut kept = self.sweep_lock.lock().await;
-        let _running = self.store.sweep_running();
         let mut writer = SweepWriter::with_reads(std::mem::take(&mut *kept));
         let swept = loop {
             match self.run_due_locked(None, now, &mut writer).await {
@@ -599,7 +579,6 @@ impl Engine {
                 "the simulated clock only moves forward",
             ));
         }
-        let _running = self.store.sweep_running();
         let mut writer = SweepWriter::with_reads(std::mem::take(&mut *kept));
         let advanced = self.advance_locked(to, &mut writer).await;
         let finished = writer.finish(advanced.is_ok()).await;

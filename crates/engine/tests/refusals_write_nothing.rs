@@ -1,7 +1,7 @@
 //! The common refusals write nothing: a purchase the account cannot pay for, and (on SQLite)
-//! a request with an idempotency key refused by its work. HTTP writes on SQLite share a
-//! transaction (the server's group committer), and a request that fails having written makes
-//! its whole group run again with savepoints; these must not.
+//! a request with an idempotency key refused by its work. HTTP writes share a transaction
+//! (the store's group commit), each in a savepoint; a refusal that wrote nothing leaves its
+//! savepoint nothing to undo.
 
 mod support;
 

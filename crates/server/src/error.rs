@@ -42,6 +42,9 @@ impl ApiError {
                     EngineError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                     EngineError::Refused { .. } => StatusCode::CONFLICT,
                     EngineError::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
+                    EngineError::Store(tenure_store::StoreError::Busy(_)) => {
+                        return (StatusCode::SERVICE_UNAVAILABLE, "busy")
+                    }
                     EngineError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 (status, error.code())
@@ -53,7 +56,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "request not committed");
+            "tenure could not commit the request now; nothing was changed. Try again.".to_string()
+        } else if status == StatusCode::INTERNAL_SERVER_ERROR {
             // Database details stay in the log, never in an answer.
             tracing::error!(error = %self, "request failed");
             "tenure could not complete the request; nothing was changed. Try again.".to_string()
@@ -64,8 +70,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A store failure met outside a use case (the group committer's own checks and savepoints): an
-/// internal error.
+/// A store failure met outside a use case (the store's group commit): an internal error, or
+/// 503 when the write may simply be sent again.
 impl From<tenure_store::StoreError> for ApiError {
     fn from(error: tenure_store::StoreError) -> Self {
         ApiError::Engine(EngineError::Store(error))

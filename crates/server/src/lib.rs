@@ -6,7 +6,6 @@
 
 mod api;
 mod auth;
-mod commit;
 mod context;
 mod error;
 mod metrics;

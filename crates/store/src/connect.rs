@@ -1,9 +1,8 @@
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use crate::database::{
-    query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase, WalSync,
-};
+use crate::database::{query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase};
+use crate::group_commit::{GroupCommitter, WriteFuture};
 use crate::migrations;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +13,18 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("ledger invariant broken: {0}")]
     LedgerUnbalanced(String),
+    /// The work could not be committed (the database kept refusing it for other
+    /// transactions, or the commit failed): nothing of it was written, and it may be sent again.
+    #[error("the write was not committed: {0}")]
+    Busy(String),
+}
+
+impl StoreError {
+    /// Whether the transaction failed only because another one ran beside it (see
+    /// [`DatabaseError::is_retryable`]).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Database(error) if error.is_retryable())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,10 +47,9 @@ impl Dialect {
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// The group committer behind [`Store::write`], started at the first write.
+    committer: Arc<OnceLock<GroupCommitter>>,
 }
-
-/// A sweep running, from [`Store::sweep_running`].
-pub struct SweepRunning(#[allow(dead_code)] Option<crate::database::Sweeping>);
 
 #[derive(Clone)]
 enum Backend {
@@ -53,41 +63,11 @@ enum Backend {
 pub struct Tx {
     connection: Connection,
     dialect: Dialect,
-    /// SQLite: the log to fsync after `COMMIT`.
-    wal: Option<WalSync>,
     /// SQLite: the event log's end as this transaction's last write left it (kept by
     /// [`crate::events::insert_many`]), so that only its first numbering
     /// ([`crate::events::next_seqs`]) reads it from the table; `None` until then, and again
     /// after a savepoint is undone.
     pub(crate) last_event_seq: Option<i64>,
-}
-
-/// A committed transaction whose durability may still be pending: [`PendingSync::wait`] returns once
-/// it is on disk. Until then, nothing about it may be reported as done. On SQLite the log's
-/// fsync starts on a blocking thread when the transaction commits, so the caller's next
-/// transaction runs while the disk catches up.
-#[must_use = "a commit is durable only once `wait` returns"]
-pub struct PendingSync {
-    fsync: Option<tokio::task::JoinHandle<Result<(), DatabaseError>>>,
-}
-
-impl PendingSync {
-    fn start(wal: Option<WalSync>) -> PendingSync {
-        PendingSync {
-            fsync: wal.map(|wal| tokio::task::spawn_blocking(move || wal.sync())),
-        }
-    }
-
-    /// Waits for the disk (PostgreSQL's commit was durable already).
-    pub async fn wait(self) -> Result<(), StoreError> {
-        let Some(fsync) = self.fsync else {
-            return Ok(());
-        };
-        fsync
-            .await
-            .map_err(|error| DatabaseError::Other(format!("the fsync task failed: {error}")))??;
-        Ok(())
-    }
 }
 
 impl Store {
@@ -109,7 +89,32 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        Ok(Store { backend })
+        Ok(Store {
+            backend,
+            committer: Arc::default(),
+        })
+    }
+
+    /// Runs `work` in a write transaction and returns its result once that transaction is
+    /// durable. Concurrent writes share a transaction, each in a savepoint of its own: a
+    /// write that fails leaves nothing, and the others keep their work (see
+    /// [`crate::group_commit`]). `work` may run more than once (after a deadlock, say), so it
+    /// must work on a copy of its input each time; only one run is committed.
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'t> FnMut(&'t mut Tx) -> WriteFuture<'t, Result<T, E>> + Send + 'static,
+    {
+        self.committer
+            .get_or_init(|| {
+                GroupCommitter::start(Store {
+                    backend: self.backend.clone(),
+                    committer: Arc::default(),
+                })
+            })
+            .write(work)
+            .await
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -129,22 +134,8 @@ impl Store {
         }
     }
 
-    /// Marks a sweep as running for as long as the returned value lives: on SQLite its commits
-    /// have the write-ahead log copied into the database file beside them, on another thread
-    /// (see `database::log_copier`). Nothing on PostgreSQL.
-    pub fn sweep_running(&self) -> SweepRunning {
-        SweepRunning(match &self.backend {
-            Backend::Sqlite(database) => Some(database.sweeping()),
-            Backend::Postgres(_) => None,
-        })
-    }
-
     /// Begins a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        let wal = match &self.backend {
-            Backend::Sqlite(database) => Some(database.wal().clone()),
-            Backend::Postgres(_) => None,
-        };
         let inner = match &self.backend {
             Backend::Sqlite(database) => Inner::Sqlite(database.begin().await?),
             Backend::Postgres(pool) => {
@@ -154,7 +145,6 @@ impl Store {
         Ok(Tx {
             connection: Connection::new(inner),
             dialect: self.dialect(),
-            wal,
             last_event_seq: None,
         })
     }
@@ -198,14 +188,7 @@ impl Store {
 
 impl Tx {
     /// Commits and returns once the transaction is on disk.
-    pub async fn commit(self) -> Result<(), StoreError> {
-        self.commit_pending_sync().await?.wait().await
-    }
-
-    /// Commits, and returns before the transaction is necessarily on disk, so the caller can
-    /// start the next transaction while the disk catches up; it must [`PendingSync::wait`]
-    /// before it reports this one as done.
-    pub async fn commit_pending_sync(mut self) -> Result<PendingSync, StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
         match std::mem::replace(&mut self.connection.inner, Inner::Finished) {
             Inner::Sqlite(handle) => {
                 if let Err(error) = crate::database::commit_sqlite(&handle) {
@@ -219,11 +202,22 @@ impl Tx {
             }
             Inner::PostgresRead(_) | Inner::Finished => {}
         }
-        Ok(PendingSync::start(self.wal.take()))
+        Ok(())
     }
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// Whether a statement of this transaction failed with a deadlock or a serialization
+    /// failure, so that its work must run again in a new transaction.
+    pub(crate) fn failed_retryably(&self) -> bool {
+        self.connection.failed_retryably
+    }
+
+    /// Forgets the event log's end this transaction's writes left: after work was undone.
+    pub(crate) fn forget_event_log_end(&mut self) {
+        self.last_event_seq = None;
     }
 
     /// Runs `work` in a savepoint: kept if it succeeds; if it fails, everything it wrote is

@@ -4,8 +4,7 @@
 //! and then replays: on PostgreSQL the claim is a row inserted before the work, and the second
 //! request blocks on the conflicting insert; on SQLite, whose one writer runs one transaction at
 //! a time, the claim is only a look (nothing can take the key between it and the save), so a
-//! request refused by its work has written nothing at all: the group committer then has
-//! nothing to undo (see the server's `commit` module).
+//! request refused by its work has written nothing at all.
 
 use jiff::Timestamp;
 

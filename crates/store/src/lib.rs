@@ -15,6 +15,7 @@ pub mod database;
 pub mod deduction_attempts;
 pub mod due_work;
 pub mod events;
+mod group_commit;
 pub mod idempotency;
 pub mod instances;
 pub mod keys;
@@ -27,7 +28,8 @@ pub mod resource_plans;
 mod time;
 pub mod usage;
 
-pub use connect::{Dialect, PendingSync, Store, StoreError, SweepRunning, Tx};
+pub use connect::{Dialect, Store, StoreError, Tx};
 /// A database connection, for reads outside a write transaction.
 pub use database::{Connection, DatabaseError};
+pub use group_commit::WriteFuture;
 pub use time::{from_seconds, to_seconds};

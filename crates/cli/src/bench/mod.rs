@@ -67,7 +67,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     println!(
         "- database: {}",
         if options.db == "sqlite" {
-            "SQLite (WAL; the log fsynced after every commit, as synchronous=FULL)"
+            "SQLite (WAL, synchronous=FULL: every commit fsynced before it returns)"
         } else {
             "PostgreSQL"
         }

@@ -1,8 +1,8 @@
-//! Concurrent writes share transactions (on SQLite, the group committer runs the requests
-//! waiting together and commits once). A request that fails leaves nothing behind, its key
-//! included, and the requests it shared a transaction with keep their work. (A request that
-//! fails after writing, which makes the committer run its group again, is tested in the
-//! committer's own module, where one group can be made to hold it.)
+//! Concurrent writes share transactions (the store's group commit runs the requests waiting
+//! together, each in a savepoint, and commits once). A request that fails leaves nothing
+//! behind, its key included, and the requests it shared a transaction with keep their work.
+//! (A request that fails after writing is tested in the store's `group_commit` module, where
+//! one group can be made to hold it.)
 
 use serde_json::json;
 

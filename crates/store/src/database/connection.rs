@@ -11,6 +11,9 @@ use super::{postgres, sqlite};
 /// transaction ([`crate::Tx`] dereferences to one).
 pub struct Connection {
     pub(crate) inner: Inner,
+    /// A statement failed with a deadlock or a serialization failure: the transaction cannot
+    /// go on, and its work must run again in a new one (see `group_commit`).
+    pub(crate) failed_retryably: bool,
 }
 
 pub(crate) enum Inner {
@@ -23,7 +26,18 @@ pub(crate) enum Inner {
 
 impl Connection {
     pub(crate) fn new(inner: Inner) -> Connection {
-        Connection { inner }
+        Connection {
+            inner,
+            failed_retryably: false,
+        }
+    }
+
+    /// Notes a failure that calls for the transaction to run again.
+    fn noted<T>(&mut self, result: Result<T, DatabaseError>) -> Result<T, DatabaseError> {
+        if let Err(error) = &result {
+            self.failed_retryably |= error.is_retryable();
+        }
+        result
     }
 
     fn postgres(&mut self) -> Result<&mut PgConnection, DatabaseError> {
@@ -44,7 +58,10 @@ impl Connection {
         match &self.inner {
             Inner::Sqlite(handle) => sqlite::fetch(handle, sql, arguments, at_most),
             Inner::Finished => Err(finished()),
-            _ => postgres::fetch(self.postgres()?, sql, arguments, at_most).await,
+            _ => {
+                let result = postgres::fetch(self.postgres()?, sql, arguments, at_most).await;
+                self.noted(result)
+            }
         }
     }
 
@@ -57,7 +74,10 @@ impl Connection {
         match &self.inner {
             Inner::Sqlite(handle) => sqlite::execute(handle, sql, arguments),
             Inner::Finished => Err(finished()),
-            _ => postgres::execute(self.postgres()?, sql, arguments).await,
+            _ => {
+                let result = postgres::execute(self.postgres()?, sql, arguments).await;
+                self.noted(result)
+            }
         }
     }
 }

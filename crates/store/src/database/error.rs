@@ -23,3 +23,20 @@ impl DatabaseError {
         }
     }
 }
+
+/// PostgreSQL's codes for a transaction that lost to another and may simply run again:
+/// `serialization_failure` and `deadlock_detected`.
+const RETRYABLE_SQLSTATES: [&str; 2] = ["40001", "40P01"];
+
+impl DatabaseError {
+    /// Whether the transaction failed only because another one ran beside it: run again, it
+    /// would succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DatabaseError::Postgres(sqlx::Error::Database(error)) => error
+                .code()
+                .is_some_and(|code| RETRYABLE_SQLSTATES.contains(&code.as_ref())),
+            _ => false,
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! to them, and rows of plain values read back by column name. The same SQL runs on both
 //! backends:
 //!
-//! - **SQLite** through a direct binding (rusqlite), executed on the calling thread: a statement
+//! - **SQLite** through rusqlite, executed on the calling thread: a statement
 //!   costs what SQLite costs, with no hop to a driver thread and back. One writer connection
 //!   (SQLite has one writer anyway) and a small set of reader connections (WAL lets them read
 //!   beside the writer).
@@ -13,7 +13,6 @@
 
 mod connection;
 mod error;
-mod log_copier;
 mod postgres;
 mod query;
 mod row;
@@ -21,12 +20,10 @@ mod sqlite;
 pub mod statement_times;
 mod statements;
 mod value;
-mod wal_writes;
 
 pub use connection::Connection;
 pub(crate) use connection::Inner;
 pub use error::DatabaseError;
-pub(crate) use log_copier::Sweeping;
 pub(crate) use postgres::{connect as connect_postgres, PostgresPool};
 pub use query::{
     chunks_of, execute_rows, list_placeholders, query, values_placeholders, Done, Query,
@@ -35,7 +32,6 @@ pub use query::{
 pub use row::{FromValue, Row};
 pub(crate) use sqlite::{
     commit as commit_sqlite, foreign_keys_resolved, rollback as rollback_sqlite, SqliteDatabase,
-    WalSync,
 };
 pub use value::{Argument, Value};
 

@@ -12,9 +12,13 @@ use super::value::{Argument, Value};
 
 pub(crate) type PostgresPool = PgPool;
 
+/// Connections open at most: the store's committers each hold one while they work (see
+/// `group_commit`), the sweep one, and reads take the rest.
+const MAX_CONNECTIONS: u32 = 32;
+
 pub(crate) async fn connect(url: &str) -> Result<PgPool, DatabaseError> {
     Ok(PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(std::time::Duration::from_secs(30))
         .connect(url)
         .await?)

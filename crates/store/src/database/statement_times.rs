@@ -8,13 +8,9 @@
 //! the time is round trips, which a timer in this process would mostly measure as waiting.
 
 use std::collections::HashMap;
-use std::ffi::CStr;
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use rusqlite::ffi;
 
 static TIMING: AtomicBool = AtomicBool::new(false);
 /// Each statement text's runs and time since the last [`take`].
@@ -55,36 +51,31 @@ pub fn take() -> Vec<StatementTime> {
 }
 
 /// Times one run of a statement, from its creation until it is dropped, when timing is on.
-pub(crate) struct StatementTimer(Option<(NonNull<ffi::sqlite3_stmt>, Instant)>);
+pub(crate) struct StatementTimer<'a>(Option<(&'a str, Instant)>);
 
-impl StatementTimer {
-    /// `statement` must outlive the timer (it is read again when the timer is dropped).
-    pub(crate) fn start(statement: NonNull<ffi::sqlite3_stmt>) -> StatementTimer {
+impl<'a> StatementTimer<'a> {
+    pub(crate) fn start(sql: &'a str) -> StatementTimer<'a> {
         StatementTimer(
             TIMING
                 .load(Ordering::Relaxed)
-                .then(|| (statement, Instant::now())),
+                .then(|| (sql, Instant::now())),
         )
     }
 }
 
-impl Drop for StatementTimer {
+impl Drop for StatementTimer<'_> {
     fn drop(&mut self) {
-        let Some((statement, started)) = self.0.take() else {
+        let Some((sql, started)) = self.0.take() else {
             return;
         };
         let elapsed = started.elapsed();
-        // SAFETY: the statement is still prepared (see `start`); SQLite keeps its text for as
-        // long, NUL-terminated.
-        let sql = unsafe { CStr::from_ptr(ffi::sqlite3_sql(statement.as_ptr())) };
-        let sql = sql.to_string_lossy();
         let mut totals = TOTALS
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let totals = totals.get_or_insert_with(HashMap::new);
-        let entry = match totals.get_mut(sql.as_ref()) {
+        let entry = match totals.get_mut(sql) {
             Some(entry) => entry,
-            None => totals.entry(sql.into_owned()).or_default(),
+            None => totals.entry(sql.to_string()).or_default(),
         };
         entry.0 += 1;
         entry.1 += elapsed;

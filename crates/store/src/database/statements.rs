@@ -1,22 +1,19 @@
-//! Running a statement on a SQLite connection: prepared once per connection and kept, its
-//! values bound without a copy, its rows read as [`Value`]s.
+//! Running a statement on a SQLite connection through rusqlite's statement API: prepared once
+//! per connection and kept in rusqlite's cache, its values bound by number, its rows read as
+//! [`Value`]s.
 //!
-//! Below rusqlite's statement API, for one reason: rusqlite binds every text value with
-//! `SQLITE_TRANSIENT`, which makes SQLite copy it into memory of its own, and clears the
-//! bindings (freeing the copies) each time a cached statement is put back. Bound here with
-//! `SQLITE_STATIC`, SQLite reads the text where it is, in the arguments, which outlive the
-//! statement's run: `sqlite3_bind_text` and rusqlite's binding around it were 10% of a
-//! simulated year's instructions. The connection itself, its settings and everything else
-//! stay rusqlite's.
+//! tenure writes one SQL text for both databases with PostgreSQL's `$1…$n` placeholders.
+//! SQLite takes `$1` as it ships, as a *named* parameter, and numbers its parameters in the
+//! order their names first appear: `$2` may be SQLite's parameter 1. So each statement's
+//! parameters are mapped once, by their names, to the values they take ([`Shape`]), and
+//! bound by SQLite's index (binding by name would search the names at every value, quadratic
+//! over a multi-row insert's hundreds of placeholders).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::ffi::{c_char, c_int, CStr};
-use std::ops::Deref;
-use std::ptr::NonNull;
 use std::sync::Arc;
 
-use rusqlite::ffi;
+use rusqlite::types::ValueRef;
 
 use super::error::DatabaseError;
 use super::row::Row;
@@ -24,297 +21,146 @@ use super::statement_times::StatementTimer;
 use super::value::{Argument, Value};
 
 /// Prepared statements kept per connection: every statement tenure runs, and the multi-row
-/// ones in the few lengths they come in. Past it (never, in practice) they are all dropped
-/// and prepared again as used.
+/// ones in the few lengths they come in.
 const STATEMENTS_KEPT: usize = 1024;
 
-/// A SQLite connection with the statements prepared on it.
+/// A SQLite connection, and what is known of the statements run on it.
 pub(crate) struct SqliteConnection {
-    /// Declared first, so dropped first: a statement must be finalized before its connection
-    /// is closed.
-    statements: RefCell<HashMap<Box<str>, Prepared, foldhash::fast::RandomState>>,
     connection: rusqlite::Connection,
+    shapes: RefCell<HashMap<Box<str>, Shape, foldhash::fast::RandomState>>,
+}
+
+/// A statement's parameters and result columns, read once from its first preparation.
+struct Shape {
+    /// For each of SQLite's parameters (its index minus one), the argument it takes (the `N`
+    /// of its name `$N`, minus one).
+    arguments: Vec<usize>,
+    /// The result's column names.
+    columns: Arc<[String]>,
+}
+
+impl Shape {
+    fn of(statement: &rusqlite::Statement<'_>) -> Result<Shape, DatabaseError> {
+        let arguments = (1..=statement.parameter_count())
+            .map(|index| {
+                let name = statement.parameter_name(index).unwrap_or("?");
+                name.strip_prefix('$')
+                    .and_then(|number| number.parse::<usize>().ok())
+                    .filter(|&number| number > 0)
+                    .map(|number| number - 1)
+                    .ok_or_else(|| {
+                        DatabaseError::Other(format!(
+                            "placeholder `{name}`: tenure's statements number theirs $1, $2, …"
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Shape {
+            arguments,
+            columns: column_names(statement),
+        })
+    }
+}
+
+fn column_names(statement: &rusqlite::Statement<'_>) -> Arc<[String]> {
+    statement
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 impl SqliteConnection {
     pub(crate) fn new(connection: rusqlite::Connection) -> SqliteConnection {
+        connection.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
         SqliteConnection {
-            statements: RefCell::new(HashMap::default()),
             connection,
+            shapes: RefCell::new(HashMap::default()),
         }
     }
 
     /// Runs `sql` with `arguments`, handing each row to `row` until it returns `false` or the
-    /// statement is done. The statement is reset afterwards, whatever happened.
+    /// statement is done.
     pub(crate) fn run(
         &self,
         sql: &str,
         arguments: &[Argument<'_>],
-        row: impl FnMut(&Arc<[String]>, &RowReader) -> Result<bool, DatabaseError>,
+        mut row: impl FnMut(&Arc<[String]>, &rusqlite::Row<'_>) -> Result<bool, DatabaseError>,
     ) -> Result<(), DatabaseError> {
-        let mut statements = self.statements.borrow_mut();
-        // A kept statement is found with one hash of its text (a multi-row insert's is
-        // several kilobytes).
-        if let Some(prepared) = statements.get_mut(sql) {
-            return run_prepared(&self.connection, prepared, arguments, row);
-        }
-        if statements.len() >= STATEMENTS_KEPT {
-            statements.clear();
-        }
-        let prepared = Prepared::new(&self.connection, &super::sqlite::for_sqlite(sql))?;
-        let prepared = statements.entry(sql.into()).or_insert(prepared);
-        run_prepared(&self.connection, prepared, arguments, row)
-    }
-}
-
-/// Binds `arguments` to `prepared`, steps it, and hands each row to `row` (see
-/// [`SqliteConnection::run`]).
-fn run_prepared(
-    connection: &rusqlite::Connection,
-    prepared: &mut Prepared,
-    arguments: &[Argument<'_>],
-    mut row: impl FnMut(&Arc<[String]>, &RowReader) -> Result<bool, DatabaseError>,
-) -> Result<(), DatabaseError> {
-    let _timer = StatementTimer::start(prepared.statement);
-    let running = Running::bind(connection, prepared.statement, arguments)?;
-    let mut first_row = true;
-    loop {
-        // SAFETY: the statement is this connection's, prepared and bound above.
-        match unsafe { ffi::sqlite3_step(running.statement.as_ptr()) } {
-            ffi::SQLITE_ROW => {
-                if first_row {
-                    // The first step is where SQLite prepares it again if it must.
-                    prepared.refresh_columns();
-                    first_row = false;
+        let _timer = StatementTimer::start(sql);
+        let mut statement = self.connection.prepare_cached(sql)?;
+        let mut shapes = self.shapes.borrow_mut();
+        let shape = match shapes.get_mut(sql) {
+            Some(shape) => shape,
+            None => {
+                if shapes.len() >= STATEMENTS_KEPT {
+                    shapes.clear();
                 }
-                let reader = RowReader {
-                    statement: running.statement,
-                    columns: &prepared.columns,
-                };
-                if !row(&prepared.columns, &reader)? {
-                    return Ok(());
+                shapes.entry(sql.into()).or_insert(Shape::of(&statement)?)
+            }
+        };
+        for (index, &argument) in shape.arguments.iter().enumerate() {
+            let value = arguments.get(argument).ok_or_else(|| {
+                DatabaseError::Other(format!(
+                    "placeholder ${} has no value ({} bound)",
+                    argument + 1,
+                    arguments.len()
+                ))
+            })?;
+            match value {
+                Argument::Integer(integer) => statement.raw_bind_parameter(index + 1, integer)?,
+                Argument::Text(text) => statement.raw_bind_parameter(index + 1, text.as_deref())?,
+            }
+        }
+        let mut columns = shape.columns.clone();
+        drop(shapes);
+        let mut rows = statement.raw_query();
+        let mut first_row = true;
+        while let Some(next) = rows.next()? {
+            if first_row {
+                first_row = false;
+                // The first step is where SQLite prepares a statement again if the schema
+                // changed under it, and a `SELECT *` then returns other columns.
+                let statement: &rusqlite::Statement<'_> = next.as_ref();
+                if statement.column_count() != columns.len() {
+                    columns = column_names(statement);
+                    if let Some(shape) = self.shapes.borrow_mut().get_mut(sql) {
+                        shape.columns = columns.clone();
+                    }
                 }
             }
-            ffi::SQLITE_DONE => return Ok(()),
-            code => return Err(error(connection, code)),
+            if !row(&columns, next)? {
+                break;
+            }
         }
+        Ok(())
     }
 }
 
-impl Deref for SqliteConnection {
+impl std::ops::Deref for SqliteConnection {
     type Target = rusqlite::Connection;
     fn deref(&self) -> &rusqlite::Connection {
         &self.connection
     }
 }
 
-/// The error SQLite reports for `code` on `connection`, as rusqlite would make it.
-fn error(connection: &rusqlite::Connection, code: c_int) -> DatabaseError {
-    // SAFETY: the connection is open; SQLite's message is copied before anything else runs on
-    // it.
-    let message = unsafe {
-        let text = ffi::sqlite3_errmsg(connection.handle());
-        (!text.is_null()).then(|| CStr::from_ptr(text).to_string_lossy().into_owned())
-    };
-    DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(
-        ffi::Error::new(code),
-        message,
-    ))
-}
-
-/// A prepared statement, finalized when dropped.
-struct Prepared {
-    statement: NonNull<ffi::sqlite3_stmt>,
-    /// Its result's column names, read once.
-    columns: Arc<[String]>,
-}
-
-// SAFETY: a statement is used only through its connection, which one thread uses at a time (the
-// writer behind a lock, a reader checked out of its pool), and moves with it.
-unsafe impl Send for Prepared {}
-
-impl Prepared {
-    fn new(connection: &rusqlite::Connection, sql: &str) -> Result<Prepared, DatabaseError> {
-        let length = c_int::try_from(sql.len())
-            .map_err(|_| DatabaseError::Other("statement text too long".to_string()))?;
-        let mut statement = std::ptr::null_mut();
-        // SAFETY: the text and its length are the caller's; SQLite writes the statement (or
-        // null) into `statement`. Persistent: it is kept for the connection's life.
-        let code = unsafe {
-            ffi::sqlite3_prepare_v3(
-                connection.handle(),
-                sql.as_ptr() as *const c_char,
-                length,
-                ffi::SQLITE_PREPARE_PERSISTENT as _,
-                &mut statement,
-                std::ptr::null_mut(),
-            )
-        };
-        if code != ffi::SQLITE_OK {
-            return Err(error(connection, code));
-        }
-        let statement = NonNull::new(statement)
-            .ok_or_else(|| DatabaseError::Other(format!("no statement in `{sql}`")))?;
-        let mut prepared = Prepared {
-            statement,
-            columns: Arc::from(Vec::new()),
-        };
-        prepared.columns = prepared.read_columns();
-        Ok(prepared)
-    }
-
-    fn read_columns(&self) -> Arc<[String]> {
-        // SAFETY: a prepared statement; SQLite's names are copied at once.
-        unsafe {
-            let count = ffi::sqlite3_column_count(self.statement.as_ptr());
-            (0..count)
-                .map(|index| {
-                    let name = ffi::sqlite3_column_name(self.statement.as_ptr(), index);
-                    if name.is_null() {
-                        String::new()
-                    } else {
-                        CStr::from_ptr(name).to_string_lossy().into_owned()
-                    }
-                })
-                .collect()
-        }
-    }
-
-    /// SQLite prepares a statement again when the schema changes under it, and a `SELECT *`
-    /// then returns other columns.
-    fn refresh_columns(&mut self) {
-        // SAFETY: a prepared statement.
-        let count = unsafe { ffi::sqlite3_column_count(self.statement.as_ptr()) } as usize;
-        if count != self.columns.len() {
-            self.columns = self.read_columns();
-        }
-    }
-}
-
-impl Drop for Prepared {
-    fn drop(&mut self) {
-        // SAFETY: the statement is finalized once, here, before its connection closes (see
-        // `SqliteConnection::statements`).
-        unsafe { ffi::sqlite3_finalize(self.statement.as_ptr()) };
-    }
-}
-
-/// A statement with values bound, between its binding and its reset. The values are bound
-/// without a copy (`SQLITE_STATIC`): they belong to the caller's arguments, which live longer
-/// than this. Dropping it resets the statement but leaves the bindings: SQLite reads a bound
-/// value only while the statement steps, and every run binds every parameter before its first
-/// step ([`Running::bind`] refuses arguments that leave one out), so a pointer left from an
-/// earlier run is never read. Clearing them after every run was 1% of a simulated year.
-struct Running {
-    statement: NonNull<ffi::sqlite3_stmt>,
-}
-
-impl Running {
-    fn bind(
-        connection: &rusqlite::Connection,
-        statement: NonNull<ffi::sqlite3_stmt>,
-        arguments: &[Argument<'_>],
-    ) -> Result<Running, DatabaseError> {
-        let running = Running { statement };
-        // SAFETY: a prepared statement of `connection`.
-        let expected = unsafe { ffi::sqlite3_bind_parameter_count(statement.as_ptr()) } as usize;
-        if expected > arguments.len() {
-            return Err(DatabaseError::Other(format!(
-                "placeholder ${expected} has no value ({} bound)",
-                arguments.len()
-            )));
-        }
-        for (index, argument) in arguments.iter().enumerate().take(expected) {
-            let position = index as c_int + 1;
-            let pointer = statement.as_ptr();
-            // SAFETY: `position` is one of the statement's parameters. A text is bound where it
-            // is (`SQLITE_STATIC`): the arguments outlive `running`, whose drop clears it.
-            let code = unsafe {
-                match argument {
-                    Argument::Integer(Some(integer)) => {
-                        ffi::sqlite3_bind_int64(pointer, position, *integer)
-                    }
-                    Argument::Text(Some(text)) => {
-                        let length = c_int::try_from(text.len()).map_err(|_| {
-                            DatabaseError::Other("a text value too long for SQLite".to_string())
-                        })?;
-                        // An empty `String` points nowhere in particular; "" lives forever.
-                        let start: &str = if text.is_empty() { "" } else { text };
-                        ffi::sqlite3_bind_text(
-                            pointer,
-                            position,
-                            start.as_ptr() as *const c_char,
-                            length,
-                            ffi::SQLITE_STATIC(),
-                        )
-                    }
-                    Argument::Integer(None) | Argument::Text(None) => {
-                        ffi::sqlite3_bind_null(pointer, position)
-                    }
-                }
-            };
-            if code != ffi::SQLITE_OK {
-                return Err(error(connection, code));
-            }
-        }
-        Ok(running)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // SAFETY: the statement is prepared and belongs to the connection the caller holds.
-        // Its reset's code repeats the step's error, already reported.
-        unsafe {
-            ffi::sqlite3_reset(self.statement.as_ptr());
-        }
-    }
-}
-
-/// The current row of a running statement.
-pub(crate) struct RowReader<'a> {
-    statement: NonNull<ffi::sqlite3_stmt>,
-    columns: &'a Arc<[String]>,
-}
-
-impl RowReader<'_> {
-    /// The row's values, in column order.
-    pub(crate) fn values(&self) -> Result<Vec<Value>, DatabaseError> {
-        let pointer = self.statement.as_ptr();
-        (0..self.columns.len())
-            .map(|index| {
-                let column = index as c_int;
-                // SAFETY: the statement is on a row (`SQLITE_ROW`) with these columns; a text
-                // is copied before the next call on the statement.
-                unsafe {
-                    match ffi::sqlite3_column_type(pointer, column) {
-                        ffi::SQLITE_NULL => Ok(Value::Null),
-                        ffi::SQLITE_INTEGER => {
-                            Ok(Value::Integer(ffi::sqlite3_column_int64(pointer, column)))
-                        }
-                        ffi::SQLITE_TEXT => {
-                            let text = ffi::sqlite3_column_text(pointer, column);
-                            let length = ffi::sqlite3_column_bytes(pointer, column) as usize;
-                            let bytes = if text.is_null() {
-                                &[][..]
-                            } else {
-                                std::slice::from_raw_parts(text, length)
-                            };
-                            Ok(Value::Text(
-                                std::str::from_utf8(bytes)
-                                    .map_err(DatabaseError::decode)?
-                                    .to_string(),
-                            ))
-                        }
-                        _ => Err(DatabaseError::Decode {
-                            column: self.columns[index].clone(),
-                            problem: "tenure stores only integers and text".to_string(),
-                        }),
-                    }
-                }
-            })
-            .collect()
-    }
+/// A row's values, in column order.
+fn values(columns: &[String], row: &rusqlite::Row<'_>) -> Result<Vec<Value>, DatabaseError> {
+    (0..columns.len())
+        .map(|index| match row.get_ref(index)? {
+            ValueRef::Null => Ok(Value::Null),
+            ValueRef::Integer(integer) => Ok(Value::Integer(integer)),
+            ValueRef::Text(bytes) => Ok(Value::Text(
+                std::str::from_utf8(bytes)
+                    .map_err(DatabaseError::decode)?
+                    .to_string(),
+            )),
+            ValueRef::Real(_) | ValueRef::Blob(_) => Err(DatabaseError::Decode {
+                column: columns[index].clone(),
+                problem: "tenure stores only integers and text".to_string(),
+            }),
+        })
+        .collect()
 }
 
 /// Rows of `sql`, at most `at_most`.
@@ -329,7 +175,7 @@ pub(crate) fn fetch(
         return Ok(fetched);
     }
     connection.run(sql, arguments, |columns, row| {
-        fetched.push(Row::new(columns.clone(), row.values()?));
+        fetched.push(Row::new(columns.clone(), values(columns, row)?));
         Ok(fetched.len() < at_most)
     })?;
     Ok(fetched)
@@ -382,11 +228,10 @@ mod tests {
     }
 
     #[test]
-    fn texts_bound_in_place_are_stored_whole_and_the_statement_binds_anew_each_run() {
+    fn texts_are_stored_whole_and_a_kept_statement_binds_anew_each_run() {
         let (_folder, connection) = connection_with_texts();
         let bodies = ["first", "", "é ünïcode ✓", &"long ".repeat(2_000)];
         for (n, body) in bodies.iter().enumerate() {
-            // The arguments are dropped after each run, the statement kept and bound again.
             let arguments = vec![Argument::Integer(Some(n as i64)), text(body)];
             assert_eq!(
                 execute(
@@ -413,8 +258,6 @@ mod tests {
         );
     }
 
-    /// The bindings are left in place after a run (see [`Running`]): a run that would leave a
-    /// parameter unbound is refused before it steps, so it cannot read the last run's value.
     #[test]
     fn a_kept_statement_given_too_few_values_is_refused_and_writes_nothing() {
         let (_folder, connection) = connection_with_texts();
@@ -431,6 +274,13 @@ mod tests {
             texts(&connection, "SELECT body FROM t ORDER BY n"),
             vec![Some("first".to_string())]
         );
+    }
+
+    #[test]
+    fn a_placeholder_not_numbered_is_refused() {
+        let (_folder, connection) = connection();
+        let error = fetch(&connection, "SELECT :name AS n", &[text("x")], 1).unwrap_err();
+        assert!(error.to_string().contains(":name"), "{error}");
     }
 
     #[test]

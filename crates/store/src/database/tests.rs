@@ -83,8 +83,7 @@ async fn a_dropped_transaction_leaves_nothing_and_a_committed_one_stays() {
         .await
         .unwrap();
     assert_eq!(inserted.rows_affected(), 1);
-    let pending = tx.commit_pending_sync().await.unwrap();
-    pending.wait().await.unwrap();
+    tx.commit().await.unwrap();
 
     let mut connection = store.read().await.unwrap();
     let rows = query("SELECT value FROM scratch ORDER BY value")
@@ -199,28 +198,30 @@ async fn a_dangling_reference_fails_its_own_savepoint_not_the_commit() {
     assert_eq!(rows_in(&store, "ledger_postings").await, 0);
 }
 
-#[test]
-fn each_connection_has_a_page_cache_of_its_own() {
-    // Built without SQLITE_ENABLE_MEMORY_MANAGEMENT (see `.cargo/config.toml`): with it, every
-    // connection's pages share one cache and one lock (see `sqlite::configure_library`).
-    let folder = tempfile::tempdir().unwrap();
-    let connection = super::sqlite::open(&folder.path().join("t.db")).unwrap();
-    let mut statement = connection.prepare("PRAGMA compile_options").unwrap();
-    let options: Vec<String> = statement
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert!(
-        options.iter().any(|option| option == "THREADSAFE=1"),
-        "{options:?}"
-    );
-    assert!(
-        !options
-            .iter()
-            .any(|option| option == "ENABLE_MEMORY_MANAGEMENT"),
-        "{options:?}"
-    );
+/// Every commit is durable when it returns: SQLite's own write-ahead log with
+/// `synchronous = FULL` (2), on the writer and the readers alike.
+#[tokio::test]
+async fn connections_run_wal_with_full_synchronous_commits() {
+    let (_folder, store) = store().await;
+    let setting = async |connection: &mut super::Connection, pragma: &str| -> String {
+        let row = query(pragma).fetch_one(connection).await.unwrap();
+        match row.try_get::<i64>(row_column(pragma)) {
+            Ok(number) => number.to_string(),
+            Err(_) => row.try_get::<String>(row_column(pragma)).unwrap(),
+        }
+    };
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(setting(&mut tx, "PRAGMA journal_mode").await, "wal");
+    assert_eq!(setting(&mut tx, "PRAGMA synchronous").await, "2");
+    drop(tx);
+    let mut reader = store.read().await.unwrap();
+    assert_eq!(setting(&mut reader, "PRAGMA journal_mode").await, "wal");
+    assert_eq!(setting(&mut reader, "PRAGMA synchronous").await, "2");
+}
+
+/// The column a `PRAGMA NAME` answers in: its name.
+fn row_column(pragma: &str) -> &str {
+    pragma.trim_start_matches("PRAGMA ")
 }
 
 /// The frames in the database's write-ahead log now (copying what it can, which changes
@@ -321,7 +322,7 @@ async fn statement_times_count_each_statement_under_its_text() {
     let time = ours(statement_times::take()).expect("the statement was timed");
     assert_eq!(
         time.sql,
-        "SELECT ?1 AS timed_statement_marker, ?1 + 1 AS next"
+        "SELECT $1 AS timed_statement_marker, $1 + 1 AS next"
     );
     assert_eq!(time.runs, 5);
     assert!(time.total > std::time::Duration::ZERO);

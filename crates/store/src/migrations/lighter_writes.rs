@@ -12,9 +12,9 @@
 //!   totals and deduction attempts become `DEFERRABLE INITIALLY DEFERRED`. A multi-row `INSERT`
 //!   that can fail half-way needs a statement journal to undo its first rows, and SQLite copies
 //!   every page the statement changes into it; an immediate foreign key is such a failure
-//!   point (see `database::sqlite` for the other, `INSERT OR FAIL`). Checked at commit, a
-//!   broken reference still refuses the whole transaction, so it remains the last line of
-//!   defence it was. PostgreSQL has no statement journal, and keeps its keys as they were.
+//!   point. Checked at commit, a broken reference still refuses the whole transaction, so it
+//!   remains the last line of defence it was (and the store's group commit asks SQLite after
+//!   each write whether one is left, to undo that write alone). PostgreSQL has no statement journal, and keeps its keys as they were.
 
 use super::{initial, rebuild_sqlite_table, Migration, Step};
 use crate::connect::Dialect;
