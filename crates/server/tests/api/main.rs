@@ -8,6 +8,7 @@ mod accounts;
 mod auto_renewal;
 mod catalog;
 mod changes;
+mod concurrency;
 mod free_instances;
 mod group_commit;
 mod idempotency;
