@@ -452,6 +452,7 @@ impl Engine {
                 format!("instance {duplicate} appears twice in the batch"),
             ));
         }
+        self.lock_instances_and_accounts(tx, instance_ids).await?;
         let mut results = Vec::with_capacity(instance_ids.len());
         for instance_id in instance_ids {
             let result = self

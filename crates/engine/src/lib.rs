@@ -16,6 +16,7 @@ mod error;
 pub mod free_instances;
 mod ids;
 pub mod instances;
+mod locks;
 mod low_balance;
 pub mod overdue;
 mod record;

@@ -665,6 +665,7 @@ impl Engine {
             ));
         }
         confirmations.require(true)?;
+        self.lock_instances_and_accounts(tx, instance_ids).await?;
         let mut results = Vec::with_capacity(instance_ids.len());
         for instance_id in instance_ids {
             let result = self

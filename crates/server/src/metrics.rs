@@ -19,7 +19,8 @@ impl Metrics {
         self.lifecycle_steps.fetch_add(steps, Ordering::Relaxed);
     }
 
-    pub fn render(&self) -> String {
+    /// The counters, with the store's group commit's (`writes`).
+    pub fn render(&self, writes: tenure_store::WriteCounts) -> String {
         let mut text = String::new();
         text.push_str("# HELP tenure_http_responses_total HTTP responses by status class.\n");
         text.push_str("# TYPE tenure_http_responses_total counter\n");
@@ -38,6 +39,28 @@ impl Metrics {
             "tenure_lifecycle_steps_total {}",
             self.lifecycle_steps.load(Ordering::Relaxed)
         );
+        for (name, help, value) in [
+            (
+                "tenure_writes_total",
+                "Writes answered by the store's group commit.",
+                writes.jobs,
+            ),
+            (
+                "tenure_write_commits_total",
+                "Transactions the group commit committed.",
+                writes.commits,
+            ),
+            (
+                "tenure_write_retries_total",
+                "Groups run again after a deadlock or a serialization failure.",
+                writes.retries,
+            ),
+        ] {
+            let _ = writeln!(
+                text,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        }
         text
     }
 }

@@ -139,7 +139,7 @@ pub async fn set_low_balance_threshold(
 }
 
 /// Reads many accounts by id in one statement and, on PostgreSQL, locks them until commit.
-/// Ids that do not exist are left out; the order is not the order of `ids`.
+/// Ids that do not exist are left out; the rows come in id order, not the order of `ids`.
 pub async fn lock_many(tx: &mut Tx, ids: &[String]) -> Result<Vec<Account>, StoreError> {
     let rows = crate::listing::lock_by_ids(tx, COLUMNS, "accounts", ids).await?;
     Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)

@@ -2,7 +2,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 
 use crate::database::{query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase};
-use crate::group_commit::{GroupCommitter, WriteFuture};
+use crate::group_commit::{GroupCommitter, WriteCounts, WriteFuture};
 use crate::migrations;
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +147,14 @@ impl Store {
             dialect: self.dialect(),
             last_event_seq: None,
         })
+    }
+
+    /// What [`Store::write`] has done since this store opened (nothing before its first write).
+    pub fn write_counts(&self) -> WriteCounts {
+        self.committer
+            .get()
+            .map(GroupCommitter::counts)
+            .unwrap_or_default()
     }
 
     /// A connection for reads outside any transaction.

@@ -14,13 +14,18 @@
 //!   fails the transaction, not the request: the group is rolled back and run again in a new
 //!   transaction after a short random pause, up to [`ATTEMPTS`] times, so no caller sees one.
 //!   A job may therefore run more than once; only one run is ever committed.
-//! - **Committers.** SQLite has one writer, so one committer. PostgreSQL runs transactions side
-//!   by side, so several committers take groups from the one queue, each on a connection of
-//!   its own: under light load every request is a transaction of its own, under heavy load
-//!   they form groups.
+//! - **Committers.** SQLite has one writer, so one committer, and its groups are as large as
+//!   the queue (up to [`SQLITE_MAX_GROUP`]). PostgreSQL runs transactions side by side and
+//!   already shares one flush of its log among the commits that arrive together, so there
+//!   several committers take jobs from the one queue, each on a connection of its own, one
+//!   job per transaction: a transaction of several requests would take their row locks in
+//!   the order the requests came, not in the one order every use case keeps (instances by
+//!   id, then accounts by id), and two such groups could deadlock where their requests alone
+//!   would only wait.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,15 +37,15 @@ use crate::database::{query, DatabaseError};
 /// A job's future: it borrows the transaction it runs in, nothing else.
 pub type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
 
-/// The most jobs sharing one transaction: enough that a queue of 64 concurrent clients is one
-/// or two groups, few enough that one group's work does not hold the writer long.
-const MAX_GROUP: usize = 64;
+/// The most jobs sharing one transaction on SQLite: enough that a queue of 64 concurrent
+/// clients is one group, few enough that one group's work does not hold the writer long.
+const SQLITE_MAX_GROUP: usize = 64;
 /// Jobs waiting for a committer; past this, callers wait to enqueue.
 const QUEUE_DEPTH: usize = 4096;
 /// Runs of a group that a deadlock or a serialization failure may take.
 const ATTEMPTS: u32 = 10;
 /// Committers on PostgreSQL (SQLite has one): each holds a connection while it works.
-const POSTGRES_COMMITTERS: usize = 12;
+const POSTGRES_COMMITTERS: usize = 16;
 
 /// One job in the queue, its result type erased.
 trait Job: Send {
@@ -92,6 +97,26 @@ where
 #[derive(Clone)]
 pub(crate) struct GroupCommitter {
     sender: mpsc::Sender<Box<dyn Job>>,
+    counts: Arc<Counts>,
+}
+
+/// What the committers have done since the store opened, for `/metrics`.
+#[derive(Debug, Default)]
+struct Counts {
+    jobs: AtomicU64,
+    commits: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// What the store's group commit has done since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteCounts {
+    /// Writes answered (committed, refused or failed).
+    pub jobs: u64,
+    /// Transactions committed.
+    pub commits: u64,
+    /// Runs of a group again after a deadlock or a serialization failure.
+    pub retries: u64,
 }
 
 impl GroupCommitter {
@@ -102,16 +127,20 @@ impl GroupCommitter {
     pub(crate) fn start(store: Store) -> GroupCommitter {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let receiver = Arc::new(Mutex::new(receiver));
-        let committers = match store.dialect() {
-            Dialect::Sqlite => 1,
-            Dialect::Postgres => POSTGRES_COMMITTERS,
+        let counts = Arc::new(Counts::default());
+        let (committers, max_group) = match store.dialect() {
+            Dialect::Sqlite => (1, SQLITE_MAX_GROUP),
+            Dialect::Postgres => (POSTGRES_COMMITTERS, 1),
         };
         for _ in 0..committers {
             let store = store.clone();
             let receiver = receiver.clone();
+            let counts = counts.clone();
             tokio::spawn(async move {
                 loop {
-                    match tokio::spawn(commit_groups(store.clone(), receiver.clone())).await {
+                    let committing =
+                        commit_groups(store.clone(), receiver.clone(), max_group, counts.clone());
+                    match tokio::spawn(committing).await {
                         Ok(()) => return,
                         Err(error) => {
                             tracing::error!(%error, "a committer stopped; starting it again")
@@ -120,7 +149,15 @@ impl GroupCommitter {
                 }
             });
         }
-        GroupCommitter { sender }
+        GroupCommitter { sender, counts }
+    }
+
+    pub(crate) fn counts(&self) -> WriteCounts {
+        WriteCounts {
+            jobs: self.counts.jobs.load(Ordering::Relaxed),
+            commits: self.counts.commits.load(Ordering::Relaxed),
+            retries: self.counts.retries.load(Ordering::Relaxed),
+        }
     }
 
     /// Runs `work` in the next group and returns its result once that group is durable.
@@ -149,9 +186,14 @@ fn stopped(why: &str) -> StoreError {
     StoreError::Database(DatabaseError::Other(why.to_string()))
 }
 
-/// One committer: takes what waits in the queue (at least one job, at most [`MAX_GROUP`]) and
+/// One committer: takes what waits in the queue (at least one job, at most `max_group`) and
 /// commits it, until the queue closes.
-async fn commit_groups(store: Store, receiver: Arc<Mutex<mpsc::Receiver<Box<dyn Job>>>>) {
+async fn commit_groups(
+    store: Store,
+    receiver: Arc<Mutex<mpsc::Receiver<Box<dyn Job>>>>,
+    max_group: usize,
+    counts: Arc<Counts>,
+) {
     loop {
         let mut group = Vec::new();
         {
@@ -160,14 +202,14 @@ async fn commit_groups(store: Store, receiver: Arc<Mutex<mpsc::Receiver<Box<dyn 
                 return;
             };
             group.push(first);
-            while group.len() < MAX_GROUP {
+            while group.len() < max_group {
                 match receiver.try_recv() {
                     Ok(job) => group.push(job),
                     Err(_) => break,
                 }
             }
         }
-        commit_group(&store, group).await;
+        commit_group(&store, group, &counts).await;
     }
 }
 
@@ -179,12 +221,16 @@ enum GroupFailed {
     Fatal(StoreError),
 }
 
-async fn commit_group(store: &Store, mut group: Vec<Box<dyn Job>>) {
+async fn commit_group(store: &Store, mut group: Vec<Box<dyn Job>>, counts: &Counts) {
     let mut attempt = 1;
     let failure = loop {
         match run_group(store, &mut group).await {
-            Ok(()) => break None,
+            Ok(()) => {
+                counts.commits.fetch_add(1, Ordering::Relaxed);
+                break None;
+            }
             Err(GroupFailed::Retry(error)) if attempt < ATTEMPTS => {
+                counts.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(%error, attempt, jobs = group.len(), "a group runs again");
                 // A random pause, longer at each attempt, so that the transactions that
                 // collided do not collide again in step.
@@ -202,6 +248,7 @@ async fn commit_group(store: &Store, mut group: Vec<Box<dyn Job>>) {
             }
         }
     };
+    counts.jobs.fetch_add(group.len() as u64, Ordering::Relaxed);
     for job in group {
         job.answer(failure.as_ref().map(|why| StoreError::Busy(why.clone())));
     }

@@ -274,6 +274,16 @@ pub async fn lock(tx: &mut Tx, instance_id: &str) -> Result<Option<StoredInstanc
     Ok(row.map(from_row).transpose()?)
 }
 
+/// Reads instances by id and, on PostgreSQL, locks them until commit, in id order. Ids that
+/// do not exist are left out.
+pub async fn lock_many(
+    tx: &mut Tx,
+    instance_ids: &[String],
+) -> Result<Vec<StoredInstance>, StoreError> {
+    let rows = crate::listing::lock_by_ids(tx, COLUMNS, "instances", instance_ids).await?;
+    Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
 /// List filters; every field narrows the list.
 #[derive(Debug, Clone, Default)]
 pub struct InstanceFilter {

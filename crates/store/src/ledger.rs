@@ -195,21 +195,45 @@ const SUMMED_FUNDS: &str = "SELECT account_id,
 
 /// An account's funds, read from its running totals and checked against the sums of its
 /// postings: a difference means a write bypassed [`write_entry`], and is reported, not hidden.
+/// Both are read by one statement, so from one snapshot: a payment committed beside the read
+/// cannot show as a difference (read in two statements, PostgreSQL took a snapshot for each).
 pub async fn checked_funds(
     connection: &mut Connection,
     account_id: &str,
 ) -> Result<Funds, StoreError> {
-    let running = funds(connection, account_id).await?;
-    // Through the account's entries: postings carry the entry's account, but an index of
-    // their own by account would be one more B-tree insert per posting, for this check only.
+    // The postings through the account's entries: postings carry the entry's account, but an
+    // index of their own by account would be one more B-tree insert per posting, for this
+    // check only.
+    let summed = |fund: &str| {
+        format!(
+            "(SELECT CAST(COALESCE(SUM(CASE WHEN ledger_account = '{fund}' THEN amount_minor END), 0) AS BIGINT)
+              FROM ledger_postings
+              WHERE entry_id IN (SELECT id FROM ledger_entries WHERE account_id = $1)) AS summed_{fund}_minor"
+        )
+    };
+    let running = |fund: &str| {
+        format!(
+            "COALESCE((SELECT {fund}_minor FROM account_funds WHERE account_id = $1), 0) AS {fund}_minor"
+        )
+    };
     let row = query(&format!(
-        "{SUMMED_FUNDS} WHERE entry_id IN (SELECT id FROM ledger_entries WHERE account_id = $1)
-         GROUP BY account_id"
+        "SELECT {}, {}, {}, {}, {}, {}",
+        running("balance"),
+        running("coupons"),
+        running("vouchers"),
+        summed("balance"),
+        summed("coupons"),
+        summed("vouchers"),
     ))
     .bind(account_id)
-    .fetch_optional(connection)
+    .fetch_one(connection)
     .await?;
-    let summed = funds_from_row(row.as_ref())?;
+    let running = funds_from_row(Some(&row))?;
+    let summed = Funds {
+        balance_minor: row.try_get("summed_balance_minor")?,
+        coupons_minor: row.try_get("summed_coupons_minor")?,
+        vouchers_minor: row.try_get("summed_vouchers_minor")?,
+    };
     if running != summed {
         return Err(StoreError::LedgerUnbalanced(format!(
             "account {account_id}: running totals {running:?} differ from its postings {summed:?}"

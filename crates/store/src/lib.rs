@@ -31,5 +31,5 @@ pub mod usage;
 pub use connect::{Dialect, Store, StoreError, Tx};
 /// A database connection, for reads outside a write transaction.
 pub use database::{Connection, DatabaseError};
-pub use group_commit::WriteFuture;
+pub use group_commit::{WriteCounts, WriteFuture};
 pub use time::{from_seconds, to_seconds};

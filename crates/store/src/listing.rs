@@ -44,7 +44,9 @@ pub async fn fetch_page(
 const IDS_PER_QUERY: usize = 500;
 
 /// Reads `columns` of the rows of `table` whose id is in `ids`, in few statements, locking them
-/// until commit on PostgreSQL. Missing ids are left out; the order is the database's.
+/// until commit on PostgreSQL in id order (the one order in which every use case takes locks
+/// of one table, so that two never wait on each other). Missing ids are left out; the rows
+/// come in id order.
 pub async fn lock_by_ids(
     tx: &mut Tx,
     columns: &str,
@@ -62,10 +64,12 @@ pub async fn lock_by_keys(
     key_column: &str,
     ids: &[String],
 ) -> Result<Vec<Row>, DatabaseError> {
+    let mut sorted = ids.to_vec();
+    sorted.sort();
     let mut rows = Vec::with_capacity(ids.len());
-    for chunk in chunks_of(ids, IDS_PER_QUERY) {
+    for chunk in chunks_of(&sorted, IDS_PER_QUERY) {
         let sql = format!(
-            "SELECT {columns} FROM {table} WHERE {key_column} IN ({}){}",
+            "SELECT {columns} FROM {table} WHERE {key_column} IN ({}) ORDER BY {key_column}{}",
             list_placeholders(chunk.len()),
             tx.for_update()
         );

@@ -35,7 +35,7 @@ async fn healthz() -> Json<serde_json::Value> {
 async fn metrics(State(context): State<ApiContext>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        context.metrics.render(),
+        context.metrics.render(context.engine.store.write_counts()),
     )
 }
 

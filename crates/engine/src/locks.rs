@@ -1,0 +1,31 @@
+//! The one order in which use cases lock rows on PostgreSQL, so that two of them never wait
+//! on each other in opposite orders (a deadlock): the row the request names first (an
+//! approval, a refund), then instances by id, then accounts by id, then an account's bills.
+//! A use case that touches several instances locks them all, and then their accounts, before
+//! it decides anything; locks it takes again later are already held. (SQLite has one writer:
+//! these reads lock nothing there.)
+
+use tenure_store::{accounts, instances, Tx};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+impl Engine {
+    /// Locks `instance_ids` in id order, then their accounts in id order. A missing instance
+    /// is not an error here: the use case reports it where it meets it.
+    pub(crate) async fn lock_instances_and_accounts(
+        &self,
+        tx: &mut Tx,
+        instance_ids: &[String],
+    ) -> Result<(), EngineError> {
+        let locked = instances::lock_many(tx, instance_ids).await?;
+        let mut account_ids: Vec<String> = locked
+            .into_iter()
+            .map(|stored| stored.instance.account_id)
+            .collect();
+        account_ids.sort();
+        account_ids.dedup();
+        accounts::lock_many(tx, &account_ids).await?;
+        Ok(())
+    }
+}
