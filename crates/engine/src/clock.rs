@@ -38,12 +38,4 @@ impl Clock {
             }
         }
     }
-
-    /// Takes a simulated clock back to `to`. Only for a sweep whose transaction was rolled
-    /// back: nothing written since `to` was committed, so the moments after it never happened.
-    pub(crate) fn rewind(&self, to: Timestamp) {
-        if let Clock::Simulated(time) = self {
-            *time.lock().expect("clock lock") = to;
-        }
-    }
 }

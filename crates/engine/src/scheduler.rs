@@ -18,26 +18,11 @@ use tenure_core::lifecycle::{next_step_due, take_step, Instance, RenewalMode, St
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::instances::{RowKey, StoredInstance};
-use tenure_store::{
-    bills, deduction_attempts, due_work, instances, ledger, Dialect, StoreError, Tx,
-};
+use tenure_store::{bills, deduction_attempts, due_work, instances, ledger, StoreError, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::record::{IdHasher, KnownAttempts, RecordBuffer};
-
-/// Due items read and taken at a time: a batch's rows are read and written with a few
-/// statements each, so a batch has a cost of its own besides its items'. On SQLite one day's
-/// steps of a 1,000,000 fleet (5,478) took 0.15–0.17 s in batches of 1,000 and 0.13 s in
-/// batches of 2,500 (four pairs), a month's 2–5% less; HTTP requests that arrived during a
-/// sweep waited no longer (the longest wait, in the `busy` benchmark: 80 ms, then 65 ms), as
-/// the sweep commits early when one waits. PostgreSQL keeps 1,000, its measured size.
-fn sweep_batch(dialect: Dialect) -> i64 {
-    match dialect {
-        Dialect::Sqlite => 2_500,
-        Dialect::Postgres => 1_000,
-    }
-}
 
 /// How long an instance whose steps failed waits before the sweep tries it again.
 pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
@@ -97,14 +82,8 @@ impl DueWork {
         now: Timestamp,
     ) -> Result<Due, StoreError> {
         Ok(match self {
-            DueWork::Bills => {
-                let batch = sweep_batch(tx.dialect());
-                Due::Bills(bills::due_ids(tx, from, now, batch).await?)
-            }
-            DueWork::Instances => {
-                let batch = sweep_batch(tx.dialect());
-                Due::Instances(instances::lock_due(tx, from, now, batch).await?)
-            }
+            DueWork::Bills => Due::Bills(bills::due_ids(tx, from, now).await?),
+            DueWork::Instances => Due::Instances(instances::lock_due(tx, from, now).await?),
         })
     }
 
@@ -113,25 +92,6 @@ impl DueWork {
             DueWork::Bills => bills::postpone(tx, id, retry_at).await,
             DueWork::Instances => instances::postpone(tx, id, retry_at).await,
         }
-    }
-}
-
-/// Due items taken before the sweep's transaction commits. Batches of [`sweep_batch`] share a
-/// transaction, and on the simulated clock so do consecutive moments, until this many items
-/// are in it.
-///
-/// On SQLite a commit writes every page its transaction changed, and items that share a
-/// commit share the pages of the indexes they touch (a step adds entries to indexes by account
-/// and by instance, each on a page of its own), so larger commits write fewer pages per step,
-/// up to what the writer's page cache holds. The writer is not held that long when someone else wants
-/// it: the sweep commits after any batch during which another transaction (an HTTP request's)
-/// began to wait ([`tenure_store::Store::writer_wanted`]).
-///
-/// PostgreSQL logs row changes, not pages, and gains nothing from larger transactions.
-fn items_per_commit(dialect: Dialect) -> u64 {
-    match dialect {
-        Dialect::Sqlite => 40_000,
-        Dialect::Postgres => 5_000,
     }
 }
 
@@ -145,7 +105,7 @@ enum Swept {
 }
 
 /// The sweep's write transaction, carried across batches (and simulated moments) until it holds
-/// [`items_per_commit`] items.
+/// as many items as the store says one commit should carry ([`Tx::should_commit`]).
 ///
 /// A batch runs without a savepoint of its own: SQLite copies every page a savepoint changes
 /// into its statement journal, and in a large transaction that copying took a sixth of a
@@ -158,8 +118,10 @@ struct SweepWriter {
     tx: Option<Tx>,
     /// Items taken in the open transaction.
     items: u64,
-    /// The clock when the open transaction began: where a rollback takes a simulated clock.
-    began_at: Option<Timestamp>,
+    /// The latest moment the open transaction took steps at (an advance of the simulated
+    /// clock): the clock is moved there only once that transaction commits, so that it never
+    /// shows a moment whose steps were rolled back.
+    latest_moment: Option<Timestamp>,
     /// Steps taken and failed, the open transaction's included.
     report: SweepReport,
     /// The same, as of the last commit.
@@ -216,7 +178,6 @@ impl SweepWriter {
         if self.tx.is_none() {
             self.tx = Some(engine.begin().await?);
             self.items = 0;
-            self.began_at = Some(engine.clock.now());
             self.forget_reads();
         }
         Ok(self.tx.as_mut().expect("begun above"))
@@ -237,35 +198,33 @@ impl SweepWriter {
         self.reads.clear();
     }
 
-    /// Counts `items` taken in the open transaction, and commits it once it holds enough, or
-    /// once another transaction waits for the writer.
-    async fn taken(&mut self, engine: &Engine, items: u64) -> Result<(), StoreError> {
+    /// Counts `items` taken in the open transaction, and commits it when the store says it
+    /// should ([`Tx::should_commit`]: it holds enough, or another transaction waits for it).
+    async fn taken(&mut self, clock: &crate::Clock, items: u64) -> Result<(), StoreError> {
         self.items += items;
-        if self.one_batch_per_commit
-            || self.items >= items_per_commit(engine.store.dialect())
-            || engine.store.writer_wanted()
-        {
-            self.commit().await?;
+        let should_commit = self
+            .tx
+            .as_ref()
+            .is_some_and(|tx| tx.should_commit(self.items));
+        if self.one_batch_per_commit || should_commit {
+            self.commit(clock).await?;
         }
         Ok(())
     }
 
-    /// Rolls the open transaction back, with its part of the report, and takes a simulated
-    /// clock back to when the transaction began: nothing that happened after that was
-    /// committed.
-    fn roll_back(&mut self, engine: &Engine) {
+    /// Rolls the open transaction back, with its part of the report and its moments: the
+    /// items rolled back are still due, and are taken again at their own times.
+    fn roll_back(&mut self) {
         self.tx = None;
         self.forget_reads();
         self.items = 0;
+        self.latest_moment = None;
         self.report = self.committed;
-        if let Some(began_at) = self.began_at.take() {
-            engine.clock.rewind(began_at);
-        }
     }
 
     /// Commits the open transaction, if any, and waits for it to be on disk. One that
     /// took nothing (it only looked for due work) wrote nothing and is simply dropped.
-    async fn commit(&mut self) -> Result<(), StoreError> {
+    async fn commit(&mut self, clock: &crate::Clock) -> Result<(), StoreError> {
         self.forget_reads();
         if self.items == 0 {
             self.tx = None;
@@ -273,15 +232,31 @@ impl SweepWriter {
         if let Some(tx) = self.tx.take() {
             tx.commit().await?;
         }
+        if let Some(moment) = self.latest_moment.take() {
+            clock.set(moment);
+        }
         self.committed = self.report;
         Ok(())
     }
 
+    /// The moment an advance takes steps at next: `due`, or the clock's time if that is later
+    /// (steps a request made due while the clock stood later), or the open transaction's
+    /// latest moment (the clock moves only at commit).
+    fn moment(&mut self, clock: &crate::Clock, due: Timestamp) -> Timestamp {
+        let moment = due.max(clock.now()).max(self.latest_moment.unwrap_or(due));
+        self.latest_moment = Some(moment);
+        moment
+    }
+
     /// After a sweep that succeeded, commits what is open; after one that failed, rolls it
     /// back (its items are still due). Returns what was committed.
-    async fn finish(&mut self, succeeded: bool) -> Result<SweepReport, StoreError> {
+    async fn finish(
+        &mut self,
+        clock: &crate::Clock,
+        succeeded: bool,
+    ) -> Result<SweepReport, StoreError> {
         if succeeded {
-            self.commit().await?;
+            self.commit(clock).await?;
         } else {
             self.tx = None;
             self.forget_reads();
@@ -301,7 +276,7 @@ impl Engine {
                 other => break other,
             }
         };
-        let finished = writer.finish(swept.is_ok()).await;
+        let finished = writer.finish(&self.clock, swept.is_ok()).await;
         *kept = writer.reads;
         let report = finished?;
         swept?;
@@ -360,13 +335,13 @@ impl Engine {
             let error = match taken {
                 Ok(steps_taken) => {
                     writer.report.steps_taken += steps_taken;
-                    writer.taken(self, count).await?;
+                    writer.taken(&self.clock, count).await?;
                     continue;
                 }
                 Err(error) => error,
             };
             let shared = writer.items > 0;
-            writer.roll_back(self);
+            writer.roll_back();
             if shared {
                 tracing::warn!(%error, "a sweep batch failed; the batches it shared a transaction with are taken again, one per commit");
                 writer.one_batch_per_commit = true;
@@ -395,8 +370,8 @@ impl Engine {
             writer.report.steps_taken += batch.steps_taken;
             writer.report.steps_failed += batch.steps_failed;
             // Committed at once: a later failure in a shared transaction must not undo it.
-            writer.taken(self, due.len() as u64).await?;
-            writer.commit().await?;
+            writer.taken(&self.clock, due.len() as u64).await?;
+            writer.commit(&self.clock).await?;
             writer.one_batch_per_commit = false;
         }
     }
@@ -581,7 +556,7 @@ impl Engine {
         }
         let mut writer = SweepWriter::with_reads(std::mem::take(&mut *kept));
         let advanced = self.advance_locked(to, &mut writer).await;
-        let finished = writer.finish(advanced.is_ok()).await;
+        let finished = writer.finish(&self.clock, advanced.is_ok()).await;
         *kept = writer.reads;
         let report = finished?;
         advanced?;
@@ -618,13 +593,11 @@ impl Engine {
                 from = None;
                 continue;
             };
-            self.clock.set(moment);
-            let moment = self.clock.now();
+            let moment = writer.moment(&self.clock, moment);
             from = match self.run_due_locked(from, moment, writer).await? {
                 Swept::Done => Some(moment),
-                // Rolled back, the moments since the open transaction began are due again, and
-                // the clock was taken back to where it began: the next look starts from the
-                // start.
+                // Rolled back, the moments since the open transaction began are due again (the
+                // clock never showed them): the next look starts from the start.
                 Swept::RolledBack => None,
             };
         }

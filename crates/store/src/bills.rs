@@ -212,14 +212,14 @@ pub async fn debt_minor(connection: &mut Connection, account_id: &str) -> Result
 }
 
 /// Ids of open bills due at or before `until` (and at or after `from` when given), earliest
-/// first, at most `limit`. On PostgreSQL rows another node holds are skipped (not waited for),
+/// first, a batch at a time ([`Tx::due_batch`]). On PostgreSQL rows another node holds are skipped (not waited for),
 /// so nodes split the work.
 pub async fn due_ids(
     tx: &mut Tx,
     from: Option<Timestamp>,
     until: Timestamp,
-    limit: i64,
 ) -> Result<Vec<String>, StoreError> {
+    let limit = tx.due_batch();
     let lock = match tx.dialect() {
         crate::Dialect::Sqlite => "",
         crate::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",

@@ -320,7 +320,7 @@ pub async fn list(
 }
 
 /// The instances due at or before `until` (and at or after `from` when given), earliest first
-/// (ties in a fixed order, below), at most `limit`, read whole, each with where its row is
+/// (ties in a fixed order, below), a batch at a time ([`Tx::due_batch`]), read whole, each with where its row is
 /// (for [`update_many`]): what a sweep batch takes, in one query. On PostgreSQL the rows are
 /// locked and rows another node holds are skipped, so several nodes split the due work without
 /// waiting on each other.
@@ -328,8 +328,8 @@ pub async fn lock_due(
     tx: &mut Tx,
     from: Option<Timestamp>,
     until: Timestamp,
-    limit: i64,
 ) -> Result<Vec<(StoredInstance, RowKey)>, StoreError> {
+    let limit = tx.due_batch();
     // Ties in due time go in a fixed order: on SQLite the index's own (due time, then rowid,
     // the order instances were created in), so the rows come straight off the index; ordering
     // them by id instead made SQLite copy every due row, whole, into a temporary B-tree to

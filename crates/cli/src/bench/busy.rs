@@ -1,6 +1,6 @@
 //! Purchases through HTTP while a large sweep runs: how long a request waits for SQLite's one
 //! writer when the lifecycle sweep holds it. The sweep commits early whenever another
-//! transaction waits (`Store::writer_wanted`), so a purchase should wait for one batch at most.
+//! transaction waits (`Tx::should_commit`), so a purchase should wait for one batch at most.
 
 use std::time::{Duration, Instant};
 

@@ -1,41 +1,30 @@
-//! The database's own limit for the writes tenure makes: a bare loop of INSERT + COMMIT with the
-//! same connection settings tenure uses, one row per commit and 1,000 rows per commit.
+//! The database's own limit for the writes tenure makes, measured without tenure's code: a
+//! bare loop of INSERT + COMMIT, one row per commit and 1,000 rows per commit.
+//!
+//! - SQLite: a plain rusqlite connection, WAL and `synchronous = FULL`, as tenure runs it.
+//! - PostgreSQL: plain connections (sqlx's, no pool), one row per transaction from 1, 8 and 64
+//!   connections at once, as `pgbench` measures it: PostgreSQL shares one flush of its log
+//!   among commits that arrive together, so its rate grows with the connections.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tenure_store::database::query;
-use tenure_store::Store;
+use sqlx::Connection as _;
 
 use super::{rate, scratch_database, BenchOptions, Spread};
 
-pub async fn measure(store: &Store, rows_per_commit: usize, commits: usize) -> anyhow::Result<f64> {
-    let mut connection = store.read().await?;
-    query("CREATE TABLE IF NOT EXISTS bench_raw (id BIGINT, payload TEXT)")
-        .execute(&mut connection)
-        .await?;
-    let payload = "x".repeat(200);
-    let started = Instant::now();
-    let mut next_id: i64 = 0;
-    for _ in 0..commits {
-        let mut tx = store.begin().await?;
-        for _ in 0..rows_per_commit {
-            next_id += 1;
-            query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
-                .bind(next_id)
-                .bind(&payload)
-                .execute(&mut tx)
-                .await?;
-        }
-        tx.commit().await?;
-    }
-    Ok(rate((rows_per_commit * commits) as u64, started.elapsed()))
-}
+/// Rows in each row of the bare table: what an order's rows weigh, roughly.
+const PAYLOAD_BYTES: usize = 200;
+/// Concurrent connections measured on PostgreSQL (one writer on SQLite: one connection).
+const POSTGRES_CONNECTIONS: [usize; 3] = [1, 8, 64];
+/// How long each concurrent PostgreSQL level runs.
+const POSTGRES_SECONDS: u64 = 3;
 
 /// The database's own rates in this run, which tenure's are shown as multiples of.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Ceiling {
-    /// Rows per second with one row per commit: what committing each request alone allows.
-    pub one_row_per_commit: f64,
+    /// Rows per second with one row per commit, by concurrent connections: what committing
+    /// each request alone allows.
+    pub one_row_per_commit: Vec<(usize, f64)>,
     /// Rows per second with 1,000 rows per commit: what batched writes allow.
     pub thousand_rows_per_commit: f64,
 }
@@ -45,31 +34,157 @@ impl Ceiling {
     pub fn multiple(rate: f64, ceiling: f64) -> String {
         format!("{:.2}×", rate / ceiling)
     }
+
+    /// The one-row-per-commit rate measured with the most connections not above `clients`
+    /// (SQLite: its one connection).
+    pub fn one_row_per_commit_for(&self, clients: usize) -> (usize, f64) {
+        self.one_row_per_commit
+            .iter()
+            .rev()
+            .find(|(connections, _)| *connections <= clients)
+            .or(self.one_row_per_commit.first())
+            .copied()
+            .unwrap_or((1, f64::NAN))
+    }
 }
 
 pub async fn run(options: &BenchOptions) -> anyhow::Result<Ceiling> {
     println!("## Ceiling: the database alone\n");
-    println!("| writes | rows/s |");
-    println!("|---|---|");
-    let mut measured = Vec::new();
-    for (label, rows_per_commit, commits) in [
-        ("1 row per commit", 1, 1000),
-        ("1,000 rows per commit", 1000, 50),
-    ] {
+    println!(
+        "A bare loop without tenure's code: {}.\n",
+        if options.db == "sqlite" {
+            "rusqlite, WAL, synchronous=FULL"
+        } else {
+            "plain PostgreSQL connections, each inserting one row per transaction, as pgbench does"
+        }
+    );
+    println!("| writes | connections | rows/s |");
+    println!("|---|---|---|");
+    let levels: Vec<usize> = if options.db == "sqlite" {
+        vec![1]
+    } else {
+        POSTGRES_CONNECTIONS.to_vec()
+    };
+    let mut one_row_per_commit = Vec::new();
+    for connections in levels {
         let mut rates = Spread::default();
         for _ in 0..options.runs {
-            let scratch = scratch_database(options).await?;
-            let store = Store::connect(&scratch.url).await?;
-            rates.add(measure(&store, rows_per_commit, commits).await?);
-            store.close().await;
-            scratch.remove().await?;
+            rates.add(measure_scratch(options, 1, connections).await?);
         }
-        println!("| {label} | {} |", rates.show(0));
-        measured.push(rates.median());
+        println!("| 1 row per commit | {connections} | {} |", rates.show(0));
+        one_row_per_commit.push((connections, rates.median()));
     }
+    let mut rates = Spread::default();
+    for _ in 0..options.runs {
+        rates.add(measure_scratch(options, 1000, 1).await?);
+    }
+    println!("| 1,000 rows per commit | 1 | {} |", rates.show(0));
     println!();
     Ok(Ceiling {
-        one_row_per_commit: measured[0],
-        thousand_rows_per_commit: measured[1],
+        one_row_per_commit,
+        thousand_rows_per_commit: rates.median(),
     })
+}
+
+/// Rows per second on a fresh database, `rows_per_commit` a commit, from `connections`.
+async fn measure_scratch(
+    options: &BenchOptions,
+    rows_per_commit: usize,
+    connections: usize,
+) -> anyhow::Result<f64> {
+    let scratch = scratch_database(options).await?;
+    let measured = if options.db == "sqlite" {
+        let path = scratch
+            .url
+            .strip_prefix("sqlite://")
+            .unwrap_or(&scratch.url)
+            .to_string();
+        tokio::task::spawn_blocking(move || sqlite_rate(&path, rows_per_commit)).await?
+    } else {
+        postgres_rate(&scratch.url, rows_per_commit, connections).await
+    };
+    scratch.remove().await?;
+    measured
+}
+
+/// One connection, as tenure opens SQLite: WAL, every commit fsynced.
+fn sqlite_rate(path: &str, rows_per_commit: usize) -> anyhow::Result<f64> {
+    let connection = rusqlite::Connection::open(path)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.execute(
+        "CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT)",
+        [],
+    )?;
+    let payload = "x".repeat(PAYLOAD_BYTES);
+    let commits = if rows_per_commit == 1 { 1000 } else { 50 };
+    let mut insert = connection.prepare("INSERT INTO bench_raw (id, payload) VALUES (?1, ?2)")?;
+    let started = Instant::now();
+    let mut next_id: i64 = 0;
+    for _ in 0..commits {
+        connection.execute_batch("BEGIN")?;
+        for _ in 0..rows_per_commit {
+            next_id += 1;
+            insert.execute(rusqlite::params![next_id, payload])?;
+        }
+        connection.execute_batch("COMMIT")?;
+    }
+    Ok(rate((rows_per_commit * commits) as u64, started.elapsed()))
+}
+
+/// `connections` plain connections inserting at once for [`POSTGRES_SECONDS`] (one row per
+/// commit), or one connection committing 1,000 rows at a time 50 times.
+async fn postgres_rate(
+    url: &str,
+    rows_per_commit: usize,
+    connections: usize,
+) -> anyhow::Result<f64> {
+    let mut setup = sqlx::PgConnection::connect(url).await?;
+    sqlx::query("CREATE TABLE bench_raw (id BIGINT, payload TEXT)")
+        .execute(&mut setup)
+        .await?;
+    setup.close().await?;
+    let payload = "x".repeat(PAYLOAD_BYTES);
+    if rows_per_commit > 1 {
+        let mut connection = sqlx::PgConnection::connect(url).await?;
+        let started = Instant::now();
+        for commit in 0..50_i64 {
+            let mut tx = connection.begin().await?;
+            for row in 0..rows_per_commit as i64 {
+                sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
+                    .bind(commit * 1000 + row)
+                    .bind(&payload)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+        return Ok(rate(50 * rows_per_commit as u64, started.elapsed()));
+    }
+    let deadline = Instant::now() + Duration::from_secs(POSTGRES_SECONDS);
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for client in 0..connections as i64 {
+        let url = url.to_string();
+        let payload = payload.clone();
+        clients.push(tokio::spawn(async move {
+            let mut connection = sqlx::PgConnection::connect(&url).await?;
+            let mut rows: u64 = 0;
+            while Instant::now() < deadline {
+                sqlx::query("INSERT INTO bench_raw (id, payload) VALUES ($1, $2)")
+                    .bind(client * 1_000_000_000 + rows as i64)
+                    .bind(&payload)
+                    .execute(&mut connection)
+                    .await?;
+                rows += 1;
+            }
+            connection.close().await?;
+            anyhow::Ok(rows)
+        }));
+    }
+    let mut rows = 0;
+    for client in clients {
+        rows += client.await??;
+    }
+    Ok(rate(rows, started.elapsed()))
 }

@@ -96,16 +96,16 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         false => None,
     };
     if wants("sweep") {
-        sweep::run(&options, ceiling).await?;
+        sweep::run(&options, ceiling.as_ref()).await?;
     }
     if wants("orders") {
-        orders::run(&options, ceiling).await?;
+        orders::run(&options, ceiling.as_ref()).await?;
     }
     if wants("busy") {
         busy::run(&options).await?;
     }
     if wants("simulation") {
-        simulation::run(&options, ceiling).await?;
+        simulation::run(&options, ceiling.as_ref()).await?;
     }
     Ok(())
 }

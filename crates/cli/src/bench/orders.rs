@@ -15,10 +15,10 @@ use super::{percentile, rate, scratch_database, BenchOptions, Spread};
 
 pub(super) const KEY: &str = "bench-operator-key";
 
-pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Result<()> {
+pub async fn run(options: &BenchOptions, ceiling: Option<&Ceiling>) -> anyhow::Result<()> {
     println!("## Orders through HTTP\n");
     println!("Purchases (`POST /v1/instances`, paid from the balance) for {} s per level, each client on its own account; each level run {} times, on a fresh database each: medians, with the range in brackets.\n", options.orders_seconds, options.runs);
-    println!("| clients | orders (median run) | orders/s | ÷ one-commit ceiling | p50 latency (ms) | p99 latency (ms) |");
+    println!("| clients | orders (median run) | orders/s | ÷ one-commit ceiling (its connections) | p50 latency (ms) | p99 latency (ms) |");
     println!("|---|---|---|---|---|---|");
     let mut breakdowns = Vec::new();
     for clients in [1usize, 8, 64] {
@@ -34,7 +34,11 @@ pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Re
             p99.add(percentile(&latencies, 0.99).as_secs_f64() * 1000.0);
         }
         let multiple = ceiling.map_or("—".to_string(), |ceiling| {
-            Ceiling::multiple(rates.median(), ceiling.one_row_per_commit)
+            let (connections, one_row_per_commit) = ceiling.one_row_per_commit_for(clients);
+            format!(
+                "{} ({connections})",
+                Ceiling::multiple(rates.median(), one_row_per_commit)
+            )
         });
         println!(
             "| {clients} | {:.0} | {} | {multiple} | {} | {} |",

@@ -12,7 +12,7 @@ use super::ceiling::Ceiling;
 use super::fleet::{load, FleetShape};
 use super::{rate, scratch_database, BenchOptions, Spread};
 
-pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Result<()> {
+pub async fn run(options: &BenchOptions, ceiling: Option<&Ceiling>) -> anyhow::Result<()> {
     println!("## A simulated year\n");
     println!(
         "Run {} times: medians, with the range in brackets.\n",

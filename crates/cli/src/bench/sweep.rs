@@ -38,7 +38,7 @@ impl Renewal {
     }
 }
 
-pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Result<()> {
+pub async fn run(options: &BenchOptions, ceiling: Option<&Ceiling>) -> anyhow::Result<()> {
     println!("## Lifecycle sweep\n");
     println!("Fleet: subscriptions of the four default products, expiries spread evenly over a year, a hundred to an account;");
     println!("renewed by hand (`manual`), or half of them automatically each month from money in the account (`half auto`).");
@@ -72,7 +72,7 @@ pub async fn run(options: &BenchOptions, ceiling: Option<Ceiling>) -> anyhow::Re
 /// the statements of its thirty days' sweeps, if timed.
 async fn sweep_fleet(
     options: &BenchOptions,
-    ceiling: Option<Ceiling>,
+    ceiling: Option<&Ceiling>,
     fleet: usize,
     renewal: Renewal,
 ) -> anyhow::Result<Breakdown> {
