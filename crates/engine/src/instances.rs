@@ -1,18 +1,16 @@
-//! Buying and renewing instances.
+//! Buying instances, and the views of them. Renewing them is `renew.rs`.
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::json;
 use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
 use tenure_core::event::{EventData, EventDraft, EventKind};
 use tenure_core::ledger::Entry;
-use tenure_core::lifecycle::{next_due, next_step_due, Instance, InstanceStatus, RenewalMode};
+use tenure_core::lifecycle::{next_step_due, Instance, InstanceStatus, RenewalMode};
 use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::{plan_payment, PaymentPlan, PaymentSources};
 use tenure_core::period::Period;
 use tenure_core::purchase::{plan_purchase, PurchaseError, PurchaseRequest};
-use tenure_core::renewal::{apply_renewal, plan_renewal, RenewalError};
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::instances::{self, StoredInstance};
@@ -25,8 +23,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::record::RecordBuffer;
 
-/// The most instances one bulk renewal may name.
-pub const MAX_BULK_RENEWAL: usize = 100;
+pub use crate::renew::{RenewalResult, MAX_BULK_RENEWAL};
 
 /// An instance as the API shows it: its state plus the scheduler's view of it.
 #[derive(Debug, Clone, Serialize)]
@@ -81,13 +78,6 @@ pub struct PurchaseResult {
     pub order: Option<Order>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct RenewalResult {
-    pub instance: InstanceView,
-    pub order: Order,
-    pub restored: bool,
-}
-
 fn purchase_error(error: PurchaseError) -> EngineError {
     let code = match &error {
         PurchaseError::UnknownProduct(_) => "unknown_product",
@@ -107,17 +97,6 @@ fn purchase_error(error: PurchaseError) -> EngineError {
         PurchaseError::Price(_) => "invalid_amount",
     };
     EngineError::invalid(code, error)
-}
-
-fn renewal_error(error: RenewalError) -> EngineError {
-    match &error {
-        RenewalError::Released(_) => EngineError::refused("instance_released", error),
-        RenewalError::NotSubscription(_) => EngineError::refused("not_renewable", error),
-        RenewalError::PeriodNotSold { .. } => EngineError::invalid("period_not_sold", error),
-        RenewalError::SpecGone | RenewalError::Overflow => {
-            EngineError::refused("not_renewable", error)
-        }
-    }
 }
 
 /// An order's payment as planned from the account's funds ([`Engine::plan_order_payment`]),
@@ -364,120 +343,6 @@ impl Engine {
             instance: InstanceView::new(stored, Some(product)),
             order,
         })
-    }
-
-    /// Renews one instance by hand for `period`, from its current expiry.
-    pub async fn renew(
-        &self,
-        tx: &mut Tx,
-        instance_id: &str,
-        period: Period,
-        sources: PaymentSources,
-    ) -> Result<RenewalResult, EngineError> {
-        let now = self.clock.now();
-        let stored = instances::lock(tx, instance_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
-        let instance = stored.instance;
-        let product = self.product(&instance.product_id)?;
-        let plan = plan_renewal(&instance, product, period).map_err(renewal_error)?;
-        let account = self.lock_account(tx, &instance.account_id).await?;
-        self.ensure_not_overdue(tx, &account, FeeOperation::Renewal, instance.billing)
-            .await?;
-        let draft = OrderDraft {
-            kind: "renewal",
-            instance: &instance,
-            period,
-            starts_at: plan.starts_at,
-            ends_at: plan.ends_at,
-            list_price_minor: plan.list_price_minor,
-        };
-        let order = self.pay_order(tx, &account, draft, sources, now).await?;
-        let renewed = apply_renewal(&instance, &plan);
-        let next_due_at = next_due(&renewed, product).map(|due| due.at);
-        instances::update(tx, &renewed, next_due_at).await?;
-        let mut new_events = vec![EventDraft {
-            kind: EventKind::InstanceRenewed,
-            account_id: account.id.clone(),
-            instance_id: Some(instance.id.clone()),
-            data: json!({
-                "source": "manual",
-                "order_id": order.id,
-                "period": period.to_string(),
-                "previous_expires_at": plan.starts_at.to_string(),
-                "expires_at": plan.ends_at.to_string(),
-                "price_minor": plan.list_price_minor,
-            })
-            .into(),
-        }];
-        if plan.restores {
-            new_events.push(EventDraft {
-                kind: EventKind::InstanceRestored,
-                account_id: account.id.clone(),
-                instance_id: Some(instance.id.clone()),
-                data: json!({ "expires_at": plan.ends_at.to_string() }).into(),
-            });
-        }
-        self.record(tx, now, &account, &new_events, &[]).await?;
-        let stored = StoredInstance {
-            instance: renewed,
-            next_due_at,
-        };
-        Ok(RenewalResult {
-            instance: InstanceView::new(stored, Some(product)),
-            order,
-            restored: plan.restores,
-        })
-    }
-
-    /// Renews several instances for one period, all or nothing: the first refusal names the
-    /// instance and undoes the whole batch.
-    pub async fn renew_many(
-        &self,
-        tx: &mut Tx,
-        instance_ids: &[String],
-        period: Period,
-        sources: PaymentSources,
-    ) -> Result<Vec<RenewalResult>, EngineError> {
-        if instance_ids.is_empty() || instance_ids.len() > MAX_BULK_RENEWAL {
-            return Err(EngineError::invalid(
-                "invalid_batch",
-                format!("a bulk renewal names 1 to {MAX_BULK_RENEWAL} instances"),
-            ));
-        }
-        let mut seen = std::collections::HashSet::new();
-        if let Some(duplicate) = instance_ids.iter().find(|id| !seen.insert(id.as_str())) {
-            return Err(EngineError::invalid(
-                "invalid_batch",
-                format!("instance {duplicate} appears twice in the batch"),
-            ));
-        }
-        self.lock_instances_and_accounts(tx, instance_ids).await?;
-        let mut results = Vec::with_capacity(instance_ids.len());
-        for instance_id in instance_ids {
-            let result = self
-                .renew(tx, instance_id, period, sources)
-                .await
-                .map_err(|error| match error {
-                    EngineError::Invalid { code, message } => EngineError::Invalid {
-                        code,
-                        message: format!("instance {instance_id}: {message}"),
-                    },
-                    EngineError::Refused { code, message } => EngineError::Refused {
-                        code,
-                        message: format!("instance {instance_id}: {message}"),
-                    },
-                    EngineError::PaymentRequired { code, message } => {
-                        EngineError::PaymentRequired {
-                            code,
-                            message: format!("instance {instance_id}: {message}"),
-                        }
-                    }
-                    other => other,
-                })?;
-            results.push(result);
-        }
-        Ok(results)
     }
 
     pub async fn instance_view(

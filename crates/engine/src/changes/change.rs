@@ -1,19 +1,10 @@
-//! Upgrades and downgrades: quote, apply, or wait for the operator's approval.
-//!
-//! The core decides whether the catalog allows a change ([`tenure_core::change::rules`]) and what
-//! it costs in each paid period ([`tenure_core::change::pricing`]); this module loads the paid
-//! periods, pays or refunds each period's share as its own `upgrade` or `downgrade` order (whose
-//! value is the basis of the next change in that period), moves the instance to the new
-//! configuration and records the event, all in the caller's one transaction.
+//! Quoting a change and changing: decided and priced under the instance's lock, then each paid
+//! period's share paid or refunded as its own order. Apart from approvals, which only a change
+//! that waits for the operator goes through.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use serde_json::json;
-use tenure_core::catalog::Product;
-use tenure_core::change::{
-    decide_change, price_change, ChangeDecision, ChangeQuote, ChangeRefusal, ChangeTarget,
-    PeriodChange,
-};
+use tenure_core::change::{decide_change, price_change, ChangeRefusal, PeriodChange};
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, Instance};
@@ -24,73 +15,17 @@ use tenure_core::proration::ChangeDirection;
 use tenure_core::refund::{split_downgrade_refund, RefundSplit};
 use tenure_core::refund_destination::{refund_destination, RefundCause, RefundDestination};
 use tenure_store::accounts::Account;
-use tenure_store::approvals::{self, Approval};
+use tenure_store::approvals;
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::orders::{self, Order};
 use tenure_store::{ledger, Tx};
 
+use super::{
+    ChangeCommand, ChangeOutcome, ChangeQuoteView, Configuration, Prepared, PRORATION_RULE,
+};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
-
-/// The proration rule, in one sentence, as every quote states it.
-pub const PRORATION_RULE: &str = "by started hour, from the value actually paid: unused value = \
-    value − value × hours used since it was paid / hours it covers; the new configuration costs its \
-    list price × remaining hours / ordered hours; an upgrade charges the difference, a downgrade \
-    refunds the cash share of it (vouchers are never refunded); rounded half to even, once per amount";
-
-/// A change a customer asks for.
-#[derive(Debug, Clone)]
-pub struct ChangeCommand {
-    pub instance_id: String,
-    pub target: ChangeTarget,
-    pub sources: PaymentSources,
-}
-
-/// An edition and spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Configuration {
-    pub edition_id: String,
-    pub spec_id: String,
-}
-
-/// A priced change, itemised period by period.
-#[derive(Debug, Clone, Serialize)]
-pub struct ChangeQuoteView {
-    pub instance_id: String,
-    pub from: Configuration,
-    pub to: Configuration,
-    /// The change waits for the operator; it will be priced again at approval time.
-    pub needs_approval: bool,
-    pub currency: String,
-    pub proration_rule: &'static str,
-    /// Where a refund goes (null when nothing is refunded).
-    pub refund_destination: Option<RefundDestination>,
-    #[serde(flatten)]
-    pub quote: ChangeQuote,
-}
-
-/// What `POST /v1/instances/{id}/change` did.
-#[derive(Debug, Clone, Serialize)]
-pub struct ChangeOutcome {
-    /// `applied` (the instance runs the new configuration now) or `pending_approval`.
-    pub status: &'static str,
-    #[serde(flatten)]
-    pub quote: ChangeQuoteView,
-    pub instance: InstanceView,
-    /// One `upgrade` or `downgrade` order per paid period (empty while pending approval).
-    pub orders: Vec<Order>,
-    pub approval: Option<Approval>,
-}
-
-/// Everything a change is decided and priced from, read under the instance's lock.
-struct Prepared<'catalog> {
-    stored: StoredInstance,
-    product: &'catalog Product,
-    decision: ChangeDecision<'catalog>,
-    account: Account,
-    view: ChangeQuoteView,
-}
 
 fn refusal(error: ChangeRefusal) -> EngineError {
     if error.is_invalid_request() {
@@ -151,7 +86,7 @@ impl Engine {
         self.apply_change(tx, prepared, command.sources, now).await
     }
 
-    async fn prepare_change<'engine>(
+    pub(super) async fn prepare_change<'engine>(
         &'engine self,
         tx: &mut Tx,
         command: &ChangeCommand,
@@ -243,58 +178,8 @@ impl Engine {
         .await
     }
 
-    async fn request_approval(
-        &self,
-        tx: &mut Tx,
-        prepared: Prepared<'_>,
-        sources: PaymentSources,
-        now: Timestamp,
-    ) -> Result<ChangeOutcome, EngineError> {
-        let instance = &prepared.stored.instance;
-        let approval = Approval {
-            id: self.ids.next("apr"),
-            account_id: instance.account_id.clone(),
-            instance_id: instance.id.clone(),
-            status: "pending".into(),
-            direction: prepared.decision.direction.as_str().into(),
-            from_edition_id: prepared.view.from.edition_id.clone(),
-            from_spec_id: prepared.view.from.spec_id.clone(),
-            to_edition_id: prepared.view.to.edition_id.clone(),
-            to_spec_id: prepared.view.to.spec_id.clone(),
-            pay_with: sources.method.as_str().into(),
-            use_vouchers: sources.use_vouchers,
-            use_coupons: sources.use_coupons,
-            quoted_charge_minor: prepared.view.quote.charge_minor,
-            requested_at: now,
-            decided_at: None,
-            reason: None,
-        };
-        approvals::insert(tx, &approval).await?;
-        let event = EventDraft {
-            kind: EventKind::ChangeApprovalRequested,
-            account_id: instance.account_id.clone(),
-            instance_id: Some(instance.id.clone()),
-            data: json!({
-                "approval_id": approval.id,
-                "from": prepared.view.from,
-                "to": prepared.view.to,
-                "quoted_charge_minor": approval.quoted_charge_minor,
-            })
-            .into(),
-        };
-        self.record(tx, now, &prepared.account, &[event], &[])
-            .await?;
-        Ok(ChangeOutcome {
-            status: "pending_approval",
-            instance: InstanceView::new(prepared.stored.clone(), Some(prepared.product)),
-            quote: prepared.view,
-            orders: Vec::new(),
-            approval: Some(approval),
-        })
-    }
-
     /// Pays or refunds each period's share, writes the change orders, and moves the instance.
-    async fn apply_change(
+    pub(super) async fn apply_change(
         &self,
         tx: &mut Tx,
         prepared: Prepared<'_>,
@@ -453,121 +338,6 @@ impl Engine {
             .await?;
         }
         Ok(order)
-    }
-
-    /// The operator approves a pending change: it is checked and priced again now, paid, and
-    /// applied. If the account cannot pay, nothing changes and the approval stays pending.
-    pub async fn approve_change(
-        &self,
-        tx: &mut Tx,
-        approval_id: &str,
-        reason: Option<String>,
-    ) -> Result<ChangeOutcome, EngineError> {
-        let now = self.clock.now();
-        let approval = self.lock_pending_approval(tx, approval_id).await?;
-        let sources = PaymentSources {
-            use_vouchers: approval.use_vouchers,
-            use_coupons: approval.use_coupons,
-            method: approval
-                .pay_with
-                .parse()
-                .expect("stored payment methods parse"),
-        };
-        let command = ChangeCommand {
-            instance_id: approval.instance_id.clone(),
-            target: ChangeTarget {
-                edition_id: Some(approval.to_edition_id.clone()),
-                spec_id: Some(approval.to_spec_id.clone()),
-            },
-            sources,
-        };
-        let prepared = self.prepare_change(tx, &command, now).await?;
-        approvals::decide(tx, approval_id, "approved", now, reason.as_deref()).await?;
-        let event = EventDraft {
-            kind: EventKind::ChangeApproved,
-            account_id: approval.account_id.clone(),
-            instance_id: Some(approval.instance_id.clone()),
-            data: json!({ "approval_id": approval.id, "reason": reason }).into(),
-        };
-        self.record(tx, now, &prepared.account, &[event], &[])
-            .await?;
-        let mut outcome = self.apply_change(tx, prepared, sources, now).await?;
-        outcome.approval = Some(Approval {
-            status: "approved".into(),
-            decided_at: Some(now),
-            reason,
-            ..approval
-        });
-        Ok(outcome)
-    }
-
-    /// The operator refuses a pending change, or the customer withdraws it: the instance keeps
-    /// its configuration and nothing is charged.
-    pub async fn close_approval(
-        &self,
-        tx: &mut Tx,
-        approval_id: &str,
-        status: ClosedApproval,
-        reason: Option<String>,
-    ) -> Result<Approval, EngineError> {
-        let now = self.clock.now();
-        let approval = self.lock_pending_approval(tx, approval_id).await?;
-        let account = self.lock_account(tx, &approval.account_id).await?;
-        approvals::decide(tx, approval_id, status.as_str(), now, reason.as_deref()).await?;
-        let event = EventDraft {
-            kind: match status {
-                ClosedApproval::Rejected => EventKind::ChangeRejected,
-                ClosedApproval::Cancelled => EventKind::ChangeCancelled,
-            },
-            account_id: approval.account_id.clone(),
-            instance_id: Some(approval.instance_id.clone()),
-            data: json!({ "approval_id": approval.id, "reason": reason }).into(),
-        };
-        self.record(tx, now, &account, &[event], &[]).await?;
-        Ok(Approval {
-            status: status.as_str().into(),
-            decided_at: Some(now),
-            reason,
-            ..approval
-        })
-    }
-
-    async fn lock_pending_approval(
-        &self,
-        tx: &mut Tx,
-        approval_id: &str,
-    ) -> Result<Approval, EngineError> {
-        let approval = approvals::lock(tx, approval_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("approval", approval_id))?;
-        if approval.status != "pending" {
-            return Err(EngineError::refused(
-                "approval_decided",
-                format!(
-                    "approval {approval_id} is already {}; only a pending change can be decided",
-                    approval.status
-                ),
-            ));
-        }
-        Ok(approval)
-    }
-}
-
-/// How a pending change ends without being applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClosedApproval {
-    /// The operator refused it.
-    Rejected,
-    /// The customer withdrew it.
-    Cancelled,
-}
-
-impl ClosedApproval {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClosedApproval::Rejected => "rejected",
-            ClosedApproval::Cancelled => "cancelled",
-        }
     }
 }
 

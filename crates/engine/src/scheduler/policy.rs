@@ -1,18 +1,8 @@
-//! The lifecycle scheduler. Each instance stores when its next step is due (`next_due_at`);
-//! a sweep takes due instances through the index on that column, earliest first, a batch at a
-//! time. Batches share a transaction (one fsync for thousands of steps, see `SweepWriter`);
-//! each instance of a batch is read whole (and locked) by the due query itself, its due steps
-//! recomputed from that row and taken, and its new due time written, so a step is never split
-//! across transactions. A sweep can be killed at any point and run again: a step whose
-//! transaction committed is no longer due, and one that did not commit is still due.
-//! Nothing happens twice; nothing is lost.
-//!
-//! Pay-as-you-go bills are a second source of due work: an open bill stores when it is
-//! generated (`generate_at`), found the same way through its own index.
+//! What the sweep finds due and how it takes each item: bills and instances found by index,
+//! batches taken whole or, after a failure, item by item. Apart from the transaction it writes
+//! through (`writer.rs`), so the policy reads without the bookkeeping of commits.
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
-use std::collections::HashMap;
 use tenure_core::lifecycle::{next_step_due, take_step, Instance, RenewalMode, Step};
 
 use tenure_core::payment::Funds;
@@ -20,22 +10,14 @@ use tenure_store::accounts::Account;
 use tenure_store::instances::{RowKey, StoredInstance};
 use tenure_store::{bills, deduction_attempts, due_work, instances, ledger, StoreError, Tx};
 
+use super::writer::{SweepWriter, Swept, TransactionReads};
+use super::{SweepReport, FAILED_STEP_RETRY_HOURS};
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::record::{IdHasher, KnownAttempts, RecordBuffer};
+use crate::record::{KnownAttempts, RecordBuffer};
 
-/// How long an instance whose steps failed waits before the sweep tries it again.
-pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
 /// More steps than this for one instance at one moment means a step does not advance: a bug.
 const MAX_STEPS_PER_INSTANCE: usize = 16;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct SweepReport {
-    pub steps_taken: u64,
-    /// Instances whose due steps failed; nothing of theirs was written, and they are tried
-    /// again after [`FAILED_STEP_RETRY_HOURS`].
-    pub steps_failed: u64,
-}
 
 /// The two kinds of due work the scheduler finds by index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,196 +77,9 @@ impl DueWork {
     }
 }
 
-/// How a sweep of due work ended.
-enum Swept {
-    /// Nothing is due any more.
-    Done,
-    /// A batch failed in a transaction that also held earlier batches: all of it was rolled
-    /// back and is due again, and the sweep starts over, one batch per commit.
-    RolledBack,
-}
-
-/// The sweep's write transaction, carried across batches (and simulated moments) until it holds
-/// as many items as the store says one commit should carry ([`Tx::should_commit`]).
-///
-/// A batch runs without a savepoint of its own: SQLite copies every page a savepoint changes
-/// into its statement journal, and in a large transaction that copying took a sixth of a
-/// simulated year. So when a batch fails, the whole open transaction is rolled back; if it
-/// held earlier batches, the sweep starts over from where it began ([`Swept::RolledBack`]),
-/// committing after every batch, so that the failing batch comes round in a transaction of its
-/// own and is taken again item by item.
-#[derive(Default)]
-struct SweepWriter {
-    tx: Option<Tx>,
-    /// Items taken in the open transaction.
-    items: u64,
-    /// The latest moment the open transaction took steps at (an advance of the simulated
-    /// clock): the clock is moved there only once that transaction commits, so that it never
-    /// shows a moment whose steps were rolled back.
-    latest_moment: Option<Timestamp>,
-    /// Steps taken and failed, the open transaction's included.
-    report: SweepReport,
-    /// The same, as of the last commit.
-    committed: SweepReport,
-    /// Commit after every batch (after a rollback, until the failed batch is dealt with).
-    one_batch_per_commit: bool,
-    /// What the open transaction's instance batches have read of accounts and funds.
-    reads: TransactionReads,
-}
-
-/// Accounts and their funds as the sweep's open transaction has read them (and on PostgreSQL
-/// locked them) and, for funds, as its own writes left them: kept from one instance batch to
-/// the next of the same transaction, so that an account with instances in many batches is read
-/// once per commit, not once per batch. Nothing else can change these rows while the
-/// transaction is open (SQLite has one writer, and it is the sweep's; PostgreSQL holds the
-/// locks until commit), and an instance batch changes funds only through the buffer, which
-/// keeps them up to date. What is read from here is an account's contact details and overdue
-/// state; the one account column an instance batch writes, the low-balance flag, is read
-/// afresh where it is decided (`Engine::check_low_balance_into`). Other work in the
-/// transaction (bills, which can make an account overdue and pay from its balance, or a batch
-/// taken item by item) writes without it, so it is forgotten then, as at every commit and
-/// rollback. A simulated year of 100,000 subscriptions (ten per account) took each account
-/// about four times per commit of 40,000 items, in as many batches.
-///
-/// Forgetting empties the maps but keeps their room, and the engine keeps them from one sweep
-/// to the next (`Engine::sweep_lock`): made anew, they grew into memory the process had not
-/// touched yet, whose first touch (the kernel zeroing each page) was a fifth of one day's
-/// steps at 1,000,000 instances.
-#[derive(Default)]
-pub(crate) struct TransactionReads {
-    accounts: HashMap<String, Account, IdHasher>,
-    buffer: RecordBuffer,
-}
-
-impl TransactionReads {
-    /// Forgets everything read, keeping the maps' room.
-    fn clear(&mut self) {
-        self.accounts.clear();
-        self.buffer.clear();
-    }
-}
-
-impl SweepWriter {
-    /// A writer whose reads go in `reads`: the maps the last sweep left, empty, their room kept.
-    fn with_reads(reads: TransactionReads) -> SweepWriter {
-        SweepWriter {
-            reads,
-            ..SweepWriter::default()
-        }
-    }
-
-    /// The open transaction, begun if there is none.
-    async fn tx(&mut self, engine: &Engine) -> Result<&mut Tx, EngineError> {
-        if self.tx.is_none() {
-            self.tx = Some(engine.begin().await?);
-            self.items = 0;
-            self.forget_reads();
-        }
-        Ok(self.tx.as_mut().expect("begun above"))
-    }
-
-    /// The open transaction (begun if there is none) with what it has read.
-    async fn tx_and_reads(
-        &mut self,
-        engine: &Engine,
-    ) -> Result<(&mut Tx, &mut TransactionReads), EngineError> {
-        self.tx(engine).await?;
-        Ok((self.tx.as_mut().expect("begun above"), &mut self.reads))
-    }
-
-    /// Drops what the open transaction has read: work that writes without it is about to run,
-    /// or the transaction ends.
-    fn forget_reads(&mut self) {
-        self.reads.clear();
-    }
-
-    /// Counts `items` taken in the open transaction, and commits it when the store says it
-    /// should ([`Tx::should_commit`]: it holds enough, or another transaction waits for it).
-    async fn taken(&mut self, clock: &crate::Clock, items: u64) -> Result<(), StoreError> {
-        self.items += items;
-        let should_commit = self
-            .tx
-            .as_ref()
-            .is_some_and(|tx| tx.should_commit(self.items));
-        if self.one_batch_per_commit || should_commit {
-            self.commit(clock).await?;
-        }
-        Ok(())
-    }
-
-    /// Rolls the open transaction back, with its part of the report and its moments: the
-    /// items rolled back are still due, and are taken again at their own times.
-    fn roll_back(&mut self) {
-        self.tx = None;
-        self.forget_reads();
-        self.items = 0;
-        self.latest_moment = None;
-        self.report = self.committed;
-    }
-
-    /// Commits the open transaction, if any, and waits for it to be on disk. One that
-    /// took nothing (it only looked for due work) wrote nothing and is simply dropped.
-    async fn commit(&mut self, clock: &crate::Clock) -> Result<(), StoreError> {
-        self.forget_reads();
-        if self.items == 0 {
-            self.tx = None;
-        }
-        if let Some(tx) = self.tx.take() {
-            tx.commit().await?;
-        }
-        if let Some(moment) = self.latest_moment.take() {
-            clock.set(moment);
-        }
-        self.committed = self.report;
-        Ok(())
-    }
-
-    /// The moment an advance takes steps at next: `due`, or the clock's time if that is later
-    /// (steps a request made due while the clock stood later), or the open transaction's
-    /// latest moment (the clock moves only at commit).
-    fn moment(&mut self, clock: &crate::Clock, due: Timestamp) -> Timestamp {
-        let moment = due.max(clock.now()).max(self.latest_moment.unwrap_or(due));
-        self.latest_moment = Some(moment);
-        moment
-    }
-
-    /// After a sweep that succeeded, commits what is open; after one that failed, rolls it
-    /// back (its items are still due). Returns what was committed.
-    async fn finish(
-        &mut self,
-        clock: &crate::Clock,
-        succeeded: bool,
-    ) -> Result<SweepReport, StoreError> {
-        if succeeded {
-            self.commit(clock).await?;
-        } else {
-            self.tx = None;
-            self.forget_reads();
-        }
-        Ok(self.committed)
-    }
-}
-
 impl Engine {
-    /// Takes every step due at or before `now`, and returns once all of it is on disk.
-    pub async fn run_due(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
-        let mut kept = self.sweep_lock.lock().await;
-        let mut writer = SweepWriter::with_reads(std::mem::take(&mut *kept));
-        let swept = loop {
-            match self.run_due_locked(None, now, &mut writer).await {
-                Ok(Swept::RolledBack) => continue,
-                other => break other,
-            }
-        };
-        let finished = writer.finish(&self.clock, swept.is_ok()).await;
-        *kept = writer.reads;
-        let report = finished?;
-        swept?;
-        Ok(report)
-    }
-
     /// Takes the steps due at or before `now` (and not before `from`, when given).
-    async fn run_due_locked(
+    pub(super) async fn run_due_locked(
         &self,
         from: Option<Timestamp>,
         now: Timestamp,
@@ -538,32 +333,6 @@ impl Engine {
         Ok((steps_taken as u64, instance, next_due_at))
     }
 
-    /// Moves the simulated clock to `to`, taking every step due in between at its own time, in
-    /// time order. On the system clock it only runs what is due now.
-    pub async fn advance_to(&self, to: Timestamp) -> Result<SweepReport, EngineError> {
-        let mut kept = self.sweep_lock.lock().await;
-        if !self.clock.is_simulated() {
-            return Err(EngineError::refused(
-                "clock_not_simulated",
-                "the clock can only be advanced when tenure runs with --simulated-clock",
-            ));
-        }
-        if to < self.clock.now() {
-            return Err(EngineError::invalid(
-                "clock_backwards",
-                "the simulated clock only moves forward",
-            ));
-        }
-        let mut writer = SweepWriter::with_reads(std::mem::take(&mut *kept));
-        let advanced = self.advance_locked(to, &mut writer).await;
-        let finished = writer.finish(&self.clock, advanced.is_ok()).await;
-        *kept = writer.reads;
-        let report = finished?;
-        advanced?;
-        self.clock.set(to);
-        Ok(report)
-    }
-
     /// Takes each moment's due steps in time order, up to `to`; the caller commits what is
     /// open and waits for the disk.
     ///
@@ -574,7 +343,7 @@ impl Engine {
     /// of 100,000, 26,000 moments, took 169 s that way.) Work a request made due before the
     /// last moment while the advance ran is not lost: once nothing is left from the last
     /// moment on, one look from the start takes it.
-    async fn advance_locked(
+    pub(super) async fn advance_locked(
         &self,
         to: Timestamp,
         writer: &mut SweepWriter,

@@ -1,0 +1,79 @@
+//! An outside refund's arrival, confirmed by the operator's payment integration: apart because
+//! it comes later, in a request of its own, after the unsubscription that created the refund.
+
+use serde_json::json;
+use tenure_core::catalog::Channel;
+use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
+use tenure_core::ledger::Entry;
+use tenure_core::payment::PaymentMethod;
+use tenure_store::refunds::{self, Refund};
+use tenure_store::{ledger, Tx};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+impl Engine {
+    /// The operator's payment integration confirms that an outside refund arrived:
+    /// `processing` becomes `refunded`, and the money leaves refunds payable for the method.
+    pub async fn complete_refund(
+        &self,
+        tx: &mut Tx,
+        refund_id: &str,
+    ) -> Result<Refund, EngineError> {
+        let now = self.clock.now();
+        let refund = refunds::lock(tx, refund_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("refund", refund_id))?;
+        if refund.status != "processing" {
+            return Err(EngineError::refused(
+                "refund_not_processing",
+                format!("refund {refund_id} is {} already", refund.status),
+            ));
+        }
+        let account = self.lock_account(tx, &refund.account_id).await?;
+        let method: PaymentMethod = refund
+            .destination
+            .parse()
+            .expect("a processing refund goes to an outside method");
+        ledger::write_entry(
+            tx,
+            &self.ids.next("led"),
+            &account.id,
+            &Entry::refund_completed(method, refund.to_external_minor),
+            now,
+            Some(&refund.order_id),
+            &format!("refund {refund_id} arrived ({})", method.as_str()),
+        )
+        .await?;
+        refunds::complete(tx, refund_id, now).await?;
+        let event = EventDraft {
+            kind: EventKind::RefundCompleted,
+            account_id: account.id.clone(),
+            instance_id: Some(refund.instance_id.clone()),
+            data: json!({
+                "refund_id": refund_id,
+                "order_id": refund.order_id,
+                "amount_minor": refund.to_external_minor,
+                "destination": refund.destination,
+            })
+            .into(),
+        };
+        let notice = NoticeDraft {
+            account_id: account.id.clone(),
+            instance_id: Some(refund.instance_id.clone()),
+            channel: Channel::Email,
+            kind: EventKind::RefundCompleted,
+            subject: format!("Refund {refund_id} has arrived"),
+            body: format!(
+                "{} {} minor units were refunded to your {}.",
+                refund.to_external_minor, account.currency, refund.destination
+            ),
+        };
+        self.record(tx, now, &account, &[event], &[notice]).await?;
+        Ok(Refund {
+            status: "refunded".to_string(),
+            refunded_at: Some(now),
+            ..refund
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! Unsubscribing an instance, alone or in a batch of partial-refund resources: it is released
+//! at once and every paid period is cancelled and refunded. Apart from unsubscribing one
+//! pending renewal (`renewal.rs`), which leaves the instance running.
+
+use serde_json::json;
+use tenure_core::catalog::Channel;
+use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
+use tenure_core::lifecycle::{Instance, InstanceStatus};
+use tenure_core::refund::{ActivationStatus, MAX_BATCH_UNSUBSCRIPTIONS};
+use tenure_store::instances::{self, StoredInstance};
+use tenure_store::{approvals, orders, Tx};
+
+use super::{describe_destinations, Confirmations, UnsubscriptionResult};
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::instances::InstanceView;
+
+fn with_instance(instance_id: &str, error: EngineError) -> EngineError {
+    match error {
+        EngineError::Invalid { code, message } => EngineError::Invalid {
+            code,
+            message: format!("instance {instance_id}: {message}"),
+        },
+        EngineError::Refused { code, message } => EngineError::Refused {
+            code,
+            message: format!("instance {instance_id}: {message}"),
+        },
+        other => other,
+    }
+}
+
+impl Engine {
+    /// Unsubscribes an instance: releases it at once (data deleted), cancels its current order
+    /// and every pending renewal, and refunds what each has not used.
+    pub async fn unsubscribe_instance(
+        &self,
+        tx: &mut Tx,
+        instance_id: &str,
+        confirmations: Confirmations,
+    ) -> Result<UnsubscriptionResult, EngineError> {
+        confirmations.require(true)?;
+        self.unsubscribe_locked(tx, instance_id, false).await
+    }
+
+    async fn unsubscribe_locked(
+        &self,
+        tx: &mut Tx,
+        instance_id: &str,
+        in_batch: bool,
+    ) -> Result<UnsubscriptionResult, EngineError> {
+        let now = self.clock.now();
+        let stored = instances::lock(tx, instance_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let instance = stored.instance;
+        let resource = self.resource_of(tx, &instance).await?;
+        let account = self.lock_account(tx, &instance.account_id).await?;
+        let periods = orders::periods(tx, instance_id, now).await?;
+        let activation = periods
+            .first()
+            .map_or(ActivationStatus::Activated, |period| {
+                ActivationStatus::at(period.opening().starts_at, now)
+            });
+        let refund_type = resource.refund_type(activation);
+        if in_batch && !refund_type.allows_batch() {
+            return Err(EngineError::refused(
+                "not_batch_refundable",
+                format!(
+                    "instance {instance_id} is {}: only partial_refund resources can be unsubscribed in a batch; unsubscribe it alone",
+                    refund_type.as_str()
+                ),
+            ));
+        }
+        let unsubscription_id = self.ids.next("uns");
+        let mut refunds = Vec::with_capacity(periods.len());
+        let mut new_events = Vec::with_capacity(periods.len() + 1);
+        for period in &periods {
+            let (refund, event) = self
+                .cancel_and_refund(tx, &account, &unsubscription_id, resource, period, now)
+                .await?;
+            refunds.push(refund);
+            new_events.push(event);
+        }
+        // A change waiting for the operator cannot apply to a released instance: withdraw it.
+        if let Some(pending) = approvals::pending_for_instance(tx, instance_id).await? {
+            let reason = "the instance was unsubscribed";
+            approvals::decide(tx, &pending.id, "cancelled", now, Some(reason)).await?;
+            new_events.push(EventDraft {
+                kind: EventKind::ChangeCancelled,
+                account_id: account.id.clone(),
+                instance_id: Some(instance.id.clone()),
+                data: json!({ "approval_id": pending.id, "reason": reason }).into(),
+            });
+        }
+        let released = Instance {
+            status: InstanceStatus::Unsubscribed,
+            released_at: Some(now),
+            ..instance.clone()
+        };
+        // Final: no step is due any more, so the scheduler never touches it again.
+        instances::update(tx, &released, None).await?;
+        let refund_minor: i64 = refunds.iter().map(|refund| refund.refund_minor).sum();
+        let cancelled_orders: Vec<String> = periods
+            .iter()
+            .map(|period| period.opening().id.clone())
+            .collect();
+        let product_name = self
+            .catalog
+            .product(&instance.product_id)
+            .map_or(instance.product_id.clone(), |product| product.name.clone());
+        new_events.insert(
+            0,
+            EventDraft {
+                kind: EventKind::InstanceUnsubscribed,
+                account_id: account.id.clone(),
+                instance_id: Some(instance.id.clone()),
+                data: json!({
+                    "unsubscription_id": unsubscription_id,
+                    "release": "now",
+                    "data_deleted": true,
+                    "resource_kind": resource.kind(),
+                    "refund_type": refund_type,
+                    "cancelled_orders": cancelled_orders,
+                    "refund_minor": refund_minor,
+                })
+                .into(),
+            },
+        );
+        let notice = NoticeDraft {
+            account_id: account.id.clone(),
+            instance_id: Some(instance.id.clone()),
+            channel: Channel::Email,
+            kind: EventKind::InstanceUnsubscribed,
+            subject: format!("{product_name} {} was unsubscribed", instance.id),
+            body: format!(
+                "Your {product_name} instance {} was unsubscribed and released; its data was deleted. \
+                 Refund: {refund_minor} {} minor units{}.",
+                instance.id,
+                account.currency,
+                describe_destinations(&refunds)
+            ),
+        };
+        self.record(tx, now, &account, &new_events, &[notice])
+            .await?;
+        let stored = StoredInstance {
+            instance: released,
+            next_due_at: None,
+        };
+        Ok(UnsubscriptionResult {
+            unsubscription_id,
+            instance: InstanceView::new(stored, self.catalog.product(&instance.product_id)),
+            resource_kind: resource.kind(),
+            refund_type,
+            refund_minor,
+            currency: account.currency.clone(),
+            cancelled_orders,
+            refunds,
+        })
+    }
+
+    /// Unsubscribes up to [`MAX_BATCH_UNSUBSCRIPTIONS`] partial-refund resources, all or
+    /// nothing: one that is not partial-refund (or any other refusal) refuses the whole batch.
+    pub async fn unsubscribe_many(
+        &self,
+        tx: &mut Tx,
+        instance_ids: &[String],
+        confirmations: Confirmations,
+    ) -> Result<Vec<UnsubscriptionResult>, EngineError> {
+        if instance_ids.is_empty() || instance_ids.len() > MAX_BATCH_UNSUBSCRIPTIONS {
+            return Err(EngineError::invalid(
+                "invalid_batch",
+                format!(
+                    "a batch unsubscription names 1 to {MAX_BATCH_UNSUBSCRIPTIONS} instances; this one names {}",
+                    instance_ids.len()
+                ),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(duplicate) = instance_ids.iter().find(|id| !seen.insert(id.as_str())) {
+            return Err(EngineError::invalid(
+                "invalid_batch",
+                format!("instance {duplicate} appears twice in the batch"),
+            ));
+        }
+        confirmations.require(true)?;
+        self.lock_instances_and_accounts(tx, instance_ids).await?;
+        let mut results = Vec::with_capacity(instance_ids.len());
+        for instance_id in instance_ids {
+            let result = self
+                .unsubscribe_locked(tx, instance_id, true)
+                .await
+                .map_err(|error| with_instance(instance_id, error))?;
+            results.push(result);
+        }
+        Ok(results)
+    }
+}
