@@ -7,10 +7,12 @@ use std::time::Duration;
 
 mod allocator;
 mod bench;
+mod catalog_folder;
 
+use catalog_folder::load_dir;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
-use tenure_core::catalog::{default_catalog, load_dir, Catalog};
+use tenure_core::catalog::{default_catalog, Catalog};
 use tenure_server::{Application, Settings};
 
 #[derive(Parser)]
@@ -75,7 +77,6 @@ fn load_catalog(dir: Option<PathBuf>) -> anyhow::Result<Catalog> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    allocator::keep_freed_memory();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

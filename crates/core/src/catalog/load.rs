@@ -1,9 +1,9 @@
-//! Reading a catalog folder and checking it. Every problem names the file, the field and what is
-//! wrong, and all problems are reported at once (`tenure catalog check DIR`).
+//! Checking a catalog given as its files' texts. Every problem names the file, the field and
+//! what is wrong, and all problems are reported at once (`tenure catalog check DIR`). Reading
+//! the files is the caller's: the core does no IO.
 
 use std::collections::HashSet;
 use std::fmt;
-use std::path::Path;
 
 use super::model::{Billing, Catalog, DeductionSchedule, Product};
 use crate::money::MAX_AMOUNT_MINOR;
@@ -40,46 +40,6 @@ impl fmt::Display for CatalogErrors {
 }
 
 impl std::error::Error for CatalogErrors {}
-
-/// Reads every `*.toml` file of `dir` (in name order) as one product each.
-pub fn load_dir(dir: &Path) -> Result<Catalog, CatalogErrors> {
-    let dir_name = dir.display().to_string();
-    let entries = std::fs::read_dir(dir).map_err(|error| {
-        CatalogErrors(vec![CatalogError {
-            file: dir_name.clone(),
-            field: "-".into(),
-            problem: format!("cannot read the catalog folder: {error}"),
-        }])
-    })?;
-    let mut paths: Vec<_> = entries
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            path.extension()
-                .is_some_and(|extension| extension == "toml")
-        })
-        .collect();
-    paths.sort();
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for path in paths {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => files.push((path.display().to_string(), text)),
-            Err(error) => errors.push(CatalogError {
-                file: path.display().to_string(),
-                field: "-".into(),
-                problem: format!("cannot read the file: {error}"),
-            }),
-        }
-    }
-    match parse_files(&files) {
-        Ok(catalog) if errors.is_empty() => Ok(catalog),
-        Ok(_) => Err(CatalogErrors(errors)),
-        Err(CatalogErrors(more)) => {
-            errors.extend(more);
-            Err(CatalogErrors(errors))
-        }
-    }
-}
 
 /// Parses and checks a set of `(file name, TOML text)` pairs as one catalog.
 pub fn parse_files(files: &[(String, String)]) -> Result<Catalog, CatalogErrors> {

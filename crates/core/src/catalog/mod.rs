@@ -1,7 +1,8 @@
 //! The product catalog: products, editions, specs, prices and lifecycle policies, as data.
 //!
 //! A catalog is a folder of TOML files, one per product (see `catalog/` at the top of the
-//! repository). `load` reads and validates one; every rule that differs between products
+//! repository). `parse_files` validates one, given its files' texts (the `tenure` binary reads
+//! the folder); every rule that differs between products
 //! (retention days, what release does, reminder lead, auto-renewal schedule, change rules) is a
 //! field here, never a branch on a product's name in code.
 
@@ -11,8 +12,6 @@ mod model;
 mod price;
 
 pub use default::default_catalog;
-pub use load::{
-    load_dir, parse_files, parse_product, CatalogError, CatalogErrors, MAX_QUOTA_UNITS,
-};
+pub use load::{parse_files, parse_product, CatalogError, CatalogErrors, MAX_QUOTA_UNITS};
 pub use model::*;
 pub use price::PriceError;
