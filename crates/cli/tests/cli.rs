@@ -229,7 +229,11 @@ fn a_small_bench_reports_the_median_and_range_of_its_runs() {
         .split("Statements of the thirty days, fleet of 2000, half auto renewal")
         .nth(1)
         .unwrap_or_else(|| panic!("no statements: {output}"));
-    for statement in ["`COMMIT`", "`INSERT INTO orders", "`UPDATE instances"] {
+    for statement in [
+        "`COMMIT`",
+        "`INSERT OR FAIL INTO orders",
+        "`UPDATE instances",
+    ] {
         assert!(breakdown.contains(statement), "{statement}: {output}");
     }
     let shares: f64 = breakdown

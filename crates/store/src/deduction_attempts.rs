@@ -130,7 +130,7 @@ pub async fn made_since(
 pub async fn insert_many(tx: &mut Tx, attempts: &[DeductionAttempt]) -> Result<(), StoreError> {
     execute_rows(
         tx,
-        &format!("INSERT INTO deduction_attempts ({COLUMNS}) VALUES {{values}}"),
+        &format!("{{insert}} deduction_attempts ({COLUMNS}) VALUES {{values}}"),
         11,
         attempts,
         bind_row,

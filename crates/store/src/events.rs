@@ -287,7 +287,7 @@ pub async fn next_seqs(tx: &mut Tx, count: usize) -> Result<Vec<i64>, StoreError
 pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), StoreError> {
     execute_rows(
         tx,
-        "INSERT INTO events (seq, id, at, account_id, instance_id, kind, data) VALUES {values}",
+        "{insert} events (seq, id, at, account_id, instance_id, kind, data) VALUES {values}",
         7,
         events,
         |query, write| {
@@ -316,7 +316,7 @@ pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), Store
 pub async fn insert_notices_many(tx: &mut Tx, notices: &[NoticeWrite]) -> Result<(), StoreError> {
     execute_rows(
         tx,
-        "INSERT INTO notifications (id, event_seq, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {values}",
+        "{insert} notifications (id, event_seq, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {values}",
         11,
         notices,
         |query, write| {

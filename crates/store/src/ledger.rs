@@ -63,7 +63,7 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
     }
     execute_rows(
         tx,
-        "INSERT INTO ledger_entries (id, account_id, kind, at, order_id, memo) VALUES {values}",
+        "{insert} ledger_entries (id, account_id, kind, at, order_id, memo) VALUES {values}",
         6,
         entries,
         |query, write| {
@@ -89,7 +89,7 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
         .collect();
     execute_rows(
         tx,
-        "INSERT INTO ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES {values}",
+        "{insert} ledger_postings (entry_id, account_id, ledger_account, amount_minor) VALUES {values}",
         4,
         &postings,
         |query, (write, posting)| {

@@ -120,7 +120,7 @@ pub async fn insert(tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
 pub async fn insert_many(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError> {
     execute_rows(
         tx,
-        &format!("INSERT INTO orders ({COLUMNS}) VALUES {{values}}"),
+        &format!("{{insert}} orders ({COLUMNS}) VALUES {{values}}"),
         25,
         orders,
         |query, order| {

@@ -32,6 +32,14 @@ impl Connection {
         }
     }
 
+    /// How a plain insert of several rows begins here (see [`super::execute_rows`]).
+    pub(crate) fn plain_insert(&self) -> &'static str {
+        match self.inner {
+            Inner::Sqlite(_) => "INSERT OR FAIL INTO",
+            _ => "INSERT INTO",
+        }
+    }
+
     /// Notes a failure that calls for the transaction to run again.
     fn noted<T>(&mut self, result: Result<T, DatabaseError>) -> Result<T, DatabaseError> {
         if let Err(error) = &result {

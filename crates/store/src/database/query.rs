@@ -77,6 +77,14 @@ pub fn values_placeholders(rows: usize, columns: usize) -> Arc<str> {
 /// Runs `statement` over `rows`, one multi-row statement per chunk ([`chunks_of`]): the chunk's
 /// `VALUES` list (`columns` values a row) goes where `statement` says `{values}`, and `bind`
 /// binds one row's values in column order.
+///
+/// A plain insert is written `{insert} table (…)`: `INSERT INTO` on PostgreSQL, `INSERT OR FAIL
+/// INTO` on SQLite. With SQLite's default (`ABORT`), a statement that could fail after its
+/// first rows must be undone alone, so SQLite first copies every page a multi-row insert
+/// changes into a statement journal; `FAIL` keeps the rows before the failure instead, which
+/// tenure never relies on: a failed statement fails its use case, whose savepoint or
+/// transaction is rolled back whole. (An upsert's `DO UPDATE` runs as `ABORT` whatever the
+/// statement says: upserts are written `INSERT INTO`.)
 pub async fn execute_rows<'a, T>(
     connection: &mut Connection,
     statement: &str,
@@ -84,8 +92,9 @@ pub async fn execute_rows<'a, T>(
     rows: &'a [T],
     bind: impl Fn(Query<'a>, &'a T) -> Query<'a>,
 ) -> Result<(), DatabaseError> {
+    let insert = connection.plain_insert();
     for chunk in chunks_of(rows, ROWS_PER_INSERT) {
-        let sql = multi_row_statement(statement, chunk.len(), columns);
+        let sql = multi_row_statement(statement, insert, chunk.len(), columns);
         let mut values = query("");
         for row in chunk {
             values = bind(values, row);
@@ -100,18 +109,25 @@ pub async fn execute_rows<'a, T>(
 /// tables through [`execute_rows`], and making the text anew each time (a search, a copy, an
 /// allocation) was about 5% of an order's instructions in its use case. Every text is
 /// kept for the life of the process: callers pass the few fixed statements of the store.
-fn multi_row_statement(statement: &str, rows: usize, columns: usize) -> Arc<str> {
-    /// Finished texts by their statement, for one shape (rows, columns).
+fn multi_row_statement(
+    statement: &str,
+    insert: &'static str,
+    rows: usize,
+    columns: usize,
+) -> Arc<str> {
+    /// Finished texts by their statement, for one shape (insert verb, rows, columns).
     type Texts = BTreeMap<String, Arc<str>>;
-    static BUILT: Mutex<BTreeMap<(usize, usize), Texts>> = Mutex::new(BTreeMap::new());
+    type Shape = (&'static str, usize, usize);
+    static BUILT: Mutex<BTreeMap<Shape, Texts>> = Mutex::new(BTreeMap::new());
     let mut built = BUILT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let texts = built.entry((rows, columns)).or_default();
+    let texts = built.entry((insert, rows, columns)).or_default();
     if let Some(sql) = texts.get(statement) {
         return sql.clone();
     }
     let sql: Arc<str> = statement
+        .replace("{insert}", insert)
         .replace("{values}", &values_placeholders(rows, columns))
         .into();
     texts.insert(statement.to_string(), sql.clone());
@@ -178,22 +194,27 @@ mod tests {
     #[test]
     fn a_multi_row_statement_is_built_once_per_statement_and_shape() {
         let statement = "INSERT INTO t (a, b) VALUES {values} ON CONFLICT DO NOTHING";
-        let two_rows = multi_row_statement(statement, 2, 2);
+        let two_rows = multi_row_statement(statement, "INSERT INTO", 2, 2);
         assert_eq!(
             &*two_rows,
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
         );
         assert!(Arc::ptr_eq(
             &two_rows,
-            &multi_row_statement(statement, 2, 2)
+            &multi_row_statement(statement, "INSERT INTO", 2, 2)
         ));
         assert_eq!(
-            &*multi_row_statement(statement, 1, 2),
+            &*multi_row_statement(statement, "INSERT INTO", 1, 2),
             "INSERT INTO t (a, b) VALUES ($1, $2) ON CONFLICT DO NOTHING"
         );
         assert_eq!(
-            &*multi_row_statement("INSERT INTO u (a) VALUES {values}", 2, 2),
-            "INSERT INTO u (a) VALUES ($1, $2), ($3, $4)"
+            &*multi_row_statement(
+                "{insert} u (a) VALUES {values}",
+                "INSERT OR FAIL INTO",
+                2,
+                2
+            ),
+            "INSERT OR FAIL INTO u (a) VALUES ($1, $2), ($3, $4)"
         );
     }
 }
