@@ -286,7 +286,7 @@ impl Engine {
             last_active_at: None,
         };
         // Paid for before anything is written: a purchase the account cannot pay for (the
-        // most common refusal) then writes nothing, and its savepoint has nothing to undo.
+        // most common refusal) then writes nothing, and the store has nothing to undo.
         let payment = match (plan.period, plan.expires_at) {
             (Some(_), Some(_)) => Some(
                 self.plan_order_payment(tx, &account, plan.list_price_minor, command.sources)

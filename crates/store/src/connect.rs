@@ -260,11 +260,12 @@ impl Tx {
         self.last_event_seq = None;
     }
 
-    /// Runs `work` in a savepoint: kept if it succeeds; if it fails, everything it wrote is
-    /// undone and the rest of the transaction goes on. Its error is handed back; so is a
-    /// dangling reference it wrote ([`Tx::check_foreign_keys`]), as its own error, the work
+    /// Attempts `work` within the transaction: kept if it succeeds; if it fails, everything it
+    /// wrote is undone and the rest of the transaction goes on (a savepoint: the store's
+    /// concern, so that callers need not know what one costs on which database). Its error is handed back; so is a
+    /// dangling reference it wrote ([`Tx::check_references`]), as its own error, the work
     /// undone: otherwise the commit would fail for everything that shares the transaction.
-    pub async fn in_savepoint<T, E: From<StoreError>>(
+    pub async fn attempt<T, E: From<StoreError>>(
         &mut self,
         work: impl AsyncFnOnce(&mut Tx) -> Result<T, E>,
     ) -> Result<Result<T, E>, StoreError> {
@@ -272,7 +273,7 @@ impl Tx {
             .execute(&mut self.connection)
             .await?;
         let result = match work(self).await {
-            Ok(value) => self.check_foreign_keys().map(|()| value).map_err(E::from),
+            Ok(value) => self.check_references().map(|()| value).map_err(E::from),
             Err(error) => Err(error),
         };
         if result.is_err() {
@@ -288,11 +289,11 @@ impl Tx {
         Ok(result)
     }
 
-    /// Fails if a row written in this transaction refers to a row that does not exist. On
-    /// SQLite most foreign keys are checked only at commit, which would then fail whole; this
-    /// asks SQLite's running count of unresolved keys, so a use case or sweep batch can be
-    /// undone alone. PostgreSQL checks its keys as each row goes in: nothing to ask.
-    pub fn check_foreign_keys(&self) -> Result<(), StoreError> {
+    /// Fails if a row written in this transaction refers to a row that does not exist, as the
+    /// commit would: asked early, the work that did it can be told apart and undone alone. On
+    /// SQLite most foreign keys are checked only at commit; this asks SQLite's running count of
+    /// unresolved keys. PostgreSQL checks its keys as each row goes in: nothing to ask.
+    pub fn check_references(&self) -> Result<(), StoreError> {
         let resolved = match &self.connection.inner {
             Inner::Sqlite(handle) => crate::database::foreign_keys_resolved(handle)?,
             _ => true,

@@ -422,7 +422,7 @@ mod tests {
         );
         assert_eq!(numbered_and_written(&mut tx, &["evt_c"]).await, [3]);
         let undone: Result<(), StoreError> = tx
-            .in_savepoint(async |tx| {
+            .attempt(async |tx| {
                 assert_eq!(numbered_and_written(tx, &["evt_d", "evt_e"]).await, [4, 5]);
                 Err(StoreError::Database(crate::DatabaseError::Other(
                     "refused".to_string(),

@@ -306,7 +306,7 @@ async fn run_job(tx: &mut Tx, job: &mut dyn Job, isolated: bool) -> Result<bool,
         )));
     }
     if succeeded {
-        if let Err(error) = tx.check_foreign_keys() {
+        if let Err(error) = tx.check_references() {
             job.refuse(error);
             succeeded = false;
         }

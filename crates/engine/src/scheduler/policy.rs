@@ -95,7 +95,7 @@ impl Engine {
 
     /// Takes every due item of one kind, a batch at a time. A batch first runs as it is; if an
     /// item fails in a transaction of the batch's own, the batch is run again with each item
-    /// in its own savepoint, so the item that cannot be taken (a product removed from the
+    /// an attempt of its own ([`Tx::attempt`]), so the item that cannot be taken (a product removed from the
     /// catalog, say) is set aside for [`FAILED_STEP_RETRY_HOURS`] and does not hold back the
     /// rest. (In a transaction shared with earlier batches, see [`SweepWriter`].)
     async fn sweep(
@@ -120,10 +120,10 @@ impl Engine {
                 }
             };
             // A batch that wrote a dangling reference fails here like any other failing batch
-            // (and is then taken item by item, each item checked in its savepoint), instead of
+            // (and is then taken item by item, each item checked in its attempt), instead of
             // failing the commit of every batch in the transaction, at every sweep.
             let taken = taken.and_then(|steps| {
-                tx.check_foreign_keys()
+                tx.check_references()
                     .map(|()| steps)
                     .map_err(EngineError::from)
             });
@@ -150,7 +150,7 @@ impl Engine {
             let mut batch = SweepReport::default();
             for id in &due.ids() {
                 match tx
-                    .in_savepoint(async |tx| self.take_due(work, tx, id, now).await)
+                    .attempt(async |tx| self.take_due(work, tx, id, now).await)
                     .await?
                 {
                     Ok(steps) => batch.steps_taken += steps,

@@ -24,9 +24,8 @@ pub(super) enum Swept {
 /// The sweep's write transaction, carried across batches (and simulated moments) until it holds
 /// as many items as the store says one commit should carry ([`Tx::should_commit`]).
 ///
-/// A batch runs without a savepoint of its own: SQLite copies every page a savepoint changes
-/// into its statement journal, and in a large transaction that copying took a sixth of a
-/// simulated year. So when a batch fails, the whole open transaction is rolled back; if it
+/// A batch is not an attempt of its own ([`Tx::attempt`] costs a copy of every page it
+/// changes on SQLite, and batches almost never fail). So when a batch fails, the whole open transaction is rolled back; if it
 /// held earlier batches, the sweep starts over from where it began ([`Swept::RolledBack`]),
 /// committing after every batch, so that the failing batch comes round in a transaction of its
 /// own and is taken again item by item.

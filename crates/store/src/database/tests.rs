@@ -175,9 +175,9 @@ async fn rows_in(store: &Store, table: &str) -> i64 {
 async fn a_dangling_reference_fails_its_own_savepoint_not_the_commit() {
     let (_folder, store) = store().await;
     let mut tx = store.begin().await.unwrap();
-    tx.check_foreign_keys().unwrap();
+    tx.check_references().unwrap();
     let result: Result<(), crate::StoreError> = tx
-        .in_savepoint(async |tx| {
+        .attempt(async |tx| {
             dangling_posting().execute(tx).await?;
             Ok(())
         })
@@ -186,14 +186,14 @@ async fn a_dangling_reference_fails_its_own_savepoint_not_the_commit() {
     let error = result.expect_err("the savepoint that wrote a dangling key fails");
     assert!(error.to_string().contains("does not exist"), "{error}");
     // Undone alone: the transaction has nothing dangling left and commits.
-    tx.check_foreign_keys().unwrap();
+    tx.check_references().unwrap();
     tx.commit().await.unwrap();
     assert_eq!(rows_in(&store, "ledger_postings").await, 0);
 
     // Written outside a savepoint, the check reports it, and the commit would fail.
     let mut tx = store.begin().await.unwrap();
     dangling_posting().execute(&mut tx).await.unwrap();
-    assert!(tx.check_foreign_keys().is_err());
+    assert!(tx.check_references().is_err());
     assert!(tx.commit().await.is_err());
     assert_eq!(rows_in(&store, "ledger_postings").await, 0);
 }
