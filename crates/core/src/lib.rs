@@ -8,6 +8,7 @@
 //! - [`ledger`]: double-entry postings that always sum to zero.
 //! - [`payment`]: which sources pay an amount (vouchers, coupons, balance, external method).
 //! - [`purchase`], [`renewal`]: what buying and renewing an instance mean.
+//! - [`order`]: the kinds of orders and whether their service period still holds.
 //! - [`auto_renewal`]: deduction schedules, enabling and disabling, one deduction attempt.
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release; overdue
 //!   stop and freeze of instances without an expiry).
@@ -30,6 +31,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod low_balance;
 pub mod money;
+pub mod order;
 pub mod overdue;
 pub mod payment;
 pub mod pending_renewal;

@@ -36,6 +36,9 @@
 //!   (`POST /v1/refunds/{id}/complete`); it is expected within 30 business days (Monday to
 //!   Friday, no holiday calendar).
 
+use std::fmt;
+use std::str::FromStr;
+
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -62,6 +65,34 @@ pub enum ResourceKind {
     ResourcePlan,
 }
 
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 2] = [ResourceKind::Regular, ResourceKind::ResourcePlan];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Regular => "regular",
+            ResourceKind::ResourcePlan => "resource_plan",
+        }
+    }
+}
+
+impl FromStr for ResourceKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ResourceKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not a resource kind: use regular or resource_plan"))
+    }
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// How a resource's cancelled periods are refunded (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundType {
@@ -72,6 +103,13 @@ pub enum RefundType {
 }
 
 impl RefundType {
+    pub const ALL: [RefundType; 4] = [
+        RefundType::PartialRefund,
+        RefundType::Nonrefundable,
+        RefundType::UnactivatedSubscriptionRefund,
+        RefundType::FullRefundForUnusedResources,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RefundType::PartialRefund => "partial_refund",
@@ -84,6 +122,27 @@ impl RefundType {
     /// Reference 004: only Partial Refund resources can be unsubscribed in a batch.
     pub fn allows_batch(self) -> bool {
         self == RefundType::PartialRefund
+    }
+}
+
+impl FromStr for RefundType {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        RefundType::ALL
+            .into_iter()
+            .find(|refund_type| refund_type.as_str() == text)
+            .ok_or_else(|| {
+                format!(
+                    "`{text}` is not a refund type: use partial_refund, nonrefundable, \
+                     unactivated_subscription_refund or full_refund_for_unused_resources"
+                )
+            })
+    }
+}
+
+impl fmt::Display for RefundType {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
     }
 }
 
@@ -138,6 +197,7 @@ impl Resource {
     }
 }
 
+/// Whether a refund's money has arrived where it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {
@@ -148,11 +208,29 @@ pub enum RefundStatus {
 }
 
 impl RefundStatus {
+    pub const ALL: [RefundStatus; 2] = [RefundStatus::Processing, RefundStatus::Refunded];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RefundStatus::Processing => "processing",
             RefundStatus::Refunded => "refunded",
         }
+    }
+}
+
+impl FromStr for RefundStatus {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        RefundStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
+            .ok_or_else(|| format!("`{text}` is not a refund status: use processing or refunded"))
+    }
+}
+
+impl fmt::Display for RefundStatus {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
     }
 }
 
@@ -419,6 +497,33 @@ mod tests {
     }
 
     const REGULAR: Resource = Resource::Regular { refundable: true };
+
+    #[test]
+    fn stored_texts_read_back_and_serialise_as_themselves() {
+        fn check<T>(value: T, text: &str)
+        where
+            T: FromStr + Serialize + PartialEq + fmt::Debug,
+            T::Err: fmt::Debug,
+        {
+            assert_eq!(text.parse::<T>().unwrap(), value);
+            assert_eq!(
+                serde_json::to_value(&value).unwrap(),
+                serde_json::json!(text)
+            );
+        }
+        for kind in ResourceKind::ALL {
+            check(kind, kind.as_str());
+        }
+        for refund_type in RefundType::ALL {
+            check(refund_type, refund_type.as_str());
+        }
+        for status in RefundStatus::ALL {
+            check(status, status.as_str());
+        }
+        assert!("bogus".parse::<ResourceKind>().is_err());
+        assert!("Partial_Refund".parse::<RefundType>().is_err());
+        assert!("completed".parse::<RefundStatus>().is_err());
+    }
 
     fn opened(
         paid_at: &str,

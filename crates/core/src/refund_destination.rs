@@ -14,6 +14,9 @@
 //! A refund to an outside method is `processing` until the payment channel confirms it
 //! (`refunds_payable` in the ledger); to the balance or coupons it is done at once.
 
+use std::fmt;
+use std::str::FromStr;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -46,17 +49,32 @@ impl RefundDestination {
             RefundDestination::Original(method) => method.as_str(),
         }
     }
+}
 
-    pub fn parse(text: &str) -> Option<RefundDestination> {
+impl FromStr for RefundDestination {
+    type Err = String;
+    /// The destination shown as `text`: `balance`, `coupons` or an outside method's name.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text {
-            "balance" => Some(RefundDestination::Balance),
-            "coupons" => Some(RefundDestination::Coupons),
+            "balance" => Ok(RefundDestination::Balance),
+            "coupons" => Ok(RefundDestination::Coupons),
             other => other
                 .parse::<PaymentMethod>()
                 .ok()
                 .filter(|method| method.is_external())
-                .map(RefundDestination::Original),
+                .map(RefundDestination::Original)
+                .ok_or_else(|| {
+                    format!(
+                        "`{other}` is not a refund destination: use balance, coupons, bank_card, paypal, alipay or transfer"
+                    )
+                }),
         }
+    }
+}
+
+impl fmt::Display for RefundDestination {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
     }
 }
 
@@ -178,11 +196,14 @@ mod tests {
             RefundDestination::Coupons,
             RefundDestination::Original(PaymentMethod::Paypal),
         ] {
+            assert_eq!(destination.as_str().parse(), Ok(destination));
             assert_eq!(
-                RefundDestination::parse(destination.as_str()),
-                Some(destination)
+                serde_json::to_value(destination).unwrap(),
+                serde_json::json!(destination.as_str())
             );
         }
-        assert_eq!(RefundDestination::parse("nowhere"), None);
+        for refused in ["nowhere", "Balance", ""] {
+            assert!(refused.parse::<RefundDestination>().is_err(), "{refused:?}");
+        }
     }
 }

@@ -9,6 +9,7 @@ use tenure_core::auto_renewal::{
 };
 use tenure_core::catalog::Product;
 use tenure_core::lifecycle::{next_due, Instance};
+use tenure_core::order::OrderKind;
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::DeductionAttempt;
 use tenure_store::instances::{self, StoredInstance};
@@ -20,7 +21,7 @@ use crate::instances::{InstanceView, OrderDraft};
 use crate::record::RecordBuffer;
 
 /// The order kind of a renewal paid by auto-renewal.
-pub const AUTO_RENEWAL_ORDER_KIND: &str = "auto_renewal";
+pub const AUTO_RENEWAL_ORDER_KIND: OrderKind = OrderKind::AutoRenewal;
 
 /// The instance after a renewal-mode change, and what the caller should know about it.
 #[derive(Debug, Clone, Serialize)]

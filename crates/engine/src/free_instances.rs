@@ -9,6 +9,7 @@ use tenure_core::catalog::Billing;
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::lifecycle::usage_steps::{continue_trial, ContinueTrialError};
 use tenure_core::lifecycle::{next_step_due, InstanceStatus, RenewalMode};
+use tenure_core::order::OrderKind;
 use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::PaymentSources;
 use tenure_core::period::Period;
@@ -127,7 +128,7 @@ impl Engine {
         // The first paid order of the instance is its purchase: refunds and renewals treat it
         // like any other subscription bought today.
         let draft = OrderDraft {
-            kind: "purchase",
+            kind: OrderKind::Purchase,
             instance: &paid,
             period: upgrade.period,
             starts_at: now,

@@ -7,6 +7,7 @@ use tenure_core::catalog::{Billing, Product};
 use tenure_core::event::{EventData, EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_step_due, Instance, InstanceStatus, RenewalMode};
+use tenure_core::order::{OrderKind, OrderStatus};
 use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::{plan_payment, PaymentPlan, PaymentSources};
 use tenure_core::period::Period;
@@ -108,7 +109,7 @@ pub(crate) struct PlannedPayment {
 
 /// What an order is for, before it is paid.
 pub(crate) struct OrderDraft<'a> {
-    pub kind: &'static str,
+    pub kind: OrderKind,
     pub instance: &'a Instance,
     pub period: Period,
     pub starts_at: Timestamp,
@@ -201,12 +202,12 @@ impl Engine {
             id: order_id.to_string(),
             account_id: account.id.clone(),
             instance_id: draft.instance.id.clone(),
-            kind: draft.kind.to_string(),
-            status: "paid".to_string(),
+            kind: draft.kind,
+            status: OrderStatus::Paid,
             product_id: draft.instance.product_id.clone(),
             edition_id: draft.instance.edition_id.clone(),
             spec_id: draft.instance.spec_id.clone(),
-            period: draft.period.to_string(),
+            period: draft.period,
             starts_at: draft.starts_at,
             ends_at: draft.ends_at,
             list_price_minor: draft.list_price_minor,
@@ -214,9 +215,7 @@ impl Engine {
             paid_coupon_minor: plan.coupon_minor,
             paid_balance_minor: plan.balance_minor,
             paid_external_minor: plan.external_minor,
-            external_method: plan
-                .external_method
-                .map(|method| method.as_str().to_string()),
+            external_method: plan.external_method,
             created_at: now,
             // A purchase or renewal opens its own service period, holding what it was paid.
             period_order_id: order_id.to_string(),
@@ -304,7 +303,7 @@ impl Engine {
         let order = match (plan.period, plan.expires_at, payment) {
             (Some(period), Some(expires_at), Some(payment)) => {
                 let draft = OrderDraft {
-                    kind: "purchase",
+                    kind: OrderKind::Purchase,
                     instance: &instance,
                     period,
                     starts_at: plan.starts_at,

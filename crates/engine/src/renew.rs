@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::lifecycle::next_due;
+use tenure_core::order::OrderKind;
 use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::PaymentSources;
 use tenure_core::period::Period;
@@ -59,7 +60,7 @@ impl Engine {
         self.ensure_not_overdue(tx, &account, FeeOperation::Renewal, instance.billing)
             .await?;
         let draft = OrderDraft {
-            kind: "renewal",
+            kind: OrderKind::Renewal,
             instance: &instance,
             period,
             starts_at: plan.starts_at,

@@ -19,6 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
+use tenure_core::order::OrderStatus;
 use tenure_core::payment::PaymentMethod;
 use tenure_core::period::Period;
 use tenure_engine::instances::PurchaseCommand;
@@ -343,7 +344,7 @@ async fn check_database(url: &str, receipts: &Receipts, to_check: &[&Receipt]) -
                     (account_id, *paid_balance_minor, instance_id),
                     "order {order_id} as receipted"
                 );
-                assert_eq!(order.status, "paid", "order {order_id}");
+                assert_eq!(order.status, OrderStatus::Paid, "order {order_id}");
                 assert!(
                     instances::get(&mut connection, instance_id)
                         .await

@@ -6,7 +6,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use tenure_core::change::PaidPeriod;
+use tenure_core::order::{OrderKind, OrderStatus};
+use tenure_core::payment::PaymentMethod;
+use tenure_core::period::Period;
 use tenure_core::proration::PeriodValue;
+use tenure_core::refund_destination::RefundDestination;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{execute_rows, query, Connection, DatabaseError, Row};
@@ -17,14 +21,14 @@ pub struct Order {
     pub id: String,
     pub account_id: String,
     pub instance_id: String,
-    /// `purchase`, `renewal`, `upgrade` or `downgrade`.
-    pub kind: String,
+    /// `purchase`, `renewal`, `auto_renewal`, `upgrade` or `downgrade`.
+    pub kind: OrderKind,
     /// `paid` or `cancelled`.
-    pub status: String,
+    pub status: OrderStatus,
     pub product_id: String,
     pub edition_id: String,
     pub spec_id: String,
-    pub period: String,
+    pub period: Period,
     /// The service period this order pays for.
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
@@ -33,7 +37,7 @@ pub struct Order {
     pub paid_coupon_minor: i64,
     pub paid_balance_minor: i64,
     pub paid_external_minor: i64,
-    pub external_method: Option<String>,
+    pub external_method: Option<PaymentMethod>,
     pub created_at: Timestamp,
     /// The purchase or renewal order whose service period this order belongs to (itself for
     /// those); an upgrade or downgrade order adjusts that period's value.
@@ -47,7 +51,7 @@ pub struct Order {
     pub value_from_hours: i64,
     /// Cash this order gave back (a downgrade), and where it went.
     pub refunded_minor: i64,
-    pub refund_destination: Option<String>,
+    pub refund_destination: Option<RefundDestination>,
 }
 
 impl Order {
@@ -69,10 +73,7 @@ impl Order {
             coupon_minor: self.paid_coupon_minor,
             balance_minor: self.paid_balance_minor,
             external_minor: self.paid_external_minor,
-            external_method: self
-                .external_method
-                .as_deref()
-                .and_then(|text| text.parse().ok()),
+            external_method: self.external_method,
         }
     }
 }
@@ -87,12 +88,12 @@ fn from_row(row: &Row) -> Result<Order, DatabaseError> {
         id: row.try_get("id")?,
         account_id: row.try_get("account_id")?,
         instance_id: row.try_get("instance_id")?,
-        kind: row.try_get("kind")?,
-        status: row.try_get("status")?,
+        kind: row.try_parse("kind")?,
+        status: row.try_parse("status")?,
         product_id: row.try_get("product_id")?,
         edition_id: row.try_get("edition_id")?,
         spec_id: row.try_get("spec_id")?,
-        period: row.try_get("period")?,
+        period: row.try_parse("period")?,
         starts_at: from_seconds(row.try_get("starts_at")?),
         ends_at: from_seconds(row.try_get("ends_at")?),
         list_price_minor: row.try_get("list_price_minor")?,
@@ -100,7 +101,7 @@ fn from_row(row: &Row) -> Result<Order, DatabaseError> {
         paid_coupon_minor: row.try_get("paid_coupon_minor")?,
         paid_balance_minor: row.try_get("paid_balance_minor")?,
         paid_external_minor: row.try_get("paid_external_minor")?,
-        external_method: row.try_get("external_method")?,
+        external_method: row.try_parse_optional("external_method")?,
         created_at: from_seconds(row.try_get("created_at")?),
         period_order_id: row.try_get("period_order_id")?,
         period_revision: row.try_get("period_revision")?,
@@ -108,7 +109,7 @@ fn from_row(row: &Row) -> Result<Order, DatabaseError> {
         value_voucher_minor: row.try_get("value_voucher_minor")?,
         value_from_hours: row.try_get("value_from_hours")?,
         refunded_minor: row.try_get("refunded_minor")?,
-        refund_destination: row.try_get("refund_destination")?,
+        refund_destination: row.try_parse_optional("refund_destination")?,
     })
 }
 
@@ -128,12 +129,12 @@ pub async fn insert_many(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError
                 .bind(&order.id)
                 .bind(&order.account_id)
                 .bind(&order.instance_id)
-                .bind(&order.kind)
-                .bind(&order.status)
+                .bind(order.kind.as_str())
+                .bind(order.status.as_str())
                 .bind(&order.product_id)
                 .bind(&order.edition_id)
                 .bind(&order.spec_id)
-                .bind(&order.period)
+                .bind(order.period.to_string())
                 .bind(to_seconds(order.starts_at))
                 .bind(to_seconds(order.ends_at))
                 .bind(order.list_price_minor)
@@ -141,7 +142,7 @@ pub async fn insert_many(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError
                 .bind(order.paid_coupon_minor)
                 .bind(order.paid_balance_minor)
                 .bind(order.paid_external_minor)
-                .bind(&order.external_method)
+                .bind(order.external_method.map(PaymentMethod::as_str))
                 .bind(to_seconds(order.created_at))
                 .bind(&order.period_order_id)
                 .bind(order.period_revision)
@@ -149,7 +150,7 @@ pub async fn insert_many(tx: &mut Tx, orders: &[Order]) -> Result<(), StoreError
                 .bind(order.value_voucher_minor)
                 .bind(order.value_from_hours)
                 .bind(order.refunded_minor)
-                .bind(&order.refund_destination)
+                .bind(order.refund_destination.map(RefundDestination::as_str))
         },
     )
     .await?;
@@ -168,6 +169,9 @@ pub async fn get(connection: &mut Connection, order_id: &str) -> Result<Option<O
 pub struct OrderFilter {
     pub account_id: Option<String>,
     pub instance_id: Option<String>,
+    /// The kind and status as the API was asked for them, compared with the stored texts: one
+    /// that is no [`OrderKind`] or [`OrderStatus`] matches no order (an empty page, not an
+    /// error).
     pub kind: Option<String>,
     pub status: Option<String>,
     pub after_id: Option<String>,
@@ -202,10 +206,6 @@ pub async fn list(
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
-/// Order kinds that pay for a later period: a paid renewal not yet started is a "pending
-/// renewal order", whether it was renewed by hand or automatically.
-pub const RENEWAL_KINDS: [&str; 2] = ["renewal", "auto_renewal"];
-
 /// One service period with every order in it: the opening order (purchase or renewal) first,
 /// then its upgrades and downgrades by revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,24 +224,17 @@ impl PeriodOrders {
         self.orders.last().expect("a period has its opening order")
     }
 
-    pub fn paid_period(&self) -> Result<PaidPeriod, StoreError> {
+    pub fn paid_period(&self) -> PaidPeriod {
         let opening = self.opening();
         let latest = self.latest();
-        let period =
-            opening
-                .period
-                .parse()
-                .map_err(|error: tenure_core::period::PeriodError| {
-                    StoreError::Database(DatabaseError::decode(error.to_string()))
-                })?;
-        Ok(PaidPeriod {
+        PaidPeriod {
             period_order_id: opening.id.clone(),
-            period,
+            period: opening.period,
             starts_at: opening.starts_at,
             ends_at: opening.ends_at,
             value: latest.period_value(),
             revision: latest.period_revision,
-        })
+        }
     }
 }
 
@@ -265,7 +258,7 @@ pub async fn periods(
     let found: Vec<Order> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
     let mut periods: Vec<PeriodOrders> = found
         .iter()
-        .filter(|order| order.id == order.period_order_id && order.status == "paid")
+        .filter(|order| order.id == order.period_order_id && order.status == OrderStatus::Paid)
         .map(|opening| PeriodOrders {
             orders: found
                 .iter()
@@ -286,11 +279,11 @@ pub async fn paid_periods(
     instance_id: &str,
     now: Timestamp,
 ) -> Result<Vec<PaidPeriod>, StoreError> {
-    periods(tx, instance_id, now)
+    Ok(periods(tx, instance_id, now)
         .await?
         .iter()
         .map(PeriodOrders::paid_period)
-        .collect()
+        .collect())
 }
 
 /// Cancels a service period (an unsubscription): its opening order and every change in it
@@ -302,9 +295,10 @@ pub async fn cancel_period(
     instance_id: &str,
     period_order_id: &str,
 ) -> Result<(), StoreError> {
-    query("UPDATE orders SET status = 'cancelled' WHERE instance_id = $1 AND period_order_id = $2")
+    query("UPDATE orders SET status = $3 WHERE instance_id = $1 AND period_order_id = $2")
         .bind(instance_id)
         .bind(period_order_id)
+        .bind(OrderStatus::Cancelled.as_str())
         .execute(tx)
         .await?;
     Ok(())
@@ -351,16 +345,23 @@ pub async fn unsubscribable(
     now: Timestamp,
     pending: bool,
 ) -> Result<Vec<Order>, StoreError> {
+    // The enums' own texts, written into the statement: constants, never the caller's input.
     let period_condition = if pending {
-        "o.kind IN ('renewal', 'auto_renewal') AND o.starts_at > $2"
+        let renewals = OrderKind::RENEWALS
+            .map(|kind| format!("'{kind}'"))
+            .join(", ");
+        format!("o.kind IN ({renewals}) AND o.starts_at > $2")
     } else {
-        "o.ends_at > $2 AND (o.starts_at <= $2 OR o.kind = 'purchase')"
+        format!(
+            "o.ends_at > $2 AND (o.starts_at <= $2 OR o.kind = '{}')",
+            OrderKind::Purchase
+        )
     };
     let mut conditions = vec![
         "o.id > $1".to_string(),
-        period_condition.to_string(),
+        period_condition,
         "o.id = o.period_order_id".to_string(),
-        "o.status = 'paid'".to_string(),
+        format!("o.status = '{}'", OrderStatus::Paid),
         "i.status = 'active'".to_string(),
     ];
     let mut texts = Vec::new();

@@ -5,6 +5,8 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
+use tenure_core::refund::{RefundStatus, RefundType, ResourceKind};
+use tenure_core::refund_destination::RefundDestination;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection, DatabaseError, Row};
@@ -20,10 +22,10 @@ pub struct Refund {
     pub instance_id: String,
     pub order_id: String,
     /// `regular` or `resource_plan`.
-    pub resource_kind: String,
+    pub resource_kind: ResourceKind,
     /// `partial_refund`, `nonrefundable`, `unactivated_subscription_refund` or
     /// `full_refund_for_unused_resources`.
-    pub refund_type: String,
+    pub refund_type: RefundType,
     /// Cash paid into the period (opening order and upgrade charges).
     pub cash_paid_minor: i64,
     /// Cash already given back in the period by downgrades.
@@ -37,10 +39,10 @@ pub struct Refund {
     pub to_balance_minor: i64,
     pub to_external_minor: i64,
     /// `balance`, `coupons`, `bank_card`, `paypal` or `alipay`.
-    pub destination: String,
+    pub destination: RefundDestination,
     pub days_since_payment: i64,
     /// `processing` (an outside channel is paying it back) or `refunded`.
-    pub status: String,
+    pub status: RefundStatus,
     /// When the order was unsubscribed and the refund decided.
     pub created_at: Timestamp,
     pub expected_arrival_by: Timestamp,
@@ -62,8 +64,8 @@ fn from_row(row: &Row) -> Result<Refund, DatabaseError> {
         account_id: row.try_get("account_id")?,
         instance_id: row.try_get("instance_id")?,
         order_id: row.try_get("order_id")?,
-        resource_kind: row.try_get("resource_kind")?,
-        refund_type: row.try_get("refund_type")?,
+        resource_kind: row.try_parse("resource_kind")?,
+        refund_type: row.try_parse("refund_type")?,
         cash_paid_minor: row.try_get("cash_paid_minor")?,
         refunded_before_minor: row.try_get("refunded_before_minor")?,
         value_cash_minor: row.try_get("value_cash_minor")?,
@@ -73,9 +75,9 @@ fn from_row(row: &Row) -> Result<Refund, DatabaseError> {
         to_coupons_minor: row.try_get("to_coupons_minor")?,
         to_balance_minor: row.try_get("to_balance_minor")?,
         to_external_minor: row.try_get("to_external_minor")?,
-        destination: row.try_get("destination")?,
+        destination: row.try_parse("destination")?,
         days_since_payment: row.try_get("days_since_payment")?,
-        status: row.try_get("status")?,
+        status: row.try_parse("status")?,
         created_at: from_seconds(row.try_get("created_at")?),
         expected_arrival_by: from_seconds(row.try_get("expected_arrival_by")?),
         refunded_at: row.try_get::<Option<i64>>("refunded_at")?.map(from_seconds),
@@ -93,8 +95,8 @@ pub async fn insert(tx: &mut Tx, refund: &Refund) -> Result<(), StoreError> {
     .bind(&refund.account_id)
     .bind(&refund.instance_id)
     .bind(&refund.order_id)
-    .bind(&refund.resource_kind)
-    .bind(&refund.refund_type)
+    .bind(refund.resource_kind.as_str())
+    .bind(refund.refund_type.as_str())
     .bind(refund.cash_paid_minor)
     .bind(refund.refunded_before_minor)
     .bind(refund.value_cash_minor)
@@ -104,9 +106,9 @@ pub async fn insert(tx: &mut Tx, refund: &Refund) -> Result<(), StoreError> {
     .bind(refund.to_coupons_minor)
     .bind(refund.to_balance_minor)
     .bind(refund.to_external_minor)
-    .bind(&refund.destination)
+    .bind(refund.destination.as_str())
     .bind(refund.days_since_payment)
-    .bind(&refund.status)
+    .bind(refund.status.as_str())
     .bind(to_seconds(refund.created_at))
     .bind(to_seconds(refund.expected_arrival_by))
     .bind(refund.refunded_at.map(to_seconds))
@@ -152,9 +154,10 @@ pub async fn for_order(
 
 /// Marks an outside refund as arrived.
 pub async fn complete(tx: &mut Tx, refund_id: &str, at: Timestamp) -> Result<(), StoreError> {
-    query("UPDATE refunds SET status = 'refunded', refunded_at = $2 WHERE id = $1")
+    query("UPDATE refunds SET status = $3, refunded_at = $2 WHERE id = $1")
         .bind(refund_id)
         .bind(to_seconds(at))
+        .bind(RefundStatus::Refunded.as_str())
         .execute(tx)
         .await?;
     Ok(())
@@ -166,7 +169,7 @@ pub struct RefundFilter {
     pub instance_id: Option<String>,
     pub order_id: Option<String>,
     pub unsubscription_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<RefundStatus>,
     pub after_id: Option<String>,
     pub limit: i64,
 }
@@ -175,12 +178,13 @@ pub async fn list(
     connection: &mut Connection,
     filter: &RefundFilter,
 ) -> Result<Vec<Refund>, StoreError> {
+    let status = filter.status.map(|status| status.as_str().to_string());
     let filters = [
         ("account_id", &filter.account_id),
         ("instance_id", &filter.instance_id),
         ("order_id", &filter.order_id),
         ("unsubscription_id", &filter.unsubscription_id),
-        ("status", &filter.status),
+        ("status", &status),
     ];
     let rows = crate::listing::fetch_page(
         connection,

@@ -8,9 +8,8 @@ use tenure_core::change::{decide_change, price_change, ChangeRefusal, PeriodChan
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, Instance};
-use tenure_core::payment::{
-    plan_payment, InsufficientFunds, PaymentMethod, PaymentPlan, PaymentSources,
-};
+use tenure_core::order::OrderStatus;
+use tenure_core::payment::{plan_payment, InsufficientFunds, PaymentPlan, PaymentSources};
 use tenure_core::proration::ChangeDirection;
 use tenure_core::refund::{split_downgrade_refund, RefundSplit};
 use tenure_core::refund_destination::{refund_destination, RefundCause, RefundDestination};
@@ -150,13 +149,9 @@ impl Engine {
         let opening = orders::get(tx, period_order_id)
             .await?
             .expect("a paid period has its opening order");
-        let paid_with = opening
-            .external_method
-            .as_deref()
-            .and_then(|method| method.parse::<PaymentMethod>().ok());
         Ok(refund_destination(
             RefundCause::Downgrade,
-            paid_with,
+            opening.external_method,
             opening.created_at,
             now,
         ))
@@ -276,12 +271,12 @@ impl Engine {
             id: self.ids.next("ord"),
             account_id: account.id.clone(),
             instance_id: changed.id.clone(),
-            kind: direction.as_str().to_string(),
-            status: "paid".to_string(),
+            kind: direction.into(),
+            status: OrderStatus::Paid,
             product_id: changed.product_id.clone(),
             edition_id: changed.edition_id.clone(),
             spec_id: changed.spec_id.clone(),
-            period: line.period.to_string(),
+            period: line.period,
             // The change covers the rest of the period from now (all of a period not started).
             starts_at: now.max(line.starts_at),
             ends_at: line.ends_at,
@@ -290,9 +285,7 @@ impl Engine {
             paid_coupon_minor: paid.coupon_minor,
             paid_balance_minor: paid.balance_minor,
             paid_external_minor: paid.external_minor,
-            external_method: paid
-                .external_method
-                .map(|method| method.as_str().to_string()),
+            external_method: paid.external_method,
             created_at: now,
             period_order_id: line.period_order_id.clone(),
             period_revision: line.revision,
@@ -300,7 +293,7 @@ impl Engine {
             value_voucher_minor: value.voucher_minor,
             value_from_hours: value.from_used_hours,
             refunded_minor: amounts.refund_minor,
-            refund_destination: destination.map(|destination| destination.as_str().to_string()),
+            refund_destination: destination,
         };
         orders::insert(tx, &order).await?;
         let memo = format!("{} of {}", order.kind, changed.id);

@@ -18,7 +18,7 @@ fn quote(period: &PeriodOrders, refund: OrderRefund) -> OrderRefundQuote {
     let opening = period.opening();
     OrderRefundQuote {
         order_id: opening.id.clone(),
-        order_kind: opening.kind.clone(),
+        order_kind: opening.kind,
         latest_order_id: period.latest().id.clone(),
         starts_at: opening.starts_at,
         ends_at: opening.ends_at,

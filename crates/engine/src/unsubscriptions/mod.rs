@@ -27,14 +27,17 @@ use tenure_core::catalog::Billing;
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{Instance, InstanceStatus};
+use tenure_core::order::OrderKind;
+use tenure_core::payment::PaymentMethod;
 use tenure_core::pending_renewal::Redated;
+use tenure_core::period::Period;
 use tenure_core::proration::Usage;
 use tenure_core::refund::{
-    refund_order, ActivationStatus, OrderRefund, RefundType, RefundablePeriod, Resource,
-    ResourceKind,
+    refund_order, ActivationStatus, OrderRefund, RefundStatus, RefundType, RefundablePeriod,
+    Resource, ResourceKind,
 };
 use tenure_store::accounts::Account;
-use tenure_store::orders::{self, Order, PeriodOrders, RENEWAL_KINDS};
+use tenure_store::orders::{self, Order, PeriodOrders};
 use tenure_store::refunds::{self, Refund};
 use tenure_store::Connection;
 use tenure_store::{ledger, resource_plans, Tx};
@@ -84,7 +87,7 @@ impl Confirmations {
 pub struct OrderRefundQuote {
     /// The order that opened the period (purchase, renewal or auto-renewal).
     pub order_id: String,
-    pub order_kind: String,
+    pub order_kind: OrderKind,
     /// The order that last set the period's value (the opening order, or its last change).
     pub latest_order_id: String,
     pub starts_at: Timestamp,
@@ -126,7 +129,7 @@ pub struct PendingRenewalOrder {
     pub product_id: String,
     pub edition_id: String,
     pub spec_id: String,
-    pub period: String,
+    pub period: Period,
     pub ordered_at: Timestamp,
     pub starts_at: Timestamp,
     /// The instance's expiry with this order: pick an order by it.
@@ -186,7 +189,7 @@ fn refundable_period(period: &PeriodOrders) -> RefundablePeriod {
 }
 
 fn is_pending_renewal(order: &Order, now: Timestamp) -> bool {
-    RENEWAL_KINDS.contains(&order.kind.as_str()) && order.starts_at > now
+    order.kind.is_renewal() && order.starts_at > now
 }
 
 impl Engine {
@@ -272,12 +275,8 @@ impl Engine {
             account_id: account.id.clone(),
             instance_id: order.instance_id.clone(),
             order_id: order.id.clone(),
-            resource_kind: match resource.kind() {
-                ResourceKind::Regular => "regular",
-                ResourceKind::ResourcePlan => "resource_plan",
-            }
-            .to_string(),
-            refund_type: decision.refund_type.as_str().to_string(),
+            resource_kind: resource.kind(),
+            refund_type: decision.refund_type,
             cash_paid_minor: decision.cash_paid_minor,
             refunded_before_minor: decision.refunded_before_minor,
             value_cash_minor: decision.value_cash_minor,
@@ -287,13 +286,12 @@ impl Engine {
             to_coupons_minor: decision.split.to_coupons_minor,
             to_balance_minor: decision.split.to_balance_minor,
             to_external_minor: decision.split.to_external_minor,
-            destination: decision.destination.as_str().to_string(),
+            destination: decision.destination,
             days_since_payment: decision.days_since_payment,
-            status: decision.status.as_str().to_string(),
+            status: decision.status,
             created_at: now,
             expected_arrival_by: decision.expected_arrival_by,
-            refunded_at: (decision.status == tenure_core::refund::RefundStatus::Refunded)
-                .then_some(now),
+            refunded_at: (decision.status == RefundStatus::Refunded).then_some(now),
             details: json!({
                 "basis": decision.basis,
                 "order_kind": order.kind,
@@ -301,7 +299,7 @@ impl Engine {
                 "order_starts_at": order.starts_at.to_string(),
                 "order_ends_at": order.ends_at.to_string(),
                 "paid_at": order.created_at.to_string(),
-                "paid_with": order.external_method.clone().unwrap_or_else(|| "balance".to_string()),
+                "paid_with": order.external_method.unwrap_or(PaymentMethod::Balance),
                 "list_price_minor": order.list_price_minor,
                 "latest_order_id": latest.id,
                 "latest_order_kind": latest.kind,

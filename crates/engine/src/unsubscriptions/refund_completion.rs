@@ -5,7 +5,8 @@ use serde_json::json;
 use tenure_core::catalog::Channel;
 use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
 use tenure_core::ledger::Entry;
-use tenure_core::payment::PaymentMethod;
+use tenure_core::refund::RefundStatus;
+use tenure_core::refund_destination::RefundDestination;
 use tenure_store::refunds::{self, Refund};
 use tenure_store::{ledger, Tx};
 
@@ -24,17 +25,16 @@ impl Engine {
         let refund = refunds::lock(tx, refund_id)
             .await?
             .ok_or_else(|| EngineError::not_found("refund", refund_id))?;
-        if refund.status != "processing" {
+        if refund.status != RefundStatus::Processing {
             return Err(EngineError::refused(
                 "refund_not_processing",
                 format!("refund {refund_id} is {} already", refund.status),
             ));
         }
         let account = self.lock_account(tx, &refund.account_id).await?;
-        let method: PaymentMethod = refund
-            .destination
-            .parse()
-            .expect("a processing refund goes to an outside method");
+        let RefundDestination::Original(method) = refund.destination else {
+            panic!("a processing refund goes to an outside method");
+        };
         ledger::write_entry(
             tx,
             &self.ids.next("led"),
@@ -71,7 +71,7 @@ impl Engine {
         };
         self.record(tx, now, &account, &[event], &[notice]).await?;
         Ok(Refund {
-            status: "refunded".to_string(),
+            status: RefundStatus::Refunded,
             refunded_at: Some(now),
             ..refund
         })

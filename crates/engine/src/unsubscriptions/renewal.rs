@@ -7,7 +7,6 @@ use tenure_core::catalog::Channel;
 use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
 use tenure_core::lifecycle::{next_due, Instance};
 use tenure_core::pending_renewal::{redate_without, PendingRenewal};
-use tenure_core::period::Period;
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::orders::{self, PeriodOrders};
 use tenure_store::Tx;
@@ -70,10 +69,7 @@ impl Engine {
             .filter(|live| live.starts_at > now)
             .map(|live| PendingRenewal {
                 order_id: live.id.clone(),
-                period: live
-                    .period
-                    .parse::<Period>()
-                    .expect("stored periods are valid"),
+                period: live.period,
                 starts_at: live.starts_at,
                 ends_at: live.ends_at,
             })

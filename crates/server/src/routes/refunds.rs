@@ -14,6 +14,7 @@ use crate::api::{execute, read, Command, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
+use tenure_core::refund::RefundStatus;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -62,20 +63,18 @@ async fn list(
         after: None,
     }
     .limit()?;
-    if let Some(status) = &query.status {
-        if !["processing", "refunded"].contains(&status.as_str()) {
-            return Err(ApiError::invalid(
-                "invalid_query",
-                format!("`{status}` is not a refund status: use processing or refunded"),
-            ));
-        }
-    }
+    let status = query
+        .status
+        .as_deref()
+        .map(str::parse::<RefundStatus>)
+        .transpose()
+        .map_err(|problem| ApiError::invalid("invalid_query", problem))?;
     let filter = RefundFilter {
         account_id: query.account,
         instance_id: query.instance,
         order_id: query.order,
         unsubscription_id: query.unsubscription,
-        status: query.status,
+        status,
         after_id: query.after,
         limit,
     };

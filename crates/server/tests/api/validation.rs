@@ -230,6 +230,23 @@ async fn bad_input_is_refused_clearly(backend: Backend) {
         &app,
         &account_id,
         "GET",
+        "/v1/refunds?status=completed",
+        None,
+        422,
+        "invalid_query",
+    )
+    .await;
+    // An order kind or status that no order has is a filter that matches nothing.
+    for filter in ["kind=gift", "status=refunded"] {
+        let orders = app
+            .get(&format!("/v1/orders?account={account_id}&{filter}"))
+            .await;
+        assert_eq!(orders["data"], json!([]), "{filter}: {orders}");
+    }
+    refused(
+        &app,
+        &account_id,
+        "GET",
         "/v1/instances?limit=100000",
         None,
         422,

@@ -1,3 +1,5 @@
+use std::fmt::Display;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use super::error::DatabaseError;
@@ -29,6 +31,30 @@ impl Row {
     pub fn try_get<T: FromValue>(&self, column: &str) -> Result<T, DatabaseError> {
         let index = self.index_of(column)?;
         T::from_value(&self.values[index]).map_err(|problem| decode_error(column, problem))
+    }
+
+    /// The text of `column` parsed into `T` (a stored enum, say): text that `T` refuses is an
+    /// error naming the column, like a missing column or a value of another type.
+    pub fn try_parse<T: FromStr>(&self, column: &str) -> Result<T, DatabaseError>
+    where
+        T::Err: Display,
+    {
+        let text: String = self.try_get(column)?;
+        text.parse()
+            .map_err(|error: T::Err| decode_error(column, error.to_string()))
+    }
+
+    /// [`Row::try_parse`] of a column that may be null.
+    pub fn try_parse_optional<T: FromStr>(&self, column: &str) -> Result<Option<T>, DatabaseError>
+    where
+        T::Err: Display,
+    {
+        let text: Option<String> = self.try_get(column)?;
+        text.map(|text| {
+            text.parse()
+                .map_err(|error: T::Err| decode_error(column, error.to_string()))
+        })
+        .transpose()
     }
 
     /// [`Row::try_get`], moving the value out instead of copying it (text is not copied):
@@ -155,5 +181,17 @@ mod tests {
 
         let error = row().try_get::<i64>("missing").unwrap_err();
         assert!(error.to_string().contains("missing"), "{error}");
+    }
+
+    /// Text a type refuses is a decode error that names its column.
+    #[test]
+    fn parsed_columns_name_the_column_they_refuse() {
+        let error = row().try_parse::<i64>("id").unwrap_err();
+        assert!(
+            matches!(&error, DatabaseError::Decode { column, .. } if column == "id"),
+            "{error}"
+        );
+        assert_eq!(row().try_parse_optional::<i64>("memo").unwrap(), None);
+        assert!(row().try_parse_optional::<i64>("id").is_err());
     }
 }
