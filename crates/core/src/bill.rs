@@ -9,9 +9,12 @@
 //! - Unpaid bills are settled oldest first, each in full, and never out of order: a newer bill
 //!   is not paid while an older one is still unpaid.
 
+use jiff::Timestamp;
 use serde::Serialize;
+use serde_json::json;
 
 use crate::catalog::Edition;
+use crate::event::{EventDraft, EventKind};
 use crate::money::prorate_minor;
 use crate::payment::{Funds, InsufficientFunds};
 
@@ -96,6 +99,48 @@ pub fn settle_in_order(unpaid_minor: &[i64], funds: Funds) -> Vec<BillPayment> {
         payments.push(payment);
     }
     payments
+}
+
+/// Announces a generated bill of a cycle (`bill.generated`), paid or not yet.
+pub fn generated_event(
+    account_id: &str,
+    instance_id: &str,
+    bill_id: &str,
+    amount_minor: i64,
+    cycle_start: Timestamp,
+    cycle_end: Timestamp,
+) -> EventDraft {
+    EventDraft {
+        kind: EventKind::BillGenerated,
+        account_id: account_id.to_string(),
+        instance_id: Some(instance_id.to_string()),
+        data: json!({ "bill_id": bill_id, "amount_minor": amount_minor,
+                      "cycle_start": cycle_start.to_string(),
+                      "cycle_end": cycle_end.to_string() })
+        .into(),
+    }
+}
+
+/// Announces a bill paid as `payment` says, by the ledger entry `entry_id` (`bill.paid`).
+pub fn paid_event(
+    account_id: &str,
+    instance_id: &str,
+    bill_id: &str,
+    amount_minor: i64,
+    payment: &BillPayment,
+    cycle_start: Timestamp,
+    entry_id: &str,
+) -> EventDraft {
+    EventDraft {
+        kind: EventKind::BillPaid,
+        account_id: account_id.to_string(),
+        instance_id: Some(instance_id.to_string()),
+        data: json!({ "bill_id": bill_id, "amount_minor": amount_minor,
+                      "paid_balance_minor": payment.balance_minor,
+                      "paid_coupon_minor": payment.coupon_minor,
+                      "cycle_start": cycle_start.to_string(), "entry_id": entry_id })
+        .into(),
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@
 //! operator's side holds the opposite.
 
 use serde::Serialize;
+use serde_json::json;
 
+use crate::event::{EventDraft, EventKind};
 use crate::payment::{PaymentMethod, PaymentPlan};
 use crate::refund::RefundSplit;
 
@@ -255,6 +257,42 @@ impl Entry {
 
 pub fn sum_minor(postings: &[Posting]) -> i64 {
     postings.iter().map(|posting| posting.amount_minor).sum()
+}
+
+/// Announces a deposit ([`Entry::deposit`]) of `amount_minor` by `method` (`funds.deposited`).
+pub fn deposited_event(
+    account_id: &str,
+    amount_minor: i64,
+    method: PaymentMethod,
+    entry_id: &str,
+) -> EventDraft {
+    EventDraft {
+        kind: EventKind::FundsDeposited,
+        account_id: account_id.to_string(),
+        instance_id: None,
+        data:
+            json!({ "amount_minor": amount_minor, "method": method.as_str(), "entry_id": entry_id })
+                .into(),
+    }
+}
+
+/// Announces a grant ([`Entry::grant`]): `coupon.granted` for coupons, else `voucher.granted`.
+pub fn granted_event(
+    account_id: &str,
+    credit: LedgerAccount,
+    amount_minor: i64,
+    entry_id: &str,
+) -> EventDraft {
+    let kind = match credit {
+        LedgerAccount::Coupons => EventKind::CouponGranted,
+        _ => EventKind::VoucherGranted,
+    };
+    EventDraft {
+        kind,
+        account_id: account_id.to_string(),
+        instance_id: None,
+        data: json!({ "amount_minor": amount_minor, "entry_id": entry_id }).into(),
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! (state, policy, command, now). Nothing here reads a clock, touches a database or knows HTTP.
 //!
 //! - [`access`]: roles of account keys and the permissions endpoints need.
+//! - [`account`]: what opening an account announces.
 //! - [`money`]: minor units and the one rounding rule.
 //! - [`period`]: subscription periods and the month-end rule.
 //! - [`catalog`]: products, editions, specs, prices and per-product policies, as data.
@@ -14,6 +15,7 @@
 //!   stop and freeze of instances without an expiry).
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
 //! - [`refund`]: unsubscription refunds: refund types, amounts, destinations, arrival.
+//! - [`unsubscription`]: what unsubscribing an instance (release now, data deleted) announces.
 //! - [`pending_renewal`]: unsubscribing a renewal paid for a future period, and re-dating.
 //! - [`change`]: upgrades and downgrades: which the catalog allows, and what they cost per period.
 //! - [`refund_destination`]: where refunded cash goes (card and wallet windows, balance).
@@ -22,6 +24,7 @@
 //! - [`overdue`], [`low_balance`]: what an unpaid bill does to an account, and the alert.
 
 pub mod access;
+pub mod account;
 pub mod auto_renewal;
 pub mod bill;
 pub mod catalog;
@@ -41,4 +44,5 @@ pub mod purchase;
 pub mod refund;
 pub mod refund_destination;
 pub mod renewal;
+pub mod unsubscription;
 pub mod usage;

@@ -7,8 +7,13 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
+use serde_json::json;
 
+use crate::catalog::Channel;
+use crate::event::{EventDraft, EventKind, NoticeDraft};
+use crate::lifecycle::Instance;
 use crate::period::Period;
+use crate::refund::{describe_destinations, WrittenRefund};
 
 /// A pending renewal order as the re-dating rule sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +62,54 @@ pub fn redate_without(pending: &[PendingRenewal], cancelled_order_id: &str) -> O
         redated,
         expires_at: cursor,
     })
+}
+
+/// Announces a pending renewal `order_id` unsubscribed alone (`order.renewal_unsubscribed`):
+/// the expiry moved back, the later renewals re-dated, the refund; and tells the customer by
+/// email. `instance` is as it was before; `currency` is the account's.
+pub fn renewal_unsubscribed(
+    instance: &Instance,
+    unsubscription_id: &str,
+    order_id: &str,
+    redating: &Redating,
+    refund: &WrittenRefund,
+    currency: &str,
+) -> (EventDraft, NoticeDraft) {
+    let event = EventDraft {
+        kind: EventKind::RenewalUnsubscribed,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        data: json!({
+            "unsubscription_id": unsubscription_id,
+            "order_id": order_id,
+            "previous_expires_at": instance.expires_at.map(|time| time.to_string()),
+            "expires_at": redating.expires_at.to_string(),
+            "redated_orders": redating.redated.iter().map(|later| json!({
+                "order_id": later.order_id,
+                "starts_at": later.starts_at.to_string(),
+                "ends_at": later.ends_at.to_string(),
+            })).collect::<Vec<_>>(),
+            "refund_minor": refund.refund_minor,
+        })
+        .into(),
+    };
+    let notice = NoticeDraft {
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        channel: Channel::Email,
+        kind: EventKind::RenewalUnsubscribed,
+        subject: format!("Renewal {order_id} of {} was unsubscribed", instance.id),
+        body: format!(
+            "The renewal {order_id} of {} was unsubscribed; the instance now expires on {}. \
+             Refund: {} {} minor units{}.",
+            instance.id,
+            redating.expires_at,
+            refund.refund_minor,
+            currency,
+            describe_destinations(std::slice::from_ref(refund))
+        ),
+    };
+    (event, notice)
 }
 
 #[cfg(test)]
@@ -125,5 +178,57 @@ mod tests {
         let redating = redate_without(&pending, "a").unwrap();
         assert_eq!(redating.redated[0].ends_at, at("2026-04-30T00:00:00Z"));
         assert_eq!(redate_without(&pending, "missing"), None);
+    }
+
+    #[test]
+    fn unsubscribing_a_renewal_announces_the_new_expiry_and_the_re_dated_orders() {
+        // Server tests/api/unsubscription.rs (docs/examples.md 9): the first of two pending
+        // renewals is unsubscribed; the second now runs 05-01 to 06-01; 12000 back to the balance.
+        let instance = crate::lifecycle::subscription_for_tests(
+            "inst_1",
+            "acct_1",
+            ("message-queue", "basic", "tps-1000"),
+            at("2026-07-01T00:00:00Z"),
+        );
+        let redating = redate_without(&chain(), "first").unwrap();
+        let refund = WrittenRefund {
+            id: "rfd_1",
+            account_id: "acct_1",
+            instance_id: "inst_1",
+            order_id: "first",
+            refund_type: "partial_refund",
+            refund_minor: 12_000,
+            to_coupons_minor: 0,
+            to_balance_minor: 12_000,
+            to_external_minor: 0,
+            destination: "balance",
+            status: "refunded",
+            expected_arrival_by: at("2026-04-10T00:00:00Z"),
+        };
+        let (event, notice) =
+            renewal_unsubscribed(&instance, "uns_1", "first", &redating, &refund, "USD");
+        assert_eq!(event.kind.as_str(), "order.renewal_unsubscribed");
+        assert_eq!(
+            (event.account_id.as_str(), event.instance_id.as_deref()),
+            ("acct_1", Some("inst_1"))
+        );
+        assert_eq!(
+            event.data.as_str(),
+            r#"{"expires_at":"2026-06-01T00:00:00Z","order_id":"first","previous_expires_at":"2026-07-01T00:00:00Z","redated_orders":[{"ends_at":"2026-06-01T00:00:00Z","order_id":"second","starts_at":"2026-05-01T00:00:00Z"}],"refund_minor":12000,"unsubscription_id":"uns_1"}"#
+        );
+        assert_eq!(
+            (notice.channel, notice.kind, notice.instance_id.as_deref()),
+            (
+                Channel::Email,
+                EventKind::RenewalUnsubscribed,
+                Some("inst_1")
+            )
+        );
+        assert_eq!(notice.subject, "Renewal first of inst_1 was unsubscribed");
+        assert_eq!(
+            notice.body,
+            "The renewal first of inst_1 was unsubscribed; the instance now expires on \
+             2026-06-01T00:00:00Z. Refund: 12000 USD minor units: 12000 to the balance."
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! Buying an instance: which catalog entry, for how long, at what list price.
 
 use jiff::Timestamp;
+use serde_json::json;
 
 use crate::catalog::{Billing, Catalog, Edition, PriceError, Product, Spec};
+use crate::event::{EventData, EventDraft, EventKind};
+use crate::lifecycle::Instance;
 use crate::period::{add_days, Period};
 
 /// What a customer asks to buy, already parsed.
@@ -252,6 +255,57 @@ pub fn plan_purchase(
     })
 }
 
+/// Announces a bought instance (`instance.purchased`): what it is, from when, until when, and
+/// its order (`None` for pay-as-you-go and free instances, which have none).
+pub fn purchased_event(
+    instance: &Instance,
+    order_id: Option<&str>,
+    price_minor: i64,
+    starts_at: Timestamp,
+) -> EventDraft {
+    EventDraft {
+        kind: EventKind::InstancePurchased,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        // Written straight into text, keys in order (see `EventData::object`).
+        data: EventData::object()
+            .text("billing", instance.billing.as_str())
+            .text("edition_id", &instance.edition_id)
+            .optional_time("expires_at", instance.expires_at)
+            .optional_text("order_id", order_id)
+            .integer("price_minor", price_minor)
+            .text("product_id", &instance.product_id)
+            .text("spec_id", &instance.spec_id)
+            .time("starts_at", starts_at)
+            .finish(),
+    }
+}
+
+/// Announces a free instance bought as a subscription of another edition
+/// (`instance.converted_to_subscription`); `paid` is the instance after the purchase.
+pub fn converted_to_subscription_event(
+    paid: &Instance,
+    from_edition_id: &str,
+    order_id: &str,
+    expires_at: Timestamp,
+    price_minor: i64,
+) -> EventDraft {
+    EventDraft {
+        kind: EventKind::InstanceConvertedToSubscription,
+        account_id: paid.account_id.clone(),
+        instance_id: Some(paid.id.clone()),
+        data: json!({
+            "from_edition_id": from_edition_id,
+            "edition_id": paid.edition_id,
+            "spec_id": paid.spec_id,
+            "order_id": order_id,
+            "expires_at": expires_at.to_string(),
+            "price_minor": price_minor,
+        })
+        .into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,5 +425,42 @@ mod tests {
             Ok(Period::months(1))
         );
         assert!(check_auto_renew_period(dns, Some(Period::months(3)), Period::months(3)).is_err());
+    }
+
+    #[test]
+    fn a_purchase_announces_what_was_bought_and_its_order() {
+        // The purchase of server tests/api/lifecycle.rs (docs/examples.md 2).
+        let instance = crate::lifecycle::subscription_for_tests(
+            "inst_000006",
+            "acct_000001",
+            ("message-queue", "basic", "tps-1000"),
+            "2026-03-10T00:00:00Z".parse().unwrap(),
+        );
+        let event = purchased_event(
+            &instance,
+            Some("ord_000007"),
+            12_000,
+            "2026-02-10T00:00:00Z".parse().unwrap(),
+        );
+        assert_eq!(event.kind.as_str(), "instance.purchased");
+        assert_eq!(event.account_id, "acct_000001");
+        assert_eq!(event.instance_id.as_deref(), Some("inst_000006"));
+        assert_eq!(
+            event.data.to_value(),
+            json!({
+                "billing": "subscription",
+                "edition_id": "basic",
+                "expires_at": "2026-03-10T00:00:00Z",
+                "order_id": "ord_000007",
+                "price_minor": 12_000,
+                "product_id": "message-queue",
+                "spec_id": "tps-1000",
+                "starts_at": "2026-02-10T00:00:00Z",
+            })
+        );
+        assert_eq!(
+            event.data.as_str(),
+            r#"{"billing":"subscription","edition_id":"basic","expires_at":"2026-03-10T00:00:00Z","order_id":"ord_000007","price_minor":12000,"product_id":"message-queue","spec_id":"tps-1000","starts_at":"2026-02-10T00:00:00Z"}"#
+        );
     }
 }

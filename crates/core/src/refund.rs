@@ -43,7 +43,10 @@ use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use serde::Serialize;
+use serde_json::json;
 
+use crate::catalog::Channel;
+use crate::event::{EventDraft, EventKind, NoticeDraft};
 use crate::money::prorate_minor;
 use crate::payment::{PaymentMethod, PaymentPlan};
 use crate::period::add_days;
@@ -488,6 +491,100 @@ fn split_refund(
     (split, destination)
 }
 
+/// A refund as it was written: the refund row's fields its event, its arrival and the notices
+/// of an unsubscription tell, with the texts as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrittenRefund<'row> {
+    pub id: &'row str,
+    pub account_id: &'row str,
+    pub instance_id: &'row str,
+    /// The opening order of the cancelled period.
+    pub order_id: &'row str,
+    /// [`RefundType::as_str`].
+    pub refund_type: &'row str,
+    pub refund_minor: i64,
+    pub to_coupons_minor: i64,
+    pub to_balance_minor: i64,
+    pub to_external_minor: i64,
+    /// [`RefundDestination::as_str`].
+    pub destination: &'row str,
+    /// [`RefundStatus::as_str`].
+    pub status: &'row str,
+    pub expected_arrival_by: Timestamp,
+}
+
+/// Announces a refund written for a cancelled period (`refund.created`).
+pub fn refund_created_event(refund: &WrittenRefund) -> EventDraft {
+    EventDraft {
+        kind: EventKind::RefundCreated,
+        account_id: refund.account_id.to_string(),
+        instance_id: Some(refund.instance_id.to_string()),
+        data: json!({
+            "refund_id": refund.id,
+            "order_id": refund.order_id,
+            "refund_type": refund.refund_type,
+            "refund_minor": refund.refund_minor,
+            "destination": refund.destination,
+            "status": refund.status,
+            "expected_arrival_by": refund.expected_arrival_by.to_string(),
+        })
+        .into(),
+    }
+}
+
+/// Announces an outside refund's arrival (`refund.completed`), and tells the customer by email;
+/// `currency` is the account's.
+pub fn refund_completed(refund: &WrittenRefund, currency: &str) -> (EventDraft, NoticeDraft) {
+    let event = EventDraft {
+        kind: EventKind::RefundCompleted,
+        account_id: refund.account_id.to_string(),
+        instance_id: Some(refund.instance_id.to_string()),
+        data: json!({
+            "refund_id": refund.id,
+            "order_id": refund.order_id,
+            "amount_minor": refund.to_external_minor,
+            "destination": refund.destination,
+        })
+        .into(),
+    };
+    let notice = NoticeDraft {
+        account_id: refund.account_id.to_string(),
+        instance_id: Some(refund.instance_id.to_string()),
+        channel: Channel::Email,
+        kind: EventKind::RefundCompleted,
+        subject: format!("Refund {} has arrived", refund.id),
+        body: format!(
+            "{} {} minor units were refunded to your {}.",
+            refund.to_external_minor, currency, refund.destination
+        ),
+    };
+    (event, notice)
+}
+
+/// "; 100 to the balance, 900 to bank_card (expected by …)" for a notice.
+pub(crate) fn describe_destinations(refunds: &[WrittenRefund]) -> String {
+    let mut parts = Vec::new();
+    for refund in refunds {
+        if refund.to_coupons_minor > 0 {
+            parts.push(format!("{} to coupons", refund.to_coupons_minor));
+        }
+        if refund.to_balance_minor > 0 {
+            parts.push(format!("{} to the balance", refund.to_balance_minor));
+        }
+        if refund.to_external_minor > 0 {
+            parts.push(format!(
+                "{} to {} (expected by {})",
+                refund.to_external_minor, refund.destination, refund.expected_arrival_by
+            ));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -733,5 +830,73 @@ mod tests {
             add_business_days(at("2026-01-05T09:00:00Z"), 5),
             at("2026-01-12T09:00:00Z")
         );
+    }
+
+    /// The card refund of server tests/api/unsubscription.rs: a 1Y order paid by card,
+    /// unsubscribed on day 150 (2026-05-31T23:59:59Z), 70356 back to the card.
+    fn card_refund_on_day_150() -> WrittenRefund<'static> {
+        WrittenRefund {
+            id: "rfd_1",
+            account_id: "acct_1",
+            instance_id: "inst_1",
+            order_id: "ord_1",
+            refund_type: RefundType::PartialRefund.as_str(),
+            refund_minor: 70_356,
+            to_coupons_minor: 0,
+            to_balance_minor: 0,
+            to_external_minor: 70_356,
+            destination: RefundDestination::Original(PaymentMethod::BankCard).as_str(),
+            status: RefundStatus::Processing.as_str(),
+            expected_arrival_by: at("2026-07-10T23:59:59Z"),
+        }
+    }
+
+    #[test]
+    fn a_refund_announces_its_creation_and_its_arrival() {
+        let refund = card_refund_on_day_150();
+        let created = refund_created_event(&refund);
+        assert_eq!(created.kind.as_str(), "refund.created");
+        assert_eq!(
+            (created.account_id.as_str(), created.instance_id.as_deref()),
+            ("acct_1", Some("inst_1"))
+        );
+        assert_eq!(
+            created.data.as_str(),
+            r#"{"destination":"bank_card","expected_arrival_by":"2026-07-10T23:59:59Z","order_id":"ord_1","refund_id":"rfd_1","refund_minor":70356,"refund_type":"partial_refund","status":"processing"}"#
+        );
+        let (arrived, notice) = refund_completed(&refund, "USD");
+        assert_eq!(arrived.kind.as_str(), "refund.completed");
+        assert_eq!(
+            arrived.data.as_str(),
+            r#"{"amount_minor":70356,"destination":"bank_card","order_id":"ord_1","refund_id":"rfd_1"}"#
+        );
+        assert_eq!(
+            (notice.channel, notice.kind, notice.instance_id.as_deref()),
+            (Channel::Email, EventKind::RefundCompleted, Some("inst_1"))
+        );
+        assert_eq!(notice.subject, "Refund rfd_1 has arrived");
+        assert_eq!(
+            notice.body,
+            "70356 USD minor units were refunded to your bank_card."
+        );
+    }
+
+    #[test]
+    fn destinations_are_told_part_by_part() {
+        assert_eq!(
+            describe_destinations(&[card_refund_on_day_150()]),
+            ": 70356 to bank_card (expected by 2026-07-10T23:59:59Z)"
+        );
+        let split = WrittenRefund {
+            to_coupons_minor: 100,
+            to_balance_minor: 900,
+            to_external_minor: 0,
+            ..card_refund_on_day_150()
+        };
+        assert_eq!(
+            describe_destinations(&[split, split]),
+            ": 100 to coupons, 900 to the balance, 100 to coupons, 900 to the balance"
+        );
+        assert_eq!(describe_destinations(&[]), "");
     }
 }

@@ -3,8 +3,10 @@
 //! Renewal is possible until release; a released instance cannot come back.
 
 use jiff::Timestamp;
+use serde_json::json;
 
 use crate::catalog::{Billing, Product};
+use crate::event::{EventDraft, EventKind};
 use crate::lifecycle::{Instance, InstanceStatus};
 use crate::period::Period;
 use crate::purchase::describe_periods;
@@ -80,5 +82,92 @@ pub fn apply_renewal(instance: &Instance, plan: &RenewalPlan) -> Instance {
         expires_at: Some(plan.ends_at),
         status: InstanceStatus::Active,
         ..instance.clone()
+    }
+}
+
+/// Announces a renewal by hand, paid by `order_id` (`instance.renewed`), and, when it brings an
+/// expired instance back, its restoration (`instance.restored`). `instance` is the one renewed,
+/// as it was before. Auto-renewal announces its own ([`crate::auto_renewal::attempt`]).
+pub fn renewed_events(instance: &Instance, plan: &RenewalPlan, order_id: &str) -> Vec<EventDraft> {
+    let mut events = vec![EventDraft {
+        kind: EventKind::InstanceRenewed,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        data: json!({
+            "source": "manual",
+            "order_id": order_id,
+            "period": plan.period.to_string(),
+            "previous_expires_at": plan.starts_at.to_string(),
+            "expires_at": plan.ends_at.to_string(),
+            "price_minor": plan.list_price_minor,
+        })
+        .into(),
+    }];
+    if plan.restores {
+        events.push(EventDraft {
+            kind: EventKind::InstanceRestored,
+            account_id: instance.account_id.clone(),
+            instance_id: Some(instance.id.clone()),
+            data: json!({ "expires_at": plan.ends_at.to_string() }).into(),
+        });
+    }
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::default_catalog;
+
+    #[test]
+    fn renewing_an_expired_instance_announces_the_renewal_and_the_restoration() {
+        // Server tests/api/lifecycle.rs: expired on 03-10, renewed for 1M on 03-12.
+        let catalog = default_catalog();
+        let product = catalog.product("message-queue").unwrap();
+        let expired = Instance {
+            status: InstanceStatus::Expired,
+            ..crate::lifecycle::subscription_for_tests(
+                "inst_000006",
+                "acct_000001",
+                ("message-queue", "basic", "tps-1000"),
+                "2026-03-10T00:00:00Z".parse().unwrap(),
+            )
+        };
+        let plan = plan_renewal(&expired, product, Period::months(1)).unwrap();
+        let events = renewed_events(&expired, &plan, "ord_000014");
+        let texts: Vec<(&str, &str, Option<&str>, &str)> = events
+            .iter()
+            .map(|event| {
+                (
+                    event.kind.as_str(),
+                    event.account_id.as_str(),
+                    event.instance_id.as_deref(),
+                    event.data.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (
+                    "instance.renewed",
+                    "acct_000001",
+                    Some("inst_000006"),
+                    r#"{"expires_at":"2026-04-10T00:00:00Z","order_id":"ord_000014","period":"1M","previous_expires_at":"2026-03-10T00:00:00Z","price_minor":12000,"source":"manual"}"#
+                ),
+                (
+                    "instance.restored",
+                    "acct_000001",
+                    Some("inst_000006"),
+                    r#"{"expires_at":"2026-04-10T00:00:00Z"}"#
+                ),
+            ]
+        );
+        let running = Instance {
+            status: InstanceStatus::Active,
+            ..expired
+        };
+        let plan = plan_renewal(&running, product, Period::months(1)).unwrap();
+        assert_eq!(renewed_events(&running, &plan, "ord_1").len(), 1);
     }
 }

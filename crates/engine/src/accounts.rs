@@ -1,9 +1,7 @@
 //! Accounts and their money: create, deposit, grant coupons and vouchers, read balances.
 
 use serde::Serialize;
-use serde_json::json;
-use tenure_core::event::{EventDraft, EventKind};
-use tenure_core::ledger::{Entry, LedgerAccount};
+use tenure_core::ledger::{deposited_event, granted_event, Entry, LedgerAccount};
 use tenure_core::money::validate_positive_amount;
 use tenure_core::payment::{Funds, PaymentMethod};
 use tenure_store::accounts::{self, Account};
@@ -142,12 +140,7 @@ impl Engine {
             low_balance_alerted: false,
         };
         accounts::insert(tx, &account).await?;
-        let event = EventDraft {
-            kind: EventKind::AccountCreated,
-            account_id: account.id.clone(),
-            instance_id: None,
-            data: json!({ "name": account.name }).into(),
-        };
+        let event = tenure_core::account::created_event(&account.id, &account.name);
         self.record(tx, now, &account, &[event], &[]).await?;
         let owner = self
             .issue_key(tx, &account.id, "owner", tenure_core::access::Role::Owner)
@@ -212,12 +205,7 @@ impl Engine {
             &memo,
         )
         .await?;
-        let event = EventDraft {
-            kind: EventKind::FundsDeposited,
-            account_id: account_id.to_string(),
-            instance_id: None,
-            data: json!({ "amount_minor": amount_minor, "method": method.as_str(), "entry_id": entry_id }).into(),
-        };
+        let event = deposited_event(account_id, amount_minor, method, &entry_id);
         self.record(tx, now, &account, &[event], &[]).await?;
         // Paying the debt is what a deposit on an overdue account is for: settle at once, in
         // this transaction, so the account is never seen funded and overdue at the same time.
@@ -240,17 +228,12 @@ impl Engine {
         let now = self.clock.now();
         let entry_id = self.ids.next("led");
         let entry = Entry::grant(credit, amount_minor);
-        let (kind, memo) = match credit {
-            LedgerAccount::Coupons => (EventKind::CouponGranted, "coupon granted"),
-            _ => (EventKind::VoucherGranted, "voucher granted"),
+        let memo = match credit {
+            LedgerAccount::Coupons => "coupon granted",
+            _ => "voucher granted",
         };
         ledger::write_entry(tx, &entry_id, account_id, &entry, now, None, memo).await?;
-        let event = EventDraft {
-            kind,
-            account_id: account_id.to_string(),
-            instance_id: None,
-            data: json!({ "amount_minor": amount_minor, "entry_id": entry_id }).into(),
-        };
+        let event = granted_event(account_id, credit, amount_minor, &entry_id);
         self.record(tx, now, &account, &[event], &[]).await?;
         // Coupons pay bills, so they settle debt like a deposit; vouchers never pay usage.
         let settlement = if credit == LedgerAccount::Coupons {

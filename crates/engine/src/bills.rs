@@ -3,9 +3,7 @@
 //! or leaves it unpaid and makes the account overdue).
 
 use jiff::Timestamp;
-use serde_json::json;
-use tenure_core::bill::{price_lines, total_minor};
-use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::bill::{generated_event, price_lines, total_minor};
 use tenure_store::bills::{self, BillStatus};
 use tenure_store::{usage, Tx};
 
@@ -50,15 +48,14 @@ impl Engine {
             BillStatus::Unpaid
         };
         bills::generate(tx, &bill).await?;
-        let event = EventDraft {
-            kind: EventKind::BillGenerated,
-            account_id: bill.account_id.clone(),
-            instance_id: Some(bill.instance_id.clone()),
-            data: json!({ "bill_id": bill.id, "amount_minor": bill.amount_minor,
-                          "cycle_start": bill.cycle_start.to_string(),
-                          "cycle_end": bill.cycle_end.to_string() })
-            .into(),
-        };
+        let event = generated_event(
+            &bill.account_id,
+            &bill.instance_id,
+            &bill.id,
+            bill.amount_minor,
+            bill.cycle_start,
+            bill.cycle_end,
+        );
         self.record(tx, now, &account, &[event], &[]).await?;
         self.settle_account(tx, &account.id, now).await?;
         Ok(1)

@@ -4,16 +4,14 @@
 //! operation and is refused while the account is overdue.
 
 use jiff::Timestamp;
-use serde_json::json;
 use tenure_core::catalog::Billing;
-use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::lifecycle::usage_steps::{continue_trial, ContinueTrialError};
 use tenure_core::lifecycle::{next_step_due, InstanceStatus, RenewalMode};
 use tenure_core::order::OrderKind;
 use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::PaymentSources;
 use tenure_core::period::Period;
-use tenure_core::purchase::{plan_purchase, PurchaseRequest};
+use tenure_core::purchase::{converted_to_subscription_event, plan_purchase, PurchaseRequest};
 use tenure_store::accounts::Account;
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::Tx;
@@ -140,20 +138,13 @@ impl Engine {
             .await?;
         let next_due_at = next_step_due(&paid, product, account.overdue_since).map(|due| due.at);
         instances::update(tx, &paid, next_due_at).await?;
-        let event = EventDraft {
-            kind: EventKind::InstanceConvertedToSubscription,
-            account_id: account.id.clone(),
-            instance_id: Some(paid.id.clone()),
-            data: json!({
-                "from_edition_id": free.edition_id,
-                "edition_id": paid.edition_id,
-                "spec_id": paid.spec_id,
-                "order_id": order.id,
-                "expires_at": expires_at.to_string(),
-                "price_minor": plan.list_price_minor,
-            })
-            .into(),
-        };
+        let event = converted_to_subscription_event(
+            &paid,
+            &free.edition_id,
+            &order.id,
+            expires_at,
+            plan.list_price_minor,
+        );
         self.record(tx, now, &account, &[event], &[]).await?;
         Ok(PurchaseResult {
             instance: InstanceView::new(

@@ -4,14 +4,13 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
-use tenure_core::event::{EventData, EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_step_due, Instance, InstanceStatus, RenewalMode};
 use tenure_core::order::{OrderKind, OrderStatus};
 use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::{plan_payment, PaymentPlan, PaymentSources};
 use tenure_core::period::Period;
-use tenure_core::purchase::{plan_purchase, PurchaseError, PurchaseRequest};
+use tenure_core::purchase::{plan_purchase, purchased_event, PurchaseError, PurchaseRequest};
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::instances::{self, StoredInstance};
@@ -317,22 +316,12 @@ impl Engine {
             }
             _ => None,
         };
-        let event = EventDraft {
-            kind: EventKind::InstancePurchased,
-            account_id: account.id.clone(),
-            instance_id: Some(instance.id.clone()),
-            // Written straight into text, keys in order (see `EventData::object`).
-            data: EventData::object()
-                .text("billing", instance.billing.as_str())
-                .text("edition_id", &instance.edition_id)
-                .optional_time("expires_at", instance.expires_at)
-                .optional_text("order_id", order.as_ref().map(|order| order.id.as_str()))
-                .integer("price_minor", plan.list_price_minor)
-                .text("product_id", &instance.product_id)
-                .text("spec_id", &instance.spec_id)
-                .time("starts_at", plan.starts_at)
-                .finish(),
-        };
+        let event = purchased_event(
+            &instance,
+            order.as_ref().map(|order| order.id.as_str()),
+            plan.list_price_minor,
+            plan.starts_at,
+        );
         self.record(tx, now, &account, &[event], &[]).await?;
         let stored = StoredInstance {
             instance,

@@ -8,10 +8,8 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde_json::json;
-use tenure_core::bill::settle_in_order;
+use tenure_core::bill::{paid_event, settle_in_order};
 use tenure_core::catalog::Billing;
-use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::usage_steps::restore_after_payment;
 use tenure_core::lifecycle::{next_step_due, InstanceStatus};
@@ -115,16 +113,15 @@ impl Engine {
                 now,
             )
             .await?;
-            new_events.push(EventDraft {
-                kind: EventKind::BillPaid,
-                account_id: account_id.to_string(),
-                instance_id: Some(bill.instance_id.clone()),
-                data: json!({ "bill_id": bill.id, "amount_minor": bill.amount_minor,
-                              "paid_balance_minor": payment.balance_minor,
-                              "paid_coupon_minor": payment.coupon_minor,
-                              "cycle_start": bill.cycle_start.to_string(), "entry_id": entry_id })
-                .into(),
-            });
+            new_events.push(paid_event(
+                account_id,
+                &bill.instance_id,
+                &bill.id,
+                bill.amount_minor,
+                payment,
+                bill.cycle_start,
+                &entry_id,
+            ));
             settlement.bills_paid.push(bill.id.clone());
             settlement.paid_minor += payment.total_minor();
         }

@@ -3,14 +3,12 @@
 //! the instance view.
 
 use serde::Serialize;
-use serde_json::json;
-use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::lifecycle::next_due;
 use tenure_core::order::OrderKind;
 use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::PaymentSources;
 use tenure_core::period::Period;
-use tenure_core::renewal::{apply_renewal, plan_renewal, RenewalError};
+use tenure_core::renewal::{apply_renewal, plan_renewal, renewed_events, RenewalError};
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::orders::Order;
 use tenure_store::Tx;
@@ -71,28 +69,7 @@ impl Engine {
         let renewed = apply_renewal(&instance, &plan);
         let next_due_at = next_due(&renewed, product).map(|due| due.at);
         instances::update(tx, &renewed, next_due_at).await?;
-        let mut new_events = vec![EventDraft {
-            kind: EventKind::InstanceRenewed,
-            account_id: account.id.clone(),
-            instance_id: Some(instance.id.clone()),
-            data: json!({
-                "source": "manual",
-                "order_id": order.id,
-                "period": period.to_string(),
-                "previous_expires_at": plan.starts_at.to_string(),
-                "expires_at": plan.ends_at.to_string(),
-                "price_minor": plan.list_price_minor,
-            })
-            .into(),
-        }];
-        if plan.restores {
-            new_events.push(EventDraft {
-                kind: EventKind::InstanceRestored,
-                account_id: account.id.clone(),
-                instance_id: Some(instance.id.clone()),
-                data: json!({ "expires_at": plan.ends_at.to_string() }).into(),
-            });
-        }
+        let new_events = renewed_events(&instance, &plan, &order.id);
         self.record(tx, now, &account, &new_events, &[]).await?;
         let stored = StoredInstance {
             instance: renewed,

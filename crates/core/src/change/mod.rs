@@ -5,6 +5,7 @@
 //!   refuses it ([`ChangeRefusal`], each with a machine code and a sentence).
 //! - [`pricing`]: what a change costs or gives back in each paid period, by the money rule of
 //!   [`crate::proration`].
+//! - [`events`]: what a change and its approval announce.
 //!
 //! # Paid renewals (periods that have not started)
 //! A change applies to the instance from now on, for all the time already paid: the renewal
@@ -14,8 +15,13 @@
 //! share of the whole difference. So the instance never runs two configurations at once, and
 //! unsubscribing a paid renewal later refunds what that period holds after the change.
 
+pub mod events;
 pub mod pricing;
 pub mod rules;
 
+pub use events::{
+    approval_closed_event, approval_requested_event, approved_event, changed_event, ClosedApproval,
+    Configuration,
+};
 pub use pricing::{price_change, ChangeQuote, PaidPeriod, PeriodChange, PeriodStatus};
 pub use rules::{decide_change, ChangeDecision, ChangeRefusal, ChangeTarget};

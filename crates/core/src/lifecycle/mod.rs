@@ -32,5 +32,37 @@ pub fn next_step_due(
     }
 }
 
+/// A running subscription instance, for the tests of the rules that announce what happens to
+/// one: `(product, edition, spec)` and its expiry.
+#[cfg(test)]
+pub(crate) fn subscription_for_tests(
+    id: &str,
+    account_id: &str,
+    (product_id, edition_id, spec_id): (&str, &str, &str),
+    expires_at: Timestamp,
+) -> Instance {
+    Instance {
+        id: id.into(),
+        account_id: account_id.into(),
+        product_id: product_id.into(),
+        edition_id: edition_id.into(),
+        spec_id: spec_id.into(),
+        region: "us-east-1".into(),
+        billing: Billing::Subscription,
+        status: InstanceStatus::Active,
+        created_at: expires_at,
+        expires_at: Some(expires_at),
+        released_at: None,
+        renewal_mode: RenewalMode::Manual,
+        auto_renew_period: None,
+        subscription_period: None,
+        reminded_for_expiry: None,
+        auto_renew_schedule: None,
+        auto_renew_effective_from: None,
+        last_deduction_attempt: None,
+        last_active_at: None,
+    }
+}
+
 #[cfg(test)]
 mod tests;

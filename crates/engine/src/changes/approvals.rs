@@ -2,9 +2,9 @@
 //! (the change priced again and applied) or refusal, or the customer's withdrawal of it.
 
 use jiff::Timestamp;
-use serde_json::json;
-use tenure_core::change::ChangeTarget;
-use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::change::{
+    approval_closed_event, approval_requested_event, approved_event, ChangeTarget, ClosedApproval,
+};
 use tenure_core::payment::PaymentSources;
 use tenure_store::approvals::{self, Approval};
 use tenure_store::Tx;
@@ -42,18 +42,13 @@ impl Engine {
             reason: None,
         };
         approvals::insert(tx, &approval).await?;
-        let event = EventDraft {
-            kind: EventKind::ChangeApprovalRequested,
-            account_id: instance.account_id.clone(),
-            instance_id: Some(instance.id.clone()),
-            data: json!({
-                "approval_id": approval.id,
-                "from": prepared.view.from,
-                "to": prepared.view.to,
-                "quoted_charge_minor": approval.quoted_charge_minor,
-            })
-            .into(),
-        };
+        let event = approval_requested_event(
+            instance,
+            &approval.id,
+            &prepared.view.from,
+            &prepared.view.to,
+            approval.quoted_charge_minor,
+        );
         self.record(tx, now, &prepared.account, &[event], &[])
             .await?;
         Ok(ChangeOutcome {
@@ -93,12 +88,12 @@ impl Engine {
         };
         let prepared = self.prepare_change(tx, &command, now).await?;
         approvals::decide(tx, approval_id, "approved", now, reason.as_deref()).await?;
-        let event = EventDraft {
-            kind: EventKind::ChangeApproved,
-            account_id: approval.account_id.clone(),
-            instance_id: Some(approval.instance_id.clone()),
-            data: json!({ "approval_id": approval.id, "reason": reason }).into(),
-        };
+        let event = approved_event(
+            &approval.account_id,
+            &approval.instance_id,
+            &approval.id,
+            reason.as_deref(),
+        );
         self.record(tx, now, &prepared.account, &[event], &[])
             .await?;
         let mut outcome = self.apply_change(tx, prepared, sources, now).await?;
@@ -124,15 +119,13 @@ impl Engine {
         let approval = self.lock_pending_approval(tx, approval_id).await?;
         let account = self.lock_account(tx, &approval.account_id).await?;
         approvals::decide(tx, approval_id, status.as_str(), now, reason.as_deref()).await?;
-        let event = EventDraft {
-            kind: match status {
-                ClosedApproval::Rejected => EventKind::ChangeRejected,
-                ClosedApproval::Cancelled => EventKind::ChangeCancelled,
-            },
-            account_id: approval.account_id.clone(),
-            instance_id: Some(approval.instance_id.clone()),
-            data: json!({ "approval_id": approval.id, "reason": reason }).into(),
-        };
+        let event = approval_closed_event(
+            &approval.account_id,
+            &approval.instance_id,
+            &approval.id,
+            status,
+            reason.as_deref(),
+        );
         self.record(tx, now, &account, &[event], &[]).await?;
         Ok(Approval {
             status: status.as_str().into(),
@@ -160,23 +153,5 @@ impl Engine {
             ));
         }
         Ok(approval)
-    }
-}
-
-/// How a pending change ends without being applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClosedApproval {
-    /// The operator refused it.
-    Rejected,
-    /// The customer withdrew it.
-    Cancelled,
-}
-
-impl ClosedApproval {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClosedApproval::Rejected => "rejected",
-            ClosedApproval::Cancelled => "cancelled",
-        }
     }
 }

@@ -3,9 +3,9 @@
 //! that waits for the operator goes through.
 
 use jiff::Timestamp;
-use serde_json::json;
-use tenure_core::change::{decide_change, price_change, ChangeRefusal, PeriodChange};
-use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::change::{
+    changed_event, decide_change, price_change, ChangeRefusal, PeriodChange,
+};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, Instance};
 use tenure_core::order::OrderStatus;
@@ -206,24 +206,16 @@ impl Engine {
         let next_due_at = next_due(&changed, prepared.product).map(|due| due.at);
         instances::update(tx, &changed, next_due_at).await?;
         let quote = &prepared.view.quote;
-        let event = EventDraft {
-            kind: match direction {
-                ChangeDirection::Upgrade => EventKind::InstanceUpgraded,
-                ChangeDirection::Downgrade => EventKind::InstanceDowngraded,
-            },
-            account_id: account.id.clone(),
-            instance_id: Some(instance.id.clone()),
-            data: json!({
-                "from": prepared.view.from,
-                "to": prepared.view.to,
-                "charge_minor": quote.charge_minor,
-                "refund_minor": quote.refund_minor,
-                "voucher_share_kept_minor": quote.voucher_share_kept_minor,
-                "refund_destination": prepared.view.refund_destination,
-                "order_ids": written.iter().map(|order| order.id.clone()).collect::<Vec<_>>(),
-            })
-            .into(),
-        };
+        let order_ids: Vec<&str> = written.iter().map(|order| order.id.as_str()).collect();
+        let event = changed_event(
+            instance,
+            direction,
+            &prepared.view.from,
+            &prepared.view.to,
+            quote,
+            prepared.view.refund_destination,
+            &order_ids,
+        );
         self.record(tx, now, account, &[event], &[]).await?;
         let stored = StoredInstance {
             instance: changed,

@@ -12,7 +12,7 @@
 mod approvals;
 mod change;
 
-pub use approvals::ClosedApproval;
+pub use tenure_core::change::{ClosedApproval, Configuration};
 
 use serde::Serialize;
 use tenure_core::catalog::Product;
@@ -38,13 +38,6 @@ pub struct ChangeCommand {
     pub instance_id: String,
     pub target: ChangeTarget,
     pub sources: PaymentSources,
-}
-
-/// An edition and spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Configuration {
-    pub edition_id: String,
-    pub spec_id: String,
 }
 
 /// A priced change, itemised period by period.

@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 use tenure_core::catalog::Billing;
-use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::event::EventDraft;
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{Instance, InstanceStatus};
 use tenure_core::order::OrderKind;
@@ -33,8 +33,8 @@ use tenure_core::pending_renewal::Redated;
 use tenure_core::period::Period;
 use tenure_core::proration::Usage;
 use tenure_core::refund::{
-    refund_order, ActivationStatus, OrderRefund, RefundStatus, RefundType, RefundablePeriod,
-    Resource, ResourceKind,
+    refund_created_event, refund_order, ActivationStatus, OrderRefund, RefundStatus, RefundType,
+    RefundablePeriod, Resource, ResourceKind, WrittenRefund,
 };
 use tenure_store::accounts::Account;
 use tenure_store::orders::{self, Order, PeriodOrders};
@@ -322,45 +322,25 @@ impl Engine {
             )
             .await?;
         }
-        let event = EventDraft {
-            kind: EventKind::RefundCreated,
-            account_id: account.id.clone(),
-            instance_id: Some(order.instance_id.clone()),
-            data: json!({
-                "refund_id": refund.id,
-                "order_id": order.id,
-                "refund_type": refund.refund_type,
-                "refund_minor": refund.refund_minor,
-                "destination": refund.destination,
-                "status": refund.status,
-                "expected_arrival_by": refund.expected_arrival_by.to_string(),
-            })
-            .into(),
-        };
+        let event = refund_created_event(&written(&refund));
         Ok((refund, event))
     }
 }
 
-/// "; 100 to the balance, 900 to bank_card (expected by …)" for a notice.
-fn describe_destinations(refunds: &[Refund]) -> String {
-    let mut parts = Vec::new();
-    for refund in refunds {
-        if refund.to_coupons_minor > 0 {
-            parts.push(format!("{} to coupons", refund.to_coupons_minor));
-        }
-        if refund.to_balance_minor > 0 {
-            parts.push(format!("{} to the balance", refund.to_balance_minor));
-        }
-        if refund.to_external_minor > 0 {
-            parts.push(format!(
-                "{} to {} (expected by {})",
-                refund.to_external_minor, refund.destination, refund.expected_arrival_by
-            ));
-        }
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", parts.join(", "))
+/// A stored refund as the core's announcements read it.
+fn written(refund: &Refund) -> WrittenRefund<'_> {
+    WrittenRefund {
+        id: &refund.id,
+        account_id: &refund.account_id,
+        instance_id: &refund.instance_id,
+        order_id: &refund.order_id,
+        refund_type: refund.refund_type.as_str(),
+        refund_minor: refund.refund_minor,
+        to_coupons_minor: refund.to_coupons_minor,
+        to_balance_minor: refund.to_balance_minor,
+        to_external_minor: refund.to_external_minor,
+        destination: refund.destination.as_str(),
+        status: refund.status.as_str(),
+        expected_arrival_by: refund.expected_arrival_by,
     }
 }

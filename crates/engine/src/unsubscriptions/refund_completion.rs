@@ -1,15 +1,14 @@
 //! An outside refund's arrival, confirmed by the operator's payment integration: apart because
 //! it comes later, in a request of its own, after the unsubscription that created the refund.
 
-use serde_json::json;
-use tenure_core::catalog::Channel;
-use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
 use tenure_core::ledger::Entry;
+use tenure_core::refund::refund_completed;
 use tenure_core::refund::RefundStatus;
 use tenure_core::refund_destination::RefundDestination;
 use tenure_store::refunds::{self, Refund};
 use tenure_store::{ledger, Tx};
 
+use super::written;
 use crate::engine::Engine;
 use crate::error::EngineError;
 
@@ -46,29 +45,7 @@ impl Engine {
         )
         .await?;
         refunds::complete(tx, refund_id, now).await?;
-        let event = EventDraft {
-            kind: EventKind::RefundCompleted,
-            account_id: account.id.clone(),
-            instance_id: Some(refund.instance_id.clone()),
-            data: json!({
-                "refund_id": refund_id,
-                "order_id": refund.order_id,
-                "amount_minor": refund.to_external_minor,
-                "destination": refund.destination,
-            })
-            .into(),
-        };
-        let notice = NoticeDraft {
-            account_id: account.id.clone(),
-            instance_id: Some(refund.instance_id.clone()),
-            channel: Channel::Email,
-            kind: EventKind::RefundCompleted,
-            subject: format!("Refund {refund_id} has arrived"),
-            body: format!(
-                "{} {} minor units were refunded to your {}.",
-                refund.to_external_minor, account.currency, refund.destination
-            ),
-        };
+        let (event, notice) = refund_completed(&written(&refund), &account.currency);
         self.record(tx, now, &account, &[event], &[notice]).await?;
         Ok(Refund {
             status: RefundStatus::Refunded,

@@ -1,19 +1,14 @@
 //! Unsubscribing one pending renewal order alone: its refund, the later renewals re-dated and
 //! the expiry moved back. Apart from unsubscribing the instance, since the instance keeps running.
 
-use serde_json::json;
 use tenure_core::auto_renewal::skip_passed_attempts;
-use tenure_core::catalog::Channel;
-use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
 use tenure_core::lifecycle::{next_due, Instance};
-use tenure_core::pending_renewal::{redate_without, PendingRenewal};
+use tenure_core::pending_renewal::{redate_without, renewal_unsubscribed, PendingRenewal};
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::orders::{self, PeriodOrders};
 use tenure_store::Tx;
 
-use super::{
-    describe_destinations, is_pending_renewal, Confirmations, RenewalUnsubscriptionResult,
-};
+use super::{is_pending_renewal, written, Confirmations, RenewalUnsubscriptionResult};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
@@ -100,40 +95,14 @@ impl Engine {
         );
         let next_due_at = next_due(&updated, product).map(|due| due.at);
         instances::update(tx, &updated, next_due_at).await?;
-        let event = EventDraft {
-            kind: EventKind::RenewalUnsubscribed,
-            account_id: account.id.clone(),
-            instance_id: Some(instance.id.clone()),
-            data: json!({
-                "unsubscription_id": unsubscription_id,
-                "order_id": order_id,
-                "previous_expires_at": instance.expires_at.map(|time| time.to_string()),
-                "expires_at": redating.expires_at.to_string(),
-                "redated_orders": redating.redated.iter().map(|later| json!({
-                    "order_id": later.order_id,
-                    "starts_at": later.starts_at.to_string(),
-                    "ends_at": later.ends_at.to_string(),
-                })).collect::<Vec<_>>(),
-                "refund_minor": refund.refund_minor,
-            })
-            .into(),
-        };
-        let notice = NoticeDraft {
-            account_id: account.id.clone(),
-            instance_id: Some(instance.id.clone()),
-            channel: Channel::Email,
-            kind: EventKind::RenewalUnsubscribed,
-            subject: format!("Renewal {order_id} of {} was unsubscribed", instance.id),
-            body: format!(
-                "The renewal {order_id} of {} was unsubscribed; the instance now expires on {}. \
-                 Refund: {} {} minor units{}.",
-                instance.id,
-                redating.expires_at,
-                refund.refund_minor,
-                account.currency,
-                describe_destinations(std::slice::from_ref(&refund))
-            ),
-        };
+        let (event, notice) = renewal_unsubscribed(
+            &instance,
+            &unsubscription_id,
+            order_id,
+            &redating,
+            &written(&refund),
+            &account.currency,
+        );
         self.record(tx, now, &account, &[event, refund_event], &[notice])
             .await?;
         Ok(RenewalUnsubscriptionResult {

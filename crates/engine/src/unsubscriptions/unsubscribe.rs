@@ -2,15 +2,14 @@
 //! at once and every paid period is cancelled and refunded. Apart from unsubscribing one
 //! pending renewal (`renewal.rs`), which leaves the instance running.
 
-use serde_json::json;
-use tenure_core::catalog::Channel;
-use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
+use tenure_core::change::{approval_closed_event, ClosedApproval};
 use tenure_core::lifecycle::{Instance, InstanceStatus};
-use tenure_core::refund::{ActivationStatus, MAX_BATCH_UNSUBSCRIPTIONS};
+use tenure_core::refund::{ActivationStatus, WrittenRefund, MAX_BATCH_UNSUBSCRIPTIONS};
+use tenure_core::unsubscription::{unsubscribed_event, unsubscribed_notice};
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::{approvals, orders, Tx};
 
-use super::{describe_destinations, Confirmations, UnsubscriptionResult};
+use super::{written, Confirmations, UnsubscriptionResult};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
@@ -85,12 +84,13 @@ impl Engine {
         if let Some(pending) = approvals::pending_for_instance(tx, instance_id).await? {
             let reason = "the instance was unsubscribed";
             approvals::decide(tx, &pending.id, "cancelled", now, Some(reason)).await?;
-            new_events.push(EventDraft {
-                kind: EventKind::ChangeCancelled,
-                account_id: account.id.clone(),
-                instance_id: Some(instance.id.clone()),
-                data: json!({ "approval_id": pending.id, "reason": reason }).into(),
-            });
+            new_events.push(approval_closed_event(
+                &account.id,
+                &instance.id,
+                &pending.id,
+                ClosedApproval::Cancelled,
+                Some(reason),
+            ));
         }
         let released = Instance {
             status: InstanceStatus::Unsubscribed,
@@ -110,36 +110,17 @@ impl Engine {
             .map_or(instance.product_id.clone(), |product| product.name.clone());
         new_events.insert(
             0,
-            EventDraft {
-                kind: EventKind::InstanceUnsubscribed,
-                account_id: account.id.clone(),
-                instance_id: Some(instance.id.clone()),
-                data: json!({
-                    "unsubscription_id": unsubscription_id,
-                    "release": "now",
-                    "data_deleted": true,
-                    "resource_kind": resource.kind(),
-                    "refund_type": refund_type,
-                    "cancelled_orders": cancelled_orders,
-                    "refund_minor": refund_minor,
-                })
-                .into(),
-            },
-        );
-        let notice = NoticeDraft {
-            account_id: account.id.clone(),
-            instance_id: Some(instance.id.clone()),
-            channel: Channel::Email,
-            kind: EventKind::InstanceUnsubscribed,
-            subject: format!("{product_name} {} was unsubscribed", instance.id),
-            body: format!(
-                "Your {product_name} instance {} was unsubscribed and released; its data was deleted. \
-                 Refund: {refund_minor} {} minor units{}.",
-                instance.id,
-                account.currency,
-                describe_destinations(&refunds)
+            unsubscribed_event(
+                &instance,
+                &unsubscription_id,
+                resource.kind(),
+                refund_type,
+                &cancelled_orders,
+                refund_minor,
             ),
-        };
+        );
+        let written: Vec<WrittenRefund> = refunds.iter().map(written).collect();
+        let notice = unsubscribed_notice(&instance, &product_name, &written, &account.currency);
         self.record(tx, now, &account, &new_events, &[notice])
             .await?;
         let stored = StoredInstance {
