@@ -49,9 +49,7 @@ impl Engine {
         change: RenewalModeChange,
     ) -> Result<RenewalModeResult, EngineError> {
         let now = self.clock.now();
-        let stored = instances::lock(tx, instance_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let stored = self.lock_instance(tx, instance_id).await?;
         let product = self.product(&stored.instance.product_id)?;
         let outcome = change_renewal_mode(&stored.instance, product, change, now)
             .map_err(renewal_mode_error)?;

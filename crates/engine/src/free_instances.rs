@@ -38,9 +38,7 @@ impl Engine {
         tx: &mut Tx,
         instance_id: &str,
     ) -> Result<(Account, StoredInstance), EngineError> {
-        let stored = instances::lock(tx, instance_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let stored = self.lock_instance(tx, instance_id).await?;
         let account = self.lock_account(tx, &stored.instance.account_id).await?;
         Ok((account, stored))
     }

@@ -5,12 +5,25 @@
 //! it decides anything; locks it takes again later are already held. (SQLite has one writer:
 //! these reads lock nothing there.)
 
+use tenure_store::instances::StoredInstance;
 use tenure_store::{accounts, instances, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
 
 impl Engine {
+    /// Reads an instance and locks it (an instance the use case names first); a missing one
+    /// is `not_found`.
+    pub(crate) async fn lock_instance(
+        &self,
+        tx: &mut Tx,
+        instance_id: &str,
+    ) -> Result<StoredInstance, EngineError> {
+        instances::lock(tx, instance_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("instance", instance_id))
+    }
+
     /// Locks `instance_ids` in id order, then their accounts in id order. A missing instance
     /// is not an error here: the use case reports it where it meets it.
     pub(crate) async fn lock_instances_and_accounts(

@@ -48,9 +48,7 @@ impl Engine {
         sources: PaymentSources,
     ) -> Result<RenewalResult, EngineError> {
         let now = self.clock.now();
-        let stored = instances::lock(tx, instance_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let stored = self.lock_instance(tx, instance_id).await?;
         let instance = stored.instance;
         let product = self.product(&instance.product_id)?;
         let plan = plan_renewal(&instance, product, period).map_err(renewal_error)?;

@@ -8,7 +8,7 @@ use tenure_core::catalog::MAX_QUOTA_UNITS;
 use tenure_core::catalog::{Billing, Product};
 use tenure_core::lifecycle::{Instance, InstanceStatus};
 use tenure_store::resource_plans::{self, PlanQuota};
-use tenure_store::{instances, Tx};
+use tenure_store::Tx;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -60,9 +60,7 @@ impl Engine {
             ));
         }
         let now = self.clock.now();
-        let stored = instances::lock(tx, instance_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let stored = self.lock_instance(tx, instance_id).await?;
         let instance = stored.instance;
         if instance.billing != Billing::ResourcePlan {
             return Err(EngineError::refused(

@@ -91,9 +91,7 @@ impl Engine {
         command: &ChangeCommand,
         now: Timestamp,
     ) -> Result<Prepared<'engine>, EngineError> {
-        let stored = instances::lock(tx, &command.instance_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("instance", &command.instance_id))?;
+        let stored = self.lock_instance(tx, &command.instance_id).await?;
         let product = self.product(&stored.instance.product_id)?;
         let decision =
             decide_change(&stored.instance, product, &command.target, now).map_err(refusal)?;
@@ -289,33 +287,26 @@ impl Engine {
         };
         orders::insert(tx, &order).await?;
         let memo = format!("{} of {}", order.kind, changed.id);
+        let mut entries = Vec::new();
         if let Some(plan) = payment {
-            let entry = Entry::order_payment(&plan);
-            ledger::write_entry(
-                tx,
-                &self.ids.next("led"),
-                &account.id,
-                &entry,
-                now,
-                Some(&order.id),
-                &memo,
-            )
-            .await?;
+            entries.push(Entry::order_payment(&plan));
         }
         if let Some(destination) = destination {
             let opening = orders::get(tx, &line.period_order_id)
                 .await?
                 .expect("a paid period has its opening order");
-            let entry = Entry::refund(&refund_split(
+            entries.push(Entry::refund(&refund_split(
                 amounts.refund_minor,
                 destination,
                 &opening.payment(),
-            ));
+            )));
+        }
+        for entry in &entries {
             ledger::write_entry(
                 tx,
                 &self.ids.next("led"),
                 &account.id,
-                &entry,
+                entry,
                 now,
                 Some(&order.id),
                 &memo,

@@ -28,9 +28,7 @@ impl Engine {
         let order = orders::get(tx, order_id)
             .await?
             .ok_or_else(|| EngineError::not_found("order", order_id))?;
-        let stored = instances::lock(tx, &order.instance_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("instance", &order.instance_id))?;
+        let stored = self.lock_instance(tx, &order.instance_id).await?;
         let instance = stored.instance;
         // Re-read under the instance lock: a concurrent unsubscription may have cancelled it.
         let periods = orders::periods(tx, &instance.id, now).await?;

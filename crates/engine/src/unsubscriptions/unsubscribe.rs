@@ -48,9 +48,7 @@ impl Engine {
         in_batch: bool,
     ) -> Result<UnsubscriptionResult, EngineError> {
         let now = self.clock.now();
-        let stored = instances::lock(tx, instance_id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("instance", instance_id))?;
+        let stored = self.lock_instance(tx, instance_id).await?;
         let instance = stored.instance;
         let resource = self.resource_of(tx, &instance).await?;
         let account = self.lock_account(tx, &instance.account_id).await?;
