@@ -21,6 +21,27 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// A refusal of one item of a batch, its message led by the instance it is about; other
+    /// errors as they are.
+    pub(crate) fn naming_instance(self, instance_id: &str) -> EngineError {
+        let named = |message: String| format!("instance {instance_id}: {message}");
+        match self {
+            EngineError::Invalid { code, message } => EngineError::Invalid {
+                code,
+                message: named(message),
+            },
+            EngineError::Refused { code, message } => EngineError::Refused {
+                code,
+                message: named(message),
+            },
+            EngineError::PaymentRequired { code, message } => EngineError::PaymentRequired {
+                code,
+                message: named(message),
+            },
+            other => other,
+        }
+    }
+
     pub fn invalid(code: &'static str, message: impl ToString) -> EngineError {
         EngineError::Invalid {
             code,

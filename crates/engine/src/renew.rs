@@ -108,23 +108,7 @@ impl Engine {
             let result = self
                 .renew(tx, instance_id, period, sources)
                 .await
-                .map_err(|error| match error {
-                    EngineError::Invalid { code, message } => EngineError::Invalid {
-                        code,
-                        message: format!("instance {instance_id}: {message}"),
-                    },
-                    EngineError::Refused { code, message } => EngineError::Refused {
-                        code,
-                        message: format!("instance {instance_id}: {message}"),
-                    },
-                    EngineError::PaymentRequired { code, message } => {
-                        EngineError::PaymentRequired {
-                            code,
-                            message: format!("instance {instance_id}: {message}"),
-                        }
-                    }
-                    other => other,
-                })?;
+                .map_err(|error| error.naming_instance(instance_id))?;
             results.push(result);
         }
         Ok(results)

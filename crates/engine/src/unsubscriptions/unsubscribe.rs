@@ -14,20 +14,6 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
 
-fn with_instance(instance_id: &str, error: EngineError) -> EngineError {
-    match error {
-        EngineError::Invalid { code, message } => EngineError::Invalid {
-            code,
-            message: format!("instance {instance_id}: {message}"),
-        },
-        EngineError::Refused { code, message } => EngineError::Refused {
-            code,
-            message: format!("instance {instance_id}: {message}"),
-        },
-        other => other,
-    }
-}
-
 impl Engine {
     /// Unsubscribes an instance: releases it at once (data deleted), cancels its current order
     /// and every pending renewal, and refunds what each has not used.
@@ -168,7 +154,7 @@ impl Engine {
             let result = self
                 .unsubscribe_locked(tx, instance_id, true)
                 .await
-                .map_err(|error| with_instance(instance_id, error))?;
+                .map_err(|error| error.naming_instance(instance_id))?;
             results.push(result);
         }
         Ok(results)
