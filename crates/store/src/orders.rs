@@ -169,9 +169,8 @@ pub async fn get(connection: &mut Connection, order_id: &str) -> Result<Option<O
 pub struct OrderFilter {
     pub account_id: Option<String>,
     pub instance_id: Option<String>,
-    /// The kind and status as the API was asked for them, compared with the stored texts: one
-    /// that is no [`OrderKind`] or [`OrderStatus`] matches no order (an empty page, not an
-    /// error).
+    /// The kind and status as the API was asked for them, compared with the stored texts (the
+    /// server refuses one that is no [`OrderKind`] or [`OrderStatus`] before it gets here).
     pub kind: Option<String>,
     pub status: Option<String>,
     pub after_id: Option<String>,

@@ -12,6 +12,7 @@ use crate::api::{read, Listing, Params, MAX_PAGE_SIZE};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
+use tenure_core::order::{OrderKind, OrderStatus};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -52,6 +53,14 @@ async fn list(
         after: None,
     }
     .limit()?;
+    // A kind or status no order can have is a mistake, said as one, not an empty page.
+    let invalid = |message: String| ApiError::invalid("invalid_query", message);
+    if let Some(kind) = &query.kind {
+        kind.parse::<OrderKind>().map_err(invalid)?;
+    }
+    if let Some(status) = &query.status {
+        status.parse::<OrderStatus>().map_err(invalid)?;
+    }
     let filter = OrderFilter {
         account_id: query.account,
         instance_id: query.instance,
