@@ -47,6 +47,42 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 32] = [
+        EventKind::AccountCreated,
+        EventKind::FundsDeposited,
+        EventKind::CouponGranted,
+        EventKind::VoucherGranted,
+        EventKind::InstancePurchased,
+        EventKind::InstanceRenewed,
+        EventKind::InstanceRestored,
+        EventKind::ExpiryReminderSent,
+        EventKind::InstanceExpired,
+        EventKind::InstanceReleased,
+        EventKind::InstanceMovedToFreeTier,
+        EventKind::InstanceUnsubscribed,
+        EventKind::RenewalUnsubscribed,
+        EventKind::RefundCreated,
+        EventKind::RefundCompleted,
+        EventKind::RenewalModeChanged,
+        EventKind::AutoRenewalFailed,
+        EventKind::InstanceUpgraded,
+        EventKind::InstanceDowngraded,
+        EventKind::ChangeApprovalRequested,
+        EventKind::ChangeApproved,
+        EventKind::ChangeRejected,
+        EventKind::ChangeCancelled,
+        EventKind::BillGenerated,
+        EventKind::BillPaid,
+        EventKind::AccountOverdue,
+        EventKind::AccountOverdueSettled,
+        EventKind::InstanceStopped,
+        EventKind::InstanceFrozen,
+        EventKind::InstanceTrialContinued,
+        EventKind::InstanceConvertedToSubscription,
+        EventKind::LowBalanceAlert,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::AccountCreated => "account.created",
@@ -82,6 +118,18 @@ impl EventKind {
             EventKind::InstanceConvertedToSubscription => "instance.converted_to_subscription",
             EventKind::LowBalanceAlert => "account.low_balance",
         }
+    }
+}
+
+impl std::str::FromStr for EventKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| {
+                format!("`{text}` is not an event kind (such as instance.expired or bill.paid)")
+            })
     }
 }
 
@@ -249,6 +297,16 @@ pub struct NoticeDraft {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn every_event_kind_reads_back_from_its_text_and_no_two_share_one() {
+        let mut texts = std::collections::HashSet::new();
+        for kind in EventKind::ALL {
+            assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
+            assert!(texts.insert(kind.as_str()), "{} twice", kind.as_str());
+        }
+        assert!("instance.sleeping".parse::<EventKind>().is_err());
+    }
 
     #[test]
     fn written_data_is_the_text_serde_json_writes_for_the_same_object() {

@@ -49,6 +49,11 @@ impl LogQuery {
             after: None,
         }
         .limit()?;
+        // A kind no event can have is a mistake, said as one, not an empty page.
+        if let Some(kind) = &self.kind {
+            kind.parse::<tenure_core::event::EventKind>()
+                .map_err(|message| ApiError::invalid("invalid_query", message))?;
+        }
         Ok(LogFilter {
             account_id: self.account,
             instance_id: self.instance,

@@ -236,6 +236,13 @@ async fn bad_input_is_refused_clearly(backend: Backend) {
         "invalid_query",
     )
     .await;
+    // An event kind no event can have is refused, from the event log and the notices alike.
+    for path in [
+        "/v1/events?kind=instance.sleeping",
+        "/v1/notifications?kind=bogus",
+    ] {
+        refused(&app, &account_id, "GET", path, None, 422, "invalid_query").await;
+    }
     // An order kind or status that no order can have is refused, not an empty page.
     for filter in ["kind=gift", "status=refunded"] {
         refused(
