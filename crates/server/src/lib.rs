@@ -7,6 +7,7 @@
 mod api;
 mod auth;
 mod context;
+mod edge_answers;
 mod error;
 mod metrics;
 mod openapi;

@@ -313,6 +313,19 @@ async fn bad_input_is_refused_clearly(backend: Backend) {
         (400, Some("body_too_large"))
     );
     assert_eq!(app.account(&account_id).await["balance_minor"], 100_000);
+
+    // A method the path does not take: 405 in JSON, with what it takes.
+    let response = app
+        .client
+        .delete(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let allow = response.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("GET"), "{allow}");
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["code"], "method_not_allowed");
 }
 on_both_backends!(bad_input, bad_input_is_refused_clearly);
 

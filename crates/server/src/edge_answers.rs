@@ -1,0 +1,128 @@
+//! Answers made outside any handler, in the same `{code, message}` JSON as every other
+//! refusal: a method the path does not take (405, its `allow` header kept) and a handler that
+//! panicked (500: logged and counted; the process and the other requests go on).
+
+use std::any::Any;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+/// A 405 from the router has an empty body: it gets the JSON one, naming what the path takes.
+pub async fn method_not_allowed_as_json(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let allowed = response
+        .headers()
+        .get(header::ALLOW)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = Json(json!({
+        "code": "method_not_allowed",
+        "message": format!("{path} does not take {method}; it takes {allowed}"),
+    }));
+    let mut answer = body.into_response();
+    *answer.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    answer.headers_mut().extend(
+        parts
+            .headers
+            .into_iter()
+            .filter_map(|(name, value)| name.map(|name| (name, value))),
+    );
+    answer
+}
+
+/// What a panicking handler answers (tower-http's `CatchPanicLayer` calls it).
+pub fn panic_as_json(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    tracing::error!(
+        panic = what,
+        "a request's handler panicked; nothing of it was committed"
+    );
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({
+            "code": "internal_error",
+            "message": "tenure could not complete the request; nothing was changed. Try again.",
+        })),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    use super::*;
+
+    async fn answer(router: Router, method: &str, path: &str) -> (StatusCode, String, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        let status = response.status();
+        let allow = response
+            .headers()
+            .get(header::ALLOW)
+            .map(|value| value.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, allow, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    async fn boom() -> &'static str {
+        panic!("boom")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_in_json_and_the_next_request_is_served() {
+        let router = Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" }))
+            .layer(CatchPanicLayer::custom(panic_as_json));
+        let (status, _, body) = answer(router.clone(), "GET", "/boom").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["code"], "internal_error");
+        let (status, _, body) = answer(router, "GET", "/fine").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "fine"));
+    }
+
+    #[tokio::test]
+    async fn a_method_the_path_does_not_take_answers_405_in_json_with_allow() {
+        let router = Router::new()
+            .route("/only-get", get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(method_not_allowed_as_json));
+        let (status, allow, body) = answer(router, "DELETE", "/only-get").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(allow.contains("GET"), "{allow}");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["code"], "method_not_allowed");
+        assert!(
+            body["message"].as_str().unwrap().contains("DELETE"),
+            "{body}"
+        );
+    }
+}
