@@ -1,6 +1,7 @@
 //! Answers made outside any handler, in the same `{code, message}` JSON as every other
-//! refusal: a method the path does not take (405, its `allow` header kept) and a handler that
-//! panicked (500: logged and counted; the process and the other requests go on).
+//! refusal: a method the path does not take (405, its `allow` header kept), an extractor's
+//! rejection (a path that is not UTF-8, say), and a handler that panicked (500: logged and
+//! counted; the process and the other requests go on).
 
 use std::any::Any;
 
@@ -12,28 +13,45 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-/// A 405 from the router has an empty body: it gets the JSON one, naming what the path takes.
-pub async fn method_not_allowed_as_json(request: Request, next: Next) -> Response {
+/// Every refusal that did not come from a handler's `ApiError` (the router's 405, with an
+/// empty body; an extractor's rejection, such as a path that is not UTF-8, in plain text)
+/// gets the JSON body every other refusal has; its status and headers are kept.
+pub async fn refusals_as_json(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }
-    let allowed = response
-        .headers()
-        .get(header::ALLOW)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let (mut parts, _) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    let message = if status == StatusCode::METHOD_NOT_ALLOWED {
+        let allowed = parts
+            .headers
+            .get(header::ALLOW)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("");
+        format!("{path} does not take {method}; it takes {allowed}")
+    } else {
+        let text = axum::body::to_bytes(body, MESSAGE_BYTES_READ)
+            .await
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+            .unwrap_or_default();
+        if text.is_empty() {
+            status.canonical_reason().unwrap_or("refused").to_string()
+        } else {
+            text
+        }
+    };
     parts.headers.remove(header::CONTENT_LENGTH);
-    let body = Json(json!({
-        "code": "method_not_allowed",
-        "message": format!("{path} does not take {method}; it takes {allowed}"),
-    }));
-    let mut answer = body.into_response();
-    *answer.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    parts.headers.remove(header::CONTENT_TYPE);
+    let mut answer = Json(json!({ "code": code_of(status), "message": message })).into_response();
+    *answer.status_mut() = status;
     answer.headers_mut().extend(
         parts
             .headers
@@ -41,6 +59,23 @@ pub async fn method_not_allowed_as_json(request: Request, next: Next) -> Respons
             .filter_map(|(name, value)| name.map(|name| (name, value))),
     );
     answer
+}
+
+/// The most of a plain-text refusal read into its JSON message.
+const MESSAGE_BYTES_READ: usize = 4096;
+
+/// The machine code of a refusal made outside the handlers, by its status.
+fn code_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "no_such_endpoint",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_request",
+        _ if status.is_server_error() => "internal_error",
+        _ => "refused",
+    }
 }
 
 /// What a panicking handler answers (tower-http's `CatchPanicLayer` calls it).
@@ -111,10 +146,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_extractors_plain_text_rejection_becomes_json() {
+        let router = Router::new()
+            .route(
+                "/things/{id}",
+                get(|axum::extract::Path(id): axum::extract::Path<String>| async move { id }),
+            )
+            .layer(axum::middleware::from_fn(refusals_as_json));
+        let (status, _, body) = answer(router, "GET", "/things/%FF").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["code"], "bad_request");
+        assert!(!body["message"].as_str().unwrap().is_empty(), "{body}");
+    }
+
+    #[tokio::test]
     async fn a_method_the_path_does_not_take_answers_405_in_json_with_allow() {
         let router = Router::new()
             .route("/only-get", get(|| async { "ok" }))
-            .layer(axum::middleware::from_fn(method_not_allowed_as_json));
+            .layer(axum::middleware::from_fn(refusals_as_json));
         let (status, allow, body) = answer(router, "DELETE", "/only-get").await;
         assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
         assert!(allow.contains("GET"), "{allow}");

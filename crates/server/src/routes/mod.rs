@@ -137,9 +137,7 @@ pub fn router(context: ApiContext) -> Router {
     public
         .merge(protected)
         .fallback(no_route)
-        .layer(middleware::from_fn(
-            crate::edge_answers::method_not_allowed_as_json,
-        ))
+        .layer(middleware::from_fn(crate::edge_answers::refusals_as_json))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             crate::edge_answers::panic_as_json,
         ))
