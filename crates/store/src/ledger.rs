@@ -278,20 +278,54 @@ pub struct StoredEntry {
     pub postings: Vec<StoredPosting>,
 }
 
-/// An account's entries, oldest first, each checked to balance.
+/// Where a page of an account's entries starts: after the entry it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntriesFrom {
+    Start,
+    After { at: Timestamp, entry_id: String },
+}
+
+/// The time of `entry_id` if it is one of `account_id`'s entries: where a page after it
+/// starts ([`EntriesFrom::After`]).
+pub async fn entry_at(
+    connection: &mut Connection,
+    account_id: &str,
+    entry_id: &str,
+) -> Result<Option<Timestamp>, StoreError> {
+    let row = query("SELECT at FROM ledger_entries WHERE id = $1 AND account_id = $2")
+        .bind(entry_id)
+        .bind(account_id)
+        .fetch_optional(connection)
+        .await?;
+    Ok(row
+        .map(|row| row.try_get("at").map(from_seconds))
+        .transpose()?)
+}
+
+/// A page of an account's entries, oldest first (by time, then id), at most `limit`, each
+/// checked to balance.
 pub async fn entries(
     connection: &mut Connection,
     account_id: &str,
+    from: &EntriesFrom,
     limit: i64,
 ) -> Result<Vec<StoredEntry>, StoreError> {
+    let (after_at, after_id) = match from {
+        EntriesFrom::Start => (i64::MIN, ""),
+        EntriesFrom::After { at, entry_id } => (to_seconds(*at), entry_id.as_str()),
+    };
     let rows = query(
         "SELECT e.id, e.kind, e.at, e.order_id, e.memo, p.ledger_account, p.amount_minor
          FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
-         WHERE e.id IN (SELECT id FROM ledger_entries WHERE account_id = $1 ORDER BY at, id LIMIT $2)
+         WHERE e.id IN (SELECT id FROM ledger_entries WHERE account_id = $1
+                          AND (at > $3 OR (at = $3 AND id > $4))
+                        ORDER BY at, id LIMIT $2)
          ORDER BY e.at, e.id, p.id",
     )
     .bind(account_id)
     .bind(limit)
+    .bind(after_at)
+    .bind(after_id)
     .fetch_all(connection)
     .await?;
     let mut entries: Vec<StoredEntry> = Vec::new();

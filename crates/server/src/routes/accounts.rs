@@ -224,8 +224,34 @@ async fn ledger_entries(
     read(&context, move |connection| {
         Box::pin(async move {
             let account = engine.account_view(connection, &account_id).await?;
-            let entries = ledger::entries(connection, &account_id, limit).await?;
-            Ok(json!({ "account_id": account_id, "currency": account.account.currency, "data": entries }))
+            let from = match page.after {
+                None => ledger::EntriesFrom::Start,
+                Some(entry_id) => {
+                    // A cursor that names no entry of the account is refused rather than taken
+                    // as the start (a client following it would go round for ever).
+                    let at = ledger::entry_at(connection, &account_id, &entry_id)
+                        .await?
+                        .ok_or_else(|| {
+                            EngineError::invalid(
+                                "unknown_cursor",
+                                format!(
+                                    "`after` {entry_id} is no entry of account {account_id}: pass the last id of the page before"
+                                ),
+                            )
+                        })?;
+                    ledger::EntriesFrom::After { at, entry_id }
+                }
+            };
+            let entries = ledger::entries(connection, &account_id, &from, limit).await?;
+            let next_after = (entries.len() as i64 == limit)
+                .then(|| entries.last().map(|entry| entry.id.clone()))
+                .flatten();
+            Ok(json!({
+                "account_id": account_id,
+                "currency": account.account.currency,
+                "data": entries,
+                "next_after": next_after,
+            }))
         })
     })
     .await

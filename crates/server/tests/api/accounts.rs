@@ -1,6 +1,6 @@
 //! Accounts, deposits, coupons and vouchers, and how purchases spend them.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, text, Backend};
 use crate::on_both_backends;
@@ -125,3 +125,50 @@ on_both_backends!(
     insufficient_funds,
     a_purchase_the_account_cannot_pay_changes_nothing
 );
+
+/// The ledger is paged like every list: `limit`, and `after` the last id of the page before
+/// (`next_after`, null on the last page). The pages together are the whole ledger, in order;
+/// a cursor that names no entry of the account is refused.
+async fn the_ledger_is_paged(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(10_000).await;
+    for amount in [100, 200, 300, 400] {
+        app.post_ok(
+            &format!("/v1/accounts/{account_id}/deposits"),
+            json!({ "amount": amount, "method": "bank_card" }),
+        )
+        .await;
+    }
+    let whole: Vec<Value> = app.balanced_ledger(&account_id).await;
+    assert_eq!(whole.len(), 5, "the opening deposit and four more");
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    for _ in 0..10 {
+        let cursor = after
+            .as_ref()
+            .map(|id| format!("&after={id}"))
+            .unwrap_or_default();
+        let page = app
+            .get(&format!("/v1/accounts/{account_id}/ledger?limit=2{cursor}"))
+            .await;
+        paged.extend(page["data"].as_array().unwrap().iter().cloned());
+        match page["next_after"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, whole);
+    let (status, answer) = app
+        .request(
+            "GET",
+            &format!("/v1/accounts/{account_id}/ledger?after=led_nowhere"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("unknown_cursor"))
+    );
+}
+on_both_backends!(ledger_pages, the_ledger_is_paged);
