@@ -68,7 +68,9 @@ impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
                 .map_err(|_| ApiError::BadRequest {
                     code: "body_too_large",
                     message: format!(
-                        "the request body must be at most {MAX_BODY_BYTES} bytes of JSON"
+                        "the request body must be at most {MAX_BODY_BYTES} bytes of JSON \
+                         ({} for a usage report)",
+                        crate::routes::USAGE_BODY_BYTES
                     ),
                 })?;
         let request_hash = match target {

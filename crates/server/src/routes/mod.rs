@@ -33,6 +33,7 @@ use crate::auth::{authenticate, authorize};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
+pub use usage::USAGE_BODY_BYTES;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
@@ -11,13 +11,17 @@ use crate::api::{execute, Command};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
+/// The largest usage report accepted: room for 1,000 records with long ids.
+pub const USAGE_BODY_BYTES: usize = 512 * 1024;
+
 /// Operator only: usage comes from the operator's metering, never from the customer billed.
 pub fn routes() -> Vec<Route> {
     vec![Route::new(
         Method::POST,
         "/v1/usage",
         "Report pay-as-you-go usage: one record, or `records` (1–1000); a replayed record id is ignored",
-        post(report),
+        // A thousand records are about 140 KiB of JSON: more than other bodies may be.
+        post(report).layer(DefaultBodyLimit::max(USAGE_BODY_BYTES)),
     )]
 }
 

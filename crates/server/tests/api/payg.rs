@@ -524,3 +524,27 @@ on_both_backends!(
     usage_replay,
     usage_replays_are_ignored_and_bad_usage_changes_nothing
 );
+
+/// A usage report may hold the 1,000 records the API allows, whatever their ids' length:
+/// its body may be larger than other requests'.
+async fn a_thousand_records_fit_in_one_report(backend: Backend) {
+    let app = spawn_app(backend, "2026-05-01T00:00:00Z").await;
+    let account_id = app.funded_account(1_000_000).await;
+    let instance_id = buy_payg(&app, &account_id).await;
+    app.advance_to("2026-05-01T00:45:00Z").await;
+    let records: Vec<Value> = (0..1000)
+        .map(|n| {
+            json!({ "record_id": format!("meter-reading-of-a-long-naming-scheme-{n:06}"),
+                    "instance": instance_id, "meter": "messages", "quantity": 1,
+                    "time": "2026-05-01T00:30:00Z" })
+        })
+        .collect();
+    let body = json!({ "records": records });
+    assert!(
+        body.to_string().len() > 64 * 1024,
+        "larger than other bodies may be"
+    );
+    let answer = app.post_ok("/v1/usage", body).await;
+    assert_eq!(answer["records"].as_array().unwrap().len(), 1000);
+}
+on_both_backends!(thousand_records, a_thousand_records_fit_in_one_report);
