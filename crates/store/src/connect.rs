@@ -59,12 +59,31 @@ enum Backend {
     Postgres(PostgresPool),
 }
 
+impl Backend {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Whether another transaction of this process waits to begin. SQLite has one writer, held
+    /// by whichever transaction began first, so a long one (the sweep's) should make way;
+    /// PostgreSQL's run side by side, so there it never is.
+    fn writer_wanted(&self) -> bool {
+        match self {
+            Backend::Sqlite(database) => database.waiting_for_writer() > 0,
+            Backend::Postgres(_) => false,
+        }
+    }
+}
+
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx {
     connection: Connection,
-    dialect: Dialect,
-    /// The store, to ask whether other transactions wait for this one ([`Tx::should_commit`]).
-    store: Store,
+    /// The database it runs on: its dialect, and whether other transactions wait for this one
+    /// ([`Tx::should_commit`]).
+    backend: Backend,
     /// SQLite: the event log's end as this transaction's last write left it (kept by
     /// [`crate::events::insert_many`]), so that only its first numbering
     /// ([`crate::events::next_seqs`]) reads it from the table; `None` until then, and again
@@ -120,20 +139,13 @@ impl Store {
     }
 
     pub fn dialect(&self) -> Dialect {
-        match self.backend {
-            Backend::Sqlite(_) => Dialect::Sqlite,
-            Backend::Postgres(_) => Dialect::Postgres,
-        }
+        self.backend.dialect()
     }
 
-    /// Whether another transaction of this process waits to begin. SQLite has one writer, held
-    /// by whichever transaction began first, so a long one (the sweep's) should make way;
-    /// PostgreSQL's run side by side, so there it never is.
+    /// [`Backend::writer_wanted`], for tests.
+    #[cfg(test)]
     pub(crate) fn writer_wanted(&self) -> bool {
-        match &self.backend {
-            Backend::Sqlite(database) => database.waiting_for_writer() > 0,
-            Backend::Postgres(_) => false,
-        }
+        self.backend.writer_wanted()
     }
 
     /// Begins a write transaction.
@@ -146,11 +158,7 @@ impl Store {
         };
         Ok(Tx {
             connection: Connection::new(inner),
-            dialect: self.dialect(),
-            store: Store {
-                backend: self.backend.clone(),
-                committer: Arc::default(),
-            },
+            backend: self.backend.clone(),
             last_event_seq: None,
         })
     }
@@ -220,7 +228,7 @@ impl Tx {
     }
 
     pub fn dialect(&self) -> Dialect {
-        self.dialect
+        self.backend.dialect()
     }
 
     /// Whether a long transaction (a sweep's), after taking `items_taken` items of work in it,
@@ -230,11 +238,11 @@ impl Tx {
     /// PostgreSQL logs row changes, and gains nothing from larger transactions), or at once
     /// when another transaction waits for the writer this one holds (SQLite's).
     pub fn should_commit(&self, items_taken: u64) -> bool {
-        let items_per_commit = match self.dialect {
+        let items_per_commit = match self.dialect() {
             Dialect::Sqlite => 40_000,
             Dialect::Postgres => 5_000,
         };
-        items_taken >= items_per_commit || self.store.writer_wanted()
+        items_taken >= items_per_commit || self.backend.writer_wanted()
     }
 
     /// Due items a sweep reads and takes at a time ([`crate::instances::lock_due`],
@@ -243,7 +251,7 @@ impl Tx {
     /// faster on SQLite, without making requests that arrive during a sweep wait longer (the
     /// sweep commits early when one waits); PostgreSQL keeps its measured size.
     pub(crate) fn due_batch(&self) -> i64 {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Sqlite => 2_500,
             Dialect::Postgres => 1_000,
         }
@@ -321,7 +329,7 @@ impl Tx {
 
     /// The clause that locks the selected rows until commit, where the database has one.
     pub fn for_update(&self) -> &'static str {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR UPDATE",
         }
