@@ -19,7 +19,7 @@ use crate::money::prorate_minor;
 use crate::payment::{Funds, InsufficientFunds};
 
 /// One meter's part of a bill.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BillLine {
     pub meter_id: String,
     pub unit: String,
@@ -57,7 +57,7 @@ pub fn total_minor(lines: &[BillLine]) -> i64 {
 }
 
 /// How much of a bill the balance and the coupons pay.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct BillPayment {
     pub balance_minor: i64,
     pub coupon_minor: i64,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// Where the rest of an amount comes from once credit is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Balance,
@@ -49,7 +49,7 @@ impl FromStr for PaymentMethod {
 }
 
 /// What an account holds, derived from the ledger.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Funds {
     pub balance_minor: i64,
     pub coupons_minor: i64,
@@ -83,7 +83,7 @@ impl PaymentSources {
 }
 
 /// How much each source pays. The shares sum to the amount due.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PaymentPlan {
     pub voucher_minor: i64,
     pub coupon_minor: i64,

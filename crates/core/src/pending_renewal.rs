@@ -25,7 +25,7 @@ pub struct PendingRenewal {
 }
 
 /// New dates of one later order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Redated {
     pub order_id: String,
     pub starts_at: Timestamp,

@@ -61,7 +61,9 @@ pub const MAX_BATCH_UNSUBSCRIPTIONS: usize = 50;
 pub const EXTERNAL_REFUND_BUSINESS_DAYS: i64 = 30;
 
 /// The two tabs of active resources in the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
     Regular,
@@ -96,7 +98,9 @@ impl fmt::Display for ResourceKind {
 }
 
 /// How a resource's cancelled periods are refunded (see the module documentation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundType {
     PartialRefund,
@@ -150,7 +154,9 @@ impl fmt::Display for RefundType {
 }
 
 /// Whether the service an order pays for has begun.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivationStatus {
     Activated,
@@ -201,7 +207,7 @@ impl Resource {
 }
 
 /// Whether a refund's money has arrived where it goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {
     /// An outside channel is paying it back.
@@ -238,7 +244,7 @@ impl fmt::Display for RefundStatus {
 }
 
 /// How a refund splits between the books it goes to. The parts sum to the refund.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RefundSplit {
     pub to_coupons_minor: i64,
     pub to_balance_minor: i64,
@@ -277,7 +283,7 @@ impl RefundSplit {
 }
 
 /// What the refund amount was computed from, for the itemised answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum RefundBasis {
     /// The period has not begun: all cash comes back.
@@ -332,7 +338,7 @@ impl RefundablePeriod {
 
 /// The refund of one cancelled period, itemised:
 /// `cash_paid = refunded_before + kept + refund`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OrderRefund {
     pub refund_type: RefundType,
     pub basis: RefundBasis,

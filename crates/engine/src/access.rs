@@ -12,7 +12,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 
 /// A key just made: the only time its secret is shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct IssuedKey {
     #[serde(flatten)]
     pub key: ApiKey,

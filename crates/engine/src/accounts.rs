@@ -23,7 +23,7 @@ pub struct NewAccount {
 }
 
 /// An account with its derived money.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AccountView {
     #[serde(flatten)]
     pub account: Account,
@@ -57,7 +57,7 @@ impl AccountView {
 }
 
 /// A new account and its owner's bearer key, shown only here.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CreatedAccount {
     #[serde(flatten)]
     pub account: AccountView,
@@ -65,7 +65,7 @@ pub struct CreatedAccount {
 }
 
 /// A movement of money: a deposit or a grant, with the account after it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MoneyMovement {
     pub entry_id: String,
     pub amount_minor: i64,

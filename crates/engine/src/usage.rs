@@ -22,7 +22,7 @@ use crate::error::EngineError;
 /// The most records one request may carry.
 pub const MAX_USAGE_BATCH: usize = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
     Accepted,
@@ -30,7 +30,7 @@ pub enum RecordStatus {
     Replayed,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RecordReceipt {
     pub record_id: String,
     pub status: RecordStatus,
@@ -38,7 +38,7 @@ pub struct RecordReceipt {
     pub cycle_start: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UsageReceipt {
     pub accepted: usize,
     pub replayed: usize,

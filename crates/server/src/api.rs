@@ -2,6 +2,7 @@
 //! idempotency record, and paging lists.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use axum::body::Bytes;
@@ -124,6 +125,78 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
+/// The success status of an endpoint, as a type, so that the OpenAPI document reads it from the
+/// handler's signature.
+pub trait AnswerStatus: Send + 'static {
+    const STATUS: StatusCode;
+}
+
+/// 200: done, or read.
+pub struct Succeeded;
+/// 201: something new was made.
+pub struct Created;
+
+impl AnswerStatus for Succeeded {
+    const STATUS: StatusCode = StatusCode::OK;
+}
+
+impl AnswerStatus for Created {
+    const STATUS: StatusCode = StatusCode::CREATED;
+}
+
+/// A success answer whose JSON body is a `T`. The type is what the OpenAPI document shows; the
+/// response itself is already written.
+pub struct Answered<T, S = Succeeded> {
+    response: Response,
+    answer: PhantomData<fn() -> (T, S)>,
+}
+
+impl<T, S: AnswerStatus> Answered<T, S> {
+    fn new(response: Response) -> Answered<T, S> {
+        Answered {
+            response,
+            answer: PhantomData,
+        }
+    }
+}
+
+impl<T> Answered<T> {
+    /// The saved answer of a request already committed with the same idempotency key.
+    pub fn replayed(response: Response) -> Answered<T> {
+        Answered::new(response)
+    }
+}
+
+/// A success answer that is not JSON (the metrics' text, the docs page): its content type and
+/// body.
+pub struct Text {
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl IntoResponse for Text {
+    fn into_response(self) -> Response {
+        (
+            [(axum::http::header::CONTENT_TYPE, self.content_type)],
+            self.body,
+        )
+            .into_response()
+    }
+}
+
+impl<T: Serialize> Answered<T> {
+    /// A 200 answer of `value`.
+    pub fn json(value: &T) -> Answered<T> {
+        Answered::new(json_response(StatusCode::OK, written(value), false))
+    }
+}
+
+impl<T, S> IntoResponse for Answered<T, S> {
+    fn into_response(self) -> Response {
+        self.response
+    }
+}
+
 pub type Work<'t, T> = Pin<Box<dyn Future<Output = Result<T, EngineError>> + Send + 't>>;
 
 /// What a request's work produced: the status and JSON body, and whether it is a replay.
@@ -166,16 +239,18 @@ fn written<T: Serialize>(value: &T) -> String {
 /// arrive together share a transaction and its flush, each isolated from the others, and are
 /// answered once it is durable. A request may run more than once there (`work` must be
 /// `Clone`: each run works on a copy), but only one run is ever committed.
-pub async fn execute<T, F>(
+pub async fn execute<T, S, F>(
     context: &ApiContext,
     meta: &RequestMeta,
-    status: StatusCode,
+    _status: S,
     work: F,
-) -> Result<Response, ApiError>
+) -> Result<Answered<T, S>, ApiError>
 where
     T: Serialize + Send + 'static,
+    S: AnswerStatus,
     F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T> + Clone + Send + 'static,
 {
+    let status = S::STATUS;
     let engine = context.engine.clone();
     let meta = meta.clone();
     let answer = context
@@ -188,11 +263,11 @@ where
             Box::pin(async move { answer_in(&engine, tx, &meta, status, work).await })
         })
         .await?;
-    Ok(json_response(
+    Ok(Answered::new(json_response(
         answer.status,
         answer.body.into_text(),
         answer.replayed,
-    ))
+    )))
 }
 
 pub type AnswerWork<'t> = WriteFuture<'t, Result<Answer, ApiError>>;
@@ -306,7 +381,7 @@ pub async fn replay(
 }
 
 /// Runs a read on a pooled connection and answers 200.
-pub async fn read<T, F>(context: &ApiContext, work: F) -> Result<Response, ApiError>
+pub async fn read<T, F>(context: &ApiContext, work: F) -> Result<Answered<T>, ApiError>
 where
     T: Serialize,
     F: for<'c> FnOnce(&'c mut Connection) -> Work<'c, T>,
@@ -318,12 +393,15 @@ where
         .await
         .map_err(EngineError::from)?;
     let value = work(&mut connection).await?;
-    Ok(axum::Json(value).into_response())
+    Ok(Answered::json(&value))
 }
 
 /// `?limit=&after=` of every list.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Page {
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<i64>,
     pub after: Option<String>,
 }
@@ -342,7 +420,8 @@ impl Page {
 }
 
 /// A page of a list, with the cursor for the next one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}List")]
 pub struct Listing<T> {
     pub data: Vec<T>,
     /// Pass as `after` to get the next page; null on the last page.

@@ -6,7 +6,7 @@ use crate::money::Currency;
 use crate::period::Period;
 
 /// Every product an operator sells, keyed by id.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Catalog {
     pub products: Vec<Product>,
 }
@@ -19,7 +19,7 @@ impl Catalog {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     /// Stable identifier used in the API, such as `message-queue`.
@@ -50,7 +50,7 @@ impl Product {
 }
 
 /// What happens around and after expiry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifecyclePolicy {
     /// Days an expired (stopped) instance is kept, data included, before it is released.
@@ -62,7 +62,7 @@ pub struct LifecyclePolicy {
 }
 
 /// What release does to an instance's data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReleaseAction {
     /// The instance and all its data are deleted for good.
@@ -81,7 +81,7 @@ impl ReleaseAction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Sms,
@@ -99,7 +99,7 @@ impl Channel {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoRenewalPolicy {
     /// Periods a customer may choose for auto-renewal. Empty when `period_follows_subscription`.
@@ -144,7 +144,7 @@ impl AutoRenewalPolicy {
 
 /// Which of a product's deduction schedules an instance follows. Stored on the instance; the
 /// offsets themselves stay in the catalog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeductionScheduleChoice {
     /// `schedule`: auto-renewal enabled after purchase, in Renewal Management.
@@ -176,7 +176,7 @@ impl std::str::FromStr for DeductionScheduleChoice {
 }
 
 /// When auto-renewal tries to take payment, relative to the expiry T.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DeductionSchedule {
     /// Attempts at fixed day offsets from T, such as T-3, T-1, T, T+6, T+14.
@@ -202,7 +202,7 @@ impl DeductionSchedule {
 }
 
 /// Which spec and edition changes a product allows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePolicy {
     /// Whether an instance may move to another edition (false: specs within the edition only).
@@ -212,7 +212,7 @@ pub struct ChangePolicy {
 }
 
 /// Billing of usage, for products with pay-as-you-go editions.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PayAsYouGoPolicy {
     /// Hours after a billing cycle ends by which its bill is generated.
@@ -221,7 +221,7 @@ pub struct PayAsYouGoPolicy {
     pub overdue_grace_hours: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Edition {
     pub id: String,
@@ -258,7 +258,7 @@ impl Edition {
 }
 
 /// How an edition is paid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Billing {
     /// Prepaid for a period, then renewed.
@@ -307,7 +307,7 @@ impl std::str::FromStr for Billing {
 }
 
 /// One size of an edition, with its list prices.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     pub id: String,
@@ -321,7 +321,7 @@ pub struct Spec {
 }
 
 /// A usage dimension of a pay-as-you-go edition and its price.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Meter {
     pub id: String,

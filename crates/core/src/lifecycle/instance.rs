@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::catalog::{Billing, DeductionScheduleChoice};
 use crate::period::Period;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InstanceStatus {
     /// Running and paid for.
@@ -72,7 +72,7 @@ impl FromStr for InstanceStatus {
 }
 
 /// How an instance is renewed: the Manual, Auto and Don't renew tabs of Renewal Management.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RenewalMode {
     Manual,
@@ -105,7 +105,7 @@ impl FromStr for RenewalMode {
 }
 
 /// One resource a customer bought.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Instance {
     pub id: String,
     pub account_id: String,
@@ -140,7 +140,7 @@ pub struct Instance {
 }
 
 /// Where auto-renewal stands in its schedule for one expiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 pub struct DeductionAttemptMark {
     /// The expiry the attempt was to renew.
     pub renews_expires_at: Timestamp,

@@ -25,7 +25,7 @@ pub(crate) use writer::TransactionReads;
 /// How long an instance whose steps failed waits before the sweep tries it again.
 pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SweepReport {
     pub steps_taken: u64,
     /// Instances whose due steps failed; nothing of theirs was written, and they are tried

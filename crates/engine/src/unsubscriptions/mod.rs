@@ -83,7 +83,7 @@ impl Confirmations {
 }
 
 /// One service period's refund as a quote (nothing written).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OrderRefundQuote {
     /// The order that opened the period (purchase, renewal or auto-renewal).
     pub order_id: String,
@@ -97,7 +97,7 @@ pub struct OrderRefundQuote {
 }
 
 /// A resource as the "active resources" list shows it: what unsubscribing it now would refund.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EligibleResource {
     pub instance_id: String,
     pub account_id: String,
@@ -121,7 +121,7 @@ pub struct EligibleResource {
 }
 
 /// A pending renewal order as the "renewals not yet in effect" list shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PendingRenewalOrder {
     pub order_id: String,
     pub instance_id: String,
@@ -141,7 +141,7 @@ pub struct PendingRenewalOrder {
 }
 
 /// The answer to unsubscribing an instance.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct UnsubscriptionResult {
     pub unsubscription_id: String,
     pub instance: InstanceView,
@@ -157,7 +157,7 @@ pub struct UnsubscriptionResult {
 }
 
 /// The answer to unsubscribing one pending renewal order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RenewalUnsubscriptionResult {
     pub unsubscription_id: String,
     pub order_id: String,

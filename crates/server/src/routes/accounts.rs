@@ -1,9 +1,6 @@
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::json;
+use axum::http::Method;
+use serde::{Deserialize, Serialize};
 use tenure_core::ledger::LedgerAccount;
 use tenure_core::payment::PaymentMethod;
 use tenure_engine::accounts::{AccountView, NewAccount};
@@ -11,7 +8,7 @@ use tenure_engine::EngineError;
 use tenure_store::{accounts, ledger};
 
 use super::Route;
-use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -22,46 +19,46 @@ pub fn routes() -> Vec<Route> {
             Method::POST,
             "/v1/accounts",
             "Open a customer account; answers its owner key once",
-            post(create),
+            create,
         ),
-        Route::new(Method::GET, "/v1/accounts", "List accounts", get(list)),
+        Route::new(Method::GET, "/v1/accounts", "List accounts", list),
         Route::new(
             Method::GET,
             "/v1/accounts/{id}",
             "An account with its balance, coupons and vouchers",
-            get(show),
+            show,
         )
         .account(Permission::Read),
         Route::new(
             Method::POST,
             "/v1/accounts/{id}/deposits",
             "Add funds to the balance",
-            post(deposit),
+            deposit,
         )
         .account(Permission::Billing),
         Route::new(
             Method::POST,
             "/v1/accounts/{id}/coupons",
             "Grant coupons (pay any fee)",
-            post(grant_coupons),
+            grant_coupons,
         ),
         Route::new(
             Method::POST,
             "/v1/accounts/{id}/vouchers",
             "Grant vouchers (pay purchases, never refunded)",
-            post(grant_vouchers),
+            grant_vouchers,
         ),
         Route::new(
             Method::GET,
             "/v1/accounts/{id}/ledger",
             "The account's ledger entries, each balanced",
-            get(ledger_entries),
+            ledger_entries,
         )
         .account(Permission::Read),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateAccount {
     name: String,
@@ -75,7 +72,7 @@ struct CreateAccount {
 async fn create(
     State(context): State<ApiContext>,
     command: Command<CreateAccount>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::accounts::CreatedAccount, Created>, ApiError> {
     let body = command.body;
     let new = NewAccount {
         name: body.name,
@@ -85,7 +82,7 @@ async fn create(
         low_balance_threshold_minor: body.low_balance_threshold,
     };
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+    execute(&context, &command.meta, Created, move |tx| {
         Box::pin(async move { engine.create_account(tx, new).await })
     })
     .await
@@ -94,7 +91,7 @@ async fn create(
 async fn list(
     State(context): State<ApiContext>,
     Params(page): Params<Page>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_store::accounts::Account>>, ApiError> {
     let limit = page.limit()?;
     read(&context, move |connection| {
         Box::pin(async move {
@@ -108,7 +105,7 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::accounts::AccountView>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.account_view(connection, &account_id).await })
@@ -118,7 +115,7 @@ async fn show(
 
 /// An amount: a plain integer of minor units in the account's currency, or
 /// `{"amount": 1250, "currency": "USD"}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum Amount {
     Minor(i64),
@@ -143,7 +140,7 @@ impl Amount {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Deposit {
     amount: Amount,
@@ -154,7 +151,7 @@ async fn deposit(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Deposit>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::accounts::MoneyMovement, Created>, ApiError> {
     let method: PaymentMethod = command
         .body
         .method
@@ -162,7 +159,7 @@ async fn deposit(
         .map_err(|message| ApiError::invalid("invalid_method", message))?;
     let engine = context.engine.clone();
     let amount = command.body.amount;
-    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+    execute(&context, &command.meta, Created, move |tx| {
         Box::pin(async move {
             let account = engine.account_view(tx, &account_id).await?;
             engine
@@ -173,7 +170,7 @@ async fn deposit(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Grant {
     amount: Amount,
@@ -184,10 +181,10 @@ async fn grant(
     account_id: String,
     credit: LedgerAccount,
     command: Command<Grant>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::accounts::MoneyMovement, Created>, ApiError> {
     let engine = context.engine.clone();
     let amount = command.body.amount;
-    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+    execute(&context, &command.meta, Created, move |tx| {
         Box::pin(async move {
             let account = engine.account_view(tx, &account_id).await?;
             engine
@@ -202,7 +199,7 @@ async fn grant_coupons(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Grant>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::accounts::MoneyMovement, Created>, ApiError> {
     grant(context, account_id, LedgerAccount::Coupons, command).await
 }
 
@@ -210,15 +207,25 @@ async fn grant_vouchers(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Grant>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::accounts::MoneyMovement, Created>, ApiError> {
     grant(context, account_id, LedgerAccount::Vouchers, command).await
+}
+
+/// A page of an account's ledger, oldest entry first.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct LedgerPage {
+    account_id: String,
+    currency: String,
+    data: Vec<ledger::StoredEntry>,
+    /// Pass as `after` to get the next page; null on the last page.
+    next_after: Option<String>,
 }
 
 async fn ledger_entries(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     Params(page): Params<Page>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<LedgerPage>, ApiError> {
     let limit = page.limit()?;
     let engine = context.engine.clone();
     read(&context, move |connection| {
@@ -246,12 +253,12 @@ async fn ledger_entries(
             let next_after = (entries.len() as i64 == limit)
                 .then(|| entries.last().map(|entry| entry.id.clone()))
                 .flatten();
-            Ok(json!({
-                "account_id": account_id,
-                "currency": account.account.currency,
-                "data": entries,
-                "next_after": next_after,
-            }))
+            Ok(LedgerPage {
+                account_id,
+                currency: account.account.currency,
+                data: entries,
+                next_after,
+            })
         })
     })
     .await

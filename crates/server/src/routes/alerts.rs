@@ -1,12 +1,10 @@
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::put;
+use axum::http::Method;
 use serde::Deserialize;
 use tenure_core::access::Permission;
 
 use super::Route;
-use crate::api::{execute, Command};
+use crate::api::{execute, Answered, Command, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -15,12 +13,12 @@ pub fn routes() -> Vec<Route> {
         Method::PUT,
         "/v1/accounts/{id}/low-balance-alert",
         "Set the low-balance threshold (`threshold`, minor units; null turns the alert off)",
-        put(set_threshold),
+        set_threshold,
     )
     .account(Permission::Billing)]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Threshold {
     threshold: Option<i64>,
@@ -30,10 +28,10 @@ async fn set_threshold(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Threshold>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::accounts::AccountView>, ApiError> {
     let threshold_minor = command.body.threshold;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             engine
                 .set_low_balance_threshold(tx, &account_id, threshold_minor)

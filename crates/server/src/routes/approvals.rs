@@ -1,16 +1,14 @@
 //! Changes waiting for the operator (message queue Enterprise Platinum upgrades).
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::{get, post};
+use axum::http::Method;
 use serde::Deserialize;
 use tenure_engine::changes::ClosedApproval;
 use tenure_engine::EngineError;
 use tenure_store::approvals::{self, ApprovalFilter};
 
 use super::Route;
-use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -21,27 +19,27 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/v1/approvals",
             "Changes waiting for (or decided by) the operator; filters: account, instance, status = pending, approved, rejected, cancelled",
-            get(list),
+            list,
         )
         .account(Permission::Read),
-        Route::new(Method::GET, "/v1/approvals/{id}", "One change approval", get(show)).account(Permission::Read),
+        Route::new(Method::GET, "/v1/approvals/{id}", "One change approval", show).account(Permission::Read),
         Route::new(
             Method::POST,
             "/v1/approvals/{id}/approve",
             "Approve a pending change: priced now, paid and applied at once",
-            post(approve),
+            approve,
         ),
         Route::new(
             Method::POST,
             "/v1/approvals/{id}/reject",
             "Reject a pending change: the instance keeps its configuration",
-            post(reject),
+            reject,
         ),
         Route::new(
             Method::POST,
             "/v1/approvals/{id}/cancel",
             "Withdraw a pending change on the customer's behalf",
-            post(cancel),
+            cancel,
         )
         .account(Permission::Billing),
     ]
@@ -50,7 +48,7 @@ pub fn routes() -> Vec<Route> {
 /// The longest reason accepted with a decision.
 const MAX_REASON_CHARS: usize = 500;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Decision {
     reason: Option<String>,
@@ -72,10 +70,10 @@ async fn approve(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
     command: Command<Decision>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::changes::ChangeOutcome>, ApiError> {
     let reason = command.body.reason()?;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.approve_change(tx, &approval_id, reason).await })
     })
     .await
@@ -86,10 +84,10 @@ async fn close(
     approval_id: String,
     command: Command<Decision>,
     status: ClosedApproval,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
     let reason = command.body.reason()?;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             engine
                 .close_approval(tx, &approval_id, status, reason)
@@ -103,7 +101,7 @@ async fn reject(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
     command: Command<Decision>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
     close(context, approval_id, command, ClosedApproval::Rejected).await
 }
 
@@ -111,26 +109,40 @@ async fn cancel(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
     command: Command<Decision>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
     close(context, approval_id, command, ClosedApproval::Cancelled).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ApprovalQuery {
     account: Option<String>,
     instance: Option<String>,
+    #[schemars(with = "Option<ApprovalStatus>")]
     status: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
 }
 
 const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "cancelled"];
 
+/// The statuses of an approval, as the list filter takes them.
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ApprovalStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Cancelled,
+}
+
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<ApprovalQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_store::approvals::Approval>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,
@@ -163,7 +175,7 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
     read(&context, move |connection| {
         Box::pin(async move {
             approvals::get(connection, &approval_id)

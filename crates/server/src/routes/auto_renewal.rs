@@ -3,16 +3,14 @@
 //! as `renew_manually` when auto-renewal is enabled too close to expiry) never blocks the change.
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::put;
+use axum::http::Method;
 use serde::Deserialize;
 use tenure_core::auto_renewal::RenewalModeChange;
 use tenure_core::lifecycle::RenewalMode;
 use tenure_core::period::Period;
 
 use super::Route;
-use crate::api::{execute, Command};
+use crate::api::{execute, Answered, Command, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -23,20 +21,20 @@ pub fn routes() -> Vec<Route> {
             Method::PUT,
             "/v1/instances/{id}/auto-renewal",
             "Enable auto-renewal with a period, modify the period, or disable it (back to manual renewal)",
-            put(set_auto_renewal),
+            set_auto_renewal,
         )
         .account(Permission::Billing),
         Route::new(
             Method::PUT,
             "/v1/instances/{id}/renewal-mode",
             "Set the renewal mode: manual, auto (optional period) or none (don't renew)",
-            put(set_renewal_mode),
+            set_renewal_mode,
         )
         .account(Permission::Billing),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AutoRenewal {
     enabled: bool,
@@ -47,7 +45,7 @@ async fn set_auto_renewal(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<AutoRenewal>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::auto_renewal::RenewalModeResult>, ApiError> {
     let change =
         match (command.body.enabled, command.body.period) {
             (true, period) => RenewalModeChange::Auto { period },
@@ -60,7 +58,7 @@ async fn set_auto_renewal(
     apply(context, command, instance_id, change).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Mode {
     mode: String,
@@ -71,7 +69,7 @@ async fn set_renewal_mode(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Mode>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::auto_renewal::RenewalModeResult>, ApiError> {
     let mode: RenewalMode = command
         .body
         .mode
@@ -96,9 +94,9 @@ async fn apply<T>(
     command: Command<T>,
     instance_id: String,
     change: RenewalModeChange,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::auto_renewal::RenewalModeResult>, ApiError> {
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.change_renewal_mode(tx, &instance_id, change).await })
     })
     .await

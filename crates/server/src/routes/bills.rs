@@ -1,13 +1,11 @@
 use axum::extract::State;
 use axum::http::Method;
-use axum::response::Response;
-use axum::routing::get;
 use serde::Deserialize;
 use tenure_core::access::Permission;
 use tenure_store::bills::{self, BillFilter, BillStatus};
 
 use super::Route;
-use crate::api::{read, Listing, Page, Params};
+use crate::api::{read, Answered, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -17,18 +15,21 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/v1/bills",
             "Pay-as-you-go bills, one per instance per hourly cycle (filters: account, instance, status = open, paid, unpaid)",
-            get(list),
+            list,
         )
         .account(Permission::Read),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct BillQuery {
     account: Option<String>,
     instance: Option<String>,
+    #[schemars(with = "Option<BillStatus>")]
     status: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
 }
@@ -36,7 +37,7 @@ struct BillQuery {
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<BillQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_store::bills::Bill>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,

@@ -1,10 +1,10 @@
 use axum::extract::State;
 use axum::http::Method;
-use axum::routing::get;
-use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use tenure_core::catalog::Product;
 
 use super::Route;
+use crate::api::Answered;
 use crate::context::ApiContext;
 use tenure_core::access::Permission;
 
@@ -13,11 +13,19 @@ pub fn routes() -> Vec<Route> {
         Method::GET,
         "/v1/products",
         "The catalog: products, editions, specs, prices and policies",
-        get(products),
+        products,
     )
     .account(Permission::Read)]
 }
 
-async fn products(State(context): State<ApiContext>) -> Json<Value> {
-    Json(json!({ "data": context.engine.catalog.products }))
+/// Every product of the catalog.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct Products {
+    data: Vec<Product>,
+}
+
+async fn products(State(context): State<ApiContext>) -> Answered<Products> {
+    Answered::json(&Products {
+        data: context.engine.catalog.products.clone(),
+    })
 }

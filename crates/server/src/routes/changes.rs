@@ -1,16 +1,14 @@
 //! Upgrades and downgrades: `POST /v1/instances/{id}/change` and its quote.
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::post;
+use axum::http::Method;
 use serde::Deserialize;
 use tenure_core::change::ChangeTarget;
 use tenure_engine::changes::ChangeCommand;
 
 use super::instances::Payment;
 use super::Route;
-use crate::api::{execute, Command};
+use crate::api::{execute, Answered, Command, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -21,21 +19,21 @@ pub fn routes() -> Vec<Route> {
             Method::POST,
             "/v1/instances/{id}/change",
             "Upgrade or downgrade at once, prorated by started hour: answers the charge or refund per paid period, or a pending approval",
-            post(change),
+            change,
         )
         .account(Permission::Billing),
         Route::new(
             Method::POST,
             "/v1/instances/{id}/change/quote",
             "Price an upgrade or downgrade, itemised per paid period; changes nothing",
-            post(quote),
+            quote,
         )
         .account(Permission::Read),
     ]
 }
 
 /// `{spec}` and/or `{edition}`, and how to pay an upgrade.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Change {
     spec: Option<String>,
@@ -68,10 +66,10 @@ async fn change(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Change>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::changes::ChangeOutcome>, ApiError> {
     let change = command.body.into_command(instance_id)?;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.change(tx, &change).await })
     })
     .await
@@ -81,10 +79,10 @@ async fn quote(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Change>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::changes::ChangeQuoteView>, ApiError> {
     let change = command.body.into_command(instance_id)?;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.quote_change(tx, &change).await })
     })
     .await

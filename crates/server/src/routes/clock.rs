@@ -1,14 +1,10 @@
 use axum::extract::State;
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Json;
+use axum::http::Method;
 use jiff::{tz::TimeZone, Span, Timestamp};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::Route;
-use crate::api::{execute, Command};
+use crate::api::{execute, Answered, Command, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -18,23 +14,40 @@ const MAX_ADVANCE_SECONDS: i64 = 10 * 366 * 86_400;
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(Method::GET, "/v1/clock", "The current time, and whether it is simulated", get(show)).account(Permission::Read),
+        Route::new(Method::GET, "/v1/clock", "The current time, and whether it is simulated", show).account(Permission::Read),
         Route::new(
             Method::POST,
             "/v1/clock/advance",
             "Move the simulated clock `to` a time or `by` a duration, taking every due step in between, in order",
-            post(advance),
+            advance,
         ),
     ]
 }
 
-async fn show(State(context): State<ApiContext>) -> Json<Value> {
-    Json(
-        json!({ "now": context.engine.clock.now(), "simulated": context.engine.clock.is_simulated() }),
-    )
+/// The clock tenure runs on.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct ClockView {
+    now: Timestamp,
+    /// True when the server runs on a simulated clock (`--simulated-clock`).
+    simulated: bool,
 }
 
-#[derive(Debug, Deserialize)]
+async fn show(State(context): State<ApiContext>) -> Answered<ClockView> {
+    Answered::json(&ClockView {
+        now: context.engine.clock.now(),
+        simulated: context.engine.clock.is_simulated(),
+    })
+}
+
+/// Where an advance got to.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct AdvanceReport {
+    now: Timestamp,
+    /// Lifecycle steps taken on the way (reminders, deductions, expiries, releases, bills).
+    steps_taken: u64,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Advance {
     to: Option<String>,
@@ -88,7 +101,7 @@ fn target(now: Timestamp, advance: &Advance) -> Result<Timestamp, ApiError> {
 async fn advance(
     State(context): State<ApiContext>,
     command: Command<Advance>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<AdvanceReport>, ApiError> {
     let engine = context.engine.clone();
     let to = target(engine.clock.now(), &command.body)?;
     if !engine.clock.is_simulated() {
@@ -101,15 +114,18 @@ async fn advance(
     // Advancing is not repeatable (`by` moves from the current time), so a key that has
     // already answered replays before anything moves.
     if let Some(replay) = crate::api::replay(&context, &command.meta).await? {
-        return Ok(replay);
+        return Ok(Answered::replayed(replay));
     }
     let report = engine.advance_to(to).await?;
     context.metrics.add_steps(report.steps_taken);
     // The advance commits step by step (each step is its own transaction), so only the answer
     // goes through `execute`: a replay with the same key answers the first report.
-    execute(&context, &command.meta, StatusCode::OK, move |_tx| {
+    execute(&context, &command.meta, Succeeded, move |_tx| {
         Box::pin(async move {
-            Ok(json!({ "now": engine.clock.now(), "steps_taken": report.steps_taken }))
+            Ok(AdvanceReport {
+                now: engine.clock.now(),
+                steps_taken: report.steps_taken,
+            })
         })
     })
     .await

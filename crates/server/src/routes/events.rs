@@ -1,12 +1,10 @@
 use axum::extract::State;
 use axum::http::Method;
-use axum::response::Response;
-use axum::routing::get;
 use serde::Deserialize;
 use tenure_store::events::{self, LogFilter};
 
 use super::Route;
-use crate::api::{read, Listing, Page, Params};
+use crate::api::{read, Answered, Listing, Page, Params};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -18,25 +16,28 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/v1/events",
             "The event log, oldest first (filters: account, instance, kind)",
-            get(list_events),
+            list_events,
         )
         .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/notifications",
             "Notices sent to customers (filters: account, instance, kind)",
-            get(list_notices),
+            list_notices,
         )
         .account(Permission::Read),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LogQuery {
     account: Option<String>,
     instance: Option<String>,
+    #[schemars(with = "Option<tenure_core::event::EventKind>")]
     kind: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     /// The `seq` after which to list.
     after: Option<i64>,
@@ -67,7 +68,7 @@ impl LogQuery {
 async fn list_events(
     State(context): State<ApiContext>,
     Params(query): Params<LogQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_store::events::StoredEvent>>, ApiError> {
     let filter = query.filter()?;
     read(&context, move |connection| {
         Box::pin(async move {
@@ -83,7 +84,7 @@ async fn list_events(
 async fn list_notices(
     State(context): State<ApiContext>,
     Params(query): Params<LogQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_store::events::StoredNotice>>, ApiError> {
     let filter = query.filter()?;
     read(&context, move |connection| {
         Box::pin(async move {

@@ -1,7 +1,5 @@
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::post;
+use axum::http::Method;
 use serde::Deserialize;
 use tenure_core::access::Permission;
 use tenure_core::period::Period;
@@ -9,7 +7,7 @@ use tenure_engine::free_instances::FreeUpgrade;
 
 use super::instances::Payment;
 use super::Route;
-use crate::api::{execute, Command};
+use crate::api::{execute, Answered, Command, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -19,20 +17,20 @@ pub fn routes() -> Vec<Route> {
             Method::POST,
             "/v1/instances/{id}/continue-trial",
             "Unfreeze a frozen free instance for another inactivity period",
-            post(continue_trial),
+            continue_trial,
         )
         .account(Permission::Purchase),
         Route::new(
             Method::POST,
             "/v1/instances/{id}/upgrade-to-subscription",
             "Turn a free instance into a paid subscription: `edition`, `spec`, `period`, payment fields as for buying",
-            post(upgrade),
+            upgrade,
         )
         .account(Permission::Billing),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Nothing {}
 
@@ -40,21 +38,21 @@ async fn continue_trial(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Nothing>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::instances::InstanceView>, ApiError> {
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.continue_trial(tx, &instance_id).await })
     })
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AutoRenew {
     period: Option<Period>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Upgrade {
     edition: String,
@@ -70,7 +68,7 @@ async fn upgrade(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Upgrade>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::instances::PurchaseResult>, ApiError> {
     let body = command.body;
     let sources = Payment {
         pay_with: body.pay_with,
@@ -86,7 +84,7 @@ async fn upgrade(
         sources,
     };
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             engine
                 .upgrade_free_instance(tx, &instance_id, upgrade)

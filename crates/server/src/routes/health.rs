@@ -1,11 +1,10 @@
 use axum::extract::State;
-use axum::http::{header, Method};
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Json;
-use serde_json::json;
+use axum::http::Method;
+use axum::response::Html;
+use serde::Serialize;
 
 use super::Route;
+use crate::api::{Answered, Text};
 use crate::context::ApiContext;
 
 pub fn routes() -> Vec<Route> {
@@ -14,31 +13,50 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/healthz",
             "Liveness: answers 200 while the server runs",
-            get(healthz),
+            healthz,
         )
         .public(),
-        Route::new(Method::GET, "/metrics", "Prometheus metrics", get(metrics)).public(),
+        Route::new(Method::GET, "/metrics", "Prometheus metrics", metrics).public(),
         Route::new(
             Method::GET,
             "/openapi.json",
             "This API's OpenAPI document",
-            get(openapi),
+            openapi,
+        )
+        .public(),
+        Route::new(
+            Method::GET,
+            "/docs",
+            "This API's documentation, as a page",
+            docs,
         )
         .public(),
     ]
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+/// The server's health.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct Health {
+    status: &'static str,
 }
 
-async fn metrics(State(context): State<ApiContext>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        context.metrics.render(context.engine.store.write_counts()),
-    )
+async fn healthz() -> Answered<Health> {
+    Answered::json(&Health { status: "ok" })
 }
 
-async fn openapi() -> Json<serde_json::Value> {
-    Json(crate::openapi::document(&super::table()))
+async fn metrics(State(context): State<ApiContext>) -> Text {
+    Text {
+        content_type: "text/plain; version=0.0.4",
+        body: context.metrics.render(context.engine.store.write_counts()),
+    }
+}
+
+async fn openapi() -> Answered<serde_json::Value> {
+    Answered::json(&crate::openapi::document(&super::table()))
+}
+
+async fn docs() -> Html<String> {
+    Html(crate::openapi::docs_page(&crate::openapi::document(
+        &super::table(),
+    )))
 }

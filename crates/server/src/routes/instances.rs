@@ -1,8 +1,6 @@
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::{get, post};
-use serde::Deserialize;
+use axum::http::Method;
+use serde::{Deserialize, Serialize};
 use tenure_core::catalog::Billing;
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::period::Period;
@@ -11,40 +9,40 @@ use tenure_engine::instances::{InstanceView, PurchaseCommand};
 use tenure_store::instances::{self, InstanceFilter};
 
 use super::Route;
-use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::new(Method::POST, "/v1/instances", "Buy an instance: subscription for a period, pay-as-you-go or free", post(purchase))
+        Route::new(Method::POST, "/v1/instances", "Buy an instance: subscription for a period, pay-as-you-go or free", purchase)
             .account(Permission::Purchase),
         Route::new(
             Method::GET,
             "/v1/instances",
             "List instances (filters: account, product, region, status, renewal = manual, auto, none)",
-            get(list),
+            list,
         )
         .account(Permission::Read),
-        Route::new(Method::GET, "/v1/instances/{id}", "An instance with its expiry and next lifecycle step", get(show))
+        Route::new(Method::GET, "/v1/instances/{id}", "An instance with its expiry and next lifecycle step", show)
             .account(Permission::Read),
-        Route::new(Method::POST, "/v1/instances/{id}/renew", "Renew by hand for a period, from the current expiry", post(renew))
+        Route::new(Method::POST, "/v1/instances/{id}/renew", "Renew by hand for a period, from the current expiry", renew)
             .account(Permission::Billing),
-        Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", post(renew_many))
+        Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", renew_many)
             .account(Permission::Billing),
         // Consumption is reported by the operator's metering, not by the customer.
         Route::new(
             Method::POST,
             "/v1/instances/{id}/quota-usage",
             "Record units of a resource plan's quota consumed (refused beyond what is left)",
-            post(use_quota),
+            use_quota,
         ),
         Route::new(
             Method::GET,
             "/v1/instances/{id}/quota",
             "A resource plan's quota: units bought, used and when it takes effect",
-            get(show_quota),
+            show_quota,
         )
         .account(Permission::Read),
     ]
@@ -52,7 +50,7 @@ pub fn routes() -> Vec<Route> {
 
 /// How to pay: `pay_with` is the method for what credit does not cover (default the balance);
 /// vouchers and coupons are used first unless turned off.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Payment {
     pub(super) pay_with: Option<String>,
@@ -76,13 +74,13 @@ impl Payment {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AutoRenew {
     period: Option<Period>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Purchase {
     account: String,
@@ -103,7 +101,7 @@ struct Purchase {
 async fn purchase(
     State(context): State<ApiContext>,
     command: Command<Purchase>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::instances::PurchaseResult, Created>, ApiError> {
     let body = command.body;
     let payment = Payment {
         pay_with: body.pay_with,
@@ -129,20 +127,24 @@ async fn purchase(
         sources: payment.sources()?,
     };
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+    execute(&context, &command.meta, Created, move |tx| {
         Box::pin(async move { engine.purchase(tx, purchase).await })
     })
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct InstanceQuery {
     account: Option<String>,
     product: Option<String>,
     region: Option<String>,
+    #[schemars(with = "Option<tenure_core::lifecycle::InstanceStatus>")]
     status: Option<String>,
+    #[schemars(with = "Option<tenure_core::lifecycle::RenewalMode>")]
     renewal: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
 }
@@ -150,7 +152,7 @@ struct InstanceQuery {
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<InstanceQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<InstanceView>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,
@@ -195,7 +197,7 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<InstanceView>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.instance_view(connection, &instance_id).await })
@@ -203,7 +205,7 @@ async fn show(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Renew {
     period: Period,
@@ -216,7 +218,7 @@ async fn renew(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Renew>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::renew::RenewalResult>, ApiError> {
     let body = command.body;
     let sources = Payment {
         pay_with: body.pay_with,
@@ -225,13 +227,13 @@ async fn renew(
     }
     .sources()?;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.renew(tx, &instance_id, body.period, sources).await })
     })
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RenewMany {
     instances: Vec<String>,
@@ -241,10 +243,16 @@ struct RenewMany {
     use_coupons: Option<bool>,
 }
 
+/// Every instance renewed, in the order asked.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct RenewedMany {
+    data: Vec<tenure_engine::renew::RenewalResult>,
+}
+
 async fn renew_many(
     State(context): State<ApiContext>,
     command: Command<RenewMany>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<RenewedMany>, ApiError> {
     let body = command.body;
     let sources = Payment {
         pay_with: body.pay_with,
@@ -253,18 +261,18 @@ async fn renew_many(
     }
     .sources()?;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             let renewed = engine
                 .renew_many(tx, &body.instances, body.period, sources)
                 .await?;
-            Ok(serde_json::json!({ "data": renewed }))
+            Ok(RenewedMany { data: renewed })
         })
     })
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct QuotaUsage {
     units: i64,
@@ -274,10 +282,10 @@ async fn use_quota(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<QuotaUsage>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::resource_plans::QuotaUse>, ApiError> {
     let units = command.body.units;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.use_quota(tx, &instance_id, units).await })
     })
     .await
@@ -286,7 +294,7 @@ async fn use_quota(
 async fn show_quota(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_store::resource_plans::PlanQuota>, ApiError> {
     read(&context, move |connection| {
         Box::pin(async move {
             if let Some(quota) = tenure_store::resource_plans::get(connection, &instance_id).await?

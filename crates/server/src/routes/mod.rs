@@ -22,16 +22,18 @@ mod users;
 use std::collections::BTreeMap;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::Method;
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::MethodRouter;
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 
 use crate::api::MAX_BODY_BYTES;
 use crate::auth::{authenticate, authorize};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use crate::openapi::describe::{Described, Generators, Operation};
 use tenure_core::access::Permission;
 pub use usage::USAGE_BODY_BYTES;
 
@@ -52,22 +54,48 @@ pub struct Route {
     pub summary: &'static str,
     pub access: Access,
     pub handler: MethodRouter<ApiContext>,
+    /// What the handler takes and answers, read from its signature (see `openapi::describe`).
+    pub describe: fn(&mut Operation, &mut Generators),
+    /// Refusals of the use case beyond those every route of its kind may answer.
+    pub refusals: &'static [StatusCode],
 }
 
 impl Route {
-    pub fn new(
+    /// A route to `handler`, open to the operator only until [`Route::public`] or
+    /// [`Route::account`] opens it.
+    pub fn new<H, T, D>(
         method: Method,
         path: &'static str,
         summary: &'static str,
-        handler: MethodRouter<ApiContext>,
-    ) -> Route {
+        handler: H,
+    ) -> Route
+    where
+        H: Handler<T, ApiContext> + Described<D>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone())
+            .unwrap_or_else(|_| panic!("{method} is a method axum routes"));
         Route {
             method,
             path,
             summary,
             access: Access::Operator,
-            handler,
+            handler: axum::routing::on(filter, handler),
+            describe: <H as Described<D>>::describe,
+            refusals: &[],
         }
+    }
+
+    /// Takes bodies up to `bytes` instead of [`MAX_BODY_BYTES`].
+    pub fn body_limit(mut self, bytes: usize) -> Route {
+        self.handler = self.handler.layer(DefaultBodyLimit::max(bytes));
+        self
+    }
+
+    /// Declares refusals particular to this use case (402 when it takes payment, say).
+    pub fn refuses(mut self, refusals: &'static [StatusCode]) -> Route {
+        self.refusals = refusals;
+        self
     }
 
     pub fn public(mut self) -> Route {

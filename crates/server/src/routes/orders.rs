@@ -1,14 +1,12 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
-use axum::response::Response;
-use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use tenure_engine::EngineError;
 use tenure_store::orders::{self, Order, OrderFilter};
 use tenure_store::refunds::{self, Refund};
 
 use super::Route;
-use crate::api::{read, Listing, Params, MAX_PAGE_SIZE};
+use crate::api::{read, Answered, Listing, Params, MAX_PAGE_SIZE};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -20,26 +18,30 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/v1/orders",
             "Orders, filtered by account, instance, kind and status",
-            get(list),
+            list,
         )
         .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/orders/{id}",
             "One order: period, price actually paid and how, and its refund if unsubscribed (status, destination, refund time, amount, details)",
-            get(show),
+            show,
         )
         .account(Permission::Read),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct OrderQuery {
     account: Option<String>,
     instance: Option<String>,
+    #[schemars(with = "Option<tenure_core::order::OrderKind>")]
     kind: Option<String>,
+    #[schemars(with = "Option<tenure_core::order::OrderStatus>")]
     status: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
 }
@@ -47,7 +49,7 @@ struct OrderQuery {
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<OrderQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_store::orders::Order>>, ApiError> {
     let limit = crate::api::Page {
         limit: query.limit,
         after: None,
@@ -81,7 +83,7 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(order_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<OrderDetails>, ApiError> {
     read(&context, move |connection| {
         Box::pin(async move {
             let order = orders::get(connection, &order_id)
@@ -95,7 +97,7 @@ async fn show(
 }
 
 /// An order with its refund: the order details page of the unsubscription records.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct OrderDetails {
     #[serde(flatten)]
     order: Order,

@@ -2,15 +2,13 @@
 //! confirmation that an outside refund arrived.
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::{get, post};
+use axum::http::Method;
 use serde::Deserialize;
 use tenure_engine::EngineError;
 use tenure_store::refunds::{self, RefundFilter};
 
 use super::Route;
-use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -22,14 +20,14 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/v1/refunds",
             "Refunds with type, amount, destination, status, expected arrival and refund time (filters: account, instance, order, unsubscription, status)",
-            get(list),
+            list,
         )
         .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/refunds/{id}",
             "One refund, itemised",
-            get(show),
+            show,
         )
         .account(Permission::Read),
         // Only the operator's payment integration knows that the channel paid.
@@ -37,19 +35,22 @@ pub fn routes() -> Vec<Route> {
             Method::POST,
             "/v1/refunds/{id}/complete",
             "The payment channel confirmed an outside refund: processing becomes refunded (operator)",
-            post(complete),
+            complete,
         ),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RefundQuery {
     account: Option<String>,
     instance: Option<String>,
     order: Option<String>,
     unsubscription: Option<String>,
+    #[schemars(with = "Option<tenure_core::refund::RefundStatus>")]
     status: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
 }
@@ -57,7 +58,7 @@ struct RefundQuery {
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<RefundQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_store::refunds::Refund>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,
@@ -90,7 +91,7 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(refund_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_store::refunds::Refund>, ApiError> {
     read(&context, move |connection| {
         Box::pin(async move {
             refunds::get(connection, &refund_id)
@@ -101,7 +102,7 @@ async fn show(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Complete {}
 
@@ -109,9 +110,9 @@ async fn complete(
     State(context): State<ApiContext>,
     Path(refund_id): Path<String>,
     command: Command<Complete>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_store::refunds::Refund>, ApiError> {
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.complete_refund(tx, &refund_id).await })
     })
     .await

@@ -8,9 +8,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::{get, post};
+use axum::http::Method;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tenure_core::refund::{ActivationStatus, RefundType, ResourceKind};
@@ -18,7 +16,7 @@ use tenure_engine::unsubscriptions::{Confirmations, EligibleResource};
 use tenure_store::orders::UnsubscribableFilter;
 
 use super::Route;
-use crate::api::{execute, read, Command, Listing, Page, Params};
+use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -29,48 +27,48 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/v1/unsubscriptions/eligible",
             "Resources that can be unsubscribed now, grouped by resource type, refund type and activation status, with their refunds (filters: account, product, instance, ordered_from, ordered_until)",
-            get(eligible),
+            eligible,
         )
         .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/unsubscriptions/pending-renewals",
             "Renewal orders paid for a period not yet started, with their updated expiration times and refunds (filters: account, product, instance, ordered_from, ordered_until)",
-            get(pending_renewals),
+            pending_renewals,
         )
         .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/instances/{id}/unsubscribe/quote",
             "What unsubscribing the instance now would refund, order by order; nothing changes",
-            get(quote),
+            quote,
         )
         .account(Permission::Read),
         Route::new(
             Method::POST,
             "/v1/instances/{id}/unsubscribe",
             "Unsubscribe: release at once (data deleted), cancel the current and pending orders, refund the unused part; needs confirm_refund and confirm_data_backed_up",
-            post(unsubscribe_instance),
+            unsubscribe_instance,
         )
         .account(Permission::Billing),
         Route::new(
             Method::POST,
             "/v1/orders/{id}/unsubscribe",
             "Unsubscribe one pending renewal order alone: full refund, later renewals re-dated, current service untouched; needs confirm_refund",
-            post(unsubscribe_renewal),
+            unsubscribe_renewal,
         )
         .account(Permission::Billing),
         Route::new(
             Method::POST,
             "/v1/unsubscriptions",
             "Unsubscribe 1 to 50 partial-refund resources at once, all or nothing",
-            post(unsubscribe_many),
+            unsubscribe_many,
         )
         .account(Permission::Billing),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     account: Option<String>,
@@ -80,6 +78,8 @@ struct ListQuery {
     ordered_from: Option<Timestamp>,
     /// Order time until (exclusive), RFC 3339.
     ordered_until: Option<Timestamp>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
 }
@@ -104,7 +104,7 @@ impl ListQuery {
 }
 
 /// One group of the active resources list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct Group {
     resource_kind: ResourceKind,
     refund_type: RefundType,
@@ -112,7 +112,7 @@ struct Group {
     resources: Vec<EligibleResource>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct EligibleListing {
     groups: Vec<Group>,
     /// Pass as `after` to get the next page; null on the last page.
@@ -122,7 +122,7 @@ struct EligibleListing {
 async fn eligible(
     State(context): State<ApiContext>,
     Params(query): Params<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<EligibleListing>, ApiError> {
     let filter = query.filter()?;
     let engine = context.engine.clone();
     read(&context, move |connection| {
@@ -159,7 +159,7 @@ async fn eligible(
 async fn pending_renewals(
     State(context): State<ApiContext>,
     Params(query): Params<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_engine::unsubscriptions::PendingRenewalOrder>>, ApiError> {
     let filter = query.filter()?;
     let limit = filter.limit;
     let engine = context.engine.clone();
@@ -175,7 +175,7 @@ async fn pending_renewals(
 async fn quote(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::unsubscriptions::EligibleResource>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.quote_unsubscription(connection, &instance_id).await })
@@ -184,7 +184,7 @@ async fn quote(
 }
 
 /// The two confirmations; a missing one counts as `false` and is named in the refusal.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Unsubscribe {
     confirm_refund: Option<bool>,
@@ -204,10 +204,10 @@ async fn unsubscribe_instance(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Unsubscribe>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::unsubscriptions::UnsubscriptionResult>, ApiError> {
     let confirmations = command.body.confirmations();
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             engine
                 .unsubscribe_instance(tx, &instance_id, confirmations)
@@ -221,10 +221,10 @@ async fn unsubscribe_renewal(
     State(context): State<ApiContext>,
     Path(order_id): Path<String>,
     command: Command<Unsubscribe>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::unsubscriptions::RenewalUnsubscriptionResult>, ApiError> {
     let confirmations = command.body.confirmations();
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             engine
                 .unsubscribe_renewal(tx, &order_id, confirmations)
@@ -234,7 +234,7 @@ async fn unsubscribe_renewal(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UnsubscribeMany {
     instances: Vec<String>,
@@ -242,10 +242,17 @@ struct UnsubscribeMany {
     confirm_data_backed_up: Option<bool>,
 }
 
+/// Every instance unsubscribed, and the refunds added up.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct UnsubscribedMany {
+    data: Vec<tenure_engine::unsubscriptions::UnsubscriptionResult>,
+    refund_minor: i64,
+}
+
 async fn unsubscribe_many(
     State(context): State<ApiContext>,
     command: Command<UnsubscribeMany>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<UnsubscribedMany>, ApiError> {
     let body = command.body;
     let confirmations = Unsubscribe {
         confirm_refund: body.confirm_refund,
@@ -253,13 +260,24 @@ async fn unsubscribe_many(
     }
     .confirmations();
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             let results = engine
                 .unsubscribe_many(tx, &body.instances, confirmations)
                 .await?;
-            let refund_minor: i64 = results.iter().map(|result| result.refund_minor).sum();
-            Ok(serde_json::json!({ "data": results, "refund_minor": refund_minor }))
+            let refund_minor = results
+                .iter()
+                .try_fold(0i64, |total, result| total.checked_add(result.refund_minor))
+                .ok_or_else(|| {
+                    tenure_engine::EngineError::invalid(
+                        "amount_too_large",
+                        "the refunds of these instances add up to more than an amount can hold",
+                    )
+                })?;
+            Ok(UnsubscribedMany {
+                data: results,
+                refund_minor,
+            })
         })
     })
     .await

@@ -1,13 +1,11 @@
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::post;
+use axum::extract::State;
+use axum::http::Method;
 use jiff::Timestamp;
 use serde::Deserialize;
 use tenure_core::usage::UsageRecord;
 
 use super::Route;
-use crate::api::{execute, Command};
+use crate::api::{execute, Answered, Command, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -20,12 +18,13 @@ pub fn routes() -> Vec<Route> {
         Method::POST,
         "/v1/usage",
         "Report pay-as-you-go usage: one record, or `records` (1–1000); a replayed record id is ignored",
-        // A thousand records are about 140 KiB of JSON: more than other bodies may be.
-        post(report).layer(DefaultBodyLimit::max(USAGE_BODY_BYTES)),
-    )]
+        report,
+    )
+    // A thousand records are about 140 KiB of JSON: more than other bodies may be.
+    .body_limit(USAGE_BODY_BYTES)]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RecordBody {
     record_id: String,
@@ -37,7 +36,7 @@ struct RecordBody {
 }
 
 /// Either one record, or a batch under `records`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UsageBody {
     records: Option<Vec<RecordBody>>,
@@ -98,10 +97,10 @@ fn records(body: UsageBody) -> Result<Vec<UsageRecord>, ApiError> {
 async fn report(
     State(context): State<ApiContext>,
     command: Command<UsageBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::usage::UsageReceipt>, ApiError> {
     let records = records(command.body)?;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.record_usage(tx, records).await })
     })
     .await

@@ -1,16 +1,13 @@
 //! Users of an account: keys with a role, shown once, revocable.
 
 use axum::extract::{Path, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
-use axum::routing::{delete, get, post};
-use serde::Deserialize;
-use serde_json::json;
+use axum::http::Method;
+use serde::{Deserialize, Serialize};
 use tenure_core::access::{Permission, Role};
 use tenure_store::keys;
 
 use super::Route;
-use crate::api::{execute, read, Command, Listing};
+use crate::api::{execute, read, Answered, Command, Created, Listing, Succeeded};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -20,27 +17,27 @@ pub fn routes() -> Vec<Route> {
             Method::POST,
             "/v1/accounts/{id}/users",
             "Add a user with a role (read_only, purchase, billing); answers its API key once",
-            post(create),
+            create,
         )
         .account(Permission::ManageUsers),
         Route::new(
             Method::GET,
             "/v1/accounts/{id}/users",
             "The account's users and keys (never the keys themselves)",
-            get(list),
+            list,
         )
         .account(Permission::ManageUsers),
         Route::new(
             Method::DELETE,
             "/v1/accounts/{id}/users/{user_id}",
             "Revoke a user's key",
-            delete(revoke),
+            revoke,
         )
         .account(Permission::ManageUsers),
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateUser {
     name: String,
@@ -51,7 +48,7 @@ async fn create(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<CreateUser>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<tenure_engine::access::IssuedKey, Created>, ApiError> {
     let role: Role = command
         .body
         .role
@@ -59,7 +56,7 @@ async fn create(
         .map_err(|message| ApiError::invalid("invalid_role", message))?;
     let engine = context.engine.clone();
     let name = command.body.name;
-    execute(&context, &command.meta, StatusCode::CREATED, move |tx| {
+    execute(&context, &command.meta, Created, move |tx| {
         Box::pin(async move { engine.create_user(tx, &account_id, &name, role).await })
     })
     .await
@@ -68,7 +65,7 @@ async fn create(
 async fn list(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Listing<tenure_store::keys::ApiKey>>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
@@ -81,16 +78,26 @@ async fn list(
     .await
 }
 
+/// A revoked key.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct Revoked {
+    id: String,
+    revoked: bool,
+}
+
 async fn revoke(
     State(context): State<ApiContext>,
     Path((account_id, user_id)): Path<(String, String)>,
     command: Command<serde_json::Value>,
-) -> Result<Response, ApiError> {
+) -> Result<Answered<Revoked>, ApiError> {
     let engine = context.engine.clone();
-    execute(&context, &command.meta, StatusCode::OK, move |tx| {
+    execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             engine.revoke_key(tx, &account_id, &user_id).await?;
-            Ok(json!({ "id": user_id, "revoked": true }))
+            Ok(Revoked {
+                id: user_id,
+                revoked: true,
+            })
         })
     })
     .await

@@ -9,6 +9,7 @@ mod auto_renewal;
 mod catalog;
 mod changes;
 mod concurrency;
+mod contract;
 mod free_instances;
 mod group_commit;
 mod idempotency;

@@ -1,0 +1,337 @@
+//! The OpenAPI 3.1 document, made from the route table: each route's handler describes its
+//! body, query parameters and success answer (see [`describe`]); the route's access gives its
+//! security and the refusals every route of its kind may answer.
+
+pub mod describe;
+mod page;
+
+use axum::http::StatusCode;
+use schemars::generate::SchemaSettings;
+use schemars::Schema;
+use serde_json::{json, Map, Value};
+
+use crate::routes::{Access, Route};
+use describe::{Generators, Operation};
+pub use page::docs_page;
+
+const SCHEMAS: &str = "#/components/schemas/";
+
+pub fn document(routes: &[Route]) -> Value {
+    let settings = SchemaSettings::draft2020_12().with(|settings| {
+        settings.definitions_path = "/components/schemas".into();
+        settings.meta_schema = None;
+    });
+    let mut generators = Generators {
+        request: settings.clone().for_deserialize().into_generator(),
+        answer: settings.for_serialize().into_generator(),
+    };
+    let operations: Vec<(&Route, Operation)> = routes
+        .iter()
+        .map(|route| {
+            let mut operation = Operation::default();
+            (route.describe)(&mut operation, &mut generators);
+            (route, operation)
+        })
+        .collect();
+    let request_definitions = generators.request.take_definitions(true);
+    let answer_definitions = generators.answer.take_definitions(true);
+    // A type read in requests and written in answers may differ between the two (a field
+    // refused on the way in, say): its request side is then named `…Input`.
+    let renamed: Vec<String> = request_definitions
+        .iter()
+        .filter(|(name, schema)| {
+            answer_definitions
+                .get(*name)
+                .is_some_and(|other| other != *schema)
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    let request_side = |value: Value| -> Value {
+        if renamed.is_empty() {
+            return value;
+        }
+        let mut text = value.to_string();
+        for name in &renamed {
+            text = text.replace(
+                &format!("\"{SCHEMAS}{name}\""),
+                &format!("\"{SCHEMAS}{name}Input\""),
+            );
+        }
+        serde_json::from_str(&text).expect("a renamed reference is still JSON")
+    };
+
+    let mut paths = Map::new();
+    for (route, operation) in &operations {
+        let query = operation
+            .query
+            .as_ref()
+            .map(|schema| request_side(resolved(schema, &request_definitions).to_value()));
+        let body = operation
+            .body
+            .as_ref()
+            .map(|schema| request_side(schema.clone().to_value()));
+        let entry = paths
+            .entry(route.path.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        entry[route.method.as_str().to_lowercase()] =
+            operation_object(route, operation, query, body);
+    }
+
+    let mut schemas = Map::new();
+    schemas.insert("Error".into(), error_schema());
+    for (name, schema) in request_definitions {
+        let name = if renamed.contains(&name) {
+            format!("{name}Input")
+        } else {
+            name
+        };
+        schemas.insert(name, request_side(schema));
+    }
+    schemas.extend(answer_definitions);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "tenure",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The commercial life of cloud resources: purchase, renewal and \
+                auto-renewal, changes with proration, expiry and release, pay-as-you-go bills, \
+                unsubscription and refunds, balance, coupons and vouchers. Amounts are integers \
+                of minor units (cents) in the account's currency; times are RFC 3339. Every \
+                answer that is not 2xx is {code, message} and changed nothing."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The operator key (TENURE_ADMIN_KEY), or a key of an account's user"
+                }
+            },
+            "schemas": schemas,
+        }
+    })
+}
+
+/// A reference to a type's definition replaced by the definition (query parameters are listed
+/// one by one).
+fn resolved(schema: &Schema, definitions: &Map<String, Value>) -> Schema {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|reference| reference.strip_prefix(SCHEMAS))
+        .and_then(|name| definitions.get(name))
+        .and_then(|definition| Schema::try_from(definition.clone()).ok())
+        .unwrap_or_else(|| schema.clone())
+}
+
+/// An optional query parameter's schema without its `null`: a query string leaves a parameter
+/// out, it cannot send null.
+fn without_null(schema: &Value) -> Value {
+    let mut schema = schema.clone();
+    if let Some(types) = schema.get_mut("type").and_then(Value::as_array_mut) {
+        types.retain(|kind| kind != "null");
+        if types.len() == 1 {
+            schema["type"] = types[0].clone();
+        }
+    }
+    if let Some(choices) = schema.get("anyOf").and_then(Value::as_array) {
+        let kept: Vec<Value> = choices
+            .iter()
+            .filter(|choice| choice.get("type").and_then(Value::as_str) != Some("null"))
+            .cloned()
+            .collect();
+        if kept.len() == 1 {
+            let mut only = kept[0].clone();
+            if let (Some(only), Some(description)) =
+                (only.as_object_mut(), schema.get("description"))
+            {
+                only.insert("description".into(), description.clone());
+            }
+            return only;
+        }
+    }
+    schema
+}
+
+fn operation_object(
+    route: &Route,
+    operation: &Operation,
+    query: Option<Value>,
+    body: Option<Value>,
+) -> Value {
+    let mut parameters: Vec<Value> = route
+        .path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            json!({ "name": name, "in": "path", "required": true,
+                    "schema": { "type": "string", "minLength": 1 } })
+        })
+        .collect();
+    if let Some(query) = &query {
+        let required: Vec<&str> = query["required"]
+            .as_array()
+            .map(|names| names.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(properties) = query["properties"].as_object() {
+            for (name, schema) in properties {
+                let mut parameter = json!({
+                    "name": name,
+                    "in": "query",
+                    "required": required.contains(&name.as_str()),
+                    "schema": without_null(schema),
+                });
+                if let Some(description) = schema.get("description") {
+                    parameter["description"] = description.clone();
+                }
+                parameters.push(parameter);
+            }
+        }
+    }
+    if body.is_some() {
+        parameters.push(json!({
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": false,
+            "description": "Send the same key again to get the first answer back instead of \
+                doing the work twice (1 to 255 characters)",
+            "schema": { "type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$" }
+        }));
+    }
+
+    let mut responses = Map::new();
+    if let Some(success) = &operation.answer {
+        responses.insert(
+            success.status.to_string(),
+            json!({
+                "description": if success.status == 201 { "created" } else { "success" },
+                "content": { success.content_type: { "schema": success.schema } }
+            }),
+        );
+    }
+    for status in refusals(route, query.is_some(), body.is_some()) {
+        responses.insert(
+            status.as_u16().to_string(),
+            json!({
+                "description": refusal_description(status),
+                "content": { "application/json": { "schema": { "$ref": format!("{SCHEMAS}Error") } } }
+            }),
+        );
+    }
+
+    let mut object = json!({
+        "summary": route.summary,
+        "operationId": operation_id(route),
+        "tags": [tag(route.path)],
+        "parameters": parameters,
+        "responses": responses,
+        "security": match route.access {
+            Access::Public => json!([]),
+            Access::Operator | Access::Account(_) => json!([{ "bearer": [] }]),
+        },
+    });
+    if let Access::Account(_) = route.access {
+        object["description"] = json!(
+            "Open to the operator and to keys of the account concerned whose role allows it."
+        );
+    } else if route.access == Access::Operator {
+        object["description"] = json!("The operator key only.");
+    }
+    if let Some(body) = body {
+        object["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": body } }
+        });
+    }
+    object
+}
+
+/// The statuses a route may refuse with: those of its kind, then its own.
+fn refusals(route: &Route, has_query: bool, has_body: bool) -> Vec<StatusCode> {
+    let mut statuses = Vec::new();
+    if has_body {
+        statuses.extend([
+            StatusCode::BAD_REQUEST,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ]);
+    }
+    if route.access != Access::Public {
+        statuses.extend([StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN]);
+    }
+    if route.path.contains('{') || has_body {
+        statuses.push(StatusCode::NOT_FOUND);
+    }
+    if has_body {
+        statuses.push(StatusCode::CONFLICT);
+    }
+    if has_query || has_body {
+        statuses.push(StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    statuses.extend(route.refusals.iter().copied());
+    if has_body {
+        statuses.push(StatusCode::SERVICE_UNAVAILABLE);
+    }
+    statuses.push(StatusCode::INTERNAL_SERVER_ERROR);
+    statuses.sort();
+    statuses.dedup();
+    statuses
+}
+
+fn refusal_description(status: StatusCode) -> String {
+    let what = match status.as_u16() {
+        400 => "the body is not JSON (`malformed_json`), the path is not UTF-8 (`bad_request`) or the Idempotency-Key is not 1 to 255 visible characters (`invalid_idempotency_key`)",
+        401 => "no bearer key, or a key tenure does not know or has revoked (`unauthorized`)",
+        402 => "the account cannot pay: balance, coupons and vouchers do not cover the amount (`insufficient_funds` and others)",
+        403 => "the key's role does not allow this, or the endpoint is the operator's (`forbidden`)",
+        404 => "an id names nothing, or something of another account (`not_found`)",
+        409 => "the request is well formed but the current state does not allow it (for example `not_renewable`, `not_unsubscribable`)",
+        413 => "the body is larger than the endpoint takes (`body_too_large`)",
+        415 => "the body is not sent as `application/json` (`unsupported_media_type`)",
+        422 => "a field or query parameter is missing, unknown or out of range (`invalid_field`, `invalid_query`, and codes naming the rule, such as `invalid_period`)",
+        500 => "tenure failed; nothing was changed (`internal_error`)",
+        503 => "tenure could not commit now; nothing was changed, send it again (`busy`)",
+        _ => "refused",
+    };
+    format!("{}: {what}", status.canonical_reason().unwrap_or("refused"))
+}
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "Every answer that is not 2xx. Nothing was changed.",
+        "required": ["code", "message"],
+        "properties": {
+            "code": { "type": "string", "description": "A machine code, stable across versions", "examples": ["not_found"] },
+            "message": { "type": "string", "description": "A sentence for a person", "examples": ["instance `i-1` does not exist"] }
+        }
+    })
+}
+
+/// `POST /v1/instances/{id}/renew` → `post_instances_id_renew`: stable while the route is.
+fn operation_id(route: &Route) -> String {
+    let words: Vec<String> = route
+        .path
+        .split('/')
+        .filter(|segment| !segment.is_empty() && *segment != "v1")
+        .map(|segment| {
+            segment
+                .trim_start_matches('{')
+                .trim_end_matches('}')
+                .replace(['-', '.'], "_")
+        })
+        .collect();
+    format!(
+        "{}_{}",
+        route.method.as_str().to_lowercase(),
+        words.join("_")
+    )
+}
+
+/// The first segment after `/v1`: `accounts`, `instances`, …; `service` for the rest.
+fn tag(path: &str) -> &str {
+    path.strip_prefix("/v1/")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("service")
+}
