@@ -346,4 +346,3 @@ mod tests {
         assert_eq!(EventData::object().finish(), EventData::from(json!({})));
     }
 }
-

@@ -17,7 +17,7 @@ use tenure_store::idempotency::{self, Claim};
 use tenure_store::Connection;
 use tenure_store::{Tx, WriteFuture};
 
-use crate::auth::Caller;
+use crate::auth::{check_names, BodyNames, Caller, ListScope, Named};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -46,7 +46,7 @@ pub struct Command<T> {
     pub meta: RequestMeta,
 }
 
-impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
+impl<T: DeserializeOwned + BodyNames + Send> FromRequest<ApiContext> for Command<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &ApiContext) -> Result<Self, Self::Rejection> {
@@ -63,17 +63,39 @@ impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
                 request.uri().path().to_string(),
             )
         });
-        let bytes =
-            Bytes::from_request(request, state)
-                .await
-                .map_err(|_| ApiError::BadRequest {
-                    code: "body_too_large",
-                    message: format!(
+        let content_type = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .map(|value| value.to_str().unwrap_or("").to_string());
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::TooLarge(format!(
                         "the request body must be at most {MAX_BODY_BYTES} bytes of JSON \
                          ({} for a usage report)",
                         crate::routes::USAGE_BODY_BYTES
-                    ),
-                })?;
+                    ))
+                } else {
+                    ApiError::BadRequest {
+                        code: "unreadable_body",
+                        message: format!("the request body could not be read: {rejection}"),
+                    }
+                }
+            })?;
+        let is_empty = bytes.iter().all(u8::is_ascii_whitespace);
+        // A body without a content type is taken as JSON; one declared as something else is
+        // refused rather than guessed at.
+        if !is_empty
+            && content_type
+                .as_deref()
+                .is_some_and(|declared| !is_json(declared))
+        {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "send the body as JSON with `Content-Type: application/json` (got {})",
+                content_type.as_deref().unwrap_or("no content type")
+            )));
+        }
         let request_hash = match target {
             Some((method, path)) => {
                 let mut hasher = Sha256::new();
@@ -86,11 +108,7 @@ impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
             }
             None => String::new(),
         };
-        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
+        let text: &[u8] = if is_empty { b"{}" } else { &bytes };
         let body = serde_json::from_slice(text).map_err(|error| match error.classify() {
             serde_json::error::Category::Data => ApiError::invalid("invalid_field", error),
             _ => ApiError::BadRequest {
@@ -98,6 +116,7 @@ impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
                 message: format!("the body is not valid JSON: {error}"),
             },
         })?;
+        check_names(state, &caller, Named::of(&body)).await?;
         Ok(Command {
             body,
             meta: RequestMeta {
@@ -107,6 +126,19 @@ impl<T: DeserializeOwned> FromRequest<ApiContext> for Command<T> {
             },
         })
     }
+}
+
+/// `application/json`, or a `+json` type such as `application/merge-patch+json`, with any
+/// parameters (`; charset=utf-8`).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -406,6 +438,8 @@ pub struct Page {
     pub after: Option<String>,
 }
 
+impl ListScope for Page {}
+
 impl Page {
     pub fn limit(&self) -> Result<i64, ApiError> {
         match self.limit {
@@ -442,16 +476,22 @@ impl<T> Listing<T> {
 /// Query-string parameters; a bad one answers `{code, message}` like every other error.
 pub struct Params<T>(pub T);
 
-impl<T: DeserializeOwned + Send> axum::extract::FromRequestParts<ApiContext> for Params<T> {
+impl<T: DeserializeOwned + ListScope + Send> axum::extract::FromRequestParts<ApiContext>
+    for Params<T>
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         state: &ApiContext,
     ) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| Params(value))
-            .map_err(|rejection| ApiError::invalid("invalid_query", rejection.body_text()))
+        let axum::extract::Query(mut query) =
+            axum::extract::Query::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| ApiError::invalid("invalid_query", rejection.body_text()))?;
+        if let Some(Caller::Account { account_id, .. }) = parts.extensions.get::<Caller>() {
+            query.scope_to_account(account_id);
+        }
+        Ok(Params(query))
     }
 }

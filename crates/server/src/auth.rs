@@ -4,24 +4,22 @@
 //!   (env `TENURE_ADMIN_KEY`, kept as a SHA-256 hash, compared in constant time) or an account
 //!   key (looked up by its hash; revoked keys do not authenticate).
 //! - `authorize` (per route, from the route table's [`Access`]) lets the operator through and
-//!   holds an account key to its own account: the path's `{id}`, the `account` query filter of
-//!   lists and the `account`/`instance`/`instances` fields of JSON bodies must all belong to the
-//!   caller's account, and anything else answers 404 exactly as a missing id does, so ids of
-//!   other accounts do not leak. Only then is the key's role checked (403).
+//!   holds an account key to its own account: the path's `{id}` must belong to the caller's
+//!   account, and anything else answers 404 exactly as a missing id does, so ids of other
+//!   accounts do not leak. Only then is the key's role checked (403).
+//! - The typed request does the rest, once it is parsed (`api::Command`, `api::Params`): a
+//!   body's named account and instances ([`BodyNames`]) must be the caller's (404 otherwise),
+//!   and a list's query is scoped to the caller's account ([`ListScope`]).
 
-use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::AUTHORIZATION;
-use axum::http::{Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tenure_core::access::{Permission, Role};
 use tenure_engine::EngineError;
 use tenure_store::keys::{owner_of, OwnedTable};
 
-use crate::api::MAX_BODY_BYTES;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use crate::routes::Access;
@@ -138,8 +136,6 @@ pub async fn authorize(
         .map(|matched| matched.as_str().to_string());
     let path = request.uri().path().to_string();
     check_path(&context, matched.as_deref(), &path, &account_id).await?;
-    let request = scope_query(request, &account_id);
-    let request = check_body(&context, request, &account_id).await?;
     if !role.allows(permission) {
         return Err(ApiError::Forbidden(format!(
             "a {} key cannot do this; it needs the {} permission",
@@ -221,61 +217,67 @@ async fn check_path(
     }
 }
 
-/// Lists of an account key show that account only, whatever `account` filter was asked for.
-fn scope_query(mut request: Request, account_id: &str) -> Request {
-    if request.method() != Method::GET {
-        return request;
+/// What a typed request body names that an account key must own: read from the body the
+/// handler gets, so nothing is parsed twice. A body that names nothing implements it empty.
+pub trait BodyNames {
+    /// The account the body names (`account`), if any.
+    fn named_account(&self) -> Option<&str> {
+        None
     }
-    let uri = request.uri();
-    let mut pairs: Vec<String> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with("account="))
-        .map(str::to_string)
-        .collect();
-    pairs.push(format!("account={account_id}"));
-    let scoped = format!("{}?{}", uri.path(), pairs.join("&"));
-    if let Ok(scoped) = scoped.parse::<Uri>() {
-        *request.uri_mut() = scoped;
+
+    /// The instances the body names (`instance`, `instances`).
+    fn named_instances(&self) -> Vec<&str> {
+        Vec::new()
     }
-    request
 }
 
-/// Fields of a JSON body that name an account or instances must name the caller's own.
-async fn check_body(
+impl BodyNames for serde_json::Value {}
+
+/// A list's query: an account key's lists show its own account only, whatever `account`
+/// filter was asked for.
+pub trait ListScope {
+    fn scope_to_account(&mut self, _account_id: &str) {}
+}
+
+/// The account and instances a body names, copied out of it (the body need not be shareable
+/// across the ownership lookups' awaits).
+pub struct Named {
+    account: Option<String>,
+    instances: Vec<String>,
+}
+
+impl Named {
+    pub fn of(body: &impl BodyNames) -> Named {
+        Named {
+            account: body.named_account().map(str::to_string),
+            instances: body
+                .named_instances()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+}
+
+/// Holds an account key to the account and instances a body names: anything else answers 404
+/// exactly as a missing id does, so ids of other accounts do not leak.
+pub async fn check_names(
     context: &ApiContext,
-    request: Request,
-    account_id: &str,
-) -> Result<Request, ApiError> {
-    if request.method() == Method::GET {
-        return Ok(request);
-    }
-    let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::BadRequest {
-            code: "body_too_large",
-            message: format!("the request body must be at most {MAX_BODY_BYTES} bytes of JSON"),
-        })?;
-    if let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&bytes) {
-        if let Some(Value::String(named)) = fields.get("account") {
-            if named != account_id {
-                return Err(EngineError::not_found("account", named).into());
-            }
-        }
-        let mut instance_ids: Vec<&str> = Vec::new();
-        if let Some(Value::String(instance_id)) = fields.get("instance") {
-            instance_ids.push(instance_id);
-        }
-        if let Some(Value::Array(items)) = fields.get("instances") {
-            instance_ids.extend(items.iter().filter_map(Value::as_str));
-        }
-        for instance_id in instance_ids {
-            if !owned_by(context, OwnedTable::Instances, instance_id, account_id).await? {
-                return Err(EngineError::not_found("instance", instance_id).into());
-            }
+    caller: &Caller,
+    named: Named,
+) -> Result<(), ApiError> {
+    let Caller::Account { account_id, .. } = caller else {
+        return Ok(());
+    };
+    if let Some(account) = named.account {
+        if &account != account_id {
+            return Err(EngineError::not_found("account", &account).into());
         }
     }
-    Ok(Request::from_parts(parts, Body::from(bytes)))
+    for instance_id in named.instances {
+        if !owned_by(context, OwnedTable::Instances, &instance_id, account_id).await? {
+            return Err(EngineError::not_found("instance", &instance_id).into());
+        }
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ use tenure_store::{accounts, ledger};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params};
+use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -68,6 +69,9 @@ struct CreateAccount {
     #[serde(alias = "low_balance_threshold_minor")]
     low_balance_threshold: Option<i64>,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for CreateAccount {}
 
 async fn create(
     State(context): State<ApiContext>,
@@ -147,6 +151,9 @@ struct Deposit {
     method: String,
 }
 
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Deposit {}
+
 async fn deposit(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
@@ -175,6 +182,9 @@ async fn deposit(
 struct Grant {
     amount: Amount,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Grant {}
 
 async fn grant(
     context: ApiContext,

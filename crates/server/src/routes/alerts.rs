@@ -5,6 +5,7 @@ use tenure_core::access::Permission;
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
+use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -23,6 +24,9 @@ pub fn routes() -> Vec<Route> {
 struct Threshold {
     threshold: Option<i64>,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Threshold {}
 
 async fn set_threshold(
     State(context): State<ApiContext>,

@@ -9,6 +9,7 @@ use tenure_store::approvals::{self, ApprovalFilter};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
+use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -53,6 +54,9 @@ const MAX_REASON_CHARS: usize = 500;
 struct Decision {
     reason: Option<String>,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Decision {}
 
 impl Decision {
     fn reason(self) -> Result<Option<String>, ApiError> {
@@ -124,6 +128,12 @@ struct ApprovalQuery {
     #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
+}
+
+impl ListScope for ApprovalQuery {
+    fn scope_to_account(&mut self, account_id: &str) {
+        self.account = Some(account_id.to_string());
+    }
 }
 
 const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "cancelled"];

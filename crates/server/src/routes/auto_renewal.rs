@@ -11,6 +11,7 @@ use tenure_core::period::Period;
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
+use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -41,6 +42,9 @@ struct AutoRenewal {
     period: Option<Period>,
 }
 
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for AutoRenewal {}
+
 async fn set_auto_renewal(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
@@ -64,6 +68,9 @@ struct Mode {
     mode: String,
     period: Option<Period>,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Mode {}
 
 async fn set_renewal_mode(
     State(context): State<ApiContext>,

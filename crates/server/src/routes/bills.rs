@@ -6,6 +6,7 @@ use tenure_store::bills::{self, BillFilter, BillStatus};
 
 use super::Route;
 use crate::api::{read, Answered, Listing, Page, Params};
+use crate::auth::ListScope;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -32,6 +33,12 @@ struct BillQuery {
     #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
+}
+
+impl ListScope for BillQuery {
+    fn scope_to_account(&mut self, account_id: &str) {
+        self.account = Some(account_id.to_string());
+    }
 }
 
 async fn list(

@@ -9,6 +9,7 @@ use tenure_engine::changes::ChangeCommand;
 use super::instances::Payment;
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
+use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -42,6 +43,9 @@ struct Change {
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Change {}
 
 impl Change {
     fn into_command(self, instance_id: String) -> Result<ChangeCommand, ApiError> {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
+use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -53,6 +54,9 @@ struct Advance {
     to: Option<String>,
     by: Option<String>,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Advance {}
 
 fn target(now: Timestamp, advance: &Advance) -> Result<Timestamp, ApiError> {
     let target = match (&advance.to, &advance.by) {

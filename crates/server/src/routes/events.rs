@@ -5,6 +5,7 @@ use tenure_store::events::{self, LogFilter};
 
 use super::Route;
 use crate::api::{read, Answered, Listing, Page, Params};
+use crate::auth::ListScope;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -41,6 +42,12 @@ struct LogQuery {
     limit: Option<i64>,
     /// The `seq` after which to list.
     after: Option<i64>,
+}
+
+impl ListScope for LogQuery {
+    fn scope_to_account(&mut self, account_id: &str) {
+        self.account = Some(account_id.to_string());
+    }
 }
 
 impl LogQuery {

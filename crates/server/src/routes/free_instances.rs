@@ -8,6 +8,7 @@ use tenure_engine::free_instances::FreeUpgrade;
 use super::instances::Payment;
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
+use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -33,6 +34,9 @@ pub fn routes() -> Vec<Route> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Nothing {}
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Nothing {}
 
 async fn continue_trial(
     State(context): State<ApiContext>,
@@ -63,6 +67,9 @@ struct Upgrade {
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Upgrade {}
 
 async fn upgrade(
     State(context): State<ApiContext>,

@@ -10,6 +10,7 @@ use tenure_store::instances::{self, InstanceFilter};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
+use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -98,6 +99,12 @@ struct Purchase {
     use_coupons: Option<bool>,
 }
 
+impl BodyNames for Purchase {
+    fn named_account(&self) -> Option<&str> {
+        Some(&self.account)
+    }
+}
+
 async fn purchase(
     State(context): State<ApiContext>,
     command: Command<Purchase>,
@@ -147,6 +154,12 @@ struct InstanceQuery {
     #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
+}
+
+impl ListScope for InstanceQuery {
+    fn scope_to_account(&mut self, account_id: &str) {
+        self.account = Some(account_id.to_string());
+    }
 }
 
 async fn list(
@@ -214,6 +227,9 @@ struct Renew {
     use_coupons: Option<bool>,
 }
 
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Renew {}
+
 async fn renew(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
@@ -241,6 +257,12 @@ struct RenewMany {
     pay_with: Option<String>,
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,
+}
+
+impl BodyNames for RenewMany {
+    fn named_instances(&self) -> Vec<&str> {
+        self.instances.iter().map(String::as_str).collect()
+    }
 }
 
 /// Every instance renewed, in the order asked.
@@ -277,6 +299,9 @@ async fn renew_many(
 struct QuotaUsage {
     units: i64,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for QuotaUsage {}
 
 async fn use_quota(
     State(context): State<ApiContext>,

@@ -7,6 +7,7 @@ use tenure_store::refunds::{self, Refund};
 
 use super::Route;
 use crate::api::{read, Answered, Listing, Params, MAX_PAGE_SIZE};
+use crate::auth::ListScope;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -44,6 +45,12 @@ struct OrderQuery {
     #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
+}
+
+impl ListScope for OrderQuery {
+    fn scope_to_account(&mut self, account_id: &str) {
+        self.account = Some(account_id.to_string());
+    }
 }
 
 async fn list(

@@ -9,6 +9,7 @@ use tenure_store::refunds::{self, RefundFilter};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
+use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -53,6 +54,12 @@ struct RefundQuery {
     #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
+}
+
+impl ListScope for RefundQuery {
+    fn scope_to_account(&mut self, account_id: &str) {
+        self.account = Some(account_id.to_string());
+    }
 }
 
 async fn list(
@@ -105,6 +112,9 @@ async fn show(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Complete {}
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Complete {}
 
 async fn complete(
     State(context): State<ApiContext>,

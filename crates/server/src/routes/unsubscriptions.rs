@@ -17,6 +17,7 @@ use tenure_store::orders::UnsubscribableFilter;
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
+use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -82,6 +83,12 @@ struct ListQuery {
     #[schemars(range(min = 1, max = 1000))]
     limit: Option<i64>,
     after: Option<String>,
+}
+
+impl ListScope for ListQuery {
+    fn scope_to_account(&mut self, account_id: &str) {
+        self.account = Some(account_id.to_string());
+    }
 }
 
 impl ListQuery {
@@ -191,6 +198,9 @@ struct Unsubscribe {
     confirm_data_backed_up: Option<bool>,
 }
 
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Unsubscribe {}
+
 impl Unsubscribe {
     fn confirmations(&self) -> Confirmations {
         Confirmations {
@@ -240,6 +250,12 @@ struct UnsubscribeMany {
     instances: Vec<String>,
     confirm_refund: Option<bool>,
     confirm_data_backed_up: Option<bool>,
+}
+
+impl BodyNames for UnsubscribeMany {
+    fn named_instances(&self) -> Vec<&str> {
+        self.instances.iter().map(String::as_str).collect()
+    }
 }
 
 /// Every instance unsubscribed, and the refunds added up.

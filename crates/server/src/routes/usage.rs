@@ -6,6 +6,7 @@ use tenure_core::usage::UsageRecord;
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
+use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -46,6 +47,9 @@ struct UsageBody {
     quantity: Option<i64>,
     time: Option<String>,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for UsageBody {}
 
 fn parse_record(body: RecordBody) -> Result<UsageRecord, ApiError> {
     let at: Timestamp = body.time.parse().map_err(|error| {

@@ -8,6 +8,7 @@ use tenure_store::keys;
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Created, Listing, Succeeded};
+use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -43,6 +44,9 @@ struct CreateUser {
     name: String,
     role: String,
 }
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for CreateUser {}
 
 async fn create(
     State(context): State<ApiContext>,

@@ -148,7 +148,15 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
                 .path
                 .replace("{id}", &resource_id)
                 .replace("{user_id}", &user_id);
-            let body = (method != "GET").then(|| json!({ "account": account_id, "instance": instance_id, "instances": [instance_id], "matrix": true }));
+            // Each body is one its route takes, naming the first account's resources: the
+            // account key of another account must get 404 from the typed request.
+            let body = (method != "GET").then(|| match route.path {
+                "/v1/instances" => json!({ "account": account_id, "product": "message-queue",
+                    "edition": "basic", "spec": "tps-1000", "region": "us-east-1", "period": "1M" }),
+                "/v1/renewals" => json!({ "instances": [instance_id], "period": "1M" }),
+                "/v1/unsubscriptions" => json!({ "instances": [instance_id] }),
+                _ => json!({}),
+            });
             let key = match caller {
                 CallerKind::NoKey => None,
                 CallerKind::WrongKey => Some("tnr_not_a_key".to_string()),

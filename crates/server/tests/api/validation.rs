@@ -310,8 +310,23 @@ async fn bad_input_is_refused_clearly(backend: Backend) {
         .await;
     assert_eq!(
         (status, answer["code"].as_str()),
-        (400, Some("body_too_large"))
+        (413, Some("body_too_large"))
     );
+    assert_eq!(app.account(&account_id).await["balance_minor"], 100_000);
+
+    // A body declared as something other than JSON is refused, not guessed at.
+    let response = app
+        .client
+        .post(format!("{}/v1/accounts/{account_id}/deposits", app.address))
+        .bearer_auth(crate::helpers::ADMIN_KEY)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(r#"{"amount": 100, "method": "bank_card"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 415);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["code"], "unsupported_media_type");
     assert_eq!(app.account(&account_id).await["balance_minor"], 100_000);
 
     // A method the path does not take: 405 in JSON, with what it takes.
