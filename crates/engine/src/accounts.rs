@@ -93,18 +93,18 @@ impl Engine {
     ) -> Result<CreatedAccount, EngineError> {
         check_text("name", &new.name, 200)?;
         check_text("email", &new.email, 254)?;
-        if !new.email.contains('@') || new.email.contains(char::is_whitespace) {
+        let has_both_parts = new.email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
+        if !has_both_parts || new.email.contains(char::is_whitespace) {
             return Err(EngineError::invalid(
                 "invalid_field",
                 "`email` must be an email address such as ops@example.com",
             ));
         }
-        let mobile_ok = (5..=20).contains(&new.mobile.len())
-            && new
-                .mobile
-                .trim_start_matches('+')
-                .bytes()
-                .all(|byte| byte.is_ascii_digit());
+        let digits = new.mobile.strip_prefix('+').unwrap_or(&new.mobile);
+        let mobile_ok =
+            (5..=20).contains(&digits.len()) && digits.bytes().all(|byte| byte.is_ascii_digit());
         if !mobile_ok {
             return Err(EngineError::invalid(
                 "invalid_field",

@@ -434,6 +434,7 @@ where
 pub struct Page {
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
     pub limit: Option<i64>,
     pub after: Option<String>,
 }

@@ -13,6 +13,7 @@ mod metrics;
 mod openapi;
 pub mod routes;
 pub mod simulate;
+mod whole_number;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use schemars::generate::SchemaSettings;
 use schemars::Schema;
 use serde_json::{json, Map, Value};
+use tenure_core::catalog::Catalog;
 
 use crate::routes::{Access, Route};
 use describe::{Generators, Operation};
@@ -16,7 +17,7 @@ pub use page::docs_page;
 
 const SCHEMAS: &str = "#/components/schemas/";
 
-pub fn document(routes: &[Route]) -> Value {
+pub fn document(routes: &[Route], catalog: &Catalog) -> Value {
     let settings = SchemaSettings::draft2020_12().with(|settings| {
         settings.definitions_path = "/components/schemas".into();
         settings.meta_schema = None;
@@ -66,15 +67,21 @@ pub fn document(routes: &[Route]) -> Value {
             .query
             .as_ref()
             .map(|schema| request_side(resolved(schema, &request_definitions).to_value()));
-        let body = operation
-            .body
-            .as_ref()
-            .map(|schema| request_side(schema.clone().to_value()));
+        let body = operation.body.as_ref().map(|schema| {
+            let definition = resolved(schema, &request_definitions);
+            let required = definition
+                .get("required")
+                .and_then(Value::as_array)
+                .is_some_and(|names| !names.is_empty())
+                || definition.get("oneOf").is_some()
+                || definition.get("anyOf").is_some();
+            (request_side(schema.clone().to_value()), required)
+        });
         let entry = paths
             .entry(route.path.to_string())
             .or_insert_with(|| Value::Object(Map::new()));
         entry[route.method.as_str().to_lowercase()] =
-            operation_object(route, operation, query, body);
+            operation_object(route, routes, operation, query, body);
     }
 
     let mut schemas = Map::new();
@@ -88,6 +95,11 @@ pub fn document(routes: &[Route]) -> Value {
         schemas.insert(name, request_side(schema));
     }
     schemas.extend(answer_definitions);
+    let mut paths = Value::Object(paths);
+    let mut schemas = Value::Object(schemas);
+    let offered = Offered::of(catalog);
+    offered.fill(&mut paths);
+    offered.fill(&mut schemas);
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -111,6 +123,72 @@ pub fn document(routes: &[Route]) -> Value {
             "schemas": schemas,
         }
     })
+}
+
+/// What the catalog offers, for the fields marked `x-catalog` (a product id, a region…): the
+/// document lists them as the field's values, so a client (or a fuzzer) knows them. Which
+/// edition goes with which product the schema cannot say; the use case answers 422 for that.
+struct Offered {
+    values: Vec<(&'static str, Vec<String>)>,
+}
+
+impl Offered {
+    fn of(catalog: &Catalog) -> Offered {
+        let mut products = Vec::new();
+        let mut editions = Vec::new();
+        let mut specs = Vec::new();
+        let mut regions = Vec::new();
+        let mut meters = Vec::new();
+        let mut currencies = Vec::new();
+        for product in &catalog.products {
+            products.push(product.id.clone());
+            regions.extend(product.regions.iter().cloned());
+            currencies.push(product.currency.code().to_string());
+            for edition in &product.editions {
+                editions.push(edition.id.clone());
+                specs.extend(edition.specs.iter().map(|spec| spec.id.clone()));
+                meters.extend(edition.meters.iter().map(|meter| meter.id.clone()));
+            }
+        }
+        let mut values = vec![
+            ("product", products),
+            ("edition", editions),
+            ("spec", specs),
+            ("region", regions),
+            ("meter", meters),
+            ("currency", currencies),
+        ];
+        for (_, list) in &mut values {
+            list.sort();
+            list.dedup();
+        }
+        Offered { values }
+    }
+
+    fn fill(&self, value: &mut Value) {
+        match value {
+            Value::Object(object) => {
+                if let Some(kind) = object.remove("x-catalog") {
+                    let nullable = object
+                        .get("type")
+                        .and_then(Value::as_array)
+                        .is_some_and(|types| types.iter().any(|kind| kind == "null"));
+                    if let Some((_, list)) = self.values.iter().find(|(name, _)| kind == *name) {
+                        let mut choices: Vec<Value> = list.iter().map(|item| json!(item)).collect();
+                        if nullable {
+                            choices.push(Value::Null);
+                        }
+                        object.insert("enum".into(), Value::Array(choices));
+                    }
+                }
+                for child in object.values_mut() {
+                    self.fill(child);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.fill(item)),
+            _ => {}
+        }
+    }
 }
 
 /// A reference to a type's definition replaced by the definition (query parameters are listed
@@ -154,11 +232,42 @@ fn without_null(schema: &Value) -> Value {
     schema
 }
 
+/// Links from what `route`'s answer makes to the operations on it.
+fn links(route: &Route, all_routes: &[Route]) -> Map<String, Value> {
+    let mut links = Map::new();
+    for made in route.makes {
+        for target in all_routes {
+            let Some(rest) = target.path.strip_prefix(made.collection) else {
+                continue;
+            };
+            let Some(rest) = rest.strip_prefix("/{") else {
+                continue;
+            };
+            let Some(end) = rest.find('}') else { continue };
+            let name = &rest[..end];
+            let mut parameters = Map::new();
+            parameters.insert(name.into(), json!(format!("$response.body#{}", made.id_at)));
+            // Ids earlier in the target's path come from this request's own path.
+            for segment in made.collection.split('/') {
+                if let Some(earlier) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    parameters.insert(earlier.into(), json!(format!("$request.path.{earlier}")));
+                }
+            }
+            links.insert(
+                operation_id(target),
+                json!({ "operationId": operation_id(target), "parameters": parameters }),
+            );
+        }
+    }
+    links
+}
+
 fn operation_object(
     route: &Route,
+    all_routes: &[Route],
     operation: &Operation,
     query: Option<Value>,
-    body: Option<Value>,
+    body: Option<(Value, bool)>,
 ) -> Value {
     let mut parameters: Vec<Value> = route
         .path
@@ -210,6 +319,14 @@ fn operation_object(
             }),
         );
     }
+    if let Some(success) = &operation.answer {
+        let links = links(route, all_routes);
+        if !links.is_empty() {
+            if let Some(answer) = responses.get_mut(&success.status.to_string()) {
+                answer["links"] = Value::Object(links);
+            }
+        }
+    }
     for status in refusals(route, query.is_some(), body.is_some()) {
         responses.insert(
             status.as_u16().to_string(),
@@ -238,9 +355,10 @@ fn operation_object(
     } else if route.access == Access::Operator {
         object["description"] = json!("The operator key only.");
     }
-    if let Some(body) = body {
+    // A body whose fields are all optional may be left out: it reads as `{}`.
+    if let Some((body, required)) = body {
         object["requestBody"] = json!({
-            "required": true,
+            "required": required,
             "content": { "application/json": { "schema": body } }
         });
     }
@@ -260,7 +378,8 @@ fn refusals(route: &Route, has_query: bool, has_body: bool) -> Vec<StatusCode> {
     if route.access != Access::Public {
         statuses.extend([StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN]);
     }
-    if route.path.contains('{') || has_body {
+    // A path's id, a body's or a list cursor may name nothing.
+    if route.path.contains('{') || has_body || has_query {
         statuses.push(StatusCode::NOT_FOUND);
     }
     if has_body {

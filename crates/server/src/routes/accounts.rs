@@ -7,7 +7,7 @@ use tenure_engine::accounts::{AccountView, NewAccount};
 use tenure_engine::EngineError;
 use tenure_store::{accounts, ledger};
 
-use super::Route;
+use super::{Made, Route};
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params};
 use crate::auth::BodyNames;
 use crate::context::ApiContext;
@@ -21,7 +21,11 @@ pub fn routes() -> Vec<Route> {
             "/v1/accounts",
             "Open a customer account; answers its owner key once",
             create,
-        ),
+        )
+        .makes(&[Made {
+            collection: "/v1/accounts",
+            id_at: "/id",
+        }]),
         Route::new(Method::GET, "/v1/accounts", "List accounts", list),
         Route::new(
             Method::GET,
@@ -62,11 +66,23 @@ pub fn routes() -> Vec<Route> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateAccount {
+    #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
     name: String,
+    #[schemars(length(min = 3, max = 254), regex(pattern = r"^[^\s@]+@[^\s@]+$"))]
     email: String,
+    /// 5 to 20 digits, optionally after a `+`.
+    #[schemars(regex(pattern = r"^\+?[0-9]{5,20}$"))]
     mobile: String,
+    /// The catalog's currency (the default); no other is sold.
+    #[schemars(extend("x-catalog" = "currency"))]
     currency: Option<String>,
-    #[serde(alias = "low_balance_threshold_minor")]
+    /// Minor units; the low-balance notice is sent when the balance falls below it.
+    #[serde(
+        alias = "low_balance_threshold_minor",
+        default,
+        deserialize_with = "crate::whole_number::optional"
+    )]
+    #[schemars(range(min = 0, max = 10_000_000_000_000i64))]
     low_balance_threshold: Option<i64>,
 }
 
@@ -122,8 +138,18 @@ async fn show(
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 enum Amount {
-    Minor(i64),
-    WithCurrency { amount: i64, currency: String },
+    Minor(
+        #[serde(deserialize_with = "crate::whole_number::number")]
+        #[schemars(range(min = 1, max = 10_000_000_000_000i64))]
+        i64,
+    ),
+    WithCurrency {
+        #[schemars(range(min = 1, max = 10_000_000_000_000i64))]
+        #[serde(deserialize_with = "crate::whole_number::number")]
+        amount: i64,
+        #[schemars(extend("x-catalog" = "currency"))]
+        currency: String,
+    },
 }
 
 impl Amount {
@@ -148,6 +174,8 @@ impl Amount {
 #[serde(deny_unknown_fields)]
 struct Deposit {
     amount: Amount,
+    /// Where the money comes from.
+    #[schemars(extend("enum" = ["bank_card", "paypal", "alipay", "transfer"]))]
     method: String,
 }
 
@@ -249,12 +277,7 @@ async fn ledger_entries(
                     let at = ledger::entry_at(connection, &account_id, &entry_id)
                         .await?
                         .ok_or_else(|| {
-                            EngineError::invalid(
-                                "unknown_cursor",
-                                format!(
-                                    "`after` {entry_id} is no entry of account {account_id}: pass the last id of the page before"
-                                ),
-                            )
+                            EngineError::not_found("ledger entry (the `after` cursor)", &entry_id)
                         })?;
                     ledger::EntriesFrom::After { at, entry_id }
                 }

@@ -22,6 +22,8 @@ pub fn routes() -> Vec<Route> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Threshold {
+    #[schemars(range(min = 0, max = 10_000_000_000_000i64))]
+    #[serde(default, deserialize_with = "crate::whole_number::optional")]
     threshold: Option<i64>,
 }
 

@@ -35,8 +35,13 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// `period` only when enabling.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    { "properties": { "enabled": { "const": true } } },
+    { "properties": { "enabled": { "const": false }, "period": { "type": "null" } } }
+]))]
 struct AutoRenewal {
     enabled: bool,
     period: Option<Period>,
@@ -62,9 +67,15 @@ async fn set_auto_renewal(
     apply(context, command, instance_id, change).await
 }
 
+/// `period` only with the `auto` mode.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    { "properties": { "mode": { "const": "auto" } } },
+    { "properties": { "mode": { "enum": ["manual", "none"] }, "period": { "type": "null" } } }
+]))]
 struct Mode {
+    #[schemars(extend("enum" = ["manual", "auto", "none"]))]
     mode: String,
     period: Option<Period>,
 }

@@ -36,9 +36,16 @@ pub fn routes() -> Vec<Route> {
 /// `{spec}` and/or `{edition}`, and how to pay an upgrade.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    { "required": ["spec"], "properties": { "spec": { "type": "string" } } },
+    { "required": ["edition"], "properties": { "edition": { "type": "string" } } }
+]))]
 struct Change {
+    #[schemars(extend("x-catalog" = "spec"))]
     spec: Option<String>,
+    #[schemars(extend("x-catalog" = "edition"))]
     edition: Option<String>,
+    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
     pay_with: Option<String>,
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,

@@ -48,10 +48,19 @@ struct AdvanceReport {
     steps_taken: u64,
 }
 
+/// Exactly one of `to` and `by`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    { "required": ["to"], "properties": { "to": { "type": "string" }, "by": { "type": "null" } } },
+    { "required": ["by"], "properties": { "by": { "type": "string" }, "to": { "type": "null" } } }
+]))]
 struct Advance {
+    /// An RFC 3339 time, not before the clock's and at most ten years after it.
+    #[schemars(extend("format" = "date-time", "examples" = ["2026-03-10T00:00:00Z"]))]
     to: Option<String>,
+    /// An ISO 8601 duration such as P3D or PT12H, at most ten years.
+    #[schemars(regex(pattern = r"^P(?=[0-9]|T[0-9])([0-9]{1,2}Y)?([0-9]{1,3}M)?([0-9]{1,3}W)?([0-9]{1,4}D)?(T(?=[0-9])([0-9]{1,5}H)?([0-9]{1,6}M)?([0-9]{1,8}S)?)?$"), extend("examples" = ["P3D", "PT12H"]))]
     by: Option<String>,
 }
 
@@ -88,16 +97,18 @@ fn target(now: Timestamp, advance: &Advance) -> Result<Timestamp, ApiError> {
         }
     };
     if target < now {
-        return Err(ApiError::invalid(
+        return Err(tenure_engine::EngineError::refused(
             "clock_backwards",
-            "the simulated clock only moves forward",
-        ));
+            format!("the simulated clock only moves forward; it is already {now}"),
+        )
+        .into());
     }
     if target.as_second() - now.as_second() > MAX_ADVANCE_SECONDS {
-        return Err(ApiError::invalid(
-            "invalid_field",
-            "advance at most ten years at a time",
-        ));
+        return Err(tenure_engine::EngineError::refused(
+            "advance_too_far",
+            format!("advance at most ten years at a time; the clock is at {now}"),
+        )
+        .into());
     }
     Ok(target)
 }

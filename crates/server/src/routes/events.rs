@@ -39,8 +39,11 @@ struct LogQuery {
     kind: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
     limit: Option<i64>,
     /// The `seq` after which to list.
+    #[schemars(range(min = 0))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
     after: Option<i64>,
 }
 
@@ -57,6 +60,12 @@ impl LogQuery {
             after: None,
         }
         .limit()?;
+        if self.after.is_some_and(|seq| seq < 0) {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                "`after` is the seq of the last item of the page before: 0 or more",
+            ));
+        }
         // A kind no event can have is a mistake, said as one, not an empty page.
         if let Some(kind) = &self.kind {
             kind.parse::<tenure_core::event::EventKind>()
@@ -103,12 +112,9 @@ async fn list_notices(
                     .await?
                     .is_none()
             {
-                return Err(EngineError::invalid(
-                    "unknown_cursor",
-                    format!(
-                        "`after` {} is the seq of no notice: pass the last seq of the page before",
-                        filter.after_seq
-                    ),
+                return Err(EngineError::not_found(
+                    "notice (the `after` cursor)",
+                    &filter.after_seq.to_string(),
                 ));
             }
             let found = events::list_notices(connection, &filter).await?;

@@ -59,10 +59,13 @@ struct AutoRenew {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Upgrade {
+    #[schemars(extend("x-catalog" = "edition"))]
     edition: String,
+    #[schemars(extend("x-catalog" = "spec"))]
     spec: Option<String>,
     period: Period,
     auto_renew: Option<AutoRenew>,
+    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
     pay_with: Option<String>,
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,

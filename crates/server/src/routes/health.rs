@@ -51,12 +51,16 @@ async fn metrics(State(context): State<ApiContext>) -> Text {
     }
 }
 
-async fn openapi() -> Answered<serde_json::Value> {
-    Answered::json(&crate::openapi::document(&super::table()))
+async fn openapi(State(context): State<ApiContext>) -> Answered<serde_json::Value> {
+    Answered::json(&crate::openapi::document(
+        &super::table(),
+        &context.engine.catalog,
+    ))
 }
 
-async fn docs() -> Html<String> {
+async fn docs(State(context): State<ApiContext>) -> Html<String> {
     Html(crate::openapi::docs_page(&crate::openapi::document(
         &super::table(),
+        &context.engine.catalog,
     )))
 }

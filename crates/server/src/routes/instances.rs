@@ -8,7 +8,7 @@ use tenure_core::purchase::PurchaseRequest;
 use tenure_engine::instances::{InstanceView, PurchaseCommand};
 use tenure_store::instances::{self, InstanceFilter};
 
-use super::Route;
+use super::{Made, Route};
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
 use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
@@ -18,6 +18,10 @@ use tenure_core::access::Permission;
 pub fn routes() -> Vec<Route> {
     vec![
         Route::new(Method::POST, "/v1/instances", "Buy an instance: subscription for a period, pay-as-you-go or free", purchase)
+            .makes(&[
+                Made { collection: "/v1/instances", id_at: "/instance/id" },
+                Made { collection: "/v1/orders", id_at: "/order/id" },
+            ])
             .account(Permission::Purchase),
         Route::new(
             Method::GET,
@@ -85,15 +89,20 @@ struct AutoRenew {
 #[serde(deny_unknown_fields)]
 struct Purchase {
     account: String,
+    #[schemars(extend("x-catalog" = "product"))]
     product: String,
+    #[schemars(extend("x-catalog" = "edition"))]
     edition: String,
+    #[schemars(extend("x-catalog" = "spec"))]
     spec: Option<String>,
+    #[schemars(extend("x-catalog" = "region"))]
     region: String,
     billing: Option<Billing>,
     period: Option<Period>,
     auto_renew: Option<AutoRenew>,
     /// Resource plans only: take effect at this later time (RFC 3339).
     activates_at: Option<jiff::Timestamp>,
+    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
     pay_with: Option<String>,
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,
@@ -152,6 +161,7 @@ struct InstanceQuery {
     renewal: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }
@@ -222,6 +232,7 @@ async fn show(
 #[serde(deny_unknown_fields)]
 struct Renew {
     period: Period,
+    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
     pay_with: Option<String>,
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,
@@ -252,8 +263,11 @@ async fn renew(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RenewMany {
+    /// 1 to 100 instances, each once.
+    #[schemars(length(min = 1, max = 100), extend("uniqueItems" = true))]
     instances: Vec<String>,
     period: Period,
+    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
     pay_with: Option<String>,
     use_vouchers: Option<bool>,
     use_coupons: Option<bool>,
@@ -297,6 +311,8 @@ async fn renew_many(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct QuotaUsage {
+    #[schemars(range(min = 1, max = 1_000_000_000_000_000i64))]
+    #[serde(deserialize_with = "crate::whole_number::number")]
     units: i64,
 }
 

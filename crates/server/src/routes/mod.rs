@@ -58,6 +58,17 @@ pub struct Route {
     pub describe: fn(&mut Operation, &mut Generators),
     /// Refusals of the use case beyond those every route of its kind may answer.
     pub refusals: &'static [StatusCode],
+    /// What the answer makes: ids at these JSON pointers of the answer name `{id}` of the
+    /// paths under these collections (OpenAPI links, which clients and fuzzers follow).
+    pub makes: &'static [Made],
+}
+
+/// Something an answer makes, and where its id is.
+pub struct Made {
+    /// The collection its id is the `{…}` segment after, such as `/v1/instances`.
+    pub collection: &'static str,
+    /// The id's JSON pointer in the answer, such as `/instance/id`.
+    pub id_at: &'static str,
 }
 
 impl Route {
@@ -83,12 +94,19 @@ impl Route {
             handler: axum::routing::on(filter, handler),
             describe: <H as Described<D>>::describe,
             refusals: &[],
+            makes: &[],
         }
     }
 
     /// Takes bodies up to `bytes` instead of [`MAX_BODY_BYTES`].
     pub fn body_limit(mut self, bytes: usize) -> Route {
         self.handler = self.handler.layer(DefaultBodyLimit::max(bytes));
+        self
+    }
+
+    /// Declares what the answer makes (see [`Made`]).
+    pub fn makes(mut self, made: &'static [Made]) -> Route {
+        self.makes = made;
         self
     }
 

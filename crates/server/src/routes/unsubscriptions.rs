@@ -81,6 +81,7 @@ struct ListQuery {
     ordered_until: Option<Timestamp>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }
@@ -190,11 +191,17 @@ async fn quote(
     .await
 }
 
-/// The two confirmations; a missing one counts as `false` and is named in the refusal.
+/// The two confirmations of unsubscribing an instance; a missing one counts as `false` and is
+/// named in the refusal.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("required" = ["confirm_refund", "confirm_data_backed_up"]))]
 struct Unsubscribe {
+    /// Must be true: you accept the refund shown by the quote.
+    #[schemars(extend("const" = true))]
     confirm_refund: Option<bool>,
+    /// Must be true: the instance's data is deleted for good; back it up first.
+    #[schemars(extend("const" = true))]
     confirm_data_backed_up: Option<bool>,
 }
 
@@ -209,6 +216,21 @@ impl Unsubscribe {
         }
     }
 }
+
+/// Unsubscribing a pending renewal deletes no data: only the refund is confirmed.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("required" = ["confirm_refund"]))]
+struct UnsubscribeRenewal {
+    /// Must be true: you accept the refund shown by the quote.
+    #[schemars(extend("const" = true))]
+    confirm_refund: Option<bool>,
+    /// Accepted and not needed: a pending renewal's instance keeps its data.
+    confirm_data_backed_up: Option<bool>,
+}
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for UnsubscribeRenewal {}
 
 async fn unsubscribe_instance(
     State(context): State<ApiContext>,
@@ -230,9 +252,12 @@ async fn unsubscribe_instance(
 async fn unsubscribe_renewal(
     State(context): State<ApiContext>,
     Path(order_id): Path<String>,
-    command: Command<Unsubscribe>,
+    command: Command<UnsubscribeRenewal>,
 ) -> Result<Answered<tenure_engine::unsubscriptions::RenewalUnsubscriptionResult>, ApiError> {
-    let confirmations = command.body.confirmations();
+    let confirmations = Confirmations {
+        confirm_refund: command.body.confirm_refund.unwrap_or(false),
+        confirm_data_backed_up: command.body.confirm_data_backed_up.unwrap_or(false),
+    };
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
@@ -246,9 +271,14 @@ async fn unsubscribe_renewal(
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("required" = ["instances", "confirm_refund", "confirm_data_backed_up"]))]
 struct UnsubscribeMany {
+    /// 1 to 50 instances, each once.
+    #[schemars(length(min = 1, max = 50), extend("uniqueItems" = true))]
     instances: Vec<String>,
+    #[schemars(extend("const" = true))]
     confirm_refund: Option<bool>,
+    #[schemars(extend("const" = true))]
     confirm_data_backed_up: Option<bool>,
 }
 

@@ -28,23 +28,44 @@ pub fn routes() -> Vec<Route> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RecordBody {
+    /// Your id of the record: a record id sent again is ignored.
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[!-~]+$"))]
     record_id: String,
     instance: String,
+    #[schemars(extend("x-catalog" = "meter"))]
     meter: String,
+    #[schemars(range(min = 1, max = 1_000_000_000_000i64))]
+    #[serde(deserialize_with = "crate::whole_number::number")]
     quantity: i64,
     /// When the usage happened, RFC 3339.
+    #[schemars(extend("format" = "date-time"))]
     time: String,
 }
 
 /// Either one record, or a batch under `records`.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("oneOf" = [
+    { "required": ["records"], "properties": { "records": { "type": "array" }, "record_id": { "type": "null" }, "instance": { "type": "null" }, "meter": { "type": "null" }, "quantity": { "type": "null" }, "time": { "type": "null" } } },
+    { "required": ["record_id", "instance", "meter", "quantity", "time"],
+      "properties": { "records": { "type": "null" }, "record_id": { "type": "string" },
+        "instance": { "type": "string" }, "meter": { "type": "string" },
+        "quantity": { "type": "integer" }, "time": { "type": "string" } } }
+]))]
 struct UsageBody {
+    /// 1 to 1000 records.
+    #[schemars(length(min = 1, max = 1000))]
     records: Option<Vec<RecordBody>>,
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[!-~]+$"))]
     record_id: Option<String>,
     instance: Option<String>,
+    #[schemars(extend("x-catalog" = "meter"))]
     meter: Option<String>,
+    #[schemars(range(min = 1, max = 1_000_000_000_000i64))]
+    #[serde(default, deserialize_with = "crate::whole_number::optional")]
     quantity: Option<i64>,
+    /// When the usage happened, RFC 3339.
+    #[schemars(extend("format" = "date-time"))]
     time: Option<String>,
 }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tenure_core::access::{Permission, Role};
 use tenure_store::keys;
 
-use super::Route;
+use super::{Made, Route};
 use crate::api::{execute, read, Answered, Command, Created, Listing, Succeeded};
 use crate::auth::BodyNames;
 use crate::context::ApiContext;
@@ -20,6 +20,10 @@ pub fn routes() -> Vec<Route> {
             "Add a user with a role (read_only, purchase, billing); answers its API key once",
             create,
         )
+        .makes(&[Made {
+            collection: "/v1/accounts/{id}/users",
+            id_at: "/id",
+        }])
         .account(Permission::ManageUsers),
         Route::new(
             Method::GET,
@@ -41,7 +45,9 @@ pub fn routes() -> Vec<Route> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateUser {
+    #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
     name: String,
+    #[schemars(extend("enum" = ["read_only", "purchase", "billing"]))]
     role: String,
 }
 

@@ -166,9 +166,6 @@ async fn the_ledger_is_paged(backend: Backend) {
             &[],
         )
         .await;
-    assert_eq!(
-        (status, answer["code"].as_str()),
-        (422, Some("unknown_cursor"))
-    );
+    assert_eq!((status, answer["code"].as_str()), (404, Some("not_found")));
 }
 on_both_backends!(ledger_pages, the_ledger_is_paged);

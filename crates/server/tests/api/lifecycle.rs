@@ -73,10 +73,7 @@ async fn purchase_remind_expire_renew_expire_release(backend: Backend) {
             &[],
         )
         .await;
-    assert_eq!(
-        (status, refused["code"].as_str()),
-        (422, Some("unknown_cursor"))
-    );
+    assert_eq!((status, refused["code"].as_str()), (404, Some("not_found")));
 
     // Expiry stops it; the data is kept until release 30 days later.
     app.advance_to("2026-03-12T00:00:00Z").await;
