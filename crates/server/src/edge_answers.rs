@@ -85,8 +85,10 @@ pub fn panic_as_json(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
         .map(String::as_str)
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("a panic without a message");
+    let request_id = crate::request_log::panicked();
     tracing::error!(
         panic = what,
+        request_id,
         "a request's handler panicked; nothing of it was committed"
     );
     (

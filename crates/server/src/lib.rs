@@ -11,6 +11,7 @@ mod edge_answers;
 mod error;
 mod metrics;
 mod openapi;
+mod request_log;
 pub mod routes;
 pub mod simulate;
 mod whole_number;
@@ -68,6 +69,7 @@ impl Application {
         let context = ApiContext::new(engine, &settings.admin_key);
         let listener = TcpListener::bind(settings.listen).await?;
         spawn_sweeper(context.clone(), settings.sweep_interval);
+        spawn_metrics_upkeep(context.metrics.clone());
         Ok(Application { listener, context })
     }
 
@@ -101,10 +103,25 @@ fn spawn_sweeper(context: ApiContext, interval: Duration) {
             if context.engine.clock.is_simulated() {
                 continue;
             }
-            match context.engine.run_due(now).await {
+            let started = std::time::Instant::now();
+            let swept = context.engine.run_due(now).await;
+            context.metrics.observe_sweep(started.elapsed());
+            match swept {
                 Ok(report) => context.metrics.add_steps(report.steps_taken),
                 Err(error) => tracing::error!(%error, "lifecycle sweep failed; it will run again"),
             }
+        }
+    });
+}
+
+/// Folds the histograms' values into their buckets now and then, so that a server nobody
+/// scrapes does not keep every request's duration. Stops with the server's runtime.
+fn spawn_metrics_upkeep(metrics: Arc<crate::metrics::Metrics>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(crate::metrics::UPKEEP_INTERVAL);
+        loop {
+            interval.tick().await;
+            metrics.run_upkeep();
         }
     });
 }
@@ -128,5 +145,46 @@ async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sweeps_of_the_system_clock_are_timed_in_metrics() {
+        let folder = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            database_url: format!("sqlite://{}", folder.path().join("tenure.db").display()),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            simulated_clock: None,
+            admin_key: "key".to_string(),
+            catalog: tenure_core::catalog::default_catalog(),
+            sweep_interval: Duration::from_millis(10),
+            sequential_ids: false,
+        };
+        let application = Application::build(settings).await.unwrap();
+        let sweeps = |text: &str| -> u64 {
+            text.lines()
+                .find_map(|line| line.strip_prefix("tenure_sweep_duration_seconds_count "))
+                .map_or(0, |count| count.parse().unwrap())
+        };
+        let store = application.engine().store.clone();
+        for _ in 0..500 {
+            let text = application.context.metrics.render(store.write_counts());
+            if sweeps(&text) >= 2 {
+                assert!(
+                    text.contains("# TYPE tenure_sweep_duration_seconds histogram"),
+                    "{text}"
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "no two sweeps timed in five seconds: {}",
+            application.context.metrics.render(store.write_counts())
+        );
     }
 }

@@ -183,6 +183,7 @@ pub fn router(context: ApiContext) -> Router {
     ));
     public
         .merge(protected)
+        .route_layer(middleware::from_fn(crate::request_log::note_route))
         .fallback(no_route)
         .layer(middleware::from_fn(crate::edge_answers::refusals_as_json))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -192,6 +193,10 @@ pub fn router(context: ApiContext) -> Router {
         .layer(middleware::from_fn_with_state(
             context.clone(),
             count_responses,
+        ))
+        .layer(middleware::from_fn_with_state(
+            context.metrics.clone(),
+            crate::request_log::log_request,
         ))
         .with_state(context)
 }

@@ -14,6 +14,7 @@ mod free_instances;
 mod group_commit;
 mod idempotency;
 mod lifecycle;
+mod operations;
 mod payg;
 mod renewals;
 mod simulate;
