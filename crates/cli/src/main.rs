@@ -8,10 +8,13 @@ use std::time::Duration;
 mod allocator;
 mod bench;
 mod catalog_folder;
+mod logging;
+mod progress;
 
 use catalog_folder::load_dir;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
+use logging::{Destination, LogFormat};
 use tenure_core::catalog::{default_catalog, Catalog};
 use tenure_server::{Application, Settings};
 
@@ -22,6 +25,15 @@ use tenure_server::{Application, Settings};
     about = "The commercial life of cloud resources: purchase, renewal, expiry, release"
 )]
 struct Cli {
+    /// How log lines are written: `text` for people, or `json`, one object per line.
+    #[arg(
+        long,
+        global = true,
+        env = "TENURE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,13 +89,18 @@ fn load_catalog(dir: Option<PathBuf>) -> anyhow::Result<Catalog> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { .. } => logging::init(cli.log_format, Destination::Stdout, "info"),
+        // Their requests are served in process (a scenario's steps, the benchmark's orders):
+        // a line each would drown what they print, and slow what the benchmark measures.
+        _ => logging::init(
+            cli.log_format,
+            Destination::Stderr,
+            "info,tenure_server::request_log=warn",
+        ),
+    }
+    match run(cli).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("tenure: {error:#}");
@@ -119,11 +136,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 sequential_ids: false,
             };
             let application = Application::build(settings).await?;
-            eprintln!(
-                "tenure listening on http://{}:{}",
-                listen.ip(),
-                application.port()
-            );
+            let address = format!("http://{}:{}", listen.ip(), application.port());
+            tracing::info!(%address, "tenure listening on {address}");
             application.run_until_stopped().await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -132,7 +146,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
             let scenario: tenure_server::simulate::Scenario = toml::from_str(&text)
                 .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
-            for event in tenure_server::simulate::run(&scenario, load_catalog(catalog)?).await? {
+            let catalog = load_catalog(catalog)?;
+            let bar = progress::bar(scenario.steps.len() as u64);
+            let events =
+                tenure_server::simulate::run_observed(&scenario, catalog, |number, call| {
+                    bar.set_position(number as u64 - 1);
+                    bar.set_message(call.to_string());
+                })
+                .await;
+            bar.finish_and_clear();
+            for event in events? {
                 println!("{event}");
             }
             Ok(ExitCode::SUCCESS)

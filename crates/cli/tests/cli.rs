@@ -177,6 +177,11 @@ fn a_small_bench_reports_the_median_and_range_of_its_runs() {
     ]);
     assert!(success, "{output}{errors}");
     assert!(output.contains("swept 2 times"), "{output}");
+    // Not at a terminal: no progress bar drawn, no colour.
+    assert!(
+        !errors.contains('\r') && !errors.contains('\u{1b}'),
+        "{errors:?}"
+    );
     // Every timed column is a median with its range: `value (lowest–highest)`, and the
     // month's rate is also shown as a multiple of the ceiling measured in the same run.
     for renewal in ["manual", "half auto"] {
@@ -249,4 +254,142 @@ fn a_small_bench_reports_the_median_and_range_of_its_runs() {
     let (success, _, errors) = bench(&["--only", "sweep", "--runs", "0"]);
     assert!(!success);
     assert!(errors.contains("--runs"), "{errors}");
+}
+
+/// A `tenure serve` on a fresh SQLite file and a free port; its stdout, line by line.
+struct Server {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    port: u16,
+    _folder: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts `tenure serve` with `arguments` and `environment` added, and waits until it says
+    /// where it listens.
+    fn start(arguments: &[&str], environment: &[(&str, &str)]) -> Server {
+        let folder = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}", folder.path().join("tenure.db").display());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenure"))
+            .args(["serve", "--db", &database, "--listen", "127.0.0.1:0"])
+            .args(["--simulated-clock", "2026-02-10T00:00:00Z"])
+            .args(arguments)
+            .env("TENURE_ADMIN_KEY", "cli-test-key")
+            .env_remove("RUST_LOG")
+            .env_remove("TENURE_LOG_FORMAT")
+            .env_remove("NO_COLOR")
+            .envs(environment.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in stdout.lines() {
+                let Ok(line) = line else { return };
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            lines,
+            port: 0,
+            _folder: folder,
+        };
+        let listening = server.line_with("tenure listening on http://127.0.0.1:");
+        let port = listening
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .unwrap()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>();
+        server.port = port.parse().unwrap();
+        server
+    }
+
+    /// The next line of its stdout that contains `needle`, waiting ten seconds at most.
+    fn line_with(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(error) => panic!("no line with {needle:?} on stdout: {error}"),
+            }
+        }
+    }
+
+    /// GETs `path` with the operator key and `x-request-id: request_id`; the whole answer.
+    fn get(&self, path: &str, request_id: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer cli-test-key\r\n\
+             x-request-id: {request_id}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_logs_each_request_as_a_json_line_with_its_route_and_id() {
+    let server = Server::start(&["--log-format", "json"], &[]);
+    let answer = server.get("/v1/instances/inst_missing", "cli-test-1");
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("x-request-id: cli-test-1\r\n"),
+        "{answer}"
+    );
+    let line: serde_json::Value = serde_json::from_str(&server.line_with("cli-test-1")).unwrap();
+    assert_eq!(line["message"], "request", "{line}");
+    assert_eq!(line["method"], "GET", "{line}");
+    assert_eq!(line["route"], "/v1/instances/{id}", "{line}");
+    assert_eq!(line["path"], "/v1/instances/inst_missing", "{line}");
+    assert_eq!(line["status"], 404, "{line}");
+    assert_eq!(line["request_id"], "cli-test-1", "{line}");
+    assert!(line["duration_ms"].as_f64().unwrap() >= 0.0, "{line}");
+}
+
+#[test]
+fn serve_takes_its_log_format_from_the_environment_too() {
+    let server = Server::start(&[], &[("TENURE_LOG_FORMAT", "json")]);
+    server.get("/healthz", "cli-test-3");
+    let line: serde_json::Value = serde_json::from_str(&server.line_with("cli-test-3")).unwrap();
+    assert_eq!(line["route"], "/healthz", "{line}");
+    assert_eq!(line["status"], 200, "{line}");
+}
+
+#[test]
+fn serve_logs_text_without_colour_codes_when_not_at_a_terminal() {
+    let server = Server::start(&[], &[]);
+    server.get("/v1/products", "cli-test-2");
+    let line = server.line_with("cli-test-2");
+    for field in [
+        "method=GET",
+        "route=\"/v1/products\"",
+        "status=200",
+        "request_id=\"cli-test-2\"",
+    ] {
+        assert!(line.contains(field), "{field}: {line}");
+    }
+    assert!(!line.contains('\u{1b}'), "{line:?}");
 }

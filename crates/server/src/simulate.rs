@@ -51,13 +51,23 @@ const SIMULATION_KEY: &str = "simulation";
 
 /// Plays `scenario` and returns every event, oldest first.
 pub async fn run(scenario: &Scenario, catalog: Catalog) -> anyhow::Result<Vec<Value>> {
+    run_observed(scenario, catalog, |_, _| {}).await
+}
+
+/// [`run`], calling `before_step` with each step's number (from 1) and call before playing it
+/// (`tenure simulate` draws its progress bar from it).
+pub async fn run_observed(
+    scenario: &Scenario,
+    catalog: Catalog,
+    mut before_step: impl FnMut(usize, &str),
+) -> anyhow::Result<Vec<Value>> {
     let folder = std::env::temp_dir().join(format!(
         "tenure-simulate-{}-{}",
         std::process::id(),
         rand::random::<u32>()
     ));
     std::fs::create_dir_all(&folder)?;
-    let result = run_in(scenario, catalog, &folder).await;
+    let result = run_in(scenario, catalog, &folder, &mut before_step).await;
     let _ = std::fs::remove_dir_all(&folder);
     result
 }
@@ -66,6 +76,7 @@ async fn run_in(
     scenario: &Scenario,
     catalog: Catalog,
     folder: &std::path::Path,
+    before_step: &mut dyn FnMut(usize, &str),
 ) -> anyhow::Result<Vec<Value>> {
     let settings = crate::Settings {
         database_url: format!("sqlite://{}", folder.join("simulation.db").display()),
@@ -81,6 +92,7 @@ async fn run_in(
     let mut saved: HashMap<String, String> = HashMap::new();
     for (index, step) in scenario.steps.iter().enumerate() {
         let number = index + 1;
+        before_step(number, &step.call);
         if let Some(at) = step.at {
             let body = serde_json::json!({ "to": at });
             call(&router, "POST", "/v1/clock/advance", Some(body)).await?;

@@ -12,7 +12,7 @@ use tenure_store::Store;
 use super::fleet::{load, FleetShape};
 use super::loopback::LoopbackClient;
 use super::orders::{funded_clients, purchase_until, start_server, KEY};
-use super::{percentile, scratch_database, BenchOptions};
+use super::{percentile, progress, scratch_database, BenchOptions};
 
 /// Clients buying while the sweep runs.
 const CLIENTS: usize = 8;
@@ -28,6 +28,8 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
          the simulated clock is advanced {ADVANCE_DAYS} days, which takes that month's steps.\n",
         options.orders_seconds
     );
+    progress::measuring(format!("busy: orders while a fleet of {fleet} is swept"));
+    progress::phase("loading the fleet");
     let scratch = scratch_database(options).await?;
     let start: Timestamp = "2026-01-01T00:00:00Z".parse()?;
     let store = Store::connect(&scratch.url).await?;
@@ -35,6 +37,7 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     load(&store, &default_catalog(), &shape, start).await?;
     store.close().await;
 
+    progress::phase("orders and the sweep");
     let (address, server) = start_server(&scratch.url).await?;
     let connections = funded_clients(address, CLIENTS).await?;
     let deadline = Instant::now() + Duration::from_secs(options.orders_seconds.max(3));
@@ -94,5 +97,6 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     );
     server.abort();
     scratch.remove().await?;
+    progress::measured();
     Ok(())
 }

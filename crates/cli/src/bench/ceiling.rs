@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection as _;
 
-use super::{rate, scratch_database, BenchOptions, Spread};
+use super::{progress, rate, scratch_database, BenchOptions, Spread};
 
 /// Rows in each row of the bare table: what an order's rows weigh, roughly.
 const PAYLOAD_BYTES: usize = 200;
@@ -48,6 +48,20 @@ impl Ceiling {
     }
 }
 
+/// The measured runs [`run`] makes.
+pub fn runs(options: &BenchOptions) -> u64 {
+    (connection_levels(options).len() as u64 + 1) * options.runs
+}
+
+/// The connections the one-row-per-commit rate is measured at.
+fn connection_levels(options: &BenchOptions) -> Vec<usize> {
+    if options.db == "sqlite" {
+        vec![1]
+    } else {
+        POSTGRES_CONNECTIONS.to_vec()
+    }
+}
+
 pub async fn run(options: &BenchOptions) -> anyhow::Result<Ceiling> {
     println!("## Ceiling: the database alone\n");
     println!(
@@ -60,23 +74,29 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<Ceiling> {
     );
     println!("| writes | connections | rows/s |");
     println!("|---|---|---|");
-    let levels: Vec<usize> = if options.db == "sqlite" {
-        vec![1]
-    } else {
-        POSTGRES_CONNECTIONS.to_vec()
-    };
     let mut one_row_per_commit = Vec::new();
-    for connections in levels {
+    for connections in connection_levels(options) {
         let mut rates = Spread::default();
-        for _ in 0..options.runs {
+        for run in 1..=options.runs {
+            progress::measuring(format!(
+                "ceiling: 1 row per commit, {connections} connection{}, run {run} of {}",
+                if connections == 1 { "" } else { "s" },
+                options.runs
+            ));
             rates.add(measure_scratch(options, 1, connections).await?);
+            progress::measured();
         }
         println!("| 1 row per commit | {connections} | {} |", rates.show(0));
         one_row_per_commit.push((connections, rates.median()));
     }
     let mut rates = Spread::default();
-    for _ in 0..options.runs {
+    for run in 1..=options.runs {
+        progress::measuring(format!(
+            "ceiling: 1,000 rows per commit, run {run} of {}",
+            options.runs
+        ));
         rates.add(measure_scratch(options, 1000, 1).await?);
+        progress::measured();
     }
     println!("| 1,000 rows per commit | 1 | {} |", rates.show(0));
     println!();

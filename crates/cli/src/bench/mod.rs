@@ -7,12 +7,24 @@
 //!   lifecycle steps over one day and over thirty days.
 //! - `orders`: purchases through the HTTP API on loopback with 1, 8 and 64 concurrent clients.
 //! - `simulation`: a year of a fleet with auto-renewal, failures and deposits on the simulated clock.
+//!
+//! At a terminal, stderr shows a progress bar (`progress.rs`), a step per measured run.
+
+/// `println!` with the progress bar lifted off the terminal while it prints, so that tables
+/// printed to the same terminal are not drawn over. (Defined before the modules below, so it is
+/// the `println!` they use.)
+macro_rules! println {
+    ($($argument:tt)*) => {
+        $crate::bench::progress::suspend(|| std::println!($($argument)*))
+    };
+}
 
 mod busy;
 mod ceiling;
 mod fleet;
 mod loopback;
 mod orders;
+mod progress;
 mod simulation;
 mod statements;
 mod sweep;
@@ -89,6 +101,18 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         options.only.join(",")
     );
     let wants = |name: &str| options.only.iter().any(|only| only == name);
+    let runs: u64 = [
+        ("ceiling", ceiling::runs(&options)),
+        ("sweep", sweep::runs(&options)),
+        ("orders", orders::runs(&options)),
+        ("busy", 1),
+        ("simulation", simulation::runs(&options)),
+    ]
+    .into_iter()
+    .filter(|(name, _)| wants(name))
+    .map(|(_, runs)| runs)
+    .sum();
+    progress::start(runs);
     statements::start(&options);
     // Measured first, so that the others can be shown as multiples of it.
     let ceiling = match wants("ceiling") {
@@ -107,6 +131,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     if wants("simulation") {
         simulation::run(&options, ceiling.as_ref()).await?;
     }
+    progress::finish();
     Ok(())
 }
 

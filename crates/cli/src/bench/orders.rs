@@ -11,9 +11,17 @@ use tenure_server::{Application, Settings};
 use super::ceiling::Ceiling;
 use super::loopback::LoopbackClient;
 use super::statements::Breakdown;
-use super::{percentile, rate, scratch_database, BenchOptions, Spread};
+use super::{percentile, progress, rate, scratch_database, BenchOptions, Spread};
 
 pub(super) const KEY: &str = "bench-operator-key";
+
+/// The client levels, each measured `--runs` times.
+const CLIENT_LEVELS: [usize; 3] = [1, 8, 64];
+
+/// The measured runs [`run`] makes.
+pub fn runs(options: &BenchOptions) -> u64 {
+    CLIENT_LEVELS.len() as u64 * options.runs
+}
 
 pub async fn run(options: &BenchOptions, ceiling: Option<&Ceiling>) -> anyhow::Result<()> {
     println!("## Orders through HTTP\n");
@@ -21,13 +29,19 @@ pub async fn run(options: &BenchOptions, ceiling: Option<&Ceiling>) -> anyhow::R
     println!("| clients | orders (median run) | orders/s | ÷ one-commit ceiling (its connections) | p50 latency (ms) | p99 latency (ms) |");
     println!("|---|---|---|---|---|---|");
     let mut breakdowns = Vec::new();
-    for clients in [1usize, 8, 64] {
+    for clients in CLIENT_LEVELS {
         let mut breakdown = Breakdown::new(options);
         let mut orders = Spread::default();
         let mut rates = Spread::default();
         let (mut p50, mut p99) = (Spread::default(), Spread::default());
-        for _ in 0..options.runs {
+        for run in 1..=options.runs {
+            progress::measuring(format!(
+                "orders: {clients} client{}, run {run} of {}",
+                if clients == 1 { "" } else { "s" },
+                options.runs
+            ));
             let (latencies, elapsed) = orders_once(options, clients, &mut breakdown).await?;
+            progress::measured();
             orders.add(latencies.len() as f64);
             rates.add(rate(latencies.len() as u64, elapsed));
             p50.add(percentile(&latencies, 0.5).as_secs_f64() * 1000.0);

@@ -10,7 +10,12 @@ use tenure_store::Store;
 
 use super::ceiling::Ceiling;
 use super::fleet::{load, FleetShape};
-use super::{rate, scratch_database, BenchOptions, Spread};
+use super::{progress, rate, scratch_database, BenchOptions, Spread};
+
+/// The measured runs [`run`] makes.
+pub fn runs(options: &BenchOptions) -> u64 {
+    options.runs
+}
 
 pub async fn run(options: &BenchOptions, ceiling: Option<&Ceiling>) -> anyhow::Result<()> {
     println!("## A simulated year\n");
@@ -21,8 +26,13 @@ pub async fn run(options: &BenchOptions, ceiling: Option<&Ceiling>) -> anyhow::R
     let fleet = options.simulation_fleet;
     let mut steps = 0;
     let (mut seconds, mut rates) = (Spread::default(), Spread::default());
-    for _ in 0..options.runs {
+    for run in 1..=options.runs {
+        progress::measuring(format!(
+            "simulation: a year of {fleet}, run {run} of {}",
+            options.runs
+        ));
         let (steps_taken, elapsed) = year_once(options, fleet).await?;
+        progress::measured();
         steps = steps_taken;
         seconds.add(elapsed.as_secs_f64());
         rates.add(rate(steps_taken, elapsed));
@@ -56,7 +66,9 @@ async fn year_once(options: &BenchOptions, fleet: usize) -> anyhow::Result<(u64,
         auto_renewal_predates_start: false,
         deposit_minor: 1_000_000,
     };
+    progress::phase("loading the fleet");
     load(&store, &catalog, &shape, start).await?;
+    progress::phase("a year of steps");
     let engine = Engine::new(
         store.clone(),
         catalog,

@@ -11,7 +11,7 @@ use tenure_store::Store;
 use super::ceiling::Ceiling;
 use super::fleet::{load, FleetShape};
 use super::statements::Breakdown;
-use super::{median, rate, scratch_database, BenchOptions, Spread};
+use super::{median, progress, rate, scratch_database, BenchOptions, Spread};
 
 /// How a swept fleet renews.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,6 +36,11 @@ impl Renewal {
             Renewal::HalfAuto => "half auto",
         }
     }
+}
+
+/// The measured runs [`run`] makes.
+pub fn runs(options: &BenchOptions) -> u64 {
+    (options.fleet.len() * options.renewal.len()) as u64 * options.runs
 }
 
 pub async fn run(options: &BenchOptions, ceiling: Option<&Ceiling>) -> anyhow::Result<()> {
@@ -82,8 +87,14 @@ async fn sweep_fleet(
     let (mut day_seconds, mut day_rate) = (Spread::default(), Spread::default());
     let (mut month_seconds, mut month_rate) = (Spread::default(), Spread::default());
     let (mut day, mut month) = (Swept::default(), Swept::default());
-    for _ in 0..options.runs {
+    for number in 1..=options.runs {
+        progress::measuring(format!(
+            "sweep: fleet of {fleet}, {} renewal, run {number} of {}",
+            renewal.label(),
+            options.runs
+        ));
         let run = sweep_once(options, renewal.shape(fleet), &mut breakdown).await?;
+        progress::measured();
         load_seconds.add(run.load.as_secs_f64());
         idle_milliseconds.add(run.idle.as_secs_f64() * 1000.0);
         day = run.day;
@@ -139,9 +150,11 @@ async fn sweep_once(
     let scratch = scratch_database(options).await?;
     let store = Store::connect(&scratch.url).await?;
     let catalog = default_catalog();
+    progress::phase("loading the fleet");
     let loading = Instant::now();
     load(&store, &catalog, &shape, start).await?;
     let load_time = loading.elapsed();
+    progress::phase("sweeping");
     let engine = Engine::new(
         store.clone(),
         catalog,
