@@ -147,7 +147,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let scenario: tenure_server::simulate::Scenario = toml::from_str(&text)
                 .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
             let catalog = load_catalog(catalog)?;
-            let bar = progress::bar(scenario.steps.len() as u64);
+            let bar = progress::bar(
+                (scenario.steps.len() + usize::from(scenario.until.is_some())) as u64,
+            );
             let events =
                 tenure_server::simulate::run_observed(&scenario, catalog, |number, call| {
                     bar.set_position(number as u64 - 1);

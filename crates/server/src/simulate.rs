@@ -54,8 +54,9 @@ pub async fn run(scenario: &Scenario, catalog: Catalog) -> anyhow::Result<Vec<Va
     run_observed(scenario, catalog, |_, _| {}).await
 }
 
-/// [`run`], calling `before_step` with each step's number (from 1) and call before playing it
-/// (`tenure simulate` draws its progress bar from it).
+/// [`run`], calling `before_step` with each step's number (from 1) and call before playing it,
+/// and with the number after the last step before the advance to `until`, if any (`tenure
+/// simulate` draws its progress bar from it).
 pub async fn run_observed(
     scenario: &Scenario,
     catalog: Catalog,
@@ -125,6 +126,7 @@ async fn run_in(
         }
     }
     if let Some(until) = scenario.until {
+        before_step(scenario.steps.len() + 1, "advance to `until`");
         call(
             &router,
             "POST",
