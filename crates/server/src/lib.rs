@@ -25,6 +25,7 @@ use tenure_core::catalog::Catalog;
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::Store;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 pub use context::ApiContext;
 pub use error::ApiError;
@@ -104,7 +105,12 @@ fn spawn_sweeper(context: ApiContext, interval: Duration) {
                 continue;
             }
             let started = std::time::Instant::now();
-            let swept = context.engine.run_due(now).await;
+            // Its lines (a step that failed, say) say which sweep they come from.
+            let swept = context
+                .engine
+                .run_due(now)
+                .instrument(tracing::info_span!("sweep", %now))
+                .await;
             context.metrics.observe_sweep(started.elapsed());
             match swept {
                 Ok(report) => context.metrics.add_steps(report.steps_taken),
