@@ -19,6 +19,8 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
     #[error("no endpoint {0}")]
     NoRoute(String),
     #[error(transparent)]
@@ -43,6 +45,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "no_such_endpoint"),
             ApiError::Engine(error) => {
                 let status = match error {

@@ -25,7 +25,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 
@@ -155,34 +155,50 @@ pub fn table() -> Vec<Route> {
 }
 
 pub fn router(context: ApiContext) -> Router {
-    let mut by_access: BTreeMap<(bool, &'static str), MethodRouter<ApiContext>> = BTreeMap::new();
+    // Keys are checked per method, not per path: a method the path does not take answers 405
+    // with what it takes, key or no key.
+    let mut by_path: BTreeMap<&'static str, MethodRouter<ApiContext>> = BTreeMap::new();
+    let mut methods_by_path: BTreeMap<&'static str, Vec<Method>> = BTreeMap::new();
     for route in table() {
-        let key = (route.access == Access::Public, route.path);
-        let handler = route.handler.route_layer(middleware::from_fn_with_state(
-            (context.clone(), route.access),
-            authorize,
-        ));
-        let merged = match by_access.remove(&key) {
+        methods_by_path
+            .entry(route.path)
+            .or_default()
+            .push(route.method.clone());
+        let mut handler = route.handler;
+        if route.access != Access::Public {
+            handler = handler
+                .route_layer(middleware::from_fn_with_state(
+                    (context.clone(), route.access),
+                    authorize,
+                ))
+                .route_layer(middleware::from_fn_with_state(
+                    context.clone(),
+                    authenticate,
+                ));
+        }
+        let merged = match by_path.remove(route.path) {
             Some(existing) => existing.merge(handler),
             None => handler,
         };
-        by_access.insert(key, merged);
+        by_path.insert(route.path, merged);
     }
-    let mut public = Router::new();
-    let mut protected = Router::new();
-    for ((is_public, path), handler) in by_access {
-        if is_public {
-            public = public.route(path, handler);
-        } else {
-            protected = protected.route(path, handler);
+    let mut routes = Router::new();
+    for (path, handler) in by_path {
+        let mut allowed = methods_by_path.remove(path).unwrap_or_default();
+        if allowed.contains(&Method::GET) {
+            allowed.push(Method::HEAD);
         }
+        let allowed: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+        let allowed = allowed.join(", ");
+        routes = routes.route(
+            path,
+            handler.fallback(move |method: Method, uri: axum::http::Uri| {
+                let allowed = allowed.clone();
+                async move { method_not_allowed(&method, uri.path(), &allowed) }
+            }),
+        );
     }
-    let protected = protected.route_layer(middleware::from_fn_with_state(
-        context.clone(),
-        authenticate,
-    ));
-    public
-        .merge(protected)
+    routes
         .route_layer(middleware::from_fn(crate::request_log::note_route))
         .fallback(no_route)
         .layer(middleware::from_fn(crate::edge_answers::refusals_as_json))
@@ -199,6 +215,19 @@ pub fn router(context: ApiContext) -> Router {
             crate::request_log::log_request,
         ))
         .with_state(context)
+}
+
+/// A method the path does not take: 405 with what it takes, in the `allow` header and in words.
+fn method_not_allowed(method: &Method, path: &str, allowed: &str) -> Response {
+    let mut answer =
+        ApiError::MethodNotAllowed(format!("{path} does not take {method}; it takes {allowed}"))
+            .into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(allowed) {
+        answer
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, value);
+    }
+    answer
 }
 
 async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {

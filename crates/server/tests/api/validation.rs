@@ -341,6 +341,24 @@ async fn bad_input_is_refused_clearly(backend: Backend) {
     assert!(allow.contains("GET"), "{allow}");
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["code"], "method_not_allowed");
+
+    // On a keyed path too, without a key: the method is wrong whoever asks.
+    let response = app
+        .client
+        .delete(format!("{}/v1/instances/inst_1", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    assert!(response.headers()["allow"]
+        .to_str()
+        .unwrap()
+        .contains("GET"));
+    let answer: Value = response.json().await.unwrap();
+    assert!(
+        answer["message"].as_str().unwrap().ends_with("GET, HEAD"),
+        "{answer}"
+    );
 }
 on_both_backends!(bad_input, bad_input_is_refused_clearly);
 
