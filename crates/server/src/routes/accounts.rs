@@ -65,6 +65,9 @@ pub fn routes() -> Vec<Route> {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [
+    { "name": "Ada Lovelace", "email": "ada@example.com", "mobile": "+15550100" }
+]))]
 struct CreateAccount {
     #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
     name: String,
@@ -172,6 +175,10 @@ impl Amount {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [
+    { "amount": 50000, "method": "bank_card" },
+    { "amount": { "amount": 50000, "currency": "USD" }, "method": "transfer" }
+]))]
 struct Deposit {
     amount: Amount,
     /// Where the money comes from.

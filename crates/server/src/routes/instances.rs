@@ -87,6 +87,10 @@ struct AutoRenew {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [
+    { "account": "acct_1", "product": "message-queue", "edition": "basic", "spec": "tps-1000",
+      "region": "us-east-1", "billing": "subscription", "period": "1M" }
+]))]
 struct Purchase {
     account: String,
     #[schemars(extend("x-catalog" = "product"))]
@@ -230,6 +234,7 @@ async fn show(
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [{ "period": "1M" }, { "period": "1Y", "pay_with": "bank_card" }]))]
 struct Renew {
     period: Period,
     #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
