@@ -3,6 +3,9 @@
 //! - A bill has a line per meter; each line is `price_minor × quantity / units_per_price` over
 //!   the cycle's summed quantity, rounded once (half to even) by `prorate_minor`. Summing first
 //!   means splitting usage into many small records never changes what it costs.
+//! - A bill holds at most [`MAX_BILL_MINOR`]: usage that would price a cycle above it is refused
+//!   when it is reported ([`price_cycle`] is asked then, and again when the bill is generated),
+//!   so no cycle's amount overflows, and no account's sums of bills come near `i64`.
 //! - A bill is paid at once, in full, from the balance first and then coupons (the issue's
 //!   order; vouchers never pay usage). It is never paid in part: when available credit does not
 //!   cover it, it stays unpaid, as debt, and the account is overdue.
@@ -15,7 +18,7 @@ use serde_json::json;
 
 use crate::catalog::Edition;
 use crate::event::{EventDraft, EventKind};
-use crate::money::prorate_minor;
+use crate::money::{prorate_minor, AmountOverflow, MAX_AMOUNT_MINOR};
 use crate::payment::{Funds, InsufficientFunds};
 
 /// One meter's part of a bill.
@@ -29,31 +32,69 @@ pub struct BillLine {
     pub amount_minor: i64,
 }
 
-/// Prices a cycle's summed quantity per meter. Meters the edition no longer has are priced at
-/// zero rather than dropped, so the bill still shows the usage.
-pub fn price_lines(edition: &Edition, quantities: &[(String, i64)]) -> Vec<BillLine> {
-    quantities
-        .iter()
-        .map(|(meter_id, quantity)| {
-            let meter = edition.meters.iter().find(|meter| &meter.id == meter_id);
-            let (unit, price_minor, units_per_price) = match meter {
-                Some(meter) => (meter.unit.clone(), meter.price_minor, meter.units_per_price),
-                None => ("(meter withdrawn)".to_string(), 0, 1),
-            };
-            BillLine {
-                meter_id: meter_id.clone(),
-                unit,
-                quantity: *quantity,
-                price_minor,
-                units_per_price,
-                amount_minor: prorate_minor(price_minor, *quantity, units_per_price),
-            }
-        })
-        .collect()
+/// The most one bill may amount to: the largest amount one request may move
+/// ([`MAX_AMOUNT_MINOR`], 10^13 minor units), so paying a bill is never more than a deposit can
+/// be, and an account's running totals hold about 900,000 bills of the maximum before `i64`
+/// would.
+pub const MAX_BILL_MINOR: i64 = MAX_AMOUNT_MINOR;
+
+/// A cycle's usage priced above [`MAX_BILL_MINOR`] (or beyond what `i64` holds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BillTooLarge {
+    #[error("the cycle's usage costs {amount_minor} minor units, more than the {MAX_BILL_MINOR} a bill may hold")]
+    OverLimit { amount_minor: i64 },
+    #[error("the cycle's usage costs more than the {MAX_BILL_MINOR} minor units a bill may hold (more than tenure can count)")]
+    Overflow,
 }
 
-pub fn total_minor(lines: &[BillLine]) -> i64 {
-    lines.iter().map(|line| line.amount_minor).sum()
+impl From<AmountOverflow> for BillTooLarge {
+    fn from(_: AmountOverflow) -> Self {
+        BillTooLarge::Overflow
+    }
+}
+
+/// A cycle's bill lines and their total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedCycle {
+    pub lines: Vec<BillLine>,
+    pub amount_minor: i64,
+}
+
+/// Prices a cycle's summed quantity per meter, and refuses a total above [`MAX_BILL_MINOR`].
+/// Meters the edition no longer has are priced at zero rather than dropped, so the bill still
+/// shows the usage.
+pub fn price_cycle(
+    edition: &Edition,
+    quantities: &[(String, i64)],
+) -> Result<PricedCycle, BillTooLarge> {
+    let mut lines = Vec::with_capacity(quantities.len());
+    let mut amount_minor: i64 = 0;
+    for (meter_id, quantity) in quantities {
+        let meter = edition.meters.iter().find(|meter| &meter.id == meter_id);
+        let (unit, price_minor, units_per_price) = match meter {
+            Some(meter) => (meter.unit.clone(), meter.price_minor, meter.units_per_price),
+            None => ("(meter withdrawn)".to_string(), 0, 1),
+        };
+        let line_minor = prorate_minor(price_minor, *quantity, units_per_price)?;
+        amount_minor = amount_minor
+            .checked_add(line_minor)
+            .ok_or(BillTooLarge::Overflow)?;
+        lines.push(BillLine {
+            meter_id: meter_id.clone(),
+            unit,
+            quantity: *quantity,
+            price_minor,
+            units_per_price,
+            amount_minor: line_minor,
+        });
+    }
+    if amount_minor > MAX_BILL_MINOR {
+        return Err(BillTooLarge::OverLimit { amount_minor });
+    }
+    Ok(PricedCycle {
+        lines,
+        amount_minor,
+    })
 }
 
 /// How much of a bill the balance and the coupons pay.
@@ -166,17 +207,45 @@ mod tests {
             .unwrap();
         // 8 per 10,000 messages: 123,456 messages cost 98.76 → 99, though two halves of
         // 61,728 would each round to 49.
-        let lines = price_lines(
+        let priced = price_cycle(
             edition,
             &[
                 ("messages".into(), 123_456),
                 ("device-minutes".into(), 60_000),
             ],
+        )
+        .unwrap();
+        assert_eq!(priced.lines[0].amount_minor, 99);
+        assert_eq!(priced.lines[1].amount_minor, 30);
+        assert_eq!(priced.amount_minor, 129);
+        assert_eq!(prorate_minor(8, 61_728, 10_000), Ok(49));
+    }
+
+    #[test]
+    fn a_cycle_priced_above_the_bill_limit_is_refused() {
+        let catalog = default_catalog();
+        let edition = catalog
+            .product("data-management")
+            .unwrap()
+            .editions
+            .iter()
+            .find(|edition| edition.meters.iter().any(|meter| meter.id == "task-hours"))
+            .unwrap();
+        let task_hours = |quantity: i64| vec![("task-hours".to_string(), quantity)];
+        // 12 per task hour: 833,333,333,333 hours are 9,999,999,999,996, just under 10^13.
+        let under = price_cycle(edition, &task_hours(833_333_333_333)).unwrap();
+        assert_eq!(under.amount_minor, 9_999_999_999_996);
+        assert_eq!(
+            price_cycle(edition, &task_hours(833_333_333_334)),
+            Err(BillTooLarge::OverLimit {
+                amount_minor: 10_000_000_000_008
+            })
         );
-        assert_eq!(lines[0].amount_minor, 99);
-        assert_eq!(lines[1].amount_minor, 30);
-        assert_eq!(total_minor(&lines), 129);
-        assert_eq!(prorate_minor(8, 61_728, 10_000), 49);
+        // The 780,000 records of the largest quantity: beyond i64, refused too.
+        assert_eq!(
+            price_cycle(edition, &task_hours(780_000 * 1_000_000_000_000)),
+            Err(BillTooLarge::Overflow)
+        );
     }
 
     #[test]

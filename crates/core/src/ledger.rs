@@ -106,7 +106,7 @@ impl Entry {
             .collect();
         assert_eq!(
             sum_minor(&postings),
-            0,
+            Some(0),
             "ledger entry {kind:?} does not balance: {postings:?}"
         );
         Entry { kind, postings }
@@ -255,8 +255,11 @@ impl Entry {
     }
 }
 
-pub fn sum_minor(postings: &[Posting]) -> i64 {
-    postings.iter().map(|posting| posting.amount_minor).sum()
+/// The sum of `postings`, or `None` if it leaves `i64` (then they cannot balance either).
+pub fn sum_minor(postings: &[Posting]) -> Option<i64> {
+    postings
+        .iter()
+        .try_fold(0i64, |sum, posting| sum.checked_add(posting.amount_minor))
 }
 
 /// Announces a deposit ([`Entry::deposit`]) of `amount_minor` by `method` (`funds.deposited`).
@@ -320,7 +323,7 @@ mod tests {
             }),
             Entry::refund(&RefundSplit::to_balance(1200)),
         ] {
-            assert_eq!(sum_minor(entry.postings()), 0);
+            assert_eq!(sum_minor(entry.postings()), Some(0));
         }
     }
 

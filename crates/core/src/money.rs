@@ -72,14 +72,25 @@ pub fn validate_positive_amount(amount_minor: i64) -> Result<i64, MoneyError> {
     }
 }
 
+/// A computed amount that does not fit in the `i64` of minor units every amount is held in:
+/// the computation is refused, never wrapped or cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the amount is too large to hold in minor units")]
+pub struct AmountOverflow;
+
 /// `amount_minor × numerator / denominator`, rounded once, half to even.
 ///
-/// This is the only place where tenure divides money. It works in `i128`, so the product never
-/// overflows for amounts up to [`MAX_AMOUNT_MINOR`] and numerators up to a century of seconds.
+/// This is the only place where tenure divides money. It works in `i128`, where the product of
+/// two `i64` always fits; a result outside `i64` (a price times a huge quantity, say) is an
+/// [`AmountOverflow`] for the caller to refuse.
 ///
 /// # Panics
 /// If `denominator` is not positive: a zero-length period is a bug in the caller.
-pub fn prorate_minor(amount_minor: i64, numerator: i64, denominator: i64) -> i64 {
+pub fn prorate_minor(
+    amount_minor: i64,
+    numerator: i64,
+    denominator: i64,
+) -> Result<i64, AmountOverflow> {
     assert!(denominator > 0, "prorating over an empty period");
     let product = i128::from(amount_minor) * i128::from(numerator);
     let denominator = i128::from(denominator);
@@ -92,7 +103,19 @@ pub fn prorate_minor(amount_minor: i64, numerator: i64, denominator: i64) -> i64
         } else {
             quotient
         };
-    i64::try_from(rounded).expect("prorated amount fits in i64")
+    i64::try_from(rounded).map_err(|_| AmountOverflow)
+}
+
+/// The `part / whole` share of `amount_minor` (used hours of a period, the coupons' part of a
+/// payment), by [`prorate_minor`]'s rounding. `part` is held to `0..=whole`, so the share is
+/// never larger than the amount and cannot overflow: callers need no error path for it.
+///
+/// # Panics
+/// If `whole` is not positive, as [`prorate_minor`].
+pub fn share_minor(amount_minor: i64, part: i64, whole: i64) -> i64 {
+    // |amount × part / whole| ≤ |amount| for 0 ≤ part ≤ whole, and rounding to the nearest
+    // integer never passes the integer `amount`: the error arm is never taken.
+    prorate_minor(amount_minor, part.clamp(0, whole.max(1)), whole).unwrap_or(amount_minor)
 }
 
 #[cfg(test)]
@@ -101,14 +124,14 @@ mod tests {
 
     #[test]
     fn rounds_half_to_even_once() {
-        assert_eq!(prorate_minor(30_000, 101, 720), 4208); // 4208.33
-        assert_eq!(prorate_minor(5, 1, 2), 2); // 2.5 -> 2
-        assert_eq!(prorate_minor(7, 1, 2), 4); // 3.5 -> 4
-        assert_eq!(prorate_minor(-5, 1, 2), -2); // -2.5 -> -2
-        assert_eq!(prorate_minor(-7, 1, 2), -4); // -3.5 -> -4
-        assert_eq!(prorate_minor(2, 2, 3), 1); // 1.33 -> 1
-        assert_eq!(prorate_minor(5, 2, 3), 3); // 3.33 -> 3
-        assert_eq!(prorate_minor(30_000, 480, 720), 20_000);
+        assert_eq!(prorate_minor(30_000, 101, 720), Ok(4208)); // 4208.33
+        assert_eq!(prorate_minor(5, 1, 2), Ok(2)); // 2.5 -> 2
+        assert_eq!(prorate_minor(7, 1, 2), Ok(4)); // 3.5 -> 4
+        assert_eq!(prorate_minor(-5, 1, 2), Ok(-2)); // -2.5 -> -2
+        assert_eq!(prorate_minor(-7, 1, 2), Ok(-4)); // -3.5 -> -4
+        assert_eq!(prorate_minor(2, 2, 3), Ok(1)); // 1.33 -> 1
+        assert_eq!(prorate_minor(5, 2, 3), Ok(3)); // 3.33 -> 3
+        assert_eq!(prorate_minor(30_000, 480, 720), Ok(20_000));
     }
 
     #[test]
@@ -116,8 +139,33 @@ mod tests {
         let century_seconds = 100 * 366 * 86_400;
         assert_eq!(
             prorate_minor(MAX_AMOUNT_MINOR, century_seconds, century_seconds),
-            MAX_AMOUNT_MINOR
+            Ok(MAX_AMOUNT_MINOR)
         );
+    }
+
+    #[test]
+    fn a_result_outside_i64_is_refused_not_wrapped() {
+        // The poison: 780,000 records of 10^12 task-hours at 12 each, 9.36 × 10^18.
+        assert_eq!(
+            prorate_minor(12, 780_000 * 1_000_000_000_000, 1),
+            Err(AmountOverflow)
+        );
+        assert_eq!(prorate_minor(i64::MAX, i64::MAX, 1), Err(AmountOverflow));
+        assert_eq!(prorate_minor(i64::MIN, 2, 1), Err(AmountOverflow));
+        assert_eq!(prorate_minor(i64::MAX, i64::MAX, i64::MAX), Ok(i64::MAX));
+    }
+
+    #[test]
+    fn a_share_is_never_more_than_the_amount() {
+        assert_eq!(share_minor(30_000, 480, 720), 20_000);
+        assert_eq!(share_minor(i64::MAX, 3, 3), i64::MAX);
+        assert_eq!(
+            share_minor(i64::MAX, 5, 3),
+            i64::MAX,
+            "part held to the whole"
+        );
+        assert_eq!(share_minor(100, -5, 3), 0, "part held to zero");
+        assert_eq!(share_minor(i64::MIN, 1, 1), i64::MIN);
     }
 
     #[test]

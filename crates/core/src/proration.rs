@@ -29,8 +29,9 @@
 //! - Unsubscription refunds, per period, the cash part of the period's *latest* value still
 //!   unused (`tenure_core::refund`), never the opening order's paid amounts: after a downgrade
 //!   has refunded part of a period, unsubscribing refunds only what the downgrade left.
-//! - Rounding: [`crate::money::prorate_minor`], half to even, once in each amount the answer shows
-//!   (consumed, new cost, refund share), so the itemised amounts add up exactly.
+//! - Rounding: [`crate::money::share_minor`] (`prorate_minor`'s rule), half to even, once in each
+//!   amount the answer shows (consumed, new cost, refund share), so the itemised amounts add up
+//!   exactly. Each is a share (at most the whole) of an amount tenure holds, so none overflows.
 //!
 //! Why no refund can exceed what was paid: a refund is at most the cash part of the unused value,
 //! the unused value never grows except by a charge that was paid, and it shrinks by every refund.
@@ -39,7 +40,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::money::prorate_minor;
+use crate::money::share_minor;
 
 const SECONDS_PER_HOUR: i64 = 3600;
 
@@ -150,7 +151,7 @@ fn unused_share_minor(amount_minor: i64, used: i64, total: i64) -> i64 {
     if total <= 0 {
         return 0;
     }
-    let consumed_minor = prorate_minor(amount_minor, used, total);
+    let consumed_minor = share_minor(amount_minor, used, total);
     (amount_minor - consumed_minor).max(0)
 }
 
@@ -214,7 +215,7 @@ pub fn change_amounts(
     usage: Usage,
 ) -> ChangeAmounts {
     let unused = value_before.unused_at(usage);
-    let new_cost_minor = prorate_minor(
+    let new_cost_minor = share_minor(
         new_list_price_minor,
         usage.remaining_hours(),
         usage.ordered_hours,
@@ -227,7 +228,7 @@ pub fn change_amounts(
             let refund_minor = if unused_total_minor == 0 {
                 0
             } else {
-                prorate_minor(released_minor, unused.cash_minor, unused_total_minor)
+                share_minor(released_minor, unused.cash_minor, unused_total_minor)
             };
             (0, refund_minor, released_minor - refund_minor)
         }

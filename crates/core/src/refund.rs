@@ -47,7 +47,7 @@ use serde_json::json;
 
 use crate::catalog::Channel;
 use crate::event::{EventDraft, EventKind, NoticeDraft};
-use crate::money::prorate_minor;
+use crate::money::share_minor;
 use crate::payment::{PaymentMethod, PaymentPlan};
 use crate::period::add_days;
 use crate::proration::{refund_for_unused_quota_minor, PeriodValue, QuotaUsage, Usage};
@@ -437,7 +437,7 @@ pub fn refund_order(resource: Resource, period: &RefundablePeriod, now: Timestam
 fn coupon_share_minor(refund_minor: i64, payment: &PaymentPlan) -> i64 {
     let cash_minor = payment.cash_minor();
     if cash_minor > 0 {
-        prorate_minor(refund_minor, payment.coupon_minor, cash_minor)
+        share_minor(refund_minor, payment.coupon_minor, cash_minor)
     } else {
         0
     }

@@ -3,7 +3,7 @@
 //! or leaves it unpaid and makes the account overdue).
 
 use jiff::Timestamp;
-use tenure_core::bill::{generated_event, price_lines, total_minor};
+use tenure_core::bill::{generated_event, price_cycle, PricedCycle};
 use tenure_store::bills::{self, BillStatus};
 use tenure_store::{usage, Tx};
 
@@ -33,12 +33,27 @@ impl Engine {
         }
         let product = self.product(&bill.product_id)?;
         let quantities = usage::cycle_quantities(tx, &bill.instance_id, bill.cycle_start).await?;
-        let lines = match product.edition(&bill.edition_id) {
-            Some(edition) => price_lines(edition, &quantities),
-            None => Vec::new(),
+        // Usage over a bill's limit is refused when reported; usage an older tenure accepted
+        // (or a price raised since) can still price a cycle past it. Then the bill is not
+        // generated: the step fails, is retried and parked for an operator, and nothing else
+        // waits for it.
+        let priced = match product.edition(&bill.edition_id) {
+            Some(edition) => price_cycle(edition, &quantities).map_err(|too_large| {
+                EngineError::refused(
+                    "bill_exceeds_limit",
+                    format!(
+                        "bill {} of instance {} for the cycle starting {}: {too_large}",
+                        bill.id, bill.instance_id, bill.cycle_start
+                    ),
+                )
+            })?,
+            None => PricedCycle {
+                lines: Vec::new(),
+                amount_minor: 0,
+            },
         };
-        bill.amount_minor = total_minor(&lines);
-        bill.lines = serde_json::to_value(&lines).expect("lines serialise");
+        bill.amount_minor = priced.amount_minor;
+        bill.lines = serde_json::to_value(&priced.lines).expect("lines serialise");
         bill.generated_at = Some(now);
         // Generated unpaid; settling the account right after pays it if the credit covers it.
         // A bill of nothing is paid by definition and never makes anyone overdue.

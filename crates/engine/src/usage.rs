@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 use serde::Serialize;
+use tenure_core::bill::price_cycle;
 use tenure_core::catalog::Billing;
 use tenure_core::lifecycle::usage_steps::last_activity;
 use tenure_core::lifecycle::{next_step_due, InstanceStatus};
@@ -121,6 +122,16 @@ impl Engine {
                 status: status.0,
                 cycle_start: status.1,
             });
+        }
+        // A cycle's bill holds at most `MAX_BILL_MINOR`: the cycle's usage so far, this
+        // report's included (its records are written above, in this transaction), is priced
+        // now, and a report that would take it over is refused whole. Refused here, where the
+        // reporter hears of it, not when the bill is generated hours later, where no one does.
+        let mut cycles: Vec<&(String, Timestamp)> = opened.iter().collect();
+        cycles.sort();
+        for (instance_id, cycle_start) in cycles {
+            self.check_cycle_fits_a_bill(tx, &known[instance_id].instance, *cycle_start)
+                .await?;
         }
         for (instance_id, at) in latest_activity {
             self.note_activity(tx, &instance_id, at).await?;
@@ -247,6 +258,33 @@ impl Engine {
             })),
             None => unreachable!("the bill was just opened"),
         }
+    }
+
+    /// Refuses usage that would price the cycle's bill above `tenure_core::bill::MAX_BILL_MINOR`.
+    async fn check_cycle_fits_a_bill(
+        &self,
+        tx: &mut Tx,
+        instance: &tenure_core::lifecycle::Instance,
+        cycle_start: Timestamp,
+    ) -> Result<(), EngineError> {
+        let product = self.product(&instance.product_id)?;
+        let Some(edition) = product.edition(&instance.edition_id) else {
+            return Ok(());
+        };
+        let quantities = usage::cycle_quantities(tx, &instance.id, cycle_start).await?;
+        price_cycle(edition, &quantities)
+            .map(|_| ())
+            .map_err(|too_large| {
+                EngineError::invalid(
+                    "usage_exceeds_bill_limit",
+                    format!(
+                        "instance {}: this report would take the bill of the cycle starting \
+                         {cycle_start} past what one bill may hold: {too_large}; nothing of \
+                         the report was recorded",
+                        instance.id
+                    ),
+                )
+            })
     }
 
     /// A free instance's usage is activity: it moves the day it would be frozen.

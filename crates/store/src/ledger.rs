@@ -56,7 +56,7 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
     for write in entries {
         assert_eq!(
             tenure_core::ledger::sum_minor(write.entry.postings()),
-            0,
+            Some(0),
             "entry {} does not balance",
             write.entry_id
         );
@@ -348,14 +348,14 @@ pub async fn entries(
         }
     }
     for entry in &entries {
-        let sum_minor: i64 = entry
+        // Checked: a sum past `i64` is as unbalanced as any other, and said so, not a panic.
+        let sum_minor = entry
             .postings
             .iter()
-            .map(|posting| posting.amount_minor)
-            .sum();
-        if sum_minor != 0 {
+            .try_fold(0i64, |sum, posting| sum.checked_add(posting.amount_minor));
+        if sum_minor != Some(0) {
             return Err(StoreError::LedgerUnbalanced(format!(
-                "entry {} sums to {sum_minor}",
+                "entry {} sums to {sum_minor:?}",
                 entry.id
             )));
         }
