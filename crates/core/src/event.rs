@@ -44,11 +44,13 @@ pub enum EventKind {
     InstanceTrialContinued,
     InstanceConvertedToSubscription,
     LowBalanceAlert,
+    /// A lifecycle step failed every attempt and waits for an operator (`GET /v1/stuck-steps`).
+    StepParked,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 32] = [
+    pub const ALL: [EventKind; 33] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -81,6 +83,7 @@ impl EventKind {
         EventKind::InstanceTrialContinued,
         EventKind::InstanceConvertedToSubscription,
         EventKind::LowBalanceAlert,
+        EventKind::StepParked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -117,6 +120,7 @@ impl EventKind {
             EventKind::InstanceTrialContinued => "instance.trial_continued",
             EventKind::InstanceConvertedToSubscription => "instance.converted_to_subscription",
             EventKind::LowBalanceAlert => "account.low_balance",
+            EventKind::StepParked => "lifecycle.step_parked",
         }
     }
 }

@@ -81,11 +81,13 @@ async fn records_without_notices(store: &Store, account_id: &str) -> Records {
 
 /// Changes the notices' table of a database at an older version, in one transaction.
 async fn alter_notices(store: &Store, change: &str) {
+    run_statement(store, &format!("ALTER TABLE notifications {change}")).await;
+}
+
+/// Runs one statement on a database at an older version, in a transaction of its own.
+async fn run_statement(store: &Store, statement: &str) {
     let mut tx = store.begin().await.unwrap();
-    query(&format!("ALTER TABLE notifications {change}"))
-        .execute(&mut tx)
-        .await
-        .unwrap();
+    query(statement).execute(&mut tx).await.unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -110,6 +112,12 @@ async fn a_version_one_database_keeps_its_records_and_goes_on(backend: support::
     // The column is there while this one writes, and dropped before the upgrade: the notices
     // are then as that tenure left them, linked to nothing.
     alter_notices(&old, "ADD COLUMN event_seq BIGINT").await;
+    // So are the columns of version 4's stuck steps that its sweeps read.
+    run_statement(
+        &old,
+        "CREATE TABLE stuck_steps (work TEXT, item_id TEXT, status TEXT)",
+    )
+    .await;
     let engine = support::engine_with(old.clone(), at(START));
     // Money for the purchase and two renewals (12,000 each): the first renewal happens under
     // version 1, the second after the upgrade.
@@ -119,6 +127,7 @@ async fn a_version_one_database_keeps_its_records_and_goes_on(backend: support::
     let (reminded_id, _) = support::account_with_queues(&engine, 1).await;
     engine.advance_to(at("2026-03-20T00:00:00Z")).await.unwrap();
     alter_notices(&old, "DROP COLUMN event_seq").await;
+    run_statement(&old, "DROP TABLE stuck_steps").await;
     let before = Records {
         notice_ids: stored_notice_ids(&old, &account_id).await,
         ..records_without_notices(&old, &account_id).await

@@ -113,7 +113,10 @@ fn spawn_sweeper(context: ApiContext, interval: Duration) {
                 .await;
             context.metrics.observe_sweep(started.elapsed());
             match swept {
-                Ok(report) => context.metrics.add_steps(report.steps_taken),
+                Ok(report) => {
+                    context.metrics.add_steps(report.steps_taken);
+                    context.metrics.add_parked(report.steps_parked);
+                }
                 Err(error) => tracing::error!(%error, "lifecycle sweep failed; it will run again"),
             }
         }

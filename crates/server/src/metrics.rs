@@ -46,6 +46,7 @@ pub struct Metrics {
     recorder: PrometheusRecorder,
     responses_by_class: [Counter; 5],
     lifecycle_steps: Counter,
+    steps_parked: Counter,
     panics: Counter,
     sweep_seconds: Histogram,
     writes: Counter,
@@ -90,6 +91,10 @@ impl Metrics {
             lifecycle_steps: counter(
                 "tenure_lifecycle_steps_total",
                 "Lifecycle steps taken (reminders, deductions, expiries, releases, bills).",
+            ),
+            steps_parked: counter(
+                "tenure_steps_parked_total",
+                "Lifecycle steps parked after every attempt failed (GET /v1/stuck-steps).",
             ),
             panics: counter(
                 "tenure_http_panics_total",
@@ -148,6 +153,10 @@ impl Metrics {
 
     pub fn add_steps(&self, steps: u64) {
         self.lifecycle_steps.increment(steps);
+    }
+
+    pub fn add_parked(&self, steps: u64) {
+        self.steps_parked.increment(steps);
     }
 
     pub fn observe_sweep(&self, elapsed: Duration) {

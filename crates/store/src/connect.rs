@@ -227,6 +227,21 @@ impl Tx {
         Ok(())
     }
 
+    /// Rolls back, and returns once the database has let go of the transaction's row locks.
+    /// (Dropped, a PostgreSQL transaction only queues its rollback on its connection, which
+    /// goes back to the pool still holding them until it is next used: a `SKIP LOCKED` read
+    /// in the meantime, the next batch of a sweep, say, would pass over those rows.)
+    pub async fn rollback(mut self) -> Result<(), StoreError> {
+        match std::mem::replace(&mut self.connection.inner, Inner::Finished) {
+            Inner::Sqlite(handle) => crate::database::rollback_sqlite(&handle),
+            Inner::PostgresTransaction(transaction) => {
+                transaction.rollback().await.map_err(DatabaseError::from)?
+            }
+            Inner::PostgresRead(_) | Inner::Finished => {}
+        }
+        Ok(())
+    }
+
     pub fn dialect(&self) -> Dialect {
         self.backend.dialect()
     }

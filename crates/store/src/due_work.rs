@@ -17,19 +17,21 @@ pub async fn earliest(
     from: Option<Timestamp>,
     until: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
-    let row = query(
+    let sql = format!(
         "SELECT
             (SELECT next_due_at FROM instances
              WHERE next_due_at IS NOT NULL AND next_due_at >= $2 AND next_due_at <= $1
              ORDER BY next_due_at LIMIT 1) AS instance_due,
             (SELECT generate_at FROM bills
              WHERE status = 'open' AND generate_at >= $2 AND generate_at <= $1
-             ORDER BY generate_at LIMIT 1) AS bill_due",
-    )
-    .bind(to_seconds(until))
-    .bind(lower_bound_seconds(from))
-    .fetch_one(connection)
-    .await?;
+             AND {} ORDER BY generate_at LIMIT 1) AS bill_due",
+        crate::bills::NOT_PARKED
+    );
+    let row = query(&sql)
+        .bind(to_seconds(until))
+        .bind(lower_bound_seconds(from))
+        .fetch_one(connection)
+        .await?;
     let instance_due = row.try_get::<Option<i64>>("instance_due")?;
     let bill_due = row.try_get::<Option<i64>>("bill_due")?;
     Ok(instance_due

@@ -398,3 +398,13 @@ pub async fn postpone(
         .await?;
     Ok(())
 }
+
+/// Takes an instance out of the scheduler's index: how a step that failed every attempt is
+/// parked until an operator retries it (`stuck_steps`).
+pub async fn park(tx: &mut Tx, instance_id: &str) -> Result<(), StoreError> {
+    query("UPDATE instances SET next_due_at = NULL WHERE id = $1")
+        .bind(instance_id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}

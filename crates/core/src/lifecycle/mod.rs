@@ -3,6 +3,7 @@
 //! [`step`] says what taking it does.
 
 pub mod due;
+pub mod failed_step;
 mod instance;
 pub mod step;
 pub mod usage_steps;

@@ -11,6 +11,7 @@
 //! generated (`generate_at`), found the same way through its own index.
 
 mod policy;
+mod stuck;
 mod writer;
 
 use jiff::Timestamp;
@@ -20,17 +21,23 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use writer::{SweepWriter, Swept};
 
+pub use stuck::{StuckRetry, SweepHealth, SWEEP_BEHIND_LIMIT_SECONDS};
+/// How long an instance whose steps failed waits before the sweep tries it again, and how many
+/// failed attempts park it (the core's rule).
+pub use tenure_core::lifecycle::failed_step::{
+    FAILED_STEP_RETRY_HOURS, STEP_ATTEMPTS_BEFORE_PARKING,
+};
 pub(crate) use writer::TransactionReads;
-
-/// How long an instance whose steps failed waits before the sweep tries it again.
-pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SweepReport {
     pub steps_taken: u64,
-    /// Instances whose due steps failed; nothing of theirs was written, and they are tried
-    /// again after [`FAILED_STEP_RETRY_HOURS`].
+    /// Instances and bills whose due steps failed; nothing of theirs was written, and they
+    /// are tried again after [`FAILED_STEP_RETRY_HOURS`], or parked.
     pub steps_failed: u64,
+    /// Of those, the ones parked: they had failed [`STEP_ATTEMPTS_BEFORE_PARKING`] times, and
+    /// wait for an operator's retry.
+    pub steps_parked: u64,
 }
 
 impl Engine {
@@ -38,6 +45,7 @@ impl Engine {
     pub async fn run_due(&self, now: Timestamp) -> Result<SweepReport, EngineError> {
         let mut kept = self.sweep_lock.lock().await;
         let mut writer = SweepWriter::with_reads(std::mem::take(&mut *kept));
+        writer.stuck_may_exist = self.any_stuck_steps().await?;
         let swept = loop {
             match self.run_due_locked(None, now, &mut writer).await {
                 Ok(Swept::RolledBack) => continue,
@@ -49,6 +57,13 @@ impl Engine {
         let report = finished?;
         swept?;
         Ok(report)
+    }
+
+    /// Whether any step is stuck, asked once per sweep: when none is, the sweep has no stuck
+    /// step to forget as it takes steps (and runs no statement for it).
+    async fn any_stuck_steps(&self) -> Result<bool, EngineError> {
+        let mut connection = self.store.read().await?;
+        Ok(tenure_store::stuck_steps::any(&mut connection).await?)
     }
 
     /// Moves the simulated clock to `to`, taking every step due in between at its own time, in
@@ -68,6 +83,7 @@ impl Engine {
             ));
         }
         let mut writer = SweepWriter::with_reads(std::mem::take(&mut *kept));
+        writer.stuck_may_exist = self.any_stuck_steps().await?;
         let advanced = self.advance_locked(to, &mut writer).await;
         let finished = writer.finish(&self.clock, advanced.is_ok()).await;
         *kept = writer.reads;

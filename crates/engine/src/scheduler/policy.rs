@@ -2,16 +2,20 @@
 //! batches taken whole or, after a failure, item by item. Apart from the transaction it writes
 //! through (`writer.rs`), so the policy reads without the bookkeeping of commits.
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
+use tenure_core::lifecycle::failed_step::StepWork;
 use tenure_core::lifecycle::{next_step_due, take_step, Instance, RenewalMode, Step};
 
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::instances::{RowKey, StoredInstance};
-use tenure_store::{bills, deduction_attempts, due_work, instances, ledger, StoreError, Tx};
+use tenure_store::{
+    bills, deduction_attempts, due_work, instances, ledger, stuck_steps, StoreError, Tx,
+};
 
+use super::stuck::SetAside;
 use super::writer::{SweepWriter, Swept, TransactionReads};
-use super::{SweepReport, FAILED_STEP_RETRY_HOURS};
+use super::SweepReport;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::record::{KnownAttempts, RecordBuffer};
@@ -21,7 +25,7 @@ const MAX_STEPS_PER_INSTANCE: usize = 16;
 
 /// The two kinds of due work the scheduler finds by index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DueWork {
+pub(super) enum DueWork {
     /// Open bills whose cycle's `generate_at` has come.
     Bills,
     /// Instances whose `next_due_at` has come.
@@ -69,7 +73,19 @@ impl DueWork {
         })
     }
 
-    async fn postpone(self, tx: &mut Tx, id: &str, retry_at: Timestamp) -> Result<(), StoreError> {
+    pub(super) fn step_work(self) -> StepWork {
+        match self {
+            DueWork::Bills => StepWork::Bill,
+            DueWork::Instances => StepWork::Instance,
+        }
+    }
+
+    pub(super) async fn postpone(
+        self,
+        tx: &mut Tx,
+        id: &str,
+        retry_at: Timestamp,
+    ) -> Result<(), StoreError> {
         match self {
             DueWork::Bills => bills::postpone(tx, id, retry_at).await,
             DueWork::Instances => instances::postpone(tx, id, retry_at).await,
@@ -96,8 +112,10 @@ impl Engine {
     /// Takes every due item of one kind, a batch at a time. A batch first runs as it is; if an
     /// item fails in a transaction of the batch's own, the batch is run again with each item
     /// an attempt of its own ([`Tx::attempt`]), so the item that cannot be taken (a product removed from the
-    /// catalog, say) is set aside for [`FAILED_STEP_RETRY_HOURS`] and does not hold back the
-    /// rest. (In a transaction shared with earlier batches, see [`SweepWriter`].)
+    /// catalog, a bill priced past its limit, say) is set aside for [`FAILED_STEP_RETRY_HOURS`](super::FAILED_STEP_RETRY_HOURS)
+    /// and does not hold back the rest; after [`STEP_ATTEMPTS_BEFORE_PARKING`](super::STEP_ATTEMPTS_BEFORE_PARKING) failures it is
+    /// parked for an operator (`stuck.rs`). (In a transaction shared with earlier batches, see
+    /// [`SweepWriter`].)
     async fn sweep(
         &self,
         work: DueWork,
@@ -106,12 +124,15 @@ impl Engine {
         writer: &mut SweepWriter,
     ) -> Result<Swept, EngineError> {
         loop {
+            let stuck_may_exist = writer.stuck_may_exist;
             let (tx, reads) = writer.tx_and_reads(self).await?;
             let due = work.due(tx, from, now).await?;
             let count = due.len() as u64;
             if count == 0 {
                 return Ok(Swept::Done);
             }
+            // The items' ids, to forget their stuck steps once taken, only when one may exist.
+            let taken_ids = stuck_may_exist.then(|| due.ids());
             let taken = match due {
                 Due::Instances(loaded) => self.take_due_batch(tx, reads, loaded, now).await,
                 Due::Bills(ids) => {
@@ -122,6 +143,13 @@ impl Engine {
             // A batch that wrote a dangling reference fails here like any other failing batch
             // (and is then taken item by item, each item checked in its attempt), instead of
             // failing the commit of every batch in the transaction, at every sweep.
+            let taken = match (taken, &taken_ids) {
+                (Ok(steps), Some(ids)) => stuck_steps::resolve(tx, work.step_work(), ids)
+                    .await
+                    .map(|()| steps)
+                    .map_err(EngineError::from),
+                (taken, _) => taken,
+            };
             let taken = taken.and_then(|steps| {
                 tx.check_references()
                     .map(|()| steps)
@@ -136,7 +164,7 @@ impl Engine {
                 Err(error) => error,
             };
             let shared = writer.items > 0;
-            writer.roll_back();
+            writer.roll_back().await;
             if shared {
                 tracing::warn!(%error, "a sweep batch failed; the batches it shared a transaction with are taken again, one per commit");
                 writer.one_batch_per_commit = true;
@@ -149,21 +177,30 @@ impl Engine {
             let due = work.due(tx, from, now).await?;
             let mut batch = SweepReport::default();
             for id in &due.ids() {
-                match tx
-                    .attempt(async |tx| self.take_due(work, tx, id, now).await)
-                    .await?
-                {
+                let taken = tx
+                    .attempt(async |tx| {
+                        let steps = self.take_due(work, tx, id, now).await?;
+                        if stuck_may_exist {
+                            stuck_steps::resolve(tx, work.step_work(), std::slice::from_ref(id))
+                                .await?;
+                        }
+                        Ok::<u64, EngineError>(steps)
+                    })
+                    .await?;
+                match taken {
                     Ok(steps) => batch.steps_taken += steps,
                     Err(error) => {
-                        let retry_at = now + SignedDuration::from_hours(FAILED_STEP_RETRY_HOURS);
-                        tracing::error!(%id, %error, %retry_at, "a due step failed; it is set aside and will be tried again");
-                        work.postpone(tx, id, retry_at).await?;
                         batch.steps_failed += 1;
+                        if self.set_aside(tx, work, id, now, &error).await? == SetAside::Parked {
+                            batch.steps_parked += 1;
+                        }
                     }
                 }
             }
             writer.report.steps_taken += batch.steps_taken;
             writer.report.steps_failed += batch.steps_failed;
+            writer.report.steps_parked += batch.steps_parked;
+            writer.stuck_may_exist |= batch.steps_failed > 0;
             // Committed at once: a later failure in a shared transaction must not undo it.
             writer.taken(&self.clock, due.len() as u64).await?;
             writer.commit(&self.clock).await?;
@@ -323,11 +360,16 @@ impl Engine {
                 }
             };
             steps_taken += 1;
-            assert!(
-                steps_taken <= MAX_STEPS_PER_INSTANCE,
-                "instance {}: steps do not advance",
-                instance.id
-            );
+            if steps_taken > MAX_STEPS_PER_INSTANCE {
+                // A bug, but one instance's: it fails (and is parked) like any other step.
+                return Err(EngineError::refused(
+                    "steps_do_not_advance",
+                    format!(
+                        "instance {}: more than {MAX_STEPS_PER_INSTANCE} steps at {now}; its steps do not advance",
+                        instance.id
+                    ),
+                ));
+            }
         }
         let next_due_at = next_step_due(&instance, product, overdue_since).map(|due| due.at);
         Ok((steps_taken as u64, instance, next_due_at))

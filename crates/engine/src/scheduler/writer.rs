@@ -46,6 +46,10 @@ pub(super) struct SweepWriter {
     pub(super) one_batch_per_commit: bool,
     /// What the open transaction's instance batches have read of accounts and funds.
     pub(super) reads: TransactionReads,
+    /// Some step may be stuck (`stuck_steps`): items taken are forgotten there. Asked when the
+    /// sweep begins (under the sweep lock, which an operator's retry takes too) and set when a
+    /// step fails.
+    pub(super) stuck_may_exist: bool,
 }
 
 /// Accounts and their funds as the sweep's open transaction has read them (and on PostgreSQL
@@ -134,8 +138,8 @@ impl SweepWriter {
 
     /// Rolls the open transaction back, with its part of the report and its moments: the
     /// items rolled back are still due, and are taken again at their own times.
-    pub(super) fn roll_back(&mut self) {
-        self.tx = None;
+    pub(super) async fn roll_back(&mut self) {
+        self.drop_tx().await;
         self.forget_reads();
         self.items = 0;
         self.latest_moment = None;
@@ -178,9 +182,19 @@ impl SweepWriter {
         if succeeded {
             self.commit(clock).await?;
         } else {
-            self.tx = None;
+            self.drop_tx().await;
             self.forget_reads();
         }
         Ok(self.committed)
+    }
+
+    /// Rolls back the open transaction, if any, waiting until its locks are let go: the items
+    /// it locked are taken again at once, by a transaction that skips locked rows.
+    async fn drop_tx(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            if let Err(error) = tx.rollback().await {
+                tracing::warn!(%error, "rolling back a sweep's transaction failed");
+            }
+        }
     }
 }

@@ -133,6 +133,7 @@ async fn advance(
     }
     let report = engine.advance_to(to).await?;
     context.metrics.add_steps(report.steps_taken);
+    context.metrics.add_parked(report.steps_parked);
     // The advance commits step by step (each step is its own transaction), so only the answer
     // goes through `execute`: a replay with the same key answers the first report.
     execute(&context, &command.meta, Succeeded, move |_tx| {

@@ -15,6 +15,7 @@ mod health;
 mod instances;
 mod orders;
 mod refunds;
+mod stuck_steps;
 mod unsubscriptions;
 mod usage;
 mod users;
@@ -148,6 +149,7 @@ pub fn table() -> Vec<Route> {
         bills::routes(),
         free_instances::routes(),
         alerts::routes(),
+        stuck_steps::routes(),
     ]
     .into_iter()
     .flatten()

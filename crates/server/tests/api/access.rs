@@ -9,6 +9,34 @@ use tenure_server::routes::{table, Access};
 use crate::helpers::{spawn_app, text, Backend, TestApp, ADMIN_KEY};
 use crate::on_both_backends;
 
+/// Records that a step of `instance_id` failed once (no request can make one fail): the
+/// stuck step's id.
+async fn stuck_step_of(app: &TestApp, account_id: &str, instance_id: &str) -> String {
+    use tenure_core::lifecycle::failed_step::{StepWork, StuckStatus};
+    let now = app.engine.clock.now();
+    let step = tenure_store::stuck_steps::StuckStep {
+        id: "stuck_access".to_string(),
+        work: StepWork::Instance,
+        item_id: instance_id.to_string(),
+        account_id: account_id.to_string(),
+        instance_id: Some(instance_id.to_string()),
+        status: StuckStatus::Retrying,
+        attempts: 1,
+        last_code: "unknown_product".to_string(),
+        last_error: "there is no product `withdrawn` in the catalog".to_string(),
+        first_failed_at: now,
+        last_failed_at: now,
+        retry_at: Some(now),
+        parked_at: None,
+    };
+    let mut tx = app.engine.begin().await.unwrap();
+    tenure_store::stuck_steps::save(&mut tx, &step)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    step.id
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CallerKind {
     NoKey,
@@ -103,6 +131,8 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
         )
         .await;
     let refund_id = text(&refunded["refunds"][0]["id"]).to_string();
+    // A step of the instance that failed once, for the operator's retry (which takes it).
+    let stuck_id = stuck_step_of(&app, &account_id, &instance_id).await;
     let other = app
         .post_ok(
             "/v1/accounts",
@@ -142,6 +172,7 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
                 Some("orders") => order_id.clone(),
                 Some("approvals") => approval_id.clone(),
                 Some("refunds") => refund_id.clone(),
+                Some("stuck-steps") => stuck_id.clone(),
                 _ => account_id.clone(),
             };
             let path = route

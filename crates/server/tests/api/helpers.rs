@@ -41,6 +41,9 @@ fn postgres_admin_url() -> String {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The server's engine, for a test that must write what no request can (data an older
+    /// tenure left, say) straight to its database.
+    pub engine: std::sync::Arc<tenure_engine::Engine>,
     _folder: Option<tempfile::TempDir>,
     postgres_database: Option<String>,
 }
@@ -80,10 +83,12 @@ pub async fn spawn_app(backend: Backend, start: &str) -> TestApp {
     };
     let application = Application::build(settings).await.expect("server builds");
     let address = format!("http://127.0.0.1:{}", application.port());
+    let engine = application.engine();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
+        engine,
         _folder: folder,
         postgres_database,
     }

@@ -18,5 +18,6 @@ mod operations;
 mod payg;
 mod renewals;
 mod simulate;
+mod stuck_steps;
 mod unsubscription;
 mod validation;

@@ -10,6 +10,7 @@
 mod initial;
 mod lighter_writes;
 mod notices_through_events;
+mod stuck_steps;
 
 use crate::connect::{Dialect, Store, StoreError, Tx};
 use crate::database::query;
@@ -36,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     initial::MIGRATION,
     lighter_writes::MIGRATION,
     notices_through_events::MIGRATION,
+    stuck_steps::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.

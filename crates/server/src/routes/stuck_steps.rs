@@ -1,0 +1,106 @@
+//! Lifecycle steps that failed (retrying) or were parked, for the operator: the list, and a
+//! retry once the cause is fixed. See `tenure_core::lifecycle::failed_step`.
+
+use axum::extract::{Path, State};
+use axum::http::Method;
+use serde::{Deserialize, Serialize};
+use tenure_store::stuck_steps::{self, StuckStep};
+
+use super::Route;
+use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
+use crate::auth::{BodyNames, ListScope};
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::GET,
+            "/v1/stuck-steps",
+            "Lifecycle steps that failed: retrying, or parked after every attempt failed (operator)",
+            list,
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/stuck-steps/{id}/retry",
+            "Retry a stuck step now, its attempts counted afresh; answers whether it was taken (operator)",
+            retry,
+        ),
+    ]
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct StuckQuery {
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
+    limit: Option<i64>,
+    after: Option<String>,
+}
+
+/// The operator's alone: no account's list.
+impl ListScope for StuckQuery {}
+
+async fn list(
+    State(context): State<ApiContext>,
+    Params(query): Params<StuckQuery>,
+) -> Result<Answered<Listing<StuckStep>>, ApiError> {
+    let limit = Page {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = stuck_steps::list(connection, query.after.as_deref(), limit).await?;
+            Ok(Listing::new(found, limit, |step| step.id.clone()))
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Retry {}
+
+/// Names nothing: the route is the operator's.
+impl BodyNames for Retry {}
+
+/// What a retry did.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+struct Retried {
+    /// The stuck step retried.
+    id: String,
+    /// The step was taken: it is no longer stuck.
+    taken: bool,
+    /// The step as it stands when it failed again; null once taken.
+    stuck_step: Option<StuckStep>,
+    /// Steps the retry's sweep took.
+    steps_taken: u64,
+}
+
+async fn retry(
+    State(context): State<ApiContext>,
+    Path(id): Path<String>,
+    command: Command<Retry>,
+) -> Result<Answered<Retried>, ApiError> {
+    // A retry runs a sweep, which commits on its own; so, as for the clock, a key that has
+    // answered replays first, and only the answer goes through `execute`.
+    if let Some(replay) = crate::api::replay(&context, &command.meta).await? {
+        return Ok(Answered::replayed(replay));
+    }
+    let retried = context.engine.retry_stuck_step(&id).await?;
+    context.metrics.add_steps(retried.report.steps_taken);
+    context.metrics.add_parked(retried.report.steps_parked);
+    execute(&context, &command.meta, Succeeded, move |_tx| {
+        Box::pin(async move {
+            Ok(Retried {
+                id,
+                taken: retried.taken,
+                stuck_step: retried.stuck_step,
+                steps_taken: retried.report.steps_taken,
+            })
+        })
+    })
+    .await
+}
