@@ -134,10 +134,10 @@ impl Engine {
             // The items' ids, to forget their stuck steps once taken, only when one may exist.
             let taken_ids = stuck_may_exist.then(|| due.ids());
             let taken = match due {
-                Due::Instances(loaded) => self.take_due_batch(tx, reads, loaded, now).await,
+                Due::Instances(loaded) => caught(self.take_due_batch(tx, reads, loaded, now)).await,
                 Due::Bills(ids) => {
                     reads.clear();
-                    self.take_each(work, tx, &ids, now).await
+                    caught(self.take_each(work, tx, &ids, now)).await
                 }
             };
             // A batch that wrote a dangling reference fails here like any other failing batch
@@ -179,7 +179,7 @@ impl Engine {
             for id in &due.ids() {
                 let taken = tx
                     .attempt(async |tx| {
-                        let steps = self.take_due(work, tx, id, now).await?;
+                        let steps = caught(self.take_due(work, tx, id, now)).await?;
                         if stuck_may_exist {
                             stuck_steps::resolve(tx, work.step_work(), std::slice::from_ref(id))
                                 .await?;
@@ -413,5 +413,55 @@ impl Engine {
             };
         }
         Ok(())
+    }
+}
+
+/// Work of the sweep whose panic (a bug: an `expect` that a stored row breaks, say) becomes a
+/// failed step like any other: rolled back, retried, then parked, never the end of the sweep and
+/// of the clock for every other instance. The panic itself is printed by the panic hook.
+async fn caught<T>(
+    work: impl std::future::Future<Output = Result<T, EngineError>>,
+) -> Result<T, EngineError> {
+    use futures_util::FutureExt;
+    // Unwind safety: after a panic nothing the work touched is used again; the transaction (or
+    // the item's savepoint) it wrote in is rolled back by the caller, as after an error.
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            Err(EngineError::invalid(
+                "step_panicked",
+                format!("taking the step failed with a bug: {message}"),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::caught;
+    use crate::error::EngineError;
+
+    #[tokio::test]
+    async fn a_panicking_step_is_a_failed_step() {
+        let erased: Option<u64> = std::hint::black_box(None);
+        let failed = caught(async {
+            Ok::<u64, EngineError>(erased.expect("a pending attempt means an auto-renewal period"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(failed.code(), "step_panicked");
+        assert!(
+            failed.to_string().contains("auto-renewal period"),
+            "{failed}"
+        );
+        assert_eq!(
+            caught(async { Ok::<u64, EngineError>(3) }).await.unwrap(),
+            3
+        );
     }
 }
