@@ -161,6 +161,24 @@ impl Engine {
         Ok(settlement)
     }
 
+    /// Money that came back to the balance or the coupons (an unsubscription's or a
+    /// downgrade's refund) pays unpaid bills exactly as a deposit does: [`Engine::settle_account`]
+    /// in the refund's transaction, so a refunded account is never seen funded and overdue.
+    /// `credited_minor` is what the refund added to the balance and the coupons; nothing else
+    /// can pay a bill. The caller has taken [`Engine::lock_for_settlement`].
+    pub(crate) async fn settle_after_refund(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        credited_minor: i64,
+        now: Timestamp,
+    ) -> Result<Settlement, EngineError> {
+        if credited_minor == 0 {
+            return Ok(Settlement::default());
+        }
+        self.settle_account(tx, account_id, now).await
+    }
+
     /// After the account's overdue state changed: its running pay-as-you-go instances get
     /// their stop time (or lose it), and stopped ones run again once nothing is owed.
     /// Answers the restored instances.

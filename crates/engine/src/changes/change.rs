@@ -95,7 +95,14 @@ impl Engine {
         let product = self.product(&stored.instance.product_id)?;
         let decision =
             decide_change(&stored.instance, product, &command.target, now).map_err(refusal)?;
-        let account = self.lock_account(tx, &stored.instance.account_id).await?;
+        // A downgrade's refund to the balance pays unpaid bills: lock what settling them changes.
+        let account = match decision.direction {
+            ChangeDirection::Downgrade => {
+                self.lock_for_settlement(tx, &stored.instance.account_id)
+                    .await?
+            }
+            ChangeDirection::Upgrade => self.lock_account(tx, &stored.instance.account_id).await?,
+        };
         let periods = orders::paid_periods(tx, &stored.instance.id, now).await?;
         let quote = price_change(decision.direction, decision.spec, &periods, now)
             .map_err(|error| EngineError::invalid("invalid_amount", error))?;
@@ -215,6 +222,11 @@ impl Engine {
             &order_ids,
         );
         self.record(tx, now, account, &[event], &[]).await?;
+        // Downgrades refund to the balance (and the coupons' share to coupons), the credit
+        // that pays bills.
+        let credited_minor = written.iter().map(|order| order.refunded_minor).sum();
+        self.settle_after_refund(tx, &account.id, credited_minor, now)
+            .await?;
         let stored = StoredInstance {
             instance: changed,
             next_due_at,

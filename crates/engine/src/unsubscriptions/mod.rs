@@ -45,6 +45,7 @@ use tenure_store::{ledger, resource_plans, Tx};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
+use crate::overdue::Settlement;
 
 /// The two confirmations asked for before anything is released.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -154,6 +155,8 @@ pub struct UnsubscriptionResult {
     pub cancelled_orders: Vec<String>,
     /// One itemised refund per cancelled period.
     pub refunds: Vec<Refund>,
+    /// Unpaid bills the refund to the balance and coupons paid, as a deposit would.
+    pub settlement: Settlement,
 }
 
 /// The answer to unsubscribing one pending renewal order.
@@ -168,6 +171,8 @@ pub struct RenewalUnsubscriptionResult {
     /// Later pending renewals with their new dates.
     pub redated_orders: Vec<Redated>,
     pub instance: InstanceView,
+    /// Unpaid bills the refund to the balance and coupons paid, as a deposit would.
+    pub settlement: Settlement,
 }
 
 /// A service period as the refund rules see it: how its opening order was paid, the value its
@@ -325,6 +330,11 @@ impl Engine {
         let event = refund_created_event(&written(&refund));
         Ok((refund, event))
     }
+}
+
+/// What a refund gave back to the balance and the coupons, the credit that pays bills.
+fn credited_minor(refund: &Refund) -> i64 {
+    refund.to_balance_minor + refund.to_coupons_minor
 }
 
 /// A stored refund as the core's announcements read it.

@@ -55,7 +55,8 @@ impl Engine {
             ));
         }
         let resource = self.resource_of(tx, &instance).await?;
-        let account = self.lock_account(tx, &instance.account_id).await?;
+        // A refund to the balance pays unpaid bills: lock what settling them changes.
+        let account = self.lock_for_settlement(tx, &instance.account_id).await?;
         let pending: Vec<PendingRenewal> = periods
             .iter()
             .map(PeriodOrders::opening)
@@ -103,6 +104,9 @@ impl Engine {
         );
         self.record(tx, now, &account, &[event, refund_event], &[notice])
             .await?;
+        let settlement = self
+            .settle_after_refund(tx, &account.id, super::credited_minor(&refund), now)
+            .await?;
         Ok(RenewalUnsubscriptionResult {
             unsubscription_id,
             order_id: order_id.to_string(),
@@ -117,6 +121,7 @@ impl Engine {
                 },
                 Some(product),
             ),
+            settlement,
         })
     }
 }

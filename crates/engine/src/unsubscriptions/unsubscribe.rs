@@ -37,7 +37,8 @@ impl Engine {
         let stored = self.lock_instance(tx, instance_id).await?;
         let instance = stored.instance;
         let resource = self.resource_of(tx, &instance).await?;
-        let account = self.lock_account(tx, &instance.account_id).await?;
+        // A refund to the balance pays unpaid bills: lock what settling them changes.
+        let account = self.lock_for_settlement(tx, &instance.account_id).await?;
         let periods = orders::periods(tx, instance_id, now).await?;
         let activation = periods
             .first()
@@ -107,6 +108,10 @@ impl Engine {
         let notice = unsubscribed_notice(&instance, &product_name, &written, &account.currency);
         self.record(tx, now, &account, &new_events, &[notice])
             .await?;
+        let credited_minor = refunds.iter().map(super::credited_minor).sum();
+        let settlement = self
+            .settle_after_refund(tx, &account.id, credited_minor, now)
+            .await?;
         let stored = StoredInstance {
             instance: released,
             next_due_at: None,
@@ -120,6 +125,7 @@ impl Engine {
             currency: account.currency.clone(),
             cancelled_orders,
             refunds,
+            settlement,
         })
     }
 
@@ -148,7 +154,8 @@ impl Engine {
             ));
         }
         confirmations.require(true)?;
-        self.lock_instances_and_accounts(tx, instance_ids).await?;
+        self.lock_instances_and_settling_accounts(tx, instance_ids)
+            .await?;
         let mut results = Vec::with_capacity(instance_ids.len());
         for instance_id in instance_ids {
             let result = self

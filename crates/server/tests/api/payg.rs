@@ -548,3 +548,86 @@ async fn a_thousand_records_fit_in_one_report(backend: Backend) {
     assert_eq!(answer["records"].as_array().unwrap().len(), 1000);
 }
 on_both_backends!(thousand_records, a_thousand_records_fit_in_one_report);
+
+/// An account overdue by one unpaid bill of its pay-as-you-go instance, with a month of the
+/// basic message queue (tps-5000, 30,000) bought at 10:00 from all of its balance: the
+/// account, the queue and the pay-as-you-go instance.
+async fn overdue_with_a_queue(app: &TestApp) -> (String, String, String) {
+    let account_id = app.funded_account(30_000).await;
+    let queue = app
+        .buy(&account_id, "message-queue", "basic", "tps-5000", "1M")
+        .await;
+    let queue_id = text(&queue["instance"]["id"]).to_string();
+    let payg_id = buy_payg(app, &account_id).await;
+    (account_id, queue_id, payg_id)
+}
+
+async fn refunds_to_the_balance_pay_unpaid_bills(backend: Backend) {
+    let app = spawn_app(backend, "2026-05-04T10:00:00Z").await;
+    let (unsubscribing, unsubscribed_queue, unsubscribing_payg) = overdue_with_a_queue(&app).await;
+    let (downgrading, downgraded_queue, downgrading_payg) = overdue_with_a_queue(&app).await;
+    app.advance_to("2026-05-04T13:00:00Z").await;
+    report_hour(&app, &unsubscribing_payg, "2026-05-04T12:00:00Z").await;
+    report_hour(&app, &downgrading_payg, "2026-05-04T12:00:00Z").await;
+    app.advance_to("2026-05-04T17:00:00Z").await;
+    for account_id in [&unsubscribing, &downgrading] {
+        let account = app.account(account_id).await;
+        assert_eq!(account["overdue"], true);
+        assert_eq!(account["debt_minor"], HOURLY_BILL_MINOR);
+    }
+
+    // A day later, before the pay-as-you-go instances stop: one account unsubscribes its
+    // queue, the other downgrades it; both refunds go to the balance, which pays the bill.
+    app.advance_to("2026-05-05T10:00:00Z").await;
+    let unsubscribed = app
+        .post_ok(
+            &format!("/v1/instances/{unsubscribed_queue}/unsubscribe"),
+            json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+        )
+        .await;
+    // 30,000 for 744 hours, 24 used: 30,000 × 720 / 744 = 29,032.258 → 29,032.
+    assert_eq!(unsubscribed["refund_minor"], 29_032);
+    assert_eq!(unsubscribed["settlement"]["paid_minor"], HOURLY_BILL_MINOR);
+    let downgraded = app
+        .post_ok(
+            &format!("/v1/instances/{downgraded_queue}/change"),
+            json!({ "spec": "tps-1000" }),
+        )
+        .await;
+    // 29,032 unused, less 12,000 × 720 / 744 = 11,612.903 → 11,613 for tps-1000: 17,419.
+    assert_eq!(downgraded["refund_minor"], 17_419);
+
+    for (account_id, payg_id, refund_minor) in [
+        (&unsubscribing, &unsubscribing_payg, 29_032),
+        (&downgrading, &downgrading_payg, 17_419),
+    ] {
+        let account = app.account(account_id).await;
+        assert_eq!(account["overdue"], false, "{account}");
+        assert_eq!(account["debt_minor"], 0);
+        assert_eq!(account["balance_minor"], refund_minor - HOURLY_BILL_MINOR);
+        let bill = bills_of(&app, payg_id).await[0].clone();
+        assert_eq!(
+            (bill["status"].as_str(), bill["paid_at"].as_str()),
+            (Some("paid"), Some("2026-05-05T10:00:00Z"))
+        );
+        assert_eq!(bill["paid_balance_minor"], HOURLY_BILL_MINOR);
+        // Settled, the pay-as-you-go instance no longer stops at the end of its grace.
+        let payg = app.instance(payg_id).await;
+        assert_eq!(payg["next_due_at"], Value::Null);
+        let events = app.instance_events(payg_id).await;
+        assert_eq!(
+            events.last().unwrap(),
+            &("2026-05-05T10:00:00Z".to_string(), "bill.paid".to_string())
+        );
+        let settled = app
+            .get(&format!(
+                "/v1/events?account={account_id}&kind=account.overdue_settled"
+            ))
+            .await;
+        assert_eq!(settled["data"].as_array().unwrap().len(), 1);
+        app.balanced_ledger(account_id).await;
+    }
+    app.advance_to("2026-05-05T17:00:00Z").await;
+    assert_eq!(app.instance(&downgrading_payg).await["status"], "active");
+}
+on_both_backends!(refunds_pay_bills, refunds_to_the_balance_pay_unpaid_bills);
