@@ -6,9 +6,10 @@
 //! - A bill holds at most [`MAX_BILL_MINOR`]: usage that would price a cycle above it is refused
 //!   when it is reported ([`price_cycle`] is asked then, and again when the bill is generated),
 //!   so no cycle's amount overflows, and no account's sums of bills come near `i64`.
-//! - A bill is paid at once, in full, from the balance first and then coupons (the issue's
-//!   order; vouchers never pay usage). It is never paid in part: when available credit does not
-//!   cover it, it stays unpaid, as debt, and the account is overdue.
+//! - A bill is paid at once, in full, by the one payment order of [`crate::payment`]: coupons
+//!   first, then the balance ([`PaymentSources::USAGE_BILL`]; vouchers never pay usage). It is
+//!   never paid in part: when available credit does not cover it, it stays unpaid, as debt, and
+//!   the account is overdue.
 //! - Unpaid bills are settled oldest first, each in full, and never out of order: a newer bill
 //!   is not paid while an older one is still unpaid.
 
@@ -19,7 +20,7 @@ use serde_json::json;
 use crate::catalog::Edition;
 use crate::event::{EventDraft, EventKind};
 use crate::money::{prorate_minor, AmountOverflow, MAX_AMOUNT_MINOR};
-use crate::payment::{Funds, InsufficientFunds};
+use crate::payment::{plan_payment, Funds, InsufficientFunds, PaymentSources};
 
 /// One meter's part of a bill.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -110,19 +111,12 @@ impl BillPayment {
     }
 }
 
-/// Pays `due_minor` in full from the balance, then coupons; refuses when they do not cover it.
+/// Pays `due_minor` in full from coupons, then the balance; refuses when they do not cover it.
 pub fn plan_bill_payment(due_minor: i64, funds: Funds) -> Result<BillPayment, InsufficientFunds> {
-    let balance_minor = due_minor.min(funds.balance_minor.max(0));
-    let coupon_minor = (due_minor - balance_minor).min(funds.coupons_minor.max(0));
-    if balance_minor + coupon_minor < due_minor {
-        return Err(InsufficientFunds {
-            due_minor,
-            available_minor: balance_minor + coupon_minor,
-        });
-    }
+    let plan = plan_payment(due_minor, funds, PaymentSources::USAGE_BILL)?;
     Ok(BillPayment {
-        balance_minor,
-        coupon_minor,
+        balance_minor: plan.balance_minor,
+        coupon_minor: plan.coupon_minor,
     })
 }
 
@@ -249,12 +243,12 @@ mod tests {
     }
 
     #[test]
-    fn balance_first_then_coupons_never_vouchers() {
+    fn coupons_first_then_the_balance_never_vouchers() {
         assert_eq!(
             plan_bill_payment(100, funds(70, 50)),
             Ok(BillPayment {
-                balance_minor: 70,
-                coupon_minor: 30
+                balance_minor: 50,
+                coupon_minor: 50
             })
         );
         assert_eq!(

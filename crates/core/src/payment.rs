@@ -1,5 +1,17 @@
-//! Which sources pay an amount. The order is fixed: vouchers (purchases only), then coupons,
-//! then the chosen method: the account balance or an outside method (card, PayPal, ...).
+//! Which sources pay an amount: one order for every payment tenure makes, and [`plan_payment`]
+//! the one function that applies it (purchase, manual renewal, auto-renewal, upgrade, usage bill).
+//!
+//! 1. **Vouchers**, where the use case allows them: purchases, manual renewals and upgrades
+//!    (the caller may turn them off); never auto-renewal or usage bills.
+//! 2. **Coupons** (the caller may turn them off): credit the operator granted, spent before the
+//!    customer's own money.
+//! 3. **The chosen method** for the rest: the account balance (the default, and the only one
+//!    auto-renewal and usage bills may use) or an outside method (card, PayPal, ...), which then
+//!    pays the whole rest and leaves the balance alone.
+//!
+//! What each use case may use is a [`PaymentSources`]; the order never depends on it. Spending
+//! promotional credit first is the billing centres' rule, and it keeps a refund simple: what
+//! came from coupons goes back to coupons, the rest where the payment method says.
 
 use std::str::FromStr;
 
@@ -80,6 +92,10 @@ impl PaymentSources {
         use_coupons: true,
         method: PaymentMethod::Balance,
     };
+
+    /// A usage bill is paid like an auto-renewal, from coupons and the balance (in that order),
+    /// at once and in full, or not at all (it stays unpaid, as debt).
+    pub const USAGE_BILL: PaymentSources = PaymentSources::AUTO_RENEWAL;
 }
 
 /// How much each source pays. The shares sum to the amount due.

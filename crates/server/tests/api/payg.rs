@@ -631,3 +631,62 @@ async fn refunds_to_the_balance_pay_unpaid_bills(backend: Backend) {
     assert_eq!(app.instance(&downgrading_payg).await["status"], "active");
 }
 on_both_backends!(refunds_pay_bills, refunds_to_the_balance_pay_unpaid_bills);
+
+async fn bills_are_paid_in_the_one_order_coupons_then_balance(backend: Backend) {
+    // The one payment order (README, Paying): coupons before the balance, for a bill as for an
+    // auto-renewal or an order.
+    let app = spawn_app(backend, "2026-05-04T10:00:00Z").await;
+    let account_id = app.funded_account(1_000).await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/coupons"),
+        json!({ "amount": 100 }),
+    )
+    .await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/vouchers"),
+        json!({ "amount": 500 }),
+    )
+    .await;
+    let payg_id = buy_payg(&app, &account_id).await;
+    app.advance_to("2026-05-04T13:00:00Z").await;
+    report_hour(&app, &payg_id, "2026-05-04T12:00:00Z").await;
+    app.advance_to("2026-05-04T17:00:00Z").await;
+    let bill = bills_of(&app, &payg_id).await[0].clone();
+    assert_eq!(bill["status"], "paid");
+    assert_eq!(
+        (&bill["paid_coupon_minor"], &bill["paid_balance_minor"]),
+        (&json!(100), &json!(HOURLY_BILL_MINOR - 100))
+    );
+    let account = app.account(&account_id).await;
+    assert_eq!(
+        (
+            &account["coupons_minor"],
+            &account["balance_minor"],
+            &account["vouchers_minor"]
+        ),
+        (&json!(0), &json!(1_000 - 29), &json!(500)),
+        "vouchers never pay usage"
+    );
+    // A purchase follows the same order: vouchers, coupons (none left), then the method.
+    let queue = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+                    "spec": "tps-1000", "region": "us-east-1", "billing": "subscription",
+                    "period": "1M", "pay_with": "bank_card" }),
+        )
+        .await;
+    assert_eq!(
+        (
+            &queue["order"]["paid_voucher_minor"],
+            &queue["order"]["paid_coupon_minor"],
+            &queue["order"]["paid_external_minor"]
+        ),
+        (&json!(500), &json!(0), &json!(12_000 - 500))
+    );
+    app.balanced_ledger(&account_id).await;
+}
+on_both_backends!(
+    bills_paid_in_the_one_order,
+    bills_are_paid_in_the_one_order_coupons_then_balance
+);
