@@ -6,7 +6,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
-use crate::database::{query, Connection, DatabaseError, Row};
+use crate::database::{
+    chunks_of, list_placeholders, query, Connection, DatabaseError, Row, ROWS_PER_INSERT,
+};
 use crate::time::{from_seconds, to_seconds};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -119,6 +121,29 @@ pub async fn pending_for_instance(
     .fetch_optional(tx)
     .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The pending approvals of `instance_ids` (at most one each), read in a query per hundred
+/// ids: how the sweep learns which of a batch's instances have a change waiting.
+pub async fn pending_of_instances(
+    tx: &mut Tx,
+    instance_ids: &[String],
+) -> Result<Vec<Approval>, StoreError> {
+    let mut pending = Vec::new();
+    for chunk in chunks_of(instance_ids, ROWS_PER_INSERT) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM approvals WHERE status = 'pending' AND instance_id IN ({})",
+            list_placeholders(chunk.len())
+        );
+        let mut select = query(&sql);
+        for instance_id in chunk {
+            select = select.bind(instance_id);
+        }
+        for row in select.fetch_all(tx).await? {
+            pending.push(from_row(&row)?);
+        }
+    }
+    Ok(pending)
 }
 
 /// Records a decision on a pending approval.

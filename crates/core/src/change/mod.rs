@@ -6,6 +6,8 @@
 //! - [`pricing`]: what a change costs or gives back in each paid period, by the money rule of
 //!   [`crate::proration`].
 //! - [`events`]: what a change and its approval announce.
+//! - [`withdrawal`]: when a change waiting for approval is withdrawn (its instance expired or
+//!   was released).
 //!
 //! # Paid renewals (periods that have not started)
 //! A change applies to the instance from now on, for all the time already paid: the renewal
@@ -18,6 +20,7 @@
 pub mod events;
 pub mod pricing;
 pub mod rules;
+pub mod withdrawal;
 
 pub use events::{
     approval_closed_event, approval_requested_event, approved_event, changed_event, ClosedApproval,
@@ -25,3 +28,4 @@ pub use events::{
 };
 pub use pricing::{price_change, ChangeQuote, PaidPeriod, PeriodChange, PeriodStatus};
 pub use rules::{decide_change, ChangeDecision, ChangeRefusal, ChangeTarget};
+pub use withdrawal::{withdrawal_reason, withdrawn_event};

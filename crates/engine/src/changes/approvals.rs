@@ -3,8 +3,10 @@
 
 use jiff::Timestamp;
 use tenure_core::change::{
-    approval_closed_event, approval_requested_event, approved_event, ChangeTarget, ClosedApproval,
+    approval_closed_event, approval_requested_event, approved_event, withdrawn_event, ChangeTarget,
+    ClosedApproval,
 };
+use tenure_core::event::EventDraft;
 use tenure_core::payment::PaymentSources;
 use tenure_store::approvals::{self, Approval};
 use tenure_store::Tx;
@@ -133,6 +135,32 @@ impl Engine {
             reason,
             ..approval
         })
+    }
+
+    /// Withdraws `pending`, the change waiting for the operator on an instance that can no
+    /// longer change (`tenure_core::change::withdrawal`): the approval is `cancelled` with
+    /// `reason`; answers the event for the caller to record in its order of decisions.
+    pub(crate) async fn withdraw_pending_change(
+        &self,
+        tx: &mut Tx,
+        pending: &Approval,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<EventDraft, EngineError> {
+        approvals::decide(
+            tx,
+            &pending.id,
+            ClosedApproval::Cancelled.as_str(),
+            now,
+            Some(reason),
+        )
+        .await?;
+        Ok(withdrawn_event(
+            &pending.account_id,
+            &pending.instance_id,
+            &pending.id,
+            reason,
+        ))
     }
 
     async fn lock_pending_approval(

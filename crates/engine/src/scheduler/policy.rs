@@ -2,12 +2,16 @@
 //! batches taken whole or, after a failure, item by item. Apart from the transaction it writes
 //! through (`writer.rs`), so the policy reads without the bookkeeping of commits.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
+use tenure_core::change::withdrawal_reason;
 use tenure_core::lifecycle::failed_step::StepWork;
 use tenure_core::lifecycle::{next_step_due, take_step, Instance, RenewalMode, Step};
 
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
+use tenure_store::approvals::{self, Approval};
 use tenure_store::instances::{RowKey, StoredInstance};
 use tenure_store::{
     bills, deduction_attempts, due_work, instances, ledger, stuck_steps, StoreError, Tx,
@@ -248,9 +252,10 @@ impl Engine {
             return Ok(0);
         };
         let account = self.lock_account(tx, &stored.instance.account_id).await?;
+        let pending_change = approvals::pending_for_instance(tx, instance_id).await?;
         let mut buffer = RecordBuffer::default();
         let (steps_taken, instance, next_due_at) = self
-            .take_loaded_steps(tx, stored, &account, now, &mut buffer)
+            .take_loaded_steps(tx, stored, &account, pending_change, now, &mut buffer)
             .await?;
         instances::update(tx, &instance, next_due_at).await?;
         buffer.flush(tx).await?;
@@ -310,14 +315,27 @@ impl Engine {
                 keys: keys.into_iter().collect(),
             });
         }
+        // The changes waiting for approval on the batch's instances (rare), in one query: an
+        // expiry or a release withdraws them.
+        let batch_ids: Vec<String> = loaded
+            .iter()
+            .map(|(stored, _)| stored.instance.id.clone())
+            .collect();
+        let mut pending_changes: HashMap<String, Approval> =
+            approvals::pending_of_instances(tx, &batch_ids)
+                .await?
+                .into_iter()
+                .map(|approval| (approval.instance_id.clone(), approval))
+                .collect();
         let mut steps_taken = 0;
         let mut updated = Vec::with_capacity(loaded.len());
         for (stored, row_key) in loaded {
             let account = accounts
                 .get(&stored.instance.account_id)
                 .ok_or_else(|| EngineError::not_found("account", &stored.instance.account_id))?;
+            let pending_change = pending_changes.remove(&stored.instance.id);
             let (steps, instance, next_due_at) = self
-                .take_loaded_steps(tx, stored, account, now, buffer)
+                .take_loaded_steps(tx, stored, account, pending_change, now, buffer)
                 .await?;
             steps_taken += steps;
             updated.push((row_key, instance, next_due_at));
@@ -332,12 +350,14 @@ impl Engine {
     /// in an instance sweep changes. A deduction attempt reads the account's funds itself, as
     /// earlier attempts of the batch leave them, and its records join the batch's buffer, so
     /// the event log keeps the order of decisions. Returns the steps taken and the instance
-    /// with its next due time, for the caller to write.
+    /// with its next due time, for the caller to write. `pending_change` is the instance's
+    /// change waiting for approval, withdrawn by a step after which it cannot apply.
     async fn take_loaded_steps(
         &self,
         tx: &mut Tx,
         stored: StoredInstance,
         account: &Account,
+        mut pending_change: Option<Approval>,
         now: Timestamp,
         buffer: &mut RecordBuffer,
     ) -> Result<(u64, Instance, Option<Timestamp>), EngineError> {
@@ -355,7 +375,16 @@ impl Engine {
                 }
                 step => {
                     let outcome = take_step(&instance, step, now, product);
-                    self.buffer_records(buffer, now, account, outcome.events, outcome.notices);
+                    let mut events = outcome.events;
+                    if let Some(reason) = withdrawal_reason(&instance, &outcome.instance) {
+                        if let Some(pending) = pending_change.take() {
+                            let withdrawn = self
+                                .withdraw_pending_change(tx, &pending, reason, now)
+                                .await?;
+                            events.push(withdrawn);
+                        }
+                    }
+                    self.buffer_records(buffer, now, account, events, outcome.notices);
                     outcome.instance
                 }
             };

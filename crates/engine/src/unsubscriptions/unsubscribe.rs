@@ -2,7 +2,7 @@
 //! at once and every paid period is cancelled and refunded. Apart from unsubscribing one
 //! pending renewal (`renewal.rs`), which leaves the instance running.
 
-use tenure_core::change::{approval_closed_event, ClosedApproval};
+use tenure_core::change::withdrawal_reason;
 use tenure_core::lifecycle::{Instance, InstanceStatus};
 use tenure_core::refund::{ActivationStatus, WrittenRefund, MAX_BATCH_UNSUBSCRIPTIONS};
 use tenure_core::unsubscription::{unsubscribed_event, unsubscribed_notice};
@@ -65,23 +65,20 @@ impl Engine {
             refunds.push(refund);
             new_events.push(event);
         }
-        // A change waiting for the operator cannot apply to a released instance: withdraw it.
-        if let Some(pending) = approvals::pending_for_instance(tx, instance_id).await? {
-            let reason = "the instance was unsubscribed";
-            approvals::decide(tx, &pending.id, "cancelled", now, Some(reason)).await?;
-            new_events.push(approval_closed_event(
-                &account.id,
-                &instance.id,
-                &pending.id,
-                ClosedApproval::Cancelled,
-                Some(reason),
-            ));
-        }
         let released = Instance {
             status: InstanceStatus::Unsubscribed,
             released_at: Some(now),
             ..instance.clone()
         };
+        // A change waiting for the operator cannot apply to a released instance: withdraw it.
+        if let Some(reason) = withdrawal_reason(&instance, &released) {
+            if let Some(pending) = approvals::pending_for_instance(tx, instance_id).await? {
+                let event = self
+                    .withdraw_pending_change(tx, &pending, reason, now)
+                    .await?;
+                new_events.push(event);
+            }
+        }
         // Final: no step is due any more, so the scheduler never touches it again.
         instances::update(tx, &released, None).await?;
         let refund_minor: i64 = refunds.iter().map(|refund| refund.refund_minor).sum();

@@ -537,3 +537,69 @@ on_both_backends!(
     downgrade_coupon_share,
     a_downgrade_returns_the_coupon_share_to_coupons
 );
+
+async fn a_pending_change_is_withdrawn_when_its_instance_expires(backend: Backend) {
+    let app = spawn_app(backend, APRIL).await;
+    let account_id = app.funded_account(1_000_000).await;
+    let bought = app
+        .buy(
+            &account_id,
+            "message-queue",
+            "enterprise-platinum",
+            "tps-100000",
+            "1M",
+        )
+        .await;
+    let instance_id = id(&bought["instance"]);
+    app.advance_to("2026-04-11T00:00:00Z").await;
+    let requested = change(&app, &instance_id, json!({ "spec": "tps-500000" })).await;
+    let approval_id = id(&requested["approval"]);
+
+    // Nobody decides before the expiry (05-01): the instance stops, and with it the change.
+    app.advance_to("2026-04-30T23:59:59Z").await;
+    let approval = app.get(&format!("/v1/approvals/{approval_id}")).await;
+    assert_eq!(approval["status"], "pending");
+    app.advance_to("2026-05-01T00:00:00Z").await;
+    assert_eq!(app.instance(&instance_id).await["status"], "expired");
+    let approval = app.get(&format!("/v1/approvals/{approval_id}")).await;
+    assert_eq!(approval["status"], "cancelled");
+    assert_eq!(approval["reason"], "the instance expired");
+    assert_eq!(approval["decided_at"], "2026-05-01T00:00:00Z");
+    let cancelled = app
+        .get(&format!(
+            "/v1/events?instance={instance_id}&kind=change.cancelled"
+        ))
+        .await;
+    let cancelled = cancelled["data"].as_array().unwrap();
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(cancelled[0]["at"], "2026-05-01T00:00:00Z");
+    assert_eq!(cancelled[0]["data"]["approval_id"], approval_id.as_str());
+    assert_eq!(cancelled[0]["data"]["reason"], "the instance expired");
+    let (status, refusal) = app
+        .post(&format!("/v1/approvals/{approval_id}/approve"), json!({}))
+        .await;
+    assert_eq!(
+        (status, refusal["code"].as_str()),
+        (409, Some("approval_decided"))
+    );
+
+    // Renewed after expiry, the instance can ask again; a change pending at its release goes too.
+    app.post_ok(
+        &format!("/v1/instances/{instance_id}/renew"),
+        json!({ "period": "1M" }),
+    )
+    .await;
+    let again = change(&app, &instance_id, json!({ "spec": "tps-500000" })).await;
+    let second_id = id(&again["approval"]);
+    app.advance_to("2026-06-01T00:00:00Z").await;
+    let second = app.get(&format!("/v1/approvals/{second_id}")).await;
+    assert_eq!(
+        (second["status"].as_str(), second["reason"].as_str()),
+        (Some("cancelled"), Some("the instance expired"))
+    );
+    assert_eq!(app.balanced_ledger(&account_id).await.len(), 3);
+}
+on_both_backends!(
+    pending_change_withdrawn_at_expiry,
+    a_pending_change_is_withdrawn_when_its_instance_expires
+);
