@@ -163,6 +163,7 @@ fn owned_table(resource: &str) -> Option<(OwnedTable, &'static str)> {
         "orders" => Some((OwnedTable::Orders, "order")),
         "approvals" => Some((OwnedTable::Approvals, "approval")),
         "refunds" => Some((OwnedTable::Refunds, "refund")),
+        "bills" => Some((OwnedTable::Bills, "bill")),
         _ => None,
     }
 }

@@ -122,6 +122,7 @@ pub enum OwnedTable {
     Orders,
     Approvals,
     Refunds,
+    Bills,
 }
 
 impl OwnedTable {
@@ -132,6 +133,7 @@ impl OwnedTable {
             OwnedTable::Orders => "orders",
             OwnedTable::Approvals => "approvals",
             OwnedTable::Refunds => "refunds",
+            OwnedTable::Bills => "bills",
         }
     }
 }

@@ -5,6 +5,7 @@ mod accounts;
 mod alerts;
 mod approvals;
 mod auto_renewal;
+mod bill_details;
 mod bills;
 mod catalog;
 mod changes;
@@ -147,6 +148,7 @@ pub fn table() -> Vec<Route> {
         clock::routes(),
         usage::routes(),
         bills::routes(),
+        bill_details::routes(),
         free_instances::routes(),
         alerts::routes(),
         stuck_steps::routes(),

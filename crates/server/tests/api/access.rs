@@ -131,6 +131,21 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
         )
         .await;
     let refund_id = text(&refunded["refunds"][0]["id"]).to_string();
+    let payg = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "iot-platform", "edition": "legacy-public",
+                    "region": "us-east-1", "billing": "payg" }),
+        )
+        .await;
+    app.advance_to("2026-02-10T01:00:00Z").await;
+    app.post_ok(
+        "/v1/usage",
+        json!({ "record_id": "matrix-usage", "instance": payg["instance"]["id"],
+                "meter": "messages", "quantity": 10_000, "time": "2026-02-10T00:30:00Z" }),
+    )
+    .await;
+    let bill_id = text(&app.get("/v1/bills").await["data"][0]["id"]).to_string();
     // A step of the instance that failed once, for the operator's retry (which takes it).
     let stuck_id = stuck_step_of(&app, &account_id, &instance_id).await;
     let other = app
@@ -173,6 +188,7 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
                 Some("approvals") => approval_id.clone(),
                 Some("refunds") => refund_id.clone(),
                 Some("stuck-steps") => stuck_id.clone(),
+                Some("bills") => bill_id.clone(),
                 _ => account_id.clone(),
             };
             let path = route

@@ -690,3 +690,70 @@ on_both_backends!(
     bills_paid_in_the_one_order,
     bills_are_paid_in_the_one_order_coupons_then_balance
 );
+
+/// GET `path` with `key` as the bearer: the status and the JSON answer.
+async fn get_with_key(app: &TestApp, path: &str, key: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn a_bill_is_read_by_its_id(backend: Backend) {
+    let app = spawn_app(backend, "2026-05-04T10:00:00Z").await;
+    let mut keys = Vec::new();
+    for (name, email) in [("Ada", "ada@example.com"), ("Bob", "bob@example.com")] {
+        let account = app
+            .post_ok(
+                "/v1/accounts",
+                json!({ "name": name, "email": email, "mobile": "+15550100" }),
+            )
+            .await;
+        keys.push((
+            text(&account["id"]).to_string(),
+            text(&account["owner_key"]).to_string(),
+        ));
+    }
+    let (ada, ada_key) = &keys[0];
+    let (_, bob_key) = &keys[1];
+    app.post_ok(
+        &format!("/v1/accounts/{ada}/deposits"),
+        json!({ "amount": 1_000, "method": "bank_card" }),
+    )
+    .await;
+    let payg_id = buy_payg(&app, ada).await;
+    app.advance_to("2026-05-04T13:00:00Z").await;
+    report_hour(&app, &payg_id, "2026-05-04T12:00:00Z").await;
+    app.advance_to("2026-05-04T17:00:00Z").await;
+    let listed = bills_of(&app, &payg_id).await[0].clone();
+    let bill_id = text(&listed["id"]).to_string();
+
+    // The operator and the bill's account read it whole, as the list shows it.
+    let shown = app.get(&format!("/v1/bills/{bill_id}")).await;
+    assert_eq!(shown, listed);
+    assert_eq!(shown["amount_minor"], HOURLY_BILL_MINOR);
+    assert_eq!(shown["status"], "paid");
+    assert_eq!(shown["cycle_start"], "2026-05-04T12:00:00Z");
+    assert_eq!(shown["lines"].as_array().unwrap().len(), 2);
+    let (status, own) = get_with_key(&app, &format!("/v1/bills/{bill_id}"), ada_key).await;
+    assert_eq!((status, &own), (200, &listed));
+
+    // Another account's key finds nothing, exactly as for a bill that does not exist.
+    let (status, foreign) = get_with_key(&app, &format!("/v1/bills/{bill_id}"), bob_key).await;
+    assert_eq!(status, 404);
+    assert_eq!(foreign["code"], "not_found");
+    let (status, missing) = app
+        .request("GET", "/v1/bills/bill_missing", None, &[])
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(missing["code"], "not_found");
+    assert!(
+        text(&missing["message"]).contains("bill_missing"),
+        "{missing}"
+    );
+}
+on_both_backends!(bill_by_id, a_bill_is_read_by_its_id);
