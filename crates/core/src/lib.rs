@@ -43,6 +43,7 @@ pub mod proration;
 pub mod purchase;
 pub mod refund;
 pub mod refund_destination;
+pub mod release;
 pub mod renewal;
 pub mod unsubscription;
 pub mod usage;

@@ -1,10 +1,12 @@
-//! Bill generation, taken by the scheduler when a cycle's `generate_at` comes: price the
-//! cycle's summed usage, then settle the account (which pays the bill from balance and coupons,
-//! or leaves it unpaid and makes the account overdue).
+//! Bill generation, taken by the scheduler when a cycle's `generate_at` comes (or by a release,
+//! which bills its open cycles at once): price the cycle's summed usage, then settle the
+//! account (which pays the bill from coupons and the balance, or leaves it unpaid and makes
+//! the account overdue).
 
 use jiff::Timestamp;
 use tenure_core::bill::{generated_event, price_cycle, PricedCycle};
-use tenure_store::bills::{self, BillStatus};
+use tenure_store::accounts::Account;
+use tenure_store::bills::{self, Bill, BillStatus};
 use tenure_store::{usage, Tx};
 
 use crate::engine::Engine;
@@ -25,12 +27,27 @@ impl Engine {
             return Ok(0);
         };
         let account = self.lock_for_settlement(tx, &unlocked.account_id).await?;
-        let Some(mut bill) = bills::lock(tx, bill_id).await? else {
+        let Some(bill) = bills::lock(tx, bill_id).await? else {
             return Ok(0);
         };
         if bill.status != BillStatus::Open || bill.generate_at > now {
             return Ok(0);
         }
+        self.generate_bill(tx, &account, bill, now).await?;
+        self.settle_account(tx, &account.id, now).await?;
+        Ok(1)
+    }
+
+    /// Prices an open bill's cycle from its summed usage and writes it generated, unpaid
+    /// (or paid, when it is of nothing), with its event; the caller settles the account, which
+    /// pays it if the credit covers it, and holds the settlement locks.
+    pub(crate) async fn generate_bill(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        mut bill: Bill,
+        now: Timestamp,
+    ) -> Result<Bill, EngineError> {
         let product = self.product(&bill.product_id)?;
         let quantities = usage::cycle_quantities(tx, &bill.instance_id, bill.cycle_start).await?;
         // Usage over a bill's limit is refused when reported; usage an older tenure accepted
@@ -71,8 +88,7 @@ impl Engine {
             bill.cycle_start,
             bill.cycle_end,
         );
-        self.record(tx, now, &account, &[event], &[]).await?;
-        self.settle_account(tx, &account.id, now).await?;
-        Ok(1)
+        self.record(tx, now, account, &[event], &[]).await?;
+        Ok(bill)
     }
 }

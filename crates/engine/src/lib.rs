@@ -20,6 +20,7 @@ mod locks;
 mod low_balance;
 pub mod overdue;
 mod record;
+pub mod release;
 pub mod renew;
 pub mod resource_plans;
 pub mod scheduler;

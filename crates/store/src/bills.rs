@@ -141,6 +141,21 @@ pub async fn lock(tx: &mut Tx, bill_id: &str) -> Result<Option<Bill>, StoreError
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// The open bills of an instance, oldest cycle first, locked where the database can: the
+/// cycles a release closes.
+pub async fn lock_open_of_instance(
+    tx: &mut Tx,
+    instance_id: &str,
+) -> Result<Vec<Bill>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bills WHERE instance_id = $1 AND status = 'open'
+         ORDER BY cycle_start, id{}",
+        tx.for_update()
+    );
+    let rows = query(&sql).bind(instance_id).fetch_all(tx).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
 pub async fn get(connection: &mut Connection, bill_id: &str) -> Result<Option<Bill>, StoreError> {
     let row = query(&format!("SELECT {COLUMNS} FROM bills WHERE id = $1"))
         .bind(bill_id)

@@ -15,6 +15,23 @@ pub struct StepOutcome {
     pub notices: Vec<NoticeDraft>,
 }
 
+/// What releasing does, by the product's `at_release`: the final status, the event kind, and
+/// the words a notice says it with. Shared by the release step and a release by hand.
+pub(crate) fn released_as(at_release: ReleaseAction) -> (InstanceStatus, EventKind, &'static str) {
+    match at_release {
+        ReleaseAction::Delete => (
+            InstanceStatus::Released,
+            EventKind::InstanceReleased,
+            "was released and its data deleted for good",
+        ),
+        ReleaseAction::MoveToFreeTier => (
+            InstanceStatus::FreeTier,
+            EventKind::InstanceMovedToFreeTier,
+            "was released and its data moved to the free tier",
+        ),
+    }
+}
+
 /// Takes `step` at `now`. The caller has checked that the step is the one due.
 pub fn take_step(
     instance: &Instance,
@@ -69,18 +86,7 @@ pub fn take_step(
         Step::StopOverdue | Step::Freeze => unreachable!("usage steps returned above"),
         Step::Release => {
             next.released_at = Some(now);
-            let (status, kind, what) = match policy.at_release {
-                ReleaseAction::Delete => (
-                    InstanceStatus::Released,
-                    EventKind::InstanceReleased,
-                    "was released and its data deleted for good",
-                ),
-                ReleaseAction::MoveToFreeTier => (
-                    InstanceStatus::FreeTier,
-                    EventKind::InstanceMovedToFreeTier,
-                    "was released and its data moved to the free tier",
-                ),
-            };
+            let (status, kind, what) = released_as(policy.at_release);
             next.status = status;
             (
                 kind,

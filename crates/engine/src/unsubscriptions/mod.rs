@@ -218,9 +218,10 @@ impl Engine {
                 return Err(EngineError::refused(
                     "not_unsubscribable",
                     format!(
-                        "instance {} is {}: only prepaid resources (subscriptions, resource plans) are unsubscribed; release it instead",
+                        "instance {} is {}: only prepaid resources (subscriptions, resource plans) are unsubscribed; release it instead with POST /v1/instances/{}/release",
                         instance.id,
-                        instance.billing.as_str()
+                        instance.billing.as_str(),
+                        instance.id
                     ),
                 ))
             }

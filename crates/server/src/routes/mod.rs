@@ -16,6 +16,7 @@ mod health;
 mod instances;
 mod orders;
 mod refunds;
+mod release;
 mod stuck_steps;
 mod unsubscriptions;
 mod usage;
@@ -150,6 +151,7 @@ pub fn table() -> Vec<Route> {
         bills::routes(),
         bill_details::routes(),
         free_instances::routes(),
+        release::routes(),
         alerts::routes(),
         stuck_steps::routes(),
     ]

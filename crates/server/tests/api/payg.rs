@@ -757,3 +757,149 @@ async fn a_bill_is_read_by_its_id(backend: Backend) {
     );
 }
 on_both_backends!(bill_by_id, a_bill_is_read_by_its_id);
+
+async fn releasing_bills_the_open_usage_at_once(backend: Backend) {
+    let app = spawn_app(backend, "2026-05-04T10:00:00Z").await;
+    // 13,000: a month of the basic queue (12,000), and 1,000 for usage.
+    let account_id = app.funded_account(13_000).await;
+    let payg_id = buy_payg(&app, &account_id).await;
+    let free = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "iot-platform", "edition": "public",
+                    "region": "us-east-1", "billing": "free" }),
+        )
+        .await;
+    let free_id = text(&free["instance"]["id"]).to_string();
+    let queue = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let queue_id = text(&queue["instance"]["id"]);
+    app.advance_to("2026-05-04T14:45:00Z").await;
+    for cycle_start in [
+        "2026-05-04T12:00:00Z",
+        "2026-05-04T13:00:00Z",
+        "2026-05-04T14:00:00Z",
+    ] {
+        report_hour(&app, &payg_id, cycle_start).await;
+    }
+    let release = format!("/v1/instances/{payg_id}/release");
+
+    // Unconfirmed, nothing changes.
+    let (status, refusal) = app.post(&release, json!({})).await;
+    assert_eq!(
+        (status, text(&refusal["code"])),
+        (422, "confirmation_required")
+    );
+    assert_eq!(app.instance(&payg_id).await["status"], "active");
+
+    // Released at 14:45: the three open cycles (the 12:00 one would have waited until 17:00,
+    // the 14:00 one is cut at the release) are billed now and paid.
+    let released = app
+        .post_ok(&release, json!({ "confirm_data_backed_up": true }))
+        .await;
+    assert_eq!(released["instance"]["status"], "released");
+    assert_eq!(released["instance"]["released_at"], "2026-05-04T14:45:00Z");
+    assert_eq!(released["instance"]["next_due_at"], Value::Null);
+    let final_bills = released["final_bills"].as_array().unwrap();
+    let cycles: Vec<&str> = final_bills
+        .iter()
+        .map(|bill| text(&bill["cycle_start"]))
+        .collect();
+    assert_eq!(
+        cycles,
+        [
+            "2026-05-04T12:00:00Z",
+            "2026-05-04T13:00:00Z",
+            "2026-05-04T14:00:00Z"
+        ]
+    );
+    for bill in final_bills {
+        assert_eq!(bill["status"], "paid");
+        assert_eq!(bill["amount_minor"], HOURLY_BILL_MINOR);
+        assert_eq!(bill["generated_at"], "2026-05-04T14:45:00Z");
+    }
+    assert_eq!(released["settlement"]["paid_minor"], 3 * HOURLY_BILL_MINOR);
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        1_000 - 3 * HOURLY_BILL_MINOR
+    );
+    let events = app.instance_events(&payg_id).await;
+    let at_release: Vec<&str> = events
+        .iter()
+        .filter(|(at, _)| at == "2026-05-04T14:45:00Z")
+        .map(|(_, kind)| kind.as_str())
+        .collect();
+    assert_eq!(
+        at_release,
+        [
+            "bill.generated",
+            "bill.generated",
+            "bill.generated",
+            "instance.released",
+            "bill.paid",
+            "bill.paid",
+            "bill.paid"
+        ]
+    );
+    let notices = app
+        .get(&format!(
+            "/v1/notifications?instance={payg_id}&kind=instance.released"
+        ))
+        .await;
+    let notices = notices["data"].as_array().unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0]["channel"], "email");
+
+    // Nothing more is billed for it, no usage is taken, and it cannot be released again.
+    let (status, refused) = app
+        .post(
+            "/v1/usage",
+            json!({ "record_id": "after-release", "instance": payg_id, "meter": "messages",
+                    "quantity": 1, "time": "2026-05-04T14:40:00Z" }),
+        )
+        .await;
+    assert_eq!((status, text(&refused["code"])), (409, "instance_released"));
+    app.advance_to("2026-05-05T00:00:00Z").await;
+    assert_eq!(bills_of(&app, &payg_id).await.len(), 3);
+    let (status, again) = app
+        .post(&release, json!({ "confirm_data_backed_up": true }))
+        .await;
+    assert_eq!((status, text(&again["code"])), (409, "instance_released"));
+
+    // A free instance is released the same way; a subscription is unsubscribed instead, and
+    // unsubscribing a free instance says to release it.
+    let (status, refusal) = app
+        .post(
+            &format!("/v1/instances/{free_id}/unsubscribe"),
+            json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+        )
+        .await;
+    assert_eq!(
+        (status, text(&refusal["code"])),
+        (409, "not_unsubscribable")
+    );
+    assert!(
+        text(&refusal["message"]).contains(&format!("POST /v1/instances/{free_id}/release")),
+        "{refusal}"
+    );
+    let free = app
+        .post_ok(
+            &format!("/v1/instances/{free_id}/release"),
+            json!({ "confirm_data_backed_up": true }),
+        )
+        .await;
+    assert_eq!(free["instance"]["status"], "released");
+    assert_eq!(free["final_bills"], json!([]));
+    let (status, refusal) = app
+        .post(
+            &format!("/v1/instances/{queue_id}/release"),
+            json!({ "confirm_data_backed_up": true }),
+        )
+        .await;
+    assert_eq!((status, text(&refusal["code"])), (409, "not_releasable"));
+    assert!(text(&refusal["message"]).contains("/unsubscribe"));
+    assert_eq!(app.instance(queue_id).await["status"], "active");
+    app.balanced_ledger(&account_id).await;
+}
+on_both_backends!(release_by_hand, releasing_bills_the_open_usage_at_once);
