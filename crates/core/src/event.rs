@@ -13,6 +13,8 @@ pub enum EventKind {
     CouponGranted,
     VoucherGranted,
     InstancePurchased,
+    /// A resource plan bought to take effect later took effect.
+    InstanceActivated,
     InstanceRenewed,
     InstanceRestored,
     ExpiryReminderSent,
@@ -50,12 +52,13 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 33] = [
+    pub const ALL: [EventKind; 34] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
         EventKind::VoucherGranted,
         EventKind::InstancePurchased,
+        EventKind::InstanceActivated,
         EventKind::InstanceRenewed,
         EventKind::InstanceRestored,
         EventKind::ExpiryReminderSent,
@@ -93,6 +96,7 @@ impl EventKind {
             EventKind::CouponGranted => "coupon.granted",
             EventKind::VoucherGranted => "voucher.granted",
             EventKind::InstancePurchased => "instance.purchased",
+            EventKind::InstanceActivated => "instance.activated",
             EventKind::InstanceRenewed => "instance.renewed",
             EventKind::InstanceRestored => "instance.restored",
             EventKind::ExpiryReminderSent => "instance.expiry_reminder_sent",

@@ -264,7 +264,12 @@ impl Engine {
             spec_id: plan.spec_id.clone(),
             region: request.region.clone(),
             billing: plan.billing,
-            status: InstanceStatus::Active,
+            // A resource plan bought to take effect later waits for it, unactivated.
+            status: if plan.starts_at > now {
+                InstanceStatus::Unactivated
+            } else {
+                InstanceStatus::Active
+            },
             created_at: now,
             expires_at: plan.expires_at,
             released_at: None,
@@ -282,6 +287,7 @@ impl Engine {
             auto_renew_effective_from: plan.auto_renew_period.map(|_| effective_from(now)),
             last_deduction_attempt: None,
             last_active_at: None,
+            activates_at: (plan.starts_at > now).then_some(plan.starts_at),
         };
         // Paid for before anything is written: a purchase the account cannot pay for (the
         // most common refusal) then writes nothing, and the store has nothing to undo.

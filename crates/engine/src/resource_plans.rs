@@ -68,7 +68,10 @@ impl Engine {
                 format!("instance {instance_id} is not a resource plan and has no quota"),
             ));
         }
-        if instance.status != InstanceStatus::Active {
+        if !matches!(
+            instance.status,
+            InstanceStatus::Active | InstanceStatus::Unactivated
+        ) {
             return Err(EngineError::refused(
                 "resource_plan_not_active",
                 format!(

@@ -57,7 +57,8 @@ async fn totals_are_rebuilt_from_the_postings_when_missing() {
     // is that schema), written to by this tenure.
     let old = Store::open_unmigrated(&url).await.unwrap();
     migrations::migrate_to(&old, 1).await.unwrap();
-    let engine = support::engine_with(old, START.parse().unwrap());
+    support::columns_of_later_versions(&old, true).await;
+    let engine = support::engine_with(old.clone(), START.parse().unwrap());
     let account_id = account_with_a_purchase(&engine).await;
     let mut connection = engine.store.read().await.unwrap();
     let before = ledger::funds(&mut connection, &account_id).await.unwrap();
@@ -71,6 +72,7 @@ async fn totals_are_rebuilt_from_the_postings_when_missing() {
         Funds::default()
     );
     drop(connection);
+    support::columns_of_later_versions(&old, false).await;
     engine.store.close().await;
 
     // Opening the database again migrates it, which fills the totals in from the ledger.

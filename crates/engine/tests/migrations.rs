@@ -118,6 +118,7 @@ async fn a_version_one_database_keeps_its_records_and_goes_on(backend: support::
         "CREATE TABLE stuck_steps (work TEXT, item_id TEXT, status TEXT)",
     )
     .await;
+    support::columns_of_later_versions(&old, true).await;
     let engine = support::engine_with(old.clone(), at(START));
     // Money for the purchase and two renewals (12,000 each): the first renewal happens under
     // version 1, the second after the upgrade.
@@ -128,6 +129,7 @@ async fn a_version_one_database_keeps_its_records_and_goes_on(backend: support::
     engine.advance_to(at("2026-03-20T00:00:00Z")).await.unwrap();
     alter_notices(&old, "DROP COLUMN event_seq").await;
     run_statement(&old, "DROP TABLE stuck_steps").await;
+    support::columns_of_later_versions(&old, false).await;
     let before = Records {
         notice_ids: stored_notice_ids(&old, &account_id).await,
         ..records_without_notices(&old, &account_id).await
@@ -264,9 +266,11 @@ async fn a_migration_over_a_broken_reference_is_refused_and_changes_nothing() {
     let (_folder, url) = support::scratch_sqlite();
     let old = Store::open_unmigrated(&url).await.unwrap();
     migrations::migrate_to(&old, 1).await.unwrap();
+    support::columns_of_later_versions(&old, true).await;
     let engine = support::engine_with(old.clone(), at(START));
     support::account_with_queues(&engine, 1).await;
     drop(engine);
+    support::columns_of_later_versions(&old, false).await;
     old.close().await;
     // With foreign key checks off: an order of an instance that is not there.
     let path = url.trim_start_matches("sqlite://");

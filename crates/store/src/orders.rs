@@ -361,7 +361,7 @@ pub async fn unsubscribable(
         period_condition,
         "o.id = o.period_order_id".to_string(),
         format!("o.status = '{}'", OrderStatus::Paid),
-        "i.status = 'active'".to_string(),
+        "i.status IN ('active', 'unactivated')".to_string(),
     ];
     let mut texts = Vec::new();
     for (column, value) in [

@@ -142,6 +142,7 @@ pub async fn load(
             auto_renew_effective_from: auto_renew.then_some(auto_renewal_since),
             last_deduction_attempt: None,
             last_active_at: None,
+            activates_at: None,
         };
         let next_due_at = next_due(&instance, product).map(|due| due.at);
         instances::insert(&mut tx, &instance, next_due_at).await?;

@@ -54,6 +54,7 @@ fn auto_instance(
         auto_renew_effective_from: Some(effective_from(at(enabled_at))),
         last_deduction_attempt: None,
         last_active_at: None,
+        activates_at: None,
     }
 }
 
@@ -61,6 +62,7 @@ fn auto_instance(
 fn describe(step: Step, at: Timestamp, outcome: &str) -> String {
     let day = &at.to_string()[..10];
     match step {
+        Step::Activate => format!("{day} activate"),
         Step::DeductionAttempt => format!("{day} attempt {outcome}"),
         Step::Remind => format!("{day} remind"),
         Step::Expire => format!("{day} expire"),

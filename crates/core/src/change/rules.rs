@@ -291,6 +291,7 @@ mod tests {
             auto_renew_effective_from: None,
             last_deduction_attempt: None,
             last_active_at: None,
+            activates_at: None,
         }
     }
 

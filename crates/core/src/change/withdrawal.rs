@@ -17,7 +17,10 @@ pub fn withdrawal_reason(before: &Instance, after: &Instance) -> Option<&'static
         InstanceStatus::Expired => Some("the instance expired"),
         InstanceStatus::Released | InstanceStatus::FreeTier => Some("the instance was released"),
         InstanceStatus::Unsubscribed => Some("the instance was unsubscribed"),
-        InstanceStatus::Active | InstanceStatus::Stopped | InstanceStatus::Frozen => None,
+        InstanceStatus::Unactivated
+        | InstanceStatus::Active
+        | InstanceStatus::Stopped
+        | InstanceStatus::Frozen => None,
     }
 }
 

@@ -11,6 +11,8 @@ use crate::period::add_days;
 /// The steps, in the order they are taken when several are due at the same moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
+    /// A resource plan bought to take effect later takes effect (`unactivated → active`).
+    Activate,
     /// Try to pay for an auto-renewal ([`crate::auto_renewal`]). First at equal times: an attempt
     /// due at the expiry itself may still keep the instance from stopping.
     DeductionAttempt,
@@ -50,6 +52,10 @@ pub fn next_due(instance: &Instance, product: &Product) -> Option<DueStep> {
 fn next_lifecycle_step(instance: &Instance, policy: &LifecyclePolicy) -> Option<DueStep> {
     let expires_at = instance.expires_at?;
     match instance.status {
+        InstanceStatus::Unactivated => Some(DueStep {
+            step: Step::Activate,
+            at: instance.activates_at?,
+        }),
         InstanceStatus::Active => {
             let remind_at = add_days(expires_at, -policy.reminder_lead_days);
             let reminder_pending =

@@ -9,6 +9,9 @@ use crate::period::Period;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InstanceStatus {
+    /// A resource plan bought to take effect later (`activates_at`): paid, not yet in effect;
+    /// it becomes active at that time.
+    Unactivated,
     /// Running and paid for.
     Active,
     /// Past its expiry: stopped, data kept until release.
@@ -30,6 +33,7 @@ pub enum InstanceStatus {
 impl InstanceStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            InstanceStatus::Unactivated => "unactivated",
             InstanceStatus::Active => "active",
             InstanceStatus::Expired => "expired",
             InstanceStatus::Released => "released",
@@ -53,6 +57,7 @@ impl FromStr for InstanceStatus {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         [
+            InstanceStatus::Unactivated,
             InstanceStatus::Active,
             InstanceStatus::Expired,
             InstanceStatus::Released,
@@ -65,7 +70,7 @@ impl FromStr for InstanceStatus {
         .find(|status| status.as_str() == text)
         .ok_or_else(|| {
             format!(
-                "`{text}` is not a status: use active, expired, released, free_tier, unsubscribed, stopped or frozen"
+                "`{text}` is not a status: use unactivated, active, expired, released, free_tier, unsubscribed, stopped or frozen"
             )
         })
     }
@@ -137,6 +142,9 @@ pub struct Instance {
     /// The last activity of a free instance (purchase, usage report, "continue trial"); it is
     /// frozen after its edition's inactivity days without one. `None` means its creation.
     pub last_active_at: Option<Timestamp>,
+    /// When a resource plan bought to take effect later does (it is `unactivated` until
+    /// then); `None` for everything that took effect when bought.
+    pub activates_at: Option<Timestamp>,
 }
 
 /// Where auto-renewal stands in its schedule for one expiry.

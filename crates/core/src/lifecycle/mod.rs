@@ -62,6 +62,7 @@ pub(crate) fn subscription_for_tests(
         auto_renew_effective_from: None,
         last_deduction_attempt: None,
         last_active_at: None,
+        activates_at: None,
     }
 }
 

@@ -51,6 +51,22 @@ pub fn take_step(
         Step::DeductionAttempt => unreachable!(
             "a deduction attempt needs the account's funds: auto_renewal::attempt_deduction takes it"
         ),
+        Step::Activate => {
+            next.status = InstanceStatus::Active;
+            (
+                EventKind::InstanceActivated,
+                EventData::object()
+                    .optional_time("activates_at", instance.activates_at)
+                    .time("expires_at", expires_at)
+                    .finish(),
+                vec![Channel::Email],
+                format!("{} {} is now in effect", product.name, instance.id),
+                format!(
+                    "Your {} resource plan {} took effect on {now} and can be used until {}.",
+                    product.name, instance.id, expires_at
+                ),
+            )
+        }
         Step::Remind => {
             next.reminded_for_expiry = Some(expires_at);
             (

@@ -30,6 +30,7 @@ fn instance(product_id: &str, expires_at: &str) -> Instance {
         auto_renew_effective_from: None,
         last_deduction_attempt: None,
         last_active_at: None,
+        activates_at: None,
     }
 }
 

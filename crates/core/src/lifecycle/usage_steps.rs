@@ -124,7 +124,7 @@ pub fn take_usage_step(
                 ),
             )
         }
-        Step::DeductionAttempt | Step::Remind | Step::Expire | Step::Release => {
+        Step::Activate | Step::DeductionAttempt | Step::Remind | Step::Expire | Step::Release => {
             unreachable!("subscription steps are taken by step::take_step")
         }
     }

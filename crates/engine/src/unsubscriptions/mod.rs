@@ -227,7 +227,11 @@ impl Engine {
             }
             Billing::Subscription | Billing::ResourcePlan => {}
         }
-        if instance.status != InstanceStatus::Active {
+        // An unactivated resource plan is unsubscribed with all of its cash back.
+        if !matches!(
+            instance.status,
+            InstanceStatus::Active | InstanceStatus::Unactivated
+        ) {
             return Err(EngineError::refused(
                 "not_unsubscribable",
                 format!(

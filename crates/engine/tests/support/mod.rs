@@ -242,3 +242,25 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// Columns a later migration adds that this tenure reads and writes in every use case. A test
+/// that has this tenure write into a database at an older version adds them while it writes
+/// ([`columns_of_later_versions`] `true`) and drops them before the upgrade (`false`), so the
+/// database is then as the older tenure left it.
+const LATER_COLUMNS: &[(&str, &str, &str)] = &[("instances", "activates_at", "BIGINT")];
+
+pub async fn columns_of_later_versions(store: &Store, present: bool) {
+    let mut tx = store.begin().await.unwrap();
+    for (table, column, kind) in LATER_COLUMNS {
+        let change = if present {
+            format!("ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        } else {
+            format!("ALTER TABLE {table} DROP COLUMN {column}")
+        };
+        tenure_store::database::query(&change)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+}

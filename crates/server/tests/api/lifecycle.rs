@@ -1,6 +1,8 @@
 //! An instance lives through purchase, reminder, expiry, renewal after expiry, a second expiry
 //! and release, on the simulated clock (docs/examples.md 2 and 3).
 
+use serde_json::json;
+
 use crate::helpers::{spawn_app, text, Backend};
 use crate::on_both_backends;
 
@@ -237,3 +239,89 @@ async fn a_sweep_run_twice_takes_each_step_once(backend: Backend) {
     );
 }
 on_both_backends!(sweep_is_idempotent, a_sweep_run_twice_takes_each_step_once);
+
+async fn a_plan_bought_for_later_is_unactivated_until_then(backend: Backend) {
+    let app = spawn_app(backend, "2026-03-01T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let bought = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "iot-platform", "edition": "message-package",
+                    "spec": "messages-10m", "region": "us-east-1", "billing": "resource_plan",
+                    "period": "1M", "activates_at": "2026-03-10T00:00:00Z" }),
+        )
+        .await;
+    let plan_id = text(&bought["instance"]["id"]).to_string();
+    assert_eq!(bought["instance"]["status"], "unactivated");
+    assert_eq!(bought["instance"]["activates_at"], "2026-03-10T00:00:00Z");
+    assert_eq!(bought["instance"]["expires_at"], "2026-04-10T00:00:00Z");
+    assert_eq!(bought["instance"]["next_due_at"], "2026-03-10T00:00:00Z");
+    let listed = |status: &'static str| {
+        let app = &app;
+        let account_id = &account_id;
+        async move {
+            app.get(&format!(
+                "/v1/instances?account={account_id}&status={status}"
+            ))
+            .await["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|instance| text(&instance["id"]).to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("unactivated").await, vec![plan_id.clone()]);
+    assert!(listed("active").await.is_empty());
+
+    app.advance_to("2026-03-09T23:59:59Z").await;
+    assert_eq!(app.instance(&plan_id).await["status"], "unactivated");
+    let (status, refusal) = app
+        .post(
+            &format!("/v1/instances/{plan_id}/quota-usage"),
+            json!({ "units": 1 }),
+        )
+        .await;
+    assert_eq!(
+        (status, text(&refusal["code"])),
+        (409, "resource_plan_not_activated")
+    );
+
+    // At its time it takes effect: active, announced, and its quota usable.
+    app.advance_to("2026-03-10T00:00:00Z").await;
+    let plan = app.instance(&plan_id).await;
+    assert_eq!(plan["status"], "active");
+    assert_eq!(listed("active").await, vec![plan_id.clone()]);
+    assert!(listed("unactivated").await.is_empty());
+    let events = app.instance_events(&plan_id).await;
+    assert_eq!(
+        events,
+        [
+            (
+                "2026-03-01T00:00:00Z".to_string(),
+                "instance.purchased".to_string()
+            ),
+            (
+                "2026-03-10T00:00:00Z".to_string(),
+                "instance.activated".to_string()
+            ),
+        ]
+    );
+    let notices = app
+        .get(&format!(
+            "/v1/notifications?instance={plan_id}&kind=instance.activated"
+        ))
+        .await;
+    assert_eq!(notices["data"][0]["channel"], "email");
+    app.post_ok(
+        &format!("/v1/instances/{plan_id}/quota-usage"),
+        json!({ "units": 1 }),
+    )
+    .await;
+    app.advance_to("2026-04-10T00:00:00Z").await;
+    assert_eq!(app.instance(&plan_id).await["status"], "expired");
+}
+on_both_backends!(
+    plan_unactivated_until_it_takes_effect,
+    a_plan_bought_for_later_is_unactivated_until_then
+);

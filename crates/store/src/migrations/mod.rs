@@ -11,6 +11,7 @@ mod initial;
 mod lighter_writes;
 mod notices_through_events;
 mod stuck_steps;
+mod unactivated_plans;
 
 use crate::connect::{Dialect, Store, StoreError, Tx};
 use crate::database::query;
@@ -38,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
     lighter_writes::MIGRATION,
     notices_through_events::MIGRATION,
     stuck_steps::MIGRATION,
+    unactivated_plans::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
