@@ -65,7 +65,11 @@ fn simulate_prints_the_events_as_json_lines() {
         .collect();
     assert_eq!(kinds.first().map(String::as_str), Some("account.created"));
     assert_eq!(kinds.last().map(String::as_str), Some("instance.released"));
-    assert_eq!(kinds.len(), 10);
+    assert_eq!(
+        kinds.len(),
+        11,
+        "with the release warning, 7 days before release"
+    );
 }
 
 #[test]

@@ -19,6 +19,8 @@ pub enum EventKind {
     InstanceRestored,
     ExpiryReminderSent,
     InstanceExpired,
+    /// An expired instance was warned of its coming release.
+    ReleaseWarningSent,
     InstanceReleased,
     InstanceMovedToFreeTier,
     /// The customer unsubscribed an instance: it is released at once and its data deleted.
@@ -52,7 +54,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 34] = [
+    pub const ALL: [EventKind; 35] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -63,6 +65,7 @@ impl EventKind {
         EventKind::InstanceRestored,
         EventKind::ExpiryReminderSent,
         EventKind::InstanceExpired,
+        EventKind::ReleaseWarningSent,
         EventKind::InstanceReleased,
         EventKind::InstanceMovedToFreeTier,
         EventKind::InstanceUnsubscribed,
@@ -101,6 +104,7 @@ impl EventKind {
             EventKind::InstanceRestored => "instance.restored",
             EventKind::ExpiryReminderSent => "instance.expiry_reminder_sent",
             EventKind::InstanceExpired => "instance.expired",
+            EventKind::ReleaseWarningSent => "instance.release_warning_sent",
             EventKind::InstanceReleased => "instance.released",
             EventKind::InstanceMovedToFreeTier => "instance.moved_to_free_tier",
             EventKind::InstanceUnsubscribed => "instance.unsubscribed",

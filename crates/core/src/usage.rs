@@ -173,6 +173,7 @@ mod tests {
             last_deduction_attempt: None,
             last_active_at: None,
             activates_at: None,
+            release_warned_for_expiry: None,
         }
     }
 

@@ -55,6 +55,7 @@ fn auto_instance(
         last_deduction_attempt: None,
         last_active_at: None,
         activates_at: None,
+        release_warned_for_expiry: None,
     }
 }
 
@@ -66,6 +67,7 @@ fn describe(step: Step, at: Timestamp, outcome: &str) -> String {
         Step::DeductionAttempt => format!("{day} attempt {outcome}"),
         Step::Remind => format!("{day} remind"),
         Step::Expire => format!("{day} expire"),
+        Step::WarnRelease => format!("{day} warn of release"),
         Step::Release => format!("{day} release"),
         Step::StopOverdue => format!("{day} stop (overdue)"),
         Step::Freeze => format!("{day} freeze"),
@@ -120,6 +122,8 @@ fn fixed_schedule_all_attempts_fail_then_normal_expiry_and_release() {
             "2026-06-30 attempt failed",
             "2026-06-30 expire",
             "2026-07-06 attempt failed",
+            // Three days before release on the 15th day (IoT's release warning).
+            "2026-07-12 warn of release",
             "2026-07-14 attempt failed",
             "2026-07-15 release",
         ]
@@ -154,6 +158,7 @@ fn fixed_schedule_succeeds_at_t_plus_14_after_a_deposit_and_restores() {
             "2026-06-30 attempt failed",
             "2026-06-30 expire",
             "2026-07-06 attempt failed",
+            "2026-07-12 warn of release",
             "2026-07-14 attempt paid, expires 2026-07-30",
         ]
     );
@@ -200,7 +205,11 @@ fn daily_schedule_tries_every_day_from_t_minus_9_to_t_minus_1() {
     let mut expected: Vec<String> = (11..=13).map(attempt).collect();
     expected.push("2026-08-13 remind".into());
     expected.extend((14..=19).map(attempt));
-    expected.extend(["2026-08-20 expire".into(), "2026-08-27 release".into()]);
+    expected.extend([
+        "2026-08-20 expire".into(),
+        "2026-08-25 warn of release".into(),
+        "2026-08-27 release".into(),
+    ]);
     assert_eq!(taken, expected);
 }
 

@@ -162,6 +162,15 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
             format!("{} is outside 0..=90", lifecycle.reminder_lead_days),
         );
     }
+    if !(0..=lifecycle.retention_days.max(0)).contains(&lifecycle.release_warning_lead_days) {
+        problem(
+            "lifecycle.release_warning_lead_days",
+            format!(
+                "{} is outside 0..={} (the retention days: the warning falls within them)",
+                lifecycle.release_warning_lead_days, lifecycle.retention_days
+            ),
+        );
+    }
     if lifecycle.reminder_lead_days > 0 && lifecycle.reminder_channels.is_empty() {
         problem(
             "lifecycle.reminder_channels",

@@ -59,6 +59,11 @@ pub struct LifecyclePolicy {
     /// Days before expiry that the expiry reminder goes out; `0` sends none.
     pub reminder_lead_days: i64,
     pub reminder_channels: Vec<Channel>,
+    /// Days before release that an expired instance's release warning goes out (by email);
+    /// `0` (the default) sends none. At most `retention_days`: the warning falls within the
+    /// retention.
+    #[serde(default)]
+    pub release_warning_lead_days: i64,
 }
 
 /// What release does to an instance's data.

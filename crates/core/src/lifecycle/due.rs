@@ -20,6 +20,9 @@ pub enum Step {
     Remind,
     /// Stop the instance at its expiry; data is kept.
     Expire,
+    /// Warn an expired instance, the policy's release warning lead days before its release
+    /// ([`super::release_warning`]).
+    WarnRelease,
     /// Release the instance the policy's retention days after expiry.
     Release,
     /// Stop a pay-as-you-go instance whose account stayed overdue through the grace period
@@ -72,10 +75,12 @@ fn next_lifecycle_step(instance: &Instance, policy: &LifecyclePolicy) -> Option<
                 })
             }
         }
-        InstanceStatus::Expired => Some(DueStep {
-            step: Step::Release,
-            at: release_at(expires_at, policy),
-        }),
+        InstanceStatus::Expired => {
+            super::release_warning::warning_due(instance, policy, expires_at).or(Some(DueStep {
+                step: Step::Release,
+                at: release_at(expires_at, policy),
+            }))
+        }
         InstanceStatus::Released
         | InstanceStatus::FreeTier
         | InstanceStatus::Unsubscribed

@@ -145,6 +145,9 @@ pub struct Instance {
     /// When a resource plan bought to take effect later does (it is `unactivated` until
     /// then); `None` for everything that took effect when bought.
     pub activates_at: Option<Timestamp>,
+    /// The expiry the release warning was sent for, so each expiry gets one warning (a renewal
+    /// after expiry moves the expiry, and a later expiry is warned again).
+    pub release_warned_for_expiry: Option<Timestamp>,
 }
 
 /// Where auto-renewal stands in its schedule for one expiry.

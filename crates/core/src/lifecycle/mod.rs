@@ -5,6 +5,7 @@
 pub mod due;
 pub mod failed_step;
 mod instance;
+pub mod release_warning;
 pub mod step;
 pub mod usage_steps;
 
@@ -63,6 +64,7 @@ pub(crate) fn subscription_for_tests(
         last_deduction_attempt: None,
         last_active_at: None,
         activates_at: None,
+        release_warned_for_expiry: None,
     }
 }
 

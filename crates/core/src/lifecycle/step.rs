@@ -100,6 +100,18 @@ pub fn take_step(
             )
         }
         Step::StopOverdue | Step::Freeze => unreachable!("usage steps returned above"),
+        Step::WarnRelease => {
+            next.release_warned_for_expiry = Some(expires_at);
+            let (data, subject, body) =
+                super::release_warning::warning(instance, product, expires_at);
+            (
+                EventKind::ReleaseWarningSent,
+                data,
+                vec![Channel::Email],
+                subject,
+                body,
+            )
+        }
         Step::Release => {
             next.released_at = Some(now);
             let (status, kind, what) = released_as(policy.at_release);

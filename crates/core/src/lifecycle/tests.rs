@@ -31,6 +31,7 @@ fn instance(product_id: &str, expires_at: &str) -> Instance {
         last_deduction_attempt: None,
         last_active_at: None,
         activates_at: None,
+        release_warned_for_expiry: None,
     }
 }
 
@@ -61,6 +62,12 @@ fn message_queue_reminds_seven_days_before_and_releases_after_thirty() {
             (
                 Step::Expire,
                 at("2026-03-10T00:00:00Z"),
+                InstanceStatus::Expired
+            ),
+            // Warned 7 days before its release (the catalog's release_warning_lead_days).
+            (
+                Step::WarnRelease,
+                at("2026-04-02T00:00:00Z"),
                 InstanceStatus::Expired
             ),
             (
@@ -206,4 +213,50 @@ fn free_instances_freeze_after_inactivity_and_ignore_overdue() {
         at("2026-05-01T00:00:00Z")
     );
     assert!(usage_steps::continue_trial(&continued.instance, at("2026-04-02T00:00:00Z")).is_err());
+}
+
+#[test]
+fn the_release_warning_is_sent_once_per_expiry_and_says_what_release_does() {
+    let catalog = default_catalog();
+    let product = catalog.product("dns").unwrap();
+    let expired = Instance {
+        status: InstanceStatus::Expired,
+        ..instance("dns", "2026-03-10T00:00:00Z")
+    };
+    let due = next_due(&expired, product).unwrap();
+    assert_eq!(
+        (due.step, due.at),
+        (Step::WarnRelease, at("2026-03-15T00:00:00Z"))
+    );
+    let warned = take_step(&expired, Step::WarnRelease, due.at, product);
+    assert_eq!(
+        warned.events[0].kind.as_str(),
+        "instance.release_warning_sent"
+    );
+    assert_eq!(warned.notices.len(), 1);
+    assert_eq!(warned.notices[0].channel, crate::catalog::Channel::Email);
+    assert!(
+        warned.notices[0].body.contains(
+            "will be released on 2026-03-17T00:00:00Z: its data will be moved to the free tier"
+        ),
+        "{}",
+        warned.notices[0].body
+    );
+    // Once sent, release is next; a renewal and a later expiry arm a new warning.
+    assert_eq!(
+        next_due(&warned.instance, product).unwrap().step,
+        Step::Release
+    );
+    let expired_again = Instance {
+        expires_at: Some(at("2026-04-10T00:00:00Z")),
+        ..warned.instance
+    };
+    assert_eq!(
+        next_due(&expired_again, product).unwrap().step,
+        Step::WarnRelease
+    );
+    // A product with no lead days warns of nothing.
+    let mut silent = product.clone();
+    silent.lifecycle.release_warning_lead_days = 0;
+    assert_eq!(next_due(&expired, &silent).unwrap().step, Step::Release);
 }

@@ -124,7 +124,12 @@ pub fn take_usage_step(
                 ),
             )
         }
-        Step::Activate | Step::DeductionAttempt | Step::Remind | Step::Expire | Step::Release => {
+        Step::Activate
+        | Step::DeductionAttempt
+        | Step::Remind
+        | Step::Expire
+        | Step::WarnRelease
+        | Step::Release => {
             unreachable!("subscription steps are taken by step::take_step")
         }
     }

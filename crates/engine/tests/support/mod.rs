@@ -247,7 +247,10 @@ macro_rules! on_both_backends {
 /// that has this tenure write into a database at an older version adds them while it writes
 /// ([`columns_of_later_versions`] `true`) and drops them before the upgrade (`false`), so the
 /// database is then as the older tenure left it.
-const LATER_COLUMNS: &[(&str, &str, &str)] = &[("instances", "activates_at", "BIGINT")];
+const LATER_COLUMNS: &[(&str, &str, &str)] = &[
+    ("instances", "activates_at", "BIGINT"),
+    ("instances", "release_warned_for_expiry", "BIGINT"),
+];
 
 pub async fn columns_of_later_versions(store: &Store, present: bool) {
     let mut tx = store.begin().await.unwrap();

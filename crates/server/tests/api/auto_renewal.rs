@@ -391,6 +391,7 @@ async fn fixed_schedule_all_attempts_fail_then_release(backend: Backend) {
             ("2026-06-30T00:00:00Z", "instance.auto_renewal_failed"),
             ("2026-06-30T00:00:00Z", "instance.expired"),
             ("2026-07-06T00:00:00Z", "instance.auto_renewal_failed"),
+            ("2026-07-12T00:00:00Z", "instance.release_warning_sent"),
             ("2026-07-14T00:00:00Z", "instance.auto_renewal_failed"),
             ("2026-07-15T00:00:00Z", "instance.released"),
         ])
@@ -542,9 +543,10 @@ async fn daily_schedule_all_attempts_fail_then_release(backend: Backend) {
     assert_eq!(released["released_at"], "2026-07-15T00:00:00Z");
     let events = app.instance_events(&instance_id).await;
     assert_eq!(
-        &events[events.len() - 2..],
+        &events[events.len() - 3..],
         pairs(&[
             ("2026-06-30T00:00:00Z", "instance.expired"),
+            ("2026-07-12T00:00:00Z", "instance.release_warning_sent"),
             ("2026-07-15T00:00:00Z", "instance.released"),
         ])
     );

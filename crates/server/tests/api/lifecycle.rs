@@ -113,6 +113,7 @@ async fn purchase_remind_expire_renew_expire_release(backend: Backend) {
         ("2026-03-12T00:00:00Z", "instance.restored"),
         ("2026-04-03T00:00:00Z", "instance.expiry_reminder_sent"),
         ("2026-04-10T00:00:00Z", "instance.expired"),
+        ("2026-05-03T00:00:00Z", "instance.release_warning_sent"),
         ("2026-05-10T00:00:00Z", "instance.released"),
     ];
     let expected: Vec<(String, String)> = expected
@@ -120,6 +121,23 @@ async fn purchase_remind_expire_renew_expire_release(backend: Backend) {
         .map(|(at, kind)| (at.to_string(), kind.to_string()))
         .collect();
     assert_eq!(events, expected);
+    // The release warning: once, by email, 7 days before release, saying what release does.
+    let warnings = app
+        .get(&format!(
+            "/v1/notifications?instance={instance_id}&kind=instance.release_warning_sent"
+        ))
+        .await;
+    let warnings = warnings["data"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0]["channel"], "email");
+    assert_eq!(warnings[0]["at"], "2026-05-03T00:00:00Z");
+    assert!(
+        text(&warnings[0]["body"]).contains(
+            "will be released on 2026-05-10T00:00:00Z: it and its data will be deleted for good"
+        ),
+        "{}",
+        warnings[0]["body"]
+    );
 
     // A released instance cannot be renewed, and the refusal changes nothing.
     let (status, refusal) = app

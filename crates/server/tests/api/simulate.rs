@@ -31,6 +31,7 @@ async fn the_shipped_scenario_lives_a_whole_lifecycle() {
         ("2026-03-12T00:00:00Z", "instance.restored"),
         ("2026-04-03T00:00:00Z", "instance.expiry_reminder_sent"),
         ("2026-04-10T00:00:00Z", "instance.expired"),
+        ("2026-05-03T00:00:00Z", "instance.release_warning_sent"),
         ("2026-05-10T00:00:00Z", "instance.released"),
     ];
     let expected: Vec<(String, String)> = expected

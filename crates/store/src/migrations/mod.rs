@@ -8,10 +8,10 @@
 //! constraint, and rebuilds the table instead), a migration says so by dialect.
 
 mod initial;
+mod lifecycle_marks;
 mod lighter_writes;
 mod notices_through_events;
 mod stuck_steps;
-mod unactivated_plans;
 
 use crate::connect::{Dialect, Store, StoreError, Tx};
 use crate::database::query;
@@ -39,7 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
     lighter_writes::MIGRATION,
     notices_through_events::MIGRATION,
     stuck_steps::MIGRATION,
-    unactivated_plans::MIGRATION,
+    lifecycle_marks::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
