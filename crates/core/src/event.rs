@@ -23,6 +23,9 @@ pub enum EventKind {
     ReleaseWarningSent,
     InstanceReleased,
     InstanceMovedToFreeTier,
+    /// Released, but the move to the free tier failed for a locked domain: a manual step is
+    /// needed.
+    InstanceReleaseNeedsManualStep,
     /// The customer unsubscribed an instance: it is released at once and its data deleted.
     InstanceUnsubscribed,
     /// A pending renewal order was unsubscribed alone; the expiry moved back.
@@ -54,7 +57,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 35] = [
+    pub const ALL: [EventKind; 36] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -68,6 +71,7 @@ impl EventKind {
         EventKind::ReleaseWarningSent,
         EventKind::InstanceReleased,
         EventKind::InstanceMovedToFreeTier,
+        EventKind::InstanceReleaseNeedsManualStep,
         EventKind::InstanceUnsubscribed,
         EventKind::RenewalUnsubscribed,
         EventKind::RefundCreated,
@@ -107,6 +111,7 @@ impl EventKind {
             EventKind::ReleaseWarningSent => "instance.release_warning_sent",
             EventKind::InstanceReleased => "instance.released",
             EventKind::InstanceMovedToFreeTier => "instance.moved_to_free_tier",
+            EventKind::InstanceReleaseNeedsManualStep => "instance.release_needs_manual_step",
             EventKind::InstanceUnsubscribed => "instance.unsubscribed",
             EventKind::RenewalUnsubscribed => "order.renewal_unsubscribed",
             EventKind::RefundCreated => "refund.created",

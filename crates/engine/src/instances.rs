@@ -289,6 +289,7 @@ impl Engine {
             last_active_at: None,
             activates_at: (plan.starts_at > now).then_some(plan.starts_at),
             release_warned_for_expiry: None,
+            domain_statuses: Vec::new(),
         };
         // Paid for before anything is written: a purchase the account cannot pay for (the
         // most common refusal) then writes nothing, and the store has nothing to undo.

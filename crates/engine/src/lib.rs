@@ -11,6 +11,7 @@ pub mod auto_renewal;
 pub mod bills;
 pub mod changes;
 mod clock;
+pub mod domain_statuses;
 mod engine;
 mod error;
 pub mod free_instances;

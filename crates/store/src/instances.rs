@@ -14,7 +14,7 @@ use crate::time::{from_seconds, lower_bound_seconds, to_seconds};
 const COLUMNS: &str = "id, account_id, product_id, edition_id, spec_id, region, billing, status, created_at, \
     expires_at, released_at, renewal_mode, auto_renew_period, subscription_period, reminded_for_expiry, \
     auto_renew_schedule, auto_renew_effective_from, deduction_renews_expires_at, deduction_attempt_offset_days, \
-    next_due_at, last_active_at, activates_at, release_warned_for_expiry";
+    next_due_at, last_active_at, activates_at, release_warned_for_expiry, domain_statuses";
 
 /// An instance as stored, with the scheduler's due time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +87,10 @@ fn from_row(mut row: Row) -> Result<StoredInstance, DatabaseError> {
             last_active_at: optional_time(row, "last_active_at")?,
             activates_at: optional_time(row, "activates_at")?,
             release_warned_for_expiry: optional_time(row, "release_warned_for_expiry")?,
+            domain_statuses: row
+                .take::<Option<String>>("domain_statuses")?
+                .map(|text| text.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
         },
         next_due_at: optional_time(row, "next_due_at")?,
     })
@@ -100,7 +104,7 @@ pub async fn insert(
     bind_row(
         query(&format!(
             "INSERT INTO instances ({COLUMNS}) VALUES {}",
-            values_placeholders(1, 23)
+            values_placeholders(1, 24)
         )),
         instance,
         next_due_at,
@@ -110,7 +114,7 @@ pub async fn insert(
     Ok(())
 }
 
-/// Binds an instance's 23 values in the order of [`COLUMNS`].
+/// Binds an instance's 24 values in the order of [`COLUMNS`].
 fn bind_row<'a>(
     query: Query<'a>,
     instance: &'a Instance,
@@ -144,6 +148,8 @@ fn bind_row<'a>(
         .bind(instance.last_active_at.map(to_seconds))
         .bind(instance.activates_at.map(to_seconds))
         .bind(instance.release_warned_for_expiry.map(to_seconds))
+        // Statuses are EPP tokens (letters only), so a comma separates them unambiguously.
+        .bind((!instance.domain_statuses.is_empty()).then(|| instance.domain_statuses.join(",")))
 }
 
 /// Writes many instances read by [`lock_due`] in this transaction, with their next due times
@@ -188,9 +194,10 @@ pub async fn update_many(
             billing = excluded.billing,
             subscription_period = excluded.subscription_period,
             last_active_at = excluded.last_active_at,
-            release_warned_for_expiry = excluded.release_warned_for_expiry"
+            release_warned_for_expiry = excluded.release_warned_for_expiry,
+            domain_statuses = excluded.domain_statuses"
         ),
-        23,
+        24,
         instances,
         |query, (_, instance, next_due_at)| bind_row(query, instance, *next_due_at),
     )
@@ -220,7 +227,7 @@ macro_rules! update_changes {
          subscription_period = $14, reminded_for_expiry = $15, auto_renew_schedule = $16,
          auto_renew_effective_from = $17, deduction_renews_expires_at = $18,
          deduction_attempt_offset_days = $19, next_due_at = $20, last_active_at = $21,
-         activates_at = $22, release_warned_for_expiry = $23"
+         activates_at = $22, release_warned_for_expiry = $23, domain_statuses = $24"
     };
 }
 
@@ -242,7 +249,7 @@ async fn write_changes(
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
     let statement = match rowid {
-        Some(_) => concat!(update_changes!(), " WHERE rowid = $24 AND id = $1"),
+        Some(_) => concat!(update_changes!(), " WHERE rowid = $25 AND id = $1"),
         None => concat!(update_changes!(), " WHERE id = $1"),
     };
     let mut query = bind_row(query(statement), instance, next_due_at);

@@ -144,6 +144,7 @@ pub async fn load(
             last_active_at: None,
             activates_at: None,
             release_warned_for_expiry: None,
+            domain_statuses: Vec::new(),
         };
         let next_due_at = next_due(&instance, product).map(|due| due.at);
         instances::insert(&mut tx, &instance, next_due_at).await?;

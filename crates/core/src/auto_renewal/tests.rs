@@ -56,6 +56,7 @@ fn auto_instance(
         last_active_at: None,
         activates_at: None,
         release_warned_for_expiry: None,
+        domain_statuses: Vec::new(),
     }
 }
 

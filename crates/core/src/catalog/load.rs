@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use super::model::{Billing, Catalog, DeductionSchedule, Product};
+use super::model::{Billing, Catalog, DeductionSchedule, Product, ReleaseAction};
 use crate::money::MAX_AMOUNT_MINOR;
 
 /// The largest quota a resource plan spec may hold: far above any real package, small enough
@@ -169,6 +169,14 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
                 "{} is outside 0..={} (the retention days: the warning falls within them)",
                 lifecycle.release_warning_lead_days, lifecycle.retention_days
             ),
+        );
+    }
+    if !lifecycle.free_tier_move_blocked_by.is_empty()
+        && lifecycle.at_release != ReleaseAction::MoveToFreeTier
+    {
+        problem(
+            "lifecycle.free_tier_move_blocked_by",
+            "only a product whose release moves to the free tier (at_release = \"move_to_free_tier\") has a move that can fail".into(),
         );
     }
     if lifecycle.reminder_lead_days > 0 && lifecycle.reminder_channels.is_empty() {

@@ -64,6 +64,11 @@ pub struct LifecyclePolicy {
     /// retention.
     #[serde(default)]
     pub release_warning_lead_days: i64,
+    /// Domain statuses under which moving to the free tier fails (a security lock): an
+    /// instance whose domain has one is left `release_needs_manual_step` at release. Only for
+    /// `at_release = "move_to_free_tier"`.
+    #[serde(default)]
+    pub free_tier_move_blocked_by: Vec<String>,
 }
 
 /// What release does to an instance's data.

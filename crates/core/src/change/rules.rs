@@ -293,6 +293,7 @@ mod tests {
             last_active_at: None,
             activates_at: None,
             release_warned_for_expiry: None,
+            domain_statuses: Vec::new(),
         }
     }
 

@@ -15,7 +15,9 @@ pub fn withdrawal_reason(before: &Instance, after: &Instance) -> Option<&'static
     }
     match after.status {
         InstanceStatus::Expired => Some("the instance expired"),
-        InstanceStatus::Released | InstanceStatus::FreeTier => Some("the instance was released"),
+        InstanceStatus::Released
+        | InstanceStatus::FreeTier
+        | InstanceStatus::ReleaseNeedsManualStep => Some("the instance was released"),
         InstanceStatus::Unsubscribed => Some("the instance was unsubscribed"),
         InstanceStatus::Unactivated
         | InstanceStatus::Active

@@ -83,6 +83,7 @@ fn next_lifecycle_step(instance: &Instance, policy: &LifecyclePolicy) -> Option<
         }
         InstanceStatus::Released
         | InstanceStatus::FreeTier
+        | InstanceStatus::ReleaseNeedsManualStep
         | InstanceStatus::Unsubscribed
         | InstanceStatus::Stopped
         | InstanceStatus::Frozen => None,

@@ -20,6 +20,9 @@ pub enum InstanceStatus {
     Released,
     /// Released to the product's free tier, data kept there (DNS records). Final.
     FreeTier,
+    /// Released, but the move of its data to the free tier failed (a DNS domain under a
+    /// security lock): the customer must finish it by hand (change the DNS servers). Final.
+    ReleaseNeedsManualStep,
     /// Unsubscribed by the customer: released at once, data deleted for good, the unused part
     /// refunded. Final.
     Unsubscribed,
@@ -38,6 +41,7 @@ impl InstanceStatus {
             InstanceStatus::Expired => "expired",
             InstanceStatus::Released => "released",
             InstanceStatus::FreeTier => "free_tier",
+            InstanceStatus::ReleaseNeedsManualStep => "release_needs_manual_step",
             InstanceStatus::Unsubscribed => "unsubscribed",
             InstanceStatus::Stopped => "stopped",
             InstanceStatus::Frozen => "frozen",
@@ -48,7 +52,10 @@ impl InstanceStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            InstanceStatus::Released | InstanceStatus::FreeTier | InstanceStatus::Unsubscribed
+            InstanceStatus::Released
+                | InstanceStatus::FreeTier
+                | InstanceStatus::ReleaseNeedsManualStep
+                | InstanceStatus::Unsubscribed
         )
     }
 }
@@ -62,6 +69,7 @@ impl FromStr for InstanceStatus {
             InstanceStatus::Expired,
             InstanceStatus::Released,
             InstanceStatus::FreeTier,
+            InstanceStatus::ReleaseNeedsManualStep,
             InstanceStatus::Unsubscribed,
             InstanceStatus::Stopped,
             InstanceStatus::Frozen,
@@ -70,7 +78,7 @@ impl FromStr for InstanceStatus {
         .find(|status| status.as_str() == text)
         .ok_or_else(|| {
             format!(
-                "`{text}` is not a status: use unactivated, active, expired, released, free_tier, unsubscribed, stopped or frozen"
+                "`{text}` is not a status: use unactivated, active, expired, released, free_tier, release_needs_manual_step, unsubscribed, stopped or frozen"
             )
         })
     }
@@ -148,6 +156,10 @@ pub struct Instance {
     /// The expiry the release warning was sent for, so each expiry gets one warning (a renewal
     /// after expiry moves the expiry, and a later expiry is warned again).
     pub release_warned_for_expiry: Option<Timestamp>,
+    /// The registry statuses of the instance's domain (DNS), as the operator last reported
+    /// them (`serverUpdateProhibited`, ...): a security lock makes the move to the free tier
+    /// fail. Empty for everything else.
+    pub domain_statuses: Vec<String>,
 }
 
 /// Where auto-renewal stands in its schedule for one expiry.

@@ -4,6 +4,7 @@
 
 pub mod due;
 pub mod failed_step;
+pub mod free_tier_move;
 mod instance;
 pub mod release_warning;
 pub mod step;
@@ -65,6 +66,7 @@ pub(crate) fn subscription_for_tests(
         last_active_at: None,
         activates_at: None,
         release_warned_for_expiry: None,
+        domain_statuses: Vec::new(),
     }
 }
 

@@ -37,9 +37,18 @@ pub(super) fn warning(
 ) -> (EventData, String, String) {
     let policy = &product.lifecycle;
     let release_time = release_at(expires_at, policy);
+    let blocked = super::free_tier_move::blocking_statuses(instance, policy);
     let what = match policy.at_release {
-        ReleaseAction::Delete => "it and its data will be deleted for good",
-        ReleaseAction::MoveToFreeTier => "its data will be moved to the free tier",
+        ReleaseAction::Delete => "it and its data will be deleted for good".to_string(),
+        ReleaseAction::MoveToFreeTier if blocked.is_empty() => {
+            "its data will be moved to the free tier".to_string()
+        }
+        // Said ahead, while the customer can still act: the move will fail (free_tier_move).
+        ReleaseAction::MoveToFreeTier => format!(
+            "its data should move to the free tier, but the domain is under a security lock \
+             ({}), so the move will fail and the DNS servers must be changed by hand",
+            blocked.join(", ")
+        ),
     };
     let data = EventData::object()
         .text("at_release", policy.at_release.as_str())

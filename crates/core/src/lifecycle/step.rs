@@ -114,21 +114,49 @@ pub fn take_step(
         }
         Step::Release => {
             next.released_at = Some(now);
-            let (status, kind, what) = released_as(policy.at_release);
-            next.status = status;
-            (
-                kind,
-                EventData::object()
-                    .text("at_release", policy.at_release.as_str())
-                    .time("expires_at", expires_at)
-                    .finish(),
-                vec![Channel::Email],
-                format!("{} {} {}", product.name, instance.id, what),
-                format!(
-                    "Your {} instance {} {} after {} days of retention.",
-                    product.name, instance.id, what, policy.retention_days
-                ),
-            )
+            let blocked = super::free_tier_move::blocking_statuses(instance, policy);
+            if !blocked.is_empty() {
+                next.status = InstanceStatus::ReleaseNeedsManualStep;
+                (
+                    EventKind::InstanceReleaseNeedsManualStep,
+                    EventData::object()
+                        .text("at_release", policy.at_release.as_str())
+                        .text("blocked_by", &blocked.join(","))
+                        .time("expires_at", expires_at)
+                        .finish(),
+                    vec![Channel::Email, Channel::Sms],
+                    format!(
+                        "{} {} was released; its records could not be moved to the free tier",
+                        product.name, instance.id
+                    ),
+                    format!(
+                        "Your {} instance {} was released after {} days of retention, but its \
+                         records could not be moved to the free tier: the domain is under a \
+                         security lock ({}). Change the domain's DNS servers by hand (to the \
+                         free DNS servers or your registrar's) so that it keeps resolving.",
+                        product.name,
+                        instance.id,
+                        policy.retention_days,
+                        blocked.join(", ")
+                    ),
+                )
+            } else {
+                let (status, kind, what) = released_as(policy.at_release);
+                next.status = status;
+                (
+                    kind,
+                    EventData::object()
+                        .text("at_release", policy.at_release.as_str())
+                        .time("expires_at", expires_at)
+                        .finish(),
+                    vec![Channel::Email],
+                    format!("{} {} {}", product.name, instance.id, what),
+                    format!(
+                        "Your {} instance {} {} after {} days of retention.",
+                        product.name, instance.id, what, policy.retention_days
+                    ),
+                )
+            }
         }
     };
     let notices = channels

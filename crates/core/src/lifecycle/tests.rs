@@ -32,6 +32,7 @@ fn instance(product_id: &str, expires_at: &str) -> Instance {
         last_active_at: None,
         activates_at: None,
         release_warned_for_expiry: None,
+        domain_statuses: Vec::new(),
     }
 }
 

@@ -250,6 +250,7 @@ macro_rules! on_both_backends {
 const LATER_COLUMNS: &[(&str, &str, &str)] = &[
     ("instances", "activates_at", "BIGINT"),
     ("instances", "release_warned_for_expiry", "BIGINT"),
+    ("instances", "domain_statuses", "TEXT"),
 ];
 
 pub async fn columns_of_later_versions(store: &Store, present: bool) {

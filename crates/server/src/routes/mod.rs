@@ -10,6 +10,7 @@ mod bills;
 mod catalog;
 mod changes;
 mod clock;
+mod domain_statuses;
 mod events;
 mod free_instances;
 mod health;
@@ -152,6 +153,7 @@ pub fn table() -> Vec<Route> {
         bill_details::routes(),
         free_instances::routes(),
         release::routes(),
+        domain_statuses::routes(),
         alerts::routes(),
         stuck_steps::routes(),
     ]

@@ -343,3 +343,123 @@ on_both_backends!(
     plan_unactivated_until_it_takes_effect,
     a_plan_bought_for_later_is_unactivated_until_then
 );
+
+async fn a_locked_domain_leaves_the_release_a_manual_step(backend: Backend) {
+    let app = spawn_app(backend, "2026-03-01T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let mut dns = Vec::new();
+    for _ in 0..2 {
+        let bought = app
+            .buy(&account_id, "dns", "personal", "standard", "1M")
+            .await;
+        dns.push(text(&bought["instance"]["id"]).to_string());
+    }
+    let (locked, unlocked) = (&dns[0], &dns[1]);
+    // The operator reports the domains' registry statuses: one is under a security lock.
+    let reported = app
+        .request(
+            "PUT",
+            &format!("/v1/instances/{locked}/domain-statuses"),
+            Some(json!({ "statuses": ["clientTransferProhibited", "clientUpdateProhibited"] })),
+            &[],
+        )
+        .await;
+    assert_eq!(reported.0, 200, "{}", reported.1);
+    assert_eq!(
+        reported.1["domain_statuses"],
+        json!(["clientTransferProhibited", "clientUpdateProhibited"])
+    );
+    let (status, _) = app
+        .request(
+            "PUT",
+            &format!("/v1/instances/{unlocked}/domain-statuses"),
+            Some(json!({ "statuses": ["clientTransferProhibited"] })),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    // Expired 04-01, warned 04-06 that the move will fail while it can still be renewed...
+    app.advance_to("2026-04-06T00:00:00Z").await;
+    let warning = app
+        .get(&format!(
+            "/v1/notifications?instance={locked}&kind=instance.release_warning_sent"
+        ))
+        .await;
+    assert!(
+        text(&warning["data"][0]["body"])
+            .contains("under a security lock (clientUpdateProhibited), so the move will fail"),
+        "{}",
+        warning["data"][0]["body"]
+    );
+    // ...and released 04-08 after 7 days: the unlocked domain's records move to the free tier;
+    // the locked one's cannot, and the customer is told to change DNS servers.
+    app.advance_to("2026-04-08T00:00:00Z").await;
+    assert_eq!(app.instance(unlocked).await["status"], "free_tier");
+    let stuck = app.instance(locked).await;
+    assert_eq!(stuck["status"], "release_needs_manual_step");
+    assert_eq!(stuck["released_at"], "2026-04-08T00:00:00Z");
+    assert_eq!(stuck["next_due_at"], serde_json::Value::Null);
+    let events = app.instance_events(locked).await;
+    assert_eq!(
+        events.last().unwrap(),
+        &(
+            "2026-04-08T00:00:00Z".to_string(),
+            "instance.release_needs_manual_step".to_string()
+        )
+    );
+    let logged = app
+        .get(&format!(
+            "/v1/events?instance={locked}&kind=instance.release_needs_manual_step"
+        ))
+        .await;
+    assert_eq!(
+        logged["data"][0]["data"]["blocked_by"],
+        "clientUpdateProhibited"
+    );
+    let notices = app
+        .get(&format!(
+            "/v1/notifications?instance={locked}&kind=instance.release_needs_manual_step"
+        ))
+        .await;
+    let notices = notices["data"].as_array().unwrap();
+    let channels: Vec<&str> = notices
+        .iter()
+        .map(|notice| text(&notice["channel"]))
+        .collect();
+    assert_eq!(channels, ["email", "sms"]);
+    assert!(
+        text(&notices[0]["body"]).contains("Change the domain's DNS servers by hand"),
+        "{}",
+        notices[0]["body"]
+    );
+    // Released either way: it cannot be renewed any more.
+    let (status, refusal) = app
+        .post(
+            &format!("/v1/instances/{locked}/renew"),
+            json!({ "period": "1M" }),
+        )
+        .await;
+    assert_eq!((status, text(&refusal["code"])), (409, "instance_released"));
+
+    // Only a product whose release moves to a free tier has domain statuses.
+    let queue = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let (status, refusal) = app
+        .request(
+            "PUT",
+            &format!(
+                "/v1/instances/{}/domain-statuses",
+                text(&queue["instance"]["id"])
+            ),
+            Some(json!({ "statuses": ["clientUpdateProhibited"] })),
+            &[],
+        )
+        .await;
+    assert_eq!((status, text(&refusal["code"])), (409, "no_domain"));
+}
+on_both_backends!(
+    locked_domain_needs_a_manual_step,
+    a_locked_domain_leaves_the_release_a_manual_step
+);
