@@ -47,3 +47,4 @@ pub mod release;
 pub mod renewal;
 pub mod unsubscription;
 pub mod usage;
+pub mod webhook;

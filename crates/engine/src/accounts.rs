@@ -96,7 +96,9 @@ impl Engine {
         let has_both_parts = new.email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && !domain.is_empty() && !domain.contains('@')
         });
-        if !has_both_parts || new.email.contains(char::is_whitespace) {
+        // No spaces or ASCII control characters: the set the API document's pattern names
+        // (Unicode's and regular expressions' whitespace differ at the edges).
+        if !has_both_parts || new.email.chars().any(|c| c <= ' ' || c == '\x7f') {
             return Err(EngineError::invalid(
                 "invalid_field",
                 "`email` must be an email address such as ops@example.com",

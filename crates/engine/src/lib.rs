@@ -27,6 +27,7 @@ pub mod resource_plans;
 pub mod scheduler;
 pub mod unsubscriptions;
 pub mod usage;
+pub mod webhook_endpoints;
 
 pub use clock::Clock;
 pub use engine::Engine;

@@ -28,6 +28,7 @@ pub mod resource_plans;
 pub mod stuck_steps;
 mod time;
 pub mod usage;
+pub mod webhook_endpoints;
 
 pub use connect::{Dialect, Store, StoreError, Tx};
 /// A database connection, for reads outside a write transaction.

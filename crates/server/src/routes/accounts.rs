@@ -71,7 +71,10 @@ pub fn routes() -> Vec<Route> {
 struct CreateAccount {
     #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
     name: String,
-    #[schemars(length(min = 3, max = 254), regex(pattern = r"^[^\s@]+@[^\s@]+$"))]
+    #[schemars(
+        length(min = 3, max = 254),
+        regex(pattern = r"^[^\x00-\x20\x7f@]+@[^\x00-\x20\x7f@]+$")
+    )]
     email: String,
     /// 5 to 20 digits, optionally after a `+`.
     #[schemars(regex(pattern = r"^\+?[0-9]{5,20}$"))]

@@ -22,6 +22,7 @@ mod stuck_steps;
 mod unsubscriptions;
 mod usage;
 mod users;
+mod webhook_endpoints;
 
 use std::collections::BTreeMap;
 
@@ -155,6 +156,7 @@ pub fn table() -> Vec<Route> {
         release::routes(),
         domain_statuses::routes(),
         alerts::routes(),
+        webhook_endpoints::routes(),
         stuck_steps::routes(),
     ]
     .into_iter()

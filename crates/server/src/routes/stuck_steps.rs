@@ -34,6 +34,7 @@ pub fn routes() -> Vec<Route> {
 struct StuckQuery {
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }

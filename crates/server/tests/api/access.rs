@@ -189,6 +189,15 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
                 Some("refunds") => refund_id.clone(),
                 Some("stuck-steps") => stuck_id.clone(),
                 Some("bills") => bill_id.clone(),
+                // A fresh endpoint for each caller, so every caller deletes one that exists.
+                Some("webhook-endpoints") => text(
+                    &app.post_ok(
+                        "/v1/webhook-endpoints",
+                        json!({ "url": "https://ops.example.com/hook", "events": ["*"] }),
+                    )
+                    .await["id"],
+                )
+                .to_string(),
                 _ => account_id.clone(),
             };
             let path = route

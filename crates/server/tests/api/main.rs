@@ -21,3 +21,4 @@ mod simulate;
 mod stuck_steps;
 mod unsubscription;
 mod validation;
+mod webhook_endpoints;

@@ -12,6 +12,7 @@ mod lifecycle_marks;
 mod lighter_writes;
 mod notices_through_events;
 mod stuck_steps;
+mod webhook_endpoints;
 
 use crate::connect::{Dialect, Store, StoreError, Tx};
 use crate::database::query;
@@ -40,6 +41,7 @@ pub const MIGRATIONS: &[Migration] = &[
     notices_through_events::MIGRATION,
     stuck_steps::MIGRATION,
     lifecycle_marks::MIGRATION,
+    webhook_endpoints::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.

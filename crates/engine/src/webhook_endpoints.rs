@@ -1,0 +1,115 @@
+//! The operator's webhook endpoints: added with the event types they hear of and a signing
+//! secret shown once, listed, deleted, their secret rotated. What may be an endpoint is the
+//! core's rule (`tenure_core::webhook`).
+
+use serde::Serialize;
+use tenure_core::webhook::{
+    check_description, check_url, EndpointError, SigningSecret, Subscription,
+};
+use tenure_store::webhook_endpoints::{self, NewEndpoint, WebhookEndpoint};
+use tenure_store::Tx;
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// What the operator asks for.
+#[derive(Debug, Clone)]
+pub struct NewWebhookEndpoint {
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: Option<String>,
+}
+
+/// An endpoint with its signing secret: shown when it is made and when the secret is rotated,
+/// never again.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct EndpointWithSecret {
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    /// `whsec_` and the base64 of the secret's bytes: verify each message's
+    /// `webhook-signature` with it. Shown once.
+    pub secret: String,
+}
+
+/// A deleted endpoint.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct DeletedEndpoint {
+    pub id: String,
+    pub deleted: bool,
+}
+
+fn refusal(error: EndpointError) -> EngineError {
+    let code = match error {
+        EndpointError::BadUrl => "invalid_url",
+        EndpointError::UnknownEvent(_) => "unknown_event_type",
+        EndpointError::NoEvents | EndpointError::LongDescription => "invalid_field",
+    };
+    EngineError::invalid(code, error)
+}
+
+fn new_secret() -> SigningSecret {
+    SigningSecret::from_random(rand::random())
+}
+
+impl Engine {
+    pub async fn create_webhook_endpoint(
+        &self,
+        tx: &mut Tx,
+        new: NewWebhookEndpoint,
+    ) -> Result<EndpointWithSecret, EngineError> {
+        check_url(&new.url).map_err(refusal)?;
+        let description = new.description.unwrap_or_default();
+        check_description(&description).map_err(refusal)?;
+        let events = Subscription::from_names(&new.events)
+            .map_err(refusal)?
+            .names();
+        let id = self.ids.next("whep");
+        let secret = new_secret().to_text();
+        webhook_endpoints::insert(
+            tx,
+            &NewEndpoint {
+                id: &id,
+                url: &new.url,
+                description: &description,
+                events: &events,
+                secret: &secret,
+                created_at: self.clock.now(),
+            },
+        )
+        .await?;
+        let endpoint = webhook_endpoints::get(tx, &id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("webhook endpoint", &id))?;
+        Ok(EndpointWithSecret { endpoint, secret })
+    }
+
+    pub async fn delete_webhook_endpoint(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+    ) -> Result<DeletedEndpoint, EngineError> {
+        if !webhook_endpoints::delete(tx, id, self.clock.now()).await? {
+            return Err(EngineError::not_found("webhook endpoint", id));
+        }
+        Ok(DeletedEndpoint {
+            id: id.to_string(),
+            deleted: true,
+        })
+    }
+
+    /// A new secret for the endpoint; messages are signed with it from now on.
+    pub async fn rotate_webhook_secret(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+    ) -> Result<EndpointWithSecret, EngineError> {
+        let secret = new_secret().to_text();
+        if !webhook_endpoints::rotate_secret(tx, id, &secret, self.clock.now()).await? {
+            return Err(EngineError::not_found("webhook endpoint", id));
+        }
+        let endpoint = webhook_endpoints::get(tx, id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("webhook endpoint", id))?;
+        Ok(EndpointWithSecret { endpoint, secret })
+    }
+}

@@ -1,0 +1,171 @@
+//! The operator's webhook endpoints: where tenure POSTs the events an operator's systems act
+//! on, signed as Standard Webhooks sign (README: Webhooks).
+
+use axum::extract::{Path, State};
+use axum::http::Method;
+use serde::Deserialize;
+use tenure_core::event::EventKind;
+use tenure_engine::webhook_endpoints::{DeletedEndpoint, EndpointWithSecret, NewWebhookEndpoint};
+use tenure_engine::EngineError;
+use tenure_store::webhook_endpoints::{self, WebhookEndpoint};
+
+use super::{Made, Route};
+use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
+use crate::auth::BodyNames;
+use crate::context::ApiContext;
+use crate::error::ApiError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            Method::POST,
+            "/v1/webhook-endpoints",
+            "Add a webhook endpoint: its URL and the event types it hears of; answers its signing secret once",
+            create,
+        )
+        .makes(&[Made {
+            collection: "/v1/webhook-endpoints",
+            id_at: "/id",
+        }]),
+        Route::new(
+            Method::GET,
+            "/v1/webhook-endpoints",
+            "The webhook endpoints (never their secrets)",
+            list,
+        ),
+        Route::new(
+            Method::GET,
+            "/v1/webhook-endpoints/{id}",
+            "One webhook endpoint (never its secret)",
+            show,
+        ),
+        Route::new(
+            Method::DELETE,
+            "/v1/webhook-endpoints/{id}",
+            "Delete a webhook endpoint: nothing more is sent to it",
+            delete,
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/webhook-endpoints/{id}/rotate-secret",
+            "Give an endpoint a new signing secret, answered once; messages are signed with it from now on",
+            rotate_secret,
+        ),
+    ]
+}
+
+/// A new endpoint.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [
+    { "url": "https://ops.example.com/tenure", "events": ["instance.expired", "instance.released"],
+      "description": "stop and delete resources" }
+]))]
+struct CreateEndpoint {
+    /// An http or https URL tenure POSTs each message to.
+    #[schemars(
+        length(min = 8, max = 2000),
+        regex(pattern = r"^https?://[^\x00-\x20\x7f/?#@:]+[^\x00-\x20\x7f]*$")
+    )]
+    url: String,
+    /// Event types (such as `instance.expired`), or `["*"]` for every one.
+    #[schemars(with = "Vec<EventTypeName>", length(min = 1, max = 64))]
+    events: Vec<String>,
+    #[schemars(length(max = 500))]
+    description: Option<String>,
+}
+
+/// Names nothing an account key must own: the route is the operator's.
+impl BodyNames for CreateEndpoint {}
+
+/// An event type's name (`instance.expired`), or `*` for every one.
+struct EventTypeName;
+
+impl schemars::JsonSchema for EventTypeName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EventTypeName".into()
+    }
+
+    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut names: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.as_str()).collect();
+        names.push("*");
+        schemars::json_schema!({ "type": "string", "enum": names })
+    }
+}
+
+/// A body that carries nothing.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Nothing {}
+
+/// Names nothing an account key must own: the route is the operator's.
+impl BodyNames for Nothing {}
+
+async fn create(
+    State(context): State<ApiContext>,
+    command: Command<CreateEndpoint>,
+) -> Result<Answered<EndpointWithSecret, Created>, ApiError> {
+    let body = command.body;
+    let new = NewWebhookEndpoint {
+        url: body.url,
+        events: body.events,
+        description: body.description,
+    };
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, Created, move |tx| {
+        Box::pin(async move { engine.create_webhook_endpoint(tx, new).await })
+    })
+    .await
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    Params(page): Params<Page>,
+) -> Result<Answered<Listing<WebhookEndpoint>>, ApiError> {
+    let limit = page.limit()?;
+    read(&context, move |connection| {
+        Box::pin(async move {
+            let found = webhook_endpoints::list(connection, page.after.as_deref(), limit).await?;
+            Ok(Listing::new(found, limit, |endpoint| endpoint.id.clone()))
+        })
+    })
+    .await
+}
+
+async fn show(
+    State(context): State<ApiContext>,
+    Path(endpoint_id): Path<String>,
+) -> Result<Answered<WebhookEndpoint>, ApiError> {
+    read(&context, move |connection| {
+        Box::pin(async move {
+            webhook_endpoints::get(connection, &endpoint_id)
+                .await?
+                .ok_or_else(|| EngineError::not_found("webhook endpoint", &endpoint_id))
+        })
+    })
+    .await
+}
+
+async fn delete(
+    State(context): State<ApiContext>,
+    Path(endpoint_id): Path<String>,
+    command: Command<Nothing>,
+) -> Result<Answered<DeletedEndpoint>, ApiError> {
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, Succeeded, move |tx| {
+        Box::pin(async move { engine.delete_webhook_endpoint(tx, &endpoint_id).await })
+    })
+    .await
+}
+
+async fn rotate_secret(
+    State(context): State<ApiContext>,
+    Path(endpoint_id): Path<String>,
+    command: Command<Nothing>,
+) -> Result<Answered<EndpointWithSecret>, ApiError> {
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, Succeeded, move |tx| {
+        Box::pin(async move { engine.rotate_webhook_secret(tx, &endpoint_id).await })
+    })
+    .await
+}
