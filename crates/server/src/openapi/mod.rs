@@ -34,7 +34,8 @@ pub fn document(routes: &[Route], catalog: &Catalog) -> Value {
             (route, operation)
         })
         .collect();
-    let request_definitions = generators.request.take_definitions(true);
+    let mut request_definitions = generators.request.take_definitions(true);
+    request_definitions.values_mut().for_each(without_nul);
     let answer_definitions = generators.answer.take_definitions(true);
     // A type read in requests and written in answers may differ between the two (a field
     // refused on the way in, say): its request side is then named `…Input`.
@@ -47,7 +48,8 @@ pub fn document(routes: &[Route], catalog: &Catalog) -> Value {
         })
         .map(|(name, _)| name.clone())
         .collect();
-    let request_side = |value: Value| -> Value {
+    let request_side = |mut value: Value| -> Value {
+        without_nul(&mut value);
         if renamed.is_empty() {
             return value;
         }
@@ -191,6 +193,33 @@ impl Offered {
     }
 }
 
+/// Text tenure takes holds no NUL character (PostgreSQL keeps none; the edge refuses it).
+const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Says so of every string a request may send that no pattern, enum or format already bounds.
+fn without_nul(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            let is_string = match object.get("type") {
+                Some(Value::String(kind)) => kind == "string",
+                Some(Value::Array(kinds)) => kinds.iter().any(|kind| kind == "string"),
+                _ => false,
+            };
+            let bounded = ["pattern", "enum", "const", "format", "x-catalog"]
+                .iter()
+                .any(|key| object.contains_key(*key));
+            if is_string && !bounded {
+                object.insert("pattern".into(), json!(NO_NUL));
+            }
+            for child in object.values_mut() {
+                without_nul(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_nul),
+        _ => {}
+    }
+}
+
 /// A reference to a type's definition replaced by the definition (query parameters are listed
 /// one by one).
 fn resolved(schema: &Schema, definitions: &Map<String, Value>) -> Schema {
@@ -275,7 +304,7 @@ fn operation_object(
         .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
             json!({ "name": name, "in": "path", "required": true,
-                    "schema": { "type": "string", "minLength": 1 } })
+                    "schema": { "type": "string", "minLength": 1, "pattern": NO_NUL } })
         })
         .collect();
     if let Some(query) = &query {

@@ -69,7 +69,10 @@ pub fn routes() -> Vec<Route> {
     { "name": "Ada Lovelace", "email": "ada@example.com", "mobile": "+15550100" }
 ]))]
 struct CreateAccount {
-    #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
+    #[schemars(
+        length(min = 1, max = 200),
+        regex(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
+    )]
     name: String,
     #[schemars(
         length(min = 3, max = 254),
@@ -142,7 +145,7 @@ async fn show(
 /// An amount: a plain integer of minor units in the account's currency, or
 /// `{"amount": 1250, "currency": "USD"}`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 enum Amount {
     Minor(
         #[serde(deserialize_with = "crate::whole_number::number")]

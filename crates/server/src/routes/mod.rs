@@ -211,6 +211,7 @@ pub fn router(context: ApiContext) -> Router {
     routes
         .route_layer(middleware::from_fn(crate::request_log::note_route))
         .fallback(no_route)
+        .layer(middleware::from_fn(refuse_nul_in_path))
         .layer(middleware::from_fn(crate::edge_answers::refusals_as_json))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             crate::edge_answers::panic_as_json,
@@ -238,6 +239,19 @@ fn method_not_allowed(method: &Method, path: &str, allowed: &str) -> Response {
             .insert(axum::http::header::ALLOW, value);
     }
     answer
+}
+
+/// A path with a NUL character (`%00`) names nothing tenure keeps; refused before routing, on
+/// every database alike (PostgreSQL keeps no NUL in text).
+async fn refuse_nul_in_path(request: Request, next: Next) -> Response {
+    if request.uri().path().to_ascii_lowercase().contains("%00") {
+        return ApiError::BadRequest {
+            code: "bad_request",
+            message: "the path must not contain the NUL character (%00)".to_string(),
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 async fn no_route(method: Method, uri: axum::http::Uri) -> ApiError {

@@ -45,7 +45,10 @@ pub fn routes() -> Vec<Route> {
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateUser {
-    #[schemars(length(min = 1, max = 200), regex(pattern = r"\S"))]
+    #[schemars(
+        length(min = 1, max = 200),
+        regex(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
+    )]
     name: String,
     #[schemars(extend("enum" = ["read_only", "purchase", "billing"]))]
     role: String,

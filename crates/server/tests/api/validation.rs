@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, text, Backend, TestApp};
 use crate::on_both_backends;
 
 /// Sends a request that must be refused with `status` and `code`, and checks nothing changed.
@@ -361,6 +361,50 @@ async fn bad_input_is_refused_clearly(backend: Backend) {
     );
 }
 on_both_backends!(bad_input, bad_input_is_refused_clearly);
+
+/// PostgreSQL keeps no NUL character in text: a NUL in a path, a query or a body is refused at
+/// the edge with a clear answer on both databases (it was a 500 on PostgreSQL).
+async fn a_nul_character_is_refused_at_the_edge(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(10_000).await;
+    let (status, answer) = app.request("GET", "/v1/instances/a%00b", None, &[]).await;
+    assert_eq!(
+        (status, text(&answer["code"])),
+        (400, "bad_request"),
+        "{answer}"
+    );
+    let (status, answer) = app
+        .request("GET", "/v1/webhook-endpoints?after=%00", None, &[])
+        .await;
+    assert_eq!(
+        (status, text(&answer["code"])),
+        (422, "invalid_query"),
+        "{answer}"
+    );
+    let (status, answer) = app
+        .post(
+            "/v1/renewals",
+            json!({ "instances": ["inst\u{0}1"], "period": "1M" }),
+        )
+        .await;
+    assert_eq!(
+        (status, text(&answer["code"])),
+        (422, "invalid_field"),
+        "{answer}"
+    );
+    let (status, answer) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/users"),
+            json!({ "name": "a\u{0}b", "role": "billing" }),
+        )
+        .await;
+    assert_eq!(
+        (status, text(&answer["code"])),
+        (422, "invalid_field"),
+        "{answer}"
+    );
+}
+on_both_backends!(nul_character, a_nul_character_is_refused_at_the_edge);
 
 async fn the_operator_key_is_required(backend: Backend) {
     let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
