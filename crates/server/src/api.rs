@@ -186,7 +186,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         return Ok(None);
     };
     let key = value.to_str().unwrap_or("").trim();
-    if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
+    // Visible ASCII only (`^[!-~]+$`, as the API document says): no spaces inside.
+    let visible = key.bytes().all(|byte| byte.is_ascii_graphic());
+    if key.is_empty() || !visible || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
         return Err(ApiError::BadRequest {
             code: "invalid_idempotency_key",
             message: format!(

@@ -14,8 +14,8 @@ const EVERY_EVENT: &str = "*";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
     #[error(
-        "`url` must be an http or https URL with a host, at most {MAX_URL_CHARS} characters, \
-         such as https://ops.example.com/tenure"
+        "`url` must be an http or https URL with a host name (no brackets), at most \
+         {MAX_URL_CHARS} characters, such as https://ops.example.com/tenure"
     )]
     BadUrl,
     #[error(
@@ -75,9 +75,10 @@ impl Subscription {
     }
 }
 
-/// An http or https URL that starts with a host, without spaces or ASCII control characters:
-/// `^https?://[^\x00-\x20\x7f/?#@:]+[^\x00-\x20\x7f]*$`, the pattern the API document
-/// gives, so a client's check and tenure's agree.
+/// An http or https URL that starts with a host, without spaces, ASCII control characters or
+/// brackets (an IPv6 literal host is not taken; name the host instead):
+/// `^https?://[^\x00-\x20\x7f/?#@:\[\]]+[^\x00-\x20\x7f\[\]]*$`, the pattern the API
+/// document gives, so a client's check and tenure's agree.
 pub fn check_url(url: &str) -> Result<(), EndpointError> {
     let rest = url
         .strip_prefix("https://")
@@ -86,7 +87,9 @@ pub fn check_url(url: &str) -> Result<(), EndpointError> {
     let first = rest.split(['/', '?', '#', '@', ':']).next().unwrap_or("");
     let fine = url.chars().count() <= MAX_URL_CHARS
         && !first.is_empty()
-        && !url.chars().any(|c| c <= ' ' || c == '\x7f');
+        && !url
+            .chars()
+            .any(|c| c <= ' ' || c == '\x7f' || c == '[' || c == ']');
     if fine {
         Ok(())
     } else {
@@ -123,6 +126,8 @@ mod tests {
             "https://:80/x",
             "https://@x",
             "https://a\u{14}b",
+            "https://[::1]/hook",
+            "https://a.com/[x",
         ] {
             assert_eq!(check_url(bad), Err(EndpointError::BadUrl), "{bad}");
         }

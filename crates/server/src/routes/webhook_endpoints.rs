@@ -65,7 +65,7 @@ struct CreateEndpoint {
     /// An http or https URL tenure POSTs each message to.
     #[schemars(
         length(min = 8, max = 2000),
-        regex(pattern = r"^https?://[^\x00-\x20\x7f/?#@:]+[^\x00-\x20\x7f]*$")
+        regex(pattern = r"^https?://[^\x00-\x20\x7f/?#@:\[\]]+[^\x00-\x20\x7f\[\]]*$")
     )]
     url: String,
     /// Event types (such as `instance.expired`), or `["*"]` for every one.
