@@ -63,23 +63,29 @@ impl Engine {
         let events = Subscription::from_names(&new.events)
             .map_err(refusal)?
             .names();
-        let id = self.ids.next("whep");
         let secret = new_secret().to_text();
+        let endpoint = WebhookEndpoint {
+            id: self.ids.next("whep"),
+            url: new.url,
+            description,
+            events,
+            created_at: self.clock.now(),
+            secret_rotated_at: None,
+            disabled_at: None,
+            disabled_reason: None,
+        };
         webhook_endpoints::insert(
             tx,
             &NewEndpoint {
-                id: &id,
-                url: &new.url,
-                description: &description,
-                events: &events,
+                id: &endpoint.id,
+                url: &endpoint.url,
+                description: &endpoint.description,
+                events: &endpoint.events,
                 secret: &secret,
-                created_at: self.clock.now(),
+                created_at: endpoint.created_at,
             },
         )
         .await?;
-        let endpoint = webhook_endpoints::get(tx, &id)
-            .await?
-            .ok_or_else(|| EngineError::not_found("webhook endpoint", &id))?;
         Ok(EndpointWithSecret { endpoint, secret })
     }
 

@@ -531,7 +531,7 @@ impl<T: DeserializeOwned + ListScope + Send> axum::extract::FromRequestParts<Api
         if parts
             .uri
             .query()
-            .is_some_and(|query| query.contains('\0') || query.to_ascii_lowercase().contains("%00"))
+            .is_some_and(|query| query.contains('\0') || query.contains("%00"))
         {
             return Err(ApiError::invalid(
                 "invalid_query",

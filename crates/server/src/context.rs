@@ -1,4 +1,4 @@
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tenure_engine::Engine;
 
@@ -11,6 +11,9 @@ pub struct ApiContext {
     pub engine: Arc<Engine>,
     pub admin_key: KeyHash,
     pub metrics: Arc<Metrics>,
+    /// The OpenAPI document, made from the route table and the catalog at its first request:
+    /// neither changes while the server runs.
+    document: Arc<OnceLock<serde_json::Value>>,
 }
 
 impl ApiContext {
@@ -19,6 +22,13 @@ impl ApiContext {
             engine,
             admin_key: KeyHash::of(admin_key),
             metrics: Arc::new(Metrics::default()),
+            document: Arc::default(),
         }
+    }
+
+    /// `/openapi.json`, and what `/docs` renders.
+    pub fn document(&self) -> &serde_json::Value {
+        self.document
+            .get_or_init(|| crate::openapi::document(&crate::routes::table(), &self.engine.catalog))
     }
 }

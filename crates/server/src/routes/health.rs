@@ -74,15 +74,9 @@ async fn metrics(State(context): State<ApiContext>) -> Text {
 }
 
 async fn openapi(State(context): State<ApiContext>) -> Answered<serde_json::Value> {
-    Answered::json(&crate::openapi::document(
-        &super::table(),
-        &context.engine.catalog,
-    ))
+    Answered::json(context.document())
 }
 
 async fn docs(State(context): State<ApiContext>) -> Html<String> {
-    Html(crate::openapi::docs_page(&crate::openapi::document(
-        &super::table(),
-        &context.engine.catalog,
-    )))
+    Html(crate::openapi::docs_page(context.document()))
 }

@@ -667,15 +667,7 @@ async fn concurrent_renewals_changes_and_deposits_stay_consistent(backend: Backe
     );
     // Every use case takes its locks in one order, so the writes never deadlock: the store's
     // retries (which would hide a deadlock from the answers) were never needed.
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let retries = metrics
         .lines()
         .find_map(|line| line.strip_prefix("tenure_write_retries_total "))

@@ -147,6 +147,18 @@ impl TestApp {
         )
     }
 
+    /// `/metrics`, as Prometheus' text.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.address))
+            .send()
+            .await
+            .expect("server answers")
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Value {
         let (status, body) = self.request("GET", path, None, &[]).await;
         assert_eq!(status, 200, "GET {path}: {body}");

@@ -71,15 +71,7 @@ async fn request_durations_are_shown_by_route_pattern(backend: Backend) {
     assert_eq!(status, 200);
     let (status, _) = app.request("GET", "/nothing/here", None, &[]).await;
     assert_eq!(status, 404);
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let histogram = "tenure_http_request_duration_seconds";
     assert!(
         metrics.contains(&format!("# TYPE {histogram} histogram")),

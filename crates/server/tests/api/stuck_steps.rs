@@ -163,15 +163,7 @@ async fn a_parked_bill_is_reported_and_retried(backend: Backend) {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["instance_id"], instance_id.as_str());
     assert_eq!(events[0]["data"]["stuck_step_id"], step_id.as_str());
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("\ntenure_steps_parked_total 1\n"),
         "{metrics}"
