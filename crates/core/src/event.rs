@@ -53,11 +53,13 @@ pub enum EventKind {
     LowBalanceAlert,
     /// A lifecycle step failed every attempt and waits for an operator (`GET /v1/stuck-steps`).
     StepParked,
+    /// A webhook endpoint failed every delivery for days in a row and was disabled.
+    WebhookEndpointDisabled,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 36] = [
+    pub const ALL: [EventKind; 37] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -94,6 +96,7 @@ impl EventKind {
         EventKind::InstanceConvertedToSubscription,
         EventKind::LowBalanceAlert,
         EventKind::StepParked,
+        EventKind::WebhookEndpointDisabled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -134,6 +137,7 @@ impl EventKind {
             EventKind::InstanceConvertedToSubscription => "instance.converted_to_subscription",
             EventKind::LowBalanceAlert => "account.low_balance",
             EventKind::StepParked => "lifecycle.step_parked",
+            EventKind::WebhookEndpointDisabled => "webhook_endpoint.disabled",
         }
     }
 }

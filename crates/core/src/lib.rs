@@ -29,6 +29,7 @@ pub mod auto_renewal;
 pub mod bill;
 pub mod catalog;
 pub mod change;
+pub mod delivery;
 pub mod event;
 pub mod ledger;
 pub mod lifecycle;

@@ -13,6 +13,7 @@ pub mod bills;
 mod connect;
 pub mod database;
 pub mod deduction_attempts;
+pub mod deliveries;
 pub mod due_work;
 pub mod events;
 mod group_commit;

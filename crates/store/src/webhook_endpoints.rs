@@ -126,3 +126,88 @@ pub async fn rotate_secret(
     .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// An endpoint events are sent to: live and not disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveEndpoint {
+    pub id: String,
+    pub url: String,
+    /// The event types it hears of (`*` for all), as stored.
+    pub events: Vec<String>,
+}
+
+/// Every endpoint events are sent to now, in id order.
+pub async fn active(connection: &mut Connection) -> Result<Vec<ActiveEndpoint>, StoreError> {
+    let rows = query(
+        "SELECT id, url, events FROM webhook_endpoints
+         WHERE deleted_at IS NULL AND disabled_at IS NULL ORDER BY id",
+    )
+    .fetch_all(connection)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let events: String = row.try_get("events")?;
+            Ok(ActiveEndpoint {
+                id: row.try_get("id")?,
+                url: row.try_get("url")?,
+                events: events.split(',').map(str::to_string).collect(),
+            })
+        })
+        .collect()
+}
+
+/// Records that a delivery to the endpoint succeeded: its run of failures, if any, is over.
+pub async fn record_success(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    query(
+        "UPDATE webhook_endpoints SET failing_since_ms = NULL
+         WHERE id = $1 AND failing_since_ms IS NOT NULL",
+    )
+    .bind(id)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Records that a delivery to the live, enabled endpoint failed at `at_ms`, and answers since
+/// when it has been failing (`at_ms` if this is the first failure since a success); `None` if
+/// it is deleted or disabled already.
+pub async fn record_failure(tx: &mut Tx, id: &str, at_ms: i64) -> Result<Option<i64>, StoreError> {
+    query(
+        "UPDATE webhook_endpoints SET failing_since_ms = COALESCE(failing_since_ms, $2)
+         WHERE id = $1 AND deleted_at IS NULL AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .bind(at_ms)
+    .execute(tx)
+    .await?;
+    let row = query(
+        "SELECT failing_since_ms FROM webhook_endpoints
+         WHERE id = $1 AND deleted_at IS NULL AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .fetch_optional(tx)
+    .await?;
+    Ok(row
+        .map(|row| row.try_get::<Option<i64>>("failing_since_ms"))
+        .transpose()?
+        .flatten())
+}
+
+/// Stops sending to an endpoint, saying why. Answers whether it was live and enabled.
+pub async fn disable(
+    tx: &mut Tx,
+    id: &str,
+    now: Timestamp,
+    reason: &str,
+) -> Result<bool, StoreError> {
+    let result = query(
+        "UPDATE webhook_endpoints SET disabled_at = $2, disabled_reason = $3
+         WHERE id = $1 AND deleted_at IS NULL AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .bind(to_seconds(now))
+    .bind(reason)
+    .execute(tx)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}

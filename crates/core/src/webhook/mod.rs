@@ -1,10 +1,13 @@
 //! Webhooks for an operator's systems, in the convention of Standard Webhooks: which events an
-//! endpoint hears of (`endpoint.rs`), and how a message is signed (`signature.rs`).
+//! endpoint hears of (`endpoint.rs`), what a message holds (`message.rs`) and how it is signed
+//! (`signature.rs`).
 
 mod endpoint;
+mod message;
 mod signature;
 
 pub use endpoint::{
     check_description, check_url, EndpointError, Subscription, MAX_DESCRIPTION_CHARS, MAX_URL_CHARS,
 };
+pub use message::message_body;
 pub use signature::{sign, SigningSecret, SECRET_PREFIX};

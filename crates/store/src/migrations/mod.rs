@@ -7,6 +7,7 @@
 //! One text serves both databases where it can; where they differ (SQLite cannot drop a
 //! constraint, and rebuilds the table instead), a migration says so by dialect.
 
+mod deliveries;
 mod initial;
 mod lifecycle_marks;
 mod lighter_writes;
@@ -42,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     stuck_steps::MIGRATION,
     lifecycle_marks::MIGRATION,
     webhook_endpoints::MIGRATION,
+    deliveries::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
