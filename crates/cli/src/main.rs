@@ -38,6 +38,62 @@ struct Cli {
     command: Command,
 }
 
+/// Where `serve` sends notices and events.
+#[derive(clap::Args)]
+struct DeliveryArgs {
+    /// Send email notices through this SMTP server: smtp://[USER:PASSWORD@]HOST[:PORT]
+    /// (add ?tls=required for STARTTLS) or smtps://… (TLS from the start).
+    #[arg(
+        long,
+        env = "TENURE_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    smtp_url: Option<String>,
+    /// The address emails come from, such as "Billing <billing@example.com>".
+    #[arg(long, env = "TENURE_SMTP_FROM", value_name = "ADDRESS")]
+    smtp_from: Option<String>,
+    /// Send SMS notices by POSTing {"to", "text", "notice_id"} as JSON to this http(s) URL.
+    #[arg(long, env = "TENURE_SMS_GATEWAY_URL", value_name = "URL")]
+    sms_gateway_url: Option<String>,
+    /// Seconds one delivery attempt may take before it counts as failed.
+    #[arg(long, default_value_t = 10)]
+    delivery_timeout_seconds: u64,
+    /// Deliveries sent at once, at most.
+    #[arg(long, default_value_t = 16)]
+    delivery_concurrency: usize,
+    /// Divide the retry delays (10 s, 1 min, … 12 h) and the 3 days before giving up by this:
+    /// for trying a receiver out, not for production.
+    #[arg(long, default_value_t = 1, hide = true)]
+    delivery_retry_scale: i32,
+    /// Milliseconds between looks at the outbox when nothing is due.
+    #[arg(long, default_value_t = 1000, hide = true)]
+    delivery_poll_interval_ms: u64,
+}
+
+impl DeliveryArgs {
+    fn delivery(self) -> tenure_server::Delivery {
+        let policy = tenure_core::delivery::DeliveryPolicy::default();
+        tenure_server::Delivery {
+            channels: tenure_server::ChannelUrls {
+                smtp_url: self.smtp_url,
+                smtp_from: self.smtp_from,
+                sms_gateway_url: self.sms_gateway_url,
+            },
+            deliverer: tenure_server::DelivererSettings {
+                concurrency: self.delivery_concurrency.max(1),
+                poll_interval: Duration::from_millis(self.delivery_poll_interval_ms.max(1)),
+                send_timeout: Duration::from_secs(self.delivery_timeout_seconds.max(1)),
+                policy: if self.delivery_retry_scale > 1 {
+                    policy.scaled_down(self.delivery_retry_scale)
+                } else {
+                    policy
+                },
+            },
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP API.
@@ -56,6 +112,8 @@ enum Command {
         /// Seconds between lifecycle sweeps on the system clock.
         #[arg(long, default_value_t = 5)]
         sweep_interval_seconds: u64,
+        #[command(flatten)]
+        delivery: DeliveryArgs,
     },
     /// Play a scenario file on a fresh database and print its events as JSON lines.
     Simulate {
@@ -117,6 +175,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             simulated_clock,
             catalog,
             sweep_interval_seconds,
+            delivery,
         } => {
             let admin_key = match std::env::var("TENURE_ADMIN_KEY") {
                 Ok(key) if !key.trim().is_empty() => key,
@@ -134,6 +193,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 catalog: load_catalog(catalog)?,
                 sweep_interval: Duration::from_secs(sweep_interval_seconds.max(1)),
                 sequential_ids: false,
+                delivery: Some(delivery.delivery()),
             };
             let application = Application::build(settings).await?;
             let address = format!("http://{}:{}", listen.ip(), application.port());

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use tenure_core::catalog::{Catalog, Product};
+use tenure_core::delivery::DeliveryPolicy;
 use tenure_store::{Store, Tx};
 use tokio::sync::Mutex;
 
@@ -21,6 +22,19 @@ pub struct Engine {
     /// holds the maps a sweep reads accounts and funds into, kept empty between sweeps
     /// (`scheduler::TransactionReads`).
     pub(crate) sweep_lock: Mutex<crate::scheduler::TransactionReads>,
+    /// The channels this server sends notices on; a notice on another is `undeliverable`.
+    pub channels: Channels,
+    /// When failed deliveries are tried again, and when they and their endpoints are given up.
+    pub delivery_policy: DeliveryPolicy,
+}
+
+/// The notice channels a server has been given a way to send on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Channels {
+    /// An SMTP server (`--smtp-url`).
+    pub email: bool,
+    /// An SMS gateway (`--sms-gateway-url`).
+    pub sms: bool,
 }
 
 impl Engine {
@@ -31,7 +45,16 @@ impl Engine {
             clock,
             ids,
             sweep_lock: Mutex::new(Default::default()),
+            channels: Channels::default(),
+            delivery_policy: DeliveryPolicy::default(),
         }
+    }
+
+    /// The engine sending notices on `channels`, retrying by `policy`.
+    pub fn with_delivery(mut self, channels: Channels, policy: DeliveryPolicy) -> Engine {
+        self.channels = channels;
+        self.delivery_policy = policy;
+        self
     }
 
     pub async fn begin(&self) -> Result<Tx, EngineError> {

@@ -179,7 +179,7 @@ impl Engine {
                 &mut buffer,
             )
             .await?;
-        buffer.flush(tx).await?;
+        buffer.flush(tx, &self.ids).await?;
         Ok(order)
     }
 

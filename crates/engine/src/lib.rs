@@ -11,6 +11,7 @@ pub mod auto_renewal;
 pub mod bills;
 pub mod changes;
 mod clock;
+pub mod deliveries;
 pub mod domain_statuses;
 mod engine;
 mod error;
@@ -30,6 +31,6 @@ pub mod usage;
 pub mod webhook_endpoints;
 
 pub use clock::Clock;
-pub use engine::Engine;
+pub use engine::{Channels, Engine};
 pub use error::EngineError;
 pub use ids::Ids;

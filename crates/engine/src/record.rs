@@ -12,17 +12,21 @@ pub(crate) type IdHasher = foldhash::fast::RandomState;
 
 use jiff::Timestamp;
 use tenure_core::catalog::Channel;
+use tenure_core::delivery::DeliveryChannel;
 use tenure_core::event::{EventDraft, NoticeDraft};
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
+use tenure_store::deliveries::{self, DeliveryWrite};
 use tenure_store::events::{self, EventWrite, NoticeWrite};
 use tenure_store::ledger::{self, EntryWrite};
 use tenure_store::orders::{self, Order};
+use tenure_store::webhook_endpoints::{self, ActiveEndpoint};
 use tenure_store::Tx;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::ids::Ids;
 
 /// Rows waiting to be written, in the order they were decided, and the funds of the accounts
 /// they pay from as those rows leave them.
@@ -36,6 +40,12 @@ pub(crate) struct RecordBuffer {
     /// Notices, each with the place in `events` of the event it was sent for, which becomes
     /// its `event_seq` at [`RecordBuffer::flush`].
     notices: Vec<(NoticeWrite, usize)>,
+    /// Deliveries of the waiting notices (events' webhook deliveries are made at
+    /// [`RecordBuffer::flush`], where the endpoints are read).
+    deliveries: Vec<DeliveryWrite>,
+    /// The webhook endpoints events are sent to, read at the transaction's first flush with
+    /// events.
+    endpoints: Option<Vec<ActiveEndpoint>>,
     /// Accounts' funds as written in the database (read once per account, or given by
     /// [`RecordBuffer::know_funds`]).
     funds_written: HashMap<String, Funds, IdHasher>,
@@ -90,6 +100,8 @@ impl RecordBuffer {
         self.attempts.clear();
         self.events.clear();
         self.notices.clear();
+        self.deliveries.clear();
+        self.endpoints = None;
         self.funds_written.clear();
         self.funds_waiting.clear();
         self.attempts_known = None;
@@ -158,8 +170,9 @@ impl RecordBuffer {
         self.attempts.push(attempt);
     }
 
-    /// Writes what is waiting, in order, inside `tx`.
-    pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), EngineError> {
+    /// Writes what is waiting, in order, inside `tx`: with the notices and events, the
+    /// deliveries that carry them (the outbox), so that they commit or roll back together.
+    pub(crate) async fn flush(&mut self, tx: &mut Tx, ids: &Ids) -> Result<(), EngineError> {
         orders::insert_many(tx, &self.orders).await?;
         ledger::write_entries(tx, &self.entries).await?;
         deduction_attempts::insert_many(tx, &self.attempts).await?;
@@ -177,6 +190,8 @@ impl RecordBuffer {
             })
             .collect();
         events::insert_notices_many(tx, &notices).await?;
+        self.add_webhook_deliveries(tx, ids).await?;
+        deliveries::insert_many(tx, &self.deliveries).await?;
         for (account_id, waiting) in self.funds_waiting.drain() {
             if let Some(written) = self.funds_written.get_mut(&account_id) {
                 *written += waiting;
@@ -187,8 +202,49 @@ impl RecordBuffer {
         self.attempts.clear();
         self.events.clear();
         self.notices.clear();
+        self.deliveries.clear();
         Ok(())
     }
+
+    /// A delivery of each waiting event to each endpoint that hears of its type.
+    async fn add_webhook_deliveries(&mut self, tx: &mut Tx, ids: &Ids) -> Result<(), EngineError> {
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let endpoints = match &self.endpoints {
+            Some(endpoints) => endpoints,
+            None => self.endpoints.insert(webhook_endpoints::active(tx).await?),
+        };
+        if endpoints.is_empty() {
+            return Ok(());
+        }
+        let created_at_ms = real_now_ms();
+        for event in &self.events {
+            for endpoint in endpoints {
+                if !tenure_core::webhook::hears(&endpoint.events, event.event.kind) {
+                    continue;
+                }
+                self.deliveries.push(DeliveryWrite {
+                    id: ids.next("dlv"),
+                    message_id: event.id.clone(),
+                    channel: DeliveryChannel::Webhook,
+                    account_id: event.event.account_id.clone(),
+                    notice_id: None,
+                    event_id: Some(event.id.clone()),
+                    endpoint_id: Some(endpoint.id.clone()),
+                    recipient: endpoint.url.clone(),
+                    created_at_ms,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Real time in Unix milliseconds: deliveries leave in real time, whatever clock the lifecycle
+/// runs on.
+pub(crate) fn real_now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
 }
 
 impl Engine {
@@ -208,14 +264,7 @@ impl Engine {
         notices: impl IntoIterator<Item = NoticeDraft>,
     ) {
         let first_event = buffer.events.len();
-        for event in new_events {
-            buffer.events.push(EventWrite {
-                seq: 0,
-                id: self.ids.next("evt"),
-                at: now,
-                event,
-            });
-        }
+        self.buffer_events(buffer, now, new_events);
         let decided = &buffer.events[first_event..];
         for notice in notices {
             let event_position = first_event
@@ -230,16 +279,81 @@ impl Engine {
                 Channel::Webhook => "webhook",
             };
             let recipient = recipient.to_string();
+            let id = self.ids.next("ntc");
+            let (status, status_reason) = match self.notice_channel(notice.channel, &recipient) {
+                Ok(channel) => {
+                    buffer.deliveries.push(DeliveryWrite {
+                        id: self.ids.next("dlv"),
+                        message_id: id.clone(),
+                        channel,
+                        account_id: notice.account_id.clone(),
+                        notice_id: Some(id.clone()),
+                        event_id: None,
+                        endpoint_id: None,
+                        recipient: recipient.clone(),
+                        created_at_ms: real_now_ms(),
+                    });
+                    ("pending", None)
+                }
+                Err(why) => ("undeliverable", Some(why)),
+            };
             buffer.notices.push((
                 NoticeWrite {
-                    id: self.ids.next("ntc"),
+                    id,
                     at: now,
                     notice,
                     recipient,
                     event_seq: 0,
+                    status,
+                    status_reason,
                 },
                 event_position,
             ));
+        }
+    }
+
+    /// Adds events to `buffer`, each with its id.
+    pub(crate) fn buffer_events(
+        &self,
+        buffer: &mut RecordBuffer,
+        now: Timestamp,
+        new_events: impl IntoIterator<Item = EventDraft>,
+    ) {
+        for event in new_events {
+            buffer.events.push(EventWrite {
+                seq: 0,
+                id: self.ids.next("evt"),
+                at: now,
+                event,
+            });
+        }
+    }
+
+    /// The channel a notice for `recipient` goes out on, or why it cannot (a channel this
+    /// server has not been given, an account without the address): never dropped silently.
+    fn notice_channel(&self, channel: Channel, recipient: &str) -> Result<DeliveryChannel, String> {
+        match channel {
+            Channel::Email if !self.channels.email => {
+                Err("no SMTP server is configured (tenure serve --smtp-url)".to_string())
+            }
+            Channel::Sms if !self.channels.sms => {
+                Err("no SMS gateway is configured (tenure serve --sms-gateway-url)".to_string())
+            }
+            Channel::Email if recipient.is_empty() => {
+                Err("the account has no email address".to_string())
+            }
+            Channel::Sms if recipient.is_empty() => {
+                Err("the account has no mobile number".to_string())
+            }
+            Channel::Email => Ok(DeliveryChannel::Email),
+            Channel::Sms => Ok(DeliveryChannel::Sms),
+            // The operator's systems hear of every event through their webhook endpoints; a
+            // notice's text is for people.
+            Channel::Webhook => Err(
+                "notices are not sent to webhooks: the event they were sent for is, to the \
+                 endpoints that hear of its type"
+                    .to_string(),
+            ),
         }
     }
 
@@ -259,6 +373,6 @@ impl Engine {
             new_events.iter().cloned(),
             notices.iter().cloned(),
         );
-        buffer.flush(tx).await
+        buffer.flush(tx, &self.ids).await
     }
 }

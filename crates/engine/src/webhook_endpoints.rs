@@ -97,6 +97,9 @@ impl Engine {
         if !webhook_endpoints::delete(tx, id, self.clock.now()).await? {
             return Err(EngineError::not_found("webhook endpoint", id));
         }
+        // What was waiting to be sent to it is given up, and says so in the delivery log.
+        tenure_store::deliveries::fail_pending_to_endpoint(tx, id, "the endpoint was deleted")
+            .await?;
         Ok(DeletedEndpoint {
             id: id.to_string(),
             deleted: true,

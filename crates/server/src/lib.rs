@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use tenure_core::catalog::Catalog;
+pub use tenure_delivery::{ChannelUrls, DelivererSettings};
+use tenure_delivery::{Channels, Deliverer};
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::Store;
 use tokio::net::TcpListener;
@@ -46,6 +48,16 @@ pub struct Settings {
     pub sweep_interval: Duration,
     /// Number ids 1, 2, 3… instead of time and randomness, so a replay gives the same ids.
     pub sequential_ids: bool,
+    /// Where notices and events are sent, and how; `None` sends nothing (a simulation, a
+    /// benchmark), every notice then `undeliverable`.
+    pub delivery: Option<Delivery>,
+}
+
+/// The delivery channels and the deliverer's settings.
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    pub channels: ChannelUrls,
+    pub deliverer: DelivererSettings,
 }
 
 /// A built server, bound to its port, ready to run.
@@ -66,9 +78,25 @@ impl Application {
         } else {
             Ids::random()
         };
-        let engine = Arc::new(Engine::new(store, settings.catalog, clock, ids));
-        let context = ApiContext::new(engine, &settings.admin_key);
+        // Checked before anything starts: a bad URL is a clear error at start.
+        let delivery = match &settings.delivery {
+            Some(delivery) => Some((
+                Channels::from_urls(&delivery.channels, delivery.deliverer.send_timeout)?,
+                delivery.deliverer.clone(),
+            )),
+            None => None,
+        };
+        let mut engine = Engine::new(store, settings.catalog, clock, ids);
+        if let Some((channels, deliverer)) = &delivery {
+            engine = engine.with_delivery(channels.engine_channels(), deliverer.policy.clone());
+        }
+        let engine = Arc::new(engine);
+        let context = ApiContext::new(engine.clone(), &settings.admin_key);
         let listener = TcpListener::bind(settings.listen).await?;
+        if let Some((channels, deliverer)) = delivery {
+            tracing::info!("delivery: {}", channels.describe());
+            tokio::spawn(Deliverer::new(engine, channels, deliverer).run());
+        }
         spawn_sweeper(context.clone(), settings.sweep_interval);
         spawn_metrics_upkeep(context.metrics.clone());
         Ok(Application { listener, context })
@@ -172,6 +200,7 @@ mod tests {
             catalog: tenure_core::catalog::default_catalog(),
             sweep_interval: Duration::from_millis(10),
             sequential_ids: false,
+            delivery: None,
         };
         let application = Application::build(settings).await.unwrap();
         let sweeps = |text: &str| -> u64 {

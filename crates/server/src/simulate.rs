@@ -87,6 +87,8 @@ async fn run_in(
         catalog,
         sweep_interval: Duration::from_secs(3600),
         sequential_ids: true,
+        // A simulation shows what would be sent; it sends nothing.
+        delivery: None,
     };
     let application = Application::build(settings).await?;
     let router = crate::routes::router(application.context.clone());

@@ -112,11 +112,13 @@ pub struct StoredNotice {
     pub recipient: String,
     pub subject: String,
     pub body: String,
-    /// `stored` until a delivery channel takes it.
+    /// `pending` until its delivery is sent (`sent`) or given up (`failed`); `undeliverable`
+    /// when no delivery could carry it (`status_reason` says why).
     pub status: String,
+    pub status_reason: Option<String>,
 }
 
-const NOTICE_COLUMNS: [&str; 12] = [
+const NOTICE_COLUMNS: [&str; 13] = [
     "seq",
     "id",
     "event_seq",
@@ -129,6 +131,7 @@ const NOTICE_COLUMNS: [&str; 12] = [
     "subject",
     "body",
     "status",
+    "status_reason",
 ];
 
 /// Notices in the order of the events they were sent for, then their own: `(event_seq, seq)`,
@@ -203,6 +206,7 @@ pub async fn list_notices(
                 subject: row.try_get("subject")?,
                 body: row.try_get("body")?,
                 status: row.try_get("status")?,
+                status_reason: row.try_get("status_reason")?,
             })
         })
         .collect()
@@ -240,6 +244,9 @@ pub struct NoticeWrite {
     pub notice: NoticeDraft,
     pub recipient: String,
     pub event_seq: i64,
+    /// `pending` when a delivery carries it, else `undeliverable`, with why.
+    pub status: &'static str,
+    pub status_reason: Option<String>,
 }
 
 /// `count` new places in the event log, in increasing order, for events written in this
@@ -317,8 +324,8 @@ pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), Store
 pub async fn insert_notices_many(tx: &mut Tx, notices: &[NoticeWrite]) -> Result<(), StoreError> {
     execute_rows(
         tx,
-        "{insert} notifications (id, event_seq, at, account_id, instance_id, channel, kind, recipient, subject, body, status) VALUES {values}",
-        11,
+        "{insert} notifications (id, event_seq, at, account_id, instance_id, channel, kind, recipient, subject, body, status, status_reason) VALUES {values}",
+        12,
         notices,
         |query, write| {
             query
@@ -332,8 +339,8 @@ pub async fn insert_notices_many(tx: &mut Tx, notices: &[NoticeWrite]) -> Result
                 .bind(&write.recipient)
                 .bind(&write.notice.subject)
                 .bind(&write.notice.body)
-                // Every notice starts `stored`: bound like the other columns.
-                .bind("stored")
+                .bind(write.status)
+                .bind(&write.status_reason)
         },
     )
     .await?;

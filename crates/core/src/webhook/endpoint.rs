@@ -75,6 +75,13 @@ impl Subscription {
     }
 }
 
+/// Whether an endpoint subscribed to `events` (as stored: `*` or event types) hears of `kind`.
+pub fn hears(events: &[String], kind: EventKind) -> bool {
+    events
+        .iter()
+        .any(|name| name == EVERY_EVENT || name == kind.as_str())
+}
+
 /// An http or https URL that starts with a host, without spaces, ASCII control characters or
 /// brackets (an IPv6 literal host is not taken; name the host instead):
 /// `^https?://[^\x00-\x20\x7f/?#@:\[\]]+[^\x00-\x20\x7f\[\]]*$`, the pattern the API

@@ -7,7 +7,8 @@ mod message;
 mod signature;
 
 pub use endpoint::{
-    check_description, check_url, EndpointError, Subscription, MAX_DESCRIPTION_CHARS, MAX_URL_CHARS,
+    check_description, check_url, hears, EndpointError, Subscription, MAX_DESCRIPTION_CHARS,
+    MAX_URL_CHARS,
 };
 pub use message::message_body;
 pub use signature::{sign, SigningSecret, SECRET_PREFIX};

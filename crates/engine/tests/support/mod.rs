@@ -244,14 +244,22 @@ macro_rules! on_both_backends {
 }
 
 /// Columns a later migration adds that this tenure reads and writes in every use case. A test
-/// that has this tenure write into a database at an older version adds them while it writes
-/// ([`columns_of_later_versions`] `true`) and drops them before the upgrade (`false`), so the
-/// database is then as the older tenure left it.
+/// that has this tenure write into a database at an older version adds them (and
+/// [`LATER_TABLES`]) while it writes ([`columns_of_later_versions`] `true`) and drops them
+/// before the upgrade (`false`), so the database is then as the older tenure left it.
 const LATER_COLUMNS: &[(&str, &str, &str)] = &[
     ("instances", "activates_at", "BIGINT"),
     ("instances", "release_warned_for_expiry", "BIGINT"),
     ("instances", "domain_statuses", "TEXT"),
+    ("notifications", "status_reason", "TEXT"),
 ];
+
+/// Tables a later migration adds that every use case that records events reads, as far as it
+/// reads them (the webhook endpoints events are sent to: none here).
+const LATER_TABLES: &[(&str, &str)] = &[(
+    "webhook_endpoints",
+    "(id TEXT, url TEXT, events TEXT, deleted_at BIGINT, disabled_at BIGINT)",
+)];
 
 pub async fn columns_of_later_versions(store: &Store, present: bool) {
     let mut tx = store.begin().await.unwrap();
@@ -260,6 +268,17 @@ pub async fn columns_of_later_versions(store: &Store, present: bool) {
             format!("ALTER TABLE {table} ADD COLUMN {column} {kind}")
         } else {
             format!("ALTER TABLE {table} DROP COLUMN {column}")
+        };
+        tenure_store::database::query(&change)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+    }
+    for (table, columns) in LATER_TABLES {
+        let change = if present {
+            format!("CREATE TABLE {table} {columns}")
+        } else {
+            format!("DROP TABLE {table}")
         };
         tenure_store::database::query(&change)
             .execute(&mut tx)

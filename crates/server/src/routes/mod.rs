@@ -10,6 +10,7 @@ mod bills;
 mod catalog;
 mod changes;
 mod clock;
+mod deliveries;
 mod domain_statuses;
 mod events;
 mod free_instances;
@@ -158,6 +159,7 @@ pub fn table() -> Vec<Route> {
         alerts::routes(),
         webhook_endpoints::routes(),
         stuck_steps::routes(),
+        deliveries::routes(),
     ]
     .into_iter()
     .flatten()

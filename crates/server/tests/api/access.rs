@@ -148,12 +148,20 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
     let bill_id = text(&app.get("/v1/bills").await["data"][0]["id"]).to_string();
     // A step of the instance that failed once, for the operator's retry (which takes it).
     let stuck_id = stuck_step_of(&app, &account_id, &instance_id).await;
+    // A delivery (waiting: this server sends nothing) of an event to an endpoint that hears
+    // of every one, for the delivery log's routes.
+    app.post_ok(
+        "/v1/webhook-endpoints",
+        json!({ "url": "https://ops.example.com/all", "events": ["*"] }),
+    )
+    .await;
     let other = app
         .post_ok(
             "/v1/accounts",
             json!({ "name": "B", "email": "b@example.com", "mobile": "+15550101" }),
         )
         .await;
+    let delivery_id = text(&app.get("/v1/deliveries").await["data"][0]["id"]).to_string();
     let other_key = text(&other["owner_key"]).to_string();
     let mut role_keys = Vec::new();
     for role in [Role::ReadOnly, Role::Purchase, Role::Billing] {
@@ -189,6 +197,7 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
                 Some("refunds") => refund_id.clone(),
                 Some("stuck-steps") => stuck_id.clone(),
                 Some("bills") => bill_id.clone(),
+                Some("deliveries") => delivery_id.clone(),
                 // A fresh endpoint for each caller, so every caller deletes one that exists.
                 Some("webhook-endpoints") => text(
                     &app.post_ok(

@@ -49,6 +49,15 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(backend: Backend, start: &str) -> TestApp {
+    spawn_app_delivering(backend, start, None).await
+}
+
+/// [`spawn_app`] with a deliverer sending on `delivery`'s channels.
+pub async fn spawn_app_delivering(
+    backend: Backend,
+    start: &str,
+    delivery: Option<tenure_server::Delivery>,
+) -> TestApp {
     let (database_url, folder, postgres_database) = match backend {
         Backend::Sqlite => {
             let folder = tempfile::tempdir().expect("temporary folder");
@@ -80,6 +89,7 @@ pub async fn spawn_app(backend: Backend, start: &str) -> TestApp {
         catalog: default_catalog(),
         sweep_interval: Duration::from_secs(3600),
         sequential_ids: false,
+        delivery,
     };
     let application = Application::build(settings).await.expect("server builds");
     let address = format!("http://127.0.0.1:{}", application.port());
@@ -157,6 +167,11 @@ impl TestApp {
             .text()
             .await
             .unwrap()
+    }
+
+    /// GET, whatever the status.
+    pub async fn get_status(&self, path: &str) -> (u16, Value) {
+        self.request("GET", path, None, &[]).await
     }
 
     pub async fn get(&self, path: &str) -> Value {

@@ -1,0 +1,172 @@
+//! Sends what tenure decided people and systems must hear of: notices by email (SMTP) and SMS
+//! (an HTTP gateway), events to the operator's webhook endpoints, signed as Standard Webhooks
+//! says. It runs beside the API: it reads due deliveries from the outbox the engine writes in
+//! the same transaction as each notice and event, claims them with a lease (so several nodes
+//! never send one twice), sends each once with a timeout, at most `concurrency` at a time, and
+//! records every attempt; a failure is tried again on the core's schedule. Times are real:
+//! messages leave now, whatever clock the lifecycle runs on.
+
+mod config;
+mod send;
+
+use std::sync::Arc;
+
+use rand::Rng;
+use tenure_engine::Engine;
+use tenure_store::deliveries::ClaimedDelivery;
+use tokio::sync::Semaphore;
+
+pub use config::{ChannelUrls, Channels, ConfigError, DelivererSettings};
+
+/// The delivery loop of one server.
+pub struct Deliverer {
+    engine: Arc<Engine>,
+    channels: Channels,
+    settings: DelivererSettings,
+    http: reqwest::Client,
+}
+
+impl Deliverer {
+    pub fn new(engine: Arc<Engine>, channels: Channels, settings: DelivererSettings) -> Deliverer {
+        let http = reqwest::Client::builder()
+            .timeout(settings.send_timeout)
+            // A redirect is an answer that is not a 2xx: the endpoint's URL is to be fixed.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("tenure/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("an HTTP client with rustls builds");
+        Deliverer {
+            engine,
+            channels,
+            settings,
+            http,
+        }
+    }
+
+    /// Runs until the runtime stops: claims what is due while there is room to send it, else
+    /// waits a poll interval.
+    pub async fn run(self) {
+        let deliverer = Arc::new(self);
+        let room = Arc::new(Semaphore::new(deliverer.settings.concurrency));
+        loop {
+            let free = room.available_permits();
+            if free == 0 {
+                // Every sender busy: claim again once one is done.
+                drop(room.clone().acquire_owned().await);
+                continue;
+            }
+            let claimed = deliverer.claim(free).await.unwrap_or_else(|error| {
+                tracing::error!(%error, "claiming deliveries failed; trying again");
+                Claim::default()
+            });
+            if claimed.is_empty() {
+                tokio::time::sleep(deliverer.settings.poll_interval).await;
+                continue;
+            }
+            let token = claimed.0;
+            for delivery in claimed.1 {
+                let permit = room
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed");
+                let deliverer = deliverer.clone();
+                let token = token.clone();
+                tokio::spawn(async move {
+                    deliverer.deliver(&token, delivery).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+
+    /// Claims at most `limit` due deliveries, with the claim's token; none (and no write) when
+    /// nothing is due.
+    async fn claim(&self, limit: usize) -> anyhow::Result<Claim> {
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        let mut connection = self.engine.store.read().await?;
+        let due = tenure_store::deliveries::next_due_at_ms(&mut connection).await?;
+        drop(connection);
+        if due.is_none_or(|due| due > now_ms) {
+            return Ok(Claim::default());
+        }
+        let token = format!("{:016x}", rand::thread_rng().gen::<u64>());
+        let lease_ms = i64::try_from(self.settings.lease().as_millis()).unwrap_or(i64::MAX);
+        let engine = self.engine.clone();
+        let claim_token = token.clone();
+        let claimed = self
+            .engine
+            .store
+            .write(move |tx| {
+                let engine = engine.clone();
+                let token = claim_token.clone();
+                Box::pin(async move {
+                    engine
+                        .claim_deliveries(tx, now_ms, limit as i64, now_ms + lease_ms, &token)
+                        .await
+                })
+            })
+            .await?;
+        Ok(Claim(token, claimed))
+    }
+
+    /// Sends one claimed delivery and records the attempt.
+    async fn deliver(&self, token: &str, delivery: ClaimedDelivery) {
+        let attempt = send::attempt(
+            &self.channels,
+            &self.http,
+            self.settings.send_timeout,
+            &delivery,
+        )
+        .await;
+        let jitter_per_mille = rand::thread_rng().gen_range(-100..=100);
+        let engine = self.engine.clone();
+        let token_owned = token.to_string();
+        let recorded_delivery = delivery.clone();
+        let recorded_attempt = attempt.clone();
+        let finished = self
+            .engine
+            .store
+            .write(move |tx| {
+                let engine = engine.clone();
+                let token = token_owned.clone();
+                let delivery = recorded_delivery.clone();
+                let attempt = recorded_attempt.clone();
+                Box::pin(async move {
+                    engine
+                        .finish_delivery(tx, &delivery, &token, &attempt, jitter_per_mille)
+                        .await
+                })
+            })
+            .await;
+        match finished {
+            Ok(Some(finished)) => tracing::info!(
+                delivery = delivery.id,
+                channel = delivery.channel.as_str(),
+                recipient = delivery.recipient,
+                outcome = ?attempt.outcome,
+                after = ?finished.after,
+                "delivery attempted"
+            ),
+            Ok(None) => tracing::warn!(
+                delivery = delivery.id,
+                "a delivery's lease ran out before its attempt was recorded; another sender has it"
+            ),
+            Err(error) => tracing::error!(
+                delivery = delivery.id,
+                %error,
+                "recording a delivery's attempt failed; it is tried again when its lease runs out"
+            ),
+        }
+    }
+}
+
+/// Deliveries claimed together, with their claim's token.
+#[derive(Default)]
+struct Claim(String, Vec<ClaimedDelivery>);
+
+impl Claim {
+    fn is_empty(&self) -> bool {
+        self.1.is_empty()
+    }
+}

@@ -1,0 +1,206 @@
+//! One attempt at one delivery, on its channel: an email through the SMTP server, an SMS
+//! POSTed to the gateway, an event POSTed to a webhook endpoint, signed. Every attempt is
+//! bounded by the send timeout; what the receiver answered (or what went wrong) is the
+//! outcome, which the engine records.
+
+use std::time::{Duration, Instant};
+
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::{AsyncTransport, Message};
+use tenure_core::delivery::DeliveryChannel;
+use tenure_core::webhook::{message_body, sign, SigningSecret};
+use tenure_engine::deliveries::{SendAttempt, SendOutcome};
+use tenure_store::deliveries::{Carried, ClaimedDelivery};
+
+use crate::config::Channels;
+
+/// Sends `delivery` once.
+pub(crate) async fn attempt(
+    channels: &Channels,
+    http: &reqwest::Client,
+    timeout: Duration,
+    delivery: &ClaimedDelivery,
+) -> SendAttempt {
+    let started_at_ms = jiff::Timestamp::now().as_millisecond();
+    let started = Instant::now();
+    let sent = tokio::time::timeout(timeout, send(channels, http, delivery)).await;
+    let outcome = sent.unwrap_or_else(|_| SendOutcome::Failed {
+        answer_code: None,
+        error: format!("no answer within {} s", timeout.as_secs_f64()),
+    });
+    SendAttempt {
+        started_at_ms,
+        duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        outcome,
+    }
+}
+
+async fn send(
+    channels: &Channels,
+    http: &reqwest::Client,
+    delivery: &ClaimedDelivery,
+) -> SendOutcome {
+    match (&delivery.carried, delivery.channel) {
+        (Carried::Notice { subject, body, .. }, DeliveryChannel::Email) => {
+            email(channels, delivery, subject, body).await
+        }
+        (Carried::Notice { body, .. }, DeliveryChannel::Sms) => {
+            sms(channels, http, delivery, body).await
+        }
+        (
+            Carried::Event {
+                kind,
+                at,
+                data,
+                endpoint,
+            },
+            DeliveryChannel::Webhook,
+        ) => match endpoint {
+            None => SendOutcome::Undeliverable {
+                error: "the endpoint was deleted or disabled".to_string(),
+            },
+            Some(endpoint) => {
+                let body = message_body(&delivery.message_id, kind, *at, data);
+                webhook(
+                    http,
+                    &delivery.message_id,
+                    &endpoint.url,
+                    &endpoint.secret,
+                    body,
+                )
+                .await
+            }
+        },
+        (_, channel) => SendOutcome::Undeliverable {
+            error: format!(
+                "a {} delivery carries nothing it can send",
+                channel.as_str()
+            ),
+        },
+    }
+}
+
+async fn email(
+    channels: &Channels,
+    delivery: &ClaimedDelivery,
+    subject: &str,
+    body: &str,
+) -> SendOutcome {
+    let Some(smtp) = &channels.smtp else {
+        return SendOutcome::Undeliverable {
+            error: "no SMTP server is configured (tenure serve --smtp-url)".to_string(),
+        };
+    };
+    let Ok(to) = delivery.recipient.parse::<Mailbox>() else {
+        return SendOutcome::Undeliverable {
+            error: format!("`{}` is not an email address", delivery.recipient),
+        };
+    };
+    let message = Message::builder()
+        .from(smtp.from.clone())
+        .to(to)
+        // The notice's id: the same on every attempt, so a mailbox can tell a repeat.
+        .message_id(Some(format!("<{}@tenure>", delivery.message_id)))
+        .subject(subject)
+        .header(ContentType::TEXT_PLAIN)
+        .body(body.to_string());
+    let message = match message {
+        Ok(message) => message,
+        Err(error) => {
+            return SendOutcome::Undeliverable {
+                error: format!("the email could not be built: {error}"),
+            }
+        }
+    };
+    match smtp.transport.send(message).await {
+        Ok(response) => SendOutcome::Delivered {
+            answer_code: smtp_code(&response.code().to_string()),
+        },
+        Err(error) => SendOutcome::Failed {
+            answer_code: error.status().map(|code| smtp_code(&code.to_string())),
+            error: format!("the SMTP server did not take it: {error}"),
+        },
+    }
+}
+
+fn smtp_code(text: &str) -> i64 {
+    text.parse().unwrap_or(0)
+}
+
+async fn sms(
+    channels: &Channels,
+    http: &reqwest::Client,
+    delivery: &ClaimedDelivery,
+    text: &str,
+) -> SendOutcome {
+    let Some(gateway) = &channels.sms_gateway else {
+        return SendOutcome::Undeliverable {
+            error: "no SMS gateway is configured (tenure serve --sms-gateway-url)".to_string(),
+        };
+    };
+    let body = serde_json::json!({
+        "to": delivery.recipient,
+        "text": text,
+        "notice_id": delivery.message_id,
+    });
+    let request = http
+        .post(gateway.clone())
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    answered(request.send().await)
+}
+
+async fn webhook(
+    http: &reqwest::Client,
+    message_id: &str,
+    url: &str,
+    secret: &str,
+    body: String,
+) -> SendOutcome {
+    let Some(secret) = SigningSecret::parse(secret) else {
+        return SendOutcome::Undeliverable {
+            error: "the endpoint's secret cannot be read".to_string(),
+        };
+    };
+    // When it is sent, in real time: receivers check it against their own clocks.
+    let timestamp = jiff::Timestamp::now().as_second();
+    let signature = sign(&secret, message_id, timestamp, &body);
+    let request = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", message_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(body);
+    answered(request.send().await)
+}
+
+/// A 2xx is taken; anything else, or no answer, is tried again.
+fn answered(result: Result<reqwest::Response, reqwest::Error>) -> SendOutcome {
+    match result {
+        Ok(response) if response.status().is_success() => SendOutcome::Delivered {
+            answer_code: i64::from(response.status().as_u16()),
+        },
+        Ok(response) => SendOutcome::Failed {
+            answer_code: Some(i64::from(response.status().as_u16())),
+            error: format!("answered {}", response.status()),
+        },
+        Err(error) => SendOutcome::Failed {
+            answer_code: None,
+            error: describe(&error),
+        },
+    }
+}
+
+/// A request's error with its causes (reqwest's own line is only "error sending request").
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
