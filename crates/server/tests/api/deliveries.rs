@@ -465,3 +465,36 @@ async fn a_delivery_sent_is_not_sent_again_by_a_retry_and_an_unknown_one_is_404(
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.received().len(), 1);
 }
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_slows_neither_the_api_nor_the_sweep() {
+    let dead = Receiver::start(&[Answer::Hang; 100]).await;
+    let app = spawn_app_delivering(
+        Backend::Sqlite,
+        "2026-02-10T00:00:00Z",
+        delivery(ChannelUrls::default(), DeliveryPolicy::default()),
+    )
+    .await;
+    endpoint(&app, &dead.url, &["*"]).await;
+    let started = Instant::now();
+    let mut accounts = Vec::new();
+    for _ in 0..10 {
+        accounts.push(app.funded_account(100_000).await);
+    }
+    for account_id in &accounts {
+        app.buy(account_id, "message-queue", "basic", "tps-1000", "1M")
+            .await;
+    }
+    // A month of lifecycle: reminders, expiries, each an event for the dead endpoint.
+    app.advance_to("2026-03-20T00:00:00Z").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?} for 30 requests and a month",
+        started.elapsed()
+    );
+    // At most `concurrency` (4) messages are on their way at once; the rest wait their turn.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(dead.received().len(), 4);
+    let pending = app.get("/v1/deliveries?status=pending&limit=1000").await;
+    assert!(pending["data"].as_array().unwrap().len() >= 40, "{pending}");
+}
