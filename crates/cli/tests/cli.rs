@@ -397,3 +397,68 @@ fn serve_logs_text_without_colour_codes_when_not_at_a_terminal() {
     }
     assert!(!line.contains('\u{1b}'), "{line:?}");
 }
+
+/// `tenure serve` with these arguments, expected to stop at once: its exit and stderr.
+fn serve_refused(arguments: &[&str]) -> (bool, String) {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(["serve", "--db", &database, "--listen", "127.0.0.1:0"])
+        .args(arguments)
+        .env("TENURE_ADMIN_KEY", "key")
+        .env_remove("TENURE_SMTP_URL")
+        .env_remove("TENURE_SMTP_FROM")
+        .env_remove("TENURE_SMS_GATEWAY_URL")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).to_string(),
+    )
+}
+
+#[test]
+fn serve_refuses_delivery_settings_it_cannot_use_saying_why() {
+    let (started, said) =
+        serve_refused(&["--smtp-url", "mail.example.com:25", "--smtp-from", "a@b.c"]);
+    assert!(!started);
+    assert!(
+        said.contains("--smtp-url `mail.example.com:25` is not an SMTP URL"),
+        "{said}"
+    );
+    let (started, said) = serve_refused(&["--smtp-url", "smtp://mail.example.com"]);
+    assert!(!started);
+    assert!(said.contains("--smtp-url needs --smtp-from"), "{said}");
+    let (started, said) = serve_refused(&["--sms-gateway-url", "ftp://sms.example.com"]);
+    assert!(!started);
+    assert!(
+        said.contains("--sms-gateway-url `ftp://sms.example.com` is not an http or https URL"),
+        "{said}"
+    );
+}
+
+#[test]
+fn serve_says_at_start_which_delivery_channels_are_on() {
+    use std::io::{BufRead, BufReader};
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(["serve", "--db", &database, "--listen", "127.0.0.1:0"])
+        .args(["--sms-gateway-url", "http://127.0.0.1:9/sms"])
+        .env("TENURE_ADMIN_KEY", "key")
+        .env_remove("TENURE_SMTP_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .find(|line| line.contains("delivery:"))
+        .expect("a delivery line");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(line.contains("email off (no --smtp-url)"), "{line}");
+    assert!(line.contains("SMS on (http://127.0.0.1:9/sms)"), "{line}");
+    assert!(line.contains("webhooks on"), "{line}");
+}

@@ -12,7 +12,7 @@ pub(crate) type IdHasher = foldhash::fast::RandomState;
 
 use jiff::Timestamp;
 use tenure_core::catalog::Channel;
-use tenure_core::delivery::DeliveryChannel;
+use tenure_core::delivery::{DeliveryChannel, Undeliverable};
 use tenure_core::event::{EventDraft, NoticeDraft};
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
@@ -295,7 +295,7 @@ impl Engine {
                     });
                     ("pending", None)
                 }
-                Err(why) => ("undeliverable", Some(why)),
+                Err(why) => ("undeliverable", Some(why.as_str())),
             };
             buffer.notices.push((
                 NoticeWrite {
@@ -331,29 +331,19 @@ impl Engine {
 
     /// The channel a notice for `recipient` goes out on, or why it cannot (a channel this
     /// server has not been given, an account without the address): never dropped silently.
-    fn notice_channel(&self, channel: Channel, recipient: &str) -> Result<DeliveryChannel, String> {
+    fn notice_channel(
+        &self,
+        channel: Channel,
+        recipient: &str,
+    ) -> Result<DeliveryChannel, Undeliverable> {
         match channel {
-            Channel::Email if !self.channels.email => {
-                Err("no SMTP server is configured (tenure serve --smtp-url)".to_string())
-            }
-            Channel::Sms if !self.channels.sms => {
-                Err("no SMS gateway is configured (tenure serve --sms-gateway-url)".to_string())
-            }
-            Channel::Email if recipient.is_empty() => {
-                Err("the account has no email address".to_string())
-            }
-            Channel::Sms if recipient.is_empty() => {
-                Err("the account has no mobile number".to_string())
-            }
+            Channel::Email if !self.channels.email => Err(Undeliverable::NoSmtpServer),
+            Channel::Sms if !self.channels.sms => Err(Undeliverable::NoSmsGateway),
+            Channel::Email if recipient.is_empty() => Err(Undeliverable::NoEmailAddress),
+            Channel::Sms if recipient.is_empty() => Err(Undeliverable::NoMobileNumber),
             Channel::Email => Ok(DeliveryChannel::Email),
             Channel::Sms => Ok(DeliveryChannel::Sms),
-            // The operator's systems hear of every event through their webhook endpoints; a
-            // notice's text is for people.
-            Channel::Webhook => Err(
-                "notices are not sent to webhooks: the event they were sent for is, to the \
-                 endpoints that hear of its type"
-                    .to_string(),
-            ),
+            Channel::Webhook => Err(Undeliverable::WebhookChannel),
         }
     }
 

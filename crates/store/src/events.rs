@@ -206,10 +206,21 @@ pub async fn list_notices(
                 subject: row.try_get("subject")?,
                 body: row.try_get("body")?,
                 status: row.try_get("status")?,
-                status_reason: row.try_get("status_reason")?,
+                status_reason: row
+                    .try_get::<Option<String>>("status_reason")?
+                    .map(reason_sentence),
             })
         })
         .collect()
+}
+
+/// A notice's `status_reason` as shown: the sentence of an `undeliverable` notice's code, or a
+/// failed delivery's last error as it was recorded.
+fn reason_sentence(stored: String) -> String {
+    match tenure_core::delivery::Undeliverable::from_code(&stored) {
+        Some(reason) => reason.sentence().to_string(),
+        None => stored,
+    }
 }
 
 /// The `event_seq` of notice `seq`, if there is such a notice: where a page of notices that
@@ -244,9 +255,10 @@ pub struct NoticeWrite {
     pub notice: NoticeDraft,
     pub recipient: String,
     pub event_seq: i64,
-    /// `pending` when a delivery carries it, else `undeliverable`, with why.
+    /// `pending` when a delivery carries it, else `undeliverable`, with why (the code of a
+    /// [`tenure_core::delivery::Undeliverable`]).
     pub status: &'static str,
-    pub status_reason: Option<String>,
+    pub status_reason: Option<&'static str>,
 }
 
 /// `count` new places in the event log, in increasing order, for events written in this
@@ -340,7 +352,7 @@ pub async fn insert_notices_many(tx: &mut Tx, notices: &[NoticeWrite]) -> Result
                 .bind(&write.notice.subject)
                 .bind(&write.notice.body)
                 .bind(write.status)
-                .bind(&write.status_reason)
+                .bind(write.status_reason)
         },
     )
     .await?;

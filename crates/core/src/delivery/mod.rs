@@ -1,5 +1,5 @@
 //! Delivering notices and events to people and systems: the channels and statuses of a
-//! delivery (`status.rs`), and when a failed delivery is tried again, given up, or its webhook
+//! delivery and why a notice cannot be sent (`status.rs`), and when a failed delivery is tried again, given up, or its webhook
 //! endpoint disabled (`policy.rs`). Sending itself is the shell's (`crates/delivery`); every
 //! time here is real time, since messages leave in real time whatever clock the lifecycle runs
 //! on.
@@ -8,4 +8,4 @@ mod policy;
 mod status;
 
 pub use policy::DeliveryPolicy;
-pub use status::{DeliveryChannel, DeliveryStatus};
+pub use status::{DeliveryChannel, DeliveryStatus, Undeliverable};

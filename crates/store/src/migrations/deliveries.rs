@@ -6,8 +6,9 @@
 //! are seconds apart. A sender claims a due delivery with a lease (`lease_until_ms`, with the
 //! claim's `lease_token`) and records every attempt in `delivery_attempts`.
 //!
-//! Notices gain the reason they were not sent (`status_reason`, with status `undeliverable`):
-//! those written before this version are marked so, rather than sent days late. An endpoint
+//! Notices gain the reason they were not sent (`status_reason`: with status `undeliverable`, the
+//! code of a `tenure_core::delivery::Undeliverable`; with `failed`, the last error): those
+//! written before this version are marked so, rather than sent days late. An endpoint
 //! records since when it has failed (`failing_since_ms`), to be disabled after days of it.
 
 use super::{Migration, Step};
@@ -56,7 +57,7 @@ fn steps(_dialect: Dialect) -> Vec<Step> {
         )",
         "ALTER TABLE notifications ADD COLUMN status_reason TEXT",
         "UPDATE notifications SET status = 'undeliverable',
-            status_reason = 'written before tenure delivered notices'
+            status_reason = 'written_before_delivery'
          WHERE status = 'stored'",
         "ALTER TABLE webhook_endpoints ADD COLUMN failing_since_ms BIGINT",
     ]
