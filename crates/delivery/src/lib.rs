@@ -12,11 +12,19 @@ mod send;
 use std::sync::Arc;
 
 use rand::Rng;
+use tenure_core::delivery::DeliveryChannel;
+use tenure_engine::deliveries::SendOutcome;
 use tenure_engine::Engine;
 use tenure_store::deliveries::ClaimedDelivery;
 use tokio::sync::Semaphore;
 
 pub use config::{ChannelUrls, Channels, ConfigError, DelivererSettings};
+
+/// Told of every attempt (the server counts them in `/metrics`).
+pub trait AttemptObserver: Send + Sync {
+    /// An attempt on `channel` that gave `outcome` (`delivered`, `failed` or `undeliverable`).
+    fn attempted(&self, channel: DeliveryChannel, outcome: &'static str);
+}
 
 /// The delivery loop of one server.
 pub struct Deliverer {
@@ -24,6 +32,7 @@ pub struct Deliverer {
     channels: Channels,
     settings: DelivererSettings,
     http: reqwest::Client,
+    observer: Option<Arc<dyn AttemptObserver>>,
 }
 
 impl Deliverer {
@@ -40,7 +49,14 @@ impl Deliverer {
             channels,
             settings,
             http,
+            observer: None,
         }
+    }
+
+    /// The deliverer telling `observer` of every attempt.
+    pub fn observed_by(mut self, observer: Arc<dyn AttemptObserver>) -> Deliverer {
+        self.observer = Some(observer);
+        self
     }
 
     /// Runs until the runtime stops: claims what is due while there is room to send it, else
@@ -119,6 +135,14 @@ impl Deliverer {
             &delivery,
         )
         .await;
+        if let Some(observer) = &self.observer {
+            let outcome = match attempt.outcome {
+                SendOutcome::Delivered { .. } => "delivered",
+                SendOutcome::Failed { .. } => "failed",
+                SendOutcome::Undeliverable { .. } => "undeliverable",
+            };
+            observer.attempted(delivery.channel, outcome);
+        }
         let jitter_per_mille = rand::thread_rng().gen_range(-100..=100);
         let engine = self.engine.clone();
         let token_owned = token.to_string();

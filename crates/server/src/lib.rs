@@ -95,7 +95,12 @@ impl Application {
         let listener = TcpListener::bind(settings.listen).await?;
         if let Some((channels, deliverer)) = delivery {
             tracing::info!("delivery: {}", channels.describe());
-            tokio::spawn(Deliverer::new(engine, channels, deliverer).run());
+            let observer = context.metrics.clone();
+            tokio::spawn(
+                Deliverer::new(engine, channels, deliverer)
+                    .observed_by(observer)
+                    .run(),
+            );
         }
         spawn_sweeper(context.clone(), settings.sweep_interval);
         spawn_metrics_upkeep(context.metrics.clone());

@@ -17,6 +17,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder
 
 const REQUEST_SECONDS: &str = "tenure_http_request_duration_seconds";
 const SWEEP_SECONDS: &str = "tenure_sweep_duration_seconds";
+const DELIVERY_ATTEMPTS: &str = "tenure_delivery_attempts_total";
 
 /// Upper bounds of the histograms' buckets, in seconds. A request is mostly one fsynced commit
 /// (milliseconds); a clock advance over months, or a sweep of a large fleet, takes seconds to
@@ -120,6 +121,13 @@ impl Metrics {
             ),
             recorder,
         };
+        metrics.recorder.describe_counter(
+            KeyName::from_const_str(DELIVERY_ATTEMPTS),
+            None,
+            SharedString::const_str(
+                "Attempts at sending an email, SMS or webhook message, by channel and outcome.",
+            ),
+        );
         describe_histogram(
             &metrics.recorder,
             REQUEST_SECONDS,
@@ -159,6 +167,17 @@ impl Metrics {
         self.steps_parked.increment(steps);
     }
 
+    /// One delivery attempt, by channel and outcome (`delivered`, `failed`, `undeliverable`).
+    pub fn count_delivery_attempt(&self, channel: &str, outcome: &str) {
+        let labels = vec![
+            Label::new("channel", channel.to_string()),
+            Label::new("outcome", outcome.to_string()),
+        ];
+        self.recorder
+            .register_counter(&Key::from_parts(DELIVERY_ATTEMPTS, labels), &METADATA)
+            .increment(1);
+    }
+
     pub fn observe_sweep(&self, elapsed: Duration) {
         self.sweep_seconds.record(elapsed.as_secs_f64());
     }
@@ -174,6 +193,12 @@ impl Metrics {
         self.write_commits.absolute(writes.commits);
         self.write_retries.absolute(writes.retries);
         self.recorder.handle().render()
+    }
+}
+
+impl tenure_delivery::AttemptObserver for Metrics {
+    fn attempted(&self, channel: tenure_core::delivery::DeliveryChannel, outcome: &'static str) {
+        self.count_delivery_attempt(channel.as_str(), outcome);
     }
 }
 

@@ -196,6 +196,16 @@ async fn a_failing_receiver_is_tried_again_later_each_time_until_it_recovers(bac
     assert_eq!(attempts[0]["error"], "answered 500 Internal Server Error");
     assert!(attempts[2]["error"].is_null());
     assert_eq!(log["data"][0]["message_id"], id.as_str());
+    let metrics = app.metrics().await;
+    for (outcome, count) in [("failed", 2), ("delivered", 1)] {
+        let line = format!(
+            "tenure_delivery_attempts_total{{channel=\"webhook\",outcome=\"{outcome}\"}} {count}"
+        );
+        assert!(
+            metrics.lines().any(|sample| sample == line),
+            "{line} in {metrics}"
+        );
+    }
     // The endpoint's run of failures ended with the success: it stays enabled.
     let endpoint = app
         .get(&format!("/v1/webhook-endpoints/{endpoint_id}"))
