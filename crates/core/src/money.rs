@@ -30,6 +30,43 @@ impl Currency {
     pub fn code(&self) -> &str {
         &self.0
     }
+
+    /// How many decimals the currency's minor unit has (ISO 4217's exponent): 2 for most
+    /// (USD, EUR: cents), 0 for those without a minor unit (JPY, KRW), 3 for the dinars that
+    /// count thousandths. Only notices need it: amounts are held and computed in minor units.
+    pub fn minor_unit_digits(&self) -> u32 {
+        minor_unit_digits(&self.0)
+    }
+}
+
+/// [`Currency::minor_unit_digits`] for a code held as text (an account's currency).
+pub fn minor_unit_digits(code: &str) -> u32 {
+    match code {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    }
+}
+
+/// An amount as a reader sees it: the minor units as decimals of the currency, then its code
+/// (`1250` USD is "12.50 USD", `1250` JPY "1250 JPY"). Exact: no float is involved.
+pub fn format_minor(amount_minor: i64, currency_code: &str) -> String {
+    let digits = minor_unit_digits(currency_code);
+    let sign = if amount_minor < 0 { "-" } else { "" };
+    // `unsigned_abs` holds `i64::MIN` too.
+    let magnitude = amount_minor.unsigned_abs();
+    if digits == 0 {
+        return format!("{sign}{magnitude} {currency_code}");
+    }
+    let scale = 10_u64.pow(digits);
+    let width = digits as usize;
+    format!(
+        "{sign}{}.{:0width$} {currency_code}",
+        magnitude / scale,
+        magnitude % scale
+    )
 }
 
 impl TryFrom<String> for Currency {
@@ -177,6 +214,18 @@ mod tests {
             Err(MoneyError::TooLarge)
         );
         assert_eq!(validate_positive_amount(1250), Ok(1250));
+    }
+
+    #[test]
+    fn amounts_read_in_their_currency() {
+        assert_eq!(format_minor(1250, "USD"), "12.50 USD");
+        assert_eq!(format_minor(5, "EUR"), "0.05 EUR");
+        assert_eq!(format_minor(0, "USD"), "0.00 USD");
+        assert_eq!(format_minor(-1250, "USD"), "-12.50 USD");
+        assert_eq!(format_minor(1250, "JPY"), "1250 JPY");
+        assert_eq!(format_minor(1250, "KWD"), "1.250 KWD");
+        assert_eq!(format_minor(i64::MIN, "USD"), "-92233720368547758.08 USD");
+        assert_eq!(Currency::parse("KRW").unwrap().minor_unit_digits(), 0);
     }
 
     #[test]
