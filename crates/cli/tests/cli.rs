@@ -36,8 +36,20 @@ fn catalog_check_names_file_field_and_problem() {
         good.replace("[changes]", "[chnages]"),
     )
     .unwrap();
+    // A folder's notices.toml replaces notice texts, and may name only its notice's values.
+    std::fs::write(
+        folder.path().join("notices.toml"),
+        "[instance_expired]\nsubject = \"{instanse} expired\"\nbody = \"Renew it.\"\n",
+    )
+    .unwrap();
     let (success, output) = tenure(&["catalog", "check", folder.path().to_str().unwrap()]);
     assert!(!success);
+    assert!(
+        output.contains(
+            "notices.toml: instance_expired.subject: `{instanse}` is not a value this notice gives"
+        ),
+        "{output}"
+    );
     assert!(
         output.contains("dns.toml: lifecycle.retention_days: 900 is outside 0..=365"),
         "{output}"

@@ -20,6 +20,7 @@
 //! - [`change`]: upgrades and downgrades: which the catalog allows, and what they cost per period.
 //! - [`refund_destination`]: where refunded cash goes (card and wallet windows, balance).
 //! - [`event`]: the kinds of events and the notices they carry.
+//! - [`notice`]: notice texts as data: the templates of `catalog/notices.toml` and their renderer.
 //! - [`usage`], [`bill`]: pay-as-you-go usage records, hourly cycles, bills and how they are paid.
 //! - [`overdue`], [`low_balance`]: what an unpaid bill does to an account, and the alert.
 
@@ -35,6 +36,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod low_balance;
 pub mod money;
+pub mod notice;
 pub mod order;
 pub mod overdue;
 pub mod payment;

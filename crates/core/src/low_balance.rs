@@ -8,6 +8,8 @@
 
 use crate::catalog::Channel;
 use crate::event::{EventDraft, EventKind, NoticeDraft};
+use crate::money::format_minor;
+use crate::notice::{NoticeTexts, Template};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LowBalanceDecision {
@@ -35,10 +37,13 @@ pub fn decide(
     }
 }
 
+/// The alert's event and SMS; `currency` is the account's, `texts` the catalog's notice texts.
 pub fn alert(
     account_id: &str,
     threshold_minor: i64,
     credit_minor: i64,
+    currency: &str,
+    texts: &NoticeTexts,
 ) -> (EventDraft, NoticeDraft) {
     let event = EventDraft {
         kind: EventKind::LowBalanceAlert,
@@ -48,16 +53,20 @@ pub fn alert(
                                   "available_credit_minor": credit_minor })
         .into(),
     };
+    let text = texts.notice(
+        Template::LowBalance,
+        &[
+            ("available_credit", &format_minor(credit_minor, currency)),
+            ("threshold", &format_minor(threshold_minor, currency)),
+        ],
+    );
     let notice = NoticeDraft {
         account_id: account_id.to_string(),
         instance_id: None,
         channel: Channel::Sms,
         kind: EventKind::LowBalanceAlert,
-        subject: "Low balance".to_string(),
-        body: format!(
-            "Your available credit is {credit_minor}, below your alert threshold of \
-             {threshold_minor}. Add funds to keep pay-as-you-go services running."
-        ),
+        subject: text.subject,
+        body: text.body,
     };
     (event, notice)
 }

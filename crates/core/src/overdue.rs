@@ -14,6 +14,8 @@ use serde_json::json;
 
 use crate::catalog::{Billing, Channel, PayAsYouGoPolicy};
 use crate::event::{EventDraft, EventKind, NoticeDraft};
+use crate::money::format_minor;
+use crate::notice::{NoticeText, NoticeTexts, Template};
 
 /// Operations that incur fees, refused while the account is overdue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,8 +75,7 @@ fn account_notices(
     account_id: &str,
     kind: EventKind,
     channels: &[Channel],
-    subject: String,
-    body: String,
+    text: NoticeText,
 ) -> Vec<NoticeDraft> {
     channels
         .iter()
@@ -83,19 +84,21 @@ fn account_notices(
             instance_id: None,
             channel,
             kind,
-            subject: subject.clone(),
-            body: body.clone(),
+            subject: text.subject.clone(),
+            body: text.body.clone(),
         })
         .collect()
 }
 
 /// The event and notices of an account becoming overdue: SMS and email, because services are
-/// about to stop.
+/// about to stop. `currency` is the account's; `texts` the catalog's notice texts.
 pub fn became_overdue(
     account_id: &str,
     now: Timestamp,
     debt_minor: i64,
     available_minor: i64,
+    currency: &str,
+    texts: &NoticeTexts,
 ) -> (EventDraft, Vec<NoticeDraft>) {
     let event = EventDraft {
         kind: EventKind::AccountOverdue,
@@ -105,17 +108,18 @@ pub fn became_overdue(
                       "available_credit_minor": available_minor })
         .into(),
     };
+    let text = texts.notice(
+        Template::AccountOverdue,
+        &[
+            ("debt", &format_minor(debt_minor, currency)),
+            ("available_credit", &format_minor(available_minor, currency)),
+        ],
+    );
     let notices = account_notices(
         account_id,
         EventKind::AccountOverdue,
         &[Channel::Sms, Channel::Email],
-        "Your account has an overdue payment".to_string(),
-        format!(
-            "A bill of your pay-as-you-go usage could not be paid: your available credit \
-             ({available_minor}) is less than the amount due ({debt_minor}). Pay-as-you-go \
-             instances keep running for their grace period and then stop; purchases, upgrades \
-             and renewals are refused until you add funds."
-        ),
+        text,
     );
     (event, notices)
 }
@@ -125,6 +129,8 @@ pub fn overdue_settled(
     account_id: &str,
     overdue_since: Timestamp,
     paid_minor: i64,
+    currency: &str,
+    texts: &NoticeTexts,
 ) -> (EventDraft, Vec<NoticeDraft>) {
     let event = EventDraft {
         kind: EventKind::AccountOverdueSettled,
@@ -133,15 +139,15 @@ pub fn overdue_settled(
         data: json!({ "overdue_since": overdue_since.to_string(), "paid_minor": paid_minor })
             .into(),
     };
+    let text = texts.notice(
+        Template::AccountOverdueSettled,
+        &[("paid", &format_minor(paid_minor, currency))],
+    );
     let notices = account_notices(
         account_id,
         EventKind::AccountOverdueSettled,
         &[Channel::Email],
-        "Your overdue bills are paid".to_string(),
-        format!(
-            "Your unpaid bills ({paid_minor}) are paid; stopped instances are running again \
-             and fee operations are allowed."
-        ),
+        text,
     );
     (event, notices)
 }

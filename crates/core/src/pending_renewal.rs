@@ -12,6 +12,8 @@ use serde_json::json;
 use crate::catalog::Channel;
 use crate::event::{EventDraft, EventKind, NoticeDraft};
 use crate::lifecycle::Instance;
+use crate::money::format_minor;
+use crate::notice::{readable_time, NoticeTexts, Template};
 use crate::period::Period;
 use crate::refund::{describe_destinations, WrittenRefund};
 
@@ -66,7 +68,8 @@ pub fn redate_without(pending: &[PendingRenewal], cancelled_order_id: &str) -> O
 
 /// Announces a pending renewal `order_id` unsubscribed alone (`order.renewal_unsubscribed`):
 /// the expiry moved back, the later renewals re-dated, the refund; and tells the customer by
-/// email. `instance` is as it was before; `currency` is the account's.
+/// email. `instance` is as it was before; `currency` is the account's, `texts` the catalog's
+/// notice texts.
 pub fn renewal_unsubscribed(
     instance: &Instance,
     unsubscription_id: &str,
@@ -74,6 +77,7 @@ pub fn renewal_unsubscribed(
     redating: &Redating,
     refund: &WrittenRefund,
     currency: &str,
+    texts: &NoticeTexts,
 ) -> (EventDraft, NoticeDraft) {
     let event = EventDraft {
         kind: EventKind::RenewalUnsubscribed,
@@ -93,21 +97,26 @@ pub fn renewal_unsubscribed(
         })
         .into(),
     };
+    let text = texts.notice(
+        Template::RenewalUnsubscribed,
+        &[
+            ("order", order_id),
+            ("instance", &instance.id),
+            ("expires_at", &readable_time(redating.expires_at)),
+            ("refund", &format_minor(refund.refund_minor, currency)),
+            (
+                "refund_destinations",
+                &describe_destinations(std::slice::from_ref(refund), currency, texts),
+            ),
+        ],
+    );
     let notice = NoticeDraft {
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
         channel: Channel::Email,
         kind: EventKind::RenewalUnsubscribed,
-        subject: format!("Renewal {order_id} of {} was unsubscribed", instance.id),
-        body: format!(
-            "The renewal {order_id} of {} was unsubscribed; the instance now expires on {}. \
-             Refund: {} {} minor units{}.",
-            instance.id,
-            redating.expires_at,
-            refund.refund_minor,
-            currency,
-            describe_destinations(std::slice::from_ref(refund))
-        ),
+        subject: text.subject,
+        body: text.body,
     };
     (event, notice)
 }
@@ -205,8 +214,10 @@ mod tests {
             status: "refunded",
             expected_arrival_by: at("2026-04-10T00:00:00Z"),
         };
-        let (event, notice) =
-            renewal_unsubscribed(&instance, "uns_1", "first", &redating, &refund, "USD");
+        let texts = NoticeTexts::builtin();
+        let (event, notice) = renewal_unsubscribed(
+            &instance, "uns_1", "first", &redating, &refund, "USD", &texts,
+        );
         assert_eq!(event.kind.as_str(), "order.renewal_unsubscribed");
         assert_eq!(
             (event.account_id.as_str(), event.instance_id.as_deref()),
@@ -228,7 +239,8 @@ mod tests {
         assert_eq!(
             notice.body,
             "The renewal first of inst_1 was unsubscribed; the instance now expires on \
-             2026-06-01T00:00:00Z. Refund: 12000 USD minor units: 12000 to the balance."
+             2026-06-01 00:00 UTC. Renew it again before then if you need it longer.\n\n\
+             Refund: 120.00 USD.\n- 120.00 USD to your balance, now"
         );
     }
 }

@@ -47,7 +47,8 @@ use serde_json::json;
 
 use crate::catalog::Channel;
 use crate::event::{EventDraft, EventKind, NoticeDraft};
-use crate::money::share_minor;
+use crate::money::{format_minor, share_minor};
+use crate::notice::{readable_time, NoticeTexts, Template};
 use crate::payment::{PaymentMethod, PaymentPlan};
 use crate::period::add_days;
 use crate::proration::{refund_for_unused_quota_minor, PeriodValue, QuotaUsage, Usage};
@@ -539,8 +540,12 @@ pub fn refund_created_event(refund: &WrittenRefund) -> EventDraft {
 }
 
 /// Announces an outside refund's arrival (`refund.completed`), and tells the customer by email;
-/// `currency` is the account's.
-pub fn refund_completed(refund: &WrittenRefund, currency: &str) -> (EventDraft, NoticeDraft) {
+/// `currency` is the account's, `texts` the catalog's notice texts.
+pub fn refund_completed(
+    refund: &WrittenRefund,
+    currency: &str,
+    texts: &NoticeTexts,
+) -> (EventDraft, NoticeDraft) {
     let event = EventDraft {
         kind: EventKind::RefundCompleted,
         account_id: refund.account_id.to_string(),
@@ -553,42 +558,64 @@ pub fn refund_completed(refund: &WrittenRefund, currency: &str) -> (EventDraft, 
         })
         .into(),
     };
+    let text = texts.notice(
+        Template::RefundCompleted,
+        &[
+            ("refund_id", refund.id),
+            ("amount", &format_minor(refund.to_external_minor, currency)),
+            ("destination", &destination_words(refund.destination)),
+        ],
+    );
     let notice = NoticeDraft {
         account_id: refund.account_id.to_string(),
         instance_id: Some(refund.instance_id.to_string()),
         channel: Channel::Email,
         kind: EventKind::RefundCompleted,
-        subject: format!("Refund {} has arrived", refund.id),
-        body: format!(
-            "{} {} minor units were refunded to your {}.",
-            refund.to_external_minor, currency, refund.destination
-        ),
+        subject: text.subject,
+        body: text.body,
     };
     (event, notice)
 }
 
-/// "; 100 to the balance, 900 to bank_card (expected by …)" for a notice.
-pub(crate) fn describe_destinations(refunds: &[WrittenRefund]) -> String {
-    let mut parts = Vec::new();
+/// A destination as a notice says it: `bank_card` is "bank card".
+fn destination_words(destination: &str) -> String {
+    destination.replace('_', " ")
+}
+
+/// Where each part of the refunds goes, a line per part ("- 1.00 USD to your balance, now"),
+/// for a notice; nothing when nothing is refunded.
+pub(crate) fn describe_destinations(
+    refunds: &[WrittenRefund],
+    currency: &str,
+    texts: &NoticeTexts,
+) -> String {
+    let mut lines = Vec::new();
     for refund in refunds {
+        let amount = |minor: i64| format_minor(minor, currency);
         if refund.to_coupons_minor > 0 {
-            parts.push(format!("{} to coupons", refund.to_coupons_minor));
+            lines.push(texts.phrase(
+                Template::RefundToCoupons,
+                &[("amount", &amount(refund.to_coupons_minor))],
+            ));
         }
         if refund.to_balance_minor > 0 {
-            parts.push(format!("{} to the balance", refund.to_balance_minor));
+            lines.push(texts.phrase(
+                Template::RefundToBalance,
+                &[("amount", &amount(refund.to_balance_minor))],
+            ));
         }
         if refund.to_external_minor > 0 {
-            parts.push(format!(
-                "{} to {} (expected by {})",
-                refund.to_external_minor, refund.destination, refund.expected_arrival_by
+            lines.push(texts.phrase(
+                Template::RefundToExternal,
+                &[
+                    ("amount", &amount(refund.to_external_minor)),
+                    ("destination", &destination_words(refund.destination)),
+                    ("expected_by", &readable_time(refund.expected_arrival_by)),
+                ],
             ));
         }
     }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(": {}", parts.join(", "))
-    }
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -870,7 +897,8 @@ mod tests {
             created.data.as_str(),
             r#"{"destination":"bank_card","expected_arrival_by":"2026-07-10T23:59:59Z","order_id":"ord_1","refund_id":"rfd_1","refund_minor":70356,"refund_type":"partial_refund","status":"processing"}"#
         );
-        let (arrived, notice) = refund_completed(&refund, "USD");
+        let texts = NoticeTexts::builtin();
+        let (arrived, notice) = refund_completed(&refund, "USD", &texts);
         assert_eq!(arrived.kind.as_str(), "refund.completed");
         assert_eq!(
             arrived.data.as_str(),
@@ -883,15 +911,17 @@ mod tests {
         assert_eq!(notice.subject, "Refund rfd_1 has arrived");
         assert_eq!(
             notice.body,
-            "70356 USD minor units were refunded to your bank_card."
+            "703.56 USD were refunded to your bank card (refund rfd_1).\n\nNothing more to do; \
+             contact us if it is not on your statement within a few days."
         );
     }
 
     #[test]
     fn destinations_are_told_part_by_part() {
+        let texts = NoticeTexts::builtin();
         assert_eq!(
-            describe_destinations(&[card_refund_on_day_150()]),
-            ": 70356 to bank_card (expected by 2026-07-10T23:59:59Z)"
+            describe_destinations(&[card_refund_on_day_150()], "USD", &texts),
+            "- 703.56 USD to bank card, expected by 2026-07-10 23:59 UTC"
         );
         let split = WrittenRefund {
             to_coupons_minor: 100,
@@ -900,9 +930,10 @@ mod tests {
             ..card_refund_on_day_150()
         };
         assert_eq!(
-            describe_destinations(&[split, split]),
-            ": 100 to coupons, 900 to the balance, 100 to coupons, 900 to the balance"
+            describe_destinations(&[split, split], "JPY", &texts),
+            "- 100 JPY to your coupons, now\n- 900 JPY to your balance, now\n\
+             - 100 JPY to your coupons, now\n- 900 JPY to your balance, now"
         );
-        assert_eq!(describe_destinations(&[]), "");
+        assert_eq!(describe_destinations(&[], "USD", &texts), "");
     }
 }

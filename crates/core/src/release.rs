@@ -19,6 +19,7 @@ use crate::catalog::{Billing, Product};
 use crate::event::{EventDraft, NoticeDraft};
 use crate::lifecycle::step::released_as;
 use crate::lifecycle::{Instance, StepOutcome};
+use crate::notice::{readable_time, NoticeTexts};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReleaseRefusal {
@@ -52,6 +53,7 @@ pub fn release_by_hand(
     product: &Product,
     confirm_data_backed_up: bool,
     now: Timestamp,
+    texts: &NoticeTexts,
 ) -> Result<StepOutcome, ReleaseRefusal> {
     match instance.billing {
         Billing::Payg | Billing::Free => {}
@@ -71,7 +73,7 @@ pub fn release_by_hand(
     if !confirm_data_backed_up {
         return Err(ReleaseRefusal::NotConfirmed);
     }
-    let (status, kind, what) = released_as(product.lifecycle.at_release);
+    let (status, kind, _, template) = released_as(product.lifecycle.at_release);
     let released = Instance {
         status,
         released_at: Some(now),
@@ -86,17 +88,21 @@ pub fn release_by_hand(
                       "previous_status": instance.status.as_str() })
         .into(),
     };
+    let text = texts.notice(
+        template,
+        &[
+            ("product", &product.name),
+            ("instance", &instance.id),
+            ("released_at", &readable_time(now)),
+        ],
+    );
     let notice = NoticeDraft {
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
         channel: crate::catalog::Channel::Email,
         kind,
-        subject: format!("{} {} {}", product.name, instance.id, what),
-        body: format!(
-            "Your {} instance {} {} at your request on {now}. Its usage up to then is on its \
-             final bill.",
-            product.name, instance.id, what
-        ),
+        subject: text.subject,
+        body: text.body,
     };
     Ok(StepOutcome {
         instance: released,
@@ -130,7 +136,8 @@ mod tests {
         let product = catalog.product("iot-platform").unwrap();
         let now: Timestamp = "2026-05-02T09:00:00Z".parse().unwrap();
         for status in [InstanceStatus::Active, InstanceStatus::Stopped] {
-            let outcome = release_by_hand(&payg(status), product, true, now).unwrap();
+            let outcome =
+                release_by_hand(&payg(status), product, true, now, &catalog.notices).unwrap();
             assert_eq!(outcome.instance.status, InstanceStatus::Released);
             assert_eq!(outcome.instance.released_at, Some(now));
             assert_eq!(outcome.events[0].kind.as_str(), "instance.released");
@@ -145,16 +152,24 @@ mod tests {
         let now: Timestamp = "2026-05-02T09:00:00Z".parse().unwrap();
         let mut subscription = payg(InstanceStatus::Active);
         subscription.billing = Billing::Subscription;
-        let refusal = release_by_hand(&subscription, product, true, now).unwrap_err();
+        let refusal =
+            release_by_hand(&subscription, product, true, now, &catalog.notices).unwrap_err();
         assert_eq!(refusal.code(), "not_releasable");
         assert!(refusal.to_string().contains("/unsubscribe"));
         let released = payg(InstanceStatus::Released);
         assert_eq!(
-            release_by_hand(&released, product, true, now).unwrap_err(),
+            release_by_hand(&released, product, true, now, &catalog.notices).unwrap_err(),
             ReleaseRefusal::AlreadyReleased("inst_1".into())
         );
         assert_eq!(
-            release_by_hand(&payg(InstanceStatus::Active), product, false, now).unwrap_err(),
+            release_by_hand(
+                &payg(InstanceStatus::Active),
+                product,
+                false,
+                now,
+                &catalog.notices
+            )
+            .unwrap_err(),
             ReleaseRefusal::NotConfirmed
         );
     }

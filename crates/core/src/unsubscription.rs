@@ -7,6 +7,8 @@ use serde_json::json;
 use crate::catalog::Channel;
 use crate::event::{EventDraft, EventKind, NoticeDraft};
 use crate::lifecycle::Instance;
+use crate::money::format_minor;
+use crate::notice::{NoticeTexts, Template};
 use crate::refund::{describe_destinations, RefundType, ResourceKind, WrittenRefund};
 
 /// Announces an unsubscribed instance (`instance.unsubscribed`): released now, data deleted,
@@ -38,26 +40,35 @@ pub fn unsubscribed_event(
 }
 
 /// Tells the customer by email that the instance was unsubscribed, its data deleted, and where
-/// each refund goes; `product_name` names its product, `currency` is the account's.
+/// each refund goes; `product_name` names its product, `currency` is the account's, `texts`
+/// the catalog's notice texts.
 pub fn unsubscribed_notice(
     instance: &Instance,
     product_name: &str,
     refunds: &[WrittenRefund],
     currency: &str,
+    texts: &NoticeTexts,
 ) -> NoticeDraft {
     let refund_minor: i64 = refunds.iter().map(|refund| refund.refund_minor).sum();
+    let text = texts.notice(
+        Template::InstanceUnsubscribed,
+        &[
+            ("product", product_name),
+            ("instance", &instance.id),
+            ("refund", &format_minor(refund_minor, currency)),
+            (
+                "refund_destinations",
+                &describe_destinations(refunds, currency, texts),
+            ),
+        ],
+    );
     NoticeDraft {
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
         channel: Channel::Email,
         kind: EventKind::InstanceUnsubscribed,
-        subject: format!("{product_name} {} was unsubscribed", instance.id),
-        body: format!(
-            "Your {product_name} instance {} was unsubscribed and released; its data was deleted. \
-             Refund: {refund_minor} {currency} minor units{}.",
-            instance.id,
-            describe_destinations(refunds)
-        ),
+        subject: text.subject,
+        body: text.body,
     }
 }
 
@@ -107,7 +118,9 @@ mod tests {
             event.data.as_str(),
             r#"{"cancelled_orders":["ord_1"],"data_deleted":true,"refund_minor":70356,"refund_type":"partial_refund","release":"now","resource_kind":"regular","unsubscription_id":"uns_1"}"#
         );
-        let notice = unsubscribed_notice(&instance, "Message queue (MQTT)", &[refund], "USD");
+        let texts = NoticeTexts::builtin();
+        let notice =
+            unsubscribed_notice(&instance, "Message queue (MQTT)", &[refund], "USD", &texts);
         assert_eq!(
             (notice.channel, notice.kind, notice.instance_id.as_deref()),
             (
@@ -123,8 +136,8 @@ mod tests {
         assert_eq!(
             notice.body,
             "Your Message queue (MQTT) instance inst_1 was unsubscribed and released; its data \
-             was deleted. Refund: 70356 USD minor units: 70356 to bank_card (expected by \
-             2026-07-10T23:59:59Z)."
+             was deleted.\n\nRefund: 703.56 USD.\n\
+             - 703.56 USD to bank card, expected by 2026-07-10 23:59 UTC"
         );
     }
 }

@@ -93,8 +93,15 @@ impl Engine {
             funds.coupons_minor = 0;
         }
         let order_id = self.ids.next("ord");
-        let decision = attempt_deduction(instance, product, funds, now, &order_id)
-            .expect("the scheduler calls this only when an attempt is due");
+        let decision = attempt_deduction(
+            instance,
+            product,
+            funds,
+            now,
+            &order_id,
+            &self.catalog.notices,
+        )
+        .expect("the scheduler calls this only when an attempt is due");
         let (due_minor, available_minor, paid_order_id) = match &decision.result {
             AttemptResult::Paid { renewal, .. } => (
                 renewal.list_price_minor,

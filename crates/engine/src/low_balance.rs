@@ -49,7 +49,13 @@ impl Engine {
             spent,
         ) {
             LowBalanceDecision::Alert => {
-                let (event, notice) = alert(account_id, threshold_minor, credit_minor);
+                let (event, notice) = alert(
+                    account_id,
+                    threshold_minor,
+                    credit_minor,
+                    &account.currency,
+                    &self.catalog.notices,
+                );
                 self.buffer_records(buffer, now, &account, [event], [notice]);
                 accounts::set_low_balance_alerted(tx, account_id, true).await?;
             }

@@ -130,16 +130,27 @@ impl Engine {
         let overdue_since = match (account.overdue_since, left_unpaid.is_empty()) {
             (None, false) => {
                 let available_minor = funds.balance_minor + funds.coupons_minor;
-                let (event, overdue_notices) =
-                    became_overdue(account_id, now, debt_minor, available_minor);
+                let (event, overdue_notices) = became_overdue(
+                    account_id,
+                    now,
+                    debt_minor,
+                    available_minor,
+                    &account.currency,
+                    &self.catalog.notices,
+                );
                 new_events.push(event);
                 notices.extend(overdue_notices);
                 settlement.became_overdue = true;
                 Some(now)
             }
             (Some(since), true) => {
-                let (event, settled_notices) =
-                    overdue_settled(account_id, since, settlement.paid_minor);
+                let (event, settled_notices) = overdue_settled(
+                    account_id,
+                    since,
+                    settlement.paid_minor,
+                    &account.currency,
+                    &self.catalog.notices,
+                );
                 new_events.push(event);
                 notices.extend(settled_notices);
                 settlement.overdue_settled = true;

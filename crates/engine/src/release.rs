@@ -39,17 +39,22 @@ impl Engine {
         let stored = self.lock_instance(tx, instance_id).await?;
         let instance = stored.instance;
         let product = self.product(&instance.product_id)?;
-        let outcome = release_by_hand(&instance, product, confirm_data_backed_up, now).map_err(
-            |refusal| {
-                let code = refusal.code();
-                match refusal {
-                    tenure_core::release::ReleaseRefusal::NotConfirmed => {
-                        EngineError::invalid(code, refusal)
-                    }
-                    _ => EngineError::refused(code, refusal),
+        let outcome = release_by_hand(
+            &instance,
+            product,
+            confirm_data_backed_up,
+            now,
+            &self.catalog.notices,
+        )
+        .map_err(|refusal| {
+            let code = refusal.code();
+            match refusal {
+                tenure_core::release::ReleaseRefusal::NotConfirmed => {
+                    EngineError::invalid(code, refusal)
                 }
-            },
-        )?;
+                _ => EngineError::refused(code, refusal),
+            }
+        })?;
         // Billing the open cycles settles the account: lock what that changes.
         let account = self.lock_for_settlement(tx, &instance.account_id).await?;
         let mut final_bills = Vec::new();

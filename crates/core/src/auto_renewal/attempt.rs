@@ -19,6 +19,8 @@ use crate::catalog::Product;
 use crate::event::{EventData, EventDraft, EventKind, NoticeDraft};
 use crate::lifecycle::due::release_at;
 use crate::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
+use crate::money::format_minor;
+use crate::notice::{readable_time, NoticeTexts, Template};
 use crate::payment::{plan_payment, Funds, PaymentPlan, PaymentSources};
 use crate::renewal::{apply_renewal, plan_renewal, RenewalPlan};
 
@@ -78,13 +80,15 @@ pub struct AttemptDecision {
 }
 
 /// The attempt due at `now`, decided with the account's `funds`; `None` when none is due.
-/// `order_id` names the renewal order the shell writes if the attempt pays.
+/// `order_id` names the renewal order the shell writes if the attempt pays; `texts` are the
+/// catalog's notice texts, for the failure alert.
 pub fn attempt_deduction(
     instance: &Instance,
     product: &Product,
     funds: Funds,
     now: Timestamp,
     order_id: &str,
+    texts: &NoticeTexts,
 ) -> Option<AttemptDecision> {
     let attempt = due_attempt(instance, &product.auto_renewal, now)?;
     let period = instance
@@ -134,7 +138,7 @@ pub fn attempt_deduction(
                 available_minor,
                 reason,
             };
-            let (event, notices) = failure_alert(&marked, product, &attempt, &result);
+            let (event, notices) = failure_alert(&marked, product, &attempt, &result, texts);
             AttemptDecision {
                 attempt,
                 result,
@@ -190,6 +194,7 @@ fn failure_alert(
     product: &Product,
     attempt: &ScheduledAttempt,
     result: &AttemptResult,
+    texts: &NoticeTexts,
 ) -> (EventDraft, Vec<NoticeDraft>) {
     let AttemptResult::Failed {
         due_minor,
@@ -204,25 +209,33 @@ fn failure_alert(
     let release_time = release_at(expires_at, &product.lifecycle);
     let currency = product.currency.code();
     let why = match reason {
-        FailureReason::InsufficientFunds => format!(
-            "the renewal costs {due_minor} {currency} minor units but your balance and coupons \
-             hold {available_minor}; auto-renewal never charges vouchers, cards or wallets"
+        FailureReason::InsufficientFunds => texts.phrase(
+            Template::AutoRenewalFailedReasonInsufficientFunds,
+            &[
+                ("due", &format_minor(due_minor, currency)),
+                ("available", &format_minor(available_minor, currency)),
+            ],
         ),
         FailureReason::NotRenewable => {
-            "its spec or period is no longer sold, so it could not be priced".to_string()
+            texts.phrase(Template::AutoRenewalFailedReasonNotRenewable, &[])
         }
     };
+    let release = readable_time(release_time);
     let what_next = match (next_attempt_at, marked.status) {
-        (Some(next), _) => {
-            format!("Add funds before {next}, when auto-renewal tries again, or renew by hand.")
-        }
-        (None, InstanceStatus::Expired) => format!(
-            "This was the last attempt: the instance stays stopped and is released at \
-             {release_time} unless you renew it by hand before then."
+        (Some(next), _) => texts.phrase(
+            Template::AutoRenewalFailedNextAttempt,
+            &[("next_attempt_at", &readable_time(next))],
         ),
-        (None, _) => format!(
-            "This was the last attempt: renew by hand, or the instance stops at {expires_at} \
-             and is released at {release_time}."
+        (None, InstanceStatus::Expired) => texts.phrase(
+            Template::AutoRenewalFailedLastAttemptExpired,
+            &[("release_at", &release)],
+        ),
+        (None, _) => texts.phrase(
+            Template::AutoRenewalFailedLastAttempt,
+            &[
+                ("expires_at", &readable_time(expires_at)),
+                ("release_at", &release),
+            ],
         ),
     };
     let event = EventDraft {
@@ -238,10 +251,15 @@ fn failure_alert(
             .time("renews_expires_at", expires_at)
             .finish(),
     };
-    let subject = format!("Auto-renewal of {} {} failed", product.name, marked.id);
-    let body = format!(
-        "Auto-renewal could not renew your {} instance {}, which expires at {expires_at}: {why}. {what_next}",
-        product.name, marked.id
+    let text = texts.notice(
+        Template::AutoRenewalFailed,
+        &[
+            ("product", &product.name),
+            ("instance", &marked.id),
+            ("expires_at", &readable_time(expires_at)),
+            ("reason", &why),
+            ("next_step", &what_next),
+        ],
     );
     let notices = product
         .auto_renewal
@@ -252,8 +270,8 @@ fn failure_alert(
             instance_id: Some(marked.id.clone()),
             channel: *channel,
             kind: EventKind::AutoRenewalFailed,
-            subject: subject.clone(),
-            body: body.clone(),
+            subject: text.subject.clone(),
+            body: text.body.clone(),
         })
         .collect();
     (event, notices)

@@ -19,6 +19,10 @@ fn product(product_id: &str) -> Product {
     default_catalog().product(product_id).unwrap().clone()
 }
 
+fn texts() -> crate::notice::NoticeTexts {
+    crate::notice::NoticeTexts::builtin()
+}
+
 fn balance(balance_minor: i64) -> Funds {
     Funds {
         balance_minor,
@@ -85,8 +89,15 @@ fn live_until(
     let mut taken = Vec::new();
     while let Some(due) = next_due(&instance, product).filter(|due| due.at <= at(until)) {
         let outcome = if due.step == Step::DeductionAttempt {
-            let decision =
-                attempt_deduction(&instance, product, funds_at(due.at), due.at, "ord_1").unwrap();
+            let decision = attempt_deduction(
+                &instance,
+                product,
+                funds_at(due.at),
+                due.at,
+                "ord_1",
+                &texts(),
+            )
+            .unwrap();
             instance = decision.instance;
             match decision.result {
                 AttemptResult::Paid { renewal, .. } => {
@@ -95,7 +106,7 @@ fn live_until(
                 AttemptResult::Failed { .. } => "failed".to_string(),
             }
         } else {
-            instance = take_step(&instance, due.step, due.at, product).instance;
+            instance = take_step(&instance, due.step, due.at, product, &texts()).instance;
             String::new()
         };
         taken.push(describe(due.step, due.at, &outcome).trim_end().to_string());
@@ -322,6 +333,7 @@ fn a_late_scheduler_makes_only_the_latest_missed_attempt() {
         balance(0),
         at("2026-07-07T00:00:00Z"),
         "ord_1",
+        &texts(),
     )
     .unwrap();
     assert_eq!(decision.attempt.attempt_offset_days, 6);
@@ -332,9 +344,15 @@ fn a_late_scheduler_makes_only_the_latest_missed_attempt() {
         Some(14)
     );
     // Nothing is due before the first attempt's time.
-    assert!(
-        attempt_deduction(&instance, &iot, balance(0), at("2026-06-26T23:59:59Z"), "o").is_none()
-    );
+    assert!(attempt_deduction(
+        &instance,
+        &iot,
+        balance(0),
+        at("2026-06-26T23:59:59Z"),
+        "o",
+        &texts()
+    )
+    .is_none());
 }
 
 #[test]
@@ -352,7 +370,8 @@ fn auto_renewal_pays_with_coupons_then_balance_never_vouchers() {
         coupons_minor: 5_000,
         vouchers_minor: 1_000_000,
     };
-    let failed = attempt_deduction(&instance, &iot, rich_in_vouchers, now, "ord_1").unwrap();
+    let failed =
+        attempt_deduction(&instance, &iot, rich_in_vouchers, now, "ord_1", &texts()).unwrap();
     assert_eq!(
         failed.result,
         AttemptResult::Failed {
@@ -366,15 +385,19 @@ fn auto_renewal_pays_with_coupons_then_balance_never_vouchers() {
         "instance.auto_renewal_failed"
     );
     assert_eq!(failed.notices[0].channel.as_str(), "email");
-    assert!(
-        failed.notices[0].body.contains("2026-06-29T00:00:00Z"),
-        "says when it tries again"
+    // Says what the renewal costs and what there is, in the currency, and when it tries again.
+    assert_eq!(
+        failed.notices[0].body,
+        "Auto-renewal could not renew your IoT platform instance inst_1, which expires on \
+         2026-06-30 00:00 UTC: the renewal costs 300.00 USD but your balance and coupons hold \
+         250.00 USD; auto-renewal never charges vouchers, cards or wallets.\n\n\
+         Add funds before 2026-06-29 00:00 UTC, when auto-renewal tries again, or renew by hand."
     );
     let enough = Funds {
         balance_minor: 25_000,
         ..rich_in_vouchers
     };
-    let paid = attempt_deduction(&instance, &iot, enough, now, "ord_1").unwrap();
+    let paid = attempt_deduction(&instance, &iot, enough, now, "ord_1", &texts()).unwrap();
     let AttemptResult::Paid { payment, .. } = paid.result else {
         panic!("paid")
     };

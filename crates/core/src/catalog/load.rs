@@ -7,6 +7,7 @@ use std::fmt;
 
 use super::model::{Billing, Catalog, DeductionSchedule, Product, ReleaseAction};
 use crate::money::MAX_AMOUNT_MINOR;
+use crate::notice::{parse_texts, NoticeTexts, NOTICES_FILE};
 
 /// The largest quota a resource plan spec may hold: far above any real package, small enough
 /// that quota arithmetic in `i64` never overflows.
@@ -41,10 +42,21 @@ impl fmt::Display for CatalogErrors {
 
 impl std::error::Error for CatalogErrors {}
 
-/// Parses and checks a set of `(file name, TOML text)` pairs as one catalog.
+/// Parses and checks a set of `(file name, TOML text)` pairs as one catalog: a product per
+/// file, but for a file named `notices.toml`, whose notice texts replace the built-in ones
+/// (`crate::notice`).
 pub fn parse_files(files: &[(String, String)]) -> Result<Catalog, CatalogErrors> {
     let mut errors = Vec::new();
     let mut products = Vec::new();
+    let mut notices = NoticeTexts::builtin();
+    let (notice_files, files): (Vec<_>, Vec<_>) =
+        files.iter().partition(|(file, _)| is_notices_file(file));
+    for (file, text) in notice_files {
+        match parse_texts(file, text, Some(&notices)) {
+            Ok(texts) => notices = texts,
+            Err(more) => errors.extend(more),
+        }
+    }
     if files.is_empty() {
         errors.push(CatalogError {
             file: "-".into(),
@@ -81,6 +93,7 @@ pub fn parse_files(files: &[(String, String)]) -> Result<Catalog, CatalogErrors>
     if errors.is_empty() {
         Ok(Catalog {
             products: products.into_iter().map(|(_, product)| product).collect(),
+            notices,
         })
     } else {
         Err(CatalogErrors(errors))
@@ -105,6 +118,11 @@ pub fn parse_product(file: &str, text: &str) -> Result<Product, CatalogErrors> {
     } else {
         Err(CatalogErrors(errors))
     }
+}
+
+/// Whether `file` (a path) is a folder's notice texts rather than a product.
+fn is_notices_file(file: &str) -> bool {
+    file.rsplit(['/', '\\']).next() == Some(NOTICES_FILE)
 }
 
 fn error(file: &str, field: &str, problem: impl Into<String>) -> CatalogError {

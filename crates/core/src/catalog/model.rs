@@ -3,12 +3,18 @@
 use serde::{Deserialize, Serialize};
 
 use crate::money::Currency;
+use crate::notice::NoticeTexts;
 use crate::period::Period;
 
 /// Every product an operator sells, keyed by id.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Catalog {
     pub products: Vec<Product>,
+    /// The notice texts: the built-in ones, with those of the folder's `notices.toml` in their
+    /// place. Not part of the catalog's answer in the API.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub notices: NoticeTexts,
 }
 
 impl Catalog {

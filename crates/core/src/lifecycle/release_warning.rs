@@ -10,6 +10,7 @@ use super::due::{release_at, DueStep, Step};
 use super::instance::Instance;
 use crate::catalog::{LifecyclePolicy, Product, ReleaseAction};
 use crate::event::EventData;
+use crate::notice::{readable_time, NoticeText, NoticeTexts, Template};
 use crate::period::add_days;
 
 /// The warning still to send for an instance that expired at `expires_at`, if any.
@@ -34,37 +35,32 @@ pub(super) fn warning(
     instance: &Instance,
     product: &Product,
     expires_at: Timestamp,
-) -> (EventData, String, String) {
+    texts: &NoticeTexts,
+) -> (EventData, NoticeText) {
     let policy = &product.lifecycle;
     let release_time = release_at(expires_at, policy);
-    let blocked = super::free_tier_move::blocking_statuses(instance, policy);
-    let what = match policy.at_release {
-        ReleaseAction::Delete => "it and its data will be deleted for good".to_string(),
-        ReleaseAction::MoveToFreeTier if blocked.is_empty() => {
-            "its data will be moved to the free tier".to_string()
-        }
+    let blocked = super::free_tier_move::blocking_statuses(instance, policy).join(", ");
+    let template = match policy.at_release {
+        ReleaseAction::Delete => Template::ReleaseWarningDelete,
+        ReleaseAction::MoveToFreeTier if blocked.is_empty() => Template::ReleaseWarningFreeTier,
         // Said ahead, while the customer can still act: the move will fail (free_tier_move).
-        ReleaseAction::MoveToFreeTier => format!(
-            "its data should move to the free tier, but the domain is under a security lock \
-             ({}), so the move will fail and the DNS servers must be changed by hand",
-            blocked.join(", ")
-        ),
+        ReleaseAction::MoveToFreeTier => Template::ReleaseWarningFreeTierBlocked,
     };
+    let expires = readable_time(expires_at);
+    let release = readable_time(release_time);
+    let mut values = vec![
+        ("product", product.name.as_str()),
+        ("instance", instance.id.as_str()),
+        ("expires_at", expires.as_str()),
+        ("release_at", release.as_str()),
+    ];
+    if template == Template::ReleaseWarningFreeTierBlocked {
+        values.push(("blocked_by", &blocked));
+    }
     let data = EventData::object()
         .text("at_release", policy.at_release.as_str())
         .time("expires_at", expires_at)
         .time("release_at", release_time)
         .finish();
-    (
-        data,
-        format!(
-            "{} {} will be released on {release_time}",
-            product.name, instance.id
-        ),
-        format!(
-            "Your {} instance {} expired on {expires_at} and will be released on \
-             {release_time}: {what}. Renew it before then to keep it.",
-            product.name, instance.id
-        ),
-    )
+    (data, texts.notice(template, &values))
 }

@@ -7,6 +7,7 @@ use super::due::{release_at, Step};
 use super::instance::{Instance, InstanceStatus};
 use crate::catalog::{Channel, Product, ReleaseAction};
 use crate::event::{EventData, EventDraft, EventKind, NoticeDraft};
+use crate::notice::{readable_time, NoticeTexts, Template};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StepOutcome {
@@ -16,38 +17,55 @@ pub struct StepOutcome {
 }
 
 /// What releasing does, by the product's `at_release`: the final status, the event kind, and
-/// the words a notice says it with. Shared by the release step and a release by hand.
-pub(crate) fn released_as(at_release: ReleaseAction) -> (InstanceStatus, EventKind, &'static str) {
+/// the notice's template when the lifecycle releases and when the customer does. Shared by the
+/// release step and a release by hand.
+pub(crate) fn released_as(
+    at_release: ReleaseAction,
+) -> (InstanceStatus, EventKind, Template, Template) {
     match at_release {
         ReleaseAction::Delete => (
             InstanceStatus::Released,
             EventKind::InstanceReleased,
-            "was released and its data deleted for good",
+            Template::InstanceReleased,
+            Template::InstanceReleasedByHand,
         ),
         ReleaseAction::MoveToFreeTier => (
             InstanceStatus::FreeTier,
             EventKind::InstanceMovedToFreeTier,
-            "was released and its data moved to the free tier",
+            Template::InstanceMovedToFreeTier,
+            Template::InstanceMovedToFreeTierByHand,
         ),
     }
 }
 
-/// Takes `step` at `now`. The caller has checked that the step is the one due.
+/// Takes `step` at `now`. The caller has checked that the step is the one due; `texts` are the
+/// catalog's notice texts.
 pub fn take_step(
     instance: &Instance,
     step: Step,
     now: Timestamp,
     product: &Product,
+    texts: &NoticeTexts,
 ) -> StepOutcome {
     if matches!(step, Step::StopOverdue | Step::Freeze) {
-        return super::usage_steps::take_usage_step(instance, step, now, product);
+        return super::usage_steps::take_usage_step(instance, step, now, product, texts);
     }
     let policy = &product.lifecycle;
     let expires_at = instance
         .expires_at
         .expect("only subscriptions have lifecycle steps");
     let mut next = instance.clone();
-    let (kind, data, channels, subject, body) = match step {
+    let expires = readable_time(expires_at);
+    let retention_days = policy.retention_days.to_string();
+    let named = [
+        ("product", product.name.as_str()),
+        ("instance", instance.id.as_str()),
+    ];
+    let notice = |template: Template, more: &[(&str, &str)]| {
+        let values: Vec<(&str, &str)> = named.iter().chain(more).copied().collect();
+        texts.notice(template, &values)
+    };
+    let (kind, data, channels, text) = match step {
         Step::DeductionAttempt => unreachable!(
             "a deduction attempt needs the account's funds: auto_renewal::attempt_deduction takes it"
         ),
@@ -60,10 +78,12 @@ pub fn take_step(
                     .time("expires_at", expires_at)
                     .finish(),
                 vec![Channel::Email],
-                format!("{} {} is now in effect", product.name, instance.id),
-                format!(
-                    "Your {} resource plan {} took effect on {now} and can be used until {}.",
-                    product.name, instance.id, expires_at
+                notice(
+                    Template::InstanceActivated,
+                    &[
+                        ("activated_at", &readable_time(now)),
+                        ("expires_at", &expires),
+                    ],
                 ),
             )
         }
@@ -73,11 +93,9 @@ pub fn take_step(
                 EventKind::ExpiryReminderSent,
                 EventData::object().time("expires_at", expires_at).finish(),
                 policy.reminder_channels.clone(),
-                format!("{} {} expires on {}", product.name, instance.id, expires_at),
-                format!(
-                    "Your {} instance {} expires on {}. Renew it before then to keep it running; \
-                     after expiry it is stopped and released {} days later.",
-                    product.name, instance.id, expires_at, policy.retention_days
+                notice(
+                    Template::ExpiryReminder,
+                    &[("expires_at", &expires), ("retention_days", &retention_days)],
                 ),
             )
         }
@@ -91,25 +109,25 @@ pub fn take_step(
                     .time("release_at", release_time)
                     .finish(),
                 vec![Channel::Email],
-                format!("{} {} has expired and stopped", product.name, instance.id),
-                format!(
-                    "Your {} instance {} expired on {} and is stopped; its data is kept. \
-                     Renew it before {} or it will be released.",
-                    product.name, instance.id, expires_at, release_time
+                notice(
+                    Template::InstanceExpired,
+                    &[
+                        ("expires_at", &expires),
+                        ("release_at", &readable_time(release_time)),
+                    ],
                 ),
             )
         }
         Step::StopOverdue | Step::Freeze => unreachable!("usage steps returned above"),
         Step::WarnRelease => {
             next.release_warned_for_expiry = Some(expires_at);
-            let (data, subject, body) =
-                super::release_warning::warning(instance, product, expires_at);
+            let (data, text) =
+                super::release_warning::warning(instance, product, expires_at, texts);
             (
                 EventKind::ReleaseWarningSent,
                 data,
                 vec![Channel::Email],
-                subject,
-                body,
+                text,
             )
         }
         Step::Release => {
@@ -125,23 +143,16 @@ pub fn take_step(
                         .time("expires_at", expires_at)
                         .finish(),
                     vec![Channel::Email, Channel::Sms],
-                    format!(
-                        "{} {} was released; its records could not be moved to the free tier",
-                        product.name, instance.id
-                    ),
-                    format!(
-                        "Your {} instance {} was released after {} days of retention, but its \
-                         records could not be moved to the free tier: the domain is under a \
-                         security lock ({}). Change the domain's DNS servers by hand (to the \
-                         free DNS servers or your registrar's) so that it keeps resolving.",
-                        product.name,
-                        instance.id,
-                        policy.retention_days,
-                        blocked.join(", ")
+                    notice(
+                        Template::ReleaseNeedsManualStep,
+                        &[
+                            ("retention_days", &retention_days),
+                            ("blocked_by", &blocked.join(", ")),
+                        ],
                     ),
                 )
             } else {
-                let (status, kind, what) = released_as(policy.at_release);
+                let (status, kind, template, _) = released_as(policy.at_release);
                 next.status = status;
                 (
                     kind,
@@ -150,11 +161,7 @@ pub fn take_step(
                         .time("expires_at", expires_at)
                         .finish(),
                     vec![Channel::Email],
-                    format!("{} {} {}", product.name, instance.id, what),
-                    format!(
-                        "Your {} instance {} {} after {} days of retention.",
-                        product.name, instance.id, what, policy.retention_days
-                    ),
+                    notice(template, &[("retention_days", &retention_days)]),
                 )
             }
         }
@@ -166,8 +173,8 @@ pub fn take_step(
             instance_id: Some(instance.id.clone()),
             channel,
             kind,
-            subject: subject.clone(),
-            body: body.clone(),
+            subject: text.subject.clone(),
+            body: text.body.clone(),
         })
         .collect();
     let event = EventDraft {

@@ -43,7 +43,7 @@ fn live_through(product_id: &str, expires_at: &str) -> Vec<(Step, Timestamp, Ins
     let mut current = instance(product_id, expires_at);
     let mut taken = Vec::new();
     while let Some(due) = next_due(&current, product) {
-        current = take_step(&current, due.step, due.at, product).instance;
+        current = take_step(&current, due.step, due.at, product, &catalog.notices).instance;
         taken.push((due.step, due.at, current.status));
         assert!(taken.len() < 10, "the lifecycle must end");
     }
@@ -111,7 +111,13 @@ fn the_reminder_is_sent_once_per_expiry() {
     let catalog = default_catalog();
     let product = catalog.product("message-queue").unwrap();
     let current = instance("message-queue", "2026-03-10T00:00:00Z");
-    let reminded = take_step(&current, Step::Remind, at("2026-03-03T00:00:00Z"), product);
+    let reminded = take_step(
+        &current,
+        Step::Remind,
+        at("2026-03-03T00:00:00Z"),
+        product,
+        &catalog.notices,
+    );
     assert_eq!(reminded.notices.len(), 1);
     assert_eq!(reminded.notices[0].channel, crate::catalog::Channel::Sms);
     assert_eq!(
@@ -173,7 +179,7 @@ fn pay_as_you_go_stops_after_the_grace_and_comes_back_when_paid() {
             at: at("2026-05-05T17:00:00Z")
         }
     );
-    let stopped = take_step(&legacy, due.step, due.at, product);
+    let stopped = take_step(&legacy, due.step, due.at, product, &catalog.notices);
     assert_eq!(stopped.instance.status, InstanceStatus::Stopped);
     assert_eq!(
         stopped.events[0].kind,
@@ -203,7 +209,7 @@ fn free_instances_freeze_after_inactivity_and_ignore_overdue() {
         },
         "30 days after creation, whatever the account owes"
     );
-    let frozen = take_step(&free, due.step, due.at, product).instance;
+    let frozen = take_step(&free, due.step, due.at, product, &catalog.notices).instance;
     assert_eq!(frozen.status, InstanceStatus::Frozen);
     assert_eq!(next_step_due(&frozen, product, None), None);
     let continued = usage_steps::continue_trial(&frozen, at("2026-04-01T00:00:00Z")).unwrap();
@@ -229,19 +235,28 @@ fn the_release_warning_is_sent_once_per_expiry_and_says_what_release_does() {
         (due.step, due.at),
         (Step::WarnRelease, at("2026-03-15T00:00:00Z"))
     );
-    let warned = take_step(&expired, Step::WarnRelease, due.at, product);
+    let warned = take_step(
+        &expired,
+        Step::WarnRelease,
+        due.at,
+        product,
+        &catalog.notices,
+    );
     assert_eq!(
         warned.events[0].kind.as_str(),
         "instance.release_warning_sent"
     );
     assert_eq!(warned.notices.len(), 1);
     assert_eq!(warned.notices[0].channel, crate::catalog::Channel::Email);
-    assert!(
-        warned.notices[0].body.contains(
-            "will be released on 2026-03-17T00:00:00Z: its data will be moved to the free tier"
-        ),
-        "{}",
-        warned.notices[0].body
+    assert_eq!(
+        warned.notices[0].subject,
+        "DNS inst_1 will be released on 2026-03-17 00:00 UTC"
+    );
+    assert_eq!(
+        warned.notices[0].body,
+        "Your DNS instance inst_1 expired on 2026-03-10 00:00 UTC and will be released on \
+         2026-03-17 00:00 UTC: its data will be moved to the free tier.\n\n\
+         Renew it before then to keep it."
     );
     // Once sent, release is next; a renewal and a later expiry arm a new warning.
     assert_eq!(

@@ -12,6 +12,7 @@ use super::instance::{Instance, InstanceStatus};
 use super::step::StepOutcome;
 use crate::catalog::{Billing, Channel, Product};
 use crate::event::{EventDraft, EventKind, NoticeDraft};
+use crate::notice::{readable_time, NoticeText, NoticeTexts, Template};
 use crate::overdue::stop_at;
 use crate::period::add_days;
 
@@ -53,8 +54,7 @@ fn outcome(
     instance: Instance,
     kind: EventKind,
     data: serde_json::Value,
-    subject: String,
-    body: String,
+    text: NoticeText,
 ) -> StepOutcome {
     let event = EventDraft {
         kind,
@@ -67,8 +67,8 @@ fn outcome(
         instance_id: Some(instance.id.clone()),
         channel: Channel::Email,
         kind,
-        subject,
-        body,
+        subject: text.subject,
+        body: text.body,
     };
     StepOutcome {
         instance,
@@ -83,8 +83,17 @@ pub fn take_usage_step(
     step: Step,
     now: Timestamp,
     product: &Product,
+    texts: &NoticeTexts,
 ) -> StepOutcome {
     let mut next = instance.clone();
+    let named = [
+        ("product", product.name.as_str()),
+        ("instance", instance.id.as_str()),
+    ];
+    let notice = |template: Template, more: &[(&str, &str)]| {
+        let values: Vec<(&str, &str)> = named.iter().chain(more).copied().collect();
+        texts.notice(template, &values)
+    };
     match step {
         Step::StopOverdue => {
             next.status = InstanceStatus::Stopped;
@@ -96,15 +105,12 @@ pub fn take_usage_step(
                 next,
                 EventKind::InstanceStopped,
                 json!({ "reason": "overdue", "grace_hours": grace_hours }),
-                format!(
-                    "{} {} is stopped: overdue payment",
-                    product.name, instance.id
-                ),
-                format!(
-                    "Your account stayed overdue for {grace_hours} hours, so your {} instance {} \
-                     was stopped at {now}. Add funds to pay the unpaid bills and it starts again \
-                     at once.",
-                    product.name, instance.id
+                notice(
+                    Template::InstanceStopped,
+                    &[
+                        ("grace_hours", &grace_hours.to_string()),
+                        ("stopped_at", &readable_time(now)),
+                    ],
                 ),
             )
         }
@@ -115,12 +121,9 @@ pub fn take_usage_step(
                 next,
                 EventKind::InstanceFrozen,
                 json!({ "last_active_at": last_active_at.to_string() }),
-                format!("{} {} is frozen", product.name, instance.id),
-                format!(
-                    "Your free {} instance {} is frozen because it has had no activity since \
-                     {last_active_at}. Continue the trial to unfreeze it, or upgrade it to a \
-                     paid edition.",
-                    product.name, instance.id
+                notice(
+                    Template::InstanceFrozen,
+                    &[("last_active_at", &readable_time(last_active_at))],
                 ),
             )
         }

@@ -374,7 +374,7 @@ impl Engine {
                         .await?
                 }
                 step => {
-                    let outcome = take_step(&instance, step, now, product);
+                    let outcome = take_step(&instance, step, now, product, &self.catalog.notices);
                     let mut events = outcome.events;
                     if let Some(reason) = withdrawal_reason(&instance, &outcome.instance) {
                         if let Some(pending) = pending_change.take() {

@@ -45,7 +45,8 @@ impl Engine {
         )
         .await?;
         refunds::complete(tx, refund_id, now).await?;
-        let (event, notice) = refund_completed(&written(&refund), &account.currency);
+        let (event, notice) =
+            refund_completed(&written(&refund), &account.currency, &self.catalog.notices);
         self.record(tx, now, &account, &[event], &[notice]).await?;
         Ok(Refund {
             status: RefundStatus::Refunded,

@@ -101,6 +101,7 @@ impl Engine {
             &redating,
             &written(&refund),
             &account.currency,
+            &self.catalog.notices,
         );
         self.record(tx, now, &account, &[event, refund_event], &[notice])
             .await?;

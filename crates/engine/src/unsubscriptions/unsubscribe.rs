@@ -102,7 +102,13 @@ impl Engine {
             ),
         );
         let written: Vec<WrittenRefund> = refunds.iter().map(written).collect();
-        let notice = unsubscribed_notice(&instance, &product_name, &written, &account.currency);
+        let notice = unsubscribed_notice(
+            &instance,
+            &product_name,
+            &written,
+            &account.currency,
+            &self.catalog.notices,
+        );
         self.record(tx, now, &account, &new_events, &[notice])
             .await?;
         let credited_minor = refunds.iter().map(super::credited_minor).sum();

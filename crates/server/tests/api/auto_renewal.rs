@@ -325,7 +325,7 @@ async fn fixed_schedule_fails_then_pays_at_t_plus_14(backend: Backend) {
         .await;
     let body = text(&first_alert["data"][0]["body"]);
     assert!(
-        body.contains("30000") && body.contains("2026-06-29T00:00:00Z"),
+        body.contains("costs 300.00 USD") && body.contains("before 2026-06-29 00:00 UTC"),
         "{body}"
     );
     app.balanced_ledger(&account_id).await;
@@ -410,7 +410,7 @@ async fn fixed_schedule_all_attempts_fail_then_release(backend: Backend) {
         .await;
     let last_body = text(&alerts["data"][4]["body"]);
     assert!(
-        last_body.contains("last attempt") && last_body.contains("2026-07-15T00:00:00Z"),
+        last_body.contains("last attempt") && last_body.contains("2026-07-15 00:00 UTC"),
         "{last_body}"
     );
 }

@@ -133,7 +133,7 @@ async fn purchase_remind_expire_renew_expire_release(backend: Backend) {
     assert_eq!(warnings[0]["at"], "2026-05-03T00:00:00Z");
     assert!(
         text(&warnings[0]["body"]).contains(
-            "will be released on 2026-05-10T00:00:00Z: it and its data will be deleted for good"
+            "will be released on 2026-05-10 00:00 UTC: it and its data will be deleted for good"
         ),
         "{}",
         warnings[0]["body"]
