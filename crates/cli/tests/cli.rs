@@ -142,6 +142,7 @@ fn the_overdue_scenario_plays_examples_10() {
         ("2026-05-04T10:00:00Z", "instance.purchased"),
         ("2026-05-04T17:00:00Z", "bill.generated"),
         ("2026-05-04T17:00:00Z", "account.overdue"),
+        ("2026-05-04T17:00:00Z", "bill.unpaid"),
         ("2026-05-05T17:00:00Z", "instance.stopped"),
         ("2026-05-05T18:00:00Z", "funds.deposited"),
         ("2026-05-05T18:00:00Z", "bill.paid"),

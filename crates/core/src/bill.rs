@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::catalog::Edition;
-use crate::event::{EventDraft, EventKind};
+use crate::event::{EventData, EventDraft, EventKind};
 use crate::money::{prorate_minor, AmountOverflow, MAX_AMOUNT_MINOR};
 use crate::payment::{plan_payment, Funds, InsufficientFunds, PaymentSources};
 
@@ -156,6 +156,42 @@ pub fn generated_event(
     }
 }
 
+/// A generated bill as the settlement after its generation left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettledBill<'row> {
+    pub account_id: &'row str,
+    pub instance_id: &'row str,
+    pub bill_id: &'row str,
+    pub cycle_start: Timestamp,
+    pub cycle_end: Timestamp,
+    pub amount_minor: i64,
+    /// What the settlement paid of it: all of it or nothing, as bills are never paid in part.
+    pub paid_minor: i64,
+}
+
+/// Announces a bill its generation's settlement did not pay in full (`bill.unpaid`): it is the
+/// account's debt until a deposit or a refund settles it (then `bill.paid`). `None` when it was
+/// paid, or was of nothing. `currency` is the account's.
+pub fn unpaid_event(bill: &SettledBill, currency: &str) -> Option<EventDraft> {
+    // 0 ≤ paid ≤ amount ≤ MAX_BILL_MINOR: the difference cannot overflow.
+    let unpaid_minor = bill.amount_minor - bill.paid_minor;
+    (unpaid_minor > 0).then(|| EventDraft {
+        kind: EventKind::BillUnpaid,
+        account_id: bill.account_id.to_string(),
+        instance_id: Some(bill.instance_id.to_string()),
+        data: EventData::object()
+            .integer("amount_minor", bill.amount_minor)
+            .text("bill_id", bill.bill_id)
+            .text("currency", currency)
+            .time("cycle_end", bill.cycle_end)
+            .time("cycle_start", bill.cycle_start)
+            .text("instance_id", bill.instance_id)
+            .integer("paid_minor", bill.paid_minor)
+            .integer("unpaid_minor", unpaid_minor)
+            .finish(),
+    })
+}
+
 /// Announces a bill paid as `payment` says, by the ledger entry `entry_id` (`bill.paid`).
 pub fn paid_event(
     account_id: &str,
@@ -189,6 +225,39 @@ mod tests {
             coupons_minor,
             vouchers_minor: 1_000_000,
         }
+    }
+
+    #[test]
+    fn a_bill_left_unpaid_is_announced_with_what_it_owes() {
+        let unpaid = SettledBill {
+            account_id: "acct_1",
+            instance_id: "inst_1",
+            bill_id: "bill_1",
+            cycle_start: "2026-05-04T09:00:00Z".parse().unwrap(),
+            cycle_end: "2026-05-04T10:00:00Z".parse().unwrap(),
+            amount_minor: 129,
+            paid_minor: 0,
+        };
+        let event = unpaid_event(&unpaid, "USD").unwrap();
+        assert_eq!(event.kind.as_str(), "bill.unpaid");
+        assert_eq!(
+            (event.account_id.as_str(), event.instance_id.as_deref()),
+            ("acct_1", Some("inst_1"))
+        );
+        assert_eq!(
+            event.data.as_str(),
+            r#"{"amount_minor":129,"bill_id":"bill_1","currency":"USD","cycle_end":"2026-05-04T10:00:00Z","cycle_start":"2026-05-04T09:00:00Z","instance_id":"inst_1","paid_minor":0,"unpaid_minor":129}"#
+        );
+        let paid = SettledBill {
+            paid_minor: 129,
+            ..unpaid
+        };
+        assert_eq!(unpaid_event(&paid, "USD"), None);
+        let of_nothing = SettledBill {
+            amount_minor: 0,
+            ..unpaid
+        };
+        assert_eq!(unpaid_event(&of_nothing, "USD"), None);
     }
 
     #[test]

@@ -38,12 +38,19 @@ pub enum EventKind {
     AutoRenewalFailed,
     InstanceUpgraded,
     InstanceDowngraded,
+    /// An instance's edition or spec changed in effect: beside `instance.upgraded` or
+    /// `instance.downgraded` (at once or after an approval), and when a free instance is bought
+    /// as a subscription of another edition.
+    InstanceChanged,
     ChangeApprovalRequested,
     ChangeApproved,
     ChangeRejected,
     ChangeCancelled,
     BillGenerated,
     BillPaid,
+    /// A bill was generated and its settlement left it unpaid (bills are paid in full or not
+    /// at all): it is the account's debt.
+    BillUnpaid,
     AccountOverdue,
     AccountOverdueSettled,
     InstanceStopped,
@@ -59,7 +66,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 37] = [
+    pub const ALL: [EventKind; 39] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -82,12 +89,14 @@ impl EventKind {
         EventKind::AutoRenewalFailed,
         EventKind::InstanceUpgraded,
         EventKind::InstanceDowngraded,
+        EventKind::InstanceChanged,
         EventKind::ChangeApprovalRequested,
         EventKind::ChangeApproved,
         EventKind::ChangeRejected,
         EventKind::ChangeCancelled,
         EventKind::BillGenerated,
         EventKind::BillPaid,
+        EventKind::BillUnpaid,
         EventKind::AccountOverdue,
         EventKind::AccountOverdueSettled,
         EventKind::InstanceStopped,
@@ -123,12 +132,14 @@ impl EventKind {
             EventKind::AutoRenewalFailed => "instance.auto_renewal_failed",
             EventKind::InstanceUpgraded => "instance.upgraded",
             EventKind::InstanceDowngraded => "instance.downgraded",
+            EventKind::InstanceChanged => "instance.changed",
             EventKind::ChangeApprovalRequested => "change.approval_requested",
             EventKind::ChangeApproved => "change.approved",
             EventKind::ChangeRejected => "change.rejected",
             EventKind::ChangeCancelled => "change.cancelled",
             EventKind::BillGenerated => "bill.generated",
             EventKind::BillPaid => "bill.paid",
+            EventKind::BillUnpaid => "bill.unpaid",
             EventKind::AccountOverdue => "account.overdue",
             EventKind::AccountOverdueSettled => "account.overdue_settled",
             EventKind::InstanceStopped => "instance.stopped",

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use crate::catalog::{Billing, Catalog, Edition, PriceError, Product, Spec};
+use crate::change::{configuration_changed_event, ChangeCause, Configuration};
 use crate::event::{EventData, EventDraft, EventKind};
 use crate::lifecycle::Instance;
 use crate::period::{add_days, Period};
@@ -282,20 +283,33 @@ pub fn purchased_event(
 }
 
 /// Announces a free instance bought as a subscription of another edition
-/// (`instance.converted_to_subscription`); `paid` is the instance after the purchase.
-pub fn converted_to_subscription_event(
+/// (`instance.converted_to_subscription`), then its configuration in effect moved from the free
+/// edition to the paid one (`instance.changed`); `free` is the instance before the purchase,
+/// `paid` after it.
+pub fn converted_to_subscription_events(
+    free: &Instance,
     paid: &Instance,
-    from_edition_id: &str,
     order_id: &str,
     expires_at: Timestamp,
     price_minor: i64,
-) -> EventDraft {
-    EventDraft {
+) -> [EventDraft; 2] {
+    let configuration = |instance: &Instance| Configuration {
+        edition_id: instance.edition_id.clone(),
+        spec_id: instance.spec_id.clone(),
+    };
+    let changed = configuration_changed_event(
+        paid,
+        ChangeCause::ConversionToSubscription,
+        &configuration(free),
+        &configuration(paid),
+        Some(order_id),
+    );
+    let converted = EventDraft {
         kind: EventKind::InstanceConvertedToSubscription,
         account_id: paid.account_id.clone(),
         instance_id: Some(paid.id.clone()),
         data: json!({
-            "from_edition_id": from_edition_id,
+            "from_edition_id": free.edition_id,
             "edition_id": paid.edition_id,
             "spec_id": paid.spec_id,
             "order_id": order_id,
@@ -303,7 +317,8 @@ pub fn converted_to_subscription_event(
             "price_minor": price_minor,
         })
         .into(),
-    }
+    };
+    [converted, changed]
 }
 
 #[cfg(test)]

@@ -4,13 +4,14 @@
 //! the account overdue).
 
 use jiff::Timestamp;
-use tenure_core::bill::{generated_event, price_cycle, PricedCycle};
+use tenure_core::bill::{generated_event, price_cycle, unpaid_event, PricedCycle, SettledBill};
 use tenure_store::accounts::Account;
 use tenure_store::bills::{self, Bill, BillStatus};
 use tenure_store::{usage, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::overdue::Settlement;
 
 impl Engine {
     /// Generates one due bill inside the sweep batch's transaction. It takes the settlement
@@ -33,9 +34,43 @@ impl Engine {
         if bill.status != BillStatus::Open || bill.generate_at > now {
             return Ok(0);
         }
-        self.generate_bill(tx, &account, bill, now).await?;
-        self.settle_account(tx, &account.id, now).await?;
+        let generated = self.generate_bill(tx, &account, bill, now).await?;
+        let settlement = self.settle_account(tx, &account.id, now).await?;
+        self.announce_unpaid(tx, &account, &[generated], &settlement, now)
+            .await?;
         Ok(1)
+    }
+
+    /// Announces each of the bills just `generated` that the `settlement` after them left
+    /// unpaid (`bill.unpaid`). A settlement pays a bill in full or not at all.
+    pub(crate) async fn announce_unpaid(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        generated: &[Bill],
+        settlement: &Settlement,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        let events: Vec<_> = generated
+            .iter()
+            .filter_map(|bill| {
+                let paid = settlement.bills_paid.contains(&bill.id);
+                let settled = SettledBill {
+                    account_id: &bill.account_id,
+                    instance_id: &bill.instance_id,
+                    bill_id: &bill.id,
+                    cycle_start: bill.cycle_start,
+                    cycle_end: bill.cycle_end,
+                    amount_minor: bill.amount_minor,
+                    paid_minor: if paid { bill.amount_minor } else { 0 },
+                };
+                unpaid_event(&settled, &account.currency)
+            })
+            .collect();
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.record(tx, now, account, &events, &[]).await
     }
 
     /// Prices an open bill's cycle from its summed usage and writes it generated, unpaid

@@ -11,7 +11,7 @@ use tenure_core::order::OrderKind;
 use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::PaymentSources;
 use tenure_core::period::Period;
-use tenure_core::purchase::{converted_to_subscription_event, plan_purchase, PurchaseRequest};
+use tenure_core::purchase::{converted_to_subscription_events, plan_purchase, PurchaseRequest};
 use tenure_store::accounts::Account;
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::Tx;
@@ -136,14 +136,14 @@ impl Engine {
             .await?;
         let next_due_at = next_step_due(&paid, product, account.overdue_since).map(|due| due.at);
         instances::update(tx, &paid, next_due_at).await?;
-        let event = converted_to_subscription_event(
+        let events = converted_to_subscription_events(
+            &free,
             &paid,
-            &free.edition_id,
             &order.id,
             expires_at,
             plan.list_price_minor,
         );
-        self.record(tx, now, &account, &[event], &[]).await?;
+        self.record(tx, now, &account, &events, &[]).await?;
         Ok(PurchaseResult {
             instance: InstanceView::new(
                 StoredInstance {

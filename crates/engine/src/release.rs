@@ -76,6 +76,8 @@ impl Engine {
         self.record(tx, now, &account, &new_events, &outcome.notices)
             .await?;
         let settlement = self.settle_account(tx, &account.id, now).await?;
+        self.announce_unpaid(tx, &account, &final_bills, &settlement, now)
+            .await?;
         // Read back: settling may have paid the bills just generated.
         let mut settled_bills = Vec::with_capacity(final_bills.len());
         for bill in &final_bills {

@@ -1,5 +1,6 @@
 //! What a change and its approval announce: the change applied (`instance.upgraded` or
-//! `instance.downgraded`), an approval asked for, granted, refused or withdrawn.
+//! `instance.downgraded`, and `instance.changed`, which any move of an instance's
+//! configuration in effect announces), an approval asked for, granted, refused or withdrawn.
 
 use serde::Serialize;
 use serde_json::json;
@@ -35,10 +36,11 @@ impl ClosedApproval {
     }
 }
 
-/// Announces a change applied to `instance` (as it was before) from `from` to `to`
-/// (`instance.upgraded` or `instance.downgraded`): its totals, where a refund goes and the
-/// change orders written, one per paid period.
-pub fn changed_event(
+/// Announces a change applied to `instance` (as it was before) from `from` to `to`:
+/// `instance.upgraded` or `instance.downgraded`, with its totals, where a refund goes and the
+/// change orders written, one per paid period in time order; then `instance.changed`, the
+/// configuration in effect, naming the first of them (the period running now).
+pub fn changed_events(
     instance: &Instance,
     direction: ChangeDirection,
     from: &Configuration,
@@ -46,8 +48,15 @@ pub fn changed_event(
     quote: &ChangeQuote,
     refund_destination: Option<RefundDestination>,
     order_ids: &[&str],
-) -> EventDraft {
-    EventDraft {
+) -> [EventDraft; 2] {
+    let changed = configuration_changed_event(
+        instance,
+        ChangeCause::from(direction),
+        from,
+        to,
+        order_ids.first().copied(),
+    );
+    let applied = EventDraft {
         kind: match direction {
             ChangeDirection::Upgrade => EventKind::InstanceUpgraded,
             ChangeDirection::Downgrade => EventKind::InstanceDowngraded,
@@ -62,6 +71,60 @@ pub fn changed_event(
             "voucher_share_kept_minor": quote.voucher_share_kept_minor,
             "refund_destination": refund_destination,
             "order_ids": order_ids,
+        })
+        .into(),
+    };
+    [applied, changed]
+}
+
+/// What changed an instance's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeCause {
+    Upgrade,
+    Downgrade,
+    /// A free instance bought as a subscription of another edition.
+    ConversionToSubscription,
+}
+
+impl ChangeCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeCause::Upgrade => "upgrade",
+            ChangeCause::Downgrade => "downgrade",
+            ChangeCause::ConversionToSubscription => "conversion_to_subscription",
+        }
+    }
+}
+
+impl From<ChangeDirection> for ChangeCause {
+    fn from(direction: ChangeDirection) -> Self {
+        match direction {
+            ChangeDirection::Upgrade => ChangeCause::Upgrade,
+            ChangeDirection::Downgrade => ChangeCause::Downgrade,
+        }
+    }
+}
+
+/// Announces that `instance`'s configuration in effect moved from `from` to `to`
+/// (`instance.changed`), whatever moved it: one event for an operator's systems that follow
+/// what each instance runs as, beside the event that says why. `order_id` is the order that
+/// paid for it, if any.
+pub fn configuration_changed_event(
+    instance: &Instance,
+    cause: ChangeCause,
+    from: &Configuration,
+    to: &Configuration,
+    order_id: Option<&str>,
+) -> EventDraft {
+    EventDraft {
+        kind: EventKind::InstanceChanged,
+        account_id: instance.account_id.clone(),
+        instance_id: Some(instance.id.clone()),
+        data: json!({
+            "cause": cause.as_str(),
+            "from": from,
+            "to": to,
+            "order_id": order_id,
         })
         .into(),
     }
@@ -156,14 +219,14 @@ mod tests {
             refund_minor: 10_000,
             voucher_share_kept_minor: 2_000,
         };
-        let event = changed_event(
+        let [event, changed] = changed_events(
             &instance(),
             ChangeDirection::Downgrade,
             &configuration("basic", "tps-5000"),
             &configuration("basic", "tps-1000"),
             &quote,
             Some(RefundDestination::Balance),
-            &["ord_2"],
+            &["ord_2", "ord_3"],
         );
         assert_eq!(event.kind.as_str(), "instance.downgraded");
         assert_eq!(
@@ -172,7 +235,17 @@ mod tests {
         );
         assert_eq!(
             event.data.as_str(),
-            r#"{"charge_minor":0,"from":{"edition_id":"basic","spec_id":"tps-5000"},"order_ids":["ord_2"],"refund_destination":"balance","refund_minor":10000,"to":{"edition_id":"basic","spec_id":"tps-1000"},"voucher_share_kept_minor":2000}"#
+            r#"{"charge_minor":0,"from":{"edition_id":"basic","spec_id":"tps-5000"},"order_ids":["ord_2","ord_3"],"refund_destination":"balance","refund_minor":10000,"to":{"edition_id":"basic","spec_id":"tps-1000"},"voucher_share_kept_minor":2000}"#
+        );
+        // Beside it, the configuration in effect, with the current period's change order.
+        assert_eq!(changed.kind.as_str(), "instance.changed");
+        assert_eq!(
+            (changed.account_id.as_str(), changed.instance_id.as_deref()),
+            ("acct_1", Some("inst_1"))
+        );
+        assert_eq!(
+            changed.data.as_str(),
+            r#"{"cause":"downgrade","from":{"edition_id":"basic","spec_id":"tps-5000"},"order_id":"ord_2","to":{"edition_id":"basic","spec_id":"tps-1000"}}"#
         );
         let upgrade = ChangeQuote {
             direction: ChangeDirection::Upgrade,
@@ -181,7 +254,7 @@ mod tests {
             voucher_share_kept_minor: 0,
             ..quote
         };
-        let event = changed_event(
+        let [event, changed] = changed_events(
             &instance(),
             ChangeDirection::Upgrade,
             &configuration("basic", "tps-1000"),
@@ -194,6 +267,10 @@ mod tests {
         assert_eq!(
             event.data.as_str(),
             r#"{"charge_minor":12000,"from":{"edition_id":"basic","spec_id":"tps-1000"},"order_ids":["ord_2"],"refund_destination":null,"refund_minor":0,"to":{"edition_id":"basic","spec_id":"tps-5000"},"voucher_share_kept_minor":0}"#
+        );
+        assert_eq!(
+            changed.data.as_str(),
+            r#"{"cause":"upgrade","from":{"edition_id":"basic","spec_id":"tps-1000"},"order_id":"ord_2","to":{"edition_id":"basic","spec_id":"tps-5000"}}"#
         );
     }
 

@@ -23,8 +23,8 @@ pub mod rules;
 pub mod withdrawal;
 
 pub use events::{
-    approval_closed_event, approval_requested_event, approved_event, changed_event, ClosedApproval,
-    Configuration,
+    approval_closed_event, approval_requested_event, approved_event, changed_events,
+    configuration_changed_event, ChangeCause, ClosedApproval, Configuration,
 };
 pub use pricing::{price_change, ChangeQuote, PaidPeriod, PeriodChange, PeriodStatus};
 pub use rules::{decide_change, ChangeDecision, ChangeRefusal, ChangeTarget};

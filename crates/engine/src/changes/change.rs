@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use tenure_core::change::{
-    changed_event, decide_change, price_change, ChangeRefusal, PeriodChange,
+    changed_events, decide_change, price_change, ChangeRefusal, PeriodChange,
 };
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, Instance};
@@ -212,7 +212,7 @@ impl Engine {
         instances::update(tx, &changed, next_due_at).await?;
         let quote = &prepared.view.quote;
         let order_ids: Vec<&str> = written.iter().map(|order| order.id.as_str()).collect();
-        let event = changed_event(
+        let events = changed_events(
             instance,
             direction,
             &prepared.view.from,
@@ -221,7 +221,7 @@ impl Engine {
             prepared.view.refund_destination,
             &order_ids,
         );
-        self.record(tx, now, account, &[event], &[]).await?;
+        self.record(tx, now, account, &events, &[]).await?;
         // Downgrades refund to the balance (and the coupons' share to coupons), the credit
         // that pays bills.
         let credited_minor = written.iter().map(|order| order.refunded_minor).sum();

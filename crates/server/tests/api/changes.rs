@@ -109,10 +109,14 @@ async fn example_7_downgrade_then_changes_in_the_same_period(backend: Backend) {
         .collect();
     assert_eq!(
         events,
+        // Each change beside the configuration it put in effect.
         [
             "instance.downgraded",
+            "instance.changed",
             "instance.upgraded",
-            "instance.downgraded"
+            "instance.changed",
+            "instance.downgraded",
+            "instance.changed"
         ]
     );
 }
@@ -441,7 +445,9 @@ async fn enterprise_platinum_upgrades_wait_for_the_operator(backend: Backend) {
             "change.approval_requested",
             "change.approved",
             "instance.upgraded",
-            "instance.downgraded"
+            "instance.changed",
+            "instance.downgraded",
+            "instance.changed"
         ]
     );
     app.balanced_ledger(&account_id).await;

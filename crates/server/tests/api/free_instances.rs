@@ -115,6 +115,7 @@ async fn free_instance_freezes_continues_and_upgrades(backend: Backend) {
             "2026-06-12T00:00:00Z instance.trial_continued",
             "2026-07-12T00:00:00Z instance.frozen",
             "2026-07-15T00:00:00Z instance.converted_to_subscription",
+            "2026-07-15T00:00:00Z instance.changed",
         ]
     );
 }

@@ -266,6 +266,7 @@ async fn example_ten_overdue_stop_and_restore(backend: Backend) {
     let expected = [
         ("2026-05-04T10:00:00Z", "instance.purchased"),
         ("2026-05-04T17:00:00Z", "bill.generated"),
+        ("2026-05-04T17:00:00Z", "bill.unpaid"),
         ("2026-05-05T17:00:00Z", "instance.stopped"),
         ("2026-05-06T09:00:00Z", "bill.paid"),
         ("2026-05-06T09:00:00Z", "instance.restored"),
