@@ -5,7 +5,8 @@ use std::path::Path;
 
 use tenure_core::catalog::{parse_files, Catalog, CatalogError, CatalogErrors};
 
-/// Reads every `*.toml` file of `dir` (in name order) as one product each.
+/// Reads every `*.toml` file of `dir` (in name order): one product each, but `notices.toml`,
+/// the folder's notice texts.
 pub fn load_dir(dir: &Path) -> Result<Catalog, CatalogErrors> {
     let dir_name = dir.display().to_string();
     let entries = std::fs::read_dir(dir).map_err(|error| {

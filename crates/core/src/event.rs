@@ -353,6 +353,18 @@ mod tests {
     }
 
     #[test]
+    fn every_event_kind_is_documented() {
+        // docs/events.md is what an operator's systems are written against.
+        let documented = include_str!("../../../docs/events.md");
+        let missing: Vec<&str> = EventKind::ALL
+            .iter()
+            .map(|kind| kind.as_str())
+            .filter(|kind| !documented.contains(&format!("`{kind}`")))
+            .collect();
+        assert!(missing.is_empty(), "docs/events.md misses {missing:?}");
+    }
+
+    #[test]
     fn written_data_is_the_text_serde_json_writes_for_the_same_object() {
         let expires_at: jiff::Timestamp = "2026-10-02T00:00:00Z".parse().unwrap();
         let awkward = "quote \" backslash \\ newline \n tab \t bell \u{7} unit \u{1f} é 日本";

@@ -1,7 +1,8 @@
 //! The product catalog: products, editions, specs, prices and lifecycle policies, as data.
 //!
 //! A catalog is a folder of TOML files, one per product (see `catalog/` at the top of the
-//! repository). `parse_files` validates one, given its files' texts (the `tenure` binary reads
+//! repository), and optionally `notices.toml`, notice texts that replace the built-in ones
+//! ([`crate::notice`]). `parse_files` validates one, given its files' texts (the `tenure` binary reads
 //! the folder); every rule that differs between products
 //! (retention days, what release does, reminder lead, auto-renewal schedule, change rules) is a
 //! field here, never a branch on a product's name in code.

@@ -58,6 +58,18 @@ fn every_placeholder_a_template_gives_is_used_by_the_built_in_texts() {
 }
 
 #[test]
+fn every_template_and_its_values_are_documented() {
+    let documented = include_str!("../../../../docs/events.md");
+    for template in Template::ALL {
+        assert!(
+            documented.contains(&format!("`{}`", template.id())),
+            "docs/events.md misses the template {}",
+            template.id()
+        );
+    }
+}
+
+#[test]
 fn an_operators_file_replaces_some_texts_and_keeps_the_others() {
     let builtin = NoticeTexts::builtin();
     let text = r#"
