@@ -76,6 +76,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_alert_is_one_sms_with_the_credit_and_the_threshold() {
+        let texts = crate::notice::NoticeTexts::builtin();
+        let (event, notice) = alert("acct_1", 1000, 871, "EUR", &texts);
+        assert_eq!(
+            event.data.as_str(),
+            r#"{"available_credit_minor":871,"threshold_minor":1000}"#
+        );
+        assert_eq!((notice.channel, notice.instance_id), (Channel::Sms, None));
+        assert_eq!(
+            notice.body,
+            "Your available credit is 8.71 EUR, below your alert threshold of 10.00 EUR. Add \
+             funds to keep pay-as-you-go services running."
+        );
+    }
+
+    #[test]
     fn alerts_once_per_fall_and_rearms_above_the_threshold() {
         use LowBalanceDecision::*;
         assert_eq!(decide(None, false, 0, true), Nothing);

@@ -169,6 +169,37 @@ mod tests {
     }
 
     #[test]
+    fn becoming_overdue_and_settling_tell_the_amounts_in_the_currency() {
+        // docs/examples.md 10: a bill of 129 on an account holding nothing, paid the next day.
+        let texts = crate::notice::NoticeTexts::builtin();
+        let since: Timestamp = "2026-05-04T17:00:00Z".parse().unwrap();
+        let (event, notices) = became_overdue("acct_1", since, 129, 0, "USD", &texts);
+        assert_eq!(
+            event.data.as_str(),
+            r#"{"available_credit_minor":0,"debt_minor":129,"overdue_since":"2026-05-04T17:00:00Z"}"#
+        );
+        let channels: Vec<Channel> = notices.iter().map(|notice| notice.channel).collect();
+        assert_eq!(channels, [Channel::Sms, Channel::Email]);
+        assert_eq!(notices[1].subject, "Your account has an overdue payment");
+        assert_eq!(
+            notices[1].body,
+            "A bill of your pay-as-you-go usage could not be paid: your available credit \
+             (0.00 USD) is less than the amount due (1.29 USD).\n\nAdd funds now: pay-as-you-go \
+             instances keep running for their grace period and then stop, and purchases, \
+             upgrades and renewals are refused until the bills are paid."
+        );
+        let (_, notices) = overdue_settled("acct_1", since, 129, "USD", &texts);
+        assert_eq!(notices.len(), 1);
+        assert!(
+            notices[0]
+                .body
+                .starts_with("Your unpaid bills (1.29 USD) are paid"),
+            "{}",
+            notices[0].body
+        );
+    }
+
+    #[test]
     fn pay_as_you_go_stops_after_the_grace_hours() {
         let policy = PayAsYouGoPolicy {
             bill_delay_hours: 4,
