@@ -82,6 +82,23 @@ impl Engine {
 
     /// Renews several instances for one period, all or nothing: the first refusal names the
     /// instance and undoes the whole batch.
+    /// What renewing `instance_ids` for `period` would do and cost, item by item: the renewal
+    /// itself, run in a transaction that is then rolled back, so that a quote is the same rule
+    /// as the renewal and writes nothing.
+    pub async fn quote_renewals(
+        &self,
+        instance_ids: &[String],
+        period: Period,
+        sources: PaymentSources,
+    ) -> Result<Vec<RenewalResult>, EngineError> {
+        let mut tx = self.begin().await?;
+        let quoted = self
+            .renew_many(&mut tx, instance_ids, period, sources)
+            .await;
+        tx.rollback().await?;
+        quoted
+    }
+
     pub async fn renew_many(
         &self,
         tx: &mut Tx,

@@ -32,6 +32,10 @@ impl KeyHash {
         KeyHash(Sha256::digest(key.as_bytes()).into())
     }
 
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     fn matches(&self, other: &KeyHash) -> bool {
         self.0
             .iter()
@@ -67,6 +71,11 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    // The console's calls, made in process for a signed-in session, carry their caller already
+    // (an extension no request from the network can carry).
+    if request.extensions().get::<Caller>().is_some() {
+        return Ok(next.run(request).await);
+    }
     let presented = request
         .headers()
         .get(AUTHORIZATION)

@@ -26,6 +26,13 @@ impl ApiContext {
         }
     }
 
+    /// The API's router, for the console's calls in process. Made for the call rather than
+    /// kept here: a router holds its context, and a context holding its router would never be
+    /// dropped (nor its database connections closed).
+    pub fn api_router(&self) -> axum::Router {
+        crate::routes::router(self.clone())
+    }
+
     /// `/openapi.json`, and what `/docs` renders.
     pub fn document(&self) -> &serde_json::Value {
         self.document

@@ -25,7 +25,10 @@ pub async fn refusals_as_json(request: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/json"));
+        .is_some_and(|value| {
+            value.starts_with("application/json") || value.starts_with("text/html")
+        });
+    // A console page is HTML whatever its status: a person reads it.
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

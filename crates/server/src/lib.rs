@@ -6,6 +6,7 @@
 
 mod api;
 mod auth;
+mod console;
 mod context;
 mod edge_answers;
 mod error;

@@ -36,6 +36,8 @@ pub fn routes() -> Vec<Route> {
             .account(Permission::Billing),
         Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", renew_many)
             .account(Permission::Billing),
+        Route::new(Method::POST, "/v1/renewals/quote", "What renewing several instances would cost, item by item: the renewal computed, nothing written", quote_renewals)
+            .account(Permission::Read),
         // Consumption is reported by the operator's metering, not by the customer.
         Route::new(
             Method::POST,
@@ -311,6 +313,24 @@ async fn renew_many(
         })
     })
     .await
+}
+
+async fn quote_renewals(
+    State(context): State<ApiContext>,
+    command: Command<RenewMany>,
+) -> Result<Answered<RenewedMany>, ApiError> {
+    let body = command.body;
+    let sources = Payment {
+        pay_with: body.pay_with,
+        use_vouchers: body.use_vouchers,
+        use_coupons: body.use_coupons,
+    }
+    .sources()?;
+    let quoted = context
+        .engine
+        .quote_renewals(&body.instances, body.period, sources)
+        .await?;
+    Ok(Answered::json(&RenewedMany { data: quoted }))
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]

@@ -211,6 +211,7 @@ pub fn router(context: ApiContext) -> Router {
         );
     }
     routes
+        .merge(crate::console::router())
         .route_layer(middleware::from_fn(crate::request_log::note_route))
         .fallback(no_route)
         .layer(middleware::from_fn(refuse_nul_in_path))

@@ -1,0 +1,97 @@
+//! The console acts through the API itself: each page reads, and each form posts, by calling
+//! the API's router in process as the signed-in caller. So a page shows what the API answers,
+//! an action runs the one use case the API runs, with its checks, its permissions and its
+//! refusals (`{code, message}`, shown beside the form), and nothing of a rule is written twice.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::session::Session;
+use crate::context::ApiContext;
+
+/// An answer of the API: its status and JSON.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn ok(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The refusal's sentence, for the page.
+    pub fn message(&self) -> String {
+        match self.body["message"].as_str() {
+            Some(message) => message.to_string(),
+            None => format!("the request failed ({})", self.status),
+        }
+    }
+}
+
+/// Calls `method path` with `body` as the session's caller.
+pub async fn call(
+    context: &ApiContext,
+    session: &Session,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    idempotency_key: Option<&str>,
+) -> Answer {
+    let router = context.api_router();
+    let mut request = Request::builder().method(method).uri(path);
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    if let Some(key) = idempotency_key {
+        request = request.header("idempotency-key", key);
+    }
+    let mut request = request
+        .body(match body {
+            Some(body) => Body::from(body.to_string()),
+            None => Body::empty(),
+        })
+        .expect("a request of a valid method and path");
+    request.extensions_mut().insert(session.caller.clone());
+    let response = router
+        .oneshot(request)
+        .await
+        .expect("the router answers every request");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    Answer {
+        status,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+pub async fn get(context: &ApiContext, session: &Session, path: &str) -> Answer {
+    call(context, session, Method::GET, path, None, None).await
+}
+
+pub async fn post(
+    context: &ApiContext,
+    session: &Session,
+    path: &str,
+    body: Value,
+    idempotency_key: &str,
+) -> Answer {
+    call(
+        context,
+        session,
+        Method::POST,
+        path,
+        Some(body),
+        Some(idempotency_key),
+    )
+    .await
+}
+
+pub async fn put(context: &ApiContext, session: &Session, path: &str, body: Value) -> Answer {
+    call(context, session, Method::PUT, path, Some(body), None).await
+}

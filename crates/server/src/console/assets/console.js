@@ -1,0 +1,18 @@
+// tenure console: the one script. A form whose button needs every box of `data-requires` ticked
+// keeps it disabled until they are (the unsubscription's two confirmations); "select all"
+// boxes tick their table's rows. The pages work without it, the server checks everything again.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("button[data-requires]")) {
+    const boxes = button.dataset.requires.split(" ").map((id) => document.getElementById(id));
+    const update = () => { button.disabled = !boxes.every((box) => box && box.checked); };
+    boxes.forEach((box) => box && box.addEventListener("change", update));
+    update();
+  }
+  for (const all of document.querySelectorAll("input[data-select-all]")) {
+    all.addEventListener("change", () => {
+      for (const box of document.querySelectorAll(`input[name="${all.dataset.selectAll}"]`)) {
+        box.checked = all.checked;
+      }
+    });
+  }
+});

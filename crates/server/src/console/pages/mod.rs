@@ -1,0 +1,54 @@
+//! The console's pages, a file per concept.
+
+mod balance;
+mod instances;
+mod renewals;
+mod unsubscribe;
+
+use axum::Router;
+use maud::{html, Markup};
+
+use crate::context::ApiContext;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .merge(instances::router())
+        .merge(balance::router())
+        .merge(renewals::router())
+        .merge(unsubscribe::router())
+}
+
+/// An amount in its currency, as a reader sees it.
+pub fn money(amount_minor: i64, currency: &str) -> String {
+    tenure_core::money::format_minor(amount_minor, currency)
+}
+
+/// A time as the pages show it: the day and the minute, UTC.
+pub fn when(value: &serde_json::Value) -> String {
+    match value
+        .as_str()
+        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
+    {
+        Some(time) => time.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        None => "—".to_string(),
+    }
+}
+
+/// What a page shows when the signed-in caller has no account to show (the operator before
+/// picking one).
+pub fn pick_an_account() -> Markup {
+    html! {
+        p.notice { "Pick an account (its id, acct_…) in the box at the top to see its pages." }
+    }
+}
+
+/// A query string from pairs, the empty ones left out.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs {
+        if !value.is_empty() {
+            serializer.append_pair(key, value);
+        }
+    }
+    serializer.finish()
+}

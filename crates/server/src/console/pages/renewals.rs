@@ -1,0 +1,351 @@
+//! Renewal Management: tabs Manual / Auto / Don't renew; select several instances and renew
+//! them for one duration (the quote, instance by instance, shown before the confirm button),
+//! or enable, modify or disable auto-renewal for the selection, with the API's warnings (an
+//! instance that expires too soon for auto-renewal to take effect, say).
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tenure_core::access::Permission;
+
+use super::instances::{renewal_label, IntoHtml};
+use super::{money, pick_an_account, query, when};
+use crate::console::api;
+use crate::console::form::Fields;
+use crate::console::layout::{message, page, Nav};
+use crate::console::session::Session;
+use crate::console::{signed_form, signed_in};
+use crate::context::ApiContext;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/console/renewals", get(list))
+        .route("/console/renewals/review", post(review))
+        .route("/console/renewals/confirm", post(confirm))
+        .route("/console/renewals/auto", post(auto_renewal))
+}
+
+const TABS: [(&str, &str); 3] = [
+    ("manual", "Manual"),
+    ("auto", "Auto"),
+    ("none", "Don't renew"),
+];
+const PERIODS: [(&str, &str); 5] = [
+    ("1M", "1 month"),
+    ("3M", "3 months"),
+    ("6M", "6 months"),
+    ("1Y", "1 year"),
+    ("2Y", "2 years"),
+];
+
+#[derive(Debug, Default, Deserialize)]
+struct Tab {
+    #[serde(default)]
+    tab: String,
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    Query(tab): Query<Tab>,
+) -> Response {
+    let session = match signed_in(&context, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let tab = if TABS.iter().any(|(id, _)| *id == tab.tab) {
+        tab.tab
+    } else {
+        "manual".to_string()
+    };
+    renewals_page(&context, &session, &tab, html! {}).await
+}
+
+async fn renewals_page(
+    context: &ApiContext,
+    session: &Session,
+    tab: &str,
+    top: Markup,
+) -> Response {
+    let Some(account_id) = session.account_id.clone() else {
+        return page(Some(session), "Renewals", Nav::Renewals, pick_an_account())
+            .into_response_html();
+    };
+    let listed = api::get(
+        context,
+        session,
+        &format!(
+            "/v1/instances?{}",
+            query(&[
+                ("account", &account_id),
+                ("renewal", tab),
+                ("limit", "1000")
+            ])
+        ),
+    )
+    .await;
+    let instances: Vec<Value> = listed.body["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|instance| instance["billing"] == "subscription")
+        .collect();
+    let may_renew = session.allows(Permission::Billing);
+    let body = html! {
+        h1 { "Renewal Management" }
+        (top)
+        nav.tabs aria-label="Renewal mode" {
+            @for (id, label) in TABS {
+                a href={"/console/renewals?tab=" (id)} aria-current=[(id == tab).then_some("page")] { (label) }
+            }
+        }
+        @if !may_renew {
+            (message("warn", "This key may look but not renew or change renewal settings (it needs the billing permission)."))
+        }
+        @if instances.is_empty() {
+            p.muted { "No instance renews this way." }
+        } @else {
+            form method="post" action="/console/renewals/review" {
+                input type="hidden" name="csrf" value=(session.csrf);
+                input type="hidden" name="tab" value=(tab);
+                div.table-wrap { table {
+                    thead { tr {
+                        th { input type="checkbox" id="select-all" data-select-all="instance" aria-label="Select every instance"; }
+                        th { "Instance" } th { "Product" } th { "Status" } th { "Expires" } th { "Renewal" } th { "Auto-renewal period" }
+                    } }
+                    tbody { @for instance in &instances {
+                        @let id = instance["id"].as_str().unwrap_or("");
+                        tr {
+                            td { input type="checkbox" name="instance" value=(id) id={"pick-" (id)} aria-label={"Select " (id)}; }
+                            td { a href={"/console/instances/" (id)} { (id) } }
+                            td { (instance["product_id"].as_str().unwrap_or("")) }
+                            td { (instance["status"].as_str().unwrap_or("").replace('_', " ")) }
+                            td { (when(&instance["expires_at"])) }
+                            td { (renewal_label(instance)) }
+                            td { (instance["auto_renew_period"].as_str().unwrap_or("—")) }
+                        }
+                    } }
+                } }
+                div.filters {
+                    div {
+                        label for="period" { "Duration" }
+                        select id="period" name="period" {
+                            @for (value, label) in PERIODS { option value=(value) { (label) } }
+                        }
+                    }
+                    button type="submit" name="action" value="renew" disabled[!may_renew] { "Review bulk renewal" }
+                    button.secondary type="submit" formaction="/console/renewals/auto" name="action" value="enable" disabled[!may_renew] { "Enable or modify auto-renewal" }
+                    button.secondary type="submit" formaction="/console/renewals/auto" name="action" value="disable" disabled[!may_renew] { "Disable auto-renewal" }
+                }
+            }
+        }
+    };
+    page(Some(session), "Renewals", Nav::Renewals, body).into_response_html()
+}
+
+fn picked(fields: &Fields) -> Vec<String> {
+    fields
+        .all("instance")
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The quote of a bulk renewal, instance by instance, and the button that confirms it.
+async fn review(State(context): State<ApiContext>, headers: HeaderMap, body: String) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match signed_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let tab = fields.one("tab").unwrap_or("manual").to_string();
+    let instances = picked(&fields);
+    let period = fields.one("period").unwrap_or("1M").to_string();
+    if instances.is_empty() {
+        return renewals_page(
+            &context,
+            &session,
+            &tab,
+            message("bad", "Select at least one instance to renew."),
+        )
+        .await;
+    }
+    let quoted = api::call(
+        &context,
+        &session,
+        axum::http::Method::POST,
+        "/v1/renewals/quote",
+        Some(json!({ "instances": instances, "period": period })),
+        None,
+    )
+    .await;
+    if !quoted.ok() {
+        return renewals_page(&context, &session, &tab, message("bad", &quoted.message())).await;
+    }
+    let items = quoted.body["data"].as_array().cloned().unwrap_or_default();
+    let currency = account_currency(&context, &session).await;
+    let total: i64 = items
+        .iter()
+        .map(|item| item["order"]["list_price_minor"].as_i64().unwrap_or(0))
+        .sum();
+    let body = html! {
+        h1 { "Review the renewal" }
+        div.quote {
+            div.table-wrap { table {
+                thead { tr { th { "Instance" } th { "Renewed until" } th.amount { "Price" } th.amount { "From coupons" } th.amount { "From the balance" } } }
+                tbody { @for item in &items { tr {
+                    td { (item["instance"]["id"].as_str().unwrap_or("")) }
+                    td { (when(&item["instance"]["expires_at"])) }
+                    td.amount { (money(item["order"]["list_price_minor"].as_i64().unwrap_or(0), &currency)) }
+                    td.amount { (money(item["order"]["paid_coupon_minor"].as_i64().unwrap_or(0), &currency)) }
+                    td.amount { (money(item["order"]["paid_balance_minor"].as_i64().unwrap_or(0), &currency)) }
+                } } }
+                tfoot { tr { th colspan="2" { "Total" } th.amount data-test="renewal-total" { (money(total, &currency)) } th {} th {} } }
+            } }
+        }
+        form method="post" action="/console/renewals/confirm" {
+            input type="hidden" name="csrf" value=(session.csrf);
+            input type="hidden" name="period" value=(period);
+            input type="hidden" name="idempotency_key" value=(crate::console::session::random_token());
+            @for id in &instances { input type="hidden" name="instance" value=(id); }
+            button type="submit" { "Renew " (items.len()) " for " (money(total, &currency)) }
+            " "
+            a href={"/console/renewals?tab=" (tab)} { "Cancel" }
+        }
+    };
+    page(Some(&session), "Review the renewal", Nav::Renewals, body).into_response_html()
+}
+
+async fn confirm(State(context): State<ApiContext>, headers: HeaderMap, body: String) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match signed_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let instances = picked(&fields);
+    let period = fields.one("period").unwrap_or("1M");
+    // The form's own key: a double click, or a reload of the answer, renews once.
+    let key = fields.one("idempotency_key").unwrap_or("");
+    let renewed = api::post(
+        &context,
+        &session,
+        "/v1/renewals",
+        json!({ "instances": instances, "period": period }),
+        key,
+    )
+    .await;
+    let top = if renewed.ok() {
+        let count = renewed.body["data"].as_array().map_or(0, Vec::len);
+        message(
+            "good",
+            &format!("Renewed {count} instance(s) for {period}."),
+        )
+    } else {
+        message("bad", &renewed.message())
+    };
+    let status = if renewed.ok() {
+        StatusCode::OK
+    } else {
+        renewed.status
+    };
+    let response = renewals_page(&context, &session, "manual", top).await;
+    with_status(response, status)
+}
+
+async fn auto_renewal(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match signed_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let tab = fields.one("tab").unwrap_or("manual").to_string();
+    let instances = picked(&fields);
+    if instances.is_empty() {
+        return renewals_page(
+            &context,
+            &session,
+            &tab,
+            message("bad", "Select at least one instance."),
+        )
+        .await;
+    }
+    let enable = fields.one("action") == Some("enable");
+    let period = fields.one("period").unwrap_or("1M");
+    let mut lines = Vec::new();
+    for id in &instances {
+        let body = if enable {
+            json!({ "enabled": true, "period": period })
+        } else {
+            json!({ "enabled": false })
+        };
+        let set = api::put(
+            &context,
+            &session,
+            &format!("/v1/instances/{id}/auto-renewal"),
+            body,
+        )
+        .await;
+        if !set.ok() {
+            lines.push(("bad", format!("{id}: {}", set.message())));
+            continue;
+        }
+        lines.push((
+            "good",
+            format!(
+                "{id}: {}",
+                if enable {
+                    format!("renews automatically every {period}")
+                } else {
+                    "renewed by hand".to_string()
+                }
+            ),
+        ));
+        for warning in set.body["warnings"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let text = warning["message"]
+                .as_str()
+                .or(warning.as_str())
+                .unwrap_or("");
+            lines.push(("warn", format!("{id}: {text}")));
+        }
+    }
+    let top = html! { @for (kind, line) in &lines { (message(kind, line)) } };
+    renewals_page(
+        &context,
+        &session,
+        if enable { "auto" } else { "manual" },
+        top,
+    )
+    .await
+}
+
+/// The account's currency, for showing amounts.
+pub async fn account_currency(context: &ApiContext, session: &Session) -> String {
+    let Some(account_id) = &session.account_id else {
+        return "USD".to_string();
+    };
+    api::get(context, session, &format!("/v1/accounts/{account_id}"))
+        .await
+        .body["currency"]
+        .as_str()
+        .unwrap_or("USD")
+        .to_string()
+}
+
+fn with_status(mut response: Response, status: StatusCode) -> Response {
+    *response.status_mut() = status;
+    response
+}

@@ -1,0 +1,306 @@
+//! Resource Unsubscription: a tab of active resources, grouped by resource type, refund type
+//! and activation status (filters: product, instance, order time), and a tab of renewals not
+//! yet in effect, picked by their updated expiration time. The refund is shown before
+//! confirming, and the Unsubscribe button stays disabled until both confirmations are ticked
+//! (the server refuses without them too). At most 50 at a time, as the API takes.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::json;
+use tenure_core::access::Permission;
+
+use super::instances::IntoHtml;
+use super::{money, pick_an_account, query, when};
+use crate::console::api;
+use crate::console::form::Fields;
+use crate::console::layout::{message, page, Nav};
+use crate::console::session::{random_token, Session};
+use crate::console::{signed_form, signed_in};
+use crate::context::ApiContext;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/console/unsubscribe", get(list))
+        .route(
+            "/console/unsubscribe/resources",
+            post(unsubscribe_resources),
+        )
+        .route("/console/unsubscribe/renewals", post(unsubscribe_renewals))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Filters {
+    #[serde(default)]
+    tab: String,
+    #[serde(default)]
+    product: String,
+    #[serde(default)]
+    instance: String,
+    #[serde(default)]
+    ordered_from: String,
+    #[serde(default)]
+    ordered_until: String,
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Response {
+    let session = match signed_in(&context, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    unsubscribe_page(&context, &session, &filters, html! {}).await
+}
+
+async fn unsubscribe_page(
+    context: &ApiContext,
+    session: &Session,
+    filters: &Filters,
+    top: Markup,
+) -> Response {
+    let Some(account_id) = session.account_id.clone() else {
+        return page(
+            Some(session),
+            "Unsubscribe",
+            Nav::Unsubscribe,
+            pick_an_account(),
+        )
+        .into_response_html();
+    };
+    let renewals_tab = filters.tab == "renewals";
+    let filter_query = query(&[
+        ("account", &account_id),
+        ("product", &filters.product),
+        ("instance", &filters.instance),
+        ("ordered_from", &filters.ordered_from),
+        ("ordered_until", &filters.ordered_until),
+        ("limit", "1000"),
+    ]);
+    let may = session.allows(Permission::Billing);
+    let listing = if renewals_tab {
+        renewals_tab_body(context, session, &filter_query, may).await
+    } else {
+        resources_tab_body(context, session, &filter_query, may).await
+    };
+    let body = html! {
+        h1 { "Resource Unsubscription" }
+        (top)
+        nav.tabs aria-label="What to unsubscribe" {
+            a href="/console/unsubscribe" aria-current=[(!renewals_tab).then_some("page")] { "Active resources" }
+            a href="/console/unsubscribe?tab=renewals" aria-current=[renewals_tab.then_some("page")] { "Pending renewals" }
+        }
+        form.filters method="get" action="/console/unsubscribe" {
+            input type="hidden" name="tab" value=(filters.tab);
+            div { label for="u-product" { "Product" } input id="u-product" name="product" value=(filters.product); }
+            div { label for="u-instance" { "Instance" } input id="u-instance" name="instance" value=(filters.instance); }
+            div { label for="u-from" { "Ordered from" } input id="u-from" name="ordered_from" placeholder="2026-01-01T00:00:00Z" value=(filters.ordered_from); }
+            div { label for="u-until" { "Ordered until" } input id="u-until" name="ordered_until" placeholder="2026-12-31T00:00:00Z" value=(filters.ordered_until); }
+            button type="submit" { "Filter" }
+        }
+        @if !may {
+            (message("warn", "This key may look but not unsubscribe (it needs the billing permission)."))
+        }
+        (listing)
+    };
+    page(Some(session), "Unsubscribe", Nav::Unsubscribe, body).into_response_html()
+}
+
+/// The two confirmations and the button they enable.
+fn confirmations(session: &Session, may: bool, with_backup: bool, label: &str) -> Markup {
+    let requires = if with_backup {
+        "confirm-refund confirm-backup"
+    } else {
+        "confirm-refund"
+    };
+    html! {
+        input type="hidden" name="csrf" value=(session.csrf);
+        input type="hidden" name="idempotency_key" value=(random_token());
+        p { input type="checkbox" id="confirm-refund" name="confirm_refund" value="true";
+            label.inline-label for="confirm-refund" style="display:inline" { " I understand the refund shown above, and that vouchers and discounts are not refunded." } }
+        @if with_backup {
+            p { input type="checkbox" id="confirm-backup" name="confirm_data_backed_up" value="true";
+                label for="confirm-backup" style="display:inline" { " I have backed up my data: it is deleted at once and cannot be restored." } }
+        }
+        button type="submit" data-requires=(requires) disabled[!may] { (label) }
+    }
+}
+
+async fn resources_tab_body(
+    context: &ApiContext,
+    session: &Session,
+    filter_query: &str,
+    may: bool,
+) -> Markup {
+    let listed = api::get(
+        context,
+        session,
+        &format!("/v1/unsubscriptions/eligible?{filter_query}"),
+    )
+    .await;
+    if !listed.ok() {
+        return message("bad", &listed.message());
+    }
+    let groups = listed.body["groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    html! {
+        @if groups.is_empty() {
+            p.muted { "Nothing can be unsubscribed." }
+        } @else {
+            form method="post" action="/console/unsubscribe/resources" {
+                @for group in &groups {
+                    h2 { (group["resource_kind"].as_str().unwrap_or("").replace('_', " ")) " · "
+                         (group["refund_type"].as_str().unwrap_or("").replace('_', " ")) " · "
+                         (group["activation_status"].as_str().unwrap_or("").replace('_', " ")) }
+                    div.table-wrap { table {
+                        thead { tr { th { "Select" } th { "Instance" } th { "Product" } th { "Ordered" } th { "Expires" } th.amount { "Refund" } } }
+                        tbody { @for resource in group["resources"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                            @let id = resource["instance_id"].as_str().unwrap_or("");
+                            tr {
+                                td { input type="checkbox" name="instance" value=(id) aria-label={"Unsubscribe " (id)}; }
+                                td { a href={"/console/instances/" (id)} { (id) } }
+                                td { (resource["product_id"].as_str().unwrap_or("")) " " (resource["edition_id"].as_str().unwrap_or("")) "/" (resource["spec_id"].as_str().unwrap_or("")) }
+                                td { (when(&resource["ordered_at"])) }
+                                td { (when(&resource["expires_at"])) }
+                                td.amount data-test="refund" { (money(resource["refund_minor"].as_i64().unwrap_or(0), resource["currency"].as_str().unwrap_or("USD"))) }
+                            }
+                        } }
+                    } }
+                }
+                (confirmations(session, may, true, "Unsubscribe now"))
+            }
+        }
+    }
+}
+
+async fn renewals_tab_body(
+    context: &ApiContext,
+    session: &Session,
+    filter_query: &str,
+    may: bool,
+) -> Markup {
+    let listed = api::get(
+        context,
+        session,
+        &format!("/v1/unsubscriptions/pending-renewals?{filter_query}"),
+    )
+    .await;
+    if !listed.ok() {
+        return message("bad", &listed.message());
+    }
+    let orders = listed.body["data"].as_array().cloned().unwrap_or_default();
+    html! {
+        @if orders.is_empty() {
+            p.muted { "No renewal waits to take effect." }
+        } @else {
+            form method="post" action="/console/unsubscribe/renewals" {
+                div.table-wrap { table {
+                    thead { tr { th { "Select" } th { "Order" } th { "Instance" } th { "Period" } th { "Starts" } th { "Updated expiration time" } th.amount { "Refund" } } }
+                    tbody { @for order in &orders {
+                        @let id = order["order_id"].as_str().unwrap_or("");
+                        tr {
+                            td { input type="checkbox" name="order" value=(id) aria-label={"Unsubscribe " (id)}; }
+                            td { (id) }
+                            td { a href={"/console/instances/" (order["instance_id"].as_str().unwrap_or(""))} { (order["instance_id"].as_str().unwrap_or("")) } }
+                            td { (order["period"].as_str().unwrap_or("")) }
+                            td { (when(&order["starts_at"])) }
+                            td { (when(&order["updated_expiration_time"])) }
+                            td.amount { (money(order["refund_minor"].as_i64().unwrap_or(0), order["currency"].as_str().unwrap_or("USD"))) }
+                        }
+                    } }
+                } }
+                (confirmations(session, may, false, "Unsubscribe the renewals"))
+            }
+        }
+    }
+}
+
+async fn unsubscribe_resources(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match signed_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let instances: Vec<&str> = fields.all("instance");
+    let top = if instances.is_empty() {
+        message("bad", "Select at least one resource to unsubscribe.")
+    } else {
+        let done = api::post(
+            &context,
+            &session,
+            "/v1/unsubscriptions",
+            json!({ "instances": instances, "confirm_refund": fields.ticked("confirm_refund"),
+                    "confirm_data_backed_up": fields.ticked("confirm_data_backed_up") }),
+            fields.one("idempotency_key").unwrap_or(""),
+        )
+        .await;
+        if done.ok() {
+            let count = done.body["data"]
+                .as_array()
+                .map_or(instances.len(), Vec::len);
+            message(
+                "good",
+                &format!(
+                    "Unsubscribed {count} resource(s); the refunds are in Orders and Balance."
+                ),
+            )
+        } else {
+            message("bad", &done.message())
+        }
+    };
+    unsubscribe_page(&context, &session, &Filters::default(), top).await
+}
+
+async fn unsubscribe_renewals(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match signed_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let orders = fields.all("order");
+    let mut lines = Vec::new();
+    if orders.is_empty() {
+        lines.push((
+            "bad",
+            "Select at least one renewal to unsubscribe.".to_string(),
+        ));
+    }
+    for (index, order) in orders.iter().enumerate() {
+        let key = format!("{}-{index}", fields.one("idempotency_key").unwrap_or(""));
+        let done = api::post(
+            &context,
+            &session,
+            &format!("/v1/orders/{order}/unsubscribe"),
+            json!({ "confirm_refund": fields.ticked("confirm_refund") }),
+            &key,
+        )
+        .await;
+        lines.push(if done.ok() {
+            ("good", format!("{order}: unsubscribed, refunded in full"))
+        } else {
+            ("bad", format!("{order}: {}", done.message()))
+        });
+    }
+    let top = html! { @for (kind, line) in &lines { (message(kind, line)) } };
+    let filters = Filters {
+        tab: "renewals".to_string(),
+        ..Filters::default()
+    };
+    unsubscribe_page(&context, &session, &filters, top).await
+}

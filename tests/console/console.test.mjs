@@ -1,0 +1,198 @@
+// The console clicked through in headless Chromium, every page checked by axe-core and
+// screenshotted at desktop and phone width.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startTenure, api, browser, seriousViolations, screenshots, signIn, ADMIN_KEY } from "./support.mjs";
+
+let tenure;
+let chromium;
+let owner;
+let accountId;
+let instanceIds = [];
+
+before(async () => {
+  tenure = await startTenure();
+  chromium = await browser();
+  const account = await api(tenure.address, "POST", "/v1/accounts",
+    { name: "Ada Lovelace", email: "ada@example.com", mobile: "+15550100" });
+  accountId = account.id;
+  owner = account.owner_key;
+  await api(tenure.address, "POST", `/v1/accounts/${accountId}/deposits`, { amount: 100000, method: "bank_card" });
+  for (let index = 0; index < 3; index++) {
+    const bought = await api(tenure.address, "POST", "/v1/instances", {
+      account: accountId, product: "message-queue", edition: "basic", spec: "tps-1000",
+      region: "us-east-1", billing: "subscription", period: "1M",
+    });
+    instanceIds.push(bought.instance.id);
+  }
+});
+
+after(async () => {
+  await chromium?.close();
+  tenure?.stop();
+});
+
+test("an account key signs in, sees its instances and its balance, and signs out", async () => {
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, owner);
+  for (const id of instanceIds) {
+    assert.ok(await page.locator(`a[href="/console/instances/${id}"]`).isVisible(), id);
+  }
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "instances");
+
+  // The session cookie is one script cannot read, and is sent only from tenure's own pages.
+  const [cookie] = (await context.cookies()).filter((cookie) => cookie.name === "tenure_session");
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, "Strict");
+
+  await page.click(`a[href="/console/instances/${instanceIds[0]}"]`);
+  await page.waitForURL(/\/console\/instances\/inst_/);
+  assert.match(await page.textContent("main"), /instance\.purchased/);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "instance");
+
+  await page.click('a[href="/console/balance"]');
+  // 1,000.00 deposited, three months of 120.00 paid.
+  assert.equal(await page.textContent("[data-test=balance]"), "640.00 USD");
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "balance");
+
+  await page.click("text=Sign out");
+  await page.waitForURL(/\/console\/sign-in/);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "sign-in");
+  // Signed out: a page leads back to signing in.
+  await page.goto(`${tenure.address}/console/balance`);
+  assert.match(page.url(), /\/console\/sign-in/);
+  await context.close();
+});
+
+test("a wrong key is refused with a message beside the form", async () => {
+  const context = await chromium.newContext();
+  const page = await context.newPage();
+  await page.goto(`${tenure.address}/console/sign-in`);
+  await page.fill("#key", "tnr_not_a_key");
+  await page.click("button[type=submit]");
+  assert.match(await page.textContent("[role=alert]"), /not a live key/);
+  await context.close();
+});
+
+test("the operator picks an account and sees its pages", async () => {
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, ADMIN_KEY);
+  assert.match(await page.textContent("main"), /Pick an account/);
+  await page.fill("#pick-account", accountId);
+  await page.click("text=Show");
+  await page.waitForURL(/\/console\/instances/);
+  assert.ok(await page.locator(`a[href="/console/instances/${instanceIds[1]}"]`).isVisible());
+  await context.close();
+});
+
+test("a form posted from elsewhere is refused and does nothing", async () => {
+  // A cross-site form cannot know the session's CSRF token: signing out without it is refused.
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, owner);
+  const status = await page.evaluate(async () => {
+    const response = await fetch("/console/sign-out", {
+      method: "POST", body: "csrf=forged", headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    return response.status;
+  });
+  assert.equal(status, 403);
+  await page.goto(`${tenure.address}/console/instances`);
+  assert.match(page.url(), /\/console\/instances/);
+  await context.close();
+});
+
+test("bulk renewal: select two, review the quote item by item, confirm", async () => {
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, owner);
+  await page.click('a[href="/console/renewals"]');
+  await page.check(`#pick-${instanceIds[0]}`);
+  await page.check(`#pick-${instanceIds[1]}`);
+  await page.selectOption("#period", "1M");
+  await page.click("text=Review bulk renewal");
+  await page.waitForURL(/\/console\/renewals\/review/);
+  assert.equal(await page.textContent("[data-test=renewal-total]"), "240.00 USD");
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "renewal-review");
+  // Nothing is renewed by the quote.
+  let instance = await api(tenure.address, "GET", `/v1/instances/${instanceIds[0]}`);
+  assert.equal(instance.expires_at, "2026-03-10T00:00:00Z");
+  await page.click("text=/Renew 2 for 240.00 USD/");
+  assert.match(await page.textContent("main"), /Renewed 2 instance/);
+  for (const id of instanceIds.slice(0, 2)) {
+    instance = await api(tenure.address, "GET", `/v1/instances/${id}`);
+    assert.equal(instance.expires_at, "2026-04-10T00:00:00Z", id);
+  }
+  instance = await api(tenure.address, "GET", `/v1/instances/${instanceIds[2]}`);
+  assert.equal(instance.expires_at, "2026-03-10T00:00:00Z");
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "renewals");
+  await context.close();
+});
+
+test("auto-renewal is enabled for a selection and the instance moves to the Auto tab", async () => {
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, owner);
+  await page.goto(`${tenure.address}/console/renewals?tab=manual`);
+  await page.check(`#pick-${instanceIds[2]}`);
+  await page.selectOption("#period", "3M");
+  await page.click("text=Enable or modify auto-renewal");
+  assert.match(await page.textContent("main"), new RegExp(`${instanceIds[2]}: renews automatically every 3M`));
+  assert.ok(await page.locator(`#pick-${instanceIds[2]}`).isVisible(), "listed on the Auto tab");
+  const instance = await api(tenure.address, "GET", `/v1/instances/${instanceIds[2]}`);
+  assert.equal(instance.renewal_mode, "auto");
+  assert.equal(instance.auto_renew_period, "3M");
+  await context.close();
+});
+
+test("a pending renewal is unsubscribed alone once its confirmation is ticked", async () => {
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, owner);
+  await page.goto(`${tenure.address}/console/unsubscribe?tab=renewals`);
+  const rows = page.locator("input[name=order]");
+  assert.equal(await rows.count(), 2);
+  await rows.first().check();
+  const button = page.locator("text=Unsubscribe the renewals");
+  assert.equal(await button.isDisabled(), true);
+  await page.check("#confirm-refund");
+  assert.equal(await button.isDisabled(), false);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "unsubscribe-renewals");
+  await button.click();
+  assert.match(await page.textContent("main"), /unsubscribed, refunded in full/);
+  assert.equal(await page.locator("input[name=order]").count(), 1);
+  await context.close();
+});
+
+test("unsubscribing a resource needs both confirmations before its button works", async () => {
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, owner);
+  await page.goto(`${tenure.address}/console/unsubscribe`);
+  await page.check(`input[name=instance][value="${instanceIds[0]}"]`);
+  const button = page.locator("text=Unsubscribe now");
+  assert.equal(await button.isDisabled(), true);
+  await page.check("#confirm-refund");
+  assert.equal(await button.isDisabled(), true, "one confirmation is not enough");
+  await page.check("#confirm-backup");
+  assert.equal(await button.isDisabled(), false);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "unsubscribe");
+  await button.click();
+  assert.match(await page.textContent("main"), /Unsubscribed 1 resource/);
+  const instance = await api(tenure.address, "GET", `/v1/instances/${instanceIds[0]}`);
+  assert.equal(instance.status, "unsubscribed");
+  await context.close();
+});
+
+test("a read-only key sees the renewals but cannot click Renew", async () => {
+  const user = await api(tenure.address, "POST", `/v1/accounts/${accountId}/users`, { name: "Reader", role: "read_only" });
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, user.api_key);
+  await page.goto(`${tenure.address}/console/renewals?tab=manual`);
+  assert.equal(await page.locator("text=Review bulk renewal").isDisabled(), true);
+  assert.match(await page.textContent("main"), /may look but not renew/);
+  await context.close();
+});
