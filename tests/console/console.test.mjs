@@ -196,3 +196,26 @@ test("a read-only key sees the renewals but cannot click Renew", async () => {
   assert.match(await page.textContent("main"), /may look but not renew/);
   await context.close();
 });
+
+test("the balance page's forecast shows the day money runs out", async () => {
+  const account = await api(tenure.address, "POST", "/v1/accounts",
+    { name: "Grace Hopper", email: "grace@example.com", mobile: "+15550102" });
+  await api(tenure.address, "POST", `/v1/accounts/${account.id}/deposits`, { amount: 60000, method: "bank_card" });
+  for (let index = 0; index < 2; index++) {
+    await api(tenure.address, "POST", "/v1/instances", {
+      account: account.id, product: "message-queue", edition: "basic", spec: "tps-1000",
+      region: "us-east-1", billing: "subscription", period: "1M", auto_renew: { period: "1M" },
+    });
+  }
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, account.owner_key);
+  await page.click('a[href="/console/balance"]');
+  // 360.00 left pays the two deductions of 1 March and one of 1 April; the other of 1 April
+  // and both of 1 May cannot be paid.
+  assert.match(await page.textContent("[data-test=runs-out]"), /Money runs out on 2026-04-01/);
+  assert.match(await page.textContent("figure.chart svg"), /Money runs out 2026-04-01/);
+  assert.equal(await page.locator("figure.chart svg circle[fill='#a4161a']").count(), 3);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "balance-forecast");
+  await context.close();
+});

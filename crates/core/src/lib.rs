@@ -32,6 +32,7 @@ pub mod catalog;
 pub mod change;
 pub mod delivery;
 pub mod event;
+pub mod forecast;
 pub mod ledger;
 pub mod lifecycle;
 pub mod low_balance;

@@ -15,6 +15,7 @@ pub mod deliveries;
 pub mod domain_statuses;
 mod engine;
 mod error;
+pub mod forecast;
 pub mod free_instances;
 mod ids;
 pub mod instances;

@@ -55,6 +55,13 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new(
             Method::GET,
+            "/v1/accounts/{id}/forecast",
+            "The balance forecast: every auto-renewal deduction of the coming days (90 unless `days` says) against the balance and coupons, and the day money runs out",
+            forecast,
+        )
+        .account(Permission::Read),
+        Route::new(
+            Method::GET,
             "/v1/accounts/{id}/ledger",
             "The account's ledger entries, each balanced",
             ledger_entries,
@@ -270,6 +277,37 @@ struct LedgerPage {
     data: Vec<ledger::StoredEntry>,
     /// Pass as `after` to get the next page; null on the last page.
     next_after: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ForecastQuery {
+    /// How many days ahead, 1 to 366 (default 90).
+    #[schemars(range(min = 1, max = 366))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    days: Option<i64>,
+}
+
+/// Of the path's account, which the key's access check holds it to.
+impl crate::auth::ListScope for ForecastQuery {}
+
+async fn forecast(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    Params(query): Params<ForecastQuery>,
+) -> Result<Answered<tenure_engine::forecast::AccountForecast>, ApiError> {
+    let days = query.days.unwrap_or(90);
+    if !(1..=tenure_engine::forecast::MAX_FORECAST_DAYS).contains(&days) {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            format!("`days` is {days}; a forecast looks 1 to 366 days ahead"),
+        ));
+    }
+    let engine = context.engine.clone();
+    read(&context, move |connection| {
+        Box::pin(async move { engine.forecast(connection, &account_id, days).await })
+    })
+    .await
 }
 
 async fn ledger_entries(

@@ -11,6 +11,7 @@ mod changes;
 mod concurrency;
 mod contract;
 mod deliveries;
+mod forecast;
 mod free_instances;
 mod group_commit;
 mod idempotency;

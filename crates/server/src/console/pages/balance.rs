@@ -1,5 +1,6 @@
 //! Balance and alerts: the balance, coupons and vouchers, debt and overdue state, the
-//! low-balance threshold and the ledger, page by page.
+//! low-balance threshold, the forecast of the next 90 days (`forecast_chart.rs`) and the
+//! ledger, page by page.
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -61,6 +62,12 @@ async fn show(
         ),
     )
     .await;
+    let forecast = api::get(
+        &context,
+        &session,
+        &format!("/v1/accounts/{account_id}/forecast"),
+    )
+    .await;
     let body = html! {
         h1 { "Balance" }
         @if account["overdue"].as_bool() == Some(true) {
@@ -78,6 +85,7 @@ async fn show(
                 }
             }
         }
+        @if forecast.ok() { (super::forecast_chart::chart(&forecast.body)) } @else { (message("bad", &forecast.message())) }
         h2 { "Ledger" }
         @if !ledger.ok() {
             (message("bad", &ledger.message()))

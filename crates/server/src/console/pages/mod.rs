@@ -1,6 +1,7 @@
 //! The console's pages, a file per concept.
 
 mod balance;
+mod forecast_chart;
 mod instances;
 mod renewals;
 mod unsubscribe;
