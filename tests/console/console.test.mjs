@@ -219,3 +219,40 @@ test("the balance page's forecast shows the day money runs out", async () => {
   await screenshots(page, "balance-forecast");
   await context.close();
 });
+
+test("an upgrade shows its computation, period by period, before it is paid", async () => {
+  const account = await api(tenure.address, "POST", "/v1/accounts",
+    { name: "Alan Turing", email: "alan@example.com", mobile: "+15550103" });
+  await api(tenure.address, "POST", `/v1/accounts/${account.id}/deposits`, { amount: 100000, method: "bank_card" });
+  const bought = await api(tenure.address, "POST", "/v1/instances", {
+    account: account.id, product: "message-queue", edition: "basic", spec: "tps-1000",
+    region: "us-east-1", billing: "subscription", period: "1M",
+  });
+  const id = bought.instance.id;
+  const quote = await api(tenure.address, "POST", `/v1/instances/${id}/change/quote`, { spec: "tps-5000" });
+  assert.ok(quote.charge_minor > 0);
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, account.owner_key);
+  await page.goto(`${tenure.address}/console/instances/${id}`);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "instance-actions");
+  await page.selectOption("#change-spec", "tps-5000");
+  await page.click("text=Review change");
+  const charge = (quote.charge_minor / 100).toFixed(2) + " USD";
+  assert.equal(await page.textContent("[data-test=change-charge]"), charge);
+  // Item by item: the period's row shows its own charge, the one the API computed.
+  const row = await page.textContent("div.quote tbody tr");
+  assert.ok(row.includes(((quote.periods[0].charge_minor) / 100).toFixed(2) + " USD"), row);
+  assert.ok(row.includes(`${quote.periods[0].usage.used_hours} / ${quote.periods[0].usage.ordered_hours}`), row);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "change-review");
+  // The quote changed nothing.
+  assert.equal((await api(tenure.address, "GET", `/v1/instances/${id}`)).spec_id, "tps-1000");
+  await page.click(`text=Pay ${charge} and change`);
+  await page.waitForURL(new RegExp(`/console/instances/${id}$`));
+  assert.equal((await api(tenure.address, "GET", `/v1/instances/${id}`)).spec_id, "tps-5000");
+  assert.match(await page.textContent("main"), /instance\.upgraded/);
+  const accountNow = await api(tenure.address, "GET", `/v1/accounts/${account.id}`);
+  assert.equal(accountNow.balance_minor, 100000 - 12000 - quote.charge_minor);
+  await context.close();
+});

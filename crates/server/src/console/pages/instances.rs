@@ -227,6 +227,7 @@ async fn show(
                 } } }
             } }
         }
+        (super::instance_actions::forms(&context, &session, &instance).await)
         h2 { "Events" }
         div.table-wrap { table {
             thead { tr { th { "When" } th { "Event" } } }

@@ -2,6 +2,7 @@
 
 mod balance;
 mod forecast_chart;
+mod instance_actions;
 mod instances;
 mod renewals;
 mod unsubscribe;
@@ -14,6 +15,7 @@ use crate::context::ApiContext;
 pub fn router() -> Router<ApiContext> {
     Router::new()
         .merge(instances::router())
+        .merge(instance_actions::router())
         .merge(balance::router())
         .merge(renewals::router())
         .merge(unsubscribe::router())
