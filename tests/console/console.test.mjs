@@ -256,3 +256,55 @@ test("an upgrade shows its computation, period by period, before it is paid", as
   assert.equal(accountNow.balance_minor, 100000 - 12000 - quote.charge_minor);
   await context.close();
 });
+
+test("every page reads clean to axe, and the operator's pages act", async () => {
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, ADMIN_KEY);
+  await page.fill("#pick-account", accountId);
+  await page.click("text=Show");
+  await page.waitForURL(/\/console\/instances/);
+  const orders = await api(tenure.address, "GET", `/v1/orders?account=${accountId}`);
+  for (const [path, name] of [
+    ["/console/orders", "orders"],
+    ["/console/orders?tab=unsubscriptions", "unsubscription-records"],
+    [`/console/orders/${orders.data[0].id}`, "order"],
+    ["/console/notices", "notices"],
+    ["/console/approvals", "approvals"],
+    ["/console/stuck-steps", "stuck-steps"],
+    ["/console/webhooks", "webhooks"],
+    ["/console/clock", "clock"],
+    ["/console/renewals?tab=auto", "renewals-auto"],
+    ["/console/unsubscribe?tab=renewals", "unsubscribe-pending"],
+  ]) {
+    const response = await page.goto(tenure.address + path);
+    assert.equal(response.status(), 200, path);
+    assert.deepEqual(await seriousViolations(page), [], path);
+    await screenshots(page, name);
+  }
+  // The unsubscription of the earlier test is on record, with its refund.
+  await page.goto(`${tenure.address}/console/orders?tab=unsubscriptions`);
+  assert.match(await page.textContent("main"), new RegExp(instanceIds[0]));
+
+  // A webhook endpoint, its secret shown once.
+  await page.goto(`${tenure.address}/console/webhooks`);
+  await page.fill("#hook-url", "https://ops.example.com/tenure");
+  await page.fill("#hook-events", "instance.expired instance.released");
+  await page.click("text=Add endpoint");
+  assert.match(await page.textContent("[data-test=webhook-secret]"), /^whsec_/);
+  const endpoints = await api(tenure.address, "GET", "/v1/webhook-endpoints");
+  assert.deepEqual(endpoints.data.at(-1).events, ["instance.expired", "instance.released"]);
+
+  // The simulated clock, a day on.
+  await page.goto(`${tenure.address}/console/clock`);
+  await page.selectOption("#clock-by", "P1D");
+  await page.click("text=Advance, taking every due step");
+  assert.equal(await page.textContent("[data-test=clock-now]"), "2026-02-11 00:00 UTC");
+  await context.close();
+
+  // An account key cannot open the operator's pages.
+  const customer = await chromium.newContext();
+  const customerPage = await signIn(customer, tenure.address, owner);
+  const refused = await customerPage.goto(`${tenure.address}/console/approvals`);
+  assert.equal(refused.status(), 403);
+  await customer.close();
+});

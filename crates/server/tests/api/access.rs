@@ -218,7 +218,7 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
             let body = (method != "GET").then(|| match route.path {
                 "/v1/instances" => json!({ "account": account_id, "product": "message-queue",
                     "edition": "basic", "spec": "tps-1000", "region": "us-east-1", "period": "1M" }),
-                "/v1/renewals" => json!({ "instances": [instance_id], "period": "1M" }),
+                "/v1/renewals" | "/v1/renewals/quote" => json!({ "instances": [instance_id], "period": "1M" }),
                 "/v1/unsubscriptions" => json!({ "instances": [instance_id] }),
                 _ => json!({}),
             });

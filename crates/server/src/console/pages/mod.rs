@@ -4,6 +4,9 @@ mod balance;
 mod forecast_chart;
 mod instance_actions;
 mod instances;
+mod notices;
+mod operator;
+mod records;
 mod renewals;
 mod unsubscribe;
 
@@ -19,6 +22,9 @@ pub fn router() -> Router<ApiContext> {
         .merge(balance::router())
         .merge(renewals::router())
         .merge(unsubscribe::router())
+        .merge(records::router())
+        .merge(notices::router())
+        .merge(operator::router())
 }
 
 /// An amount in its currency, as a reader sees it.

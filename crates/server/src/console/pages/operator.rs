@@ -1,0 +1,362 @@
+//! The operator's pages: the approvals queue (approve, reject), parked and retrying lifecycle
+//! steps (retry), webhook endpoints (add, with the secret shown once; delete), and the
+//! simulated clock (advance), each through the API as the operator.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use maud::{html, Markup};
+use serde_json::json;
+
+use super::instances::IntoHtml;
+use super::when;
+use crate::console::api;
+use crate::console::form::Fields;
+use crate::console::layout::{answer, message, page, Nav};
+use crate::console::session::{random_token, Session};
+use crate::console::{see_other, signed_form, signed_in};
+use crate::context::ApiContext;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/console/approvals", get(approvals))
+        .route("/console/approvals/{id}/{decision}", post(decide))
+        .route("/console/stuck-steps", get(stuck_steps))
+        .route("/console/stuck-steps/{id}/retry", post(retry_step))
+        .route("/console/webhooks", get(webhooks).post(add_webhook))
+        .route("/console/webhooks/{id}/delete", post(delete_webhook))
+        .route("/console/clock", get(clock).post(advance_clock))
+}
+
+async fn operator(context: &ApiContext, headers: &HeaderMap) -> Result<Session, Response> {
+    let session = signed_in(context, headers).await?;
+    if !session.is_operator() {
+        return Err(answer(
+            StatusCode::FORBIDDEN,
+            page(
+                Some(&session),
+                "Operator only",
+                Nav::None,
+                message(
+                    "bad",
+                    "This page is the operator's; sign in with the operator key.",
+                ),
+            ),
+        ));
+    }
+    Ok(session)
+}
+
+async fn operator_form(
+    context: &ApiContext,
+    headers: &HeaderMap,
+    fields: &Fields,
+) -> Result<Session, Response> {
+    let session = signed_form(context, headers, fields).await?;
+    if !session.is_operator() {
+        return Err(see_other("/console/instances"));
+    }
+    Ok(session)
+}
+
+fn hidden(session: &Session) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(session.csrf);
+        input type="hidden" name="idempotency_key" value=(random_token());
+    }
+}
+
+async fn approvals(State(context): State<ApiContext>, headers: HeaderMap) -> Response {
+    let session = match operator(&context, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    approvals_page(&context, &session, html! {}).await
+}
+
+async fn approvals_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
+    let pending = api::get(context, session, "/v1/approvals?status=pending&limit=200").await;
+    let body = html! {
+        h1 { "Approvals" }
+        (top)
+        @if !pending.ok() { (message("bad", &pending.message())) } @else {
+            @let items = pending.body["data"].as_array().cloned().unwrap_or_default();
+            @if items.is_empty() { p.muted { "No change waits for a decision." } }
+            @else { div.table-wrap { table {
+                thead { tr { th { "Change" } th { "Account" } th { "Instance" } th { "From" } th { "To" } th { "Decision" } } }
+                tbody { @for approval in &items {
+                    @let id = approval["id"].as_str().unwrap_or("");
+                    tr {
+                        td { (id) } td { (approval["account_id"].as_str().unwrap_or("")) } td { (approval["instance_id"].as_str().unwrap_or("")) }
+                        td { (approval["from_spec_id"].as_str().unwrap_or("")) } td { (approval["to_spec_id"].as_str().unwrap_or("")) }
+                        td {
+                            form.inline method="post" action={"/console/approvals/" (id) "/approve"} { (hidden(session)) button type="submit" { "Approve" } }
+                            " "
+                            form.inline method="post" action={"/console/approvals/" (id) "/reject"} { (hidden(session)) button.secondary type="submit" { "Reject" } }
+                        }
+                    }
+                } }
+            } } }
+        }
+    };
+    page(Some(session), "Approvals", Nav::Approvals, body).into_response_html()
+}
+
+async fn decide(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    Path((id, decision)): Path<(String, String)>,
+    body: String,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match operator_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    if decision != "approve" && decision != "reject" {
+        return see_other("/console/approvals");
+    }
+    let done = api::post(
+        &context,
+        &session,
+        &format!("/v1/approvals/{id}/{decision}"),
+        json!({}),
+        fields.one("idempotency_key").unwrap_or(""),
+    )
+    .await;
+    let top = if done.ok() {
+        message(
+            "good",
+            &format!(
+                "{id}: {}",
+                if decision == "approve" {
+                    "approved and applied"
+                } else {
+                    "rejected"
+                }
+            ),
+        )
+    } else {
+        message("bad", &done.message())
+    };
+    approvals_page(&context, &session, top).await
+}
+
+async fn stuck_steps(State(context): State<ApiContext>, headers: HeaderMap) -> Response {
+    let session = match operator(&context, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    stuck_page(&context, &session, html! {}).await
+}
+
+async fn stuck_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
+    let steps = api::get(context, session, "/v1/stuck-steps?limit=200").await;
+    let body = html! {
+        h1 { "Stuck steps" }
+        (top)
+        @if !steps.ok() { (message("bad", &steps.message())) } @else {
+            @let items = steps.body["data"].as_array().cloned().unwrap_or_default();
+            @if items.is_empty() { p.muted { "Every lifecycle step is being taken." } }
+            @else { div.table-wrap { table {
+                thead { tr { th { "Step" } th { "Item" } th { "Status" } th { "Attempts" } th { "Last error" } th { "" } } }
+                tbody { @for step in &items {
+                    @let id = step["id"].as_str().unwrap_or("");
+                    tr {
+                        td { (step["work"].as_str().unwrap_or("")) } td { (step["item_id"].as_str().unwrap_or("")) }
+                        td { (step["status"].as_str().unwrap_or("")) } td { (step["attempts"].as_i64().unwrap_or(0)) }
+                        td { (step["last_error"].as_str().unwrap_or("")) }
+                        td { form.inline method="post" action={"/console/stuck-steps/" (id) "/retry"} { (hidden(session)) button type="submit" { "Retry now" } } }
+                    }
+                } }
+            } } }
+        }
+    };
+    page(Some(session), "Stuck steps", Nav::StuckSteps, body).into_response_html()
+}
+
+async fn retry_step(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match operator_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let done = api::post(
+        &context,
+        &session,
+        &format!("/v1/stuck-steps/{id}/retry"),
+        json!({}),
+        fields.one("idempotency_key").unwrap_or(""),
+    )
+    .await;
+    let top = if !done.ok() {
+        message("bad", &done.message())
+    } else if done.body["taken"] == true {
+        message("good", &format!("{id}: taken"))
+    } else {
+        message("warn", &format!("{id}: failed again"))
+    };
+    stuck_page(&context, &session, top).await
+}
+
+async fn webhooks(State(context): State<ApiContext>, headers: HeaderMap) -> Response {
+    let session = match operator(&context, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    webhooks_page(&context, &session, html! {}).await
+}
+
+async fn webhooks_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
+    let endpoints = api::get(context, session, "/v1/webhook-endpoints?limit=200").await;
+    let body = html! {
+        h1 { "Webhook endpoints" }
+        (top)
+        form.filters method="post" action="/console/webhooks" {
+            (hidden(session))
+            div { label for="hook-url" { "URL" } input id="hook-url" name="url" type="url" required placeholder="https://ops.example.com/tenure"; }
+            div { label for="hook-events" { "Event types" } input id="hook-events" name="events" value="*" placeholder="instance.expired instance.released"; }
+            button type="submit" { "Add endpoint" }
+        }
+        @if !endpoints.ok() { (message("bad", &endpoints.message())) } @else {
+            div.table-wrap { table {
+                thead { tr { th { "Endpoint" } th { "URL" } th { "Events" } th { "Disabled" } th { "" } } }
+                tbody { @for endpoint in endpoints.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                    @let id = endpoint["id"].as_str().unwrap_or("");
+                    tr {
+                        td { (id) } td { (endpoint["url"].as_str().unwrap_or("")) }
+                        td { (endpoint["events"].as_array().map(|events| events.iter().filter_map(|event| event.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                        td { (when(&endpoint["disabled_at"])) " " (endpoint["disabled_reason"].as_str().unwrap_or("")) }
+                        td { form.inline method="post" action={"/console/webhooks/" (id) "/delete"} { (hidden(session)) button.secondary type="submit" { "Delete" } } }
+                    }
+                } }
+            } }
+        }
+    };
+    page(Some(session), "Webhook endpoints", Nav::Webhooks, body).into_response_html()
+}
+
+async fn add_webhook(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match operator_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let events: Vec<&str> = fields
+        .one("events")
+        .unwrap_or("*")
+        .split([' ', ','])
+        .filter(|event| !event.is_empty())
+        .collect();
+    let added = api::post(
+        &context,
+        &session,
+        "/v1/webhook-endpoints",
+        json!({ "url": fields.one("url").unwrap_or(""), "events": events }),
+        fields.one("idempotency_key").unwrap_or(""),
+    )
+    .await;
+    let top = if added.ok() {
+        html! {
+            (message("good", &format!("Added {}.", added.body["id"].as_str().unwrap_or(""))))
+            p.notice.warn { "Its signing secret, shown this once: " code data-test="webhook-secret" { (added.body["secret"].as_str().unwrap_or("")) } }
+        }
+    } else {
+        message("bad", &added.message())
+    };
+    webhooks_page(&context, &session, top).await
+}
+
+async fn delete_webhook(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: String,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match operator_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let deleted = api::call(
+        &context,
+        &session,
+        Method::DELETE,
+        &format!("/v1/webhook-endpoints/{id}"),
+        None,
+        Some(fields.one("idempotency_key").unwrap_or("")),
+    )
+    .await;
+    let top = if deleted.ok() {
+        message("good", &format!("Deleted {id}."))
+    } else {
+        message("bad", &deleted.message())
+    };
+    webhooks_page(&context, &session, top).await
+}
+
+async fn clock(State(context): State<ApiContext>, headers: HeaderMap) -> Response {
+    let session = match operator(&context, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    clock_page(&context, &session, html! {}).await
+}
+
+async fn clock_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
+    let clock = api::get(context, session, "/v1/clock").await;
+    let simulated = clock.body["simulated"] == true;
+    let body = html! {
+        h1 { "Clock" }
+        (top)
+        p { "Now: " strong data-test="clock-now" { (when(&clock.body["now"])) } " (" (if simulated { "simulated" } else { "the system clock" }) ")" }
+        @if simulated {
+            form.filters method="post" action="/console/clock" {
+                (hidden(session))
+                div { label for="clock-by" { "Advance by" }
+                    select id="clock-by" name="by" { @for (value, label) in [("PT1H", "1 hour"), ("P1D", "1 day"), ("P7D", "7 days"), ("P30D", "30 days")] { option value=(value) { (label) } } } }
+                button type="submit" { "Advance, taking every due step" }
+            }
+        } @else {
+            p.muted { "The system clock moves by itself; start tenure with --simulated-clock to move time by hand." }
+        }
+    };
+    page(Some(session), "Clock", Nav::Clock, body).into_response_html()
+}
+
+async fn advance_clock(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let fields = Fields::parse(&body);
+    let session = match operator_form(&context, &headers, &fields).await {
+        Ok(session) => session,
+        Err(refused) => return refused,
+    };
+    let advanced = api::post(
+        &context,
+        &session,
+        "/v1/clock/advance",
+        json!({ "by": fields.one("by").unwrap_or("P1D") }),
+        fields.one("idempotency_key").unwrap_or(""),
+    )
+    .await;
+    let top = if advanced.ok() {
+        message("good", "Advanced; every step due in between was taken.")
+    } else {
+        message("bad", &advanced.message())
+    };
+    clock_page(&context, &session, top).await
+}

@@ -1,0 +1,160 @@
+//! Orders (with the price actually paid, by source) and unsubscription records (the refunds:
+//! type, amount, destination, status, refund time), and an order's details with its refund.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use maud::html;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::instances::IntoHtml;
+use super::renewals::account_currency;
+use super::{money, pick_an_account, query, when};
+use crate::console::api;
+use crate::console::layout::{answer, message, page, Nav};
+use crate::console::signed_in;
+use crate::context::ApiContext;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/console/orders", get(list))
+        .route("/console/orders/{id}", get(show))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Tab {
+    #[serde(default)]
+    tab: String,
+}
+
+fn label(value: &Value) -> String {
+    value.as_str().unwrap_or("").replace('_', " ")
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    Query(tab): Query<Tab>,
+) -> Response {
+    let session = match signed_in(&context, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let Some(account_id) = session.account_id.clone() else {
+        return page(Some(&session), "Orders", Nav::Orders, pick_an_account()).into_response_html();
+    };
+    let currency = account_currency(&context, &session).await;
+    let refunds_tab = tab.tab == "unsubscriptions";
+    let filter = query(&[("account", &account_id), ("limit", "1000")]);
+    let listing = if refunds_tab {
+        let refunds = api::get(&context, &session, &format!("/v1/refunds?{filter}")).await;
+        html! {
+            @if !refunds.ok() { (message("bad", &refunds.message())) } @else {
+                div.table-wrap { table {
+                    thead { tr { th { "Unsubscription" } th { "Instance" } th { "Order" } th { "Refund type" } th.amount { "Amount" } th { "Destination" } th { "Status" } th { "Refund time" } } }
+                    tbody { @for refund in refunds.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) { tr {
+                        td { (refund["unsubscription_id"].as_str().unwrap_or("")) }
+                        td { a href={"/console/instances/" (refund["instance_id"].as_str().unwrap_or(""))} { (refund["instance_id"].as_str().unwrap_or("")) } }
+                        td { a href={"/console/orders/" (refund["order_id"].as_str().unwrap_or(""))} { (refund["order_id"].as_str().unwrap_or("")) } }
+                        td { (label(&refund["refund_type"])) }
+                        td.amount { (money(refund["refund_minor"].as_i64().unwrap_or(0), &currency)) }
+                        td { (label(&refund["destination"])) }
+                        td { (label(&refund["status"])) }
+                        td { (when(&refund["refunded_at"])) }
+                    } } }
+                } }
+            }
+        }
+    } else {
+        let orders = api::get(&context, &session, &format!("/v1/orders?{filter}")).await;
+        html! {
+            @if !orders.ok() { (message("bad", &orders.message())) } @else {
+                div.table-wrap { table {
+                    thead { tr { th { "Order" } th { "Kind" } th { "Status" } th { "Instance" } th { "Period" } th.amount { "Price" } th.amount { "Balance" } th.amount { "Coupons" } th.amount { "Vouchers" } th.amount { "Outside" } } }
+                    tbody { @for order in orders.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                        @let id = order["id"].as_str().unwrap_or("");
+                        @let amount = |field: &str| money(order[field].as_i64().unwrap_or(0), &currency);
+                        tr {
+                            td { a href={"/console/orders/" (id)} { (id) } }
+                            td { (label(&order["kind"])) }
+                            td { (label(&order["status"])) }
+                            td { (order["instance_id"].as_str().unwrap_or("")) }
+                            td { (when(&order["starts_at"])) " – " (when(&order["ends_at"])) }
+                            td.amount { (amount("list_price_minor")) }
+                            td.amount { (amount("paid_balance_minor")) }
+                            td.amount { (amount("paid_coupon_minor")) }
+                            td.amount { (amount("paid_voucher_minor")) }
+                            td.amount { (amount("paid_external_minor")) }
+                        }
+                    } }
+                } }
+            }
+        }
+    };
+    let body = html! {
+        h1 { "Orders" }
+        nav.tabs aria-label="Records" {
+            a href="/console/orders" aria-current=[(!refunds_tab).then_some("page")] { "Orders" }
+            a href="/console/orders?tab=unsubscriptions" aria-current=[refunds_tab.then_some("page")] { "Unsubscription records" }
+        }
+        (listing)
+    };
+    page(Some(&session), "Orders", Nav::Orders, body).into_response_html()
+}
+
+async fn show(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let session = match signed_in(&context, &headers).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let order = api::get(&context, &session, &format!("/v1/orders/{id}")).await;
+    if !order.ok() {
+        return answer(
+            order.status,
+            page(
+                Some(&session),
+                "Order",
+                Nav::Orders,
+                message("bad", &order.message()),
+            ),
+        );
+    }
+    let currency = account_currency(&context, &session).await;
+    let order = order.body;
+    let amount = |value: &Value| money(value.as_i64().unwrap_or(0), &currency);
+    let body = html! {
+        h1 { "Order " (id) }
+        dl.facts {
+            dt { "Kind" } dd { (label(&order["kind"])) }
+            dt { "Status" } dd { (label(&order["status"])) }
+            dt { "Instance" } dd { a href={"/console/instances/" (order["instance_id"].as_str().unwrap_or(""))} { (order["instance_id"].as_str().unwrap_or("")) } }
+            dt { "Configuration" } dd { (order["product_id"].as_str().unwrap_or("")) " " (order["edition_id"].as_str().unwrap_or("")) "/" (order["spec_id"].as_str().unwrap_or("")) }
+            dt { "Period" } dd { (when(&order["starts_at"])) " – " (when(&order["ends_at"])) }
+            dt { "Price" } dd { (amount(&order["list_price_minor"])) }
+            dt { "Paid from the balance" } dd { (amount(&order["paid_balance_minor"])) }
+            dt { "Paid with coupons" } dd { (amount(&order["paid_coupon_minor"])) }
+            dt { "Paid with vouchers" } dd { (amount(&order["paid_voucher_minor"])) }
+            dt { "Paid outside" } dd { (amount(&order["paid_external_minor"])) }
+        }
+        @if order["refund"].is_object() {
+            @let refund = &order["refund"];
+            h2 { "Unsubscription" }
+            dl.facts {
+                dt { "Refund type" } dd { (label(&refund["refund_type"])) }
+                dt { "Amount" } dd { (amount(&refund["refund_minor"])) }
+                dt { "Destination" } dd { (label(&refund["destination"])) }
+                dt { "Status" } dd { (label(&refund["status"])) }
+                dt { "Refund time" } dd { (when(&refund["refunded_at"])) }
+                dt { "Expected by" } dd { (when(&refund["expected_arrival_by"])) }
+            }
+        }
+    };
+    page(Some(&session), &format!("Order {id}"), Nav::Orders, body).into_response_html()
+}
