@@ -69,6 +69,43 @@ fn asset(content_type: &'static str, text: &'static str) -> Response {
         .into_response()
 }
 
+/// A page's signed-in session, as an extractor: without one, the browser is sent to sign in.
+pub struct SignedIn(pub Session);
+
+impl axum::extract::FromRequestParts<ApiContext> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        context: &ApiContext,
+    ) -> Result<SignedIn, Response> {
+        signed_in(context, &parts.headers).await.map(SignedIn)
+    }
+}
+
+/// A posted form with its session, its CSRF token checked (see [`signed_form`]).
+pub struct SignedForm {
+    pub session: Session,
+    pub fields: Fields,
+}
+
+impl axum::extract::FromRequest<ApiContext> for SignedForm {
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        context: &ApiContext,
+    ) -> Result<SignedForm, Response> {
+        let (parts, body) = request.into_parts();
+        let bytes = axum::body::to_bytes(body, 1024 * 1024)
+            .await
+            .map_err(|_| see_other("/console"))?;
+        let fields = Fields::parse(&String::from_utf8_lossy(&bytes));
+        let session = signed_form(context, &parts.headers, &fields).await?;
+        Ok(SignedForm { session, fields })
+    }
+}
+
 /// The session of a page's request, or the answer that sends the browser to sign in.
 pub async fn signed_in(context: &ApiContext, headers: &HeaderMap) -> Result<Session, Response> {
     session::of_request(context, headers)
@@ -189,14 +226,8 @@ async fn sign_out(State(context): State<ApiContext>, headers: HeaderMap, body: S
 /// The operator picks the account the pages show.
 async fn pick_account(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match signed_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     if !session.is_operator() {
         return see_other("/console/instances");
     }

@@ -3,7 +3,6 @@
 //! ledger, page by page.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -14,7 +13,7 @@ use super::instances::IntoHtml;
 use super::{money, pick_an_account, query, when};
 use crate::console::api;
 use crate::console::layout::{message, page, Nav};
-use crate::console::signed_in;
+use crate::console::SignedIn;
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
@@ -29,13 +28,9 @@ struct LedgerPage {
 
 async fn show(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(ledger_page): Query<LedgerPage>,
 ) -> Response {
-    let session = match signed_in(&context, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let Some(account_id) = session.account_id.clone() else {
         return page(Some(&session), "Balance", Nav::Balance, pick_an_account())
             .into_response_html();

@@ -4,7 +4,7 @@
 //! moved only by a second click that names the amount.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::Method;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
@@ -16,10 +16,9 @@ use super::instances::IntoHtml;
 use super::renewals::account_currency;
 use super::{money, when};
 use crate::console::api;
-use crate::console::form::Fields;
 use crate::console::layout::{message, page, Nav};
 use crate::console::session::{random_token, Session};
-use crate::console::{see_other, signed_form};
+use crate::console::{see_other, SignedForm};
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
@@ -132,29 +131,15 @@ pub async fn forms(context: &ApiContext, session: &Session, instance: &Value) ->
     }
 }
 
-async fn session_of(
-    context: &ApiContext,
-    headers: &HeaderMap,
-    fields: &Fields,
-) -> Result<Session, Response> {
-    signed_form(context, headers, fields).await
-}
-
 fn review_page(session: &Session, title: &str, body: Markup) -> Response {
     page(Some(session), title, Nav::Instances, body).into_response_html()
 }
 
 async fn review_renewal(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match session_of(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     let period = fields.one("period").unwrap_or("1M").to_string();
     let quoted = api::call(
         &context,
@@ -195,15 +180,9 @@ async fn review_renewal(
 
 async fn confirm_renewal(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match session_of(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     let renewed = api::post(
         &context,
         &session,
@@ -246,15 +225,9 @@ fn computation(quote: &Value) -> Markup {
 
 async fn review_change(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match session_of(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     let spec = fields.one("spec").unwrap_or("").to_string();
     let quoted = api::call(
         &context,
@@ -298,15 +271,9 @@ async fn review_change(
 
 async fn confirm_change(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match session_of(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     let changed = api::post(
         &context,
         &session,
@@ -323,15 +290,9 @@ async fn confirm_change(
 
 async fn set_auto_renewal(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match session_of(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     let enable = fields.one("enabled") == Some("true");
     let body = if enable {
         json!({ "enabled": true, "period": fields.one("period").unwrap_or("1M") })

@@ -2,7 +2,6 @@
 //! instance's page: expiry, release date, the next deduction and its attempts, its events.
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -13,7 +12,7 @@ use serde_json::Value;
 use super::{pick_an_account, query, when};
 use crate::console::api;
 use crate::console::layout::{message, page, Nav};
-use crate::console::signed_in;
+use crate::console::SignedIn;
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
@@ -47,13 +46,9 @@ const STATUSES: [&str; 8] = [
 
 async fn list(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(filters): Query<Filters>,
 ) -> Response {
-    let session = match signed_in(&context, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let Some(account_id) = session.account_id.clone() else {
         return page(
             Some(&session),
@@ -175,13 +170,9 @@ pub fn renewal_label(instance: &Value) -> &'static str {
 
 async fn show(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Path(id): Path<String>,
 ) -> Response {
-    let session = match signed_in(&context, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let shown = api::get(&context, &session, &format!("/v1/instances/{id}")).await;
     if !shown.ok() {
         return crate::console::layout::answer(

@@ -13,10 +13,9 @@ use serde_json::json;
 use super::instances::IntoHtml;
 use super::when;
 use crate::console::api;
-use crate::console::form::Fields;
 use crate::console::layout::{answer, message, page, Nav};
 use crate::console::session::{random_token, Session};
-use crate::console::{see_other, signed_form, signed_in};
+use crate::console::{see_other, signed_in, SignedForm};
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
@@ -45,18 +44,6 @@ async fn operator(context: &ApiContext, headers: &HeaderMap) -> Result<Session, 
                 ),
             ),
         ));
-    }
-    Ok(session)
-}
-
-async fn operator_form(
-    context: &ApiContext,
-    headers: &HeaderMap,
-    fields: &Fields,
-) -> Result<Session, Response> {
-    let session = signed_form(context, headers, fields).await?;
-    if !session.is_operator() {
-        return Err(see_other("/console/instances"));
     }
     Ok(session)
 }
@@ -106,15 +93,12 @@ async fn approvals_page(context: &ApiContext, session: &Session, top: Markup) ->
 
 async fn decide(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
     Path((id, decision)): Path<(String, String)>,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match operator_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
+    if !session.is_operator() {
+        return see_other("/console/instances");
+    }
     if decision != "approve" && decision != "reject" {
         return see_other("/console/approvals");
     }
@@ -179,15 +163,12 @@ async fn stuck_page(context: &ApiContext, session: &Session, top: Markup) -> Res
 
 async fn retry_step(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match operator_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
+    if !session.is_operator() {
+        return see_other("/console/instances");
+    }
     let done = api::post(
         &context,
         &session,
@@ -245,14 +226,11 @@ async fn webhooks_page(context: &ApiContext, session: &Session, top: Markup) -> 
 
 async fn add_webhook(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match operator_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
+    if !session.is_operator() {
+        return see_other("/console/instances");
+    }
     let events: Vec<&str> = fields
         .one("events")
         .unwrap_or("*")
@@ -280,15 +258,12 @@ async fn add_webhook(
 
 async fn delete_webhook(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
     Path(id): Path<String>,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match operator_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
+    if !session.is_operator() {
+        return see_other("/console/instances");
+    }
     let deleted = api::call(
         &context,
         &session,
@@ -337,14 +312,11 @@ async fn clock_page(context: &ApiContext, session: &Session, top: Markup) -> Res
 
 async fn advance_clock(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match operator_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
+    if !session.is_operator() {
+        return see_other("/console/instances");
+    }
     let advanced = api::post(
         &context,
         &session,

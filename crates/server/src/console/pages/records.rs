@@ -2,7 +2,6 @@
 //! type, amount, destination, status, refund time), and an order's details with its refund.
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -15,7 +14,7 @@ use super::renewals::account_currency;
 use super::{money, pick_an_account, query, when};
 use crate::console::api;
 use crate::console::layout::{answer, message, page, Nav};
-use crate::console::signed_in;
+use crate::console::SignedIn;
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
@@ -36,13 +35,9 @@ fn label(value: &Value) -> String {
 
 async fn list(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(tab): Query<Tab>,
 ) -> Response {
-    let session = match signed_in(&context, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let Some(account_id) = session.account_id.clone() else {
         return page(Some(&session), "Orders", Nav::Orders, pick_an_account()).into_response_html();
     };
@@ -107,13 +102,9 @@ async fn list(
 
 async fn show(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Path(id): Path<String>,
 ) -> Response {
-    let session = match signed_in(&context, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let order = api::get(&context, &session, &format!("/v1/orders/{id}")).await;
     if !order.ok() {
         return answer(

@@ -4,7 +4,7 @@
 //! instance that expires too soon for auto-renewal to take effect, say).
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -19,7 +19,7 @@ use crate::console::api;
 use crate::console::form::Fields;
 use crate::console::layout::{message, page, Nav};
 use crate::console::session::Session;
-use crate::console::{signed_form, signed_in};
+use crate::console::{SignedForm, SignedIn};
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
@@ -51,13 +51,9 @@ struct Tab {
 
 async fn list(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(tab): Query<Tab>,
 ) -> Response {
-    let session = match signed_in(&context, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     let tab = if TABS.iter().any(|(id, _)| *id == tab.tab) {
         tab.tab
     } else {
@@ -158,12 +154,10 @@ fn picked(fields: &Fields) -> Vec<String> {
 }
 
 /// The quote of a bulk renewal, instance by instance, and the button that confirms it.
-async fn review(State(context): State<ApiContext>, headers: HeaderMap, body: String) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match signed_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
+async fn review(
+    State(context): State<ApiContext>,
+    SignedForm { session, fields }: SignedForm,
+) -> Response {
     let tab = fields.one("tab").unwrap_or("manual").to_string();
     let instances = picked(&fields);
     let period = fields.one("period").unwrap_or("1M").to_string();
@@ -222,12 +216,10 @@ async fn review(State(context): State<ApiContext>, headers: HeaderMap, body: Str
     page(Some(&session), "Review the renewal", Nav::Renewals, body).into_response_html()
 }
 
-async fn confirm(State(context): State<ApiContext>, headers: HeaderMap, body: String) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match signed_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
+async fn confirm(
+    State(context): State<ApiContext>,
+    SignedForm { session, fields }: SignedForm,
+) -> Response {
     let instances = picked(&fields);
     let period = fields.one("period").unwrap_or("1M");
     // The form's own key: a double click, or a reload of the answer, renews once.
@@ -260,14 +252,8 @@ async fn confirm(State(context): State<ApiContext>, headers: HeaderMap, body: St
 
 async fn auto_renewal(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match signed_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     let tab = fields.one("tab").unwrap_or("manual").to_string();
     let instances = picked(&fields);
     if instances.is_empty() {

@@ -5,7 +5,6 @@
 //! (the server refuses without them too). At most 50 at a time, as the API takes.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -17,10 +16,9 @@ use tenure_core::access::Permission;
 use super::instances::IntoHtml;
 use super::{money, pick_an_account, query, when};
 use crate::console::api;
-use crate::console::form::Fields;
 use crate::console::layout::{message, page, Nav};
 use crate::console::session::{random_token, Session};
-use crate::console::{signed_form, signed_in};
+use crate::console::{SignedForm, SignedIn};
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
@@ -49,13 +47,9 @@ struct Filters {
 
 async fn list(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
+    SignedIn(session): SignedIn,
     Query(filters): Query<Filters>,
 ) -> Response {
-    let session = match signed_in(&context, &headers).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
     unsubscribe_page(&context, &session, &filters, html! {}).await
 }
 
@@ -225,14 +219,8 @@ async fn renewals_tab_body(
 
 async fn unsubscribe_resources(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match signed_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     let instances: Vec<&str> = fields.all("instance");
     let top = if instances.is_empty() {
         message("bad", "Select at least one resource to unsubscribe.")
@@ -265,14 +253,8 @@ async fn unsubscribe_resources(
 
 async fn unsubscribe_renewals(
     State(context): State<ApiContext>,
-    headers: HeaderMap,
-    body: String,
+    SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let fields = Fields::parse(&body);
-    let session = match signed_form(&context, &headers, &fields).await {
-        Ok(session) => session,
-        Err(refused) => return refused,
-    };
     let orders = fields.all("order");
     let mut lines = Vec::new();
     if orders.is_empty() {
