@@ -308,3 +308,29 @@ test("every page reads clean to axe, and the operator's pages act", async () => 
   assert.equal(refused.status(), 403);
   await customer.close();
 });
+
+test("the operator sees what approving a change charges before approving it", async () => {
+  const account = await api(tenure.address, "POST", "/v1/accounts",
+    { name: "Edsger Dijkstra", email: "edsger@example.com", mobile: "+15550104" });
+  await api(tenure.address, "POST", `/v1/accounts/${account.id}/deposits`, { amount: 5000000, method: "bank_card" });
+  const bought = await api(tenure.address, "POST", "/v1/instances", {
+    account: account.id, product: "message-queue", edition: "enterprise-platinum", spec: "tps-100000",
+    region: "us-east-1", billing: "subscription", period: "1M",
+  });
+  const id = bought.instance.id;
+  const requested = await api(tenure.address, "POST", `/v1/instances/${id}/change`, { spec: "tps-500000" });
+  assert.equal(requested.status, "pending_approval");
+  const charge = (requested.charge_minor / 100).toFixed(2) + " USD";
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, ADMIN_KEY);
+  await page.goto(`${tenure.address}/console/approvals`);
+  assert.equal(await page.textContent("[data-test=approval-quote]"), `charges ${charge}`);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "approvals-pending");
+  await page.click(`text=Approve (charges ${charge})`);
+  assert.match(await page.textContent("main"), /approved and applied/);
+  assert.equal((await api(tenure.address, "GET", `/v1/instances/${id}`)).spec_id, "tps-500000");
+  const after = await api(tenure.address, "GET", `/v1/accounts/${account.id}`);
+  assert.equal(after.balance_minor, 5000000 - 400000 - requested.charge_minor);
+  await context.close();
+});

@@ -65,6 +65,38 @@ async fn approvals(State(context): State<ApiContext>, headers: HeaderMap) -> Res
 
 async fn approvals_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
     let pending = api::get(context, session, "/v1/approvals?status=pending&limit=200").await;
+    // What approving each would charge or refund now: the change's own quote.
+    let mut quotes = Vec::new();
+    for approval in pending.body["data"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        let quoted = api::call(
+            context,
+            session,
+            Method::POST,
+            &format!(
+                "/v1/instances/{}/change/quote",
+                approval["instance_id"].as_str().unwrap_or("")
+            ),
+            Some(json!({ "edition": approval["to_edition_id"], "spec": approval["to_spec_id"] })),
+            None,
+        )
+        .await;
+        quotes.push(if quoted.ok() {
+            let currency = quoted.body["currency"].as_str().unwrap_or("USD");
+            let charge = quoted.body["charge_minor"].as_i64().unwrap_or(0);
+            let refund = quoted.body["refund_minor"].as_i64().unwrap_or(0);
+            if refund > 0 {
+                format!("refunds {}", super::money(refund, currency))
+            } else {
+                format!("charges {}", super::money(charge, currency))
+            }
+        } else {
+            quoted.message()
+        });
+    }
     let body = html! {
         h1 { "Approvals" }
         (top)
@@ -72,14 +104,15 @@ async fn approvals_page(context: &ApiContext, session: &Session, top: Markup) ->
             @let items = pending.body["data"].as_array().cloned().unwrap_or_default();
             @if items.is_empty() { p.muted { "No change waits for a decision." } }
             @else { div.table-wrap { table {
-                thead { tr { th { "Change" } th { "Account" } th { "Instance" } th { "From" } th { "To" } th { "Decision" } } }
-                tbody { @for approval in &items {
+                thead { tr { th { "Change" } th { "Account" } th { "Instance" } th { "From" } th { "To" } th { "Approving it now" } th { "Decision" } } }
+                tbody { @for (approval, quote) in items.iter().zip(&quotes) {
                     @let id = approval["id"].as_str().unwrap_or("");
                     tr {
                         td { (id) } td { (approval["account_id"].as_str().unwrap_or("")) } td { (approval["instance_id"].as_str().unwrap_or("")) }
                         td { (approval["from_spec_id"].as_str().unwrap_or("")) } td { (approval["to_spec_id"].as_str().unwrap_or("")) }
+                        td data-test="approval-quote" { (quote) }
                         td {
-                            form.inline method="post" action={"/console/approvals/" (id) "/approve"} { (hidden(session)) button type="submit" { "Approve" } }
+                            form.inline method="post" action={"/console/approvals/" (id) "/approve"} { (hidden(session)) button type="submit" { "Approve (" (quote) ")" } }
                             " "
                             form.inline method="post" action={"/console/approvals/" (id) "/reject"} { (hidden(session)) button.secondary type="submit" { "Reject" } }
                         }
