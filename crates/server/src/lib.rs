@@ -92,6 +92,19 @@ impl Application {
             engine = engine.with_delivery(channels.engine_channels(), deliverer.policy.clone());
         }
         let engine = Arc::new(engine);
+        if let Some(start) = settings.simulated_clock {
+            // The clock is state: a database that ran a later clock resumes it.
+            let kept = engine.follow_kept_clock().await?;
+            if kept > start {
+                tracing::info!(
+                    %kept,
+                    %start,
+                    "resuming the simulated clock at {kept}: this database's clock is later than --simulated-clock {start}"
+                );
+            }
+            engine.keep_clock_at(kept).await?;
+            spawn_clock_follower(engine.clone());
+        }
         let context = ApiContext::new(engine.clone(), &settings.admin_key);
         let listener = TcpListener::bind(settings.listen).await?;
         if let Some((channels, deliverer)) = delivery {
@@ -152,6 +165,20 @@ fn spawn_sweeper(context: ApiContext, interval: Duration) {
                     context.metrics.add_parked(report.steps_parked);
                 }
                 Err(error) => tracing::error!(%error, "lifecycle sweep failed; it will run again"),
+            }
+        }
+    });
+}
+
+/// Keeps a simulated clock at the time kept in the database, which another node may have
+/// moved: every node on one database reads the same time, within this interval.
+fn spawn_clock_follower(engine: Arc<Engine>) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            interval.tick().await;
+            if let Err(error) = engine.follow_kept_clock().await {
+                tracing::warn!(%error, "reading the simulated clock kept in the database failed");
             }
         }
     });

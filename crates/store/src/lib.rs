@@ -26,6 +26,7 @@ pub mod migrations;
 pub mod orders;
 pub mod refunds;
 pub mod resource_plans;
+pub mod simulated_clock;
 pub mod stuck_steps;
 mod time;
 pub mod usage;

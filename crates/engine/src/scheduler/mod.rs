@@ -89,7 +89,27 @@ impl Engine {
         *kept = writer.reads;
         let report = finished?;
         advanced?;
-        self.clock.set(to);
+        self.keep_clock_at(to).await?;
         Ok(report)
+    }
+
+    /// Moves the simulated clock to `to` and keeps it in the database, so that a restart
+    /// resumes it and every node on the database reads it.
+    pub async fn keep_clock_at(&self, to: Timestamp) -> Result<(), EngineError> {
+        let mut tx = self.begin().await?;
+        tenure_store::simulated_clock::advance(&mut tx, to).await?;
+        tx.commit().await?;
+        self.clock.set(to);
+        Ok(())
+    }
+
+    /// The simulated clock moved to the time kept in the database if that is later (another
+    /// node advanced it, or this one is starting again): returns the time it is at.
+    pub async fn follow_kept_clock(&self) -> Result<Timestamp, EngineError> {
+        let mut connection = self.store.read().await?;
+        if let Some(kept) = tenure_store::simulated_clock::read(&mut connection).await? {
+            self.clock.set(kept);
+        }
+        Ok(self.clock.now())
     }
 }

@@ -153,7 +153,11 @@ impl SweepWriter {
         if self.items == 0 {
             self.tx = None;
         }
-        if let Some(tx) = self.tx.take() {
+        if let Some(mut tx) = self.tx.take() {
+            // The clock's time commits with the steps taken at it: a restart resumes from it.
+            if let (true, Some(moment)) = (clock.is_simulated(), self.latest_moment) {
+                tenure_store::simulated_clock::advance(&mut tx, moment).await?;
+            }
             tx.commit().await?;
         }
         if let Some(moment) = self.latest_moment.take() {

@@ -254,12 +254,19 @@ const LATER_COLUMNS: &[(&str, &str, &str)] = &[
     ("notifications", "status_reason", "TEXT"),
 ];
 
-/// Tables a later migration adds that every use case that records events reads, as far as it
-/// reads them (the webhook endpoints events are sent to: none here).
-const LATER_TABLES: &[(&str, &str)] = &[(
-    "webhook_endpoints",
-    "(id TEXT, url TEXT, events TEXT, deleted_at BIGINT, disabled_at BIGINT)",
-)];
+/// Tables a later migration adds that use cases read or write, as far as they do (the webhook
+/// endpoints events are sent to: none here; the simulated clock's time).
+const LATER_TABLES: &[(&str, &str)] = &[
+    (
+        "webhook_endpoints",
+        "(id TEXT, url TEXT, events TEXT, deleted_at BIGINT, disabled_at BIGINT)",
+    ),
+    // Where a simulated clock's advance keeps its time.
+    (
+        "simulated_clock",
+        "(id BIGINT PRIMARY KEY, now BIGINT NOT NULL)",
+    ),
+];
 
 pub async fn columns_of_later_versions(store: &Store, present: bool) {
     let mut tx = store.begin().await.unwrap();

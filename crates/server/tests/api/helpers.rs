@@ -44,6 +44,7 @@ pub struct TestApp {
     /// The server's engine, for a test that must write what no request can (data an older
     /// tenure left, say) straight to its database.
     pub engine: std::sync::Arc<tenure_engine::Engine>,
+    database_url: String,
     _folder: Option<tempfile::TempDir>,
     postgres_database: Option<String>,
 }
@@ -82,7 +83,7 @@ pub async fn spawn_app_delivering(
         }
     };
     let settings = Settings {
-        database_url,
+        database_url: database_url.clone(),
         listen: "127.0.0.1:0".parse().unwrap(),
         simulated_clock: Some(start.parse().expect("start time")),
         admin_key: ADMIN_KEY.to_string(),
@@ -99,8 +100,38 @@ pub async fn spawn_app_delivering(
         address,
         client: reqwest::Client::new(),
         engine,
+        database_url,
         _folder: folder,
         postgres_database,
+    }
+}
+
+impl TestApp {
+    /// Another server (a node, or this one restarted) on this app's database, its clock
+    /// started at `start`; the database stays this app's to drop.
+    pub async fn node(&self, start: &str) -> TestApp {
+        let settings = Settings {
+            database_url: self.database_url.clone(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            simulated_clock: Some(start.parse().expect("start time")),
+            admin_key: ADMIN_KEY.to_string(),
+            catalog: default_catalog(),
+            sweep_interval: Duration::from_secs(3600),
+            sequential_ids: false,
+            delivery: None,
+        };
+        let application = Application::build(settings).await.expect("server builds");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let engine = application.engine();
+        tokio::spawn(application.run_until_stopped());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            engine,
+            database_url: self.database_url.clone(),
+            _folder: None,
+            postgres_database: None,
+        }
     }
 }
 

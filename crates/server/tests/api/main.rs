@@ -8,6 +8,7 @@ mod accounts;
 mod auto_renewal;
 mod catalog;
 mod changes;
+mod clock_state;
 mod concurrency;
 mod contract;
 mod deliveries;

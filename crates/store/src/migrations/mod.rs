@@ -12,6 +12,7 @@ mod initial;
 mod lifecycle_marks;
 mod lighter_writes;
 mod notices_through_events;
+mod simulated_clock;
 mod stuck_steps;
 mod webhook_endpoints;
 
@@ -44,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     lifecycle_marks::MIGRATION,
     webhook_endpoints::MIGRATION,
     deliveries::MIGRATION,
+    simulated_clock::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
