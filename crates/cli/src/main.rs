@@ -115,6 +115,13 @@ enum Command {
         #[command(flatten)]
         delivery: DeliveryArgs,
     },
+    /// Bring a database's schema to this tenure's version (every migration it lacks, in one
+    /// transaction); creates a PostgreSQL database that does not exist yet.
+    Migrate {
+        /// sqlite://PATH or postgres://USER@HOST:PORT/DATABASE.
+        #[arg(long)]
+        db: String,
+    },
     /// Play a scenario file on a fresh database and print its events as JSON lines.
     Simulate {
         file: PathBuf,
@@ -167,6 +174,18 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The schema version a database is at (0 with none).
+async fn current_version(store: &tenure_store::Store) -> anyhow::Result<i64> {
+    let mut tx = store.begin().await?;
+    let version = tenure_store::migrations::applied_versions(&mut tx)
+        .await
+        .ok()
+        .and_then(|versions| versions.last().copied())
+        .unwrap_or(0);
+    drop(tx);
+    Ok(version)
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve {
@@ -199,6 +218,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let address = format!("http://{}:{}", listen.ip(), application.port());
             tracing::info!(%address, "tenure listening on {address}");
             application.run_until_stopped().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { db } => {
+            let store = tenure_store::Store::open_unmigrated(&db).await?;
+            let before = current_version(&store).await?;
+            tenure_store::migrations::migrate(&store).await?;
+            let after = tenure_store::migrations::latest_version();
+            store.close().await;
+            if before == after {
+                println!("{db}: schema at version {after}, this tenure's; nothing to do");
+            } else {
+                println!("{db}: schema migrated from version {before} to {after}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate { file, catalog } => {

@@ -415,8 +415,13 @@ fn serve_logs_text_without_colour_codes_when_not_at_a_terminal() {
 fn serve_refused(arguments: &[&str]) -> (bool, String) {
     let folder = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}", folder.path().join("tenure.db").display());
-    let output = Command::new(env!("CARGO_BIN_EXE_tenure"))
-        .args(["serve", "--db", &database, "--listen", "127.0.0.1:0"])
+    let database_given = arguments.contains(&"--db");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenure"));
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    if !database_given {
+        command.args(["--db", &database]);
+    }
+    let output = command
         .args(arguments)
         .env("TENURE_ADMIN_KEY", "key")
         .env_remove("TENURE_SMTP_URL")
@@ -474,4 +479,60 @@ fn serve_says_at_start_which_delivery_channels_are_on() {
     assert!(line.contains("email off (no --smtp-url)"), "{line}");
     assert!(line.contains("SMS on (http://127.0.0.1:9/sms)"), "{line}");
     assert!(line.contains("webhooks on"), "{line}");
+}
+
+/// `tenure migrate` creates a PostgreSQL database that does not exist and brings it to this
+/// tenure's schema; `serve` refuses one without it, saying what to run.
+#[tokio::test]
+async fn migrate_creates_and_migrates_a_postgres_database_and_serve_refuses_an_unmigrated_one() {
+    use sqlx::Connection;
+    let admin_url = std::env::var("TENURE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
+    let base = admin_url.rsplit_once('/').unwrap().0.to_string();
+    let name = format!("tenure_migrate_{:016x}", rand::random::<u64>());
+    let url = format!("{base}/{name}");
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+
+    // An empty database: serve refuses it.
+    let empty = format!("{name}_empty");
+    sqlx::query(&format!("CREATE DATABASE {empty}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let (started, said) = serve_refused(&["--db", &format!("{base}/{empty}")]);
+    assert!(!started);
+    assert!(
+        said.contains("the database has no tenure schema yet")
+            && said.contains("tenure migrate --db URL"),
+        "{said}"
+    );
+
+    // A database that does not exist: migrate makes it and its schema.
+    let run = |arguments: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_tenure"))
+            .args(arguments)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+        )
+    };
+    let (migrated, said) = run(&["migrate", "--db", &url]);
+    assert!(migrated, "{said}");
+    let latest = tenure_store::migrations::latest_version();
+    assert!(
+        said.contains(&format!("schema migrated from version 0 to {latest}")),
+        "{said}"
+    );
+    let (again, said) = run(&["migrate", "--db", &url]);
+    assert!(again);
+    assert!(said.contains("nothing to do"), "{said}");
+
+    for database in [name, empty] {
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
 }

@@ -153,7 +153,14 @@ async fn on_postgres() {
         .await
         .unwrap();
     let base = admin_url.rsplit_once('/').unwrap().0;
-    a_message_committed_but_not_sent_goes_out_after_a_sigkill(&format!("{base}/{name}")).await;
+    let url = format!("{base}/{name}");
+    // A server on PostgreSQL serves only a schema `tenure migrate` brought to its version.
+    let migrated = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(["migrate", "--db", &url])
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    a_message_committed_but_not_sent_goes_out_after_a_sigkill(&url).await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&mut connection)
         .await

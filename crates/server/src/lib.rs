@@ -69,7 +69,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let store = Store::connect(&settings.database_url).await?;
+        let store = Store::connect_for_serving(&settings.database_url).await?;
         let clock = match settings.simulated_clock {
             Some(start) => Clock::simulated(start),
             None => Clock::System,

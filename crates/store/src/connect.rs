@@ -100,6 +100,18 @@ impl Store {
         Ok(store)
     }
 
+    /// Connects as `tenure serve` does: SQLite migrates itself (one process owns the file); on
+    /// PostgreSQL, which several nodes share, the schema must be this tenure's already
+    /// (`tenure migrate` brings it there), and one older or newer is refused, saying what to do.
+    pub async fn connect_for_serving(url: &str) -> Result<Store, StoreError> {
+        let store = Store::open_unmigrated(url).await?;
+        match store.dialect() {
+            Dialect::Sqlite => migrations::migrate(&store).await?,
+            Dialect::Postgres => migrations::check_current(&store).await?,
+        }
+        Ok(store)
+    }
+
     /// Connects without touching the schema: for a test that builds a database as an older
     /// tenure left it ([`migrations::migrate_to`]). Everything else uses [`Store::connect`].
     pub async fn open_unmigrated(url: &str) -> Result<Store, StoreError> {

@@ -108,6 +108,11 @@ async fn orders_once(
 pub(super) async fn start_server(
     database_url: &str,
 ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    // Migrated first, as `tenure migrate` would: served PostgreSQL is not migrated by serve.
+    tenure_store::Store::connect(database_url)
+        .await?
+        .close()
+        .await;
     let settings = Settings {
         database_url: database_url.to_string(),
         listen: "127.0.0.1:0".parse()?,

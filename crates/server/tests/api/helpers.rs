@@ -79,7 +79,14 @@ pub async fn spawn_app_delivering(
                 .await
                 .expect("create database");
             let base = admin_url.rsplit_once('/').expect("URL has a database").0;
-            (format!("{base}/{name}"), None, Some(name))
+            let url = format!("{base}/{name}");
+            // As `tenure migrate` would: a server on PostgreSQL serves only its own schema.
+            tenure_store::Store::connect(&url)
+                .await
+                .expect("migrate")
+                .close()
+                .await;
+            (url, None, Some(name))
         }
     };
     let settings = Settings {

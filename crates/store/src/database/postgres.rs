@@ -17,11 +17,69 @@ pub(crate) type PostgresPool = PgPool;
 const MAX_CONNECTIONS: u32 = 32;
 
 pub(crate) async fn connect(url: &str) -> Result<PgPool, DatabaseError> {
-    Ok(PgPoolOptions::new()
+    match pool(url).await {
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("3D000") => {
+            create_database(url).await?;
+            Ok(pool(url).await?)
+        }
+        connected => Ok(connected?),
+    }
+}
+
+async fn pool(url: &str) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(std::time::Duration::from_secs(30))
         .connect(url)
-        .await?)
+        .await
+}
+
+/// Creates the database `url` names, connected to the server's `postgres` database as the
+/// URL's user; when the server does not allow it, says how to create it.
+async fn create_database(url: &str) -> Result<(), DatabaseError> {
+    use sqlx::Connection;
+    let (server, rest) = url.rsplit_once('/').ok_or_else(|| {
+        DatabaseError::Other(format!(
+            "`{url}` names no database (postgres://USER@HOST:PORT/DATABASE)"
+        ))
+    })?;
+    let (name, options) = rest
+        .split_once('?')
+        .map_or((rest, ""), |(name, options)| (name, options));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(DatabaseError::Other(format!(
+            "database `{name}` does not exist; create it (CREATE DATABASE) and start again"
+        )));
+    }
+    let maintenance = if options.is_empty() {
+        format!("{server}/postgres")
+    } else {
+        format!("{server}/postgres?{options}")
+    };
+    let how =
+        format!("create it with `createdb {name}` (or CREATE DATABASE \"{name}\") and start again");
+    let mut connection = sqlx::PgConnection::connect(&maintenance).await.map_err(|error| {
+        DatabaseError::Other(format!("database `{name}` does not exist, and tenure could not reach the server's `postgres` database to create it ({error}): {how}"))
+    })?;
+    match sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut connection)
+        .await
+    {
+        Ok(_) => {}
+        // Another node made it first.
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P04") => {}
+        Err(error) => {
+            return Err(DatabaseError::Other(format!(
+                "database `{name}` does not exist and could not be created ({error}): {how}"
+            )))
+        }
+    }
+    tracing::info!(database = name, "created the PostgreSQL database");
+    Ok(())
 }
 
 fn bind<'q>(sql: &'q str, arguments: &'q [Argument]) -> SqlxQuery<'q, Postgres, PgArguments> {

@@ -58,6 +58,41 @@ pub async fn migrate(store: &Store) -> Result<(), StoreError> {
     migrate_to(store, latest_version()).await
 }
 
+/// Refuses, saying what to do, a database whose schema is not this tenure's version.
+pub async fn check_current(store: &Store) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    let exists = match store.dialect() {
+        Dialect::Postgres => query("SELECT to_regclass('schema_migrations') IS NOT NULL AS found")
+            .fetch_one(&mut tx)
+            .await?
+            .try_get::<bool>("found")?,
+        Dialect::Sqlite => {
+            !query("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'")
+                .fetch_all(&mut tx)
+                .await?
+                .is_empty()
+        }
+    };
+    let applied = if exists {
+        applied_versions(&mut tx).await?
+    } else {
+        Vec::new()
+    };
+    drop(tx);
+    let at = applied.last().copied().unwrap_or(0);
+    let latest = latest_version();
+    let problem = if at == 0 {
+        format!("the database has no tenure schema yet (this tenure's is version {latest}): run `tenure migrate --db URL` first")
+    } else if at < latest {
+        format!("the database is at schema version {at}, older than this tenure's ({latest}): run `tenure migrate --db URL` (it applies {} to {latest} in one transaction), then start again", at + 1)
+    } else if at > latest {
+        format!("the database is at schema version {at}, newer than this tenure knows ({latest}): run a newer tenure")
+    } else {
+        return Ok(());
+    };
+    Err(StoreError::Database(crate::DatabaseError::Other(problem)))
+}
+
 /// Brings the database to `version` (not past it): how a test builds a database as an older
 /// tenure left it, to check what the newer migrations make of it.
 pub async fn migrate_to(store: &Store, version: i64) -> Result<(), StoreError> {
