@@ -286,6 +286,19 @@ impl BodyNames for RenewMany {
     }
 }
 
+impl RenewMany {
+    /// The body with the paying sources its payment fields ask for.
+    fn with_sources(self) -> Result<(RenewMany, tenure_core::payment::PaymentSources), ApiError> {
+        let sources = Payment {
+            pay_with: self.pay_with.clone(),
+            use_vouchers: self.use_vouchers,
+            use_coupons: self.use_coupons,
+        }
+        .sources()?;
+        Ok((self, sources))
+    }
+}
+
 /// Every instance renewed, in the order asked.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 struct RenewedMany {
@@ -296,13 +309,7 @@ async fn renew_many(
     State(context): State<ApiContext>,
     command: Command<RenewMany>,
 ) -> Result<Answered<RenewedMany>, ApiError> {
-    let body = command.body;
-    let sources = Payment {
-        pay_with: body.pay_with,
-        use_vouchers: body.use_vouchers,
-        use_coupons: body.use_coupons,
-    }
-    .sources()?;
+    let (body, sources) = command.body.with_sources()?;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
@@ -319,13 +326,7 @@ async fn quote_renewals(
     State(context): State<ApiContext>,
     command: Command<RenewMany>,
 ) -> Result<Answered<RenewedMany>, ApiError> {
-    let body = command.body;
-    let sources = Payment {
-        pay_with: body.pay_with,
-        use_vouchers: body.use_vouchers,
-        use_coupons: body.use_coupons,
-    }
-    .sources()?;
+    let (body, sources) = command.body.with_sources()?;
     let quoted = context
         .engine
         .quote_renewals(&body.instances, body.period, sources)
