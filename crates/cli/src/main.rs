@@ -174,18 +174,6 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The schema version a database is at (0 with none).
-async fn current_version(store: &tenure_store::Store) -> anyhow::Result<i64> {
-    let mut tx = store.begin().await?;
-    let version = tenure_store::migrations::applied_versions(&mut tx)
-        .await
-        .ok()
-        .and_then(|versions| versions.last().copied())
-        .unwrap_or(0);
-    drop(tx);
-    Ok(version)
-}
-
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve {
@@ -222,7 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate { db } => {
             let store = tenure_store::Store::open_unmigrated(&db).await?;
-            let before = current_version(&store).await?;
+            let before = tenure_store::migrations::current_version(&store).await?;
             tenure_store::migrations::migrate(&store).await?;
             let after = tenure_store::migrations::latest_version();
             store.close().await;

@@ -212,11 +212,8 @@ async fn sign_in(State(context): State<ApiContext>, headers: HeaderMap, body: St
     response
 }
 
-async fn sign_out(State(context): State<ApiContext>, headers: HeaderMap, body: String) -> Response {
-    let fields = Fields::parse(&body);
-    if let Err(refused) = signed_form(&context, &headers, &fields).await {
-        return refused;
-    }
+/// Only a form of the session itself signs it out (`SignedForm` checks its token).
+async fn sign_out(_form: SignedForm) -> Response {
     let mut response = see_other("/console/sign-in");
     let (name, value) = session::set_cookie(session::COOKIE_NAME, "", 0);
     response.headers_mut().append(name, value);

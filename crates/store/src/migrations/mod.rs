@@ -58,8 +58,8 @@ pub async fn migrate(store: &Store) -> Result<(), StoreError> {
     migrate_to(store, latest_version()).await
 }
 
-/// Refuses, saying what to do, a database whose schema is not this tenure's version.
-pub async fn check_current(store: &Store) -> Result<(), StoreError> {
+/// The schema version a database is at: 0 when it has no tenure schema yet.
+pub async fn current_version(store: &Store) -> Result<i64, StoreError> {
     let mut tx = store.begin().await?;
     let exists = match store.dialect() {
         Dialect::Postgres => query("SELECT to_regclass('schema_migrations') IS NOT NULL AS found")
@@ -78,8 +78,12 @@ pub async fn check_current(store: &Store) -> Result<(), StoreError> {
     } else {
         Vec::new()
     };
-    drop(tx);
-    let at = applied.last().copied().unwrap_or(0);
+    Ok(applied.last().copied().unwrap_or(0))
+}
+
+/// Refuses, saying what to do, a database whose schema is not this tenure's version.
+pub async fn check_current(store: &Store) -> Result<(), StoreError> {
+    let at = current_version(store).await?;
     let latest = latest_version();
     let problem = if at == 0 {
         format!("the database has no tenure schema yet (this tenure's is version {latest}): run `tenure migrate --db URL` first")
