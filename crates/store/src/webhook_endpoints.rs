@@ -172,19 +172,13 @@ pub async fn record_success(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
 /// when it has been failing (`at_ms` if this is the first failure since a success); `None` if
 /// it is deleted or disabled already.
 pub async fn record_failure(tx: &mut Tx, id: &str, at_ms: i64) -> Result<Option<i64>, StoreError> {
-    query(
+    let row = query(
         "UPDATE webhook_endpoints SET failing_since_ms = COALESCE(failing_since_ms, $2)
-         WHERE id = $1 AND deleted_at IS NULL AND disabled_at IS NULL",
+         WHERE id = $1 AND deleted_at IS NULL AND disabled_at IS NULL
+         RETURNING failing_since_ms",
     )
     .bind(id)
     .bind(at_ms)
-    .execute(tx)
-    .await?;
-    let row = query(
-        "SELECT failing_since_ms FROM webhook_endpoints
-         WHERE id = $1 AND deleted_at IS NULL AND disabled_at IS NULL",
-    )
-    .bind(id)
     .fetch_optional(tx)
     .await?;
     Ok(row

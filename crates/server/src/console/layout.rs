@@ -106,3 +106,14 @@ pub fn answer(status: StatusCode, markup: Markup) -> Response {
 pub fn message(kind: &str, text: &str) -> Markup {
     html! { p class={"notice " (kind)} role=[(kind == "bad").then_some("alert")] { (text) } }
 }
+
+/// A page as a 200 answer.
+pub trait IntoHtml {
+    fn into_response_html(self) -> Response;
+}
+
+impl IntoHtml for Markup {
+    fn into_response_html(self) -> Response {
+        Html(self.into_string()).into_response()
+    }
+}

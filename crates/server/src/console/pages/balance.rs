@@ -9,9 +9,9 @@ use axum::Router;
 use maud::html;
 use serde::Deserialize;
 
-use super::instances::IntoHtml;
 use super::{money, pick_an_account, query, when};
 use crate::console::api;
+use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
 use crate::console::SignedIn;
 use crate::context::ApiContext;

@@ -12,10 +12,10 @@ use maud::{html, Markup};
 use serde_json::{json, Value};
 use tenure_core::access::Permission;
 
-use super::instances::IntoHtml;
 use super::renewals::account_currency;
 use super::{money, when};
 use crate::console::api;
+use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
 use crate::console::session::{random_token, Session};
 use crate::console::{see_other, SignedForm};

@@ -2,7 +2,7 @@
 //! instance's page: expiry, release date, the next deduction and its attempts, its events.
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::{pick_an_account, query, when};
 use crate::console::api;
-use crate::console::layout::{message, page, Nav};
+use crate::console::layout::{message, page, IntoHtml, Nav};
 use crate::console::SignedIn;
 use crate::context::ApiContext;
 
@@ -235,15 +235,4 @@ async fn show(
         body,
     )
     .into_response_html()
-}
-
-/// A page as a 200 answer.
-pub trait IntoHtml {
-    fn into_response_html(self) -> Response;
-}
-
-impl IntoHtml for Markup {
-    fn into_response_html(self) -> Response {
-        axum::response::Html(self.into_string()).into_response()
-    }
 }

@@ -8,9 +8,9 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 
-use super::instances::IntoHtml;
 use super::{pick_an_account, query, when};
 use crate::console::api;
+use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
 use crate::console::signed_in;
 use crate::context::ApiContext;

@@ -10,9 +10,9 @@ use axum::Router;
 use maud::{html, Markup};
 use serde_json::json;
 
-use super::instances::IntoHtml;
 use super::when;
 use crate::console::api;
+use crate::console::layout::IntoHtml;
 use crate::console::layout::{answer, message, page, Nav};
 use crate::console::session::{random_token, Session};
 use crate::console::{see_other, signed_in, SignedForm};

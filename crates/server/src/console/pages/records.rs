@@ -9,10 +9,10 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::instances::IntoHtml;
 use super::renewals::account_currency;
 use super::{money, pick_an_account, query, when};
 use crate::console::api;
+use crate::console::layout::IntoHtml;
 use crate::console::layout::{answer, message, page, Nav};
 use crate::console::SignedIn;
 use crate::context::ApiContext;

@@ -13,10 +13,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tenure_core::access::Permission;
 
-use super::instances::{renewal_label, IntoHtml};
+use super::instances::renewal_label;
 use super::{money, pick_an_account, query, when};
 use crate::console::api;
 use crate::console::form::Fields;
+use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
 use crate::console::session::Session;
 use crate::console::{SignedForm, SignedIn};

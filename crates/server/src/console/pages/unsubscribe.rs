@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tenure_core::access::Permission;
 
-use super::instances::IntoHtml;
 use super::{money, pick_an_account, query, when};
 use crate::console::api;
+use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
 use crate::console::session::{random_token, Session};
 use crate::console::{SignedForm, SignedIn};
