@@ -293,19 +293,9 @@ async fn set_auto_renewal(
     Path(id): Path<String>,
     SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let enable = fields.one("enabled") == Some("true");
-    let body = if enable {
-        json!({ "enabled": true, "period": fields.one("period").unwrap_or("1M") })
-    } else {
-        json!({ "enabled": false })
-    };
-    let set = api::put(
-        &context,
-        &session,
-        &format!("/v1/instances/{id}/auto-renewal"),
-        body,
-    )
-    .await;
+    let period =
+        (fields.one("enabled") == Some("true")).then(|| fields.one("period").unwrap_or("1M"));
+    let set = super::renewals::set_auto_renewal(&context, &session, &id, period).await;
     if !set.ok() {
         return review_page(&session, "Auto-renewal", message("bad", &set.message()));
     }

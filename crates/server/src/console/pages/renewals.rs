@@ -270,18 +270,7 @@ async fn auto_renewal(
     let period = fields.one("period").unwrap_or("1M");
     let mut lines = Vec::new();
     for id in &instances {
-        let body = if enable {
-            json!({ "enabled": true, "period": period })
-        } else {
-            json!({ "enabled": false })
-        };
-        let set = api::put(
-            &context,
-            &session,
-            &format!("/v1/instances/{id}/auto-renewal"),
-            body,
-        )
-        .await;
+        let set = set_auto_renewal(&context, &session, id, enable.then_some(period)).await;
         if !set.ok() {
             lines.push(("bad", format!("{id}: {}", set.message())));
             continue;
@@ -315,6 +304,26 @@ async fn auto_renewal(
         &session,
         if enable { "auto" } else { "manual" },
         top,
+    )
+    .await
+}
+
+/// Enables auto-renewal of instance `id` every `period`, or (`None`) turns it off.
+pub async fn set_auto_renewal(
+    context: &ApiContext,
+    session: &Session,
+    id: &str,
+    period: Option<&str>,
+) -> api::Answer {
+    let body = match period {
+        Some(period) => json!({ "enabled": true, "period": period }),
+        None => json!({ "enabled": false }),
+    };
+    api::put(
+        context,
+        session,
+        &format!("/v1/instances/{id}/auto-renewal"),
+        body,
     )
     .await
 }
