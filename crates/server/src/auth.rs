@@ -37,12 +37,19 @@ impl KeyHash {
     }
 
     fn matches(&self, other: &KeyHash) -> bool {
-        self.0
-            .iter()
-            .zip(other.0.iter())
-            .fold(0u8, |difference, (left, right)| difference | (left ^ right))
-            == 0
+        same_in_constant_time(&self.0, &other.0)
     }
+}
+
+/// Whether two byte strings are equal, taking the same time whatever they hold (a secret
+/// compared byte by byte until the first difference would tell how much of it was guessed).
+pub fn same_in_constant_time(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len()
+        && left
+            .iter()
+            .zip(right)
+            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
 }
 
 /// Who is calling.

@@ -70,16 +70,6 @@ fn mac(context: &ApiContext, purpose: &str, text: &str) -> String {
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
 
-/// Compares two texts in constant time.
-fn same(left: &str, right: &str) -> bool {
-    left.len() == right.len()
-        && left
-            .bytes()
-            .zip(right.bytes())
-            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-            == 0
-}
-
 /// The value of cookie `name` in a request's headers.
 pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
@@ -124,7 +114,10 @@ pub async fn of_request(context: &ApiContext, headers: &HeaderMap) -> Option<Ses
     let cookie = cookie(headers, COOKIE_NAME)?;
     let (encoded, signature) = cookie.split_once('.')?;
     let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
-    if !same(signature, &mac(context, "session", &payload)) {
+    if !crate::auth::same_in_constant_time(
+        signature.as_bytes(),
+        mac(context, "session", &payload).as_bytes(),
+    ) {
         return None;
     }
     let mut parts = payload.split('|');
@@ -165,7 +158,7 @@ pub async fn of_request(context: &ApiContext, headers: &HeaderMap) -> Option<Ses
 impl Session {
     /// Whether `token` is this session's CSRF token.
     pub fn csrf_matches(&self, token: &str) -> bool {
-        same(token, &self.csrf)
+        crate::auth::same_in_constant_time(token.as_bytes(), self.csrf.as_bytes())
     }
 
     /// The same session showing another account (the operator's pick).
