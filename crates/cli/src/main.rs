@@ -101,6 +101,9 @@ enum Command {
         /// sqlite://PATH (created if missing) or postgres://USER@HOST:PORT/DATABASE.
         #[arg(long, default_value = "sqlite://tenure.db")]
         db: String,
+        /// Connections to PostgreSQL at most; nodes on one server share its `max_connections`.
+        #[arg(long, env = "TENURE_DB_MAX_CONNECTIONS", default_value_t = tenure_store::DEFAULT_MAX_CONNECTIONS)]
+        db_max_connections: u32,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Start a simulated clock at this RFC 3339 time; it moves only by POST /v1/clock/advance.
@@ -109,7 +112,8 @@ enum Command {
         /// A catalog folder of product TOML files (default: the built-in catalog).
         #[arg(long)]
         catalog: Option<PathBuf>,
-        /// Seconds between lifecycle sweeps on the system clock.
+        /// Seconds between lifecycle sweeps (on a simulated clock, of what is due by the time
+        /// kept in the database, which another node's advance may have moved).
         #[arg(long, default_value_t = 5)]
         sweep_interval_seconds: u64,
         #[command(flatten)]
@@ -178,6 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve {
             db,
+            db_max_connections,
             listen,
             simulated_clock,
             catalog,
@@ -194,6 +199,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let settings = Settings {
                 database_url: db,
+                database_max_connections: db_max_connections.max(2),
                 listen,
                 simulated_clock,
                 admin_key,

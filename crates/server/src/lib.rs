@@ -38,6 +38,8 @@ pub use error::ApiError;
 pub struct Settings {
     /// `sqlite://PATH` or `postgres://…`.
     pub database_url: String,
+    /// Connections to PostgreSQL at most (nodes on one server share its limit).
+    pub database_max_connections: u32,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
     /// Start a simulated clock at this time instead of following the system clock.
@@ -69,7 +71,9 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let store = Store::connect_for_serving(&settings.database_url).await?;
+        let store =
+            Store::connect_for_serving(&settings.database_url, settings.database_max_connections)
+                .await?;
         let clock = match settings.simulated_clock {
             Some(start) => Clock::simulated(start),
             None => Clock::System,
@@ -137,8 +141,10 @@ impl Application {
     }
 }
 
-/// On the system clock, takes due lifecycle steps every `interval`. A simulated clock moves
-/// only by `POST /v1/clock/advance`, which takes its steps itself.
+/// Takes due lifecycle steps every `interval`: what is due by the clock. A simulated clock
+/// moves only by `POST /v1/clock/advance`, which takes its steps itself; this sweep takes
+/// there what is due by the time kept in the database, so nodes sharing it help with the
+/// moments another node's advance has reached, and finish a dead node's.
 fn spawn_sweeper(context: ApiContext, interval: Duration) {
     tokio::spawn(async move {
         loop {
@@ -147,9 +153,6 @@ fn spawn_sweeper(context: ApiContext, interval: Duration) {
             // Idempotency keys are kept for at least 24 hours; two days is the margin.
             if let Err(error) = context.engine.expire_idempotency_keys(now).await {
                 tracing::error!(%error, "expiring idempotency keys failed; it will run again");
-            }
-            if context.engine.clock.is_simulated() {
-                continue;
             }
             let started = std::time::Instant::now();
             // Its lines (a step that failed, say) say which sweep they come from.
@@ -227,6 +230,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let settings = Settings {
             database_url: format!("sqlite://{}", folder.path().join("tenure.db").display()),
+            database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
             listen: "127.0.0.1:0".parse().unwrap(),
             simulated_clock: None,
             admin_key: "key".to_string(),

@@ -81,6 +81,7 @@ async fn run_in(
 ) -> anyhow::Result<Vec<Value>> {
     let settings = crate::Settings {
         database_url: format!("sqlite://{}", folder.join("simulation.db").display()),
+        database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
         listen: "127.0.0.1:0".parse()?,
         simulated_clock: Some(scenario.start),
         admin_key: SIMULATION_KEY.to_string(),

@@ -43,16 +43,21 @@ impl Dialect {
     }
 }
 
+/// Connections a store opens to PostgreSQL at most, unless told otherwise: the store's
+/// committers each hold one while they work (see `group_commit`), the sweep one, and reads
+/// take the rest.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 32;
+
 /// The database behind tenure, and what the queries need to know about it.
 #[derive(Clone)]
 pub struct Store {
-    backend: Backend,
+    pub(crate) backend: Backend,
     /// The group committer behind [`Store::write`], started at the first write.
     committer: Arc<OnceLock<GroupCommitter>>,
 }
 
 #[derive(Clone)]
-enum Backend {
+pub(crate) enum Backend {
     /// One writer at a time in this process (the writer connection is behind a lock), readers
     /// beside it.
     Sqlite(Arc<SqliteDatabase>),
@@ -70,6 +75,19 @@ impl Backend {
     /// Whether another transaction of this process waits to begin. SQLite has one writer, held
     /// by whichever transaction began first, so a long one (the sweep's) should make way;
     /// PostgreSQL's run side by side, so there it never is.
+    /// How many transactions the group committer runs side by side: one on SQLite; on
+    /// PostgreSQL [`POSTGRES_COMMITTERS`](crate::group_commit), or half the pool when that is
+    /// smaller, so that reads and the sweep keep connections of their own.
+    pub(crate) fn committers(&self, postgres_committers: usize) -> usize {
+        match self {
+            Backend::Sqlite(_) => 1,
+            Backend::Postgres(pool) => {
+                let half_the_pool = (pool.options().get_max_connections() / 2).max(1) as usize;
+                postgres_committers.min(half_the_pool)
+            }
+        }
+    }
+
     fn writer_wanted(&self) -> bool {
         match self {
             Backend::Sqlite(database) => database.waiting_for_writer() > 0,
@@ -103,8 +121,11 @@ impl Store {
     /// Connects as `tenure serve` does: SQLite migrates itself (one process owns the file); on
     /// PostgreSQL, which several nodes share, the schema must be this tenure's already
     /// (`tenure migrate` brings it there), and one older or newer is refused, saying what to do.
-    pub async fn connect_for_serving(url: &str) -> Result<Store, StoreError> {
-        let store = Store::open_unmigrated(url).await?;
+    ///
+    /// `max_connections` bounds the connections it opens to PostgreSQL: nodes sharing a server
+    /// share its `max_connections` too.
+    pub async fn connect_for_serving(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let store = Store::open(url, max_connections).await?;
         match store.dialect() {
             Dialect::Sqlite => migrations::migrate(&store).await?,
             Dialect::Postgres => migrations::check_current(&store).await?,
@@ -115,10 +136,14 @@ impl Store {
     /// Connects without touching the schema: for a test that builds a database as an older
     /// tenure left it ([`migrations::migrate_to`]). Everything else uses [`Store::connect`].
     pub async fn open_unmigrated(url: &str) -> Result<Store, StoreError> {
+        Store::open(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    async fn open(url: &str, max_connections: u32) -> Result<Store, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite(Arc::new(SqliteDatabase::open(url)?))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres(crate::database::connect_postgres(url).await?)
+            Backend::Postgres(crate::database::connect_postgres(url, max_connections).await?)
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
@@ -267,7 +292,10 @@ impl Tx {
     pub fn should_commit(&self, items_taken: u64) -> bool {
         let items_per_commit = match self.dialect() {
             Dialect::Sqlite => 40_000,
-            Dialect::Postgres => 5_000,
+            // One batch per transaction: a moment's first full batch commits with the clock at
+            // it, so the other nodes see it and help, and each transaction locks its accounts
+            // in one order (a batch's, sorted), which two nodes' sweeps cannot deadlock on.
+            Dialect::Postgres => self.due_batch() as u64,
         };
         items_taken >= items_per_commit || self.backend.writer_wanted()
     }

@@ -128,9 +128,10 @@ impl GroupCommitter {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let receiver = Arc::new(Mutex::new(receiver));
         let counts = Arc::new(Counts::default());
-        let (committers, max_group) = match store.dialect() {
-            Dialect::Sqlite => (1, SQLITE_MAX_GROUP),
-            Dialect::Postgres => (POSTGRES_COMMITTERS, 1),
+        let committers = store.backend.committers(POSTGRES_COMMITTERS);
+        let max_group = match store.dialect() {
+            Dialect::Sqlite => SQLITE_MAX_GROUP,
+            Dialect::Postgres => 1,
         };
         for _ in 0..committers {
             let store = store.clone();

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod ledger;
 mod listing;
 pub mod migrations;
+mod node_lock;
 pub mod orders;
 pub mod refunds;
 pub mod resource_plans;
@@ -32,8 +33,9 @@ mod time;
 pub mod usage;
 pub mod webhook_endpoints;
 
-pub use connect::{Dialect, Store, StoreError, Tx};
+pub use connect::{Dialect, Store, StoreError, Tx, DEFAULT_MAX_CONNECTIONS};
 /// A database connection, for reads outside a write transaction.
 pub use database::{Connection, DatabaseError};
 pub use group_commit::{WriteCounts, WriteFuture};
+pub use node_lock::{NodeLock, NodeLockName};
 pub use time::{from_seconds, to_seconds};

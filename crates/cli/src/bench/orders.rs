@@ -115,6 +115,7 @@ pub(super) async fn start_server(
         .await;
     let settings = Settings {
         database_url: database_url.to_string(),
+        database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
         listen: "127.0.0.1:0".parse()?,
         simulated_clock: Some("2026-01-01T00:00:00Z".parse()?),
         admin_key: KEY.into(),

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use tenure_store::NodeLockName;
 use writer::{SweepWriter, Swept};
 
 pub use stuck::{StuckRetry, SweepHealth, SWEEP_BEHIND_LIMIT_SECONDS};
@@ -68,6 +69,10 @@ impl Engine {
 
     /// Moves the simulated clock to `to`, taking every step due in between at its own time, in
     /// time order. On the system clock it only runs what is due now.
+    ///
+    /// Nodes sharing a database advance one at a time (the others wait), and each starts from
+    /// the time the last one kept; while one advances, the others help with every moment it
+    /// has committed (their sweeps take what is due up to the kept clock).
     pub async fn advance_to(&self, to: Timestamp) -> Result<SweepReport, EngineError> {
         let mut kept = self.sweep_lock.lock().await;
         if !self.clock.is_simulated() {
@@ -76,13 +81,28 @@ impl Engine {
                 "the clock can only be advanced when tenure runs with --simulated-clock",
             ));
         }
+        let advancing = self
+            .store
+            .lock_across_nodes(NodeLockName::ClockAdvance)
+            .await?;
+        self.follow_kept_clock().await?;
+        let advanced = self.advance_holding_locks(to, &mut kept).await;
+        advancing.release().await;
+        advanced
+    }
+
+    async fn advance_holding_locks(
+        &self,
+        to: Timestamp,
+        kept: &mut TransactionReads,
+    ) -> Result<SweepReport, EngineError> {
         if to < self.clock.now() {
             return Err(EngineError::invalid(
                 "clock_backwards",
                 "the simulated clock only moves forward",
             ));
         }
-        let mut writer = SweepWriter::with_reads(std::mem::take(&mut *kept));
+        let mut writer = SweepWriter::with_reads(std::mem::take(kept));
         writer.stuck_may_exist = self.any_stuck_steps().await?;
         let advanced = self.advance_locked(to, &mut writer).await;
         let finished = writer.finish(&self.clock, advanced.is_ok()).await;

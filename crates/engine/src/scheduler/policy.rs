@@ -17,7 +17,7 @@ use tenure_store::{
     bills, deduction_attempts, due_work, instances, ledger, stuck_steps, StoreError, Tx,
 };
 
-use super::stuck::SetAside;
+use super::stuck::{is_conflict, SetAside};
 use super::writer::{SweepWriter, Swept, TransactionReads};
 use super::SweepReport;
 use crate::engine::Engine;
@@ -26,6 +26,10 @@ use crate::record::{KnownAttempts, RecordBuffer};
 
 /// More steps than this for one instance at one moment means a step does not advance: a bug.
 const MAX_STEPS_PER_INSTANCE: usize = 16;
+
+/// How many times in a row a batch that met another transaction (a deadlock, a serialization
+/// failure) runs again whole before it is taken item by item.
+const CONFLICT_RETRIES: u32 = 8;
 
 /// The two kinds of due work the scheduler finds by index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +131,7 @@ impl Engine {
         now: Timestamp,
         writer: &mut SweepWriter,
     ) -> Result<Swept, EngineError> {
+        let mut conflicts = 0;
         loop {
             let stuck_may_exist = writer.stuck_may_exist;
             let (tx, reads) = writer.tx_and_reads(self).await?;
@@ -169,6 +174,20 @@ impl Engine {
             };
             let shared = writer.items > 0;
             writer.roll_back().await;
+            // Another transaction (another node's sweep, on PostgreSQL) met this batch: the
+            // batch says nothing wrong of its items, and runs again after a random pause.
+            if is_conflict(&error) && conflicts < CONFLICT_RETRIES {
+                conflicts += 1;
+                tracing::debug!(%error, conflicts, "a sweep batch met another transaction; it runs again");
+                let pause_ms =
+                    rand::Rng::gen_range(&mut rand::thread_rng(), 5..50 << conflicts.min(4));
+                tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+                if shared {
+                    writer.one_batch_per_commit = true;
+                    return Ok(Swept::RolledBack);
+                }
+                continue;
+            }
             if shared {
                 tracing::warn!(%error, "a sweep batch failed; the batches it shared a transaction with are taken again, one per commit");
                 writer.one_batch_per_commit = true;
@@ -435,6 +454,7 @@ impl Engine {
             };
             let moment = writer.moment(&self.clock, moment);
             from = match self.run_due_locked(from, moment, writer).await? {
+                Swept::Done if self.taken_elsewhere(from, moment, writer).await? => continue,
                 Swept::Done => Some(moment),
                 // Rolled back, the moments since the open transaction began are due again (the
                 // clock never showed them): the next look starts from the start.
@@ -442,6 +462,32 @@ impl Engine {
             };
         }
         Ok(())
+    }
+
+    /// Whether other nodes still hold steps of `moment` (at or after `from`), once this node
+    /// has taken every one it could: they take what is due up to the kept clock, so they help
+    /// with a moment once it is committed, and the advance must not go past a moment they are
+    /// still taking (steps are taken in time order everywhere). If so, this node commits (it
+    /// must hold no lock they wait for) and waits a little; the caller then takes the moment
+    /// again, which also takes the steps of a node that died holding them, once its
+    /// transaction is rolled back. On one node nothing is taken elsewhere, and the moments
+    /// never committed are not even asked about.
+    async fn taken_elsewhere(
+        &self,
+        from: Option<Timestamp>,
+        moment: Timestamp,
+        writer: &mut SweepWriter,
+    ) -> Result<bool, EngineError> {
+        if writer.committed_moment != Some(moment) {
+            return Ok(false);
+        }
+        let tx = writer.tx(self).await?;
+        if due_work::earliest(tx, from, moment).await?.is_none() {
+            return Ok(false);
+        }
+        writer.commit(&self.clock).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        Ok(true)
     }
 }
 

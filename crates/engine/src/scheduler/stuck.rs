@@ -31,7 +31,7 @@ pub(super) enum SetAside {
 
 /// A failure that says nothing about the step: the database refused the work because of
 /// another transaction, and the same work may well succeed next time.
-fn is_conflict(error: &EngineError) -> bool {
+pub(super) fn is_conflict(error: &EngineError) -> bool {
     matches!(error, EngineError::Store(store) if store.is_retryable() || matches!(store, StoreError::Busy(_)))
 }
 

@@ -38,6 +38,9 @@ pub(super) struct SweepWriter {
     /// clock): the clock is moved there only once that transaction commits, so that it never
     /// shows a moment whose steps were rolled back.
     latest_moment: Option<Timestamp>,
+    /// The latest moment committed (and so kept as the clock's time): other nodes, which take
+    /// what is due up to the kept clock, may be taking its steps too.
+    pub(super) committed_moment: Option<Timestamp>,
     /// Steps taken and failed, the open transaction's included.
     pub(super) report: SweepReport,
     /// The same, as of the last commit.
@@ -162,6 +165,7 @@ impl SweepWriter {
         }
         if let Some(moment) = self.latest_moment.take() {
             clock.set(moment);
+            self.committed_moment = Some(moment);
         }
         self.committed = self.report;
         Ok(())

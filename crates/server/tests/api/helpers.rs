@@ -91,6 +91,7 @@ pub async fn spawn_app_delivering(
     };
     let settings = Settings {
         database_url: database_url.clone(),
+        database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
         listen: "127.0.0.1:0".parse().unwrap(),
         simulated_clock: Some(start.parse().expect("start time")),
         admin_key: ADMIN_KEY.to_string(),
@@ -119,6 +120,7 @@ impl TestApp {
     pub async fn node(&self, start: &str) -> TestApp {
         let settings = Settings {
             database_url: self.database_url.clone(),
+            database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
             listen: "127.0.0.1:0".parse().unwrap(),
             simulated_clock: Some(start.parse().expect("start time")),
             admin_key: ADMIN_KEY.to_string(),

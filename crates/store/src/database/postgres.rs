@@ -12,23 +12,19 @@ use super::value::{Argument, Value};
 
 pub(crate) type PostgresPool = PgPool;
 
-/// Connections open at most: the store's committers each hold one while they work (see
-/// `group_commit`), the sweep one, and reads take the rest.
-const MAX_CONNECTIONS: u32 = 32;
-
-pub(crate) async fn connect(url: &str) -> Result<PgPool, DatabaseError> {
-    match pool(url).await {
+pub(crate) async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DatabaseError> {
+    match pool(url, max_connections).await {
         Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("3D000") => {
             create_database(url).await?;
-            Ok(pool(url).await?)
+            Ok(pool(url, max_connections).await?)
         }
         connected => Ok(connected?),
     }
 }
 
-async fn pool(url: &str) -> Result<PgPool, sqlx::Error> {
+async fn pool(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
-        .max_connections(MAX_CONNECTIONS)
+        .max_connections(max_connections)
         .acquire_timeout(std::time::Duration::from_secs(30))
         .connect(url)
         .await
