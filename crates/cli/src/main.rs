@@ -10,6 +10,7 @@ mod bench;
 mod catalog_folder;
 mod logging;
 mod progress;
+mod transfer;
 
 use catalog_folder::load_dir;
 use clap::{Parser, Subcommand};
@@ -126,6 +127,23 @@ enum Command {
         #[arg(long)]
         db: String,
     },
+    /// Write every row of a database to FILE (JSON lines), read from one snapshot, with every
+    /// account's funds summed from its ledger.
+    Export {
+        /// sqlite://PATH or postgres://USER@HOST:PORT/DATABASE, at this tenure's schema version.
+        #[arg(long)]
+        db: String,
+        file: PathBuf,
+    },
+    /// Load FILE, written by `tenure export`, into an empty database (created and migrated if
+    /// need be), in one transaction: committed only once its row counts and every account's
+    /// ledger sums equal the file's.
+    Import {
+        /// sqlite://PATH or postgres://USER@HOST:PORT/DATABASE, holding nothing yet.
+        #[arg(long)]
+        db: String,
+        file: PathBuf,
+    },
     /// Play a scenario file on a fresh database and print its events as JSON lines.
     Simulate {
         file: PathBuf,
@@ -225,6 +243,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 println!("{db}: schema migrated from version {before} to {after}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { db, file } => {
+            let moved = transfer::export(&db, &file).await?;
+            println!(
+                "{}: {} rows of {} tables, {} accounts' ledger sums, from {db}",
+                file.display(),
+                moved.rows,
+                moved.tables,
+                moved.accounts
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { db, file } => {
+            let moved = transfer::import(&db, &file).await?;
+            println!(
+                "{db}: {} rows of {} tables imported from {}; counts and {} accounts' ledger sums checked",
+                moved.rows,
+                moved.tables,
+                file.display(),
+                moved.accounts
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Simulate { file, catalog } => {

@@ -5,20 +5,19 @@
 //! Then the same with the advancing node SIGKILLed mid-run: the others take what it held, the
 //! client sends its advance again to another node, and nothing is lost or doubled.
 
+mod node;
 #[allow(dead_code)]
 #[path = "../../server/tests/api/receiver.rs"]
 mod receiver;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use node::{Node, PostgresDatabase, KEY};
 use receiver::Receiver;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::{Connection, PgConnection, Row};
 
-const KEY: &str = "nodes-test-operator-key";
 const START: &str = "2026-03-01T00:00:00Z";
 /// A month after START: every instance's expiry.
 const EXPIRY: &str = "2026-04-01T00:00:00Z";
@@ -31,121 +30,55 @@ const MONTH_MINOR: i64 = 30_000;
 /// Enough for every purchase and every renewal of an account's instances.
 const DEPOSIT_MINOR: i64 = 2 * MONTH_MINOR * INSTANCES_PER_ACCOUNT as i64;
 
-struct Node {
-    child: Child,
-    address: String,
+/// Three nodes on `url`, sweeping every second.
+fn start_nodes(url: &str) -> [Node; 3] {
+    let args = [
+        "--simulated-clock",
+        START,
+        "--sweep-interval-seconds",
+        "1",
+        "--delivery-poll-interval-ms",
+        "50",
+        // Three nodes, the test's connections and the others' tests within the server's 100.
+        "--db-max-connections",
+        "16",
+    ];
+    [
+        Node::start(url, &args),
+        Node::start(url, &args),
+        Node::start(url, &args),
+    ]
 }
 
-impl Node {
-    fn start(database_url: &str) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenure"))
-            .args(["serve", "--db", database_url, "--listen", "127.0.0.1:0"])
-            .args(["--simulated-clock", START, "--sweep-interval-seconds", "1"])
-            .args(["--delivery-poll-interval-ms", "50"])
-            // Three nodes, the test's connections and the others' tests within the server's 100.
-            .args(["--db-max-connections", "16"])
-            .env("TENURE_ADMIN_KEY", KEY)
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let address = loop {
-            let line = lines
-                .next()
-                .expect("the node says where it listens")
-                .unwrap();
-            if let Some((_, rest)) = line.split_once("tenure listening on ") {
-                break rest.split_whitespace().next().unwrap().to_string();
-            }
-        };
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                if line.contains("WARN") || line.contains("ERROR") {
-                    eprintln!("node: {line}");
-                }
-            }
-        });
-        Node { child, address }
-    }
-
-    fn kill(&mut self) {
-        self.child.kill().unwrap(); // SIGKILL
-        self.child.wait().unwrap();
-    }
-
-    /// The lifecycle steps this node took, by its sweeps and advances, from `/metrics`.
-    async fn steps_taken(&self, client: &reqwest::Client) -> u64 {
-        let metrics = client
-            .get(format!("{}/metrics", self.address))
-            .bearer_auth(KEY)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        metrics
-            .lines()
-            .find_map(|line| line.strip_prefix("tenure_lifecycle_steps_total "))
-            .map_or(0, |value| value.trim().parse().unwrap())
-    }
-}
-
-/// A test that fails leaves no node running.
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn call(client: &reqwest::Client, node: &Node, path: &str, body: Value) -> Value {
-    let response = client
-        .post(format!("{}{path}", node.address))
+/// The lifecycle steps `node` took, by its sweeps and advances, from `/metrics`.
+async fn steps_taken(client: &reqwest::Client, node: &Node) -> u64 {
+    let metrics = client
+        .get(format!("{}/metrics", node.address))
         .bearer_auth(KEY)
-        .json(&body)
         .send()
         .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert!(status.is_success(), "{path} {body}: {status} {text}");
-    serde_json::from_str(&text).unwrap()
-}
-
-/// A fresh database, migrated as `tenure migrate` does.
-async fn fresh_database() -> (String, String, PgConnection) {
-    let admin_url = std::env::var("TENURE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string());
-    let name = format!("tenure_nodes_{:016x}", rand::random::<u64>());
-    let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
+        .unwrap()
+        .text()
         .await
         .unwrap();
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    let migrated = Command::new(env!("CARGO_BIN_EXE_tenure"))
-        .args(["migrate", "--db", &url])
-        .output()
-        .unwrap();
-    assert!(migrated.status.success(), "{migrated:?}");
-    (url, name, admin)
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("tenure_lifecycle_steps_total "))
+        .map_or(0, |value| value.trim().parse().unwrap())
 }
 
 /// 100 funded accounts with 100 instances each, bought through all three nodes at once: half
 /// renew themselves (their first deduction is three days before expiry), half expire.
 /// Returns the ids of each half.
-async fn buy_fleet(client: &reqwest::Client, nodes: &[Node]) -> (Vec<String>, Vec<String>) {
+async fn buy_fleet(nodes: &[Node]) -> (Vec<String>, Vec<String>) {
     use futures_util::StreamExt;
     let accounts: Vec<String> = futures_util::stream::iter(0..ACCOUNTS)
         .map(|index| {
             let node = &nodes[index % nodes.len()];
             async move {
-                let account = call(client, node, "/v1/accounts", json!({ "name": format!("Account {index}"), "email": "ops@example.com", "mobile": "+15550100" })).await;
+                let account = node.call("POST", "/v1/accounts", Some(json!({ "name": format!("Account {index}"), "email": "ops@example.com", "mobile": "+15550100" }))).await;
                 let id = account["id"].as_str().unwrap().to_string();
-                call(client, node, &format!("/v1/accounts/{id}/deposits"), json!({ "amount": DEPOSIT_MINOR, "method": "bank_card" })).await;
+                node.call("POST", &format!("/v1/accounts/{id}/deposits"), Some(json!({ "amount": DEPOSIT_MINOR, "method": "bank_card" }))).await;
                 id
             }
         })
@@ -165,7 +98,7 @@ async fn buy_fleet(client: &reqwest::Client, nodes: &[Node]) -> (Vec<String>, Ve
                 if auto_renew {
                     body["auto_renew"] = json!({ "period": "1M" });
                 }
-                let bought = call(client, node, "/v1/instances", body).await;
+                let bought = node.call("POST", "/v1/instances", Some(body)).await;
                 (auto_renew, bought["instance"]["id"].as_str().unwrap().to_string())
             }
         })
@@ -290,35 +223,35 @@ async fn three_nodes_on_one_postgres() {
 }
 
 async fn three_nodes_take_every_step_once() {
-    let (url, name, mut admin) = fresh_database().await;
-    let mut db = PgConnection::connect(&url).await.unwrap();
+    let database = PostgresDatabase::create("tenure_nodes", true).await;
+    let mut db = PgConnection::connect(&database.url).await.unwrap();
     let client = reqwest::Client::new();
-    let nodes = [Node::start(&url), Node::start(&url), Node::start(&url)];
+    let nodes = start_nodes(&database.url);
     let receiver = Receiver::start(&[]).await;
-    call(
-        &client,
-        &nodes[1],
-        "/v1/webhook-endpoints",
-        json!({ "url": receiver.url, "events": ["instance.expired"] }),
-    )
-    .await;
-    let (renewing, expiring) = buy_fleet(&client, &nodes).await;
+    nodes[1]
+        .call(
+            "POST",
+            "/v1/webhook-endpoints",
+            Some(json!({ "url": receiver.url, "events": ["instance.expired"] })),
+        )
+        .await;
+    let (renewing, expiring) = buy_fleet(&nodes).await;
 
     let started = Instant::now();
-    let advanced = call(
-        &client,
-        &nodes[0],
-        "/v1/clock/advance",
-        json!({ "to": ADVANCE_TO }),
-    )
-    .await;
+    let advanced = nodes[0]
+        .call(
+            "POST",
+            "/v1/clock/advance",
+            Some(json!({ "to": ADVANCE_TO })),
+        )
+        .await;
     let elapsed = started.elapsed();
     assert_eq!(advanced["now"], ADVANCE_TO);
     // The advance answers once every moment it passed is done on every node.
     assert_eq!(steps_left(&mut db).await, 0);
     let mut swept = Vec::new();
     for node in &nodes {
-        swept.push(node.steps_taken(&client).await);
+        swept.push(steps_taken(&client, node).await);
     }
     println!(
         "the advance took {elapsed:?}; steps taken by each node (the first advancing): {swept:?}"
@@ -349,15 +282,15 @@ async fn three_nodes_take_every_step_once() {
 
     drop(nodes);
     drop(db);
-    drop_database(&mut admin, &name).await;
+    database.drop().await;
 }
 
 async fn a_node_killed_mid_run_leaves_nothing_lost_or_doubled() {
-    let (url, name, mut admin) = fresh_database().await;
-    let mut db = PgConnection::connect(&url).await.unwrap();
+    let database = PostgresDatabase::create("tenure_nodes", true).await;
+    let mut db = PgConnection::connect(&database.url).await.unwrap();
     let client = reqwest::Client::new();
-    let mut nodes = [Node::start(&url), Node::start(&url), Node::start(&url)];
-    let (renewing, expiring) = buy_fleet(&client, &nodes).await;
+    let mut nodes = start_nodes(&database.url);
+    let (renewing, expiring) = buy_fleet(&nodes).await;
 
     let advancing = {
         let client = client.clone();
@@ -412,25 +345,18 @@ async fn a_node_killed_mid_run_leaves_nothing_lost_or_doubled() {
     assert!(kept < expiry, "the dead node had not reached the expiries");
 
     // The client sends its advance again, to another node.
-    let advanced = call(
-        &client,
-        &nodes[1],
-        "/v1/clock/advance",
-        json!({ "to": ADVANCE_TO }),
-    )
-    .await;
+    let advanced = nodes[1]
+        .call(
+            "POST",
+            "/v1/clock/advance",
+            Some(json!({ "to": ADVANCE_TO })),
+        )
+        .await;
     assert_eq!(advanced["now"], ADVANCE_TO);
     assert_eq!(steps_left(&mut db).await, 0);
     assert_each_step_once(&mut db, &renewing, &expiring).await;
 
     drop(nodes);
     drop(db);
-    drop_database(&mut admin, &name).await;
-}
-
-async fn drop_database(admin: &mut PgConnection, name: &str) {
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(admin)
-        .await
-        .unwrap();
+    database.drop().await;
 }

@@ -187,7 +187,7 @@ fn funds_from_row(row: Option<&Row>) -> Result<Funds, StoreError> {
 }
 
 /// The sums of each fund over all postings, per account, as a subquery.
-const SUMMED_FUNDS: &str = "SELECT account_id,
+pub(crate) const SUMMED_FUNDS: &str = "SELECT account_id,
         CAST(COALESCE(SUM(CASE WHEN ledger_account = 'balance' THEN amount_minor END), 0) AS BIGINT) AS balance_minor,
         CAST(COALESCE(SUM(CASE WHEN ledger_account = 'coupons' THEN amount_minor END), 0) AS BIGINT) AS coupons_minor,
         CAST(COALESCE(SUM(CASE WHEN ledger_account = 'vouchers' THEN amount_minor END), 0) AS BIGINT) AS vouchers_minor

@@ -30,6 +30,7 @@ pub mod resource_plans;
 pub mod simulated_clock;
 pub mod stuck_steps;
 mod time;
+pub mod transfer;
 pub mod usage;
 pub mod webhook_endpoints;
 

@@ -66,6 +66,11 @@ impl Row {
         T::from_owned(value).map_err(|problem| decode_error(column, problem))
     }
 
+    /// The row's values, in the order of its columns.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+
     /// The position of `column`, searched from `next_column` on, then from the start.
     fn index_of(&self, column: &str) -> Result<usize, DatabaseError> {
         let count = self.columns.len();
