@@ -2,6 +2,7 @@
 //! checked against the sums of its postings where the ledger is read, and are rebuilt for a
 //! database written before they existed.
 
+#[macro_use]
 mod support;
 
 use tenure_core::payment::Funds;
@@ -16,9 +17,8 @@ async fn account_with_a_purchase(engine: &Engine) -> String {
     support::account_with_queues(engine, 1).await.0
 }
 
-#[tokio::test]
-async fn running_totals_follow_the_postings_and_drift_is_reported() {
-    let (_folder, url) = support::scratch_sqlite();
+async fn running_totals_follow_the_postings_and_drift_is_reported(backend: support::Backend) {
+    let (url, _cleanup) = support::fresh_database(backend).await;
     let engine = support::engine_on(&url, START.parse().unwrap()).await;
     let account_id = account_with_a_purchase(&engine).await;
 
@@ -50,9 +50,8 @@ async fn running_totals_follow_the_postings_and_drift_is_reported() {
     assert!(ledger::check_balanced(&mut connection).await.is_err());
 }
 
-#[tokio::test]
-async fn totals_are_rebuilt_from_the_postings_when_missing() {
-    let (_folder, url) = support::scratch_sqlite();
+async fn totals_are_rebuilt_from_the_postings_when_missing(backend: support::Backend) {
+    let (url, _cleanup) = support::fresh_database(backend).await;
     // A database with the schema as it stood before tenure numbered its migrations (version 1
     // is that schema), written to by this tenure.
     let old = Store::open_unmigrated(&url).await.unwrap();
@@ -85,3 +84,12 @@ async fn totals_are_rebuilt_from_the_postings_when_missing() {
         before
     );
 }
+
+on_both_backends!(
+    running_totals_follow_the_postings_and_drift_is_reported,
+    running_totals_follow_the_postings_and_drift_is_reported
+);
+on_both_backends!(
+    totals_are_rebuilt_from_the_postings_when_missing,
+    totals_are_rebuilt_from_the_postings_when_missing
+);

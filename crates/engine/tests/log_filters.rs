@@ -2,6 +2,7 @@
 //! its account's (there is no index by instance), so the filter must keep exactly that
 //! instance's records, whichever accounts and instances share the log.
 
+#[macro_use]
 mod support;
 
 use jiff::{SignedDuration, Timestamp};
@@ -17,9 +18,8 @@ fn filter(account_id: Option<&str>, instance_id: &str) -> LogFilter {
     }
 }
 
-#[tokio::test]
-async fn an_instance_filter_keeps_exactly_that_instances_records() {
-    let (_folder, url) = support::scratch_sqlite();
+async fn an_instance_filter_keeps_exactly_that_instances_records(backend: support::Backend) {
+    let (url, _cleanup) = support::fresh_database(backend).await;
     let start: Timestamp = "2026-02-10T00:00:00Z".parse().unwrap();
     let engine = support::engine_on(&url, start).await;
     let (ada, ada_instances) = support::account_with_queues(&engine, 2).await;
@@ -74,3 +74,8 @@ async fn an_instance_filter_keeps_exactly_that_instances_records() {
         .unwrap();
     assert!(unknown.is_empty());
 }
+
+on_both_backends!(
+    an_instance_filter_keeps_exactly_that_instances_records,
+    an_instance_filter_keeps_exactly_that_instances_records
+);

@@ -1,6 +1,7 @@
 //! An instance whose due step fails is set aside for an hour, with nothing of it written, and
 //! does not hold back the rest of the fleet.
 
+#[macro_use]
 mod support;
 
 use jiff::Timestamp;
@@ -10,9 +11,8 @@ fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
 
-#[tokio::test]
-async fn a_failing_instance_is_set_aside_and_the_others_go_on() {
-    let (_folder, url) = support::scratch_sqlite();
+async fn a_failing_instance_is_set_aside_and_the_others_go_on(backend: support::Backend) {
+    let (url, _cleanup) = support::fresh_database(backend).await;
     let engine = support::engine_on(&url, at("2026-02-10T00:00:00Z")).await;
     let store = engine.store.clone();
     let (_, instance_ids) = support::account_with_queues(&engine, 2).await;
@@ -57,9 +57,10 @@ async fn a_failing_instance_is_set_aside_and_the_others_go_on() {
 /// A sweep on the simulated clock carries one transaction across moments. When a later
 /// moment's batch fails, the whole transaction is rolled back, the clock taken back, and the
 /// earlier moments taken again: once, not twice.
-#[tokio::test]
-async fn a_failure_after_earlier_moments_in_the_same_transaction_takes_them_again_once() {
-    let (_folder, url) = support::scratch_sqlite();
+async fn a_failure_after_earlier_moments_in_the_same_transaction_takes_them_again_once(
+    backend: support::Backend,
+) {
+    let (url, _cleanup) = support::fresh_database(backend).await;
     let engine = support::engine_on(&url, at("2026-02-10T00:00:00Z")).await;
     let store = engine.store.clone();
     let (account_id, first) = support::account_with_queues(&engine, 1).await;
@@ -140,3 +141,12 @@ async fn a_failure_after_earlier_moments_in_the_same_transaction_takes_them_agai
         "set aside for an hour"
     );
 }
+
+on_both_backends!(
+    a_failing_instance_is_set_aside_and_the_others_go_on,
+    a_failing_instance_is_set_aside_and_the_others_go_on
+);
+on_both_backends!(
+    a_failure_after_earlier_moments_in_the_same_transaction_takes_them_again_once,
+    a_failure_after_earlier_moments_in_the_same_transaction_takes_them_again_once
+);

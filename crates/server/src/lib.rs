@@ -67,6 +67,21 @@ pub struct Delivery {
 pub struct Application {
     listener: TcpListener,
     context: ApiContext,
+    /// What runs beside the API; stopped with it.
+    background: Background,
+}
+
+/// The tasks a server runs beside the API (the sweeper, the deliverer, the clock follower, the
+/// metrics' upkeep): aborted when dropped, so that a server stopped, or a future serving it
+/// dropped (a test's, a benchmark's), leaves nothing running on its database.
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 impl Application {
@@ -96,6 +111,7 @@ impl Application {
             engine = engine.with_delivery(channels.engine_channels(), deliverer.policy.clone());
         }
         let engine = Arc::new(engine);
+        let mut background = Vec::new();
         if let Some(start) = settings.simulated_clock {
             // The clock is state: a database that ran a later clock resumes it.
             let kept = engine.follow_kept_clock().await?;
@@ -107,22 +123,26 @@ impl Application {
                 );
             }
             engine.keep_clock_at(kept).await?;
-            spawn_clock_follower(engine.clone());
+            background.push(spawn_clock_follower(engine.clone()));
         }
         let context = ApiContext::new(engine.clone(), &settings.admin_key);
         let listener = TcpListener::bind(settings.listen).await?;
         if let Some((channels, deliverer)) = delivery {
             tracing::info!("delivery: {}", channels.describe());
             let observer = context.metrics.clone();
-            tokio::spawn(
+            background.push(tokio::spawn(
                 Deliverer::new(engine, channels, deliverer)
                     .observed_by(observer)
                     .run(),
-            );
+            ));
         }
-        spawn_sweeper(context.clone(), settings.sweep_interval);
-        spawn_metrics_upkeep(context.metrics.clone());
-        Ok(Application { listener, context })
+        background.push(spawn_sweeper(context.clone(), settings.sweep_interval));
+        background.push(spawn_metrics_upkeep(context.metrics.clone()));
+        Ok(Application {
+            listener,
+            context,
+            background: Background(background),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -134,6 +154,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let _background = self.background;
         let router = routes::router(self.context);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown_signal())
@@ -145,7 +166,7 @@ impl Application {
 /// moves only by `POST /v1/clock/advance`, which takes its steps itself; this sweep takes
 /// there what is due by the time kept in the database, so nodes sharing it help with the
 /// moments another node's advance has reached, and finish a dead node's.
-fn spawn_sweeper(context: ApiContext, interval: Duration) {
+fn spawn_sweeper(context: ApiContext, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
@@ -170,12 +191,12 @@ fn spawn_sweeper(context: ApiContext, interval: Duration) {
                 Err(error) => tracing::error!(%error, "lifecycle sweep failed; it will run again"),
             }
         }
-    });
+    })
 }
 
 /// Keeps a simulated clock at the time kept in the database, which another node may have
 /// moved: every node on one database reads the same time, within this interval.
-fn spawn_clock_follower(engine: Arc<Engine>) {
+fn spawn_clock_follower(engine: Arc<Engine>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_millis(250));
         loop {
@@ -184,19 +205,19 @@ fn spawn_clock_follower(engine: Arc<Engine>) {
                 tracing::warn!(%error, "reading the simulated clock kept in the database failed");
             }
         }
-    });
+    })
 }
 
 /// Folds the histograms' values into their buckets now and then, so that a server nobody
 /// scrapes does not keep every request's duration. Stops with the server's runtime.
-fn spawn_metrics_upkeep(metrics: Arc<crate::metrics::Metrics>) {
+fn spawn_metrics_upkeep(metrics: Arc<crate::metrics::Metrics>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(crate::metrics::UPKEEP_INTERVAL);
         loop {
             interval.tick().await;
             metrics.run_upkeep();
         }
-    });
+    })
 }
 
 /// Stops on Ctrl-C or SIGTERM (what service managers send); requests in flight finish first.

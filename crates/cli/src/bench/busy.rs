@@ -38,8 +38,9 @@ pub async fn run(options: &BenchOptions) -> anyhow::Result<()> {
     store.close().await;
 
     progress::phase("orders and the sweep");
-    let (address, server) = start_server(&scratch.url).await?;
-    let connections = funded_clients(address, CLIENTS).await?;
+    let (address, server) =
+        start_server(&scratch.url, tenure_store::DEFAULT_MAX_CONNECTIONS).await?;
+    let connections = funded_clients(&[address], CLIENTS).await?;
     let deadline = Instant::now() + Duration::from_secs(options.orders_seconds.max(3));
     let buyers: Vec<_> = connections
         .into_iter()

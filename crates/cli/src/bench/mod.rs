@@ -72,9 +72,31 @@ pub struct BenchOptions {
     /// orders). Timing costs a little; leave it off for the rates.
     #[arg(long)]
     pub statement_times: bool,
+    /// Nodes sharing the database (PostgreSQL only): the sweep is taken by this many engines at
+    /// once and the orders are spread over this many servers, each with a connection pool and
+    /// group committer of its own, as separate `tenure serve` processes have.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=8))]
+    pub nodes: u64,
+}
+
+impl BenchOptions {
+    /// The nodes asked for, as a count.
+    pub fn node_count(&self) -> usize {
+        self.nodes as usize
+    }
+
+    /// Connections each node opens at most: together within the 100 a PostgreSQL server
+    /// allows by default, with room for the ceiling's and the benchmark's own.
+    pub fn connections_per_node(&self) -> u32 {
+        (80 / self.nodes as u32).min(tenure_store::DEFAULT_MAX_CONNECTIONS)
+    }
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        options.nodes == 1 || options.db != "sqlite",
+        "several nodes share a PostgreSQL database: give --db postgres://…"
+    );
     println!("# tenure bench\n");
     println!(
         "- database: {}",
@@ -91,14 +113,26 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
             .unwrap_or(1),
         machine_name()
     );
+    if options.nodes > 1 {
+        println!(
+            "- nodes: {} (engines and servers in one process, each with its own pool of {} connections and its own committers)",
+            options.nodes,
+            options.connections_per_node()
+        );
+    }
     println!(
-        "- command: `tenure bench --db {} --only {}`\n",
+        "- command: `tenure bench --db {} --only {}{}`\n",
         if options.db == "sqlite" {
             "sqlite"
         } else {
             "postgres://…"
         },
-        options.only.join(",")
+        options.only.join(","),
+        if options.nodes > 1 {
+            format!(" --nodes {}", options.nodes)
+        } else {
+            String::new()
+        }
     );
     let wants = |name: &str| options.only.iter().any(|only| only == name);
     let runs: u64 = [

@@ -82,8 +82,14 @@ async fn orders_once(
     breakdown: &mut Breakdown,
 ) -> anyhow::Result<(Vec<Duration>, Duration)> {
     let scratch = scratch_database(options).await?;
-    let (address, server) = start_server(&scratch.url).await?;
-    let connections = funded_clients(address, clients).await?;
+    let mut addresses = Vec::new();
+    let mut servers = Vec::new();
+    for _ in 0..options.node_count() {
+        let (address, server) = start_server(&scratch.url, options.connections_per_node()).await?;
+        addresses.push(address);
+        servers.push(server);
+    }
+    let connections = funded_clients(&addresses, clients).await?;
     breakdown.begin();
     let deadline = Instant::now() + Duration::from_secs(options.orders_seconds);
     let mut tasks = Vec::new();
@@ -98,15 +104,18 @@ async fn orders_once(
     let elapsed = started.elapsed();
     breakdown.add_timed();
     latencies.sort();
-    server.abort();
+    for server in servers {
+        server.abort();
+    }
     scratch.remove().await?;
     Ok((latencies, elapsed))
 }
 
 /// Starts a server on `database_url` with the default catalog and a simulated clock from the
-/// start of 2026, on a port of its own.
+/// start of 2026, on a port of its own, opening at most `max_connections` to PostgreSQL.
 pub(super) async fn start_server(
     database_url: &str,
+    max_connections: u32,
 ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
     // Migrated first, as `tenure migrate` would: served PostgreSQL is not migrated by serve.
     tenure_store::Store::connect(database_url)
@@ -115,7 +124,7 @@ pub(super) async fn start_server(
         .await;
     let settings = Settings {
         database_url: database_url.to_string(),
-        database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
+        database_max_connections: max_connections,
         listen: "127.0.0.1:0".parse()?,
         simulated_clock: Some("2026-01-01T00:00:00Z".parse()?),
         admin_key: KEY.into(),
@@ -130,13 +139,15 @@ pub(super) async fn start_server(
     Ok((address, tokio::spawn(application.run_until_stopped())))
 }
 
-/// `clients` connections, each with an account of its own holding enough for any benchmark.
+/// `clients` connections, spread over the servers at `addresses` in turn, each with an account
+/// of its own holding enough for any benchmark.
 pub(super) async fn funded_clients(
-    address: SocketAddr,
+    addresses: &[SocketAddr],
     clients: usize,
 ) -> anyhow::Result<Vec<(LoopbackClient, String)>> {
     let mut connections = Vec::new();
     for index in 0..clients {
+        let address = addresses[index % addresses.len()];
         let mut client = LoopbackClient::connect(address, KEY).await?;
         let account = client
             .post("/v1/accounts", json!({ "name": format!("Bench {index}"), "email": "bench@example.com", "mobile": "+15550100" }).to_string().as_bytes())

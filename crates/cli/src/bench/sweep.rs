@@ -155,12 +155,8 @@ async fn sweep_once(
     load(&store, &catalog, &shape, start).await?;
     let load_time = loading.elapsed();
     progress::phase("sweeping");
-    let engine = Engine::new(
-        store.clone(),
-        catalog,
-        Clock::simulated(start),
-        Ids::random(),
-    );
+    let engines = engines(options, store, catalog, start, &scratch.url).await?;
+    let engine = &engines[0];
     // Reminders of instances expiring within a week are already due: take them first.
     engine.run_due(start).await?;
     let mut idle = Vec::new();
@@ -170,21 +166,16 @@ async fn sweep_once(
         assert_eq!(report.steps_taken, 0);
         idle.push(started.elapsed());
     }
-    let day = timed(
-        &store,
-        &engine,
-        start + SignedDuration::from_hours(24),
-        None,
-    )
-    .await?;
+    let day = timed(&engines, start + SignedDuration::from_hours(24), None).await?;
     let month = timed(
-        &store,
-        &engine,
+        &engines,
         start + SignedDuration::from_hours(31 * 24),
         Some(breakdown),
     )
     .await?;
-    store.close().await;
+    for engine in &engines {
+        engine.store.close().await;
+    }
     scratch.remove().await?;
     Ok(SweepRun {
         load: load_time,
@@ -194,30 +185,63 @@ async fn sweep_once(
     })
 }
 
-/// The steps due until `until`, and how long they took. SQLite's log is copied into the
+/// The engines that sweep, one per node: on one node, the engine of the store that loaded the
+/// fleet; on several, that store closed and each node's engine on a store of its own, with its
+/// share of the server's connections.
+async fn engines(
+    options: &BenchOptions,
+    loaded: Store,
+    catalog: tenure_core::catalog::Catalog,
+    start: Timestamp,
+    url: &str,
+) -> anyhow::Result<Vec<Engine>> {
+    let engine = |store: Store| {
+        Engine::new(
+            store,
+            catalog.clone(),
+            Clock::simulated(start),
+            Ids::random(),
+        )
+    };
+    if options.node_count() == 1 {
+        return Ok(vec![engine(loaded)]);
+    }
+    loaded.close().await;
+    let mut engines = Vec::new();
+    for _ in 0..options.node_count() {
+        let store = Store::connect_for_serving(url, options.connections_per_node()).await?;
+        engines.push(engine(store));
+    }
+    Ok(engines)
+}
+
+/// The steps due until `until`, taken by every engine at once (on one node, one engine), and
+/// how long they took. SQLite's log is copied into the
 /// database file first (waiting for the log copier to finish the last sweep's copy) and
 /// started again, so that each measurement copies only its own writes into the database file,
 /// not its predecessor's. The renewals are counted afterwards, untimed, from the event log. The
 /// sweep's statements go to `breakdown` when given.
 async fn timed(
-    store: &Store,
-    engine: &Engine,
+    engines: &[Engine],
     until: Timestamp,
     mut breakdown: Option<&mut Breakdown>,
 ) -> anyhow::Result<Swept> {
+    let store = &engines[0].store;
     let renewed_before = renewals(store).await?;
     store.checkpoint().await?;
     if let Some(breakdown) = &breakdown {
         breakdown.begin();
     }
     let started = Instant::now();
-    let report = engine.run_due(until).await?;
+    let reports =
+        futures_util::future::try_join_all(engines.iter().map(|engine| engine.run_due(until)))
+            .await?;
     let elapsed = started.elapsed();
     if let Some(breakdown) = &mut breakdown {
         breakdown.add_timed();
     }
     Ok(Swept {
-        steps: report.steps_taken,
+        steps: reports.iter().map(|report| report.steps_taken).sum(),
         renewals: renewals(store).await? - renewed_before,
         elapsed,
     })

@@ -397,10 +397,9 @@ on_both_backends!(
     notices_go_by_sms_and_email_and_are_marked_sent
 );
 
-#[tokio::test]
-async fn a_notice_on_a_channel_not_configured_is_undeliverable_with_why() {
+async fn a_notice_on_a_channel_not_configured_is_undeliverable_with_why(backend: Backend) {
     let app = spawn_app_delivering(
-        Backend::Sqlite,
+        backend,
         "2026-02-10T00:00:00Z",
         delivery(ChannelUrls::default(), DeliveryPolicy::default()),
     )
@@ -420,7 +419,7 @@ async fn a_notice_on_a_channel_not_configured_is_undeliverable_with_why() {
         .await;
     assert_eq!(log["data"], json!([]));
     // A server that sends nothing (no deliverer at all) says the same.
-    let quiet = spawn_app(Backend::Sqlite, "2026-02-10T00:00:00Z").await;
+    let quiet = spawn_app(backend, "2026-02-10T00:00:00Z").await;
     let account_id = quiet.funded_account(100_000).await;
     quiet
         .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
@@ -430,11 +429,10 @@ async fn a_notice_on_a_channel_not_configured_is_undeliverable_with_why() {
     assert_eq!(reminder["status"], "undeliverable");
 }
 
-#[tokio::test]
-async fn a_delivery_sent_is_not_sent_again_by_a_retry_and_an_unknown_one_is_404() {
+async fn a_delivery_sent_is_not_sent_again_by_a_retry_and_an_unknown_one_is_404(backend: Backend) {
     let receiver = Receiver::start(&[]).await;
     let app = spawn_app_delivering(
-        Backend::Sqlite,
+        backend,
         "2026-02-10T00:00:00Z",
         delivery(ChannelUrls::default(), DeliveryPolicy::default()),
     )
@@ -476,11 +474,10 @@ async fn a_delivery_sent_is_not_sent_again_by_a_retry_and_an_unknown_one_is_404(
     assert_eq!(receiver.received().len(), 1);
 }
 
-#[tokio::test]
-async fn a_receiver_that_never_answers_slows_neither_the_api_nor_the_sweep() {
+async fn a_receiver_that_never_answers_slows_neither_the_api_nor_the_sweep(backend: Backend) {
     let dead = Receiver::start(&[Answer::Hang; 100]).await;
     let app = spawn_app_delivering(
-        Backend::Sqlite,
+        backend,
         "2026-02-10T00:00:00Z",
         delivery(ChannelUrls::default(), DeliveryPolicy::default()),
     )
@@ -508,3 +505,16 @@ async fn a_receiver_that_never_answers_slows_neither_the_api_nor_the_sweep() {
     let pending = app.get("/v1/deliveries?status=pending&limit=1000").await;
     assert!(pending["data"].as_array().unwrap().len() >= 40, "{pending}");
 }
+
+on_both_backends!(
+    undeliverable_with_why,
+    a_notice_on_a_channel_not_configured_is_undeliverable_with_why
+);
+on_both_backends!(
+    sent_not_sent_again,
+    a_delivery_sent_is_not_sent_again_by_a_retry_and_an_unknown_one_is_404
+);
+on_both_backends!(
+    dead_receiver_slows_nothing,
+    a_receiver_that_never_answers_slows_neither_the_api_nor_the_sweep
+);
