@@ -144,6 +144,14 @@ enum Command {
         db: String,
         file: PathBuf,
     },
+    /// Copy a SQLite database into FILE while it serves (SQLite's online backup: one
+    /// consistent snapshot), then check the copy's ledger. On PostgreSQL, use pg_dump.
+    Backup {
+        /// sqlite://PATH
+        #[arg(long)]
+        db: String,
+        file: PathBuf,
+    },
     /// Play a scenario file on a fresh database and print its events as JSON lines.
     Simulate {
         file: PathBuf,
@@ -264,6 +272,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 moved.tables,
                 file.display(),
                 moved.accounts
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { db, file } => {
+            let checked = transfer::backup(&db, &file).await?;
+            println!(
+                "{}: a copy of {db} ({} pages); {} accounts' ledgers checked",
+                file.display(),
+                checked.pages,
+                checked.accounts
             );
             Ok(ExitCode::SUCCESS)
         }

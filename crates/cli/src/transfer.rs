@@ -232,6 +232,38 @@ pub async fn import(db: &str, file: &Path) -> anyhow::Result<Moved> {
     })
 }
 
+/// What `tenure backup` copied and checked.
+pub struct BackedUp {
+    pub pages: u64,
+    pub accounts: usize,
+}
+
+/// `tenure backup`: SQLite's online backup of `db` into `file`, then the copy opened as a
+/// database and its ledger checked (entries balance, running totals equal their postings).
+pub async fn backup(db: &str, file: &Path) -> anyhow::Result<BackedUp> {
+    if !db.starts_with("sqlite:") {
+        bail!(
+            "tenure backup copies a SQLite database; back PostgreSQL up with its own tools: \
+             pg_dump --format=custom --file {} '{db}' (restore into an empty database with \
+             pg_restore --dbname URL FILE), or tenure export",
+            file.display()
+        );
+    }
+    let (source, target) = (db.to_string(), file.to_path_buf());
+    let pages = tokio::task::spawn_blocking(move || tenure_store::backup::sqlite(&source, &target))
+        .await??;
+    let copy = Store::open_unmigrated(&format!("sqlite://{}", file.display())).await?;
+    let mut snapshot = copy.snapshot().await?;
+    snapshot
+        .check_ledger()
+        .await
+        .context("the copy's ledger does not check")?;
+    let accounts = snapshot.account_sums().await?.len();
+    snapshot.finish().await?;
+    copy.close().await;
+    Ok(BackedUp { pages, accounts })
+}
+
 fn write_line(out: &mut impl Write, line: &Json) -> anyhow::Result<()> {
     serde_json::to_writer(&mut *out, line)?;
     out.write_all(b"\n")?;

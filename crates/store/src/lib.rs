@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod approvals;
+pub mod backup;
 pub mod bills;
 mod connect;
 pub mod database;

@@ -1,5 +1,7 @@
 //! `tenure serve` as a child process, for the tests that kill it, run several, or move its
 //! database: started on port 0, its log read (and its warnings shown), killed when dropped.
+//! Each test binary uses part of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -31,7 +31,8 @@ pub use query::{
 };
 pub use row::{FromValue, Row};
 pub(crate) use sqlite::{
-    commit as commit_sqlite, foreign_keys_resolved, rollback as rollback_sqlite, SqliteDatabase,
+    commit as commit_sqlite, foreign_keys_resolved, open as open_sqlite_file,
+    path_of as sqlite_path_of, rollback as rollback_sqlite, SqliteDatabase,
 };
 pub use value::{Argument, Value};
 

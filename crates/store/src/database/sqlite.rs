@@ -94,7 +94,7 @@ pub(crate) fn path_of(url: &str) -> Result<PathBuf, DatabaseError> {
     Ok(PathBuf::from(path))
 }
 
-pub(super) fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
+pub(crate) fn open(path: &Path) -> Result<rusqlite::Connection, DatabaseError> {
     let connection = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
