@@ -34,7 +34,7 @@ fn serve(database_url: &str) -> Node {
 async fn a_message_committed_but_not_sent_goes_out_after_a_sigkill(database_url: &str) {
     // The first request is held open: the server dies while sending it.
     let receiver = Receiver::start(&[Answer::Hang]).await;
-    let mut first = serve(database_url);
+    let first = serve(database_url);
     let endpoint = first
         .call(
             "POST",

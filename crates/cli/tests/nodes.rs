@@ -289,7 +289,7 @@ async fn a_node_killed_mid_run_leaves_nothing_lost_or_doubled() {
     let database = PostgresDatabase::create("tenure_nodes", true).await;
     let mut db = PgConnection::connect(&database.url).await.unwrap();
     let client = reqwest::Client::new();
-    let mut nodes = start_nodes(&database.url);
+    let nodes = start_nodes(&database.url);
     let (renewing, expiring) = buy_fleet(&nodes).await;
 
     let advancing = {

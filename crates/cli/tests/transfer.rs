@@ -105,7 +105,7 @@ async fn a_month_of_business(node: &Node) -> Vec<(String, Value)> {
 async fn a_database_moves_between_sqlite_and_postgres_unchanged() {
     let folder = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", folder.path().join("first.db").display());
-    let mut first = Node::start(&sqlite, &["--simulated-clock", "2026-03-01T00:00:00Z"]);
+    let first = Node::start(&sqlite, &["--simulated-clock", "2026-03-01T00:00:00Z"]);
     let answers = a_month_of_business(&first).await;
     first.kill();
 
@@ -168,7 +168,7 @@ async fn a_database_moves_between_sqlite_and_postgres_unchanged() {
 async fn an_altered_ledger_is_refused_and_nothing_is_imported() {
     let folder = tempfile::tempdir().unwrap();
     let sqlite = format!("sqlite://{}", folder.path().join("first.db").display());
-    let mut first = Node::start(&sqlite, &["--simulated-clock", "2026-03-01T00:00:00Z"]);
+    let first = Node::start(&sqlite, &["--simulated-clock", "2026-03-01T00:00:00Z"]);
     a_month_of_business(&first).await;
     first.kill();
     let exported = folder.path().join("first.jsonl");

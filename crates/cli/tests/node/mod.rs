@@ -12,7 +12,8 @@ use sqlx::{Connection, PgConnection};
 pub const KEY: &str = "node-test-operator-key";
 
 pub struct Node {
-    child: Child,
+    /// Behind a lock so that a node shared by client tasks can be killed under them.
+    child: std::sync::Mutex<Child>,
     pub address: String,
     /// Its connections kept from one call to the next.
     client: reqwest::Client,
@@ -49,16 +50,41 @@ impl Node {
             }
         });
         Node {
-            child,
+            child: std::sync::Mutex::new(child),
             address,
             client: reqwest::Client::new(),
         }
     }
 
     /// SIGKILL, and waits for it to be gone.
-    pub fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
+    pub fn kill(&self) {
+        let mut child = self.child.lock().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// Sends a request with the operator's key and, if given, an Idempotency-Key: its status
+    /// and body, or the error of a request that got no answer (the node died, say).
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<(u16, String), reqwest::Error> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await?))
     }
 
     /// Sends a request with the operator's key; panics unless it succeeds.
@@ -84,8 +110,10 @@ impl Node {
 /// A test that fails leaves no node running.
 impl Drop for Node {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Ok(child) = self.child.get_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
