@@ -53,6 +53,10 @@ pub enum EventKind {
     BillUnpaid,
     AccountOverdue,
     AccountOverdueSettled,
+    /// The account's ledger failed a check: its writes are stopped.
+    AccountFrozen,
+    /// An operator let a frozen account write again, its ledger checked.
+    AccountUnfrozen,
     InstanceStopped,
     InstanceFrozen,
     InstanceTrialContinued,
@@ -66,7 +70,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 39] = [
+    pub const ALL: [EventKind; 41] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -99,6 +103,8 @@ impl EventKind {
         EventKind::BillUnpaid,
         EventKind::AccountOverdue,
         EventKind::AccountOverdueSettled,
+        EventKind::AccountFrozen,
+        EventKind::AccountUnfrozen,
         EventKind::InstanceStopped,
         EventKind::InstanceFrozen,
         EventKind::InstanceTrialContinued,
@@ -142,6 +148,8 @@ impl EventKind {
             EventKind::BillUnpaid => "bill.unpaid",
             EventKind::AccountOverdue => "account.overdue",
             EventKind::AccountOverdueSettled => "account.overdue_settled",
+            EventKind::AccountFrozen => "account.frozen",
+            EventKind::AccountUnfrozen => "account.unfrozen",
             EventKind::InstanceStopped => "instance.stopped",
             EventKind::InstanceFrozen => "instance.frozen",
             EventKind::InstanceTrialContinued => "instance.trial_continued",

@@ -1,12 +1,15 @@
 //! Accounts and their money: create, deposit, grant coupons and vouchers, read balances.
 
 use serde::Serialize;
+use tenure_core::event::{EventData, EventDraft, EventKind};
 use tenure_core::ledger::{deposited_event, granted_event, Entry, LedgerAccount};
 use tenure_core::money::validate_positive_amount;
 use tenure_core::payment::{Funds, PaymentMethod};
 use tenure_store::accounts::{self, Account};
 use tenure_store::Connection;
-use tenure_store::{bills, ledger, Tx};
+use tenure_store::{bills, ledger, StoreError, Tx};
+
+use crate::record::RecordBuffer;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -140,6 +143,8 @@ impl Engine {
             created_at: now,
             overdue_since: None,
             low_balance_alerted: false,
+            frozen_reason: None,
+            frozen_at: None,
         };
         accounts::insert(tx, &account).await?;
         let event = tenure_core::account::created_event(&account.id, &account.name);
@@ -154,14 +159,18 @@ impl Engine {
     }
 
     /// Reads an account inside a transaction, locking it where the database can.
+    /// Locks the account a write changes; a frozen account (its ledger failed a check) is
+    /// refused, whatever the write.
     pub(crate) async fn lock_account(
         &self,
         tx: &mut Tx,
         account_id: &str,
     ) -> Result<Account, EngineError> {
-        accounts::lock(tx, account_id)
+        let account = accounts::lock(tx, account_id)
             .await?
-            .ok_or_else(|| EngineError::not_found("account", account_id))
+            .ok_or_else(|| EngineError::not_found("account", account_id))?;
+        refuse_frozen(&account)?;
+        Ok(account)
     }
 
     pub async fn account_view(
@@ -172,7 +181,10 @@ impl Engine {
         let account = accounts::get(connection, account_id)
             .await?
             .ok_or_else(|| EngineError::not_found("account", account_id))?;
-        // A read for people: the running totals are checked against the postings here.
+        // A frozen account's totals are not to be trusted: it answers why it is frozen.
+        refuse_frozen(&account)?;
+        // The running totals are checked against the postings here, in one statement (so a
+        // write beside it is no false alarm).
         let funds = ledger::checked_funds(connection, account_id).await?;
         let debt_minor = bills::debt_minor(connection, account_id).await?;
         Ok(AccountView::new(account, funds).with_debt(debt_minor))
@@ -265,5 +277,114 @@ impl Engine {
             account,
             settlement,
         })
+    }
+}
+
+/// The refusal of any write of a frozen account.
+pub(crate) fn refuse_frozen(account: &Account) -> Result<(), EngineError> {
+    match &account.frozen_reason {
+        None => Ok(()),
+        Some(reason) => Err(EngineError::refused(
+            "account_frozen",
+            format!(
+                "account {} is frozen: its ledger failed a check ({reason}); its writes are refused until an operator unfreezes it",
+                account.id
+            ),
+        )),
+    }
+}
+
+impl Engine {
+    /// [`Engine::account_view`] for a read outside any write (`GET /v1/accounts/{id}`): a
+    /// ledger that fails the check is real (the check reads one snapshot), so the account's
+    /// writes are stopped, with an alert, and every other account goes on.
+    pub async fn account_view_or_freeze(
+        &self,
+        connection: &mut Connection,
+        account_id: &str,
+    ) -> Result<AccountView, EngineError> {
+        match self.account_view(connection, account_id).await {
+            Err(EngineError::Store(StoreError::LedgerUnbalanced(found))) => {
+                self.freeze_account(account_id, &found).await?;
+                Err(EngineError::refused(
+                    "account_frozen",
+                    format!("account {account_id} is frozen: its ledger failed a check ({found}); its writes are refused until an operator unfreezes it"),
+                ))
+            }
+            viewed => viewed,
+        }
+    }
+
+    /// Stops the account's writes because its ledger failed a check (`found`): in a
+    /// transaction of its own, with an `account.frozen` event and an error in the log, the
+    /// alert. Frozen already, nothing more is written.
+    async fn freeze_account(&self, account_id: &str, found: &str) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let mut tx = self.begin().await?;
+        if accounts::freeze(&mut tx, account_id, found, now).await? {
+            tracing::error!(account_id, found, "the account's ledger failed a check; its writes are stopped until an operator unfreezes it");
+            let event = EventDraft {
+                kind: EventKind::AccountFrozen,
+                account_id: account_id.to_string(),
+                instance_id: None,
+                data: EventData::object().text("reason", found).finish(),
+            };
+            let mut buffer = RecordBuffer::default();
+            self.buffer_events(&mut buffer, now, [event]);
+            buffer.flush(&mut tx, &self.ids).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An operator lets a frozen account write again, once its ledger checks (read in this
+    /// transaction, after the account's lock): one that still fails stays frozen.
+    pub async fn unfreeze_account(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+    ) -> Result<AccountView, EngineError> {
+        let now = self.clock.now();
+        let account = accounts::lock(tx, account_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("account", account_id))?;
+        let Some(reason) = account.frozen_reason.clone() else {
+            return Err(EngineError::refused(
+                "account_not_frozen",
+                format!("account {account_id} is not frozen"),
+            ));
+        };
+        let funds = match ledger::checked_funds(tx, account_id).await {
+            Err(StoreError::LedgerUnbalanced(found)) => {
+                return Err(EngineError::refused(
+                    "ledger_still_fails",
+                    format!(
+                    "account {account_id} stays frozen: its ledger still fails its check ({found})"
+                ),
+                ))
+            }
+            checked => checked?,
+        };
+        accounts::unfreeze(tx, account_id).await?;
+        tracing::warn!(
+            account_id,
+            "an operator unfroze the account; its ledger checks"
+        );
+        let event = EventDraft {
+            kind: EventKind::AccountUnfrozen,
+            account_id: account_id.to_string(),
+            instance_id: None,
+            data: EventData::object().text("reason", &reason).finish(),
+        };
+        let mut buffer = RecordBuffer::default();
+        self.buffer_events(&mut buffer, now, [event]);
+        buffer.flush(tx, &self.ids).await?;
+        let debt_minor = bills::debt_minor(tx, account_id).await?;
+        let account = Account {
+            frozen_reason: None,
+            frozen_at: None,
+            ..account
+        };
+        Ok(AccountView::new(account, funds).with_debt(debt_minor))
     }
 }

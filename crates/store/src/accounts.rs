@@ -20,11 +20,14 @@ pub struct Account {
     pub overdue_since: Option<Timestamp>,
     /// The low-balance SMS went out and the credit has not risen above the threshold since.
     pub low_balance_alerted: bool,
+    /// Why the account's writes are stopped: its ledger failed a check (see [`freeze`]).
+    pub frozen_reason: Option<String>,
+    pub frozen_at: Option<Timestamp>,
 }
 
 const COLUMNS: &str =
     "id, name, email, mobile, currency, low_balance_threshold_minor, created_at, \
-    overdue_since, low_balance_alerted";
+    overdue_since, low_balance_alerted, frozen_reason, frozen_at";
 
 /// An account from its row, the row's texts moved into it.
 fn from_row(mut row: Row) -> Result<Account, DatabaseError> {
@@ -38,6 +41,8 @@ fn from_row(mut row: Row) -> Result<Account, DatabaseError> {
         created_at: from_seconds(row.take("created_at")?),
         overdue_since: row.take::<Option<i64>>("overdue_since")?.map(from_seconds),
         low_balance_alerted: row.take::<i64>("low_balance_alerted")? != 0,
+        frozen_reason: row.take("frozen_reason")?,
+        frozen_at: row.take::<Option<i64>>("frozen_at")?.map(from_seconds),
     })
 }
 
@@ -143,4 +148,32 @@ pub async fn set_low_balance_threshold(
 pub async fn lock_many(tx: &mut Tx, ids: &[String]) -> Result<Vec<Account>, StoreError> {
     let rows = crate::listing::lock_by_ids(tx, COLUMNS, "accounts", ids).await?;
     Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Stops the account's writes, saying why; whether it was not frozen already.
+pub async fn freeze(
+    tx: &mut Tx,
+    account_id: &str,
+    reason: &str,
+    at: Timestamp,
+) -> Result<bool, StoreError> {
+    let done = query(
+        "UPDATE accounts SET frozen_reason = $2, frozen_at = $3
+         WHERE id = $1 AND frozen_reason IS NULL",
+    )
+    .bind(account_id)
+    .bind(reason)
+    .bind(to_seconds(at))
+    .execute(tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Lets the account write again.
+pub async fn unfreeze(tx: &mut Tx, account_id: &str) -> Result<(), StoreError> {
+    query("UPDATE accounts SET frozen_reason = NULL, frozen_at = NULL WHERE id = $1")
+        .bind(account_id)
+        .execute(tx)
+        .await?;
+    Ok(())
 }

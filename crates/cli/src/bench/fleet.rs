@@ -83,6 +83,8 @@ pub async fn load(
             created_at: start,
             overdue_since: None,
             low_balance_alerted: false,
+            frozen_reason: None,
+            frozen_at: None,
         };
         accounts::insert(&mut tx, &account).await?;
         if shape.deposit_minor > 0 {

@@ -305,6 +305,9 @@ impl Engine {
         unread.dedup();
         if !unread.is_empty() {
             for account in tenure_store::accounts::lock_many(tx, &unread).await? {
+                // A frozen account's steps wait (the batch is then taken item by item, and
+                // only that account's items are set aside).
+                crate::accounts::refuse_frozen(&account)?;
                 accounts.insert(account.id.clone(), account);
             }
             // No funds row is no money yet; the rows read replace those zeros.

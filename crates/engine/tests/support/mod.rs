@@ -252,6 +252,8 @@ const LATER_COLUMNS: &[(&str, &str, &str)] = &[
     ("instances", "release_warned_for_expiry", "BIGINT"),
     ("instances", "domain_statuses", "TEXT"),
     ("notifications", "status_reason", "TEXT"),
+    ("accounts", "frozen_reason", "TEXT"),
+    ("accounts", "frozen_at", "BIGINT"),
 ];
 
 /// Tables a later migration adds that use cases read or write, as far as they do (the webhook

@@ -36,6 +36,12 @@ pub fn routes() -> Vec<Route> {
         .account(Permission::Read),
         Route::new(
             Method::POST,
+            "/v1/accounts/{id}/unfreeze",
+            "Let a frozen account (its ledger failed a check) write again, once its ledger checks",
+            unfreeze,
+        ),
+        Route::new(
+            Method::POST,
             "/v1/accounts/{id}/deposits",
             "Add funds to the balance",
             deposit,
@@ -144,7 +150,27 @@ async fn show(
 ) -> Result<Answered<tenure_engine::accounts::AccountView>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move { engine.account_view(connection, &account_id).await })
+        Box::pin(async move { engine.account_view_or_freeze(connection, &account_id).await })
+    })
+    .await
+}
+
+/// Nothing to say: the path names the account.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Unfreeze {}
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for Unfreeze {}
+
+async fn unfreeze(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    command: Command<Unfreeze>,
+) -> Result<Answered<tenure_engine::accounts::AccountView>, ApiError> {
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, crate::api::Succeeded, move |tx| {
+        Box::pin(async move { engine.unfreeze_account(tx, &account_id).await })
     })
     .await
 }

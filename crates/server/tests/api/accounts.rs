@@ -169,3 +169,96 @@ async fn the_ledger_is_paged(backend: Backend) {
     assert_eq!((status, answer["code"].as_str()), (404, Some("not_found")));
 }
 on_both_backends!(ledger_pages, the_ledger_is_paged);
+
+/// A real broken invariant (running totals changed around tenure, here by hand) stops that
+/// account's writes, with an `account.frozen` event; every other account goes on, the sweep
+/// included; once the operator has put the ledger right, unfreezing lets it write again.
+async fn a_broken_ledger_freezes_that_account_alone(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let broken = app.funded_account(100_000).await;
+    let healthy = app.funded_account(100_000).await;
+    let bought = app
+        .buy(&healthy, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let healthy_instance = bought["instance"]["id"].as_str().unwrap().to_string();
+    let drift = |by: i64| {
+        let engine = app.engine.clone();
+        let account = broken.clone();
+        async move {
+            let mut tx = engine.store.begin().await.unwrap();
+            tenure_store::database::query(
+                "UPDATE account_funds SET balance_minor = balance_minor + $2 WHERE account_id = $1",
+            )
+            .bind(account.as_str())
+            .bind(by)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    drift(1).await;
+
+    let (status, answer) = app.get_status(&format!("/v1/accounts/{broken}")).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("account_frozen")),
+        "{answer}"
+    );
+    let deposit = json!({ "amount": 500, "method": "bank_card" });
+    let (status, answer) = app
+        .post(&format!("/v1/accounts/{broken}/deposits"), deposit.clone())
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("account_frozen")),
+        "{answer}"
+    );
+    let (status, _) = app
+        .post("/v1/instances", json!({ "account": broken, "product": "message-queue", "edition": "basic",
+                                        "spec": "tps-1000", "region": "us-east-1", "period": "1M" }))
+        .await;
+    assert_eq!(status, 409);
+    let events = app
+        .get(&format!("/v1/events?account={broken}&kind=account.frozen"))
+        .await;
+    assert_eq!(events["data"].as_array().unwrap().len(), 1);
+    assert!(events["data"][0]["data"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("running totals"));
+
+    // The others go on: a deposit, and the sweep expiring the healthy account's instance.
+    app.post_ok(&format!("/v1/accounts/{healthy}/deposits"), deposit.clone())
+        .await;
+    app.advance_to("2026-03-12T00:00:00Z").await;
+    assert_eq!(app.instance(&healthy_instance).await["status"], "expired");
+
+    // Unfrozen only once the ledger checks.
+    let (status, answer) = app
+        .post(&format!("/v1/accounts/{broken}/unfreeze"), json!({}))
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("ledger_still_fails")),
+        "{answer}"
+    );
+    drift(-1).await;
+    let unfrozen = app
+        .post_ok(&format!("/v1/accounts/{broken}/unfreeze"), json!({}))
+        .await;
+    assert_eq!(unfrozen["frozen_reason"], Value::Null);
+    assert_eq!(unfrozen["balance_minor"], 100_000);
+    app.post_ok(&format!("/v1/accounts/{broken}/deposits"), deposit)
+        .await;
+    assert_eq!(app.account(&broken).await["balance_minor"], 100_500);
+    let (status, _) = app
+        .post(&format!("/v1/accounts/{broken}/unfreeze"), json!({}))
+        .await;
+    assert_eq!(status, 409, "not frozen now");
+}
+
+on_both_backends!(
+    broken_ledger_freezes,
+    a_broken_ledger_freezes_that_account_alone
+);

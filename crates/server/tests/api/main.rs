@@ -17,6 +17,7 @@ mod free_instances;
 mod group_commit;
 mod idempotency;
 mod lifecycle;
+mod money_properties;
 mod operations;
 mod payg;
 mod receiver;

@@ -7,6 +7,7 @@
 //! One text serves both databases where it can; where they differ (SQLite cannot drop a
 //! constraint, and rebuilds the table instead), a migration says so by dialect.
 
+mod account_freeze;
 mod deliveries;
 mod initial;
 mod lifecycle_marks;
@@ -46,6 +47,7 @@ pub const MIGRATIONS: &[Migration] = &[
     webhook_endpoints::MIGRATION,
     deliveries::MIGRATION,
     simulated_clock::MIGRATION,
+    account_freeze::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
