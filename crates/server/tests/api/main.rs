@@ -22,6 +22,7 @@ mod operations;
 mod payg;
 mod receiver;
 mod renewals;
+mod serial_replay;
 mod simulate;
 mod smtp;
 mod stuck_steps;
