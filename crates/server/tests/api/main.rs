@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod accounts;
 mod auto_renewal;
+mod body_fuzz;
 mod catalog;
 mod changes;
 mod clock_state;
