@@ -1,5 +1,6 @@
 //! `tenure serve` killed with SIGKILL at random moments while clients buy, renew, upgrade,
-//! unsubscribe, deposit and advance the simulated clock, every request with an
+//! unsubscribe, report pay-as-you-go usage, deposit and advance the simulated clock, every
+//! request with an
 //! Idempotency-Key; restarted on the same database after each kill, and checked:
 //!
 //! - every answered request's answer comes back the same when sent again with its key, and
@@ -35,6 +36,7 @@ const CLIENTS: usize = 3;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Kind {
     Deposit,
+    Usage,
     Purchase,
     Renewal,
     Upgrade,
@@ -60,6 +62,8 @@ struct Sent {
 struct Log {
     sent: Vec<Sent>,
     instances: Vec<(usize, String)>,
+    /// Each account's pay-as-you-go instance, which usage is reported for.
+    payg: Vec<String>,
     clock_days: i64,
     /// Where this round's requests begin in `sent`.
     round_start: usize,
@@ -121,7 +125,15 @@ fn next_request(rng: &mut StdRng, log: &mut Log, accounts: &[String], client: us
                 body,
             )
         }
-        (25..=49, _) => (
+        (40..=49, _) => (
+            Kind::Usage,
+            account,
+            "POST",
+            "/v1/usage".to_string(),
+            json!({ "record_id": key, "instance": log.payg[account], "meter": "messages",
+                    "quantity": rng.gen_range(1..500_000), "time": at_day(log.clock_days) }),
+        ),
+        (25..=39, _) => (
             Kind::Deposit,
             account,
             "POST",
@@ -293,8 +305,13 @@ async fn check(db: &str, log: &Mutex<Log>, accounts: &[String]) {
     );
     assert_eq!(
         count(&store, "SELECT COUNT(*) AS n FROM instances").await,
-        done(Kind::Purchase),
-        "purchases"
+        done(Kind::Purchase) + ACCOUNTS as i64,
+        "purchases (and each account's pay-as-you-go instance)"
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) AS n FROM usage_records").await,
+        done(Kind::Usage),
+        "usage records"
     );
     assert_eq!(
         count(
@@ -362,14 +379,15 @@ async fn check(db: &str, log: &Mutex<Log>, accounts: &[String]) {
         assert_eq!(deposits, deposited, "{account_id}: its deposits");
         let paid = count(&store, &format!("SELECT CAST(COALESCE(SUM(paid_balance_minor), 0) AS BIGINT) AS n FROM orders WHERE account_id = '{account_id}'")).await;
         let refunded = count(&store, &format!("SELECT CAST(COALESCE(SUM(to_balance_minor), 0) AS BIGINT) AS n FROM refunds WHERE account_id = '{account_id}'")).await;
+        let billed = count(&store, &format!("SELECT CAST(COALESCE(SUM(paid_balance_minor), 0) AS BIGINT) AS n FROM bills WHERE account_id = '{account_id}'")).await;
         let balance = sums
             .iter()
             .find(|sums| sums.account_id == *account_id)
             .map_or(0, |sums| sums.balance_minor);
         assert_eq!(
             balance,
-            deposited - paid + refunded,
-            "{account_id}: balance = deposits − orders + refunds"
+            deposited - paid - billed + refunded,
+            "{account_id}: balance = deposits − orders − bills + refunds"
         );
     }
     store.close().await;
@@ -380,7 +398,8 @@ async fn swept(db: &str) {
     let store = Store::open_unmigrated(db).await.unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let behind = count(&store, "SELECT COUNT(*) AS n FROM instances, simulated_clock WHERE next_due_at <= simulated_clock.now").await;
+        let behind = count(&store, "SELECT COUNT(*) AS n FROM instances, simulated_clock WHERE next_due_at <= simulated_clock.now").await
+            + count(&store, "SELECT COUNT(*) AS n FROM bills, simulated_clock WHERE status = 'open' AND generate_at <= simulated_clock.now").await;
         if behind == 0 {
             break;
         }
@@ -397,6 +416,7 @@ async fn killed_again_and_again(db: &str) {
     let mut node = Arc::new(start(db));
     // (Reassigned after each kill.)
     let mut accounts = Vec::new();
+    let mut payg_instances = Vec::new();
     for index in 0..ACCOUNTS {
         let account = node.call("POST", "/v1/accounts", Some(json!({ "name": format!("Crash {index}"), "email": "c@example.com", "mobile": "+15550100" }))).await;
         let id = account["id"].as_str().unwrap().to_string();
@@ -406,10 +426,22 @@ async fn killed_again_and_again(db: &str) {
             Some(json!({ "amount": DEPOSIT_MINOR, "method": "bank_card" })),
         )
         .await;
+        let payg = node
+            .call(
+                "POST",
+                "/v1/instances",
+                Some(json!({ "account": id, "product": "iot-platform",
+            "edition": "legacy-public", "region": "us-east-1", "billing": "payg" })),
+            )
+            .await;
+        payg_instances.push(payg["instance"]["id"].as_str().unwrap().to_string());
         accounts.push(id);
     }
     let accounts = Arc::new(accounts);
-    let log = Arc::new(Mutex::new(Log::default()));
+    let log = Arc::new(Mutex::new(Log {
+        payg: payg_instances,
+        ..Log::default()
+    }));
     let mut rng = StdRng::seed_from_u64(rand::random());
     let mut cut_off = 0;
     for round in 0..kills() {
@@ -447,16 +479,22 @@ async fn killed_again_and_again(db: &str) {
         swept(db).await;
         check(db, &log, &accounts).await;
         println!(
-            "round {round}: {} requests so far, {cut_off} cut off by the kills",
+            "{}, round {round}: {} requests so far, {cut_off} cut off by the kills",
+            db.split(':').next().unwrap_or(db),
             log.lock().unwrap().sent.len()
         );
     }
     let log = log.lock().unwrap();
-    assert!(
-        log.sent.iter().any(|sent| sent.kind == Kind::Renewal
-            && sent.answer.as_ref().is_some_and(|(s, _)| *s < 300)),
-        "renewals were made"
-    );
+    for kind in [Kind::Renewal, Kind::Usage, Kind::Unsubscription] {
+        assert!(
+            log.sent.iter().any(|sent| sent.kind == kind
+                && sent
+                    .answer
+                    .as_ref()
+                    .is_some_and(|(status, _)| *status < 300)),
+            "some {kind:?} succeeded"
+        );
+    }
     assert!(cut_off > 0, "some requests were cut off by a kill");
 }
 
