@@ -1,12 +1,13 @@
 //! Money's invariants as properties: random sequences of deposits, coupon and voucher grants,
 //! purchases (paid from any mix of sources, renewed by hand or automatically), renewals,
-//! upgrades and downgrades, unsubscriptions and clock advances, on a fresh server each, and
-//! after every sequence:
+//! upgrades and downgrades, unsubscriptions, pay-as-you-go instances and their usage, and
+//! clock advances, on a fresh server each, and after every sequence:
 //!
 //! - no request answers 5xx;
 //! - each of the account's funds (balance, coupons, vouchers) equals what its ledger's
 //!   postings sum to, and every entry sums to zero;
-//! - no balance is below zero (these sequences make no debt: no pay-as-you-go);
+//! - no balance is below zero: what a bill could not take is a debt, the unpaid part of the
+//!   unpaid bills, and the account is overdue exactly while it has one;
 //! - no refund exceeds the cash its period was paid with, and no order is refunded more than
 //!   the cash it took: the coupons' and vouchers' shares never come back as cash;
 //! - coupons and vouchers never grow but by grants and refunds to coupons.
@@ -43,6 +44,12 @@ enum Operation {
     Advance {
         days: u32,
     },
+    /// A pay-as-you-go IoT instance: billed by the hour for its usage, its bills paid from
+    /// coupons and the balance, or left unpaid (the account overdue, its debt recorded).
+    BuyPayg,
+    Usage {
+        quantity: i64,
+    },
 }
 
 fn operation() -> impl Strategy<Value = Operation> {
@@ -68,6 +75,8 @@ fn operation() -> impl Strategy<Value = Operation> {
             .prop_map(|(instance, up)| Operation::Change { instance, up }),
         any::<usize>().prop_map(|instance| Operation::Unsubscribe { instance }),
         (1u32..40).prop_map(|days| Operation::Advance { days }),
+        Just(Operation::BuyPayg),
+        (1i64..50_000_000).prop_map(|quantity| Operation::Usage { quantity }),
     ]
 }
 
@@ -76,6 +85,8 @@ async fn play(operations: &[Operation]) {
     let app = spawn_app(Backend::Sqlite, "2026-02-10T00:00:00Z").await;
     let account_id = app.funded_account(0).await;
     let mut instances: Vec<String> = Vec::new();
+    let mut payg: Vec<String> = Vec::new();
+    let mut usage_records = 0;
     for operation in operations {
         let pick = |index: &usize| instances.get(index % instances.len().max(1)).cloned();
         let (path, body) = match operation {
@@ -134,11 +145,29 @@ async fn play(operations: &[Operation]) {
                 "/v1/clock/advance".to_string(),
                 json!({ "by": format!("P{days}D") }),
             ),
+            Operation::BuyPayg => (
+                "/v1/instances".to_string(),
+                json!({ "account": account_id, "product": "iot-platform", "edition": "legacy-public",
+                        "region": "us-east-1", "billing": "payg" }),
+            ),
+            Operation::Usage { quantity } => {
+                let Some(id) = payg.last() else { continue };
+                usage_records += 1;
+                let now = app.get("/v1/clock").await["now"].clone();
+                (
+                    "/v1/usage".to_string(),
+                    json!({ "record_id": format!("usage-{usage_records}"), "instance": id,
+                            "meter": "messages", "quantity": quantity, "time": now }),
+                )
+            }
         };
         let (status, answer) = app.post(&path, body.clone()).await;
         assert!(status < 500, "POST {path} {body}: {status} {answer}");
-        if matches!(operation, Operation::Buy { .. }) && status == 201 {
-            instances.push(answer["instance"]["id"].as_str().unwrap().to_string());
+        let bought = || answer["instance"]["id"].as_str().unwrap().to_string();
+        match operation {
+            Operation::Buy { .. } if status == 201 => instances.push(bought()),
+            Operation::BuyPayg if status == 201 => payg.push(bought()),
+            _ => {}
         }
     }
     check(&app, &account_id).await;
@@ -178,11 +207,31 @@ async fn check(app: &TestApp, account_id: &str) {
             "{fund}: the account's total is its postings' sum"
         );
     }
-    assert!(
-        account["balance_minor"].as_i64().unwrap() >= 0,
-        "no debt, no balance below zero: {account}"
+    // Never below zero: what bills could not take is a debt, recorded, and the account is
+    // overdue exactly while it has one.
+    assert!(account["balance_minor"].as_i64().unwrap() >= 0, "{account}");
+    let debt_minor = account["debt_minor"].as_i64().unwrap();
+    assert_eq!(
+        account["overdue"].as_bool().unwrap(),
+        debt_minor > 0,
+        "{account}"
     );
-    assert_eq!(account["debt_minor"], 0);
+    let unpaid: i64 = all(
+        app,
+        &format!("/v1/bills?account={account_id}&status=unpaid"),
+    )
+    .await
+    .iter()
+    .map(|bill| {
+        bill["amount_minor"].as_i64().unwrap()
+            - bill["paid_balance_minor"].as_i64().unwrap()
+            - bill["paid_coupon_minor"].as_i64().unwrap()
+    })
+    .sum();
+    assert_eq!(
+        debt_minor, unpaid,
+        "the debt is the unpaid part of the unpaid bills"
+    );
 
     for refund in all(app, &format!("/v1/refunds?account={account_id}")).await {
         let number = |field: &str| refund[field].as_i64().unwrap();
