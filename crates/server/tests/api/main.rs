@@ -27,6 +27,7 @@ mod serial_replay;
 mod simulate;
 mod smtp;
 mod stuck_steps;
+mod text_fuzz;
 mod unsubscription;
 mod validation;
 mod webhook_endpoints;

@@ -1,32 +1,39 @@
-//! The catalog loader never panics: the shipped catalog files (products and notice templates),
-//! changed at random (a number replaced by any integer, a line dropped or repeated, bytes put
-//! in anywhere), are either a catalog or a list of problems. `PROPTEST_CASES` sets the volume
-//! (256 by default; see RELIABILITY.md for the long run).
+//! Texts tenure reads, fuzzed: the shipped catalog files (products and notice templates) and
+//! the shipped scenario files, changed at random (a number replaced by any integer, a line
+//! dropped or repeated, bytes put in anywhere). A changed catalog is a catalog or a list of
+//! problems; a changed scenario plays or says why it cannot, and no request of it answers a
+//! 5xx; nothing panics. `PROPTEST_CASES` sets the volume (see RELIABILITY.md for long runs).
 
 use proptest::prelude::*;
-use tenure_core::catalog::parse_files;
+use tenure_core::catalog::{default_catalog, parse_files};
 
-const FILES: [(&str, &str); 5] = [
+const CATALOG: [(&str, &str); 5] = [
     (
         "catalog/data-management.toml",
-        include_str!("../../../catalog/data-management.toml"),
+        include_str!("../../../../catalog/data-management.toml"),
     ),
     (
         "catalog/dns.toml",
-        include_str!("../../../catalog/dns.toml"),
+        include_str!("../../../../catalog/dns.toml"),
     ),
     (
         "catalog/iot-platform.toml",
-        include_str!("../../../catalog/iot-platform.toml"),
+        include_str!("../../../../catalog/iot-platform.toml"),
     ),
     (
         "catalog/message-queue.toml",
-        include_str!("../../../catalog/message-queue.toml"),
+        include_str!("../../../../catalog/message-queue.toml"),
     ),
     (
         "catalog/notices.toml",
-        include_str!("../../../catalog/notices.toml"),
+        include_str!("../../../../catalog/notices.toml"),
     ),
+];
+
+const SCENARIOS: [&str; 3] = [
+    include_str!("../../../../scenarios/lifecycle.toml"),
+    include_str!("../../../../scenarios/auto-renewal.toml"),
+    include_str!("../../../../scenarios/overdue.toml"),
 ];
 
 /// One change to a file's text.
@@ -113,19 +120,29 @@ fn number_spans(text: &str) -> Vec<(usize, usize)> {
     spans
 }
 
+fn changed(text: &str, changes: &[Change]) -> String {
+    changes
+        .iter()
+        .fold(text.to_string(), |text, change| apply(&text, change))
+}
+
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default)
+}
+
 proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
+
     #[test]
-    fn a_changed_catalog_is_a_catalog_or_its_problems(file in 0..FILES.len(), changes in prop::collection::vec(change(), 1..4)) {
-        let files: Vec<(String, String)> = FILES
+    fn a_changed_catalog_is_a_catalog_or_its_problems(file in 0..CATALOG.len(), changes in prop::collection::vec(change(), 1..4)) {
+        let files: Vec<(String, String)> = CATALOG
             .iter()
             .enumerate()
             .map(|(index, (name, text))| {
-                let mut text = text.to_string();
-                if index == file {
-                    for change in &changes {
-                        text = apply(&text, change);
-                    }
-                }
+                let text = if index == file { changed(text, &changes) } else { text.to_string() };
                 (name.to_string(), text)
             })
             .collect();
@@ -134,11 +151,31 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(64), ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_changed_scenario_plays_or_says_why(file in 0..SCENARIOS.len(), changes in prop::collection::vec(change(), 1..3)) {
+        let text = changed(SCENARIOS[file], &changes);
+        let Ok(scenario) = toml::from_str::<tenure_server::simulate::Scenario>(&text) else {
+            return Ok(());
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        if let Err(error) = runtime.block_on(tenure_server::simulate::run(&scenario, default_catalog())) {
+            let said = format!("{error:#}");
+            prop_assert!(!said.contains(": 5"), "a request of the scenario answered a 5xx: {said}\n{text}");
+        }
+    }
+}
+
 #[test]
-fn the_shipped_catalog_parses() {
-    let files: Vec<(String, String)> = FILES
+fn the_shipped_texts_parse() {
+    let files: Vec<(String, String)> = CATALOG
         .iter()
         .map(|(n, t)| (n.to_string(), t.to_string()))
         .collect();
     parse_files(&files).unwrap();
+    for text in SCENARIOS {
+        toml::from_str::<tenure_server::simulate::Scenario>(text).unwrap();
+    }
 }
