@@ -256,6 +256,7 @@ async fn the_concurrent_run_equals_a_serial_one(backend: Backend) {
         client.await.unwrap();
     }
     let answered = answered.lock().unwrap().clone();
+    let total = answered.len();
     let mut events = Vec::new();
     for account_id in &setup.accounts {
         events.extend(events_of(&app, account_id).await);
@@ -296,6 +297,11 @@ async fn the_concurrent_run_equals_a_serial_one(backend: Backend) {
                 *kinds.entry(operation.account()).or_default() += 1;
                 kinds
             });
+    println!(
+        "{} requests answered at once, {} succeeded and replayed one by one to the same state",
+        total,
+        succeeded.len()
+    );
     assert!(
         succeeded.len() > CLIENTS,
         "{} requests succeeded ({by_account:?} by account)",
