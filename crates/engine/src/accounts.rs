@@ -284,14 +284,15 @@ impl Engine {
 pub(crate) fn refuse_frozen(account: &Account) -> Result<(), EngineError> {
     match &account.frozen_reason {
         None => Ok(()),
-        Some(reason) => Err(EngineError::refused(
-            "account_frozen",
-            format!(
-                "account {} is frozen: its ledger failed a check ({reason}); its writes are refused until an operator unfreezes it",
-                account.id
-            ),
-        )),
+        Some(reason) => Err(frozen(&account.id, reason)),
     }
+}
+
+fn frozen(account_id: &str, reason: &str) -> EngineError {
+    EngineError::refused(
+        "account_frozen",
+        format!("account {account_id} is frozen: its ledger failed a check ({reason}); its writes are refused until an operator unfreezes it"),
+    )
 }
 
 impl Engine {
@@ -306,10 +307,7 @@ impl Engine {
         match self.account_view(connection, account_id).await {
             Err(EngineError::Store(StoreError::LedgerUnbalanced(found))) => {
                 self.freeze_account(account_id, &found).await?;
-                Err(EngineError::refused(
-                    "account_frozen",
-                    format!("account {account_id} is frozen: its ledger failed a check ({found}); its writes are refused until an operator unfreezes it"),
-                ))
+                Err(frozen(account_id, &found))
             }
             viewed => viewed,
         }
@@ -323,15 +321,8 @@ impl Engine {
         let mut tx = self.begin().await?;
         if accounts::freeze(&mut tx, account_id, found, now).await? {
             tracing::error!(account_id, found, "the account's ledger failed a check; its writes are stopped until an operator unfreezes it");
-            let event = EventDraft {
-                kind: EventKind::AccountFrozen,
-                account_id: account_id.to_string(),
-                instance_id: None,
-                data: EventData::object().text("reason", found).finish(),
-            };
-            let mut buffer = RecordBuffer::default();
-            self.buffer_events(&mut buffer, now, [event]);
-            buffer.flush(&mut tx, &self.ids).await?;
+            self.record_freeze_event(&mut tx, EventKind::AccountFrozen, account_id, found, now)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -370,15 +361,8 @@ impl Engine {
             account_id,
             "an operator unfroze the account; its ledger checks"
         );
-        let event = EventDraft {
-            kind: EventKind::AccountUnfrozen,
-            account_id: account_id.to_string(),
-            instance_id: None,
-            data: EventData::object().text("reason", &reason).finish(),
-        };
-        let mut buffer = RecordBuffer::default();
-        self.buffer_events(&mut buffer, now, [event]);
-        buffer.flush(tx, &self.ids).await?;
+        self.record_freeze_event(tx, EventKind::AccountUnfrozen, account_id, &reason, now)
+            .await?;
         let debt_minor = bills::debt_minor(tx, account_id).await?;
         let account = Account {
             frozen_reason: None,
@@ -386,5 +370,25 @@ impl Engine {
             ..account
         };
         Ok(AccountView::new(account, funds).with_debt(debt_minor))
+    }
+
+    /// `account.frozen` or `account.unfrozen`, with why the account was frozen.
+    async fn record_freeze_event(
+        &self,
+        tx: &mut Tx,
+        kind: EventKind,
+        account_id: &str,
+        reason: &str,
+        now: jiff::Timestamp,
+    ) -> Result<(), EngineError> {
+        let event = EventDraft {
+            kind,
+            account_id: account_id.to_string(),
+            instance_id: None,
+            data: EventData::object().text("reason", reason).finish(),
+        };
+        let mut buffer = RecordBuffer::default();
+        self.buffer_events(&mut buffer, now, [event]);
+        buffer.flush(tx, &self.ids).await
     }
 }

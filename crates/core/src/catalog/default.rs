@@ -4,7 +4,8 @@
 use super::load::parse_files;
 use super::model::Catalog;
 
-const FILES: [(&str, &str); 4] = [
+/// The default catalog's product files: their paths in the repository and their texts.
+pub const DEFAULT_CATALOG_FILES: [(&str, &str); 4] = [
     (
         "catalog/data-management.toml",
         include_str!("../../../../catalog/data-management.toml"),
@@ -25,7 +26,7 @@ const FILES: [(&str, &str); 4] = [
 
 /// The four products of the default catalog, checked like any other catalog.
 pub fn default_catalog() -> Catalog {
-    let files: Vec<(String, String)> = FILES
+    let files: Vec<(String, String)> = DEFAULT_CATALOG_FILES
         .iter()
         .map(|(name, text)| (name.to_string(), text.to_string()))
         .collect();

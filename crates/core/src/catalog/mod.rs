@@ -12,7 +12,7 @@ mod load;
 mod model;
 mod price;
 
-pub use default::default_catalog;
+pub use default::{default_catalog, DEFAULT_CATALOG_FILES};
 pub use load::{parse_files, parse_product, CatalogError, CatalogErrors, MAX_QUOTA_UNITS};
 pub use model::*;
 pub use price::PriceError;

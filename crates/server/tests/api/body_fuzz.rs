@@ -84,14 +84,8 @@ fn field_names(document: &Value, schema: &Value, into: &mut Vec<String>, depth: 
             field_names(document, option, into, depth);
         }
     }
-    if depth < 2 {
-        field_names_of_items(document, &schema["items"], into, depth);
-    }
-}
-
-fn field_names_of_items(document: &Value, items: &Value, into: &mut Vec<String>, depth: usize) {
-    if items.is_object() {
-        field_names(document, items, into, depth + 1);
+    if depth < 2 && schema["items"].is_object() {
+        field_names(document, &schema["items"], into, depth + 1);
     }
 }
 
