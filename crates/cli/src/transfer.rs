@@ -146,7 +146,7 @@ pub async fn import(db: &str, file: &Path) -> anyhow::Result<Moved> {
     let mut tx = store.begin().await?;
     let mut imported: BTreeMap<String, u64> = BTreeMap::new();
     let mut expected_tables = TABLES.iter();
-    let mut section: Option<(Table, Vec<Column>, u64)> = None;
+    let mut section: Option<(Table, Vec<Column>)> = None;
     let mut rows: Vec<Vec<Value>> = Vec::with_capacity(ROWS_PER_PAGE);
     let end = loop {
         let Some((number, line, read_bytes)) = next()? else {
@@ -157,7 +157,7 @@ pub async fn import(db: &str, file: &Path) -> anyhow::Result<Moved> {
         };
         bar.set_position(read_bytes.min(size));
         if let Json::Array(values) = line {
-            let Some((table, columns, _)) = &section else {
+            let Some((table, columns)) = &section else {
                 bail!("line {number}: a row before any table");
             };
             if values.len() != columns.len() {
@@ -181,7 +181,7 @@ pub async fn import(db: &str, file: &Path) -> anyhow::Result<Moved> {
             }
             continue;
         }
-        if let Some((table, columns, _)) = &section {
+        if let Some((table, columns)) = &section {
             transfer::insert(&mut tx, table, columns, &rows).await?;
             *imported.entry(table.name.to_string()).or_default() += rows.len() as u64;
             rows.clear();
@@ -199,7 +199,7 @@ pub async fn import(db: &str, file: &Path) -> anyhow::Result<Moved> {
             .await
             .with_context(|| format!("line {number} ({name})"))?;
         imported.insert(name.to_string(), 0);
-        section = Some((*table, columns, line["rows"].as_u64().unwrap_or(0)));
+        section = Some((*table, columns));
     };
     // What was written must be what was exported, checked before anything is committed.
     for table in TABLES {
