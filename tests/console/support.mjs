@@ -8,7 +8,7 @@ import { tmpdir, homedir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
-export const ADMIN_KEY = "console-test-operator-key";
+export const ADMIN_KEY = "console-test-operator-key-0123456789abcdef";
 const binary = process.env.TENURE_BIN ?? join(process.cwd(), "../../target/debug/tenure");
 export const artifacts =
   process.env.TENURE_CONSOLE_ARTIFACTS ?? join(homedir(), ".cache/tenure-console-artifacts");

@@ -216,7 +216,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             delivery,
         } => {
             let admin_key = match std::env::var("TENURE_ADMIN_KEY") {
-                Ok(key) if !key.trim().is_empty() => key,
+                Ok(key) if !key.trim().is_empty() => {
+                    tenure_server::check_operator_key(&key).map_err(anyhow::Error::msg)?;
+                    key
+                }
                 _ => {
                     let key = format!("tnr_admin_{:032x}", rand::random::<u128>());
                     eprintln!("TENURE_ADMIN_KEY is not set; this run's operator key is:\n  {key}");

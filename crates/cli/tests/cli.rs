@@ -291,7 +291,7 @@ impl Server {
             .args(["serve", "--db", &database, "--listen", "127.0.0.1:0"])
             .args(["--simulated-clock", "2026-02-10T00:00:00Z"])
             .args(arguments)
-            .env("TENURE_ADMIN_KEY", "cli-test-key")
+            .env("TENURE_ADMIN_KEY", OPERATOR_KEY)
             .env_remove("RUST_LOG")
             .env_remove("TENURE_LOG_FORMAT")
             .env_remove("NO_COLOR")
@@ -348,7 +348,7 @@ impl Server {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer cli-test-key\r\n\
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {OPERATOR_KEY}\r\n\
              x-request-id: {request_id}\r\nConnection: close\r\n\r\n"
         )
         .unwrap();
@@ -423,7 +423,7 @@ fn serve_refused(arguments: &[&str]) -> (bool, String) {
     }
     let output = command
         .args(arguments)
-        .env("TENURE_ADMIN_KEY", "key")
+        .env("TENURE_ADMIN_KEY", OPERATOR_KEY)
         .env_remove("TENURE_SMTP_URL")
         .env_remove("TENURE_SMTP_FROM")
         .env_remove("TENURE_SMS_GATEWAY_URL")
@@ -433,6 +433,28 @@ fn serve_refused(arguments: &[&str]) -> (bool, String) {
         output.status.success(),
         String::from_utf8_lossy(&output.stderr).to_string(),
     )
+}
+
+/// An operator key as `serve` takes it: 32 characters at least.
+const OPERATOR_KEY: &str = "cli-test-operator-key-0123456789abcdef";
+
+#[test]
+fn serve_refuses_a_short_operator_key_saying_how_to_make_one() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("tenure.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_tenure"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db", &database])
+        .env("TENURE_ADMIN_KEY", "secret")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{said}");
+    assert!(said.contains("at least 32"), "{said}");
+    assert!(said.contains("openssl rand -hex 32"), "{said}");
+    assert!(
+        !folder.path().join("tenure.db").exists(),
+        "nothing was made before the refusal"
+    );
 }
 
 #[test]
@@ -463,7 +485,7 @@ fn serve_says_at_start_which_delivery_channels_are_on() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tenure"))
         .args(["serve", "--db", &database, "--listen", "127.0.0.1:0"])
         .args(["--sms-gateway-url", "http://127.0.0.1:9/sms"])
-        .env("TENURE_ADMIN_KEY", "key")
+        .env("TENURE_ADMIN_KEY", OPERATOR_KEY)
         .env_remove("TENURE_SMTP_URL")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

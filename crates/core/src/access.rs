@@ -18,6 +18,10 @@ pub enum Permission {
     Billing,
     /// Create and revoke the account's users and keys.
     ManageUsers,
+    /// Record money that arrived outside tenure: a deposit, or an order "paid" by card, PayPal,
+    /// Alipay or transfer. Whoever records it vouches that the money arrived, and no key of the
+    /// account being credited can vouch for itself: no role has it, only the operator.
+    RecordOutsideMoney,
 }
 
 /// The role of a key.
@@ -36,6 +40,9 @@ pub enum Role {
 
 impl Role {
     pub fn allows(self, permission: Permission) -> bool {
+        if permission == Permission::RecordOutsideMoney {
+            return false;
+        }
         match self {
             Role::Owner => true,
             Role::Billing => permission != Permission::ManageUsers,
@@ -77,11 +84,12 @@ mod tests {
     fn roles_nest() {
         use Permission::*;
         let allowed = |role: Role| {
-            [Read, Purchase, Billing, ManageUsers].map(|permission| role.allows(permission))
+            [Read, Purchase, Billing, ManageUsers, RecordOutsideMoney]
+                .map(|permission| role.allows(permission))
         };
-        assert_eq!(allowed(Role::Owner), [true, true, true, true]);
-        assert_eq!(allowed(Role::Billing), [true, true, true, false]);
-        assert_eq!(allowed(Role::Purchase), [true, true, false, false]);
-        assert_eq!(allowed(Role::ReadOnly), [true, false, false, false]);
+        assert_eq!(allowed(Role::Owner), [true, true, true, true, false]);
+        assert_eq!(allowed(Role::Billing), [true, true, true, false, false]);
+        assert_eq!(allowed(Role::Purchase), [true, true, false, false, false]);
+        assert_eq!(allowed(Role::ReadOnly), [true, false, false, false, false]);
     }
 }

@@ -49,6 +49,7 @@ pub mod refund;
 pub mod refund_destination;
 pub mod release;
 pub mod renewal;
+pub mod secret;
 pub mod unsubscription;
 pub mod usage;
 pub mod webhook;

@@ -17,7 +17,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// Where the rest of an amount comes from once credit is used.
+/// Where the rest of an amount comes from once credit is used. Anything but `balance` is money
+/// paid outside tenure, which only the operator's key records (an account's key is answered 403).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {

@@ -17,7 +17,7 @@ pub struct IssuedKey {
     #[serde(flatten)]
     pub key: ApiKey,
     /// The bearer key. Shown once; tenure keeps only its hash.
-    pub api_key: String,
+    pub api_key: tenure_core::secret::ShownOnce,
 }
 
 /// The hash tenure stores and looks keys up by.
@@ -55,7 +55,7 @@ impl Engine {
         keys::insert(tx, &key).await?;
         Ok(IssuedKey {
             key,
-            api_key: secret,
+            api_key: tenure_core::secret::ShownOnce(secret),
         })
     }
 

@@ -64,7 +64,7 @@ impl AccountView {
 pub struct CreatedAccount {
     #[serde(flatten)]
     pub account: AccountView,
-    pub owner_key: String,
+    pub owner_key: tenure_core::secret::ShownOnce,
 }
 
 /// A movement of money: a deposit or a grant, with the account after it.

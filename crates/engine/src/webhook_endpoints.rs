@@ -28,7 +28,7 @@ pub struct EndpointWithSecret {
     pub endpoint: WebhookEndpoint,
     /// `whsec_` and the base64 of the secret's bytes: verify each message's
     /// `webhook-signature` with it. Shown once.
-    pub secret: String,
+    pub secret: tenure_core::secret::ShownOnce,
 }
 
 /// A deleted endpoint.
@@ -86,7 +86,10 @@ impl Engine {
             },
         )
         .await?;
-        Ok(EndpointWithSecret { endpoint, secret })
+        Ok(EndpointWithSecret {
+            endpoint,
+            secret: tenure_core::secret::ShownOnce(secret),
+        })
     }
 
     pub async fn delete_webhook_endpoint(
@@ -119,6 +122,9 @@ impl Engine {
         let endpoint = webhook_endpoints::get(tx, id)
             .await?
             .ok_or_else(|| EngineError::not_found("webhook endpoint", id))?;
-        Ok(EndpointWithSecret { endpoint, secret })
+        Ok(EndpointWithSecret {
+            endpoint,
+            secret: tenure_core::secret::ShownOnce(secret),
+        })
     }
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tenure_core::secret;
 use tenure_engine::EngineError;
 use tenure_store::idempotency::{self, Claim};
 use tenure_store::Connection;
@@ -384,19 +385,25 @@ where
     let value = work(tx).await?;
     let body = match &meta.idempotency_key {
         Some(key) => {
-            let body = written(&value);
+            // The kept copy says a secret was shown once instead of holding it: a replay, an
+            // export or a backup never shows an owner key, an API key or a signing secret.
+            let kept = secret::kept_copy(|| written(&value));
             idempotency::save(
                 tx,
                 &meta.caller.scope(),
                 key,
                 &meta.request_hash,
                 status.as_u16(),
-                &body,
+                &kept,
                 now,
             )
             .await
             .map_err(EngineError::from)?;
-            AnswerBody::Written(body)
+            if kept.contains(secret::SHOWN_ONCE) {
+                AnswerBody::Written(written(&value))
+            } else {
+                AnswerBody::Written(kept)
+            }
         }
         None => AnswerBody::deferred(value),
     };

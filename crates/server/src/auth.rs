@@ -24,6 +24,23 @@ use crate::context::ApiContext;
 use crate::error::ApiError;
 use crate::routes::Access;
 
+/// The shortest operator key `serve` accepts: a guessable key (the README once showed
+/// `secret`) hands every account's money to whoever guesses it.
+pub const MIN_OPERATOR_KEY_CHARS: usize = 32;
+
+/// Refuses an operator key too short to be safe, saying how to make one.
+pub fn check_operator_key(key: &str) -> Result<(), String> {
+    let length = key.chars().count();
+    if length < MIN_OPERATOR_KEY_CHARS {
+        return Err(format!(
+            "TENURE_ADMIN_KEY is {length} characters; the operator key must be at least \
+             {MIN_OPERATOR_KEY_CHARS} (make one with `openssl rand -hex 32`, or leave \
+             TENURE_ADMIN_KEY unset and tenure makes one for this run)"
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyHash([u8; 32]);
 
@@ -168,6 +185,7 @@ fn permission_name(permission: Permission) -> &'static str {
         Permission::Purchase => "purchase",
         Permission::Billing => "billing",
         Permission::ManageUsers => "user management",
+        Permission::RecordOutsideMoney => "outside money",
     }
 }
 
@@ -246,6 +264,23 @@ pub trait BodyNames {
     fn named_instances(&self) -> Vec<&str> {
         Vec::new()
     }
+
+    /// Money the body would record as arrived from outside tenure (a deposit, or `pay_with`
+    /// naming a card, PayPal, Alipay or a transfer), in words: only the operator vouches for
+    /// such money ([`Permission::RecordOutsideMoney`]). `None` when it pays from what the
+    /// account holds.
+    fn outside_money(&self) -> Option<String> {
+        None
+    }
+}
+
+/// `pay_with` as an outside payment, in words, when it names one (see
+/// [`BodyNames::outside_money`]); a method that does not parse is the use case's to refuse.
+pub fn outside_payment(pay_with: Option<&str>) -> Option<String> {
+    let method: tenure_core::payment::PaymentMethod = pay_with?.parse().ok()?;
+    method
+        .is_external()
+        .then(|| format!("a payment by {}", method.as_str()))
 }
 
 impl BodyNames for serde_json::Value {}
@@ -261,6 +296,7 @@ pub trait ListScope {
 pub struct Named {
     account: Option<String>,
     instances: Vec<String>,
+    outside_money: Option<String>,
 }
 
 impl Named {
@@ -272,18 +308,23 @@ impl Named {
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
+            outside_money: body.outside_money(),
         }
     }
 }
 
 /// Holds an account key to the account and instances a body names: anything else answers 404
-/// exactly as a missing id does, so ids of other accounts do not leak.
+/// exactly as a missing id does, so ids of other accounts do not leak. Then refuses, with 403,
+/// money from outside tenure that an account's key would vouch for itself.
 pub async fn check_names(
     context: &ApiContext,
     caller: &Caller,
     named: Named,
 ) -> Result<(), ApiError> {
-    let Caller::Account { account_id, .. } = caller else {
+    let Caller::Account {
+        account_id, role, ..
+    } = caller
+    else {
         return Ok(());
     };
     if let Some(account) = named.account {
@@ -294,6 +335,15 @@ pub async fn check_names(
     for instance_id in named.instances {
         if !owned_by(context, OwnedTable::Instances, &instance_id, account_id).await? {
             return Err(EngineError::not_found("instance", &instance_id).into());
+        }
+    }
+    if let Some(what) = named.outside_money {
+        if !role.allows(Permission::RecordOutsideMoney) {
+            return Err(ApiError::Forbidden(format!(
+                "only the operator records money paid outside tenure ({what}): the operator \
+                 vouches that it arrived. An account's key pays from the account's balance, \
+                 coupons and vouchers (leave out `pay_with`, or send \"balance\")"
+            )));
         }
     }
     Ok(())

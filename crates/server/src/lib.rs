@@ -30,6 +30,7 @@ use tenure_store::Store;
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
+pub use auth::{check_operator_key, MIN_OPERATOR_KEY_CHARS};
 pub use context::ApiContext;
 pub use error::ApiError;
 

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 use sqlx::{Connection, PgConnection};
 
-pub const KEY: &str = "node-test-operator-key";
+pub const KEY: &str = "node-test-operator-key-0123456789abcdef";
 
 pub struct Node {
     /// Behind a lock so that a node shared by client tasks can be killed under them.

@@ -43,7 +43,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::POST,
             "/v1/accounts/{id}/deposits",
-            "Add funds to the balance",
+            "Add funds that arrived outside tenure to the balance (the operator's key only: it vouches for them)",
             deposit,
         )
         .account(Permission::Billing),
@@ -225,8 +225,13 @@ struct Deposit {
     method: String,
 }
 
-/// Names nothing an account key must own beyond the path.
-impl BodyNames for Deposit {}
+/// Names nothing an account key must own beyond the path. Every deposit records money that
+/// arrived outside tenure, so only the operator makes one.
+impl BodyNames for Deposit {
+    fn outside_money(&self) -> Option<String> {
+        Some("a deposit".to_string())
+    }
+}
 
 async fn deposit(
     State(context): State<ApiContext>,

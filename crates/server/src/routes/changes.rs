@@ -9,7 +9,7 @@ use tenure_engine::changes::ChangeCommand;
 use super::instances::Payment;
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
-use crate::auth::BodyNames;
+use crate::auth::{outside_payment, BodyNames};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -52,7 +52,11 @@ struct Change {
 }
 
 /// Names nothing an account key must own beyond the path.
-impl BodyNames for Change {}
+impl BodyNames for Change {
+    fn outside_money(&self) -> Option<String> {
+        outside_payment(self.pay_with.as_deref())
+    }
+}
 
 impl Change {
     fn into_command(self, instance_id: String) -> Result<ChangeCommand, ApiError> {

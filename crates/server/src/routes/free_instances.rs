@@ -8,7 +8,7 @@ use tenure_engine::free_instances::FreeUpgrade;
 use super::instances::Payment;
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
-use crate::auth::BodyNames;
+use crate::auth::{outside_payment, BodyNames};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -72,7 +72,11 @@ struct Upgrade {
 }
 
 /// Names nothing an account key must own beyond the path.
-impl BodyNames for Upgrade {}
+impl BodyNames for Upgrade {
+    fn outside_money(&self) -> Option<String> {
+        outside_payment(self.pay_with.as_deref())
+    }
+}
 
 async fn upgrade(
     State(context): State<ApiContext>,

@@ -10,7 +10,7 @@ use tenure_store::instances::{self, InstanceFilter};
 
 use super::{Made, Route};
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
-use crate::auth::{BodyNames, ListScope};
+use crate::auth::{outside_payment, BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
@@ -117,6 +117,10 @@ struct Purchase {
 impl BodyNames for Purchase {
     fn named_account(&self) -> Option<&str> {
         Some(&self.account)
+    }
+
+    fn outside_money(&self) -> Option<String> {
+        outside_payment(self.pay_with.as_deref())
     }
 }
 
@@ -246,7 +250,11 @@ struct Renew {
 }
 
 /// Names nothing an account key must own beyond the path.
-impl BodyNames for Renew {}
+impl BodyNames for Renew {
+    fn outside_money(&self) -> Option<String> {
+        outside_payment(self.pay_with.as_deref())
+    }
+}
 
 async fn renew(
     State(context): State<ApiContext>,
@@ -283,6 +291,10 @@ struct RenewMany {
 impl BodyNames for RenewMany {
     fn named_instances(&self) -> Vec<&str> {
         self.instances.iter().map(String::as_str).collect()
+    }
+
+    fn outside_money(&self) -> Option<String> {
+        outside_payment(self.pay_with.as_deref())
     }
 }
 

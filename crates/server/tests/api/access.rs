@@ -468,11 +468,12 @@ async fn users_have_roles_and_keys_can_be_revoked(backend: Backend) {
     assert_eq!(status, 401);
 
     // Idempotency keys are per account: two accounts may use the same key independently.
-    let body = json!({ "amount": 100, "method": "transfer" });
+    let body = json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+                       "spec": "tps-1000", "region": "us-east-1", "period": "1M" });
     let first = app
         .request(
             "POST",
-            &format!("/v1/accounts/{account_id}/deposits"),
+            "/v1/instances",
             Some(body.clone()),
             &[("Idempotency-Key", "k1")],
         )
@@ -480,7 +481,7 @@ async fn users_have_roles_and_keys_can_be_revoked(backend: Backend) {
     let (status, second) = {
         let response = app
             .client
-            .post(format!("{}/v1/accounts/{account_id}/deposits", app.address))
+            .post(format!("{}/v1/instances", app.address))
             .bearer_auth(&owner_key)
             .header("Idempotency-Key", "k1")
             .json(&body)
@@ -492,14 +493,14 @@ async fn users_have_roles_and_keys_can_be_revoked(backend: Backend) {
             response.json::<Value>().await.unwrap(),
         )
     };
-    assert_eq!((first.0, status), (201, 201));
+    assert_eq!((first.0, status), (201, 201), "{second}");
     assert_ne!(
-        first.1["entry_id"], second["entry_id"],
+        first.1["order"]["id"], second["order"]["id"],
         "the operator's key space and the account's are separate"
     );
     assert_eq!(
         app.account(&account_id).await["balance_minor"],
-        50_000 - 12_000 + 200
+        50_000 - 12_000 - 2 * 12_000
     );
     let _ = Permission::Read;
 }

@@ -92,3 +92,71 @@ async fn concurrent_retries_do_the_work_once(backend: Backend) {
     );
 }
 on_both_backends!(concurrent_retries, concurrent_retries_do_the_work_once);
+
+/// A create answers its secret once: the saved answer a replay gives (and an export or a backup
+/// holds) says the secret was shown once instead, and the secret itself still works.
+async fn a_saved_answer_holds_no_secret(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let mut account_id = String::new();
+    // (what makes it, its body, the field that answers the secret)
+    for (made, body, field) in [
+        (
+            "account",
+            json!({ "name": "Ada", "email": "ada@example.com", "mobile": "+15550100" }),
+            "owner_key",
+        ),
+        (
+            "user",
+            json!({ "name": "billing", "role": "billing" }),
+            "api_key",
+        ),
+        (
+            "webhook endpoint",
+            json!({ "url": "https://ops.example.com/hook", "events": ["*"] }),
+            "secret",
+        ),
+    ] {
+        let path = match made {
+            "account" => "/v1/accounts".to_string(),
+            "user" => format!("/v1/accounts/{account_id}/users"),
+            _ => "/v1/webhook-endpoints".to_string(),
+        };
+        let idempotency_key = format!("create-{field}");
+        let key = [("Idempotency-Key", idempotency_key.as_str())];
+        let (status, first) = app.request("POST", &path, Some(body.clone()), &key).await;
+        assert_eq!(status, 201, "{first}");
+        let secret = first[field].as_str().unwrap().to_string();
+        assert!(secret.len() >= 32, "{made}: {first}");
+        if made == "account" {
+            account_id = first["id"].as_str().unwrap().to_string();
+        }
+        let (status, replayed) = app.request("POST", &path, Some(body), &key).await;
+        assert_eq!(status, 201);
+        assert_eq!(
+            replayed[field],
+            tenure_core::secret::SHOWN_ONCE,
+            "{made}: {replayed}"
+        );
+        assert_eq!(replayed["id"], first["id"], "{made}: made once");
+        let mut connection = app.engine.store.read().await.unwrap();
+        let (_, _, saved) =
+            tenure_store::idempotency::find(&mut connection, "operator", &idempotency_key)
+                .await
+                .unwrap()
+                .unwrap();
+        assert!(!saved.contains(&secret), "{made}: saved {saved}");
+        if made != "webhook endpoint" {
+            // The key shown once is the one that works.
+            let status = app
+                .client
+                .get(format!("{}/v1/accounts/{account_id}", app.address))
+                .bearer_auth(&secret)
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 200, "{made}");
+        }
+    }
+}
+on_both_backends!(saved_answers_hold_no_secret, a_saved_answer_holds_no_secret);

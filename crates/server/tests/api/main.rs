@@ -20,6 +20,7 @@ mod idempotency;
 mod lifecycle;
 mod money_properties;
 mod operations;
+mod outside_money;
 mod payg;
 mod receiver;
 mod renewals;

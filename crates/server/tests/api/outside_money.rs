@@ -1,0 +1,749 @@
+//! No key but the operator's creates money. Money that arrives outside tenure (a deposit, an
+//! order "paid" by card, PayPal, Alipay or transfer) is recorded on the operator's word alone:
+//! an account's key cannot vouch for money paid to itself.
+//!
+//! - A table over every writing operation of the OpenAPI document × every kind of key (the
+//!   operator, the owner, a user of each role, another account's owner), each body with its
+//!   money-bearing fields at their most generous (the largest amount, every outside method,
+//!   vouchers and coupons on, both confirmations): after each request, neither account holds
+//!   more value than before unless the operator's key made it.
+//! - A property over random sequences of operations made with account keys only (the
+//!   operator's only for the first deposit and grants): what an account spent plus what it
+//!   holds never exceeds what the operator deposited and granted it.
+//!
+//! "Value" is read from the account's ledger: what came in from outside tenure or from grants,
+//! less what went back out. Every entry balances, so this is what the account holds (balance,
+//! coupons, vouchers) plus what it spent (orders and bills paid, net of refunds) plus refunds on
+//! their way to it.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, text, Backend, TestApp, ADMIN_KEY};
+
+const OUTSIDE_METHODS: [&str; 4] = ["bank_card", "paypal", "alipay", "transfer"];
+/// The largest amount a request may carry (10^13 minor units).
+const MOST_GENEROUS_MINOR: i64 = 10_000_000_000_000;
+
+/// An account's ledger read so far: the cursor of the last entry seen and the value that came
+/// in from outside tenure and grants up to it.
+struct Inflow {
+    account_id: String,
+    after: Option<String>,
+    value_minor: i64,
+}
+
+impl Inflow {
+    fn of(account_id: &str) -> Inflow {
+        Inflow {
+            account_id: account_id.to_string(),
+            after: None,
+            value_minor: 0,
+        }
+    }
+
+    /// Reads the entries written since the last look; answers the value now.
+    async fn now(&mut self, app: &TestApp) -> i64 {
+        loop {
+            let mut path = format!("/v1/accounts/{}/ledger?limit=1000", self.account_id);
+            if let Some(after) = &self.after {
+                path.push_str(&format!("&after={after}"));
+            }
+            let page = app.get(&path).await;
+            let entries = page["data"].as_array().unwrap();
+            for entry in entries {
+                let postings = entry["postings"].as_array().unwrap();
+                let sum: i64 = postings
+                    .iter()
+                    .map(|posting| posting["amount_minor"].as_i64().unwrap())
+                    .sum();
+                assert_eq!(sum, 0, "every entry balances: {entry}");
+                // Money from outside or from grants is posted negative on its source.
+                self.value_minor -= postings
+                    .iter()
+                    .filter(|posting| {
+                        let account = text(&posting["ledger_account"]);
+                        account.starts_with("external:") || account == "grants"
+                    })
+                    .map(|posting| posting["amount_minor"].as_i64().unwrap())
+                    .sum::<i64>();
+                self.after = Some(text(&entry["id"]).to_string());
+            }
+            if page["next_after"].is_null() {
+                return self.value_minor;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Operator,
+    Owner,
+    User(&'static str),
+    OtherAccountsOwner,
+}
+
+const CALLERS: [Caller; 6] = [
+    Caller::Operator,
+    Caller::Owner,
+    Caller::User("billing"),
+    Caller::User("purchase"),
+    Caller::User("read_only"),
+    Caller::OtherAccountsOwner,
+];
+
+async fn send(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = app
+        .client
+        .request(method, format!("{}{path}", app.address))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// The accounts, keys and resources the table's requests name.
+struct World {
+    account_id: String,
+    owner_key: String,
+    other_owner_key: String,
+    user_keys: Vec<(&'static str, String)>,
+    refund_id: String,
+}
+
+impl World {
+    fn key(&self, caller: Caller) -> String {
+        match caller {
+            Caller::Operator => ADMIN_KEY.to_string(),
+            Caller::Owner => self.owner_key.clone(),
+            Caller::OtherAccountsOwner => self.other_owner_key.clone(),
+            Caller::User(role) => self
+                .user_keys
+                .iter()
+                .find(|(held, _)| *held == role)
+                .map(|(_, key)| key.clone())
+                .unwrap(),
+        }
+    }
+}
+
+async fn open_account(app: &TestApp, name: &str) -> (String, String) {
+    let account = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": name, "email": "a@example.com", "mobile": "+15550100" }),
+        )
+        .await;
+    (
+        text(&account["id"]).to_string(),
+        text(&account["owner_key"]).to_string(),
+    )
+}
+
+async fn subscription(app: &TestApp, account_id: &str, edition: &str, spec: &str) -> String {
+    let bought = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "message-queue", "edition": edition,
+                    "spec": spec, "region": "us-east-1", "period": "1M" }),
+        )
+        .await;
+    text(&bought["instance"]["id"]).to_string()
+}
+
+async fn instance_of(app: &TestApp, account_id: &str, billing: &str) -> String {
+    let body = match billing {
+        "free" => json!({ "account": account_id, "product": "iot-platform", "edition": "public",
+                          "region": "us-east-1", "billing": "free" }),
+        _ => json!({ "account": account_id, "product": "iot-platform", "edition": "legacy-public",
+                     "region": "us-east-1", "billing": "payg" }),
+    };
+    text(&app.post_ok("/v1/instances", body).await["instance"]["id"]).to_string()
+}
+
+/// The concrete path of `pattern` for one request, on resources made for it by the operator
+/// (paid from the account's balance, so the operator's own requests leave the measure alone).
+async fn target(app: &TestApp, world: &World, pattern: &str) -> (String, Option<String>) {
+    let account_id = &world.account_id;
+    let id = if pattern.starts_with("/v1/instances/{id}/upgrade-to-subscription")
+        || pattern.starts_with("/v1/instances/{id}/continue-trial")
+    {
+        instance_of(app, account_id, "free").await
+    } else if pattern.starts_with("/v1/instances/{id}/release") {
+        instance_of(app, account_id, "payg").await
+    } else if pattern.starts_with("/v1/instances/{id}") {
+        subscription(app, account_id, "basic", "tps-1000").await
+    } else if pattern.starts_with("/v1/orders/{id}") {
+        let instance_id = subscription(app, account_id, "basic", "tps-1000").await;
+        let renewed = app
+            .post_ok(
+                &format!("/v1/instances/{instance_id}/renew"),
+                json!({ "period": "1M" }),
+            )
+            .await;
+        text(&renewed["order"]["id"]).to_string()
+    } else if pattern.starts_with("/v1/approvals/{id}") {
+        let instance_id = subscription(app, account_id, "enterprise-platinum", "tps-100000").await;
+        let requested = app
+            .post_ok(
+                &format!("/v1/instances/{instance_id}/change"),
+                json!({ "spec": "tps-500000" }),
+            )
+            .await;
+        text(&requested["approval"]["id"]).to_string()
+    } else if pattern.starts_with("/v1/refunds/{id}") {
+        world.refund_id.clone()
+    } else if pattern.starts_with("/v1/accounts/{id}") {
+        account_id.clone()
+    } else {
+        // Operator-only resources (stuck steps, deliveries, webhook endpoints): an id that
+        // names nothing; account keys are refused before it is looked up.
+        "none".to_string()
+    };
+    let user_id = if pattern.contains("{user_id}") {
+        let user = app
+            .post_ok(
+                &format!("/v1/accounts/{account_id}/users"),
+                json!({ "name": "to revoke", "role": "read_only" }),
+            )
+            .await;
+        Some(text(&user["id"]).to_string())
+    } else {
+        None
+    };
+    let path = pattern
+        .replace("{id}", &id)
+        .replace("{user_id}", user_id.as_deref().unwrap_or(""));
+    // A body that names instances gets one made for it.
+    let named_instance = if matches!(
+        pattern,
+        "/v1/renewals" | "/v1/renewals/quote" | "/v1/unsubscriptions" | "/v1/usage"
+    ) {
+        Some(if pattern == "/v1/usage" {
+            instance_of(app, account_id, "payg").await
+        } else {
+            subscription(app, account_id, "basic", "tps-1000").await
+        })
+    } else {
+        None
+    };
+    (path, named_instance)
+}
+
+/// The body of each writing operation with its money-bearing fields at their most generous,
+/// in each variant worth trying (one per outside method where it names one). `None` for an
+/// operation this table does not know: the test then fails, asking for its row.
+fn generous_bodies(
+    method: &str,
+    pattern: &str,
+    account_id: &str,
+    instance: Option<&str>,
+) -> Option<Vec<Option<Value>>> {
+    let paid = |body: Value| -> Vec<Option<Value>> {
+        // With credit used first, and with none (so the outside method pays it all).
+        OUTSIDE_METHODS
+            .iter()
+            .flat_map(|method| {
+                [true, false].map(|credit| {
+                    let mut body = body.clone();
+                    body["pay_with"] = json!(method);
+                    body["use_vouchers"] = json!(credit);
+                    body["use_coupons"] = json!(credit);
+                    Some(body)
+                })
+            })
+            .collect()
+    };
+    let one = |body: Value| vec![Some(body)];
+    Some(match (method, pattern) {
+        ("POST", "/v1/accounts") => one(
+            json!({ "name": "Mallory", "email": "m@example.com", "mobile": "+15550199",
+                         "low_balance_threshold": MOST_GENEROUS_MINOR }),
+        ),
+        ("POST", "/v1/accounts/{id}/deposits") => OUTSIDE_METHODS
+            .iter()
+            .map(|method| Some(json!({ "amount": MOST_GENEROUS_MINOR, "method": method })))
+            .collect(),
+        ("POST", "/v1/accounts/{id}/coupons" | "/v1/accounts/{id}/vouchers") => {
+            one(json!({ "amount": MOST_GENEROUS_MINOR }))
+        }
+        ("PUT", "/v1/accounts/{id}/low-balance-alert") => {
+            one(json!({ "threshold": MOST_GENEROUS_MINOR }))
+        }
+        ("POST", "/v1/accounts/{id}/users") => one(json!({ "name": "u", "role": "billing" })),
+        ("DELETE", "/v1/accounts/{id}/users/{user_id}" | "/v1/webhook-endpoints/{id}") => {
+            vec![None]
+        }
+        (
+            "POST",
+            "/v1/accounts/{id}/unfreeze"
+            | "/v1/approvals/{id}/approve"
+            | "/v1/approvals/{id}/cancel"
+            | "/v1/approvals/{id}/reject"
+            | "/v1/deliveries/{id}/retry"
+            | "/v1/stuck-steps/{id}/retry"
+            | "/v1/refunds/{id}/complete"
+            | "/v1/instances/{id}/continue-trial"
+            | "/v1/webhook-endpoints/{id}/rotate-secret",
+        ) => one(json!({})),
+        ("POST", "/v1/clock/advance") => one(json!({ "by": "PT1H" })),
+        ("POST", "/v1/instances") => {
+            let mut bodies = paid(json!({ "account": account_id, "product": "message-queue",
+                        "edition": "enterprise-platinum", "spec": "tps-500000",
+                        "region": "us-east-1", "billing": "subscription", "period": "1Y" }));
+            bodies.push(Some(
+                json!({ "account": account_id, "product": "iot-platform",
+                        "edition": "legacy-public", "region": "us-east-1", "billing": "payg" }),
+            ));
+            bodies
+        }
+        ("PUT", "/v1/instances/{id}/auto-renewal") => {
+            one(json!({ "enabled": true, "period": "1Y" }))
+        }
+        ("PUT", "/v1/instances/{id}/renewal-mode") => {
+            one(json!({ "mode": "auto", "period": "1Y" }))
+        }
+        ("POST", "/v1/instances/{id}/change" | "/v1/instances/{id}/change/quote") => {
+            paid(json!({ "spec": "tps-5000" }))
+        }
+        ("PUT", "/v1/instances/{id}/domain-statuses") => one(json!({ "statuses": [] })),
+        ("POST", "/v1/instances/{id}/quota-usage") => one(json!({ "units": 1 })),
+        ("POST", "/v1/instances/{id}/release") => one(json!({ "confirm_data_backed_up": true })),
+        ("POST", "/v1/instances/{id}/renew") => paid(json!({ "period": "1Y" })),
+        ("POST", "/v1/instances/{id}/unsubscribe") => {
+            one(json!({ "confirm_refund": true, "confirm_data_backed_up": true }))
+        }
+        ("POST", "/v1/instances/{id}/upgrade-to-subscription") => {
+            paid(json!({ "edition": "enterprise", "spec": "units-50", "period": "1Y" }))
+        }
+        ("POST", "/v1/orders/{id}/unsubscribe") => one(json!({ "confirm_refund": true })),
+        ("POST", "/v1/renewals" | "/v1/renewals/quote") => {
+            paid(json!({ "instances": [instance], "period": "1Y" }))
+        }
+        ("POST", "/v1/unsubscriptions") => one(
+            json!({ "instances": [instance], "confirm_refund": true, "confirm_data_backed_up": true }),
+        ),
+        ("POST", "/v1/usage") => one(
+            json!({ "record_id": "generous", "instance": instance, "meter": "messages",
+                    "quantity": 1, "time": "2026-02-10T00:00:00Z" }),
+        ),
+        ("POST", "/v1/webhook-endpoints") => {
+            one(json!({ "url": "https://ops.example.com/hook", "events": ["*"] }))
+        }
+        _ => return None,
+    })
+}
+
+/// Whether a body records money from outside tenure: a deposit, or `pay_with` naming an
+/// outside method.
+fn records_outside_money(pattern: &str, body: Option<&Value>) -> bool {
+    pattern == "/v1/accounts/{id}/deposits"
+        || body.is_some_and(|body| {
+            body["pay_with"]
+                .as_str()
+                .is_some_and(|method| method != "balance")
+        })
+}
+
+#[tokio::test]
+async fn no_key_but_the_operators_creates_money() {
+    let app = spawn_app(Backend::Sqlite, "2026-02-10T00:00:00Z").await;
+    let (account_id, owner_key) = open_account(&app, "A").await;
+    let (other_account_id, other_owner_key) = open_account(&app, "B").await;
+    for account in [&account_id, &other_account_id] {
+        app.post_ok(
+            &format!("/v1/accounts/{account}/deposits"),
+            json!({ "amount": 1_000_000_000_000i64, "method": "transfer" }),
+        )
+        .await;
+        app.post_ok(
+            &format!("/v1/accounts/{account}/coupons"),
+            json!({ "amount": 50_000 }),
+        )
+        .await;
+        app.post_ok(
+            &format!("/v1/accounts/{account}/vouchers"),
+            json!({ "amount": 50_000 }),
+        )
+        .await;
+    }
+    let mut user_keys = Vec::new();
+    for role in ["billing", "purchase", "read_only"] {
+        let user = app
+            .post_ok(
+                &format!("/v1/accounts/{account_id}/users"),
+                json!({ "name": role, "role": role }),
+            )
+            .await;
+        user_keys.push((role, text(&user["api_key"]).to_string()));
+    }
+    // A refund on its way to a card the operator recorded as paid, for the operator's
+    // "it arrived".
+    let card_paid = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+                    "spec": "tps-1000", "region": "us-east-1", "period": "1M", "pay_with": "bank_card" }),
+        )
+        .await;
+    let refunded = app
+        .post_ok(
+            &format!(
+                "/v1/instances/{}/unsubscribe",
+                text(&card_paid["instance"]["id"])
+            ),
+            json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+        )
+        .await;
+    let world = World {
+        account_id: account_id.clone(),
+        owner_key,
+        other_owner_key,
+        user_keys,
+        refund_id: text(&refunded["refunds"][0]["id"]).to_string(),
+    };
+    let mut inflows = [Inflow::of(&account_id), Inflow::of(&other_account_id)];
+
+    let document = app.get("/openapi.json").await;
+    let mut operations = Vec::new();
+    for (pattern, item) in document["paths"].as_object().unwrap() {
+        for method in ["post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                operations.push((method.to_uppercase(), pattern.clone()));
+            }
+        }
+    }
+    assert!(operations.len() >= 30, "{operations:?}");
+
+    let mut refused_outside_money = 0;
+    let mut operator_vouched = 0;
+    for (method, pattern) in &operations {
+        let variants = generous_bodies(method, pattern, &account_id, None)
+            .unwrap_or_else(|| {
+                panic!("{method} {pattern} writes: give it a row in `generous_bodies`")
+            })
+            .len();
+        for caller in CALLERS {
+            for variant in 0..variants {
+                // Each request gets resources of its own, made first, so that measuring
+                // starts after them.
+                let (path, instance) = target(&app, &world, pattern).await;
+                let body = generous_bodies(method, pattern, &account_id, instance.as_deref())
+                    .unwrap()
+                    .swap_remove(variant);
+                let mut before = [0; 2];
+                for (value, inflow) in before.iter_mut().zip(inflows.iter_mut()) {
+                    *value = inflow.now(&app).await;
+                }
+                let (status, answer) =
+                    send(&app, method, &path, &world.key(caller), body.clone()).await;
+                let context = format!(
+                    "{method} {path} {} as {caller:?}: {status} {answer}",
+                    body.as_ref().map(Value::to_string).unwrap_or_default()
+                );
+                assert!(status < 500, "{context}");
+                let mut after = [0; 2];
+                for (value, inflow) in after.iter_mut().zip(inflows.iter_mut()) {
+                    *value = inflow.now(&app).await;
+                }
+                let outside = records_outside_money(pattern, body.as_ref());
+                if caller == Caller::Operator {
+                    // The operator vouches: its deposits and outside payments are money in.
+                    let paid_outside = pattern.ends_with("/deposits")
+                        || body
+                            .as_ref()
+                            .is_some_and(|body| body["use_vouchers"] == false);
+                    if outside
+                        && paid_outside
+                        && (200..300).contains(&status)
+                        && !pattern.ends_with("/quote")
+                    {
+                        assert!(
+                            after[0] > before[0],
+                            "the operator's money came in: {context}"
+                        );
+                        operator_vouched += 1;
+                    }
+                    continue;
+                }
+                for (account, (before, after)) in ["A", "B"].iter().zip(before.iter().zip(after)) {
+                    assert!(
+                        after <= *before,
+                        "account {account}'s value grew from {before} to {after}: {context}"
+                    );
+                }
+                if outside {
+                    let expected = if caller == Caller::OtherAccountsOwner {
+                        [403, 404]
+                    } else {
+                        [403, 403]
+                    };
+                    assert!(expected.contains(&status), "{context}");
+                    if caller == Caller::Owner {
+                        assert!(
+                            text(&answer["message"]).contains("only the operator"),
+                            "{context}"
+                        );
+                    }
+                    refused_outside_money += 1;
+                }
+            }
+        }
+    }
+    // Deposits (4 methods) and the seven operations that take `pay_with` (4 methods, with
+    // credit and without), for five account keys; the operator's own were credited.
+    assert!(
+        refused_outside_money >= (4 + 7 * 8) * 5,
+        "{refused_outside_money}"
+    );
+    assert!(operator_vouched >= 4 + 4 * 4, "{operator_vouched}");
+}
+
+// --- The property: account keys alone never make an account richer than the operator did.
+
+#[derive(Debug, Clone)]
+enum Operation {
+    Deposit(usize),
+    Buy {
+        method: usize,
+        platinum: bool,
+    },
+    Renew {
+        instance: usize,
+        method: usize,
+    },
+    RenewMany {
+        method: usize,
+    },
+    Change {
+        instance: usize,
+        up: bool,
+        method: usize,
+    },
+    Unsubscribe {
+        instance: usize,
+    },
+    UnsubscribeRenewal {
+        instance: usize,
+    },
+    BuyPayg,
+    Advance {
+        days: u32,
+    },
+}
+
+/// The methods an account key may name: its balance, then each outside one.
+const METHODS: [&str; 5] = ["balance", "bank_card", "paypal", "alipay", "transfer"];
+
+fn operation() -> impl Strategy<Value = Operation> {
+    prop_oneof![
+        any::<usize>().prop_map(Operation::Deposit),
+        (any::<usize>(), any::<bool>())
+            .prop_map(|(method, platinum)| Operation::Buy { method, platinum }),
+        (any::<usize>(), any::<usize>())
+            .prop_map(|(instance, method)| Operation::Renew { instance, method }),
+        any::<usize>().prop_map(|method| Operation::RenewMany { method }),
+        (any::<usize>(), any::<bool>(), any::<usize>()).prop_map(|(instance, up, method)| {
+            Operation::Change {
+                instance,
+                up,
+                method,
+            }
+        }),
+        any::<usize>().prop_map(|instance| Operation::Unsubscribe { instance }),
+        any::<usize>().prop_map(|instance| Operation::UnsubscribeRenewal { instance }),
+        Just(Operation::BuyPayg),
+        (1u32..200).prop_map(|days| Operation::Advance { days }),
+    ]
+}
+
+async fn play(operations: &[Operation]) {
+    let app = spawn_app(Backend::Sqlite, "2026-02-10T00:00:00Z").await;
+    let (account_id, owner_key) = open_account(&app, "A").await;
+    let billing_key = text(
+        &app.post_ok(
+            &format!("/v1/accounts/{account_id}/users"),
+            json!({ "name": "billing", "role": "billing" }),
+        )
+        .await["api_key"],
+    )
+    .to_string();
+    // The operator's only part: the first deposit and grants.
+    let given_minor = 300_000 + 40_000 + 30_000;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/deposits"),
+        json!({ "amount": 300_000, "method": "transfer" }),
+    )
+    .await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/coupons"),
+        json!({ "amount": 40_000 }),
+    )
+    .await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/vouchers"),
+        json!({ "amount": 30_000 }),
+    )
+    .await;
+    let mut instances: Vec<String> = Vec::new();
+    let mut renewal_orders: Vec<String> = Vec::new();
+    for (step, operation) in operations.iter().enumerate() {
+        // The owner and a billing user take turns.
+        let key = if step % 2 == 0 {
+            &owner_key
+        } else {
+            &billing_key
+        };
+        let pick = |index: &usize| instances.get(index % instances.len().max(1)).cloned();
+        let method = |index: &usize| METHODS[index % METHODS.len()];
+        let (path, body) = match operation {
+            Operation::Deposit(index) => (
+                format!("/v1/accounts/{account_id}/deposits"),
+                json!({ "amount": MOST_GENEROUS_MINOR, "method": OUTSIDE_METHODS[index % 4] }),
+            ),
+            Operation::Buy {
+                method: index,
+                platinum,
+            } => {
+                let (edition, spec) = if *platinum {
+                    ("enterprise-platinum", "tps-100000")
+                } else {
+                    ("basic", "tps-1000")
+                };
+                (
+                    "/v1/instances".to_string(),
+                    json!({ "account": account_id, "product": "message-queue", "edition": edition,
+                            "spec": spec, "region": "us-east-1", "period": "1M",
+                            "pay_with": method(index) }),
+                )
+            }
+            Operation::Renew {
+                instance,
+                method: index,
+            } => {
+                let Some(id) = pick(instance) else { continue };
+                (
+                    format!("/v1/instances/{id}/renew"),
+                    json!({ "period": "1M", "pay_with": method(index) }),
+                )
+            }
+            Operation::RenewMany { method: index } => {
+                if instances.is_empty() {
+                    continue;
+                }
+                (
+                    "/v1/renewals".to_string(),
+                    json!({ "instances": instances, "period": "1M", "pay_with": method(index) }),
+                )
+            }
+            Operation::Change {
+                instance,
+                up,
+                method: index,
+            } => {
+                let Some(id) = pick(instance) else { continue };
+                let spec = if *up { "tps-5000" } else { "tps-1000" };
+                (
+                    format!("/v1/instances/{id}/change"),
+                    json!({ "spec": spec, "pay_with": method(index) }),
+                )
+            }
+            Operation::Unsubscribe { instance } => {
+                let Some(id) = pick(instance) else { continue };
+                (
+                    format!("/v1/instances/{id}/unsubscribe"),
+                    json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+                )
+            }
+            Operation::UnsubscribeRenewal { instance } => {
+                let Some(id) = renewal_orders
+                    .get(instance % renewal_orders.len().max(1))
+                    .cloned()
+                else {
+                    continue;
+                };
+                (
+                    format!("/v1/orders/{id}/unsubscribe"),
+                    json!({ "confirm_refund": true }),
+                )
+            }
+            Operation::BuyPayg => (
+                "/v1/instances".to_string(),
+                json!({ "account": account_id, "product": "iot-platform", "edition": "legacy-public",
+                        "region": "us-east-1", "billing": "payg" }),
+            ),
+            Operation::Advance { days } => {
+                // Time is the operator's; it moves money only out of the account.
+                app.post_ok("/v1/clock/advance", json!({ "by": format!("P{days}D") }))
+                    .await;
+                continue;
+            }
+        };
+        let (status, answer) = send(&app, "POST", &path, key, Some(body.clone())).await;
+        assert!(status < 500, "POST {path} {body}: {status} {answer}");
+        if (200..300).contains(&status) {
+            match operation {
+                Operation::Buy { .. } => {
+                    instances.push(text(&answer["instance"]["id"]).to_string());
+                }
+                Operation::Renew { .. } => {
+                    renewal_orders.push(text(&answer["order"]["id"]).to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut inflow = Inflow::of(&account_id);
+    let spent_and_held_minor = inflow.now(&app).await;
+    assert!(
+        spent_and_held_minor <= given_minor,
+        "the account spent and holds {spent_and_held_minor}, more than the {given_minor} the \
+         operator gave it"
+    );
+    // And what it holds is accounted for: its funds are what its postings say (the server
+    // checks this on every read, answering 500 on a difference).
+    let account = app.account(&account_id).await;
+    let held_minor = ["balance_minor", "coupons_minor", "vouchers_minor"]
+        .iter()
+        .map(|fund| account[*fund].as_i64().unwrap())
+        .sum::<i64>();
+    assert!(held_minor <= given_minor, "{account}");
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(8)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn account_keys_never_make_an_account_richer(
+        operations in prop::collection::vec(operation(), 1..30)
+    ) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(play(&operations));
+    }
+}
