@@ -240,7 +240,13 @@ fn a_manual_renewal_before_the_first_deduction_skips_that_cycle() {
         next_attempt(&instance, &dms.auto_renewal).map(|attempt| attempt.at),
         Some(at("2026-08-11T00:00:00Z"))
     );
-    let plan = plan_renewal(&instance, &dms, Period::months(1)).unwrap();
+    let plan = plan_renewal(
+        &instance,
+        &dms,
+        Period::months(1),
+        at("2026-08-05T00:00:00Z"),
+    )
+    .unwrap();
     let renewed = apply_renewal(&instance, &plan);
     assert_eq!(renewed.expires_at, Some(at("2026-09-20T00:00:00Z")));
     assert_eq!(
