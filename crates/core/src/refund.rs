@@ -8,6 +8,8 @@
 //! # Refund types
 //! - Regular resources (subscriptions): **Partial Refund** (the unused part of each period), or
 //!   **Nonrefundable** when the catalog edition says `refundable = false` (released, nothing back).
+//!   A period's own type follows the terms its cash was paid under (see below): Nonrefundable
+//!   when all of it was paid under a nonrefundable edition, even after an upgrade out of it.
 //! - Resource plans: **Unactivated Subscription Refund** before the plan takes effect (all cash),
 //!   **Full Refund for Unused Resources** when active and no quota is used (all cash),
 //!   **Partial Refund** once quota is used (the unused share of the quota, of the cash).
@@ -188,7 +190,8 @@ impl ActivationStatus {
 /// What the refund rules need to know about the resource being unsubscribed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
-    /// A subscription; `refundable` comes from its catalog edition.
+    /// A subscription; `refundable` comes from its current catalog edition: the resource's
+    /// refund type (batches), and the terms of a period no cash part of which says otherwise.
     Regular { refundable: bool },
     /// A prepaid quota package and how much of it is used.
     ResourcePlan { quota: QuotaUsage },
