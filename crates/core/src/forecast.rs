@@ -44,7 +44,7 @@ pub fn auto_renewal_charges(
         if attempt.at > until {
             break;
         }
-        let Ok(plan) = plan_renewal(&renewed, product, period) else {
+        let Ok(plan) = plan_renewal(&renewed, product, period, attempt.at) else {
             break;
         };
         if attempt.at >= now {

@@ -14,6 +14,7 @@
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release; overdue
 //!   stop and freeze of instances without an expiry).
 //! - [`proration`]: the money rules shared by refunds, upgrades and downgrades.
+//! - [`paid_parts`]: which payment, source and terms each part of a period's cash came from.
 //! - [`refund`]: unsubscription refunds: refund types, amounts, destinations, arrival.
 //! - [`unsubscription`]: what unsubscribing an instance (release now, data deleted) announces.
 //! - [`pending_renewal`]: unsubscribing a renewal paid for a future period, and re-dating.
@@ -40,6 +41,7 @@ pub mod money;
 pub mod notice;
 pub mod order;
 pub mod overdue;
+pub mod paid_parts;
 pub mod payment;
 pub mod pending_renewal;
 pub mod period;

@@ -8,6 +8,8 @@
 //! # Refund types
 //! - Regular resources (subscriptions): **Partial Refund** (the unused part of each period), or
 //!   **Nonrefundable** when the catalog edition says `refundable = false` (released, nothing back).
+//!   A period's own type follows the terms its cash was paid under (see below): Nonrefundable
+//!   when all of it was paid under a nonrefundable edition, even after an upgrade out of it.
 //! - Resource plans: **Unactivated Subscription Refund** before the plan takes effect (all cash),
 //!   **Full Refund for Unused Resources** when active and no quota is used (all cash),
 //!   **Partial Refund** once quota is used (the unused share of the quota, of the cash).
@@ -23,14 +25,24 @@
 //! latest value still unused comes back. The itemised answer shows
 //! `cash_paid = refunded_before + kept + refund`.
 //!
-//! # What comes back, and where
-//! - Only cash: vouchers are never refunded. The coupon share of the refund (in proportion to
-//!   what paid the period's opening order) goes back to coupons (credit never turns into
-//!   withdrawable cash); the rest goes to the destination.
-//! - Destination of the rest: [`crate::refund_destination::refund_destination`] with the opening
-//!   order's payment and date (bank card within 150 days → the card, PayPal and Alipay within
-//!   180 days → the wallet, otherwise the balance). An order paid with coupons only is refunded
-//!   to coupons.
+//! # What comes back, and where: each part to the payment that made it
+//! - Only cash: vouchers are never refunded.
+//! - The period's unused cash is split among the payments that made its value (the opening
+//!   order and every upgrade charge in it, source by source) by [`crate::paid_parts`]: in
+//!   proportion, rounded cumulatively half to even, the parts summing exactly.
+//! - A part paid under a nonrefundable edition stays with the operator, whatever the edition is
+//!   now: value keeps the terms it was paid under. A period all of whose cash was paid under
+//!   nonrefundable terms is **Nonrefundable**; one with some refundable cash is a Partial Refund
+//!   of that cash alone.
+//! - A coupon part goes back to coupons (credit never turns into withdrawable cash), a balance
+//!   part to the balance, an outside method's part where
+//!   [`crate::refund_destination::refund_destination`] sends a payment of that method made
+//!   when *that* part was paid (bank card within 150 days → the card, PayPal and Alipay within
+//!   180 days → the wallet, otherwise the balance). A refund row names one outside method: should
+//!   a period hold parts of two outside methods both within their windows, the later method's
+//!   part goes to the balance.
+//! - The refund's `destination` is the outside method when one gets a part, `coupons` when the
+//!   refund goes to coupons alone, else `balance`.
 //! - A refund to the balance or coupons is `refunded` at once. A refund to an outside method is
 //!   `processing` until the operator's payment integration confirms its arrival
 //!   (`POST /v1/refunds/{id}/complete`); it is expected within 30 business days (Monday to
@@ -47,8 +59,9 @@ use serde_json::json;
 
 use crate::catalog::Channel;
 use crate::event::{EventDraft, EventKind, NoticeDraft};
-use crate::money::{format_minor, share_minor};
+use crate::money::format_minor;
 use crate::notice::{readable_time, NoticeTexts, Template};
+use crate::paid_parts::{CashSource, PaidParts};
 use crate::payment::{PaymentMethod, PaymentPlan};
 use crate::period::add_days;
 use crate::proration::{refund_for_unused_quota_minor, PeriodValue, QuotaUsage, Usage};
@@ -177,7 +190,8 @@ impl ActivationStatus {
 /// What the refund rules need to know about the resource being unsubscribed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
-    /// A subscription; `refundable` comes from its catalog edition.
+    /// A subscription; `refundable` comes from its current catalog edition: the resource's
+    /// refund type (batches), and the terms of a period no cash part of which says otherwise.
     Regular { refundable: bool },
     /// A prepaid quota package and how much of it is used.
     ResourcePlan { quota: QuotaUsage },
@@ -297,18 +311,20 @@ pub enum RefundBasis {
     Nonrefundable,
 }
 
-/// One paid service period as the refund rules see it: how its opening order was paid, and the
-/// value its latest order left it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One paid service period as the refund rules see it: how its opening order was paid, the
+/// value its latest order left it, and the payments that made that value.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundablePeriod {
-    /// When the period's opening order (purchase or renewal) was paid, and with what: decides
-    /// the destination and the coupon share.
+    /// When the period's opening order (purchase or renewal) was paid, and with what: the
+    /// destination of a refund of nothing, and the days since payment shown.
     pub paid_at: Timestamp,
     pub payment: PaymentPlan,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     /// The period's latest value: what the refund is computed from.
     pub value: PeriodValue,
+    /// The parts of that value's cash, by payment, source and terms: where each part goes.
+    pub parts: PaidParts,
     /// All cash and voucher value paid into the period (opening order and upgrade charges).
     pub cash_paid_minor: i64,
     pub voucher_paid_minor: i64,
@@ -317,7 +333,7 @@ pub struct RefundablePeriod {
 }
 
 impl RefundablePeriod {
-    /// A period as its opening order left it: no change since.
+    /// A period as its opening order left it, paid under refundable terms: no change since.
     pub fn opened(
         paid_at: Timestamp,
         payment: PaymentPlan,
@@ -330,6 +346,7 @@ impl RefundablePeriod {
             starts_at,
             ends_at,
             value: PeriodValue::paid(payment.cash_minor(), payment.voucher_minor),
+            parts: PaidParts::opened(paid_at, &payment, true),
             cash_paid_minor: payment.cash_minor(),
             voucher_paid_minor: payment.voucher_minor,
             refunded_before_minor: 0,
@@ -351,6 +368,8 @@ pub struct OrderRefund {
     pub value_cash_minor: i64,
     /// What vouchers paid: never refunded.
     pub voucher_kept_minor: i64,
+    /// Unused cash paid under a nonrefundable edition: kept, after any change of edition.
+    pub nonrefundable_unused_minor: i64,
     /// The cash the operator keeps: the consumed part, or all of it when nonrefundable.
     pub kept_minor: i64,
     pub refund_minor: i64,
@@ -380,20 +399,19 @@ pub fn add_business_days(start: Timestamp, business_days: i64) -> Timestamp {
 pub fn refund_order(resource: Resource, period: &RefundablePeriod, now: Timestamp) -> OrderRefund {
     let value_cash_minor = period.value.cash_minor;
     let activation = ActivationStatus::at(period.starts_at, now);
-    let refund_type = resource.refund_type(activation);
-    let (basis, refund_minor) = match (refund_type, resource) {
-        (RefundType::Nonrefundable, _) => (RefundBasis::Nonrefundable, 0),
-        (_, _) if activation == ActivationStatus::Unactivated => {
+    let refund_type = period_refund_type(resource, &period.parts, activation);
+    let (basis, unused_minor) = match resource {
+        _ if activation == ActivationStatus::Unactivated => {
             (RefundBasis::NotStarted, value_cash_minor)
         }
-        (_, Resource::ResourcePlan { quota }) => (
+        Resource::ResourcePlan { quota } => (
             RefundBasis::Quota {
                 used_units: quota.used_units,
                 quota_units: quota.quota_units,
             },
             refund_for_unused_quota_minor(value_cash_minor, quota),
         ),
-        (_, Resource::Regular { .. }) => {
+        Resource::Regular { .. } => {
             let usage = Usage::at(period.starts_at, period.ends_at, now);
             (
                 RefundBasis::Hours {
@@ -404,9 +422,33 @@ pub fn refund_order(resource: Resource, period: &RefundablePeriod, now: Timestam
             )
         }
     };
-    debug_assert!(refund_minor <= value_cash_minor);
+    let basis = if refund_type == RefundType::Nonrefundable {
+        RefundBasis::Nonrefundable
+    } else {
+        basis
+    };
+    debug_assert!(unused_minor <= value_cash_minor);
+    // A resource plan's refund types are its own rule: all of its cash is refundable.
+    let terms_apply = matches!(resource, Resource::Regular { .. });
+    let (split, nonrefundable_unused_minor) = split_unused(
+        unused_minor,
+        period,
+        terms_apply,
+        refund_type != RefundType::Nonrefundable,
+        now,
+    );
+    let refund_minor = split.total_minor();
+    let destination = if split.to_external_minor > 0 {
+        RefundDestination::Original(split.external_method.unwrap_or(PaymentMethod::Balance))
+    } else if split.to_balance_minor == 0 && split.to_coupons_minor > 0 {
+        RefundDestination::Coupons
+    } else if refund_minor == 0 {
+        // Nothing comes back: say where a refund of the opening payment would have gone.
+        opening_destination(&period.payment, period.paid_at, now)
+    } else {
+        RefundDestination::Balance
+    };
     let days_since_payment = days_since_payment(period.paid_at, now);
-    let (split, destination) = split_refund(refund_minor, &period.payment, period.paid_at, now);
     let status = if split.to_external_minor > 0 {
         RefundStatus::Processing
     } else {
@@ -423,6 +465,7 @@ pub fn refund_order(resource: Resource, period: &RefundablePeriod, now: Timestam
         refunded_before_minor: period.refunded_before_minor,
         value_cash_minor,
         voucher_kept_minor: period.voucher_paid_minor,
+        nonrefundable_unused_minor,
         kept_minor: period.cash_paid_minor - period.refunded_before_minor - refund_minor,
         refund_minor,
         split,
@@ -433,42 +476,84 @@ pub fn refund_order(resource: Resource, period: &RefundablePeriod, now: Timestam
     }
 }
 
-/// The part of a refund that goes back to coupons: the coupons' share of the cash the order was
-/// paid, so coupon credit never turns into withdrawable balance.
-fn coupon_share_minor(refund_minor: i64, payment: &PaymentPlan) -> i64 {
-    let cash_minor = payment.cash_minor();
-    if cash_minor > 0 {
-        share_minor(refund_minor, payment.coupon_minor, cash_minor)
-    } else {
-        0
+/// A regular resource's period is Nonrefundable when every part of its cash was paid under a
+/// nonrefundable edition, whatever the edition now; with no cash, the current edition says.
+fn period_refund_type(
+    resource: Resource,
+    parts: &PaidParts,
+    activation: ActivationStatus,
+) -> RefundType {
+    match (resource, parts.any_refundable()) {
+        (Resource::Regular { .. }, Some(true)) => RefundType::PartialRefund,
+        (Resource::Regular { .. }, Some(false)) => RefundType::Nonrefundable,
+        _ => resource.refund_type(activation),
     }
 }
 
-/// A downgrade's refund, split like an unsubscription's: the coupons' share back to coupons,
-/// the rest to the balance (a downgraded instance keeps running, so its refund never goes back
-/// to a card or wallet; see `refund_destination`).
-pub fn split_downgrade_refund(refund_minor: i64, payment: &PaymentPlan) -> RefundSplit {
-    let to_coupons_minor = coupon_share_minor(refund_minor, payment);
-    RefundSplit {
-        to_coupons_minor,
-        to_balance_minor: refund_minor - to_coupons_minor,
-        to_external_minor: 0,
-        external_method: None,
+/// Splits a period's `unused_minor` cash among the parts that paid it ([`crate::paid_parts`])
+/// and sends each refundable part back to its source. Returns the refund's split and the unused
+/// cash kept because it was paid under nonrefundable terms (`terms_apply`); nothing comes back
+/// unless `refundable`.
+fn split_unused(
+    unused_minor: i64,
+    period: &RefundablePeriod,
+    terms_apply: bool,
+    refundable: bool,
+    now: Timestamp,
+) -> (RefundSplit, i64) {
+    let mut split = RefundSplit::default();
+    if period.parts.total_minor() <= 0 {
+        // No cash part to follow (the orders hold none): the current edition's terms, to the
+        // balance.
+        if refundable {
+            split.to_balance_minor = unused_minor;
+            return (split, 0);
+        }
+        return (split, unused_minor);
     }
+    let mut kept_minor = 0;
+    let shares = period.parts.split(unused_minor);
+    for (part, share_minor) in period.parts.parts().iter().zip(shares) {
+        if !refundable || (terms_apply && !part.refundable) {
+            kept_minor += share_minor;
+            continue;
+        }
+        match part.source {
+            CashSource::Coupons => split.to_coupons_minor += share_minor,
+            CashSource::Balance => split.to_balance_minor += share_minor,
+            CashSource::External(method) => {
+                let destination = refund_destination(
+                    RefundCause::Unsubscription,
+                    Some(method),
+                    part.paid_at,
+                    now,
+                );
+                match destination {
+                    RefundDestination::Original(method)
+                        if split.external_method.is_none_or(|held| held == method) =>
+                    {
+                        split.to_external_minor += share_minor;
+                        split.external_method = Some(method);
+                    }
+                    _ => split.to_balance_minor += share_minor,
+                }
+            }
+        }
+    }
+    if split.to_external_minor == 0 {
+        split.external_method = None;
+    }
+    (split, kept_minor)
 }
 
-/// Splits a refund in proportion to what paid the order: the coupon share back to coupons
-/// (rounded once, half to even), the rest, exactly, to the destination.
-fn split_refund(
-    refund_minor: i64,
+/// Where a refund of the opening payment alone would go: its outside method's window, else
+/// coupons for a coupons-only payment, else the balance.
+fn opening_destination(
     payment: &PaymentPlan,
     paid_at: Timestamp,
     now: Timestamp,
-) -> (RefundSplit, RefundDestination) {
-    let to_coupons_minor = coupon_share_minor(refund_minor, payment);
-    let rest_minor = refund_minor - to_coupons_minor;
-    let paid_outside = payment.external_minor > 0;
-    let destination = if paid_outside {
+) -> RefundDestination {
+    if payment.external_minor > 0 {
         refund_destination(
             RefundCause::Unsubscription,
             payment.external_method,
@@ -479,23 +564,30 @@ fn split_refund(
         RefundDestination::Coupons
     } else {
         RefundDestination::Balance
-    };
-    let split = match destination {
-        RefundDestination::Original(method) => RefundSplit {
-            to_coupons_minor,
-            to_balance_minor: 0,
-            to_external_minor: rest_minor,
-            external_method: Some(method),
-        },
-        RefundDestination::Balance | RefundDestination::Coupons => RefundSplit {
-            to_coupons_minor,
-            to_balance_minor: rest_minor,
-            to_external_minor: 0,
-            external_method: None,
-        },
-    };
-    debug_assert_eq!(split.total_minor(), refund_minor);
-    (split, destination)
+    }
+}
+
+/// A downgrade's refund, split by the same rule as an unsubscription's ([`crate::paid_parts`]):
+/// in proportion to the parts of the period's `unused_cash_minor` (each payment and source of
+/// the period, upgrade charges included), a coupon part's share back to coupons and every
+/// other share to the balance (a downgraded instance keeps running, so its refund never goes
+/// back to a card or wallet; see `refund_destination`).
+pub fn split_downgrade_refund(
+    refund_minor: i64,
+    unused_cash_minor: i64,
+    parts: &PaidParts,
+) -> RefundSplit {
+    let (_, shares) = parts.after_refund(unused_cash_minor, refund_minor);
+    let mut split = RefundSplit::default();
+    for (part, share_minor) in parts.parts().iter().zip(shares) {
+        match part.source {
+            CashSource::Coupons => split.to_coupons_minor += share_minor,
+            CashSource::Balance | CashSource::External(_) => split.to_balance_minor += share_minor,
+        }
+    }
+    // Orders that disagree with the value (none do): what no part holds goes to the balance.
+    split.to_balance_minor += refund_minor - split.total_minor();
+    split
 }
 
 /// A refund as it was written: the refund row's fields its event, its arrival and the notices
@@ -621,6 +713,7 @@ pub(crate) fn describe_destinations(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paid_parts::PeriodOrderPaid;
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
@@ -804,7 +897,11 @@ mod tests {
 
     #[test]
     fn a_nonrefundable_resource_keeps_everything() {
-        let order = card_order("2026-01-01T00:00:00Z", 8000);
+        let card = card_order("2026-01-01T00:00:00Z", 8000);
+        let order = RefundablePeriod {
+            parts: PaidParts::opened(card.paid_at, &card.payment, false),
+            ..card
+        };
         let refund = refund_order(
             Resource::Regular { refundable: false },
             &order,
@@ -812,8 +909,248 @@ mod tests {
         );
         assert_eq!(refund.refund_type, RefundType::Nonrefundable);
         assert_eq!((refund.refund_minor, refund.kept_minor), (0, 8000));
+        assert_eq!(refund.basis, RefundBasis::Nonrefundable);
+        // 8000 × 24 / 8760 = 21.9 consumed: the rest is the unused nonrefundable value.
+        assert_eq!(refund.nonrefundable_unused_minor, 8000 - 22);
         assert_eq!(refund.status, RefundStatus::Refunded);
         assert!(!refund.refund_type.allows_batch());
+    }
+
+    /// The orders of a DNS period as `PaidParts::from_orders` reads them.
+    fn paid(
+        paid_at: &str,
+        payment: PaymentPlan,
+        refundable: bool,
+        value_cash_after_minor: i64,
+    ) -> PeriodOrderPaid {
+        PeriodOrderPaid {
+            paid_at: at(paid_at),
+            payment,
+            refundable,
+            refunded_minor: 0,
+            value_cash_after_minor,
+        }
+    }
+
+    fn from_balance(amount_minor: i64) -> PaymentPlan {
+        PaymentPlan {
+            balance_minor: amount_minor,
+            ..PaymentPlan::default()
+        }
+    }
+
+    fn from_coupons(amount_minor: i64) -> PaymentPlan {
+        PaymentPlan {
+            coupon_minor: amount_minor,
+            ..PaymentPlan::default()
+        }
+    }
+
+    /// A period opened by `orders[0]` and changed by the rest, its value as the last one left it
+    /// (set at `from_used_hours`).
+    fn changed_period(
+        starts_at: &str,
+        ends_at: &str,
+        orders: &[PeriodOrderPaid],
+        from_used_hours: i64,
+    ) -> RefundablePeriod {
+        let last = orders.last().unwrap();
+        RefundablePeriod {
+            value: PeriodValue {
+                cash_minor: last.value_cash_after_minor,
+                voucher_minor: 0,
+                from_used_hours,
+            },
+            parts: PaidParts::from_orders(orders).unwrap(),
+            cash_paid_minor: orders.iter().map(|order| order.payment.cash_minor()).sum(),
+            ..opened(
+                &orders[0].paid_at.to_string(),
+                starts_at,
+                ends_at,
+                orders[0].payment,
+            )
+        }
+    }
+
+    const ENTERPRISE: Resource = Resource::Regular { refundable: true };
+
+    #[test]
+    fn nonrefundable_value_stays_nonrefundable_after_an_upgrade() {
+        // docs/examples.md 11. DNS Personal 3Y at 2026-01-01 (24000, nonrefundable), upgraded
+        // at once to Enterprise Standard (3Y 150000): 0 hours used, the new edition costs
+        // 150000 for all 26304 hours, less the 24000 unused: charge 126000. Unsubscribed in
+        // the same hour: of the 150000 unused, the 24000 part stays, 126000 comes back.
+        let period = changed_period(
+            "2026-01-01T00:00:00Z",
+            "2029-01-01T00:00:00Z",
+            &[
+                paid("2026-01-01T00:00:00Z", from_balance(24_000), false, 24_000),
+                paid("2026-01-01T00:00:00Z", from_balance(126_000), true, 150_000),
+            ],
+            0,
+        );
+        let refund = refund_order(ENTERPRISE, &period, at("2026-01-01T00:00:00Z"));
+        assert_eq!(refund.refund_type, RefundType::PartialRefund);
+        assert_eq!(
+            (
+                refund.refund_minor,
+                refund.nonrefundable_unused_minor,
+                refund.kept_minor
+            ),
+            (126_000, 24_000, 24_000)
+        );
+        assert_eq!(refund.split, RefundSplit::to_balance(126_000));
+
+        // The smaller case, month by month: Personal 1M from 04-01 (800, 720 h) and a paid
+        // renewal for May (800, 744 h); at 04-11 (240 h used) the upgrade to Enterprise
+        // Standard (5000 a month) charges April 5000 × 480 / 720 = 3333.33 → 3333 less
+        // 800 − 800 × 240 / 720 = 533.33 → 533 unused: 2800; May 5000 − 800 = 4200.
+        let april = changed_period(
+            "2026-04-01T00:00:00Z",
+            "2026-05-01T00:00:00Z",
+            &[
+                paid("2026-04-01T00:00:00Z", from_balance(800), false, 800),
+                paid("2026-04-11T00:00:00Z", from_balance(2800), true, 533 + 2800),
+            ],
+            240,
+        );
+        let may = changed_period(
+            "2026-05-01T00:00:00Z",
+            "2026-06-01T00:00:00Z",
+            &[
+                paid("2026-04-01T00:00:00Z", from_balance(800), false, 800),
+                paid("2026-04-11T00:00:00Z", from_balance(4200), true, 5000),
+            ],
+            0,
+        );
+        let now = at("2026-04-11T00:00:00Z");
+        let april_refund = refund_order(ENTERPRISE, &april, now);
+        let may_refund = refund_order(ENTERPRISE, &may, now);
+        assert_eq!(
+            april_refund.basis,
+            RefundBasis::Hours {
+                used_hours: 240,
+                ordered_hours: 720
+            }
+        );
+        assert_eq!(
+            (
+                april_refund.refund_minor,
+                april_refund.nonrefundable_unused_minor
+            ),
+            (2800, 533)
+        );
+        // May, not started (also unsubscribed alone): 4200 of its 5000 comes back.
+        assert_eq!(may_refund.basis, RefundBasis::NotStarted);
+        assert_eq!(
+            (
+                may_refund.refund_minor,
+                may_refund.nonrefundable_unused_minor
+            ),
+            (4200, 800)
+        );
+        assert_eq!(april_refund.refund_minor + may_refund.refund_minor, 7000);
+
+        // Before the upgrade the same periods are Nonrefundable.
+        let personal = RefundablePeriod {
+            parts: PaidParts::opened(at("2026-04-01T00:00:00Z"), &from_balance(800), false),
+            ..opened(
+                "2026-04-01T00:00:00Z",
+                "2026-04-01T00:00:00Z",
+                "2026-05-01T00:00:00Z",
+                from_balance(800),
+            )
+        };
+        let refund = refund_order(ENTERPRISE, &personal, now);
+        assert_eq!(
+            (refund.refund_type, refund.refund_minor),
+            (RefundType::Nonrefundable, 0)
+        );
+    }
+
+    #[test]
+    fn coupons_and_balance_go_back_to_what_paid_them_across_payments() {
+        // docs/examples.md 12. Message queue 1M from 04-01 (720 h) paid 12000 from the balance;
+        // at 04-11 (240 h used) an upgrade to 30000 a month: 30000 × 480 / 720 = 20000 less
+        // 12000 × 480 / 720 = 8000 unused: 12000, paid with coupons. At 04-21 (480 h used) the
+        // 20000 value set at hour 240 is half used: 10000 unused, split 8000 : 12000 as the
+        // parts hold it, 4000 to the balance and 6000 to coupons (the opening order alone
+        // would have sent all 10000 to the balance: coupons turned into cash).
+        let period = changed_period(
+            "2026-04-01T00:00:00Z",
+            "2026-05-01T00:00:00Z",
+            &[
+                paid("2026-04-01T00:00:00Z", from_balance(12_000), true, 12_000),
+                paid("2026-04-11T00:00:00Z", from_coupons(12_000), true, 20_000),
+            ],
+            240,
+        );
+        let refund = refund_order(ENTERPRISE, &period, at("2026-04-21T00:00:00Z"));
+        assert_eq!(refund.refund_minor, 10_000);
+        assert_eq!(
+            (refund.split.to_balance_minor, refund.split.to_coupons_minor),
+            (4000, 6000)
+        );
+        assert_eq!(refund.destination, RefundDestination::Balance);
+        // And the reverse: bought with coupons, upgraded from the balance.
+        let reverse = changed_period(
+            "2026-04-01T00:00:00Z",
+            "2026-05-01T00:00:00Z",
+            &[
+                paid("2026-04-01T00:00:00Z", from_coupons(12_000), true, 12_000),
+                paid("2026-04-11T00:00:00Z", from_balance(12_000), true, 20_000),
+            ],
+            240,
+        );
+        let refund = refund_order(ENTERPRISE, &reverse, at("2026-04-21T00:00:00Z"));
+        assert_eq!(
+            (refund.split.to_balance_minor, refund.split.to_coupons_minor),
+            (6000, 4000)
+        );
+        // A downgrade at 04-21 to 12000 a month (4000 for the last 240 h) gives back
+        // 10000 − 4000 = 6000 by the same rule: 2400 to the balance, 3600 to coupons.
+        let split = split_downgrade_refund(6000, 10_000, &period.parts);
+        assert_eq!(
+            (split.to_balance_minor, split.to_coupons_minor),
+            (2400, 3600)
+        );
+    }
+
+    #[test]
+    fn an_upgrade_by_card_goes_back_to_the_card_within_its_own_window() {
+        // A year from 01-01 (8760 h) paid 10000 by card; at 06-01 (3624 h used: 10000 × 3624 /
+        // 8760 = 4136.99 → 4137 consumed, 5863 unused) an upgrade charged 5000 to the card.
+        // Unsubscribed in that hour: day 151 of the purchase, so its 5863 goes to the balance;
+        // day 0 of the upgrade's payment, so its 5000 goes back to the card.
+        let card = |amount_minor| PaymentPlan {
+            external_minor: amount_minor,
+            external_method: Some(PaymentMethod::BankCard),
+            ..PaymentPlan::default()
+        };
+        let period = changed_period(
+            "2026-01-01T00:00:00Z",
+            "2027-01-01T00:00:00Z",
+            &[
+                paid("2026-01-01T00:00:00Z", card(10_000), true, 10_000),
+                paid("2026-06-01T00:00:00Z", card(5000), true, 5863 + 5000),
+            ],
+            3624,
+        );
+        let refund = refund_order(ENTERPRISE, &period, at("2026-06-01T00:00:00Z"));
+        assert_eq!(refund.days_since_payment, 151);
+        assert_eq!(refund.refund_minor, 10_863);
+        assert_eq!(
+            (
+                refund.split.to_external_minor,
+                refund.split.to_balance_minor
+            ),
+            (5000, 5863)
+        );
+        assert_eq!(
+            refund.destination,
+            RefundDestination::Original(PaymentMethod::BankCard)
+        );
+        assert_eq!(refund.status, RefundStatus::Processing);
     }
 
     #[test]

@@ -224,3 +224,156 @@ proptest! {
         prop_assert!(down.refund_minor + 1 >= up.charge_minor);
     }
 }
+
+/// What went into and out of one period, source by source.
+#[derive(Debug, Default, Clone, Copy)]
+struct BySource {
+    coupons_in_minor: i64,
+    balance_in_minor: i64,
+    coupons_out_minor: i64,
+    balance_out_minor: i64,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Refunds follow what was paid (tenure_core::paid_parts): over random purchases, renewals,
+    /// upgrades and downgrades paid with coupons and the balance, no period ever gives back to
+    /// coupons more than coupons paid into it, nor to the balance more than the balance paid:
+    /// coupons never become cash, nor cash coupons.
+    #[test]
+    fn each_source_gets_back_at_most_what_it_paid(
+        prices in proptest::collection::vec(1i64..200_000, 4),
+        coupon_grants in proptest::collection::vec(0i64..60_000, 1..6),
+        start_index in 0usize..4,
+        steps in proptest::collection::vec(step(), 1..30),
+    ) {
+        use tenure_core::paid_parts::{PaidParts, PeriodOrderPaid};
+        use tenure_core::refund::split_downgrade_refund;
+
+        let specs: Vec<Spec> = prices.into_iter().map(spec).collect();
+        let mut books = Books { postings: Vec::new(), cash_paid_minor: 0, refunded_minor: 0 };
+        books.post(Entry::deposit(100_000_000, PaymentMethod::BankCard));
+        let mut grants = coupon_grants.into_iter();
+        let mut grant = |books: &mut Books| {
+            if let Some(amount) = grants.next().filter(|amount| *amount > 0) {
+                books.post(Entry::grant(LedgerAccount::Coupons, amount));
+            }
+        };
+        grant(&mut books);
+        let sources = PaymentSources { use_vouchers: false, use_coupons: true, method: PaymentMethod::Balance };
+        let mut now: Timestamp = "2026-01-31T10:17:00Z".parse().unwrap();
+        let mut current = start_index;
+        let mut periods: Vec<PaidPeriod> = Vec::new();
+        let mut orders: Vec<Vec<PeriodOrderPaid>> = Vec::new();
+        let mut money: Vec<BySource> = Vec::new();
+        let open = |books: &mut Books, periods: &mut Vec<PaidPeriod>, orders: &mut Vec<Vec<PeriodOrderPaid>>,
+                        money: &mut Vec<BySource>, period: Period, starts_at: Timestamp, price_minor: i64, now: Timestamp| {
+            let plan = plan_payment(price_minor, books.funds(), sources).expect("funded");
+            books.post(Entry::order_payment(&plan));
+            periods.push(PaidPeriod {
+                period_order_id: format!("period-{}", periods.len()),
+                period,
+                starts_at,
+                ends_at: period.add_to(starts_at),
+                value: PeriodValue::paid(plan.cash_minor(), 0),
+                revision: 0,
+            });
+            orders.push(vec![PeriodOrderPaid {
+                paid_at: now,
+                payment: plan,
+                refundable: true,
+                refunded_minor: 0,
+                value_cash_after_minor: plan.cash_minor(),
+            }]);
+            money.push(BySource { coupons_in_minor: plan.coupon_minor, balance_in_minor: plan.balance_minor, ..BySource::default() });
+        };
+        let first = Period::months(1);
+        open(&mut books, &mut periods, &mut orders, &mut money, first, now, specs[current].list_price_minor(first).unwrap(), now);
+
+        for step in steps {
+            match step {
+                Step::Wait { minutes } => {
+                    now = now.checked_add(jiff::Span::new().minutes(minutes)).unwrap();
+                    grant(&mut books);
+                }
+                Step::Renew { months } => {
+                    let period = Period::months(months);
+                    let starts_at = periods.last().unwrap().ends_at.max(now);
+                    let price = specs[current].list_price_minor(period).unwrap();
+                    open(&mut books, &mut periods, &mut orders, &mut money, period, starts_at, price, now);
+                }
+                Step::Change { spec_index } => {
+                    if spec_index == current || periods.last().unwrap().ends_at <= now {
+                        continue;
+                    }
+                    let direction = if specs[spec_index].monthly_price_minor > specs[current].monthly_price_minor {
+                        ChangeDirection::Upgrade
+                    } else {
+                        ChangeDirection::Downgrade
+                    };
+                    let quote = price_change(direction, &specs[spec_index], &periods, now).unwrap();
+                    for line in &quote.periods {
+                        let index = periods.iter().position(|paid| paid.period_order_id == line.period_order_id).unwrap();
+                        let amounts = &line.amounts;
+                        let plan = if amounts.charge_minor > 0 {
+                            let plan = plan_payment(amounts.charge_minor, books.funds(), sources).expect("funded");
+                            books.post(Entry::order_payment(&plan));
+                            money[index].coupons_in_minor += plan.coupon_minor;
+                            money[index].balance_in_minor += plan.balance_minor;
+                            plan
+                        } else {
+                            PaymentPlan::default()
+                        };
+                        if amounts.refund_minor > 0 {
+                            let parts = PaidParts::from_orders(&orders[index]).unwrap();
+                            let split = split_downgrade_refund(amounts.refund_minor, amounts.unused.cash_minor, &parts);
+                            prop_assert_eq!(split.total_minor(), amounts.refund_minor);
+                            books.post(Entry::refund(&split));
+                            money[index].coupons_out_minor += split.to_coupons_minor;
+                            money[index].balance_out_minor += split.to_balance_minor;
+                        }
+                        let after = amounts.value_after(plan.cash_minor(), 0);
+                        orders[index].push(PeriodOrderPaid {
+                            paid_at: now,
+                            payment: plan,
+                            refundable: true,
+                            refunded_minor: amounts.refund_minor,
+                            value_cash_after_minor: after.cash_minor,
+                        });
+                        periods[index].value = after;
+                        periods[index].revision = line.revision;
+                    }
+                    current = spec_index;
+                }
+            }
+            for flows in &money {
+                prop_assert!(flows.coupons_out_minor <= flows.coupons_in_minor, "{flows:?}");
+                prop_assert!(flows.balance_out_minor <= flows.balance_in_minor, "{flows:?}");
+            }
+        }
+
+        // Unsubscribing now: every period's unused cash, split by the same parts.
+        for (index, paid) in periods.iter().enumerate() {
+            if paid.ends_at <= now {
+                continue;
+            }
+            let period = RefundablePeriod {
+                value: paid.value,
+                parts: PaidParts::from_orders(&orders[index]).unwrap(),
+                ..RefundablePeriod::opened(orders[index][0].paid_at, orders[index][0].payment, paid.starts_at, paid.ends_at)
+            };
+            let refund = refund_order(Resource::Regular { refundable: true }, &period, now);
+            let unused = paid.value.unused_at(Usage::at(paid.starts_at, paid.ends_at, now));
+            prop_assert_eq!(refund.refund_minor, unused.cash_minor);
+            prop_assert_eq!(refund.split.total_minor(), refund.refund_minor);
+            books.post(Entry::refund(&refund.split));
+            let flows = &mut money[index];
+            flows.coupons_out_minor += refund.split.to_coupons_minor;
+            flows.balance_out_minor += refund.split.to_balance_minor;
+            prop_assert!(flows.coupons_out_minor <= flows.coupons_in_minor, "{flows:?}");
+            prop_assert!(flows.balance_out_minor <= flows.balance_in_minor, "{flows:?}");
+        }
+        prop_assert_eq!(sum_minor(&books.postings), Some(0));
+    }
+}

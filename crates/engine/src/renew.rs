@@ -35,6 +35,9 @@ fn renewal_error(error: RenewalError) -> EngineError {
         RenewalError::SpecGone | RenewalError::Overflow => {
             EngineError::refused("not_renewable", error)
         }
+        RenewalError::EndsInThePast { .. } => {
+            EngineError::invalid("renewal_ends_in_the_past", error)
+        }
     }
 }
 
@@ -51,7 +54,7 @@ impl Engine {
         let stored = self.lock_instance(tx, instance_id).await?;
         let instance = stored.instance;
         let product = self.product(&instance.product_id)?;
-        let plan = plan_renewal(&instance, product, period).map_err(renewal_error)?;
+        let plan = plan_renewal(&instance, product, period, now).map_err(renewal_error)?;
         let account = self.lock_account(tx, &instance.account_id).await?;
         self.ensure_not_overdue(tx, &account, FeeOperation::Renewal, instance.billing)
             .await?;

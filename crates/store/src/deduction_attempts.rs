@@ -24,7 +24,7 @@ pub struct DeductionAttempt {
     pub scheduled_at: Timestamp,
     /// When it was made (later than `scheduled_at` only when the scheduler ran late).
     pub attempted_at: Timestamp,
-    /// `paid`, `insufficient_funds` or `not_renewable`.
+    /// `paid`, `insufficient_funds`, `not_renewable` or `renewal_ends_in_the_past`.
     pub outcome: String,
     /// The renewal price.
     pub due_minor: i64,

@@ -22,7 +22,7 @@ use crate::lifecycle::{DeductionAttemptMark, Instance, InstanceStatus};
 use crate::money::format_minor;
 use crate::notice::{readable_time, NoticeTexts, Template};
 use crate::payment::{plan_payment, Funds, PaymentPlan, PaymentSources};
-use crate::renewal::{apply_renewal, plan_renewal, RenewalPlan};
+use crate::renewal::{apply_renewal, plan_renewal, RenewalError, RenewalPlan};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttemptResult {
@@ -47,6 +47,10 @@ pub enum FailureReason {
     InsufficientFunds,
     /// The catalog no longer sells the instance's spec or the auto-renewal period.
     NotRenewable,
+    /// The auto-renewal period from the expiry would end at or before the attempt: nothing is
+    /// charged for time already over (a catalog whose attempts after expiry reach past its
+    /// shortest period; the default catalog's do not).
+    EndsInThePast,
 }
 
 impl FailureReason {
@@ -54,6 +58,7 @@ impl FailureReason {
         match self {
             FailureReason::InsufficientFunds => "insufficient_funds",
             FailureReason::NotRenewable => "not_renewable",
+            FailureReason::EndsInThePast => "renewal_ends_in_the_past",
         }
     }
 }
@@ -99,7 +104,7 @@ pub fn attempt_deduction(
         attempt_offset_days: attempt.attempt_offset_days,
     };
     let available_minor = funds.balance_minor.max(0) + funds.coupons_minor.max(0);
-    let priced = plan_renewal(instance, product, period);
+    let priced = plan_renewal(instance, product, period, now);
     let paid = priced.as_ref().ok().and_then(|renewal| {
         plan_payment(
             renewal.list_price_minor,
@@ -127,6 +132,7 @@ pub fn attempt_deduction(
         None => {
             let (due_minor, reason) = match &priced {
                 Ok(renewal) => (renewal.list_price_minor, FailureReason::InsufficientFunds),
+                Err(RenewalError::EndsInThePast { .. }) => (0, FailureReason::EndsInThePast),
                 Err(_) => (0, FailureReason::NotRenewable),
             };
             let marked = Instance {
@@ -216,7 +222,10 @@ fn failure_alert(
                 ("available", &format_minor(available_minor, currency)),
             ],
         ),
-        FailureReason::NotRenewable => {
+        // The notice texts have no phrase of their own for a renewal ending in the past yet
+        // (catalog/notices.toml): it says the period could not be priced, which it could not
+        // be for a time still to come; the event's `reason` says which.
+        FailureReason::NotRenewable | FailureReason::EndsInThePast => {
             texts.phrase(Template::AutoRenewalFailedReasonNotRenewable, &[])
         }
     };

@@ -240,7 +240,13 @@ fn a_manual_renewal_before_the_first_deduction_skips_that_cycle() {
         next_attempt(&instance, &dms.auto_renewal).map(|attempt| attempt.at),
         Some(at("2026-08-11T00:00:00Z"))
     );
-    let plan = plan_renewal(&instance, &dms, Period::months(1)).unwrap();
+    let plan = plan_renewal(
+        &instance,
+        &dms,
+        Period::months(1),
+        at("2026-08-05T00:00:00Z"),
+    )
+    .unwrap();
     let renewed = apply_renewal(&instance, &plan);
     assert_eq!(renewed.expires_at, Some(at("2026-09-20T00:00:00Z")));
     assert_eq!(
@@ -581,4 +587,52 @@ fn renewal_mode_changes_are_refused_where_they_make_no_sense() {
     )
     .unwrap();
     assert_eq!(enabled.instance.auto_renew_period, Some(Period::years(1)));
+}
+
+#[test]
+fn an_attempt_whose_renewal_would_end_in_the_past_charges_nothing() {
+    // No charge for time already over. The default catalog never gets here (its last attempt,
+    // IoT's T+14, comes before any period it sells would end); a catalog whose attempts run
+    // later than its shortest period can: message queue (30 days of retention) with one
+    // attempt at T+29. Expired 02-28, 1M would end 03-28, before the attempt on 03-29.
+    let mut product = product("message-queue");
+    product.auto_renewal.schedule = crate::catalog::DeductionSchedule::Fixed {
+        offsets_days: vec![29],
+    };
+    let expired = Instance {
+        status: InstanceStatus::Expired,
+        ..auto_instance(
+            &product,
+            DeductionScheduleChoice::Standard,
+            "2026-01-01T00:00:00Z",
+            "2026-02-28T00:00:00Z",
+        )
+    };
+    let decision = attempt_deduction(
+        &expired,
+        &product,
+        balance(1_000_000),
+        at("2026-03-29T00:00:00Z"),
+        "ord_1",
+        &texts(),
+    )
+    .expect("the T+29 attempt is due");
+    assert_eq!(
+        decision.result,
+        AttemptResult::Failed {
+            due_minor: 0,
+            available_minor: 1_000_000,
+            reason: FailureReason::EndsInThePast,
+        }
+    );
+    assert_eq!(decision.result.outcome(), "renewal_ends_in_the_past");
+    assert_eq!(decision.instance.status, InstanceStatus::Expired);
+    assert_eq!(
+        decision.instance.expires_at,
+        Some(at("2026-02-28T00:00:00Z"))
+    );
+    assert!(decision.events[0]
+        .data
+        .as_str()
+        .contains("renewal_ends_in_the_past"));
 }

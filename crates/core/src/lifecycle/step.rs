@@ -55,6 +55,16 @@ pub fn take_step(
         .expires_at
         .expect("only subscriptions have lifecycle steps");
     let mut next = instance.clone();
+    if step == Step::Remind && expires_at <= now {
+        // A reminder taken at or after the expiry it is for (a sweep that ran late) would name
+        // a date already gone: it is marked taken, and nothing is sent. The expiry follows.
+        next.reminded_for_expiry = Some(expires_at);
+        return StepOutcome {
+            instance: next,
+            events: Vec::new(),
+            notices: Vec::new(),
+        };
+    }
     let expires = readable_time(expires_at);
     let retention_days = policy.retention_days.to_string();
     let named = [

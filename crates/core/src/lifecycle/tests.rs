@@ -139,6 +139,39 @@ fn the_reminder_is_sent_once_per_expiry() {
 }
 
 #[test]
+fn a_reminder_taken_at_or_after_its_expiry_sends_nothing() {
+    // No notice names a date already gone: a reminder for 03-10 taken on 03-10 (a sweep that
+    // ran late) is marked taken and says nothing; the expiry is next.
+    let catalog = default_catalog();
+    let product = catalog.product("message-queue").unwrap();
+    let running = instance("message-queue", "2026-03-10T00:00:00Z");
+    let late = take_step(
+        &running,
+        Step::Remind,
+        at("2026-03-10T00:00:00Z"),
+        product,
+        &catalog.notices,
+    );
+    assert!(late.events.is_empty() && late.notices.is_empty());
+    assert_eq!(
+        late.instance.reminded_for_expiry,
+        Some(at("2026-03-10T00:00:00Z"))
+    );
+    assert_eq!(
+        next_due(&late.instance, product).map(|due| due.step),
+        Some(Step::Expire)
+    );
+    let on_time = take_step(
+        &running,
+        Step::Remind,
+        at("2026-03-09T23:59:59Z"),
+        product,
+        &catalog.notices,
+    );
+    assert_eq!(on_time.events.len(), 1);
+}
+
+#[test]
 fn final_states_have_no_steps() {
     let catalog = default_catalog();
     let product = catalog.product("dns").unwrap();

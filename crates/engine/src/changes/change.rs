@@ -9,8 +9,9 @@ use tenure_core::change::{
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_due, Instance};
 use tenure_core::order::OrderStatus;
-use tenure_core::payment::{plan_payment, InsufficientFunds, PaymentPlan, PaymentSources};
-use tenure_core::proration::ChangeDirection;
+use tenure_core::paid_parts::PaidParts;
+use tenure_core::payment::{plan_payment, InsufficientFunds, PaymentSources};
+use tenure_core::proration::{ChangeAmounts, ChangeDirection};
 use tenure_core::refund::{split_downgrade_refund, RefundSplit};
 use tenure_core::refund_destination::{refund_destination, RefundCause, RefundDestination};
 use tenure_store::accounts::Account;
@@ -25,6 +26,7 @@ use super::{
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
+use crate::unsubscriptions::paid_parts;
 
 fn refusal(error: ChangeRefusal) -> EngineError {
     if error.is_invalid_request() {
@@ -268,6 +270,14 @@ impl Engine {
         } else {
             None
         };
+        // Split before this order joins the period: by the parts its earlier orders left.
+        let refund_split = match destination {
+            Some(destination) => Some(
+                self.downgrade_refund_split(tx, changed, line, destination, now)
+                    .await?,
+            ),
+            None => None,
+        };
         let value = amounts.value_after(paid.cash_minor(), paid.voucher_minor);
         let order = Order {
             id: self.ids.next("ord"),
@@ -303,15 +313,8 @@ impl Engine {
         if let Some(plan) = payment {
             entries.push(Entry::order_payment(&plan));
         }
-        if let Some(destination) = destination {
-            let opening = orders::get(tx, &line.period_order_id)
-                .await?
-                .expect("a paid period has its opening order");
-            entries.push(Entry::refund(&refund_split(
-                amounts.refund_minor,
-                destination,
-                &opening.payment(),
-            )));
+        if let Some(split) = refund_split {
+            entries.push(Entry::refund(&split));
         }
         for entry in &entries {
             ledger::write_entry(
@@ -329,15 +332,39 @@ impl Engine {
     }
 }
 
-/// How a change's refund is booked: to the balance, the coupons' share of the period's opening
-/// payment back to coupons (the rule unsubscriptions follow too).
+/// How a change's refund is booked: to the balance, each part of the period's cash (its
+/// opening payment and every upgrade charge, source by source) giving back its share, coupons
+/// to coupons (`tenure_core::refund::split_downgrade_refund`, the rule unsubscriptions follow
+/// too).
 fn refund_split(
-    refund_minor: i64,
+    amounts: &ChangeAmounts,
     destination: RefundDestination,
-    opening_payment: &PaymentPlan,
+    parts: &PaidParts,
 ) -> RefundSplit {
     match destination {
-        RefundDestination::Balance => split_downgrade_refund(refund_minor, opening_payment),
-        other => RefundSplit::whole_to(refund_minor, other),
+        RefundDestination::Balance => {
+            split_downgrade_refund(amounts.refund_minor, amounts.unused.cash_minor, parts)
+        }
+        other => RefundSplit::whole_to(amounts.refund_minor, other),
+    }
+}
+
+impl Engine {
+    /// A downgrade's refund of one period, split by the parts of the period's cash.
+    async fn downgrade_refund_split(
+        &self,
+        tx: &mut Tx,
+        changed: &Instance,
+        line: &PeriodChange,
+        destination: RefundDestination,
+        now: Timestamp,
+    ) -> Result<RefundSplit, EngineError> {
+        let periods = orders::periods(tx, &changed.id, now).await?;
+        let period = periods
+            .iter()
+            .find(|period| period.opening().id == line.period_order_id)
+            .expect("a priced period is a paid period of the instance");
+        let parts = paid_parts(period, &self.catalog)?;
+        Ok(refund_split(&line.amounts, destination, &parts))
     }
 }

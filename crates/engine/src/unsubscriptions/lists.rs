@@ -58,15 +58,13 @@ impl Engine {
             ));
         };
         let activation_status = ActivationStatus::at(first.starts_at, now);
-        let quotes: Vec<OrderRefundQuote> = periods
+        let quotes = periods
             .iter()
             .map(|period| {
-                quote(
-                    period,
-                    refund_order(resource, &refundable_period(period), now),
-                )
+                let refundable = refundable_period(period, &self.catalog)?;
+                Ok(quote(period, refund_order(resource, &refundable, now)))
             })
-            .collect();
+            .collect::<Result<Vec<OrderRefundQuote>, EngineError>>()?;
         let account = tenure_store::accounts::get(connection, &instance.account_id)
             .await?
             .ok_or_else(|| EngineError::not_found("account", &instance.account_id))?;
@@ -155,7 +153,7 @@ impl Engine {
             else {
                 continue;
             };
-            let refund = refund_order(resource, &refundable_period(period), now);
+            let refund = refund_order(resource, &refundable_period(period, &self.catalog)?, now);
             pending.push(PendingRenewalOrder {
                 order_id: order.id,
                 instance_id: order.instance_id,

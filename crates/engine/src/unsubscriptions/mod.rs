@@ -23,11 +23,12 @@ mod unsubscribe;
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
-use tenure_core::catalog::Billing;
+use tenure_core::catalog::{Billing, Catalog};
 use tenure_core::event::EventDraft;
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{Instance, InstanceStatus};
 use tenure_core::order::OrderKind;
+use tenure_core::paid_parts::{PaidParts, PeriodOrderPaid};
 use tenure_core::payment::PaymentMethod;
 use tenure_core::pending_renewal::Redated;
 use tenure_core::period::Period;
@@ -176,21 +177,55 @@ pub struct RenewalUnsubscriptionResult {
 }
 
 /// A service period as the refund rules see it: how its opening order was paid, the value its
-/// latest order left it, and the cash that went in (opening order, upgrade charges) and out
-/// (downgrade refunds) of it.
-fn refundable_period(period: &PeriodOrders) -> RefundablePeriod {
+/// latest order left it, the cash that went in (opening order, upgrade charges) and out
+/// (downgrade refunds) of it, and the parts of that cash by payment, source and the terms of
+/// the edition each order bought (`tenure_core::paid_parts`), read from the orders themselves.
+fn refundable_period(
+    period: &PeriodOrders,
+    catalog: &Catalog,
+) -> Result<RefundablePeriod, EngineError> {
     let opening = period.opening();
     let payments = period.orders.iter().map(Order::payment);
-    RefundablePeriod {
+    Ok(RefundablePeriod {
         paid_at: opening.created_at,
         payment: opening.payment(),
         starts_at: opening.starts_at,
         ends_at: opening.ends_at,
         value: period.latest().period_value(),
+        parts: paid_parts(period, catalog)?,
         cash_paid_minor: payments.clone().map(|payment| payment.cash_minor()).sum(),
         voucher_paid_minor: payments.map(|payment| payment.voucher_minor).sum(),
         refunded_before_minor: period.orders.iter().map(|order| order.refunded_minor).sum(),
-    }
+    })
+}
+
+/// The parts of a period's cash value, replayed from its orders (`tenure_core::paid_parts`):
+/// each order's payment under the terms of the edition it bought.
+pub(crate) fn paid_parts(
+    period: &PeriodOrders,
+    catalog: &Catalog,
+) -> Result<PaidParts, EngineError> {
+    let orders: Vec<PeriodOrderPaid> = period
+        .orders
+        .iter()
+        .map(|order| PeriodOrderPaid {
+            paid_at: order.created_at,
+            payment: order.payment(),
+            refundable: edition_refundable(catalog, &order.product_id, &order.edition_id),
+            refunded_minor: order.refunded_minor,
+            value_cash_after_minor: order.value_cash_minor,
+        })
+        .collect();
+    PaidParts::from_orders(&orders).map_err(|error| EngineError::refused("invalid_amount", error))
+}
+
+/// Whether an edition's value is refundable; an edition withdrawn from the catalog keeps the
+/// default: refundable.
+fn edition_refundable(catalog: &Catalog, product_id: &str, edition_id: &str) -> bool {
+    catalog
+        .product(product_id)
+        .and_then(|product| product.edition(edition_id))
+        .is_none_or(|edition| edition.refundable)
 }
 
 fn is_pending_renewal(order: &Order, now: Timestamp) -> bool {
@@ -249,12 +284,10 @@ impl Engine {
                 quota: quota.usage(),
             });
         }
-        // An edition withdrawn from the catalog keeps the default: refundable.
-        let refundable = self
-            .catalog
-            .product(&instance.product_id)
-            .and_then(|product| product.edition(&instance.edition_id))
-            .is_none_or(|edition| edition.refundable);
+        // The current edition's terms: the resource's refund type, and a period's with no cash
+        // part to follow. Each part of a period's cash keeps the terms it was paid under.
+        let refundable =
+            edition_refundable(&self.catalog, &instance.product_id, &instance.edition_id);
         Ok(Resource::Regular { refundable })
     }
 
@@ -277,7 +310,7 @@ impl Engine {
                 format!("order {} was already refunded", order.id),
             ));
         }
-        let decision = refund_order(resource, &refundable_period(period), now);
+        let decision = refund_order(resource, &refundable_period(period, &self.catalog)?, now);
         let latest = period.latest();
         let refund = Refund {
             id: self.ids.next("rfd"),
@@ -315,6 +348,7 @@ impl Engine {
                 "latest_order_kind": latest.kind,
                 "period_revision": latest.period_revision,
                 "value": latest.period_value(),
+                "nonrefundable_unused_minor": decision.nonrefundable_unused_minor,
                 "hours": Usage::at(order.starts_at, order.ends_at, now),
             }),
         };

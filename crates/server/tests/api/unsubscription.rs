@@ -1121,3 +1121,273 @@ on_both_backends!(
     auto_renewal_pending,
     a_paid_auto_renewal_is_a_pending_renewal_order
 );
+
+/// docs/examples.md 11: value paid under a nonrefundable edition stays nonrefundable after an
+/// upgrade, on both unsubscription paths (a pending renewal alone, then the instance).
+async fn nonrefundable_value_stays_nonrefundable_after_an_upgrade(backend: Backend) {
+    let app = spawn_app(backend, "2026-01-01T00:00:00Z").await;
+    let account_id = app.funded_account(200_000).await;
+    // DNS Personal for 3Y: 3 × 8000 = 24000, Nonrefundable. 2026-01-01 to 2029-01-01 is
+    // 365 + 365 + 366 days (2028 is a leap year) = 26304 hours.
+    let (instance_id, order_id) = buy_paid_with(
+        &app,
+        &account_id,
+        "dns",
+        "personal",
+        "standard",
+        "3Y",
+        "balance",
+    )
+    .await;
+    let quote = app
+        .get(&format!("/v1/instances/{instance_id}/unsubscribe/quote"))
+        .await;
+    assert_eq!(
+        (&quote["refund_type"], &quote["refund_minor"]),
+        (&json!("nonrefundable"), &json!(0))
+    );
+    // Upgraded at once to Enterprise Standard (3Y: 3 × 50000 = 150000): 0 of 26304 hours
+    // used, the new edition costs 150000 for all of them, the 24000 is all unused: 126000.
+    let upgraded = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/change"),
+            json!({ "edition": "enterprise-standard" }),
+        )
+        .await;
+    assert_eq!(upgraded["charge_minor"], 126_000);
+    // Unsubscribed in the same hour: the period's 150000 is all unused; the 24000 part paid
+    // under Personal stays with the operator, the 126000 paid under Enterprise comes back
+    // (it used to be all 150000).
+    let quote = app
+        .get(&format!("/v1/instances/{instance_id}/unsubscribe/quote"))
+        .await;
+    assert_eq!(
+        (&quote["refund_type"], &quote["refund_minor"]),
+        (&json!("partial_refund"), &json!(126_000))
+    );
+    assert_eq!(quote["orders"][0]["nonrefundable_unused_minor"], 24_000);
+    let unsubscribed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            confirmed(),
+        )
+        .await;
+    assert_eq!(unsubscribed["refund_minor"], 126_000);
+    let refund = &unsubscribed["refunds"][0];
+    assert_eq!(refund["order_id"], order_id.as_str());
+    assert_eq!(
+        (
+            &refund["cash_paid_minor"],
+            &refund["kept_minor"],
+            &refund["to_balance_minor"]
+        ),
+        (&json!(150_000), &json!(24_000), &json!(126_000))
+    );
+    assert_eq!(refund["details"]["nonrefundable_unused_minor"], 24_000);
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        200_000 - 24_000
+    );
+
+    // Month by month: Personal 1M from 04-01 (800, 720 h) and a renewal for May (800, 744 h).
+    app.advance_to("2026-04-01T00:00:00Z").await;
+    let (instance_id, april_order) = buy_paid_with(
+        &app,
+        &account_id,
+        "dns",
+        "personal",
+        "standard",
+        "1M",
+        "balance",
+    )
+    .await;
+    let may_order = renew(&app, &instance_id).await;
+    // At 04-11, 240 of April's 720 hours used, to Enterprise Standard (5000 a month):
+    // April: 5000 × 480 / 720 = 3333.33 → 3333, less 800 − 800 × 240 / 720 (266.67 → 267)
+    // = 533 unused: 2800. May, not started: 5000 − 800 = 4200. Charge 7000.
+    app.advance_to("2026-04-11T00:00:00Z").await;
+    let upgraded = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/change"),
+            json!({ "edition": "enterprise-standard" }),
+        )
+        .await;
+    assert_eq!(upgraded["charge_minor"], 2800 + 4200);
+    // May's renewal, paid under Personal, unsubscribed alone: of its 5000 value the 800 stays
+    // and the 4200 paid under Enterprise comes back (it used to be all 5000).
+    let alone = app
+        .post_ok(
+            &format!("/v1/orders/{may_order}/unsubscribe"),
+            json!({ "confirm_refund": true }),
+        )
+        .await;
+    assert_eq!(alone["refund"]["refund_minor"], 4200);
+    assert_eq!(alone["refund"]["kept_minor"], 800);
+    assert_eq!(
+        alone["refund"]["details"]["nonrefundable_unused_minor"],
+        800
+    );
+    assert_eq!(alone["expires_at"], "2026-05-01T00:00:00Z");
+    // Then the instance, in the same hour: April's 3333 splits 533 (Personal) : 2800
+    // (Enterprise): 2800 back. With May's 4200, 7000 in all, where 8333 used to come back.
+    let unsubscribed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            confirmed(),
+        )
+        .await;
+    assert_eq!(unsubscribed["refund_minor"], 2800);
+    assert_eq!(unsubscribed["refunds"][0]["order_id"], april_order.as_str());
+    // Kept: the 267 April used and the 533 paid under Personal still unused.
+    assert_eq!(unsubscribed["refunds"][0]["kept_minor"], 800);
+    assert_eq!(
+        unsubscribed["refunds"][0]["details"]["nonrefundable_unused_minor"],
+        533
+    );
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        200_000 - 24_000 - 800 - 800 - 7000 + 7000
+    );
+    assert_ledger_balanced(&app, &account_id).await;
+}
+on_both_backends!(
+    nonrefundable_after_upgrade,
+    nonrefundable_value_stays_nonrefundable_after_an_upgrade
+);
+
+/// docs/examples.md 12: each part of a refund goes back to the source that paid it, across
+/// every payment of the period, coupons to coupons and balance to balance.
+async fn coupons_and_balance_go_back_to_what_paid_them_across_payments(backend: Backend) {
+    let app = spawn_app(backend, "2026-04-01T00:00:00Z").await;
+    // Three accounts, so each one's coupons are its own: (purchase from the balance, upgrade
+    // with coupons, unsubscribed), (the reverse, unsubscribed), (as the first, downgraded).
+    let mut accounts = Vec::new();
+    for coupons_first in [false, true, false] {
+        let account_id = app.funded_account(100_000).await;
+        let grant = || async {
+            app.post_ok(
+                &format!("/v1/accounts/{account_id}/coupons"),
+                json!({ "amount": 12_000 }),
+            )
+            .await;
+        };
+        if coupons_first {
+            grant().await;
+        }
+        // Message queue Basic tps-1000, 1M from 04-01 (720 h): 12000.
+        let (instance_id, _) = buy_paid_with(
+            &app,
+            &account_id,
+            "message-queue",
+            "basic",
+            "tps-1000",
+            "1M",
+            "balance",
+        )
+        .await;
+        if !coupons_first {
+            grant().await;
+        }
+        accounts.push((account_id, instance_id));
+    }
+    // At 04-11 (240 h used), to tps-5000 (30000 a month): 30000 × 480 / 720 = 20000, less
+    // 12000 × 480 / 720 = 8000 unused: 12000, paid with what the opening order did not use.
+    app.advance_to("2026-04-11T00:00:00Z").await;
+    for (_, instance_id) in &accounts {
+        let upgraded = app
+            .post_ok(
+                &format!("/v1/instances/{instance_id}/change"),
+                json!({ "spec": "tps-5000" }),
+            )
+            .await;
+        assert_eq!(upgraded["charge_minor"], 12_000);
+    }
+    // At 04-21 (480 h used) the 20000 value set at hour 240 is half used: 10000 unused, split
+    // as the payments hold it, 8000 (the purchase's unused part) : 12000 (the upgrade).
+    app.advance_to("2026-04-21T00:00:00Z").await;
+    let coupons_and_balance = |answer: &Value| {
+        (
+            answer["to_coupons_minor"].as_i64().unwrap(),
+            answer["to_balance_minor"].as_i64().unwrap(),
+        )
+    };
+    let (account_id, instance_id) = &accounts[0];
+    let unsubscribed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            confirmed(),
+        )
+        .await;
+    assert_eq!(unsubscribed["refund_minor"], 10_000);
+    // 10000 × 8000 / 20000 = 4000 to the balance, 6000 to coupons (all 10000 used to go to
+    // the balance: coupons became cash).
+    assert_eq!(
+        coupons_and_balance(&unsubscribed["refunds"][0]),
+        (6000, 4000)
+    );
+    let account = app.account(account_id).await;
+    assert_eq!(
+        (&account["coupons_minor"], &account["balance_minor"]),
+        (&json!(6000), &json!(100_000 - 12_000 + 4000))
+    );
+    assert_ledger_balanced(&app, account_id).await;
+
+    let (account_id, instance_id) = &accounts[1];
+    let unsubscribed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            confirmed(),
+        )
+        .await;
+    // The reverse: 4000 to coupons, 6000 to the balance (all 10000 used to go to coupons).
+    assert_eq!(
+        coupons_and_balance(&unsubscribed["refunds"][0]),
+        (4000, 6000)
+    );
+    let account = app.account(account_id).await;
+    assert_eq!(
+        (&account["coupons_minor"], &account["balance_minor"]),
+        (&json!(4000), &json!(100_000 - 12_000 + 6000))
+    );
+    assert_ledger_balanced(&app, account_id).await;
+
+    // A downgrade back to tps-1000 (12000 × 240 / 720 = 4000 for the last 240 h) gives back
+    // 10000 − 4000 = 6000 by the same rule: 6000 × 8000 / 20000 = 2400 to the balance, 3600 to
+    // coupons.
+    let (account_id, instance_id) = &accounts[2];
+    let downgraded = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/change"),
+            json!({ "spec": "tps-1000" }),
+        )
+        .await;
+    assert_eq!(downgraded["refund_minor"], 6000);
+    let account = app.account(account_id).await;
+    assert_eq!(
+        (&account["coupons_minor"], &account["balance_minor"]),
+        (&json!(3600), &json!(100_000 - 12_000 + 2400))
+    );
+    // Unsubscribed in the same hour: the 4000 the downgrade left is held as it left each part,
+    // balance 4000 − 2400 = 1600 and coupons 6000 − 3600 = 2400, all of it unused and back.
+    let unsubscribed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            confirmed(),
+        )
+        .await;
+    assert_eq!(unsubscribed["refund_minor"], 4000);
+    assert_eq!(
+        coupons_and_balance(&unsubscribed["refunds"][0]),
+        (2400, 1600)
+    );
+    let account = app.account(account_id).await;
+    assert_eq!(
+        (&account["coupons_minor"], &account["balance_minor"]),
+        (&json!(6000), &json!(100_000 - 12_000 + 2400 + 1600))
+    );
+    assert_ledger_balanced(&app, account_id).await;
+}
+on_both_backends!(
+    refund_sources_across_payments,
+    coupons_and_balance_go_back_to_what_paid_them_across_payments
+);
