@@ -222,11 +222,11 @@ fn failure_alert(
                 ("available", &format_minor(available_minor, currency)),
             ],
         ),
-        // The notice texts have no phrase of their own for a renewal ending in the past yet
-        // (catalog/notices.toml): it says the period could not be priced, which it could not
-        // be for a time still to come; the event's `reason` says which.
-        FailureReason::NotRenewable | FailureReason::EndsInThePast => {
+        FailureReason::NotRenewable => {
             texts.phrase(Template::AutoRenewalFailedReasonNotRenewable, &[])
+        }
+        FailureReason::EndsInThePast => {
+            texts.phrase(Template::AutoRenewalFailedReasonEndsInThePast, &[])
         }
     };
     let release = readable_time(release_time);
@@ -260,12 +260,23 @@ fn failure_alert(
             .time("renews_expires_at", expires_at)
             .finish(),
     };
+    // An attempt after the expiry says the instance expired: no notice names a date gone as
+    // one still ahead.
+    let expiry = texts.phrase(
+        if attempt.at >= expires_at {
+            Template::AutoRenewalFailedExpiryPast
+        } else {
+            Template::AutoRenewalFailedExpiryAhead
+        },
+        &[],
+    );
     let text = texts.notice(
         Template::AutoRenewalFailed,
         &[
             ("product", &product.name),
             ("instance", &marked.id),
             ("expires_at", &readable_time(expires_at)),
+            ("expiry", &expiry),
             ("reason", &why),
             ("next_step", &what_next),
         ],

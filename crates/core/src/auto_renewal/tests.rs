@@ -636,3 +636,27 @@ fn an_attempt_whose_renewal_would_end_in_the_past_charges_nothing() {
         .as_str()
         .contains("renewal_ends_in_the_past"));
 }
+
+#[test]
+fn an_attempt_after_the_expiry_says_the_instance_expired() {
+    // IoT tries again 6 days after its expiry: the alert names the expiry as gone, never as a
+    // date still ahead.
+    let iot = product("iot-platform");
+    let mut instance = auto_instance(
+        &iot,
+        DeductionScheduleChoice::Standard,
+        "2026-05-01T00:00:00Z",
+        "2026-06-30T00:00:00Z",
+    );
+    instance.status = InstanceStatus::Expired;
+    let now = at("2026-07-06T00:00:00Z");
+    let failed = attempt_deduction(&instance, &iot, balance(0), now, "ord_1", &texts()).unwrap();
+    let body = &failed.notices[0].body;
+    assert!(
+        body.starts_with(
+            "Auto-renewal could not renew your IoT platform instance inst_1, which expired on \
+             2026-06-30 00:00 UTC: the renewal costs"
+        ),
+        "{body}"
+    );
+}

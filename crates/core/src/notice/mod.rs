@@ -45,6 +45,9 @@ pub enum Template {
     AutoRenewalFailed,
     AutoRenewalFailedReasonInsufficientFunds,
     AutoRenewalFailedReasonNotRenewable,
+    AutoRenewalFailedReasonEndsInThePast,
+    AutoRenewalFailedExpiryAhead,
+    AutoRenewalFailedExpiryPast,
     AutoRenewalFailedNextAttempt,
     AutoRenewalFailedLastAttemptExpired,
     AutoRenewalFailedLastAttempt,
@@ -66,7 +69,7 @@ pub enum Shape {
 }
 
 impl Template {
-    pub const ALL: [Template; 28] = [
+    pub const ALL: [Template; 31] = [
         Template::InstanceActivated,
         Template::ExpiryReminder,
         Template::InstanceExpired,
@@ -86,6 +89,9 @@ impl Template {
         Template::AutoRenewalFailed,
         Template::AutoRenewalFailedReasonInsufficientFunds,
         Template::AutoRenewalFailedReasonNotRenewable,
+        Template::AutoRenewalFailedReasonEndsInThePast,
+        Template::AutoRenewalFailedExpiryAhead,
+        Template::AutoRenewalFailedExpiryPast,
         Template::AutoRenewalFailedNextAttempt,
         Template::AutoRenewalFailedLastAttemptExpired,
         Template::AutoRenewalFailedLastAttempt,
@@ -123,6 +129,11 @@ impl Template {
             Template::AutoRenewalFailedReasonNotRenewable => {
                 "auto_renewal_failed_reason_not_renewable"
             }
+            Template::AutoRenewalFailedReasonEndsInThePast => {
+                "auto_renewal_failed_reason_ends_in_the_past"
+            }
+            Template::AutoRenewalFailedExpiryAhead => "auto_renewal_failed_expiry_ahead",
+            Template::AutoRenewalFailedExpiryPast => "auto_renewal_failed_expiry_past",
             Template::AutoRenewalFailedNextAttempt => "auto_renewal_failed_next_attempt",
             Template::AutoRenewalFailedLastAttemptExpired => {
                 "auto_renewal_failed_last_attempt_expired"
@@ -141,6 +152,9 @@ impl Template {
         match self {
             Template::AutoRenewalFailedReasonInsufficientFunds
             | Template::AutoRenewalFailedReasonNotRenewable
+            | Template::AutoRenewalFailedReasonEndsInThePast
+            | Template::AutoRenewalFailedExpiryAhead
+            | Template::AutoRenewalFailedExpiryPast
             | Template::AutoRenewalFailedNextAttempt
             | Template::AutoRenewalFailedLastAttemptExpired
             | Template::AutoRenewalFailedLastAttempt
@@ -181,11 +195,19 @@ impl Template {
             Template::AccountOverdue => &["debt", "available_credit"],
             Template::AccountOverdueSettled => &["paid"],
             Template::LowBalance => &["available_credit", "threshold"],
-            Template::AutoRenewalFailed => {
-                &["product", "instance", "expires_at", "reason", "next_step"]
-            }
+            Template::AutoRenewalFailed => &[
+                "product",
+                "instance",
+                "expires_at",
+                "expiry",
+                "reason",
+                "next_step",
+            ],
             Template::AutoRenewalFailedReasonInsufficientFunds => &["due", "available"],
-            Template::AutoRenewalFailedReasonNotRenewable => &[],
+            Template::AutoRenewalFailedReasonNotRenewable
+            | Template::AutoRenewalFailedReasonEndsInThePast
+            | Template::AutoRenewalFailedExpiryAhead
+            | Template::AutoRenewalFailedExpiryPast => &[],
             Template::AutoRenewalFailedNextAttempt => &["next_attempt_at"],
             Template::AutoRenewalFailedLastAttemptExpired => &["release_at"],
             Template::AutoRenewalFailedLastAttempt => &["expires_at", "release_at"],
