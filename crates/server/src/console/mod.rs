@@ -168,7 +168,7 @@ impl axum::extract::FromRequestParts<ApiContext> for SignedIn {
     }
 }
 
-/// A posted form with its session, its CSRF token checked (see [`signed_form`]).
+/// A posted form with its session, its CSRF token checked (see [`forged`]).
 pub struct SignedForm {
     pub session: Session,
     pub fields: Fields,
@@ -189,7 +189,9 @@ impl axum::extract::FromRequest<ApiContext> for SignedForm {
             .await
             .map_err(|_| too_large_or_unread(Some(&session)))?;
         let fields = Fields::parse(&String::from_utf8_lossy(&bytes));
-        let session = signed_form(session, &fields)?;
+        if let Some(refusal) = forged(&session, &fields) {
+            return Err(refusal);
+        }
         Ok(SignedForm { session, fields })
     }
 }
@@ -217,21 +219,21 @@ fn too_large_or_unread(session: Option<&Session>) -> Response {
     )
 }
 
-/// A form's session, its CSRF token checked: a form from anywhere else is refused (403) and
-/// does nothing.
-fn signed_form(session: Session, fields: &Fields) -> Result<Session, Response> {
-    if !session.csrf_matches(fields.one("csrf").unwrap_or("")) {
-        return Err(answer(
-            StatusCode::FORBIDDEN,
-            page(
-                Some(&session),
-                "Refused",
-                Nav::None,
-                message("bad", "This form did not come from this console session; nothing was done. Reload the page and try again."),
-            ),
-        ));
+/// The refusal of a form whose CSRF token is not its session's: a form from anywhere else is
+/// refused (403) and does nothing.
+fn forged(session: &Session, fields: &Fields) -> Option<Response> {
+    if session.csrf_matches(fields.one("csrf").unwrap_or("")) {
+        return None;
     }
-    Ok(session)
+    Some(answer(
+        StatusCode::FORBIDDEN,
+        page(
+            Some(session),
+            "Refused",
+            Nav::None,
+            message("bad", "This form did not come from this console session; nothing was done. Reload the page and try again."),
+        ),
+    ))
 }
 
 async fn sign_in_page(State(_context): State<ApiContext>) -> Response {
