@@ -54,7 +54,7 @@ pub fn router(context: ApiContext) -> Router<ApiContext> {
 }
 
 /// The headers of every console answer: no page in a frame (clickjacking), no type guessed,
-/// no page kept by a cache or a browser's history (they show balances and keys' work), no
+/// no page kept by a cache or a browser's history (they show balances and orders), no
 /// path of the console sent to another site; and, when the console is reached over HTTPS,
 /// `Secure` cookies. HTTPS is the `--secure-cookies` setting, or a request a proxy in front
 /// marked `X-Forwarded-Proto: https` (a client that sends it itself only makes its own
