@@ -95,6 +95,57 @@ impl DeliveryArgs {
     }
 }
 
+/// How long `serve` waits for a client, and how many it serves at once: every wait is bounded,
+/// so slow or idle clients cannot hold the server's memory or descriptors.
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Connections served at once; more wait in the kernel's accept queue, holding nothing of
+    /// tenure's, until one ends (at most what the process's open-files limit allows).
+    #[arg(long, env = "TENURE_MAX_CONNECTIONS", default_value_t = tenure_server::Limits::default().max_connections)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers, counted from when the connection is
+    /// ready for the request: also how long a kept-alive connection may sit idle.
+    #[arg(long, env = "TENURE_HEADER_READ_TIMEOUT_SECONDS", default_value_t = tenure_server::Limits::default().header_read_timeout.as_secs())]
+    header_read_timeout_seconds: u64,
+    /// Seconds a client has to send a request's whole body once its headers arrived.
+    #[arg(long, env = "TENURE_BODY_READ_TIMEOUT_SECONDS", default_value_t = tenure_server::Limits::default().body_read_timeout.as_secs())]
+    body_read_timeout_seconds: u64,
+    /// Seconds a client may take no bytes of an answer before it is dropped.
+    #[arg(long, env = "TENURE_WRITE_TIMEOUT_SECONDS", default_value_t = tenure_server::Limits::default().write_timeout.as_secs())]
+    write_timeout_seconds: u64,
+}
+
+impl LimitArgs {
+    fn limits(self) -> tenure_server::Limits {
+        let seconds = |value: u64| Duration::from_secs(value.max(1));
+        tenure_server::Limits {
+            max_connections: self.max_connections.max(1),
+            header_read_timeout: seconds(self.header_read_timeout_seconds),
+            body_read_timeout: seconds(self.body_read_timeout_seconds),
+            write_timeout: seconds(self.write_timeout_seconds),
+        }
+    }
+}
+
+/// The web console's settings.
+#[derive(clap::Args)]
+struct ConsoleArgs {
+    /// The key that signs console sessions, at least 32 characters, the same on every node
+    /// (`openssl rand -hex 32`); without it, a random one kept in the database is used, made
+    /// at the first start. Give it by the environment rather than the command line.
+    #[arg(
+        long,
+        env = "TENURE_CONSOLE_SESSION_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    console_session_key: Option<String>,
+    /// Mark the console's cookies `Secure` on every answer (tenure reached over HTTPS only);
+    /// without it they are `Secure` on answers to requests marked `X-Forwarded-Proto: https`.
+    #[arg(long, env = "TENURE_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP API.
@@ -119,6 +170,10 @@ enum Command {
         sweep_interval_seconds: u64,
         #[command(flatten)]
         delivery: DeliveryArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+        #[command(flatten)]
+        console: ConsoleArgs,
     },
     /// Bring a database's schema to this tenure's version (every migration it lacks, in one
     /// transaction); creates a PostgreSQL database that does not exist yet.
@@ -214,6 +269,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             catalog,
             sweep_interval_seconds,
             delivery,
+            limits,
+            console,
         } => {
             let admin_key = match std::env::var("TENURE_ADMIN_KEY") {
                 Ok(key) if !key.trim().is_empty() => {
@@ -236,6 +293,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 sweep_interval: Duration::from_secs(sweep_interval_seconds.max(1)),
                 sequential_ids: false,
                 delivery: Some(delivery.delivery()),
+                limits: limits.limits(),
+                console: tenure_server::ConsoleSettings {
+                    session_key: console.console_session_key,
+                    secure_cookies: console.secure_cookies,
+                },
             };
             let application = Application::build(settings).await?;
             let address = format!("http://{}:{}", listen.ip(), application.port());

@@ -11,6 +11,11 @@ pub struct ApiContext {
     pub engine: Arc<Engine>,
     pub admin_key: KeyHash,
     pub metrics: Arc<Metrics>,
+    /// The key that signs console sessions (`console/session.rs`): random, this process's
+    /// until `Application::build` sets the deployment's.
+    pub console_session_key: Arc<Vec<u8>>,
+    /// Whether the console's cookies are `Secure` on every answer.
+    pub secure_cookies: bool,
     /// The OpenAPI document, made from the route table and the catalog at its first request:
     /// neither changes while the server runs.
     document: Arc<OnceLock<serde_json::Value>>,
@@ -22,6 +27,8 @@ impl ApiContext {
             engine,
             admin_key: KeyHash::of(admin_key),
             metrics: Arc::new(Metrics::default()),
+            console_session_key: Arc::new(rand::random::<[u8; 32]>().to_vec()),
+            secure_cookies: false,
             document: Arc::default(),
         }
     }

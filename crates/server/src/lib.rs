@@ -12,8 +12,10 @@ mod edge_answers;
 mod error;
 mod metrics;
 mod openapi;
+mod path_ids;
 mod request_log;
 pub mod routes;
+mod serve;
 pub mod simulate;
 mod whole_number;
 
@@ -33,6 +35,7 @@ use tracing::Instrument;
 pub use auth::{check_operator_key, MIN_OPERATOR_KEY_CHARS};
 pub use context::ApiContext;
 pub use error::ApiError;
+pub use serve::{raise_open_files_limit, Limits, MAX_HEAD_BYTES};
 
 /// How to run a server.
 #[derive(Debug, Clone)]
@@ -55,7 +58,24 @@ pub struct Settings {
     /// Where notices and events are sent, and how; `None` sends nothing (a simulation, a
     /// benchmark), every notice then `undeliverable`.
     pub delivery: Option<Delivery>,
+    /// How long a client may take and how many may be served at once (see `serve.rs`).
+    pub limits: Limits,
+    pub console: ConsoleSettings,
 }
+
+/// The web console's settings.
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleSettings {
+    /// The key that signs console sessions (at least 32 characters), the same on every node;
+    /// `None`: a random one kept in the database, made by the first node that starts.
+    pub session_key: Option<String>,
+    /// Mark the console's cookies `Secure` on every answer (tenure reached over HTTPS only);
+    /// without it, on answers to requests a proxy marked `X-Forwarded-Proto: https`.
+    pub secure_cookies: bool,
+}
+
+/// The shortest session key `--console-session-key` takes.
+pub const MIN_CONSOLE_SESSION_KEY_CHARS: usize = 32;
 
 /// The delivery channels and the deliverer's settings.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +88,7 @@ pub struct Delivery {
 pub struct Application {
     listener: TcpListener,
     context: ApiContext,
+    limits: Limits,
     /// What runs beside the API; stopped with it.
     background: Background,
 }
@@ -126,7 +147,10 @@ impl Application {
             engine.keep_clock_at(kept).await?;
             background.push(spawn_clock_follower(engine.clone()));
         }
-        let context = ApiContext::new(engine.clone(), &settings.admin_key);
+        let mut context = ApiContext::new(engine.clone(), &settings.admin_key);
+        context.console_session_key =
+            Arc::new(console_session_key(&engine, &settings.console).await?);
+        context.secure_cookies = settings.console.secure_cookies;
         let listener = TcpListener::bind(settings.listen).await?;
         if let Some((channels, deliverer)) = delivery {
             tracing::info!("delivery: {}", channels.describe());
@@ -142,6 +166,7 @@ impl Application {
         Ok(Application {
             listener,
             context,
+            limits: settings.limits,
             background: Background(background),
         })
     }
@@ -157,10 +182,39 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let _background = self.background;
         let router = routes::router(self.context);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        serve::serve(self.listener, router, self.limits, shutdown_signal()).await
     }
+}
+
+/// The key that signs console sessions: the one given, or the one kept in the database
+/// (made now, at random, if this is the first start; a node starting at the same time reads
+/// the one that was kept first). Never derived from the operator key: a session's cookie,
+/// which its holder can read, must tell nothing about the key that signs the operator's.
+async fn console_session_key(
+    engine: &Engine,
+    console: &ConsoleSettings,
+) -> anyhow::Result<Vec<u8>> {
+    if let Some(key) = &console.session_key {
+        anyhow::ensure!(
+            key.chars().count() >= MIN_CONSOLE_SESSION_KEY_CHARS,
+            "the console session key must be at least {MIN_CONSOLE_SESSION_KEY_CHARS} characters; make one with `openssl rand -hex 32`"
+        );
+        return Ok(key.as_bytes().to_vec());
+    }
+    let candidate: String = rand::random::<[u8; 32]>()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let kept = engine
+        .store
+        .write(move |tx| {
+            let candidate = candidate.clone();
+            Box::pin(
+                async move { tenure_store::console_sessions::session_key(tx, &candidate).await },
+            )
+        })
+        .await?;
+    Ok(kept.into_bytes())
 }
 
 /// Takes due lifecycle steps every `interval`: what is due by the clock. A simulated clock
@@ -260,6 +314,8 @@ mod tests {
             sweep_interval: Duration::from_millis(10),
             sequential_ids: false,
             delivery: None,
+            limits: Limits::default(),
+            console: ConsoleSettings::default(),
         };
         let application = Application::build(settings).await.unwrap();
         let sweeps = |text: &str| -> u64 {

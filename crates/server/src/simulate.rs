@@ -90,6 +90,8 @@ async fn run_in(
         sequential_ids: true,
         // A simulation shows what would be sent; it sends nothing.
         delivery: None,
+        limits: Default::default(),
+        console: Default::default(),
     };
     let application = Application::build(settings).await?;
     let router = crate::routes::router(application.context.clone());

@@ -12,6 +12,7 @@ pub mod approvals;
 pub mod backup;
 pub mod bills;
 mod connect;
+pub mod console_sessions;
 pub mod database;
 pub mod deduction_attempts;
 pub mod deliveries;

@@ -43,6 +43,13 @@ pub const TABLES: &[Table] = &[
     table("simulated_clock", &["id"]),
 ];
 
+/// Tables that stay with their database. The console's session key is a secret of one
+/// deployment, not data: exported, it would sit in a file that goes to other hands, and anyone
+/// holding the file could sign console sessions (the operator's included) on the deployment
+/// it came from. An imported database makes a key of its own at its first start, which ends
+/// the sessions signed with the old one; the sessions signed out before are then moot too.
+pub const UNMOVED: &[&str] = &["console_secrets", "console_sessions_ended"];
+
 /// The columns numbered by the database (`BIGSERIAL` on PostgreSQL), whose sequence an import
 /// moves past the rows it wrote.
 const NUMBERED: &[(&str, &str)] = &[
@@ -340,11 +347,11 @@ fn argument(value: &Value, column_type: ColumnType) -> Argument<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::TABLES;
+    use super::{TABLES, UNMOVED};
     use crate::database::query;
     use crate::Store;
 
-    /// A table a migration adds is moved too, or this fails.
+    /// A table a migration adds is moved too (or named in `UNMOVED`, with why), or this fails.
     #[tokio::test]
     async fn every_table_of_the_schema_is_moved() {
         let folder = tempfile::tempdir().unwrap();
@@ -360,7 +367,8 @@ mod tests {
         .unwrap();
         let mut in_schema: Vec<String> = rows
             .iter()
-            .map(|row| row.try_get("name").unwrap())
+            .map(|row| row.try_get::<String>("name").unwrap())
+            .filter(|name| !UNMOVED.contains(&name.as_str()))
             .collect();
         let mut moved: Vec<String> = TABLES.iter().map(|table| table.name.to_string()).collect();
         in_schema.sort();

@@ -133,6 +133,8 @@ pub(super) async fn start_server(
         sequential_ids: false,
         // As served: the deliverer runs beside the API (with no channel, it only looks).
         delivery: Some(Default::default()),
+        limits: Default::default(),
+        console: Default::default(),
     };
     let application = Application::build(settings).await?;
     let address: SocketAddr = format!("127.0.0.1:{}", application.port()).parse()?;

@@ -23,6 +23,18 @@ impl Answer {
         self.status.is_success()
     }
 
+    /// What the API answers a path whose id is not an id (see `path_ids.rs`), answered here
+    /// without a call.
+    pub fn not_an_id() -> Answer {
+        Answer {
+            status: StatusCode::NOT_FOUND,
+            body: serde_json::json!({
+                "code": "not_found",
+                "message": "no such resource: that is not an id",
+            }),
+        }
+    }
+
     /// The refusal's sentence, for the page.
     pub fn message(&self) -> String {
         match self.body["message"].as_str() {
@@ -32,7 +44,8 @@ impl Answer {
     }
 }
 
-/// Calls `method path` with `body` as the session's caller.
+/// Calls `method path` with `body` as the session's caller. A path holding anything but an
+/// API path's characters (a form's id with a space, `/` or `?`, say) is not called: 404.
 pub async fn call(
     context: &ApiContext,
     session: &Session,
@@ -41,6 +54,15 @@ pub async fn call(
     body: Option<Value>,
     idempotency_key: Option<&str>,
 ) -> Answer {
+    let path_alone = path
+        .split_once('?')
+        .map_or(path, |(path_alone, _)| path_alone);
+    if !path_alone
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || b"/_-".contains(&byte))
+    {
+        return Answer::not_an_id();
+    }
     let router = context.api_router();
     let mut request = Request::builder().method(method).uri(path);
     if body.is_some() {
@@ -49,12 +71,12 @@ pub async fn call(
     if let Some(key) = idempotency_key {
         request = request.header("idempotency-key", key);
     }
-    let mut request = request
-        .body(match body {
-            Some(body) => Body::from(body.to_string()),
-            None => Body::empty(),
-        })
-        .expect("a request of a valid method and path");
+    let Ok(mut request) = request.body(match body {
+        Some(body) => Body::from(body.to_string()),
+        None => Body::empty(),
+    }) else {
+        return Answer::not_an_id();
+    };
     request.extensions_mut().insert(session.caller.clone());
     let response = router
         .oneshot(request)

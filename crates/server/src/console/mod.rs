@@ -3,6 +3,9 @@
 //! small script of tenure's own, no build step. Every page reads and every form acts through
 //! the API in process (`api.rs`), as the signed-in caller (`session.rs`): the same use cases,
 //! permissions and refusals as the API's. A page per concept under `pages/`.
+//!
+//! Every answer carries the headers of [`security_headers`]; a form's body is read only once
+//! its session is checked, and at most the API's [`MAX_BODY_BYTES`].
 
 mod api;
 mod form;
@@ -10,20 +13,28 @@ mod layout;
 mod pages;
 mod session;
 
-use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, REFERRER_POLICY, SET_COOKIE,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use maud::html;
 
+use crate::api::MAX_BODY_BYTES;
 use crate::context::ApiContext;
 use form::Fields;
 use layout::{answer, message, page, Nav};
 use session::Session;
 
-pub fn router() -> Router<ApiContext> {
+/// The sign-in form's body at most: its token and a key.
+const SIGN_IN_BODY_BYTES: usize = 4 * 1024;
+
+pub fn router(context: ApiContext) -> Router<ApiContext> {
     Router::new()
         .route("/", get(|| async { see_other("/console") }))
         .route(
@@ -36,6 +47,80 @@ pub fn router() -> Router<ApiContext> {
         .route("/console/sign-out", post(sign_out))
         .route("/console/account", post(pick_account))
         .merge(pages::router())
+        .layer(axum::middleware::from_fn_with_state(
+            context,
+            security_headers,
+        ))
+}
+
+/// The headers of every console answer: no page in a frame (clickjacking), no type guessed,
+/// no page kept by a cache or a browser's history (they show balances and orders), no
+/// path of the console sent to another site; and, when the console is reached over HTTPS,
+/// `Secure` cookies. HTTPS is the `--secure-cookies` setting, or a request a proxy in front
+/// marked `X-Forwarded-Proto: https` (a client that sends it itself only makes its own
+/// cookies `Secure`). The stylesheet and script keep their `max-age`.
+async fn security_headers(
+    State(context): State<ApiContext>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let https = context.secure_cookies || forwarded_over_https(request.headers());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    add_security_headers(headers);
+    if https {
+        let cookies: Vec<HeaderValue> = headers.get_all(SET_COOKIE).iter().cloned().collect();
+        headers.remove(SET_COOKIE);
+        for cookie in cookies {
+            let secure = format!("{}; Secure", cookie.to_str().unwrap_or_default());
+            headers.append(
+                SET_COOKIE,
+                HeaderValue::from_str(&secure).expect("a cookie tenure made, and `; Secure`"),
+            );
+        }
+    }
+    response
+}
+
+/// [`security_headers`]' headers but cookies' `Secure`.
+fn add_security_headers(headers: &mut HeaderMap) {
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+        ),
+    );
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers
+        .entry(CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+}
+
+/// Whether the first proxy in front says the request came over HTTPS.
+fn forwarded_over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .is_some_and(|scheme| scheme.trim().eq_ignore_ascii_case("https"))
+}
+
+/// A console path naming nothing (an id that is not an id): 404, a page. Answered before the
+/// console's routes (`path_ids.rs`), so with their headers added here.
+pub fn not_found() -> Response {
+    let mut response = answer(
+        StatusCode::NOT_FOUND,
+        page(
+            None,
+            "Not found",
+            Nav::None,
+            message("bad", "There is nothing at this address."),
+        ),
+    );
+    add_security_headers(response.headers_mut());
+    response
 }
 
 /// A redirect after a form (303: the browser GETs the new place).
@@ -83,7 +168,7 @@ impl axum::extract::FromRequestParts<ApiContext> for SignedIn {
     }
 }
 
-/// A posted form with its session, its CSRF token checked (see [`signed_form`]).
+/// A posted form with its session, its CSRF token checked (see [`forged`]).
 pub struct SignedForm {
     pub session: Session,
     pub fields: Fields,
@@ -97,11 +182,16 @@ impl axum::extract::FromRequest<ApiContext> for SignedForm {
         context: &ApiContext,
     ) -> Result<SignedForm, Response> {
         let (parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, 1024 * 1024)
+        // The session first: a request without one is answered before its body is read (the
+        // connection, its body unread, then closes).
+        let session = signed_in(context, &parts.headers).await?;
+        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
             .await
-            .map_err(|_| see_other("/console"))?;
+            .map_err(|_| too_large_or_unread(Some(&session)))?;
         let fields = Fields::parse(&String::from_utf8_lossy(&bytes));
-        let session = signed_form(context, &parts.headers, &fields).await?;
+        if let Some(refusal) = forged(&session, &fields) {
+            return Err(refusal);
+        }
         Ok(SignedForm { session, fields })
     }
 }
@@ -113,26 +203,37 @@ pub async fn signed_in(context: &ApiContext, headers: &HeaderMap) -> Result<Sess
         .ok_or_else(|| see_other("/console/sign-in"))
 }
 
-/// The session of a form's request, its CSRF token checked: a form from anywhere else is
-/// refused (403) and does nothing.
-pub async fn signed_form(
-    context: &ApiContext,
-    headers: &HeaderMap,
-    fields: &Fields,
-) -> Result<Session, Response> {
-    let session = signed_in(context, headers).await?;
-    if !session.csrf_matches(fields.one("csrf").unwrap_or("")) {
-        return Err(answer(
-            StatusCode::FORBIDDEN,
-            page(
-                Some(&session),
-                "Refused",
-                Nav::None,
-                message("bad", "This form did not come from this console session; nothing was done. Reload the page and try again."),
+/// A form's body too large, or not sent in time: refused, nothing done.
+fn too_large_or_unread(session: Option<&Session>) -> Response {
+    answer(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        page(
+            session,
+            "Refused",
+            Nav::None,
+            message(
+                "bad",
+                "The form was too large, or did not arrive in time; nothing was done.",
             ),
-        ));
+        ),
+    )
+}
+
+/// The refusal of a form whose CSRF token is not its session's: a form from anywhere else is
+/// refused (403) and does nothing.
+fn forged(session: &Session, fields: &Fields) -> Option<Response> {
+    if session.csrf_matches(fields.one("csrf").unwrap_or("")) {
+        return None;
     }
-    Ok(session)
+    Some(answer(
+        StatusCode::FORBIDDEN,
+        page(
+            Some(session),
+            "Refused",
+            Nav::None,
+            message("bad", "This form did not come from this console session; nothing was done. Reload the page and try again."),
+        ),
+    ))
 }
 
 async fn sign_in_page(State(_context): State<ApiContext>) -> Response {
@@ -165,9 +266,19 @@ fn sign_in_form(status: StatusCode, error: Option<&str>) -> Response {
     response
 }
 
-async fn sign_in(State(context): State<ApiContext>, headers: HeaderMap, body: String) -> Response {
-    let fields = Fields::parse(&body);
+async fn sign_in(State(context): State<ApiContext>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
     let expected = session::cookie(&headers, session::SIGN_IN_COOKIE).unwrap_or("");
+    // Without the form's cookie the body is not read at all.
+    let fields = if expected.is_empty() {
+        Fields::parse("")
+    } else {
+        match axum::body::to_bytes(body, SIGN_IN_BODY_BYTES).await {
+            Ok(bytes) => Fields::parse(&String::from_utf8_lossy(&bytes)),
+            Err(_) => return too_large_or_unread(None),
+        }
+    };
     let token = fields.one("csrf").unwrap_or("");
     if expected.is_empty() || expected != token {
         return sign_in_form(
@@ -212,15 +323,35 @@ async fn sign_in(State(context): State<ApiContext>, headers: HeaderMap, body: St
     response
 }
 
-/// Only a form of the session itself signs it out (`SignedForm` checks its token).
-async fn sign_out(_form: SignedForm) -> Response {
+/// Only a form of the session itself signs it out (`SignedForm` checks its token). The
+/// session ends on the server, on every node: a copy of its cookie is refused from now on.
+async fn sign_out(
+    State(context): State<ApiContext>,
+    SignedForm { session, .. }: SignedForm,
+) -> Response {
+    if let Err(error) = session.end(&context).await {
+        tracing::error!(%error, "recording a console sign-out failed");
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            page(
+                Some(&session),
+                "Not signed out",
+                Nav::None,
+                message(
+                    "bad",
+                    "tenure could not record the sign-out; you are still signed in. Try again.",
+                ),
+            ),
+        );
+    }
     let mut response = see_other("/console/sign-in");
     let (name, value) = session::set_cookie(session::COOKIE_NAME, "", 0);
     response.headers_mut().append(name, value);
     response
 }
 
-/// The operator picks the account the pages show.
+/// The operator picks the account the pages show: an account id (`acct_…`), or nothing to
+/// show none. Anything else is refused: it would be written into the session's cookie.
 async fn pick_account(
     State(context): State<ApiContext>,
     SignedForm { session, fields }: SignedForm,
@@ -232,12 +363,34 @@ async fn pick_account(
         .one("account")
         .map(str::trim)
         .filter(|account| !account.is_empty());
+    if let Some(account) = account {
+        if !is_account_id(account) {
+            return answer(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(
+                    Some(&session),
+                    "Not an account id",
+                    Nav::None,
+                    message(
+                        "bad",
+                        "That is not an account id: ids are acct_ then letters and digits, as the account's pages and the API show them.",
+                    ),
+                ),
+            );
+        }
+    }
     let mut response = see_other("/console/instances");
     let (name, value) = session::set_cookie(
         session::COOKIE_NAME,
         &session.showing(&context, account),
-        session::SESSION_MAX_AGE,
+        session.seconds_left(),
     );
     response.headers_mut().append(name, value);
     response
+}
+
+/// Whether `text` is an account's id in shape (`acct_` and the rest of an id).
+fn is_account_id(text: &str) -> bool {
+    text.strip_prefix("acct_")
+        .is_some_and(|rest| !rest.is_empty() && crate::path_ids::is_id(text))
 }

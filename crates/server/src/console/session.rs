@@ -1,16 +1,20 @@
-//! Console sessions: a cookie signed by the server, `HttpOnly`, `SameSite=Strict`, holding who
-//! signed in (the operator, or the SHA-256 of an account key, never the key) and until when;
-//! every request checks the signature and, for an account key, that the key is still live, so
-//! a revoked key's sessions end with it. Every form carries a CSRF token bound to the session
-//! (an HMAC of it), checked on every POST. The signing key is derived from the operator key,
-//! which every node of one deployment shares.
+//! Console sessions: a cookie signed by the server, `HttpOnly`, `SameSite=Strict`, holding the
+//! session's random id, who signed in (the operator, or the SHA-256 of an account key, never
+//! the key), the account shown and until when; every request checks the signature, that the
+//! session was not signed out (`console_sessions_ended`, shared by every node on the database)
+//! and, for an account key, that the key is still live, so a revoked key's sessions end with it.
+//! Every form carries a CSRF token bound to the session (an HMAC of it), checked on every POST.
+//!
+//! The signing key is random: the deployment's, kept in the database or given by
+//! `--console-session-key` (`ApiContext::console_session_key`), never derived from the operator
+//! key, so a cookie tells its holder nothing about a key that signs anyone else's session.
 
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use tenure_core::access::Role;
 
 use crate::auth::Caller;
@@ -30,7 +34,47 @@ pub struct Session {
     pub account_id: Option<String>,
     /// The token every form of this session carries.
     pub csrf: String,
-    payload: String,
+    payload: Payload,
+}
+
+/// What a session's cookie says, signed.
+#[derive(Debug, Clone)]
+struct Payload {
+    /// Random: what signing out records as ended.
+    id: String,
+    /// `operator` or `key:<hash hex>`.
+    who: String,
+    /// An account id, or empty.
+    account_id: String,
+    /// Unix seconds.
+    expires_at: i64,
+}
+
+impl Payload {
+    fn text(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.id, self.who, self.account_id, self.expires_at
+        )
+    }
+
+    fn parse(text: &str) -> Option<Payload> {
+        let mut parts = text.split('|');
+        let payload = Payload {
+            id: parts.next()?.to_string(),
+            who: parts.next()?.to_string(),
+            account_id: parts.next()?.to_string(),
+            expires_at: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(payload)
+    }
+
+    /// The cookie: the payload and its signature.
+    fn signed(&self, context: &ApiContext) -> String {
+        let text = self.text();
+        let encoded = URL_SAFE_NO_PAD.encode(text.as_bytes());
+        format!("{encoded}.{}", mac(context, "session", &text))
+    }
 }
 
 impl Session {
@@ -54,16 +98,9 @@ impl Session {
     }
 }
 
-fn signing_key(context: &ApiContext) -> Vec<u8> {
-    let mut hasher = Sha256::new();
-    hasher.update(b"tenure console session\0");
-    hasher.update(context.admin_key.as_bytes());
-    hasher.finalize().to_vec()
-}
-
 fn mac(context: &ApiContext, purpose: &str, text: &str) -> String {
     let mut mac =
-        Hmac::<Sha256>::new_from_slice(&signing_key(context)).expect("HMAC takes any key");
+        Hmac::<Sha256>::new_from_slice(&context.console_session_key).expect("HMAC takes any key");
     mac.update(purpose.as_bytes());
     mac.update(b"\0");
     mac.update(text.as_bytes());
@@ -100,39 +137,42 @@ pub fn set_cookie(
 /// The cookie of a new session for `who` (`operator` or `key:<hash hex>`), showing
 /// `account_id`.
 pub fn issue(context: &ApiContext, who: &str, account_id: Option<&str>, now: i64) -> String {
-    let payload = format!(
-        "{who}|{}|{}",
-        account_id.unwrap_or(""),
-        now + SESSION_SECONDS
-    );
-    let encoded = URL_SAFE_NO_PAD.encode(payload.as_bytes());
-    format!("{encoded}.{}", mac(context, "session", &payload))
+    Payload {
+        id: random_token(),
+        who: who.to_string(),
+        account_id: account_id.unwrap_or("").to_string(),
+        expires_at: now + SESSION_SECONDS,
+    }
+    .signed(context)
 }
 
 /// The session of a request, if it has a valid one.
 pub async fn of_request(context: &ApiContext, headers: &HeaderMap) -> Option<Session> {
     let cookie = cookie(headers, COOKIE_NAME)?;
     let (encoded, signature) = cookie.split_once('.')?;
-    let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(encoded).ok()?).ok()?;
     if !crate::auth::same_in_constant_time(
         signature.as_bytes(),
-        mac(context, "session", &payload).as_bytes(),
+        mac(context, "session", &text).as_bytes(),
     ) {
         return None;
     }
-    let mut parts = payload.split('|');
-    let who = parts.next()?;
-    let account = parts.next()?;
-    let expires: i64 = parts.next()?.parse().ok()?;
-    if expires < jiff::Timestamp::now().as_second() {
+    let payload = Payload::parse(&text)?;
+    if payload.expires_at < jiff::Timestamp::now().as_second() {
         return None;
     }
-    let account = (!account.is_empty()).then(|| account.to_string());
-    let (caller, account_id) = if who == "operator" {
+    let mut connection = context.engine.store.read().await.ok()?;
+    if tenure_store::console_sessions::has_ended(&mut connection, &payload.id)
+        .await
+        .ok()?
+    {
+        return None;
+    }
+    let account = (!payload.account_id.is_empty()).then(|| payload.account_id.clone());
+    let (caller, account_id) = if payload.who == "operator" {
         (Caller::Operator, account)
     } else {
-        let hash = who.strip_prefix("key:")?;
-        let mut connection = context.engine.store.read().await.ok()?;
+        let hash = payload.who.strip_prefix("key:")?;
         let key = tenure_store::keys::find_live(&mut connection, hash)
             .await
             .ok()??;
@@ -150,7 +190,9 @@ pub async fn of_request(context: &ApiContext, headers: &HeaderMap) -> Option<Ses
     Some(Session {
         caller,
         account_id,
-        csrf: mac(context, "csrf", &payload),
+        // Bound to the session, not to the account shown: a pick in one tab leaves the
+        // forms of another working.
+        csrf: mac(context, "csrf", &payload.id),
         payload,
     })
 }
@@ -161,10 +203,36 @@ impl Session {
         crate::auth::same_in_constant_time(token.as_bytes(), self.csrf.as_bytes())
     }
 
-    /// The same session showing another account (the operator's pick).
+    /// The cookie of this session showing another account (the operator's pick): the same
+    /// session (signing out ends it), expiring when it would have.
     pub fn showing(&self, context: &ApiContext, account_id: Option<&str>) -> String {
-        let who = self.payload.split('|').next().unwrap_or("operator");
-        issue(context, who, account_id, jiff::Timestamp::now().as_second())
+        Payload {
+            account_id: account_id.unwrap_or("").to_string(),
+            ..self.payload.clone()
+        }
+        .signed(context)
+    }
+
+    /// Seconds until the session expires, for its cookie's `Max-Age`.
+    pub fn seconds_left(&self) -> i64 {
+        (self.payload.expires_at - jiff::Timestamp::now().as_second()).max(0)
+    }
+
+    /// Ends the session on every node: its cookie, wherever it was copied, is refused from now.
+    pub async fn end(&self, context: &ApiContext) -> Result<(), tenure_store::StoreError> {
+        let id = self.payload.id.clone();
+        let expires_at = self.payload.expires_at;
+        let now = jiff::Timestamp::now().as_second();
+        context
+            .engine
+            .store
+            .write(move |tx| {
+                let id = id.clone();
+                Box::pin(async move {
+                    tenure_store::console_sessions::end(tx, &id, expires_at, now).await
+                })
+            })
+            .await
     }
 }
 

@@ -211,7 +211,10 @@ pub fn router(context: ApiContext) -> Router {
         );
     }
     routes
-        .merge(crate::console::router())
+        .merge(crate::console::router(context.clone()))
+        .route_layer(middleware::from_fn(
+            crate::path_ids::refuse_ids_that_are_not_ids,
+        ))
         .route_layer(middleware::from_fn(crate::request_log::note_route))
         .fallback(no_route)
         .layer(middleware::from_fn(refuse_nul_in_path))

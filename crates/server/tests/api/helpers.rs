@@ -59,6 +59,15 @@ pub async fn spawn_app_delivering(
     start: &str,
     delivery: Option<tenure_server::Delivery>,
 ) -> TestApp {
+    spawn_app_with(backend, start, move |settings| settings.delivery = delivery).await
+}
+
+/// [`spawn_app`] with its settings changed by `adjust` (its limits, say).
+pub async fn spawn_app_with(
+    backend: Backend,
+    start: &str,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     let (database_url, folder, postgres_database) = match backend {
         Backend::Sqlite => {
             let folder = tempfile::tempdir().expect("temporary folder");
@@ -89,7 +98,7 @@ pub async fn spawn_app_delivering(
             (url, None, Some(name))
         }
     };
-    let settings = Settings {
+    let mut settings = Settings {
         database_url: database_url.clone(),
         database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -98,8 +107,11 @@ pub async fn spawn_app_delivering(
         catalog: default_catalog(),
         sweep_interval: Duration::from_secs(3600),
         sequential_ids: false,
-        delivery,
+        delivery: None,
+        limits: Default::default(),
+        console: Default::default(),
     };
+    adjust(&mut settings);
     let application = Application::build(settings).await.expect("server builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     let engine = application.engine();
@@ -128,6 +140,8 @@ impl TestApp {
             sweep_interval: Duration::from_secs(3600),
             sequential_ids: false,
             delivery: None,
+            limits: Default::default(),
+            console: Default::default(),
         };
         let application = Application::build(settings).await.expect("server builds");
         let address = format!("http://127.0.0.1:{}", application.port());

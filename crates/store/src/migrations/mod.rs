@@ -8,6 +8,7 @@
 //! constraint, and rebuilds the table instead), a migration says so by dialect.
 
 mod account_freeze;
+mod console_sessions;
 mod deliveries;
 mod initial;
 mod lifecycle_marks;
@@ -48,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     deliveries::MIGRATION,
     simulated_clock::MIGRATION,
     account_freeze::MIGRATION,
+    console_sessions::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.

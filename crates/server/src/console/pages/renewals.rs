@@ -315,6 +315,9 @@ pub async fn set_auto_renewal(
     id: &str,
     period: Option<&str>,
 ) -> api::Answer {
+    if !crate::path_ids::is_id(id) {
+        return api::Answer::not_an_id();
+    }
     let body = match period {
         Some(period) => json!({ "enabled": true, "period": period }),
         None => json!({ "enabled": false }),

@@ -265,14 +265,18 @@ async fn unsubscribe_renewals(
     }
     for (index, order) in orders.iter().enumerate() {
         let key = format!("{}-{index}", fields.one("idempotency_key").unwrap_or(""));
-        let done = api::post(
-            &context,
-            &session,
-            &format!("/v1/orders/{order}/unsubscribe"),
-            json!({ "confirm_refund": fields.ticked("confirm_refund") }),
-            &key,
-        )
-        .await;
+        let done = if crate::path_ids::is_id(order) {
+            api::post(
+                &context,
+                &session,
+                &format!("/v1/orders/{order}/unsubscribe"),
+                json!({ "confirm_refund": fields.ticked("confirm_refund") }),
+                &key,
+            )
+            .await
+        } else {
+            api::Answer::not_an_id()
+        };
         lines.push(if done.ok() {
             ("good", format!("{order}: unsubscribed, refunded in full"))
         } else {

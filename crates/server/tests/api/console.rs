@@ -1,0 +1,538 @@
+//! The console's sessions and edges, driven as a browser would over plain HTTP with cookies:
+//! a random signing key shared by the nodes of one database, sign-out ending the session on
+//! every node, the account picker taking ids only, the security headers, ids that are not ids
+//! answering 404, and form bodies read only after the session is checked.
+
+use std::collections::BTreeMap;
+
+use reqwest::header::{HeaderMap, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp, ADMIN_KEY};
+use crate::on_both_backends;
+
+const START: &str = "2026-01-01T00:00:00Z";
+
+/// A browser's view of one console: its cookies, redirects not followed.
+struct Browser {
+    client: reqwest::Client,
+    address: String,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    headers: HeaderMap,
+    text: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .map_or("", |value| value.to_str().unwrap())
+    }
+
+    /// The CSRF token of the page's forms.
+    fn csrf(&self) -> String {
+        let start = self
+            .text
+            .find("name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("a form on the page: {}", self.text))
+            + "name=\"csrf\" value=\"".len();
+        let end = self.text[start..].find('"').unwrap() + start;
+        self.text[start..end].to_string()
+    }
+
+    fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|value| value.to_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            address: app.address.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    /// The same cookies, sent to another server (a node of the same database, say).
+    fn on(&self, app: &TestApp) -> Browser {
+        Browser {
+            cookies: self.cookies.clone(),
+            ..Browser::new(app)
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let cookies: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let request = if cookies.is_empty() {
+            request
+        } else {
+            request.header(COOKIE, cookies.join("; "))
+        };
+        let response = request.send().await.expect("the console answers");
+        let page = Page {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.text().await.unwrap(),
+        };
+        for cookie in page.set_cookies() {
+            let (pair, attributes) = cookie.split_once(';').unwrap_or((&cookie, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        page
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.address));
+        self.send(request).await
+    }
+
+    async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.post_body(path, body).await
+    }
+
+    async fn post_body(&mut self, path: &str, body: String) -> Page {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Signs in with `key` through the sign-in form, as a person would.
+    async fn signed_in(app: &TestApp, key: &str) -> Browser {
+        let mut browser = Browser::new(app);
+        let form = browser.get("/console/sign-in").await;
+        let signed = browser
+            .post_form("/console/sign-in", &[("csrf", &form.csrf()), ("key", key)])
+            .await;
+        assert_eq!(signed.status, 303, "{}", signed.text);
+        assert_eq!(signed.location(), "/console/instances");
+        assert!(browser.cookies.contains_key("tenure_session"));
+        browser
+    }
+
+    /// Whether the session shows a page (rather than sending the browser to sign in).
+    async fn shows_pages(&mut self) -> bool {
+        let page = self.get("/console/instances").await;
+        match page.status {
+            200 => true,
+            303 => {
+                assert_eq!(page.location(), "/console/sign-in");
+                false
+            }
+            status => panic!("GET /console/instances answered {status}: {}", page.text),
+        }
+    }
+
+    async fn csrf(&mut self) -> String {
+        self.get("/console/instances").await.csrf()
+    }
+}
+
+on_both_backends!(
+    signing_out_ends_the_session_on_every_node,
+    sign_out_on_nodes
+);
+async fn sign_out_on_nodes(backend: Backend) {
+    let app = spawn_app(backend, START).await;
+    let node = app.node(START).await;
+    let mut browser = Browser::signed_in(&app, ADMIN_KEY).await;
+    // A copy of the cookie, as someone who took it would keep it.
+    let mut copy = browser.on(&app);
+    let mut copy_on_node = browser.on(&node);
+    // The nodes of one database share the session key.
+    assert!(copy_on_node.shows_pages().await);
+
+    let csrf = browser.csrf().await;
+    let out = browser
+        .post_form("/console/sign-out", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.status, 303, "{}", out.text);
+    assert_eq!(out.location(), "/console/sign-in");
+    assert!(!browser.cookies.contains_key("tenure_session"));
+    assert!(!copy.shows_pages().await, "the copied cookie still works");
+    assert!(
+        !copy_on_node.shows_pages().await,
+        "the copied cookie still works on another node"
+    );
+
+    // An account's session ends the same way, and signing in again makes a new one.
+    let account = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": "Ada", "email": "ada@example.com", "mobile": "+15550100" }),
+        )
+        .await;
+    let owner_key = account["owner_key"].as_str().unwrap();
+    let mut owner = Browser::signed_in(&app, owner_key).await;
+    let mut owner_copy = owner.on(&node);
+    let csrf = owner.csrf().await;
+    owner
+        .post_form("/console/sign-out", &[("csrf", &csrf)])
+        .await;
+    assert!(!owner_copy.shows_pages().await);
+    assert!(
+        Browser::signed_in(&app, owner_key)
+            .await
+            .shows_pages()
+            .await
+    );
+}
+
+#[tokio::test]
+async fn the_session_key_is_random_per_deployment_or_given() {
+    // Two deployments with the same operator key: a cookie of one means nothing to the other,
+    // so nothing in it follows from the operator key.
+    let first = spawn_app(Backend::Sqlite, START).await;
+    let second = spawn_app(Backend::Sqlite, START).await;
+    let browser = Browser::signed_in(&first, ADMIN_KEY).await;
+    assert!(!browser.on(&second).shows_pages().await);
+
+    // A key given in the settings signs for every server given it.
+    let given = "a-console-session-key-of-forty-characters";
+    let with_key = |settings: &mut tenure_server::Settings| {
+        settings.console.session_key = Some(given.to_string());
+    };
+    let third = spawn_app_with(Backend::Sqlite, START, with_key).await;
+    let fourth = spawn_app_with(Backend::Sqlite, START, with_key).await;
+    let browser = Browser::signed_in(&third, ADMIN_KEY).await;
+    assert!(browser.on(&fourth).shows_pages().await);
+
+    // A short one is refused at start.
+    let folder = tempfile::tempdir().unwrap();
+    let refused = tenure_server::Application::build(tenure_server::Settings {
+        database_url: format!("sqlite://{}", folder.path().join("t.db").display()),
+        database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
+        listen: "127.0.0.1:0".parse().unwrap(),
+        simulated_clock: Some(START.parse().unwrap()),
+        admin_key: ADMIN_KEY.to_string(),
+        catalog: tenure_core::catalog::default_catalog(),
+        sweep_interval: std::time::Duration::from_secs(3600),
+        sequential_ids: false,
+        delivery: None,
+        limits: Default::default(),
+        console: tenure_server::ConsoleSettings {
+            session_key: Some("short".to_string()),
+            secure_cookies: false,
+        },
+    })
+    .await;
+    let error = refused.err().expect("a short session key is refused");
+    assert!(error.to_string().contains("at least 32"), "{error}");
+}
+
+#[tokio::test]
+async fn the_account_picker_takes_an_account_id_only() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let account_id = app.funded_account(0).await;
+    let mut browser = Browser::signed_in(&app, ADMIN_KEY).await;
+    let csrf = browser.csrf().await;
+    let before = browser.cookies["tenure_session"].clone();
+    for not_an_id in [
+        "acct_x|99999999999",
+        "acct_x|",
+        "operator",
+        "acct_ x",
+        "acct_x\r\nSet-Cookie: a=b",
+        "acct_",
+    ] {
+        let page = browser
+            .post_form(
+                "/console/account",
+                &[("csrf", &csrf), ("account", not_an_id)],
+            )
+            .await;
+        assert_eq!(page.status, 422, "{not_an_id:?}: {}", page.text);
+        assert!(page.set_cookies().is_empty(), "{not_an_id:?}");
+        assert!(page.text.contains("not an account id"));
+    }
+    assert_eq!(browser.cookies["tenure_session"], before);
+
+    let picked = browser
+        .post_form(
+            "/console/account",
+            &[("csrf", &csrf), ("account", &account_id)],
+        )
+        .await;
+    assert_eq!(picked.status, 303, "{}", picked.text);
+    // The same session, expiring when it would have: at most its twelve hours.
+    let cookie = picked.set_cookies().join("");
+    let max_age: i64 = cookie
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .and_then(|seconds| seconds.trim().parse().ok())
+        .expect("a Max-Age");
+    assert!((1..=12 * 3600).contains(&max_age), "{cookie}");
+    let page = browser.get("/console/balance").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains(&account_id));
+
+    // Signing out ends the picked session too, and the cookie before the pick.
+    let mut older = browser.on(&app);
+    older
+        .cookies
+        .insert("tenure_session".to_string(), before.clone());
+    let csrf = browser.csrf().await;
+    browser
+        .post_form("/console/sign-out", &[("csrf", &csrf)])
+        .await;
+    let mut picked_copy = browser.on(&app);
+    picked_copy.cookies.insert(
+        "tenure_session".to_string(),
+        picked.set_cookies()[0]
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("tenure_session=")
+            .to_string(),
+    );
+    assert!(!picked_copy.shows_pages().await);
+    assert!(!older.shows_pages().await);
+}
+
+fn assert_security_headers(page: &Page, what: &str) {
+    let header = |name: &str| {
+        page.headers
+            .get(name)
+            .map(|value| value.to_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{what}: no {name} header"))
+    };
+    assert_eq!(header("x-frame-options"), "DENY", "{what}");
+    assert!(
+        header("content-security-policy").contains("frame-ancestors 'none'"),
+        "{what}"
+    );
+    assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+    assert!(!header("referrer-policy").is_empty(), "{what}");
+    if !what.contains("asset") {
+        assert_eq!(header("cache-control"), "no-store", "{what}");
+    }
+}
+
+#[tokio::test]
+async fn every_console_answer_carries_the_security_headers() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let mut anonymous = Browser::new(&app);
+    let sign_in = anonymous.get("/console/sign-in").await;
+    assert_security_headers(&sign_in, "the sign-in page");
+    assert!(sign_in
+        .set_cookies()
+        .iter()
+        .all(|cookie| !cookie.contains("Secure")));
+    assert_security_headers(&anonymous.get("/console/instances").await, "a redirect");
+    assert_security_headers(&anonymous.get("/").await, "the root");
+    assert_security_headers(
+        &anonymous.get("/console/assets/console.css").await,
+        "an asset",
+    );
+    let mut browser = Browser::signed_in(&app, ADMIN_KEY).await;
+    for path in [
+        "/console/instances",
+        "/console/balance",
+        "/console/approvals",
+        "/console/clock",
+    ] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_security_headers(&page, path);
+    }
+    assert_security_headers(
+        &browser.get("/console/instances/a%20b").await,
+        "a page not found",
+    );
+
+    // Behind a proxy that terminates HTTPS, cookies are `Secure`.
+    let mut proxied = Browser::new(&app);
+    let request = proxied
+        .client
+        .get(format!("{}/console/sign-in", app.address))
+        .header("x-forwarded-proto", "https");
+    let page = proxied.send(request).await;
+    let cookies = page.set_cookies();
+    assert!(!cookies.is_empty());
+    assert!(
+        cookies.iter().all(|cookie| cookie.ends_with("; Secure")),
+        "{cookies:?}"
+    );
+    let request = proxied
+        .client
+        .post(format!("{}/console/sign-in", app.address))
+        .header("x-forwarded-proto", "https")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}&key={ADMIN_KEY}", page.csrf()));
+    let signed = proxied.send(request).await;
+    assert_eq!(signed.status, 303);
+    assert!(signed
+        .set_cookies()
+        .iter()
+        .all(|cookie| cookie.ends_with("; Secure")));
+
+    // Or always, by the setting.
+    let secure = spawn_app_with(Backend::Sqlite, START, |settings| {
+        settings.console.secure_cookies = true;
+    })
+    .await;
+    let page = Browser::new(&secure).get("/console/sign-in").await;
+    assert!(page
+        .set_cookies()
+        .iter()
+        .all(|cookie| cookie.ends_with("; Secure")));
+}
+
+/// Texts that are not ids, as they appear in a path (percent-encoded).
+const NOT_IDS: [&str; 7] = [
+    "a%20b",
+    "a%0D%0Ab",
+    "a%0Ab",
+    "a%2Fb",
+    "a%3Fb=1",
+    "acct_x%7C99999999999",
+    "a%23b",
+];
+
+#[tokio::test]
+async fn ids_that_are_not_ids_answer_404_on_the_api_and_the_console() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    // Every API path with an id, every method it takes, as the operator.
+    let document = app.get("/openapi.json").await;
+    let mut checked = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        if !path.contains('{') {
+            continue;
+        }
+        for method in operations.as_object().unwrap().keys() {
+            for not_an_id in NOT_IDS {
+                let mut concrete = String::new();
+                for (index, part) in path.split('{').enumerate() {
+                    if index == 0 {
+                        concrete.push_str(part);
+                    } else {
+                        let (_, rest) = part.split_once('}').unwrap();
+                        concrete.push_str(not_an_id);
+                        concrete.push_str(rest);
+                    }
+                }
+                let body = (method != "get" && method != "delete").then(|| json!({}));
+                let (status, answer) = app
+                    .request(&method.to_uppercase(), &concrete, body, &[])
+                    .await;
+                assert_eq!(status, 404, "{method} {concrete}: {answer}");
+                assert_eq!(answer["code"], "not_found", "{method} {concrete}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+
+    // And the console's pages and forms.
+    let mut browser = Browser::signed_in(&app, ADMIN_KEY).await;
+    let csrf = browser.csrf().await;
+    for not_an_id in NOT_IDS {
+        for path in ["/console/instances/{}", "/console/orders/{}"] {
+            let path = path.replace("{}", not_an_id);
+            let page = browser.get(&path).await;
+            assert_eq!(page.status, 404, "GET {path}: {}", page.text);
+        }
+        for path in [
+            "/console/instances/{}/renew/review",
+            "/console/instances/{}/change/review",
+            "/console/approvals/{}/approve",
+            "/console/stuck-steps/{}/retry",
+            "/console/webhooks/{}/delete",
+        ] {
+            let path = path.replace("{}", not_an_id);
+            let page = browser
+                .post_form(&path, &[("csrf", &csrf), ("period", "1M")])
+                .await;
+            assert_eq!(page.status, 404, "POST {path}: {}", page.text);
+        }
+    }
+    // Ids in a form's fields reach no API path either.
+    let account_id = app.funded_account(0).await;
+    browser
+        .post_form(
+            "/console/account",
+            &[("csrf", &csrf), ("account", &account_id)],
+        )
+        .await;
+    let page = browser
+        .post_form(
+            "/console/unsubscribe/renewals",
+            &[
+                ("csrf", &csrf),
+                ("order", "ord_x/../../accounts"),
+                ("confirm_refund", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("not an id"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn a_form_body_is_read_after_the_session_check_and_within_the_apis_limit() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let large = format!("csrf=x&pad={}", "a".repeat(70 * 1024));
+    // No session: sent to sign in, the body not read.
+    let mut anonymous = Browser::new(&app);
+    let page = anonymous
+        .post_body("/console/sign-out", large.clone())
+        .await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location(), "/console/sign-in");
+    // A session: a body past the API's 64 KiB is refused, nothing done.
+    let mut browser = Browser::signed_in(&app, ADMIN_KEY).await;
+    let csrf = browser.csrf().await;
+    let page = browser
+        .post_body(
+            "/console/sign-out",
+            format!("csrf={csrf}&pad={}", "a".repeat(70 * 1024)),
+        )
+        .await;
+    assert_eq!(page.status, 413, "{}", page.text);
+    assert!(browser.shows_pages().await, "a refused sign-out signed out");
+    // Within the limit, a wrong token is refused as before.
+    let page = browser
+        .post_body(
+            "/console/sign-out",
+            format!("csrf=x&pad={}", "a".repeat(1024)),
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    // The sign-in form takes a key and a token, not more.
+    let mut signing = Browser::new(&app);
+    let form = signing.get("/console/sign-in").await;
+    let page = signing
+        .post_body(
+            "/console/sign-in",
+            format!("csrf={}&key={}", form.csrf(), "k".repeat(8 * 1024)),
+        )
+        .await;
+    assert_eq!(page.status, 413);
+}
