@@ -21,6 +21,7 @@ mod lifecycle;
 mod money_properties;
 mod operations;
 mod payg;
+mod purchase_limits;
 mod receiver;
 mod renewals;
 mod serial_replay;
