@@ -12,6 +12,7 @@ mod changes;
 mod clock_state;
 mod concurrency;
 mod contract;
+mod cursors;
 mod deliveries;
 mod forecast;
 mod free_instances;
