@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod account_keys;
 mod accounts;
 mod auto_renewal;
 mod body_fuzz;
