@@ -137,9 +137,8 @@ async fn the_owner_key_is_never_revoked(backend: Backend) {
             "{refusal}"
         );
         assert!(
-            text(&refusal["message"]).contains(&format!(
-                "rotate it instead (POST /v1/accounts/{{id}}/owner-key/rotate)"
-            )),
+            text(&refusal["message"])
+                .contains("rotate it instead (POST /v1/accounts/{id}/owner-key/rotate)"),
             "{refusal}"
         );
     }
