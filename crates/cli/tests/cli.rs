@@ -36,6 +36,20 @@ fn catalog_check_names_file_field_and_problem() {
         good.replace("[changes]", "[chnages]"),
     )
     .unwrap();
+    // Credit before use: no negative minimum, no limit of zero.
+    let iot = std::fs::read_to_string(format!("{REPOSITORY}/catalog/iot-platform.toml")).unwrap();
+    std::fs::write(
+        folder.path().join("iot-platform.toml"),
+        iot.replace(
+            "payg_minimum_credit_minor = 1000",
+            "payg_minimum_credit_minor = -1000",
+        )
+        .replace(
+            "payg_max_open_instances = 20",
+            "payg_max_open_instances = 0",
+        ),
+    )
+    .unwrap();
     // A folder's notices.toml replaces notice texts, and may name only its notice's values.
     std::fs::write(
         folder.path().join("notices.toml"),
@@ -56,6 +70,18 @@ fn catalog_check_names_file_field_and_problem() {
     );
     assert!(
         output.contains("dns.toml: editions[0].specs[0].monthly_price_minor: 0 is outside"),
+        "{output}"
+    );
+    assert!(
+        output.contains(
+            "iot-platform.toml: purchase_limits.payg_minimum_credit_minor: -1000 is outside 0..="
+        ),
+        "{output}"
+    );
+    assert!(
+        output.contains(
+            "iot-platform.toml: purchase_limits.payg_max_open_instances: 0 is outside 1..=10000"
+        ),
         "{output}"
     );
     assert!(output.contains("typo.toml: line"), "{output}");
@@ -139,6 +165,8 @@ fn the_overdue_scenario_plays_examples_10() {
         .collect();
     let expected = [
         ("2026-05-04T10:00:00Z", "account.created"),
+        ("2026-05-04T10:00:00Z", "funds.deposited"),
+        ("2026-05-04T10:00:00Z", "instance.purchased"),
         ("2026-05-04T10:00:00Z", "instance.purchased"),
         ("2026-05-04T17:00:00Z", "bill.generated"),
         ("2026-05-04T17:00:00Z", "account.overdue"),

@@ -76,6 +76,49 @@ impl FromStr for Role {
     }
 }
 
+/// The most live users (keys other than the owner's) one account may have: far more than a
+/// team needs, few enough that the account's key list stays small. Revoked keys do not count.
+pub const MAX_USERS_PER_ACCOUNT: i64 = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the account already has {live_users} users, the most one account may have \
+     ({MAX_USERS_PER_ACCOUNT}); revoke one (DELETE /v1/accounts/{{id}}/users/{{user_id}}) first"
+)]
+pub struct UserLimitReached {
+    pub live_users: i64,
+}
+
+/// Whether an account with `live_users` users may add one more.
+pub fn check_new_user(live_users: i64) -> Result<(), UserLimitReached> {
+    if live_users < MAX_USERS_PER_ACCOUNT {
+        Ok(())
+    } else {
+        Err(UserLimitReached { live_users })
+    }
+}
+
+/// Why a key may not be revoked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{key_id} is the account's owner key, and an account always keeps one: rotate it instead \
+     (POST /v1/accounts/{{id}}/owner-key/rotate), which answers a new owner key and ends this one"
+)]
+pub struct OwnerKeyNotRevocable {
+    pub key_id: String,
+}
+
+/// Whether a key of `role` may be revoked: users' keys may, the owner's may not (revoked, it
+/// would leave an account no key of its own can manage; rotation replaces it in one step).
+pub fn check_revocable(key_id: &str, role: Role) -> Result<(), OwnerKeyNotRevocable> {
+    match role {
+        Role::Owner => Err(OwnerKeyNotRevocable {
+            key_id: key_id.to_string(),
+        }),
+        Role::Billing | Role::Purchase | Role::ReadOnly => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +134,22 @@ mod tests {
         assert_eq!(allowed(Role::Billing), [true, true, true, false, false]);
         assert_eq!(allowed(Role::Purchase), [true, true, false, false, false]);
         assert_eq!(allowed(Role::ReadOnly), [true, false, false, false, false]);
+    }
+
+    #[test]
+    fn an_account_has_a_bounded_number_of_users() {
+        assert!(check_new_user(MAX_USERS_PER_ACCOUNT - 1).is_ok());
+        let refusal = check_new_user(MAX_USERS_PER_ACCOUNT).unwrap_err();
+        assert!(refusal.to_string().contains("revoke one"), "{refusal}");
+    }
+
+    #[test]
+    fn the_owner_key_is_rotated_never_revoked() {
+        assert!(check_revocable("usr_1", Role::Billing).is_ok());
+        let refusal = check_revocable("usr_1", Role::Owner).unwrap_err();
+        assert!(
+            refusal.to_string().contains("owner-key/rotate"),
+            "{refusal}"
+        );
     }
 }

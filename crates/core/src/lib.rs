@@ -9,6 +9,8 @@
 //! - [`ledger`]: double-entry postings that always sum to zero.
 //! - [`payment`]: which sources pay an amount (vouchers, coupons, balance, external method).
 //! - [`purchase`], [`renewal`]: what buying and renewing an instance mean.
+//! - [`purchase_credit`]: credit before use: what buying pay-as-you-go (and free instances past
+//!   an allowance) needs, and the limit of open pay-as-you-go instances per account.
 //! - [`order`]: the kinds of orders and whether their service period still holds.
 //! - [`auto_renewal`]: deduction schedules, enabling and disabling, one deduction attempt.
 //! - [`lifecycle`]: instance states and the due steps (reminder, expiry, release; overdue
@@ -47,6 +49,7 @@ pub mod pending_renewal;
 pub mod period;
 pub mod proration;
 pub mod purchase;
+pub mod purchase_credit;
 pub mod refund;
 pub mod refund_destination;
 pub mod release;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::Tokio1Executor;
-use tenure_core::delivery::DeliveryPolicy;
+use tenure_core::delivery::{redact_url_credentials, DeliveryPolicy};
 
 /// The channels as configured: text given on the command line or in the environment.
 #[derive(Debug, Clone, Default)]
@@ -87,7 +87,7 @@ impl Channels {
             None => None,
             Some(url) => {
                 let bad = |why: String| ConfigError::BadSmtpUrl {
-                    url: without_password(url),
+                    url: redact_url_credentials(url),
                     why,
                 };
                 let parsed = url::Url::parse(url).map_err(|error| bad(error.to_string()))?;
@@ -108,7 +108,7 @@ impl Channels {
                 Some(Smtp {
                     transport,
                     from,
-                    shown: without_password(url),
+                    shown: redact_url_credentials(url),
                 })
             }
         };
@@ -118,7 +118,7 @@ impl Channels {
                 let url = url::Url::parse(text)
                     .ok()
                     .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
-                    .ok_or_else(|| ConfigError::BadSmsUrl(text.clone()))?;
+                    .ok_or_else(|| ConfigError::BadSmsUrl(redact_url_credentials(text)))?;
                 Some(url)
             }
         };
@@ -140,27 +140,10 @@ impl Channels {
             None => "email off (no --smtp-url)".to_string(),
         };
         let sms = match &self.sms_gateway {
-            Some(url) => format!("SMS on ({url})"),
+            Some(url) => format!("SMS on ({})", redact_url_credentials(url.as_str())),
             None => "SMS off (no --sms-gateway-url)".to_string(),
         };
         format!("{email}; {sms}; webhooks on (to the endpoints of /v1/webhook-endpoints)")
-    }
-}
-
-/// `url` with its password, if any, replaced by `***`: read as text, since a URL that does not
-/// parse must not show its password in the error either.
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => match user_info.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
     }
 }
 
@@ -185,7 +168,7 @@ mod tests {
         let channels = checked(&urls(
             Some("smtp://user:secret@127.0.0.1:2525"),
             Some("Billing <billing@example.com>"),
-            Some("https://sms.example.com/send"),
+            Some("https://gateway:hunter2@sms.example.com/send"),
         ))
         .unwrap();
         assert_eq!(
@@ -202,7 +185,7 @@ mod tests {
         );
         assert!(!said.contains("secret"), "{said}");
         assert!(
-            said.contains("SMS on (https://sms.example.com/send)"),
+            said.contains("SMS on (https://gateway:***@sms.example.com/send)"),
             "{said}"
         );
         let none = checked(&ChannelUrls::default()).unwrap();
@@ -238,6 +221,8 @@ mod tests {
             ConfigError::BadSmsUrl("ftp://sms.example.com".to_string())
         );
         let error = refused(urls(Some("smtps://u:pw@:25"), Some("a@b.c"), None)).to_string();
+        assert!(!error.contains(":pw@"), "{error}");
+        let error = refused(urls(None, None, Some("ftp://u:pw@sms.example.com"))).to_string();
         assert!(!error.contains(":pw@"), "{error}");
     }
 }

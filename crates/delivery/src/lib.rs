@@ -12,7 +12,7 @@ mod send;
 use std::sync::Arc;
 
 use rand::Rng;
-use tenure_core::delivery::DeliveryChannel;
+use tenure_core::delivery::{redact_url_credentials, DeliveryChannel};
 use tenure_engine::deliveries::SendOutcome;
 use tenure_engine::Engine;
 use tenure_store::deliveries::ClaimedDelivery;
@@ -167,7 +167,8 @@ impl Deliverer {
             Ok(Some(finished)) => tracing::info!(
                 delivery = delivery.id,
                 channel = delivery.channel.as_str(),
-                recipient = delivery.recipient,
+                // Redacted when written; again for a delivery an older tenure wrote.
+                recipient = redact_url_credentials(&delivery.recipient),
                 outcome = ?attempt.outcome,
                 after = ?finished.after,
                 "delivery attempted"

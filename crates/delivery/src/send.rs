@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncTransport, Message};
-use tenure_core::delivery::DeliveryChannel;
+use tenure_core::delivery::{redact_credentials_in, DeliveryChannel};
 use tenure_core::webhook::{message_body, sign, SigningSecret};
 use tenure_engine::deliveries::{SendAttempt, SendOutcome};
 use tenure_store::deliveries::{Carried, ClaimedDelivery};
@@ -193,7 +193,9 @@ fn answered(result: Result<reqwest::Response, reqwest::Error>) -> SendOutcome {
     }
 }
 
-/// A request's error with its causes (reqwest's own line is only "error sending request").
+/// A request's error with its causes (reqwest's own line is only "error sending request"),
+/// without the credentials of the URL it names: the text is logged and shown in the delivery
+/// log.
 fn describe(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     let mut source = std::error::Error::source(error);
@@ -202,5 +204,5 @@ fn describe(error: &reqwest::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text
+    redact_credentials_in(&text)
 }

@@ -3,7 +3,9 @@
 //! days, and an endpoint failing for days disabled, with an event), and an operator's retry. The sending itself is `tenure-delivery`'s.
 
 use jiff::Timestamp;
-use tenure_core::delivery::{DeliveryChannel, DeliveryPolicy, DeliveryStatus};
+use tenure_core::delivery::{
+    redact_url_credentials, DeliveryChannel, DeliveryPolicy, DeliveryStatus,
+};
 use tenure_core::event::{EventData, EventDraft, EventKind};
 use tenure_store::deliveries::{self, AfterAttempt, AttemptWrite, ClaimedDelivery, StoredDelivery};
 use tenure_store::webhook_endpoints;
@@ -151,6 +153,9 @@ impl Engine {
         failing_since_ms: i64,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
+        // The delivery's recipient, redacted when written; again for one an older tenure wrote.
+        let url = redact_url_credentials(url);
+        let url = url.as_str();
         let failing_since = from_ms(failing_since_ms);
         let reason = format!(
             "every delivery failed since {failing_since}, for {} hours or more",

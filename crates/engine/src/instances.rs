@@ -11,13 +11,13 @@ use tenure_core::overdue::FeeOperation;
 use tenure_core::payment::{plan_payment, PaymentPlan, PaymentSources};
 use tenure_core::period::Period;
 use tenure_core::purchase::{plan_purchase, purchased_event, PurchaseError, PurchaseRequest};
+use tenure_core::purchase_credit::{self, CreditRefusal, CreditRequirement};
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
 use tenure_store::instances::{self, StoredInstance};
 use tenure_store::ledger::EntryWrite;
 use tenure_store::orders::Order;
-use tenure_store::Connection;
-use tenure_store::Tx;
+use tenure_store::{bills, ledger, Connection, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -255,6 +255,8 @@ impl Engine {
         self.ensure_not_overdue(tx, &account, FeeOperation::Purchase, plan.billing)
             .await?;
         let product = self.product(&command.request.product_id)?;
+        self.ensure_credit_before_use(tx, &account, product, plan.billing)
+            .await?;
         let request = &command.request;
         let instance = Instance {
             id: self.ids.next("inst"),
@@ -339,6 +341,54 @@ impl Engine {
             instance: InstanceView::new(stored, Some(product)),
             order,
         })
+    }
+
+    /// Refuses buying one more instance billed after its use (pay-as-you-go, or a free one
+    /// past the product's allowance) that the account's credit or the product's limit of open
+    /// pay-as-you-go instances does not allow (`tenure_core::purchase_credit`): 409
+    /// `payg_instance_limit` or 402 `insufficient_credit`. The caller holds the account's lock,
+    /// so two purchases cannot both take the last place, and has written nothing yet.
+    async fn ensure_credit_before_use(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        product: &Product,
+        billing: Billing,
+    ) -> Result<(), EngineError> {
+        if billing.is_prepaid() {
+            return Ok(());
+        }
+        let limits = &product.purchase_limits;
+        let refused = |refusal: CreditRefusal| match refusal {
+            CreditRefusal::PaygLimitReached { .. } => EngineError::refused(refusal.code(), refusal),
+            CreditRefusal::InsufficientCredit { .. } => EngineError::PaymentRequired {
+                code: refusal.code(),
+                message: refusal.to_string(),
+            },
+        };
+        let counts =
+            instances::count_of_account_by_status(tx, &account.id, &product.id, billing).await?;
+        let needed = purchase_credit::requirement(
+            &product.id,
+            billing,
+            limits,
+            purchase_credit::open_count(&counts),
+        )
+        .map_err(refused)?;
+        if needed == CreditRequirement::None {
+            return Ok(());
+        }
+        let funds = ledger::funds(tx, &account.id).await?;
+        let debt_minor = bills::debt_minor(tx, &account.id).await?;
+        purchase_credit::check_credit(
+            needed,
+            purchase_credit::available_credit_minor(funds, debt_minor),
+            &product.id,
+            billing,
+            limits,
+            &account.currency,
+        )
+        .map_err(refused)
     }
 
     pub async fn instance_view(

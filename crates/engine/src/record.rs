@@ -12,7 +12,7 @@ pub(crate) type IdHasher = foldhash::fast::RandomState;
 
 use jiff::Timestamp;
 use tenure_core::catalog::Channel;
-use tenure_core::delivery::{DeliveryChannel, Undeliverable};
+use tenure_core::delivery::{redact_url_credentials, DeliveryChannel, Undeliverable};
 use tenure_core::event::{EventDraft, NoticeDraft};
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
@@ -232,7 +232,9 @@ impl RecordBuffer {
                     notice_id: None,
                     event_id: Some(event.id.clone()),
                     endpoint_id: Some(endpoint.id.clone()),
-                    recipient: endpoint.url.clone(),
+                    // Shown in the delivery log: the endpoint's URL without its credentials
+                    // (sending reads the endpoint's own URL).
+                    recipient: redact_url_credentials(&endpoint.url),
                     created_at_ms,
                 });
             }

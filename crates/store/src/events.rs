@@ -150,7 +150,7 @@ pub async fn list_notices(
     // Where the page starts: the event of the notice it follows (none on the first page, or
     // for a number that is no notice's, which the API refuses: from the start).
     let after_event_seq = if filter.after_seq > 0 {
-        notice_event_seq(connection, filter.after_seq)
+        notice_event_seq(connection, filter.after_seq, filter.account_id.as_deref())
             .await?
             .unwrap_or(0)
     } else {
@@ -223,18 +223,30 @@ fn reason_sentence(stored: String) -> String {
     }
 }
 
-/// The `event_seq` of notice `seq`, if there is such a notice: where a page of notices that
-/// follows it starts.
+/// The `event_seq` of notice `seq`, if there is such a notice (of `account_id`, when given):
+/// where a page of notices that follows it starts. Another account's notice is no notice: a
+/// cursor answers the same for "not yours" as for "no such".
 pub async fn notice_event_seq(
     connection: &mut Connection,
     seq: i64,
+    account_id: Option<&str>,
 ) -> Result<Option<i64>, StoreError> {
-    Ok(query("SELECT event_seq FROM notifications WHERE seq = $1")
-        .bind(seq)
-        .fetch_optional(connection)
-        .await?
-        .map(|row| row.try_get("event_seq"))
-        .transpose()?)
+    let row = match account_id {
+        None => {
+            query("SELECT event_seq FROM notifications WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(connection)
+                .await?
+        }
+        Some(account_id) => {
+            query("SELECT event_seq FROM notifications WHERE seq = $1 AND account_id = $2")
+                .bind(seq)
+                .bind(account_id)
+                .fetch_optional(connection)
+                .await?
+        }
+    };
+    Ok(row.map(|row| row.try_get("event_seq")).transpose()?)
 }
 
 /// An event to write, with its place in the log.

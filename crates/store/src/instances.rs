@@ -397,6 +397,30 @@ pub async fn lock_of_account(
     Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
 }
 
+/// How many of the account's instances of `product_id` billed as `billing` are in each status:
+/// what the purchase rule counts open instances from (`tenure_core::purchase_credit`). Read
+/// under the account's lock, which every purchase takes, so two purchases never count the same
+/// place.
+pub async fn count_of_account_by_status(
+    connection: &mut Connection,
+    account_id: &str,
+    product_id: &str,
+    billing: Billing,
+) -> Result<Vec<(InstanceStatus, i64)>, StoreError> {
+    let rows = query(
+        "SELECT status, COUNT(*) AS count FROM instances
+         WHERE account_id = $1 AND product_id = $2 AND billing = $3 GROUP BY status",
+    )
+    .bind(account_id)
+    .bind(product_id)
+    .bind(billing.as_str())
+    .fetch_all(connection)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_parse("status")?, row.try_get("count")?)))
+        .collect()
+}
+
 /// Moves an instance's due time, without touching its state: how a sweep sets aside an instance
 /// whose step failed, so it neither blocks the others nor is forgotten.
 pub async fn postpone(

@@ -65,17 +65,74 @@ pub async fn find_live(
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
+/// A page of the account's keys, revoked ones included, in id order after `after_id`.
 pub async fn list(
     connection: &mut Connection,
     account_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
 ) -> Result<Vec<ApiKey>, StoreError> {
-    let rows = query(&format!(
-        "SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY id"
+    let account = Some(account_id.to_string());
+    let rows = crate::listing::fetch_page(
+        connection,
+        COLUMNS,
+        "api_keys",
+        &[("account_id", &account)],
+        after_id,
+        limit,
+    )
+    .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// A key of `account_id`, live or revoked.
+pub async fn get(
+    connection: &mut Connection,
+    account_id: &str,
+    key_id: &str,
+) -> Result<Option<ApiKey>, StoreError> {
+    let row = query(&format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 AND id = $2"
     ))
     .bind(account_id)
+    .bind(key_id)
+    .fetch_optional(connection)
+    .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The account's live keys of `role`, in id order.
+pub async fn live_of_role(
+    connection: &mut Connection,
+    account_id: &str,
+    role: &str,
+) -> Result<Vec<ApiKey>, StoreError> {
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM api_keys
+         WHERE account_id = $1 AND role = $2 AND revoked_at IS NULL ORDER BY id"
+    ))
+    .bind(account_id)
+    .bind(role)
     .fetch_all(connection)
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// How many live keys of the account have a role other than `role`.
+pub async fn count_live_except_role(
+    connection: &mut Connection,
+    account_id: &str,
+    role: &str,
+) -> Result<i64, StoreError> {
+    let row = query(
+        "SELECT COUNT(*) AS count FROM api_keys
+         WHERE account_id = $1 AND role <> $2 AND revoked_at IS NULL",
+    )
+    .bind(account_id)
+    .bind(role)
+    .fetch_one(connection)
+    .await?;
+    Ok(row.try_get("count")?)
 }
 
 /// Revokes a key of `account_id`; answers whether a live key was revoked.

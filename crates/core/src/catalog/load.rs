@@ -13,6 +13,10 @@ use crate::notice::{parse_texts, NoticeTexts, NOTICES_FILE};
 /// that quota arithmetic in `i64` never overflows.
 pub const MAX_QUOTA_UNITS: i64 = 1_000_000_000_000_000;
 
+/// The largest per-account limit of open instances a catalog may set: far above any real
+/// account's needs, small enough that counting an account's instances stays cheap.
+pub const MAX_OPEN_INSTANCES_LIMIT: i64 = 10_000;
+
 /// One problem in a catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogError {
@@ -259,6 +263,35 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
         }
         None => {}
     }
+    let limits = &product.purchase_limits;
+    if !(0..=MAX_AMOUNT_MINOR).contains(&limits.payg_minimum_credit_minor) {
+        problem(
+            "purchase_limits.payg_minimum_credit_minor",
+            format!(
+                "{} is outside 0..={MAX_AMOUNT_MINOR}",
+                limits.payg_minimum_credit_minor
+            ),
+        );
+    }
+    if !(1..=MAX_OPEN_INSTANCES_LIMIT).contains(&limits.payg_max_open_instances) {
+        problem(
+            "purchase_limits.payg_max_open_instances",
+            format!(
+                "{} is outside 1..={MAX_OPEN_INSTANCES_LIMIT} (a product that sells no \
+                 pay-as-you-go has no payg edition instead)",
+                limits.payg_max_open_instances
+            ),
+        );
+    }
+    if !(0..=MAX_OPEN_INSTANCES_LIMIT).contains(&limits.free_instances_without_credit) {
+        problem(
+            "purchase_limits.free_instances_without_credit",
+            format!(
+                "{} is outside 0..={MAX_OPEN_INSTANCES_LIMIT}",
+                limits.free_instances_without_credit
+            ),
+        );
+    }
     if product.editions.is_empty() {
         problem("editions", "list at least one edition".into());
     }
@@ -428,6 +461,7 @@ fn schedule_problem(schedule: &DeductionSchedule, retention_days: i64) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::PurchaseLimits;
 
     const VALID: &str = r#"
 id = "widget"
@@ -548,6 +582,52 @@ quota = 1000
         .0;
         let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
         assert_eq!(fields, ["editions[1].quota_unit", "editions[1].refundable"]);
+    }
+
+    #[test]
+    fn purchase_limits_default_and_are_checked() {
+        let product = parse_product("widget.toml", VALID).unwrap();
+        assert_eq!(product.purchase_limits, PurchaseLimits::default());
+        let limits = |section: &str| {
+            parse_product(
+                "widget.toml",
+                &format!("{VALID}\n[purchase_limits]\n{section}\n"),
+            )
+        };
+        let set = limits("payg_minimum_credit_minor = 0\nfree_instances_without_credit = 0")
+            .unwrap()
+            .purchase_limits;
+        assert_eq!(
+            (
+                set.payg_minimum_credit_minor,
+                set.payg_max_open_instances,
+                set.free_instances_without_credit
+            ),
+            (0, PurchaseLimits::default().payg_max_open_instances, 0),
+            "a field left out keeps its default"
+        );
+        let errors = limits(
+            "payg_minimum_credit_minor = -1\npayg_max_open_instances = 0\n\
+             free_instances_without_credit = 10001",
+        )
+        .unwrap_err()
+        .0;
+        let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "purchase_limits.payg_minimum_credit_minor",
+                "purchase_limits.payg_max_open_instances",
+                "purchase_limits.free_instances_without_credit"
+            ]
+        );
+        assert!(errors[0].problem.contains("-1"), "{}", errors[0].problem);
+        let errors = limits("payg_max_instances = 3").unwrap_err().0;
+        assert!(
+            errors[0].problem.contains("payg_max_instances"),
+            "{:?}",
+            errors[0]
+        );
     }
 
     #[test]

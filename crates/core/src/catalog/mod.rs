@@ -13,6 +13,9 @@ mod model;
 mod price;
 
 pub use default::{default_catalog, DEFAULT_CATALOG_FILES};
-pub use load::{parse_files, parse_product, CatalogError, CatalogErrors, MAX_QUOTA_UNITS};
+pub use load::{
+    parse_files, parse_product, CatalogError, CatalogErrors, MAX_OPEN_INSTANCES_LIMIT,
+    MAX_QUOTA_UNITS,
+};
 pub use model::*;
 pub use price::PriceError;

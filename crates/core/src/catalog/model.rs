@@ -40,6 +40,10 @@ pub struct Product {
     pub changes: ChangePolicy,
     #[serde(default)]
     pub pay_as_you_go: Option<PayAsYouGoPolicy>,
+    /// What buying instances billed after use (pay-as-you-go, and free ones past a number)
+    /// needs; the defaults where the file has no `[purchase_limits]`.
+    #[serde(default)]
+    pub purchase_limits: PurchaseLimits,
     pub editions: Vec<Edition>,
 }
 
@@ -235,6 +239,34 @@ pub struct PayAsYouGoPolicy {
     pub bill_delay_hours: i64,
     /// Hours a pay-as-you-go instance keeps running once its account is overdue.
     pub overdue_grace_hours: i64,
+}
+
+/// Credit before use: pay-as-you-go is billed hours after the usage (and stops a grace period
+/// after an unpaid bill), so an account buys it only with credit in hand, and holds a bounded
+/// number of such instances per product (`crate::purchase_credit` applies these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PurchaseLimits {
+    /// The available credit (balance + coupons − unpaid bills) an account needs to buy a
+    /// pay-as-you-go instance of this product, or a free one past
+    /// `free_instances_without_credit`; in the product's currency's minor units. `0` asks only
+    /// that the account owe nothing it cannot pay.
+    pub payg_minimum_credit_minor: i64,
+    /// Open (not released) pay-as-you-go instances of this product one account may hold.
+    pub payg_max_open_instances: i64,
+    /// Open free instances of this product one account may hold with no credit at all; more
+    /// need `payg_minimum_credit_minor`. `0`: every free instance needs it.
+    pub free_instances_without_credit: i64,
+}
+
+impl Default for PurchaseLimits {
+    fn default() -> Self {
+        PurchaseLimits {
+            payg_minimum_credit_minor: 1000,
+            payg_max_open_instances: 20,
+            free_instances_without_credit: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]

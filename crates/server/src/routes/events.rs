@@ -105,12 +105,17 @@ async fn list_notices(
     read(&context, move |connection| {
         Box::pin(async move {
             // Notices are listed in the order of their events, so a page starts after a
-            // notice, not after a number: one that names no notice is refused rather than
-            // taken as the start (a client following it would go round for ever).
+            // notice, not after a number: one that names no notice of the listed account is
+            // refused rather than taken as the start (a client following it would go round
+            // for ever), the same for another account's notice as for none at all.
             if filter.after_seq > 0
-                && events::notice_event_seq(connection, filter.after_seq)
-                    .await?
-                    .is_none()
+                && events::notice_event_seq(
+                    connection,
+                    filter.after_seq,
+                    filter.account_id.as_deref(),
+                )
+                .await?
+                .is_none()
             {
                 return Err(EngineError::not_found(
                     "notice (the `after` cursor)",

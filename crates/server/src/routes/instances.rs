@@ -1,5 +1,5 @@
 use axum::extract::{Path, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use tenure_core::catalog::Billing;
 use tenure_core::payment::{PaymentMethod, PaymentSources};
@@ -22,6 +22,8 @@ pub fn routes() -> Vec<Route> {
                 Made { collection: "/v1/instances", id_at: "/instance/id" },
                 Made { collection: "/v1/orders", id_at: "/order/id" },
             ])
+            // insufficient_funds, insufficient_credit (pay-as-you-go), account_overdue
+            .refuses(&[StatusCode::PAYMENT_REQUIRED])
             .account(Permission::Purchase),
         Route::new(
             Method::GET,

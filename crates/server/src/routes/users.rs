@@ -7,7 +7,7 @@ use tenure_core::access::{Permission, Role};
 use tenure_store::keys;
 
 use super::{Made, Route};
-use crate::api::{execute, read, Answered, Command, Created, Listing, Succeeded};
+use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
 use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -28,8 +28,15 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::GET,
             "/v1/accounts/{id}/users",
-            "The account's users and keys (never the keys themselves)",
+            "The account's users and keys (never the keys themselves), a page at a time",
             list,
+        )
+        .account(Permission::ManageUsers),
+        Route::new(
+            Method::POST,
+            "/v1/accounts/{id}/owner-key/rotate",
+            "Replace the account's owner key: answers the new owner_key once; the old one stops working at once",
+            rotate_owner_key,
         )
         .account(Permission::ManageUsers),
         Route::new(
@@ -78,15 +85,35 @@ async fn create(
 async fn list(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
+    Params(page): Params<Page>,
 ) -> Result<Answered<Listing<tenure_store::keys::ApiKey>>, ApiError> {
+    let limit = page.limit()?;
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
             engine.account_view(connection, &account_id).await?;
-            let found = keys::list(connection, &account_id).await?;
-            let count = found.len() as i64 + 1;
-            Ok(Listing::new(found, count, |key| key.id.clone()))
+            let found = keys::list(connection, &account_id, page.after.as_deref(), limit).await?;
+            Ok(Listing::new(found, limit, |key| key.id.clone()))
         })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RotateOwnerKey {}
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for RotateOwnerKey {}
+
+async fn rotate_owner_key(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    command: Command<RotateOwnerKey>,
+) -> Result<Answered<tenure_engine::access::RotatedOwnerKey>, ApiError> {
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, Succeeded, move |tx| {
+        Box::pin(async move { engine.rotate_owner_key(tx, &account_id).await })
     })
     .await
 }

@@ -518,3 +518,68 @@ on_both_backends!(
     dead_receiver_slows_nothing,
     a_receiver_that_never_answers_slows_neither_the_api_nor_the_sweep
 );
+
+async fn credentials_in_a_webhook_url_are_used_never_shown(backend: Backend) {
+    let receiver = Receiver::start(&[]).await;
+    // A port nothing listens on: every attempt fails, and its error names the URL.
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let app = spawn_app_delivering(
+        backend,
+        "2026-02-10T00:00:00Z",
+        delivery(ChannelUrls::default(), DeliveryPolicy::default()),
+    )
+    .await;
+    let with_credentials = receiver.url.replace("http://", "http://ops:s3cret@");
+    let (working_id, _) = endpoint(&app, &with_credentials, &["account.created"]).await;
+    let unreachable = format!("http://ops:s3cret@127.0.0.1:{closed_port}/hook");
+    let (failing_id, _) = endpoint(&app, &unreachable, &["account.created"]).await;
+    app.funded_account(0).await;
+
+    // Sending uses them: the receiver is asked with HTTP basic authentication.
+    let received = receiver.wait_for(1).await;
+    assert_eq!(
+        received[0].header("authorization"),
+        "Basic b3BzOnMzY3JldA=="
+    );
+    // The delivery log shows neither password, in the recipient or in an attempt's error.
+    let sent = eventually(
+        &app,
+        &format!("/v1/deliveries?endpoint={working_id}"),
+        |log| log["data"][0]["status"] == "sent",
+    )
+    .await;
+    assert_eq!(
+        sent["data"][0]["recipient"],
+        with_credentials.replace("ops:s3cret@", "ops:***@").as_str()
+    );
+    let failed = eventually(
+        &app,
+        &format!("/v1/deliveries?endpoint={failing_id}"),
+        |log| {
+            log["data"][0]["attempts"]
+                .as_array()
+                .is_some_and(|attempts| !attempts.is_empty())
+        },
+    )
+    .await;
+    let failure = &failed["data"][0];
+    assert_eq!(
+        failure["recipient"],
+        format!("http://ops:***@127.0.0.1:{closed_port}/hook").as_str()
+    );
+    assert!(failure["attempts"][0]["error"].is_string(), "{failure}");
+    for log in [&sent, &failed] {
+        assert!(!log.to_string().contains("s3cret"), "{log}");
+    }
+    let one = app
+        .get(&format!("/v1/deliveries/{}", text(&failure["id"])))
+        .await;
+    assert!(!one.to_string().contains("s3cret"), "{one}");
+}
+on_both_backends!(
+    webhook_credentials_redacted,
+    credentials_in_a_webhook_url_are_used_never_shown
+);

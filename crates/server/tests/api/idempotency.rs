@@ -115,29 +115,37 @@ async fn a_saved_answer_holds_no_secret(backend: Backend) {
             json!({ "url": "https://ops.example.com/hook", "events": ["*"] }),
             "secret",
         ),
+        ("rotated owner key", json!({}), "owner_key"),
     ] {
         let path = match made {
             "account" => "/v1/accounts".to_string(),
             "user" => format!("/v1/accounts/{account_id}/users"),
+            "rotated owner key" => format!("/v1/accounts/{account_id}/owner-key/rotate"),
             _ => "/v1/webhook-endpoints".to_string(),
         };
-        let idempotency_key = format!("create-{field}");
+        let created = if made == "rotated owner key" {
+            200
+        } else {
+            201
+        };
+        let idempotency_key = format!("create-{}", made.replace(' ', "-"));
         let key = [("Idempotency-Key", idempotency_key.as_str())];
         let (status, first) = app.request("POST", &path, Some(body.clone()), &key).await;
-        assert_eq!(status, 201, "{first}");
+        assert_eq!(status, created, "{first}");
         let secret = first[field].as_str().unwrap().to_string();
         assert!(secret.len() >= 32, "{made}: {first}");
         if made == "account" {
             account_id = first["id"].as_str().unwrap().to_string();
         }
         let (status, replayed) = app.request("POST", &path, Some(body), &key).await;
-        assert_eq!(status, 201);
+        assert_eq!(status, created);
         assert_eq!(
             replayed[field],
             tenure_core::secret::SHOWN_ONCE,
             "{made}: {replayed}"
         );
         assert_eq!(replayed["id"], first["id"], "{made}: made once");
+        assert!(replayed["id"].is_string(), "{made}: {replayed}");
         let mut connection = app.engine.store.read().await.unwrap();
         let (_, _, saved) =
             tenure_store::idempotency::find(&mut connection, "operator", &idempotency_key)

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod account_keys;
 mod accounts;
 mod auto_renewal;
 mod body_fuzz;
@@ -13,6 +14,7 @@ mod clock_state;
 mod concurrency;
 mod console;
 mod contract;
+mod cursors;
 mod deliveries;
 mod forecast;
 mod free_instances;
@@ -23,6 +25,7 @@ mod money_properties;
 mod operations;
 mod outside_money;
 mod payg;
+mod purchase_limits;
 mod receiver;
 mod renewals;
 mod serial_replay;

@@ -127,6 +127,9 @@ async fn example_ten_overdue_stop_and_restore(backend: Backend) {
     // docs/examples.md 10, with an Enterprise subscription and a free instance on the same account.
     let app = spawn_app(backend, "2026-05-04T10:00:00Z").await;
     let account_id = app.funded_account(30_000).await;
+    // Pay-as-you-go is bought while the account has credit (the catalog's 10.00 USD); the
+    // Enterprise month then takes the whole balance.
+    let legacy_id = buy_payg(&app, &account_id).await;
     let enterprise = app
         .buy(&account_id, "iot-platform", "enterprise", "units-10", "1M")
         .await;
@@ -139,7 +142,6 @@ async fn example_ten_overdue_stop_and_restore(backend: Backend) {
         )
         .await;
     let free_id = text(&free["instance"]["id"]).to_string();
-    let legacy_id = buy_payg(&app, &account_id).await;
     assert_eq!(app.account(&account_id).await["balance_minor"], 0);
 
     app.advance_to("2026-05-04T13:00:00Z").await;
@@ -550,16 +552,16 @@ async fn a_thousand_records_fit_in_one_report(backend: Backend) {
 }
 on_both_backends!(thousand_records, a_thousand_records_fit_in_one_report);
 
-/// An account overdue by one unpaid bill of its pay-as-you-go instance, with a month of the
-/// basic message queue (tps-5000, 30,000) bought at 10:00 from all of its balance: the
-/// account, the queue and the pay-as-you-go instance.
+/// An account overdue by one unpaid bill of its pay-as-you-go instance (bought first, while
+/// the account had credit), with a month of the basic message queue (tps-5000, 30,000) bought
+/// at 10:00 from all of its balance: the account, the queue and the pay-as-you-go instance.
 async fn overdue_with_a_queue(app: &TestApp) -> (String, String, String) {
     let account_id = app.funded_account(30_000).await;
+    let payg_id = buy_payg(app, &account_id).await;
     let queue = app
         .buy(&account_id, "message-queue", "basic", "tps-5000", "1M")
         .await;
     let queue_id = text(&queue["instance"]["id"]).to_string();
-    let payg_id = buy_payg(app, &account_id).await;
     (account_id, queue_id, payg_id)
 }
 
