@@ -344,6 +344,17 @@ fn check_product(file: &str, product: &Product) -> Vec<CatalogError> {
                 &at("refundable"),
                 "only subscription editions can be nonrefundable (refundable = false)".into(),
             );
+        } else if !edition.refundable && product.changes.downgrade {
+            // A downgrade refunds the unused value of the period, and value paid under a
+            // nonrefundable edition must never come back (paid_parts.rs keeps it on
+            // unsubscription; a downgrade's price has no place to keep it yet).
+            problem(
+                &at("refundable"),
+                "a product with a nonrefundable edition cannot allow downgrades (set \
+                 changes.downgrade = false): a downgrade would refund value paid as \
+                 nonrefundable"
+                    .into(),
+            );
         }
         if let Some(days) = edition.inactivity_freeze_days {
             if edition.billing != Billing::Free || !(1..=365).contains(&days) {
@@ -582,6 +593,20 @@ quota = 1000
         .0;
         let fields: Vec<_> = errors.iter().map(|error| error.field.as_str()).collect();
         assert_eq!(fields, ["editions[1].quota_unit", "editions[1].refundable"]);
+    }
+
+    #[test]
+    fn a_nonrefundable_edition_is_never_downgraded_from() {
+        let text = VALID.replace(
+            "billing = \"subscription\"",
+            "billing = \"subscription\"\nrefundable = false",
+        );
+        let errors = parse_product("widget.toml", &text).unwrap_err().0;
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "editions[0].refundable");
+        assert!(errors[0].problem.contains("changes.downgrade = false"));
+        let upgrades_only = text.replace("downgrade = true", "downgrade = false");
+        assert!(parse_product("widget.toml", &upgrades_only).is_ok());
     }
 
     #[test]

@@ -53,21 +53,7 @@ async fn raw(
     key: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = app.client.request(method, format!("{}{path}", app.address));
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    app.request_with_key(method, path, key, body, &[]).await
 }
 
 async fn add_user(app: &TestApp, account_id: &str, role: &str) -> (String, String) {

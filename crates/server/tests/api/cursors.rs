@@ -7,15 +7,8 @@ use crate::helpers::{spawn_app, text, Backend, TestApp};
 use crate::on_both_backends;
 
 async fn as_key(app: &TestApp, path: &str, key: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .get(format!("{}{path}", app.address))
-        .bearer_auth(key)
-        .send()
+    app.request_with_key("GET", path, Some(key), None, &[])
         .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
 }
 
 /// An account with a few notices (the deposit's and a purchase's); its id and owner key.

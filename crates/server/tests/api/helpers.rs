@@ -191,11 +191,27 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (u16, Value) {
+        self.request_with_key(method, path, Some(ADMIN_KEY), body, headers)
+            .await
+    }
+
+    /// A request with `key` as its bearer key (none: no `Authorization` at all); the status
+    /// and the answer, as JSON where it is JSON.
+    pub async fn request_with_key(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.address))
-            .bearer_auth(ADMIN_KEY);
+            .request(method, format!("{}{path}", self.address));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
