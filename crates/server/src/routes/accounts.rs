@@ -1,11 +1,10 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tenure_core::ledger::LedgerAccount;
 use tenure_core::payment::PaymentMethod;
 use tenure_engine::accounts::{AccountView, NewAccount};
 use tenure_engine::EngineError;
-use tenure_store::{accounts, ledger};
 
 use super::{Made, Route};
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params};
@@ -135,9 +134,12 @@ async fn list(
     Params(page): Params<Page>,
 ) -> Result<Answered<Listing<tenure_store::accounts::Account>>, ApiError> {
     let limit = page.limit()?;
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = accounts::list(connection, limit, page.after.as_deref()).await?;
+            let found = engine
+                .list_accounts(connection, limit, page.after.as_deref())
+                .await?;
             Ok(Listing::new(found, limit, |account| account.id.clone()))
         })
     })
@@ -300,16 +302,6 @@ async fn grant_vouchers(
     grant(context, account_id, LedgerAccount::Vouchers, command).await
 }
 
-/// A page of an account's ledger, oldest entry first.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct LedgerPage {
-    account_id: String,
-    currency: String,
-    data: Vec<ledger::StoredEntry>,
-    /// Pass as `after` to get the next page; null on the last page.
-    next_after: Option<String>,
-}
-
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ForecastQuery {
@@ -345,35 +337,14 @@ async fn ledger_entries(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     Params(page): Params<Page>,
-) -> Result<Answered<LedgerPage>, ApiError> {
+) -> Result<Answered<tenure_engine::records::LedgerPage>, ApiError> {
     let limit = page.limit()?;
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let account = engine.account_view(connection, &account_id).await?;
-            let from = match page.after {
-                None => ledger::EntriesFrom::Start,
-                Some(entry_id) => {
-                    // A cursor that names no entry of the account is refused rather than taken
-                    // as the start (a client following it would go round for ever).
-                    let at = ledger::entry_at(connection, &account_id, &entry_id)
-                        .await?
-                        .ok_or_else(|| {
-                            EngineError::not_found("ledger entry (the `after` cursor)", &entry_id)
-                        })?;
-                    ledger::EntriesFrom::After { at, entry_id }
-                }
-            };
-            let entries = ledger::entries(connection, &account_id, &from, limit).await?;
-            let next_after = (entries.len() as i64 == limit)
-                .then(|| entries.last().map(|entry| entry.id.clone()))
-                .flatten();
-            Ok(LedgerPage {
-                account_id,
-                currency: account.account.currency,
-                data: entries,
-                next_after,
-            })
+            engine
+                .ledger_page(connection, &account_id, limit, page.after)
+                .await
         })
     })
     .await

@@ -4,8 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use serde::Deserialize;
 use tenure_engine::changes::ClosedApproval;
-use tenure_engine::EngineError;
-use tenure_store::approvals::{self, ApprovalFilter};
+use tenure_store::approvals::ApprovalFilter;
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
@@ -174,9 +173,10 @@ async fn list(
         after_id: query.after,
         limit,
     };
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = approvals::list(connection, &filter).await?;
+            let found = engine.list_approvals(connection, &filter).await?;
             Ok(Listing::new(found, limit, |approval| approval.id.clone()))
         })
     })
@@ -187,12 +187,9 @@ async fn show(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
 ) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
+    let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move {
-            approvals::get(connection, &approval_id)
-                .await?
-                .ok_or_else(|| EngineError::not_found("approval", &approval_id))
-        })
+        Box::pin(async move { engine.approval(connection, &approval_id).await })
     })
     .await
 }

@@ -4,8 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use tenure_core::access::Permission;
-use tenure_engine::EngineError;
-use tenure_store::bills::{self, Bill};
+use tenure_store::bills::Bill;
 
 use super::Route;
 use crate::api::{read, Answered};
@@ -26,12 +25,9 @@ async fn show(
     State(context): State<ApiContext>,
     Path(bill_id): Path<String>,
 ) -> Result<Answered<Bill>, ApiError> {
+    let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move {
-            bills::get(connection, &bill_id)
-                .await?
-                .ok_or_else(|| EngineError::not_found("bill", &bill_id))
-        })
+        Box::pin(async move { engine.bill(connection, &bill_id).await })
     })
     .await
 }

@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::http::Method;
 use serde::Deserialize;
 use tenure_core::access::Permission;
-use tenure_store::bills::{self, BillFilter, BillStatus};
+use tenure_store::bills::{BillFilter, BillStatus};
 
 use super::Route;
 use crate::api::{read, Answered, Listing, Page, Params};
@@ -66,9 +66,10 @@ async fn list(
         after_id: query.after,
         limit,
     };
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = bills::list(connection, &filter).await?;
+            let found = engine.list_bills(connection, &filter).await?;
             Ok(Listing::new(found, limit, |bill| bill.id.clone()))
         })
     })

@@ -5,8 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use serde::Deserialize;
 use tenure_core::delivery::DeliveryStatus;
-use tenure_engine::EngineError;
-use tenure_store::deliveries::{self, DeliveryFilter, StoredDelivery};
+use tenure_store::deliveries::{DeliveryFilter, StoredDelivery};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
@@ -80,19 +79,12 @@ async fn list(
         endpoint_id: query.endpoint,
         status: query.status,
     };
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            if let Some(after) = &query.after {
-                // A cursor that names no delivery is refused rather than taken as a place.
-                if deliveries::get(connection, after).await?.is_none() {
-                    return Err(EngineError::not_found(
-                        "delivery (the `after` cursor)",
-                        after,
-                    ));
-                }
-            }
-            let found =
-                deliveries::list(connection, &filter, query.after.as_deref(), limit).await?;
+            let found = engine
+                .list_deliveries(connection, &filter, query.after.as_deref(), limit)
+                .await?;
             Ok(Listing::new(found, limit, |delivery| delivery.id.clone()))
         })
     })
@@ -103,12 +95,9 @@ async fn show(
     State(context): State<ApiContext>,
     Path(id): Path<String>,
 ) -> Result<Answered<StoredDelivery>, ApiError> {
+    let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move {
-            deliveries::get(connection, &id)
-                .await?
-                .ok_or_else(|| EngineError::not_found("delivery", &id))
-        })
+        Box::pin(async move { engine.delivery(connection, &id).await })
     })
     .await
 }

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::Method;
 use serde::Deserialize;
-use tenure_store::events::{self, LogFilter};
+use tenure_store::events::LogFilter;
 
 use super::Route;
 use crate::api::{read, Answered, Listing, Page, Params};
@@ -9,7 +9,6 @@ use crate::auth::ListScope;
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use tenure_core::access::Permission;
-use tenure_engine::EngineError;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -86,9 +85,10 @@ async fn list_events(
     Params(query): Params<LogQuery>,
 ) -> Result<Answered<Listing<tenure_store::events::StoredEvent>>, ApiError> {
     let filter = query.filter()?;
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = events::list(connection, &filter).await?;
+            let found = engine.list_events(connection, &filter).await?;
             Ok(Listing::new(found, filter.limit, |event| {
                 event.seq.to_string()
             }))
@@ -102,27 +102,10 @@ async fn list_notices(
     Params(query): Params<LogQuery>,
 ) -> Result<Answered<Listing<tenure_store::events::StoredNotice>>, ApiError> {
     let filter = query.filter()?;
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            // Notices are listed in the order of their events, so a page starts after a
-            // notice, not after a number: one that names no notice of the listed account is
-            // refused rather than taken as the start (a client following it would go round
-            // for ever), the same for another account's notice as for none at all.
-            if filter.after_seq > 0
-                && events::notice_event_seq(
-                    connection,
-                    filter.after_seq,
-                    filter.account_id.as_deref(),
-                )
-                .await?
-                .is_none()
-            {
-                return Err(EngineError::not_found(
-                    "notice (the `after` cursor)",
-                    &filter.after_seq.to_string(),
-                ));
-            }
-            let found = events::list_notices(connection, &filter).await?;
+            let found = engine.list_notices(connection, &filter).await?;
             Ok(Listing::new(found, filter.limit, |notice| {
                 notice.seq.to_string()
             }))

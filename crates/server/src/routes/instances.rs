@@ -6,7 +6,7 @@ use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::period::Period;
 use tenure_core::purchase::PurchaseRequest;
 use tenure_engine::instances::{InstanceView, PurchaseCommand};
-use tenure_store::instances::{self, InstanceFilter};
+use tenure_store::instances::InstanceFilter;
 
 use super::{Made, Route};
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
@@ -215,14 +215,7 @@ async fn list(
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = instances::list(connection, &filter).await?;
-            let views: Vec<InstanceView> = found
-                .into_iter()
-                .map(|stored| {
-                    let product = engine.catalog.product(&stored.instance.product_id);
-                    InstanceView::new(stored, product)
-                })
-                .collect();
+            let views = engine.list_instances(connection, &filter).await?;
             Ok(Listing::new(views, limit, |view| view.instance.id.clone()))
         })
     })
@@ -376,25 +369,9 @@ async fn show_quota(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
 ) -> Result<Answered<tenure_store::resource_plans::PlanQuota>, ApiError> {
+    let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move {
-            if let Some(quota) = tenure_store::resource_plans::get(connection, &instance_id).await?
-            {
-                return Ok(quota);
-            }
-            // An instance that exists but is not a resource plan has no quota: a refusal, so
-            // a 404 keeps meaning "no such instance" (or not yours).
-            match instances::get(connection, &instance_id).await? {
-                Some(_) => Err(tenure_engine::EngineError::refused(
-                    "not_a_resource_plan",
-                    format!("instance {instance_id} is not a resource plan and has no quota"),
-                )),
-                None => Err(tenure_engine::EngineError::not_found(
-                    "instance",
-                    &instance_id,
-                )),
-            }
-        })
+        Box::pin(async move { engine.plan_quota(connection, &instance_id).await })
     })
     .await
 }

@@ -1,9 +1,8 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::{Deserialize, Serialize};
-use tenure_engine::EngineError;
-use tenure_store::orders::{self, Order, OrderFilter};
-use tenure_store::refunds::{self, Refund};
+use serde::Deserialize;
+use tenure_engine::orders::OrderDetails;
+use tenure_store::orders::OrderFilter;
 
 use super::Route;
 use crate::api::{read, Answered, Listing, Params, MAX_PAGE_SIZE};
@@ -79,9 +78,10 @@ async fn list(
         after_id: query.after,
         limit: limit.min(MAX_PAGE_SIZE),
     };
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = orders::list(connection, &filter).await?;
+            let found = engine.list_orders(connection, &filter).await?;
             Ok(Listing::new(found, limit, |order| order.id.clone()))
         })
     })
@@ -92,23 +92,9 @@ async fn show(
     State(context): State<ApiContext>,
     Path(order_id): Path<String>,
 ) -> Result<Answered<OrderDetails>, ApiError> {
+    let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move {
-            let order = orders::get(connection, &order_id)
-                .await?
-                .ok_or_else(|| EngineError::not_found("order", &order_id))?;
-            let refund = refunds::for_order(connection, &order_id).await?;
-            Ok(OrderDetails { order, refund })
-        })
+        Box::pin(async move { engine.order_details(connection, &order_id).await })
     })
     .await
-}
-
-/// An order with its refund: the order details page of the unsubscription records.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct OrderDetails {
-    #[serde(flatten)]
-    order: Order,
-    /// Set once the order was unsubscribed: type, amount, destination, status, refund time.
-    refund: Option<Refund>,
 }

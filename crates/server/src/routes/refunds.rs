@@ -4,8 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use serde::Deserialize;
-use tenure_engine::EngineError;
-use tenure_store::refunds::{self, RefundFilter};
+use tenure_store::refunds::RefundFilter;
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
@@ -87,9 +86,10 @@ async fn list(
         after_id: query.after,
         limit,
     };
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = refunds::list(connection, &filter).await?;
+            let found = engine.list_refunds(connection, &filter).await?;
             Ok(Listing::new(found, limit, |refund| refund.id.clone()))
         })
     })
@@ -100,12 +100,9 @@ async fn show(
     State(context): State<ApiContext>,
     Path(refund_id): Path<String>,
 ) -> Result<Answered<tenure_store::refunds::Refund>, ApiError> {
+    let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move {
-            refunds::get(connection, &refund_id)
-                .await?
-                .ok_or_else(|| EngineError::not_found("refund", &refund_id))
-        })
+        Box::pin(async move { engine.refund(connection, &refund_id).await })
     })
     .await
 }

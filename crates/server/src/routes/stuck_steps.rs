@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use serde::{Deserialize, Serialize};
-use tenure_store::stuck_steps::{self, StuckStep};
+use tenure_store::stuck_steps::StuckStep;
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
@@ -51,9 +51,12 @@ async fn list(
         after: None,
     }
     .limit()?;
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = stuck_steps::list(connection, query.after.as_deref(), limit).await?;
+            let found = engine
+                .list_stuck_steps(connection, query.after.as_deref(), limit)
+                .await?;
             Ok(Listing::new(found, limit, |step| step.id.clone()))
         })
     })

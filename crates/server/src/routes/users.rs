@@ -4,7 +4,6 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use serde::{Deserialize, Serialize};
 use tenure_core::access::{Permission, Role};
-use tenure_store::keys;
 
 use super::{Made, Route};
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
@@ -91,8 +90,9 @@ async fn list(
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            engine.account_view(connection, &account_id).await?;
-            let found = keys::list(connection, &account_id, page.after.as_deref(), limit).await?;
+            let found = engine
+                .list_users(connection, &account_id, page.after.as_deref(), limit)
+                .await?;
             Ok(Listing::new(found, limit, |key| key.id.clone()))
         })
     })

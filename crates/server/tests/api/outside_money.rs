@@ -602,7 +602,7 @@ async fn play(operations: &[Operation]) {
         // Half the requests pay from the balance, so that the account does buy and renew;
         // the other half name each outside method in turn.
         let method = |index: &usize| {
-            if index % 2 == 0 {
+            if index.is_multiple_of(2) {
                 "balance"
             } else {
                 OUTSIDE_METHODS[(index / 2) % OUTSIDE_METHODS.len()]

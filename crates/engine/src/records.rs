@@ -1,0 +1,182 @@
+//! Reading what the use cases wrote, one page or one row at a time: accounts, the ledger,
+//! instances, approvals, bills, refunds, stuck steps and users. A cursor that names nothing
+//! is refused where a client following it would go round for ever.
+
+use tenure_store::approvals::{self, Approval, ApprovalFilter};
+use tenure_store::bills::{self, Bill, BillFilter};
+use tenure_store::instances::{self, InstanceFilter};
+use tenure_store::keys::{self, ApiKey};
+use tenure_store::ledger::{self, EntriesFrom, StoredEntry};
+use tenure_store::refunds::{self, Refund, RefundFilter};
+use tenure_store::resource_plans::{self, PlanQuota};
+use tenure_store::stuck_steps::{self, StuckStep};
+use tenure_store::{accounts, Connection};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::instances::InstanceView;
+
+/// A page of an account's ledger, oldest entry first.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct LedgerPage {
+    pub account_id: String,
+    pub currency: String,
+    pub data: Vec<StoredEntry>,
+    /// Pass as `after` to get the next page; null on the last page.
+    pub next_after: Option<String>,
+}
+
+impl Engine {
+    /// `limit` accounts after the account `after`.
+    pub async fn list_accounts(
+        &self,
+        connection: &mut Connection,
+        limit: i64,
+        after: Option<&str>,
+    ) -> Result<Vec<accounts::Account>, EngineError> {
+        Ok(accounts::list(connection, limit, after).await?)
+    }
+
+    /// `limit` entries of the account's ledger after the entry `after`, each checked to balance.
+    pub async fn ledger_page(
+        &self,
+        connection: &mut Connection,
+        account_id: &str,
+        limit: i64,
+        after: Option<String>,
+    ) -> Result<LedgerPage, EngineError> {
+        let account = self.account_view(connection, account_id).await?;
+        let from = match after {
+            None => EntriesFrom::Start,
+            Some(entry_id) => {
+                let at = ledger::entry_at(connection, account_id, &entry_id)
+                    .await?
+                    .ok_or_else(|| {
+                        EngineError::not_found("ledger entry (the `after` cursor)", &entry_id)
+                    })?;
+                EntriesFrom::After { at, entry_id }
+            }
+        };
+        let entries = ledger::entries(connection, account_id, &from, limit).await?;
+        let next_after = (entries.len() as i64 == limit)
+            .then(|| entries.last().map(|entry| entry.id.clone()))
+            .flatten();
+        Ok(LedgerPage {
+            account_id: account_id.to_string(),
+            currency: account.account.currency,
+            data: entries,
+            next_after,
+        })
+    }
+
+    /// The instances `filter` asks for, each with what its product says of it.
+    pub async fn list_instances(
+        &self,
+        connection: &mut Connection,
+        filter: &InstanceFilter,
+    ) -> Result<Vec<InstanceView>, EngineError> {
+        let found = instances::list(connection, filter).await?;
+        Ok(found
+            .into_iter()
+            .map(|stored| {
+                let product = self.catalog.product(&stored.instance.product_id);
+                InstanceView::new(stored, product)
+            })
+            .collect())
+    }
+
+    /// A resource plan's quota. An instance that is not a resource plan has none: a refusal,
+    /// so a 404 keeps meaning "no such instance" (or not yours).
+    pub async fn plan_quota(
+        &self,
+        connection: &mut Connection,
+        instance_id: &str,
+    ) -> Result<PlanQuota, EngineError> {
+        if let Some(quota) = resource_plans::get(connection, instance_id).await? {
+            return Ok(quota);
+        }
+        match instances::get(connection, instance_id).await? {
+            Some(_) => Err(EngineError::refused(
+                "not_a_resource_plan",
+                format!("instance {instance_id} is not a resource plan and has no quota"),
+            )),
+            None => Err(EngineError::not_found("instance", instance_id)),
+        }
+    }
+
+    pub async fn list_approvals(
+        &self,
+        connection: &mut Connection,
+        filter: &ApprovalFilter,
+    ) -> Result<Vec<Approval>, EngineError> {
+        Ok(approvals::list(connection, filter).await?)
+    }
+
+    pub async fn approval(
+        &self,
+        connection: &mut Connection,
+        approval_id: &str,
+    ) -> Result<Approval, EngineError> {
+        approvals::get(connection, approval_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("approval", approval_id))
+    }
+
+    pub async fn list_bills(
+        &self,
+        connection: &mut Connection,
+        filter: &BillFilter,
+    ) -> Result<Vec<Bill>, EngineError> {
+        Ok(bills::list(connection, filter).await?)
+    }
+
+    pub async fn bill(
+        &self,
+        connection: &mut Connection,
+        bill_id: &str,
+    ) -> Result<Bill, EngineError> {
+        bills::get(connection, bill_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("bill", bill_id))
+    }
+
+    pub async fn list_refunds(
+        &self,
+        connection: &mut Connection,
+        filter: &RefundFilter,
+    ) -> Result<Vec<Refund>, EngineError> {
+        Ok(refunds::list(connection, filter).await?)
+    }
+
+    pub async fn refund(
+        &self,
+        connection: &mut Connection,
+        refund_id: &str,
+    ) -> Result<Refund, EngineError> {
+        refunds::get(connection, refund_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("refund", refund_id))
+    }
+
+    /// `limit` stuck steps after the step `after`.
+    pub async fn list_stuck_steps(
+        &self,
+        connection: &mut Connection,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StuckStep>, EngineError> {
+        Ok(stuck_steps::list(connection, after, limit).await?)
+    }
+
+    /// `limit` of the account's users (its keys) after the key `after`.
+    pub async fn list_users(
+        &self,
+        connection: &mut Connection,
+        account_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<ApiKey>, EngineError> {
+        self.account_view(connection, account_id).await?;
+        Ok(keys::list(connection, account_id, after, limit).await?)
+    }
+}
