@@ -24,7 +24,10 @@ enum Source {
     /// `advance_to`). `kept`: this node has seen its time kept in the database, so the row's
     /// disappearance means the database moved to the system clock (and not, as for an engine
     /// that never kept it, that there is nothing kept yet).
-    Simulated { now: Timestamp, kept: bool },
+    Simulated {
+        now: Timestamp,
+        kept: bool,
+    },
 }
 
 /// What following the database's clock changed.
@@ -32,9 +35,13 @@ enum Source {
 pub enum Followed {
     Nothing,
     /// Another node moved the database to the system clock.
-    ToSystem { from: Timestamp },
+    ToSystem {
+        from: Timestamp,
+    },
     /// Another node started a simulated clock on the database.
-    ToSimulated { at: Timestamp },
+    ToSimulated {
+        at: Timestamp,
+    },
 }
 
 impl Clock {
@@ -58,7 +65,10 @@ impl Clock {
     }
 
     pub fn is_simulated(&self) -> bool {
-        matches!(*self.0.lock().expect("clock lock"), Source::Simulated { .. })
+        matches!(
+            *self.0.lock().expect("clock lock"),
+            Source::Simulated { .. }
+        )
     }
 
     /// Moves a simulated clock forward to `to` (never backwards). Does nothing on the system clock.
@@ -315,7 +325,11 @@ mod tests {
         let moved = choose_start(
             ClockChoice::System,
             None,
-            facts(Some("2026-06-01T00:00:00Z"), Some("2026-06-01T00:00:00Z"), MACHINE),
+            facts(
+                Some("2026-06-01T00:00:00Z"),
+                Some("2026-06-01T00:00:00Z"),
+                MACHINE,
+            ),
         )
         .unwrap();
         assert_eq!(moved.simulated_at, None);
@@ -326,8 +340,12 @@ mod tests {
     fn no_clock_starts_more_than_a_minute_behind_the_latest_write() {
         let ahead = "2026-12-07T12:01:01Z";
         for choice in [ClockChoice::Database, ClockChoice::System] {
-            let refused = choose_start(choice, None, facts(None, Some(ahead), MACHINE)).unwrap_err();
-            assert!(refused.0.contains(MACHINE) && refused.0.contains(ahead), "{refused}");
+            let refused =
+                choose_start(choice, None, facts(None, Some(ahead), MACHINE)).unwrap_err();
+            assert!(
+                refused.0.contains(MACHINE) && refused.0.contains(ahead),
+                "{refused}"
+            );
         }
         let within = choose_start(
             ClockChoice::Database,
@@ -367,10 +385,7 @@ mod tests {
         assert!(clock.is_simulated());
         assert_eq!(clock.follow(Some(at(LATER))), Followed::Nothing);
         assert_eq!(clock.now(), at(LATER));
-        assert_eq!(
-            clock.follow(None),
-            Followed::ToSystem { from: at(LATER) }
-        );
+        assert_eq!(clock.follow(None), Followed::ToSystem { from: at(LATER) });
         assert!(!clock.is_simulated());
         assert_eq!(
             clock.follow(Some(at(LATER))),

@@ -151,7 +151,11 @@ impl Application {
             engine.move_to_system_clock().await?;
         }
         tracing::info!(
-            clock = if start.simulated_at.is_some() { "simulated" } else { "system" },
+            clock = if start.simulated_at.is_some() {
+                "simulated"
+            } else {
+                "system"
+            },
             "{}",
             start.describe(facts.machine_now)
         );
