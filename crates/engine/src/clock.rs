@@ -208,7 +208,7 @@ pub fn choose_start(
         (ClockChoice::System, None, Some(kept)) if facts.machine_now < kept => {
             return Err(ClockRefused(format!(
                 "--clock system refused: the machine's time, {}, is before this database's simulated clock, {kept}: \
-                 what it wrote would go back in time. Start with --clock system once the machine's time is past \
+                 what this node wrote would be dated before what the database holds. Start with --clock system once the machine's time is past \
                  {kept}, or go on with the simulated clock (start without --clock system)",
                 facts.machine_now
             )))
@@ -271,7 +271,7 @@ pub fn choose_start(
             };
             return Err(ClockRefused(format!(
                 "refusing to start: {clock}, {now}, is more than {} seconds behind the latest time this database holds, {latest}; \
-                 what this node wrote would go back in time: {remedy}",
+                 what this node wrote would be dated before it: {remedy}",
                 MAX_BEHIND_LATEST_WRITE.as_secs()
             )));
         }

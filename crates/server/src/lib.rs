@@ -150,15 +150,7 @@ impl Application {
         } else if start.forget_kept {
             engine.move_to_system_clock().await?;
         }
-        tracing::info!(
-            clock = if start.simulated_at.is_some() {
-                "simulated"
-            } else {
-                "system"
-            },
-            "{}",
-            start.describe(facts.machine_now)
-        );
+        tracing::info!("{}", start.describe(facts.machine_now));
         background.push(spawn_clock_follower(engine.clone()));
         let mut context = ApiContext::new(engine.clone(), &settings.admin_key);
         context.console_session_key =
