@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 use logging::{Destination, LogFormat};
 use tenure_core::catalog::{default_catalog, Catalog};
-use tenure_server::{Application, Settings};
+use tenure_server::{Application, ClockChoice, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -146,6 +146,15 @@ struct ConsoleArgs {
     secure_cookies: bool,
 }
 
+/// `serve --clock`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ClockArg {
+    /// The machine's clock.
+    System,
+    /// A simulated clock: the one the database keeps, or --simulated-clock's.
+    Simulated,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP API.
@@ -159,8 +168,17 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Start a simulated clock at this RFC 3339 time; it moves only by POST /v1/clock/advance.
+        /// A database that keeps a later one resumes it. Kept in the database: later starts
+        /// resume it with or without this flag.
         #[arg(long, value_name = "START")]
         simulated_clock: Option<Timestamp>,
+        /// The clock to run on. Without it, the database's: the simulated clock it keeps, if
+        /// any (whether or not --simulated-clock is given), else the machine's. `system` moves
+        /// a database off its simulated clock to the machine's, for good (refused while the
+        /// machine's time is before the kept time); `simulated` requires one, kept or started
+        /// by --simulated-clock.
+        #[arg(long, value_enum, value_name = "CLOCK")]
+        clock: Option<ClockArg>,
         /// A catalog folder of product TOML files (default: the built-in catalog).
         #[arg(long)]
         catalog: Option<PathBuf>,
@@ -266,6 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db_max_connections,
             listen,
             simulated_clock,
+            clock,
             catalog,
             sweep_interval_seconds,
             delivery,
@@ -288,6 +307,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 database_max_connections: db_max_connections.max(2),
                 listen,
                 simulated_clock,
+                clock: match clock {
+                    None => ClockChoice::Database,
+                    Some(ClockArg::System) => ClockChoice::System,
+                    Some(ClockArg::Simulated) => ClockChoice::Simulated,
+                },
                 admin_key,
                 catalog: load_catalog(catalog)?,
                 sweep_interval: Duration::from_secs(sweep_interval_seconds.max(1)),

@@ -10,7 +10,7 @@ pub mod accounts;
 pub mod auto_renewal;
 pub mod bills;
 pub mod changes;
-mod clock;
+pub mod clock;
 pub mod deliveries;
 mod delivery_log;
 pub mod domain_statuses;
@@ -35,7 +35,7 @@ pub mod unsubscriptions;
 pub mod usage;
 pub mod webhook_endpoints;
 
-pub use clock::Clock;
+pub use clock::{Clock, ClockChoice};
 pub use engine::{Channels, Engine};
 pub use error::EngineError;
 pub use ids::Ids;

@@ -27,6 +27,8 @@ use jiff::Timestamp;
 use tenure_core::catalog::Catalog;
 pub use tenure_delivery::{ChannelUrls, DelivererSettings};
 use tenure_delivery::{Channels, Deliverer};
+use tenure_engine::clock::{self, StartFacts};
+pub use tenure_engine::ClockChoice;
 use tenure_engine::{Clock, Engine, Ids};
 use tenure_store::Store;
 use tokio::net::TcpListener;
@@ -46,8 +48,13 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// Address to listen on; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// Start a simulated clock at this time instead of following the system clock.
+    /// Start a simulated clock at this time (`--simulated-clock`), unless the database keeps a
+    /// later one, which is resumed.
     pub simulated_clock: Option<Timestamp>,
+    /// The clock asked for (`--clock`): by default the database's, which is its simulated
+    /// clock if it keeps one, whether or not `simulated_clock` is given (see
+    /// `tenure_engine::clock`).
+    pub clock: ClockChoice,
     /// The operator's API key.
     pub admin_key: String,
     pub catalog: Catalog,
@@ -111,9 +118,12 @@ impl Application {
         let store =
             Store::connect_for_serving(&settings.database_url, settings.database_max_connections)
                 .await?;
-        let clock = match settings.simulated_clock {
-            Some(start) => Clock::simulated(start),
-            None => Clock::System,
+        // Which clock, decided before anything runs: a refusal is a clear error at start.
+        let facts = StartFacts::read(&store).await?;
+        let start = clock::choose_start(settings.clock, settings.simulated_clock, facts)?;
+        let clock = match start.simulated_at {
+            Some(at) => Clock::simulated(at),
+            None => Clock::system(),
         };
         let ids = if settings.sequential_ids {
             Ids::sequential()
@@ -134,19 +144,14 @@ impl Application {
         }
         let engine = Arc::new(engine);
         let mut background = Vec::new();
-        if let Some(start) = settings.simulated_clock {
-            // The clock is state: a database that ran a later clock resumes it.
-            let kept = engine.follow_kept_clock().await?;
-            if kept > start {
-                tracing::info!(
-                    %kept,
-                    %start,
-                    "resuming the simulated clock at {kept}: this database's clock is later than --simulated-clock {start}"
-                );
-            }
-            engine.keep_clock_at(kept).await?;
-            background.push(spawn_clock_follower(engine.clone()));
+        // The clock is state: kept in the database, which every node follows.
+        if let Some(at) = start.simulated_at {
+            engine.keep_clock_at(at).await?;
+        } else if start.forget_kept {
+            engine.move_to_system_clock().await?;
         }
+        tracing::info!("{}", start.describe(facts.machine_now));
+        background.push(spawn_clock_follower(engine.clone()));
         let mut context = ApiContext::new(engine.clone(), &settings.admin_key);
         context.console_session_key =
             Arc::new(console_session_key(&engine, &settings.console).await?);
@@ -249,8 +254,9 @@ fn spawn_sweeper(context: ApiContext, interval: Duration) -> tokio::task::JoinHa
     })
 }
 
-/// Keeps a simulated clock at the time kept in the database, which another node may have
-/// moved: every node on one database reads the same time, within this interval.
+/// Keeps the clock at the one the database runs on: a simulated clock at the time kept, which
+/// another node may have moved, or the machine's where another node moved the database to it
+/// (and the other way): every node on one database reads the same time, within this interval.
 fn spawn_clock_follower(engine: Arc<Engine>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(Duration::from_millis(250));
@@ -309,6 +315,7 @@ mod tests {
             database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
             listen: "127.0.0.1:0".parse().unwrap(),
             simulated_clock: None,
+            clock: ClockChoice::default(),
             admin_key: "key".to_string(),
             catalog: tenure_core::catalog::default_catalog(),
             sweep_interval: Duration::from_millis(10),

@@ -84,6 +84,7 @@ async fn run_in(
         database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
         listen: "127.0.0.1:0".parse()?,
         simulated_clock: Some(scenario.start),
+        clock: crate::ClockChoice::Database,
         admin_key: SIMULATION_KEY.to_string(),
         catalog,
         sweep_interval: Duration::from_secs(3600),

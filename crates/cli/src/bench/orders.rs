@@ -127,6 +127,7 @@ pub(super) async fn start_server(
         database_max_connections: max_connections,
         listen: "127.0.0.1:0".parse()?,
         simulated_clock: Some("2026-01-01T00:00:00Z".parse()?),
+        clock: tenure_server::ClockChoice::Database,
         admin_key: KEY.into(),
         catalog: default_catalog(),
         sweep_interval: Duration::from_secs(3600),

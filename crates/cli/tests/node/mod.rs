@@ -22,6 +22,12 @@ pub struct Node {
 impl Node {
     /// Starts `tenure serve --db DATABASE_URL` with `args` besides, and waits until it listens.
     pub fn start(database_url: &str, args: &[&str]) -> Node {
+        Node::start_saying(database_url, args).0
+    }
+
+    /// [`Node::start`], with the lines it wrote before it listened (what it says at start).
+    pub fn start_saying(database_url: &str, args: &[&str]) -> (Node, Vec<String>) {
+        let mut said = Vec::new();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tenure"))
             .args(["serve", "--db", database_url, "--listen", "127.0.0.1:0"])
             .args(args)
@@ -40,6 +46,7 @@ impl Node {
             if let Some((_, rest)) = line.split_once("tenure listening on ") {
                 break rest.split_whitespace().next().unwrap().to_string();
             }
+            said.push(line);
         };
         // Read on, so that it never blocks on a full pipe; what went wrong is shown.
         std::thread::spawn(move || {
@@ -49,11 +56,49 @@ impl Node {
                 }
             }
         });
-        Node {
+        let node = Node {
             child: std::sync::Mutex::new(child),
             address,
             client: reqwest::Client::new(),
-        }
+        };
+        (node, said)
+    }
+
+    /// `tenure serve --db DATABASE_URL` with `args` besides, expected to refuse to start: what
+    /// it said on stderr.
+    pub fn refused(database_url: &str, args: &[&str]) -> String {
+        use std::io::Read;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tenure"))
+            .args(["serve", "--db", database_url, "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("TENURE_ADMIN_KEY", KEY)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // One that starts serves until killed: it is given half a minute to refuse.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("tenure serve {args:?} started instead of refusing");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut said = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut said)
+            .unwrap();
+        assert!(!status.success(), "tenure serve {args:?}: {said}");
+        said
     }
 
     /// SIGKILL, and waits for it to be gone.

@@ -17,6 +17,7 @@ mod writer;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::clock::Followed;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use tenure_store::NodeLockName;
@@ -86,6 +87,13 @@ impl Engine {
             .lock_across_nodes(NodeLockName::ClockAdvance)
             .await?;
         self.follow_kept_clock().await?;
+        if !self.clock.is_simulated() {
+            advancing.release().await;
+            return Err(EngineError::refused(
+                "clock_not_simulated",
+                "this database moved to the system clock (`tenure serve --clock system`): its clock is no longer advanced",
+            ));
+        }
         let advanced = self.advance_holding_locks(to, &mut kept).await;
         advancing.release().await;
         advanced
@@ -114,22 +122,65 @@ impl Engine {
     }
 
     /// Moves the simulated clock to `to` and keeps it in the database, so that a restart
-    /// resumes it and every node on the database reads it.
+    /// resumes it and every node on the database reads it (a node starting a simulated clock
+    /// makes the row this way).
     pub async fn keep_clock_at(&self, to: Timestamp) -> Result<(), EngineError> {
         let mut tx = self.begin().await?;
-        tenure_store::simulated_clock::advance(&mut tx, to).await?;
+        tenure_store::simulated_clock::keep(&mut tx, to).await?;
         tx.commit().await?;
-        self.clock.set(to);
+        self.clock.follow(Some(to));
         Ok(())
     }
 
-    /// The simulated clock moved to the time kept in the database if that is later (another
-    /// node advanced it, or this one is starting again): returns the time it is at.
+    /// Follows the clock the database runs on (see [`crate::Clock::follow`]): a simulated
+    /// clock moved to the time kept if that is later (another node advanced it, or this one
+    /// is starting again), or switched where another node moved the database to another clock.
+    /// Returns the time it is at.
     pub async fn follow_kept_clock(&self) -> Result<Timestamp, EngineError> {
         let mut connection = self.store.read().await?;
-        if let Some(kept) = tenure_store::simulated_clock::read(&mut connection).await? {
-            self.clock.set(kept);
+        let kept = tenure_store::simulated_clock::read(&mut connection).await?;
+        drop(connection);
+        match self.clock.follow(kept) {
+            Followed::Nothing => {}
+            Followed::ToSystem { from } => tracing::warn!(
+                %from,
+                "clock: system from now on: another node moved this database from its simulated clock, at {from}, to the machine's (--clock system)"
+            ),
+            Followed::ToSimulated { at } => tracing::warn!(
+                %at,
+                "clock: simulated from now on, at {at}: another node started a simulated clock on this database"
+            ),
         }
         Ok(self.clock.now())
+    }
+
+    /// Moves the database from its simulated clock to the machine's, for good: the kept time
+    /// is forgotten, and every node on the database follows. Refused while the machine's time
+    /// is before the kept time, checked again here, where no node can be advancing it.
+    pub async fn move_to_system_clock(&self) -> Result<(), EngineError> {
+        let advancing = self
+            .store
+            .lock_across_nodes(NodeLockName::ClockAdvance)
+            .await?;
+        let moved = self.forget_kept_clock().await;
+        advancing.release().await;
+        moved
+    }
+
+    async fn forget_kept_clock(&self) -> Result<(), EngineError> {
+        let mut tx = self.begin().await?;
+        if let Some(kept) = tenure_store::simulated_clock::read(&mut tx).await? {
+            let machine_now = crate::clock::machine_now();
+            if machine_now < kept {
+                return Err(EngineError::refused(
+                    "clock_behind",
+                    format!("--clock system refused: the machine's time, {machine_now}, is before this database's simulated clock, {kept}"),
+                ));
+            }
+        }
+        tenure_store::simulated_clock::forget(&mut tx).await?;
+        tx.commit().await?;
+        self.clock.follow(None);
+        Ok(())
     }
 }

@@ -230,6 +230,7 @@ async fn the_session_key_is_random_per_deployment_or_given() {
         database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
         listen: "127.0.0.1:0".parse().unwrap(),
         simulated_clock: Some(START.parse().unwrap()),
+        clock: tenure_server::ClockChoice::Database,
         admin_key: ADMIN_KEY.to_string(),
         catalog: tenure_core::catalog::default_catalog(),
         sweep_interval: std::time::Duration::from_secs(3600),

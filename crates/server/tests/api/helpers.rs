@@ -103,6 +103,7 @@ pub async fn spawn_app_with(
         database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
         listen: "127.0.0.1:0".parse().unwrap(),
         simulated_clock: Some(start.parse().expect("start time")),
+        clock: tenure_server::ClockChoice::Database,
         admin_key: ADMIN_KEY.to_string(),
         catalog: default_catalog(),
         sweep_interval: Duration::from_secs(3600),
@@ -130,11 +131,21 @@ impl TestApp {
     /// Another server (a node, or this one restarted) on this app's database, its clock
     /// started at `start`; the database stays this app's to drop.
     pub async fn node(&self, start: &str) -> TestApp {
-        let settings = Settings {
+        let start = start.parse().expect("start time");
+        self.try_node(|settings| settings.simulated_clock = Some(start))
+            .await
+            .expect("server builds")
+    }
+
+    /// Another server on this app's database, its settings (its clock's) changed by `adjust`:
+    /// the server, or why it refused to start.
+    pub async fn try_node(&self, adjust: impl FnOnce(&mut Settings)) -> anyhow::Result<TestApp> {
+        let mut settings = Settings {
             database_url: self.database_url.clone(),
             database_max_connections: tenure_store::DEFAULT_MAX_CONNECTIONS,
             listen: "127.0.0.1:0".parse().unwrap(),
-            simulated_clock: Some(start.parse().expect("start time")),
+            simulated_clock: None,
+            clock: tenure_server::ClockChoice::Database,
             admin_key: ADMIN_KEY.to_string(),
             catalog: default_catalog(),
             sweep_interval: Duration::from_secs(3600),
@@ -143,18 +154,19 @@ impl TestApp {
             limits: Default::default(),
             console: Default::default(),
         };
-        let application = Application::build(settings).await.expect("server builds");
+        adjust(&mut settings);
+        let application = Application::build(settings).await?;
         let address = format!("http://127.0.0.1:{}", application.port());
         let engine = application.engine();
         tokio::spawn(application.run_until_stopped());
-        TestApp {
+        Ok(TestApp {
             address,
             client: reqwest::Client::new(),
             engine,
             database_url: self.database_url.clone(),
             _folder: None,
             postgres_database: None,
-        }
+        })
     }
 }
 
