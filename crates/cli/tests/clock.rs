@@ -190,7 +190,19 @@ async fn the_machines_clock_is_taken_when_asked_once_the_kept_time_is_past() {
         "{line}"
     );
     again.kill();
-    let said = Node::refused(&database, &["--simulated-clock", "2020-03-01T00:00:00Z"]);
+    // Live data on the machine's clock takes a simulated clock only when asked plainly, and
+    // never behind what it wrote.
+    let said = Node::refused(&database, &["--simulated-clock", "2099-03-01T00:00:00Z"]);
+    assert!(said.contains("add --clock simulated to mean it"), "{said}");
+    let said = Node::refused(
+        &database,
+        &[
+            "--clock",
+            "simulated",
+            "--simulated-clock",
+            "2020-03-01T00:00:00Z",
+        ],
+    );
     assert!(
         said.contains("the simulated clock's time, 2020-03-01T00:00:00Z")
             && said.contains(&format!("the latest time this database holds, {at}")),

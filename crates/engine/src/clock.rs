@@ -232,6 +232,16 @@ pub fn choose_start(
                 "resumed: this database's simulated clock, at {kept}, is later than --simulated-clock {start}"
             ),
         },
+        // A database that runs on the machine's clock and holds writes is someone's live
+        // data: a stray --simulated-clock would move every node on it to a made-up time, so
+        // it takes an explicit --clock simulated.
+        (ClockChoice::Database, Some(start), None) if facts.latest_write.is_some() => {
+            return Err(ClockRefused(format!(
+                "--simulated-clock {start} refused: this database runs on the machine's clock and \
+                 holds writes, and a simulated clock would move every node on it; add --clock \
+                 simulated to mean it"
+            )))
+        }
         (_, Some(start), _) => ClockStart {
             simulated_at: Some(start),
             forget_kept: false,
@@ -355,12 +365,25 @@ mod tests {
         .unwrap();
         assert_eq!(within.simulated_at, None);
         let refused = choose_start(
-            ClockChoice::Database,
+            ClockChoice::Simulated,
             Some(at("2026-01-01T00:00:00Z")),
             facts(None, Some(MACHINE), MACHINE),
         )
         .unwrap_err();
         assert!(refused.0.contains("later --simulated-clock"), "{refused}");
+    }
+
+    #[test]
+    fn live_data_on_the_machines_clock_takes_a_simulated_clock_only_when_asked_plainly() {
+        let live = facts(None, Some(MACHINE), MACHINE);
+        let start = Some(at(LATER));
+        let refused = choose_start(ClockChoice::Database, start, live).unwrap_err();
+        assert!(refused.0.contains("--clock simulated"), "{refused}");
+        let asked = choose_start(ClockChoice::Simulated, start, live).unwrap();
+        assert_eq!(asked.simulated_at, Some(at(LATER)));
+        // An empty database starts one with the flag alone.
+        let empty = choose_start(ClockChoice::Database, start, facts(None, None, MACHINE));
+        assert_eq!(empty.unwrap().simulated_at, Some(at(LATER)));
     }
 
     #[test]
