@@ -104,7 +104,11 @@ pub async fn resolve(context: &ApiContext, presented: &str) -> Result<Option<Cal
         .read()
         .await
         .map_err(EngineError::from)?;
-    let Some(key) = context.engine.authenticate(&mut connection, presented).await? else {
+    let Some(key) = context
+        .engine
+        .authenticate(&mut connection, presented)
+        .await?
+    else {
         return Ok(None);
     };
     // A key whose role no longer parses opens nothing.

@@ -35,6 +35,21 @@ impl ApiError {
         }
     }
 
+    /// The status and JSON body of a use case's refusal (404, 409, 402, 422 from the engine),
+    /// which an idempotency key keeps as its answer; `None` for a failure of the database or
+    /// of tenure (503, 500), which the request may be sent again past.
+    pub fn refusal(&self) -> Option<(StatusCode, String)> {
+        let ApiError::Engine(error) = self else {
+            return None;
+        };
+        if matches!(error, EngineError::Store(_)) {
+            return None;
+        }
+        let (status, code) = self.status_and_code();
+        let body = json!({ "code": code, "message": self.to_string() }).to_string();
+        Some((status, body))
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),

@@ -281,7 +281,9 @@ async fn sign_in(State(context): State<ApiContext>, request: Request) -> Respons
         }
     };
     let token = fields.one("csrf").unwrap_or("");
-    if expected.is_empty() || !crate::auth::same_in_constant_time(expected.as_bytes(), token.as_bytes()) {
+    if expected.is_empty()
+        || !crate::auth::same_in_constant_time(expected.as_bytes(), token.as_bytes())
+    {
         return sign_in_form(
             StatusCode::FORBIDDEN,
             Some("The sign-in form expired; it has been renewed. Sign in again."),
