@@ -4,6 +4,9 @@ use axum::Json;
 use serde_json::json;
 use tenure_engine::EngineError;
 
+/// How long a client told 503 `busy` waits before sending again (`Retry-After`, seconds).
+const RETRY_AFTER_SECONDS: &str = "1";
+
 /// Every error an endpoint answers: a status and `{"code": "...", "message": "..."}`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -68,7 +71,9 @@ impl ApiError {
                     EngineError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                     EngineError::Refused { .. } => StatusCode::CONFLICT,
                     EngineError::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
-                    EngineError::Store(tenure_store::StoreError::Busy(_)) => {
+                    // A write that could not commit, or a database lost or full under the
+                    // request: not a bug of tenure, and the request may be sent again.
+                    EngineError::Store(error) if error.is_unavailable() => {
                         return (StatusCode::SERVICE_UNAVAILABLE, "busy")
                     }
                     EngineError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,7 +97,15 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        (status, Json(json!({ "code": code, "message": message }))).into_response()
+        let mut response =
+            (status, Json(json!({ "code": code, "message": message }))).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 
