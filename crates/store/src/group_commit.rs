@@ -524,4 +524,53 @@ mod tests {
         assert!(error.to_string().contains("does not exist"), "{error}");
         assert_eq!(keys_written(&store).await, ["kept"]);
     }
+
+    /// A full disk (SQLite told it may grow no more, `max_page_count`) fails a write as the
+    /// database's failure, not the request's: counted, and writes are failing until the next
+    /// commit.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_database_is_a_failing_write_until_the_next_commit() {
+        let (_folder, store) = sqlite_store().await;
+        let runs = Arc::new(AtomicUsize::new(0));
+        store
+            .write(writing_job("first", false, runs.clone()))
+            .await
+            .unwrap();
+        assert_eq!(store.write_health().failing, None);
+        async fn set_max_pages(tx: &mut Tx, limit: i64) -> Result<(), StoreError> {
+            query(&format!("PRAGMA max_page_count = {limit}"))
+                .fetch_all(tx)
+                .await?;
+            Ok(())
+        }
+        fn full(tx: &mut Tx) -> WriteFuture<'_, Result<(), StoreError>> {
+            Box::pin(set_max_pages(tx, 1))
+        }
+        fn roomy(tx: &mut Tx) -> WriteFuture<'_, Result<(), StoreError>> {
+            Box::pin(set_max_pages(tx, 1_073_741_823))
+        }
+        fn large(tx: &mut Tx) -> WriteFuture<'_, Result<(), StoreError>> {
+            Box::pin(async move {
+                query(
+                    "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
+                     VALUES ('group-test', 'large', '', 200, $1, 0)",
+                )
+                .bind("x".repeat(200_000).as_str())
+                .execute(tx)
+                .await?;
+                Ok(())
+            })
+        }
+        store.write(full).await.unwrap();
+        let error = store.write(large).await.expect_err("the database is full");
+        assert!(error.is_unavailable(), "{error}");
+        let health = store.write_health();
+        assert_eq!(health.failures, 1);
+        let (_, why) = health.failing.expect("writes are failing");
+        assert!(why.contains("full"), "{why}");
+        store.write(roomy).await.unwrap();
+        store.write(large).await.unwrap();
+        let health = store.write_health();
+        assert_eq!((health.failures, health.failing), (1, None));
+    }
 }
