@@ -298,11 +298,19 @@ async fn sign_in(State(context): State<ApiContext>, request: Request) -> Respons
             let hash = tenure_engine::access::hash_key(key);
             session::issue(&context, &format!("key:{hash}"), Some(&account_id), now)
         }
-        Ok(None) | Err(_) => {
+        Ok(None) => {
             return sign_in_form(
                 StatusCode::UNAUTHORIZED,
                 Some("That key is not a live key of this tenure."),
             )
+        }
+        // The database could not be asked: not a wrong key, so not said to be one.
+        Err(error) => {
+            tracing::warn!(%error, "a console sign-in could not look up its key");
+            return sign_in_form(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("tenure could not check the key just now; sign in again in a moment."),
+            );
         }
     };
     let mut response = see_other("/console/instances");
