@@ -81,9 +81,34 @@ async fn lost_connections_answer_busy_and_lose_nothing() {
             sent
         })
     });
+    // A reader beside them: a read cut off is a 503 too, never a 500.
+    let reader = {
+        let (app, account) = (app.clone(), account.clone());
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..80 {
+                let response = app
+                    .client
+                    .get(format!("{}/v1/accounts/{account}/ledger", app.address))
+                    .bearer_auth(ADMIN_KEY)
+                    .send()
+                    .await
+                    .unwrap();
+                let retry_after = response.headers().contains_key("retry-after");
+                statuses.push((response.status().as_u16(), retry_after));
+            }
+            statuses
+        })
+    };
     let mut sent = Vec::new();
     for client in clients {
         sent.extend(client.await.unwrap());
+    }
+    for (status, retry_after) in reader.await.unwrap() {
+        assert!(
+            status == 200 || (status == 503 && retry_after),
+            "a read answered {status}"
+        );
     }
     stop.store(true, Ordering::SeqCst);
     killer.await.unwrap();
