@@ -1,8 +1,8 @@
 //! A secret an answer shows once: an account's owner key, a user's API key, a webhook
 //! endpoint's signing secret. The first answer carries it; a copy of the answer that is kept
 //! (an idempotent request's saved answer, replayed to whoever sends the same key again, and
-//! found in exports and backups) says it was shown once instead, so a secret never rests in
-//! clear anywhere but the caller's hands.
+//! found in exports and backups) says it was shown once instead, so no saved answer holds a
+//! secret in clear.
 //!
 //! Which copy is being written is the serializer's context, not the value's: the copy to keep
 //! is written inside [`kept_copy`], on the calling thread (serde writes synchronously).

@@ -9,9 +9,9 @@ use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncTransport, Message};
 use tenure_core::delivery::{redact_credentials_in, DeliveryChannel};
-use tenure_core::webhook::{message_body, sign, SigningSecret};
+use tenure_core::webhook::{message_body, signatures, PreviousSecret, SigningSecret};
 use tenure_engine::deliveries::{SendAttempt, SendOutcome};
-use tenure_store::deliveries::{Carried, ClaimedDelivery};
+use tenure_store::deliveries::{Carried, ClaimedDelivery, EndpointTarget};
 
 use crate::config::Channels;
 
@@ -62,14 +62,7 @@ async fn send(
             },
             Some(endpoint) => {
                 let body = message_body(&delivery.message_id, kind, *at, data);
-                webhook(
-                    http,
-                    &delivery.message_id,
-                    &endpoint.url,
-                    &endpoint.secret,
-                    body,
-                )
-                .await
+                webhook(http, &delivery.message_id, endpoint, body).await
             }
         },
         (_, channel) => SendOutcome::Undeliverable {
@@ -154,20 +147,30 @@ async fn sms(
 async fn webhook(
     http: &reqwest::Client,
     message_id: &str,
-    url: &str,
-    secret: &str,
+    endpoint: &EndpointTarget,
     body: String,
 ) -> SendOutcome {
-    let Some(secret) = SigningSecret::parse(secret) else {
+    let Some(secret) = SigningSecret::parse(&endpoint.secret) else {
         return SendOutcome::Undeliverable {
             error: "the endpoint's secret cannot be read".to_string(),
         };
     };
+    // The secret a rotation replaced signs too for a day; one that cannot be read is left out
+    // (the current secret's signature still goes).
+    let previous = endpoint
+        .previous_secret
+        .as_ref()
+        .and_then(|(text, until_ms)| {
+            Some(PreviousSecret {
+                secret: SigningSecret::parse(text)?,
+                until_ms: *until_ms,
+            })
+        });
     // When it is sent, in real time: receivers check it against their own clocks.
     let timestamp = jiff::Timestamp::now().as_second();
-    let signature = sign(&secret, message_id, timestamp, &body);
+    let signature = signatures(&secret, previous.as_ref(), message_id, timestamp, &body);
     let request = http
-        .post(url)
+        .post(&endpoint.url)
         .header("content-type", "application/json")
         .header("webhook-id", message_id)
         .header("webhook-timestamp", timestamp.to_string())

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use tenure_core::webhook::{
     check_description, check_url, EndpointError, SigningSecret, Subscription,
+    PREVIOUS_SECRET_SIGNS_MS,
 };
 use tenure_store::webhook_endpoints::{self, NewEndpoint, WebhookEndpoint};
 use tenure_store::Tx;
@@ -71,6 +72,7 @@ impl Engine {
             events,
             created_at: self.clock.now(),
             secret_rotated_at: None,
+            previous_secret_signs_until: None,
             disabled_at: None,
             disabled_reason: None,
         };
@@ -109,14 +111,20 @@ impl Engine {
         })
     }
 
-    /// A new secret for the endpoint; messages are signed with it from now on.
+    /// A new secret for the endpoint; messages are signed with it from now on, and for a day
+    /// ([`PREVIOUS_SECRET_SIGNS_MS`]) with the one it replaces too. The day is real time, the
+    /// clock messages are sent and signed by (on a simulated clock too): a receiver's secret is
+    /// changed in the world, not in simulated time.
     pub async fn rotate_webhook_secret(
         &self,
         tx: &mut Tx,
         id: &str,
     ) -> Result<EndpointWithSecret, EngineError> {
         let secret = new_secret().to_text();
-        if !webhook_endpoints::rotate_secret(tx, id, &secret, self.clock.now()).await? {
+        let previous_until_ms = jiff::Timestamp::now().as_millisecond() + PREVIOUS_SECRET_SIGNS_MS;
+        if !webhook_endpoints::rotate_secret(tx, id, &secret, self.clock.now(), previous_until_ms)
+            .await?
+        {
             return Err(EngineError::not_found("webhook endpoint", id));
         }
         let endpoint = webhook_endpoints::get(tx, id)

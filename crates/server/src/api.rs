@@ -308,7 +308,11 @@ fn written<T: Serialize>(value: &T) -> String {
 
 /// Runs `work` in one transaction. With an idempotency key, the key is claimed first and the
 /// answer saved before commit, in the same transaction: a replay of a committed request gets
-/// the first answer; a failed request leaves nothing behind, key included.
+/// the first answer. A key answers once its request began to run: the use case's refusal
+/// (402, 404, 409, 422) is saved under the key too, its work undone (a savepoint), and a
+/// replay answers it again. A request refused before it ran (parsing, authentication, the
+/// edge's checks) never reaches here; one that could not be committed (503 `busy`) or failed
+/// (500) leaves nothing behind, key included, and may be sent again.
 ///
 /// Writes go through the store's group commit ([`tenure_store::Store::write`]): requests that
 /// arrive together share a transaction and its flush, each isolated from the others, and are
@@ -374,44 +378,125 @@ where
                     replayed: true,
                 });
             }
-            Claim::Mismatch => {
-                return Err(ApiError::invalid(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used for a different request",
-                ))
-            }
+            Claim::Mismatch => return Err(key_reused()),
         }
     }
-    let value = work(tx).await?;
-    let body = match &meta.idempotency_key {
-        Some(key) => {
+    let Some(key) = &meta.idempotency_key else {
+        let value = work(tx).await?;
+        return Ok(Answer {
+            status,
+            body: AnswerBody::deferred(value),
+            replayed: false,
+        });
+    };
+    // The work runs in a savepoint of its own: a refusal undoes what it wrote, and the key
+    // keeps the refusal. A key answers once its request began to run.
+    let (status, kept, value) = match tx.attempt(async |tx: &mut Tx| work(tx).await).await? {
+        Ok(value) => {
             // The kept copy says a secret was shown once instead of holding it: a replay, an
             // export or a backup never shows an owner key, an API key or a signing secret.
             let kept = secret::kept_copy(|| written(&value));
-            idempotency::save(
-                tx,
-                &meta.caller.scope(),
-                key,
-                &meta.request_hash,
-                status.as_u16(),
-                &kept,
-                now,
-            )
-            .await
-            .map_err(EngineError::from)?;
-            if kept.contains(secret::SHOWN_ONCE) {
-                AnswerBody::Written(written(&value))
-            } else {
-                AnswerBody::Written(kept)
-            }
+            (status, kept, Some(value))
         }
-        None => AnswerBody::deferred(value),
+        Err(error) => {
+            let error = ApiError::from(error);
+            // A failing database or a bug is not the request's answer: the request may be
+            // sent again, and nothing of it, key included, is kept.
+            let Some((status, body)) = error.refusal() else {
+                return Err(error);
+            };
+            (status, body, None)
+        }
+    };
+    idempotency::save(
+        tx,
+        &meta.caller.scope(),
+        key,
+        &meta.request_hash,
+        status.as_u16(),
+        &kept,
+        now,
+    )
+    .await
+    .map_err(EngineError::from)?;
+    let body = match value {
+        Some(value) if kept.contains(secret::SHOWN_ONCE) => AnswerBody::Written(written(&value)),
+        _ => AnswerBody::Written(kept),
     };
     Ok(Answer {
         status,
         body,
         replayed: false,
     })
+}
+
+/// Keeps `error` as the answer of a request whose work runs outside [`execute`] (the clock's
+/// advance, a stuck step's retry): a refusal met once the request began to run is saved
+/// under its key, as `execute` saves one, and answered; any other error is handed back.
+pub async fn keep_refusal<T>(
+    context: &ApiContext,
+    meta: &RequestMeta,
+    error: ApiError,
+) -> Result<Answered<T>, ApiError> {
+    let (Some(key), Some((status, body))) = (meta.idempotency_key.clone(), error.refusal()) else {
+        return Err(error);
+    };
+    let engine = context.engine.clone();
+    let meta = meta.clone();
+    let answer = context
+        .engine
+        .store
+        .write(move |tx| -> AnswerWork<'_> {
+            let (engine, meta, key, body) =
+                (engine.clone(), meta.clone(), key.clone(), body.clone());
+            Box::pin(async move {
+                let now = engine.clock.now();
+                let scope = meta.caller.scope();
+                match idempotency::claim(tx, &scope, &key, &meta.request_hash, now)
+                    .await
+                    .map_err(EngineError::from)?
+                {
+                    Claim::New => {}
+                    Claim::Replay { status_code, body } => {
+                        return Ok(Answer {
+                            status: StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK),
+                            body: AnswerBody::Written(body),
+                            replayed: true,
+                        })
+                    }
+                    Claim::Mismatch => return Err(key_reused()),
+                }
+                idempotency::save(
+                    tx,
+                    &scope,
+                    &key,
+                    &meta.request_hash,
+                    status.as_u16(),
+                    &body,
+                    now,
+                )
+                .await
+                .map_err(EngineError::from)?;
+                Ok(Answer {
+                    status,
+                    body: AnswerBody::Written(body),
+                    replayed: false,
+                })
+            })
+        })
+        .await?;
+    Ok(Answered::new(json_response(
+        answer.status,
+        answer.body.into_text(),
+        answer.replayed,
+    )))
+}
+
+fn key_reused() -> ApiError {
+    ApiError::invalid(
+        "idempotency_key_reused",
+        "this Idempotency-Key was already used for a different request",
+    )
 }
 
 fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
@@ -450,10 +535,7 @@ pub async fn replay(
         .map_err(EngineError::from)?
     {
         None => Ok(None),
-        Some((hash, _, _)) if hash != meta.request_hash => Err(ApiError::invalid(
-            "idempotency_key_reused",
-            "this Idempotency-Key was already used for a different request",
-        )),
+        Some((hash, _, _)) if hash != meta.request_hash => Err(key_reused()),
         Some((_, status_code, body)) => {
             let status = StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK);
             Ok(Some(json_response(status, body, true)))

@@ -41,7 +41,8 @@ pub fn check_operator_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-#[derive(Clone, PartialEq, Eq)]
+/// A key's SHA-256. Not `PartialEq`: it is compared only in constant time ([`KeyHash::matches`]).
+#[derive(Clone)]
 pub struct KeyHash([u8; 32]);
 
 impl KeyHash {
@@ -90,6 +91,37 @@ impl Caller {
     }
 }
 
+/// Turns a presented key into its caller: the operator's key (compared in constant time), or
+/// a live key of an account; `None` when it is neither. The one resolver of keys: the API's
+/// requests and the console's sign-in both ask it.
+pub async fn resolve(context: &ApiContext, presented: &str) -> Result<Option<Caller>, ApiError> {
+    if context.admin_key.matches(&KeyHash::of(presented)) {
+        return Ok(Some(Caller::Operator));
+    }
+    let mut connection = context
+        .engine
+        .store
+        .read()
+        .await
+        .map_err(EngineError::from)?;
+    let Some(key) = context
+        .engine
+        .authenticate(&mut connection, presented)
+        .await?
+    else {
+        return Ok(None);
+    };
+    // A key whose role no longer parses opens nothing.
+    let Ok(role) = key.role.parse() else {
+        return Ok(None);
+    };
+    Ok(Some(Caller::Account {
+        account_id: key.account_id,
+        key_id: key.id,
+        role,
+    }))
+}
+
 pub async fn authenticate(
     State(context): State<ApiContext>,
     mut request: Request,
@@ -109,27 +141,9 @@ pub async fn authenticate(
         .filter(|key| !key.is_empty())
         .ok_or(ApiError::Unauthorized)?
         .to_string();
-    let caller = if context.admin_key.matches(&KeyHash::of(&presented)) {
-        Caller::Operator
-    } else {
-        let mut connection = context
-            .engine
-            .store
-            .read()
-            .await
-            .map_err(EngineError::from)?;
-        let key = context
-            .engine
-            .authenticate(&mut connection, &presented)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        let role = key.role.parse().map_err(|_| ApiError::Unauthorized)?;
-        Caller::Account {
-            account_id: key.account_id,
-            key_id: key.id,
-            role,
-        }
-    };
+    let caller = resolve(&context, &presented)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)
 }

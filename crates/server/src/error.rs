@@ -4,6 +4,9 @@ use axum::Json;
 use serde_json::json;
 use tenure_engine::EngineError;
 
+/// How long a client told 503 `busy` waits before sending again (`Retry-After`, seconds).
+const RETRY_AFTER_SECONDS: &str = "1";
+
 /// Every error an endpoint answers: a status and `{"code": "...", "message": "..."}`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -35,6 +38,21 @@ impl ApiError {
         }
     }
 
+    /// The status and JSON body of a use case's refusal (404, 409, 402, 422 from the engine),
+    /// which an idempotency key keeps as its answer; `None` for a failure of the database or
+    /// of tenure (503, 500), which the request may be sent again past.
+    pub fn refusal(&self) -> Option<(StatusCode, String)> {
+        let ApiError::Engine(error) = self else {
+            return None;
+        };
+        if matches!(error, EngineError::Store(_)) {
+            return None;
+        }
+        let (status, code) = self.status_and_code();
+        let body = json!({ "code": code, "message": self.to_string() }).to_string();
+        Some((status, body))
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
@@ -53,7 +71,9 @@ impl ApiError {
                     EngineError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                     EngineError::Refused { .. } => StatusCode::CONFLICT,
                     EngineError::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
-                    EngineError::Store(tenure_store::StoreError::Busy(_)) => {
+                    // A write that could not commit, or a database lost or full under the
+                    // request: not a bug of tenure, and the request may be sent again.
+                    EngineError::Store(error) if error.is_unavailable() => {
                         return (StatusCode::SERVICE_UNAVAILABLE, "busy")
                     }
                     EngineError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -77,7 +97,15 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        (status, Json(json!({ "code": code, "message": message }))).into_response()
+        let mut response =
+            (status, Json(json!({ "code": code, "message": message }))).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 

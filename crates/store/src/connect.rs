@@ -2,7 +2,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 
 use crate::database::{query, Connection, DatabaseError, Inner, PostgresPool, SqliteDatabase};
-use crate::group_commit::{GroupCommitter, WriteCounts, WriteFuture};
+use crate::group_commit::{GroupCommitter, WriteCounts, WriteFuture, WriteHealth};
 use crate::migrations;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +24,17 @@ impl StoreError {
     /// [`DatabaseError::is_retryable`]).
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Database(error) if error.is_retryable())
+    }
+
+    /// Whether the write was not committed because the database failed or could not be had
+    /// (see [`DatabaseError::is_unavailable`]), or kept refusing it ([`StoreError::Busy`]):
+    /// nothing of it was written, and it may be sent again.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Busy(_) => true,
+            StoreError::Database(error) => error.is_unavailable(),
+            _ => false,
+        }
     }
 }
 
@@ -201,6 +212,14 @@ impl Store {
     }
 
     /// What [`Store::write`] has done since this store opened (nothing before its first write).
+    /// Whether writes are failing now because the database is (see [`WriteHealth`]).
+    pub fn write_health(&self) -> WriteHealth {
+        self.committer
+            .get()
+            .map(GroupCommitter::health)
+            .unwrap_or_default()
+    }
+
     pub fn write_counts(&self) -> WriteCounts {
         self.committer
             .get()
@@ -316,6 +335,12 @@ impl Tx {
     /// failure, so that its work must run again in a new transaction.
     pub(crate) fn failed_retryably(&self) -> bool {
         self.connection.failed_retryably
+    }
+
+    /// Why a statement of this transaction failed because the database did, if one did since
+    /// last asked.
+    pub(crate) fn take_failed_unavailable(&mut self) -> Option<String> {
+        self.connection.failed_unavailable.take()
     }
 
     /// Forgets the event log's end this transaction's writes left: after work was undone.

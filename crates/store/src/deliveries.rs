@@ -75,6 +75,9 @@ pub enum Carried {
 pub struct EndpointTarget {
     pub url: String,
     pub secret: String,
+    /// The secret the last rotation replaced and until when it signs too (real Unix
+    /// milliseconds); the sender decides, at its sending time, whether it still does.
+    pub previous_secret: Option<(String, i64)>,
 }
 
 /// A delivery a sender has claimed, until `lease_until_ms`.
@@ -133,7 +136,9 @@ pub async fn claim_due(
                 d.recipient, d.created_at_ms, d.attempts,
                 n.kind AS notice_kind, n.subject, n.body,
                 e.kind AS event_kind, e.at AS event_at, e.data AS event_data,
-                w.url AS endpoint_url, w.secret AS endpoint_secret
+                w.url AS endpoint_url, w.secret AS endpoint_secret,
+                w.previous_secret AS endpoint_previous_secret,
+                w.previous_secret_until_ms AS endpoint_previous_until_ms
          FROM deliveries d
          LEFT JOIN notifications n ON n.id = d.notice_id
          LEFT JOIN events e ON e.id = d.event_id
@@ -162,6 +167,13 @@ fn claimed_from_row(row: &Row) -> Result<ClaimedDelivery, DatabaseError> {
                 Some(url) => Some(EndpointTarget {
                     url,
                     secret: row.try_get("endpoint_secret")?,
+                    previous_secret: match (
+                        row.try_get::<Option<String>>("endpoint_previous_secret")?,
+                        row.try_get::<Option<i64>>("endpoint_previous_until_ms")?,
+                    ) {
+                        (Some(secret), Some(until_ms)) => Some((secret, until_ms)),
+                        _ => None,
+                    },
                 }),
                 None => None,
             },

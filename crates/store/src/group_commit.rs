@@ -27,7 +27,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
@@ -100,12 +100,57 @@ pub(crate) struct GroupCommitter {
     counts: Arc<Counts>,
 }
 
-/// What the committers have done since the store opened, for `/metrics`.
+/// What the committers have done since the store opened, for `/metrics` and `/healthz`.
 #[derive(Debug, Default)]
 struct Counts {
     jobs: AtomicU64,
     commits: AtomicU64,
     retries: AtomicU64,
+    /// Writes not committed because the database failed.
+    failures: AtomicU64,
+    /// The last commit and the last failure of the database, in the order they happened.
+    outcomes: std::sync::Mutex<Outcomes>,
+}
+
+#[derive(Debug, Default)]
+struct Outcomes {
+    last_commit: Option<Instant>,
+    last_failure: Option<(Instant, String)>,
+}
+
+impl Counts {
+    fn committed(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.outcomes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .last_commit = Some(Instant::now());
+    }
+
+    fn failed(&self, jobs: u64, why: &str) {
+        self.failures.fetch_add(jobs, Ordering::Relaxed);
+        self.outcomes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .last_failure = Some((Instant::now(), why.to_string()));
+    }
+}
+
+/// How long after the database last failed a write, with no commit since, writes count as
+/// failing: long enough that a health check polled every few seconds sees it, short enough
+/// that a failure long past with no write since stops being reported.
+pub const WRITES_FAILING_WINDOW: Duration = Duration::from_secs(60);
+
+/// Whether writes fail now because the database does: the last write either committed, or
+/// was not committed because the database failed (a lost connection, a full disk, a commit
+/// refused). A refusal of the rules, or a deadlock run again, is neither.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteHealth {
+    /// Writes the database failed since the store opened.
+    pub failures: u64,
+    /// Why the last write the database failed failed, and how long ago, when no write has
+    /// committed since and it is within [`WRITES_FAILING_WINDOW`].
+    pub failing: Option<(Duration, String)>,
 }
 
 /// What the store's group commit has done since it started.
@@ -151,6 +196,27 @@ impl GroupCommitter {
             });
         }
         GroupCommitter { sender, counts }
+    }
+
+    pub(crate) fn health(&self) -> WriteHealth {
+        let outcomes = self
+            .counts
+            .outcomes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let failing = match (&outcomes.last_failure, outcomes.last_commit) {
+            (Some((at, why)), last_commit)
+                if last_commit.is_none_or(|committed| committed < *at)
+                    && at.elapsed() <= WRITES_FAILING_WINDOW =>
+            {
+                Some((at.elapsed(), why.clone()))
+            }
+            _ => None,
+        };
+        WriteHealth {
+            failures: self.counts.failures.load(Ordering::Relaxed),
+            failing,
+        }
     }
 
     pub(crate) fn counts(&self) -> WriteCounts {
@@ -225,10 +291,10 @@ enum GroupFailed {
 async fn commit_group(store: &Store, mut group: Vec<Box<dyn Job>>, counts: &Counts) {
     let mut attempt = 1;
     let failure = loop {
-        match run_group(store, &mut group).await {
+        match run_group(store, &mut group, counts).await {
             Ok(committed) => {
                 if committed {
-                    counts.commits.fetch_add(1, Ordering::Relaxed);
+                    counts.committed();
                 }
                 break None;
             }
@@ -247,6 +313,7 @@ async fn commit_group(store: &Store, mut group: Vec<Box<dyn Job>>, counts: &Coun
             }
             Err(GroupFailed::Fatal(error)) => {
                 tracing::error!(%error, jobs = group.len(), "a group commit failed; its jobs changed nothing");
+                counts.failed(group.len() as u64, &error.to_string());
                 break Some(error.to_string());
             }
         }
@@ -263,12 +330,21 @@ async fn commit_group(store: &Store, mut group: Vec<Box<dyn Job>>, counts: &Coun
 /// every group is one job, and no statement journal on SQLite when requests come one at a
 /// time).
 /// Whether it committed (a lone job that failed leaves nothing to commit).
-async fn run_group(store: &Store, group: &mut [Box<dyn Job>]) -> Result<bool, GroupFailed> {
+async fn run_group(
+    store: &Store,
+    group: &mut [Box<dyn Job>],
+    counts: &Counts,
+) -> Result<bool, GroupFailed> {
     let mut tx = store.begin().await.map_err(GroupFailed::Fatal)?;
     let alone = group.len() == 1;
     let mut succeeded = true;
     for job in group.iter_mut() {
         succeeded = run_job(&mut tx, job.as_mut(), !alone).await?;
+        if let Some(why) = tx.take_failed_unavailable() {
+            // The job failed because the database did (its connection lost, say): counted
+            // for `/healthz`, though the group may go on and commit the others.
+            counts.failed(1, &why);
+        }
     }
     if alone && !succeeded {
         // Dropped, the transaction rolls back: nothing of the job stays.
@@ -447,5 +523,54 @@ mod tests {
         let error = refused.expect_err("the dangling posting is refused");
         assert!(error.to_string().contains("does not exist"), "{error}");
         assert_eq!(keys_written(&store).await, ["kept"]);
+    }
+
+    /// A full disk (SQLite told it may grow no more, `max_page_count`) fails a write as the
+    /// database's failure, not the request's: counted, and writes are failing until the next
+    /// commit.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_full_database_is_a_failing_write_until_the_next_commit() {
+        let (_folder, store) = sqlite_store().await;
+        let runs = Arc::new(AtomicUsize::new(0));
+        store
+            .write(writing_job("first", false, runs.clone()))
+            .await
+            .unwrap();
+        assert_eq!(store.write_health().failing, None);
+        async fn set_max_pages(tx: &mut Tx, limit: i64) -> Result<(), StoreError> {
+            query(&format!("PRAGMA max_page_count = {limit}"))
+                .fetch_all(tx)
+                .await?;
+            Ok(())
+        }
+        fn full(tx: &mut Tx) -> WriteFuture<'_, Result<(), StoreError>> {
+            Box::pin(set_max_pages(tx, 1))
+        }
+        fn roomy(tx: &mut Tx) -> WriteFuture<'_, Result<(), StoreError>> {
+            Box::pin(set_max_pages(tx, 1_073_741_823))
+        }
+        fn large(tx: &mut Tx) -> WriteFuture<'_, Result<(), StoreError>> {
+            Box::pin(async move {
+                query(
+                    "INSERT INTO idempotency (scope, key, request_hash, status_code, response_body, created_at)
+                     VALUES ('group-test', 'large', '', 200, $1, 0)",
+                )
+                .bind("x".repeat(200_000).as_str())
+                .execute(tx)
+                .await?;
+                Ok(())
+            })
+        }
+        store.write(full).await.unwrap();
+        let error = store.write(large).await.expect_err("the database is full");
+        assert!(error.is_unavailable(), "{error}");
+        let health = store.write_health();
+        assert_eq!(health.failures, 1);
+        let (_, why) = health.failing.expect("writes are failing");
+        assert!(why.contains("full"), "{why}");
+        store.write(roomy).await.unwrap();
+        store.write(large).await.unwrap();
+        let health = store.write_health();
+        assert_eq!((health.failures, health.failing), (1, None));
     }
 }

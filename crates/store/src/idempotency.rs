@@ -1,10 +1,12 @@
 //! Idempotency keys. A mutating request with a key first claims it inside the transaction that
 //! does its work, and saves its answer in that same transaction, so the work and the answer
-//! commit together or not at all. A concurrent request with the same key waits on the claim
-//! and then replays: on PostgreSQL the claim is a row inserted before the work, and the second
-//! request blocks on the conflicting insert; on SQLite, whose one writer runs one transaction at
-//! a time, the claim is only a look (nothing can take the key between it and the save), so a
-//! request refused by its work has written nothing at all.
+//! commit together or not at all. The answer saved is the request's first once it began to
+//! run, a refusal of its use case included (the server runs the work in a savepoint and, on a
+//! refusal, undoes it and saves the refusal). A concurrent request with the same key waits on
+//! the claim and then replays: on PostgreSQL the claim is a row inserted before the work, and
+//! the second request blocks on the conflicting insert; on SQLite, whose one writer runs one
+//! transaction at a time, the claim is only a look (nothing can take the key between it and the
+//! save). A request that fails or is not committed leaves no row: its key is free again.
 
 use jiff::Timestamp;
 

@@ -39,6 +39,6 @@ pub mod webhook_endpoints;
 pub use connect::{Dialect, Store, StoreError, Tx, DEFAULT_MAX_CONNECTIONS};
 /// A database connection, for reads outside a write transaction.
 pub use database::{Connection, DatabaseError};
-pub use group_commit::{WriteCounts, WriteFuture};
+pub use group_commit::{WriteCounts, WriteFuture, WriteHealth};
 pub use node_lock::{NodeLock, NodeLockName};
 pub use time::{from_seconds, to_seconds};

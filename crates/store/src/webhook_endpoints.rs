@@ -18,13 +18,16 @@ pub struct WebhookEndpoint {
     pub events: Vec<String>,
     pub created_at: Timestamp,
     pub secret_rotated_at: Option<Timestamp>,
+    /// Until when the secret the last rotation replaced still signs every message beside the
+    /// current one (a day after the rotation, in real time).
+    pub previous_secret_signs_until: Option<Timestamp>,
     /// Set when tenure stopped sending to it (failing for days), with why.
     pub disabled_at: Option<Timestamp>,
     pub disabled_reason: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, url, description, events, created_at, secret_rotated_at, disabled_at, disabled_reason";
+const COLUMNS: &str = "id, url, description, events, created_at, secret_rotated_at, \
+     previous_secret_until_ms, disabled_at, disabled_reason";
 
 fn from_row(row: &Row) -> Result<WebhookEndpoint, DatabaseError> {
     let events: String = row.try_get("events")?;
@@ -37,6 +40,9 @@ fn from_row(row: &Row) -> Result<WebhookEndpoint, DatabaseError> {
         secret_rotated_at: row
             .try_get::<Option<i64>>("secret_rotated_at")?
             .map(from_seconds),
+        previous_secret_signs_until: row
+            .try_get::<Option<i64>>("previous_secret_until_ms")?
+            .map(|until_ms| Timestamp::from_millisecond(until_ms).unwrap_or(Timestamp::MAX)),
         disabled_at: row.try_get::<Option<i64>>("disabled_at")?.map(from_seconds),
         disabled_reason: row.try_get("disabled_reason")?,
     })
@@ -108,20 +114,24 @@ pub async fn delete(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, Store
     Ok(result.rows_affected() == 1)
 }
 
-/// Gives a live endpoint a new secret; answers whether there was one.
+/// Gives a live endpoint a new secret, keeping the one it replaces to sign beside it until
+/// `previous_until_ms` (the secret before that is forgotten); answers whether there was one.
 pub async fn rotate_secret(
     tx: &mut Tx,
     id: &str,
     secret: &str,
     now: Timestamp,
+    previous_until_ms: i64,
 ) -> Result<bool, StoreError> {
     let result = query(
-        "UPDATE webhook_endpoints SET secret = $2, secret_rotated_at = $3
+        "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until_ms = $4,
+            secret = $2, secret_rotated_at = $3
          WHERE id = $1 AND deleted_at IS NULL",
     )
     .bind(id)
     .bind(secret)
     .bind(to_seconds(now))
+    .bind(previous_until_ms)
     .execute(tx)
     .await?;
     Ok(result.rows_affected() == 1)

@@ -11,4 +11,6 @@ pub use endpoint::{
     MAX_URL_CHARS,
 };
 pub use message::message_body;
-pub use signature::{sign, SigningSecret, SECRET_PREFIX};
+pub use signature::{
+    sign, signatures, PreviousSecret, SigningSecret, PREVIOUS_SECRET_SIGNS_MS, SECRET_PREFIX,
+};

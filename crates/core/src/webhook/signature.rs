@@ -53,6 +53,38 @@ pub fn sign(secret: &SigningSecret, id: &str, timestamp_seconds: i64, body: &str
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// How long after a rotation the replaced secret still signs every message beside the new one
+/// (Standard Webhooks lets `webhook-signature` carry several): a day, for the operator to
+/// give each receiver the new secret. Real milliseconds, as sending times are.
+pub const PREVIOUS_SECRET_SIGNS_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A secret a rotation replaced, and until when (real Unix milliseconds) it still signs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub secret: SigningSecret,
+    pub until_ms: i64,
+}
+
+/// The `webhook-signature` header of a message sent at `timestamp_seconds`: the current
+/// secret's signature, and while the previous secret still signs (before its `until_ms`), that
+/// secret's too, space-separated. A receiver holding either verifies the message.
+pub fn signatures(
+    current: &SigningSecret,
+    previous: Option<&PreviousSecret>,
+    id: &str,
+    timestamp_seconds: i64,
+    body: &str,
+) -> String {
+    let mut header = sign(current, id, timestamp_seconds, body);
+    if let Some(previous) =
+        previous.filter(|previous| timestamp_seconds.saturating_mul(1000) < previous.until_ms)
+    {
+        header.push(' ');
+        header.push_str(&sign(&previous.secret, id, timestamp_seconds, body));
+    }
+    header
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +111,33 @@ mod tests {
                 r#"{"test": 2432232314}"#
             ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+    }
+
+    /// Before the previous secret's end both sign, the new first; from its end only the new.
+    #[test]
+    fn a_previous_secret_signs_beside_the_new_until_its_end() {
+        let current = SigningSecret::from_random([1; SECRET_BYTES]);
+        let previous = PreviousSecret {
+            secret: SigningSecret::from_random([2; SECRET_BYTES]),
+            until_ms: 1_000_000,
+        };
+        let both = signatures(&current, Some(&previous), "msg_1", 999, "{}");
+        assert_eq!(
+            both,
+            format!(
+                "{} {}",
+                sign(&current, "msg_1", 999, "{}"),
+                sign(&previous.secret, "msg_1", 999, "{}")
+            )
+        );
+        assert_eq!(
+            signatures(&current, Some(&previous), "msg_1", 1_000, "{}"),
+            sign(&current, "msg_1", 1_000, "{}")
+        );
+        assert_eq!(
+            signatures(&current, None, "msg_1", 999, "{}"),
+            sign(&current, "msg_1", 999, "{}")
         );
     }
 

@@ -26,6 +26,7 @@ use axum::Router;
 use maud::html;
 
 use crate::api::MAX_BODY_BYTES;
+use crate::auth::Caller;
 use crate::context::ApiContext;
 use form::Fields;
 use layout::{answer, message, page, Nav};
@@ -280,7 +281,9 @@ async fn sign_in(State(context): State<ApiContext>, request: Request) -> Respons
         }
     };
     let token = fields.one("csrf").unwrap_or("");
-    if expected.is_empty() || expected != token {
+    if expected.is_empty()
+        || !crate::auth::same_in_constant_time(expected.as_bytes(), token.as_bytes())
+    {
         return sign_in_form(
             StatusCode::FORBIDDEN,
             Some("The sign-in form expired; it has been renewed. Sign in again."),
@@ -288,30 +291,26 @@ async fn sign_in(State(context): State<ApiContext>, request: Request) -> Respons
     }
     let key = fields.one("key").unwrap_or("").trim();
     let now = jiff::Timestamp::now().as_second();
-    let cookie = if crate::auth::KeyHash::of(key) == context.admin_key {
-        session::issue(&context, "operator", None, now)
-    } else {
-        let hash = tenure_engine::access::hash_key(key);
-        let found = match context.engine.store.read().await {
-            Ok(mut connection) => tenure_store::keys::find_live(&mut connection, &hash)
-                .await
-                .ok()
-                .flatten(),
-            Err(_) => None,
-        };
-        match found {
-            Some(found) => session::issue(
-                &context,
-                &format!("key:{hash}"),
-                Some(&found.account_id),
-                now,
-            ),
-            None => {
-                return sign_in_form(
-                    StatusCode::UNAUTHORIZED,
-                    Some("That key is not a live key of this tenure."),
-                )
-            }
+    // The API's own resolver: the operator's key compared in constant time, else a live key.
+    let cookie = match crate::auth::resolve(&context, key).await {
+        Ok(Some(Caller::Operator)) => session::issue(&context, "operator", None, now),
+        Ok(Some(Caller::Account { account_id, .. })) => {
+            let hash = tenure_engine::access::hash_key(key);
+            session::issue(&context, &format!("key:{hash}"), Some(&account_id), now)
+        }
+        Ok(None) => {
+            return sign_in_form(
+                StatusCode::UNAUTHORIZED,
+                Some("That key is not a live key of this tenure."),
+            )
+        }
+        // The database could not be asked: not a wrong key, so not said to be one.
+        Err(error) => {
+            tracing::warn!(%error, "a console sign-in could not look up its key");
+            return sign_in_form(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some("tenure could not check the key just now; sign in again in a moment."),
+            );
         }
     };
     let mut response = see_other("/console/instances");

@@ -118,7 +118,11 @@ async fn advance(
     command: Command<Advance>,
 ) -> Result<Answered<AdvanceReport>, ApiError> {
     let engine = context.engine.clone();
-    let to = target(engine.clock.now(), &command.body)?;
+    // Advancing is not repeatable (`by` moves from the current time), so a key that has
+    // already answered replays before anything moves, or is decided.
+    if let Some(replay) = crate::api::replay(&context, &command.meta).await? {
+        return Ok(Answered::replayed(replay));
+    }
     if !engine.clock.is_simulated() {
         return Err(tenure_engine::EngineError::refused(
             "clock_not_simulated",
@@ -126,12 +130,15 @@ async fn advance(
         )
         .into());
     }
-    // Advancing is not repeatable (`by` moves from the current time), so a key that has
-    // already answered replays before anything moves.
-    if let Some(replay) = crate::api::replay(&context, &command.meta).await? {
-        return Ok(Answered::replayed(replay));
-    }
-    let report = engine.advance_to(to).await?;
+    // From here the request runs: a refusal is its key's answer, as in `execute`.
+    let to = match target(engine.clock.now(), &command.body) {
+        Ok(to) => to,
+        Err(error) => return crate::api::keep_refusal(&context, &command.meta, error).await,
+    };
+    let report = match engine.advance_to(to).await {
+        Ok(report) => report,
+        Err(error) => return crate::api::keep_refusal(&context, &command.meta, error.into()).await,
+    };
     context.metrics.add_steps(report.steps_taken);
     context.metrics.add_parked(report.steps_parked);
     // The advance commits step by step (each step is its own transaction), so only the answer

@@ -93,7 +93,11 @@ async fn retry(
     if let Some(replay) = crate::api::replay(&context, &command.meta).await? {
         return Ok(Answered::replayed(replay));
     }
-    let retried = context.engine.retry_stuck_step(&id).await?;
+    // From here the request runs: a refusal (no such step, say) is its key's answer.
+    let retried = match context.engine.retry_stuck_step(&id).await {
+        Ok(retried) => retried,
+        Err(error) => return crate::api::keep_refusal(&context, &command.meta, error.into()).await,
+    };
     context.metrics.add_steps(retried.report.steps_taken);
     context.metrics.add_parked(retried.report.steps_parked);
     execute(&context, &command.meta, Succeeded, move |_tx| {

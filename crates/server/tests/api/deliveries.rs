@@ -583,3 +583,65 @@ on_both_backends!(
     webhook_credentials_redacted,
     credentials_in_a_webhook_url_are_used_never_shown
 );
+
+/// For a day after a rotation every message carries two signatures, the new secret's and the
+/// old one's, and a receiver holding either verifies it; past that day only the new secret
+/// signs. The day is real time (the sending clock), so it is passed here by moving the old
+/// secret's end into the past.
+async fn a_rotated_secret_signs_beside_the_new_one_for_a_day(backend: Backend) {
+    let receiver = Receiver::start(&[]).await;
+    let app = spawn_app_delivering(
+        backend,
+        "2026-02-10T00:00:00Z",
+        delivery(ChannelUrls::default(), DeliveryPolicy::default()),
+    )
+    .await;
+    let (endpoint_id, old_secret) = endpoint(&app, &receiver.url, &["account.created"]).await;
+    let rotated = app
+        .post_ok(
+            &format!("/v1/webhook-endpoints/{endpoint_id}/rotate-secret"),
+            json!({}),
+        )
+        .await;
+    let new_secret = text(&rotated["secret"]).to_string();
+    let until: jiff::Timestamp = text(&rotated["previous_secret_signs_until"])
+        .parse()
+        .unwrap();
+    let day_ahead = jiff::Timestamp::now() + SignedDuration::from_hours(24);
+    assert!(
+        (until.as_second() - day_ahead.as_second()).abs() < 60,
+        "{rotated}"
+    );
+
+    app.funded_account(0).await;
+    let received = receiver.wait_for(1).await;
+    let message = &received[0];
+    assert_eq!(message.header("webhook-signature").split(' ').count(), 2);
+    assert!(message.signed_with(&new_secret), "{message:?}");
+    assert!(message.signed_with(&old_secret), "{message:?}");
+
+    // A day later (the old secret's end moved a second into the past; signing times are whole
+    // seconds): only the new secret signs.
+    {
+        let mut tx = app.engine.store.begin().await.unwrap();
+        tenure_store::database::query(
+            "UPDATE webhook_endpoints SET previous_secret_until_ms = $1 WHERE id = $2",
+        )
+        .bind(jiff::Timestamp::now().as_millisecond() - 1_000)
+        .bind(endpoint_id.as_str())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    app.funded_account(0).await;
+    let received = receiver.wait_for(2).await;
+    let message = &received[1];
+    assert_eq!(message.header("webhook-signature").split(' ').count(), 1);
+    assert!(message.signed_with(&new_secret), "{message:?}");
+    assert!(!message.signed_with(&old_secret), "{message:?}");
+}
+on_both_backends!(
+    rotated_secret_signs_for_a_day,
+    a_rotated_secret_signs_beside_the_new_one_for_a_day
+);

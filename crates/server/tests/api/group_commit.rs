@@ -1,6 +1,7 @@
 //! Concurrent writes share transactions (the store's group commit runs the requests waiting
-//! together, each in a savepoint, and commits once). A request that fails leaves nothing
-//! behind, its key included, and the requests it shared a transaction with keep their work.
+//! together, each in a savepoint, and commits once). A request refused leaves nothing of its
+//! work behind (its key keeps the refusal), and the requests it shared a transaction with keep
+//! their work.
 //! (A request that fails after writing is tested in the store's `group_commit` module, where
 //! one group can be made to hold it.)
 
@@ -83,7 +84,8 @@ async fn a_failed_purchase_leaves_nothing_and_its_group_keeps_the_rest(backend: 
         "only the deposit"
     );
 
-    // A refused request's key was not used up: with the money there, it buys.
+    // A refused request's key keeps its refusal: with the money there, it still answers 402
+    // and buys nothing; a new key buys.
     app.post_ok(
         &format!("/v1/accounts/{poor}/deposits"),
         json!({ "amount": 1, "method": "transfer" }),
@@ -95,6 +97,19 @@ async fn a_failed_purchase_leaves_nothing_and_its_group_keeps_the_rest(backend: 
             "/v1/instances",
             Some(purchase(&poor)),
             &[("Idempotency-Key", "group-1")],
+        )
+        .await;
+    assert_eq!(status, 402);
+    assert_eq!(
+        count(&app, &format!("/v1/instances?account={poor}")).await,
+        0
+    );
+    let (status, _) = app
+        .request(
+            "POST",
+            "/v1/instances",
+            Some(purchase(&poor)),
+            &[("Idempotency-Key", "group-1-again")],
         )
         .await;
     assert_eq!(status, 201);

@@ -196,6 +196,19 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The name of this app's PostgreSQL database (none on SQLite).
+    pub fn postgres_database(&self) -> Option<&str> {
+        self.postgres_database.as_deref()
+    }
+
+    /// A connection to the PostgreSQL server as its administrator (not to this app's database).
+    pub async fn postgres_admin(&self) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&postgres_admin_url())
+            .await
+            .unwrap()
+    }
+
     pub async fn request(
         &self,
         method: &str,

@@ -44,12 +44,13 @@ async fn a_replayed_purchase_charges_once(backend: Backend) {
     );
     assert_eq!(app.account(&account_id).await["balance_minor"], 88_000);
 
-    // A refused request does not use up its key: after a deposit the same key works.
+    // A refusal is the key's answer: after a deposit, the same key still answers 402, buys
+    // nothing and takes nothing; a new key buys.
     let poor = app.funded_account(0).await;
     let poor_body = json!({ "account": poor, "product": "message-queue", "edition": "basic", "spec": "tps-1000",
         "region": "us-east-1", "period": "1M" });
     let poor_key = [("Idempotency-Key", "purchase-0002")];
-    let (status, _) = app
+    let (status, refused) = app
         .request("POST", "/v1/instances", Some(poor_body.clone()), &poor_key)
         .await;
     assert_eq!(status, 402);
@@ -58,13 +59,76 @@ async fn a_replayed_purchase_charges_once(backend: Backend) {
         json!({ "amount": 12_000, "method": "transfer" }),
     )
     .await;
+    let (status, again) = app
+        .request("POST", "/v1/instances", Some(poor_body.clone()), &poor_key)
+        .await;
+    assert_eq!(
+        (status, &again),
+        (402, &refused),
+        "the key answers its refusal again"
+    );
+    assert_eq!(app.account(&poor).await["balance_minor"], 12_000);
+    let bought = |account: &str| format!("/v1/instances?account={account}");
+    assert_eq!(
+        app.get(&bought(&poor)).await["data"],
+        json!([]),
+        "nothing bought"
+    );
+    // The refusal's work wrote nothing: no order, no event of a purchase.
+    assert_eq!(
+        app.get(&format!("/v1/orders?account={poor}")).await["data"],
+        json!([])
+    );
+    // The same key with another body is still refused.
+    let mut other = poor_body.clone();
+    other["period"] = json!("2M");
+    let (status, answer) = app
+        .request("POST", "/v1/instances", Some(other), &poor_key)
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("idempotency_key_reused"))
+    );
     let (status, _) = app
-        .request("POST", "/v1/instances", Some(poor_body), &poor_key)
+        .request(
+            "POST",
+            "/v1/instances",
+            Some(poor_body),
+            &[("Idempotency-Key", "purchase-0003")],
+        )
         .await;
     assert_eq!(status, 201);
     assert_eq!(app.account(&poor).await["balance_minor"], 0);
 }
 on_both_backends!(replayed_purchase, a_replayed_purchase_charges_once);
+
+/// A request refused at the edge, before its work ran (a body that does not parse into its
+/// type), is not kept: the key is free for the request sent right.
+async fn an_edge_refusal_is_not_kept(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let account_id = app.funded_account(0).await;
+    let path = format!("/v1/accounts/{account_id}/deposits");
+    let key = [("Idempotency-Key", "deposit-edge")];
+    let (status, answer) = app
+        .request(
+            "POST",
+            &path,
+            Some(json!({ "amount": "lots", "method": "transfer" })),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("invalid_field"))
+    );
+    let body = json!({ "amount": 500, "method": "transfer" });
+    let (status, first) = app.request("POST", &path, Some(body.clone()), &key).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = app.request("POST", &path, Some(body), &key).await;
+    assert_eq!((status, &again), (201, &first));
+    assert_eq!(app.account(&account_id).await["balance_minor"], 500);
+}
+on_both_backends!(edge_refusal_not_kept, an_edge_refusal_is_not_kept);
 
 async fn concurrent_retries_do_the_work_once(backend: Backend) {
     let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;

@@ -15,6 +15,7 @@ mod concurrency;
 mod console;
 mod contract;
 mod cursors;
+mod database_failures;
 mod deliveries;
 mod forecast;
 mod free_instances;

@@ -14,6 +14,9 @@ pub struct Connection {
     /// A statement failed with a deadlock or a serialization failure: the transaction cannot
     /// go on, and its work must run again in a new one (see `group_commit`).
     pub(crate) failed_retryably: bool,
+    /// A statement failed because the database did (see [`DatabaseError::is_unavailable`]):
+    /// why, for the store's count of failed writes.
+    pub(crate) failed_unavailable: Option<String>,
 }
 
 pub(crate) enum Inner {
@@ -29,6 +32,7 @@ impl Connection {
         Connection {
             inner,
             failed_retryably: false,
+            failed_unavailable: None,
         }
     }
 
@@ -44,6 +48,9 @@ impl Connection {
     fn noted<T>(&mut self, result: Result<T, DatabaseError>) -> Result<T, DatabaseError> {
         if let Err(error) = &result {
             self.failed_retryably |= error.is_retryable();
+            if error.is_unavailable() {
+                self.failed_unavailable = Some(error.to_string());
+            }
         }
         result
     }
@@ -64,7 +71,10 @@ impl Connection {
         at_most: usize,
     ) -> Result<Vec<Row>, DatabaseError> {
         match &self.inner {
-            Inner::Sqlite(handle) => sqlite::fetch(handle, sql, arguments, at_most),
+            Inner::Sqlite(handle) => {
+                let result = sqlite::fetch(handle, sql, arguments, at_most);
+                self.noted(result)
+            }
             Inner::Finished => Err(finished()),
             _ => {
                 let result = postgres::fetch(self.postgres()?, sql, arguments, at_most).await;
@@ -80,7 +90,10 @@ impl Connection {
         arguments: &[Argument<'_>],
     ) -> Result<u64, DatabaseError> {
         match &self.inner {
-            Inner::Sqlite(handle) => sqlite::execute(handle, sql, arguments),
+            Inner::Sqlite(handle) => {
+                let result = sqlite::execute(handle, sql, arguments);
+                self.noted(result)
+            }
             Inner::Finished => Err(finished()),
             _ => {
                 let result = postgres::execute(self.postgres()?, sql, arguments).await;

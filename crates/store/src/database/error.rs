@@ -40,3 +40,48 @@ impl DatabaseError {
         }
     }
 }
+
+/// PostgreSQL's classes and codes of a server that is gone or refuses writes for now, not of a
+/// wrong request: `08` connection exceptions, `53` insufficient resources (a full disk, out of
+/// memory, too many connections), `57P01`–`57P03` an administrator's shutdown or termination,
+/// a crash shutdown, a server that cannot connect now, and `25006` a read-only transaction (a
+/// standby after a failover, or writes switched off).
+const UNAVAILABLE_SQLSTATE_CLASSES: [&str; 2] = ["08", "53"];
+const UNAVAILABLE_SQLSTATES: [&str; 5] = ["57P01", "57P02", "57P03", "57P05", "25006"];
+
+impl DatabaseError {
+    /// Whether the database, not the request or tenure, failed: the connection was lost or
+    /// could not be had, or the database cannot write now (a full disk, an I/O error, read
+    /// only, locked past the busy timeout). The request changed nothing and may be sent again
+    /// (answered 503 `busy`, never 500).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DatabaseError::Postgres(error) => match error {
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_) => true,
+                sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+                    UNAVAILABLE_SQLSTATES.contains(&code.as_ref())
+                        || UNAVAILABLE_SQLSTATE_CLASSES
+                            .iter()
+                            .any(|class| code.starts_with(class))
+                }),
+                _ => false,
+            },
+            DatabaseError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => matches!(
+                error.code,
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::OutOfMemory
+            ),
+            _ => false,
+        }
+    }
+}

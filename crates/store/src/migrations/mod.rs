@@ -17,6 +17,7 @@ mod notices_through_events;
 mod simulated_clock;
 mod stuck_steps;
 mod webhook_endpoints;
+mod webhook_secret_rotation;
 
 use crate::connect::{Dialect, Store, StoreError, Tx};
 use crate::database::query;
@@ -50,6 +51,7 @@ pub const MIGRATIONS: &[Migration] = &[
     simulated_clock::MIGRATION,
     account_freeze::MIGRATION,
     console_sessions::MIGRATION,
+    webhook_secret_rotation::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
