@@ -53,6 +53,7 @@ pub struct Metrics {
     writes: Counter,
     write_commits: Counter,
     write_retries: Counter,
+    write_failures: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -112,6 +113,10 @@ impl Metrics {
             write_retries: counter(
                 "tenure_write_retries_total",
                 "Groups run again after a deadlock or a serialization failure.",
+            ),
+            write_failures: counter(
+                "tenure_write_failures_total",
+                "Writes the database failed (a lost connection, a full disk, a read-only database), answered 503 busy.",
             ),
             sweep_seconds: register_histogram(
                 &recorder,
@@ -192,6 +197,7 @@ impl Metrics {
         self.writes.absolute(writes.jobs);
         self.write_commits.absolute(writes.commits);
         self.write_retries.absolute(writes.retries);
+        self.write_failures.absolute(writes.failures);
         self.recorder.handle().render()
     }
 }

@@ -162,6 +162,8 @@ pub struct WriteCounts {
     pub commits: u64,
     /// Runs of a group again after a deadlock or a serialization failure.
     pub retries: u64,
+    /// Writes the database failed (a lost connection, a full disk, a commit refused).
+    pub failures: u64,
 }
 
 impl GroupCommitter {
@@ -224,6 +226,7 @@ impl GroupCommitter {
             jobs: self.counts.jobs.load(Ordering::Relaxed),
             commits: self.counts.commits.load(Ordering::Relaxed),
             retries: self.counts.retries.load(Ordering::Relaxed),
+            failures: self.counts.failures.load(Ordering::Relaxed),
         }
     }
 

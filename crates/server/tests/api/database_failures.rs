@@ -178,6 +178,15 @@ async fn healthz_is_degraded_while_writes_fail() {
             .contains("read-only"),
         "{health}"
     );
+    // And counted where monitoring looks.
+    let failures: f64 = app
+        .metrics()
+        .await
+        .lines()
+        .find_map(|line| line.strip_prefix("tenure_write_failures_total "))
+        .map(|count| count.parse().unwrap())
+        .unwrap();
+    assert!(failures >= 3.0, "{failures}");
 
     sqlx::query(&read_only("off"))
         .execute(&mut admin)

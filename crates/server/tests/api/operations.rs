@@ -126,6 +126,7 @@ async fn request_durations_are_shown_by_route_pattern(backend: Backend) {
         "tenure_writes_total",
         "tenure_write_commits_total",
         "tenure_write_retries_total",
+        "tenure_write_failures_total",
     ] {
         assert!(
             metrics
