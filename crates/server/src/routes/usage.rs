@@ -42,16 +42,10 @@ struct RecordBody {
     time: String,
 }
 
-/// Either one record, or a batch under `records`.
+/// Either one record (`record_id`, `instance`, `meter`, `quantity` and `time`), or a batch of
+/// 1 to 1000 under `records`; anything else is refused with 422.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(extend("oneOf" = [
-    { "required": ["records"], "properties": { "records": { "type": "array" }, "record_id": { "type": "null" }, "instance": { "type": "null" }, "meter": { "type": "null" }, "quantity": { "type": "null" }, "time": { "type": "null" } } },
-    { "required": ["record_id", "instance", "meter", "quantity", "time"],
-      "properties": { "records": { "type": "null" }, "record_id": { "type": "string" },
-        "instance": { "type": "string" }, "meter": { "type": "string" },
-        "quantity": { "type": "integer" }, "time": { "type": "string" } } }
-]))]
 struct UsageBody {
     /// 1 to 1000 records.
     #[schemars(length(min = 1, max = 1000))]
