@@ -16,7 +16,7 @@ use tenure_core::catalog::Catalog;
 
 use crate::routes::{Access, Route};
 use describe::{Generators, Operation};
-pub use page::docs_page;
+pub use page::{docs_page, viewer_script, VIEWER_PATH};
 
 const SCHEMAS: &str = "#/components/schemas/";
 
@@ -116,11 +116,13 @@ pub fn document(routes: &[Route], catalog: &Catalog) -> Value {
     let mut tags: Vec<Value> = names::TAGS
         .iter()
         .filter(|(name, _)| used.contains(name))
-        .map(|(name, description)| json!({ "name": name, "description": description }))
+        .map(|(name, description)| {
+            json!({ "name": name, "x-displayName": display_name(name), "description": description })
+        })
         .collect();
     for name in used {
         if !tags.iter().any(|known| known["name"] == name) {
-            tags.push(json!({ "name": name }));
+            tags.push(json!({ "name": name, "x-displayName": display_name(name) }));
         }
     }
     json!({
@@ -424,7 +426,12 @@ fn operation_object(
     }
 
     let (summary, description) = match names::named(&route.method, route.path) {
-        Some((_, summary)) => (summary, format!("{}.", route.summary.trim_end_matches('.'))),
+        // The route's own sentence says more than the short summary; when it says only
+        // that, once is enough.
+        Some((_, summary)) if !summary.eq_ignore_ascii_case(route.summary) => {
+            (summary, format!("{}.", route.summary.trim_end_matches('.')))
+        }
+        Some((_, summary)) => (summary, String::new()),
         None => (route.summary, String::new()),
     };
     let mut object = json!({
@@ -540,6 +547,16 @@ fn operation_id(route: &Route) -> String {
         }
     }
     id
+}
+
+/// `webhook-endpoints` → `Webhook endpoints`, as viewers show a tag (`x-displayName`).
+fn display_name(tag: &str) -> String {
+    let words = tag.replace('-', " ");
+    let mut letters = words.chars();
+    letters
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + letters.as_str())
+        .unwrap_or_default()
 }
 
 /// The first segment after `/v1`: `accounts`, `instances`, …; `service` for the rest.

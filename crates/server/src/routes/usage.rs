@@ -46,6 +46,10 @@ struct RecordBody {
 /// 1 to 1000 under `records`; anything else is refused with 422.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [
+    { "record_id": "meter-7-0001", "instance": "inst_1", "meter": "messages",
+      "quantity": 61_728, "time": "2026-05-04T00:30:00Z" }
+]))]
 struct UsageBody {
     /// 1 to 1000 records.
     #[schemars(length(min = 1, max = 1000))]
