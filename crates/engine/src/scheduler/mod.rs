@@ -79,7 +79,7 @@ impl Engine {
         if !self.clock.is_simulated() {
             return Err(EngineError::refused(
                 "clock_not_simulated",
-                "the clock can only be advanced when tenure runs with --simulated-clock",
+                "the clock can only be advanced on a simulated clock (started with --simulated-clock; this database runs on the machine's clock)",
             ));
         }
         let advancing = self

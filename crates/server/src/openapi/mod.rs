@@ -3,7 +3,10 @@
 //! security and the refusals every route of its kind may answer.
 
 pub mod describe;
+mod examples;
+mod names;
 mod page;
+mod portable;
 
 use axum::http::StatusCode;
 use schemars::generate::SchemaSettings;
@@ -13,7 +16,7 @@ use tenure_core::catalog::Catalog;
 
 use crate::routes::{Access, Route};
 use describe::{Generators, Operation};
-pub use page::docs_page;
+pub use page::{docs_page, viewer_script, VIEWER_PATH};
 
 const SCHEMAS: &str = "#/components/schemas/";
 
@@ -102,6 +105,26 @@ pub fn document(routes: &[Route], catalog: &Catalog) -> Value {
     let offered = Offered::of(catalog);
     offered.fill(&mut paths);
     offered.fill(&mut schemas);
+    portable::portable(&mut paths);
+    if let Value::Object(schemas) = &mut schemas {
+        schemas.values_mut().for_each(portable::schema);
+    }
+    if let (Value::Object(paths), Value::Object(schemas)) = (&mut paths, &schemas) {
+        add_examples(paths, schemas);
+    }
+    let used: Vec<&str> = routes.iter().map(|route| tag(route.path)).collect();
+    let mut tags: Vec<Value> = names::TAGS
+        .iter()
+        .filter(|(name, _)| used.contains(name))
+        .map(|(name, description)| {
+            json!({ "name": name, "x-displayName": display_name(name), "description": description })
+        })
+        .collect();
+    for name in used {
+        if !tags.iter().any(|known| known["name"] == name) {
+            tags.push(json!({ "name": name, "x-displayName": display_name(name) }));
+        }
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -113,6 +136,7 @@ pub fn document(routes: &[Route], catalog: &Catalog) -> Value {
                 of minor units (cents) in the account's currency; times are RFC 3339. Every \
                 answer that is not 2xx is {code, message} and changed nothing."
         },
+        "tags": tags,
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -125,6 +149,37 @@ pub fn document(routes: &[Route], catalog: &Catalog) -> Value {
             "schemas": schemas,
         }
     })
+}
+
+/// An example of each JSON body and success answer, where its schema allows one (see
+/// [`examples`]).
+fn add_examples(paths: &mut Map<String, Value>, schemas: &Map<String, Value>) {
+    let media = |content: &mut Value, side: examples::Side| {
+        if let Some(media) = content.get_mut("application/json") {
+            if let Some(example) = examples::example(&media["schema"], schemas, side) {
+                media["example"] = example;
+            }
+        }
+    };
+    for methods in paths.values_mut() {
+        let Some(methods) = methods.as_object_mut() else {
+            continue;
+        };
+        for operation in methods.values_mut() {
+            if let Some(content) = operation.pointer_mut("/requestBody/content") {
+                media(content, examples::Side::Request);
+            }
+            if let Some(responses) = operation["responses"].as_object_mut() {
+                for (status, response) in responses.iter_mut() {
+                    if let (true, Some(content)) =
+                        (status.starts_with('2'), response.get_mut("content"))
+                    {
+                        media(content, examples::Side::Answer);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// What the catalog offers, for the fields marked `x-catalog` (a product id, a region…): the
@@ -176,11 +231,15 @@ impl Offered {
                         .and_then(Value::as_array)
                         .is_some_and(|types| types.iter().any(|kind| kind == "null"));
                     if let Some((_, list)) = self.values.iter().find(|(name, _)| kind == *name) {
-                        let mut choices: Vec<Value> = list.iter().map(|item| json!(item)).collect();
+                        let choices = json!({ "type": "string", "enum": list });
+                        // Null as a branch of its own: generators read an enum of strings
+                        // and null as a union of a string enum and nothing.
                         if nullable {
-                            choices.push(Value::Null);
+                            object.remove("type");
+                            object.insert("anyOf".into(), json!([choices, { "type": "null" }]));
+                        } else {
+                            object.insert("enum".into(), choices["enum"].clone());
                         }
-                        object.insert("enum".into(), Value::Array(choices));
                     }
                 }
                 for child in object.values_mut() {
@@ -366,8 +425,17 @@ fn operation_object(
         );
     }
 
+    let (summary, description) = match names::named(&route.method, route.path) {
+        // The route's own sentence says more than the short summary; when it says only
+        // that, once is enough.
+        Some((_, summary)) if !summary.eq_ignore_ascii_case(route.summary) => {
+            (summary, format!("{}.", route.summary.trim_end_matches('.')))
+        }
+        Some((_, summary)) => (summary, String::new()),
+        None => (route.summary, String::new()),
+    };
     let mut object = json!({
-        "summary": route.summary,
+        "summary": summary,
         "operationId": operation_id(route),
         "tags": [tag(route.path)],
         "parameters": parameters,
@@ -377,13 +445,14 @@ fn operation_object(
             Access::Operator | Access::Account(_) => json!([{ "bearer": [] }]),
         },
     });
-    if let Access::Account(_) = route.access {
-        object["description"] = json!(
+    let access = match route.access {
+        Access::Account(_) => {
             "Open to the operator and to keys of the account concerned whose role allows it."
-        );
-    } else if route.access == Access::Operator {
-        object["description"] = json!("The operator key only.");
-    }
+        }
+        Access::Operator => "The operator key only.",
+        Access::Public => "No key needed.",
+    };
+    object["description"] = json!(format!("{description}\n\n{access}").trim_start());
     // A body whose fields are all optional may be left out: it reads as `{}`.
     if let Some((body, required)) = body {
         object["requestBody"] = json!({
@@ -457,24 +526,37 @@ fn error_schema() -> Value {
     })
 }
 
-/// `POST /v1/instances/{id}/renew` → `post_instances_id_renew`: stable while the route is.
+/// The route's name in [`names::OPERATIONS`] (`renewInstance`). A route not named there yet
+/// (its test fails) is called by its method and path (`postInstancesIdRenew`), so the document
+/// still holds it.
 fn operation_id(route: &Route) -> String {
-    let words: Vec<String> = route
+    if let Some((id, _)) = names::named(&route.method, route.path) {
+        return id.to_string();
+    }
+    let mut id = route.method.as_str().to_lowercase();
+    for word in route
         .path
-        .split('/')
-        .filter(|segment| !segment.is_empty() && *segment != "v1")
-        .map(|segment| {
-            segment
-                .trim_start_matches('{')
-                .trim_end_matches('}')
-                .replace(['-', '.'], "_")
-        })
-        .collect();
-    format!(
-        "{}_{}",
-        route.method.as_str().to_lowercase(),
-        words.join("_")
-    )
+        .split(['/', '-', '.', '_'])
+        .filter(|word| !word.is_empty() && *word != "v1")
+    {
+        let word = word.trim_start_matches('{').trim_end_matches('}');
+        let mut letters = word.chars();
+        if let Some(first) = letters.next() {
+            id.push(first.to_ascii_uppercase());
+            id.extend(letters);
+        }
+    }
+    id
+}
+
+/// `webhook-endpoints` → `Webhook endpoints`, as viewers show a tag (`x-displayName`).
+fn display_name(tag: &str) -> String {
+    let words = tag.replace('-', " ");
+    let mut letters = words.chars();
+    letters
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + letters.as_str())
+        .unwrap_or_default()
 }
 
 /// The first segment after `/v1`: `accounts`, `instances`, …; `service` for the rest.

@@ -29,7 +29,8 @@ pub fn routes() -> Vec<Route> {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 struct ClockView {
     now: Timestamp,
-    /// True when the server runs on a simulated clock (`--simulated-clock`).
+    /// True when the server runs on a simulated clock (the database keeps one: started by
+    /// `--simulated-clock`, resumed on every start until `--clock system`).
     simulated: bool,
 }
 
@@ -126,7 +127,7 @@ async fn advance(
     if !engine.clock.is_simulated() {
         return Err(tenure_engine::EngineError::refused(
             "clock_not_simulated",
-            "the clock can only be advanced when tenure runs with --simulated-clock",
+            "the clock can only be advanced on a simulated clock (started with --simulated-clock; this database runs on the machine's clock)",
         )
         .into());
     }

@@ -211,6 +211,11 @@ pub fn router(context: ApiContext) -> Router {
         );
     }
     routes
+        // `/docs`'s viewer script, shipped inside the binary (not an operation of the API).
+        .route(
+            crate::openapi::VIEWER_PATH,
+            axum::routing::get(crate::openapi::viewer_script),
+        )
         .merge(crate::console::router(context.clone()))
         .route_layer(middleware::from_fn(
             crate::path_ids::refuse_ids_that_are_not_ids,

@@ -42,15 +42,13 @@ struct RecordBody {
     time: String,
 }
 
-/// Either one record, or a batch under `records`.
+/// Either one record (`record_id`, `instance`, `meter`, `quantity` and `time`), or a batch of
+/// 1 to 1000 under `records`; anything else is refused with 422.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(extend("oneOf" = [
-    { "required": ["records"], "properties": { "records": { "type": "array" }, "record_id": { "type": "null" }, "instance": { "type": "null" }, "meter": { "type": "null" }, "quantity": { "type": "null" }, "time": { "type": "null" } } },
-    { "required": ["record_id", "instance", "meter", "quantity", "time"],
-      "properties": { "records": { "type": "null" }, "record_id": { "type": "string" },
-        "instance": { "type": "string" }, "meter": { "type": "string" },
-        "quantity": { "type": "integer" }, "time": { "type": "string" } } }
+#[schemars(extend("examples" = [
+    { "record_id": "meter-7-0001", "instance": "inst_1", "meter": "messages",
+      "quantity": 61_728, "time": "2026-05-04T00:30:00Z" }
 ]))]
 struct UsageBody {
     /// 1 to 1000 records.

@@ -50,6 +50,7 @@ pub fn routes() -> Vec<Route> {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [{ "name": "Grace Hopper", "role": "purchase" }]))]
 struct CreateUser {
     #[schemars(
         length(min = 1, max = 200),

@@ -179,8 +179,21 @@ async fn the_machines_clock_is_taken_once_the_kept_time_is_past(backend: Backend
     // Later starts run on the machine's clock: nothing is kept.
     let restarted = first.try_node(|_| {}).await.unwrap();
     assert_eq!(restarted.get("/v1/clock").await["simulated"], false);
+    // A simulated clock on these writes takes --clock simulated, and never behind them.
     let refused = first
         .try_node(|settings| {
+            settings.simulated_clock = Some("2099-03-01T00:00:00Z".parse().unwrap())
+        })
+        .await
+        .err()
+        .expect("a simulated clock on live data needs --clock simulated");
+    assert!(
+        format!("{refused:#}").contains("add --clock simulated"),
+        "{refused:#}"
+    );
+    let refused = first
+        .try_node(|settings| {
+            settings.clock = tenure_server::ClockChoice::Simulated;
             settings.simulated_clock = Some("2020-03-01T00:00:00Z".parse().unwrap())
         })
         .await

@@ -93,7 +93,7 @@ async fn the_document_gives_every_operation_its_body_answer_status_and_security(
 }
 
 #[tokio::test]
-async fn the_docs_page_lists_every_operation_without_fetching_anything() {
+async fn the_docs_page_renders_the_document_with_a_viewer_shipped_inside() {
     let app = spawn_app(Backend::Sqlite, "2026-02-10T00:00:00Z").await;
     let document = app.get("/openapi.json").await;
     let response = app
@@ -108,13 +108,124 @@ async fn the_docs_page_lists_every_operation_without_fetching_anything() {
         .unwrap()
         .starts_with("text/html"));
     let page = response.text().await.unwrap();
-    for path in document["paths"].as_object().unwrap().keys() {
-        assert!(page.contains(&format!("<code>{path}</code>")), "{path}");
-    }
-    assert!(!page.contains("<script"), "no script");
-    // Nothing is fetched from elsewhere: no source, link or import names another host (the
-    // examples' URLs are text).
-    for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] {
+    // The document is in the page, whole.
+    let start = page
+        .find("<script id=\"openapi-document\" type=\"application/json\">")
+        .expect("the document is embedded");
+    let embedded = &page[start..];
+    let embedded = &embedded[embedded.find('>').unwrap() + 1..embedded.find("</script>").unwrap()];
+    let embedded: serde_json::Value = serde_json::from_str(embedded).unwrap();
+    assert_eq!(embedded, document);
+    // The viewer's script is served by tenure itself; nothing is fetched from elsewhere.
+    let script = page
+        .split("<script src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a script source");
+    assert!(script.starts_with("/docs/assets/"), "{script}");
+    for fetch in [
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "@import",
+        "src=\"//",
+    ] {
         assert!(!page.contains(fetch), "{fetch}");
     }
+    let viewer = app
+        .client
+        .get(format!("{}{script}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(viewer.status(), 200);
+    assert!(viewer.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    let viewer = viewer.text().await.unwrap();
+    assert!(viewer.contains("Redoc"), "Redoc's bundle");
+}
+
+/// Every schema under `value`, with where it is.
+fn schemas_in<'d>(value: &'d Value, at: String, found: &mut Vec<(String, &'d Value)>) {
+    match value {
+        Value::Object(object) => {
+            found.push((at.clone(), value));
+            for (key, child) in object {
+                if !matches!(key.as_str(), "example" | "examples" | "enum" | "default") {
+                    schemas_in(child, format!("{at}/{key}"), found);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                schemas_in(item, format!("{at}/{index}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_document_reads_as_client_generators_expect() {
+    let app = spawn_app(Backend::Sqlite, "2026-02-10T00:00:00Z").await;
+    let document = app.get("/openapi.json").await;
+    let tags: Vec<&str> = document["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tag| tag["name"].as_str().unwrap())
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    for (path, methods) in document["paths"].as_object().unwrap() {
+        for (method, operation) in methods.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(
+                id.starts_with(|first: char| first.is_ascii_lowercase())
+                    && id.chars().any(|letter| letter.is_ascii_uppercase())
+                    && id.chars().all(|letter| letter.is_ascii_alphanumeric()),
+                "{method} {path}: {id} is a verb and a noun in camelCase"
+            );
+            assert!(ids.insert(id), "{id} is used once");
+            assert!(!operation["summary"].as_str().unwrap().is_empty());
+            let tag = operation["tags"][0].as_str().unwrap();
+            assert!(tags.contains(&tag), "{tag} is among the document's tags");
+        }
+    }
+    assert_eq!(
+        operation(&document, "post", "/v1/instances")["operationId"],
+        "purchaseInstance"
+    );
+    assert_eq!(
+        operation(&document, "get", "/v1/instances/{id}/unsubscribe/quote")["operationId"],
+        "quoteUnsubscription"
+    );
+    let status = &document["components"]["schemas"]["InstanceStatus"];
+    assert_eq!(status["type"], "string");
+    assert!(status["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&"active".into()));
+    let mut found = Vec::new();
+    schemas_in(&document, String::new(), &mut found);
+    for (at, schema) in found {
+        assert!(schema.get("const").is_none(), "{at}: no const");
+        assert!(
+            schema.get("default") != Some(&Value::Null),
+            "{at}: no null default"
+        );
+        for key in ["items", "schema", "not"] {
+            assert_ne!(schema.get(key), Some(&Value::Bool(true)), "{at}/{key}");
+        }
+        if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+            for (name, property) in properties {
+                assert_ne!(property, &Value::Bool(true), "{at}/{name}: a schema");
+            }
+        }
+    }
+    // Each body and success answer has an example, where its type allows one.
+    let purchase = operation(&document, "post", "/v1/instances");
+    assert!(purchase["requestBody"]["content"]["application/json"]["example"].is_object());
+    assert!(purchase["responses"]["201"]["content"]["application/json"]["example"].is_object());
 }
