@@ -416,13 +416,19 @@ fn operation_object(
         }
     }
     for status in refusals(route, query.is_some(), body.is_some()) {
-        responses.insert(
-            status.as_u16().to_string(),
-            json!({
-                "description": refusal_description(status),
-                "content": { "application/json": { "schema": { "$ref": format!("{SCHEMAS}Error") } } }
-            }),
-        );
+        let mut refusal = json!({
+            "description": refusal_description(status),
+            "content": { "application/json": { "schema": { "$ref": format!("{SCHEMAS}Error") } } }
+        });
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            refusal["headers"] = json!({
+                "Retry-After": {
+                    "description": "Seconds to wait before sending the request again.",
+                    "schema": { "type": "integer", "minimum": 0 }
+                }
+            });
+        }
+        responses.insert(status.as_u16().to_string(), refusal);
     }
 
     let (summary, description) = match names::named(&route.method, route.path) {
@@ -487,9 +493,8 @@ fn refusals(route: &Route, has_query: bool, has_body: bool) -> Vec<StatusCode> {
         statuses.push(StatusCode::UNPROCESSABLE_ENTITY);
     }
     statuses.extend(route.refusals.iter().copied());
-    if has_body {
-        statuses.push(StatusCode::SERVICE_UNAVAILABLE);
-    }
+    // A write that could not commit, or any request cut off by a database that failed.
+    statuses.push(StatusCode::SERVICE_UNAVAILABLE);
     statuses.push(StatusCode::INTERNAL_SERVER_ERROR);
     statuses.sort();
     statuses.dedup();
@@ -508,7 +513,7 @@ fn refusal_description(status: StatusCode) -> String {
         415 => "the body is not sent as `application/json` (`unsupported_media_type`)",
         422 => "a field or query parameter is missing, unknown or out of range (`invalid_field`, `invalid_query`, and codes naming the rule, such as `invalid_period`)",
         500 => "tenure failed; nothing was changed (`internal_error`)",
-        503 => "tenure could not commit now; nothing was changed, send it again (`busy`)",
+        503 => "tenure could not commit now, or its database failed (a lost connection, a full disk); nothing was changed: send it again after `Retry-After` seconds, with the same Idempotency-Key (`busy`)",
         _ => "refused",
     };
     format!("{}: {what}", status.canonical_reason().unwrap_or("refused"))
