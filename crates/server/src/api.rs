@@ -77,6 +77,8 @@ impl<T: DeserializeOwned + BodyNames + Send> FromRequest<ApiContext> for Command
                          ({} for a usage report)",
                         crate::routes::USAGE_BODY_BYTES
                     ))
+                } else if let Some(late) = crate::serve::body_timed_out(&rejection) {
+                    ApiError::TimedOut(late.to_string())
                 } else {
                     ApiError::BadRequest {
                         code: "unreadable_body",

@@ -190,6 +190,20 @@ impl DeadlineBody {
     }
 }
 
+/// The [`BodyTimedOut`] behind an error reading a body, if that is what it was.
+pub fn body_timed_out<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e BodyTimedOut> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(late) = error.downcast_ref::<BodyTimedOut>() {
+            return Some(late);
+        }
+        cause = error.source();
+    }
+    None
+}
+
 /// The error a body read past its deadline gives.
 #[derive(Debug, thiserror::Error)]
 #[error("the request body was not sent within {0:?} of its headers")]

@@ -475,6 +475,7 @@ fn refusals(route: &Route, has_query: bool, has_body: bool) -> Vec<StatusCode> {
     if has_body {
         statuses.extend([
             StatusCode::BAD_REQUEST,
+            StatusCode::REQUEST_TIMEOUT,
             StatusCode::PAYLOAD_TOO_LARGE,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ]);
@@ -509,6 +510,7 @@ fn refusal_description(status: StatusCode) -> String {
         403 => "the key's role does not allow this, or the endpoint is the operator's (`forbidden`)",
         404 => "an id names nothing, or something of another account (`not_found`)",
         409 => "the request is well formed but the current state does not allow it (for example `not_renewable`, `not_unsubscribable`)",
+        408 => "the body did not arrive within the server's body read timeout (`body_timeout`)",
         413 => "the body is larger than the endpoint takes (`body_too_large`)",
         415 => "the body is not sent as `application/json` (`unsupported_media_type`)",
         422 => "a field or query parameter is missing, unknown or out of range (`invalid_field`, `invalid_query`, and codes naming the rule, such as `invalid_period`)",

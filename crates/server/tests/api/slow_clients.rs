@@ -163,6 +163,7 @@ async fn thousands_of_slow_clients_leave_healthz_answering_and_are_closed_in_tim
         ));
     }
     let mut answered = 0;
+    let mut timed_out = 0;
     while let Some(received) = closing.join_next().await {
         let received = received.expect("a closing task");
         // A body not sent in time is refused with an answer; half a head gets none, or 408.
@@ -173,9 +174,16 @@ async fn thousands_of_slow_clients_leave_healthz_answering_and_are_closed_in_tim
                 "a slow request is refused: {text}"
             );
             answered += 1;
+            if text.starts_with("HTTP/1.1 408") && text.contains("\"body_timeout\"") {
+                timed_out += 1;
+            }
         }
     }
     assert!(answered >= 2 * per_kind, "every slow body was refused");
+    assert!(
+        timed_out >= per_kind,
+        "an API body sent too slowly is 408 body_timeout: {timed_out} of {per_kind}"
+    );
     assert!(healthz_time(&app, Duration::from_secs(1)).await.is_some());
 }
 
