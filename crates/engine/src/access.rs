@@ -149,6 +149,15 @@ impl Engine {
         connection: &mut Connection,
         secret: &str,
     ) -> Result<Option<ApiKey>, EngineError> {
-        Ok(keys::find_live(connection, &hash_key(secret)).await?)
+        self.live_key(connection, &hash_key(secret)).await
+    }
+
+    /// The live key whose hash is `key_hash` (a console session keeps the hash, not the key).
+    pub async fn live_key(
+        &self,
+        connection: &mut Connection,
+        key_hash: &str,
+    ) -> Result<Option<ApiKey>, EngineError> {
+        Ok(keys::find_live(connection, key_hash).await?)
     }
 }

@@ -104,11 +104,18 @@ pub async fn resolve(context: &ApiContext, presented: &str) -> Result<Option<Cal
         .read()
         .await
         .map_err(EngineError::from)?;
-    let Some(key) = context
-        .engine
-        .authenticate(&mut connection, presented)
-        .await?
-    else {
+    let key_hash = tenure_engine::access::hash_key(presented);
+    account_caller(context, &mut connection, &key_hash).await
+}
+
+/// The account caller a live key's hash names: what a bearer key (through [`resolve`]) and a
+/// console session (which keeps the hash) both resolve to, so the two cannot disagree.
+pub async fn account_caller(
+    context: &ApiContext,
+    connection: &mut tenure_store::Connection,
+    key_hash: &str,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(key) = context.engine.live_key(connection, key_hash).await? else {
         return Ok(None);
     };
     // A key whose role no longer parses opens nothing.

@@ -15,7 +15,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tenure_core::access::Role;
 
 use crate::auth::Caller;
 use crate::context::ApiContext;
@@ -173,19 +172,14 @@ pub async fn of_request(context: &ApiContext, headers: &HeaderMap) -> Option<Ses
         (Caller::Operator, account)
     } else {
         let hash = payload.who.strip_prefix("key:")?;
-        let key = tenure_store::keys::find_live(&mut connection, hash)
+        let caller = crate::auth::account_caller(context, &mut connection, hash)
             .await
             .ok()??;
-        let role: Role = key.role.parse().ok()?;
-        let account_id = key.account_id.clone();
-        (
-            Caller::Account {
-                account_id: key.account_id,
-                key_id: key.id,
-                role,
-            },
-            Some(account_id),
-        )
+        let Caller::Account { account_id, .. } = &caller else {
+            return None;
+        };
+        let account_id = account_id.clone();
+        (caller, Some(account_id))
     };
     Some(Session {
         caller,
