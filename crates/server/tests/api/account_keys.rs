@@ -7,18 +7,6 @@ use tenure_core::access::MAX_USERS_PER_ACCOUNT;
 use crate::helpers::{spawn_app, text, Backend, TestApp, ADMIN_KEY};
 use crate::on_both_backends;
 
-/// A request with `key` (not the operator's, unless it is `ADMIN_KEY`).
-async fn with_key(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    app.request_with_key(method, path, Some(key), body, &[])
-        .await
-}
-
 /// A new account: its id and owner key.
 async fn account(app: &TestApp) -> (String, String) {
     let opened = app
@@ -42,7 +30,7 @@ async fn users(app: &TestApp, account_id: &str) -> Vec<Value> {
 }
 
 async fn works(app: &TestApp, account_id: &str, key: &str) -> u16 {
-    with_key(app, "GET", &format!("/v1/accounts/{account_id}"), key, None)
+    app.with_key("GET", &format!("/v1/accounts/{account_id}"), key, None)
         .await
         .0
 }
@@ -61,13 +49,19 @@ async fn the_owner_key_is_rotated_by_the_owner_and_the_operator(backend: Backend
     let rotate = format!("/v1/accounts/{account_id}/owner-key/rotate");
 
     // Neither a user nor another account's owner may rotate it.
-    let (status, _) = with_key(&app, "POST", &rotate, &user_key, Some(json!({}))).await;
+    let (status, _) = app
+        .with_key("POST", &rotate, &user_key, Some(json!({})))
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = with_key(&app, "POST", &rotate, &other_key, Some(json!({}))).await;
+    let (status, _) = app
+        .with_key("POST", &rotate, &other_key, Some(json!({})))
+        .await;
     assert_eq!(status, 404);
 
     // The owner rotates its own key: the new one is answered once, the old one stops at once.
-    let (status, rotated) = with_key(&app, "POST", &rotate, &first_key, Some(json!({}))).await;
+    let (status, rotated) = app
+        .with_key("POST", &rotate, &first_key, Some(json!({})))
+        .await;
     assert_eq!(status, 200, "{rotated}");
     let second_key = text(&rotated["owner_key"]).to_string();
     assert_ne!(second_key, first_key);
@@ -117,7 +111,7 @@ async fn the_owner_key_is_never_revoked(backend: Backend) {
     let owner_id = text(&users(&app, &account_id).await[0]["id"]).to_string();
     let revoke = format!("/v1/accounts/{account_id}/users/{owner_id}");
     for key in [owner_key.as_str(), ADMIN_KEY] {
-        let (status, refusal) = with_key(&app, "DELETE", &revoke, key, Some(json!({}))).await;
+        let (status, refusal) = app.with_key("DELETE", &revoke, key, Some(json!({}))).await;
         assert_eq!(
             (status, text(&refusal["code"])),
             (409, "owner_key_not_revocable"),
@@ -138,10 +132,14 @@ async fn the_owner_key_is_never_revoked(backend: Backend) {
         )
         .await;
     let revoke_user = format!("/v1/accounts/{account_id}/users/{}", text(&user["id"]));
-    let (status, _) = with_key(&app, "DELETE", &revoke_user, &owner_key, Some(json!({}))).await;
+    let (status, _) = app
+        .with_key("DELETE", &revoke_user, &owner_key, Some(json!({})))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(works(&app, &account_id, text(&user["api_key"])).await, 401);
-    let (status, _) = with_key(&app, "DELETE", &revoke_user, &owner_key, Some(json!({}))).await;
+    let (status, _) = app
+        .with_key("DELETE", &revoke_user, &owner_key, Some(json!({})))
+        .await;
     assert_eq!(status, 404);
 }
 on_both_backends!(owner_key_not_revocable, the_owner_key_is_never_revoked);

@@ -220,6 +220,18 @@ impl TestApp {
             .await
     }
 
+    /// A request with an account's `key` (or another that is not the operator's).
+    pub async fn with_key(
+        &self,
+        method: &str,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.request_with_key(method, path, Some(key), body, &[])
+            .await
+    }
+
     /// A request with `key` as its bearer key (none: no `Authorization` at all); the status
     /// and the answer, as JSON where it is JSON.
     pub async fn request_with_key(

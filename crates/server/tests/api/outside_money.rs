@@ -93,17 +93,6 @@ const CALLERS: [Caller; 6] = [
     Caller::OtherAccountsOwner,
 ];
 
-async fn send(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    key: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    app.request_with_key(method, path, Some(key), body, &[])
-        .await
-}
-
 /// The accounts, keys and resources the table's requests name.
 struct World {
     account_id: String,
@@ -438,8 +427,9 @@ async fn no_key_but_the_operators_creates_money() {
                 for (value, inflow) in before.iter_mut().zip(inflows.iter_mut()) {
                     *value = inflow.now(&app).await;
                 }
-                let (status, answer) =
-                    send(&app, method, &path, &world.key(caller), body.clone()).await;
+                let (status, answer) = app
+                    .with_key(method, &path, &world.key(caller), body.clone())
+                    .await;
                 let context = format!(
                     "{method} {path} {} as {caller:?}: {status} {answer}",
                     body.as_ref().map(Value::to_string).unwrap_or_default()
@@ -691,7 +681,7 @@ async fn play(operations: &[Operation]) {
                 continue;
             }
         };
-        let (status, answer) = send(&app, "POST", &path, key, Some(body.clone())).await;
+        let (status, answer) = app.with_key("POST", &path, key, Some(body.clone())).await;
         assert!(status < 500, "POST {path} {body}: {status} {answer}");
         if (200..300).contains(&status) {
             match operation {
