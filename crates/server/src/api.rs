@@ -367,20 +367,8 @@ where
 {
     let now = engine.clock.now();
     if let Some(key) = &meta.idempotency_key {
-        match idempotency::claim(tx, &meta.caller.scope(), key, &meta.request_hash, now)
-            .await
-            .map_err(EngineError::from)?
-        {
-            Claim::New => {}
-            Claim::Replay { status_code, body } => {
-                let status = StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK);
-                return Ok(Answer {
-                    status,
-                    body: AnswerBody::Written(body),
-                    replayed: true,
-                });
-            }
-            Claim::Mismatch => return Err(key_reused()),
+        if let Some(replayed) = claim_key(tx, meta, key, now).await? {
+            return Ok(replayed);
         }
     }
     let Some(key) = &meta.idempotency_key else {
@@ -453,24 +441,12 @@ pub async fn keep_refusal<T>(
                 (engine.clone(), meta.clone(), key.clone(), body.clone());
             Box::pin(async move {
                 let now = engine.clock.now();
-                let scope = meta.caller.scope();
-                match idempotency::claim(tx, &scope, &key, &meta.request_hash, now)
-                    .await
-                    .map_err(EngineError::from)?
-                {
-                    Claim::New => {}
-                    Claim::Replay { status_code, body } => {
-                        return Ok(Answer {
-                            status: StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK),
-                            body: AnswerBody::Written(body),
-                            replayed: true,
-                        })
-                    }
-                    Claim::Mismatch => return Err(key_reused()),
+                if let Some(replayed) = claim_key(tx, &meta, &key, now).await? {
+                    return Ok(replayed);
                 }
                 idempotency::save(
                     tx,
-                    &scope,
+                    &meta.caller.scope(),
                     &key,
                     &meta.request_hash,
                     status.as_u16(),
@@ -492,6 +468,29 @@ pub async fn keep_refusal<T>(
         answer.body.into_text(),
         answer.replayed,
     )))
+}
+
+/// Claims the request's idempotency `key` in `tx`: `Some` with the answer already saved under
+/// it (a replay), `None` when the request is the key's first, a refusal when the key was used
+/// for another request.
+async fn claim_key(
+    tx: &mut Tx,
+    meta: &RequestMeta,
+    key: &str,
+    now: jiff::Timestamp,
+) -> Result<Option<Answer>, ApiError> {
+    match idempotency::claim(tx, &meta.caller.scope(), key, &meta.request_hash, now)
+        .await
+        .map_err(EngineError::from)?
+    {
+        Claim::New => Ok(None),
+        Claim::Replay { status_code, body } => Ok(Some(Answer {
+            status: StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK),
+            body: AnswerBody::Written(body),
+            replayed: true,
+        })),
+        Claim::Mismatch => Err(key_reused()),
+    }
 }
 
 fn key_reused() -> ApiError {
@@ -526,12 +525,7 @@ pub async fn replay(
     let Some(key) = &meta.idempotency_key else {
         return Ok(None);
     };
-    let mut connection = context
-        .engine
-        .store
-        .read()
-        .await
-        .map_err(EngineError::from)?;
+    let mut connection = connection(context).await?;
     match idempotency::find(&mut connection, &meta.caller.scope(), key)
         .await
         .map_err(EngineError::from)?
@@ -545,18 +539,23 @@ pub async fn replay(
     }
 }
 
+/// A pooled connection for a read outside any transaction.
+pub async fn connection(context: &ApiContext) -> Result<Connection, ApiError> {
+    Ok(context
+        .engine
+        .store
+        .read()
+        .await
+        .map_err(EngineError::from)?)
+}
+
 /// Runs a read on a pooled connection and answers 200.
 pub async fn read<T, F>(context: &ApiContext, work: F) -> Result<Answered<T>, ApiError>
 where
     T: Serialize,
     F: for<'c> FnOnce(&'c mut Connection) -> Work<'c, T>,
 {
-    let mut connection = context
-        .engine
-        .store
-        .read()
-        .await
-        .map_err(EngineError::from)?;
+    let mut connection = connection(context).await?;
     let value = work(&mut connection).await?;
     Ok(Answered::json(&value))
 }

@@ -98,12 +98,7 @@ pub async fn resolve(context: &ApiContext, presented: &str) -> Result<Option<Cal
     if context.admin_key.matches(&KeyHash::of(presented)) {
         return Ok(Some(Caller::Operator));
     }
-    let mut connection = context
-        .engine
-        .store
-        .read()
-        .await
-        .map_err(EngineError::from)?;
+    let mut connection = crate::api::connection(context).await?;
     let key_hash = tenure_engine::access::hash_key(presented);
     account_caller(context, &mut connection, &key_hash).await
 }
@@ -232,12 +227,7 @@ async fn owned_by(
     if table == OwnedTable::Accounts {
         return Ok(id == account_id);
     }
-    let mut connection = context
-        .engine
-        .store
-        .read()
-        .await
-        .map_err(EngineError::from)?;
+    let mut connection = crate::api::connection(context).await?;
     let owner = owner_of(&mut connection, table, id)
         .await
         .map_err(EngineError::from)?;
