@@ -33,11 +33,14 @@ impl std::fmt::Debug for ShownOnce {
 
 thread_local! {
     static WRITING_KEPT_COPY: Cell<bool> = const { Cell::new(false) };
+    /// Whether the kept copy being written withheld a secret.
+    static WITHHELD: Cell<bool> = const { Cell::new(false) };
 }
 
 impl Serialize for ShownOnce {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if WRITING_KEPT_COPY.with(Cell::get) {
+            WITHHELD.with(|withheld| withheld.set(true));
             serializer.serialize_str(SHOWN_ONCE)
         } else {
             serializer.serialize_str(&self.0)
@@ -58,9 +61,16 @@ impl schemars::JsonSchema for ShownOnce {
     }
 }
 
+/// A copy of an answer to keep, and whether it withheld a secret (the answer shown then
+/// differs from it).
+pub struct KeptCopy<T> {
+    pub copy: T,
+    pub withheld_secret: bool,
+}
+
 /// Runs `write` (which serializes an answer) so that every [`ShownOnce`] in it is written as
 /// [`SHOWN_ONCE`]: the copy of an answer that is kept.
-pub fn kept_copy<T>(write: impl FnOnce() -> T) -> T {
+pub fn kept_copy<T>(write: impl FnOnce() -> T) -> KeptCopy<T> {
     struct Reset(bool);
     impl Drop for Reset {
         fn drop(&mut self) {
@@ -68,7 +78,12 @@ pub fn kept_copy<T>(write: impl FnOnce() -> T) -> T {
         }
     }
     let _reset = Reset(WRITING_KEPT_COPY.with(|flag| flag.replace(true)));
-    write()
+    WITHHELD.with(|withheld| withheld.set(false));
+    let copy = write();
+    KeptCopy {
+        copy,
+        withheld_secret: WITHHELD.with(|withheld| withheld.replace(false)),
+    }
 }
 
 #[cfg(test)]
@@ -90,8 +105,13 @@ mod tests {
         let shown = serde_json::to_string(&created).unwrap();
         let kept = kept_copy(|| serde_json::to_string(&created).unwrap());
         assert_eq!(shown, r#"{"id":"acct_1","key":"tnr_secret"}"#);
+        assert!(kept.withheld_secret);
+        let kept = kept.copy;
         assert!(!kept.contains("tnr_secret"), "{kept}");
         assert!(kept.contains(SHOWN_ONCE));
+        // An answer without a secret is kept as it is shown.
+        let plain = kept_copy(|| serde_json::to_string(&"acct_1").unwrap());
+        assert!(!plain.withheld_secret);
         // The flag does not outlive the kept copy.
         assert_eq!(serde_json::to_string(&created).unwrap(), shown);
         assert_eq!(format!("{:?}", created.key), "ShownOnce(..)");

@@ -381,12 +381,14 @@ where
     };
     // The work runs in a savepoint of its own: a refusal undoes what it wrote, and the key
     // keeps the refusal. A key answers once its request began to run.
-    let (status, kept, value) = match tx.attempt(async |tx: &mut Tx| work(tx).await).await? {
+    let (status, kept, shown) = match tx.attempt(async |tx: &mut Tx| work(tx).await).await? {
         Ok(value) => {
             // The kept copy says a secret was shown once instead of holding it: a replay, an
             // export or a backup never shows an owner key, an API key or a signing secret.
             let kept = secret::kept_copy(|| written(&value));
-            (status, kept, Some(value))
+            // Written again for the caller only when the kept copy withheld a secret.
+            let shown = kept.withheld_secret.then_some(value);
+            (status, kept.copy, shown)
         }
         Err(error) => {
             let error = ApiError::from(error);
@@ -409,9 +411,9 @@ where
     )
     .await
     .map_err(EngineError::from)?;
-    let body = match value {
-        Some(value) if kept.contains(secret::SHOWN_ONCE) => AnswerBody::Written(written(&value)),
-        _ => AnswerBody::Written(kept),
+    let body = match shown {
+        Some(value) => AnswerBody::Written(written(&value)),
+        None => AnswerBody::Written(kept),
     };
     Ok(Answer {
         status,
