@@ -10,7 +10,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tenure_core::secret;
 use tenure_engine::EngineError;
@@ -320,14 +320,15 @@ fn written<T: Serialize>(value: &T) -> String {
 /// arrive together share a transaction and its flush, each isolated from the others, and are
 /// answered once it is durable. A request may run more than once there (`work` must be
 /// `Clone`: each run works on a copy), but only one run is ever committed.
-pub async fn execute<T, S, F>(
+pub async fn execute<T, W, S, F>(
     context: &ApiContext,
     meta: &RequestMeta,
     _status: S,
     work: F,
-) -> Result<Answered<T, S>, ApiError>
+) -> Result<Answered<W, S>, ApiError>
 where
-    T: Serialize + Send + 'static,
+    T: Send + 'static,
+    W: From<T> + Serialize + Send + 'static,
     S: AnswerStatus,
     F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T> + Clone + Send + 'static,
 {
@@ -341,7 +342,7 @@ where
             let engine = engine.clone();
             let meta = meta.clone();
             let work = work.clone();
-            Box::pin(async move { answer_in(&engine, tx, &meta, status, work).await })
+            Box::pin(async move { answer_in::<T, W, F>(&engine, tx, &meta, status, work).await })
         })
         .await?;
     Ok(Answered::new(json_response(
@@ -354,7 +355,7 @@ where
 pub type AnswerWork<'t> = WriteFuture<'t, Result<Answer, ApiError>>;
 
 /// The part of [`execute`] inside the transaction: claim the key, work, save the answer.
-async fn answer_in<T, F>(
+async fn answer_in<T, W, F>(
     engine: &tenure_engine::Engine,
     tx: &mut Tx,
     meta: &RequestMeta,
@@ -362,7 +363,7 @@ async fn answer_in<T, F>(
     work: F,
 ) -> Result<Answer, ApiError>
 where
-    T: Serialize + Send + 'static,
+    W: From<T> + Serialize + Send + 'static,
     F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T>,
 {
     let now = engine.clock.now();
@@ -372,7 +373,7 @@ where
         }
     }
     let Some(key) = &meta.idempotency_key else {
-        let value = work(tx).await?;
+        let value = W::from(work(tx).await?);
         return Ok(Answer {
             status,
             body: AnswerBody::deferred(value),
@@ -383,6 +384,7 @@ where
     // keeps the refusal. A key answers once its request began to run.
     let (status, kept, shown) = match tx.attempt(async |tx: &mut Tx| work(tx).await).await? {
         Ok(value) => {
+            let value = W::from(value);
             // The kept copy says a secret was shown once instead of holding it: a replay, an
             // export or a backup never shows an owner key, an API key or a signing secret.
             let kept = secret::kept_copy(|| written(&value));
@@ -552,31 +554,27 @@ pub async fn connection(context: &ApiContext) -> Result<Connection, ApiError> {
 }
 
 /// Runs a read on a pooled connection and answers 200.
-pub async fn read<T, F>(context: &ApiContext, work: F) -> Result<Answered<T>, ApiError>
+pub async fn read<T, W, F>(context: &ApiContext, work: F) -> Result<Answered<W>, ApiError>
 where
-    T: Serialize,
+    W: From<T> + Serialize,
     F: for<'c> FnOnce(&'c mut Connection) -> Work<'c, T>,
 {
     let mut connection = connection(context).await?;
-    let value = work(&mut connection).await?;
+    let value = W::from(work(&mut connection).await?);
     Ok(Answered::json(&value))
 }
 
-/// `?limit=&after=` of every list.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Page {
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
-    pub limit: Option<i64>,
-    pub after: Option<String>,
-}
+pub use tenure_wire::{Listing, Page};
 
 impl ListScope for Page {}
 
-impl Page {
-    pub fn limit(&self) -> Result<i64, ApiError> {
+/// The page size a list asked for, checked: 1 to [`MAX_PAGE_SIZE`], or the default.
+pub trait PageSize {
+    fn limit(&self) -> Result<i64, ApiError>;
+}
+
+impl PageSize for Page {
+    fn limit(&self) -> Result<i64, ApiError> {
         match self.limit {
             None => Ok(DEFAULT_PAGE_SIZE),
             Some(limit) if (1..=MAX_PAGE_SIZE).contains(&limit) => Ok(limit),
@@ -585,26 +583,6 @@ impl Page {
                 format!("`limit` must be 1 to {MAX_PAGE_SIZE}"),
             )),
         }
-    }
-}
-
-/// A page of a list, with the cursor for the next one.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-#[schemars(rename = "{T}List")]
-pub struct Listing<T> {
-    pub data: Vec<T>,
-    /// Pass as `after` to get the next page; null on the last page.
-    pub next_after: Option<String>,
-}
-
-impl<T> Listing<T> {
-    pub fn new(data: Vec<T>, limit: i64, cursor: impl Fn(&T) -> String) -> Listing<T> {
-        let next_after = if data.len() as i64 == limit {
-            data.last().map(cursor)
-        } else {
-            None
-        };
-        Listing { data, next_after }
     }
 }
 

@@ -17,7 +17,6 @@ mod request_log;
 pub mod routes;
 mod serve;
 pub mod simulate;
-mod whole_number;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -7,7 +7,7 @@ use tenure_engine::accounts::{AccountView, NewAccount};
 use tenure_engine::EngineError;
 
 use super::{Made, Route};
-use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params};
+use crate::api::{execute, read, Answered, Command, Created, Listing, Page, PageSize, Params};
 use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -101,7 +101,7 @@ struct CreateAccount {
     #[serde(
         alias = "low_balance_threshold_minor",
         default,
-        deserialize_with = "crate::whole_number::optional"
+        deserialize_with = "tenure_wire::whole_number::optional"
     )]
     #[schemars(range(min = 0, max = 10_000_000_000_000i64))]
     low_balance_threshold: Option<i64>,
@@ -183,13 +183,13 @@ async fn unfreeze(
 #[serde(untagged, deny_unknown_fields)]
 enum Amount {
     Minor(
-        #[serde(deserialize_with = "crate::whole_number::number")]
+        #[serde(deserialize_with = "tenure_wire::whole_number::number")]
         #[schemars(range(min = 1, max = 10_000_000_000_000i64))]
         i64,
     ),
     WithCurrency {
         #[schemars(range(min = 1, max = 10_000_000_000_000i64))]
-        #[serde(deserialize_with = "crate::whole_number::number")]
+        #[serde(deserialize_with = "tenure_wire::whole_number::number")]
         amount: i64,
         #[schemars(extend("x-catalog" = "currency"))]
         currency: String,
@@ -307,7 +307,7 @@ async fn grant_vouchers(
 struct ForecastQuery {
     /// How many days ahead, 1 to 366 (default 90).
     #[schemars(range(min = 1, max = 366))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     days: Option<i64>,
 }
 

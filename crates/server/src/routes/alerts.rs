@@ -23,7 +23,7 @@ pub fn routes() -> Vec<Route> {
 #[serde(deny_unknown_fields)]
 struct Threshold {
     #[schemars(range(min = 0, max = 10_000_000_000_000i64))]
-    #[serde(default, deserialize_with = "crate::whole_number::optional")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::optional")]
     threshold: Option<i64>,
 }
 

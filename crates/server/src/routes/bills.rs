@@ -5,7 +5,7 @@ use tenure_core::access::Permission;
 use tenure_store::bills::{BillFilter, BillStatus};
 
 use super::Route;
-use crate::api::{read, Answered, Listing, Page, Params};
+use crate::api::{read, Answered, Listing, Page, PageSize, Params};
 use crate::auth::ListScope;
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -31,7 +31,7 @@ struct BillQuery {
     status: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }

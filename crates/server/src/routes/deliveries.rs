@@ -8,7 +8,7 @@ use tenure_core::delivery::DeliveryStatus;
 use tenure_store::deliveries::{DeliveryFilter, StoredDelivery};
 
 use super::Route;
-use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
+use crate::api::{execute, read, Answered, Command, Listing, Page, PageSize, Params, Succeeded};
 use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -50,7 +50,7 @@ struct DeliveryQuery {
     status: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }

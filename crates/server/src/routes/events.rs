@@ -4,7 +4,7 @@ use serde::Deserialize;
 use tenure_store::events::LogFilter;
 
 use super::Route;
-use crate::api::{read, Answered, Listing, Page, Params};
+use crate::api::{read, Answered, Listing, Page, PageSize, Params};
 use crate::auth::ListScope;
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -38,11 +38,11 @@ struct LogQuery {
     kind: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     limit: Option<i64>,
     /// The `seq` after which to list.
     #[schemars(range(min = 0))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     after: Option<i64>,
 }
 

@@ -9,7 +9,9 @@ use tenure_engine::instances::{InstanceView, PurchaseCommand};
 use tenure_store::instances::InstanceFilter;
 
 use super::{Made, Route};
-use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
+use crate::api::{
+    execute, read, Answered, Command, Created, Listing, Page, PageSize, Params, Succeeded,
+};
 use crate::auth::{outside_payment, BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -173,7 +175,7 @@ struct InstanceQuery {
     renewal: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }
@@ -345,7 +347,7 @@ async fn quote_renewals(
 #[serde(deny_unknown_fields)]
 struct QuotaUsage {
     #[schemars(range(min = 1, max = 1_000_000_000_000_000i64))]
-    #[serde(deserialize_with = "crate::whole_number::number")]
+    #[serde(deserialize_with = "tenure_wire::whole_number::number")]
     units: i64,
 }
 

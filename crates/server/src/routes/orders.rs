@@ -5,7 +5,7 @@ use tenure_engine::orders::OrderDetails;
 use tenure_store::orders::OrderFilter;
 
 use super::Route;
-use crate::api::{read, Answered, Listing, Params, MAX_PAGE_SIZE};
+use crate::api::{read, Answered, Listing, PageSize, Params, MAX_PAGE_SIZE};
 use crate::auth::ListScope;
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -42,7 +42,7 @@ struct OrderQuery {
     status: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tenure_store::stuck_steps::StuckStep;
 
 use super::Route;
-use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
+use crate::api::{execute, read, Answered, Command, Listing, Page, PageSize, Params, Succeeded};
 use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -34,7 +34,7 @@ pub fn routes() -> Vec<Route> {
 struct StuckQuery {
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }

@@ -16,7 +16,7 @@ use tenure_engine::unsubscriptions::{Confirmations, EligibleResource};
 use tenure_store::orders::UnsubscribableFilter;
 
 use super::Route;
-use crate::api::{execute, read, Answered, Command, Listing, Page, Params, Succeeded};
+use crate::api::{execute, read, Answered, Command, Listing, Page, PageSize, Params, Succeeded};
 use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -81,7 +81,7 @@ struct ListQuery {
     ordered_until: Option<Timestamp>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
     limit: Option<i64>,
     after: Option<String>,
 }

@@ -35,7 +35,7 @@ struct RecordBody {
     #[schemars(extend("x-catalog" = "meter"))]
     meter: String,
     #[schemars(range(min = 1, max = 1_000_000_000_000i64))]
-    #[serde(deserialize_with = "crate::whole_number::number")]
+    #[serde(deserialize_with = "tenure_wire::whole_number::number")]
     quantity: i64,
     /// When the usage happened, RFC 3339.
     #[schemars(extend("format" = "date-time"))]
@@ -60,7 +60,7 @@ struct UsageBody {
     #[schemars(extend("x-catalog" = "meter"))]
     meter: Option<String>,
     #[schemars(range(min = 1, max = 1_000_000_000_000i64))]
-    #[serde(default, deserialize_with = "crate::whole_number::optional")]
+    #[serde(default, deserialize_with = "tenure_wire::whole_number::optional")]
     quantity: Option<i64>,
     /// When the usage happened, RFC 3339.
     #[schemars(extend("format" = "date-time"))]

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use tenure_core::access::{Permission, Role};
 
 use super::{Made, Route};
-use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
+use crate::api::{
+    execute, read, Answered, Command, Created, Listing, Page, PageSize, Params, Succeeded,
+};
 use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;

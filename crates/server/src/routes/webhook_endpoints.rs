@@ -10,7 +10,9 @@ use tenure_engine::EngineError;
 use tenure_store::webhook_endpoints::{self, WebhookEndpoint};
 
 use super::{Made, Route};
-use crate::api::{execute, read, Answered, Command, Created, Listing, Page, Params, Succeeded};
+use crate::api::{
+    execute, read, Answered, Command, Created, Listing, Page, PageSize, Params, Succeeded,
+};
 use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
