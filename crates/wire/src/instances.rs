@@ -1,1 +1,195 @@
-//! (to be filled)
+//! Instances: what a customer bought, buying it, and its list.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Billing, DeductionScheduleChoice};
+use crate::period::Period;
+
+/// Where an instance stands in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceStatus {
+    /// A resource plan bought to take effect later (`activates_at`): paid, not yet in effect;
+    /// it becomes active at that time.
+    Unactivated,
+    /// Running and paid for.
+    Active,
+    /// Past its expiry: stopped, data kept until release.
+    Expired,
+    /// Released: data deleted for good. Final.
+    Released,
+    /// Released to the product's free tier, data kept there (DNS records). Final.
+    FreeTier,
+    /// Released, but the move of its data to the free tier failed (a DNS domain under a
+    /// security lock): the customer must finish it by hand (change the DNS servers). Final.
+    ReleaseNeedsManualStep,
+    /// Unsubscribed by the customer: released at once, data deleted for good, the unused part
+    /// refunded. Final.
+    Unsubscribed,
+    /// A pay-as-you-go instance stopped because its account stayed overdue past the grace
+    /// period; paying the debt restores it.
+    Stopped,
+    /// A free instance frozen after a long time without activity; "continue trial" unfreezes it.
+    Frozen,
+}
+
+same_variants!(
+    InstanceStatus,
+    tenure_core::lifecycle::InstanceStatus {
+        Unactivated,
+        Active,
+        Expired,
+        Released,
+        FreeTier,
+        ReleaseNeedsManualStep,
+        Unsubscribed,
+        Stopped,
+        Frozen,
+    }
+);
+
+/// How an instance is renewed: the Manual, Auto and Don't renew tabs of Renewal Management.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewalMode {
+    /// Renewed when the customer renews it.
+    Manual,
+    /// Renewed from the balance and coupons before it expires.
+    Auto,
+    /// Left to expire.
+    None,
+}
+
+same_variants!(
+    RenewalMode,
+    tenure_core::lifecycle::RenewalMode { Manual, Auto, None }
+);
+
+/// One resource a customer bought, and what comes next in its life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Instance {
+    pub id: String,
+    pub account_id: String,
+    pub product_id: String,
+    pub edition_id: String,
+    pub spec_id: String,
+    pub region: String,
+    pub billing: Billing,
+    pub status: InstanceStatus,
+    pub created_at: Timestamp,
+    /// End of the paid service; none for pay-as-you-go and free instances.
+    pub expires_at: Option<Timestamp>,
+    pub released_at: Option<Timestamp>,
+    pub renewal_mode: RenewalMode,
+    /// The period auto-renewal renews for, while the renewal mode is `auto`.
+    pub auto_renew_period: Option<Period>,
+    /// The period of the first purchase; the auto-renewal unit of products that follow it.
+    pub subscription_period: Option<Period>,
+    /// Which of the product's deduction schedules auto-renewal follows; set while the renewal
+    /// mode is `auto`.
+    pub auto_renew_schedule: Option<DeductionScheduleChoice>,
+    /// No deduction is attempted before this moment: the start of the UTC day after auto-renewal
+    /// was enabled, because auto-renewal takes effect the next day.
+    pub auto_renew_effective_from: Option<Timestamp>,
+    /// The last activity of a free instance (purchase, usage report, "continue trial"); it is
+    /// frozen after its edition's inactivity days without one. None means its creation.
+    pub last_active_at: Option<Timestamp>,
+    /// When a resource plan bought to take effect later does (it is `unactivated` until
+    /// then); none for everything that took effect when bought.
+    pub activates_at: Option<Timestamp>,
+    /// The registry statuses of the instance's domain (DNS), as the operator last reported
+    /// them (`serverUpdateProhibited`, ...): a security lock makes the move to the free tier
+    /// fail. Empty for everything else.
+    pub domain_statuses: Vec<String>,
+    /// When the next lifecycle step (reminder, expiry, release) is due.
+    pub next_due_at: Option<Timestamp>,
+    /// When an expired instance will be released.
+    pub release_at: Option<Timestamp>,
+    /// When auto-renewal next tries to pay; none unless the renewal mode is `auto` and an
+    /// attempt is left for the current expiry.
+    pub next_deduction_at: Option<Timestamp>,
+    /// The deduction attempts made so far for the current expiry (instance details only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deduction_attempts: Option<Vec<DeductionAttempt>>,
+}
+
+/// One auto-renewal deduction attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DeductionAttempt {
+    pub id: String,
+    pub instance_id: String,
+    pub account_id: String,
+    /// The expiry this attempt was to renew.
+    pub renews_expires_at: Timestamp,
+    /// Days from that expiry (negative: before it).
+    pub attempt_offset_days: i64,
+    /// When the schedule put the attempt.
+    pub scheduled_at: Timestamp,
+    /// When it was made (later than `scheduled_at` only when the scheduler ran late).
+    pub attempted_at: Timestamp,
+    /// `paid`, `insufficient_funds`, `not_renewable` or `renewal_ends_in_the_past`.
+    pub outcome: String,
+    /// The renewal price.
+    pub due_minor: i64,
+    /// What the balance and coupons held at the attempt.
+    pub available_minor: i64,
+    /// The renewal order, when the attempt paid.
+    pub order_id: Option<String>,
+}
+
+#[cfg(feature = "domain")]
+mod from_domain {
+    use super::*;
+
+    impl From<tenure_engine::instances::InstanceView> for Instance {
+        fn from(view: tenure_engine::instances::InstanceView) -> Instance {
+            let instance = view.instance;
+            Instance {
+                id: instance.id,
+                account_id: instance.account_id,
+                product_id: instance.product_id,
+                edition_id: instance.edition_id,
+                spec_id: instance.spec_id,
+                region: instance.region,
+                billing: instance.billing.into(),
+                status: instance.status.into(),
+                created_at: instance.created_at,
+                expires_at: instance.expires_at,
+                released_at: instance.released_at,
+                renewal_mode: instance.renewal_mode.into(),
+                auto_renew_period: instance.auto_renew_period.map(Period::from),
+                subscription_period: instance.subscription_period.map(Period::from),
+                auto_renew_schedule: instance.auto_renew_schedule.map(Into::into),
+                auto_renew_effective_from: instance.auto_renew_effective_from,
+                last_active_at: instance.last_active_at,
+                activates_at: instance.activates_at,
+                domain_statuses: instance.domain_statuses,
+                next_due_at: view.next_due_at,
+                release_at: view.release_at,
+                next_deduction_at: view.next_deduction_at,
+                deduction_attempts: view
+                    .deduction_attempts
+                    .map(|attempts| attempts.into_iter().map(Into::into).collect()),
+            }
+        }
+    }
+
+    impl From<tenure_store::deduction_attempts::DeductionAttempt> for DeductionAttempt {
+        fn from(attempt: tenure_store::deduction_attempts::DeductionAttempt) -> DeductionAttempt {
+            DeductionAttempt {
+                id: attempt.id,
+                instance_id: attempt.instance_id,
+                account_id: attempt.account_id,
+                renews_expires_at: attempt.renews_expires_at,
+                attempt_offset_days: attempt.attempt_offset_days,
+                scheduled_at: attempt.scheduled_at,
+                attempted_at: attempt.attempted_at,
+                outcome: attempt.outcome,
+                due_minor: attempt.due_minor,
+                available_minor: attempt.available_minor,
+                order_id: attempt.order_id,
+            }
+        }
+    }
+}

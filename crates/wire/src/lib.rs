@@ -14,6 +14,10 @@
 
 pub mod whole_number;
 
+#[macro_use]
+mod mirror;
+pub mod period;
+
 pub mod listing;
 
 pub mod access;
@@ -38,3 +42,4 @@ pub mod usage;
 pub mod webhooks;
 
 pub use listing::{Listing, Page};
+pub use period::Period;
