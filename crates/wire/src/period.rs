@@ -31,6 +31,7 @@ impl From<Period> for String {
 
 /// With the domain, a period is read by the core's rule (and refused with its sentence); a
 /// client takes the text the server wrote.
+#[cfg_attr(not(feature = "domain"), allow(clippy::infallible_try_from))]
 impl TryFrom<String> for Period {
     #[cfg(feature = "domain")]
     type Error = tenure_core::period::PeriodError;

@@ -68,7 +68,7 @@ fn mac(secret: &str, signed_at: i64, body: &[u8]) -> Hmac<Sha256> {
 }
 
 fn hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
