@@ -27,6 +27,7 @@ mod listing;
 pub mod migrations;
 mod node_lock;
 pub mod orders;
+pub mod payments;
 pub mod refunds;
 pub mod resource_plans;
 pub mod simulated_clock;

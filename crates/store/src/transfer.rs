@@ -41,6 +41,10 @@ pub const TABLES: &[Table] = &[
     table("deliveries", &["id"]),
     table("delivery_attempts", &["delivery_id", "number"]),
     table("simulated_clock", &["id"]),
+    table("payment_customers", &["account_id"]),
+    table("saved_cards", &["id"]),
+    table("payments", &["id"]),
+    table("provider_events", &["id"]),
 ];
 
 /// Tables that stay with their database. The console's session key is a secret of one

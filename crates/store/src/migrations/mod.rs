@@ -8,6 +8,7 @@
 //! constraint, and rebuilds the table instead), a migration says so by dialect.
 
 mod account_freeze;
+mod card_payments;
 mod console_sessions;
 mod deliveries;
 mod initial;
@@ -52,6 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
     account_freeze::MIGRATION,
     console_sessions::MIGRATION,
     webhook_secret_rotation::MIGRATION,
+    card_payments::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
