@@ -26,6 +26,8 @@ pub struct Engine {
     pub channels: Channels,
     /// When failed deliveries are tried again, and when they and their endpoints are given up.
     pub delivery_policy: DeliveryPolicy,
+    /// The payment provider cards are charged through, if one is configured.
+    pub card_payments: Option<crate::payments::CardPayments>,
 }
 
 /// The notice channels a server has been given a way to send on.
@@ -47,6 +49,7 @@ impl Engine {
             sweep_lock: Mutex::new(Default::default()),
             channels: Channels::default(),
             delivery_policy: DeliveryPolicy::default(),
+            card_payments: None,
         }
     }
 

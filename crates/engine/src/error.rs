@@ -16,6 +16,10 @@ pub enum EngineError {
     /// The account cannot pay (402).
     #[error("{message}")]
     PaymentRequired { code: &'static str, message: String },
+    /// The payment provider did not answer: the outcome is unknown until it is looked up
+    /// (503; the same request with the same idempotency key learns it).
+    #[error("{message}")]
+    ProviderUnanswered { message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -69,6 +73,7 @@ impl EngineError {
             EngineError::Invalid { code, .. }
             | EngineError::Refused { code, .. }
             | EngineError::PaymentRequired { code, .. } => code,
+            EngineError::ProviderUnanswered { .. } => "payment_provider_unavailable",
             EngineError::Store(_) => "internal_error",
         }
     }

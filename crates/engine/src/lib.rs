@@ -25,6 +25,7 @@ mod locks;
 mod low_balance;
 pub mod orders;
 pub mod overdue;
+pub mod payments;
 mod record;
 pub mod records;
 pub mod release;

@@ -48,7 +48,12 @@ impl ApiError {
         let ApiError::Engine(error) = self else {
             return None;
         };
-        if matches!(error, EngineError::Store(_)) {
+        // Neither a failing database nor an unanswered payment provider is the request's
+        // answer: it may be sent again, and learns the outcome then.
+        if matches!(
+            error,
+            EngineError::Store(_) | EngineError::ProviderUnanswered { .. }
+        ) {
             return None;
         }
         let (status, code) = self.status_and_code();
@@ -80,6 +85,7 @@ impl ApiError {
                     EngineError::Store(error) if error.is_unavailable() => {
                         return (StatusCode::SERVICE_UNAVAILABLE, "busy")
                     }
+                    EngineError::ProviderUnanswered { .. } => StatusCode::SERVICE_UNAVAILABLE,
                     EngineError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 (status, error.code())
@@ -91,7 +97,14 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status == StatusCode::SERVICE_UNAVAILABLE {
+        let provider_unanswered = matches!(
+            self,
+            ApiError::Engine(EngineError::ProviderUnanswered { .. })
+        );
+        let message = if provider_unanswered {
+            tracing::warn!(error = %self, "payment provider did not answer");
+            self.to_string()
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             tracing::warn!(error = %self, "request not committed");
             "tenure could not commit the request now; nothing was changed. Try again.".to_string()
         } else if status == StatusCode::INTERNAL_SERVER_ERROR {

@@ -144,6 +144,24 @@ pub async fn card(
     Ok(row.as_ref().map(card_from_row).transpose()?)
 }
 
+/// The card kept for the provider's payment method, removed or not.
+pub async fn card_by_provider_id(
+    connection: &mut Connection,
+    provider: &str,
+    provider_payment_method: &str,
+) -> Result<Option<SavedCard>, StoreError> {
+    let sql = format!(
+        "SELECT {CARD_COLUMNS} FROM saved_cards
+         WHERE provider = $1 AND provider_payment_method = $2 AND removed_at IS NULL"
+    );
+    let row = query(&sql)
+        .bind(provider)
+        .bind(provider_payment_method)
+        .fetch_optional(connection)
+        .await?;
+    Ok(row.as_ref().map(card_from_row).transpose()?)
+}
+
 /// The account's default card, if it has one.
 pub async fn default_card(
     connection: &mut Connection,
@@ -174,7 +192,11 @@ pub async fn cards(
 }
 
 /// Makes a saved card the account's default; answers whether it was one of its cards.
-pub async fn make_default(tx: &mut Tx, account_id: &str, card_id: &str) -> Result<bool, StoreError> {
+pub async fn make_default(
+    tx: &mut Tx,
+    account_id: &str,
+    card_id: &str,
+) -> Result<bool, StoreError> {
     if card(tx, account_id, card_id).await?.is_none() {
         return Ok(false);
     }
@@ -312,8 +334,9 @@ pub async fn of_request(
     scope: &str,
     key: &str,
 ) -> Result<Option<Payment>, StoreError> {
-    let sql =
-        format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE request_scope = $1 AND request_key = $2");
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE request_scope = $1 AND request_key = $2"
+    );
     let row = query(&sql)
         .bind(scope)
         .bind(key)
@@ -392,7 +415,10 @@ pub async fn list(
         .bind(limit)
         .fetch_all(connection)
         .await?;
-    Ok(rows.iter().map(payment_from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(payment_from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Payments whose call was never answered (`started`) made before `before`: to be looked up
@@ -411,7 +437,10 @@ pub async fn unanswered(
         .bind(limit)
         .fetch_all(connection)
         .await?;
-    Ok(rows.iter().map(payment_from_row).collect::<Result<_, _>>()?)
+    Ok(rows
+        .iter()
+        .map(payment_from_row)
+        .collect::<Result<_, _>>()?)
 }
 
 /// Records a provider event as applied; answers false if it was applied before.

@@ -1,0 +1,664 @@
+//! Money through a payment provider: saved cards and card top-ups. A provider call never runs
+//! inside a transaction: a payment is committed first (`started`, its id the call's
+//! idempotency key and metadata), the call is made, and its outcome is applied in a
+//! transaction of its own. Whatever dies in between leaves a `started` payment, which
+//! [`Engine::settle_unanswered_payments`] looks up at the provider by its id and applies: a
+//! card is charged once and credited once, however often a request is sent again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tenure_core::payment::PaymentMethod;
+use tenure_payments::{
+    Card, Charge, ChargeRequest, ChargeStatus, CustomerDraft, Provider, ProviderError,
+};
+use tenure_store::payments::{self, Outcome, Payment, SavedCard};
+use tenure_store::{accounts, Connection, Tx};
+
+use crate::accounts::MoneyMovement;
+use crate::engine::Engine;
+use crate::error::EngineError;
+
+/// A payment provider, as the engine is given it.
+#[derive(Clone)]
+pub struct CardPayments {
+    pub provider: Arc<dyn Provider>,
+    /// Its name in the records (`stripe`).
+    pub name: &'static str,
+}
+
+/// How long a call may still be running after its payment was committed: a `started`
+/// payment younger than this may have a call in flight and is neither called again nor looked
+/// up. Longer than the provider client's own timeout.
+pub const CALL_IN_FLIGHT: Duration = Duration::from_secs(60);
+
+/// A payment committed before its call, and whether this request made it (and so makes the
+/// call) or found it made by an earlier request with the same idempotency key.
+#[derive(Debug, Clone)]
+pub struct StartedPayment {
+    pub payment: Payment,
+    pub fresh: bool,
+}
+
+/// What a charge call gave that the request's own transaction applies.
+#[derive(Debug, Clone)]
+pub enum Charged {
+    /// The provider took the money: credit it (once).
+    Succeeded(Charge),
+    /// The provider waits for the customer (3-D Secure) or its processing; a webhook finishes it.
+    Pending(Payment),
+    /// Settled before this request (by an earlier one, a webhook or the settling loop).
+    AlreadySettled(Payment),
+}
+
+/// A card top-up's answer: the payment, and the money it moved if it moved now.
+#[derive(Debug, Clone)]
+pub struct CardTopUp {
+    pub payment: Payment,
+    pub movement: Option<MoneyMovement>,
+}
+
+fn provider_error(error: ProviderError) -> EngineError {
+    match error {
+        ProviderError::Declined { code, message, .. } => EngineError::PaymentRequired {
+            code: "card_declined",
+            message: format!("the card was declined ({code}): {message}"),
+        },
+        ProviderError::Refused { code, message, .. } => EngineError::invalid(
+            "payment_provider_refused",
+            format!("the payment provider refused it ({code}): {message}"),
+        ),
+        ProviderError::Unanswered(why) => EngineError::ProviderUnanswered {
+            message: format!(
+                "the payment provider did not answer ({why}); send the request again with the same Idempotency-Key to learn the outcome"
+            ),
+        },
+    }
+}
+
+impl Engine {
+    /// The engine taking card payments through `provider`.
+    pub fn with_card_payments(mut self, provider: Arc<dyn Provider>, name: &'static str) -> Engine {
+        self.card_payments = Some(CardPayments { provider, name });
+        self
+    }
+
+    fn card_payments(&self) -> Result<&CardPayments, EngineError> {
+        self.card_payments.as_ref().ok_or_else(|| {
+            EngineError::invalid(
+                "payments_not_configured",
+                "card payments are not configured on this server (tenure serve --stripe-secret-key)",
+            )
+        })
+    }
+
+    /// Whether card payments are on.
+    pub fn takes_cards(&self) -> bool {
+        self.card_payments.is_some()
+    }
+
+    async fn account_exists(&self, account_id: &str) -> Result<accounts::Account, EngineError> {
+        let mut connection = self.store.read().await?;
+        accounts::get(&mut connection, account_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("account", account_id))
+    }
+
+    /// The account's customer at the provider, made on first use.
+    async fn customer(&self, account: &accounts::Account) -> Result<String, EngineError> {
+        let payments = self.card_payments()?;
+        let mut connection = self.store.read().await?;
+        if let Some(customer) = payments::customer(&mut connection, &account.id).await? {
+            return Ok(customer);
+        }
+        drop(connection);
+        let draft = CustomerDraft {
+            account_id: account.id.clone(),
+            name: account.name.clone(),
+            email: (!account.email.is_empty()).then(|| account.email.clone()),
+        };
+        let made = payments
+            .provider
+            .create_customer(&draft)
+            .await
+            .map_err(provider_error)?;
+        let account_id = account.id.clone();
+        let provider = payments.name;
+        let now = self.clock.now();
+        // Two first uses at once may each make a customer: the first kept is the account's,
+        // the other stays empty at the provider.
+        self.store
+            .write(move |tx| {
+                let (account_id, made) = (account_id.clone(), made.clone());
+                Box::pin(async move {
+                    payments::keep_customer(tx, &account_id, provider, &made, now)
+                        .await
+                        .map_err(EngineError::from)
+                })
+            })
+            .await
+    }
+
+    /// Attaches a payment method the browser tokenized to the account's customer (the calls
+    /// before [`Engine::keep_card`], outside any transaction).
+    pub async fn attach_card(
+        &self,
+        account_id: &str,
+        provider_payment_method: &str,
+    ) -> Result<Card, EngineError> {
+        let account = self.account_exists(account_id).await?;
+        let customer = self.customer(&account).await?;
+        self.card_payments()?
+            .provider
+            .attach_card(&customer, provider_payment_method)
+            .await
+            .map_err(provider_error)
+    }
+
+    /// Keeps an attached card as the account's; a card kept already is answered as it is.
+    pub async fn keep_card(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        card: &Card,
+        make_default: bool,
+    ) -> Result<SavedCard, EngineError> {
+        let provider = self.card_payments()?.name;
+        self.lock_account(tx, account_id).await?;
+        if let Some(kept) = payments::card_by_provider_id(tx, provider, &card.provider_id).await? {
+            if kept.account_id != account_id {
+                return Err(EngineError::refused(
+                    "card_of_another_account",
+                    "this payment method is saved for another account",
+                ));
+            }
+            if make_default && !kept.is_default {
+                payments::make_default(tx, account_id, &kept.id).await?;
+                return Ok(SavedCard {
+                    is_default: true,
+                    ..kept
+                });
+            }
+            return Ok(kept);
+        }
+        let saved = SavedCard {
+            id: self.ids.next("card"),
+            account_id: account_id.to_string(),
+            provider: provider.to_string(),
+            provider_payment_method: card.provider_id.clone(),
+            brand: card.brand.clone(),
+            last4: card.last4.clone(),
+            exp_month: i64::from(card.exp_month),
+            exp_year: i64::from(card.exp_year),
+            is_default: make_default,
+            created_at: self.clock.now(),
+        };
+        Ok(payments::save_card(tx, &saved).await?)
+    }
+
+    /// The account's saved cards, oldest first.
+    pub async fn saved_cards(
+        &self,
+        connection: &mut Connection,
+        account_id: &str,
+    ) -> Result<Vec<SavedCard>, EngineError> {
+        accounts::get(connection, account_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("account", account_id))?;
+        Ok(payments::cards(connection, account_id).await?)
+    }
+
+    /// Makes a saved card the default; answers the account's cards.
+    pub async fn make_default_card(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        card_id: &str,
+    ) -> Result<Vec<SavedCard>, EngineError> {
+        self.lock_account(tx, account_id).await?;
+        if !payments::make_default(tx, account_id, card_id).await? {
+            return Err(EngineError::not_found("card", card_id));
+        }
+        Ok(payments::cards(tx, account_id).await?)
+    }
+
+    /// Detaches a saved card at the provider (outside any transaction), then removes it.
+    pub async fn detach_card(&self, account_id: &str, card_id: &str) -> Result<(), EngineError> {
+        let payments = self.card_payments()?;
+        let mut connection = self.store.read().await?;
+        let card = payments::card(&mut connection, account_id, card_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("card", card_id))?;
+        drop(connection);
+        match payments
+            .provider
+            .detach_card(&card.provider_payment_method)
+            .await
+        {
+            // Already detached at the provider: removing it here is all that is left.
+            Ok(()) | Err(ProviderError::Refused { .. }) => Ok(()),
+            Err(error) => Err(provider_error(error)),
+        }
+    }
+
+    /// Removes a saved card (after [`Engine::detach_card`]); answers the cards left.
+    pub async fn remove_card(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        card_id: &str,
+    ) -> Result<Vec<SavedCard>, EngineError> {
+        self.lock_account(tx, account_id).await?;
+        if !payments::remove_card(tx, account_id, card_id, self.clock.now()).await? {
+            return Err(EngineError::not_found("card", card_id));
+        }
+        Ok(payments::cards(tx, account_id).await?)
+    }
+
+    /// A card top-up, first step: the payment, committed before the call. A request sent
+    /// again with its idempotency key (`request`: the caller's scope and the key) finds the
+    /// payment the first one made.
+    pub async fn start_card_top_up(
+        &self,
+        account_id: &str,
+        amount_minor: i64,
+        card_id: Option<&str>,
+        request: Option<(String, String)>,
+    ) -> Result<StartedPayment, EngineError> {
+        let provider = self.card_payments()?.name;
+        if amount_minor <= 0 {
+            return Err(EngineError::invalid(
+                "invalid_amount",
+                "the amount must be a positive number of minor units",
+            ));
+        }
+        let (account_id, card_id) = (account_id.to_string(), card_id.map(str::to_string));
+        let id = self.ids.next("pay");
+        let now = self.clock.now();
+        self.store
+            .write(move |tx| {
+                let (account_id, card_id, request, id) = (
+                    account_id.clone(),
+                    card_id.clone(),
+                    request.clone(),
+                    id.clone(),
+                );
+                Box::pin(async move {
+                    if let Some((scope, key)) = &request {
+                        if let Some(payment) = payments::of_request(tx, scope, key).await? {
+                            return Ok(StartedPayment {
+                                payment,
+                                fresh: false,
+                            });
+                        }
+                    }
+                    let account = accounts::get(tx, &account_id)
+                        .await?
+                        .ok_or_else(|| EngineError::not_found("account", &account_id))?;
+                    if let Some(reason) = &account.frozen_reason {
+                        return Err(EngineError::refused(
+                            "account_frozen",
+                            format!("the account's writes are stopped: {reason}"),
+                        ));
+                    }
+                    let card = match &card_id {
+                        Some(card_id) => payments::card(tx, &account_id, card_id)
+                            .await?
+                            .ok_or_else(|| EngineError::not_found("card", card_id))?,
+                        None => payments::default_card(tx, &account_id).await?.ok_or_else(|| {
+                            EngineError::invalid(
+                                "no_saved_card",
+                                "the account has no saved card: save one first (POST /v1/accounts/{id}/payment-methods)",
+                            )
+                        })?,
+                    };
+                    let payment = Payment {
+                        id,
+                        account_id: account_id.clone(),
+                        provider: provider.to_string(),
+                        kind: "charge".into(),
+                        purpose: "deposit".into(),
+                        amount_minor,
+                        currency: account.currency.clone(),
+                        card_id: Some(card.id),
+                        refunds_payment_id: None,
+                        refund_id: None,
+                        request_scope: request.as_ref().map(|(scope, _)| scope.clone()),
+                        request_key: request.as_ref().map(|(_, key)| key.clone()),
+                        status: "started".into(),
+                        provider_id: None,
+                        failure_code: None,
+                        failure_message: None,
+                        created_at: now,
+                        settled_at: None,
+                    };
+                    payments::insert(tx, &payment).await?;
+                    Ok(StartedPayment {
+                        payment,
+                        fresh: true,
+                    })
+                })
+            })
+            .await
+    }
+
+    /// A card top-up, second step: the charge (or, for a payment an earlier request made, its
+    /// lookup). A decline and a payment left waiting are written here, in a write of their
+    /// own; a success is left to the request's transaction ([`Engine::finish_card_top_up`]),
+    /// which credits it.
+    pub async fn charge_card(&self, started: &StartedPayment) -> Result<Charged, EngineError> {
+        let payments = self.card_payments()?;
+        let payment = &started.payment;
+        if payment.status != "started" {
+            return Ok(Charged::AlreadySettled(payment.clone()));
+        }
+        let charge = if started.fresh {
+            let mut connection = self.store.read().await?;
+            let card_id = payment.card_id.clone().unwrap_or_default();
+            let card = payments::card(&mut connection, &payment.account_id, &card_id)
+                .await?
+                .ok_or_else(|| EngineError::not_found("card", &card_id))?;
+            let customer = payments::customer(&mut connection, &payment.account_id)
+                .await?
+                .ok_or_else(|| EngineError::not_found("customer", &payment.account_id))?;
+            drop(connection);
+            let request = ChargeRequest {
+                attempt_id: payment.id.clone(),
+                customer_id: customer,
+                payment_method_id: card.provider_payment_method,
+                amount_minor: payment.amount_minor,
+                currency: payment.currency.clone(),
+            };
+            match payments.provider.charge(&request).await {
+                Ok(charge) => charge,
+                Err(ProviderError::Declined {
+                    code,
+                    message,
+                    charge_id,
+                }) => {
+                    self.record_charge_failure(&payment.id, charge_id.as_deref(), &code, &message)
+                        .await?;
+                    return Err(provider_error(ProviderError::Declined {
+                        code,
+                        message,
+                        charge_id,
+                    }));
+                }
+                Err(error @ ProviderError::Refused { .. }) => {
+                    let (code, message) = match &error {
+                        ProviderError::Refused { code, message, .. } => {
+                            (code.clone(), message.clone())
+                        }
+                        _ => unreachable!("matched above"),
+                    };
+                    self.record_charge_failure(&payment.id, None, &code, &message)
+                        .await?;
+                    return Err(provider_error(error));
+                }
+                Err(error) => return Err(provider_error(error)),
+            }
+        } else {
+            // An earlier request made this payment: its call may still be running.
+            let age = self.clock.now().duration_since(payment.created_at);
+            if age < jiff::SignedDuration::try_from(CALL_IN_FLIGHT).unwrap_or_default() {
+                return Err(EngineError::refused(
+                    "payment_in_progress",
+                    "an earlier request with this Idempotency-Key is still waiting for the payment provider; send it again in a minute",
+                ));
+            }
+            match payments
+                .provider
+                .find_charge(&payment.id)
+                .await
+                .map_err(provider_error)?
+            {
+                Some(charge) => charge,
+                None => {
+                    self.record_charge_failure(
+                        &payment.id,
+                        None,
+                        "not_made",
+                        "the payment provider holds no charge for this payment",
+                    )
+                    .await?;
+                    return Err(EngineError::PaymentRequired {
+                        code: "card_declined",
+                        message: "the card was not charged: the payment never reached the payment provider".into(),
+                    });
+                }
+            }
+        };
+        match &charge.status {
+            ChargeStatus::Succeeded => Ok(Charged::Succeeded(charge)),
+            ChargeStatus::RequiresAction | ChargeStatus::Processing => {
+                let pending = self
+                    .record_charge_pending(&payment.id, &charge.provider_id)
+                    .await?;
+                Ok(Charged::Pending(pending))
+            }
+            ChargeStatus::Failed { code, message } => {
+                self.record_charge_failure(&payment.id, Some(&charge.provider_id), code, message)
+                    .await?;
+                Err(EngineError::PaymentRequired {
+                    code: "card_declined",
+                    message: format!("the card was declined ({code}): {message}"),
+                })
+            }
+        }
+    }
+
+    async fn record_charge_failure(
+        &self,
+        payment_id: &str,
+        provider_id: Option<&str>,
+        code: &str,
+        message: &str,
+    ) -> Result<(), EngineError> {
+        let (payment_id, provider_id, code, message) = (
+            payment_id.to_string(),
+            provider_id.map(str::to_string),
+            code.to_string(),
+            message.to_string(),
+        );
+        let now = self.clock.now();
+        self.store
+            .write(move |tx| {
+                let (payment_id, provider_id, code, message) = (
+                    payment_id.clone(),
+                    provider_id.clone(),
+                    code.clone(),
+                    message.clone(),
+                );
+                Box::pin(async move {
+                    let outcome = Outcome {
+                        status: "failed",
+                        provider_id: provider_id.as_deref(),
+                        failure_code: Some(&code),
+                        failure_message: Some(&message),
+                        settled_at: Some(now),
+                    };
+                    payments::settle(tx, &payment_id, &["started", "pending"], &outcome)
+                        .await
+                        .map_err(EngineError::from)
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn record_charge_pending(
+        &self,
+        payment_id: &str,
+        provider_id: &str,
+    ) -> Result<Payment, EngineError> {
+        let (payment_id, provider_id) = (payment_id.to_string(), provider_id.to_string());
+        self.store
+            .write(move |tx| {
+                let (payment_id, provider_id) = (payment_id.clone(), provider_id.clone());
+                Box::pin(async move {
+                    let outcome = Outcome {
+                        status: "pending",
+                        provider_id: Some(&provider_id),
+                        failure_code: None,
+                        failure_message: None,
+                        settled_at: None,
+                    };
+                    payments::settle(tx, &payment_id, &["started"], &outcome).await?;
+                    payments::get(tx, &payment_id)
+                        .await?
+                        .ok_or_else(|| EngineError::not_found("payment", &payment_id))
+                })
+            })
+            .await
+    }
+
+    /// A card top-up, last step, in the request's transaction: a succeeded charge is
+    /// credited to the balance (once: the payment moves to `succeeded` once).
+    pub async fn finish_card_top_up(
+        &self,
+        tx: &mut Tx,
+        payment_id: &str,
+        charged: &Charged,
+    ) -> Result<CardTopUp, EngineError> {
+        let movement = match charged {
+            Charged::Succeeded(charge) => self.apply_charge(tx, payment_id, charge).await?,
+            Charged::Pending(_) | Charged::AlreadySettled(_) => None,
+        };
+        let payment = payments::get(tx, payment_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("payment", payment_id))?;
+        Ok(CardTopUp { payment, movement })
+    }
+
+    /// Applies what the provider says of a charge to payment `payment_id`: a success credits
+    /// a top-up once (also one marked failed because its answer was lost: the money was taken),
+    /// a failure marks it, a wait marks it pending. Answers the money moved, if any.
+    pub async fn apply_charge(
+        &self,
+        tx: &mut Tx,
+        payment_id: &str,
+        charge: &Charge,
+    ) -> Result<Option<MoneyMovement>, EngineError> {
+        let payment = payments::get(tx, payment_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("payment", payment_id))?;
+        let now = self.clock.now();
+        match &charge.status {
+            ChargeStatus::Succeeded => {
+                let outcome = Outcome {
+                    status: "succeeded",
+                    provider_id: Some(&charge.provider_id),
+                    failure_code: None,
+                    failure_message: None,
+                    settled_at: Some(now),
+                };
+                let moved =
+                    payments::settle(tx, payment_id, &["started", "pending", "failed"], &outcome)
+                        .await?;
+                if !moved || payment.purpose != "deposit" {
+                    return Ok(None);
+                }
+                let movement = self
+                    .deposit(
+                        tx,
+                        &payment.account_id,
+                        payment.amount_minor,
+                        PaymentMethod::BankCard,
+                    )
+                    .await?;
+                Ok(Some(movement))
+            }
+            ChargeStatus::Failed { code, message } => {
+                let outcome = Outcome {
+                    status: "failed",
+                    provider_id: Some(&charge.provider_id),
+                    failure_code: Some(code),
+                    failure_message: Some(message),
+                    settled_at: Some(now),
+                };
+                payments::settle(tx, payment_id, &["started", "pending"], &outcome).await?;
+                Ok(None)
+            }
+            ChargeStatus::RequiresAction | ChargeStatus::Processing => {
+                let outcome = Outcome {
+                    status: "pending",
+                    provider_id: Some(&charge.provider_id),
+                    failure_code: None,
+                    failure_message: None,
+                    settled_at: None,
+                };
+                payments::settle(tx, payment_id, &["started"], &outcome).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The payment a provider's charge belongs to: by the attempt id in its metadata, else
+    /// by the provider's id.
+    pub async fn payment_of_charge(
+        &self,
+        connection: &mut Connection,
+        charge: &Charge,
+    ) -> Result<Option<Payment>, EngineError> {
+        if let Some(attempt_id) = &charge.attempt_id {
+            if let Some(payment) = payments::get(connection, attempt_id).await? {
+                return Ok(Some(payment));
+            }
+        }
+        Ok(payments::by_provider_id(connection, &charge.provider_id).await?)
+    }
+
+    /// Looks up at the provider every payment whose call was never answered (a node died, the
+    /// provider timed out) and applies what it says; one it never received failed. Answers how
+    /// many were settled.
+    pub async fn settle_unanswered_payments(
+        self: &Arc<Self>,
+        now: Timestamp,
+    ) -> Result<usize, EngineError> {
+        let Some(card_payments) = self.card_payments.clone() else {
+            return Ok(0);
+        };
+        let before = now - jiff::SignedDuration::try_from(CALL_IN_FLIGHT).unwrap_or_default();
+        let mut connection = self.store.read().await?;
+        let unanswered = payments::unanswered(&mut connection, before, 100).await?;
+        drop(connection);
+        let mut settled = 0;
+        for payment in unanswered {
+            let found = match card_payments.provider.find_charge(&payment.id).await {
+                Ok(found) => found,
+                // Asked again on the next round.
+                Err(error) => {
+                    tracing::warn!(payment = %payment.id, %error, "looking up an unanswered payment");
+                    continue;
+                }
+            };
+            match found {
+                Some(charge) => {
+                    let payment_id = payment.id.clone();
+                    let engine = Arc::clone(self);
+                    self.store
+                        .write(move |tx| {
+                            let (engine, payment_id, charge) =
+                                (engine.clone(), payment_id.clone(), charge.clone());
+                            Box::pin(
+                                async move { engine.apply_charge(tx, &payment_id, &charge).await },
+                            )
+                        })
+                        .await?;
+                }
+                None => {
+                    self.record_charge_failure(
+                        &payment.id,
+                        None,
+                        "not_made",
+                        "the payment provider holds no charge for this payment",
+                    )
+                    .await?;
+                }
+            }
+            settled += 1;
+        }
+        Ok(settled)
+    }
+}
