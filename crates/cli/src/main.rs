@@ -146,6 +146,46 @@ struct ConsoleArgs {
     secure_cookies: bool,
 }
 
+/// Card payments through Stripe (README: Card payments).
+#[derive(clap::Args)]
+struct PaymentArgs {
+    /// Stripe's secret key (`sk_…`): card payments are on when it is given. Give it by the
+    /// environment rather than the command line.
+    #[arg(
+        long,
+        env = "TENURE_STRIPE_SECRET_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    stripe_secret_key: Option<String>,
+    /// The secret Stripe signs its webhooks with (`whsec_…`), for
+    /// `POST /v1/providers/stripe/webhook`.
+    #[arg(
+        long,
+        env = "TENURE_STRIPE_WEBHOOK_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    stripe_webhook_secret: Option<String>,
+    /// Another server that speaks Stripe's API (localstripe in the tests).
+    #[arg(long, env = "TENURE_STRIPE_API_BASE", default_value = tenure_payments::stripe::STRIPE_API_BASE)]
+    stripe_api_base: String,
+}
+
+impl PaymentArgs {
+    fn card_payments(self) -> Option<tenure_server::CardPaymentSettings> {
+        let secret_key = self
+            .stripe_secret_key
+            .filter(|key| !key.trim().is_empty())?;
+        Some(tenure_server::CardPaymentSettings {
+            stripe_secret_key: secret_key,
+            stripe_webhook_secret: self.stripe_webhook_secret,
+            stripe_api_base: self.stripe_api_base,
+            settle_interval: Duration::from_secs(30),
+        })
+    }
+}
+
 /// `serve --clock`.
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ClockArg {
@@ -192,6 +232,8 @@ enum Command {
         limits: LimitArgs,
         #[command(flatten)]
         console: ConsoleArgs,
+        #[command(flatten)]
+        payments: PaymentArgs,
     },
     /// Bring a database's schema to this tenure's version (every migration it lacks, in one
     /// transaction); creates a PostgreSQL database that does not exist yet.
@@ -290,6 +332,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             delivery,
             limits,
             console,
+            payments,
         } => {
             let admin_key = match std::env::var("TENURE_ADMIN_KEY") {
                 Ok(key) if !key.trim().is_empty() => {
@@ -322,6 +365,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     session_key: console.console_session_key,
                     secure_cookies: console.secure_cookies,
                 },
+                card_payments: payments.card_payments(),
             };
             let application = Application::build(settings).await?;
             let address = format!("http://{}:{}", listen.ip(), application.port());

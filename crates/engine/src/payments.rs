@@ -662,3 +662,38 @@ impl Engine {
         Ok(settled)
     }
 }
+
+impl Engine {
+    /// Applies a provider's webhook event in one transaction, once: an event id applied
+    /// before is acknowledged and changes nothing. Answers whether it was applied now.
+    pub async fn apply_provider_event(
+        self: &Arc<Self>,
+        event: tenure_payments::stripe::webhook::Event,
+    ) -> Result<bool, EngineError> {
+        let provider = self.card_payments()?.name;
+        let engine = Arc::clone(self);
+        self.store
+            .write(move |tx| {
+                let (engine, event) = (engine.clone(), event.clone());
+                Box::pin(async move {
+                    let now = engine.clock.now();
+                    if !payments::first_time(tx, &event.id, provider, &event.kind, now).await? {
+                        return Ok(false);
+                    }
+                    use tenure_payments::stripe::webhook::Outcome as Said;
+                    match &event.outcome {
+                        Said::Charge(charge) => {
+                            if let Some(payment) = engine.payment_of_charge(tx, charge).await? {
+                                engine.apply_charge(tx, &payment.id, charge).await?;
+                            }
+                        }
+                        // Refunds to the card and disputes are applied by the refund and
+                        // notice work that sends them; recorded as received meanwhile.
+                        Said::Refund(_) | Said::Dispute { .. } | Said::Ignored => {}
+                    }
+                    Ok(true)
+                })
+            })
+            .await
+    }
+}

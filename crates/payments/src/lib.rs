@@ -9,6 +9,9 @@
 
 pub mod stripe;
 
+#[cfg(feature = "test-support")]
+pub mod localstripe;
+
 use std::future::Future;
 use std::pin::Pin;
 

@@ -2,92 +2,14 @@
 //! started here on a loopback port from the tests' Python environment (`scripts/test` installs
 //! it). Stripe's test cards give the outcomes.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use tenure_payments::localstripe::{send_webhooks_to, LocalStripe};
 use tenure_payments::stripe::{signature, webhook, Stripe};
 use tenure_payments::{
     ChargeRequest, ChargeStatus, CustomerDraft, Provider, ProviderError, RefundRequest,
     RefundStatus,
 };
-
-struct LocalStripe {
-    port: u16,
-    child: Child,
-}
-
-impl Drop for LocalStripe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn python() -> String {
-    std::env::var("TENURE_TEST_PYTHON").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        format!("{home}/.cache/tenure-test-python/bin/python")
-    })
-}
-
-impl LocalStripe {
-    async fn start() -> LocalStripe {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let python = python();
-        let child = Command::new(&python)
-            .args(["-m", "localstripe", "--from-scratch", "--port"])
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("{python} -m localstripe: {error} (scripts/test installs localstripe)")
-            });
-        let server = LocalStripe { port, child };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(
-                Instant::now() < deadline,
-                "localstripe did not start on {port}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        server
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// What Stripe.js does in a browser: turns a card number into a payment method id
-    /// (localstripe takes only a secret key for it).
-    async fn tokenize(&self, number: &str) -> String {
-        let answer: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/v1/payment_methods", self.base()))
-            .bearer_auth("sk_test_browser")
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(format!(
-                "type=card&card[number]={number}&card[exp_month]=12&card[exp_year]=2030&card[cvc]=123"
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        answer["id"]
-            .as_str()
-            .expect("a payment method id")
-            .to_string()
-    }
-}
 
 async fn customer(stripe: &Stripe) -> String {
     stripe
@@ -235,27 +157,7 @@ async fn its_webhooks_verify_and_read_as_the_charge_they_report() {
     let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/stripe", receiver.local_addr().unwrap());
     let secret = "whsec_tenure_test";
-    reqwest::Client::new()
-        .post(format!("{}/_config/webhooks/tenure", server.base()))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!(
-            "url={}&secret={secret}&events[]=payment_intent.succeeded",
-            url::form_urlencoded::byte_serialize(url.as_bytes()).collect::<String>()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
-
-    let stripe = Stripe::new(&server.base(), "sk_test_tenure");
-    let customer_id = customer(&stripe).await;
-    let method = server.tokenize("4242424242424242").await;
-    stripe.attach_card(&customer_id, &method).await.unwrap();
-    let paid = stripe
-        .charge(&charge("pay_5", &customer_id, &method, 4_200))
-        .await
-        .unwrap();
+    send_webhooks_to(&server, &url, secret).await;
 
     let (header, body) = tokio::time::timeout(Duration::from_secs(20), receive(&receiver))
         .await

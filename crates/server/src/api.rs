@@ -237,9 +237,9 @@ impl<T, S: AnswerStatus> Answered<T, S> {
     }
 }
 
-impl<T> Answered<T> {
+impl<T, S: AnswerStatus> Answered<T, S> {
     /// The saved answer of a request already committed with the same idempotency key.
-    pub fn replayed(response: Response) -> Answered<T> {
+    pub fn replayed(response: Response) -> Answered<T, S> {
         Answered::new(response)
     }
 }

@@ -16,6 +16,8 @@ pub struct ApiContext {
     pub console_session_key: Arc<Vec<u8>>,
     /// Whether the console's cookies are `Secure` on every answer.
     pub secure_cookies: bool,
+    /// The secret Stripe signs its webhooks with (`--stripe-webhook-secret`).
+    pub stripe_webhook_secret: Option<Arc<str>>,
     /// The OpenAPI document, made from the route table and the catalog at its first request:
     /// neither changes while the server runs.
     document: Arc<OnceLock<serde_json::Value>>,
@@ -28,6 +30,7 @@ impl ApiContext {
             admin_key: KeyHash::of(admin_key),
             metrics: Arc::new(Metrics::default()),
             console_session_key: Arc::new(rand::random::<[u8; 32]>().to_vec()),
+            stripe_webhook_secret: None,
             secure_cookies: false,
             document: Arc::default(),
         }

@@ -34,6 +34,14 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 400: the request itself cannot be read (a signature that does not match, say).
+    pub fn bad_request(code: &'static str, message: impl ToString) -> ApiError {
+        ApiError::BadRequest {
+            code,
+            message: message.to_string(),
+        }
+    }
+
     pub fn invalid(code: &'static str, message: impl ToString) -> ApiError {
         ApiError::Unprocessable {
             code,

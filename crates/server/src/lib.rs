@@ -67,6 +67,31 @@ pub struct Settings {
     /// How long a client may take and how many may be served at once (see `serve.rs`).
     pub limits: Limits,
     pub console: ConsoleSettings,
+    /// Card payments through Stripe; `None`: off (a card payment answers 422
+    /// `payments_not_configured`).
+    pub card_payments: Option<CardPaymentSettings>,
+}
+
+/// Where card payments go.
+#[derive(Clone)]
+pub struct CardPaymentSettings {
+    pub stripe_secret_key: String,
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe's API, or another server that speaks it.
+    pub stripe_api_base: String,
+    /// How often payments whose call was never answered are looked up at the provider.
+    pub settle_interval: Duration,
+}
+
+/// The secrets never show in a log line or a panic.
+impl std::fmt::Debug for CardPaymentSettings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter
+            .debug_struct("CardPaymentSettings")
+            .field("stripe_api_base", &self.stripe_api_base)
+            .field("settle_interval", &self.settle_interval)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The web console's settings.
@@ -141,6 +166,13 @@ impl Application {
         if let Some((channels, deliverer)) = &delivery {
             engine = engine.with_delivery(channels.engine_channels(), deliverer.policy.clone());
         }
+        if let Some(payments) = &settings.card_payments {
+            let stripe = tenure_payments::stripe::Stripe::new(
+                &payments.stripe_api_base,
+                &payments.stripe_secret_key,
+            );
+            engine = engine.with_card_payments(Arc::new(stripe), "stripe");
+        }
         let engine = Arc::new(engine);
         let mut background = Vec::new();
         // The clock is state: kept in the database, which every node follows.
@@ -155,6 +187,26 @@ impl Application {
         context.console_session_key =
             Arc::new(console_session_key(&engine, &settings.console).await?);
         context.secure_cookies = settings.console.secure_cookies;
+        match &settings.card_payments {
+            Some(payments) => {
+                tracing::info!(
+                    "card payments: on, through Stripe's API at {}{}",
+                    payments.stripe_api_base,
+                    if payments.stripe_webhook_secret.is_some() {
+                        ""
+                    } else {
+                        " (no webhook secret: payments waiting for the customer are settled by looking them up)"
+                    }
+                );
+                context.stripe_webhook_secret =
+                    payments.stripe_webhook_secret.as_deref().map(Arc::from);
+                background.push(spawn_payment_settler(
+                    engine.clone(),
+                    payments.settle_interval,
+                ));
+            }
+            None => tracing::info!("card payments: off (no --stripe-secret-key)"),
+        }
         let listener = TcpListener::bind(settings.listen).await?;
         if let Some((channels, deliverer)) = delivery {
             tracing::info!("delivery: {}", channels.describe());
@@ -188,6 +240,21 @@ impl Application {
         let router = routes::router(self.context);
         serve::serve(self.listener, router, self.limits, shutdown_signal()).await
     }
+}
+
+/// Looks up, now and then, the payments whose call to the provider was never answered (a node
+/// died between the call and its commit, the provider timed out) and settles them.
+fn spawn_payment_settler(engine: Arc<Engine>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            let now = jiff::Timestamp::now();
+            if let Err(error) = engine.settle_unanswered_payments(now).await {
+                tracing::warn!(%error, "settling unanswered payments");
+            }
+        }
+    })
 }
 
 /// The key that signs console sessions: the one given, or the one kept in the database
@@ -322,6 +389,7 @@ mod tests {
             delivery: None,
             limits: Limits::default(),
             console: ConsoleSettings::default(),
+            card_payments: None,
         };
         let application = Application::build(settings).await.unwrap();
         let sweeps = |text: &str| -> u64 {

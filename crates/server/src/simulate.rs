@@ -93,6 +93,7 @@ async fn run_in(
         delivery: None,
         limits: Default::default(),
         console: Default::default(),
+        card_payments: None,
     };
     let application = Application::build(settings).await?;
     let router = crate::routes::router(application.context.clone());

@@ -19,6 +19,7 @@ mod mirror;
 pub mod period;
 
 pub mod listing;
+mod nothing;
 
 pub mod access;
 pub mod accounts;
@@ -34,6 +35,7 @@ pub mod health;
 pub mod instances;
 pub mod ledger;
 pub mod orders;
+pub mod payments;
 pub mod refunds;
 pub mod renewals;
 pub mod stuck_steps;
@@ -42,4 +44,5 @@ pub mod usage;
 pub mod webhooks;
 
 pub use listing::{Listing, Page};
+pub use nothing::Nothing;
 pub use period::Period;

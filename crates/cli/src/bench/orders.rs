@@ -136,6 +136,7 @@ pub(super) async fn start_server(
         delivery: Some(Default::default()),
         limits: Default::default(),
         console: Default::default(),
+        card_payments: None,
     };
     let application = Application::build(settings).await?;
     let address: SocketAddr = format!("127.0.0.1:{}", application.port()).parse()?;

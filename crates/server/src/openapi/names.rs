@@ -28,6 +28,12 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("POST", "/v1/accounts/{id}/users", "createUser", "Add a user"),
     ("DELETE", "/v1/accounts/{id}/users/{user_id}", "revokeUser", "Revoke a user's key"),
     ("POST", "/v1/accounts/{id}/vouchers", "grantVouchers", "Grant vouchers"),
+    ("GET", "/v1/accounts/{id}/payment-methods", "listCards", "List saved cards"),
+    ("POST", "/v1/accounts/{id}/payment-methods", "saveCard", "Save a card"),
+    ("DELETE", "/v1/accounts/{id}/payment-methods/{card_id}", "removeCard", "Remove a saved card"),
+    ("POST", "/v1/accounts/{id}/payment-methods/{card_id}/default", "setDefaultCard", "Make a card the default"),
+    ("GET", "/v1/payments", "listPayments", "List payments through the provider"),
+    ("POST", "/v1/providers/stripe/webhook", "receiveStripeEvent", "Receive a Stripe event"),
     ("GET", "/v1/instances", "listInstances", "List instances"),
     ("POST", "/v1/instances", "purchaseInstance", "Buy an instance"),
     ("GET", "/v1/instances/{id}", "getInstance", "Get an instance"),
@@ -107,6 +113,9 @@ const VERBS: &[&str] = &[
     "report",
     "advance",
     "retry",
+    "save",
+    "remove",
+    "receive",
 ];
 
 /// The tags operations are grouped by, in the order a reader meets them, with what each holds.
@@ -121,6 +130,8 @@ pub const TAGS: &[(&str, &str)] = &[
     ("orders", "What was paid for each period and change."),
     ("unsubscriptions", "Unsubscribing several instances at once, and what can be unsubscribed."),
     ("refunds", "Refunds: amount, destination and status."),
+    ("payments", "Every charge and refund made through the payment provider, and its outcome."),
+    ("providers", "What the payment provider tells tenure: its signed webhooks."),
     ("usage", "Pay-as-you-go usage, reported by the operator's metering."),
     ("bills", "Pay-as-you-go bills, one per instance per cycle."),
     ("events", "The event log."),

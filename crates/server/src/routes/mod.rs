@@ -17,6 +17,7 @@ mod free_instances;
 mod health;
 mod instances;
 mod orders;
+mod payments;
 mod refunds;
 mod release;
 mod stuck_steps;
@@ -160,6 +161,7 @@ pub fn table() -> Vec<Route> {
         webhook_endpoints::routes(),
         stuck_steps::routes(),
         deliveries::routes(),
+        payments::routes(),
     ]
     .into_iter()
     .flatten()

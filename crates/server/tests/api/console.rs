@@ -241,6 +241,7 @@ async fn the_session_key_is_random_per_deployment_or_given() {
             session_key: Some("short".to_string()),
             secure_cookies: false,
         },
+        card_payments: None,
     })
     .await;
     let error = refused.err().expect("a short session key is refused");

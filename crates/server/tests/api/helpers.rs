@@ -111,6 +111,7 @@ pub async fn spawn_app_with(
         delivery: None,
         limits: Default::default(),
         console: Default::default(),
+        card_payments: None,
     };
     adjust(&mut settings);
     let application = Application::build(settings).await.expect("server builds");
@@ -153,6 +154,7 @@ impl TestApp {
             delivery: None,
             limits: Default::default(),
             console: Default::default(),
+            card_payments: None,
         };
         adjust(&mut settings);
         let application = Application::build(settings).await?;

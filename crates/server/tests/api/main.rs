@@ -8,6 +8,7 @@ mod account_keys;
 mod accounts;
 mod auto_renewal;
 mod body_fuzz;
+mod card_payments;
 mod catalog;
 mod changes;
 mod clock_state;

@@ -1,0 +1,213 @@
+//! Card payments through a real server that speaks Stripe's API (localstripe): saved cards,
+//! the payments list, and Stripe's signed webhooks.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tenure_payments::localstripe::LocalStripe;
+use tenure_payments::stripe::signature;
+
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
+use crate::on_both_backends;
+
+const WEBHOOK_SECRET: &str = "whsec_tenure_test_secret";
+
+async fn app_with_stripe(backend: Backend, stripe: &LocalStripe) -> TestApp {
+    let base = stripe.base();
+    spawn_app_with(backend, "2026-02-10T00:00:00Z", move |settings| {
+        settings.card_payments = Some(tenure_server::CardPaymentSettings {
+            stripe_secret_key: "sk_test_tenure".into(),
+            stripe_webhook_secret: Some(WEBHOOK_SECRET.into()),
+            stripe_api_base: base,
+            settle_interval: Duration::from_secs(3600),
+        });
+    })
+    .await
+}
+
+/// A new account: its id and its owner's key.
+async fn account(app: &TestApp) -> (String, String) {
+    let account = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": "Ada Lovelace", "email": "ada@example.com", "mobile": "+15550100" }),
+        )
+        .await;
+    (
+        account["id"].as_str().unwrap().to_string(),
+        account["owner_key"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn cards_are_saved_listed_made_default_and_removed(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, owner_key) = account(&app).await;
+    let cards_path = format!("/v1/accounts/{account_id}/payment-methods");
+
+    let visa = stripe.tokenize("4242424242424242").await;
+    let (status, first) = app
+        .post(&cards_path, json!({ "provider_payment_method": visa }))
+        .await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["last4"], "4242");
+    assert_eq!(
+        (first["exp_month"].as_i64(), first["exp_year"].as_i64()),
+        (Some(12), Some(2030))
+    );
+    assert_eq!(first["is_default"], true, "the first card is the default");
+
+    let other = stripe.tokenize("4000002500003155").await;
+    let (status, second) = app
+        .post(
+            &cards_path,
+            json!({ "provider_payment_method": other, "make_default": true }),
+        )
+        .await;
+    assert_eq!(status, 201, "{second}");
+    let listed = app.get(&cards_path).await;
+    let defaults: Vec<(&str, bool)> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|card| {
+            (
+                card["last4"].as_str().unwrap(),
+                card["is_default"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(defaults, [("4242", false), ("3155", true)]);
+
+    // A card the provider declines when attached is never saved.
+    let declined = stripe.tokenize("4000000000009995").await;
+    let (status, refused) = app
+        .post(&cards_path, json!({ "provider_payment_method": declined }))
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (402, Some("card_declined")),
+        "{refused}"
+    );
+    assert_eq!(
+        app.get(&cards_path).await["data"].as_array().unwrap().len(),
+        2
+    );
+
+    // Removing the default makes the oldest card left the default.
+    let (status, left) = app
+        .request(
+            "DELETE",
+            &format!("{cards_path}/{}", second["id"].as_str().unwrap()),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{left}");
+    assert_eq!(left["data"].as_array().unwrap().len(), 1);
+    assert_eq!(left["data"][0]["is_default"], true);
+
+    // An account's own key may save a card: the provider, not the key, vouches for it.
+    let third = stripe.tokenize("4242424242424242").await;
+    let (status, saved) = app
+        .with_key(
+            "POST",
+            &cards_path,
+            &owner_key,
+            Some(json!({ "provider_payment_method": third })),
+        )
+        .await;
+    assert_eq!(status, 201, "{saved}");
+}
+on_both_backends!(
+    cards_round_trip,
+    cards_are_saved_listed_made_default_and_removed
+);
+
+async fn stripe_webhooks_are_verified_and_applied_once(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let event = json!({
+        "id": "evt_tenure_1",
+        "type": "payment_intent.succeeded",
+        "data": { "object": { "id": "pi_unknown", "amount": 100, "status": "succeeded", "metadata": {} } }
+    })
+    .to_string();
+    let now = jiff::Timestamp::now().as_second();
+    let send = |header: String, body: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .post(format!("{}/v1/providers/stripe/webhook", app.address))
+                .header("Stripe-Signature", header)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, refused) = send(
+        signature::sign(event.as_bytes(), "whsec_wrong", now),
+        event.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (400, Some("invalid_signature"))
+    );
+    let (status, refused) = send(
+        signature::sign(event.as_bytes(), WEBHOOK_SECRET, now - 3_600),
+        event.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (400, Some("invalid_signature")),
+        "too old"
+    );
+
+    let signed = signature::sign(event.as_bytes(), WEBHOOK_SECRET, now);
+    let (status, first) = send(signed.clone(), event.clone()).await;
+    assert_eq!(
+        (status, first["applied"].as_bool()),
+        (200, Some(true)),
+        "{first}"
+    );
+    let (status, again) = send(signed, event).await;
+    assert_eq!(
+        (status, again["applied"].as_bool()),
+        (200, Some(false)),
+        "sent twice, applied once"
+    );
+}
+on_both_backends!(
+    stripe_webhooks,
+    stripe_webhooks_are_verified_and_applied_once
+);
+
+async fn without_a_provider_card_payments_say_so(backend: Backend) {
+    let app = spawn_app(backend, "2026-02-10T00:00:00Z").await;
+    let (account_id, _) = account(&app).await;
+    let (status, refused) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/payment-methods"),
+            json!({ "provider_payment_method": "pm_anything" }),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("payments_not_configured"))
+    );
+    let (status, _) = app
+        .request("POST", "/v1/providers/stripe/webhook", Some(json!({})), &[])
+        .await;
+    assert_eq!(status, 422);
+}
+on_both_backends!(
+    payments_not_configured,
+    without_a_provider_card_payments_say_so
+);
