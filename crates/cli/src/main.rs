@@ -196,6 +196,8 @@ enum ClockArg {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run the HTTP API.
     Serve {

@@ -155,22 +155,6 @@ fn holds_escaped_nul(json: &[u8]) -> bool {
     false
 }
 
-#[cfg(test)]
-mod tests {
-    use super::holds_escaped_nul;
-
-    #[test]
-    fn finds_an_escaped_nul_and_only_that() {
-        assert!(holds_escaped_nul(br#"{"name": "a\u0000b"}"#));
-        assert!(holds_escaped_nul(br#"{"name": "\\\u0000"}"#));
-        assert!(
-            !holds_escaped_nul(br#"{"name": "\\u0000"}"#),
-            "an escaped backslash"
-        );
-        assert!(!holds_escaped_nul(br#"{"name": "u0000"}"#));
-    }
-}
-
 /// `application/json`, or a `+json` type such as `application/merge-patch+json`, with any
 /// parameters (`; charset=utf-8`).
 fn is_json(content_type: &str) -> bool {
@@ -616,5 +600,21 @@ impl<T: DeserializeOwned + ListScope + Send> axum::extract::FromRequestParts<Api
             query.scope_to_account(account_id);
         }
         Ok(Params(query))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_escaped_nul;
+
+    #[test]
+    fn finds_an_escaped_nul_and_only_that() {
+        assert!(holds_escaped_nul(br#"{"name": "a\u0000b"}"#));
+        assert!(holds_escaped_nul(br#"{"name": "\\\u0000"}"#));
+        assert!(
+            !holds_escaped_nul(br#"{"name": "\\u0000"}"#),
+            "an escaped backslash"
+        );
+        assert!(!holds_escaped_nul(br#"{"name": "u0000"}"#));
     }
 }
