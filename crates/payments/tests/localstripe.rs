@@ -159,9 +159,26 @@ async fn its_webhooks_verify_and_read_as_the_charge_they_report() {
     let secret = "whsec_tenure_test";
     send_webhooks_to(&server, &url, secret).await;
 
-    let (header, body) = tokio::time::timeout(Duration::from_secs(20), receive(&receiver))
+    let stripe = Stripe::new(&server.base(), "sk_test_tenure");
+    let customer_id = customer(&stripe).await;
+    let method = server.tokenize("4242424242424242").await;
+    stripe.attach_card(&customer_id, &method).await.unwrap();
+    let paid = stripe
+        .charge(&charge("pay_5", &customer_id, &method, 4_200))
         .await
-        .expect("localstripe sends payment_intent.succeeded");
+        .unwrap();
+
+    // localstripe sends every event (the customer's, the card's…): the charge's is awaited.
+    let (header, body) = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let (header, body) = receive(&receiver).await;
+            if webhook::read(&body).is_ok_and(|event| event.kind == "payment_intent.succeeded") {
+                return (header, body);
+            }
+        }
+    })
+    .await
+    .expect("localstripe sends payment_intent.succeeded");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
