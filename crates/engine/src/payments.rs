@@ -203,6 +203,7 @@ impl Engine {
         connection: &mut Connection,
         account_id: &str,
     ) -> Result<Vec<SavedCard>, EngineError> {
+        self.card_payments()?;
         accounts::get(connection, account_id)
             .await?
             .ok_or_else(|| EngineError::not_found("account", account_id))?;
@@ -216,6 +217,7 @@ impl Engine {
         account_id: &str,
         card_id: &str,
     ) -> Result<Vec<SavedCard>, EngineError> {
+        self.card_payments()?;
         self.lock_account(tx, account_id).await?;
         if !payments::make_default(tx, account_id, card_id).await? {
             return Err(EngineError::not_found("card", card_id));

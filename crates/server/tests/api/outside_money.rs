@@ -204,7 +204,8 @@ async fn target(app: &TestApp, world: &World, pattern: &str) -> (String, Option<
     };
     let path = pattern
         .replace("{id}", &id)
-        .replace("{user_id}", user_id.as_deref().unwrap_or(""));
+        .replace("{user_id}", user_id.as_deref().unwrap_or(""))
+        .replace("{card_id}", "card_0");
     // A body that names instances gets one made for it.
     let named_instance = if matches!(
         pattern,
@@ -322,6 +323,18 @@ fn generous_bodies(
         ("POST", "/v1/webhook-endpoints") => {
             one(json!({ "url": "https://ops.example.com/hook", "events": ["*"] }))
         }
+        // Cards are saved at the provider, which vouches for what they pay (none here).
+        ("POST", "/v1/accounts/{id}/payment-methods") => {
+            one(json!({ "provider_payment_method": "pm_generous", "make_default": true }))
+        }
+        ("DELETE", "/v1/accounts/{id}/payment-methods/{card_id}") => vec![None],
+        ("POST", "/v1/accounts/{id}/payment-methods/{card_id}/default") => one(json!({})),
+        // Unsigned: refused before it is read.
+        ("POST", "/v1/providers/stripe/webhook") => one(json!({
+            "id": "evt_generous", "type": "payment_intent.succeeded",
+            "data": { "object": { "id": "pi_generous", "amount": MOST_GENEROUS_MINOR,
+                                  "status": "succeeded", "metadata": {} } }
+        })),
         _ => return None,
     })
 }
