@@ -66,11 +66,21 @@ pub enum EventKind {
     StepParked,
     /// A webhook endpoint failed every delivery for days in a row and was disabled.
     WebhookEndpointDisabled,
+    /// A card was saved for the account at the payment provider.
+    CardSaved,
+    /// A saved card was removed.
+    CardRemoved,
+    /// Money moved through the payment provider: a card charged.
+    PaymentSucceeded,
+    /// A charge through the payment provider failed: declined, or never made.
+    PaymentFailed,
+    /// The customer disputed a card payment with their bank.
+    PaymentDisputed,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 41] = [
+    pub const ALL: [EventKind; 46] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -112,6 +122,11 @@ impl EventKind {
         EventKind::LowBalanceAlert,
         EventKind::StepParked,
         EventKind::WebhookEndpointDisabled,
+        EventKind::CardSaved,
+        EventKind::CardRemoved,
+        EventKind::PaymentSucceeded,
+        EventKind::PaymentFailed,
+        EventKind::PaymentDisputed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -157,6 +172,11 @@ impl EventKind {
             EventKind::LowBalanceAlert => "account.low_balance",
             EventKind::StepParked => "lifecycle.step_parked",
             EventKind::WebhookEndpointDisabled => "webhook_endpoint.disabled",
+            EventKind::CardSaved => "card.saved",
+            EventKind::CardRemoved => "card.removed",
+            EventKind::PaymentSucceeded => "payment.succeeded",
+            EventKind::PaymentFailed => "payment.failed",
+            EventKind::PaymentDisputed => "payment.disputed",
         }
     }
 }

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use serde_json::json;
+use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::payment::PaymentMethod;
 use tenure_payments::{
     Card, Charge, ChargeRequest, ChargeStatus, CustomerDraft, Provider, ProviderError,
@@ -78,6 +80,27 @@ fn provider_error(error: ProviderError) -> EngineError {
 }
 
 impl Engine {
+    /// Records an event of the account's that concerns no instance.
+    async fn record_account_event(
+        &self,
+        tx: &mut Tx,
+        account_id: &str,
+        kind: EventKind,
+        data: serde_json::Value,
+    ) -> Result<(), EngineError> {
+        let account = accounts::get(tx, account_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("account", account_id))?;
+        let event = EventDraft {
+            kind,
+            account_id: account_id.to_string(),
+            instance_id: None,
+            data: data.into(),
+        };
+        self.record(tx, self.clock.now(), &account, &[event], &[])
+            .await
+    }
+
     /// The engine taking card payments through `provider`.
     pub fn with_card_payments(mut self, provider: Arc<dyn Provider>, name: &'static str) -> Engine {
         self.card_payments = Some(CardPayments { provider, name });
@@ -194,7 +217,12 @@ impl Engine {
             is_default: make_default,
             created_at: self.clock.now(),
         };
-        Ok(payments::save_card(tx, &saved).await?)
+        let saved = payments::save_card(tx, &saved).await?;
+        let data = json!({ "brand": saved.brand, "card_id": saved.id,
+                           "is_default": saved.is_default, "last4": saved.last4 });
+        self.record_account_event(tx, account_id, EventKind::CardSaved, data)
+            .await?;
+        Ok(saved)
     }
 
     /// The account's saved cards, oldest first.
@@ -255,6 +283,9 @@ impl Engine {
         if !payments::remove_card(tx, account_id, card_id, self.clock.now()).await? {
             return Err(EngineError::not_found("card", card_id));
         }
+        let data = json!({ "card_id": card_id });
+        self.record_account_event(tx, account_id, EventKind::CardRemoved, data)
+            .await?;
         Ok(payments::cards(tx, account_id).await?)
     }
 
@@ -349,7 +380,10 @@ impl Engine {
     /// lookup). A decline and a payment left waiting are written here, in a write of their
     /// own; a success is left to the request's transaction ([`Engine::finish_card_top_up`]),
     /// which credits it.
-    pub async fn charge_card(&self, started: &StartedPayment) -> Result<Charged, EngineError> {
+    pub async fn charge_card(
+        self: &Arc<Self>,
+        started: &StartedPayment,
+    ) -> Result<Charged, EngineError> {
         let payments = self.card_payments()?;
         let payment = &started.payment;
         if payment.status != "started" {
@@ -451,7 +485,7 @@ impl Engine {
     }
 
     async fn record_charge_failure(
-        &self,
+        self: &Arc<Self>,
         payment_id: &str,
         provider_id: Option<&str>,
         code: &str,
@@ -464,9 +498,11 @@ impl Engine {
             message.to_string(),
         );
         let now = self.clock.now();
+        let engine = Arc::clone(self);
         self.store
             .write(move |tx| {
-                let (payment_id, provider_id, code, message) = (
+                let (engine, payment_id, provider_id, code, message) = (
+                    engine.clone(),
                     payment_id.clone(),
                     provider_id.clone(),
                     code.clone(),
@@ -480,13 +516,13 @@ impl Engine {
                         failure_message: Some(&message),
                         settled_at: Some(now),
                     };
-                    payments::settle(tx, &payment_id, &["started", "pending"], &outcome)
-                        .await
-                        .map_err(EngineError::from)
+                    if payments::settle(tx, &payment_id, &["started", "pending"], &outcome).await? {
+                        failed_event(&engine, tx, &payment_id).await?;
+                    }
+                    Ok::<(), EngineError>(())
                 })
             })
-            .await?;
-        Ok(())
+            .await
     }
 
     async fn record_charge_pending(
@@ -558,7 +594,19 @@ impl Engine {
                 let moved =
                     payments::settle(tx, payment_id, &["started", "pending", "failed"], &outcome)
                         .await?;
-                if !moved || payment.purpose != "deposit" {
+                if !moved {
+                    return Ok(None);
+                }
+                let data = json!({ "amount_minor": payment.amount_minor, "payment_id": payment.id,
+                                   "provider_id": charge.provider_id, "purpose": payment.purpose });
+                self.record_account_event(
+                    tx,
+                    &payment.account_id,
+                    EventKind::PaymentSucceeded,
+                    data,
+                )
+                .await?;
+                if payment.purpose != "deposit" {
                     return Ok(None);
                 }
                 let movement = self
@@ -579,7 +627,9 @@ impl Engine {
                     failure_message: Some(message),
                     settled_at: Some(now),
                 };
-                payments::settle(tx, payment_id, &["started", "pending"], &outcome).await?;
+                if payments::settle(tx, payment_id, &["started", "pending"], &outcome).await? {
+                    failed_event(self, tx, payment_id).await?;
+                }
                 Ok(None)
             }
             ChargeStatus::RequiresAction | ChargeStatus::Processing => {
@@ -689,13 +739,49 @@ impl Engine {
                                 engine.apply_charge(tx, &payment.id, charge).await?;
                             }
                         }
-                        // Refunds to the card and disputes are applied by the refund and
-                        // notice work that sends them; recorded as received meanwhile.
-                        Said::Refund(_) | Said::Dispute { .. } | Said::Ignored => {}
+                        Said::Dispute {
+                            charge_id,
+                            amount_minor,
+                            reason,
+                        } => {
+                            if let Some(payment) = payments::by_provider_id(tx, charge_id).await? {
+                                let data = json!({ "amount_minor": amount_minor,
+                                                   "payment_id": payment.id,
+                                                   "provider_id": charge_id, "reason": reason });
+                                engine
+                                    .record_account_event(
+                                        tx,
+                                        &payment.account_id,
+                                        EventKind::PaymentDisputed,
+                                        data,
+                                    )
+                                    .await?;
+                            }
+                        }
+                        // Refunds to the card are applied by the refund work that sends them;
+                        // the event is recorded as received meanwhile.
+                        Said::Refund(_) | Said::Ignored => {}
                     }
                     Ok(true)
                 })
             })
             .await
     }
+}
+
+/// `payment.failed` for a payment just marked failed.
+async fn failed_event(engine: &Engine, tx: &mut Tx, payment_id: &str) -> Result<(), EngineError> {
+    let payment = payments::get(tx, payment_id)
+        .await?
+        .ok_or_else(|| EngineError::not_found("payment", payment_id))?;
+    let data = json!({
+        "amount_minor": payment.amount_minor,
+        "code": payment.failure_code,
+        "message": payment.failure_message,
+        "payment_id": payment.id,
+        "purpose": payment.purpose,
+    });
+    engine
+        .record_account_event(tx, &payment.account_id, EventKind::PaymentFailed, data)
+        .await
 }

@@ -118,6 +118,19 @@ async fn cards_are_saved_listed_made_default_and_removed(backend: Backend) {
         )
         .await;
     assert_eq!(status, 201, "{saved}");
+
+    let events = app.get(&format!("/v1/events?account={account_id}")).await;
+    let kinds: Vec<&str> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|event| event["type"].as_str().or(event["kind"].as_str()))
+        .filter(|kind| kind.starts_with("card."))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["card.saved", "card.saved", "card.removed", "card.saved"]
+    );
 }
 on_both_backends!(
     cards_round_trip,
