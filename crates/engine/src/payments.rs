@@ -309,6 +309,7 @@ impl Engine {
         let (account_id, card_id) = (account_id.to_string(), card_id.map(str::to_string));
         let id = self.ids.next("pay");
         let now = self.clock.now();
+        let real_now = Timestamp::now();
         self.store
             .write(move |tx| {
                 let (account_id, card_id, request, id) = (
@@ -364,6 +365,7 @@ impl Engine {
                         failure_code: None,
                         failure_message: None,
                         created_at: now,
+                        started_at_ms: real_now.as_millisecond(),
                         settled_at: None,
                     };
                     payments::insert(tx, &payment).await?;
@@ -436,8 +438,8 @@ impl Engine {
             }
         } else {
             // An earlier request made this payment: its call may still be running.
-            let age = self.clock.now().duration_since(payment.created_at);
-            if age < jiff::SignedDuration::try_from(CALL_IN_FLIGHT).unwrap_or_default() {
+            let age_ms = Timestamp::now().as_millisecond() - payment.started_at_ms;
+            if age_ms < CALL_IN_FLIGHT.as_millis() as i64 {
                 return Err(EngineError::refused(
                     "payment_in_progress",
                     "an earlier request with this Idempotency-Key is still waiting for the payment provider; send it again in a minute",
@@ -662,8 +664,8 @@ impl Engine {
     }
 
     /// Looks up at the provider every payment whose call was never answered (a node died, the
-    /// provider timed out) and applies what it says; one it never received failed. Answers how
-    /// many were settled.
+    /// provider timed out) and applies what it says; one it never received failed. `now` is
+    /// real time, the clock calls run on. Answers how many were settled.
     pub async fn settle_unanswered_payments(
         self: &Arc<Self>,
         now: Timestamp,
@@ -671,9 +673,9 @@ impl Engine {
         let Some(card_payments) = self.card_payments.clone() else {
             return Ok(0);
         };
-        let before = now - jiff::SignedDuration::try_from(CALL_IN_FLIGHT).unwrap_or_default();
+        let before_ms = now.as_millisecond() - CALL_IN_FLIGHT.as_millis() as i64;
         let mut connection = self.store.read().await?;
-        let unanswered = payments::unanswered(&mut connection, before, 100).await?;
+        let unanswered = payments::unanswered(&mut connection, before_ms, 100).await?;
         drop(connection);
         let mut settled = 0;
         for payment in unanswered {

@@ -261,12 +261,14 @@ pub struct Payment {
     pub failure_code: Option<String>,
     pub failure_message: Option<String>,
     pub created_at: Timestamp,
+    /// When it was committed, in real Unix milliseconds: its call runs in real time.
+    pub started_at_ms: i64,
     pub settled_at: Option<Timestamp>,
 }
 
 const PAYMENT_COLUMNS: &str = "id, account_id, provider, kind, purpose, amount_minor, currency, \
     card_id, refunds_payment_id, refund_id, request_scope, request_key, status, provider_id, \
-    failure_code, failure_message, created_at, settled_at";
+    failure_code, failure_message, created_at, started_at_ms, settled_at";
 
 fn payment_from_row(row: &Row) -> Result<Payment, DatabaseError> {
     Ok(Payment {
@@ -287,6 +289,7 @@ fn payment_from_row(row: &Row) -> Result<Payment, DatabaseError> {
         failure_code: row.try_get("failure_code")?,
         failure_message: row.try_get("failure_message")?,
         created_at: from_seconds(row.try_get("created_at")?),
+        started_at_ms: row.try_get("started_at_ms")?,
         settled_at: row.try_get::<Option<i64>>("settled_at")?.map(from_seconds),
     })
 }
@@ -296,8 +299,9 @@ pub async fn insert(tx: &mut Tx, payment: &Payment) -> Result<(), StoreError> {
     query(
         "INSERT INTO payments (id, account_id, provider, kind, purpose, amount_minor, currency,
             card_id, refunds_payment_id, refund_id, request_scope, request_key, status,
-            provider_id, failure_code, failure_message, created_at, settled_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            provider_id, failure_code, failure_message, created_at, started_at_ms, settled_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+            $19)",
     )
     .bind(payment.id.as_str())
     .bind(payment.account_id.as_str())
@@ -316,6 +320,7 @@ pub async fn insert(tx: &mut Tx, payment: &Payment) -> Result<(), StoreError> {
     .bind(payment.failure_code.as_deref())
     .bind(payment.failure_message.as_deref())
     .bind(to_seconds(payment.created_at))
+    .bind(payment.started_at_ms)
     .bind(payment.settled_at.map(to_seconds))
     .execute(tx)
     .await?;
@@ -421,19 +426,19 @@ pub async fn list(
         .collect::<Result<_, _>>()?)
 }
 
-/// Payments whose call was never answered (`started`) made before `before`: to be looked up
-/// at the provider.
+/// Payments whose call was never answered (`started`) committed before `before_ms` (real
+/// Unix milliseconds): to be looked up at the provider.
 pub async fn unanswered(
     connection: &mut Connection,
-    before: Timestamp,
+    before_ms: i64,
     limit: i64,
 ) -> Result<Vec<Payment>, StoreError> {
     let sql = format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments
-         WHERE status = 'started' AND created_at < $1 ORDER BY created_at, id LIMIT $2"
+         WHERE status = 'started' AND started_at_ms < $1 ORDER BY started_at_ms, id LIMIT $2"
     );
     let rows = query(&sql)
-        .bind(to_seconds(before))
+        .bind(before_ms)
         .bind(limit)
         .fetch_all(connection)
         .await?;

@@ -224,3 +224,116 @@ on_both_backends!(
     payments_not_configured,
     without_a_provider_card_payments_say_so
 );
+
+/// A node dies after the provider charged the card and before tenure committed: the payment
+/// stays `started`, and looking it up at the provider credits it, once.
+async fn a_charge_whose_answer_was_lost_is_credited_once(backend: Backend) {
+    use tenure_payments::{ChargeRequest, Provider};
+
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, _) = account(&app).await;
+    let visa = stripe.tokenize("4242424242424242").await;
+    let (status, card) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/payment-methods"),
+            json!({ "provider_payment_method": visa }),
+        )
+        .await;
+    assert_eq!(status, 201, "{card}");
+
+    let engine = app.engine.clone();
+    let started = engine
+        .start_card_top_up(&account_id, 2_500, None, None)
+        .await
+        .unwrap();
+    assert!(started.fresh);
+    // The call a dead node made: the provider took the money, tenure never heard.
+    let client = tenure_payments::stripe::Stripe::new(&stripe.base(), "sk_test_tenure");
+    let customer = {
+        let mut connection = engine.store.read().await.unwrap();
+        tenure_store::payments::customer(&mut connection, &account_id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let charged = client
+        .charge(&ChargeRequest {
+            attempt_id: started.payment.id.clone(),
+            customer_id: customer,
+            payment_method_id: visa.clone(),
+            amount_minor: 2_500,
+            currency: "USD".into(),
+        })
+        .await
+        .unwrap();
+
+    // Too young to look up: its call might still be running.
+    let now = jiff::Timestamp::now();
+    assert_eq!(engine.settle_unanswered_payments(now).await.unwrap(), 0);
+    let later = now + jiff::SignedDuration::from_mins(2);
+    assert_eq!(engine.settle_unanswered_payments(later).await.unwrap(), 1);
+    assert_eq!(engine.settle_unanswered_payments(later).await.unwrap(), 0);
+    assert_eq!(app.account(&account_id).await["balance_minor"], 2_500);
+
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    let payment = &payments["data"][0];
+    assert_eq!(payment["status"], "succeeded");
+    assert_eq!(
+        payment["provider_id"].as_str(),
+        Some(charged.provider_id.as_str())
+    );
+
+    // The provider's webhook for the same charge, arriving after, changes nothing.
+    let event = json!({
+        "id": "evt_after_settling",
+        "type": "payment_intent.succeeded",
+        "data": { "object": { "id": charged.provider_id, "amount": 2_500, "status": "succeeded",
+                              "metadata": { "tenure_attempt": started.payment.id } } }
+    })
+    .to_string();
+    let response = app
+        .client
+        .post(format!("{}/v1/providers/stripe/webhook", app.address))
+        .header(
+            "Stripe-Signature",
+            signature::sign(
+                event.as_bytes(),
+                WEBHOOK_SECRET,
+                jiff::Timestamp::now().as_second(),
+            ),
+        )
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        2_500,
+        "credited once"
+    );
+
+    // A payment the provider never received fails, and credits nothing.
+    let lost = engine
+        .start_card_top_up(&account_id, 700, None, None)
+        .await
+        .unwrap();
+    assert_eq!(engine.settle_unanswered_payments(later).await.unwrap(), 1);
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    let never = payments["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|payment| payment["id"] == lost.payment.id.as_str())
+        .unwrap();
+    assert_eq!(
+        (never["status"].as_str(), never["failure_code"].as_str()),
+        (Some("failed"), Some("not_made"))
+    );
+    assert_eq!(app.account(&account_id).await["balance_minor"], 2_500);
+}
+on_both_backends!(
+    lost_answers,
+    a_charge_whose_answer_was_lost_is_credited_once
+);

@@ -3,7 +3,9 @@
 //! method id and what it says of the card, never its number); `payments` every call tenure
 //! makes that moves money (a charge or a refund), committed before the call with its own id,
 //! which goes to the provider as the idempotency key and in its metadata, then settled with
-//! the provider's outcome; `provider_events` the provider's webhook events already applied,
+//! the provider's outcome (`created_at` on tenure's clock, as every record; `started_at_ms` in
+//! real Unix milliseconds, the clock the call runs on, which says when it may still be in
+//! flight); `provider_events` the provider's webhook events already applied,
 //! so an event sent twice is applied once.
 
 use super::{Migration, Step};
@@ -56,11 +58,12 @@ fn steps(_dialect: Dialect) -> Vec<Step> {
             failure_code TEXT,
             failure_message TEXT,
             created_at BIGINT NOT NULL,
+            started_at_ms BIGINT NOT NULL,
             settled_at BIGINT,
             CONSTRAINT payments_one_per_request UNIQUE (request_scope, request_key)
         )",
         "CREATE INDEX payments_of_account ON payments (account_id, id)",
-        "CREATE INDEX payments_by_status ON payments (status, created_at)",
+        "CREATE INDEX payments_by_status ON payments (status, started_at_ms)",
         "CREATE TABLE provider_events (
             id TEXT PRIMARY KEY,
             provider TEXT NOT NULL,
