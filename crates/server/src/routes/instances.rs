@@ -1,12 +1,13 @@
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
-use serde::Deserialize;
 use tenure_core::catalog::Billing;
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::purchase::PurchaseRequest;
 use tenure_engine::instances::PurchaseCommand;
 use tenure_store::instances::InstanceFilter;
-use tenure_wire::instances::{Instance, InstanceQuery, PlanQuota, Purchase, QuotaUsage, QuotaUse};
+use tenure_wire::instances::{
+    Instance, InstanceQuery, PlanQuota, Purchase, PurchaseResult, QuotaUsage, QuotaUse,
+};
 use tenure_wire::renewals::{Renew, RenewMany, RenewalResult, RenewedMany};
 
 use super::{Made, Route};
@@ -61,9 +62,9 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// How to pay: `pay_with` is the method for what credit does not cover (default the balance);
-/// vouchers and coupons are used first unless turned off.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+/// vouchers and coupons are used first unless turned off. The payment fields of a body
+/// (purchase, renewal, change, upgrade), read by the server.
+#[derive(Debug)]
 pub(super) struct Payment {
     pub(super) pay_with: Option<String>,
     pub(super) use_vouchers: Option<bool>,
@@ -99,7 +100,7 @@ impl BodyNames for Purchase {
 async fn purchase(
     State(context): State<ApiContext>,
     command: Command<Purchase>,
-) -> Result<Answered<tenure_wire::instances::PurchaseResult, Created>, ApiError> {
+) -> Result<Answered<PurchaseResult, Created>, ApiError> {
     let body = command.body;
     let payment = Payment {
         pay_with: body.pay_with,
@@ -118,8 +119,7 @@ async fn purchase(
             auto_renew_period: body
                 .auto_renew
                 .as_ref()
-                .and_then(|auto_renew| auto_renew.period.clone())
-                .map(Into::into),
+                .and_then(|auto_renew| auto_renew.period.clone().map(Into::into)),
             activates_at: body.activates_at,
         },
         auto_renew: body.auto_renew.is_some(),
