@@ -3,7 +3,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::bills::{Bill, Settlement};
 use crate::catalog::{Billing, DeductionScheduleChoice};
+use crate::orders::{Order, PaymentMethod};
 use crate::period::Period;
 
 /// Where an instance stands in its life.
@@ -138,6 +140,136 @@ pub struct DeductionAttempt {
     pub order_id: Option<String>,
 }
 
+// Auto-renewal chosen with a purchase, for `period` (by default the period bought).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoRenew {
+    pub period: Option<Period>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [
+    { "account": "acct_1", "product": "message-queue", "edition": "basic", "spec": "tps-1000",
+      "region": "us-east-1", "billing": "subscription", "period": "1M" }
+]))]
+pub struct Purchase {
+    pub account: String,
+    #[schemars(extend("x-catalog" = "product"))]
+    pub product: String,
+    #[schemars(extend("x-catalog" = "edition"))]
+    pub edition: String,
+    #[schemars(extend("x-catalog" = "spec"))]
+    pub spec: Option<String>,
+    #[schemars(extend("x-catalog" = "region"))]
+    pub region: String,
+    pub billing: Option<Billing>,
+    pub period: Option<Period>,
+    pub auto_renew: Option<AutoRenew>,
+    /// Resource plans only: take effect at this later time (RFC 3339).
+    pub activates_at: Option<Timestamp>,
+    #[schemars(with = "Option<PaymentMethod>")]
+    pub pay_with: Option<String>,
+    pub use_vouchers: Option<bool>,
+    pub use_coupons: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PurchaseResult {
+    pub instance: Instance,
+    /// The paid order; none for pay-as-you-go and free instances.
+    pub order: Option<Order>,
+}
+
+// `GET /v1/instances`: filters and the page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceQuery {
+    pub account: Option<String>,
+    pub product: Option<String>,
+    pub region: Option<String>,
+    #[schemars(with = "Option<InstanceStatus>")]
+    pub status: Option<String>,
+    #[schemars(with = "Option<RenewalMode>")]
+    pub renewal: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    pub limit: Option<i64>,
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaUsage {
+    #[schemars(range(min = 1, max = 1_000_000_000_000_000i64))]
+    #[serde(deserialize_with = "crate::whole_number::number")]
+    pub units: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct PlanQuota {
+    pub instance_id: String,
+    pub quota_unit: String,
+    pub quota_units: i64,
+    pub used_units: i64,
+    /// When the plan takes effect: its quota can be used from then on.
+    pub activates_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct QuotaUse {
+    pub quota: PlanQuota,
+    pub remaining_units: i64,
+}
+
+// `POST /v1/instances/{id}/continue-trial`: nothing to say, the path names the instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContinueTrial {}
+
+// Auto-renewal chosen when a free instance becomes a subscription, for `period` (by default
+// the period bought).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeAutoRenew {
+    pub period: Option<Period>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Upgrade {
+    #[schemars(extend("x-catalog" = "edition"))]
+    pub edition: String,
+    #[schemars(extend("x-catalog" = "spec"))]
+    pub spec: Option<String>,
+    pub period: Period,
+    pub auto_renew: Option<UpgradeAutoRenew>,
+    #[schemars(with = "Option<PaymentMethod>")]
+    pub pay_with: Option<String>,
+    pub use_vouchers: Option<bool>,
+    pub use_coupons: Option<bool>,
+}
+
+/// The confirmation; missing counts as `false`, and the refusal says what to send.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Release {
+    /// The instance's data is deleted for good: back it up first.
+    pub confirm_data_backed_up: Option<bool>,
+}
+
+/// What releasing an instance did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ReleaseResult {
+    pub instance: Instance,
+    /// The cycles still open at the release, billed now, oldest first: the last is the final
+    /// bill. Paid, or unpaid as the account's debt.
+    pub final_bills: Vec<Bill>,
+    /// How settling the account after those bills went (paid, or overdue).
+    pub settlement: Settlement,
+}
+
 #[cfg(feature = "domain")]
 mod from_domain {
     use super::*;
@@ -189,6 +321,46 @@ mod from_domain {
                 due_minor: attempt.due_minor,
                 available_minor: attempt.available_minor,
                 order_id: attempt.order_id,
+            }
+        }
+    }
+
+    impl From<tenure_engine::instances::PurchaseResult> for PurchaseResult {
+        fn from(result: tenure_engine::instances::PurchaseResult) -> PurchaseResult {
+            PurchaseResult {
+                instance: result.instance.into(),
+                order: result.order.map(Into::into),
+            }
+        }
+    }
+
+    impl From<tenure_store::resource_plans::PlanQuota> for PlanQuota {
+        fn from(quota: tenure_store::resource_plans::PlanQuota) -> PlanQuota {
+            PlanQuota {
+                instance_id: quota.instance_id,
+                quota_unit: quota.quota_unit,
+                quota_units: quota.quota_units,
+                used_units: quota.used_units,
+                activates_at: quota.activates_at,
+            }
+        }
+    }
+
+    impl From<tenure_engine::resource_plans::QuotaUse> for QuotaUse {
+        fn from(quota_use: tenure_engine::resource_plans::QuotaUse) -> QuotaUse {
+            QuotaUse {
+                quota: quota_use.quota.into(),
+                remaining_units: quota_use.remaining_units,
+            }
+        }
+    }
+
+    impl From<tenure_engine::release::ReleaseResult> for ReleaseResult {
+        fn from(result: tenure_engine::release::ReleaseResult) -> ReleaseResult {
+            ReleaseResult {
+                instance: result.instance.into(),
+                final_bills: result.final_bills.into_iter().map(Into::into).collect(),
+                settlement: result.settlement.into(),
             }
         }
     }

@@ -2,9 +2,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_engine::changes::ClosedApproval;
 use tenure_store::approvals::ApprovalFilter;
+use tenure_wire::approvals::{Approval, ApprovalQuery, ApprovalStatus, Decision};
+use tenure_wire::changes::ChangeOutcome;
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, PageSize, Params, Succeeded};
@@ -48,24 +49,17 @@ pub fn routes() -> Vec<Route> {
 /// The longest reason accepted with a decision.
 const MAX_REASON_CHARS: usize = 500;
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Decision {
-    reason: Option<String>,
-}
-
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for Decision {}
 
-impl Decision {
-    fn reason(self) -> Result<Option<String>, ApiError> {
-        match self.reason {
-            Some(reason) if reason.chars().count() > MAX_REASON_CHARS => Err(ApiError::invalid(
-                "invalid_field",
-                format!("`reason` must be at most {MAX_REASON_CHARS} characters"),
-            )),
-            reason => Ok(reason),
-        }
+/// The decision's reason, refused when longer than [`MAX_REASON_CHARS`].
+fn reason(decision: Decision) -> Result<Option<String>, ApiError> {
+    match decision.reason {
+        Some(reason) if reason.chars().count() > MAX_REASON_CHARS => Err(ApiError::invalid(
+            "invalid_field",
+            format!("`reason` must be at most {MAX_REASON_CHARS} characters"),
+        )),
+        reason => Ok(reason),
     }
 }
 
@@ -73,8 +67,8 @@ async fn approve(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
     command: Command<Decision>,
-) -> Result<Answered<tenure_engine::changes::ChangeOutcome>, ApiError> {
-    let reason = command.body.reason()?;
+) -> Result<Answered<ChangeOutcome>, ApiError> {
+    let reason = reason(command.body)?;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.approve_change(tx, &approval_id, reason).await })
@@ -87,8 +81,8 @@ async fn close(
     approval_id: String,
     command: Command<Decision>,
     status: ClosedApproval,
-) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
-    let reason = command.body.reason()?;
+) -> Result<Answered<Approval>, ApiError> {
+    let reason = reason(command.body)?;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
@@ -104,7 +98,7 @@ async fn reject(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
     command: Command<Decision>,
-) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
+) -> Result<Answered<Approval>, ApiError> {
     close(context, approval_id, command, ClosedApproval::Rejected).await
 }
 
@@ -112,22 +106,8 @@ async fn cancel(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
     command: Command<Decision>,
-) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
+) -> Result<Answered<Approval>, ApiError> {
     close(context, approval_id, command, ClosedApproval::Cancelled).await
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ApprovalQuery {
-    account: Option<String>,
-    instance: Option<String>,
-    #[schemars(with = "Option<ApprovalStatus>")]
-    status: Option<String>,
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    limit: Option<i64>,
-    after: Option<String>,
 }
 
 impl ListScope for ApprovalQuery {
@@ -136,30 +116,20 @@ impl ListScope for ApprovalQuery {
     }
 }
 
-const STATUSES: [&str; 4] = ["pending", "approved", "rejected", "cancelled"];
-
-/// The statuses of an approval, as the list filter takes them.
-#[derive(schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[allow(dead_code)]
-enum ApprovalStatus {
-    Pending,
-    Approved,
-    Rejected,
-    Cancelled,
-}
-
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<ApprovalQuery>,
-) -> Result<Answered<Listing<tenure_store::approvals::Approval>>, ApiError> {
+) -> Result<Answered<Listing<Approval>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,
     }
     .limit()?;
     if let Some(status) = &query.status {
-        if !STATUSES.contains(&status.as_str()) {
+        if !ApprovalStatus::ALL
+            .iter()
+            .any(|known| known.as_str() == status)
+        {
             return Err(ApiError::invalid(
                 "invalid_query",
                 format!("`{status}` is not an approval status: use pending, approved, rejected or cancelled"),
@@ -177,7 +147,7 @@ async fn list(
     read(&context, move |connection| {
         Box::pin(async move {
             let found = engine.list_approvals(connection, &filter).await?;
-            Ok(Listing::new(found, limit, |approval| approval.id.clone()))
+            Ok(Listing::new(found, limit, |approval| approval.id.clone()).map())
         })
     })
     .await
@@ -186,7 +156,7 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(approval_id): Path<String>,
-) -> Result<Answered<tenure_store::approvals::Approval>, ApiError> {
+) -> Result<Answered<Approval>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.approval(connection, &approval_id).await })

@@ -4,10 +4,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_core::auto_renewal::RenewalModeChange;
 use tenure_core::lifecycle::RenewalMode;
-use tenure_core::period::Period;
+use tenure_wire::renewals::{AutoRenewal, Mode, RenewalModeResult};
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
@@ -35,18 +34,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `period` only when enabling.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("oneOf" = [
-    { "properties": { "enabled": { "const": true } } },
-    { "properties": { "enabled": { "const": false }, "period": { "type": "null" } } }
-]))]
-struct AutoRenewal {
-    enabled: bool,
-    period: Option<Period>,
-}
-
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for AutoRenewal {}
 
@@ -54,10 +41,12 @@ async fn set_auto_renewal(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<AutoRenewal>,
-) -> Result<Answered<tenure_engine::auto_renewal::RenewalModeResult>, ApiError> {
+) -> Result<Answered<RenewalModeResult>, ApiError> {
     let change =
-        match (command.body.enabled, command.body.period) {
-            (true, period) => RenewalModeChange::Auto { period },
+        match (command.body.enabled, command.body.period.clone()) {
+            (true, period) => RenewalModeChange::Auto {
+                period: period.map(Into::into),
+            },
             (false, None) => RenewalModeChange::Manual,
             (false, Some(_)) => return Err(ApiError::invalid(
                 "invalid_field",
@@ -67,19 +56,6 @@ async fn set_auto_renewal(
     apply(context, command, instance_id, change).await
 }
 
-/// `period` only with the `auto` mode.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("oneOf" = [
-    { "properties": { "mode": { "const": "auto" } } },
-    { "properties": { "mode": { "enum": ["manual", "none"] }, "period": { "type": "null" } } }
-]))]
-struct Mode {
-    #[schemars(extend("enum" = ["manual", "auto", "none"]))]
-    mode: String,
-    period: Option<Period>,
-}
-
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for Mode {}
 
@@ -87,14 +63,16 @@ async fn set_renewal_mode(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Mode>,
-) -> Result<Answered<tenure_engine::auto_renewal::RenewalModeResult>, ApiError> {
+) -> Result<Answered<RenewalModeResult>, ApiError> {
     let mode: RenewalMode = command
         .body
         .mode
         .parse()
         .map_err(|message| ApiError::invalid("invalid_field", message))?;
-    let change = match (mode, command.body.period) {
-        (RenewalMode::Auto, period) => RenewalModeChange::Auto { period },
+    let change = match (mode, command.body.period.clone()) {
+        (RenewalMode::Auto, period) => RenewalModeChange::Auto {
+            period: period.map(Into::into),
+        },
         (RenewalMode::Manual, None) => RenewalModeChange::Manual,
         (RenewalMode::None, None) => RenewalModeChange::DoNotRenew,
         (_, Some(_)) => {
@@ -112,7 +90,7 @@ async fn apply<T>(
     command: Command<T>,
     instance_id: String,
     change: RenewalModeChange,
-) -> Result<Answered<tenure_engine::auto_renewal::RenewalModeResult>, ApiError> {
+) -> Result<Answered<RenewalModeResult>, ApiError> {
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.change_renewal_mode(tx, &instance_id, change).await })

@@ -2,9 +2,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_core::change::ChangeTarget;
 use tenure_engine::changes::ChangeCommand;
+use tenure_wire::changes::{Change, ChangeOutcome, ChangeQuoteView};
 
 use super::instances::Payment;
 use super::Route;
@@ -33,24 +33,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// `{spec}` and/or `{edition}`, and how to pay an upgrade.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("anyOf" = [
-    { "required": ["spec"], "properties": { "spec": { "type": "string" } } },
-    { "required": ["edition"], "properties": { "edition": { "type": "string" } } }
-]))]
-struct Change {
-    #[schemars(extend("x-catalog" = "spec"))]
-    spec: Option<String>,
-    #[schemars(extend("x-catalog" = "edition"))]
-    edition: Option<String>,
-    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
-    pay_with: Option<String>,
-    use_vouchers: Option<bool>,
-    use_coupons: Option<bool>,
-}
-
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for Change {
     fn outside_money(&self) -> Option<String> {
@@ -58,31 +40,30 @@ impl BodyNames for Change {
     }
 }
 
-impl Change {
-    fn into_command(self, instance_id: String) -> Result<ChangeCommand, ApiError> {
-        let sources = Payment {
-            pay_with: self.pay_with,
-            use_vouchers: self.use_vouchers,
-            use_coupons: self.use_coupons,
-        }
-        .sources()?;
-        Ok(ChangeCommand {
-            instance_id,
-            target: ChangeTarget {
-                edition_id: self.edition,
-                spec_id: self.spec,
-            },
-            sources,
-        })
+/// The change `body` asks of the instance.
+fn change_command(body: Change, instance_id: String) -> Result<ChangeCommand, ApiError> {
+    let sources = Payment {
+        pay_with: body.pay_with,
+        use_vouchers: body.use_vouchers,
+        use_coupons: body.use_coupons,
     }
+    .sources()?;
+    Ok(ChangeCommand {
+        instance_id,
+        target: ChangeTarget {
+            edition_id: body.edition,
+            spec_id: body.spec,
+        },
+        sources,
+    })
 }
 
 async fn change(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Change>,
-) -> Result<Answered<tenure_engine::changes::ChangeOutcome>, ApiError> {
-    let change = command.body.into_command(instance_id)?;
+) -> Result<Answered<ChangeOutcome>, ApiError> {
+    let change = change_command(command.body, instance_id)?;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.change(tx, &change).await })
@@ -94,8 +75,8 @@ async fn quote(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Change>,
-) -> Result<Answered<tenure_engine::changes::ChangeQuoteView>, ApiError> {
-    let change = command.body.into_command(instance_id)?;
+) -> Result<Answered<ChangeQuoteView>, ApiError> {
+    let change = change_command(command.body, instance_id)?;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.quote_change(tx, &change).await })

@@ -1,9 +1,8 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_core::access::Permission;
-use tenure_core::period::Period;
 use tenure_engine::free_instances::FreeUpgrade;
+use tenure_wire::instances::{ContinueTrial, Instance, PurchaseResult, Upgrade};
 
 use super::instances::Payment;
 use super::Route;
@@ -31,44 +30,19 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Nothing {}
-
 /// Names nothing an account key must own beyond the path.
-impl BodyNames for Nothing {}
+impl BodyNames for ContinueTrial {}
 
 async fn continue_trial(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
-    command: Command<Nothing>,
-) -> Result<Answered<tenure_engine::instances::InstanceView>, ApiError> {
+    command: Command<ContinueTrial>,
+) -> Result<Answered<Instance>, ApiError> {
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.continue_trial(tx, &instance_id).await })
     })
     .await
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct AutoRenew {
-    period: Option<Period>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Upgrade {
-    #[schemars(extend("x-catalog" = "edition"))]
-    edition: String,
-    #[schemars(extend("x-catalog" = "spec"))]
-    spec: Option<String>,
-    period: Period,
-    auto_renew: Option<AutoRenew>,
-    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
-    pay_with: Option<String>,
-    use_vouchers: Option<bool>,
-    use_coupons: Option<bool>,
 }
 
 /// Names nothing an account key must own beyond the path.
@@ -82,7 +56,7 @@ async fn upgrade(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Upgrade>,
-) -> Result<Answered<tenure_engine::instances::PurchaseResult>, ApiError> {
+) -> Result<Answered<PurchaseResult>, ApiError> {
     let body = command.body;
     let sources = Payment {
         pay_with: body.pay_with,
@@ -93,8 +67,10 @@ async fn upgrade(
     let upgrade = FreeUpgrade {
         edition_id: body.edition,
         spec_id: body.spec,
-        period: body.period,
-        auto_renew: body.auto_renew.map(|auto_renew| auto_renew.period),
+        period: body.period.into(),
+        auto_renew: body
+            .auto_renew
+            .map(|auto_renew| auto_renew.period.map(Into::into)),
         sources,
     };
     let engine = context.engine.clone();

@@ -1,12 +1,14 @@
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
 use tenure_core::catalog::Billing;
 use tenure_core::payment::{PaymentMethod, PaymentSources};
-use tenure_core::period::Period;
 use tenure_core::purchase::PurchaseRequest;
-use tenure_engine::instances::{InstanceView, PurchaseCommand};
+use tenure_engine::instances::PurchaseCommand;
 use tenure_store::instances::InstanceFilter;
+use tenure_wire::instances::{
+    Instance, InstanceQuery, PlanQuota, Purchase, PurchaseResult, QuotaUsage, QuotaUse,
+};
+use tenure_wire::renewals::{Renew, RenewMany, RenewalResult, RenewedMany};
 
 use super::{Made, Route};
 use crate::api::{
@@ -60,9 +62,9 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// How to pay: `pay_with` is the method for what credit does not cover (default the balance);
-/// vouchers and coupons are used first unless turned off.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
+/// vouchers and coupons are used first unless turned off. The payment fields of a body
+/// (purchase, renewal, change, upgrade), read by the server.
+#[derive(Debug)]
 pub(super) struct Payment {
     pub(super) pay_with: Option<String>,
     pub(super) use_vouchers: Option<bool>,
@@ -85,39 +87,6 @@ impl Payment {
     }
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct AutoRenew {
-    period: Option<Period>,
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("examples" = [
-    { "account": "acct_1", "product": "message-queue", "edition": "basic", "spec": "tps-1000",
-      "region": "us-east-1", "billing": "subscription", "period": "1M" }
-]))]
-struct Purchase {
-    account: String,
-    #[schemars(extend("x-catalog" = "product"))]
-    product: String,
-    #[schemars(extend("x-catalog" = "edition"))]
-    edition: String,
-    #[schemars(extend("x-catalog" = "spec"))]
-    spec: Option<String>,
-    #[schemars(extend("x-catalog" = "region"))]
-    region: String,
-    billing: Option<Billing>,
-    period: Option<Period>,
-    auto_renew: Option<AutoRenew>,
-    /// Resource plans only: take effect at this later time (RFC 3339).
-    activates_at: Option<jiff::Timestamp>,
-    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
-    pay_with: Option<String>,
-    use_vouchers: Option<bool>,
-    use_coupons: Option<bool>,
-}
-
 impl BodyNames for Purchase {
     fn named_account(&self) -> Option<&str> {
         Some(&self.account)
@@ -131,7 +100,7 @@ impl BodyNames for Purchase {
 async fn purchase(
     State(context): State<ApiContext>,
     command: Command<Purchase>,
-) -> Result<Answered<tenure_engine::instances::PurchaseResult, Created>, ApiError> {
+) -> Result<Answered<PurchaseResult, Created>, ApiError> {
     let body = command.body;
     let payment = Payment {
         pay_with: body.pay_with,
@@ -145,12 +114,12 @@ async fn purchase(
             edition_id: body.edition,
             spec_id: body.spec,
             region: body.region,
-            billing: body.billing.unwrap_or(Billing::Subscription),
-            period: body.period,
+            billing: body.billing.map_or(Billing::Subscription, Billing::from),
+            period: body.period.map(Into::into),
             auto_renew_period: body
                 .auto_renew
                 .as_ref()
-                .and_then(|auto_renew| auto_renew.period),
+                .and_then(|auto_renew| auto_renew.period.clone().map(Into::into)),
             activates_at: body.activates_at,
         },
         auto_renew: body.auto_renew.is_some(),
@@ -163,23 +132,6 @@ async fn purchase(
     .await
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct InstanceQuery {
-    account: Option<String>,
-    product: Option<String>,
-    region: Option<String>,
-    #[schemars(with = "Option<tenure_core::lifecycle::InstanceStatus>")]
-    status: Option<String>,
-    #[schemars(with = "Option<tenure_core::lifecycle::RenewalMode>")]
-    renewal: Option<String>,
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    limit: Option<i64>,
-    after: Option<String>,
-}
-
 impl ListScope for InstanceQuery {
     fn scope_to_account(&mut self, account_id: &str) {
         self.account = Some(account_id.to_string());
@@ -189,7 +141,7 @@ impl ListScope for InstanceQuery {
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<InstanceQuery>,
-) -> Result<Answered<Listing<InstanceView>>, ApiError> {
+) -> Result<Answered<Listing<Instance>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,
@@ -218,7 +170,7 @@ async fn list(
     read(&context, move |connection| {
         Box::pin(async move {
             let views = engine.list_instances(connection, &filter).await?;
-            Ok(Listing::new(views, limit, |view| view.instance.id.clone()))
+            Ok(Listing::new(views, limit, |view| view.instance.id.clone()).map())
         })
     })
     .await
@@ -227,23 +179,12 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
-) -> Result<Answered<InstanceView>, ApiError> {
+) -> Result<Answered<Instance>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.instance_view(connection, &instance_id).await })
     })
     .await
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("examples" = [{ "period": "1M" }, { "period": "1Y", "pay_with": "bank_card" }]))]
-struct Renew {
-    period: Period,
-    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
-    pay_with: Option<String>,
-    use_vouchers: Option<bool>,
-    use_coupons: Option<bool>,
 }
 
 /// Names nothing an account key must own beyond the path.
@@ -257,7 +198,7 @@ async fn renew(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Renew>,
-) -> Result<Answered<tenure_engine::renew::RenewalResult>, ApiError> {
+) -> Result<Answered<RenewalResult>, ApiError> {
     let body = command.body;
     let sources = Payment {
         pay_with: body.pay_with,
@@ -265,24 +206,12 @@ async fn renew(
         use_coupons: body.use_coupons,
     }
     .sources()?;
+    let period = body.period.into();
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
-        Box::pin(async move { engine.renew(tx, &instance_id, body.period, sources).await })
+        Box::pin(async move { engine.renew(tx, &instance_id, period, sources).await })
     })
     .await
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RenewMany {
-    /// 1 to 100 instances, each once.
-    #[schemars(length(min = 1, max = 100), extend("uniqueItems" = true))]
-    instances: Vec<String>,
-    period: Period,
-    #[schemars(with = "Option<tenure_core::payment::PaymentMethod>")]
-    pay_with: Option<String>,
-    use_vouchers: Option<bool>,
-    use_coupons: Option<bool>,
 }
 
 impl BodyNames for RenewMany {
@@ -295,37 +224,35 @@ impl BodyNames for RenewMany {
     }
 }
 
-impl RenewMany {
-    /// The body with the paying sources its payment fields ask for.
-    fn with_sources(self) -> Result<(RenewMany, tenure_core::payment::PaymentSources), ApiError> {
-        let sources = Payment {
-            pay_with: self.pay_with.clone(),
-            use_vouchers: self.use_vouchers,
-            use_coupons: self.use_coupons,
-        }
-        .sources()?;
-        Ok((self, sources))
+/// The instances, period and paying sources a bulk renewal's body asks for.
+fn renewing(
+    body: RenewMany,
+) -> Result<(Vec<String>, tenure_core::period::Period, PaymentSources), ApiError> {
+    let sources = Payment {
+        pay_with: body.pay_with,
+        use_vouchers: body.use_vouchers,
+        use_coupons: body.use_coupons,
     }
+    .sources()?;
+    Ok((body.instances, body.period.into(), sources))
 }
 
-/// Every instance renewed, in the order asked.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct RenewedMany {
-    data: Vec<tenure_engine::renew::RenewalResult>,
+fn renewed_many(renewed: Vec<tenure_engine::renew::RenewalResult>) -> RenewedMany {
+    RenewedMany {
+        data: renewed.into_iter().map(RenewalResult::from).collect(),
+    }
 }
 
 async fn renew_many(
     State(context): State<ApiContext>,
     command: Command<RenewMany>,
 ) -> Result<Answered<RenewedMany>, ApiError> {
-    let (body, sources) = command.body.with_sources()?;
+    let (instances, period, sources) = renewing(command.body)?;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
-            let renewed = engine
-                .renew_many(tx, &body.instances, body.period, sources)
-                .await?;
-            Ok(RenewedMany { data: renewed })
+            let renewed = engine.renew_many(tx, &instances, period, sources).await?;
+            Ok(renewed_many(renewed))
         })
     })
     .await
@@ -335,20 +262,12 @@ async fn quote_renewals(
     State(context): State<ApiContext>,
     command: Command<RenewMany>,
 ) -> Result<Answered<RenewedMany>, ApiError> {
-    let (body, sources) = command.body.with_sources()?;
+    let (instances, period, sources) = renewing(command.body)?;
     let quoted = context
         .engine
-        .quote_renewals(&body.instances, body.period, sources)
+        .quote_renewals(&instances, period, sources)
         .await?;
-    Ok(Answered::json(&RenewedMany { data: quoted }))
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct QuotaUsage {
-    #[schemars(range(min = 1, max = 1_000_000_000_000_000i64))]
-    #[serde(deserialize_with = "tenure_wire::whole_number::number")]
-    units: i64,
+    Ok(Answered::json(&renewed_many(quoted)))
 }
 
 /// Names nothing an account key must own beyond the path.
@@ -358,7 +277,7 @@ async fn use_quota(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<QuotaUsage>,
-) -> Result<Answered<tenure_engine::resource_plans::QuotaUse>, ApiError> {
+) -> Result<Answered<QuotaUse>, ApiError> {
     let units = command.body.units;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
@@ -370,7 +289,7 @@ async fn use_quota(
 async fn show_quota(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
-) -> Result<Answered<tenure_store::resource_plans::PlanQuota>, ApiError> {
+) -> Result<Answered<PlanQuota>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.plan_quota(connection, &instance_id).await })

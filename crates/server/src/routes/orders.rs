@@ -1,8 +1,7 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
-use tenure_engine::orders::OrderDetails;
 use tenure_store::orders::OrderFilter;
+use tenure_wire::orders::{Order, OrderDetails, OrderQuery};
 
 use super::Route;
 use crate::api::{read, Answered, Listing, PageSize, Params, MAX_PAGE_SIZE};
@@ -31,22 +30,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct OrderQuery {
-    account: Option<String>,
-    instance: Option<String>,
-    #[schemars(with = "Option<tenure_core::order::OrderKind>")]
-    kind: Option<String>,
-    #[schemars(with = "Option<tenure_core::order::OrderStatus>")]
-    status: Option<String>,
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    limit: Option<i64>,
-    after: Option<String>,
-}
-
 impl ListScope for OrderQuery {
     fn scope_to_account(&mut self, account_id: &str) {
         self.account = Some(account_id.to_string());
@@ -56,7 +39,7 @@ impl ListScope for OrderQuery {
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<OrderQuery>,
-) -> Result<Answered<Listing<tenure_store::orders::Order>>, ApiError> {
+) -> Result<Answered<Listing<Order>>, ApiError> {
     let limit = crate::api::Page {
         limit: query.limit,
         after: None,
@@ -82,7 +65,7 @@ async fn list(
     read(&context, move |connection| {
         Box::pin(async move {
             let found = engine.list_orders(connection, &filter).await?;
-            Ok(Listing::new(found, limit, |order| order.id.clone()))
+            Ok(Listing::new(found, limit, |order| order.id.clone()).map())
         })
     })
     .await

@@ -3,8 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_store::refunds::RefundFilter;
+use tenure_wire::refunds::{Complete, Refund, RefundQuery};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, PageSize, Params, Succeeded};
@@ -40,22 +40,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RefundQuery {
-    account: Option<String>,
-    instance: Option<String>,
-    order: Option<String>,
-    unsubscription: Option<String>,
-    #[schemars(with = "Option<tenure_core::refund::RefundStatus>")]
-    status: Option<String>,
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    limit: Option<i64>,
-    after: Option<String>,
-}
-
 impl ListScope for RefundQuery {
     fn scope_to_account(&mut self, account_id: &str) {
         self.account = Some(account_id.to_string());
@@ -65,7 +49,7 @@ impl ListScope for RefundQuery {
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<RefundQuery>,
-) -> Result<Answered<Listing<tenure_store::refunds::Refund>>, ApiError> {
+) -> Result<Answered<Listing<Refund>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,
@@ -90,7 +74,7 @@ async fn list(
     read(&context, move |connection| {
         Box::pin(async move {
             let found = engine.list_refunds(connection, &filter).await?;
-            Ok(Listing::new(found, limit, |refund| refund.id.clone()))
+            Ok(Listing::new(found, limit, |refund| refund.id.clone()).map())
         })
     })
     .await
@@ -99,17 +83,13 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(refund_id): Path<String>,
-) -> Result<Answered<tenure_store::refunds::Refund>, ApiError> {
+) -> Result<Answered<Refund>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.refund(connection, &refund_id).await })
     })
     .await
 }
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Complete {}
 
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for Complete {}
@@ -118,7 +98,7 @@ async fn complete(
     State(context): State<ApiContext>,
     Path(refund_id): Path<String>,
     command: Command<Complete>,
-) -> Result<Answered<tenure_store::refunds::Refund>, ApiError> {
+) -> Result<Answered<Refund>, ApiError> {
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.complete_refund(tx, &refund_id).await })

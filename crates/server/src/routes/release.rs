@@ -3,9 +3,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_core::access::Permission;
-use tenure_engine::release::ReleaseResult;
+use tenure_wire::instances::{Release, ReleaseResult};
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
@@ -21,14 +20,6 @@ pub fn routes() -> Vec<Route> {
         release,
     )
     .account(Permission::Billing)]
-}
-
-/// The confirmation; missing counts as `false`, and the refusal says what to send.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Release {
-    /// The instance's data is deleted for good: back it up first.
-    confirm_data_backed_up: Option<bool>,
 }
 
 /// Names nothing an account key must own beyond the path.

@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use tenure_core::refund::{ActivationStatus, RefundType, ResourceKind};
-use tenure_engine::unsubscriptions::{Confirmations, EligibleResource};
+use tenure_engine::unsubscriptions::Confirmations;
 use tenure_store::orders::UnsubscribableFilter;
+use tenure_wire::unsubscriptions::{
+    EligibleListing, EligibleResource, Group, PendingRenewalOrder, RenewalUnsubscriptionResult,
+    UnsubscribableQuery, Unsubscribe, UnsubscribeMany, UnsubscribeRenewal, UnsubscribedMany,
+    UnsubscriptionResult,
+};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, PageSize, Params, Succeeded};
@@ -69,69 +71,35 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    account: Option<String>,
-    product: Option<String>,
-    instance: Option<String>,
-    /// Order time from (inclusive), RFC 3339.
-    ordered_from: Option<Timestamp>,
-    /// Order time until (exclusive), RFC 3339.
-    ordered_until: Option<Timestamp>,
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    limit: Option<i64>,
-    after: Option<String>,
-}
-
-impl ListScope for ListQuery {
+impl ListScope for UnsubscribableQuery {
     fn scope_to_account(&mut self, account_id: &str) {
         self.account = Some(account_id.to_string());
     }
 }
 
-impl ListQuery {
-    fn filter(self) -> Result<UnsubscribableFilter, ApiError> {
-        let limit = Page {
-            limit: self.limit,
-            after: None,
-        }
-        .limit()?;
-        Ok(UnsubscribableFilter {
-            account_id: self.account,
-            product_id: self.product,
-            instance_id: self.instance,
-            ordered_from: self.ordered_from,
-            ordered_until: self.ordered_until,
-            after_id: self.after,
-            limit,
-        })
+/// The store's filter for the lists' query.
+fn filter(query: UnsubscribableQuery) -> Result<UnsubscribableFilter, ApiError> {
+    let limit = Page {
+        limit: query.limit,
+        after: None,
     }
-}
-
-/// One group of the active resources list.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct Group {
-    resource_kind: ResourceKind,
-    refund_type: RefundType,
-    activation_status: ActivationStatus,
-    resources: Vec<EligibleResource>,
-}
-
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct EligibleListing {
-    groups: Vec<Group>,
-    /// Pass as `after` to get the next page; null on the last page.
-    next_after: Option<String>,
+    .limit()?;
+    Ok(UnsubscribableFilter {
+        account_id: query.account,
+        product_id: query.product,
+        instance_id: query.instance,
+        ordered_from: query.ordered_from,
+        ordered_until: query.ordered_until,
+        after_id: query.after,
+        limit,
+    })
 }
 
 async fn eligible(
     State(context): State<ApiContext>,
-    Params(query): Params<ListQuery>,
+    Params(query): Params<UnsubscribableQuery>,
 ) -> Result<Answered<EligibleListing>, ApiError> {
-    let filter = query.filter()?;
+    let filter = filter(query)?;
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
@@ -145,15 +113,15 @@ async fn eligible(
                         resource.activation_status,
                     ))
                     .or_default()
-                    .push(resource);
+                    .push(resource.into());
             }
             let groups = groups
                 .into_iter()
                 .map(
                     |((resource_kind, refund_type, activation_status), resources)| Group {
-                        resource_kind,
-                        refund_type,
-                        activation_status,
+                        resource_kind: resource_kind.into(),
+                        refund_type: refund_type.into(),
+                        activation_status: activation_status.into(),
                         resources,
                     },
                 )
@@ -166,15 +134,15 @@ async fn eligible(
 
 async fn pending_renewals(
     State(context): State<ApiContext>,
-    Params(query): Params<ListQuery>,
-) -> Result<Answered<Listing<tenure_engine::unsubscriptions::PendingRenewalOrder>>, ApiError> {
-    let filter = query.filter()?;
+    Params(query): Params<UnsubscribableQuery>,
+) -> Result<Answered<Listing<PendingRenewalOrder>>, ApiError> {
+    let filter = filter(query)?;
     let limit = filter.limit;
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
             let pending = engine.pending_renewal_orders(connection, &filter).await?;
-            Ok(Listing::new(pending, limit, |order| order.order_id.clone()))
+            Ok(Listing::new(pending, limit, |order| order.order_id.clone()).map())
         })
     })
     .await
@@ -183,7 +151,7 @@ async fn pending_renewals(
 async fn quote(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
-) -> Result<Answered<tenure_engine::unsubscriptions::EligibleResource>, ApiError> {
+) -> Result<Answered<EligibleResource>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.quote_unsubscription(connection, &instance_id).await })
@@ -191,42 +159,18 @@ async fn quote(
     .await
 }
 
-/// The two confirmations of unsubscribing an instance; a missing one counts as `false` and is
-/// named in the refusal.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("required" = ["confirm_refund", "confirm_data_backed_up"]))]
-struct Unsubscribe {
-    /// Must be true: you accept the refund shown by the quote.
-    #[schemars(extend("const" = true))]
-    confirm_refund: Option<bool>,
-    /// Must be true: the instance's data is deleted for good; back it up first.
-    #[schemars(extend("const" = true))]
-    confirm_data_backed_up: Option<bool>,
-}
-
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for Unsubscribe {}
 
-impl Unsubscribe {
-    fn confirmations(&self) -> Confirmations {
-        Confirmations {
-            confirm_refund: self.confirm_refund.unwrap_or(false),
-            confirm_data_backed_up: self.confirm_data_backed_up.unwrap_or(false),
-        }
-    }
-}
-
-/// Unsubscribing a pending renewal deletes no data: only the refund is confirmed.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("required" = ["confirm_refund"]))]
-struct UnsubscribeRenewal {
-    /// Must be true: you accept the refund shown by the quote.
-    #[schemars(extend("const" = true))]
+/// The confirmations given; a missing one counts as `false`.
+fn confirmations(
     confirm_refund: Option<bool>,
-    /// Accepted and not needed: a pending renewal's instance keeps its data.
     confirm_data_backed_up: Option<bool>,
+) -> Confirmations {
+    Confirmations {
+        confirm_refund: confirm_refund.unwrap_or(false),
+        confirm_data_backed_up: confirm_data_backed_up.unwrap_or(false),
+    }
 }
 
 /// Names nothing an account key must own beyond the path.
@@ -236,8 +180,11 @@ async fn unsubscribe_instance(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<Unsubscribe>,
-) -> Result<Answered<tenure_engine::unsubscriptions::UnsubscriptionResult>, ApiError> {
-    let confirmations = command.body.confirmations();
+) -> Result<Answered<UnsubscriptionResult>, ApiError> {
+    let confirmations = confirmations(
+        command.body.confirm_refund,
+        command.body.confirm_data_backed_up,
+    );
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
@@ -253,11 +200,11 @@ async fn unsubscribe_renewal(
     State(context): State<ApiContext>,
     Path(order_id): Path<String>,
     command: Command<UnsubscribeRenewal>,
-) -> Result<Answered<tenure_engine::unsubscriptions::RenewalUnsubscriptionResult>, ApiError> {
-    let confirmations = Confirmations {
-        confirm_refund: command.body.confirm_refund.unwrap_or(false),
-        confirm_data_backed_up: command.body.confirm_data_backed_up.unwrap_or(false),
-    };
+) -> Result<Answered<RenewalUnsubscriptionResult>, ApiError> {
+    let confirmations = confirmations(
+        command.body.confirm_refund,
+        command.body.confirm_data_backed_up,
+    );
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
@@ -269,30 +216,10 @@ async fn unsubscribe_renewal(
     .await
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("required" = ["instances", "confirm_refund", "confirm_data_backed_up"]))]
-struct UnsubscribeMany {
-    /// 1 to 50 instances, each once.
-    #[schemars(length(min = 1, max = 50), extend("uniqueItems" = true))]
-    instances: Vec<String>,
-    #[schemars(extend("const" = true))]
-    confirm_refund: Option<bool>,
-    #[schemars(extend("const" = true))]
-    confirm_data_backed_up: Option<bool>,
-}
-
 impl BodyNames for UnsubscribeMany {
     fn named_instances(&self) -> Vec<&str> {
         self.instances.iter().map(String::as_str).collect()
     }
-}
-
-/// Every instance unsubscribed, and the refunds added up.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct UnsubscribedMany {
-    data: Vec<tenure_engine::unsubscriptions::UnsubscriptionResult>,
-    refund_minor: i64,
 }
 
 async fn unsubscribe_many(
@@ -300,11 +227,7 @@ async fn unsubscribe_many(
     command: Command<UnsubscribeMany>,
 ) -> Result<Answered<UnsubscribedMany>, ApiError> {
     let body = command.body;
-    let confirmations = Unsubscribe {
-        confirm_refund: body.confirm_refund,
-        confirm_data_backed_up: body.confirm_data_backed_up,
-    }
-    .confirmations();
+    let confirmations = confirmations(body.confirm_refund, body.confirm_data_backed_up);
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
@@ -321,7 +244,10 @@ async fn unsubscribe_many(
                     )
                 })?;
             Ok(UnsubscribedMany {
-                data: results,
+                data: results
+                    .into_iter()
+                    .map(UnsubscriptionResult::from)
+                    .collect(),
                 refund_minor,
             })
         })
