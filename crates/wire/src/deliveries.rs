@@ -15,7 +15,11 @@ pub enum DeliveryChannel {
 
 same_variants!(
     DeliveryChannel,
-    tenure_core::delivery::DeliveryChannel { Email, Sms, Webhook }
+    tenure_core::delivery::DeliveryChannel {
+        Email,
+        Sms,
+        Webhook
+    }
 );
 
 /// Where a delivery stands: waiting to be sent (or sent again), sent, or given up.

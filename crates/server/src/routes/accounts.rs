@@ -145,19 +145,19 @@ async fn unfreeze(
 
 /// An amount in minor units of the account's currency: one in another currency is refused.
 fn minor_in(amount: &Amount, account: &AccountView) -> Result<i64, EngineError> {
-        match amount {
-            Amount::Minor(amount_minor) => Ok(*amount_minor),
-            Amount::WithCurrency { amount, currency } if *currency == account.account.currency => {
-                Ok(*amount)
-            }
-            Amount::WithCurrency { currency, .. } => Err(EngineError::invalid(
-                "currency_mismatch",
-                format!(
-                    "the account is in {}, not {currency}",
-                    account.account.currency
-                ),
-            )),
+    match amount {
+        Amount::Minor(amount_minor) => Ok(*amount_minor),
+        Amount::WithCurrency { amount, currency } if *currency == account.account.currency => {
+            Ok(*amount)
         }
+        Amount::WithCurrency { currency, .. } => Err(EngineError::invalid(
+            "currency_mismatch",
+            format!(
+                "the account is in {}, not {currency}",
+                account.account.currency
+            ),
+        )),
+    }
 }
 
 /// Names nothing an account key must own beyond the path. Every deposit records money that

@@ -37,29 +37,29 @@ impl ListScope for LogQuery {
 
 /// The store's filter of a log query, checked.
 fn log_filter(query: LogQuery) -> Result<LogFilter, ApiError> {
-        let limit = Page {
-            limit: query.limit,
-            after: None,
-        }
-        .limit()?;
-        if query.after.is_some_and(|seq| seq < 0) {
-            return Err(ApiError::invalid(
-                "invalid_query",
-                "`after` is the seq of the last item of the page before: 0 or more",
-            ));
-        }
-        // A kind no event can have is a mistake, said as one, not an empty page.
-        if let Some(kind) = &query.kind {
-            kind.parse::<tenure_core::event::EventKind>()
-                .map_err(|message| ApiError::invalid("invalid_query", message))?;
-        }
-        Ok(LogFilter {
-            account_id: query.account,
-            instance_id: query.instance,
-            kind: query.kind,
-            after_seq: query.after.unwrap_or(0),
-            limit,
-        })
+    let limit = Page {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    if query.after.is_some_and(|seq| seq < 0) {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            "`after` is the seq of the last item of the page before: 0 or more",
+        ));
+    }
+    // A kind no event can have is a mistake, said as one, not an empty page.
+    if let Some(kind) = &query.kind {
+        kind.parse::<tenure_core::event::EventKind>()
+            .map_err(|message| ApiError::invalid("invalid_query", message))?;
+    }
+    Ok(LogFilter {
+        account_id: query.account,
+        instance_id: query.instance,
+        kind: query.kind,
+        after_seq: query.after.unwrap_or(0),
+        limit,
+    })
 }
 
 async fn list_events(
@@ -71,10 +71,7 @@ async fn list_events(
     read(&context, move |connection| {
         Box::pin(async move {
             let found = engine.list_events(connection, &filter).await?;
-            Ok(Listing::new(found, filter.limit, |event| {
-                event.seq.to_string()
-            })
-            .map())
+            Ok(Listing::new(found, filter.limit, |event| event.seq.to_string()).map())
         })
     })
     .await
@@ -89,10 +86,7 @@ async fn list_notices(
     read(&context, move |connection| {
         Box::pin(async move {
             let found = engine.list_notices(connection, &filter).await?;
-            Ok(Listing::new(found, filter.limit, |notice| {
-                notice.seq.to_string()
-            })
-            .map())
+            Ok(Listing::new(found, filter.limit, |notice| notice.seq.to_string()).map())
         })
     })
     .await

@@ -3,7 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use tenure_core::access::{Permission, Role};
-use tenure_wire::access::{ApiKey, CreateUser, IssuedKey, Revoked, RotateOwnerKey, RotatedOwnerKey};
+use tenure_wire::access::{
+    ApiKey, CreateUser, IssuedKey, Revoked, RotateOwnerKey, RotatedOwnerKey,
+};
 
 use super::{Made, Route};
 use crate::api::{
