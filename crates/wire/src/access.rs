@@ -151,3 +151,20 @@ mod from_domain {
         }
     }
 }
+
+#[cfg(all(test, feature = "domain"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_copy_withholds_the_secret_as_the_cores_does() {
+        let secret = ShownOnce("tnr_secret".to_string());
+        assert_eq!(serde_json::to_string(&secret).unwrap(), r#""tnr_secret""#);
+        let kept = tenure_core::secret::kept_copy(|| serde_json::to_string(&secret).unwrap());
+        assert!(kept.withheld_secret);
+        assert!(!kept.copy.contains("tnr_secret"), "{}", kept.copy);
+        assert_eq!(format!("{secret:?}"), "ShownOnce(..)");
+        let read: ShownOnce = serde_json::from_str(r#""tnr_secret""#).unwrap();
+        assert_eq!(read, secret);
+    }
+}
