@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BillStatus {
-    /// Usage is still accumulating; not yet billed.
-    Open,
+    // First, as the store's schema listed it: the document's examples show the first value.
     /// Generated and paid.
     Paid,
+    /// Usage is still accumulating; not yet billed.
+    Open,
     /// Generated, but the available credit did not cover it: debt.
     Unpaid,
 }
@@ -19,6 +20,21 @@ same_variants!(
     BillStatus,
     tenure_store::bills::BillStatus { Open, Paid, Unpaid }
 );
+
+/// `?account=&instance=&status=&limit=&after=` of the bills.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillQuery {
+    pub account: Option<String>,
+    pub instance: Option<String>,
+    #[schemars(with = "Option<BillStatus>")]
+    pub status: Option<String>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    pub limit: Option<i64>,
+    pub after: Option<String>,
+}
 
 /// One pay-as-you-go instance's bill for one cycle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -36,7 +52,7 @@ pub struct Bill {
     pub amount_minor: i64,
     pub paid_balance_minor: i64,
     pub paid_coupon_minor: i64,
-    /// The priced lines (empty while open).
+    /// The priced lines, a JSON array (empty while open).
     pub lines: serde_json::Value,
     pub generated_at: Option<Timestamp>,
     pub paid_at: Option<Timestamp>,

@@ -29,6 +29,7 @@ pub mod catalog;
 pub mod changes;
 pub mod clock;
 pub mod deliveries;
+pub mod domain_statuses;
 pub mod events;
 pub mod forecast;
 pub mod health;

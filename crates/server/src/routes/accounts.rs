@@ -1,10 +1,13 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_core::ledger::LedgerAccount;
 use tenure_core::payment::PaymentMethod;
 use tenure_engine::accounts::{AccountView, NewAccount};
 use tenure_engine::EngineError;
+use tenure_wire::accounts::{
+    Amount, CreateAccount, CreatedAccount, Deposit, Grant, MoneyMovement, Unfreeze,
+};
+use tenure_wire::forecast::ForecastQuery;
 
 use super::{Made, Route};
 use crate::api::{execute, read, Answered, Command, Created, Listing, Page, PageSize, Params};
@@ -75,45 +78,13 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("examples" = [
-    { "name": "Ada Lovelace", "email": "ada@example.com", "mobile": "+15550100" }
-]))]
-struct CreateAccount {
-    #[schemars(
-        length(min = 1, max = 200),
-        regex(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
-    )]
-    name: String,
-    #[schemars(
-        length(min = 3, max = 254),
-        regex(pattern = r"^[^\x00-\x20\x7f@]+@[^\x00-\x20\x7f@]+$")
-    )]
-    email: String,
-    /// 5 to 20 digits, optionally after a `+`.
-    #[schemars(regex(pattern = r"^\+?[0-9]{5,20}$"))]
-    mobile: String,
-    /// The catalog's currency (the default); no other is sold.
-    #[schemars(extend("x-catalog" = "currency"))]
-    currency: Option<String>,
-    /// Minor units; the low-balance notice is sent when the balance falls below it.
-    #[serde(
-        alias = "low_balance_threshold_minor",
-        default,
-        deserialize_with = "tenure_wire::whole_number::optional"
-    )]
-    #[schemars(range(min = 0, max = 10_000_000_000_000i64))]
-    low_balance_threshold: Option<i64>,
-}
-
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for CreateAccount {}
 
 async fn create(
     State(context): State<ApiContext>,
     command: Command<CreateAccount>,
-) -> Result<Answered<tenure_engine::accounts::CreatedAccount, Created>, ApiError> {
+) -> Result<Answered<CreatedAccount, Created>, ApiError> {
     let body = command.body;
     let new = NewAccount {
         name: body.name,
@@ -132,7 +103,7 @@ async fn create(
 async fn list(
     State(context): State<ApiContext>,
     Params(page): Params<Page>,
-) -> Result<Answered<Listing<tenure_store::accounts::Account>>, ApiError> {
+) -> Result<Answered<Listing<tenure_wire::accounts::Account>>, ApiError> {
     let limit = page.limit()?;
     let engine = context.engine.clone();
     read(&context, move |connection| {
@@ -140,7 +111,7 @@ async fn list(
             let found = engine
                 .list_accounts(connection, limit, page.after.as_deref())
                 .await?;
-            Ok(Listing::new(found, limit, |account| account.id.clone()))
+            Ok(Listing::new(found, limit, |account| account.id.clone()).map())
         })
     })
     .await
@@ -149,18 +120,13 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
-) -> Result<Answered<tenure_engine::accounts::AccountView>, ApiError> {
+) -> Result<Answered<tenure_wire::accounts::AccountView>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.account_view_or_freeze(connection, &account_id).await })
     })
     .await
 }
-
-/// Nothing to say: the path names the account.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Unfreeze {}
 
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for Unfreeze {}
@@ -169,7 +135,7 @@ async fn unfreeze(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Unfreeze>,
-) -> Result<Answered<tenure_engine::accounts::AccountView>, ApiError> {
+) -> Result<Answered<tenure_wire::accounts::AccountView>, ApiError> {
     let engine = context.engine.clone();
     execute(&context, &command.meta, crate::api::Succeeded, move |tx| {
         Box::pin(async move { engine.unfreeze_account(tx, &account_id).await })
@@ -177,54 +143,21 @@ async fn unfreeze(
     .await
 }
 
-/// An amount: a plain integer of minor units in the account's currency, or
-/// `{"amount": 1250, "currency": "USD"}`.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(untagged, deny_unknown_fields)]
-enum Amount {
-    Minor(
-        #[serde(deserialize_with = "tenure_wire::whole_number::number")]
-        #[schemars(range(min = 1, max = 10_000_000_000_000i64))]
-        i64,
-    ),
-    WithCurrency {
-        #[schemars(range(min = 1, max = 10_000_000_000_000i64))]
-        #[serde(deserialize_with = "tenure_wire::whole_number::number")]
-        amount: i64,
-        #[schemars(extend("x-catalog" = "currency"))]
-        currency: String,
-    },
-}
-
-impl Amount {
-    fn minor_in(&self, account: &AccountView) -> Result<i64, EngineError> {
-        match self {
-            Amount::Minor(amount_minor) => Ok(*amount_minor),
-            Amount::WithCurrency { amount, currency } if *currency == account.account.currency => {
-                Ok(*amount)
-            }
-            Amount::WithCurrency { currency, .. } => Err(EngineError::invalid(
-                "currency_mismatch",
-                format!(
-                    "the account is in {}, not {currency}",
-                    account.account.currency
-                ),
-            )),
+/// An amount in minor units of the account's currency: one in another currency is refused.
+fn minor_in(amount: &Amount, account: &AccountView) -> Result<i64, EngineError> {
+    match amount {
+        Amount::Minor(amount_minor) => Ok(*amount_minor),
+        Amount::WithCurrency { amount, currency } if *currency == account.account.currency => {
+            Ok(*amount)
         }
+        Amount::WithCurrency { currency, .. } => Err(EngineError::invalid(
+            "currency_mismatch",
+            format!(
+                "the account is in {}, not {currency}",
+                account.account.currency
+            ),
+        )),
     }
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("examples" = [
-    { "amount": 50000, "method": "bank_card" },
-    { "amount": { "amount": 50000, "currency": "USD" }, "method": "transfer" }
-]))]
-struct Deposit {
-    amount: Amount,
-    /// Where the money comes from.
-    #[schemars(extend("enum" = ["bank_card", "paypal", "alipay", "transfer"]))]
-    method: String,
 }
 
 /// Names nothing an account key must own beyond the path. Every deposit records money that
@@ -239,7 +172,7 @@ async fn deposit(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Deposit>,
-) -> Result<Answered<tenure_engine::accounts::MoneyMovement, Created>, ApiError> {
+) -> Result<Answered<MoneyMovement, Created>, ApiError> {
     let method: PaymentMethod = command
         .body
         .method
@@ -251,17 +184,11 @@ async fn deposit(
         Box::pin(async move {
             let account = engine.account_view(tx, &account_id).await?;
             engine
-                .deposit(tx, &account_id, amount.minor_in(&account)?, method)
+                .deposit(tx, &account_id, minor_in(&amount, &account)?, method)
                 .await
         })
     })
     .await
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Grant {
-    amount: Amount,
 }
 
 /// Names nothing an account key must own beyond the path.
@@ -272,14 +199,14 @@ async fn grant(
     account_id: String,
     credit: LedgerAccount,
     command: Command<Grant>,
-) -> Result<Answered<tenure_engine::accounts::MoneyMovement, Created>, ApiError> {
+) -> Result<Answered<MoneyMovement, Created>, ApiError> {
     let engine = context.engine.clone();
     let amount = command.body.amount;
     execute(&context, &command.meta, Created, move |tx| {
         Box::pin(async move {
             let account = engine.account_view(tx, &account_id).await?;
             engine
-                .grant(tx, &account_id, credit, amount.minor_in(&account)?)
+                .grant(tx, &account_id, credit, minor_in(&amount, &account)?)
                 .await
         })
     })
@@ -290,7 +217,7 @@ async fn grant_coupons(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Grant>,
-) -> Result<Answered<tenure_engine::accounts::MoneyMovement, Created>, ApiError> {
+) -> Result<Answered<MoneyMovement, Created>, ApiError> {
     grant(context, account_id, LedgerAccount::Coupons, command).await
 }
 
@@ -298,17 +225,8 @@ async fn grant_vouchers(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Grant>,
-) -> Result<Answered<tenure_engine::accounts::MoneyMovement, Created>, ApiError> {
+) -> Result<Answered<MoneyMovement, Created>, ApiError> {
     grant(context, account_id, LedgerAccount::Vouchers, command).await
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ForecastQuery {
-    /// How many days ahead, 1 to 366 (default 90).
-    #[schemars(range(min = 1, max = 366))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    days: Option<i64>,
 }
 
 /// Of the path's account, which the key's access check holds it to.
@@ -318,7 +236,7 @@ async fn forecast(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     Params(query): Params<ForecastQuery>,
-) -> Result<Answered<tenure_engine::forecast::AccountForecast>, ApiError> {
+) -> Result<Answered<tenure_wire::forecast::AccountForecast>, ApiError> {
     let days = query.days.unwrap_or(90);
     if !(1..=tenure_engine::forecast::MAX_FORECAST_DAYS).contains(&days) {
         return Err(ApiError::invalid(
@@ -337,7 +255,7 @@ async fn ledger_entries(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     Params(page): Params<Page>,
-) -> Result<Answered<tenure_engine::records::LedgerPage>, ApiError> {
+) -> Result<Answered<tenure_wire::ledger::LedgerPage>, ApiError> {
     let limit = page.limit()?;
     let engine = context.engine.clone();
     read(&context, move |connection| {

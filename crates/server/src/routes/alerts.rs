@@ -1,7 +1,7 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_core::access::Permission;
+use tenure_wire::accounts::{AccountView, Threshold};
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
@@ -19,14 +19,6 @@ pub fn routes() -> Vec<Route> {
     .account(Permission::Billing)]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Threshold {
-    #[schemars(range(min = 0, max = 10_000_000_000_000i64))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::optional")]
-    threshold: Option<i64>,
-}
-
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for Threshold {}
 
@@ -34,7 +26,7 @@ async fn set_threshold(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<Threshold>,
-) -> Result<Answered<tenure_engine::accounts::AccountView>, ApiError> {
+) -> Result<Answered<AccountView>, ApiError> {
     let threshold_minor = command.body.threshold;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use tenure_core::access::Permission;
-use tenure_store::bills::Bill;
+use tenure_wire::bills::Bill;
 
 use super::Route;
 use crate::api::{read, Answered};

@@ -1,8 +1,8 @@
 use axum::extract::State;
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_core::access::Permission;
 use tenure_store::bills::{BillFilter, BillStatus};
+use tenure_wire::bills::{Bill, BillQuery};
 
 use super::Route;
 use crate::api::{read, Answered, Listing, Page, PageSize, Params};
@@ -22,20 +22,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct BillQuery {
-    account: Option<String>,
-    instance: Option<String>,
-    #[schemars(with = "Option<BillStatus>")]
-    status: Option<String>,
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    limit: Option<i64>,
-    after: Option<String>,
-}
-
 impl ListScope for BillQuery {
     fn scope_to_account(&mut self, account_id: &str) {
         self.account = Some(account_id.to_string());
@@ -45,7 +31,7 @@ impl ListScope for BillQuery {
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<BillQuery>,
-) -> Result<Answered<Listing<tenure_store::bills::Bill>>, ApiError> {
+) -> Result<Answered<Listing<Bill>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,
@@ -70,7 +56,7 @@ async fn list(
     read(&context, move |connection| {
         Box::pin(async move {
             let found = engine.list_bills(connection, &filter).await?;
-            Ok(Listing::new(found, limit, |bill| bill.id.clone()))
+            Ok(Listing::new(found, limit, |bill| bill.id.clone()).map())
         })
     })
     .await

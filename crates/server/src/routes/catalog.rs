@@ -1,7 +1,6 @@
 use axum::extract::State;
 use axum::http::Method;
-use serde::Serialize;
-use tenure_core::catalog::Product;
+use tenure_wire::catalog::{Product, Products};
 
 use super::Route;
 use crate::api::Answered;
@@ -18,14 +17,15 @@ pub fn routes() -> Vec<Route> {
     .account(Permission::Read)]
 }
 
-/// Every product of the catalog.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct Products {
-    data: Vec<Product>,
-}
-
 async fn products(State(context): State<ApiContext>) -> Answered<Products> {
     Answered::json(&Products {
-        data: context.engine.catalog.products.clone(),
+        data: context
+            .engine
+            .catalog
+            .products
+            .iter()
+            .cloned()
+            .map(Product::from)
+            .collect(),
     })
 }

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::Method;
 use jiff::{tz::TimeZone, Span, Timestamp};
-use serde::{Deserialize, Serialize};
+use tenure_wire::clock::{Advance, AdvanceReport, ClockView};
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
@@ -25,44 +25,11 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The clock tenure runs on.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct ClockView {
-    now: Timestamp,
-    /// True when the server runs on a simulated clock (the database keeps one: started by
-    /// `--simulated-clock`, resumed on every start until `--clock system`).
-    simulated: bool,
-}
-
 async fn show(State(context): State<ApiContext>) -> Answered<ClockView> {
     Answered::json(&ClockView {
         now: context.engine.clock.now(),
         simulated: context.engine.clock.is_simulated(),
     })
-}
-
-/// Where an advance got to.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct AdvanceReport {
-    now: Timestamp,
-    /// Lifecycle steps taken on the way (reminders, deductions, expiries, releases, bills).
-    steps_taken: u64,
-}
-
-/// Exactly one of `to` and `by`.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("oneOf" = [
-    { "required": ["to"], "properties": { "to": { "type": "string" }, "by": { "type": "null" } } },
-    { "required": ["by"], "properties": { "by": { "type": "string" }, "to": { "type": "null" } } }
-]))]
-struct Advance {
-    /// An RFC 3339 time, not before the clock's and at most ten years after it.
-    #[schemars(extend("format" = "date-time", "examples" = ["2026-03-10T00:00:00Z"]))]
-    to: Option<String>,
-    /// An ISO 8601 duration such as P3D or PT12H, at most ten years.
-    #[schemars(regex(pattern = r"^P(?=[0-9]|T[0-9])([0-9]{1,2}Y)?([0-9]{1,3}M)?([0-9]{1,3}W)?([0-9]{1,4}D)?(T(?=[0-9])([0-9]{1,5}H)?([0-9]{1,6}M)?([0-9]{1,8}S)?)?$"), extend("examples" = ["P3D", "PT12H"]))]
-    by: Option<String>,
 }
 
 /// Names nothing an account key must own beyond the path.

@@ -3,9 +3,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
 use tenure_core::delivery::DeliveryStatus;
-use tenure_store::deliveries::{DeliveryFilter, StoredDelivery};
+use tenure_store::deliveries::DeliveryFilter;
+use tenure_wire::deliveries::{Delivery, DeliveryQuery, RetryDelivery};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, PageSize, Params, Succeeded};
@@ -37,31 +37,13 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct DeliveryQuery {
-    /// The deliveries of this notice (`ntc_…`).
-    notice: Option<String>,
-    /// The webhook deliveries of this event (`evt_…`).
-    event: Option<String>,
-    /// The deliveries to this webhook endpoint (`whep_…`).
-    endpoint: Option<String>,
-    #[schemars(with = "Option<DeliveryStatus>")]
-    status: Option<String>,
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    limit: Option<i64>,
-    after: Option<String>,
-}
-
 /// The operator's alone: a delivery names the operator's endpoints.
 impl ListScope for DeliveryQuery {}
 
 async fn list(
     State(context): State<ApiContext>,
     Params(query): Params<DeliveryQuery>,
-) -> Result<Answered<Listing<StoredDelivery>>, ApiError> {
+) -> Result<Answered<Listing<Delivery>>, ApiError> {
     let limit = Page {
         limit: query.limit,
         after: None,
@@ -85,7 +67,7 @@ async fn list(
             let found = engine
                 .list_deliveries(connection, &filter, query.after.as_deref(), limit)
                 .await?;
-            Ok(Listing::new(found, limit, |delivery| delivery.id.clone()))
+            Ok(Listing::new(found, limit, |delivery| delivery.id.clone()).map())
         })
     })
     .await
@@ -94,7 +76,7 @@ async fn list(
 async fn show(
     State(context): State<ApiContext>,
     Path(id): Path<String>,
-) -> Result<Answered<StoredDelivery>, ApiError> {
+) -> Result<Answered<Delivery>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.delivery(connection, &id).await })
@@ -102,18 +84,14 @@ async fn show(
     .await
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Retry {}
-
 /// Names nothing: the route is the operator's.
-impl BodyNames for Retry {}
+impl BodyNames for RetryDelivery {}
 
 async fn retry(
     State(context): State<ApiContext>,
     Path(id): Path<String>,
-    command: Command<Retry>,
-) -> Result<Answered<StoredDelivery>, ApiError> {
+    command: Command<RetryDelivery>,
+) -> Result<Answered<Delivery>, ApiError> {
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         let id = id.clone();

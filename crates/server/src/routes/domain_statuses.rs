@@ -4,8 +4,8 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
-use tenure_engine::instances::InstanceView;
+use tenure_wire::domain_statuses::DomainStatuses;
+use tenure_wire::instances::Instance;
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
@@ -22,18 +22,6 @@ pub fn routes() -> Vec<Route> {
     )]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct DomainStatuses {
-    /// The domain's statuses now, replacing those reported before (`[]`: none): EPP status
-    /// tokens, letters only.
-    #[schemars(
-        length(max = 16),
-        inner(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z]+$"))
-    )]
-    statuses: Vec<String>,
-}
-
 /// Names nothing an account key must own (the route is the operator's).
 impl BodyNames for DomainStatuses {}
 
@@ -41,7 +29,7 @@ async fn set(
     State(context): State<ApiContext>,
     Path(instance_id): Path<String>,
     command: Command<DomainStatuses>,
-) -> Result<Answered<InstanceView>, ApiError> {
+) -> Result<Answered<Instance>, ApiError> {
     let statuses = command.body.statuses;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {

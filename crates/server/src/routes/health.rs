@@ -1,9 +1,7 @@
 use axum::extract::State;
 use axum::http::Method;
 use axum::response::Html;
-use serde::Serialize;
-
-use tenure_engine::scheduler::SweepHealth;
+use tenure_wire::health::{Health, Writes};
 
 use super::Route;
 use crate::api::{Answered, Text};
@@ -36,41 +34,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The server's health: 200 while the process serves. `degraded` when the lifecycle does not
-/// go on (the oldest due step is late, see `SWEEP_BEHIND_LIMIT_SECONDS`, or a step is parked,
-/// `GET /v1/stuck-steps`), when the database cannot be read, and while writes fail because the
-/// database does (`writes`).
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct Health {
-    /// `ok`, or `degraded`.
-    status: &'static str,
-    /// How far behind the lifecycle sweep is; null when the database could not be read.
-    sweep: Option<SweepHealth>,
-    /// Whether writes commit.
-    writes: Writes,
-    /// Why the database could not be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-/// Writes as the store saw them. `failing` while the last write was not committed because the
-/// database failed (a lost connection, a full disk, a commit refused, writes switched off),
-/// with no write committed since, for up to a minute after that failure; `ok` again at the
-/// next commit. Refusals of the rules and deadlocks run again are not failures.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct Writes {
-    /// `ok`, or `failing`.
-    status: &'static str,
-    /// Writes the database failed since the server started.
-    failures: u64,
-    /// Why the last failed write failed, while `failing`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_failure: Option<String>,
-    /// How long ago it failed, while `failing`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_failure_seconds_ago: Option<u64>,
-}
-
 async fn healthz(State(context): State<ApiContext>) -> Answered<Health> {
     let health = context.engine.store.write_health();
     let writes = Writes {
@@ -78,7 +41,8 @@ async fn healthz(State(context): State<ApiContext>) -> Answered<Health> {
             "failing"
         } else {
             "ok"
-        },
+        }
+        .to_string(),
         failures: health.failures,
         last_failure_seconds_ago: health.failing.as_ref().map(|(ago, _)| ago.as_secs()),
         last_failure: health.failing.map(|(_, why)| why),
@@ -90,13 +54,14 @@ async fn healthz(State(context): State<ApiContext>) -> Answered<Health> {
                 "degraded"
             } else {
                 "ok"
-            },
-            sweep: Some(sweep),
+            }
+            .to_string(),
+            sweep: Some(sweep.into()),
             writes,
             error: None,
         },
         Err(error) => Health {
-            status: "degraded",
+            status: "degraded".to_string(),
             sweep: None,
             writes,
             error: Some(format!("the database could not be read: {error}")),

@@ -3,8 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::{Deserialize, Serialize};
-use tenure_store::stuck_steps::StuckStep;
+use tenure_wire::stuck_steps::{Retried, Retry, StuckQuery, StuckStep};
 
 use super::Route;
 use crate::api::{execute, read, Answered, Command, Listing, Page, PageSize, Params, Succeeded};
@@ -29,16 +28,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct StuckQuery {
-    /// Items per page, 1 to 1000 (default 100).
-    #[schemars(range(min = 1, max = 1000))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::query")]
-    limit: Option<i64>,
-    after: Option<String>,
-}
-
 /// The operator's alone: no account's list.
 impl ListScope for StuckQuery {}
 
@@ -57,31 +46,14 @@ async fn list(
             let found = engine
                 .list_stuck_steps(connection, query.after.as_deref(), limit)
                 .await?;
-            Ok(Listing::new(found, limit, |step| step.id.clone()))
+            Ok(Listing::new(found, limit, |step| step.id.clone()).map())
         })
     })
     .await
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Retry {}
-
 /// Names nothing: the route is the operator's.
 impl BodyNames for Retry {}
-
-/// What a retry did.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct Retried {
-    /// The stuck step retried.
-    id: String,
-    /// The step was taken: it is no longer stuck.
-    taken: bool,
-    /// The step as it stands when it failed again; null once taken.
-    stuck_step: Option<StuckStep>,
-    /// Steps the retry's sweep took.
-    steps_taken: u64,
-}
 
 async fn retry(
     State(context): State<ApiContext>,
@@ -105,7 +77,7 @@ async fn retry(
             Ok(Retried {
                 id,
                 taken: retried.taken,
-                stuck_step: retried.stuck_step,
+                stuck_step: retried.stuck_step.map(StuckStep::from),
                 steps_taken: retried.report.steps_taken,
             })
         })

@@ -1,8 +1,8 @@
 use axum::extract::State;
 use axum::http::Method;
 use jiff::Timestamp;
-use serde::Deserialize;
 use tenure_core::usage::UsageRecord;
+use tenure_wire::usage::{RecordBody, UsageBody, UsageReceipt};
 
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
@@ -23,48 +23,6 @@ pub fn routes() -> Vec<Route> {
     )
     // A thousand records are about 140 KiB of JSON: more than other bodies may be.
     .body_limit(USAGE_BODY_BYTES)]
-}
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RecordBody {
-    /// Your id of the record: a record id sent again is ignored.
-    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[!-~]+$"))]
-    record_id: String,
-    instance: String,
-    #[schemars(extend("x-catalog" = "meter"))]
-    meter: String,
-    #[schemars(range(min = 1, max = 1_000_000_000_000i64))]
-    #[serde(deserialize_with = "tenure_wire::whole_number::number")]
-    quantity: i64,
-    /// When the usage happened, RFC 3339.
-    #[schemars(extend("format" = "date-time"))]
-    time: String,
-}
-
-/// Either one record (`record_id`, `instance`, `meter`, `quantity` and `time`), or a batch of
-/// 1 to 1000 under `records`; anything else is refused with 422.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("examples" = [
-    { "record_id": "meter-7-0001", "instance": "inst_1", "meter": "messages",
-      "quantity": 61_728, "time": "2026-05-04T00:30:00Z" }
-]))]
-struct UsageBody {
-    /// 1 to 1000 records.
-    #[schemars(length(min = 1, max = 1000))]
-    records: Option<Vec<RecordBody>>,
-    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[!-~]+$"))]
-    record_id: Option<String>,
-    instance: Option<String>,
-    #[schemars(extend("x-catalog" = "meter"))]
-    meter: Option<String>,
-    #[schemars(range(min = 1, max = 1_000_000_000_000i64))]
-    #[serde(default, deserialize_with = "tenure_wire::whole_number::optional")]
-    quantity: Option<i64>,
-    /// When the usage happened, RFC 3339.
-    #[schemars(extend("format" = "date-time"))]
-    time: Option<String>,
 }
 
 /// Names nothing an account key must own beyond the path.
@@ -120,7 +78,7 @@ fn records(body: UsageBody) -> Result<Vec<UsageRecord>, ApiError> {
 async fn report(
     State(context): State<ApiContext>,
     command: Command<UsageBody>,
-) -> Result<Answered<tenure_engine::usage::UsageReceipt>, ApiError> {
+) -> Result<Answered<UsageReceipt>, ApiError> {
     let records = records(command.body)?;
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {

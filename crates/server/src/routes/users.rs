@@ -2,8 +2,10 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::{Deserialize, Serialize};
 use tenure_core::access::{Permission, Role};
+use tenure_wire::access::{
+    ApiKey, CreateUser, IssuedKey, Revoked, RotateOwnerKey, RotatedOwnerKey,
+};
 
 use super::{Made, Route};
 use crate::api::{
@@ -50,19 +52,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("examples" = [{ "name": "Grace Hopper", "role": "purchase" }]))]
-struct CreateUser {
-    #[schemars(
-        length(min = 1, max = 200),
-        regex(pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")
-    )]
-    name: String,
-    #[schemars(extend("enum" = ["read_only", "purchase", "billing"]))]
-    role: String,
-}
-
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for CreateUser {}
 
@@ -70,7 +59,7 @@ async fn create(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<CreateUser>,
-) -> Result<Answered<tenure_engine::access::IssuedKey, Created>, ApiError> {
+) -> Result<Answered<IssuedKey, Created>, ApiError> {
     let role: Role = command
         .body
         .role
@@ -88,7 +77,7 @@ async fn list(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     Params(page): Params<Page>,
-) -> Result<Answered<Listing<tenure_store::keys::ApiKey>>, ApiError> {
+) -> Result<Answered<Listing<ApiKey>>, ApiError> {
     let limit = page.limit()?;
     let engine = context.engine.clone();
     read(&context, move |connection| {
@@ -96,15 +85,11 @@ async fn list(
             let found = engine
                 .list_users(connection, &account_id, page.after.as_deref(), limit)
                 .await?;
-            Ok(Listing::new(found, limit, |key| key.id.clone()))
+            Ok(Listing::new(found, limit, |key| key.id.clone()).map())
         })
     })
     .await
 }
-
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RotateOwnerKey {}
 
 /// Names nothing an account key must own beyond the path.
 impl BodyNames for RotateOwnerKey {}
@@ -113,19 +98,12 @@ async fn rotate_owner_key(
     State(context): State<ApiContext>,
     Path(account_id): Path<String>,
     command: Command<RotateOwnerKey>,
-) -> Result<Answered<tenure_engine::access::RotatedOwnerKey>, ApiError> {
+) -> Result<Answered<RotatedOwnerKey>, ApiError> {
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.rotate_owner_key(tx, &account_id).await })
     })
     .await
-}
-
-/// A revoked key.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
-struct Revoked {
-    id: String,
-    revoked: bool,
 }
 
 async fn revoke(

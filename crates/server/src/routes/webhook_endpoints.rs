@@ -3,11 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::Deserialize;
-use tenure_core::event::EventKind;
-use tenure_engine::webhook_endpoints::{DeletedEndpoint, EndpointWithSecret, NewWebhookEndpoint};
+use tenure_engine::webhook_endpoints::NewWebhookEndpoint;
 use tenure_engine::EngineError;
-use tenure_store::webhook_endpoints::{self, WebhookEndpoint};
+use tenure_store::webhook_endpoints;
+use tenure_wire::webhooks::{
+    CreateEndpoint, DeletedEndpoint, EndpointAction, EndpointWithSecret, WebhookEndpoint,
+};
 
 use super::{Made, Route};
 use crate::api::{
@@ -56,52 +57,11 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// A new endpoint.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(extend("examples" = [
-    { "url": "https://ops.example.com/tenure", "events": ["instance.expired", "instance.released"],
-      "description": "stop and delete resources" }
-]))]
-struct CreateEndpoint {
-    /// An http or https URL tenure POSTs each message to.
-    #[schemars(
-        length(min = 8, max = 2000),
-        regex(pattern = r"^https?://[^\x00-\x20\x7f/?#@:\[\]]+[^\x00-\x20\x7f\[\]]*$")
-    )]
-    url: String,
-    /// Event types (such as `instance.expired`), or `["*"]` for every one.
-    #[schemars(with = "Vec<EventTypeName>", length(min = 1, max = 64))]
-    events: Vec<String>,
-    #[schemars(length(max = 500))]
-    description: Option<String>,
-}
-
 /// Names nothing an account key must own: the route is the operator's.
 impl BodyNames for CreateEndpoint {}
 
-/// An event type's name (`instance.expired`), or `*` for every one.
-struct EventTypeName;
-
-impl schemars::JsonSchema for EventTypeName {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "EventTypeName".into()
-    }
-
-    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let mut names: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.as_str()).collect();
-        names.push("*");
-        schemars::json_schema!({ "type": "string", "enum": names })
-    }
-}
-
-/// A body that carries nothing.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct Nothing {}
-
 /// Names nothing an account key must own: the route is the operator's.
-impl BodyNames for Nothing {}
+impl BodyNames for EndpointAction {}
 
 async fn create(
     State(context): State<ApiContext>,
@@ -128,7 +88,7 @@ async fn list(
     read(&context, move |connection| {
         Box::pin(async move {
             let found = webhook_endpoints::list(connection, page.after.as_deref(), limit).await?;
-            Ok(Listing::new(found, limit, |endpoint| endpoint.id.clone()))
+            Ok(Listing::new(found, limit, |endpoint| endpoint.id.clone()).map())
         })
     })
     .await
@@ -151,7 +111,7 @@ async fn show(
 async fn delete(
     State(context): State<ApiContext>,
     Path(endpoint_id): Path<String>,
-    command: Command<Nothing>,
+    command: Command<EndpointAction>,
 ) -> Result<Answered<DeletedEndpoint>, ApiError> {
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
@@ -163,7 +123,7 @@ async fn delete(
 async fn rotate_secret(
     State(context): State<ApiContext>,
     Path(endpoint_id): Path<String>,
-    command: Command<Nothing>,
+    command: Command<EndpointAction>,
 ) -> Result<Answered<EndpointWithSecret>, ApiError> {
     let engine = context.engine.clone();
     execute(&context, &command.meta, Succeeded, move |tx| {
