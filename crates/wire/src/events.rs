@@ -95,6 +95,21 @@ pub enum EventKind {
     // A webhook endpoint failed every delivery for days in a row and was disabled.
     #[serde(rename = "webhook_endpoint.disabled")]
     WebhookEndpointDisabled,
+    // A card was saved for the account at the payment provider.
+    #[serde(rename = "card.saved")]
+    CardSaved,
+    // A saved card was removed.
+    #[serde(rename = "card.removed")]
+    CardRemoved,
+    // A card was charged through the payment provider.
+    #[serde(rename = "payment.succeeded")]
+    PaymentSucceeded,
+    // A charge through the payment provider failed: declined, or never made.
+    #[serde(rename = "payment.failed")]
+    PaymentFailed,
+    // The customer disputed a card payment with their bank.
+    #[serde(rename = "payment.disputed")]
+    PaymentDisputed,
 }
 
 same_variants!(
@@ -141,6 +156,11 @@ same_variants!(
         LowBalanceAlert,
         StepParked,
         WebhookEndpointDisabled,
+        CardSaved,
+        CardRemoved,
+        PaymentSucceeded,
+        PaymentFailed,
+        PaymentDisputed,
     }
 );
 
