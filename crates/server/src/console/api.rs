@@ -5,6 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -116,4 +117,58 @@ pub async fn post(
 
 pub async fn put(context: &ApiContext, session: &Session, path: &str, body: Value) -> Answer {
     call(context, session, Method::PUT, path, Some(body), None).await
+}
+
+/// What the API refused (or a page could not read), for the page to show beside its form.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+/// An answer of the API read as the wire type `T` it is documented as (`tenure_wire`), or its
+/// refusal. An answer that does not read as `T` is a bug of tenure's, shown as one: a page
+/// never fills a missing field with 0, USD or a dash.
+pub type Reply<T> = Result<T, Refusal>;
+
+impl Answer {
+    /// The answer read as `T`.
+    pub fn read<T: DeserializeOwned>(self) -> Reply<T> {
+        if !self.ok() {
+            return Err(Refusal {
+                status: self.status,
+                message: self.message(),
+            });
+        }
+        serde_json::from_value(self.body).map_err(|error| {
+            tracing::error!(%error, "the console could not read an answer of the API");
+            Refusal {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                message: format!("tenure could not read its own answer: {error}"),
+            }
+        })
+    }
+}
+
+/// `GET path`, read as `T`.
+pub async fn read<T: DeserializeOwned>(
+    context: &ApiContext,
+    session: &Session,
+    path: &str,
+) -> Reply<T> {
+    get(context, session, path).await.read()
+}
+
+/// `method path` with `body` (and an idempotency key, for a POST), read as `T`.
+pub async fn send<T: DeserializeOwned>(
+    context: &ApiContext,
+    session: &Session,
+    method: Method,
+    path: &str,
+    body: Value,
+    idempotency_key: Option<&str>,
+) -> Reply<T> {
+    call(context, session, method, path, Some(body), idempotency_key)
+        .await
+        .read()
 }

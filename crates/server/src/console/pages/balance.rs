@@ -8,6 +8,9 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 use serde::Deserialize;
+use tenure_wire::accounts::AccountView;
+use tenure_wire::forecast::AccountForecast;
+use tenure_wire::ledger::LedgerPage as Ledger;
 
 use super::{money, pick_an_account, query, when};
 use crate::console::api;
@@ -35,20 +38,22 @@ async fn show(
         return page(Some(&session), "Balance", Nav::Balance, pick_an_account())
             .into_response_html();
     };
-    let account = api::get(&context, &session, &format!("/v1/accounts/{account_id}")).await;
-    if !account.ok() {
-        return page(
-            Some(&session),
-            "Balance",
-            Nav::Balance,
-            message("bad", &account.message()),
-        )
-        .into_response_html();
-    }
-    let account = account.body;
-    let currency = account["currency"].as_str().unwrap_or("USD").to_string();
-    let amount = |field: &str| money(account[field].as_i64().unwrap_or(0), &currency);
-    let ledger = api::get(
+    let account: AccountView =
+        match api::read(&context, &session, &format!("/v1/accounts/{account_id}")).await {
+            Ok(account) => account,
+            Err(refusal) => {
+                return page(
+                    Some(&session),
+                    "Balance",
+                    Nav::Balance,
+                    message("bad", &refusal.message),
+                )
+                .into_response_html()
+            }
+        };
+    let currency = account.account.currency.clone();
+    let amount = |amount_minor: i64| money(amount_minor, &currency);
+    let ledger: api::Reply<Ledger> = api::read(
         &context,
         &session,
         &format!(
@@ -57,7 +62,7 @@ async fn show(
         ),
     )
     .await;
-    let forecast = api::get(
+    let forecast: api::Reply<AccountForecast> = api::read(
         &context,
         &session,
         &format!("/v1/accounts/{account_id}/forecast"),
@@ -65,47 +70,51 @@ async fn show(
     .await;
     let body = html! {
         h1 { "Balance" }
-        @if account["overdue"].as_bool() == Some(true) {
-            (message("bad", &format!("Overdue since {}: {} unpaid. Pay-as-you-go services stop until it is paid.", when(&account["overdue_since"]), amount("debt_minor"))))
+        @if account.overdue {
+            (message("bad", &format!("Overdue since {}: {} unpaid. Pay-as-you-go services stop until it is paid.", when(account.account.overdue_since), amount(account.debt_minor))))
         }
         dl.facts {
-            dt { "Balance" } dd data-test="balance" { (amount("balance_minor")) }
-            dt { "Coupons" } dd { (amount("coupons_minor")) }
-            dt { "Vouchers" } dd { (amount("vouchers_minor")) }
-            dt { "Debt" } dd { (amount("debt_minor")) }
+            dt { "Balance" } dd data-test="balance" { (amount(account.balance_minor)) }
+            dt { "Coupons" } dd { (amount(account.coupons_minor)) }
+            dt { "Vouchers" } dd { (amount(account.vouchers_minor)) }
+            dt { "Debt" } dd { (amount(account.debt_minor)) }
             dt { "Low-balance alert" } dd {
-                @match account["low_balance_threshold_minor"].as_i64() {
+                @match account.account.low_balance_threshold_minor {
                     Some(threshold) => { "an SMS under " (money(threshold, &currency)) }
                     None => { "off" }
                 }
             }
         }
-        @if forecast.ok() { (super::forecast_chart::chart(&forecast.body)) } @else { (message("bad", &forecast.message())) }
+        @match &forecast {
+            Ok(forecast) => (super::forecast_chart::chart(forecast)),
+            Err(refusal) => (message("bad", &refusal.message)),
+        }
         h2 { "Ledger" }
-        @if !ledger.ok() {
-            (message("bad", &ledger.message()))
-        } @else {
-            div.table-wrap { table {
-                thead { tr { th { "When" } th { "What" } th.amount { "Balance" } th.amount { "Coupons" } th.amount { "Vouchers" } } }
-                tbody { @for entry in ledger.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                    @let change = |source: &str| -> String {
-                        let total: i64 = entry["postings"].as_array().map(Vec::as_slice).unwrap_or(&[]).iter()
-                            .filter(|posting| posting["ledger_account"].as_str().is_some_and(|name| name.ends_with(source)))
-                            .map(|posting| posting["amount_minor"].as_i64().unwrap_or(0))
-                            .sum();
-                        if total == 0 { String::new() } else { money(total, &currency) }
-                    };
-                    tr {
-                        td { (when(&entry["at"])) }
-                        td { (entry["memo"].as_str().filter(|memo| !memo.is_empty()).or(entry["kind"].as_str()).unwrap_or("")) }
-                        td.amount { (change("balance")) }
-                        td.amount { (change("coupons")) }
-                        td.amount { (change("vouchers")) }
-                    }
+        @match &ledger {
+            Err(refusal) => (message("bad", &refusal.message)),
+            Ok(ledger) => {
+                div.table-wrap { table {
+                    thead { tr { th { "When" } th { "What" } th.amount { "Balance" } th.amount { "Coupons" } th.amount { "Vouchers" } } }
+                    tbody { @for entry in &ledger.data {
+                        @let change = |source: &str| -> String {
+                            let total: i64 = entry.postings.iter()
+                                .filter(|posting| posting.ledger_account.ends_with(source))
+                                .map(|posting| posting.amount_minor)
+                                .sum();
+                            if total == 0 { String::new() } else { money(total, &currency) }
+                        };
+                        tr {
+                            td { (when(entry.at)) }
+                            td { (if entry.memo.is_empty() { &entry.kind } else { &entry.memo }) }
+                            td.amount { (change("balance")) }
+                            td.amount { (change("coupons")) }
+                            td.amount { (change("vouchers")) }
+                        }
+                    } }
                 } }
-            } }
-            @if let Some(next) = ledger.body["next_after"].as_str() {
-                p { a href={"/console/balance?" (query(&[("after", next)]))} { "Older entries" } }
+                @if let Some(next) = &ledger.next_after {
+                    p { a href={"/console/balance?" (query(&[("after", next)]))} { "Older entries" } }
+                }
             }
         }
     };

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tenure_core::access::Permission;
 
 use super::renewals::account_currency;
-use super::{money, when};
+use super::{money, when_json};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
@@ -162,7 +162,7 @@ async fn review_renewal(
         html! {
             h1 { "Renew " (id) " for " (period) }
             div.quote { dl.facts {
-                dt { "Renewed until" } dd { (when(&item["instance"]["expires_at"])) }
+                dt { "Renewed until" } dd { (when_json(&item["instance"]["expires_at"])) }
                 dt { "Price" } dd data-test="renewal-price" { (money(price, &currency)) }
                 dt { "From coupons" } dd { (money(item["order"]["paid_coupon_minor"].as_i64().unwrap_or(0), &currency)) }
                 dt { "From the balance" } dd { (money(item["order"]["paid_balance_minor"].as_i64().unwrap_or(0), &currency)) }
@@ -209,7 +209,7 @@ fn computation(quote: &Value) -> Markup {
             tbody { @for period in quote["periods"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
                 @let amounts = period;
                 tr {
-                    td { (when(&period["starts_at"])) " – " (when(&period["ends_at"])) }
+                    td { (when_json(&period["starts_at"])) " – " (when_json(&period["ends_at"])) }
                     td { (amounts["usage"]["used_hours"].as_i64().unwrap_or(0)) " / " (amounts["usage"]["ordered_hours"].as_i64().unwrap_or(0)) }
                     td.amount { (amount(&amounts["unused"]["cash_minor"])) }
                     td.amount { (amount(&amounts["new_cost_minor"])) }

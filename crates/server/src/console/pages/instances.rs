@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{pick_an_account, query, when};
+use super::{pick_an_account, query, when_json};
 use crate::console::api;
 use crate::console::layout::{message, page, IntoHtml, Nav};
 use crate::console::SignedIn;
@@ -148,7 +148,7 @@ fn instance_table(instances: &[Value]) -> Markup {
                             td { (instance["edition_id"].as_str().unwrap_or("")) " / " (instance["spec_id"].as_str().unwrap_or("")) }
                             td { (instance["region"].as_str().unwrap_or("")) }
                             td { (instance["status"].as_str().unwrap_or("").replace('_', " ")) }
-                            td { (when(&instance["expires_at"])) }
+                            td { (when_json(&instance["expires_at"])) }
                             td { (renewal_label(instance)) }
                         }
                     }
@@ -202,17 +202,17 @@ async fn show(
             dt { "Edition / spec" } dd { (instance["edition_id"].as_str().unwrap_or("")) " / " (instance["spec_id"].as_str().unwrap_or("")) }
             dt { "Region" } dd { (instance["region"].as_str().unwrap_or("")) }
             dt { "Status" } dd { (instance["status"].as_str().unwrap_or("").replace('_', " ")) }
-            dt { "Expires" } dd { (when(&instance["expires_at"])) }
-            dt { "Released on" } dd { (when(&instance["release_at"])) }
+            dt { "Expires" } dd { (when_json(&instance["expires_at"])) }
+            dt { "Released on" } dd { (when_json(&instance["release_at"])) }
             dt { "Renewal" } dd { (renewal_label(&instance)) }
-            dt { "Next deduction" } dd { (when(&instance["next_deduction_at"])) }
+            dt { "Next deduction" } dd { (when_json(&instance["next_deduction_at"])) }
         }
         @if let Some(attempts) = instance["deduction_attempts"].as_array().filter(|attempts| !attempts.is_empty()) {
             h2 { "Deduction attempts" }
             div.table-wrap { table {
                 thead { tr { th { "When" } th { "Outcome" } th.amount { "Due" } } }
                 tbody { @for attempt in attempts { tr {
-                    td { (when(&attempt["attempted_at"])) }
+                    td { (when_json(&attempt["attempted_at"])) }
                     td { (attempt["outcome"].as_str().unwrap_or("").replace('_', " ")) }
                     td.amount { (attempt["due_minor"].as_i64().unwrap_or(0)) }
                 } } }
@@ -223,7 +223,7 @@ async fn show(
         div.table-wrap { table {
             thead { tr { th { "When" } th { "Event" } } }
             tbody { @for event in events.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) { tr {
-                td { (when(&event["at"])) }
+                td { (when_json(&event["at"])) }
                 td { (event["kind"].as_str().unwrap_or("")) }
             } } }
         } }

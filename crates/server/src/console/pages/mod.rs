@@ -32,15 +32,21 @@ pub fn money(amount_minor: i64, currency: &str) -> String {
     tenure_core::money::format_minor(amount_minor, currency)
 }
 
-/// A time as the pages show it: the day and the minute, UTC.
-pub fn when(value: &serde_json::Value) -> String {
-    match value
-        .as_str()
-        .and_then(|text| text.parse::<jiff::Timestamp>().ok())
-    {
+/// A time as the pages show it: the day and the minute, UTC; a dash for none.
+pub fn when(time: impl Into<Option<jiff::Timestamp>>) -> String {
+    match time.into() {
         Some(time) => time.strftime("%Y-%m-%d %H:%M UTC").to_string(),
         None => "—".to_string(),
     }
+}
+
+/// A time in an untyped answer (pages still reading `serde_json::Value`; to go).
+pub fn when_json(value: &serde_json::Value) -> String {
+    when(
+        value
+            .as_str()
+            .and_then(|text| text.parse::<jiff::Timestamp>().ok()),
+    )
 }
 
 /// What a page shows when the signed-in caller has no account to show (the operator before

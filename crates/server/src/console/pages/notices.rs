@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 
-use super::{pick_an_account, query, when};
+use super::{pick_an_account, query, when_json};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
@@ -48,7 +48,7 @@ async fn list(State(context): State<ApiContext>, headers: HeaderMap) -> Response
             div.table-wrap { table {
                 thead { tr { th { "When" } th { "Channel" } th { "To" } th { "Subject" } th { "Status" } } }
                 tbody { @for notice in notices.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) { tr {
-                    td { (when(&notice["at"])) }
+                    td { (when_json(&notice["at"])) }
                     td { (notice["channel"].as_str().unwrap_or("")) }
                     td { (notice["recipient"].as_str().unwrap_or("")) }
                     td { details { summary { (notice["subject"].as_str().unwrap_or("")) } p { (notice["body"].as_str().unwrap_or("")) } } }

@@ -10,7 +10,7 @@ use axum::Router;
 use maud::{html, Markup};
 use serde_json::json;
 
-use super::when;
+use super::when_json;
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{answer, message, page, Nav};
@@ -247,7 +247,7 @@ async fn webhooks_page(context: &ApiContext, session: &Session, top: Markup) -> 
                     tr {
                         td { (id) } td { (endpoint["url"].as_str().unwrap_or("")) }
                         td { (endpoint["events"].as_array().map(|events| events.iter().filter_map(|event| event.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
-                        td { (when(&endpoint["disabled_at"])) " " (endpoint["disabled_reason"].as_str().unwrap_or("")) }
+                        td { (when_json(&endpoint["disabled_at"])) " " (endpoint["disabled_reason"].as_str().unwrap_or("")) }
                         td { form.inline method="post" action={"/console/webhooks/" (id) "/delete"} { (hidden(session)) button.secondary type="submit" { "Delete" } } }
                     }
                 } }
@@ -328,7 +328,7 @@ async fn clock_page(context: &ApiContext, session: &Session, top: Markup) -> Res
     let body = html! {
         h1 { "Clock" }
         (top)
-        p { "Now: " strong data-test="clock-now" { (when(&clock.body["now"])) } " (" (if simulated { "simulated" } else { "the system clock" }) ")" }
+        p { "Now: " strong data-test="clock-now" { (when_json(&clock.body["now"])) } " (" (if simulated { "simulated" } else { "the system clock" }) ")" }
         @if simulated {
             form.filters method="post" action="/console/clock" {
                 (hidden(session))

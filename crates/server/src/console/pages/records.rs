@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::renewals::account_currency;
-use super::{money, pick_an_account, query, when};
+use super::{money, pick_an_account, query, when_json};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{answer, message, page, Nav};
@@ -58,7 +58,7 @@ async fn list(
                         td.amount { (money(refund["refund_minor"].as_i64().unwrap_or(0), &currency)) }
                         td { (label(&refund["destination"])) }
                         td { (label(&refund["status"])) }
-                        td { (when(&refund["refunded_at"])) }
+                        td { (when_json(&refund["refunded_at"])) }
                     } } }
                 } }
             }
@@ -77,7 +77,7 @@ async fn list(
                             td { (label(&order["kind"])) }
                             td { (label(&order["status"])) }
                             td { (order["instance_id"].as_str().unwrap_or("")) }
-                            td { (when(&order["starts_at"])) " – " (when(&order["ends_at"])) }
+                            td { (when_json(&order["starts_at"])) " – " (when_json(&order["ends_at"])) }
                             td.amount { (amount("list_price_minor")) }
                             td.amount { (amount("paid_balance_minor")) }
                             td.amount { (amount("paid_coupon_minor")) }
@@ -127,7 +127,7 @@ async fn show(
             dt { "Status" } dd { (label(&order["status"])) }
             dt { "Instance" } dd { a href={"/console/instances/" (order["instance_id"].as_str().unwrap_or(""))} { (order["instance_id"].as_str().unwrap_or("")) } }
             dt { "Configuration" } dd { (order["product_id"].as_str().unwrap_or("")) " " (order["edition_id"].as_str().unwrap_or("")) "/" (order["spec_id"].as_str().unwrap_or("")) }
-            dt { "Period" } dd { (when(&order["starts_at"])) " – " (when(&order["ends_at"])) }
+            dt { "Period" } dd { (when_json(&order["starts_at"])) " – " (when_json(&order["ends_at"])) }
             dt { "Price" } dd { (amount(&order["list_price_minor"])) }
             dt { "Paid from the balance" } dd { (amount(&order["paid_balance_minor"])) }
             dt { "Paid with coupons" } dd { (amount(&order["paid_coupon_minor"])) }
@@ -142,8 +142,8 @@ async fn show(
                 dt { "Amount" } dd { (amount(&refund["refund_minor"])) }
                 dt { "Destination" } dd { (label(&refund["destination"])) }
                 dt { "Status" } dd { (label(&refund["status"])) }
-                dt { "Refund time" } dd { (when(&refund["refunded_at"])) }
-                dt { "Expected by" } dd { (when(&refund["expected_arrival_by"])) }
+                dt { "Refund time" } dd { (when_json(&refund["refunded_at"])) }
+                dt { "Expected by" } dd { (when_json(&refund["expected_arrival_by"])) }
             }
         }
     };

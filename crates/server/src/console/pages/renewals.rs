@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tenure_core::access::Permission;
 
 use super::instances::renewal_label;
-use super::{money, pick_an_account, query, when};
+use super::{money, pick_an_account, query, when_json};
 use crate::console::api;
 use crate::console::form::Fields;
 use crate::console::layout::IntoHtml;
@@ -123,7 +123,7 @@ async fn renewals_page(
                             td { a href={"/console/instances/" (id)} { (id) } }
                             td { (instance["product_id"].as_str().unwrap_or("")) }
                             td { (instance["status"].as_str().unwrap_or("").replace('_', " ")) }
-                            td { (when(&instance["expires_at"])) }
+                            td { (when_json(&instance["expires_at"])) }
                             td { (renewal_label(instance)) }
                             td { (instance["auto_renew_period"].as_str().unwrap_or("—")) }
                         }
@@ -196,7 +196,7 @@ async fn review(
                 thead { tr { th { "Instance" } th { "Renewed until" } th.amount { "Price" } th.amount { "From coupons" } th.amount { "From the balance" } } }
                 tbody { @for item in &items { tr {
                     td { (item["instance"]["id"].as_str().unwrap_or("")) }
-                    td { (when(&item["instance"]["expires_at"])) }
+                    td { (when_json(&item["instance"]["expires_at"])) }
                     td.amount { (money(item["order"]["list_price_minor"].as_i64().unwrap_or(0), &currency)) }
                     td.amount { (money(item["order"]["paid_coupon_minor"].as_i64().unwrap_or(0), &currency)) }
                     td.amount { (money(item["order"]["paid_balance_minor"].as_i64().unwrap_or(0), &currency)) }

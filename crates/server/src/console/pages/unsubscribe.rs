@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tenure_core::access::Permission;
 
-use super::{money, pick_an_account, query, when};
+use super::{money, pick_an_account, query, when_json};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
@@ -162,8 +162,8 @@ async fn resources_tab_body(
                                 td { input type="checkbox" name="instance" value=(id) aria-label={"Unsubscribe " (id)}; }
                                 td { a href={"/console/instances/" (id)} { (id) } }
                                 td { (resource["product_id"].as_str().unwrap_or("")) " " (resource["edition_id"].as_str().unwrap_or("")) "/" (resource["spec_id"].as_str().unwrap_or("")) }
-                                td { (when(&resource["ordered_at"])) }
-                                td { (when(&resource["expires_at"])) }
+                                td { (when_json(&resource["ordered_at"])) }
+                                td { (when_json(&resource["expires_at"])) }
                                 td.amount data-test="refund" { (money(resource["refund_minor"].as_i64().unwrap_or(0), resource["currency"].as_str().unwrap_or("USD"))) }
                             }
                         } }
@@ -205,8 +205,8 @@ async fn renewals_tab_body(
                             td { (id) }
                             td { a href={"/console/instances/" (order["instance_id"].as_str().unwrap_or(""))} { (order["instance_id"].as_str().unwrap_or("")) } }
                             td { (order["period"].as_str().unwrap_or("")) }
-                            td { (when(&order["starts_at"])) }
-                            td { (when(&order["updated_expiration_time"])) }
+                            td { (when_json(&order["starts_at"])) }
+                            td { (when_json(&order["updated_expiration_time"])) }
                             td.amount { (money(order["refund_minor"].as_i64().unwrap_or(0), order["currency"].as_str().unwrap_or("USD"))) }
                         }
                     } }
