@@ -40,6 +40,20 @@ pub fn when(time: impl Into<Option<jiff::Timestamp>>) -> String {
     }
 }
 
+/// An enum of an answer as a reader sees it: its name on the wire, underscores as spaces
+/// (`pending_renewal` reads "pending renewal").
+pub fn label(value: &impl serde::Serialize) -> String {
+    wire_name(value).replace('_', " ")
+}
+
+/// An enum of an answer by its name on the wire (`bank_card`).
+pub fn wire_name(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
 /// A time in an untyped answer (pages still reading `serde_json::Value`; to go).
 pub fn when_json(value: &serde_json::Value) -> String {
     when(

@@ -7,8 +7,11 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use maud::html;
+use tenure_wire::deliveries::Delivery;
+use tenure_wire::events::Notice;
+use tenure_wire::Listing;
 
-use super::{pick_an_account, query, when_json};
+use super::{pick_an_account, query, when, wire_name};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
@@ -28,7 +31,7 @@ async fn list(State(context): State<ApiContext>, headers: HeaderMap) -> Response
         return page(Some(&session), "Notices", Nav::Notices, pick_an_account())
             .into_response_html();
     };
-    let notices = api::get(
+    let notices: api::Reply<Listing<Notice>> = api::read(
         &context,
         &session,
         &format!(
@@ -38,39 +41,45 @@ async fn list(State(context): State<ApiContext>, headers: HeaderMap) -> Response
     )
     .await;
     let deliveries = if session.is_operator() {
-        Some(api::get(&context, &session, "/v1/deliveries?limit=50").await)
+        Some(api::read::<Listing<Delivery>>(&context, &session, "/v1/deliveries?limit=50").await)
     } else {
         None
     };
     let body = html! {
         h1 { "Notices" }
-        @if !notices.ok() { (message("bad", &notices.message())) } @else {
-            div.table-wrap { table {
-                thead { tr { th { "When" } th { "Channel" } th { "To" } th { "Subject" } th { "Status" } } }
-                tbody { @for notice in notices.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) { tr {
-                    td { (when_json(&notice["at"])) }
-                    td { (notice["channel"].as_str().unwrap_or("")) }
-                    td { (notice["recipient"].as_str().unwrap_or("")) }
-                    td { details { summary { (notice["subject"].as_str().unwrap_or("")) } p { (notice["body"].as_str().unwrap_or("")) } } }
-                    td { (notice["status"].as_str().unwrap_or(""))
-                        @if let Some(reason) = notice["status_reason"].as_str() { br; span.muted { (reason) } } }
-                } } }
-            } }
-        }
-        @if let Some(deliveries) = deliveries {
-            h2 { "Deliveries (all accounts, latest first page)" }
-            @if !deliveries.ok() { (message("bad", &deliveries.message())) } @else {
+        @match &notices {
+            Err(refusal) => (message("bad", &refusal.message)),
+            Ok(notices) => {
                 div.table-wrap { table {
-                    thead { tr { th { "Delivery" } th { "Channel" } th { "Recipient" } th { "Status" } th { "Attempts" } th { "Last error" } } }
-                    tbody { @for delivery in deliveries.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) { tr {
-                        td { (delivery["id"].as_str().unwrap_or("")) }
-                        td { (delivery["channel"].as_str().unwrap_or("")) }
-                        td { (delivery["recipient"].as_str().unwrap_or("")) }
-                        td { (delivery["status"].as_str().unwrap_or("")) }
-                        td { (delivery["attempts"].as_array().map_or(0, Vec::len)) }
-                        td { (delivery["last_error"].as_str().unwrap_or("")) }
+                    thead { tr { th { "When" } th { "Channel" } th { "To" } th { "Subject" } th { "Status" } } }
+                    tbody { @for notice in &notices.data { tr {
+                        td { (when(notice.at)) }
+                        td { (notice.channel) }
+                        td { (notice.recipient) }
+                        td { details { summary { (notice.subject) } p { (notice.body) } } }
+                        td { (notice.status)
+                            @if let Some(reason) = &notice.status_reason { br; span.muted { (reason) } } }
                     } } }
                 } }
+            }
+        }
+        @if let Some(deliveries) = &deliveries {
+            h2 { "Deliveries (all accounts, latest first page)" }
+            @match deliveries {
+                Err(refusal) => (message("bad", &refusal.message)),
+                Ok(deliveries) => {
+                    div.table-wrap { table {
+                        thead { tr { th { "Delivery" } th { "Channel" } th { "Recipient" } th { "Status" } th { "Attempts" } th { "Last error" } } }
+                        tbody { @for delivery in &deliveries.data { tr {
+                            td { (delivery.id) }
+                            td { (wire_name(&delivery.channel)) }
+                            td { (delivery.recipient) }
+                            td { (wire_name(&delivery.status)) }
+                            td { (delivery.attempts.len()) }
+                            td { (delivery.last_error.as_deref().unwrap_or("")) }
+                        } } }
+                    } }
+                }
             }
         }
     };

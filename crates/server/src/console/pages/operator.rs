@@ -9,8 +9,14 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use serde_json::json;
+use tenure_wire::approvals::Approval;
+use tenure_wire::changes::ChangeQuoteView;
+use tenure_wire::clock::{AdvanceReport, ClockView};
+use tenure_wire::stuck_steps::{Retried, StuckStep};
+use tenure_wire::webhooks::{DeletedEndpoint, EndpointWithSecret, WebhookEndpoint};
+use tenure_wire::Listing;
 
-use super::when_json;
+use super::{when, wire_name};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{answer, message, page, Nav};
@@ -64,52 +70,47 @@ async fn approvals(State(context): State<ApiContext>, headers: HeaderMap) -> Res
 }
 
 async fn approvals_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
-    let pending = api::get(context, session, "/v1/approvals?status=pending&limit=200").await;
+    let pending: api::Reply<Listing<Approval>> =
+        api::read(context, session, "/v1/approvals?status=pending&limit=200").await;
+    let items: &[Approval] = pending.as_ref().map_or(&[], |pending| &pending.data);
     // What approving each would charge or refund now: the change's own quote.
     let mut quotes = Vec::new();
-    for approval in pending.body["data"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-    {
-        let quoted = api::call(
+    for approval in items {
+        let quoted: api::Reply<ChangeQuoteView> = api::send(
             context,
             session,
             Method::POST,
-            &format!(
-                "/v1/instances/{}/change/quote",
-                approval["instance_id"].as_str().unwrap_or("")
-            ),
-            Some(json!({ "edition": approval["to_edition_id"], "spec": approval["to_spec_id"] })),
+            &format!("/v1/instances/{}/change/quote", approval.instance_id),
+            json!({ "edition": approval.to_edition_id, "spec": approval.to_spec_id }),
             None,
         )
         .await;
-        quotes.push(if quoted.ok() {
-            let currency = quoted.body["currency"].as_str().unwrap_or("USD");
-            let charge = quoted.body["charge_minor"].as_i64().unwrap_or(0);
-            let refund = quoted.body["refund_minor"].as_i64().unwrap_or(0);
-            if refund > 0 {
-                format!("refunds {}", super::money(refund, currency))
-            } else {
-                format!("charges {}", super::money(charge, currency))
+        quotes.push(match quoted {
+            Ok(quote) if quote.refund_minor > 0 => {
+                format!(
+                    "refunds {}",
+                    super::money(quote.refund_minor, &quote.currency)
+                )
             }
-        } else {
-            quoted.message()
+            Ok(quote) => format!(
+                "charges {}",
+                super::money(quote.charge_minor, &quote.currency)
+            ),
+            Err(refusal) => refusal.message,
         });
     }
     let body = html! {
         h1 { "Approvals" }
         (top)
-        @if !pending.ok() { (message("bad", &pending.message())) } @else {
-            @let items = pending.body["data"].as_array().cloned().unwrap_or_default();
+        @if let Err(refusal) = &pending { (message("bad", &refusal.message)) } @else {
             @if items.is_empty() { p.muted { "No change waits for a decision." } }
             @else { div.table-wrap { table {
                 thead { tr { th { "Change" } th { "Account" } th { "Instance" } th { "From" } th { "To" } th { "Approving it now" } th { "Decision" } } }
                 tbody { @for (approval, quote) in items.iter().zip(&quotes) {
-                    @let id = approval["id"].as_str().unwrap_or("");
+                    @let id = &approval.id;
                     tr {
-                        td { (id) } td { (approval["account_id"].as_str().unwrap_or("")) } td { (approval["instance_id"].as_str().unwrap_or("")) }
-                        td { (approval["from_spec_id"].as_str().unwrap_or("")) } td { (approval["to_spec_id"].as_str().unwrap_or("")) }
+                        td { (id) } td { (approval.account_id) } td { (approval.instance_id) }
+                        td { (approval.from_spec_id) } td { (approval.to_spec_id) }
                         td data-test="approval-quote" { (quote) }
                         td {
                             form.inline method="post" action={"/console/approvals/" (id) "/approve"} { (hidden(session)) button type="submit" { "Approve (" (quote) ")" } }
@@ -135,15 +136,18 @@ async fn decide(
     if decision != "approve" && decision != "reject" {
         return see_other("/console/approvals");
     }
-    let done = api::post(
+    let done: api::Reply<Approval> = api::send(
         &context,
         &session,
+        Method::POST,
         &format!("/v1/approvals/{id}/{decision}"),
         json!({}),
-        fields.one("idempotency_key").unwrap_or(""),
+        Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
-    let top = if done.ok() {
+    let top = if let Err(refusal) = &done {
+        message("bad", &refusal.message)
+    } else {
         message(
             "good",
             &format!(
@@ -155,8 +159,6 @@ async fn decide(
                 }
             ),
         )
-    } else {
-        message("bad", &done.message())
     };
     approvals_page(&context, &session, top).await
 }
@@ -170,21 +172,22 @@ async fn stuck_steps(State(context): State<ApiContext>, headers: HeaderMap) -> R
 }
 
 async fn stuck_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
-    let steps = api::get(context, session, "/v1/stuck-steps?limit=200").await;
+    let steps: api::Reply<Listing<StuckStep>> =
+        api::read(context, session, "/v1/stuck-steps?limit=200").await;
     let body = html! {
         h1 { "Stuck steps" }
         (top)
-        @if !steps.ok() { (message("bad", &steps.message())) } @else {
-            @let items = steps.body["data"].as_array().cloned().unwrap_or_default();
-            @if items.is_empty() { p.muted { "Every lifecycle step is being taken." } }
-            @else { div.table-wrap { table {
+        @match &steps {
+            Err(refusal) => (message("bad", &refusal.message)),
+            Ok(steps) if steps.data.is_empty() => p.muted { "Every lifecycle step is being taken." },
+            Ok(steps) => { div.table-wrap { table {
                 thead { tr { th { "Step" } th { "Item" } th { "Status" } th { "Attempts" } th { "Last error" } th { "" } } }
-                tbody { @for step in &items {
-                    @let id = step["id"].as_str().unwrap_or("");
+                tbody { @for step in &steps.data {
+                    @let id = &step.id;
                     tr {
-                        td { (step["work"].as_str().unwrap_or("")) } td { (step["item_id"].as_str().unwrap_or("")) }
-                        td { (step["status"].as_str().unwrap_or("")) } td { (step["attempts"].as_i64().unwrap_or(0)) }
-                        td { (step["last_error"].as_str().unwrap_or("")) }
+                        td { (wire_name(&step.work)) } td { (step.item_id) }
+                        td { (wire_name(&step.status)) } td { (step.attempts) }
+                        td { (step.last_error) }
                         td { form.inline method="post" action={"/console/stuck-steps/" (id) "/retry"} { (hidden(session)) button type="submit" { "Retry now" } } }
                     }
                 } }
@@ -202,20 +205,19 @@ async fn retry_step(
     if !session.is_operator() {
         return see_other("/console/instances");
     }
-    let done = api::post(
+    let done: api::Reply<Retried> = api::send(
         &context,
         &session,
+        Method::POST,
         &format!("/v1/stuck-steps/{id}/retry"),
         json!({}),
-        fields.one("idempotency_key").unwrap_or(""),
+        Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
-    let top = if !done.ok() {
-        message("bad", &done.message())
-    } else if done.body["taken"] == true {
-        message("good", &format!("{id}: taken"))
-    } else {
-        message("warn", &format!("{id}: failed again"))
+    let top = match done {
+        Err(refusal) => message("bad", &refusal.message),
+        Ok(retried) if retried.taken => message("good", &format!("{id}: taken")),
+        Ok(_) => message("warn", &format!("{id}: failed again")),
     };
     stuck_page(&context, &session, top).await
 }
@@ -229,7 +231,8 @@ async fn webhooks(State(context): State<ApiContext>, headers: HeaderMap) -> Resp
 }
 
 async fn webhooks_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
-    let endpoints = api::get(context, session, "/v1/webhook-endpoints?limit=200").await;
+    let endpoints: api::Reply<Listing<WebhookEndpoint>> =
+        api::read(context, session, "/v1/webhook-endpoints?limit=200").await;
     let body = html! {
         h1 { "Webhook endpoints" }
         (top)
@@ -239,19 +242,20 @@ async fn webhooks_page(context: &ApiContext, session: &Session, top: Markup) -> 
             div { label for="hook-events" { "Event types" } input id="hook-events" name="events" value="*" placeholder="instance.expired instance.released"; }
             button type="submit" { "Add endpoint" }
         }
-        @if !endpoints.ok() { (message("bad", &endpoints.message())) } @else {
-            div.table-wrap { table {
+        @match &endpoints {
+            Err(refusal) => (message("bad", &refusal.message)),
+            Ok(endpoints) => { div.table-wrap { table {
                 thead { tr { th { "Endpoint" } th { "URL" } th { "Events" } th { "Disabled" } th { "" } } }
-                tbody { @for endpoint in endpoints.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                    @let id = endpoint["id"].as_str().unwrap_or("");
+                tbody { @for endpoint in &endpoints.data {
+                    @let id = &endpoint.id;
                     tr {
-                        td { (id) } td { (endpoint["url"].as_str().unwrap_or("")) }
-                        td { (endpoint["events"].as_array().map(|events| events.iter().filter_map(|event| event.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
-                        td { (when_json(&endpoint["disabled_at"])) " " (endpoint["disabled_reason"].as_str().unwrap_or("")) }
+                        td { (id) } td { (endpoint.url) }
+                        td { (endpoint.events.join(", ")) }
+                        td { (when(endpoint.disabled_at)) " " (endpoint.disabled_reason.as_deref().unwrap_or("")) }
                         td { form.inline method="post" action={"/console/webhooks/" (id) "/delete"} { (hidden(session)) button.secondary type="submit" { "Delete" } } }
                     }
                 } }
-            } }
+            } } }
         }
     };
     page(Some(session), "Webhook endpoints", Nav::Webhooks, body).into_response_html()
@@ -270,21 +274,21 @@ async fn add_webhook(
         .split([' ', ','])
         .filter(|event| !event.is_empty())
         .collect();
-    let added = api::post(
+    let added: api::Reply<EndpointWithSecret> = api::send(
         &context,
         &session,
+        Method::POST,
         "/v1/webhook-endpoints",
         json!({ "url": fields.one("url").unwrap_or(""), "events": events }),
-        fields.one("idempotency_key").unwrap_or(""),
+        Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
-    let top = if added.ok() {
-        html! {
-            (message("good", &format!("Added {}.", added.body["id"].as_str().unwrap_or(""))))
-            p.notice.warn { "Its signing secret, shown this once: " code data-test="webhook-secret" { (added.body["secret"].as_str().unwrap_or("")) } }
-        }
-    } else {
-        message("bad", &added.message())
+    let top = match added {
+        Ok(added) => html! {
+            (message("good", &format!("Added {}.", added.endpoint.id)))
+            p.notice.warn { "Its signing secret, shown this once: " code data-test="webhook-secret" { (added.secret.expose()) } }
+        },
+        Err(refusal) => message("bad", &refusal.message),
     };
     webhooks_page(&context, &session, top).await
 }
@@ -297,19 +301,18 @@ async fn delete_webhook(
     if !session.is_operator() {
         return see_other("/console/instances");
     }
-    let deleted = api::call(
+    let deleted: api::Reply<DeletedEndpoint> = api::send(
         &context,
         &session,
         Method::DELETE,
         &format!("/v1/webhook-endpoints/{id}"),
-        None,
+        json!({}),
         Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
-    let top = if deleted.ok() {
-        message("good", &format!("Deleted {id}."))
-    } else {
-        message("bad", &deleted.message())
+    let top = match deleted {
+        Ok(_) => message("good", &format!("Deleted {id}.")),
+        Err(refusal) => message("bad", &refusal.message),
     };
     webhooks_page(&context, &session, top).await
 }
@@ -323,12 +326,14 @@ async fn clock(State(context): State<ApiContext>, headers: HeaderMap) -> Respons
 }
 
 async fn clock_page(context: &ApiContext, session: &Session, top: Markup) -> Response {
-    let clock = api::get(context, session, "/v1/clock").await;
-    let simulated = clock.body["simulated"] == true;
+    let clock: api::Reply<ClockView> = api::read(context, session, "/v1/clock").await;
+    let simulated = clock.as_ref().is_ok_and(|clock| clock.simulated);
+    let now = clock.as_ref().ok().map(|clock| clock.now);
     let body = html! {
         h1 { "Clock" }
         (top)
-        p { "Now: " strong data-test="clock-now" { (when_json(&clock.body["now"])) } " (" (if simulated { "simulated" } else { "the system clock" }) ")" }
+        @if let Err(refusal) = &clock { (message("bad", &refusal.message)) }
+        p { "Now: " strong data-test="clock-now" { (when(now)) } " (" (if simulated { "simulated" } else { "the system clock" }) ")" }
         @if simulated {
             form.filters method="post" action="/console/clock" {
                 (hidden(session))
@@ -350,18 +355,18 @@ async fn advance_clock(
     if !session.is_operator() {
         return see_other("/console/instances");
     }
-    let advanced = api::post(
+    let advanced: api::Reply<AdvanceReport> = api::send(
         &context,
         &session,
+        Method::POST,
         "/v1/clock/advance",
         json!({ "by": fields.one("by").unwrap_or("P1D") }),
-        fields.one("idempotency_key").unwrap_or(""),
+        Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
-    let top = if advanced.ok() {
-        message("good", "Advanced; every step due in between was taken.")
-    } else {
-        message("bad", &advanced.message())
+    let top = match advanced {
+        Ok(_) => message("good", "Advanced; every step due in between was taken."),
+        Err(refusal) => message("bad", &refusal.message),
     };
     clock_page(&context, &session, top).await
 }

@@ -7,10 +7,12 @@ use axum::routing::get;
 use axum::Router;
 use maud::html;
 use serde::Deserialize;
-use serde_json::Value;
+use tenure_wire::orders::{Order, OrderDetails};
+use tenure_wire::refunds::Refund;
+use tenure_wire::Listing;
 
 use super::renewals::account_currency;
-use super::{money, pick_an_account, query, when_json};
+use super::{label, money, pick_an_account, query, when};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{answer, message, page, Nav};
@@ -29,10 +31,6 @@ struct Tab {
     tab: String,
 }
 
-fn label(value: &Value) -> String {
-    value.as_str().unwrap_or("").replace('_', " ")
-}
-
 async fn list(
     State(context): State<ApiContext>,
     SignedIn(session): SignedIn,
@@ -45,47 +43,54 @@ async fn list(
     let refunds_tab = tab.tab == "unsubscriptions";
     let filter = query(&[("account", &account_id), ("limit", "1000")]);
     let listing = if refunds_tab {
-        let refunds = api::get(&context, &session, &format!("/v1/refunds?{filter}")).await;
+        let refunds: api::Reply<Listing<Refund>> =
+            api::read(&context, &session, &format!("/v1/refunds?{filter}")).await;
         html! {
-            @if !refunds.ok() { (message("bad", &refunds.message())) } @else {
-                div.table-wrap { table {
-                    thead { tr { th { "Unsubscription" } th { "Instance" } th { "Order" } th { "Refund type" } th.amount { "Amount" } th { "Destination" } th { "Status" } th { "Refund time" } } }
-                    tbody { @for refund in refunds.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) { tr {
-                        td { (refund["unsubscription_id"].as_str().unwrap_or("")) }
-                        td { a href={"/console/instances/" (refund["instance_id"].as_str().unwrap_or(""))} { (refund["instance_id"].as_str().unwrap_or("")) } }
-                        td { a href={"/console/orders/" (refund["order_id"].as_str().unwrap_or(""))} { (refund["order_id"].as_str().unwrap_or("")) } }
-                        td { (label(&refund["refund_type"])) }
-                        td.amount { (money(refund["refund_minor"].as_i64().unwrap_or(0), &currency)) }
-                        td { (label(&refund["destination"])) }
-                        td { (label(&refund["status"])) }
-                        td { (when_json(&refund["refunded_at"])) }
-                    } } }
-                } }
+            @match &refunds {
+                Err(refusal) => (message("bad", &refusal.message)),
+                Ok(refunds) => {
+                    div.table-wrap { table {
+                        thead { tr { th { "Unsubscription" } th { "Instance" } th { "Order" } th { "Refund type" } th.amount { "Amount" } th { "Destination" } th { "Status" } th { "Refund time" } } }
+                        tbody { @for refund in &refunds.data { tr {
+                            td { (refund.unsubscription_id) }
+                            td { a href={"/console/instances/" (refund.instance_id)} { (refund.instance_id) } }
+                            td { a href={"/console/orders/" (refund.order_id)} { (refund.order_id) } }
+                            td { (label(&refund.refund_type)) }
+                            td.amount { (money(refund.refund_minor, &currency)) }
+                            td { (label(&refund.destination)) }
+                            td { (label(&refund.status)) }
+                            td { (when(refund.refunded_at)) }
+                        } } }
+                    } }
+                }
             }
         }
     } else {
-        let orders = api::get(&context, &session, &format!("/v1/orders?{filter}")).await;
+        let orders: api::Reply<Listing<Order>> =
+            api::read(&context, &session, &format!("/v1/orders?{filter}")).await;
         html! {
-            @if !orders.ok() { (message("bad", &orders.message())) } @else {
-                div.table-wrap { table {
-                    thead { tr { th { "Order" } th { "Kind" } th { "Status" } th { "Instance" } th { "Period" } th.amount { "Price" } th.amount { "Balance" } th.amount { "Coupons" } th.amount { "Vouchers" } th.amount { "Outside" } } }
-                    tbody { @for order in orders.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                        @let id = order["id"].as_str().unwrap_or("");
-                        @let amount = |field: &str| money(order[field].as_i64().unwrap_or(0), &currency);
-                        tr {
-                            td { a href={"/console/orders/" (id)} { (id) } }
-                            td { (label(&order["kind"])) }
-                            td { (label(&order["status"])) }
-                            td { (order["instance_id"].as_str().unwrap_or("")) }
-                            td { (when_json(&order["starts_at"])) " – " (when_json(&order["ends_at"])) }
-                            td.amount { (amount("list_price_minor")) }
-                            td.amount { (amount("paid_balance_minor")) }
-                            td.amount { (amount("paid_coupon_minor")) }
-                            td.amount { (amount("paid_voucher_minor")) }
-                            td.amount { (amount("paid_external_minor")) }
-                        }
+            @match &orders {
+                Err(refusal) => (message("bad", &refusal.message)),
+                Ok(orders) => {
+                    div.table-wrap { table {
+                        thead { tr { th { "Order" } th { "Kind" } th { "Status" } th { "Instance" } th { "Period" } th.amount { "Price" } th.amount { "Balance" } th.amount { "Coupons" } th.amount { "Vouchers" } th.amount { "Outside" } } }
+                        tbody { @for order in &orders.data {
+                            @let amount = |amount_minor: i64| money(amount_minor, &currency);
+                            tr {
+                                td { a href={"/console/orders/" (order.id)} { (order.id) } }
+                                td { (label(&order.kind)) }
+                                td { (label(&order.status)) }
+                                td { (order.instance_id) }
+                                td { (when(order.starts_at)) " – " (when(order.ends_at)) }
+                                td.amount { (amount(order.list_price_minor)) }
+                                td.amount { (amount(order.paid_balance_minor)) }
+                                td.amount { (amount(order.paid_coupon_minor)) }
+                                td.amount { (amount(order.paid_voucher_minor)) }
+                                td.amount { (amount(order.paid_external_minor)) }
+                            }
+                        } }
                     } }
-                } }
+                }
             }
         }
     };
@@ -105,45 +110,47 @@ async fn show(
     SignedIn(session): SignedIn,
     Path(id): Path<String>,
 ) -> Response {
-    let order = api::get(&context, &session, &format!("/v1/orders/{id}")).await;
-    if !order.ok() {
-        return answer(
-            order.status,
-            page(
-                Some(&session),
-                "Order",
-                Nav::Orders,
-                message("bad", &order.message()),
-            ),
-        );
-    }
+    let details: OrderDetails =
+        match api::read(&context, &session, &format!("/v1/orders/{id}")).await {
+            Ok(details) => details,
+            Err(refusal) => {
+                return answer(
+                    refusal.status,
+                    page(
+                        Some(&session),
+                        "Order",
+                        Nav::Orders,
+                        message("bad", &refusal.message),
+                    ),
+                )
+            }
+        };
     let currency = account_currency(&context, &session).await;
-    let order = order.body;
-    let amount = |value: &Value| money(value.as_i64().unwrap_or(0), &currency);
+    let order = &details.order;
+    let amount = |amount_minor: i64| money(amount_minor, &currency);
     let body = html! {
         h1 { "Order " (id) }
         dl.facts {
-            dt { "Kind" } dd { (label(&order["kind"])) }
-            dt { "Status" } dd { (label(&order["status"])) }
-            dt { "Instance" } dd { a href={"/console/instances/" (order["instance_id"].as_str().unwrap_or(""))} { (order["instance_id"].as_str().unwrap_or("")) } }
-            dt { "Configuration" } dd { (order["product_id"].as_str().unwrap_or("")) " " (order["edition_id"].as_str().unwrap_or("")) "/" (order["spec_id"].as_str().unwrap_or("")) }
-            dt { "Period" } dd { (when_json(&order["starts_at"])) " – " (when_json(&order["ends_at"])) }
-            dt { "Price" } dd { (amount(&order["list_price_minor"])) }
-            dt { "Paid from the balance" } dd { (amount(&order["paid_balance_minor"])) }
-            dt { "Paid with coupons" } dd { (amount(&order["paid_coupon_minor"])) }
-            dt { "Paid with vouchers" } dd { (amount(&order["paid_voucher_minor"])) }
-            dt { "Paid outside" } dd { (amount(&order["paid_external_minor"])) }
+            dt { "Kind" } dd { (label(&order.kind)) }
+            dt { "Status" } dd { (label(&order.status)) }
+            dt { "Instance" } dd { a href={"/console/instances/" (order.instance_id)} { (order.instance_id) } }
+            dt { "Configuration" } dd { (order.product_id) " " (order.edition_id) "/" (order.spec_id) }
+            dt { "Period" } dd { (when(order.starts_at)) " – " (when(order.ends_at)) }
+            dt { "Price" } dd { (amount(order.list_price_minor)) }
+            dt { "Paid from the balance" } dd { (amount(order.paid_balance_minor)) }
+            dt { "Paid with coupons" } dd { (amount(order.paid_coupon_minor)) }
+            dt { "Paid with vouchers" } dd { (amount(order.paid_voucher_minor)) }
+            dt { "Paid outside" } dd { (amount(order.paid_external_minor)) }
         }
-        @if order["refund"].is_object() {
-            @let refund = &order["refund"];
+        @if let Some(refund) = &details.refund {
             h2 { "Unsubscription" }
             dl.facts {
-                dt { "Refund type" } dd { (label(&refund["refund_type"])) }
-                dt { "Amount" } dd { (amount(&refund["refund_minor"])) }
-                dt { "Destination" } dd { (label(&refund["destination"])) }
-                dt { "Status" } dd { (label(&refund["status"])) }
-                dt { "Refund time" } dd { (when_json(&refund["refunded_at"])) }
-                dt { "Expected by" } dd { (when_json(&refund["expected_arrival_by"])) }
+                dt { "Refund type" } dd { (label(&refund.refund_type)) }
+                dt { "Amount" } dd { (amount(refund.refund_minor)) }
+                dt { "Destination" } dd { (label(&refund.destination)) }
+                dt { "Status" } dd { (label(&refund.status)) }
+                dt { "Refund time" } dd { (when(refund.refunded_at)) }
+                dt { "Expected by" } dd { (when(refund.expected_arrival_by)) }
             }
         }
     };
