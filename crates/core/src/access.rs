@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 /// What an endpoint needs from an account's key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// See the account's instances, orders, ledger, events and notices.
@@ -25,7 +25,7 @@ pub enum Permission {
 }
 
 /// The role of a key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The account's own key: every permission.

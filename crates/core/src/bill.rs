@@ -23,7 +23,7 @@ use crate::money::{prorate_minor, AmountOverflow, MAX_AMOUNT_MINOR};
 use crate::payment::{plan_payment, Funds, InsufficientFunds, PaymentSources};
 
 /// One meter's part of a bill.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BillLine {
     pub meter_id: String,
     pub unit: String,
@@ -99,7 +99,7 @@ pub fn price_cycle(
 }
 
 /// How much of a bill the balance and the coupons pay.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct BillPayment {
     pub balance_minor: i64,
     pub coupon_minor: i64,

@@ -353,18 +353,6 @@ pub struct NoticeDraft {
     pub body: String,
 }
 
-/// Described by the names the API uses (`instance.expired`, ...), not the variants'.
-impl schemars::JsonSchema for EventKind {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "EventKind".into()
-    }
-
-    fn json_schema(_generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let names: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.as_str()).collect();
-        schemars::json_schema!({ "type": "string", "enum": names })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

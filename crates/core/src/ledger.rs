@@ -15,7 +15,7 @@ use crate::refund::RefundSplit;
 
 /// The books a posting can move money in. Customer books are per account; the others are the
 /// operator's counterparts, also recorded against the customer account they concern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum LedgerAccount {
     /// Cash the customer holds with the operator.
     Balance,
@@ -53,7 +53,7 @@ impl LedgerAccount {
 }
 
 /// Why an entry was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum EntryKind {
     Deposit,
     CouponGrant,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub const MAX_AMOUNT_MINOR: i64 = 10_000_000_000_000;
 
 /// An ISO 4217 currency code, three upper-case ASCII letters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency(String);
 

@@ -10,7 +10,7 @@ use crate::proration::ChangeDirection;
 
 /// What an order pays for: a service period opened by a purchase or a renewal (by hand or
 /// automatic), or a change of configuration (upgrade or downgrade) within one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderKind {
     Purchase,
@@ -82,7 +82,7 @@ impl fmt::Display for OrderKind {
 
 /// Whether an order's service period still holds: `paid`, or `cancelled` by an unsubscription
 /// (with every order in the period).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Paid,

@@ -38,7 +38,7 @@ use crate::money::{share_minor, AmountOverflow};
 use crate::payment::{PaymentMethod, PaymentPlan};
 
 /// Where a part of a period's cash came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CashSource {
     Coupons,
@@ -47,7 +47,7 @@ pub enum CashSource {
 }
 
 /// What of a period's cash one source of one payment still holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PaidPart {
     /// When the payment was made: the refund windows of an outside method count from it.
     pub paid_at: Timestamp,

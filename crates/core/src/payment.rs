@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where the rest of an amount comes from once credit is used. Anything but `balance` is money
 /// paid outside tenure, which only the operator's key records (an account's key is answered 403).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Balance,
@@ -62,7 +62,7 @@ impl FromStr for PaymentMethod {
 }
 
 /// What an account holds, derived from the ledger.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Funds {
     pub balance_minor: i64,
     pub coupons_minor: i64,
@@ -100,7 +100,7 @@ impl PaymentSources {
 }
 
 /// How much each source pays. The shares sum to the amount due.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct PaymentPlan {
     pub voucher_minor: i64,
     pub coupon_minor: i64,

@@ -27,7 +27,7 @@ pub struct PendingRenewal {
 }
 
 /// New dates of one later order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Redated {
     pub order_id: String,
     pub starts_at: Timestamp,

@@ -21,9 +21,8 @@ pub enum PeriodUnit {
 }
 
 /// A subscription length: a positive count of months or years.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schemars(extend("pattern" = "^(([1-9]|[1-9][0-9]|1[01][0-9]|120)M|([1-9]|10)Y)$", "examples" = ["1M", "6M", "1Y"]))]
 pub struct Period {
     count: u32,
     unit: PeriodUnit,

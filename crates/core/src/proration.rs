@@ -55,7 +55,7 @@ pub fn started_hours(start: Timestamp, end: Timestamp) -> i64 {
 }
 
 /// A service period split at `now` into used and remaining hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Usage {
     pub ordered_hours: i64,
     pub used_hours: i64,
@@ -77,7 +77,7 @@ impl Usage {
 }
 
 /// What is left to consume of one service period's paid value, from an hour of that period on.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct PeriodValue {
     /// Value paid with balance, coupons or an outside method: refundable in proportion.
     pub cash_minor: i64,
@@ -156,7 +156,7 @@ fn unused_share_minor(amount_minor: i64, used: i64, total: i64) -> i64 {
 }
 
 /// Whether a change moves to a dearer configuration (charged) or not (refunded).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeDirection {
     Upgrade,
@@ -173,7 +173,7 @@ impl ChangeDirection {
 }
 
 /// The money of a change in one service period, itemised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ChangeAmounts {
     pub usage: Usage,
     /// The period's value before the change, as last set (purchase, renewal or earlier change).

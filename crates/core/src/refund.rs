@@ -75,9 +75,7 @@ pub const MAX_BATCH_UNSUBSCRIPTIONS: usize = 50;
 pub const EXTERNAL_REFUND_BUSINESS_DAYS: i64 = 30;
 
 /// The two tabs of active resources in the console.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
     Regular,
@@ -112,9 +110,7 @@ impl fmt::Display for ResourceKind {
 }
 
 /// How a resource's cancelled periods are refunded (see the module documentation).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundType {
     PartialRefund,
@@ -168,9 +164,7 @@ impl fmt::Display for RefundType {
 }
 
 /// Whether the service an order pays for has begun.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivationStatus {
     Activated,
@@ -222,7 +216,7 @@ impl Resource {
 }
 
 /// Whether a refund's money has arrived where it goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {
     /// An outside channel is paying it back.
@@ -259,7 +253,7 @@ impl fmt::Display for RefundStatus {
 }
 
 /// How a refund splits between the books it goes to. The parts sum to the refund.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RefundSplit {
     pub to_coupons_minor: i64,
     pub to_balance_minor: i64,
@@ -298,7 +292,7 @@ impl RefundSplit {
 }
 
 /// What the refund amount was computed from, for the itemised answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum RefundBasis {
     /// The period has not begun: all cash comes back.
@@ -356,7 +350,7 @@ impl RefundablePeriod {
 
 /// The refund of one cancelled period, itemised:
 /// `cash_paid = refunded_before + kept + refund`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OrderRefund {
     pub refund_type: RefundType,
     pub basis: RefundBasis,

@@ -30,7 +30,7 @@ pub const WALLET_REFUND_WINDOW_DAYS: i64 = 180;
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Shown as `balance`, `coupons` or the outside method's name (`bank_card`, `paypal`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(into = "&'static str")]
 pub enum RefundDestination {
     /// The customer's account balance.

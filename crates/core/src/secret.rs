@@ -48,19 +48,6 @@ impl Serialize for ShownOnce {
     }
 }
 
-impl schemars::JsonSchema for ShownOnce {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "ShownOnce".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "description": "A secret, shown in this answer only. A replay of the request (the same Idempotency-Key) says it was shown once instead."
-        })
-    }
-}
-
 /// A copy of an answer to keep, and whether it withheld a secret (the answer shown then
 /// differs from it).
 pub struct KeptCopy<T> {

@@ -12,7 +12,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 
 /// A key just made: the only time its secret is shown.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct IssuedKey {
     #[serde(flatten)]
     pub key: ApiKey,
@@ -21,7 +21,7 @@ pub struct IssuedKey {
 }
 
 /// A rotated owner key: the new key, shown once, and the keys it replaced.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RotatedOwnerKey {
     #[serde(flatten)]
     pub key: ApiKey,

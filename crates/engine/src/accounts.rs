@@ -26,7 +26,7 @@ pub struct NewAccount {
 }
 
 /// An account with its derived money.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AccountView {
     #[serde(flatten)]
     pub account: Account,
@@ -60,7 +60,7 @@ impl AccountView {
 }
 
 /// A new account and its owner's bearer key, shown only here.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CreatedAccount {
     #[serde(flatten)]
     pub account: AccountView,
@@ -68,7 +68,7 @@ pub struct CreatedAccount {
 }
 
 /// A movement of money: a deposit or a grant, with the account after it.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct MoneyMovement {
     pub entry_id: String,
     pub amount_minor: i64,

@@ -24,7 +24,7 @@ use crate::record::RecordBuffer;
 pub const AUTO_RENEWAL_ORDER_KIND: OrderKind = OrderKind::AutoRenewal;
 
 /// The instance after a renewal-mode change, and what the caller should know about it.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RenewalModeResult {
     pub instance: InstanceView,
     pub warnings: Vec<Warning>,

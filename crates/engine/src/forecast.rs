@@ -13,7 +13,7 @@ use crate::error::EngineError;
 /// The most days a forecast looks ahead.
 pub const MAX_FORECAST_DAYS: i64 = 366;
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AccountForecast {
     pub account_id: String,
     pub currency: String,
@@ -27,7 +27,7 @@ pub struct AccountForecast {
     pub runs_out_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ForecastedCharge {
     pub at: Timestamp,
     pub instance_id: String,

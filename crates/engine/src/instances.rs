@@ -26,7 +26,7 @@ use crate::record::RecordBuffer;
 pub use crate::renew::{RenewalResult, MAX_BULK_RENEWAL};
 
 /// An instance as the API shows it: its state plus the scheduler's view of it.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct InstanceView {
     #[serde(flatten)]
     pub instance: Instance,
@@ -71,7 +71,7 @@ pub struct PurchaseCommand {
     pub sources: PaymentSources,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PurchaseResult {
     pub instance: InstanceView,
     /// The paid order; none for pay-as-you-go and free instances.

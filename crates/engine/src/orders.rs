@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 
 /// An order with its refund: the order details page of the unsubscription records.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize)]
 pub struct OrderDetails {
     #[serde(flatten)]
     pub order: Order,

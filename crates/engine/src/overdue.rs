@@ -21,7 +21,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 
 /// What settling an account paid and restored.
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Settlement {
     /// Bills paid, oldest first.
     pub bills_paid: Vec<String>,

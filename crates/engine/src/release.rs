@@ -17,7 +17,7 @@ use crate::instances::InstanceView;
 use crate::overdue::Settlement;
 
 /// What releasing an instance did.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ReleaseResult {
     pub instance: InstanceView,
     /// The cycles still open at the release, billed now, oldest first: the last is the final

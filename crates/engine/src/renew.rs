@@ -20,7 +20,7 @@ use crate::instances::{InstanceView, OrderDraft};
 /// The most instances one bulk renewal may name.
 pub const MAX_BULK_RENEWAL: usize = 100;
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RenewalResult {
     pub instance: InstanceView,
     pub order: Order,

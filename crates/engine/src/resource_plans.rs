@@ -13,7 +13,7 @@ use tenure_store::Tx;
 use crate::engine::Engine;
 use crate::error::EngineError;
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct QuotaUse {
     pub quota: PlanQuota,
     pub remaining_units: i64,

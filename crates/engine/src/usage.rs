@@ -23,7 +23,7 @@ use crate::error::EngineError;
 /// The most records one request may carry.
 pub const MAX_USAGE_BATCH: usize = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordStatus {
     Accepted,
@@ -31,7 +31,7 @@ pub enum RecordStatus {
     Replayed,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RecordReceipt {
     pub record_id: String,
     pub status: RecordStatus,
@@ -39,7 +39,7 @@ pub struct RecordReceipt {
     pub cycle_start: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UsageReceipt {
     pub accepted: usize,
     pub replayed: usize,

@@ -23,7 +23,7 @@ pub struct NewWebhookEndpoint {
 
 /// An endpoint with its signing secret: shown when it is made and when the secret is rotated,
 /// never again.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EndpointWithSecret {
     #[serde(flatten)]
     pub endpoint: WebhookEndpoint,
@@ -33,7 +33,7 @@ pub struct EndpointWithSecret {
 }
 
 /// A deleted endpoint.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DeletedEndpoint {
     pub id: String,
     pub deleted: bool,

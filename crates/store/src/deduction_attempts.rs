@@ -11,7 +11,7 @@ use crate::database::{
 };
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeductionAttempt {
     pub id: String,
     pub instance_id: String,

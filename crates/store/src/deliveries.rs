@@ -312,7 +312,7 @@ pub async fn fail_pending_to_endpoint(
 }
 
 /// A delivery as listed, with every attempt made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredDelivery {
     pub id: String,
     /// The id receivers deduplicate by: the notice's or the event's.
@@ -333,7 +333,7 @@ pub struct StoredDelivery {
     pub attempts: Vec<StoredAttempt>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredAttempt {
     pub number: i64,
     pub at: Timestamp,

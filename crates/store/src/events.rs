@@ -9,14 +9,13 @@ use crate::connect::{Dialect, StoreError, Tx};
 use crate::database::{execute_rows, query, Connection};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredEvent {
     pub seq: i64,
     pub id: String,
     pub at: Timestamp,
     pub account_id: String,
     pub instance_id: Option<String>,
-    #[schemars(with = "tenure_core::event::EventKind")]
     pub kind: String,
     pub data: Value,
 }
@@ -97,7 +96,7 @@ pub async fn list(
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredNotice {
     pub seq: i64,
     pub id: String,

@@ -9,7 +9,7 @@ use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 /// A key as stored (never the key itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiKey {
     /// Also the user's id.
     pub id: String,

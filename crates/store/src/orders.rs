@@ -16,7 +16,7 @@ use crate::connect::{StoreError, Tx};
 use crate::database::{execute_rows, query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Order {
     pub id: String,
     pub account_id: String,

@@ -12,7 +12,7 @@ use crate::connect::{StoreError, Tx};
 use crate::database::{chunks_of, list_placeholders, query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StuckStep {
     pub id: String,
     pub work: StepWork,

@@ -9,7 +9,7 @@ use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredUsage {
     pub record_id: String,
     pub account_id: String,

@@ -35,7 +35,7 @@ pub enum RenewalModeChange {
 }
 
 /// Something the caller should know about an accepted change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
     pub code: &'static str,
     pub message: String,

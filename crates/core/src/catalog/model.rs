@@ -7,13 +7,12 @@ use crate::notice::NoticeTexts;
 use crate::period::Period;
 
 /// Every product an operator sells, keyed by id.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Catalog {
     pub products: Vec<Product>,
     /// The notice texts: the built-in ones, with those of the folder's `notices.toml` in their
     /// place. Not part of the catalog's answer in the API.
     #[serde(skip)]
-    #[schemars(skip)]
     pub notices: NoticeTexts,
 }
 
@@ -25,7 +24,7 @@ impl Catalog {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     /// Stable identifier used in the API, such as `message-queue`.
@@ -60,7 +59,7 @@ impl Product {
 }
 
 /// What happens around and after expiry.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LifecyclePolicy {
     /// Days an expired (stopped) instance is kept, data included, before it is released.
@@ -82,7 +81,7 @@ pub struct LifecyclePolicy {
 }
 
 /// What release does to an instance's data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReleaseAction {
     /// The instance and all its data are deleted for good.
@@ -101,7 +100,7 @@ impl ReleaseAction {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Sms,
@@ -119,7 +118,7 @@ impl Channel {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AutoRenewalPolicy {
     /// Periods a customer may choose for auto-renewal. Empty when `period_follows_subscription`.
@@ -164,7 +163,7 @@ impl AutoRenewalPolicy {
 
 /// Which of a product's deduction schedules an instance follows. Stored on the instance; the
 /// offsets themselves stay in the catalog.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeductionScheduleChoice {
     /// `schedule`: auto-renewal enabled after purchase, in Renewal Management.
@@ -196,7 +195,7 @@ impl std::str::FromStr for DeductionScheduleChoice {
 }
 
 /// When auto-renewal tries to take payment, relative to the expiry T.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DeductionSchedule {
     /// Attempts at fixed day offsets from T, such as T-3, T-1, T, T+6, T+14.
@@ -222,7 +221,7 @@ impl DeductionSchedule {
 }
 
 /// Which spec and edition changes a product allows.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePolicy {
     /// Whether an instance may move to another edition (false: specs within the edition only).
@@ -232,7 +231,7 @@ pub struct ChangePolicy {
 }
 
 /// Billing of usage, for products with pay-as-you-go editions.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PayAsYouGoPolicy {
     /// Hours after a billing cycle ends by which its bill is generated.
@@ -244,7 +243,7 @@ pub struct PayAsYouGoPolicy {
 /// Credit before use: pay-as-you-go is billed hours after the usage (and stops a grace period
 /// after an unpaid bill), so an account buys it only with credit in hand, and holds a bounded
 /// number of such instances per product (`crate::purchase_credit` applies these).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PurchaseLimits {
     /// The available credit (balance + coupons − unpaid bills) an account needs to buy a
@@ -269,7 +268,7 @@ impl Default for PurchaseLimits {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Edition {
     pub id: String,
@@ -306,7 +305,7 @@ impl Edition {
 }
 
 /// How an edition is paid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Billing {
     /// Prepaid for a period, then renewed.
@@ -355,7 +354,7 @@ impl std::str::FromStr for Billing {
 }
 
 /// One size of an edition, with its list prices.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     pub id: String,
@@ -369,7 +368,7 @@ pub struct Spec {
 }
 
 /// A usage dimension of a pay-as-you-go edition and its price.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Meter {
     pub id: String,

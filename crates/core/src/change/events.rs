@@ -12,7 +12,7 @@ use crate::proration::ChangeDirection;
 use crate::refund_destination::RefundDestination;
 
 /// An edition and spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Configuration {
     pub edition_id: String,
     pub spec_id: String,

@@ -21,7 +21,7 @@ pub struct PaidPeriod {
     pub revision: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodStatus {
     /// Running now: prorated by the hours left.
@@ -31,7 +31,7 @@ pub enum PeriodStatus {
 }
 
 /// One period's share of a change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PeriodChange {
     pub period_order_id: String,
     pub status: PeriodStatus,
@@ -44,7 +44,7 @@ pub struct PeriodChange {
 }
 
 /// A priced change: one line per paid period and the totals.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeQuote {
     pub direction: ChangeDirection,
     pub periods: Vec<PeriodChange>,

@@ -22,7 +22,7 @@ use crate::lifecycle::{Instance, InstanceStatus};
 use crate::proration::ChangeDirection;
 
 /// What a customer asks to change to: a spec, an edition, or both.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChangeTarget {
     pub edition_id: Option<String>,
     pub spec_id: Option<String>,

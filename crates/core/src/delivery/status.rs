@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// The channel a delivery goes out on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryChannel {
     Email,
@@ -36,7 +36,7 @@ impl std::str::FromStr for DeliveryChannel {
 }
 
 /// Where a delivery stands: waiting to be sent (or sent again), sent, or given up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
     Pending,

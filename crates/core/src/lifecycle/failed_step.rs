@@ -18,7 +18,7 @@ pub const FAILED_STEP_RETRY_HOURS: i64 = 1;
 pub const STEP_ATTEMPTS_BEFORE_PARKING: i64 = 3;
 
 /// The two kinds of due work a step belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepWork {
     /// An instance's due lifecycle steps (reminder, deduction attempt, expiry, release, ...).
@@ -48,7 +48,7 @@ impl std::str::FromStr for StepWork {
 }
 
 /// Where a failing step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StuckStatus {
     /// Failed, and tried again at its `retry_at`.

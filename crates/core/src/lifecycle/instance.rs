@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::catalog::{Billing, DeductionScheduleChoice};
 use crate::period::Period;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InstanceStatus {
     /// A resource plan bought to take effect later (`activates_at`): paid, not yet in effect;
@@ -85,7 +85,7 @@ impl FromStr for InstanceStatus {
 }
 
 /// How an instance is renewed: the Manual, Auto and Don't renew tabs of Renewal Management.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RenewalMode {
     Manual,
@@ -118,7 +118,7 @@ impl FromStr for RenewalMode {
 }
 
 /// One resource a customer bought.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Instance {
     pub id: String,
     pub account_id: String,
@@ -163,7 +163,7 @@ pub struct Instance {
 }
 
 /// Where auto-renewal stands in its schedule for one expiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct DeductionAttemptMark {
     /// The expiry the attempt was to renew.
     pub renews_expires_at: Timestamp,

@@ -41,7 +41,7 @@ pub struct ChangeCommand {
 }
 
 /// A priced change, itemised period by period.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ChangeQuoteView {
     pub instance_id: String,
     pub from: Configuration,
@@ -57,7 +57,7 @@ pub struct ChangeQuoteView {
 }
 
 /// What `POST /v1/instances/{id}/change` did.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ChangeOutcome {
     /// `applied` (the instance runs the new configuration now) or `pending_approval`.
     pub status: &'static str,

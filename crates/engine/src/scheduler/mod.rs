@@ -31,7 +31,7 @@ pub use tenure_core::lifecycle::failed_step::{
 };
 pub(crate) use writer::TransactionReads;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
     pub steps_taken: u64,
     /// Instances and bills whose due steps failed; nothing of theirs was written, and they

@@ -213,7 +213,7 @@ impl Engine {
 }
 
 /// What an operator's retry did.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StuckRetry {
     /// The step was taken: it is no longer stuck.
     pub taken: bool,
@@ -224,7 +224,7 @@ pub struct StuckRetry {
 }
 
 /// The sweep's health (`/healthz`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SweepHealth {
     /// Degraded: the oldest due step is more than [`SWEEP_BEHIND_LIMIT_SECONDS`] late, or a
     /// step is parked.

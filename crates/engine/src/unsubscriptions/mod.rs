@@ -85,7 +85,7 @@ impl Confirmations {
 }
 
 /// One service period's refund as a quote (nothing written).
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct OrderRefundQuote {
     /// The order that opened the period (purchase, renewal or auto-renewal).
     pub order_id: String,
@@ -99,7 +99,7 @@ pub struct OrderRefundQuote {
 }
 
 /// A resource as the "active resources" list shows it: what unsubscribing it now would refund.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct EligibleResource {
     pub instance_id: String,
     pub account_id: String,
@@ -123,7 +123,7 @@ pub struct EligibleResource {
 }
 
 /// A pending renewal order as the "renewals not yet in effect" list shows it.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PendingRenewalOrder {
     pub order_id: String,
     pub instance_id: String,
@@ -143,7 +143,7 @@ pub struct PendingRenewalOrder {
 }
 
 /// The answer to unsubscribing an instance.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct UnsubscriptionResult {
     pub unsubscription_id: String,
     pub instance: InstanceView,
@@ -161,7 +161,7 @@ pub struct UnsubscriptionResult {
 }
 
 /// The answer to unsubscribing one pending renewal order.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RenewalUnsubscriptionResult {
     pub unsubscription_id: String,
     pub order_id: String,
