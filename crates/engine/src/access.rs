@@ -2,7 +2,6 @@
 //! be revoked. Every account gets an owner key when it is opened.
 
 use rand::Rng;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tenure_core::access::{check_new_user, check_revocable, Role};
 use tenure_store::keys::{self, ApiKey};
@@ -12,18 +11,16 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 
 /// A key just made: the only time its secret is shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct IssuedKey {
-    #[serde(flatten)]
     pub key: ApiKey,
     /// The bearer key. Shown once; tenure keeps only its hash.
     pub api_key: tenure_core::secret::ShownOnce,
 }
 
 /// A rotated owner key: the new key, shown once, and the keys it replaced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RotatedOwnerKey {
-    #[serde(flatten)]
     pub key: ApiKey,
     /// The new bearer key of the account's owner. Shown once; tenure keeps only its hash.
     pub owner_key: tenure_core::secret::ShownOnce,

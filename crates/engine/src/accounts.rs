@@ -1,6 +1,5 @@
 //! Accounts and their money: create, deposit, grant coupons and vouchers, read balances.
 
-use serde::Serialize;
 use tenure_core::event::{EventData, EventDraft, EventKind};
 use tenure_core::ledger::{deposited_event, granted_event, Entry, LedgerAccount};
 use tenure_core::money::validate_positive_amount;
@@ -26,9 +25,8 @@ pub struct NewAccount {
 }
 
 /// An account with its derived money.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct AccountView {
-    #[serde(flatten)]
     pub account: Account,
     pub balance_minor: i64,
     pub coupons_minor: i64,
@@ -60,15 +58,14 @@ impl AccountView {
 }
 
 /// A new account and its owner's bearer key, shown only here.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CreatedAccount {
-    #[serde(flatten)]
     pub account: AccountView,
     pub owner_key: tenure_core::secret::ShownOnce,
 }
 
 /// A movement of money: a deposit or a grant, with the account after it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MoneyMovement {
     pub entry_id: String,
     pub amount_minor: i64,

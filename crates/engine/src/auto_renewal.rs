@@ -2,7 +2,6 @@
 //! inside the scheduler's transaction.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::auto_renewal::{
     attempt_deduction, change_renewal_mode, AttemptResult, RenewalModeChange, RenewalModeError,
     Warning,
@@ -24,7 +23,7 @@ use crate::record::RecordBuffer;
 pub const AUTO_RENEWAL_ORDER_KIND: OrderKind = OrderKind::AutoRenewal;
 
 /// The instance after a renewal-mode change, and what the caller should know about it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RenewalModeResult {
     pub instance: InstanceView,
     pub warnings: Vec<Warning>,

@@ -2,7 +2,6 @@
 //! deductions over the coming days against its balance and coupons, and the day money runs out.
 
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
 use tenure_core::forecast::{auto_renewal_charges, forecast};
 use tenure_store::instances::{self, InstanceFilter};
 use tenure_store::{ledger, Connection};
@@ -13,7 +12,7 @@ use crate::error::EngineError;
 /// The most days a forecast looks ahead.
 pub const MAX_FORECAST_DAYS: i64 = 366;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct AccountForecast {
     pub account_id: String,
     pub currency: String,
@@ -27,7 +26,7 @@ pub struct AccountForecast {
     pub runs_out_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ForecastedCharge {
     pub at: Timestamp,
     pub instance_id: String,

@@ -1,7 +1,6 @@
 //! Buying instances, and the views of them. Renewing them is `renew.rs`.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
 use tenure_core::ledger::Entry;
@@ -26,9 +25,8 @@ use crate::record::RecordBuffer;
 pub use crate::renew::{RenewalResult, MAX_BULK_RENEWAL};
 
 /// An instance as the API shows it: its state plus the scheduler's view of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct InstanceView {
-    #[serde(flatten)]
     pub instance: Instance,
     /// When the next lifecycle step (reminder, expiry, release) is due.
     pub next_due_at: Option<Timestamp>,
@@ -38,7 +36,6 @@ pub struct InstanceView {
     /// attempt is left for the current expiry.
     pub next_deduction_at: Option<Timestamp>,
     /// The deduction attempts made so far for the current expiry (instance details only).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub deduction_attempts: Option<Vec<DeductionAttempt>>,
 }
 
@@ -71,7 +68,7 @@ pub struct PurchaseCommand {
     pub sources: PaymentSources,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PurchaseResult {
     pub instance: InstanceView,
     /// The paid order; none for pay-as-you-go and free instances.

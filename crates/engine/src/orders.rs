@@ -1,6 +1,5 @@
 //! Reading orders: a page of them, and one with the refund of its unsubscription.
 
-use serde::Serialize;
 use tenure_store::orders::{self, Order, OrderFilter};
 use tenure_store::refunds::{self, Refund};
 use tenure_store::Connection;
@@ -9,9 +8,8 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 
 /// An order with its refund: the order details page of the unsubscription records.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct OrderDetails {
-    #[serde(flatten)]
     pub order: Order,
     /// Set once the order was unsubscribed: type, amount, destination, status, refund time.
     pub refund: Option<Refund>,

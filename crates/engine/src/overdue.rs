@@ -7,7 +7,6 @@
 //! so two use cases never wait on each other in opposite orders.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::bill::{paid_event, settle_in_order};
 use tenure_core::catalog::Billing;
 use tenure_core::ledger::Entry;
@@ -21,7 +20,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 
 /// What settling an account paid and restored.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Settlement {
     /// Bills paid, oldest first.
     pub bills_paid: Vec<String>,

@@ -17,7 +17,7 @@ use crate::error::EngineError;
 use crate::instances::InstanceView;
 
 /// A page of an account's ledger, oldest entry first.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug)]
 pub struct LedgerPage {
     pub account_id: String,
     pub currency: String,

@@ -3,7 +3,6 @@
 //! sweep would, then the account settled once), the instance is written released, and the
 //! events and notice recorded.
 
-use serde::Serialize;
 use tenure_core::change::withdrawal_reason;
 use tenure_core::release::release_by_hand;
 use tenure_store::approvals;
@@ -17,7 +16,7 @@ use crate::instances::InstanceView;
 use crate::overdue::Settlement;
 
 /// What releasing an instance did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ReleaseResult {
     pub instance: InstanceView,
     /// The cycles still open at the release, billed now, oldest first: the last is the final

@@ -2,7 +2,6 @@
 //! Apart from buying (`instances.rs`), with which it shares only the paying of an order and
 //! the instance view.
 
-use serde::Serialize;
 use tenure_core::lifecycle::next_due;
 use tenure_core::order::OrderKind;
 use tenure_core::overdue::FeeOperation;
@@ -20,7 +19,7 @@ use crate::instances::{InstanceView, OrderDraft};
 /// The most instances one bulk renewal may name.
 pub const MAX_BULK_RENEWAL: usize = 100;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RenewalResult {
     pub instance: InstanceView,
     pub order: Order,

@@ -3,7 +3,6 @@
 //! rules of `tenure_core::refund`.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::catalog::MAX_QUOTA_UNITS;
 use tenure_core::catalog::{Billing, Product};
 use tenure_core::lifecycle::{Instance, InstanceStatus};
@@ -13,7 +12,7 @@ use tenure_store::Tx;
 use crate::engine::Engine;
 use crate::error::EngineError;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct QuotaUse {
     pub quota: PlanQuota,
     pub remaining_units: i64,

@@ -6,7 +6,6 @@
 use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::bill::price_cycle;
 use tenure_core::catalog::Billing;
 use tenure_core::lifecycle::usage_steps::last_activity;
@@ -23,15 +22,14 @@ use crate::error::EngineError;
 /// The most records one request may carry.
 pub const MAX_USAGE_BATCH: usize = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordStatus {
     Accepted,
     /// Already stored with this id: ignored, never counted twice.
     Replayed,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RecordReceipt {
     pub record_id: String,
     pub status: RecordStatus,
@@ -39,7 +37,7 @@ pub struct RecordReceipt {
     pub cycle_start: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct UsageReceipt {
     pub accepted: usize,
     pub replayed: usize,

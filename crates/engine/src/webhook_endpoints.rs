@@ -2,7 +2,6 @@
 //! secret shown once, listed, deleted, their secret rotated. What may be an endpoint is the
 //! core's rule (`tenure_core::webhook`).
 
-use serde::Serialize;
 use tenure_core::webhook::{
     check_description, check_url, EndpointError, SigningSecret, Subscription,
     PREVIOUS_SECRET_SIGNS_MS,
@@ -23,9 +22,8 @@ pub struct NewWebhookEndpoint {
 
 /// An endpoint with its signing secret: shown when it is made and when the secret is rotated,
 /// never again.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct EndpointWithSecret {
-    #[serde(flatten)]
     pub endpoint: WebhookEndpoint,
     /// `whsec_` and the base64 of the secret's bytes: verify each message's
     /// `webhook-signature` with it. Shown once.
@@ -33,7 +31,7 @@ pub struct EndpointWithSecret {
 }
 
 /// A deleted endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct DeletedEndpoint {
     pub id: String,
     pub deleted: bool,

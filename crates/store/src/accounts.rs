@@ -1,13 +1,12 @@
 //! Customer accounts. Money is not here: balances are sums of the ledger (see [`crate::ledger`]).
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: String,
     pub name: String,

@@ -3,7 +3,6 @@
 //! partial index says so as well as the engine).
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{
@@ -11,7 +10,7 @@ use crate::database::{
 };
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approval {
     pub id: String,
     pub account_id: String,

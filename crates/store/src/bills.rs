@@ -5,15 +5,13 @@
 //! their own partial index.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BillStatus {
     /// Usage is still accumulating; not yet billed.
     Open,
@@ -38,7 +36,7 @@ impl BillStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bill {
     pub id: String,
     pub account_id: String,

@@ -2,7 +2,6 @@
 //! the record shown on the instance and the guard that no cycle is charged twice.
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{
@@ -11,7 +10,7 @@ use crate::database::{
 };
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeductionAttempt {
     pub id: String,
     pub instance_id: String,

@@ -3,7 +3,6 @@
 //! time, and listed with their attempts. Times here are real Unix milliseconds.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::delivery::{DeliveryChannel, DeliveryStatus};
 
 use crate::connect::{Dialect, StoreError, Tx};
@@ -312,7 +311,7 @@ pub async fn fail_pending_to_endpoint(
 }
 
 /// A delivery as listed, with every attempt made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDelivery {
     pub id: String,
     /// The id receivers deduplicate by: the notice's or the event's.
@@ -333,7 +332,7 @@ pub struct StoredDelivery {
     pub attempts: Vec<StoredAttempt>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAttempt {
     pub number: i64,
     pub at: Timestamp,

@@ -1,7 +1,6 @@
 //! The event log (append-only, ordered by `seq`) and the notices sent to customers.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use serde_json::Value;
 use tenure_core::event::{EventDraft, NoticeDraft};
 
@@ -9,7 +8,7 @@ use crate::connect::{Dialect, StoreError, Tx};
 use crate::database::{execute_rows, query, Connection};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
     pub seq: i64,
     pub id: String,
@@ -96,7 +95,7 @@ pub async fn list(
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredNotice {
     pub seq: i64,
     pub id: String,

@@ -2,21 +2,19 @@
 //! the key itself is shown once, when it is made.
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 /// A key as stored (never the key itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
     /// Also the user's id.
     pub id: String,
     pub account_id: String,
     pub name: String,
     pub role: String,
-    #[serde(skip)]
     pub key_hash: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,

@@ -2,7 +2,6 @@
 //! [`Entry`] cannot be built otherwise); reading checks it again and fails loudly if not.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use std::collections::BTreeMap;
 
 use tenure_core::ledger::{Entry, LedgerAccount, Posting};
@@ -262,13 +261,13 @@ pub(crate) async fn fill_running_totals(tx: &mut Tx) -> Result<(), StoreError> {
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPosting {
     pub ledger_account: String,
     pub amount_minor: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEntry {
     pub id: String,
     pub kind: String,

@@ -3,7 +3,6 @@
 //! today's catalog.
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use tenure_core::change::PaidPeriod;
 use tenure_core::order::{OrderKind, OrderStatus};
@@ -16,7 +15,7 @@ use crate::connect::{StoreError, Tx};
 use crate::database::{execute_rows, query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     pub id: String,
     pub account_id: String,

@@ -3,7 +3,6 @@
 //! amounts, destination, status and arrival.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use serde_json::Value;
 use tenure_core::refund::{RefundStatus, RefundType, ResourceKind};
 use tenure_core::refund_destination::RefundDestination;
@@ -12,7 +11,7 @@ use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Refund {
     pub id: String,
     /// The unsubscription that cancelled the order; one unsubscription may refund several

@@ -1,14 +1,13 @@
 //! The quota of each resource plan instance and how much of it is used.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::proration::QuotaUsage;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanQuota {
     pub instance_id: String,
     pub quota_unit: String,

@@ -5,14 +5,13 @@
 //! `due_work::earliest`).
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::lifecycle::failed_step::{StepWork, StuckStatus};
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{chunks_of, list_placeholders, query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StuckStep {
     pub id: String,
     pub work: StepWork,

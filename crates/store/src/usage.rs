@@ -3,13 +3,12 @@
 //! `(instance_id, cycle_start, meter_id)`.
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection};
 use crate::time::{from_seconds, to_seconds};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredUsage {
     pub record_id: String,
     pub account_id: String,

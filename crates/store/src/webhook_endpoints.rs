@@ -2,14 +2,13 @@
 //! what signs and by the answers that show it once; [`WebhookEndpoint`] does not carry it.
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::connect::{StoreError, Tx};
 use crate::database::{query, Connection, DatabaseError, Row};
 use crate::time::{from_seconds, to_seconds};
 
 /// An endpoint as shown: everything but its secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookEndpoint {
     pub id: String,
     pub url: String,

@@ -14,7 +14,6 @@ mod change;
 
 pub use tenure_core::change::{ClosedApproval, Configuration};
 
-use serde::Serialize;
 use tenure_core::catalog::Product;
 use tenure_core::change::{ChangeDecision, ChangeQuote, ChangeTarget};
 use tenure_core::payment::PaymentSources;
@@ -41,7 +40,7 @@ pub struct ChangeCommand {
 }
 
 /// A priced change, itemised period by period.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ChangeQuoteView {
     pub instance_id: String,
     pub from: Configuration,
@@ -52,16 +51,14 @@ pub struct ChangeQuoteView {
     pub proration_rule: &'static str,
     /// Where a refund goes (null when nothing is refunded).
     pub refund_destination: Option<RefundDestination>,
-    #[serde(flatten)]
     pub quote: ChangeQuote,
 }
 
 /// What `POST /v1/instances/{id}/change` did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ChangeOutcome {
     /// `applied` (the instance runs the new configuration now) or `pending_approval`.
     pub status: &'static str,
-    #[serde(flatten)]
     pub quote: ChangeQuoteView,
     pub instance: InstanceView,
     /// One `upgrade` or `downgrade` order per paid period (empty while pending approval).

@@ -15,7 +15,6 @@ mod stuck;
 mod writer;
 
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::clock::Followed;
 use crate::engine::Engine;
@@ -31,7 +30,7 @@ pub use tenure_core::lifecycle::failed_step::{
 };
 pub(crate) use writer::TransactionReads;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
     pub steps_taken: u64,
     /// Instances and bills whose due steps failed; nothing of theirs was written, and they

@@ -3,7 +3,6 @@
 //! A step that cannot be taken never stops the sweep, the clock or other instances' steps.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use tenure_core::lifecycle::failed_step::{
     after_failure, step_parked_event, AfterFailure, StepWork, StuckStatus,
 };
@@ -213,7 +212,7 @@ impl Engine {
 }
 
 /// What an operator's retry did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct StuckRetry {
     /// The step was taken: it is no longer stuck.
     pub taken: bool,
@@ -224,11 +223,10 @@ pub struct StuckRetry {
 }
 
 /// The sweep's health (`/healthz`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SweepHealth {
     /// Degraded: the oldest due step is more than [`SWEEP_BEHIND_LIMIT_SECONDS`] late, or a
     /// step is parked.
-    #[serde(skip)]
     pub degraded: bool,
     pub behind_seconds: i64,
     pub oldest_due_at: Option<Timestamp>,

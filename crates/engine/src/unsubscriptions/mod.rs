@@ -21,7 +21,6 @@ mod renewal;
 mod unsubscribe;
 
 use jiff::Timestamp;
-use serde::Serialize;
 use serde_json::json;
 use tenure_core::catalog::{Billing, Catalog};
 use tenure_core::event::EventDraft;
@@ -85,7 +84,7 @@ impl Confirmations {
 }
 
 /// One service period's refund as a quote (nothing written).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct OrderRefundQuote {
     /// The order that opened the period (purchase, renewal or auto-renewal).
     pub order_id: String,
@@ -94,12 +93,11 @@ pub struct OrderRefundQuote {
     pub latest_order_id: String,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
-    #[serde(flatten)]
     pub refund: OrderRefund,
 }
 
 /// A resource as the "active resources" list shows it: what unsubscribing it now would refund.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct EligibleResource {
     pub instance_id: String,
     pub account_id: String,
@@ -123,7 +121,7 @@ pub struct EligibleResource {
 }
 
 /// A pending renewal order as the "renewals not yet in effect" list shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PendingRenewalOrder {
     pub order_id: String,
     pub instance_id: String,
@@ -143,7 +141,7 @@ pub struct PendingRenewalOrder {
 }
 
 /// The answer to unsubscribing an instance.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct UnsubscriptionResult {
     pub unsubscription_id: String,
     pub instance: InstanceView,
@@ -161,7 +159,7 @@ pub struct UnsubscriptionResult {
 }
 
 /// The answer to unsubscribing one pending renewal order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct RenewalUnsubscriptionResult {
     pub unsubscription_id: String,
     pub order_id: String,
