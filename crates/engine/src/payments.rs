@@ -18,7 +18,7 @@ use tenure_payments::{
 use tenure_store::payments::{self, Outcome, Payment, SavedCard};
 use tenure_store::{accounts, Connection, Tx};
 
-use crate::accounts::MoneyMovement;
+use crate::accounts::{AccountView, MoneyMovement};
 use crate::engine::Engine;
 use crate::error::EngineError;
 
@@ -54,11 +54,13 @@ pub enum Charged {
     AlreadySettled(Payment),
 }
 
-/// A card top-up's answer: the payment, and the money it moved if it moved now.
+/// A card top-up's answer: the payment, the money it moved if it moved now, and the account.
 #[derive(Debug, Clone)]
 pub struct CardTopUp {
     pub payment: Payment,
+    pub amount_minor: i64,
     pub movement: Option<MoneyMovement>,
+    pub account: AccountView,
 }
 
 fn provider_error(error: ProviderError) -> EngineError {
@@ -568,7 +570,16 @@ impl Engine {
         let payment = payments::get(tx, payment_id)
             .await?
             .ok_or_else(|| EngineError::not_found("payment", payment_id))?;
-        Ok(CardTopUp { payment, movement })
+        let account = match &movement {
+            Some(movement) => movement.account.clone(),
+            None => self.account_view(tx, &payment.account_id).await?,
+        };
+        Ok(CardTopUp {
+            amount_minor: payment.amount_minor,
+            payment,
+            movement,
+            account,
+        })
     }
 
     /// Applies what the provider says of a charge to payment `payment_id`: a success credits

@@ -411,11 +411,11 @@ where
 /// Keeps `error` as the answer of a request whose work runs outside [`execute`] (the clock's
 /// advance, a stuck step's retry): a refusal met once the request began to run is saved
 /// under its key, as `execute` saves one, and answered; any other error is handed back.
-pub async fn keep_refusal<T>(
+pub async fn keep_refusal<T, S: AnswerStatus>(
     context: &ApiContext,
     meta: &RequestMeta,
     error: ApiError,
-) -> Result<Answered<T>, ApiError> {
+) -> Result<Answered<T, S>, ApiError> {
     let (Some(key), Some((status, body))) = (meta.idempotency_key.clone(), error.refusal()) else {
         return Err(error);
     };

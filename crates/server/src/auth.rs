@@ -283,6 +283,12 @@ pub trait BodyNames {
     fn outside_money(&self) -> Option<String> {
         None
     }
+
+    /// Whether the body charges a saved card through the payment provider: with a provider
+    /// configured, the provider, not the caller, vouches for that money.
+    fn charges_a_card(&self) -> bool {
+        false
+    }
 }
 
 /// `pay_with` as an outside payment, in words, when it names one (see
@@ -308,6 +314,7 @@ pub struct Named {
     account: Option<String>,
     instances: Vec<String>,
     outside_money: Option<String>,
+    charges_a_card: bool,
 }
 
 impl Named {
@@ -320,6 +327,7 @@ impl Named {
                 .map(str::to_string)
                 .collect(),
             outside_money: body.outside_money(),
+            charges_a_card: body.charges_a_card(),
         }
     }
 }
@@ -348,7 +356,9 @@ pub async fn check_names(
             return Err(EngineError::not_found("instance", &instance_id).into());
         }
     }
-    if let Some(what) = named.outside_money {
+    // A card charged through the provider is paid for by the card, not by the caller's word.
+    let provider_vouches = named.charges_a_card && context.engine.takes_cards();
+    if let Some(what) = named.outside_money.filter(|_| !provider_vouches) {
         if !role.allows(Permission::RecordOutsideMoney) {
             return Err(ApiError::Forbidden(format!(
                 "only the operator records money paid outside tenure ({what}): the operator \

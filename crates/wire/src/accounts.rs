@@ -52,11 +52,16 @@ pub struct CreatedAccount {
 /// A movement of money: a deposit or a grant, with the account after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MoneyMovement {
-    pub entry_id: String,
+    /// The ledger entry of the money; null while a card payment waits for the customer.
+    pub entry_id: Option<String>,
     pub amount_minor: i64,
     pub account: AccountView,
     /// Unpaid bills the new money paid, and the instances that paying them restored.
     pub settlement: Settlement,
+    /// The payment through the provider, for a card top-up: `succeeded` (credited now),
+    /// `pending` (the customer must authenticate; credited when the provider says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<crate::payments::Payment>,
 }
 
 /// A new customer account, with its owner.
@@ -125,9 +130,16 @@ pub enum Amount {
 ]))]
 pub struct Deposit {
     pub amount: Amount,
-    /// Where the money comes from.
+    /// Where the money comes from. With card payments configured, `bank_card` charges a
+    /// saved card through the payment provider (the default card, or `payment_method`) and
+    /// credits the balance once the provider says it was paid; otherwise it records money that
+    /// arrived outside tenure, as every other method does (the operator's alone).
     #[schemars(extend("enum" = ["bank_card", "paypal", "alipay", "transfer"]))]
     pub method: String,
+    /// The saved card to charge (`card_…`), for `bank_card` with card payments configured;
+    /// the default card when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
 }
 
 /// Coupons or vouchers granted.
@@ -194,10 +206,30 @@ mod from_domain {
     impl From<tenure_engine::accounts::MoneyMovement> for MoneyMovement {
         fn from(movement: tenure_engine::accounts::MoneyMovement) -> MoneyMovement {
             MoneyMovement {
-                entry_id: movement.entry_id,
+                entry_id: Some(movement.entry_id),
                 amount_minor: movement.amount_minor,
                 account: movement.account.into(),
                 settlement: movement.settlement.into(),
+                payment: None,
+            }
+        }
+    }
+
+    impl From<tenure_engine::payments::CardTopUp> for MoneyMovement {
+        fn from(top_up: tenure_engine::payments::CardTopUp) -> MoneyMovement {
+            let payment = Some(top_up.payment.into());
+            match top_up.movement {
+                Some(movement) => MoneyMovement {
+                    payment,
+                    ..movement.into()
+                },
+                None => MoneyMovement {
+                    entry_id: None,
+                    amount_minor: top_up.amount_minor,
+                    account: top_up.account.into(),
+                    settlement: Settlement::default(),
+                    payment,
+                },
             }
         }
     }

@@ -93,17 +93,6 @@ pub struct PaymentQuery {
     pub after: Option<String>,
 }
 
-/// What a card top-up did: the payment, and the money it credited, if the provider said it
-/// succeeded (a pending payment credits when its webhook says so).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct CardTopUp {
-    pub payment: Payment,
-    /// The ledger entry of the credit, when it was made now.
-    pub entry_id: Option<String>,
-    /// The balance after it, in minor units, when it was made now.
-    pub balance_minor: Option<i64>,
-}
-
 /// A provider's webhook, applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProviderEventReceipt {
@@ -158,22 +147,6 @@ mod from_domain {
                 failure_message: payment.failure_message,
                 created_at: payment.created_at,
                 settled_at: payment.settled_at,
-            }
-        }
-    }
-
-    impl From<tenure_engine::payments::CardTopUp> for CardTopUp {
-        fn from(top_up: tenure_engine::payments::CardTopUp) -> CardTopUp {
-            CardTopUp {
-                payment: top_up.payment.into(),
-                entry_id: top_up
-                    .movement
-                    .as_ref()
-                    .map(|movement| movement.entry_id.clone()),
-                balance_minor: top_up
-                    .movement
-                    .as_ref()
-                    .map(|movement| movement.account.balance_minor),
             }
         }
     }

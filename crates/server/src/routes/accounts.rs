@@ -10,7 +10,10 @@ use tenure_wire::accounts::{
 use tenure_wire::forecast::ForecastQuery;
 
 use super::{Made, Route};
-use crate::api::{execute, read, Answered, Command, Created, Listing, Page, PageSize, Params};
+use crate::api::{
+    execute, keep_refusal, read, replay, Answered, Command, Created, Listing, Page, PageSize,
+    Params,
+};
 use crate::auth::BodyNames;
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -166,6 +169,10 @@ impl BodyNames for Deposit {
     fn outside_money(&self) -> Option<String> {
         Some("a deposit".to_string())
     }
+
+    fn charges_a_card(&self) -> bool {
+        self.method == PaymentMethod::BankCard.as_str()
+    }
 }
 
 async fn deposit(
@@ -178,6 +185,15 @@ async fn deposit(
         .method
         .parse()
         .map_err(|message| ApiError::invalid("invalid_method", message))?;
+    if method == PaymentMethod::BankCard && context.engine.takes_cards() {
+        return card_top_up(context, account_id, command).await;
+    }
+    if command.body.payment_method.is_some() {
+        return Err(ApiError::invalid(
+            "invalid_field",
+            "`payment_method` names a saved card, which only a `bank_card` deposit with card payments configured charges",
+        ));
+    }
     let engine = context.engine.clone();
     let amount = command.body.amount;
     execute(&context, &command.meta, Created, move |tx| {
@@ -187,6 +203,48 @@ async fn deposit(
                 .deposit(tx, &account_id, minor_in(&amount, &account)?, method)
                 .await
         })
+    })
+    .await
+}
+
+/// A top-up by a saved card: the payment committed, the card charged (no transaction open
+/// while the provider answers), then the balance credited in the request's transaction. A
+/// decline is the request's answer, kept under its key; a provider that does not answer is
+/// 503, and the same request with the same key learns the outcome.
+async fn card_top_up(
+    context: ApiContext,
+    account_id: String,
+    command: Command<Deposit>,
+) -> Result<Answered<MoneyMovement, Created>, ApiError> {
+    if let Some(replayed) = replay(&context, &command.meta).await? {
+        return Ok(Answered::replayed(replayed));
+    }
+    let engine = context.engine.clone();
+    let amount_minor = {
+        let mut connection = crate::api::connection(&context).await?;
+        let account = engine.account_view(&mut connection, &account_id).await?;
+        minor_in(&command.body.amount, &account)?
+    };
+    let request = command
+        .meta
+        .idempotency_key
+        .clone()
+        .map(|key| (command.meta.caller.scope(), key));
+    let started = engine
+        .start_card_top_up(
+            &account_id,
+            amount_minor,
+            command.body.payment_method.as_deref(),
+            request,
+        )
+        .await?;
+    let charged = match engine.charge_card(&started).await {
+        Ok(charged) => charged,
+        Err(error) => return keep_refusal(&context, &command.meta, error.into()).await,
+    };
+    let payment_id = started.payment.id.clone();
+    execute(&context, &command.meta, Created, move |tx| {
+        Box::pin(async move { engine.finish_card_top_up(tx, &payment_id, &charged).await })
     })
     .await
 }
