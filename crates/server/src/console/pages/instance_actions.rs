@@ -9,11 +9,15 @@ use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
 use maud::{html, Markup};
-use serde_json::{json, Value};
+use serde_json::json;
 use tenure_core::access::Permission;
+use tenure_wire::catalog::{Billing, Products};
+use tenure_wire::changes::{ChangeDirection, ChangeOutcome, ChangeQuoteView};
+use tenure_wire::instances::{Instance, InstanceStatus, RenewalMode};
+use tenure_wire::renewals::{RenewalResult, RenewedMany};
 
 use super::renewals::account_currency;
-use super::{money, when_json};
+use super::{money, when};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
@@ -40,72 +44,49 @@ pub fn router() -> Router<ApiContext> {
 }
 
 /// The forms of an instance's page (disabled for a key without the billing permission).
-pub async fn forms(context: &ApiContext, session: &Session, instance: &Value) -> Markup {
-    let id = instance["id"].as_str().unwrap_or("");
-    if instance["billing"] != "subscription"
-        || instance["status"] == "released"
-        || instance["status"] == "unsubscribed"
+pub async fn forms(context: &ApiContext, session: &Session, instance: &Instance) -> Markup {
+    let id = &instance.id;
+    if instance.billing != Billing::Subscription
+        || instance.status == InstanceStatus::Released
+        || instance.status == InstanceStatus::Unsubscribed
     {
         return html! {};
     }
     let may = session.allows(Permission::Billing);
-    let products = api::get(context, session, "/v1/products").await;
-    let product = products.body["data"]
-        .as_array()
-        .and_then(|products| {
-            products
+    let product = match api::read::<Products>(context, session, "/v1/products").await {
+        Ok(products) => products
+            .data
+            .into_iter()
+            .find(|product| product.id == instance.product_id),
+        Err(refusal) => return message("bad", &refusal.message),
+    };
+    let (periods, auto_periods, specs) = match &product {
+        Some(product) => (
+            product.periods.as_slice(),
+            product.auto_renewal.periods.as_slice(),
+            product
+                .editions
                 .iter()
-                .find(|product| product["id"] == instance["product_id"])
-        })
-        .cloned()
-        .unwrap_or(Value::Null);
-    let periods: Vec<String> = product["periods"]
-        .as_array()
-        .map(|periods| {
-            periods
-                .iter()
-                .filter_map(|period| period.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let auto_periods: Vec<String> = product["auto_renewal"]["periods"]
-        .as_array()
-        .map(|periods| {
-            periods
-                .iter()
-                .filter_map(|period| period.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let specs: Vec<(String, String)> = product["editions"]
-        .as_array()
-        .and_then(|editions| {
-            editions
-                .iter()
-                .find(|edition| edition["id"] == instance["edition_id"])
-        })
-        .and_then(|edition| edition["specs"].as_array())
-        .map(|specs| {
-            specs
-                .iter()
-                .filter(|spec| spec["id"] != instance["spec_id"])
-                .map(|spec| {
-                    (
-                        spec["id"].as_str().unwrap_or("").to_string(),
-                        spec["name"].as_str().unwrap_or("").to_string(),
-                    )
+                .find(|edition| edition.id == instance.edition_id)
+                .map(|edition| {
+                    edition
+                        .specs
+                        .iter()
+                        .filter(|spec| spec.id != instance.spec_id)
+                        .collect()
                 })
-                .collect()
-        })
-        .unwrap_or_default();
-    let auto = instance["renewal_mode"] == "auto";
+                .unwrap_or_default(),
+        ),
+        None => (&[][..], &[][..], Vec::new()),
+    };
+    let auto = instance.renewal_mode == RenewalMode::Auto;
     html! {
         @if !may { (message("warn", "This key may look but not renew or change (it needs the billing permission).")) }
         h2 { "Renew" }
         form.filters method="post" action={"/console/instances/" (id) "/renew/review"} {
             input type="hidden" name="csrf" value=(session.csrf);
             div { label for="renew-period" { "Duration" }
-                select id="renew-period" name="period" { @for period in &periods { option value=(period) { (period) } } } }
+                select id="renew-period" name="period" { @for period in periods { option value=(period) { (period) } } } }
             button type="submit" disabled[!may] { "Review renewal" }
         }
         @if !specs.is_empty() {
@@ -113,7 +94,7 @@ pub async fn forms(context: &ApiContext, session: &Session, instance: &Value) ->
             form.filters method="post" action={"/console/instances/" (id) "/change/review"} {
                 input type="hidden" name="csrf" value=(session.csrf);
                 div { label for="change-spec" { "New spec" }
-                    select id="change-spec" name="spec" { @for (spec, name) in &specs { option value=(spec) { (name) " (" (spec) ")" } } } }
+                    select id="change-spec" name="spec" { @for spec in &specs { option value=(spec.id) { (spec.name) " (" (spec.id) ")" } } } }
                 button type="submit" disabled[!may] { "Review change" }
             }
         }
@@ -122,8 +103,8 @@ pub async fn forms(context: &ApiContext, session: &Session, instance: &Value) ->
             form.filters method="post" action={"/console/instances/" (id) "/auto-renewal"} {
                 input type="hidden" name="csrf" value=(session.csrf);
                 div { label for="auto-period" { "Renew automatically every" }
-                    select id="auto-period" name="period" { @for period in &auto_periods {
-                        option value=(period) selected[instance["auto_renew_period"] == period.as_str()] { (period) } } } }
+                    select id="auto-period" name="period" { @for period in auto_periods {
+                        option value=(period) selected[instance.auto_renew_period.as_ref() == Some(period)] { (period) } } } }
                 button type="submit" name="enabled" value="true" disabled[!may] { @if auto { "Modify auto-renewal" } @else { "Enable auto-renewal" } }
                 @if auto { button.secondary type="submit" name="enabled" value="false" disabled[!may] { "Disable auto-renewal" } }
             }
@@ -141,31 +122,38 @@ async fn review_renewal(
     SignedForm { session, fields }: SignedForm,
 ) -> Response {
     let period = fields.one("period").unwrap_or("1M").to_string();
-    let quoted = api::call(
+    let quoted: api::Reply<RenewedMany> = api::send(
         &context,
         &session,
         Method::POST,
         "/v1/renewals/quote",
-        Some(json!({ "instances": [id], "period": period })),
+        json!({ "instances": [id], "period": period }),
         None,
     )
     .await;
-    if !quoted.ok() {
-        return review_page(&session, "Renew", message("bad", &quoted.message()));
-    }
+    let item = match quoted.map(|quoted| quoted.data.into_iter().next()) {
+        Ok(Some(item)) => item,
+        Ok(None) => {
+            return review_page(
+                &session,
+                "Renew",
+                message("bad", "tenure quoted no renewal for this instance."),
+            )
+        }
+        Err(refusal) => return review_page(&session, "Renew", message("bad", &refusal.message)),
+    };
     let currency = account_currency(&context, &session).await;
-    let item = &quoted.body["data"][0];
-    let price = item["order"]["list_price_minor"].as_i64().unwrap_or(0);
+    let price = item.order.list_price_minor;
     review_page(
         &session,
         "Review the renewal",
         html! {
             h1 { "Renew " (id) " for " (period) }
             div.quote { dl.facts {
-                dt { "Renewed until" } dd { (when_json(&item["instance"]["expires_at"])) }
+                dt { "Renewed until" } dd { (when(item.instance.expires_at)) }
                 dt { "Price" } dd data-test="renewal-price" { (money(price, &currency)) }
-                dt { "From coupons" } dd { (money(item["order"]["paid_coupon_minor"].as_i64().unwrap_or(0), &currency)) }
-                dt { "From the balance" } dd { (money(item["order"]["paid_balance_minor"].as_i64().unwrap_or(0), &currency)) }
+                dt { "From coupons" } dd { (money(item.order.paid_coupon_minor, &currency)) }
+                dt { "From the balance" } dd { (money(item.order.paid_balance_minor, &currency)) }
             } }
             form method="post" action={"/console/instances/" (id) "/renew/confirm"} {
                 input type="hidden" name="csrf" value=(session.csrf);
@@ -183,43 +171,50 @@ async fn confirm_renewal(
     Path(id): Path<String>,
     SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let renewed = api::post(
+    let renewed: api::Reply<RenewalResult> = api::send(
         &context,
         &session,
+        Method::POST,
         &format!("/v1/instances/{id}/renew"),
         json!({ "period": fields.one("period").unwrap_or("1M") }),
-        fields.one("idempotency_key").unwrap_or(""),
+        Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
-    if !renewed.ok() {
-        return review_page(&session, "Renew", message("bad", &renewed.message()));
+    if let Err(refusal) = renewed {
+        return review_page(&session, "Renew", message("bad", &refusal.message));
     }
     see_other(&format!("/console/instances/{id}"))
 }
 
 /// The API's itemised computation of a change, period by period.
-fn computation(quote: &Value) -> Markup {
-    let currency = quote["currency"].as_str().unwrap_or("USD");
-    let amount = |value: &Value| money(value.as_i64().unwrap_or(0), currency);
+fn computation(quote: &ChangeQuoteView) -> Markup {
+    let amount = |amount_minor: i64| money(amount_minor, &quote.currency);
     html! {
-        p { "From " (quote["from"]["spec_id"].as_str().unwrap_or("")) " to " (quote["to"]["spec_id"].as_str().unwrap_or("")) " (" (quote["direction"].as_str().unwrap_or("")) ")." }
-        p.muted { "How it is computed: " (quote["proration_rule"].as_str().unwrap_or("")) "." }
+        p { "From " (quote.from.spec_id) " to " (quote.to.spec_id) " (" (direction_name(quote.direction)) ")." }
+        p.muted { "How it is computed: " (quote.proration_rule) "." }
         div.table-wrap { table {
             thead { tr { th { "Period" } th { "Used / ordered hours" } th.amount { "Unused value" } th.amount { "New cost" } th.amount { "Charge" } th.amount { "Refund" } } }
-            tbody { @for period in quote["periods"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                @let amounts = period;
+            tbody { @for period in &quote.periods {
                 tr {
-                    td { (when_json(&period["starts_at"])) " – " (when_json(&period["ends_at"])) }
-                    td { (amounts["usage"]["used_hours"].as_i64().unwrap_or(0)) " / " (amounts["usage"]["ordered_hours"].as_i64().unwrap_or(0)) }
-                    td.amount { (amount(&amounts["unused"]["cash_minor"])) }
-                    td.amount { (amount(&amounts["new_cost_minor"])) }
-                    td.amount { (amount(&amounts["charge_minor"])) }
-                    td.amount { (amount(&amounts["refund_minor"])) }
+                    td { (when(period.starts_at)) " – " (when(period.ends_at)) }
+                    td { (period.usage.used_hours) " / " (period.usage.ordered_hours) }
+                    td.amount { (amount(period.unused.cash_minor)) }
+                    td.amount { (amount(period.new_cost_minor)) }
+                    td.amount { (amount(period.charge_minor)) }
+                    td.amount { (amount(period.refund_minor)) }
                 }
             } }
-            tfoot { tr { th colspan="4" { "Total" } th.amount data-test="change-charge" { (amount(&quote["charge_minor"])) } th.amount data-test="change-refund" { (amount(&quote["refund_minor"])) } } }
+            tfoot { tr { th colspan="4" { "Total" } th.amount data-test="change-charge" { (amount(quote.charge_minor)) } th.amount data-test="change-refund" { (amount(quote.refund_minor)) } } }
         } }
-        @if quote["needs_approval"] == true { (message("warn", "This change waits for the operator's approval before it takes effect.")) }
+        @if quote.needs_approval { (message("warn", "This change waits for the operator's approval before it takes effect.")) }
+    }
+}
+
+/// A change's direction as the API writes it.
+fn direction_name(direction: ChangeDirection) -> &'static str {
+    match direction {
+        ChangeDirection::Upgrade => "upgrade",
+        ChangeDirection::Downgrade => "downgrade",
     }
 }
 
@@ -229,35 +224,36 @@ async fn review_change(
     SignedForm { session, fields }: SignedForm,
 ) -> Response {
     let spec = fields.one("spec").unwrap_or("").to_string();
-    let quoted = api::call(
+    let quoted: ChangeQuoteView = match api::send(
         &context,
         &session,
         Method::POST,
         &format!("/v1/instances/{id}/change/quote"),
-        Some(json!({ "spec": spec })),
+        json!({ "spec": spec }),
         None,
     )
-    .await;
-    if !quoted.ok() {
-        return review_page(&session, "Change", message("bad", &quoted.message()));
-    }
-    let currency = quoted.body["currency"]
-        .as_str()
-        .unwrap_or("USD")
-        .to_string();
-    let charge = quoted.body["charge_minor"].as_i64().unwrap_or(0);
-    let refund = quoted.body["refund_minor"].as_i64().unwrap_or(0);
-    let label = if charge > 0 {
-        format!("Pay {} and change", money(charge, &currency))
+    .await
+    {
+        Ok(quoted) => quoted,
+        Err(refusal) => return review_page(&session, "Change", message("bad", &refusal.message)),
+    };
+    let label = if quoted.charge_minor > 0 {
+        format!(
+            "Pay {} and change",
+            money(quoted.charge_minor, &quoted.currency)
+        )
     } else {
-        format!("Change, refunded {}", money(refund, &currency))
+        format!(
+            "Change, refunded {}",
+            money(quoted.refund_minor, &quoted.currency)
+        )
     };
     review_page(
         &session,
         "Review the change",
         html! {
             h1 { "Change " (id) }
-            div.quote { (computation(&quoted.body)) }
+            div.quote { (computation(&quoted)) }
             form method="post" action={"/console/instances/" (id) "/change/confirm"} {
                 input type="hidden" name="csrf" value=(session.csrf);
                 input type="hidden" name="spec" value=(spec);
@@ -274,16 +270,17 @@ async fn confirm_change(
     Path(id): Path<String>,
     SignedForm { session, fields }: SignedForm,
 ) -> Response {
-    let changed = api::post(
+    let changed: api::Reply<ChangeOutcome> = api::send(
         &context,
         &session,
+        Method::POST,
         &format!("/v1/instances/{id}/change"),
         json!({ "spec": fields.one("spec").unwrap_or("") }),
-        fields.one("idempotency_key").unwrap_or(""),
+        Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
-    if !changed.ok() {
-        return review_page(&session, "Change", message("bad", &changed.message()));
+    if let Err(refusal) = changed {
+        return review_page(&session, "Change", message("bad", &refusal.message));
     }
     see_other(&format!("/console/instances/{id}"))
 }
@@ -296,8 +293,20 @@ async fn set_auto_renewal(
     let period =
         (fields.one("enabled") == Some("true")).then(|| fields.one("period").unwrap_or("1M"));
     let set = super::renewals::set_auto_renewal(&context, &session, &id, period).await;
-    if !set.ok() {
-        return review_page(&session, "Auto-renewal", message("bad", &set.message()));
+    if let Err(refusal) = set {
+        return review_page(&session, "Auto-renewal", message("bad", &refusal.message));
     }
     see_other(&format!("/console/instances/{id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_direction_is_named_as_the_api_writes_it() {
+        for direction in [ChangeDirection::Upgrade, ChangeDirection::Downgrade] {
+            assert_eq!(json!(direction_name(direction)), json!(direction));
+        }
+    }
 }

@@ -7,9 +7,12 @@ use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
 use serde::Deserialize;
-use serde_json::Value;
+use tenure_wire::catalog::Products;
+use tenure_wire::events::Event;
+use tenure_wire::instances::{Instance, InstanceStatus, RenewalMode};
+use tenure_wire::Listing;
 
-use super::{pick_an_account, query, when_json};
+use super::{pick_an_account, query, when};
 use crate::console::api;
 use crate::console::layout::{message, page, IntoHtml, Nav};
 use crate::console::SignedIn;
@@ -69,17 +72,16 @@ async fn list(
             ("limit", "1000"),
         ])
     );
-    let listed = api::get(&context, &session, &path).await;
-    let products = api::get(&context, &session, "/v1/products").await;
-    let catalog = products.body["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let regions: Vec<String> = {
-        let mut regions: Vec<String> = catalog
+    let listed: api::Reply<Listing<Instance>> = api::read(&context, &session, &path).await;
+    let products: api::Reply<Products> = api::read(&context, &session, "/v1/products").await;
+    let catalog = match &products {
+        Ok(products) => products.data.as_slice(),
+        Err(_) => &[],
+    };
+    let regions: Vec<&str> = {
+        let mut regions: Vec<&str> = catalog
             .iter()
-            .flat_map(|product| product["regions"].as_array().cloned().unwrap_or_default())
-            .filter_map(|region| region.as_str().map(str::to_string))
+            .flat_map(|product| product.regions.iter().map(String::as_str))
             .collect();
         regions.sort();
         regions.dedup();
@@ -87,13 +89,15 @@ async fn list(
     };
     let body = html! {
         h1 { "Instances" }
+        @if let Err(refusal) = &products {
+            (message("bad", &refusal.message))
+        }
         form.filters method="get" action="/console/instances" {
             div { label for="f-product" { "Product" }
                 select id="f-product" name="product" {
                     option value="" { "All" }
-                    @for product in &catalog {
-                        @let id = product["id"].as_str().unwrap_or("");
-                        option value=(id) selected[id == filters.product] { (product["name"].as_str().unwrap_or(id)) }
+                    @for product in catalog {
+                        option value=(product.id) selected[product.id == filters.product] { (product.name) }
                     }
                 }
             }
@@ -123,16 +127,15 @@ async fn list(
             }
             button type="submit" { "Filter" }
         }
-        @if !listed.ok() {
-            (message("bad", &listed.message()))
-        } @else {
-            (instance_table(listed.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[])))
+        @match &listed {
+            Err(refusal) => (message("bad", &refusal.message)),
+            Ok(listed) => (instance_table(&listed.data)),
         }
     };
     page(Some(&session), "Instances", Nav::Instances, body).into_response_html()
 }
 
-fn instance_table(instances: &[Value]) -> Markup {
+fn instance_table(instances: &[Instance]) -> Markup {
     html! {
         @if instances.is_empty() {
             p.muted { "No instance matches." }
@@ -141,14 +144,13 @@ fn instance_table(instances: &[Value]) -> Markup {
                 thead { tr { th { "Instance" } th { "Product" } th { "Edition / spec" } th { "Region" } th { "Status" } th { "Expires" } th { "Renewal" } } }
                 tbody {
                     @for instance in instances {
-                        @let id = instance["id"].as_str().unwrap_or("");
                         tr {
-                            td { a href={"/console/instances/" (id)} { (id) } }
-                            td { (instance["product_id"].as_str().unwrap_or("")) }
-                            td { (instance["edition_id"].as_str().unwrap_or("")) " / " (instance["spec_id"].as_str().unwrap_or("")) }
-                            td { (instance["region"].as_str().unwrap_or("")) }
-                            td { (instance["status"].as_str().unwrap_or("").replace('_', " ")) }
-                            td { (when_json(&instance["expires_at"])) }
+                            td { a href={"/console/instances/" (instance.id)} { (instance.id) } }
+                            td { (instance.product_id) }
+                            td { (instance.edition_id) " / " (instance.spec_id) }
+                            td { (instance.region) }
+                            td { (status_label(instance.status)) }
+                            td { (when(instance.expires_at)) }
                             td { (renewal_label(instance)) }
                         }
                     }
@@ -159,12 +161,31 @@ fn instance_table(instances: &[Value]) -> Markup {
 }
 
 /// How an instance renews, in the Renewal Management tabs' words.
-pub fn renewal_label(instance: &Value) -> &'static str {
-    match instance["renewal_mode"].as_str() {
-        Some("auto") => "Auto",
-        Some("none") => "Don't renew",
-        Some("manual") => "Manual",
-        _ => "—",
+pub fn renewal_label(instance: &Instance) -> &'static str {
+    match instance.renewal_mode {
+        RenewalMode::Auto => "Auto",
+        RenewalMode::None => "Don't renew",
+        RenewalMode::Manual => "Manual",
+    }
+}
+
+/// An instance's status as the pages show it: its API name, words apart (`free tier`).
+pub fn status_label(status: InstanceStatus) -> String {
+    status_name(status).replace('_', " ")
+}
+
+/// The status's name on the wire.
+fn status_name(status: InstanceStatus) -> &'static str {
+    match status {
+        InstanceStatus::Unactivated => "unactivated",
+        InstanceStatus::Active => "active",
+        InstanceStatus::Expired => "expired",
+        InstanceStatus::Released => "released",
+        InstanceStatus::FreeTier => "free_tier",
+        InstanceStatus::ReleaseNeedsManualStep => "release_needs_manual_step",
+        InstanceStatus::Unsubscribed => "unsubscribed",
+        InstanceStatus::Stopped => "stopped",
+        InstanceStatus::Frozen => "frozen",
     }
 }
 
@@ -173,20 +194,22 @@ async fn show(
     SignedIn(session): SignedIn,
     Path(id): Path<String>,
 ) -> Response {
-    let shown = api::get(&context, &session, &format!("/v1/instances/{id}")).await;
-    if !shown.ok() {
-        return crate::console::layout::answer(
-            shown.status,
-            page(
-                Some(&session),
-                "Instance",
-                Nav::Instances,
-                message("bad", &shown.message()),
-            ),
-        );
-    }
-    let instance = shown.body;
-    let events = api::get(
+    let instance: Instance =
+        match api::read(&context, &session, &format!("/v1/instances/{id}")).await {
+            Ok(instance) => instance,
+            Err(refusal) => {
+                return crate::console::layout::answer(
+                    refusal.status,
+                    page(
+                        Some(&session),
+                        "Instance",
+                        Nav::Instances,
+                        message("bad", &refusal.message),
+                    ),
+                )
+            }
+        };
+    let events: api::Reply<Listing<Event>> = api::read(
         &context,
         &session,
         &format!(
@@ -198,35 +221,40 @@ async fn show(
     let body = html! {
         h1 { "Instance " (id) }
         dl.facts {
-            dt { "Product" } dd { (instance["product_id"].as_str().unwrap_or("")) }
-            dt { "Edition / spec" } dd { (instance["edition_id"].as_str().unwrap_or("")) " / " (instance["spec_id"].as_str().unwrap_or("")) }
-            dt { "Region" } dd { (instance["region"].as_str().unwrap_or("")) }
-            dt { "Status" } dd { (instance["status"].as_str().unwrap_or("").replace('_', " ")) }
-            dt { "Expires" } dd { (when_json(&instance["expires_at"])) }
-            dt { "Released on" } dd { (when_json(&instance["release_at"])) }
+            dt { "Product" } dd { (instance.product_id) }
+            dt { "Edition / spec" } dd { (instance.edition_id) " / " (instance.spec_id) }
+            dt { "Region" } dd { (instance.region) }
+            dt { "Status" } dd { (status_label(instance.status)) }
+            dt { "Expires" } dd { (when(instance.expires_at)) }
+            dt { "Released on" } dd { (when(instance.release_at)) }
             dt { "Renewal" } dd { (renewal_label(&instance)) }
-            dt { "Next deduction" } dd { (when_json(&instance["next_deduction_at"])) }
+            dt { "Next deduction" } dd { (when(instance.next_deduction_at)) }
         }
-        @if let Some(attempts) = instance["deduction_attempts"].as_array().filter(|attempts| !attempts.is_empty()) {
+        @if let Some(attempts) = instance.deduction_attempts.as_deref().filter(|attempts| !attempts.is_empty()) {
             h2 { "Deduction attempts" }
             div.table-wrap { table {
                 thead { tr { th { "When" } th { "Outcome" } th.amount { "Due" } } }
                 tbody { @for attempt in attempts { tr {
-                    td { (when_json(&attempt["attempted_at"])) }
-                    td { (attempt["outcome"].as_str().unwrap_or("").replace('_', " ")) }
-                    td.amount { (attempt["due_minor"].as_i64().unwrap_or(0)) }
+                    td { (when(attempt.attempted_at)) }
+                    td { (attempt.outcome.replace('_', " ")) }
+                    td.amount { (attempt.due_minor) }
                 } } }
             } }
         }
         (super::instance_actions::forms(&context, &session, &instance).await)
         h2 { "Events" }
-        div.table-wrap { table {
-            thead { tr { th { "When" } th { "Event" } } }
-            tbody { @for event in events.body["data"].as_array().map(Vec::as_slice).unwrap_or(&[]) { tr {
-                td { (when_json(&event["at"])) }
-                td { (event["kind"].as_str().unwrap_or("")) }
-            } } }
-        } }
+        @match &events {
+            Err(refusal) => (message("bad", &refusal.message)),
+            Ok(events) => {
+                div.table-wrap { table {
+                    thead { tr { th { "When" } th { "Event" } } }
+                    tbody { @for event in &events.data { tr {
+                        td { (when(event.at)) }
+                        td { (event.kind) }
+                    } } }
+                } }
+            }
+        }
     };
     page(
         Some(&session),
@@ -235,4 +263,29 @@ async fn show(
         body,
     )
     .into_response_html()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_is_named_as_the_api_writes_it() {
+        for status in [
+            InstanceStatus::Unactivated,
+            InstanceStatus::Active,
+            InstanceStatus::Expired,
+            InstanceStatus::Released,
+            InstanceStatus::FreeTier,
+            InstanceStatus::ReleaseNeedsManualStep,
+            InstanceStatus::Unsubscribed,
+            InstanceStatus::Stopped,
+            InstanceStatus::Frozen,
+        ] {
+            assert_eq!(
+                serde_json::json!(status_name(status)),
+                serde_json::json!(status)
+            );
+        }
+    }
 }

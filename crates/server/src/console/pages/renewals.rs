@@ -10,11 +10,16 @@ use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use tenure_core::access::Permission;
+use tenure_wire::accounts::AccountView;
+use tenure_wire::catalog::Billing;
+use tenure_wire::instances::Instance;
+use tenure_wire::renewals::{RenewalModeResult, RenewedMany};
+use tenure_wire::{Listing, Period};
 
-use super::instances::renewal_label;
-use super::{money, pick_an_account, query, when_json};
+use super::instances::{renewal_label, status_label};
+use super::{money, pick_an_account, query, when};
 use crate::console::api;
 use crate::console::form::Fields;
 use crate::console::layout::IntoHtml;
@@ -73,7 +78,7 @@ async fn renewals_page(
         return page(Some(session), "Renewals", Nav::Renewals, pick_an_account())
             .into_response_html();
     };
-    let listed = api::get(
+    let listed: api::Reply<Listing<Instance>> = api::read(
         context,
         session,
         &format!(
@@ -86,13 +91,13 @@ async fn renewals_page(
         ),
     )
     .await;
-    let instances: Vec<Value> = listed.body["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|instance| instance["billing"] == "subscription")
-        .collect();
+    let instances: api::Reply<Vec<Instance>> = listed.map(|listed| {
+        listed
+            .data
+            .into_iter()
+            .filter(|instance| instance.billing == Billing::Subscription)
+            .collect()
+    });
     let may_renew = session.allows(Permission::Billing);
     let body = html! {
         h1 { "Renewal Management" }
@@ -105,10 +110,10 @@ async fn renewals_page(
         @if !may_renew {
             (message("warn", "This key may look but not renew or change renewal settings (it needs the billing permission)."))
         }
-        @if instances.is_empty() {
-            p.muted { "No instance renews this way." }
-        } @else {
-            form method="post" action="/console/renewals/review" {
+        @match &instances {
+            Err(refusal) => (message("bad", &refusal.message)),
+            Ok(instances) if instances.is_empty() => p.muted { "No instance renews this way." },
+            Ok(instances) => form method="post" action="/console/renewals/review" {
                 input type="hidden" name="csrf" value=(session.csrf);
                 input type="hidden" name="tab" value=(tab);
                 div.table-wrap { table {
@@ -116,16 +121,16 @@ async fn renewals_page(
                         th { input type="checkbox" id="select-all" data-select-all="instance" aria-label="Select every instance"; }
                         th { "Instance" } th { "Product" } th { "Status" } th { "Expires" } th { "Renewal" } th { "Auto-renewal period" }
                     } }
-                    tbody { @for instance in &instances {
-                        @let id = instance["id"].as_str().unwrap_or("");
+                    tbody { @for instance in instances {
+                        @let id = &instance.id;
                         tr {
                             td { input type="checkbox" name="instance" value=(id) id={"pick-" (id)} aria-label={"Select " (id)}; }
                             td { a href={"/console/instances/" (id)} { (id) } }
-                            td { (instance["product_id"].as_str().unwrap_or("")) }
-                            td { (instance["status"].as_str().unwrap_or("").replace('_', " ")) }
-                            td { (when_json(&instance["expires_at"])) }
+                            td { (instance.product_id) }
+                            td { (status_label(instance.status)) }
+                            td { (when(instance.expires_at)) }
                             td { (renewal_label(instance)) }
-                            td { (instance["auto_renew_period"].as_str().unwrap_or("—")) }
+                            td { (instance.auto_renew_period.as_ref().map_or("—", Period::as_str)) }
                         }
                     } }
                 } }
@@ -140,7 +145,7 @@ async fn renewals_page(
                     button.secondary type="submit" formaction="/console/renewals/auto" name="action" value="enable" disabled[!may_renew] { "Enable or modify auto-renewal" }
                     button.secondary type="submit" formaction="/console/renewals/auto" name="action" value="disable" disabled[!may_renew] { "Disable auto-renewal" }
                 }
-            }
+            },
         }
     };
     page(Some(session), "Renewals", Nav::Renewals, body).into_response_html()
@@ -171,35 +176,34 @@ async fn review(
         )
         .await;
     }
-    let quoted = api::call(
+    let quoted: api::Reply<RenewedMany> = api::send(
         &context,
         &session,
         axum::http::Method::POST,
         "/v1/renewals/quote",
-        Some(json!({ "instances": instances, "period": period })),
+        json!({ "instances": instances, "period": period }),
         None,
     )
     .await;
-    if !quoted.ok() {
-        return renewals_page(&context, &session, &tab, message("bad", &quoted.message())).await;
-    }
-    let items = quoted.body["data"].as_array().cloned().unwrap_or_default();
+    let items = match quoted {
+        Ok(quoted) => quoted.data,
+        Err(refusal) => {
+            return renewals_page(&context, &session, &tab, message("bad", &refusal.message)).await
+        }
+    };
     let currency = account_currency(&context, &session).await;
-    let total: i64 = items
-        .iter()
-        .map(|item| item["order"]["list_price_minor"].as_i64().unwrap_or(0))
-        .sum();
+    let total: i64 = items.iter().map(|item| item.order.list_price_minor).sum();
     let body = html! {
         h1 { "Review the renewal" }
         div.quote {
             div.table-wrap { table {
                 thead { tr { th { "Instance" } th { "Renewed until" } th.amount { "Price" } th.amount { "From coupons" } th.amount { "From the balance" } } }
                 tbody { @for item in &items { tr {
-                    td { (item["instance"]["id"].as_str().unwrap_or("")) }
-                    td { (when_json(&item["instance"]["expires_at"])) }
-                    td.amount { (money(item["order"]["list_price_minor"].as_i64().unwrap_or(0), &currency)) }
-                    td.amount { (money(item["order"]["paid_coupon_minor"].as_i64().unwrap_or(0), &currency)) }
-                    td.amount { (money(item["order"]["paid_balance_minor"].as_i64().unwrap_or(0), &currency)) }
+                    td { (item.instance.id) }
+                    td { (when(item.instance.expires_at)) }
+                    td.amount { (money(item.order.list_price_minor, &currency)) }
+                    td.amount { (money(item.order.paid_coupon_minor, &currency)) }
+                    td.amount { (money(item.order.paid_balance_minor, &currency)) }
                 } } }
                 tfoot { tr { th colspan="2" { "Total" } th.amount data-test="renewal-total" { (money(total, &currency)) } th {} th {} } }
             } }
@@ -225,27 +229,24 @@ async fn confirm(
     let period = fields.one("period").unwrap_or("1M");
     // The form's own key: a double click, or a reload of the answer, renews once.
     let key = fields.one("idempotency_key").unwrap_or("");
-    let renewed = api::post(
+    let renewed: api::Reply<RenewedMany> = api::send(
         &context,
         &session,
+        axum::http::Method::POST,
         "/v1/renewals",
         json!({ "instances": instances, "period": period }),
-        key,
+        Some(key),
     )
     .await;
-    let top = if renewed.ok() {
-        let count = renewed.body["data"].as_array().map_or(0, Vec::len);
-        message(
-            "good",
-            &format!("Renewed {count} instance(s) for {period}."),
-        )
-    } else {
-        message("bad", &renewed.message())
-    };
-    let status = if renewed.ok() {
-        StatusCode::OK
-    } else {
-        renewed.status
+    let (top, status) = match renewed {
+        Ok(renewed) => (
+            message(
+                "good",
+                &format!("Renewed {} instance(s) for {period}.", renewed.data.len()),
+            ),
+            StatusCode::OK,
+        ),
+        Err(refusal) => (message("bad", &refusal.message), refusal.status),
     };
     let response = renewals_page(&context, &session, "manual", top).await;
     with_status(response, status)
@@ -270,11 +271,13 @@ async fn auto_renewal(
     let period = fields.one("period").unwrap_or("1M");
     let mut lines = Vec::new();
     for id in &instances {
-        let set = set_auto_renewal(&context, &session, id, enable.then_some(period)).await;
-        if !set.ok() {
-            lines.push(("bad", format!("{id}: {}", set.message())));
-            continue;
-        }
+        let set = match set_auto_renewal(&context, &session, id, enable.then_some(period)).await {
+            Ok(set) => set,
+            Err(refusal) => {
+                lines.push(("bad", format!("{id}: {}", refusal.message)));
+                continue;
+            }
+        };
         lines.push((
             "good",
             format!(
@@ -286,16 +289,8 @@ async fn auto_renewal(
                 }
             ),
         ));
-        for warning in set.body["warnings"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
-            let text = warning["message"]
-                .as_str()
-                .or(warning.as_str())
-                .unwrap_or("");
-            lines.push(("warn", format!("{id}: {text}")));
+        for warning in &set.warnings {
+            lines.push(("warn", format!("{id}: {}", warning.message)));
         }
     }
     let top = html! { @for (kind, line) in &lines { (message(kind, line)) } };
@@ -314,19 +309,21 @@ pub async fn set_auto_renewal(
     session: &Session,
     id: &str,
     period: Option<&str>,
-) -> api::Answer {
+) -> api::Reply<RenewalModeResult> {
     if !crate::path_ids::is_id(id) {
-        return api::Answer::not_an_id();
+        return api::Answer::not_an_id().read();
     }
     let body = match period {
         Some(period) => json!({ "enabled": true, "period": period }),
         None => json!({ "enabled": false }),
     };
-    api::put(
+    api::send(
         context,
         session,
+        axum::http::Method::PUT,
         &format!("/v1/instances/{id}/auto-renewal"),
         body,
+        None,
     )
     .await
 }
@@ -336,12 +333,19 @@ pub async fn account_currency(context: &ApiContext, session: &Session) -> String
     let Some(account_id) = &session.account_id else {
         return "USD".to_string();
     };
-    api::get(context, session, &format!("/v1/accounts/{account_id}"))
-        .await
-        .body["currency"]
-        .as_str()
-        .unwrap_or("USD")
-        .to_string()
+    let account: api::Reply<AccountView> =
+        api::read(context, session, &format!("/v1/accounts/{account_id}")).await;
+    match account {
+        Ok(account) => account.account.currency,
+        Err(refusal) => {
+            tracing::warn!(
+                status = %refusal.status,
+                message = %refusal.message,
+                "the console could not read the account's currency; amounts are shown in USD"
+            );
+            "USD".to_string()
+        }
+    }
 }
 
 fn with_status(mut response: Response, status: StatusCode) -> Response {

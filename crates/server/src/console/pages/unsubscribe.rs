@@ -5,6 +5,7 @@
 //! (the server refuses without them too). At most 50 at a time, as the API takes.
 
 use axum::extract::{Query, State};
+use axum::http::Method;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -12,8 +13,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::json;
 use tenure_core::access::Permission;
+use tenure_wire::refunds::{ActivationStatus, RefundType, ResourceKind};
+use tenure_wire::unsubscriptions::{
+    EligibleListing, PendingRenewalOrder, RenewalUnsubscriptionResult, UnsubscribedMany,
+};
+use tenure_wire::Listing;
 
-use super::{money, pick_an_account, query, when_json};
+use super::{money, pick_an_account, query, when};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
@@ -132,39 +138,37 @@ async fn resources_tab_body(
     filter_query: &str,
     may: bool,
 ) -> Markup {
-    let listed = api::get(
+    let listed: EligibleListing = match api::read(
         context,
         session,
         &format!("/v1/unsubscriptions/eligible?{filter_query}"),
     )
-    .await;
-    if !listed.ok() {
-        return message("bad", &listed.message());
-    }
-    let groups = listed.body["groups"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    .await
+    {
+        Ok(listed) => listed,
+        Err(refusal) => return message("bad", &refusal.message),
+    };
+    let groups = listed.groups;
     html! {
         @if groups.is_empty() {
             p.muted { "Nothing can be unsubscribed." }
         } @else {
             form method="post" action="/console/unsubscribe/resources" {
                 @for group in &groups {
-                    h2 { (group["resource_kind"].as_str().unwrap_or("").replace('_', " ")) " · "
-                         (group["refund_type"].as_str().unwrap_or("").replace('_', " ")) " · "
-                         (group["activation_status"].as_str().unwrap_or("").replace('_', " ")) }
+                    h2 { (label(resource_kind_name(group.resource_kind))) " · "
+                         (label(refund_type_name(group.refund_type))) " · "
+                         (label(activation_status_name(group.activation_status))) }
                     div.table-wrap { table {
                         thead { tr { th { "Select" } th { "Instance" } th { "Product" } th { "Ordered" } th { "Expires" } th.amount { "Refund" } } }
-                        tbody { @for resource in group["resources"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                            @let id = resource["instance_id"].as_str().unwrap_or("");
+                        tbody { @for resource in &group.resources {
+                            @let id = &resource.instance_id;
                             tr {
                                 td { input type="checkbox" name="instance" value=(id) aria-label={"Unsubscribe " (id)}; }
                                 td { a href={"/console/instances/" (id)} { (id) } }
-                                td { (resource["product_id"].as_str().unwrap_or("")) " " (resource["edition_id"].as_str().unwrap_or("")) "/" (resource["spec_id"].as_str().unwrap_or("")) }
-                                td { (when_json(&resource["ordered_at"])) }
-                                td { (when_json(&resource["expires_at"])) }
-                                td.amount data-test="refund" { (money(resource["refund_minor"].as_i64().unwrap_or(0), resource["currency"].as_str().unwrap_or("USD"))) }
+                                td { (resource.product_id) " " (resource.edition_id) "/" (resource.spec_id) }
+                                td { (when(resource.ordered_at)) }
+                                td { (when(resource.expires_at)) }
+                                td.amount data-test="refund" { (money(resource.refund_minor, &resource.currency)) }
                             }
                         } }
                     } }
@@ -181,16 +185,17 @@ async fn renewals_tab_body(
     filter_query: &str,
     may: bool,
 ) -> Markup {
-    let listed = api::get(
+    let listed: Listing<PendingRenewalOrder> = match api::read(
         context,
         session,
         &format!("/v1/unsubscriptions/pending-renewals?{filter_query}"),
     )
-    .await;
-    if !listed.ok() {
-        return message("bad", &listed.message());
-    }
-    let orders = listed.body["data"].as_array().cloned().unwrap_or_default();
+    .await
+    {
+        Ok(listed) => listed,
+        Err(refusal) => return message("bad", &refusal.message),
+    };
+    let orders = listed.data;
     html! {
         @if orders.is_empty() {
             p.muted { "No renewal waits to take effect." }
@@ -199,15 +204,15 @@ async fn renewals_tab_body(
                 div.table-wrap { table {
                     thead { tr { th { "Select" } th { "Order" } th { "Instance" } th { "Period" } th { "Starts" } th { "Updated expiration time" } th.amount { "Refund" } } }
                     tbody { @for order in &orders {
-                        @let id = order["order_id"].as_str().unwrap_or("");
+                        @let id = &order.order_id;
                         tr {
                             td { input type="checkbox" name="order" value=(id) aria-label={"Unsubscribe " (id)}; }
                             td { (id) }
-                            td { a href={"/console/instances/" (order["instance_id"].as_str().unwrap_or(""))} { (order["instance_id"].as_str().unwrap_or("")) } }
-                            td { (order["period"].as_str().unwrap_or("")) }
-                            td { (when_json(&order["starts_at"])) }
-                            td { (when_json(&order["updated_expiration_time"])) }
-                            td.amount { (money(order["refund_minor"].as_i64().unwrap_or(0), order["currency"].as_str().unwrap_or("USD"))) }
+                            td { a href={"/console/instances/" (order.instance_id)} { (order.instance_id) } }
+                            td { (order.period) }
+                            td { (when(order.starts_at)) }
+                            td { (when(order.updated_expiration_time)) }
+                            td.amount { (money(order.refund_minor, &order.currency)) }
                         }
                     } }
                 } }
@@ -225,27 +230,25 @@ async fn unsubscribe_resources(
     let top = if instances.is_empty() {
         message("bad", "Select at least one resource to unsubscribe.")
     } else {
-        let done = api::post(
+        let done: api::Reply<UnsubscribedMany> = api::send(
             &context,
             &session,
+            Method::POST,
             "/v1/unsubscriptions",
             json!({ "instances": instances, "confirm_refund": fields.ticked("confirm_refund"),
                     "confirm_data_backed_up": fields.ticked("confirm_data_backed_up") }),
-            fields.one("idempotency_key").unwrap_or(""),
+            Some(fields.one("idempotency_key").unwrap_or("")),
         )
         .await;
-        if done.ok() {
-            let count = done.body["data"]
-                .as_array()
-                .map_or(instances.len(), Vec::len);
-            message(
+        match done {
+            Ok(done) => message(
                 "good",
                 &format!(
-                    "Unsubscribed {count} resource(s); the refunds are in Orders and Balance."
+                    "Unsubscribed {} resource(s); the refunds are in Orders and Balance.",
+                    done.data.len()
                 ),
-            )
-        } else {
-            message("bad", &done.message())
+            ),
+            Err(refusal) => message("bad", &refusal.message),
         }
     };
     unsubscribe_page(&context, &session, &Filters::default(), top).await
@@ -265,22 +268,22 @@ async fn unsubscribe_renewals(
     }
     for (index, order) in orders.iter().enumerate() {
         let key = format!("{}-{index}", fields.one("idempotency_key").unwrap_or(""));
-        let done = if crate::path_ids::is_id(order) {
-            api::post(
+        let done: api::Reply<RenewalUnsubscriptionResult> = if crate::path_ids::is_id(order) {
+            api::send(
                 &context,
                 &session,
+                Method::POST,
                 &format!("/v1/orders/{order}/unsubscribe"),
                 json!({ "confirm_refund": fields.ticked("confirm_refund") }),
-                &key,
+                Some(&key),
             )
             .await
         } else {
-            api::Answer::not_an_id()
+            api::Answer::not_an_id().read()
         };
-        lines.push(if done.ok() {
-            ("good", format!("{order}: unsubscribed, refunded in full"))
-        } else {
-            ("bad", format!("{order}: {}", done.message()))
+        lines.push(match done {
+            Ok(_) => ("good", format!("{order}: unsubscribed, refunded in full")),
+            Err(refusal) => ("bad", format!("{order}: {}", refusal.message)),
         });
     }
     let top = html! { @for (kind, line) in &lines { (message(kind, line)) } };
@@ -289,4 +292,55 @@ async fn unsubscribe_renewals(
         ..Filters::default()
     };
     unsubscribe_page(&context, &session, &filters, top).await
+}
+
+/// An enum's API name as the page shows it, words apart (`partial refund`).
+fn label(name: &str) -> String {
+    name.replace('_', " ")
+}
+
+fn resource_kind_name(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Regular => "regular",
+        ResourceKind::ResourcePlan => "resource_plan",
+    }
+}
+
+fn refund_type_name(refund_type: RefundType) -> &'static str {
+    match refund_type {
+        RefundType::PartialRefund => "partial_refund",
+        RefundType::Nonrefundable => "nonrefundable",
+        RefundType::UnactivatedSubscriptionRefund => "unactivated_subscription_refund",
+        RefundType::FullRefundForUnusedResources => "full_refund_for_unused_resources",
+    }
+}
+
+fn activation_status_name(status: ActivationStatus) -> &'static str {
+    match status {
+        ActivationStatus::Activated => "activated",
+        ActivationStatus::Unactivated => "unactivated",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_group_heading_names_the_enum_as_the_api_writes_it() {
+        for kind in [ResourceKind::Regular, ResourceKind::ResourcePlan] {
+            assert_eq!(json!(resource_kind_name(kind)), json!(kind));
+        }
+        for refund_type in [
+            RefundType::PartialRefund,
+            RefundType::Nonrefundable,
+            RefundType::UnactivatedSubscriptionRefund,
+            RefundType::FullRefundForUnusedResources,
+        ] {
+            assert_eq!(json!(refund_type_name(refund_type)), json!(refund_type));
+        }
+        for status in [ActivationStatus::Activated, ActivationStatus::Unactivated] {
+            assert_eq!(json!(activation_status_name(status)), json!(status));
+        }
+    }
 }
