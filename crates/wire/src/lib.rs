@@ -19,6 +19,7 @@ mod mirror;
 pub mod period;
 
 pub mod listing;
+mod error;
 mod nothing;
 
 pub mod access;
@@ -44,6 +45,7 @@ pub mod unsubscriptions;
 pub mod usage;
 pub mod webhooks;
 
+pub use error::Error;
 pub use listing::{Listing, Page};
 pub use nothing::Nothing;
 pub use period::Period;

@@ -29,18 +29,19 @@ impl Answer {
     pub fn not_an_id() -> Answer {
         Answer {
             status: StatusCode::NOT_FOUND,
-            body: serde_json::json!({
-                "code": "not_found",
-                "message": "no such resource: that is not an id",
-            }),
+            body: serde_json::to_value(tenure_wire::Error {
+                code: "not_found".into(),
+                message: "no such resource: that is not an id".into(),
+            })
+            .expect("an error is JSON"),
         }
     }
 
     /// The refusal's sentence, for the page.
     pub fn message(&self) -> String {
-        match self.body["message"].as_str() {
-            Some(message) => message.to_string(),
-            None => format!("the request failed ({})", self.status),
+        match serde_json::from_value::<tenure_wire::Error>(self.body.clone()) {
+            Ok(error) => error.message,
+            Err(_) => format!("the request failed ({})", self.status),
         }
     }
 }
@@ -93,30 +94,8 @@ pub async fn call(
     }
 }
 
-pub async fn get(context: &ApiContext, session: &Session, path: &str) -> Answer {
+async fn get(context: &ApiContext, session: &Session, path: &str) -> Answer {
     call(context, session, Method::GET, path, None, None).await
-}
-
-pub async fn post(
-    context: &ApiContext,
-    session: &Session,
-    path: &str,
-    body: Value,
-    idempotency_key: &str,
-) -> Answer {
-    call(
-        context,
-        session,
-        Method::POST,
-        path,
-        Some(body),
-        Some(idempotency_key),
-    )
-    .await
-}
-
-pub async fn put(context: &ApiContext, session: &Session, path: &str, body: Value) -> Answer {
-    call(context, session, Method::PUT, path, Some(body), None).await
 }
 
 /// What the API refused (or a page could not read), for the page to show beside its form.

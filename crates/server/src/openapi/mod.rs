@@ -521,16 +521,16 @@ fn refusal_description(status: StatusCode) -> String {
     format!("{}: {what}", status.canonical_reason().unwrap_or("refused"))
 }
 
+/// `{code, message}`, the wire's `Error`.
 fn error_schema() -> Value {
-    json!({
-        "type": "object",
-        "description": "Every answer that is not 2xx. Nothing was changed.",
-        "required": ["code", "message"],
-        "properties": {
-            "code": { "type": "string", "description": "A machine code, stable across versions", "examples": ["not_found"] },
-            "message": { "type": "string", "description": "A sentence for a person", "examples": ["instance `i-1` does not exist"] }
-        }
-    })
+    let mut schema = schemars::SchemaGenerator::default()
+        .root_schema_for::<tenure_wire::Error>()
+        .to_value();
+    if let Value::Object(members) = &mut schema {
+        members.remove("$schema");
+        members.remove("title");
+    }
+    schema
 }
 
 /// The route's name in [`names::OPERATIONS`] (`renewInstance`). A route not named there yet

@@ -54,15 +54,6 @@ pub fn wire_name(value: &impl serde::Serialize) -> String {
     }
 }
 
-/// A time in an untyped answer (pages still reading `serde_json::Value`; to go).
-pub fn when_json(value: &serde_json::Value) -> String {
-    when(
-        value
-            .as_str()
-            .and_then(|text| text.parse::<jiff::Timestamp>().ok()),
-    )
-}
-
 /// What a page shows when the signed-in caller has no account to show (the operator before
 /// picking one).
 pub fn pick_an_account() -> Markup {
