@@ -18,8 +18,8 @@ pub mod whole_number;
 mod mirror;
 pub mod period;
 
-pub mod listing;
 mod error;
+pub mod listing;
 mod nothing;
 
 pub mod access;

@@ -337,3 +337,160 @@ on_both_backends!(
     lost_answers,
     a_charge_whose_answer_was_lost_is_credited_once
 );
+
+/// The provider's charges for an account, as localstripe holds them.
+async fn charges_at_provider(stripe: &LocalStripe) -> Vec<Value> {
+    let listed: Value = reqwest::Client::new()
+        .get(format!("{}/v1/payment_intents?limit=100", stripe.base()))
+        .bearer_auth("sk_test_tenure")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listed["data"].as_array().unwrap().clone()
+}
+
+async fn saved_card(app: &TestApp, stripe: &LocalStripe, account_id: &str, number: &str) -> String {
+    let method = stripe.tokenize(number).await;
+    let (status, card) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/payment-methods"),
+            json!({ "provider_payment_method": method, "make_default": true }),
+        )
+        .await;
+    assert_eq!(status, 201, "{card}");
+    card["id"].as_str().unwrap().to_string()
+}
+
+async fn a_card_top_up_charges_once_and_credits_once(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, owner_key) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    let deposits = format!("/v1/accounts/{account_id}/deposits");
+    let body = json!({ "amount": 5_000, "method": "bank_card" });
+
+    // The account's own key tops up: the provider, not the key, vouches for the money.
+    let headers = [("Idempotency-Key", "top-up-1")];
+    let (status, first) = app
+        .request_with_key(
+            "POST",
+            &deposits,
+            Some(&owner_key),
+            Some(body.clone()),
+            &headers,
+        )
+        .await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["payment"]["status"], "succeeded");
+    assert_eq!(first["payment"]["amount_minor"], 5_000);
+    assert_eq!(first["account"]["balance_minor"], 5_000);
+    assert!(first["entry_id"].is_string());
+
+    // Sent again with its key: the same answer, no second charge, no second credit.
+    let (status, again) = app
+        .request_with_key("POST", &deposits, Some(&owner_key), Some(body), &headers)
+        .await;
+    assert_eq!((status, &again), (201, &first));
+    assert_eq!(charges_at_provider(&stripe).await.len(), 1);
+    assert_eq!(app.account(&account_id).await["balance_minor"], 5_000);
+    app.balanced_ledger(&account_id).await;
+
+    let events = app.get(&format!("/v1/events?account={account_id}")).await;
+    let kinds: Vec<&str> = events["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|event| event["kind"].as_str())
+        .filter(|kind| kind.starts_with("payment.") || *kind == "funds.deposited")
+        .collect();
+    assert_eq!(kinds, ["payment.succeeded", "funds.deposited"]);
+}
+on_both_backends!(card_top_up, a_card_top_up_charges_once_and_credits_once);
+
+async fn a_declined_card_changes_nothing_and_its_key_keeps_the_decline(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, _) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4000000000000341").await;
+    let deposits = format!("/v1/accounts/{account_id}/deposits");
+    let headers = [("Idempotency-Key", "declined-1")];
+    let body = json!({ "amount": 700, "method": "bank_card" });
+    let (status, refused) = app
+        .request("POST", &deposits, Some(body.clone()), &headers)
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (402, Some("card_declined")),
+        "{refused}"
+    );
+    assert_eq!(app.account(&account_id).await["balance_minor"], 0);
+    let (status, again) = app.request("POST", &deposits, Some(body), &headers).await;
+    assert_eq!(
+        (status, &again),
+        (402, &refused),
+        "the key answers its decline again"
+    );
+    assert_eq!(charges_at_provider(&stripe).await.len(), 1, "tried once");
+
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    assert_eq!(payments["data"].as_array().unwrap().len(), 1);
+    assert_eq!(payments["data"][0]["status"], "failed");
+    assert_eq!(payments["data"][0]["failure_code"], "card_declined");
+}
+on_both_backends!(
+    card_declined,
+    a_declined_card_changes_nothing_and_its_key_keeps_the_decline
+);
+
+async fn a_payment_that_needs_the_customer_is_credited_when_the_provider_says(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, _) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4000002500003155").await;
+    let (status, pending) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/deposits"),
+            json!({ "amount": 900, "method": "bank_card" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{pending}");
+    assert_eq!(pending["payment"]["status"], "pending");
+    assert_eq!(pending["entry_id"], Value::Null);
+    assert_eq!(pending["account"]["balance_minor"], 0);
+
+    // The customer authenticated: the provider says so.
+    let payment = &pending["payment"];
+    let event = json!({
+        "id": "evt_authenticated",
+        "type": "payment_intent.succeeded",
+        "data": { "object": { "id": payment["provider_id"], "amount": 900, "status": "succeeded",
+                              "metadata": { "tenure_attempt": payment["id"] } } }
+    })
+    .to_string();
+    let response = app
+        .client
+        .post(format!("{}/v1/providers/stripe/webhook", app.address))
+        .header(
+            "Stripe-Signature",
+            signature::sign(
+                event.as_bytes(),
+                WEBHOOK_SECRET,
+                jiff::Timestamp::now().as_second(),
+            ),
+        )
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(app.account(&account_id).await["balance_minor"], 900);
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    assert_eq!(payments["data"][0]["status"], "succeeded");
+}
+on_both_backends!(
+    card_pending,
+    a_payment_that_needs_the_customer_is_credited_when_the_provider_says
+);
