@@ -227,6 +227,17 @@ impl Engine {
         Ok(saved)
     }
 
+    /// Payments of an account (or every account), in id order, `limit` after `after_id`.
+    pub async fn list_payments(
+        &self,
+        connection: &mut Connection,
+        account_id: Option<&str>,
+        after_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Payment>, EngineError> {
+        Ok(payments::list(connection, account_id, after_id, limit).await?)
+    }
+
     /// The account's saved cards, oldest first.
     pub async fn saved_cards(
         &self,

@@ -7,7 +7,7 @@ use tenure_core::webhook::{
     PREVIOUS_SECRET_SIGNS_MS,
 };
 use tenure_store::webhook_endpoints::{self, NewEndpoint, WebhookEndpoint};
-use tenure_store::Tx;
+use tenure_store::{Connection, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -132,5 +132,28 @@ impl Engine {
             endpoint,
             secret: tenure_core::secret::ShownOnce(secret),
         })
+    }
+}
+
+impl Engine {
+    /// Live endpoints in id order, `limit` after `after_id` (never their secrets).
+    pub async fn list_webhook_endpoints(
+        &self,
+        connection: &mut Connection,
+        after_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<WebhookEndpoint>, EngineError> {
+        Ok(webhook_endpoints::list(connection, after_id, limit).await?)
+    }
+
+    /// A live endpoint (never its secret).
+    pub async fn webhook_endpoint(
+        &self,
+        connection: &mut Connection,
+        endpoint_id: &str,
+    ) -> Result<WebhookEndpoint, EngineError> {
+        webhook_endpoints::get(connection, endpoint_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("webhook endpoint", endpoint_id))
     }
 }

@@ -166,15 +166,17 @@ async fn list_payments(
         after: None,
     }
     .limit()?;
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = tenure_store::payments::list(
-                connection,
-                query.account.as_deref(),
-                query.after.as_deref(),
-                limit,
-            )
-            .await?;
+            let found = engine
+                .list_payments(
+                    connection,
+                    query.account.as_deref(),
+                    query.after.as_deref(),
+                    limit,
+                )
+                .await?;
             Ok(Listing::new(found, limit, |payment| payment.id.clone()).map())
         })
     })

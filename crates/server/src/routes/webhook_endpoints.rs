@@ -4,8 +4,6 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use tenure_engine::webhook_endpoints::NewWebhookEndpoint;
-use tenure_engine::EngineError;
-use tenure_store::webhook_endpoints;
 use tenure_wire::webhooks::{
     CreateEndpoint, DeletedEndpoint, EndpointAction, EndpointWithSecret, WebhookEndpoint,
 };
@@ -85,9 +83,12 @@ async fn list(
     Params(page): Params<Page>,
 ) -> Result<Answered<Listing<WebhookEndpoint>>, ApiError> {
     let limit = page.limit()?;
+    let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = webhook_endpoints::list(connection, page.after.as_deref(), limit).await?;
+            let found = engine
+                .list_webhook_endpoints(connection, page.after.as_deref(), limit)
+                .await?;
             Ok(Listing::new(found, limit, |endpoint| endpoint.id.clone()).map())
         })
     })
@@ -98,12 +99,9 @@ async fn show(
     State(context): State<ApiContext>,
     Path(endpoint_id): Path<String>,
 ) -> Result<Answered<WebhookEndpoint>, ApiError> {
+    let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move {
-            webhook_endpoints::get(connection, &endpoint_id)
-                .await?
-                .ok_or_else(|| EngineError::not_found("webhook endpoint", &endpoint_id))
-        })
+        Box::pin(async move { engine.webhook_endpoint(connection, &endpoint_id).await })
     })
     .await
 }
