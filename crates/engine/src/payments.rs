@@ -312,6 +312,20 @@ impl Engine {
         card_id: Option<&str>,
         request: Option<(String, String)>,
     ) -> Result<StartedPayment, EngineError> {
+        self.start_card_charge(account_id, amount_minor, card_id, request, "deposit")
+            .await
+    }
+
+    /// A charge of a saved card for `purpose` (`deposit`, `order`), committed before its call
+    /// (see [`Engine::start_card_top_up`]).
+    pub async fn start_card_charge(
+        &self,
+        account_id: &str,
+        amount_minor: i64,
+        card_id: Option<&str>,
+        request: Option<(String, String)>,
+        purpose: &'static str,
+    ) -> Result<StartedPayment, EngineError> {
         let provider = self.card_payments()?.name;
         if amount_minor <= 0 {
             return Err(EngineError::invalid(
@@ -365,12 +379,13 @@ impl Engine {
                         account_id: account_id.clone(),
                         provider: provider.to_string(),
                         kind: "charge".into(),
-                        purpose: "deposit".into(),
+                        purpose: purpose.into(),
                         amount_minor,
                         currency: account.currency.clone(),
                         card_id: Some(card.id),
                         refunds_payment_id: None,
                         refund_id: None,
+                        order_id: None,
                         request_scope: request.as_ref().map(|(scope, _)| scope.clone()),
                         request_key: request.as_ref().map(|(_, key)| key.clone()),
                         status: "started".into(),
@@ -630,7 +645,10 @@ impl Engine {
                     data,
                 )
                 .await?;
-                if payment.purpose != "deposit" {
+                // An order's charge that paid no order (the order was refused after the charge,
+                // or its node died, or the customer authenticated too late) is the customer's
+                // money all the same: it goes to the balance.
+                if payment.purpose != "deposit" && payment.order_id.is_some() {
                     return Ok(None);
                 }
                 let movement = self
@@ -668,6 +686,55 @@ impl Engine {
                 Ok(None)
             }
         }
+    }
+
+    /// Marks a succeeded charge as the payment of `order_id`, in the order's transaction, so
+    /// that nothing credits it again.
+    pub async fn settle_card_order(
+        &self,
+        tx: &mut Tx,
+        payment_id: &str,
+        charge: &Charge,
+        order_id: &str,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        if !payments::settle_for_order(tx, payment_id, order_id, &charge.provider_id, now).await? {
+            return Err(EngineError::refused(
+                "payment_settled",
+                "this card payment was settled before the order could use it; its amount is in the balance",
+            ));
+        }
+        let payment = payments::get(tx, payment_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("payment", payment_id))?;
+        let data = json!({ "amount_minor": payment.amount_minor, "order_id": order_id,
+                           "payment_id": payment.id, "provider_id": charge.provider_id,
+                           "purpose": payment.purpose });
+        self.record_account_event(tx, &payment.account_id, EventKind::PaymentSucceeded, data)
+            .await
+    }
+
+    /// Credits a charge that paid no order to the balance, at once (what the lookup of lost
+    /// answers would do later).
+    pub async fn credit_unused_charge(
+        self: &Arc<Self>,
+        payment_id: &str,
+        charge: &Charge,
+    ) -> Result<(), EngineError> {
+        let (engine, payment_id, charge) =
+            (Arc::clone(self), payment_id.to_string(), charge.clone());
+        self.store
+            .write(move |tx| {
+                let (engine, payment_id, charge) =
+                    (engine.clone(), payment_id.clone(), charge.clone());
+                Box::pin(async move {
+                    engine
+                        .apply_charge(tx, &payment_id, &charge)
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .await
     }
 
     /// The payment a provider's charge belongs to: by the attempt id in its metadata, else

@@ -252,6 +252,8 @@ pub struct Payment {
     pub refunds_payment_id: Option<String>,
     /// For a refund: tenure's refund record it pays.
     pub refund_id: Option<String>,
+    /// For a charge that paid an order: the order (set in the order's transaction).
+    pub order_id: Option<String>,
     pub request_scope: Option<String>,
     pub request_key: Option<String>,
     /// `started` (committed, the call not answered yet), `pending` (the provider waits for
@@ -267,8 +269,8 @@ pub struct Payment {
 }
 
 const PAYMENT_COLUMNS: &str = "id, account_id, provider, kind, purpose, amount_minor, currency, \
-    card_id, refunds_payment_id, refund_id, request_scope, request_key, status, provider_id, \
-    failure_code, failure_message, created_at, started_at_ms, settled_at";
+    card_id, refunds_payment_id, refund_id, order_id, request_scope, request_key, status, \
+    provider_id, failure_code, failure_message, created_at, started_at_ms, settled_at";
 
 fn payment_from_row(row: &Row) -> Result<Payment, DatabaseError> {
     Ok(Payment {
@@ -282,6 +284,7 @@ fn payment_from_row(row: &Row) -> Result<Payment, DatabaseError> {
         card_id: row.try_get("card_id")?,
         refunds_payment_id: row.try_get("refunds_payment_id")?,
         refund_id: row.try_get("refund_id")?,
+        order_id: row.try_get("order_id")?,
         request_scope: row.try_get("request_scope")?,
         request_key: row.try_get("request_key")?,
         status: row.try_get("status")?,
@@ -298,10 +301,10 @@ fn payment_from_row(row: &Row) -> Result<Payment, DatabaseError> {
 pub async fn insert(tx: &mut Tx, payment: &Payment) -> Result<(), StoreError> {
     query(
         "INSERT INTO payments (id, account_id, provider, kind, purpose, amount_minor, currency,
-            card_id, refunds_payment_id, refund_id, request_scope, request_key, status,
+            card_id, refunds_payment_id, refund_id, order_id, request_scope, request_key, status,
             provider_id, failure_code, failure_message, created_at, started_at_ms, settled_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-            $19)",
+            $19, $20)",
     )
     .bind(payment.id.as_str())
     .bind(payment.account_id.as_str())
@@ -313,6 +316,7 @@ pub async fn insert(tx: &mut Tx, payment: &Payment) -> Result<(), StoreError> {
     .bind(payment.card_id.as_deref())
     .bind(payment.refunds_payment_id.as_deref())
     .bind(payment.refund_id.as_deref())
+    .bind(payment.order_id.as_deref())
     .bind(payment.request_scope.as_deref())
     .bind(payment.request_key.as_deref())
     .bind(payment.status.as_str())
@@ -401,6 +405,29 @@ pub async fn settle(
         moved |= result.rows_affected() == 1;
     }
     Ok(moved)
+}
+
+/// Marks a charge as the payment of `order_id`, succeeded (in the order's transaction);
+/// answers whether it moved (from `started`).
+pub async fn settle_for_order(
+    tx: &mut Tx,
+    id: &str,
+    order_id: &str,
+    provider_id: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let result = query(
+        "UPDATE payments SET status = 'succeeded', order_id = $2, provider_id = $3,
+            settled_at = $4
+         WHERE id = $1 AND status = 'started'",
+    )
+    .bind(id)
+    .bind(order_id)
+    .bind(provider_id)
+    .bind(to_seconds(now))
+    .execute(tx)
+    .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 /// Payments of an account (or all), newest id last, `limit` after `after_id`.

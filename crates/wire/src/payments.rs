@@ -70,6 +70,8 @@ pub struct Payment {
     pub refunds_payment_id: Option<String>,
     /// For a refund: tenure's refund it pays.
     pub refund_id: Option<String>,
+    /// For a charge that paid an order: the order.
+    pub order_id: Option<String>,
     pub status: PaymentStatus,
     /// The provider's id (`pi_…`, `re_…`).
     pub provider_id: Option<String>,
@@ -141,6 +143,7 @@ mod from_domain {
                 card_id: payment.card_id,
                 refunds_payment_id: payment.refunds_payment_id,
                 refund_id: payment.refund_id,
+                order_id: payment.order_id,
                 status,
                 provider_id: payment.provider_id,
                 failure_code: payment.failure_code,

@@ -10,6 +10,7 @@ use tenure_wire::instances::{
 };
 use tenure_wire::renewals::{Renew, RenewMany, RenewalResult, RenewedMany};
 
+use super::card_orders::{in_transaction, pay_by_card};
 use super::{Made, Route};
 use crate::api::{
     execute, read, Answered, Command, Created, Listing, Page, PageSize, Params, Succeeded,
@@ -95,6 +96,10 @@ impl BodyNames for Purchase {
     fn outside_money(&self) -> Option<String> {
         outside_payment(self.pay_with.as_deref())
     }
+
+    fn charges_a_card(&self) -> bool {
+        self.pay_with.as_deref() == Some("bank_card")
+    }
 }
 
 async fn purchase(
@@ -126,10 +131,14 @@ async fn purchase(
         sources: payment.sources()?,
     };
     let engine = context.engine.clone();
-    execute(&context, &command.meta, Created, move |tx| {
-        Box::pin(async move { engine.purchase(tx, purchase).await })
-    })
-    .await
+    let by_card = purchase.sources.method == PaymentMethod::BankCard && engine.takes_cards();
+    let account_id = purchase.account_id.clone();
+    let work =
+        in_transaction(move |tx| Box::pin(async move { engine.purchase(tx, purchase).await }));
+    if by_card {
+        return pay_by_card(&context, &command.meta, Created, account_id, work).await;
+    }
+    execute(&context, &command.meta, Created, work).await
 }
 
 impl ListScope for InstanceQuery {
@@ -192,6 +201,10 @@ impl BodyNames for Renew {
     fn outside_money(&self) -> Option<String> {
         outside_payment(self.pay_with.as_deref())
     }
+
+    fn charges_a_card(&self) -> bool {
+        self.pay_with.as_deref() == Some("bank_card")
+    }
 }
 
 async fn renew(
@@ -208,6 +221,20 @@ async fn renew(
     .sources()?;
     let period = body.period.into();
     let engine = context.engine.clone();
+    if sources.method == PaymentMethod::BankCard && engine.takes_cards() {
+        let account_id = {
+            let mut connection = crate::api::connection(&context).await?;
+            engine
+                .instance_view(&mut connection, &instance_id)
+                .await?
+                .instance
+                .account_id
+        };
+        let work = in_transaction(move |tx| {
+            Box::pin(async move { engine.renew(tx, &instance_id, period, sources).await })
+        });
+        return pay_by_card(&context, &command.meta, Succeeded, account_id, work).await;
+    }
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move { engine.renew(tx, &instance_id, period, sources).await })
     })

@@ -7,6 +7,7 @@ mod approvals;
 mod auto_renewal;
 mod bill_details;
 mod bills;
+mod card_orders;
 mod catalog;
 mod changes;
 mod clock;

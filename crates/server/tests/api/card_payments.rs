@@ -494,3 +494,152 @@ on_both_backends!(
     card_pending,
     a_payment_that_needs_the_customer_is_credited_when_the_provider_says
 );
+
+fn purchase_body(account_id: &str) -> Value {
+    json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+            "spec": "tps-1000", "region": "us-east-1", "period": "1M", "pay_with": "bank_card" })
+}
+
+async fn an_order_paid_by_card_charges_what_credit_leaves(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, owner_key) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/coupons"),
+        json!({ "amount": 2_000 }),
+    )
+    .await;
+
+    let headers = [("Idempotency-Key", "buy-by-card")];
+    let (status, bought) = app
+        .request_with_key(
+            "POST",
+            "/v1/instances",
+            Some(&owner_key),
+            Some(purchase_body(&account_id)),
+            &headers,
+        )
+        .await;
+    assert_eq!(status, 201, "{bought}");
+    let order = &bought["order"];
+    assert_eq!(order["list_price_minor"], 12_000);
+    assert_eq!(order["paid_coupon_minor"], 2_000, "coupons first");
+    assert_eq!(
+        order["paid_external_minor"], 10_000,
+        "the card pays the rest"
+    );
+    assert_eq!(order["external_method"], "bank_card");
+    let charges = charges_at_provider(&stripe).await;
+    assert_eq!(charges.len(), 1);
+    assert_eq!(charges[0]["amount"], 10_000);
+
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    assert_eq!(payments["data"][0]["status"], "succeeded");
+    assert_eq!(payments["data"][0]["order_id"], order["id"]);
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"],
+        0,
+        "no credit: it paid the order"
+    );
+
+    // Sent again with its key: the same order, no second charge.
+    let (status, again) = app
+        .request_with_key(
+            "POST",
+            "/v1/instances",
+            Some(&owner_key),
+            Some(purchase_body(&account_id)),
+            &headers,
+        )
+        .await;
+    assert_eq!((status, &again), (201, &bought));
+    assert_eq!(charges_at_provider(&stripe).await.len(), 1);
+
+    // A renewal by card.
+    let instance_id = bought["instance"]["id"].as_str().unwrap();
+    let (status, renewed) = app
+        .post(
+            &format!("/v1/instances/{instance_id}/renew"),
+            json!({ "period": "1M", "pay_with": "bank_card" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(renewed["order"]["paid_external_minor"], 12_000);
+    assert_eq!(charges_at_provider(&stripe).await.len(), 2);
+    app.balanced_ledger(&account_id).await;
+}
+on_both_backends!(
+    order_by_card,
+    an_order_paid_by_card_charges_what_credit_leaves
+);
+
+async fn a_declined_order_places_nothing(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, _) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4000000000000341").await;
+    let (status, refused) = app.post("/v1/instances", purchase_body(&account_id)).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (402, Some("card_declined")),
+        "{refused}"
+    );
+    let instances = app
+        .get(&format!("/v1/instances?account={account_id}"))
+        .await;
+    assert_eq!(instances["data"].as_array().unwrap().len(), 0);
+    assert_eq!(app.account(&account_id).await["balance_minor"], 0);
+
+    // A card that needs its holder places nothing either; when the holder completes the
+    // payment later, the money goes to the balance.
+    saved_card(&app, &stripe, &account_id, "4000002500003155").await;
+    let (status, waiting) = app.post("/v1/instances", purchase_body(&account_id)).await;
+    assert_eq!(
+        (status, waiting["code"].as_str()),
+        (402, Some("card_authentication_required")),
+        "{waiting}"
+    );
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    let pending = payments["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|payment| payment["status"] == "pending")
+        .expect("a pending payment")
+        .clone();
+    let event = json!({
+        "id": "evt_late_authentication",
+        "type": "payment_intent.succeeded",
+        "data": { "object": { "id": pending["provider_id"], "amount": 12_000, "status": "succeeded",
+                              "metadata": { "tenure_attempt": pending["id"] } } }
+    })
+    .to_string();
+    let response = app
+        .client
+        .post(format!("{}/v1/providers/stripe/webhook", app.address))
+        .header(
+            "Stripe-Signature",
+            signature::sign(
+                event.as_bytes(),
+                WEBHOOK_SECRET,
+                jiff::Timestamp::now().as_second(),
+            ),
+        )
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(app.account(&account_id).await["balance_minor"], 12_000);
+    let instances = app
+        .get(&format!("/v1/instances?account={account_id}"))
+        .await;
+    assert_eq!(
+        instances["data"].as_array().unwrap().len(),
+        0,
+        "no order was placed"
+    );
+    app.balanced_ledger(&account_id).await;
+}
+on_both_backends!(order_declined, a_declined_order_places_nothing);

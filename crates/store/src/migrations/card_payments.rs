@@ -51,6 +51,7 @@ fn steps(_dialect: Dialect) -> Vec<Step> {
             card_id TEXT REFERENCES saved_cards (id),
             refunds_payment_id TEXT REFERENCES payments (id),
             refund_id TEXT,
+            order_id TEXT REFERENCES orders (id),
             request_scope TEXT,
             request_key TEXT,
             status TEXT NOT NULL,
