@@ -9,6 +9,7 @@ pub mod access;
 pub mod accounts;
 pub mod auto_renewal;
 pub mod bills;
+pub mod card_refunds;
 pub mod changes;
 pub mod clock;
 pub mod deliveries;

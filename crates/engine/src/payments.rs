@@ -83,7 +83,7 @@ fn provider_error(error: ProviderError) -> EngineError {
 
 impl Engine {
     /// Records an event of the account's that concerns no instance.
-    async fn record_account_event(
+    pub(crate) async fn record_account_event(
         &self,
         tx: &mut Tx,
         account_id: &str,
@@ -849,9 +849,18 @@ impl Engine {
                                     .await?;
                             }
                         }
-                        // Refunds to the card are applied by the refund work that sends them;
-                        // the event is recorded as received meanwhile.
-                        Said::Refund(_) | Said::Ignored => {}
+                        Said::Refund(made) => {
+                            let payment = match &made.attempt_id {
+                                Some(attempt_id) => payments::get(tx, attempt_id).await?,
+                                None => payments::by_provider_id(tx, &made.provider_id).await?,
+                            };
+                            if let Some(payment) =
+                                payment.filter(|payment| payment.kind == "refund")
+                            {
+                                engine.apply_refund(tx, &payment.id, made).await?;
+                            }
+                        }
+                        Said::Ignored => {}
                     }
                     Ok(true)
                 })

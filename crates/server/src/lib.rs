@@ -242,8 +242,9 @@ impl Application {
     }
 }
 
-/// Looks up, now and then, the payments whose call to the provider was never answered (a node
-/// died between the call and its commit, the provider timed out) and settles them.
+/// Now and then: looks up the payments whose call to the provider was never answered (a node
+/// died between the call and its commit, the provider timed out) and settles them, and sends
+/// the refunds queued for cards.
 fn spawn_payment_settler(engine: Arc<Engine>, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
@@ -252,6 +253,9 @@ fn spawn_payment_settler(engine: Arc<Engine>, every: Duration) -> tokio::task::J
             let now = jiff::Timestamp::now();
             if let Err(error) = engine.settle_unanswered_payments(now).await {
                 tracing::warn!(%error, "settling unanswered payments");
+            }
+            if let Err(error) = engine.send_card_refunds(now).await {
+                tracing::warn!(%error, "sending refunds to cards");
             }
         }
     })

@@ -495,3 +495,94 @@ pub async fn first_time(
     .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// The succeeded card charges that paid the orders of the period opened by `period_order_id`,
+/// newest first, each with what refunds already took or will take of it (refund payments not
+/// failed).
+pub async fn period_charges(
+    connection: &mut Connection,
+    period_order_id: &str,
+) -> Result<Vec<(Payment, i64)>, StoreError> {
+    let columns: String = PAYMENT_COLUMNS
+        .split(", ")
+        .map(|column| format!("p.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns},
+            (SELECT CAST(COALESCE(SUM(r.amount_minor), 0) AS BIGINT) FROM payments r
+             WHERE r.refunds_payment_id = p.id AND r.status <> 'failed') AS refunded_minor
+         FROM payments p JOIN orders o ON o.id = p.order_id
+         WHERE o.period_order_id = $1 AND p.kind = 'charge' AND p.status = 'succeeded'
+         ORDER BY p.id DESC"
+    );
+    let rows = query(&sql)
+        .bind(period_order_id)
+        .fetch_all(connection)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                payment_from_row(row)?,
+                row.try_get::<i64>("refunded_minor")?,
+            ))
+        })
+        .collect::<Result<_, DatabaseError>>()
+        .map_err(StoreError::from)
+}
+
+/// Refund payments waiting for their call (`started`) whose last claim, if any, is older than
+/// `claimed_before_ms`: never claimed (0), or claimed by a call that must be over.
+pub async fn refunds_to_send(
+    connection: &mut Connection,
+    claimed_before_ms: i64,
+    limit: i64,
+) -> Result<Vec<Payment>, StoreError> {
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments
+         WHERE kind = 'refund' AND status = 'started' AND started_at_ms < $1
+         ORDER BY started_at_ms, id LIMIT $2"
+    );
+    let rows = query(&sql)
+        .bind(claimed_before_ms)
+        .bind(limit)
+        .fetch_all(connection)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(payment_from_row)
+        .collect::<Result<_, _>>()?)
+}
+
+/// Claims a refund payment for one call: answers whether this caller got it (no one claimed it
+/// since `last_claim_ms`).
+pub async fn claim(
+    tx: &mut Tx,
+    id: &str,
+    last_claim_ms: i64,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let result = query(
+        "UPDATE payments SET started_at_ms = $3
+         WHERE id = $1 AND status = 'started' AND started_at_ms = $2",
+    )
+    .bind(id)
+    .bind(last_claim_ms)
+    .bind(now_ms)
+    .execute(tx)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The refund payments of tenure's refund `refund_id`.
+pub async fn of_refund(
+    connection: &mut Connection,
+    refund_id: &str,
+) -> Result<Vec<Payment>, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE refund_id = $1 ORDER BY id");
+    let rows = query(&sql).bind(refund_id).fetch_all(connection).await?;
+    Ok(rows
+        .iter()
+        .map(payment_from_row)
+        .collect::<Result<_, _>>()?)
+}

@@ -352,6 +352,7 @@ impl Engine {
         };
         orders::cancel_period(tx, &order.instance_id, &order.id).await?;
         refunds::insert(tx, &refund).await?;
+        self.queue_card_refund(tx, &refund).await?;
         if decision.refund_minor > 0 {
             ledger::write_entry(
                 tx,

@@ -38,7 +38,8 @@ pub fn routes() -> Vec<Route> {
             "The account's saved cards: brand, last four digits, expiry, and which is the default",
             list_cards,
         )
-        .account(Permission::Read),
+        .account(Permission::Read)
+        .refuses(&[StatusCode::UNPROCESSABLE_ENTITY]),
         Route::new(
             Method::DELETE,
             "/v1/accounts/{id}/payment-methods/{card_id}",
@@ -67,7 +68,8 @@ pub fn routes() -> Vec<Route> {
             "Stripe's webhook: its Stripe-Signature checked, each event applied once",
             stripe_webhook,
         )
-        .public(),
+        .public()
+        .refuses(&[StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY]),
     ]
 }
 

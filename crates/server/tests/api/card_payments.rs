@@ -643,3 +643,66 @@ async fn a_declined_order_places_nothing(backend: Backend) {
     app.balanced_ledger(&account_id).await;
 }
 on_both_backends!(order_declined, a_declined_order_places_nothing);
+
+async fn an_unsubscription_refunds_the_card_through_the_provider(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, _) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    let (status, bought) = app.post("/v1/instances", purchase_body(&account_id)).await;
+    assert_eq!(status, 201, "{bought}");
+    let instance_id = bought["instance"]["id"].as_str().unwrap();
+
+    let (status, unsubscribed) = app
+        .post(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+        )
+        .await;
+    assert_eq!(status, 200, "{unsubscribed}");
+    let refunds = app.get(&format!("/v1/refunds?account={account_id}")).await;
+    let refund = refunds["data"][0].clone();
+    assert_eq!(refund["destination"], "bank_card");
+    assert_eq!(refund["status"], "processing");
+    let to_card = refund["to_external_minor"].as_i64().unwrap();
+    assert!(to_card > 0, "{refund}");
+
+    // The sender gives it back to the card, once.
+    let engine = app.engine.clone();
+    let now = jiff::Timestamp::now();
+    assert_eq!(engine.send_card_refunds(now).await.unwrap(), 1);
+    assert_eq!(engine.send_card_refunds(now).await.unwrap(), 0);
+    let at_provider: Value = reqwest::Client::new()
+        .get(format!("{}/v1/refunds?limit=100", stripe.base()))
+        .bearer_auth("sk_test_tenure")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let made = at_provider["data"].as_array().unwrap();
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0]["amount"].as_i64(), Some(to_card));
+
+    let refund = app
+        .get(&format!("/v1/refunds/{}", refund["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(refund["status"], "refunded");
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    let sent = payments["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|payment| payment["kind"] == "refund")
+        .expect("the refund payment")
+        .clone();
+    assert_eq!(sent["status"], "succeeded");
+    assert_eq!(sent["amount_minor"].as_i64(), Some(to_card));
+    assert_eq!(sent["provider_id"], made[0]["id"]);
+    app.balanced_ledger(&account_id).await;
+}
+on_both_backends!(
+    refund_to_card,
+    an_unsubscription_refunds_the_card_through_the_provider
+);
