@@ -170,6 +170,13 @@ struct PaymentArgs {
     /// Another server that speaks Stripe's API (localstripe in the tests).
     #[arg(long, env = "TENURE_STRIPE_API_BASE", default_value = tenure_payments::stripe::STRIPE_API_BASE)]
     stripe_api_base: String,
+    /// Seconds a call to Stripe may take before its outcome is unknown (then looked up).
+    #[arg(long, default_value_t = 20)]
+    stripe_timeout_seconds: u64,
+    /// Seconds between lookups of payments whose answer was lost, and sends of refunds to
+    /// cards.
+    #[arg(long, default_value_t = 30)]
+    payment_settle_interval_seconds: u64,
 }
 
 impl PaymentArgs {
@@ -181,7 +188,8 @@ impl PaymentArgs {
             stripe_secret_key: secret_key,
             stripe_webhook_secret: self.stripe_webhook_secret,
             stripe_api_base: self.stripe_api_base,
-            settle_interval: Duration::from_secs(30),
+            settle_interval: Duration::from_secs(self.payment_settle_interval_seconds.max(1)),
+            call_timeout: Duration::from_secs(self.stripe_timeout_seconds.max(1)),
         })
     }
 }

@@ -25,7 +25,6 @@ use tenure_store::Tx;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::payments::CALL_IN_FLIGHT;
 
 impl Engine {
     /// Queues the provider refunds of `refund`, if it goes to a card that paid through the
@@ -90,7 +89,7 @@ impl Engine {
             return Ok(0);
         };
         let now_ms = now.as_millisecond();
-        let claimed_before_ms = now_ms - CALL_IN_FLIGHT.as_millis() as i64;
+        let claimed_before_ms = card_payments.calls_over_before_ms(now);
         let mut connection = self.store.read().await?;
         let queued = payments::refunds_to_send(&mut connection, claimed_before_ms, 100).await?;
         let mut settled = 0;

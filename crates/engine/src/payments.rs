@@ -28,12 +28,22 @@ pub struct CardPayments {
     pub provider: Arc<dyn Provider>,
     /// Its name in the records (`stripe`).
     pub name: &'static str,
+    /// How long a call may still be running after its payment was committed: a `started`
+    /// payment younger than this may have a call in flight and is neither called again nor
+    /// looked up. Longer than the provider client's own timeout.
+    pub call_in_flight: Duration,
 }
 
-/// How long a call may still be running after its payment was committed: a `started`
-/// payment younger than this may have a call in flight and is neither called again nor looked
-/// up. Longer than the provider client's own timeout.
-pub const CALL_IN_FLIGHT: Duration = Duration::from_secs(60);
+impl CardPayments {
+    /// Real milliseconds before which a payment's call must be over.
+    pub(crate) fn calls_over_before_ms(&self, now: Timestamp) -> i64 {
+        now.as_millisecond() - self.call_in_flight.as_millis() as i64
+    }
+}
+
+/// What a call may take beyond the provider client's own timeout before it is surely over
+/// (the request's own way there and back, a pause of the node).
+const CALL_MARGIN: Duration = Duration::from_secs(10);
 
 /// A payment committed before its call, and whether this request made it (and so makes the
 /// call) or found it made by an earlier request with the same idempotency key.
@@ -103,9 +113,19 @@ impl Engine {
             .await
     }
 
-    /// The engine taking card payments through `provider`.
-    pub fn with_card_payments(mut self, provider: Arc<dyn Provider>, name: &'static str) -> Engine {
-        self.card_payments = Some(CardPayments { provider, name });
+    /// The engine taking card payments through `provider`, whose calls give up after
+    /// `call_timeout`.
+    pub fn with_card_payments(
+        mut self,
+        provider: Arc<dyn Provider>,
+        name: &'static str,
+        call_timeout: Duration,
+    ) -> Engine {
+        self.card_payments = Some(CardPayments {
+            provider,
+            name,
+            call_in_flight: call_timeout + CALL_MARGIN,
+        });
         self
     }
 
@@ -466,8 +486,7 @@ impl Engine {
             }
         } else {
             // An earlier request made this payment: its call may still be running.
-            let age_ms = Timestamp::now().as_millisecond() - payment.started_at_ms;
-            if age_ms < CALL_IN_FLIGHT.as_millis() as i64 {
+            if payment.started_at_ms >= payments.calls_over_before_ms(Timestamp::now()) {
                 return Err(EngineError::refused(
                     "payment_in_progress",
                     "an earlier request with this Idempotency-Key is still waiting for the payment provider; send it again in a minute",
@@ -762,7 +781,7 @@ impl Engine {
         let Some(card_payments) = self.card_payments.clone() else {
             return Ok(0);
         };
-        let before_ms = now.as_millisecond() - CALL_IN_FLIGHT.as_millis() as i64;
+        let before_ms = card_payments.calls_over_before_ms(now);
         let mut connection = self.store.read().await?;
         let unanswered = payments::unanswered(&mut connection, before_ms, 100).await?;
         drop(connection);

@@ -79,8 +79,11 @@ pub struct CardPaymentSettings {
     pub stripe_webhook_secret: Option<String>,
     /// Stripe's API, or another server that speaks it.
     pub stripe_api_base: String,
-    /// How often payments whose call was never answered are looked up at the provider.
+    /// How often payments whose call was never answered are looked up at the provider (and
+    /// refunds to cards sent).
     pub settle_interval: Duration,
+    /// How long a call to the provider may take before its outcome is unknown.
+    pub call_timeout: Duration,
 }
 
 /// The secrets never show in a log line or a panic.
@@ -167,11 +170,12 @@ impl Application {
             engine = engine.with_delivery(channels.engine_channels(), deliverer.policy.clone());
         }
         if let Some(payments) = &settings.card_payments {
-            let stripe = tenure_payments::stripe::Stripe::new(
+            let stripe = tenure_payments::stripe::Stripe::with_timeout(
                 &payments.stripe_api_base,
                 &payments.stripe_secret_key,
+                payments.call_timeout,
             );
-            engine = engine.with_card_payments(Arc::new(stripe), "stripe");
+            engine = engine.with_card_payments(Arc::new(stripe), "stripe", payments.call_timeout);
         }
         let engine = Arc::new(engine);
         let mut background = Vec::new();

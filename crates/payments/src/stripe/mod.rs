@@ -26,8 +26,8 @@ pub const STRIPE_API_BASE: &str = "https://api.stripe.com";
 /// The metadata key that carries tenure's attempt id.
 pub const ATTEMPT_METADATA: &str = "tenure_attempt";
 
-/// How long one call may take before its outcome is unknown.
-const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long one call may take before its outcome is unknown, unless told otherwise.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Calls in flight at once, so that a slow provider cannot take every connection.
 const CALLS_AT_ONCE: usize = 16;
@@ -58,8 +58,13 @@ impl fmt::Debug for Stripe {
 impl Stripe {
     /// A client of the server at `api_base` (Stripe's is [`STRIPE_API_BASE`]).
     pub fn new(api_base: &str, secret_key: &str) -> Stripe {
+        Stripe::with_timeout(api_base, secret_key, CALL_TIMEOUT)
+    }
+
+    /// [`Stripe::new`] whose calls give up after `timeout` (their outcome then unknown).
+    pub fn with_timeout(api_base: &str, secret_key: &str, timeout: Duration) -> Stripe {
         let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
+            .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -20,6 +20,7 @@ async fn app_with_stripe(backend: Backend, stripe: &LocalStripe) -> TestApp {
             stripe_webhook_secret: Some(WEBHOOK_SECRET.into()),
             stripe_api_base: base,
             settle_interval: Duration::from_secs(3600),
+            call_timeout: Duration::from_secs(20),
         });
     })
     .await

@@ -10,7 +10,7 @@ use axum::Router;
 use maud::{html, Markup};
 use serde_json::json;
 use tenure_wire::approvals::Approval;
-use tenure_wire::changes::ChangeQuoteView;
+use tenure_wire::changes::{ChangeOutcome, ChangeQuoteView};
 use tenure_wire::clock::{AdvanceReport, ClockView};
 use tenure_wire::stuck_steps::{Retried, StuckStep};
 use tenure_wire::webhooks::{DeletedEndpoint, EndpointWithSecret, WebhookEndpoint};
@@ -136,15 +136,18 @@ async fn decide(
     if decision != "approve" && decision != "reject" {
         return see_other("/console/approvals");
     }
-    let done: api::Reply<Approval> = api::send(
-        &context,
-        &session,
-        Method::POST,
-        &format!("/v1/approvals/{id}/{decision}"),
-        json!({}),
-        Some(fields.one("idempotency_key").unwrap_or("")),
-    )
-    .await;
+    let path = format!("/v1/approvals/{id}/{decision}");
+    let key = Some(fields.one("idempotency_key").unwrap_or(""));
+    // Approving answers the change it applied; rejecting, the approval.
+    let done: api::Reply<()> = if decision == "approve" {
+        api::send::<ChangeOutcome>(&context, &session, Method::POST, &path, json!({}), key)
+            .await
+            .map(|_| ())
+    } else {
+        api::send::<Approval>(&context, &session, Method::POST, &path, json!({}), key)
+            .await
+            .map(|_| ())
+    };
     let top = if let Err(refusal) = &done {
         message("bad", &refusal.message)
     } else {
