@@ -16,6 +16,10 @@ pub enum EngineError {
     /// The account cannot pay (402).
     #[error("{message}")]
     PaymentRequired { code: &'static str, message: String },
+    /// Another request with the same idempotency key is still running (409, never kept under
+    /// the key: the same request sent again later gets its outcome).
+    #[error("{message}")]
+    StillRunning { code: &'static str, message: String },
     /// The payment provider did not answer: the outcome is unknown until it is looked up
     /// (503; the same request with the same idempotency key learns it).
     #[error("{message}")]
@@ -74,6 +78,7 @@ impl EngineError {
             | EngineError::Refused { code, .. }
             | EngineError::PaymentRequired { code, .. } => code,
             EngineError::ProviderUnanswered { .. } => "payment_provider_unavailable",
+            EngineError::StillRunning { code, .. } => code,
             EngineError::Store(_) => "internal_error",
         }
     }

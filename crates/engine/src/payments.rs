@@ -487,10 +487,10 @@ impl Engine {
         } else {
             // An earlier request made this payment: its call may still be running.
             if payment.started_at_ms >= payments.calls_over_before_ms(Timestamp::now()) {
-                return Err(EngineError::refused(
-                    "payment_in_progress",
-                    "an earlier request with this Idempotency-Key is still waiting for the payment provider; send it again in a minute",
-                ));
+                return Err(EngineError::StillRunning {
+                    code: "payment_in_progress",
+                    message: "an earlier request with this Idempotency-Key is still waiting for the payment provider; send it again in a minute".into(),
+                });
             }
             match payments
                 .provider

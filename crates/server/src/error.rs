@@ -56,11 +56,14 @@ impl ApiError {
         let ApiError::Engine(error) = self else {
             return None;
         };
-        // Neither a failing database nor an unanswered payment provider is the request's
-        // answer: it may be sent again, and learns the outcome then.
+        // Neither a failing database, nor an unanswered payment provider, nor an earlier request
+        // with the same key still running is the request's answer: it may be sent again, and
+        // learns the outcome then.
         if matches!(
             error,
-            EngineError::Store(_) | EngineError::ProviderUnanswered { .. }
+            EngineError::Store(_)
+                | EngineError::ProviderUnanswered { .. }
+                | EngineError::StillRunning { .. }
         ) {
             return None;
         }
@@ -94,6 +97,7 @@ impl ApiError {
                         return (StatusCode::SERVICE_UNAVAILABLE, "busy")
                     }
                     EngineError::ProviderUnanswered { .. } => StatusCode::SERVICE_UNAVAILABLE,
+                    EngineError::StillRunning { .. } => StatusCode::CONFLICT,
                     EngineError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 };
                 (status, error.code())
