@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use node::{Node, PostgresDatabase};
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::json;
 use tenure_payments::localstripe::LocalStripe;
 
 /// Top-ups sent fresh in each round, beside the ones a kill left without an answer.
@@ -78,19 +78,6 @@ async fn round(
         }
     }
     answered
-}
-
-async fn charges_at_provider(stripe: &LocalStripe) -> Vec<Value> {
-    let listed: Value = reqwest::Client::new()
-        .get(format!("{}/v1/payment_intents?limit=1000", stripe.base()))
-        .bearer_auth("sk_test_crash")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    listed["data"].as_array().unwrap().clone()
 }
 
 async fn top_ups_survive_kills(database_url: &str) {
@@ -186,7 +173,7 @@ async fn top_ups_survive_kills(database_url: &str) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
 
-    let charges = charges_at_provider(&stripe).await;
+    let charges = stripe.list("payment_intents").await;
     let mut attempts_charged = HashMap::new();
     for charge in &charges {
         let attempt = charge["metadata"]["tenure_attempt"]

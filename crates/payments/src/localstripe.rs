@@ -86,6 +86,23 @@ impl LocalStripe {
     }
 }
 
+impl LocalStripe {
+    /// Every object of `collection` (`payment_intents`, `refunds`) it holds, as its API
+    /// lists them: what the provider's side says happened.
+    pub async fn list(&self, collection: &str) -> Vec<serde_json::Value> {
+        let listed: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/v1/{collection}?limit=1000", self.base()))
+            .bearer_auth("sk_test_lister")
+            .send()
+            .await
+            .expect("localstripe answers")
+            .json()
+            .await
+            .expect("localstripe answers JSON");
+        listed["data"].as_array().cloned().unwrap_or_default()
+    }
+}
+
 /// Registers `url` to receive localstripe's webhooks, signed with `secret`.
 pub async fn send_webhooks_to(server: &LocalStripe, url: &str, secret: &str) {
     reqwest::Client::new()

@@ -119,48 +119,33 @@ impl Stripe {
         Err(refusal(status.as_u16(), &body))
     }
 
-    async fn charge_by_attempt(&self, attempt_id: &str) -> Result<Option<Charge>, ProviderError> {
+    /// The object of `collection` (`payment_intents`, `refunds`) whose metadata names tenure's
+    /// attempt, read a page at a time, newest first, as far as [`LOOKUP_PAGES`] pages.
+    async fn find_by_attempt<T>(
+        &self,
+        collection: &str,
+        attempt_id: &str,
+    ) -> Result<Option<T>, ProviderError>
+    where
+        T: for<'de> Deserialize<'de> + Attempted,
+    {
         let mut after: Option<String> = None;
         for _ in 0..LOOKUP_PAGES {
             let path = match &after {
-                Some(after) => format!("/v1/payment_intents?limit=100&starting_after={after}"),
-                None => "/v1/payment_intents?limit=100".to_string(),
+                Some(after) => format!("/v1/{collection}?limit=100&starting_after={after}"),
+                None => format!("/v1/{collection}?limit=100"),
             };
-            let page: List<PaymentIntent> =
-                self.call(reqwest::Method::GET, &path, None, None).await?;
+            let page: List<T> = self.call(reqwest::Method::GET, &path, None, None).await?;
+            let last_id = page.data.last().map(|object| object.id().to_string());
             if let Some(found) = page
                 .data
-                .iter()
-                .find(|intent| intent.metadata.attempt() == Some(attempt_id))
+                .into_iter()
+                .find(|object| object.attempt() == Some(attempt_id))
             {
-                return Ok(Some(found.clone().into_charge()));
+                return Ok(Some(found));
             }
-            match (page.has_more, page.data.last()) {
-                (true, Some(last)) => after = Some(last.id.clone()),
-                _ => return Ok(None),
-            }
-        }
-        Ok(None)
-    }
-
-    async fn refund_by_attempt(&self, attempt_id: &str) -> Result<Option<Refund>, ProviderError> {
-        let mut after: Option<String> = None;
-        for _ in 0..LOOKUP_PAGES {
-            let path = match &after {
-                Some(after) => format!("/v1/refunds?limit=100&starting_after={after}"),
-                None => "/v1/refunds?limit=100".to_string(),
-            };
-            let page: List<StripeRefund> =
-                self.call(reqwest::Method::GET, &path, None, None).await?;
-            if let Some(found) = page
-                .data
-                .iter()
-                .find(|refund| refund.metadata.attempt() == Some(attempt_id))
-            {
-                return Ok(Some(found.clone().into_refund()));
-            }
-            match (page.has_more, page.data.last()) {
-                (true, Some(last)) => after = Some(last.id.clone()),
+            match (page.has_more, last_id) {
+                (true, Some(last_id)) => after = Some(last_id),
                 _ => return Ok(None),
             }
         }
@@ -263,7 +248,11 @@ impl Provider for Stripe {
     }
 
     fn find_charge<'a>(&'a self, attempt_id: &'a str) -> Call<'a, Option<Charge>> {
-        Box::pin(self.charge_by_attempt(attempt_id))
+        Box::pin(async move {
+            let found: Option<PaymentIntent> =
+                self.find_by_attempt("payment_intents", attempt_id).await?;
+            Ok(found.map(PaymentIntent::into_charge))
+        })
     }
 
     fn refund<'a>(&'a self, request: &'a RefundRequest) -> Call<'a, Refund> {
@@ -288,7 +277,10 @@ impl Provider for Stripe {
     }
 
     fn find_refund<'a>(&'a self, attempt_id: &'a str) -> Call<'a, Option<Refund>> {
-        Box::pin(self.refund_by_attempt(attempt_id))
+        Box::pin(async move {
+            let found: Option<StripeRefund> = self.find_by_attempt("refunds", attempt_id).await?;
+            Ok(found.map(StripeRefund::into_refund))
+        })
     }
 }
 
@@ -358,6 +350,32 @@ struct List<T> {
     data: Vec<T>,
     #[serde(default)]
     has_more: bool,
+}
+
+/// An object tenure made, found again by the attempt id in its metadata.
+trait Attempted {
+    fn id(&self) -> &str;
+    fn attempt(&self) -> Option<&str>;
+}
+
+impl Attempted for PaymentIntent {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn attempt(&self) -> Option<&str> {
+        self.metadata.attempt()
+    }
+}
+
+impl Attempted for StripeRefund {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn attempt(&self) -> Option<&str> {
+        self.metadata.attempt()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -26,6 +26,32 @@ async fn app_with_stripe(backend: Backend, stripe: &LocalStripe) -> TestApp {
     .await
 }
 
+/// Sends `event` to the provider's webhook as Stripe would, signed with the secret now: the
+/// status and the answer.
+async fn send_signed(app: &TestApp, event: String) -> (u16, Value) {
+    let signed = signature::sign(
+        event.as_bytes(),
+        WEBHOOK_SECRET,
+        jiff::Timestamp::now().as_second(),
+    );
+    post_event(app, signed, event).await
+}
+
+/// Posts `event` to the provider's webhook with `signature` as its Stripe-Signature.
+async fn post_event(app: &TestApp, signature: String, event: String) -> (u16, Value) {
+    let response = app
+        .client
+        .post(format!("{}/v1/providers/stripe/webhook", app.address))
+        .header("Stripe-Signature", signature)
+        .header("Content-Type", "application/json")
+        .body(event)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// A new account: its id and its owner's key.
 async fn account(app: &TestApp) -> (String, String) {
     let account = app
@@ -148,22 +174,7 @@ async fn stripe_webhooks_are_verified_and_applied_once(backend: Backend) {
     })
     .to_string();
     let now = jiff::Timestamp::now().as_second();
-    let send = |header: String, body: String| {
-        let app = &app;
-        async move {
-            let response = app
-                .client
-                .post(format!("{}/v1/providers/stripe/webhook", app.address))
-                .header("Stripe-Signature", header)
-                .header("Content-Type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap())
-        }
-    };
+    let send = |header: String, body: String| post_event(&app, header, body);
     let (status, refused) = send(
         signature::sign(event.as_bytes(), "whsec_wrong", now),
         event.clone(),
@@ -293,22 +304,7 @@ async fn a_charge_whose_answer_was_lost_is_credited_once(backend: Backend) {
                               "metadata": { "tenure_attempt": started.payment.id } } }
     })
     .to_string();
-    let response = app
-        .client
-        .post(format!("{}/v1/providers/stripe/webhook", app.address))
-        .header(
-            "Stripe-Signature",
-            signature::sign(
-                event.as_bytes(),
-                WEBHOOK_SECRET,
-                jiff::Timestamp::now().as_second(),
-            ),
-        )
-        .body(event)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(send_signed(&app, event).await.0, 200);
     assert_eq!(
         app.account(&account_id).await["balance_minor"],
         2_500,
@@ -338,20 +334,6 @@ on_both_backends!(
     lost_answers,
     a_charge_whose_answer_was_lost_is_credited_once
 );
-
-/// The provider's charges for an account, as localstripe holds them.
-async fn charges_at_provider(stripe: &LocalStripe) -> Vec<Value> {
-    let listed: Value = reqwest::Client::new()
-        .get(format!("{}/v1/payment_intents?limit=100", stripe.base()))
-        .bearer_auth("sk_test_tenure")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    listed["data"].as_array().unwrap().clone()
-}
 
 async fn saved_card(app: &TestApp, stripe: &LocalStripe, account_id: &str, number: &str) -> String {
     let method = stripe.tokenize(number).await;
@@ -395,7 +377,7 @@ async fn a_card_top_up_charges_once_and_credits_once(backend: Backend) {
         .request_with_key("POST", &deposits, Some(&owner_key), Some(body), &headers)
         .await;
     assert_eq!((status, &again), (201, &first));
-    assert_eq!(charges_at_provider(&stripe).await.len(), 1);
+    assert_eq!(stripe.list("payment_intents").await.len(), 1);
     assert_eq!(app.account(&account_id).await["balance_minor"], 5_000);
     app.balanced_ledger(&account_id).await;
 
@@ -434,7 +416,7 @@ async fn a_declined_card_changes_nothing_and_its_key_keeps_the_decline(backend: 
         (402, &refused),
         "the key answers its decline again"
     );
-    assert_eq!(charges_at_provider(&stripe).await.len(), 1, "tried once");
+    assert_eq!(stripe.list("payment_intents").await.len(), 1, "tried once");
 
     let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
     assert_eq!(payments["data"].as_array().unwrap().len(), 1);
@@ -471,22 +453,7 @@ async fn a_payment_that_needs_the_customer_is_credited_when_the_provider_says(ba
                               "metadata": { "tenure_attempt": payment["id"] } } }
     })
     .to_string();
-    let response = app
-        .client
-        .post(format!("{}/v1/providers/stripe/webhook", app.address))
-        .header(
-            "Stripe-Signature",
-            signature::sign(
-                event.as_bytes(),
-                WEBHOOK_SECRET,
-                jiff::Timestamp::now().as_second(),
-            ),
-        )
-        .body(event)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(send_signed(&app, event).await.0, 200);
     assert_eq!(app.account(&account_id).await["balance_minor"], 900);
     let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
     assert_eq!(payments["data"][0]["status"], "succeeded");
@@ -531,7 +498,7 @@ async fn an_order_paid_by_card_charges_what_credit_leaves(backend: Backend) {
         "the card pays the rest"
     );
     assert_eq!(order["external_method"], "bank_card");
-    let charges = charges_at_provider(&stripe).await;
+    let charges = stripe.list("payment_intents").await;
     assert_eq!(charges.len(), 1);
     assert_eq!(charges[0]["amount"], 10_000);
 
@@ -555,7 +522,7 @@ async fn an_order_paid_by_card_charges_what_credit_leaves(backend: Backend) {
         )
         .await;
     assert_eq!((status, &again), (201, &bought));
-    assert_eq!(charges_at_provider(&stripe).await.len(), 1);
+    assert_eq!(stripe.list("payment_intents").await.len(), 1);
 
     // A renewal by card.
     let instance_id = bought["instance"]["id"].as_str().unwrap();
@@ -567,7 +534,7 @@ async fn an_order_paid_by_card_charges_what_credit_leaves(backend: Backend) {
         .await;
     assert_eq!(status, 200, "{renewed}");
     assert_eq!(renewed["order"]["paid_external_minor"], 12_000);
-    assert_eq!(charges_at_provider(&stripe).await.len(), 2);
+    assert_eq!(stripe.list("payment_intents").await.len(), 2);
     app.balanced_ledger(&account_id).await;
 }
 on_both_backends!(
@@ -616,22 +583,7 @@ async fn a_declined_order_places_nothing(backend: Backend) {
                               "metadata": { "tenure_attempt": pending["id"] } } }
     })
     .to_string();
-    let response = app
-        .client
-        .post(format!("{}/v1/providers/stripe/webhook", app.address))
-        .header(
-            "Stripe-Signature",
-            signature::sign(
-                event.as_bytes(),
-                WEBHOOK_SECRET,
-                jiff::Timestamp::now().as_second(),
-            ),
-        )
-        .body(event)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(send_signed(&app, event).await.0, 200);
     assert_eq!(app.account(&account_id).await["balance_minor"], 12_000);
     let instances = app
         .get(&format!("/v1/instances?account={account_id}"))
@@ -673,16 +625,7 @@ async fn an_unsubscription_refunds_the_card_through_the_provider(backend: Backen
     let now = jiff::Timestamp::now();
     assert_eq!(engine.send_card_refunds(now).await.unwrap(), 1);
     assert_eq!(engine.send_card_refunds(now).await.unwrap(), 0);
-    let at_provider: Value = reqwest::Client::new()
-        .get(format!("{}/v1/refunds?limit=100", stripe.base()))
-        .bearer_auth("sk_test_tenure")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let made = at_provider["data"].as_array().unwrap();
+    let made = stripe.list("refunds").await;
     assert_eq!(made.len(), 1);
     assert_eq!(made[0]["amount"].as_i64(), Some(to_card));
 
