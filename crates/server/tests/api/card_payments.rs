@@ -390,6 +390,10 @@ async fn a_card_top_up_charges_once_and_credits_once(backend: Backend) {
         .filter(|kind| kind.starts_with("payment.") || *kind == "funds.deposited")
         .collect();
     assert_eq!(kinds, ["payment.succeeded", "funds.deposited"]);
+
+    // The secret key shows nowhere a client or a scraper reads.
+    assert!(!app.metrics().await.contains("sk_test_tenure"));
+    assert!(!first.to_string().contains("sk_test_tenure"));
 }
 on_both_backends!(card_top_up, a_card_top_up_charges_once_and_credits_once);
 
