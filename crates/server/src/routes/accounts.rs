@@ -1,5 +1,5 @@
 use axum::extract::{Path, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use tenure_core::ledger::LedgerAccount;
 use tenure_core::payment::PaymentMethod;
 use tenure_engine::accounts::{AccountView, NewAccount};
@@ -48,10 +48,11 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::POST,
             "/v1/accounts/{id}/deposits",
-            "Add funds that arrived outside tenure to the balance (the operator's key only: it vouches for them)",
+            "Add funds to the balance: money that arrived outside tenure (the operator's key only: it vouches for it), or, with card payments configured, a top-up charged to a saved card (`bank_card`), credited once the provider says it was paid",
             deposit,
         )
-        .account(Permission::Billing),
+        .account(Permission::Billing)
+        .refuses(&[StatusCode::PAYMENT_REQUIRED]),
         Route::new(
             Method::POST,
             "/v1/accounts/{id}/coupons",
