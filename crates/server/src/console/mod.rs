@@ -44,6 +44,7 @@ pub fn router(context: ApiContext) -> Router<ApiContext> {
         )
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(script))
+        .route("/console/assets/cards.js", get(cards_script))
         .route("/console/sign-in", get(sign_in_page).post(sign_in))
         .route("/console/sign-out", post(sign_out))
         .route("/console/account", post(pick_account))
@@ -142,6 +143,10 @@ async fn stylesheet() -> Response {
 
 async fn script() -> Response {
     asset("text/javascript; charset=utf-8", layout::SCRIPT)
+}
+
+async fn cards_script() -> Response {
+    asset("text/javascript; charset=utf-8", layout::CARDS_SCRIPT)
 }
 
 fn asset(content_type: &'static str, text: &'static str) -> Response {

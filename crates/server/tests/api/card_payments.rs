@@ -21,6 +21,8 @@ async fn app_with_stripe(backend: Backend, stripe: &LocalStripe) -> TestApp {
             stripe_api_base: base,
             settle_interval: Duration::from_secs(3600),
             call_timeout: Duration::from_secs(20),
+            stripe_publishable_key: Some("pk_test_tenure".into()),
+            stripe_js_url: format!("{base}/js.stripe.com/v3/"),
         });
     })
     .await
