@@ -238,3 +238,23 @@ async fn balance_page(
     };
     page(Some(&session), "Balance", Nav::Balance, body).into_response_html()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::minor_of;
+
+    #[test]
+    fn amounts_are_read_in_major_units() {
+        assert_eq!(minor_of("50", 2), Some(5000));
+        assert_eq!(minor_of("50.00", 2), Some(5000));
+        assert_eq!(minor_of("50.5", 2), Some(5050));
+        assert_eq!(minor_of("1,000.01", 2), Some(100_001));
+        assert_eq!(minor_of(".5", 2), Some(50));
+        assert_eq!(minor_of("500", 0), Some(500));
+        for refused in ["", ".", "0", "0.00", "-5", "5.001", "abc", "1e3", "5.5.5"] {
+            assert_eq!(minor_of(refused, 2), None, "{refused}");
+        }
+        assert_eq!(minor_of("5.5", 0), None);
+        assert_eq!(minor_of("99999999999999", 2), None);
+    }
+}
