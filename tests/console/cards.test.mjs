@@ -34,6 +34,11 @@ test("a customer adds a card with Stripe's field and tops up 50.00 by card", asy
     { name: "Grace Hopper", email: "grace@example.com", mobile: "+15550101" });
   const context = await chromium.newContext();
   const page = await signIn(context, tenure.address, account.owner_key);
+  // The card page's Content-Security-Policy lets Stripe.js run and reach its server.
+  const refused = [];
+  page.on("console", (entry) => {
+    if (/Content Security Policy/i.test(entry.text())) refused.push(entry.text());
+  });
 
   await page.click('a[href="/console/cards"]');
   await page.waitForURL(/\/console\/cards$/);
@@ -82,6 +87,7 @@ test("a customer adds a card with Stripe's field and tops up 50.00 by card", asy
   assert.equal(payments.data.length, 1);
   assert.equal(payments.data[0].status, "succeeded");
   assert.equal(payments.data[0].amount_minor, 5000);
+  assert.deepEqual(refused, []);
   await context.close();
 });
 

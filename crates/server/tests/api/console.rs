@@ -614,6 +614,17 @@ async fn a_card_is_saved_made_default_removed_and_charged_from_the_console() {
         cards.text
     );
     assert!(cards.text.contains("No card is saved yet"));
+    // Its scripts: tenure's and Stripe.js alone, which talks to Stripe's API.
+    let policy = cards.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.starts_with("frame-ancestors 'none';"), "{policy}");
+    assert!(
+        policy.contains(&format!("script-src 'self' {base};")),
+        "{policy}"
+    );
+    assert!(
+        policy.ends_with(&format!("connect-src 'self' {base}")),
+        "{policy}"
+    );
     let script = browser.get("/console/assets/cards.js").await;
     assert_eq!(script.status, 200);
     assert!(script.text.contains("confirmCardSetup"));

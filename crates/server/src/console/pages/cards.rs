@@ -6,7 +6,8 @@
 //! method Stripe made (`pm_…`), which the console saves through the API.
 
 use axum::extract::{Path, State};
-use axum::http::Method;
+use axum::http::header::CONTENT_SECURITY_POLICY;
+use axum::http::{HeaderValue, Method};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -134,7 +135,44 @@ async fn cards_page(context: &ApiContext, session: &Session, top: Markup) -> Res
             }
         }
     };
-    page(Some(session), "Cards", Nav::Cards, body).into_response_html()
+    let mut response = page(Some(session), "Cards", Nav::Cards, body).into_response_html();
+    if let Ok(policy) = HeaderValue::from_str(&script_policy(&browser.js_url, &browser.api_base)) {
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
+    }
+    response
+}
+
+/// The card page's scripts: tenure's own and Stripe.js alone, which talks to Stripe's API
+/// (and, localstripe's stand-in, to its own server). Added to the console's policy.
+fn script_policy(js_url: &str, api_base: &str) -> String {
+    let origin = |address: &str| {
+        url::Url::parse(address)
+            .map(|parsed| parsed.origin().ascii_serialization())
+            .ok()
+            .filter(|origin| origin != "null")
+    };
+    let mut scripts = vec!["'self'".to_string()];
+    let mut connects = vec!["'self'".to_string()];
+    if let Some(js) = origin(js_url) {
+        // Stripe's own library loads more of itself from its subdomains.
+        if js == "https://js.stripe.com" {
+            scripts.push("https://*.js.stripe.com".into());
+        }
+        scripts.push(js.clone());
+        connects.push(js);
+    }
+    if let Some(api) = origin(api_base) {
+        if !connects.contains(&api) {
+            connects.push(api);
+        }
+    }
+    format!(
+        "script-src {}; connect-src {}",
+        scripts.join(" "),
+        connects.join(" ")
+    )
 }
 
 /// A brand as a reader names it.
@@ -245,4 +283,24 @@ async fn card_action(
         Err(refusal) => message("bad", &refusal.message),
     };
     cards_page(context, session, top).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_policy;
+
+    #[test]
+    fn the_card_page_runs_stripe_js_and_talks_to_stripe_alone() {
+        assert_eq!(
+            script_policy("https://js.stripe.com/v3/", "https://api.stripe.com"),
+            "script-src 'self' https://*.js.stripe.com https://js.stripe.com; connect-src 'self' https://js.stripe.com https://api.stripe.com"
+        );
+        assert_eq!(
+            script_policy(
+                "http://127.0.0.1:8420/js.stripe.com/v3/",
+                "http://127.0.0.1:8420"
+            ),
+            "script-src 'self' http://127.0.0.1:8420; connect-src 'self' http://127.0.0.1:8420"
+        );
+    }
 }
