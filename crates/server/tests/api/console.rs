@@ -763,6 +763,58 @@ async fn a_card_is_saved_made_default_removed_and_charged_from_the_console() {
     );
     assert!(!removed.text.contains("ending 4444"), "{}", removed.text);
 
+    // A card the bank declines: said beside the form, the balance as it was.
+    let declining = stripe.tokenize("4000000000000341").await;
+    let saved = browser
+        .post_form(
+            "/console/cards",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "save-4"),
+                ("payment_method", &declining),
+            ],
+        )
+        .await;
+    assert!(saved.text.contains("ending 0341."), "{}", saved.text);
+    let listed = app
+        .get(&format!("/v1/accounts/{account_id}/payment-methods"))
+        .await;
+    let declining = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|card| card["last4"] == "0341")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser
+        .post_form(
+            &format!("/console/cards/{declining}/default"),
+            &[("csrf", &csrf), ("idempotency_key", "default-2")],
+        )
+        .await;
+    let declined = browser
+        .post_form(
+            "/console/balance/card-top-up",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "top-3"),
+                ("amount", "5"),
+            ],
+        )
+        .await;
+    assert!(
+        declined.text.contains("the card was declined"),
+        "{}",
+        declined.text
+    );
+    assert!(
+        declined.text.contains(">12.34 USD</dd>"),
+        "{}",
+        declined.text
+    );
+
     // A form from anywhere else does nothing.
     let forged = browser
         .post_form(

@@ -137,17 +137,16 @@ async fn balance_page(
     after: &str,
     top: Markup,
 ) -> Response {
-    let (context, session) = (context.clone(), session.clone());
     let Some(account_id) = session.account_id.clone() else {
-        return page(Some(&session), "Balance", Nav::Balance, pick_an_account())
+        return page(Some(session), "Balance", Nav::Balance, pick_an_account())
             .into_response_html();
     };
     let account: AccountView =
-        match api::read(&context, &session, &format!("/v1/accounts/{account_id}")).await {
+        match api::read(context, session, &format!("/v1/accounts/{account_id}")).await {
             Ok(account) => account,
             Err(refusal) => {
                 return page(
-                    Some(&session),
+                    Some(session),
                     "Balance",
                     Nav::Balance,
                     message("bad", &refusal.message),
@@ -158,8 +157,8 @@ async fn balance_page(
     let currency = account.account.currency.clone();
     let amount = |amount_minor: i64| money(amount_minor, &currency);
     let ledger: api::Reply<Ledger> = api::read(
-        &context,
-        &session,
+        context,
+        session,
         &format!(
             "/v1/accounts/{account_id}/ledger?{}",
             query(&[("limit", "20"), ("after", after)])
@@ -167,8 +166,8 @@ async fn balance_page(
     )
     .await;
     let forecast: api::Reply<AccountForecast> = api::read(
-        &context,
-        &session,
+        context,
+        session,
         &format!("/v1/accounts/{account_id}/forecast"),
     )
     .await;
@@ -236,7 +235,7 @@ async fn balance_page(
             }
         }
     };
-    page(Some(&session), "Balance", Nav::Balance, body).into_response_html()
+    page(Some(session), "Balance", Nav::Balance, body).into_response_html()
 }
 
 #[cfg(test)]
