@@ -2,7 +2,8 @@
 // to set up data, Debian's chromium through playwright-core, the axe-core check of a page, and
 // screenshots at desktop and phone width (saved as test artifacts).
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 import { tmpdir, homedir } from "node:os";
 import { join } from "node:path";
@@ -14,13 +15,14 @@ export const artifacts =
   process.env.TENURE_CONSOLE_ARTIFACTS ?? join(homedir(), ".cache/tenure-console-artifacts");
 mkdirSync(artifacts, { recursive: true });
 
-/** Starts tenure on a fresh SQLite file; resolves with its address and a stop function. */
-export async function startTenure(start = "2026-02-10T00:00:00Z") {
+/** Starts tenure on a fresh SQLite file (with `extra` arguments to `serve`); resolves with its
+ * address and a stop function. */
+export async function startTenure(start = "2026-02-10T00:00:00Z", extra = []) {
   const folder = mkdtempSync(join(tmpdir(), "tenure-console-"));
   const child = spawn(
     binary,
     ["serve", "--db", `sqlite://${folder}/tenure.db`, "--listen", "127.0.0.1:0",
-      "--simulated-clock", start],
+      "--simulated-clock", start, ...extra],
     { env: { ...process.env, TENURE_ADMIN_KEY: ADMIN_KEY, NO_COLOR: "1" } },
   );
   const address = await new Promise((resolve, reject) => {
@@ -32,6 +34,42 @@ export async function startTenure(start = "2026-02-10T00:00:00Z") {
     child.on("exit", (code) => reject(new Error(`tenure exited with ${code}`)));
   });
   return { address, stop: () => child.kill("SIGTERM") };
+}
+
+/** Starts localstripe (PyPI, a server that speaks Stripe's API and serves a stand-in for
+ * Stripe.js at /js.stripe.com/v3/) on a free port; resolves with its base URL and a stop
+ * function. scripts/test installs it; TENURE_TEST_PYTHON names its interpreter. */
+export async function startLocalStripe() {
+  const port = await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+  const python = process.env.TENURE_TEST_PYTHON ?? join(homedir(), ".cache/tenure-test-python/bin/python");
+  const child = spawn(python, ["-m", "localstripe", "--from-scratch", "--port", String(port)],
+    { stdio: "ignore" });
+  let exited = null;
+  child.on("exit", (code) => { exited = code; });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (exited !== null) throw new Error(`localstripe exited with ${exited}`);
+    try {
+      const answer = await fetch(`${base}/js.stripe.com/v3/`);
+      if (answer.ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGTERM");
+      throw new Error(`localstripe did not start on ${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { base, stop: () => child.kill("SIGTERM") };
 }
 
 /** Calls the API as the operator; throws on a non-2xx answer. */
@@ -53,9 +91,13 @@ export async function browser() {
   });
 }
 
-/** Every serious or critical accessibility violation axe-core finds on the page. */
+const axeSource = readFileSync(join(process.cwd(), "node_modules/axe-core/axe.min.js"), "utf8");
+
+/** Every serious or critical accessibility violation axe-core finds on the page. axe is
+ * evaluated rather than added as a script tag: the card page's Content-Security-Policy
+ * runs only tenure's scripts and Stripe.js. */
 export async function seriousViolations(page) {
-  await page.addScriptTag({ path: join(process.cwd(), "node_modules/axe-core/axe.min.js") });
+  await page.evaluate(axeSource);
   const results = await page.evaluate(async () => await globalThis.axe.run());
   return results.violations
     .filter((violation) => ["serious", "critical"].includes(violation.impact))

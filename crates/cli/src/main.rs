@@ -170,6 +170,13 @@ struct PaymentArgs {
     /// Another server that speaks Stripe's API (localstripe in the tests).
     #[arg(long, env = "TENURE_STRIPE_API_BASE", default_value = tenure_payments::stripe::STRIPE_API_BASE)]
     stripe_api_base: String,
+    /// Stripe's publishable key (`pk_…`), which the console's card page loads Stripe.js with
+    /// (public: it is written into the page).
+    #[arg(long, env = "TENURE_STRIPE_PUBLISHABLE_KEY", value_name = "KEY")]
+    stripe_publishable_key: Option<String>,
+    /// Where the browser loads Stripe.js from (localstripe's stand-in in the tests).
+    #[arg(long, env = "TENURE_STRIPE_JS_URL", default_value = tenure_server::STRIPE_JS_URL)]
+    stripe_js_url: String,
     /// Seconds a call to Stripe may take before its outcome is unknown (then looked up).
     #[arg(long, default_value_t = 20)]
     stripe_timeout_seconds: u64,
@@ -190,6 +197,8 @@ impl PaymentArgs {
             stripe_api_base: self.stripe_api_base,
             settle_interval: Duration::from_secs(self.payment_settle_interval_seconds.max(1)),
             call_timeout: Duration::from_secs(self.stripe_timeout_seconds.max(1)),
+            stripe_publishable_key: self.stripe_publishable_key,
+            stripe_js_url: self.stripe_js_url,
         })
     }
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::payment::PaymentMethod;
 use tenure_payments::{
-    Card, Charge, ChargeRequest, ChargeStatus, CustomerDraft, Provider, ProviderError,
+    Card, Charge, ChargeRequest, ChargeStatus, CustomerDraft, Provider, ProviderError, SetupIntent,
 };
 use tenure_store::payments::{self, Outcome, Payment, SavedCard};
 use tenure_store::{accounts, Connection, Tx};
@@ -183,6 +183,19 @@ impl Engine {
                 })
             })
             .await
+    }
+
+    /// Starts saving a card in the browser: a SetupIntent for the account's customer (made on
+    /// first use), which the page confirms with the provider's library; the payment method it
+    /// makes is then saved with [`Engine::attach_card`].
+    pub async fn start_card_setup(&self, account_id: &str) -> Result<SetupIntent, EngineError> {
+        let account = self.account_exists(account_id).await?;
+        let customer = self.customer(&account).await?;
+        self.card_payments()?
+            .provider
+            .create_setup_intent(&customer)
+            .await
+            .map_err(provider_error)
     }
 
     /// Attaches a payment method the browser tokenized to the account's customer (the calls

@@ -37,6 +37,17 @@ pub struct Card {
     pub exp_year: u32,
 }
 
+/// A SetupIntent: the browser confirms it with the provider's own library (Stripe.js), which
+/// sends the card's number to the provider and answers the payment method it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupIntent {
+    /// The provider's id (`seti_…`).
+    pub id: String,
+    /// What the browser confirms it with; it lets the holder of the page add a card and
+    /// nothing else.
+    pub client_secret: String,
+}
+
 /// An off-session charge of a saved card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChargeRequest {
@@ -139,6 +150,9 @@ impl ProviderError {
 pub trait Provider: Send + Sync {
     /// Makes the customer an account's cards are saved under.
     fn create_customer<'a>(&'a self, customer: &'a CustomerDraft) -> Call<'a, String>;
+    /// Starts saving a card for a customer, for later off-session charges: the browser
+    /// confirms the answer's client secret with the card.
+    fn create_setup_intent<'a>(&'a self, customer_id: &'a str) -> Call<'a, SetupIntent>;
     /// Attaches a payment method the browser tokenized to a customer.
     fn attach_card<'a>(
         &'a self,

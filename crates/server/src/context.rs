@@ -5,6 +5,18 @@ use tenure_engine::Engine;
 use crate::auth::KeyHash;
 use crate::metrics::Metrics;
 
+/// What a browser needs to save a card with Stripe's own library (the card's number goes from
+/// the browser to Stripe, never to tenure).
+#[derive(Debug, Clone)]
+pub struct StripeBrowser {
+    /// The publishable key (`pk_…`): public, it is written into the page.
+    pub publishable_key: Option<String>,
+    /// Stripe.js (`--stripe-js-url`).
+    pub js_url: String,
+    /// The API the library talks to (`--stripe-api-base`).
+    pub api_base: String,
+}
+
 /// The state every handler gets.
 #[derive(Clone)]
 pub struct ApiContext {
@@ -18,6 +30,9 @@ pub struct ApiContext {
     pub secure_cookies: bool,
     /// The secret Stripe signs its webhooks with (`--stripe-webhook-secret`).
     pub stripe_webhook_secret: Option<Arc<str>>,
+    /// What the browser loads Stripe.js with: the publishable key and the library's URL
+    /// (`None` without card payments).
+    pub stripe_browser: Option<Arc<StripeBrowser>>,
     /// The OpenAPI document, made from the route table and the catalog at its first request:
     /// neither changes while the server runs.
     document: Arc<OnceLock<serde_json::Value>>,
@@ -31,6 +46,7 @@ impl ApiContext {
             metrics: Arc::new(Metrics::default()),
             console_session_key: Arc::new(rand::random::<[u8; 32]>().to_vec()),
             stripe_webhook_secret: None,
+            stripe_browser: None,
             secure_cookies: false,
             document: Arc::default(),
         }

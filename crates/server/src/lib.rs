@@ -84,7 +84,15 @@ pub struct CardPaymentSettings {
     pub settle_interval: Duration,
     /// How long a call to the provider may take before its outcome is unknown.
     pub call_timeout: Duration,
+    /// The publishable key (`pk_…`) the console's card page loads Stripe.js with; without it
+    /// the console cannot save a card (the API still can).
+    pub stripe_publishable_key: Option<String>,
+    /// Where the browser loads Stripe.js from ([`STRIPE_JS_URL`] but in tests).
+    pub stripe_js_url: String,
 }
+
+/// Stripe's own Stripe.js.
+pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
 
 /// The secrets never show in a log line or a panic.
 impl std::fmt::Debug for CardPaymentSettings {
@@ -204,6 +212,14 @@ impl Application {
                 );
                 context.stripe_webhook_secret =
                     payments.stripe_webhook_secret.as_deref().map(Arc::from);
+                context.stripe_browser = Some(Arc::new(context::StripeBrowser {
+                    publishable_key: payments
+                        .stripe_publishable_key
+                        .clone()
+                        .filter(|key| !key.trim().is_empty()),
+                    js_url: payments.stripe_js_url.clone(),
+                    api_base: payments.stripe_api_base.clone(),
+                }));
                 background.push(spawn_payment_settler(
                     engine.clone(),
                     payments.settle_interval,

@@ -17,6 +17,20 @@ pub struct SaveCard {
     pub make_default: bool,
 }
 
+/// `POST /v1/accounts/{id}/payment-methods/setup`: what the browser saves a card with. It
+/// confirms `client_secret` with Stripe.js (`stripe.confirmCardSetup`), loaded with
+/// `publishable_key`, so the card's number goes to the provider alone; the payment method that
+/// makes (`pm_…`) is then saved with `POST /v1/accounts/{id}/payment-methods`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct CardSetup {
+    /// The SetupIntent's client secret: it lets the page add a card to the account's
+    /// customer, and nothing else.
+    pub client_secret: String,
+    /// The provider's publishable key (`pk_…`); null when the server was given none
+    /// (`--stripe-publishable-key`).
+    pub publishable_key: Option<String>,
+}
+
 /// A card saved for an account: what the provider says of it, never its number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SavedCard {

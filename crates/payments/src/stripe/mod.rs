@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 use crate::{
     Call, Card, Charge, ChargeRequest, ChargeStatus, CustomerDraft, Provider, ProviderError,
-    Refund, RefundRequest, RefundStatus,
+    Refund, RefundRequest, RefundStatus, SetupIntent,
 };
 use form::Form;
 
@@ -166,6 +166,22 @@ impl Provider for Stripe {
                 .call(reqwest::Method::POST, "/v1/customers", Some(form), None)
                 .await?;
             Ok(made.id)
+        })
+    }
+
+    fn create_setup_intent<'a>(&'a self, customer_id: &'a str) -> Call<'a, SetupIntent> {
+        Box::pin(async move {
+            let mut form = Form::default();
+            form.add("customer", customer_id);
+            form.add("usage", "off_session");
+            form.add("payment_method_types[0]", "card");
+            let made: StripeSetupIntent = self
+                .call(reqwest::Method::POST, "/v1/setup_intents", Some(form), None)
+                .await?;
+            Ok(SetupIntent {
+                id: made.id,
+                client_secret: made.client_secret,
+            })
         })
     }
 
@@ -343,6 +359,12 @@ fn refusal(status: u16, body: &[u8]) -> ProviderError {
 #[derive(Debug, Clone, Deserialize)]
 struct Object {
     id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct StripeSetupIntent {
+    id: String,
+    client_secret: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -10,6 +10,8 @@ use super::session::Session;
 
 pub const CSS: &str = include_str!("assets/console.css");
 pub const SCRIPT: &str = include_str!("assets/console.js");
+/// The card page's script: Stripe's card field, and the SetupIntent confirmed with it.
+pub const CARDS_SCRIPT: &str = include_str!("assets/cards.js");
 
 /// The pages of the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +21,7 @@ pub enum Nav {
     Unsubscribe,
     Orders,
     Balance,
+    Cards,
     Notices,
     Approvals,
     StuckSteps,
@@ -27,12 +30,13 @@ pub enum Nav {
     None,
 }
 
-const CUSTOMER_PAGES: [(Nav, &str, &str); 6] = [
+const CUSTOMER_PAGES: [(Nav, &str, &str); 7] = [
     (Nav::Instances, "/console/instances", "Instances"),
     (Nav::Renewals, "/console/renewals", "Renewals"),
     (Nav::Unsubscribe, "/console/unsubscribe", "Unsubscribe"),
     (Nav::Orders, "/console/orders", "Orders"),
     (Nav::Balance, "/console/balance", "Balance"),
+    (Nav::Cards, "/console/cards", "Cards"),
     (Nav::Notices, "/console/notices", "Notices"),
 ];
 

@@ -44,6 +44,7 @@ pub fn router(context: ApiContext) -> Router<ApiContext> {
         )
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(script))
+        .route("/console/assets/cards.js", get(cards_script))
         .route("/console/sign-in", get(sign_in_page).post(sign_in))
         .route("/console/sign-out", post(sign_out))
         .route("/console/account", post(pick_account))
@@ -83,15 +84,23 @@ async fn security_headers(
     response
 }
 
-/// [`security_headers`]' headers but cookies' `Secure`.
+/// The policy of every console answer.
+const BASE_POLICY: &str =
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// [`security_headers`]' headers but cookies' `Secure`. A page that set a policy of its own
+/// (the card page's scripts) keeps it, after the console's.
 fn add_security_headers(headers: &mut HeaderMap) {
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
-        ),
-    );
+    let policy = match headers
+        .get(CONTENT_SECURITY_POLICY)
+        .and_then(|own| own.to_str().ok())
+    {
+        Some(own) => HeaderValue::from_str(&format!("{BASE_POLICY}; {own}"))
+            .unwrap_or(HeaderValue::from_static(BASE_POLICY)),
+        None => HeaderValue::from_static(BASE_POLICY),
+    };
+    headers.insert(CONTENT_SECURITY_POLICY, policy);
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers
@@ -142,6 +151,10 @@ async fn stylesheet() -> Response {
 
 async fn script() -> Response {
     asset("text/javascript; charset=utf-8", layout::SCRIPT)
+}
+
+async fn cards_script() -> Response {
+    asset("text/javascript; charset=utf-8", layout::CARDS_SCRIPT)
 }
 
 fn asset(content_type: &'static str, text: &'static str) -> Response {

@@ -30,6 +30,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("POST", "/v1/accounts/{id}/vouchers", "grantVouchers", "Grant vouchers"),
     ("GET", "/v1/accounts/{id}/payment-methods", "listCards", "List saved cards"),
     ("POST", "/v1/accounts/{id}/payment-methods", "saveCard", "Save a card"),
+    ("POST", "/v1/accounts/{id}/payment-methods/setup", "startCardSetup", "Start saving a card in the browser"),
     ("DELETE", "/v1/accounts/{id}/payment-methods/{card_id}", "removeCard", "Remove a saved card"),
     ("POST", "/v1/accounts/{id}/payment-methods/{card_id}/default", "setDefaultCard", "Make a card the default"),
     ("GET", "/v1/payments", "listPayments", "List payments through the provider"),
@@ -116,6 +117,7 @@ const VERBS: &[&str] = &[
     "save",
     "remove",
     "receive",
+    "start",
 ];
 
 /// The tags operations are grouped by, in the order a reader meets them, with what each holds.

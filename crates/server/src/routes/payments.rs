@@ -6,7 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{Method, StatusCode};
 use tenure_core::access::Permission;
-use tenure_wire::payments::{Payment, PaymentQuery, ProviderEventReceipt, SaveCard, SavedCard};
+use tenure_wire::payments::{
+    CardSetup, Payment, PaymentQuery, ProviderEventReceipt, SaveCard, SavedCard,
+};
 use tenure_wire::Nothing;
 
 use super::{Made, Route};
@@ -32,6 +34,14 @@ pub fn routes() -> Vec<Route> {
             collection: "/v1/accounts/{id}/payment-methods",
             id_at: "/id",
         }]),
+        Route::new(
+            Method::POST,
+            "/v1/accounts/{id}/payment-methods/setup",
+            "Start saving a card in the browser: a SetupIntent for the account's customer (made on first use), whose client secret the page confirms with Stripe.js, and the publishable key to load it with",
+            start_card_setup,
+        )
+        .account(Permission::Billing)
+        .refuses(&[StatusCode::SERVICE_UNAVAILABLE]),
         Route::new(
             Method::GET,
             "/v1/accounts/{id}/payment-methods",
@@ -97,6 +107,23 @@ async fn save_card(
         Box::pin(async move { engine.keep_card(tx, &account_id, &card, make_default).await })
     })
     .await
+}
+
+/// Makes nothing of tenure's (the customer at most, as saving a card would): answered without
+/// an idempotency record; a request sent again starts another SetupIntent, which costs nothing.
+async fn start_card_setup(
+    State(context): State<ApiContext>,
+    Path(account_id): Path<String>,
+    _command: Command<Nothing>,
+) -> Result<Answered<CardSetup>, ApiError> {
+    let setup = context.engine.start_card_setup(&account_id).await?;
+    Ok(Answered::json(&CardSetup {
+        client_secret: setup.client_secret,
+        publishable_key: context
+            .stripe_browser
+            .as_ref()
+            .and_then(|browser| browser.publishable_key.clone()),
+    }))
 }
 
 async fn list_cards(

@@ -18,9 +18,11 @@ async fn app_with_stripe(backend: Backend, stripe: &LocalStripe) -> TestApp {
         settings.card_payments = Some(tenure_server::CardPaymentSettings {
             stripe_secret_key: "sk_test_tenure".into(),
             stripe_webhook_secret: Some(WEBHOOK_SECRET.into()),
+            stripe_js_url: format!("{base}/js.stripe.com/v3/"),
             stripe_api_base: base,
             settle_interval: Duration::from_secs(3600),
             call_timeout: Duration::from_secs(20),
+            stripe_publishable_key: Some("pk_test_tenure".into()),
         });
     })
     .await
@@ -164,6 +166,90 @@ on_both_backends!(
     cards_are_saved_listed_made_default_and_removed
 );
 
+/// The browser's way: a SetupIntent for the account's customer, its client secret confirmed
+/// with the card at the provider (as Stripe.js does), and the payment method it made saved.
+async fn a_card_setup_starts_a_setup_intent_the_browser_confirms(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, owner_key) = account(&app).await;
+    let (status, setup) = app
+        .with_key(
+            "POST",
+            &format!("/v1/accounts/{account_id}/payment-methods/setup"),
+            &owner_key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{setup}");
+    assert_eq!(setup["publishable_key"], "pk_test_tenure");
+    let secret = setup["client_secret"].as_str().unwrap();
+    let (intent, _) = secret
+        .split_once("_secret_")
+        .expect("a SetupIntent's secret");
+    assert!(intent.starts_with("seti_"), "{secret}");
+
+    // What Stripe.js does with the secret and the card, with a publishable key alone.
+    let confirmed: Value = reqwest::Client::new()
+        .post(format!("{}/v1/setup_intents/{intent}/confirm", stripe.base()))
+        .body(
+            json!({
+                "key": "pk_test_tenure",
+                "client_secret": secret,
+                "payment_method_data": { "type": "card", "card": {
+                    "number": "4242424242424242", "exp_month": "12", "exp_year": "2030", "cvc": "123" } }
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(confirmed["status"], "succeeded", "{confirmed}");
+    let method = confirmed["payment_method"].as_str().unwrap();
+    let (status, saved) = app
+        .with_key(
+            "POST",
+            &format!("/v1/accounts/{account_id}/payment-methods"),
+            &owner_key,
+            Some(json!({ "provider_payment_method": method })),
+        )
+        .await;
+    assert_eq!(status, 201, "{saved}");
+    assert_eq!(
+        (saved["last4"].as_str(), saved["is_default"].as_bool()),
+        (Some("4242"), Some(true))
+    );
+
+    // The account's customer is made once: a second setup uses it.
+    let (status, again) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/payment-methods/setup"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{again}");
+    let customers: Value = reqwest::Client::new()
+        .get(format!("{}/v1/customers", stripe.base()))
+        .bearer_auth("sk_test_tenure")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        customers["data"].as_array().unwrap().len(),
+        1,
+        "{customers}"
+    );
+}
+on_both_backends!(
+    card_setup,
+    a_card_setup_starts_a_setup_intent_the_browser_confirms
+);
+
 async fn stripe_webhooks_are_verified_and_applied_once(backend: Backend) {
     let stripe = LocalStripe::start().await;
     let app = app_with_stripe(backend, &stripe).await;
@@ -221,6 +307,16 @@ async fn without_a_provider_card_payments_say_so(backend: Backend) {
         .post(
             &format!("/v1/accounts/{account_id}/payment-methods"),
             json!({ "provider_payment_method": "pm_anything" }),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("payments_not_configured"))
+    );
+    let (status, refused) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/payment-methods/setup"),
+            json!({}),
         )
         .await;
     assert_eq!(

@@ -357,6 +357,7 @@ async fn every_console_answer_carries_the_security_headers() {
     for path in [
         "/console/instances",
         "/console/balance",
+        "/console/cards",
         "/console/approvals",
         "/console/clock",
     ] {
@@ -537,4 +538,293 @@ async fn a_form_body_is_read_after_the_session_check_and_within_the_apis_limit()
         )
         .await;
     assert_eq!(page.status, 413);
+}
+
+/// The account's owner signed in to a console, and the account's id.
+async fn owner_browser(app: &TestApp) -> (Browser, String) {
+    let account = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": "Ada Lovelace", "email": "ada@example.com", "mobile": "+15550100" }),
+        )
+        .await;
+    let browser = Browser::signed_in(app, account["owner_key"].as_str().unwrap()).await;
+    (browser, account["id"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn without_card_payments_the_card_pages_say_they_are_off() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let (mut browser, _) = owner_browser(&app).await;
+    let cards = browser.get("/console/cards").await;
+    assert_eq!(cards.status, 200, "{}", cards.text);
+    assert!(
+        cards.text.contains("Card payments are off"),
+        "{}",
+        cards.text
+    );
+    assert!(!cards.text.contains("<script src=\"http"), "{}", cards.text);
+    assert!(cards.text.contains("href=\"/console/cards\""));
+    let balance = browser.get("/console/balance").await;
+    assert!(
+        !balance.text.contains("Add funds by card"),
+        "{}",
+        balance.text
+    );
+}
+
+#[tokio::test]
+async fn a_card_is_saved_made_default_removed_and_charged_from_the_console() {
+    let stripe = tenure_payments::localstripe::LocalStripe::start().await;
+    let base = stripe.base();
+    let js_url = format!("{base}/js.stripe.com/v3/");
+    let app = {
+        let (base, js_url) = (base.clone(), js_url.clone());
+        spawn_app_with(Backend::Sqlite, START, move |settings| {
+            settings.card_payments = Some(tenure_server::CardPaymentSettings {
+                stripe_secret_key: "sk_test_console".into(),
+                stripe_webhook_secret: None,
+                stripe_api_base: base,
+                settle_interval: std::time::Duration::from_secs(3600),
+                call_timeout: std::time::Duration::from_secs(20),
+                stripe_publishable_key: Some("pk_test_console".into()),
+                stripe_js_url: js_url,
+            });
+        })
+        .await
+    };
+    let (mut browser, account_id) = owner_browser(&app).await;
+
+    // The page loads Stripe.js from --stripe-js-url with the publishable key and a
+    // SetupIntent's client secret; no card yet.
+    let cards = browser.get("/console/cards").await;
+    assert_eq!(cards.status, 200, "{}", cards.text);
+    assert!(
+        cards.text.contains(&format!("<script src=\"{js_url}\"")),
+        "{}",
+        cards.text
+    );
+    assert!(cards.text.contains("/console/assets/cards.js"));
+    assert!(cards
+        .text
+        .contains("data-publishable-key=\"pk_test_console\""));
+    assert!(
+        cards.text.contains("data-client-secret=\"seti_"),
+        "{}",
+        cards.text
+    );
+    assert!(cards.text.contains("No card is saved yet"));
+    // Its scripts: tenure's and Stripe.js alone, which talks to Stripe's API.
+    let policy = cards.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.starts_with("frame-ancestors 'none';"), "{policy}");
+    assert!(
+        policy.contains(&format!("script-src 'self' {base};")),
+        "{policy}"
+    );
+    assert!(
+        policy.ends_with(&format!("connect-src 'self' {base}")),
+        "{policy}"
+    );
+    let script = browser.get("/console/assets/cards.js").await;
+    assert_eq!(script.status, 200);
+    assert!(script.text.contains("confirmCardSetup"));
+
+    // What the script posts once Stripe.js confirmed the SetupIntent: the payment method.
+    let csrf = cards.csrf();
+    let visa = stripe.tokenize("4242424242424242").await;
+    let saved = browser
+        .post_form(
+            "/console/cards",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "save-1"),
+                ("payment_method", &visa),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert!(
+        saved
+            .text
+            .contains("Saved the Visa card ending 4242, the default."),
+        "{}",
+        saved.text
+    );
+    let mastercard = stripe.tokenize("5555555555554444").await;
+    let saved = browser
+        .post_form(
+            "/console/cards",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "save-2"),
+                ("payment_method", &mastercard),
+            ],
+        )
+        .await;
+    assert!(saved.text.contains("ending 4444."), "{}", saved.text);
+    // Nothing from Stripe's field (no JavaScript): said so, nothing saved.
+    let empty = browser
+        .post_form(
+            "/console/cards",
+            &[("csrf", &csrf), ("idempotency_key", "save-3")],
+        )
+        .await;
+    assert!(
+        empty.text.contains("No card came from Stripe"),
+        "{}",
+        empty.text
+    );
+
+    let listed = app
+        .get(&format!("/v1/accounts/{account_id}/payment-methods"))
+        .await;
+    let second = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|card| card["last4"] == "4444")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let made = browser
+        .post_form(
+            &format!("/console/cards/{second}/default"),
+            &[("csrf", &csrf), ("idempotency_key", "default-1")],
+        )
+        .await;
+    assert!(made.text.contains("now the default"), "{}", made.text);
+    let listed = app
+        .get(&format!("/v1/accounts/{account_id}/payment-methods"))
+        .await;
+    let default: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|card| card["is_default"] == true)
+        .map(|card| card["last4"].as_str().unwrap())
+        .collect();
+    assert_eq!(default, ["4444"]);
+
+    // Adding funds by the default card, in major units.
+    let balance = browser.get("/console/balance").await;
+    assert!(
+        balance.text.contains("Add funds by card"),
+        "{}",
+        balance.text
+    );
+    let refused = browser
+        .post_form(
+            "/console/balance/card-top-up",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "top-0"),
+                ("amount", "12.345"),
+            ],
+        )
+        .await;
+    assert!(
+        refused.text.contains("is not an amount in USD"),
+        "{}",
+        refused.text
+    );
+    let topped = browser
+        .post_form(
+            "/console/balance/card-top-up",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "top-1"),
+                ("amount", "12.34"),
+            ],
+        )
+        .await;
+    assert_eq!(topped.status, 200, "{}", topped.text);
+    assert!(
+        topped.text.contains("Added 12.34 USD by card."),
+        "{}",
+        topped.text
+    );
+    assert!(topped.text.contains(">12.34 USD</dd>"), "{}", topped.text);
+    assert_eq!(
+        app.get(&format!("/v1/accounts/{account_id}")).await["balance_minor"],
+        1234
+    );
+
+    let removed = browser
+        .post_form(
+            &format!("/console/cards/{second}/remove"),
+            &[("csrf", &csrf), ("idempotency_key", "remove-1")],
+        )
+        .await;
+    assert!(
+        removed.text.contains("The card was removed."),
+        "{}",
+        removed.text
+    );
+    assert!(!removed.text.contains("ending 4444"), "{}", removed.text);
+
+    // A card the bank declines: said beside the form, the balance as it was.
+    let declining = stripe.tokenize("4000000000000341").await;
+    let saved = browser
+        .post_form(
+            "/console/cards",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "save-4"),
+                ("payment_method", &declining),
+            ],
+        )
+        .await;
+    assert!(saved.text.contains("ending 0341."), "{}", saved.text);
+    let listed = app
+        .get(&format!("/v1/accounts/{account_id}/payment-methods"))
+        .await;
+    let declining = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|card| card["last4"] == "0341")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser
+        .post_form(
+            &format!("/console/cards/{declining}/default"),
+            &[("csrf", &csrf), ("idempotency_key", "default-2")],
+        )
+        .await;
+    let declined = browser
+        .post_form(
+            "/console/balance/card-top-up",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "top-3"),
+                ("amount", "5"),
+            ],
+        )
+        .await;
+    assert!(
+        declined.text.contains("the card was declined"),
+        "{}",
+        declined.text
+    );
+    assert!(
+        declined.text.contains(">12.34 USD</dd>"),
+        "{}",
+        declined.text
+    );
+
+    // A form from anywhere else does nothing.
+    let forged = browser
+        .post_form(
+            "/console/balance/card-top-up",
+            &[
+                ("csrf", "forged"),
+                ("idempotency_key", "top-2"),
+                ("amount", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
 }

@@ -327,6 +327,7 @@ fn generous_bodies(
         ("POST", "/v1/accounts/{id}/payment-methods") => {
             one(json!({ "provider_payment_method": "pm_generous", "make_default": true }))
         }
+        ("POST", "/v1/accounts/{id}/payment-methods/setup") => one(json!({})),
         ("DELETE", "/v1/accounts/{id}/payment-methods/{card_id}") => vec![None],
         ("POST", "/v1/accounts/{id}/payment-methods/{card_id}/default") => one(json!({})),
         // Unsigned: refused before it is read.

@@ -1,6 +1,7 @@
 //! The console's pages, a file per concept.
 
 mod balance;
+mod cards;
 mod forecast_chart;
 mod instance_actions;
 mod instances;
@@ -20,6 +21,7 @@ pub fn router() -> Router<ApiContext> {
         .merge(instances::router())
         .merge(instance_actions::router())
         .merge(balance::router())
+        .merge(cards::router())
         .merge(renewals::router())
         .merge(unsubscribe::router())
         .merge(records::router())
