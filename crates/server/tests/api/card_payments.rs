@@ -230,20 +230,8 @@ async fn a_card_setup_starts_a_setup_intent_the_browser_confirms(backend: Backen
         )
         .await;
     assert_eq!(status, 200, "{again}");
-    let customers: Value = reqwest::Client::new()
-        .get(format!("{}/v1/customers", stripe.base()))
-        .bearer_auth("sk_test_tenure")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        customers["data"].as_array().unwrap().len(),
-        1,
-        "{customers}"
-    );
+    let customers = stripe.list("customers").await;
+    assert_eq!(customers.len(), 1, "{customers:?}");
 }
 on_both_backends!(
     card_setup,
