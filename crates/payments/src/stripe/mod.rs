@@ -240,6 +240,7 @@ impl Provider for Stripe {
 
     fn charge<'a>(&'a self, request: &'a ChargeRequest) -> Call<'a, Charge> {
         Box::pin(async move {
+            chargeable(request.amount_minor, &request.currency)?;
             let mut form = Form::default();
             form.add("amount", &request.amount_minor.to_string());
             form.add("currency", &request.currency.to_ascii_lowercase());
@@ -298,6 +299,22 @@ impl Provider for Stripe {
             Ok(found.map(StripeRefund::into_refund))
         })
     }
+}
+
+/// Stripe's rule for the currencies whose minor unit is a thousandth (the dinars): it charges
+/// them in tens of thousandths only. Refused before any call, so nothing is charged.
+fn chargeable(amount_minor: i64, currency: &str) -> Result<(), ProviderError> {
+    let thousandths = ["BHD", "JOD", "KWD", "OMR", "TND"];
+    if thousandths.contains(&currency.to_ascii_uppercase().as_str()) && amount_minor % 10 != 0 {
+        return Err(ProviderError::Refused {
+            status: 400,
+            code: "amount_not_chargeable".into(),
+            message: format!(
+                "Stripe charges {currency} in multiples of 10 thousandths: {amount_minor} is not one"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// An id put in a path: anything but an id's characters is refused by the provider anyway,
@@ -509,5 +526,18 @@ impl StripeRefund {
             amount_minor: self.amount,
             status,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chargeable;
+
+    #[test]
+    fn thousandths_are_charged_in_tens_and_other_currencies_as_they_are() {
+        assert!(chargeable(1_230, "KWD").is_ok());
+        assert!(chargeable(1_234, "kwd").is_err());
+        assert!(chargeable(1_234, "USD").is_ok());
+        assert!(chargeable(7, "JPY").is_ok());
     }
 }
