@@ -4,12 +4,14 @@ use tenure_core::access::Permission;
 use tenure_engine::free_instances::FreeUpgrade;
 use tenure_wire::instances::{ContinueTrial, Instance, PurchaseResult, Upgrade};
 
+use super::card_orders::{in_transaction, pay_by_card};
 use super::instances::Payment;
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
 use crate::auth::{outside_payment, BodyNames};
 use crate::context::ApiContext;
 use crate::error::ApiError;
+use tenure_core::payment::PaymentMethod;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -50,6 +52,10 @@ impl BodyNames for Upgrade {
     fn outside_money(&self) -> Option<String> {
         outside_payment(self.pay_with.as_deref())
     }
+
+    fn charges_a_card(&self) -> bool {
+        self.pay_with.as_deref() == Some("bank_card")
+    }
 }
 
 async fn upgrade(
@@ -74,12 +80,23 @@ async fn upgrade(
         sources,
     };
     let engine = context.engine.clone();
-    execute(&context, &command.meta, Succeeded, move |tx| {
+    let by_card = upgrade.sources.method == PaymentMethod::BankCard && engine.takes_cards();
+    let account_id = if by_card {
+        let mut connection = crate::api::connection(&context).await?;
+        let shown = engine.instance_view(&mut connection, &instance_id).await?;
+        Some(shown.instance.account_id)
+    } else {
+        None
+    };
+    let work = in_transaction(move |tx| {
         Box::pin(async move {
             engine
                 .upgrade_free_instance(tx, &instance_id, upgrade)
                 .await
         })
-    })
-    .await
+    });
+    match account_id {
+        Some(account_id) => pay_by_card(&context, &command.meta, Succeeded, account_id, work).await,
+        None => execute(&context, &command.meta, Succeeded, work).await,
+    }
 }

@@ -738,3 +738,45 @@ on_both_backends!(
     refund_to_card,
     an_unsubscription_refunds_the_card_through_the_provider
 );
+
+async fn a_free_instance_is_upgraded_to_a_subscription_paid_by_card(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, owner_key) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    let free = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "iot-platform", "edition": "public",
+                    "region": "us-east-1", "billing": "free" }),
+        )
+        .await;
+    let instance_id = free["instance"]["id"].as_str().unwrap();
+    let (status, upgraded) = app
+        .with_key(
+            "POST",
+            &format!("/v1/instances/{instance_id}/upgrade-to-subscription"),
+            &owner_key,
+            Some(
+                json!({ "edition": "enterprise", "spec": "units-10", "period": "1M",
+                         "pay_with": "bank_card" }),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{upgraded}");
+    assert_eq!(upgraded["instance"]["billing"], "subscription");
+    let card_minor = upgraded["order"]["paid_external_minor"].as_i64().unwrap();
+    assert_eq!(
+        card_minor,
+        upgraded["order"]["list_price_minor"].as_i64().unwrap()
+    );
+    let charges = stripe.list("payment_intents").await;
+    assert_eq!(charges.len(), 1);
+    assert_eq!(charges[0]["amount"].as_i64(), Some(card_minor));
+    assert_eq!(app.account(&account_id).await["balance_minor"], 0);
+    app.balanced_ledger(&account_id).await;
+}
+on_both_backends!(
+    free_upgrade_by_card,
+    a_free_instance_is_upgraded_to_a_subscription_paid_by_card
+);
