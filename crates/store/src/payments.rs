@@ -132,15 +132,25 @@ pub async fn card(
     account_id: &str,
     card_id: &str,
 ) -> Result<Option<SavedCard>, StoreError> {
-    let sql = format!(
-        "SELECT {CARD_COLUMNS} FROM saved_cards
-         WHERE id = $1 AND account_id = $2 AND removed_at IS NULL"
-    );
-    let row = query(&sql)
-        .bind(card_id)
-        .bind(account_id)
-        .fetch_optional(connection)
-        .await?;
+    card_where(
+        connection,
+        "id = $1 AND account_id = $2 AND removed_at IS NULL",
+        &[card_id, account_id],
+    )
+    .await
+}
+
+/// The saved card `condition` (on `saved_cards`, with `$1…` for `values`) names, if any.
+async fn card_where(
+    connection: &mut Connection,
+    condition: &str,
+    values: &[&str],
+) -> Result<Option<SavedCard>, StoreError> {
+    let sql = format!("SELECT {CARD_COLUMNS} FROM saved_cards WHERE {condition}");
+    let statement = values
+        .iter()
+        .fold(query(&sql), |statement, value| statement.bind(*value));
+    let row = statement.fetch_optional(connection).await?;
     Ok(row.as_ref().map(card_from_row).transpose()?)
 }
 
@@ -150,16 +160,12 @@ pub async fn card_by_provider_id(
     provider: &str,
     provider_payment_method: &str,
 ) -> Result<Option<SavedCard>, StoreError> {
-    let sql = format!(
-        "SELECT {CARD_COLUMNS} FROM saved_cards
-         WHERE provider = $1 AND provider_payment_method = $2 AND removed_at IS NULL"
-    );
-    let row = query(&sql)
-        .bind(provider)
-        .bind(provider_payment_method)
-        .fetch_optional(connection)
-        .await?;
-    Ok(row.as_ref().map(card_from_row).transpose()?)
+    card_where(
+        connection,
+        "provider = $1 AND provider_payment_method = $2 AND removed_at IS NULL",
+        &[provider, provider_payment_method],
+    )
+    .await
 }
 
 /// The account's default card, if it has one.
@@ -167,15 +173,12 @@ pub async fn default_card(
     connection: &mut Connection,
     account_id: &str,
 ) -> Result<Option<SavedCard>, StoreError> {
-    let sql = format!(
-        "SELECT {CARD_COLUMNS} FROM saved_cards
-         WHERE account_id = $1 AND is_default = 1 AND removed_at IS NULL"
-    );
-    let row = query(&sql)
-        .bind(account_id)
-        .fetch_optional(connection)
-        .await?;
-    Ok(row.as_ref().map(card_from_row).transpose()?)
+    card_where(
+        connection,
+        "account_id = $1 AND is_default = 1 AND removed_at IS NULL",
+        &[account_id],
+    )
+    .await
 }
 
 /// The account's saved cards, oldest first.
@@ -332,8 +335,20 @@ pub async fn insert(tx: &mut Tx, payment: &Payment) -> Result<(), StoreError> {
 }
 
 pub async fn get(connection: &mut Connection, id: &str) -> Result<Option<Payment>, StoreError> {
-    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
-    let row = query(&sql).bind(id).fetch_optional(connection).await?;
+    payment_where(connection, "id = $1", &[id]).await
+}
+
+/// The payment `condition` (on `payments`, with `$1…` for `values`) names, if any.
+async fn payment_where(
+    connection: &mut Connection,
+    condition: &str,
+    values: &[&str],
+) -> Result<Option<Payment>, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {condition}");
+    let statement = values
+        .iter()
+        .fold(query(&sql), |statement, value| statement.bind(*value));
+    let row = statement.fetch_optional(connection).await?;
     Ok(row.as_ref().map(payment_from_row).transpose()?)
 }
 
@@ -343,15 +358,12 @@ pub async fn of_request(
     scope: &str,
     key: &str,
 ) -> Result<Option<Payment>, StoreError> {
-    let sql = format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE request_scope = $1 AND request_key = $2"
-    );
-    let row = query(&sql)
-        .bind(scope)
-        .bind(key)
-        .fetch_optional(connection)
-        .await?;
-    Ok(row.as_ref().map(payment_from_row).transpose()?)
+    payment_where(
+        connection,
+        "request_scope = $1 AND request_key = $2",
+        &[scope, key],
+    )
+    .await
 }
 
 /// The payment the provider knows by `provider_id`.
@@ -359,12 +371,7 @@ pub async fn by_provider_id(
     connection: &mut Connection,
     provider_id: &str,
 ) -> Result<Option<Payment>, StoreError> {
-    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE provider_id = $1");
-    let row = query(&sql)
-        .bind(provider_id)
-        .fetch_optional(connection)
-        .await?;
-    Ok(row.as_ref().map(payment_from_row).transpose()?)
+    payment_where(connection, "provider_id = $1", &[provider_id]).await
 }
 
 /// What the provider answered of a payment.
