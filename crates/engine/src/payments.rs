@@ -41,6 +41,12 @@ impl CardPayments {
     }
 }
 
+/// Why a payment whose call was never answered failed, when the provider holds no charge of it.
+const NOT_MADE: (&str, &str) = (
+    "not_made",
+    "the payment provider holds no charge for this payment",
+);
+
 /// What a call may take beyond the provider client's own timeout before it is surely over
 /// (the request's own way there and back, a pause of the node).
 const CALL_MARGIN: Duration = Duration::from_secs(10);
@@ -59,9 +65,9 @@ pub enum Charged {
     /// The provider took the money: credit it (once).
     Succeeded(Charge),
     /// The provider waits for the customer (3-D Secure) or its processing; a webhook finishes it.
-    Pending(Payment),
+    Pending,
     /// Settled before this request (by an earlier one, a webhook or the settling loop).
-    AlreadySettled(Payment),
+    AlreadySettled,
 }
 
 /// A card top-up's answer: the payment, the money it moved if it moved now, and the account.
@@ -450,7 +456,7 @@ impl Engine {
         let payments = self.card_payments()?;
         let payment = &started.payment;
         if payment.status != "started" {
-            return Ok(Charged::AlreadySettled(payment.clone()));
+            return Ok(Charged::AlreadySettled);
         }
         let charge = if started.fresh {
             let mut connection = self.store.read().await?;
@@ -471,31 +477,14 @@ impl Engine {
             };
             match payments.provider.charge(&request).await {
                 Ok(charge) => charge,
-                Err(ProviderError::Declined {
-                    code,
-                    message,
-                    charge_id,
-                }) => {
-                    self.record_charge_failure(&payment.id, charge_id.as_deref(), &code, &message)
-                        .await?;
-                    return Err(provider_error(ProviderError::Declined {
-                        code,
-                        message,
-                        charge_id,
-                    }));
-                }
-                Err(error @ ProviderError::Refused { .. }) => {
-                    let (code, message) = match &error {
-                        ProviderError::Refused { code, message, .. } => {
-                            (code.clone(), message.clone())
-                        }
-                        _ => unreachable!("matched above"),
-                    };
-                    self.record_charge_failure(&payment.id, None, &code, &message)
-                        .await?;
+                Err(error) => {
+                    // A refusal is written down; an unanswered call stays `started`, looked up.
+                    if let Some((code, message, charge_id)) = error.failure() {
+                        self.record_charge_failure(payment, charge_id, code, message)
+                            .await?;
+                    }
                     return Err(provider_error(error));
                 }
-                Err(error) => return Err(provider_error(error)),
             }
         } else {
             // An earlier request made this payment: its call may still be running.
@@ -513,13 +502,8 @@ impl Engine {
             {
                 Some(charge) => charge,
                 None => {
-                    self.record_charge_failure(
-                        &payment.id,
-                        None,
-                        "not_made",
-                        "the payment provider holds no charge for this payment",
-                    )
-                    .await?;
+                    self.record_charge_failure(payment, None, NOT_MADE.0, NOT_MADE.1)
+                        .await?;
                     return Err(EngineError::PaymentRequired {
                         code: "card_declined",
                         message: "the card was not charged: the payment never reached the payment provider".into(),
@@ -530,14 +514,11 @@ impl Engine {
         match &charge.status {
             ChargeStatus::Succeeded => Ok(Charged::Succeeded(charge)),
             ChargeStatus::RequiresAction | ChargeStatus::Processing => {
-                let pending = self
-                    .record_charge_pending(&payment.id, &charge.provider_id)
-                    .await?;
-                Ok(Charged::Pending(pending))
+                self.apply_charge_now(&payment.id, &charge).await?;
+                Ok(Charged::Pending)
             }
             ChargeStatus::Failed { code, message } => {
-                self.record_charge_failure(&payment.id, Some(&charge.provider_id), code, message)
-                    .await?;
+                self.apply_charge_now(&payment.id, &charge).await?;
                 Err(EngineError::PaymentRequired {
                     code: "card_declined",
                     message: format!("the card was declined ({code}): {message}"),
@@ -546,69 +527,41 @@ impl Engine {
         }
     }
 
+    /// Marks `payment` failed for the provider's `code` and `message`, in a write of its own.
     async fn record_charge_failure(
         self: &Arc<Self>,
-        payment_id: &str,
+        payment: &Payment,
         provider_id: Option<&str>,
         code: &str,
         message: &str,
     ) -> Result<(), EngineError> {
-        let (payment_id, provider_id, code, message) = (
-            payment_id.to_string(),
-            provider_id.map(str::to_string),
-            code.to_string(),
-            message.to_string(),
-        );
-        let now = self.clock.now();
-        let engine = Arc::clone(self);
-        self.store
-            .write(move |tx| {
-                let (engine, payment_id, provider_id, code, message) = (
-                    engine.clone(),
-                    payment_id.clone(),
-                    provider_id.clone(),
-                    code.clone(),
-                    message.clone(),
-                );
-                Box::pin(async move {
-                    let outcome = Outcome {
-                        status: "failed",
-                        provider_id: provider_id.as_deref(),
-                        failure_code: Some(&code),
-                        failure_message: Some(&message),
-                        settled_at: Some(now),
-                    };
-                    if payments::settle(tx, &payment_id, &["started", "pending"], &outcome).await? {
-                        failed_event(&engine, tx, &payment_id).await?;
-                    }
-                    Ok::<(), EngineError>(())
-                })
-            })
+        let failed = Charge {
+            provider_id: provider_id.unwrap_or_default().to_string(),
+            attempt_id: Some(payment.id.clone()),
+            amount_minor: payment.amount_minor,
+            status: ChargeStatus::Failed {
+                code: code.to_string(),
+                message: message.to_string(),
+            },
+        };
+        self.apply_charge_now(&payment.id, &failed)
             .await
+            .map(|_| ())
     }
 
-    async fn record_charge_pending(
-        &self,
+    /// [`Engine::apply_charge`] in a write of its own.
+    async fn apply_charge_now(
+        self: &Arc<Self>,
         payment_id: &str,
-        provider_id: &str,
-    ) -> Result<Payment, EngineError> {
-        let (payment_id, provider_id) = (payment_id.to_string(), provider_id.to_string());
+        charge: &Charge,
+    ) -> Result<Option<MoneyMovement>, EngineError> {
+        let (engine, payment_id, charge) =
+            (Arc::clone(self), payment_id.to_string(), charge.clone());
         self.store
             .write(move |tx| {
-                let (payment_id, provider_id) = (payment_id.clone(), provider_id.clone());
-                Box::pin(async move {
-                    let outcome = Outcome {
-                        status: "pending",
-                        provider_id: Some(&provider_id),
-                        failure_code: None,
-                        failure_message: None,
-                        settled_at: None,
-                    };
-                    payments::settle(tx, &payment_id, &["started"], &outcome).await?;
-                    payments::get(tx, &payment_id)
-                        .await?
-                        .ok_or_else(|| EngineError::not_found("payment", &payment_id))
-                })
+                let (engine, payment_id, charge) =
+                    (engine.clone(), payment_id.clone(), charge.clone());
+                Box::pin(async move { engine.apply_charge(tx, &payment_id, &charge).await })
             })
             .await
     }
@@ -623,7 +576,7 @@ impl Engine {
     ) -> Result<CardTopUp, EngineError> {
         let movement = match charged {
             Charged::Succeeded(charge) => self.apply_charge(tx, payment_id, charge).await?,
-            Charged::Pending(_) | Charged::AlreadySettled(_) => None,
+            Charged::Pending | Charged::AlreadySettled => None,
         };
         let payment = payments::get(tx, payment_id)
             .await?
@@ -653,11 +606,13 @@ impl Engine {
             .await?
             .ok_or_else(|| EngineError::not_found("payment", payment_id))?;
         let now = self.clock.now();
+        // A call refused before the provider made anything has no id of its own.
+        let provider_id = (!charge.provider_id.is_empty()).then_some(charge.provider_id.as_str());
         match &charge.status {
             ChargeStatus::Succeeded => {
                 let outcome = Outcome {
                     status: "succeeded",
-                    provider_id: Some(&charge.provider_id),
+                    provider_id,
                     failure_code: None,
                     failure_message: None,
                     settled_at: Some(now),
@@ -696,7 +651,7 @@ impl Engine {
             ChargeStatus::Failed { code, message } => {
                 let outcome = Outcome {
                     status: "failed",
-                    provider_id: Some(&charge.provider_id),
+                    provider_id,
                     failure_code: Some(code),
                     failure_message: Some(message),
                     settled_at: Some(now),
@@ -709,7 +664,7 @@ impl Engine {
             ChargeStatus::RequiresAction | ChargeStatus::Processing => {
                 let outcome = Outcome {
                     status: "pending",
-                    provider_id: Some(&charge.provider_id),
+                    provider_id,
                     failure_code: None,
                     failure_message: None,
                     settled_at: None,
@@ -753,35 +708,23 @@ impl Engine {
         payment_id: &str,
         charge: &Charge,
     ) -> Result<(), EngineError> {
-        let (engine, payment_id, charge) =
-            (Arc::clone(self), payment_id.to_string(), charge.clone());
-        self.store
-            .write(move |tx| {
-                let (engine, payment_id, charge) =
-                    (engine.clone(), payment_id.clone(), charge.clone());
-                Box::pin(async move {
-                    engine
-                        .apply_charge(tx, &payment_id, &charge)
-                        .await
-                        .map(|_| ())
-                })
-            })
-            .await
+        self.apply_charge_now(payment_id, charge).await.map(|_| ())
     }
 
-    /// The payment a provider's charge belongs to: by the attempt id in its metadata, else
-    /// by the provider's id.
-    pub async fn payment_of_charge(
+    /// The payment a provider's charge or refund belongs to: by the attempt id in its
+    /// metadata, else by the provider's id.
+    pub async fn payment_of(
         &self,
         connection: &mut Connection,
-        charge: &Charge,
+        attempt_id: Option<&str>,
+        provider_id: &str,
     ) -> Result<Option<Payment>, EngineError> {
-        if let Some(attempt_id) = &charge.attempt_id {
+        if let Some(attempt_id) = attempt_id {
             if let Some(payment) = payments::get(connection, attempt_id).await? {
                 return Ok(Some(payment));
             }
         }
-        Ok(payments::by_provider_id(connection, &charge.provider_id).await?)
+        Ok(payments::by_provider_id(connection, provider_id).await?)
     }
 
     /// Looks up at the provider every payment whose call was never answered (a node died, the
@@ -810,26 +753,11 @@ impl Engine {
             };
             match found {
                 Some(charge) => {
-                    let payment_id = payment.id.clone();
-                    let engine = Arc::clone(self);
-                    self.store
-                        .write(move |tx| {
-                            let (engine, payment_id, charge) =
-                                (engine.clone(), payment_id.clone(), charge.clone());
-                            Box::pin(
-                                async move { engine.apply_charge(tx, &payment_id, &charge).await },
-                            )
-                        })
-                        .await?;
+                    self.apply_charge_now(&payment.id, &charge).await?;
                 }
                 None => {
-                    self.record_charge_failure(
-                        &payment.id,
-                        None,
-                        "not_made",
-                        "the payment provider holds no charge for this payment",
-                    )
-                    .await?;
+                    self.record_charge_failure(&payment, None, NOT_MADE.0, NOT_MADE.1)
+                        .await?;
                 }
             }
             settled += 1;
@@ -858,7 +786,11 @@ impl Engine {
                     use tenure_payments::stripe::webhook::Outcome as Said;
                     match &event.outcome {
                         Said::Charge(charge) => {
-                            if let Some(payment) = engine.payment_of_charge(tx, charge).await? {
+                            let attempt_id = charge.attempt_id.as_deref();
+                            if let Some(payment) = engine
+                                .payment_of(tx, attempt_id, &charge.provider_id)
+                                .await?
+                            {
                                 engine.apply_charge(tx, &payment.id, charge).await?;
                             }
                         }
@@ -882,10 +814,9 @@ impl Engine {
                             }
                         }
                         Said::Refund(made) => {
-                            let payment = match &made.attempt_id {
-                                Some(attempt_id) => payments::get(tx, attempt_id).await?,
-                                None => payments::by_provider_id(tx, &made.provider_id).await?,
-                            };
+                            let attempt_id = made.attempt_id.as_deref();
+                            let payment =
+                                engine.payment_of(tx, attempt_id, &made.provider_id).await?;
                             if let Some(payment) =
                                 payment.filter(|payment| payment.kind == "refund")
                             {

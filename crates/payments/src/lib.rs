@@ -144,6 +144,20 @@ impl ProviderError {
     pub fn changed_nothing(&self) -> bool {
         !matches!(self, ProviderError::Unanswered(_))
     }
+
+    /// Why the provider said no, for the record of a call that failed: its code, its sentence
+    /// and the charge a decline belongs to. None when it did not answer.
+    pub fn failure(&self) -> Option<(&str, &str, Option<&str>)> {
+        match self {
+            ProviderError::Declined {
+                code,
+                message,
+                charge_id,
+            } => Some((code, message, charge_id.as_deref())),
+            ProviderError::Refused { code, message, .. } => Some((code, message, None)),
+            ProviderError::Unanswered(_) => None,
+        }
+    }
 }
 
 /// What the engine needs of a card payment provider.

@@ -115,7 +115,7 @@ where
         .await?;
     let charge = match engine.charge_card(&started).await {
         Ok(Charged::Succeeded(charge)) => charge,
-        Ok(Charged::Pending(_)) => {
+        Ok(Charged::Pending) => {
             let waiting = EngineError::PaymentRequired {
                 code: "card_authentication_required",
                 message: "the card needs its holder to authenticate the payment, so the order \
@@ -125,7 +125,7 @@ where
             };
             return keep_refusal(context, meta, waiting.into()).await;
         }
-        Ok(Charged::AlreadySettled(_)) => {
+        Ok(Charged::AlreadySettled) => {
             let settled = EngineError::refused(
                 "payment_settled",
                 "the card payment of this request was settled before; its amount is in the balance",
