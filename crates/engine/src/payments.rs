@@ -231,6 +231,13 @@ impl Engine {
         let provider = self.card_payments()?.name;
         self.lock_account(tx, account_id).await?;
         if let Some(kept) = payments::card_by_provider_id(tx, provider, &card.provider_id).await? {
+            if kept.removed {
+                // The provider detached it when it was removed: it cannot pay again.
+                return Err(EngineError::refused(
+                    "card_removed",
+                    "this payment method was removed; add the card again from the browser",
+                ));
+            }
             if kept.account_id != account_id {
                 return Err(EngineError::refused(
                     "card_of_another_account",
@@ -257,6 +264,7 @@ impl Engine {
             exp_year: i64::from(card.exp_year),
             is_default: make_default,
             created_at: self.clock.now(),
+            removed: false,
         };
         let saved = payments::save_card(tx, &saved).await?;
         let data = json!({ "brand": saved.brand, "card_id": saved.id,
@@ -773,11 +781,13 @@ impl Engine {
         self: &Arc<Self>,
         event: tenure_payments::stripe::webhook::Event,
     ) -> Result<bool, EngineError> {
-        let provider = self.card_payments()?.name;
+        let card_payments = self.card_payments()?.clone();
+        let provider = card_payments.name;
         let engine = Arc::clone(self);
         self.store
             .write(move |tx| {
-                let (engine, event) = (engine.clone(), event.clone());
+                let (engine, event, card_payments) =
+                    (engine.clone(), event.clone(), card_payments.clone());
                 Box::pin(async move {
                     let now = engine.clock.now();
                     if !payments::first_time(tx, &event.id, provider, &event.kind, now).await? {
@@ -787,10 +797,20 @@ impl Engine {
                     match &event.outcome {
                         Said::Charge(charge) => {
                             let attempt_id = charge.attempt_id.as_deref();
-                            if let Some(payment) = engine
+                            let payment = engine
                                 .payment_of(tx, attempt_id, &charge.provider_id)
-                                .await?
-                            {
+                                .await?;
+                            // An order's charge whose request may still be placing the order is
+                            // that request's to settle (with the order); were it to die, the
+                            // lookup of lost answers settles it. Crediting it here would pay
+                            // the balance instead of the order the customer is buying.
+                            let placing = |payment: &Payment| {
+                                payment.purpose == "order"
+                                    && payment.status == "started"
+                                    && payment.started_at_ms
+                                        >= card_payments.calls_over_before_ms(Timestamp::now())
+                            };
+                            if let Some(payment) = payment.filter(|payment| !placing(payment)) {
                                 engine.apply_charge(tx, &payment.id, charge).await?;
                             }
                         }

@@ -61,10 +61,12 @@ pub struct SavedCard {
     pub exp_year: i64,
     pub is_default: bool,
     pub created_at: Timestamp,
+    /// Removed (and detached at the provider); kept for the payments that name it.
+    pub removed: bool,
 }
 
 const CARD_COLUMNS: &str = "id, account_id, provider, provider_payment_method, brand, last4, \
-    exp_month, exp_year, is_default, created_at";
+    exp_month, exp_year, is_default, created_at, removed_at";
 
 fn card_from_row(row: &Row) -> Result<SavedCard, DatabaseError> {
     Ok(SavedCard {
@@ -78,6 +80,7 @@ fn card_from_row(row: &Row) -> Result<SavedCard, DatabaseError> {
         exp_year: row.try_get("exp_year")?,
         is_default: row.try_get::<i64>("is_default")? != 0,
         created_at: from_seconds(row.try_get("created_at")?),
+        removed: row.try_get::<Option<i64>>("removed_at")?.is_some(),
     })
 }
 
@@ -162,7 +165,7 @@ pub async fn card_by_provider_id(
 ) -> Result<Option<SavedCard>, StoreError> {
     card_where(
         connection,
-        "provider = $1 AND provider_payment_method = $2 AND removed_at IS NULL",
+        "provider = $1 AND provider_payment_method = $2",
         &[provider, provider_payment_method],
     )
     .await

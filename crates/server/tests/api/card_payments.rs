@@ -136,6 +136,16 @@ async fn cards_are_saved_listed_made_default_and_removed(backend: Backend) {
     assert_eq!(left["data"].as_array().unwrap().len(), 1);
     assert_eq!(left["data"][0]["is_default"], true);
 
+    // A removed card's payment method does not come back: it was detached.
+    let (status, refused) = app
+        .post(&cards_path, json!({ "provider_payment_method": other }))
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("card_removed")),
+        "{refused}"
+    );
+
     // An account's own key may save a card: the provider, not the key, vouches for it.
     let third = stripe.tokenize("4242424242424242").await;
     let (status, saved) = app
@@ -779,4 +789,36 @@ async fn a_free_instance_is_upgraded_to_a_subscription_paid_by_card(backend: Bac
 on_both_backends!(
     free_upgrade_by_card,
     a_free_instance_is_upgraded_to_a_subscription_paid_by_card
+);
+
+/// Stripe may say an order's charge succeeded before the request that made it has placed the
+/// order: the webhook leaves it to that request, and credits nothing.
+async fn a_webhook_does_not_take_an_order_charge_from_its_request(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, _) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    let placing = app
+        .engine
+        .start_card_charge(&account_id, 12_000, None, None, "order")
+        .await
+        .unwrap();
+    let event = json!({
+        "id": "evt_before_the_order",
+        "type": "payment_intent.succeeded",
+        "data": { "object": { "id": "pi_placing", "amount": 12_000, "status": "succeeded",
+                              "metadata": { "tenure_attempt": placing.payment.id } } }
+    })
+    .to_string();
+    assert_eq!(send_signed(&app, event).await.0, 200);
+    assert_eq!(app.account(&account_id).await["balance_minor"], 0);
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    assert_eq!(
+        payments["data"][0]["status"], "started",
+        "left to its request"
+    );
+}
+on_both_backends!(
+    order_charge_webhook,
+    a_webhook_does_not_take_an_order_charge_from_its_request
 );
