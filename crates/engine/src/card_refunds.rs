@@ -90,10 +90,19 @@ impl Engine {
         };
         let now_ms = now.as_millisecond();
         let claimed_before_ms = card_payments.calls_over_before_ms(now);
-        let mut connection = self.store.read().await?;
-        let queued = payments::refunds_to_send(&mut connection, claimed_before_ms, 100).await?;
+        // Read before any call, the connection given back: a slow provider holds nothing.
+        let mut to_send = Vec::new();
+        {
+            let mut connection = self.store.read().await?;
+            for queued in payments::refunds_to_send(&mut connection, claimed_before_ms, 100).await?
+            {
+                if let Some(charge_id) = charge_provider_id(&mut connection, &queued).await? {
+                    to_send.push((queued, charge_id));
+                }
+            }
+        }
         let mut settled = 0;
-        for refund_payment in queued {
+        for (refund_payment, charge_id) in to_send {
             let (id, last_claim_ms) = (refund_payment.id.clone(), refund_payment.started_at_ms);
             let claimed = self
                 .store
@@ -124,11 +133,6 @@ impl Engine {
             let answer = match found {
                 Some(made) => Ok(made),
                 None => {
-                    let Some(charge_id) =
-                        charge_provider_id(&mut connection, &refund_payment).await?
-                    else {
-                        continue;
-                    };
                     let request = RefundRequest {
                         attempt_id: refund_payment.id.clone(),
                         charge_id,
