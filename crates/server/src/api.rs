@@ -41,6 +41,16 @@ pub struct RequestMeta {
     pub request_hash: String,
 }
 
+impl RequestMeta {
+    /// The caller's scope and the request's idempotency key, if it has one: what a payment
+    /// committed before its call is found again by.
+    pub fn keyed(&self) -> Option<(String, String)> {
+        self.idempotency_key
+            .clone()
+            .map(|key| (self.caller.scope(), key))
+    }
+}
+
 /// A mutating request: its parsed JSON body and its [`RequestMeta`].
 pub struct Command<T> {
     pub body: T,

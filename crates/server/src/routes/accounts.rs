@@ -226,11 +226,7 @@ async fn card_top_up(
         let account = engine.account_view(&mut connection, &account_id).await?;
         minor_in(&command.body.amount, &account)?
     };
-    let request = command
-        .meta
-        .idempotency_key
-        .clone()
-        .map(|key| (command.meta.caller.scope(), key));
+    let request = command.meta.keyed();
     let started = engine
         .start_card_top_up(
             &account_id,

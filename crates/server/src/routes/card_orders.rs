@@ -59,6 +59,16 @@ where
     work
 }
 
+/// The account instance `instance_id` belongs to, which pays for it.
+pub async fn owner_of(context: &ApiContext, instance_id: &str) -> Result<String, ApiError> {
+    let mut connection = crate::api::connection(context).await?;
+    let shown = context
+        .engine
+        .instance_view(&mut connection, instance_id)
+        .await?;
+    Ok(shown.instance.account_id)
+}
+
 /// Runs `work`, an order with `pay_with: bank_card`, paid by `account_id`'s saved card.
 pub async fn pay_by_card<T, W, S, F>(
     context: &ApiContext,
@@ -106,10 +116,7 @@ where
         // Credit pays it all: nothing to charge.
         return execute(context, meta, status, work).await;
     }
-    let request = meta
-        .idempotency_key
-        .clone()
-        .map(|key| (meta.caller.scope(), key));
+    let request = meta.keyed();
     let started = engine
         .start_card_charge(&account_id, card_minor, None, request, "order")
         .await?;

@@ -4,7 +4,7 @@ use tenure_core::access::Permission;
 use tenure_engine::free_instances::FreeUpgrade;
 use tenure_wire::instances::{ContinueTrial, Instance, PurchaseResult, Upgrade};
 
-use super::card_orders::{in_transaction, pay_by_card};
+use super::card_orders::{in_transaction, owner_of, pay_by_card};
 use super::instances::Payment;
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
@@ -82,9 +82,7 @@ async fn upgrade(
     let engine = context.engine.clone();
     let by_card = upgrade.sources.method == PaymentMethod::BankCard && engine.takes_cards();
     let account_id = if by_card {
-        let mut connection = crate::api::connection(&context).await?;
-        let shown = engine.instance_view(&mut connection, &instance_id).await?;
-        Some(shown.instance.account_id)
+        Some(owner_of(&context, &instance_id).await?)
     } else {
         None
     };

@@ -10,7 +10,7 @@ use tenure_wire::instances::{
 };
 use tenure_wire::renewals::{Renew, RenewMany, RenewalResult, RenewedMany};
 
-use super::card_orders::{in_transaction, pay_by_card};
+use super::card_orders::{in_transaction, owner_of, pay_by_card};
 use super::{Made, Route};
 use crate::api::{
     execute, read, Answered, Command, Created, Listing, Page, PageSize, Params, Succeeded,
@@ -222,14 +222,7 @@ async fn renew(
     let period = body.period.into();
     let engine = context.engine.clone();
     if sources.method == PaymentMethod::BankCard && engine.takes_cards() {
-        let account_id = {
-            let mut connection = crate::api::connection(&context).await?;
-            engine
-                .instance_view(&mut connection, &instance_id)
-                .await?
-                .instance
-                .account_id
-        };
+        let account_id = owner_of(&context, &instance_id).await?;
         let work = in_transaction(move |tx| {
             Box::pin(async move { engine.renew(tx, &instance_id, period, sources).await })
         });
