@@ -28,6 +28,22 @@ async fn app_with_stripe(backend: Backend, stripe: &LocalStripe) -> TestApp {
     .await
 }
 
+/// Stripe's `payment_intent.succeeded` for charge `provider_id` of tenure's payment `attempt`.
+fn succeeded_event(
+    id: &str,
+    provider_id: impl serde::Serialize,
+    amount_minor: i64,
+    attempt: impl serde::Serialize,
+) -> String {
+    json!({
+        "id": id,
+        "type": "payment_intent.succeeded",
+        "data": { "object": { "id": provider_id, "amount": amount_minor, "status": "succeeded",
+                              "metadata": { "tenure_attempt": attempt } } }
+    })
+    .to_string()
+}
+
 /// Sends `event` to the provider's webhook as Stripe would, signed with the secret now: the
 /// status and the answer.
 async fn send_signed(app: &TestApp, event: String) -> (u16, Value) {
@@ -391,13 +407,12 @@ async fn a_charge_whose_answer_was_lost_is_credited_once(backend: Backend) {
     );
 
     // The provider's webhook for the same charge, arriving after, changes nothing.
-    let event = json!({
-        "id": "evt_after_settling",
-        "type": "payment_intent.succeeded",
-        "data": { "object": { "id": charged.provider_id, "amount": 2_500, "status": "succeeded",
-                              "metadata": { "tenure_attempt": started.payment.id } } }
-    })
-    .to_string();
+    let event = succeeded_event(
+        "evt_after_settling",
+        &charged.provider_id,
+        2_500,
+        &started.payment.id,
+    );
     assert_eq!(send_signed(&app, event).await.0, 200);
     assert_eq!(
         app.account(&account_id).await["balance_minor"],
@@ -544,13 +559,12 @@ async fn a_payment_that_needs_the_customer_is_credited_when_the_provider_says(ba
 
     // The customer authenticated: the provider says so.
     let payment = &pending["payment"];
-    let event = json!({
-        "id": "evt_authenticated",
-        "type": "payment_intent.succeeded",
-        "data": { "object": { "id": payment["provider_id"], "amount": 900, "status": "succeeded",
-                              "metadata": { "tenure_attempt": payment["id"] } } }
-    })
-    .to_string();
+    let event = succeeded_event(
+        "evt_authenticated",
+        &payment["provider_id"],
+        900,
+        &payment["id"],
+    );
     assert_eq!(send_signed(&app, event).await.0, 200);
     assert_eq!(app.account(&account_id).await["balance_minor"], 900);
     let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
@@ -674,13 +688,12 @@ async fn a_declined_order_places_nothing(backend: Backend) {
         .find(|payment| payment["status"] == "pending")
         .expect("a pending payment")
         .clone();
-    let event = json!({
-        "id": "evt_late_authentication",
-        "type": "payment_intent.succeeded",
-        "data": { "object": { "id": pending["provider_id"], "amount": 12_000, "status": "succeeded",
-                              "metadata": { "tenure_attempt": pending["id"] } } }
-    })
-    .to_string();
+    let event = succeeded_event(
+        "evt_late_authentication",
+        &pending["provider_id"],
+        12_000,
+        &pending["id"],
+    );
     assert_eq!(send_signed(&app, event).await.0, 200);
     assert_eq!(app.account(&account_id).await["balance_minor"], 12_000);
     let instances = app
@@ -803,13 +816,12 @@ async fn a_webhook_does_not_take_an_order_charge_from_its_request(backend: Backe
         .start_card_charge(&account_id, 12_000, None, None, "order")
         .await
         .unwrap();
-    let event = json!({
-        "id": "evt_before_the_order",
-        "type": "payment_intent.succeeded",
-        "data": { "object": { "id": "pi_placing", "amount": 12_000, "status": "succeeded",
-                              "metadata": { "tenure_attempt": placing.payment.id } } }
-    })
-    .to_string();
+    let event = succeeded_event(
+        "evt_before_the_order",
+        &"pi_placing",
+        12_000,
+        &placing.payment.id,
+    );
     assert_eq!(send_signed(&app, event).await.0, 200);
     assert_eq!(app.account(&account_id).await["balance_minor"], 0);
     let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
