@@ -818,7 +818,7 @@ async fn a_webhook_does_not_take_an_order_charge_from_its_request(backend: Backe
         .unwrap();
     let event = succeeded_event(
         "evt_before_the_order",
-        &"pi_placing",
+        "pi_placing",
         12_000,
         &placing.payment.id,
     );
