@@ -25,6 +25,7 @@
 //! - [`event`]: the kinds of events and the notices they carry.
 //! - [`notice`]: notice texts as data: the templates of `catalog/notices.toml` and their renderer.
 //! - [`usage`], [`bill`]: pay-as-you-go usage records, hourly cycles, bills and how they are paid.
+//! - [`invoice`]: invoices and credit notes as issued documents.
 //! - [`overdue`], [`low_balance`]: what an unpaid bill does to an account, and the alert.
 
 pub mod access;
@@ -36,6 +37,7 @@ pub mod change;
 pub mod delivery;
 pub mod event;
 pub mod forecast;
+pub mod invoice;
 pub mod ledger;
 pub mod lifecycle;
 pub mod low_balance;

@@ -1,0 +1,6 @@
+//! Invoices and credit notes: what a sale or a refund becomes for a customer's accountant.
+//!
+//! - [`document`]: the document as issued (parties, lines, tax per rate, totals), which never
+//!   changes once numbered; rendered to JSON, PDF/A-3 and Factur-X from this one value.
+
+pub mod document;
