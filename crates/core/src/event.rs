@@ -34,6 +34,8 @@ pub enum EventKind {
     RefundCreated,
     /// An outside refund arrived (the payment channel confirmed it).
     RefundCompleted,
+    /// A refund to a card that the payment provider refused went to the balance instead.
+    RefundRedirected,
     RenewalModeChanged,
     AutoRenewalFailed,
     InstanceUpgraded,
@@ -80,7 +82,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 46] = [
+    pub const ALL: [EventKind; 47] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -99,6 +101,7 @@ impl EventKind {
         EventKind::RenewalUnsubscribed,
         EventKind::RefundCreated,
         EventKind::RefundCompleted,
+        EventKind::RefundRedirected,
         EventKind::RenewalModeChanged,
         EventKind::AutoRenewalFailed,
         EventKind::InstanceUpgraded,
@@ -149,6 +152,7 @@ impl EventKind {
             EventKind::RenewalUnsubscribed => "order.renewal_unsubscribed",
             EventKind::RefundCreated => "refund.created",
             EventKind::RefundCompleted => "refund.completed",
+            EventKind::RefundRedirected => "refund.redirected",
             EventKind::RenewalModeChanged => "instance.renewal_mode_changed",
             EventKind::AutoRenewalFailed => "instance.auto_renewal_failed",
             EventKind::InstanceUpgraded => "instance.upgraded",

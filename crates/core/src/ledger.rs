@@ -32,6 +32,11 @@ pub enum LedgerAccount {
     /// Refunds owed to an outside method while its channel processes them (up to 30
     /// business days); emptied into `external:METHOD` when the refund arrives.
     RefundsPayable,
+    /// Card money the payment provider holds for the operator, on its way between the card
+    /// and the operator's bank: what its charges collected less what its refunds paid back.
+    /// It leaves when the provider pays out, outside tenure, so its sum is what the operator
+    /// reconciles against the provider's balance and payouts.
+    ProviderClearing,
 }
 
 impl LedgerAccount {
@@ -48,6 +53,7 @@ impl LedgerAccount {
             LedgerAccount::Revenue => "revenue",
             LedgerAccount::Grants => "grants",
             LedgerAccount::RefundsPayable => "refunds_payable",
+            LedgerAccount::ProviderClearing => "provider_clearing",
         }
     }
 }
@@ -66,6 +72,13 @@ pub enum EntryKind {
     RefundCompleted,
     /// A usage bill paid from the balance and coupons.
     BillPayment,
+    /// The payment provider collected a card payment (a top-up or an order's card share):
+    /// the card's money is in provider clearing.
+    ProviderCollected,
+    /// The payment provider paid a refund back to the card, out of provider clearing.
+    ProviderPaidBack,
+    /// A refund the provider could not pay back to the card went to the balance instead.
+    RefundRedirected,
 }
 
 impl EntryKind {
@@ -78,6 +91,9 @@ impl EntryKind {
             EntryKind::Refund => "refund",
             EntryKind::RefundCompleted => "refund_completed",
             EntryKind::BillPayment => "bill_payment",
+            EntryKind::ProviderCollected => "provider_collected",
+            EntryKind::ProviderPaidBack => "provider_paid_back",
+            EntryKind::RefundRedirected => "refund_redirected",
         }
     }
 }
@@ -227,6 +243,60 @@ impl Entry {
                 },
                 Posting {
                     ledger_account: LedgerAccount::External(method),
+                    amount_minor,
+                },
+            ],
+        )
+    }
+
+    /// The provider collected `amount_minor` from a card: written beside the entry the card's
+    /// money paid (a deposit or an order, `-external:bank_card`), whose source it names.
+    pub fn provider_collected(amount_minor: i64) -> Entry {
+        Entry::new(
+            EntryKind::ProviderCollected,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::External(PaymentMethod::BankCard),
+                    amount_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::ProviderClearing,
+                    amount_minor: -amount_minor,
+                },
+            ],
+        )
+    }
+
+    /// The provider paid `amount_minor` back to a card: written beside the refund's arrival
+    /// (`+external:bank_card`), whose money it names as the provider's.
+    pub fn provider_paid_back(amount_minor: i64) -> Entry {
+        Entry::new(
+            EntryKind::ProviderPaidBack,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::External(PaymentMethod::BankCard),
+                    amount_minor: -amount_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::ProviderClearing,
+                    amount_minor,
+                },
+            ],
+        )
+    }
+
+    /// A refund owed to a card that the provider refused: it leaves refunds payable for the
+    /// balance, where the customer can spend it or have it paid out.
+    pub fn refund_redirected(amount_minor: i64) -> Entry {
+        Entry::new(
+            EntryKind::RefundRedirected,
+            vec![
+                Posting {
+                    ledger_account: LedgerAccount::RefundsPayable,
+                    amount_minor: -amount_minor,
+                },
+                Posting {
+                    ledger_account: LedgerAccount::Balance,
                     amount_minor,
                 },
             ],

@@ -663,6 +663,47 @@ pub fn refund_completed(
     (event, notice)
 }
 
+/// Announces that the payment provider refused to pay `amount_minor` of a refund back to the
+/// card and that it went to the balance instead (`refund.redirected`), telling the customer
+/// why by email; `reason` is the provider's.
+pub fn refund_redirected(
+    refund: &WrittenRefund,
+    amount_minor: i64,
+    reason: &str,
+    currency: &str,
+    texts: &NoticeTexts,
+) -> (EventDraft, NoticeDraft) {
+    let event = EventDraft {
+        kind: EventKind::RefundRedirected,
+        account_id: refund.account_id.to_string(),
+        instance_id: Some(refund.instance_id.to_string()),
+        data: json!({
+            "refund_id": refund.id,
+            "order_id": refund.order_id,
+            "amount_minor": amount_minor,
+            "reason": reason,
+        })
+        .into(),
+    };
+    let text = texts.notice(
+        Template::RefundRedirected,
+        &[
+            ("refund_id", refund.id),
+            ("amount", &format_minor(amount_minor, currency)),
+            ("reason", reason),
+        ],
+    );
+    let notice = NoticeDraft {
+        account_id: refund.account_id.to_string(),
+        instance_id: Some(refund.instance_id.to_string()),
+        channel: Channel::Email,
+        kind: EventKind::RefundRedirected,
+        subject: text.subject,
+        body: text.body,
+    };
+    (event, notice)
+}
+
 /// A destination as a notice says it: `bank_card` is "bank card".
 fn destination_words(destination: &str) -> String {
     destination.replace('_', " ")

@@ -11,20 +11,21 @@
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use serde_json::json;
-use tenure_core::event::EventKind;
+use tenure_core::ledger::Entry;
 use tenure_core::payment::PaymentMethod;
 use tenure_core::refund::RefundStatus;
+use tenure_core::refund::{refund_completed, refund_redirected};
 use tenure_core::refund_destination::RefundDestination;
 use tenure_payments::{
     ProviderError, Refund as ProviderRefund, RefundRequest, RefundStatus as Said,
 };
 use tenure_store::payments::{self, Outcome, Payment};
-use tenure_store::refunds::Refund;
-use tenure_store::Tx;
+use tenure_store::refunds::{self, Refund};
+use tenure_store::{ledger, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::unsubscriptions::written;
 
 impl Engine {
     /// Queues the provider refunds of `refund`, if it goes to a card that paid through the
@@ -44,16 +45,22 @@ impl Engine {
         {
             return Ok(());
         }
+        // Each part from the newest charge first, never more than a charge has left.
         let mut left_minor = refund.to_external_minor;
+        let mut parts = Vec::new();
         for (charge, refunded_minor) in payments::period_charges(tx, &refund.order_id).await? {
-            if left_minor == 0 {
-                break;
-            }
             let part_minor = left_minor.min(charge.amount_minor - refunded_minor);
-            if part_minor <= 0 {
-                continue;
+            if part_minor > 0 {
+                left_minor -= part_minor;
+                parts.push((charge, part_minor));
             }
-            left_minor -= part_minor;
+        }
+        // Card money that did not come through the provider (a card payment the operator
+        // recorded) is the operator's to give back, the whole refund with it, as before.
+        if left_minor > 0 {
+            return Ok(());
+        }
+        for (charge, part_minor) in parts {
             let payment = Payment {
                 id: self.ids.next("pay"),
                 account_id: refund.account_id.clone(),
@@ -210,25 +217,107 @@ impl Engine {
         let Some(refund_id) = payment.refund_id.clone() else {
             return Ok(());
         };
-        match status {
-            "succeeded" => {
-                let all = payments::of_refund(tx, &refund_id).await?;
-                if all.iter().all(|part| part.status == "succeeded") {
-                    self.complete_refund(tx, &refund_id).await?;
+        match failure {
+            None if status == "succeeded" => {
+                let at = payment.settled_at.unwrap_or(now);
+                for entry in [
+                    Entry::refund_completed(PaymentMethod::BankCard, payment.amount_minor),
+                    Entry::provider_paid_back(payment.amount_minor),
+                ] {
+                    let memo = format!("refund {refund_id} paid back to the card ({payment_id})");
+                    let entry_id = self.ids.next("led");
+                    ledger::write_entry(
+                        tx,
+                        &entry_id,
+                        &payment.account_id,
+                        &entry,
+                        at,
+                        payment.order_id.as_deref(),
+                        &memo,
+                    )
+                    .await?;
                 }
             }
-            "failed" => {
-                let data = json!({
-                    "amount_minor": payment.amount_minor,
-                    "code": "refund_failed",
-                    "message": failure,
-                    "payment_id": payment.id,
-                    "purpose": payment.purpose,
-                });
-                self.record_account_event(tx, &payment.account_id, EventKind::PaymentFailed, data)
-                    .await?;
+            Some(reason) => {
+                self.redirect_to_balance(tx, &refund_id, &payment, reason)
+                    .await?
             }
-            _ => {}
+            None => return Ok(()),
+        }
+        self.finish_provider_refund(tx, &refund_id).await
+    }
+
+    /// A part of refund `refund_id` the provider refused goes to the balance instead, and the
+    /// customer is told why.
+    async fn redirect_to_balance(
+        &self,
+        tx: &mut Tx,
+        refund_id: &str,
+        payment: &Payment,
+        reason: &str,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let account = self.lock_account(tx, &payment.account_id).await?;
+        let refund = refunds::get(tx, refund_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("refund", refund_id))?;
+        ledger::write_entry(
+            tx,
+            &self.ids.next("led"),
+            &account.id,
+            &Entry::refund_redirected(payment.amount_minor),
+            now,
+            Some(&refund.order_id),
+            &format!("refund {refund_id}: the card refused it ({reason}), to the balance"),
+        )
+        .await?;
+        let (event, notice) = refund_redirected(
+            &written(&refund),
+            payment.amount_minor,
+            reason,
+            &account.currency,
+            &self.catalog.notices,
+        );
+        self.record(tx, now, &account, &[event], &[notice]).await
+    }
+
+    /// Once every part of refund `refund_id` sent through the provider is settled, the refund
+    /// is done: what reached the card is announced (`refund.completed`), the rest was
+    /// redirected to the balance part by part.
+    async fn finish_provider_refund(
+        &self,
+        tx: &mut Tx,
+        refund_id: &str,
+    ) -> Result<(), EngineError> {
+        let parts = payments::of_refund(tx, refund_id).await?;
+        if parts
+            .iter()
+            .any(|part| part.status == "started" || part.status == "pending")
+        {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let refund = refunds::lock(tx, refund_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("refund", refund_id))?;
+        if refund.status != RefundStatus::Processing {
+            return Ok(());
+        }
+        refunds::complete(tx, refund_id, now).await?;
+        let paid_back_minor: i64 = parts
+            .iter()
+            .filter(|part| part.status == "succeeded")
+            .map(|part| part.amount_minor)
+            .sum();
+        if paid_back_minor > 0 {
+            let account = self.lock_account(tx, &refund.account_id).await?;
+            let arrived = Refund {
+                to_external_minor: paid_back_minor,
+                ..refund
+            };
+            let (event, notice) =
+                refund_completed(&written(&arrived), &account.currency, &self.catalog.notices);
+            self.record(tx, now, &account, &[event], &[notice]).await?;
         }
         Ok(())
     }

@@ -11,12 +11,13 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::json;
 use tenure_core::event::{EventDraft, EventKind};
+use tenure_core::ledger::Entry;
 use tenure_core::payment::PaymentMethod;
 use tenure_payments::{
     Card, Charge, ChargeRequest, ChargeStatus, CustomerDraft, Provider, ProviderError, SetupIntent,
 };
 use tenure_store::payments::{self, Outcome, Payment, SavedCard};
-use tenure_store::{accounts, Connection, Tx};
+use tenure_store::{accounts, ledger, Connection, Tx};
 
 use crate::accounts::{AccountView, MoneyMovement};
 use crate::engine::Engine;
@@ -654,6 +655,7 @@ impl Engine {
                         PaymentMethod::BankCard,
                     )
                     .await?;
+                self.write_collected(tx, &payment).await?;
                 Ok(Some(movement))
             }
             ChargeStatus::Failed { code, message } => {
@@ -702,11 +704,32 @@ impl Engine {
         let payment = payments::get(tx, payment_id)
             .await?
             .ok_or_else(|| EngineError::not_found("payment", payment_id))?;
+        self.write_collected(tx, &payment).await?;
         let data = json!({ "amount_minor": payment.amount_minor, "order_id": order_id,
                            "payment_id": payment.id, "provider_id": charge.provider_id,
                            "purpose": payment.purpose });
         self.record_account_event(tx, &payment.account_id, EventKind::PaymentSucceeded, data)
             .await
+    }
+
+    /// The ledger's record that the provider collected `payment`'s card money, beside the
+    /// deposit or order its money paid (see `LedgerAccount::ProviderClearing`).
+    async fn write_collected(&self, tx: &mut Tx, payment: &Payment) -> Result<(), EngineError> {
+        let memo = format!(
+            "card payment {} collected by {}",
+            payment.id, payment.provider
+        );
+        ledger::write_entry(
+            tx,
+            &self.ids.next("led"),
+            &payment.account_id,
+            &Entry::provider_collected(payment.amount_minor),
+            self.clock.now(),
+            payment.order_id.as_deref(),
+            &memo,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Credits a charge that paid no order to the balance, at once (what the lookup of lost

@@ -7,6 +7,7 @@ use tenure_store::bills::{self, Bill, BillFilter};
 use tenure_store::instances::{self, InstanceFilter};
 use tenure_store::keys::{self, ApiKey};
 use tenure_store::ledger::{self, EntriesFrom, StoredEntry};
+use tenure_store::payments::{self, Payment};
 use tenure_store::refunds::{self, Refund, RefundFilter};
 use tenure_store::resource_plans::{self, PlanQuota};
 use tenure_store::stuck_steps::{self, StuckStep};
@@ -15,6 +16,14 @@ use tenure_store::{accounts, Connection};
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
+
+/// A refund and what the payment provider was asked to pay back of it (one payment per card
+/// charge it gives back from; none when it goes elsewhere or the operator pays it).
+#[derive(Debug, Clone)]
+pub struct RefundRecord {
+    pub refund: Refund,
+    pub paid_back: Vec<Payment>,
+}
 
 /// A page of an account's ledger, oldest entry first.
 #[derive(Debug)]
@@ -144,18 +153,35 @@ impl Engine {
         &self,
         connection: &mut Connection,
         filter: &RefundFilter,
-    ) -> Result<Vec<Refund>, EngineError> {
-        Ok(refunds::list(connection, filter).await?)
+    ) -> Result<Vec<RefundRecord>, EngineError> {
+        let found = refunds::list(connection, filter).await?;
+        let ids: Vec<String> = found.iter().map(|refund| refund.id.clone()).collect();
+        let mut paid_back = payments::of_refunds(connection, &ids).await?;
+        Ok(found
+            .into_iter()
+            .map(|refund| {
+                let (mine, others) = paid_back
+                    .drain(..)
+                    .partition(|payment| payment.refund_id.as_deref() == Some(refund.id.as_str()));
+                paid_back = others;
+                RefundRecord {
+                    refund,
+                    paid_back: mine,
+                }
+            })
+            .collect())
     }
 
     pub async fn refund(
         &self,
         connection: &mut Connection,
         refund_id: &str,
-    ) -> Result<Refund, EngineError> {
-        refunds::get(connection, refund_id)
+    ) -> Result<RefundRecord, EngineError> {
+        let refund = refunds::get(connection, refund_id)
             .await?
-            .ok_or_else(|| EngineError::not_found("refund", refund_id))
+            .ok_or_else(|| EngineError::not_found("refund", refund_id))?;
+        let paid_back = payments::of_refund(connection, refund_id).await?;
+        Ok(RefundRecord { refund, paid_back })
     }
 
     /// `limit` stuck steps after the step `after`.

@@ -596,3 +596,29 @@ pub async fn of_refund(
         .map(payment_from_row)
         .collect::<Result<_, _>>()?)
 }
+
+/// The refund payments of each of `refund_ids`, in one query (a page of refunds shows them).
+pub async fn of_refunds(
+    connection: &mut Connection,
+    refund_ids: &[String],
+) -> Result<Vec<Payment>, StoreError> {
+    if refund_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=refund_ids.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE refund_id IN ({placeholders}) ORDER BY id"
+    );
+    let mut found = query(&sql);
+    for refund_id in refund_ids {
+        found = found.bind(refund_id);
+    }
+    let rows = found.fetch_all(connection).await?;
+    Ok(rows
+        .iter()
+        .map(payment_from_row)
+        .collect::<Result<_, _>>()?)
+}

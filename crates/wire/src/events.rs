@@ -47,6 +47,9 @@ pub enum EventKind {
     RefundCreated,
     #[serde(rename = "refund.completed")]
     RefundCompleted,
+    // A refund to a card that the payment provider refused went to the balance instead.
+    #[serde(rename = "refund.redirected")]
+    RefundRedirected,
     #[serde(rename = "instance.renewal_mode_changed")]
     RenewalModeChanged,
     #[serde(rename = "instance.auto_renewal_failed")]
@@ -133,6 +136,7 @@ same_variants!(
         RenewalUnsubscribed,
         RefundCreated,
         RefundCompleted,
+        RefundRedirected,
         RenewalModeChanged,
         AutoRenewalFailed,
         InstanceUpgraded,

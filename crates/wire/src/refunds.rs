@@ -272,6 +272,12 @@ pub struct Refund {
     pub refunded_at: Option<Timestamp>,
     /// The itemised computation (rule, hours or quota used).
     pub details: serde_json::Value,
+    /// What the payment provider was asked to pay back to the card, a payment per card charge
+    /// it gives back from, each with its status, the provider's refund id and, refused, why
+    /// (that part then went to the balance: `refund.redirected`). Empty when the refund goes
+    /// elsewhere or the operator pays it back.
+    #[serde(default)]
+    pub paid_back_through_provider: Vec<crate::payments::Payment>,
 }
 
 // `GET /v1/refunds`: filters and the page.
@@ -406,6 +412,16 @@ mod from_domain {
                 expected_arrival_by: refund.expected_arrival_by,
                 refunded_at: refund.refunded_at,
                 details: refund.details,
+                paid_back_through_provider: Vec::new(),
+            }
+        }
+    }
+
+    impl From<tenure_engine::records::RefundRecord> for Refund {
+        fn from(record: tenure_engine::records::RefundRecord) -> Refund {
+            Refund {
+                paid_back_through_provider: record.paid_back.into_iter().map(Into::into).collect(),
+                ..record.refund.into()
             }
         }
     }

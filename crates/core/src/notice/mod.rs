@@ -57,6 +57,7 @@ pub enum Template {
     RefundToBalance,
     RefundToExternal,
     RefundCompleted,
+    RefundRedirected,
 }
 
 /// Whether a template is a whole notice or a phrase of one.
@@ -69,7 +70,7 @@ pub enum Shape {
 }
 
 impl Template {
-    pub const ALL: [Template; 31] = [
+    pub const ALL: [Template; 32] = [
         Template::InstanceActivated,
         Template::ExpiryReminder,
         Template::InstanceExpired,
@@ -101,6 +102,7 @@ impl Template {
         Template::RefundToBalance,
         Template::RefundToExternal,
         Template::RefundCompleted,
+        Template::RefundRedirected,
     ];
 
     /// Its table's name in `notices.toml`.
@@ -145,6 +147,7 @@ impl Template {
             Template::RefundToBalance => "refund_to_balance",
             Template::RefundToExternal => "refund_to_external",
             Template::RefundCompleted => "refund_completed",
+            Template::RefundRedirected => "refund_redirected",
         }
     }
 
@@ -224,6 +227,7 @@ impl Template {
             Template::RefundToCoupons | Template::RefundToBalance => &["amount"],
             Template::RefundToExternal => &["amount", "destination", "expected_by"],
             Template::RefundCompleted => &["refund_id", "amount", "destination"],
+            Template::RefundRedirected => &["refund_id", "amount", "reason"],
         }
     }
 

@@ -376,7 +376,7 @@ fn credited_minor(refund: &Refund) -> i64 {
 }
 
 /// A stored refund as the core's announcements read it.
-fn written(refund: &Refund) -> WrittenRefund<'_> {
+pub(crate) fn written(refund: &Refund) -> WrittenRefund<'_> {
     WrittenRefund {
         id: &refund.id,
         account_id: &refund.account_id,

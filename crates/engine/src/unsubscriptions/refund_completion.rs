@@ -6,7 +6,7 @@ use tenure_core::refund::refund_completed;
 use tenure_core::refund::RefundStatus;
 use tenure_core::refund_destination::RefundDestination;
 use tenure_store::refunds::{self, Refund};
-use tenure_store::{ledger, Tx};
+use tenure_store::{ledger, payments, Tx};
 
 use super::written;
 use crate::engine::Engine;
@@ -28,6 +28,16 @@ impl Engine {
             return Err(EngineError::refused(
                 "refund_not_processing",
                 format!("refund {refund_id} is {} already", refund.status),
+            ));
+        }
+        if !payments::of_refund(tx, refund_id).await?.is_empty() {
+            return Err(EngineError::refused(
+                "refund_through_provider",
+                format!(
+                    "refund {refund_id} is paid back through the payment provider, which \
+                     completes it; see GET /v1/payments?account={}",
+                    refund.account_id
+                ),
             ));
         }
         let account = self.lock_account(tx, &refund.account_id).await?;

@@ -2,12 +2,14 @@
 //! payments configured). The order is first run and undone to learn the part the card pays
 //! (vouchers and coupons first, the order of sources of `tenure_core::payment`); that part is
 //! committed as a payment and charged with no transaction open; then the order runs for real
-//! in the request's transaction, which marks the payment as the order's. A decline is the
+//! in the request's transaction, which marks the payment as the order's. Purchases, renewals
+//! and changes are paid so; a change only when it charges one paid period at once. A decline is the
 //! request's answer (402, nothing written, kept under its key). A charge that ends up paying no
 //! order (the order refused in between, the customer authenticating later) goes to the balance:
 //! the money is never lost.
 
 use serde::Serialize;
+use tenure_engine::changes::ChangeOutcome;
 use tenure_engine::instances::PurchaseResult;
 use tenure_engine::payments::Charged;
 use tenure_engine::renew::RenewalResult;
@@ -20,21 +22,59 @@ use crate::error::ApiError;
 
 /// What an order's use case answers about the part an outside method paid.
 pub trait CardShare {
-    /// The order and what the card pays of it; none when no order was made.
-    fn card_share(&self) -> Option<(String, i64)>;
+    /// The order and what the card pays of it; none when no order was made. Refused when one
+    /// charge cannot pay it.
+    fn card_share(&self) -> Result<Option<(String, i64)>, EngineError>;
 }
 
 impl CardShare for PurchaseResult {
-    fn card_share(&self) -> Option<(String, i64)> {
-        self.order
+    fn card_share(&self) -> Result<Option<(String, i64)>, EngineError> {
+        Ok(self
+            .order
             .as_ref()
-            .map(|order| (order.id.clone(), order.paid_external_minor))
+            .map(|order| (order.id.clone(), order.paid_external_minor)))
     }
 }
 
 impl CardShare for RenewalResult {
-    fn card_share(&self) -> Option<(String, i64)> {
-        Some((self.order.id.clone(), self.order.paid_external_minor))
+    fn card_share(&self) -> Result<Option<(String, i64)>, EngineError> {
+        Ok(Some((
+            self.order.id.clone(),
+            self.order.paid_external_minor,
+        )))
+    }
+}
+
+/// A change is charged to the card only when it applies at once and charges one paid period:
+/// a charge is one payment of one order, which its period's refund gives back from.
+impl CardShare for ChangeOutcome {
+    fn card_share(&self) -> Result<Option<(String, i64)>, EngineError> {
+        if self.approval.is_some() {
+            return Err(EngineError::refused(
+                "card_change_needs_approval",
+                "this change waits for the operator's approval, and a card is charged only for \
+                 a change applied at once: add funds by card, then ask for the change paid \
+                 from the balance",
+            ));
+        }
+        let charged: Vec<_> = self
+            .orders
+            .iter()
+            .filter(|order| order.paid_external_minor > 0)
+            .collect();
+        match charged.as_slice() {
+            [] => Ok(None),
+            [order] => Ok(Some((order.id.clone(), order.paid_external_minor))),
+            _ => Err(EngineError::refused(
+                "card_pays_one_period",
+                format!(
+                    "this change charges {} paid periods (the current one and renewals paid \
+                     ahead), and a card charge pays one: add funds by card, then ask for the \
+                     change paid from the balance",
+                    charged.len()
+                ),
+            )),
+        }
     }
 }
 
@@ -97,7 +137,8 @@ where
                 let tried = tx
                     .attempt(async |tx: &mut Tx| -> Result<(), DryRun> {
                         let answer = work(tx).await.map_err(DryRun::Refused)?;
-                        Err(DryRun::Quoted(answer.card_share().map(|(_, minor)| minor)))
+                        let share = answer.card_share().map_err(DryRun::Refused)?;
+                        Err(DryRun::Quoted(share.map(|(_, minor)| minor)))
                     })
                     .await?;
                 match tried {
@@ -146,7 +187,7 @@ where
     let placed = execute(context, meta, status, move |tx| {
         Box::pin(async move {
             let answer = work(tx).await?;
-            match answer.card_share() {
+            match answer.card_share()? {
                 Some((order_id, minor)) if minor == card_minor => {
                     ordering
                         .settle_card_order(tx, &payment_id, &paying, &order_id)

@@ -3,9 +3,11 @@
 use axum::extract::{Path, State};
 use axum::http::Method;
 use tenure_core::change::ChangeTarget;
+use tenure_core::payment::PaymentMethod;
 use tenure_engine::changes::ChangeCommand;
 use tenure_wire::changes::{Change, ChangeOutcome, ChangeQuoteView};
 
+use super::card_orders::{in_transaction, owner_of, pay_by_card};
 use super::instances::Payment;
 use super::Route;
 use crate::api::{execute, Answered, Command, Succeeded};
@@ -38,6 +40,10 @@ impl BodyNames for Change {
     fn outside_money(&self) -> Option<String> {
         outside_payment(self.pay_with.as_deref())
     }
+
+    fn charges_a_card(&self) -> bool {
+        self.pay_with.as_deref() == Some("bank_card")
+    }
 }
 
 /// The change `body` asks of the instance.
@@ -65,10 +71,14 @@ async fn change(
 ) -> Result<Answered<ChangeOutcome>, ApiError> {
     let change = change_command(command.body, instance_id)?;
     let engine = context.engine.clone();
-    execute(&context, &command.meta, Succeeded, move |tx| {
-        Box::pin(async move { engine.change(tx, &change).await })
-    })
-    .await
+    let by_card = change.sources.method == PaymentMethod::BankCard && engine.takes_cards();
+    let instance_id = change.instance_id.clone();
+    let work = in_transaction(move |tx| Box::pin(async move { engine.change(tx, &change).await }));
+    if by_card {
+        let account_id = owner_of(&context, &instance_id).await?;
+        return pay_by_card(&context, &command.meta, Succeeded, account_id, work).await;
+    }
+    execute(&context, &command.meta, Succeeded, work).await
 }
 
 async fn quote(

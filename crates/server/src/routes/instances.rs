@@ -4,6 +4,7 @@ use tenure_core::catalog::Billing;
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::purchase::PurchaseRequest;
 use tenure_engine::instances::PurchaseCommand;
+use tenure_engine::EngineError;
 use tenure_store::instances::InstanceFilter;
 use tenure_wire::instances::{
     Instance, InstanceQuery, PlanQuota, Purchase, PurchaseResult, QuotaUsage, QuotaUse,
@@ -13,7 +14,8 @@ use tenure_wire::renewals::{Renew, RenewMany, RenewalResult, RenewedMany};
 use super::card_orders::{in_transaction, owner_of, pay_by_card};
 use super::{Made, Route};
 use crate::api::{
-    execute, read, Answered, Command, Created, Listing, Page, PageSize, Params, Succeeded,
+    execute, keep_refusal, read, Answered, Command, Created, Listing, Page, PageSize, Params,
+    Succeeded,
 };
 use crate::auth::{outside_payment, BodyNames, ListScope};
 use crate::context::ApiContext;
@@ -269,6 +271,15 @@ async fn renew_many(
 ) -> Result<Answered<RenewedMany>, ApiError> {
     let (instances, period, sources) = renewing(command.body)?;
     let engine = context.engine.clone();
+    if sources.method == PaymentMethod::BankCard && engine.takes_cards() {
+        // One charge pays one order (its period's refund gives back from it).
+        let refused = EngineError::refused(
+            "card_pays_one_period",
+            "a card charge pays one order, and this renews several instances: add funds by \
+             card, then renew them from the balance",
+        );
+        return keep_refusal(&context, &command.meta, refused.into()).await;
+    }
     execute(&context, &command.meta, Succeeded, move |tx| {
         Box::pin(async move {
             let renewed = engine.renew_many(tx, &instances, period, sources).await?;

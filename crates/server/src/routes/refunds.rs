@@ -74,7 +74,7 @@ async fn list(
     read(&context, move |connection| {
         Box::pin(async move {
             let found = engine.list_refunds(connection, &filter).await?;
-            Ok(Listing::new(found, limit, |refund| refund.id.clone()).map())
+            Ok(Listing::new(found, limit, |record| record.refund.id.clone()).map())
         })
     })
     .await

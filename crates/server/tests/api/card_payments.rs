@@ -755,11 +755,292 @@ async fn an_unsubscription_refunds_the_card_through_the_provider(backend: Backen
     assert_eq!(sent["status"], "succeeded");
     assert_eq!(sent["amount_minor"].as_i64(), Some(to_card));
     assert_eq!(sent["provider_id"], made[0]["id"]);
-    app.balanced_ledger(&account_id).await;
+    assert_eq!(refund["paid_back_through_provider"][0]["id"], sent["id"]);
+    assert_eq!(
+        refund["paid_back_through_provider"][0]["status"],
+        "succeeded"
+    );
+    let completed = events_of(&app, &account_id, "refund.completed").await;
+    assert_eq!(completed.len(), 1);
+    assert_eq!(completed[0]["data"]["amount_minor"].as_i64(), Some(to_card));
+
+    // The books: the card's money came in through the provider and part of it went back.
+    let charged = bought["order"]["paid_external_minor"].as_i64().unwrap();
+    assert_eq!(
+        app.book_total(&account_id, "provider_clearing").await,
+        -(charged - to_card),
+        "what the provider holds for the operator"
+    );
+    assert_eq!(app.book_total(&account_id, "external:bank_card").await, 0);
+    assert_eq!(app.book_total(&account_id, "refunds_payable").await, 0);
+
+    // The provider completed it: the operator cannot complete it again.
+    let refund_id = refund["id"].as_str().unwrap();
+    let (status, answer) = app
+        .post(&format!("/v1/refunds/{refund_id}/complete"), json!({}))
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("refund_not_processing"))
+    );
 }
 on_both_backends!(
     refund_to_card,
     an_unsubscription_refunds_the_card_through_the_provider
+);
+
+async fn an_upgrade_is_paid_by_card_and_refunded_to_it(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, owner_key) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    let upgrade = json!({ "spec": "tps-5000", "pay_with": "bank_card" });
+
+    // Two paid periods (bought, then renewed ahead): one charge cannot pay both.
+    let (_, renewed_ahead) = app.post("/v1/instances", purchase_body(&account_id)).await;
+    let renewed_id = renewed_ahead["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = app
+        .post(
+            &format!("/v1/instances/{renewed_id}/renew"),
+            json!({ "period": "1M", "pay_with": "bank_card" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, refused) = app
+        .request_with_key(
+            "POST",
+            &format!("/v1/instances/{renewed_id}/change"),
+            Some(&owner_key),
+            Some(upgrade.clone()),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("card_pays_one_period")),
+        "{refused}"
+    );
+    assert_eq!(
+        stripe.list("payment_intents").await.len(),
+        2,
+        "nothing charged"
+    );
+    let unchanged = app.get(&format!("/v1/instances/{renewed_id}")).await;
+    assert_eq!(unchanged["spec_id"], "tps-1000");
+    let (status, refused) = app
+        .post(
+            "/v1/renewals",
+            json!({ "instances": [renewed_id], "period": "1M", "pay_with": "bank_card" }),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("card_pays_one_period")),
+        "renewing several at once: {refused}"
+    );
+    assert_eq!(
+        stripe.list("payment_intents").await.len(),
+        2,
+        "nothing charged"
+    );
+
+    // One paid period: the account's own key upgrades it by card.
+    let (_, bought) = app.post("/v1/instances", purchase_body(&account_id)).await;
+    let instance_id = bought["instance"]["id"].as_str().unwrap().to_string();
+    let (status, changed) = app
+        .request_with_key(
+            "POST",
+            &format!("/v1/instances/{instance_id}/change"),
+            Some(&owner_key),
+            Some(upgrade),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["status"], "applied");
+    let order = &changed["orders"][0];
+    let upgrade_minor = order["paid_external_minor"].as_i64().unwrap();
+    assert!(upgrade_minor > 0, "{order}");
+    let charges = stripe.list("payment_intents").await;
+    assert_eq!(charges.len(), 4);
+    assert!(charges
+        .iter()
+        .any(|charge| charge["amount"].as_i64() == Some(upgrade_minor)));
+    let payments = app.get(&format!("/v1/payments?account={account_id}")).await;
+    let paid = payments["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|payment| payment["order_id"] == order["id"])
+        .expect("the upgrade's payment")
+        .clone();
+    assert_eq!(paid["status"], "succeeded");
+    assert_eq!(paid["amount_minor"].as_i64(), Some(upgrade_minor));
+    assert_eq!(app.account(&account_id).await["balance_minor"], 0);
+
+    // Unsubscribed: the period's refund goes back to the card from both of its charges.
+    let (status, _) = app
+        .post(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let refund = app
+        .get(&format!("/v1/refunds?instance={instance_id}"))
+        .await["data"][0]
+        .clone();
+    let to_card = refund["to_external_minor"].as_i64().unwrap();
+    app.engine
+        .send_card_refunds(jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let refunded: i64 = stripe
+        .list("refunds")
+        .await
+        .iter()
+        .map(|made| made["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(refunded, to_card);
+    let refund = app
+        .get(&format!("/v1/refunds/{}", refund["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(refund["status"], "refunded", "{refund}");
+    let charged: i64 = charges
+        .iter()
+        .map(|charge| charge["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        app.book_total(&account_id, "provider_clearing").await,
+        -(charged - to_card)
+    );
+    assert_eq!(app.book_total(&account_id, "external:bank_card").await, 0);
+}
+on_both_backends!(
+    upgrade_by_card,
+    an_upgrade_is_paid_by_card_and_refunded_to_it
+);
+
+/// The events of `kind` recorded for `account_id`.
+async fn events_of(app: &TestApp, account_id: &str, kind: &str) -> Vec<Value> {
+    app.get(&format!("/v1/events?account={account_id}&kind={kind}"))
+        .await["data"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn a_refund_the_provider_refuses_goes_to_the_balance(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, _) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    let (status, bought) = app.post("/v1/instances", purchase_body(&account_id)).await;
+    assert_eq!(status, 201, "{bought}");
+    let instance_id = bought["instance"]["id"].as_str().unwrap();
+    let (status, unsubscribed) = app
+        .post(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+        )
+        .await;
+    assert_eq!(status, 200, "{unsubscribed}");
+    let refund = app.get(&format!("/v1/refunds?account={account_id}")).await["data"][0].clone();
+    let refund_id = refund["id"].as_str().unwrap().to_string();
+    let to_card = refund["to_external_minor"].as_i64().unwrap();
+    let part = refund["paid_back_through_provider"][0].clone();
+    assert_eq!(part["status"], "started", "queued for the sender: {refund}");
+    assert_eq!(part["amount_minor"].as_i64(), Some(to_card));
+
+    // The operator cannot complete what the provider is paying back.
+    let (status, answer) = app
+        .post(&format!("/v1/refunds/{refund_id}/complete"), json!({}))
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (409, Some("refund_through_provider"))
+    );
+
+    // Stripe says the refund failed (the card was closed).
+    let failed = json!({
+        "id": "evt_refund_failed",
+        "type": "refund.failed",
+        "data": { "object": { "id": "re_closed_card", "amount": to_card, "status": "failed",
+                              "failure_reason": "expired_or_canceled_card",
+                              "metadata": { "tenure_attempt": part["id"] } } }
+    })
+    .to_string();
+    assert_eq!(send_signed(&app, failed.clone()).await.0, 200);
+    assert_eq!(
+        send_signed(&app, failed).await.0,
+        200,
+        "sent again: acknowledged"
+    );
+    assert_eq!(
+        app.engine
+            .send_card_refunds(jiff::Timestamp::now())
+            .await
+            .unwrap(),
+        0,
+        "nothing left to send"
+    );
+    assert!(stripe.list("refunds").await.is_empty());
+
+    let refund = app.get(&format!("/v1/refunds/{refund_id}")).await;
+    assert_eq!(refund["status"], "refunded", "{refund}");
+    let part = &refund["paid_back_through_provider"][0];
+    assert_eq!(part["status"], "failed");
+    assert_eq!(part["provider_id"], "re_closed_card");
+    assert_eq!(part["failure_message"], "expired_or_canceled_card");
+    assert_eq!(
+        app.account(&account_id).await["balance_minor"].as_i64(),
+        Some(to_card),
+        "the refund went to the balance"
+    );
+    let redirected = events_of(&app, &account_id, "refund.redirected").await;
+    assert_eq!(redirected.len(), 1, "once");
+    assert_eq!(
+        redirected[0]["data"]["amount_minor"].as_i64(),
+        Some(to_card)
+    );
+    assert_eq!(redirected[0]["data"]["reason"], "expired_or_canceled_card");
+    assert!(events_of(&app, &account_id, "refund.completed")
+        .await
+        .is_empty());
+    let notices = app
+        .get(&format!(
+            "/v1/notifications?account={account_id}&kind=refund.redirected"
+        ))
+        .await;
+    let told = notices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|notice| notice["kind"] == "refund.redirected")
+        .expect("the customer is told")
+        .clone();
+    assert!(
+        told["body"]
+            .as_str()
+            .unwrap()
+            .contains("expired_or_canceled_card"),
+        "{told}"
+    );
+
+    let charged = bought["order"]["paid_external_minor"].as_i64().unwrap();
+    assert_eq!(
+        app.book_total(&account_id, "provider_clearing").await,
+        -charged
+    );
+    assert_eq!(app.book_total(&account_id, "refunds_payable").await, 0);
+    assert_eq!(app.book_total(&account_id, "balance").await, to_card);
+}
+on_both_backends!(
+    refund_refused,
+    a_refund_the_provider_refuses_goes_to_the_balance
 );
 
 async fn a_free_instance_is_upgraded_to_a_subscription_paid_by_card(backend: Backend) {

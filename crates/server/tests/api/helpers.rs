@@ -390,6 +390,18 @@ impl TestApp {
         }
         entries
     }
+
+    /// The sum of every posting to ledger account `book` (`balance`, `provider_clearing`, ...)
+    /// in `account_id`'s balanced ledger.
+    pub async fn book_total(&self, account_id: &str, book: &str) -> i64 {
+        self.balanced_ledger(account_id)
+            .await
+            .iter()
+            .flat_map(|entry| entry["postings"].as_array().unwrap().clone())
+            .filter(|posting| posting["ledger_account"] == book)
+            .map(|posting| posting["amount_minor"].as_i64().unwrap())
+            .sum()
+    }
 }
 
 pub fn region_of(product: &str) -> &'static str {
