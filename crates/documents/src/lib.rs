@@ -11,9 +11,11 @@
 
 mod amount;
 pub mod factur_x;
+pub mod pdf;
 mod xml;
 
 pub use factur_x::factur_x_xml;
+pub use pdf::{pdf, DocumentError};
 
 #[doc(no_inline)]
 pub use tenure_core::invoice::document::InvoiceDocument;

@@ -71,6 +71,13 @@ impl XmlWriter {
     }
 }
 
+/// `text` escaped as [`push_escaped`] escapes it.
+pub fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    push_escaped(&mut escaped, text);
+    escaped
+}
+
 /// Escapes the five characters XML gives meaning to, and leaves out the characters XML 1.0 does
 /// not allow at all (control characters other than tab and line breaks, U+FFFE, U+FFFF): a
 /// parser would refuse the whole document for one of them, and none carries meaning on an
