@@ -38,7 +38,8 @@ const TITLE_MAX_LINES: usize = 2;
 const PARTY_FIELD_MAX_LINES: usize = 2;
 const PARTY_ADDRESS_LINES_SHOWN: usize = 4;
 const CELL_MAX_LINES: usize = 4;
-const NUMBER_MAX_LINES: usize = 2;
+/// Enough for any `i64` in the narrowest column: no amount is ever cut.
+const NUMBER_MAX_LINES: usize = 5;
 const REASON_MAX_LINES: usize = 4;
 const NOTE_MAX_LINES: usize = 20;
 
