@@ -4,6 +4,10 @@
 //! Elements are written in the order the Factur-X EN 16931 XSD wants them. What EN 16931 asks
 //! of the content (a VAT id for reverse charge, sums that add up) is the document's: this file
 //! writes what it is given, exactly.
+//!
+//! A seller without a VAT id cannot conform yet: EN 16931 (BR-CO-26) then wants its legal
+//! registration id (BT-30) or another identifier (BT-29), which `Party` does not hold. That is
+//! the case of a seller outside the scope of VAT (category `O`, which forbids VAT ids).
 
 use jiff::civil::Date;
 use tenure_core::invoice::document::{

