@@ -46,7 +46,10 @@ pub fn document(
     pdf.set_file_id((id.clone(), id));
 
     let mut catalog = pdf.catalog(catalog_ref);
-    catalog.pages(page_tree_ref).metadata(metadata_ref);
+    catalog
+        .pages(page_tree_ref)
+        .metadata(metadata_ref)
+        .lang(TextStr("en"));
     catalog
         .output_intents()
         .push()
