@@ -11,6 +11,7 @@ fonts' embedding. Prints one `key: value` line per fact; exits 1 with the reason
 thing wrong.
 """
 
+import hashlib
 import os
 import sys
 
@@ -52,6 +53,7 @@ def check_xml(pdf_bytes):
     if level != "en16931":
         fail(f"the XML says profile {level!r}, not en16931")
     print(f"attachment: {file_name}")
+    print(f"xml_sha256: {hashlib.sha256(xml).hexdigest()}")
     print("xsd: valid")
     print(f"level: {level}")
     namespaces = {

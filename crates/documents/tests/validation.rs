@@ -10,6 +10,7 @@ mod fixtures;
 use std::path::Path;
 use std::process::Command;
 
+use sha2::{Digest, Sha256};
 use tenure_core::invoice::document::InvoiceDocument;
 
 fn python() -> String {
@@ -25,6 +26,8 @@ struct Read {
     facts: String,
     /// The pages' text, laid out as on the page.
     text: String,
+    /// The hash of `factur_x_xml`'s XML for the document, in hexadecimal.
+    xml_sha256: String,
 }
 
 impl Read {
@@ -61,6 +64,10 @@ fn read(doc: &InvoiceDocument) -> Read {
     Read {
         facts: check_factur_x(&path),
         text: pdftotext(&path),
+        xml_sha256: Sha256::digest(tenure_documents::factur_x_xml(doc))
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect(),
     }
 }
 
@@ -107,6 +114,11 @@ fn pdftotext(path: &Path) -> String {
 
 /// Every PDF here passes the same checks of its form; each test then reads its content.
 fn assert_factur_x(read: &Read, number: &str, type_code: &str) {
+    assert_eq!(
+        read.fact("xml_sha256"),
+        read.xml_sha256,
+        "the embedded XML is factur_x_xml's"
+    );
     assert_eq!(read.fact("attachment"), "factur-x.xml");
     assert_eq!(read.fact("xsd"), "valid");
     assert!(read.fact("rules").starts_with("valid"));

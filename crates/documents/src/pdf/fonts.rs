@@ -8,6 +8,7 @@
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
+use sha2::{Digest, Sha256};
 use subsetter::GlyphRemapper;
 use ttf_parser::GlyphId;
 
@@ -45,11 +46,10 @@ impl Style {
         }
     }
 
-    /// The embedded font's name: a subset is named with a six-letter tag before its face's.
-    fn base_font(self) -> Name<'static> {
+    fn face_name(self) -> &'static str {
         match self {
-            Style::Regular => Name(b"TENURA+DejaVuSans"),
-            Style::Bold => Name(b"TENURB+DejaVuSans-Bold"),
+            Style::Regular => "DejaVuSans",
+            Style::Bold => "DejaVuSans-Bold",
         }
     }
 
@@ -189,9 +189,11 @@ impl<'a> Subset<'a> {
         let font_file_ref = next_ref.bump();
         let to_unicode_ref = next_ref.bump();
         let style = face.style;
+        let base_font = subset_name(style, &self.remapper);
+        let base_font = Name(base_font.as_bytes());
 
         pdf.type0_font(type0_ref)
-            .base_font(style.base_font())
+            .base_font(base_font)
             .encoding_predefined(Name(b"Identity-H"))
             .descendant_font(cid_font_ref)
             .to_unicode(to_unicode_ref);
@@ -204,7 +206,7 @@ impl<'a> Subset<'a> {
         let mut cid_font = pdf.cid_font(cid_font_ref);
         cid_font
             .subtype(CidFontType::Type2)
-            .base_font(style.base_font())
+            .base_font(base_font)
             .system_info(IDENTITY_SYSTEM)
             .font_descriptor(descriptor_ref)
             // PDF/A wants the map written; the subset's glyph ids are the CIDs.
@@ -217,7 +219,7 @@ impl<'a> Subset<'a> {
         let scale = |units: i16| face.to_glyph_space(f32::from(units));
         let ascender = scale(parsed.ascender());
         pdf.font_descriptor(descriptor_ref)
-            .name(style.base_font())
+            .name(base_font)
             // Symbolic: the font's own glyphs, addressed by CID, not a standard character set.
             .flags(FontFlags::SYMBOLIC)
             .bbox(Rect::new(
@@ -251,4 +253,20 @@ impl<'a> Subset<'a> {
             .filter(Filter::FlateDecode);
         Ok(())
     }
+}
+
+/// The embedded font's name: six capital letters, then the face's. The letters are a hash of
+/// the glyphs kept, so two different subsets never share a name, even in two PDFs a printer
+/// merges (a reader may take one subset for the other when they do).
+fn subset_name(style: Style, remapper: &GlyphRemapper) -> String {
+    let mut hasher = Sha256::new();
+    for glyph in remapper.remapped_gids() {
+        hasher.update(glyph.to_be_bytes());
+    }
+    let hash = hasher.finalize();
+    let tag: String = hash[..6]
+        .iter()
+        .map(|byte| char::from(b'A' + byte % 26))
+        .collect();
+    format!("{tag}+{}", style.face_name())
 }
