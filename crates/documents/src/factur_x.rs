@@ -21,7 +21,7 @@ use crate::xml::XmlWriter;
 pub const EN16931_GUIDELINE_ID: &str = "urn:cen.eu:en16931:2017";
 
 /// EN 16931 keeps at most three street lines (BT-35, BT-36, BT-162).
-const STREET_LINES_KEPT: usize = 3;
+pub(crate) const STREET_LINES_KEPT: usize = 3;
 
 /// UN/ECE Recommendation 20 "one" (unit): what a line counts (instances, licences).
 const UNIT_CODE_ONE: &str = "C62";
@@ -229,7 +229,7 @@ fn tax_breakdown(xml: &mut XmlWriter, doc: &InvoiceDocument, subtotal: &TaxSubto
 /// outside-scope categories (BR-AE-10, BR-E-10, BR-O-10) and forbids it for the others, so a
 /// reason the document gives a taxed category is not written; a missing one is said in words of
 /// the category, rather than leaving the XML invalid.
-fn exemption_reason(subtotal: &TaxSubtotal) -> Option<&str> {
+pub(crate) fn exemption_reason(subtotal: &TaxSubtotal) -> Option<&str> {
     let default = match subtotal.tax_category {
         TaxCategory::Standard | TaxCategory::ZeroRated => return None,
         TaxCategory::ReverseCharge => "Reverse charge",

@@ -13,6 +13,7 @@ use tenure_core::money::format_minor;
 use super::fonts::{Fonts, Style};
 use super::wrap::wrap;
 use crate::amount::{decimal_text, rate_percent_short};
+use crate::factur_x::{exemption_reason, STREET_LINES_KEPT};
 
 pub const PAGE_WIDTH_PT: f32 = 595.0;
 pub const PAGE_HEIGHT_PT: f32 = 842.0;
@@ -36,7 +37,6 @@ const ROW_PADDING_PT: f32 = 5.0;
 /// How many lines each text may take before it is cut ([`wrap`]).
 const TITLE_MAX_LINES: usize = 2;
 const PARTY_FIELD_MAX_LINES: usize = 2;
-const PARTY_ADDRESS_LINES_SHOWN: usize = 4;
 const CELL_MAX_LINES: usize = 4;
 /// Enough for any `i64` in the narrowest column: no amount is ever cut.
 const NUMBER_MAX_LINES: usize = 5;
@@ -217,6 +217,8 @@ impl Layout<'_> {
         };
         let seller = self.party("From", &self.doc.seller, LEFT_PT);
         let buyer = self.party(buyer_heading, &self.doc.buyer, BUYER_X_PT);
+        let stack_height_pt = |cells: &[Cell]| cells.iter().map(Cell::height_pt).sum::<f32>();
+        self.ensure_room(stack_height_pt(&seller).max(stack_height_pt(&buyer)));
         let top_pt = self.y_pt;
         let seller_bottom_pt = self.place_stack(&seller, top_pt);
         let buyer_bottom_pt = self.place_stack(&buyer, top_pt);
@@ -240,7 +242,8 @@ impl Layout<'_> {
             self.cell(heading, column, DETAIL_SIZE_PT, Style::Bold, Ink::Muted, 1),
             field(&party.legal_name, Style::Bold, Ink::Text),
         ];
-        for line in party.address_lines.iter().take(PARTY_ADDRESS_LINES_SHOWN) {
+        // The street lines the XML keeps, so that the two show the same address.
+        for line in party.address_lines.iter().take(STREET_LINES_KEPT) {
             cells.push(field(line, Style::Regular, Ink::Text));
         }
         cells.push(field(
@@ -395,10 +398,14 @@ impl Layout<'_> {
                 ]
             })
             .collect();
-        // The totals stay together: a reader looks for them in one place.
+        // The totals stay together, a reader looks for them in one place, unless there are more
+        // tax rates than a page holds.
         let height_pt: f32 = rows.iter().map(|row| row_height_pt(row)).sum();
-        self.ensure_room(height_pt);
+        if height_pt <= TOP_PT - BOTTOM_PT {
+            self.ensure_room(height_pt);
+        }
         for row in &rows {
+            self.ensure_room(row_height_pt(row));
             let top_pt = self.y_pt;
             for stack in row {
                 self.place_stack(stack, top_pt);
@@ -408,14 +415,14 @@ impl Layout<'_> {
         self.y_pt -= 12.0;
     }
 
+    /// Why no tax is charged, as the XML says it, then the note.
     fn reasons_and_note(&mut self) {
         let full_width = Column::left(LEFT_PT, CONTENT_WIDTH_PT);
         let reasons: Vec<&str> = self
             .doc
             .tax_subtotals
             .iter()
-            .filter_map(|subtotal| subtotal.exemption_reason.as_deref())
-            .filter(|reason| !reason.trim().is_empty())
+            .filter_map(exemption_reason)
             .collect();
         for reason in reasons {
             let cell = self.cell(
@@ -608,5 +615,101 @@ fn subtotal_label(subtotal: &TaxSubtotal, currency: &str) -> String {
         TaxCategory::Exempt => format!("VAT exempt on {basis}"),
         TaxCategory::ReverseCharge => format!("VAT reverse charged on {basis}"),
         TaxCategory::NotSubject => format!("No VAT (not subject) on {basis}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+    use tenure_core::invoice::document::{DocumentLine, Party, TaxSubtotal};
+
+    use super::*;
+
+    fn party(name: &str) -> Party {
+        Party {
+            legal_name: name.into(),
+            address_lines: vec!["1 Main Street".into()],
+            city: "Paris".into(),
+            postcode: "75001".into(),
+            country_code: "FR".into(),
+            tax_id: Some("FR40303265045".into()),
+            email: None,
+        }
+    }
+
+    /// A document of `lines` lines, each at its own tax rate, every text `text_length` long.
+    fn document(lines: usize, text_length: usize) -> InvoiceDocument {
+        let text = "word ".repeat(text_length / 5);
+        let lines: Vec<DocumentLine> = (0..lines)
+            .map(|index| DocumentLine {
+                description: text.clone(),
+                detail: Some(text.clone()),
+                period_start: date(2026, 4, 1),
+                period_end: date(2026, 4, 30),
+                quantity: i64::MAX,
+                unit_price_minor: i64::MIN,
+                net_minor: i64::MAX,
+                tax_category: TaxCategory::Standard,
+                tax_rate_basis_points: index as u32,
+            })
+            .collect();
+        let tax_subtotals = lines
+            .iter()
+            .map(|line| TaxSubtotal {
+                tax_category: line.tax_category,
+                tax_rate_basis_points: line.tax_rate_basis_points,
+                taxable_minor: line.net_minor,
+                tax_minor: i64::MAX,
+                exemption_reason: Some(text.clone()),
+            })
+            .collect();
+        InvoiceDocument {
+            number: text.clone(),
+            kind: DocumentKind::CreditNote,
+            issued_on: date(2026, 4, 1),
+            currency: "EUR".into(),
+            seller: party(&text),
+            buyer: party(&text),
+            lines,
+            tax_subtotals,
+            net_minor: i64::MAX,
+            tax_minor: i64::MAX,
+            gross_minor: i64::MAX,
+            paid_minor: i64::MIN,
+            due_minor: i64::MAX,
+            corrects: None,
+            note: Some(text),
+        }
+    }
+
+    /// Every text and rule lies inside its page, above the footer but for the footer itself.
+    fn assert_on_their_pages(pages: &[Page]) {
+        for (index, page) in pages.iter().enumerate() {
+            for item in &page.items {
+                let (y_pt, is_footer) = match item {
+                    Item::Text { y_pt, text, .. } => (*y_pt, text.contains(" · Page ")),
+                    Item::Rule { y_pt, .. } => (*y_pt, false),
+                };
+                let floor_pt = if is_footer {
+                    FOOTER_BASELINE_PT
+                } else {
+                    BOTTOM_PT
+                };
+                assert!(
+                    (floor_pt..=TOP_PT).contains(&y_pt),
+                    "page {index}: {item:?} is off its page"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn long_texts_extreme_amounts_and_many_rates_stay_on_their_pages() {
+        let fonts = Fonts::load().unwrap();
+        for (lines, text_length) in [(0, 0), (1, 10_000), (60, 400), (300, 20)] {
+            let pages = pages(&document(lines, text_length), &fonts);
+            assert!(!pages.is_empty());
+            assert_on_their_pages(&pages);
+        }
     }
 }
