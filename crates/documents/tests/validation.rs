@@ -72,6 +72,18 @@ fn read(doc: &InvoiceDocument) -> Read {
 }
 
 fn check_factur_x(path: &Path) -> String {
+    let output = run_check(path);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the PDF fails the check:\n{stderr}"
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `check_factur_x.py`; a Python environment that is missing, or lacks a package, is a
+/// failure that says to run scripts/test.
+fn run_check(path: &Path) -> std::process::Output {
     let python = python();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check_factur_x.py");
     let output = Command::new(&python)
@@ -80,19 +92,15 @@ fn check_factur_x(path: &Path) -> String {
         .output()
         .unwrap_or_else(|error| {
             panic!(
-                "{python} {}: {error} (scripts/test installs factur-x)",
-                script.display()
+                "{python}: {error} (run scripts/test: it makes the tests' Python environment, \
+                 with factur-x and saxonche, and names it in TENURE_TEST_PYTHON)"
             )
         });
     let stderr = String::from_utf8_lossy(&output.stderr);
     if stderr.contains("No module named") {
         panic!("{python} lacks a package: run scripts/test, which installs them\n{stderr}");
     }
-    assert!(
-        output.status.success(),
-        "the PDF fails the check:\n{stderr}"
-    );
-    String::from_utf8(output.stdout).unwrap()
+    output
 }
 
 fn pdftotext(path: &Path) -> String {
@@ -241,4 +249,42 @@ fn hostile_text_is_wrapped_cut_or_replaced_and_the_pdf_still_validates() {
     read.assert_shows("E-books?");
     read.assert_shows("…");
     read.assert_row("Total", "61.18 EUR");
+}
+
+/// The checks can fail: a PDF whose attachment or XMP is changed (in place, the same length, so
+/// the file still reads) is refused, with the reason.
+#[test]
+fn the_checker_refuses_a_pdf_that_breaks_factur_x() {
+    let pdf = tenure_documents::pdf(&fixtures::eur_invoice()).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    for (from, to, reason) in [
+        (
+            "/AFRelationship /Alternative",
+            "/AFRelationship /Unspecified",
+            "not /Alternative",
+        ),
+        (
+            "<pdfaid:part>3</pdfaid:part>",
+            "<pdfaid:part>2</pdfaid:part>",
+            "<pdfaid:part>3</pdfaid:part>",
+        ),
+    ] {
+        let changed = replace_once(&pdf, from.as_bytes(), to.as_bytes());
+        let path = folder.path().join("changed.pdf");
+        std::fs::write(&path, changed).unwrap();
+        let output = run_check(&path);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{to} passed the check");
+        assert!(stderr.contains(reason), "{to}: {stderr}");
+    }
+}
+
+fn replace_once(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes
+        .windows(from.len())
+        .position(|window| window == from)
+        .unwrap_or_else(|| panic!("{} is not in the PDF", String::from_utf8_lossy(from)));
+    let mut changed = bytes.to_vec();
+    changed[at..at + to.len()].copy_from_slice(to);
+    changed
 }
