@@ -17,7 +17,7 @@ pub fn wrap(
 ) -> Vec<String> {
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
-        wrap_paragraph(paragraph, width_pt, &measure, &mut lines);
+        wrap_paragraph(paragraph, width_pt, max_lines, &measure, &mut lines);
         // One line more than the limit says the text was cut; the rest is not needed.
         if lines.len() > max_lines {
             break;
@@ -32,14 +32,19 @@ pub fn wrap(
     lines
 }
 
+/// Stops past `max_lines`: the rest of a long text would only be cut.
 fn wrap_paragraph(
     paragraph: &str,
     width_pt: f32,
+    max_lines: usize,
     measure: &impl Fn(&str) -> f32,
     lines: &mut Vec<String>,
 ) {
     let mut line = String::new();
     for word in paragraph.split_whitespace() {
+        if lines.len() > max_lines {
+            return;
+        }
         let candidate = if line.is_empty() {
             word.to_string()
         } else {
@@ -130,5 +135,7 @@ mod tests {
         );
         assert_eq!(wrap("abcdefgh abcdefgh", 4.0, 1, characters), ["abc…"]);
         assert!(wrap("anything", 4.0, 0, characters).is_empty());
+        let long = "word ".repeat(1_000_000);
+        assert_eq!(wrap(&long, 9.0, 2, characters), ["word word", "word wor…"]);
     }
 }
