@@ -148,6 +148,12 @@ fn trade_line(xml: &mut XmlWriter, doc: &InvoiceDocument, line_number: usize, li
 fn trade_party(xml: &mut XmlWriter, element: &'static str, party: &Party) {
     xml.open(element, &[]);
     xml.element("ram:Name", &[], &party.legal_name);
+    if let Some(registration_id) = &party.registration_id {
+        // BT-30 (BT-47): the legal registration, before the address as CII orders it.
+        xml.open("ram:SpecifiedLegalOrganization", &[]);
+        xml.element("ram:ID", &[], registration_id);
+        xml.close();
+    }
     xml.open("ram:PostalTradeAddress", &[]);
     xml.element("ram:PostcodeCode", &[], &party.postcode);
     let street_elements = ["ram:LineOne", "ram:LineTwo", "ram:LineThree"];

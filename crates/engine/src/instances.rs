@@ -223,6 +223,9 @@ impl Engine {
             refund_destination: None,
         };
         buffer.add_order(order.clone());
+        if let Some(invoice) = self.invoice_for_order(account, draft.instance, &order) {
+            buffer.add_invoice(invoice);
+        }
         buffer.add_entry(EntryWrite {
             entry_id: self.ids.next("led"),
             account_id: account.id.clone(),

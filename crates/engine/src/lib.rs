@@ -22,6 +22,7 @@ pub mod forecast;
 pub mod free_instances;
 mod ids;
 pub mod instances;
+pub mod invoices;
 mod locks;
 mod low_balance;
 pub mod orders;

@@ -27,12 +27,15 @@ use tenure_store::Tx;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::ids::Ids;
+use crate::invoices::PendingInvoice;
 
 /// Rows waiting to be written, in the order they were decided, and the funds of the accounts
 /// they pay from as those rows leave them.
 #[derive(Debug, Default)]
 pub(crate) struct RecordBuffer {
     orders: Vec<Order>,
+    /// Invoices of the waiting orders, numbered at the flush.
+    invoices: Vec<PendingInvoice>,
     entries: Vec<EntryWrite>,
     attempts: Vec<DeductionAttempt>,
     /// Events, their `seq` given at [`RecordBuffer::flush`].
@@ -98,6 +101,7 @@ impl RecordBuffer {
         self.orders.clear();
         self.entries.clear();
         self.attempts.clear();
+        self.invoices.clear();
         self.events.clear();
         self.notices.clear();
         self.deliveries.clear();
@@ -109,6 +113,10 @@ impl RecordBuffer {
 
     pub(crate) fn add_order(&mut self, order: Order) {
         self.orders.push(order);
+    }
+
+    pub(crate) fn add_invoice(&mut self, invoice: PendingInvoice) {
+        self.invoices.push(invoice);
     }
 
     pub(crate) fn add_entry(&mut self, entry: EntryWrite) {
@@ -174,6 +182,7 @@ impl RecordBuffer {
     /// deliveries that carry them (the outbox), so that they commit or roll back together.
     pub(crate) async fn flush(&mut self, tx: &mut Tx, ids: &Ids) -> Result<(), EngineError> {
         orders::insert_many(tx, &self.orders).await?;
+        crate::invoices::issue(tx, ids, std::mem::take(&mut self.invoices)).await?;
         ledger::write_entries(tx, &self.entries).await?;
         deduction_attempts::insert_many(tx, &self.attempts).await?;
         let seqs = events::next_seqs(tx, self.events.len()).await?;

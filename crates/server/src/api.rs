@@ -240,6 +240,29 @@ impl<T, S: AnswerStatus> Answered<T, S> {
 
 /// A success answer that is not JSON (the metrics' text, the docs page): its content type and
 /// body.
+/// A PDF answer, named `{file_name}` for a browser that saves it.
+pub struct Pdf {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl IntoResponse for Pdf {
+    fn into_response(self) -> Response {
+        let disposition = format!("inline; filename=\"{}\"", self.file_name);
+        (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/pdf".to_string(),
+                ),
+                (axum::http::header::CONTENT_DISPOSITION, disposition),
+            ],
+            self.bytes,
+        )
+            .into_response()
+    }
+}
+
 pub struct Text {
     pub content_type: &'static str,
     pub body: String,

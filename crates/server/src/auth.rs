@@ -214,6 +214,7 @@ fn owned_table(resource: &str) -> Option<(OwnedTable, &'static str)> {
         "approvals" => Some((OwnedTable::Approvals, "approval")),
         "refunds" => Some((OwnedTable::Refunds, "refund")),
         "bills" => Some((OwnedTable::Bills, "bill")),
+        "invoices" => Some((OwnedTable::Invoices, "invoice")),
         _ => None,
     }
 }

@@ -178,6 +178,7 @@ pub enum OwnedTable {
     Approvals,
     Refunds,
     Bills,
+    Invoices,
 }
 
 impl OwnedTable {
@@ -189,6 +190,7 @@ impl OwnedTable {
             OwnedTable::Approvals => "approvals",
             OwnedTable::Refunds => "refunds",
             OwnedTable::Bills => "bills",
+            OwnedTable::Invoices => "invoices",
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod events;
 mod group_commit;
 pub mod idempotency;
 pub mod instances;
+pub mod invoices;
 pub mod keys;
 pub mod ledger;
 mod listing;

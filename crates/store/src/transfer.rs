@@ -45,6 +45,8 @@ pub const TABLES: &[Table] = &[
     table("saved_cards", &["id"]),
     table("payments", &["id"]),
     table("provider_events", &["id"]),
+    table("invoice_series", &["series"]),
+    table("invoices", &["id"]),
 ];
 
 /// Tables that stay with their database. The console's session key is a secret of one

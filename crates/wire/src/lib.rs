@@ -35,6 +35,7 @@ pub mod events;
 pub mod forecast;
 pub mod health;
 pub mod instances;
+pub mod invoices;
 pub mod ledger;
 pub mod orders;
 pub mod payments;

@@ -6,10 +6,10 @@
 //! positive: its kind says they are given back (EN 16931 type code 381).
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Whether the document charges (invoice) or gives back (credit note).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     Invoice,
@@ -27,7 +27,7 @@ impl DocumentKind {
 }
 
 /// The seller or the buyer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Party {
     pub legal_name: String,
     /// Street lines, first to last (at most three are kept by EN 16931).
@@ -38,12 +38,16 @@ pub struct Party {
     pub country_code: String,
     /// VAT or tax registration id (`FR40303265045`), when the party has one.
     pub tax_id: Option<String>,
+    /// Legal registration id (a company number: SIREN, Handelsregister), when the party has
+    /// one: EN 16931 wants it of a seller who shows no VAT id (BR-CO-26).
+    #[serde(default)]
+    pub registration_id: Option<String>,
     /// Where the document is sent (the buyer's invoice email), when known.
     pub email: Option<String>,
 }
 
 /// How a line is taxed (UNTDID 5305 category, EN 16931 BT-151).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxCategory {
     /// Taxed at a rate above zero (`S`).
@@ -71,7 +75,7 @@ impl TaxCategory {
 }
 
 /// What one line sold (or gives back).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocumentLine {
     /// The product as a reader names it ("Message queue (MQTT)").
     pub description: String,
@@ -92,7 +96,7 @@ pub struct DocumentLine {
 }
 
 /// The tax of one category and rate, over the lines that carry it (EN 16931 BG-23).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxSubtotal {
     pub tax_category: TaxCategory,
     pub tax_rate_basis_points: u32,
@@ -103,14 +107,14 @@ pub struct TaxSubtotal {
 }
 
 /// The invoice a credit note corrects (EN 16931 BG-3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CorrectedInvoice {
     pub number: String,
     pub issued_on: Date,
 }
 
 /// An issued document. Its totals hold `net + tax = gross` and `paid + due = gross`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDocument {
     /// Gap-free in its series: `INV-2026-000001`, credit notes in a series of their own.
     pub number: String,

@@ -633,6 +633,7 @@ mod tests {
             postcode: "75001".into(),
             country_code: "FR".into(),
             tax_id: Some("FR40303265045".into()),
+            registration_id: None,
             email: None,
         }
     }

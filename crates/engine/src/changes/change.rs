@@ -308,6 +308,9 @@ impl Engine {
             refund_destination: destination,
         };
         orders::insert(tx, &order).await?;
+        if let Some(invoice) = self.invoice_for_order(account, changed, &order) {
+            crate::invoices::issue(tx, &self.ids, vec![invoice]).await?;
+        }
         let memo = format!("{} of {}", order.kind, changed.id);
         let mut entries = Vec::new();
         if let Some(plan) = payment {

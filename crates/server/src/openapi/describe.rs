@@ -80,6 +80,16 @@ impl DescribeOutput for Text {
     }
 }
 
+impl DescribeOutput for crate::api::Pdf {
+    fn describe(operation: &mut Operation, _generators: &mut Generators) {
+        operation.answer = Some(Success {
+            status: 200,
+            content_type: "application/pdf",
+            schema: schemars::json_schema!({ "type": "string", "format": "binary" }),
+        });
+    }
+}
+
 impl DescribeOutput for Html<String> {
     fn describe(operation: &mut Operation, _generators: &mut Generators) {
         operation.answer = Some(Success {

@@ -17,6 +17,7 @@ mod events;
 mod free_instances;
 mod health;
 mod instances;
+mod invoices;
 mod orders;
 mod payments;
 mod refunds;
@@ -163,6 +164,7 @@ pub fn table() -> Vec<Route> {
         stuck_steps::routes(),
         deliveries::routes(),
         payments::routes(),
+        invoices::routes(),
     ]
     .into_iter()
     .flatten()

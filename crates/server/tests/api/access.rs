@@ -132,6 +132,9 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
     )
     .await;
     let bill_id = text(&app.get("/v1/bills").await["data"][0]["id"]).to_string();
+    let invoice_id =
+        text(&app.get(&format!("/v1/invoices?account={account_id}")).await["data"][0]["id"])
+            .to_string();
     // A step of the instance that failed once, for the operator's retry (which takes it).
     let stuck_id = stuck_step_of(&app, &account_id, &instance_id).await;
     // A delivery (waiting: this server sends nothing) of an event to an endpoint that hears
@@ -183,6 +186,7 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
                 Some("refunds") => refund_id.clone(),
                 Some("stuck-steps") => stuck_id.clone(),
                 Some("bills") => bill_id.clone(),
+                Some("invoices") => invoice_id.clone(),
                 Some("deliveries") => delivery_id.clone(),
                 // A fresh endpoint for each caller, so every caller deletes one that exists.
                 Some("webhook-endpoints") => text(

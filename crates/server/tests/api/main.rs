@@ -22,6 +22,7 @@ mod forecast;
 mod free_instances;
 mod group_commit;
 mod idempotency;
+mod invoices;
 mod lifecycle;
 mod money_properties;
 mod operations;

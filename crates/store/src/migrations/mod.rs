@@ -12,6 +12,7 @@ mod card_payments;
 mod console_sessions;
 mod deliveries;
 mod initial;
+mod invoices;
 mod lifecycle_marks;
 mod lighter_writes;
 mod notices_through_events;
@@ -54,6 +55,7 @@ pub const MIGRATIONS: &[Migration] = &[
     console_sessions::MIGRATION,
     webhook_secret_rotation::MIGRATION,
     card_payments::MIGRATION,
+    invoices::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.

