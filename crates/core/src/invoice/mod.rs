@@ -4,3 +4,4 @@
 //!   changes once numbered; rendered to JSON, PDF/A-3 and Factur-X from this one value.
 
 pub mod document;
+pub mod tax;
