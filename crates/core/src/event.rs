@@ -76,11 +76,13 @@ pub enum EventKind {
     PaymentFailed,
     /// The customer disputed a card payment with their bank.
     PaymentDisputed,
+    /// The account's billing profile (the buyer its invoices name) was set or replaced.
+    BillingProfileUpdated,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 46] = [
+    pub const ALL: [EventKind; 47] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -127,6 +129,7 @@ impl EventKind {
         EventKind::PaymentSucceeded,
         EventKind::PaymentFailed,
         EventKind::PaymentDisputed,
+        EventKind::BillingProfileUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -177,6 +180,7 @@ impl EventKind {
             EventKind::PaymentSucceeded => "payment.succeeded",
             EventKind::PaymentFailed => "payment.failed",
             EventKind::PaymentDisputed => "payment.disputed",
+            EventKind::BillingProfileUpdated => "billing_profile.updated",
         }
     }
 }

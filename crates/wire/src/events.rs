@@ -110,6 +110,9 @@ pub enum EventKind {
     // The customer disputed a card payment with their bank.
     #[serde(rename = "payment.disputed")]
     PaymentDisputed,
+    // The account's billing profile (the buyer its invoices name) was set or replaced.
+    #[serde(rename = "billing_profile.updated")]
+    BillingProfileUpdated,
 }
 
 same_variants!(
@@ -161,6 +164,7 @@ same_variants!(
         PaymentSucceeded,
         PaymentFailed,
         PaymentDisputed,
+        BillingProfileUpdated,
     }
 );
 
