@@ -52,7 +52,8 @@ pub struct BillingProfileBody {
         regex(pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")
     )]
     pub postal_code: String,
-    /// ISO 3166-1 alpha-2, upper case (`FR`, `US`).
+    /// ISO 3166-1 alpha-2, upper case (`FR`, `US`): an assigned code, else 422
+    /// `invalid_country` (`UK` is `GB`).
     #[schemars(regex(pattern = r"^[A-Z]{2}$"))]
     pub country: String,
     /// VAT or tax registration id (`FR40303265045`): letters, digits, dots and dashes, no
