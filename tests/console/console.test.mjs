@@ -68,6 +68,39 @@ test("an account key signs in, sees its instances and its balance, and signs out
   await context.close();
 });
 
+test("the balance page sets the account's billing profile, and shows a refusal beside it", async () => {
+  const context = await chromium.newContext();
+  const page = await signIn(context, tenure.address, owner);
+  await page.goto(`${tenure.address}/console/balance`);
+  assert.match(await page.textContent("[data-test=billing-profile]"), /None set/);
+  await page.fill("#billing-legal-name", "Nuage SAS");
+  await page.fill("#billing-address-line1", "1 rue de la Paix");
+  await page.fill("#billing-city", "Paris");
+  await page.fill("#billing-postal-code", "75002");
+  await page.fill("#billing-country", "FR");
+  await page.fill("#billing-tax-id", "FR40303265045");
+  await page.click("[data-test=billing-profile-form] button[type=submit]");
+  await page.waitForURL(/\/console\/balance\/billing-profile/);
+  assert.match(await page.textContent("main"), /Invoices now name Nuage SAS/);
+  assert.match(await page.textContent("[data-test=billing-profile]"), /FR40303265045/);
+  assert.equal(await page.inputValue("#billing-city"), "Paris", "the form shows what is set");
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "billing-profile");
+  const profile = await api(tenure.address, "GET", `/v1/accounts/${accountId}/billing-profile`);
+  assert.equal(profile.legal_name, "Nuage SAS");
+  assert.equal(profile.address_line2, null);
+
+  // A country that is no ISO code: the API's sentence, and the profile as it was.
+  await page.fill("#billing-country", "France");
+  await page.click("[data-test=billing-profile-form] button[type=submit]");
+  await page.waitForLoadState();
+  assert.match(await page.textContent("main"), /not an ISO 3166-1 alpha-2 country code/);
+  assert.deepEqual(await seriousViolations(page), []);
+  const unchanged = await api(tenure.address, "GET", `/v1/accounts/${accountId}/billing-profile`);
+  assert.equal(unchanged.country, "FR");
+  await context.close();
+});
+
 test("a wrong key is refused with a message beside the form", async () => {
   const context = await chromium.newContext();
   const page = await context.newPage();

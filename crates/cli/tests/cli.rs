@@ -56,8 +56,29 @@ fn catalog_check_names_file_field_and_problem() {
         "[instance_expired]\nsubject = \"{instanse} expired\"\nbody = \"Renew it.\"\n",
     )
     .unwrap();
+    // A folder's seller.toml replaces the seller; each of its problems is named too.
+    let seller = std::fs::read_to_string(format!("{REPOSITORY}/catalog/seller.toml")).unwrap();
+    std::fs::write(
+        folder.path().join("seller.toml"),
+        seller
+            .replace("country = \"US\"", "country = \"us\"")
+            .replace("rates = {}", "rates = { FR = 10001 }"),
+    )
+    .unwrap();
     let (success, output) = tenure(&["catalog", "check", folder.path().to_str().unwrap()]);
     assert!(!success);
+    assert!(
+        output.contains("seller.toml: country: `us` is not an ISO 3166-1 alpha-2 country code"),
+        "{output}"
+    );
+    assert!(
+        output.contains("seller.toml: tax.rates.FR: 10001 is outside 0..=10000"),
+        "{output}"
+    );
+    assert!(
+        output.contains("seller.toml: tax_id: a seller that charges tax"),
+        "{output}"
+    );
     assert!(
         output.contains(
             "notices.toml: instance_expired.subject: `{instanse}` is not a value this notice gives"

@@ -37,7 +37,7 @@ fn path(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// Accounts with money, coupons, subscriptions, an unsubscription with its refund, a webhook
+/// Accounts with money, coupons, billing profiles, subscriptions, an unsubscription with its refund, a webhook
 /// endpoint and its deliveries, idempotency keys, and a simulated month of renewals, expiries
 /// and notices. Returns the answers a server on a copy must give again.
 async fn a_month_of_business(node: &Node) -> Vec<(String, Value)> {
@@ -63,6 +63,15 @@ async fn a_month_of_business(node: &Node) -> Vec<(String, Value)> {
             "POST",
             &format!("/v1/accounts/{id}/coupons"),
             Some(json!({ "amount": 5_000 })),
+        )
+        .await;
+        node.call(
+            "PUT",
+            &format!("/v1/accounts/{id}/billing-profile"),
+            Some(json!({ "legal_name": format!("Customer {index} SAS"),
+                         "address_line1": "1 rue de la Paix", "address_line2": "Bâtiment B",
+                         "city": "Paris", "postal_code": "75002", "country": "FR",
+                         "tax_id": "FR40303265045" })),
         )
         .await;
         let mut body = json!({ "account": id, "product": "iot-platform", "edition": "enterprise",
@@ -91,6 +100,7 @@ async fn a_month_of_business(node: &Node) -> Vec<(String, Value)> {
         for path in [
             format!("/v1/accounts/{account}"),
             format!("/v1/accounts/{account}/ledger?limit=1000"),
+            format!("/v1/accounts/{account}/billing-profile"),
             format!("/v1/events?account={account}&limit=1000"),
             format!("/v1/instances/{instance}"),
         ] {
@@ -111,7 +121,7 @@ async fn a_database_moves_between_sqlite_and_postgres_unchanged() {
 
     let exported = folder.path().join("first.jsonl");
     let said = succeeds(&["export", "--db", &sqlite, path(&exported)]);
-    assert!(said.contains("rows of 25 tables"), "{said}");
+    assert!(said.contains("rows of 28 tables"), "{said}");
 
     // Into PostgreSQL: a database that is there but empty, migrated by the import.
     let postgres = PostgresDatabase::create("tenure_import", false).await;

@@ -78,11 +78,13 @@ pub enum EventKind {
     PaymentFailed,
     /// The customer disputed a card payment with their bank.
     PaymentDisputed,
+    /// The account's billing profile (the buyer its invoices name) was set or replaced.
+    BillingProfileUpdated,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 47] = [
+    pub const ALL: [EventKind; 48] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -130,6 +132,7 @@ impl EventKind {
         EventKind::PaymentSucceeded,
         EventKind::PaymentFailed,
         EventKind::PaymentDisputed,
+        EventKind::BillingProfileUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -181,6 +184,7 @@ impl EventKind {
             EventKind::PaymentSucceeded => "payment.succeeded",
             EventKind::PaymentFailed => "payment.failed",
             EventKind::PaymentDisputed => "payment.disputed",
+            EventKind::BillingProfileUpdated => "billing_profile.updated",
         }
     }
 }

@@ -25,7 +25,8 @@
 //! - [`event`]: the kinds of events and the notices they carry.
 //! - [`notice`]: notice texts as data: the templates of `catalog/notices.toml` and their renderer.
 //! - [`usage`], [`bill`]: pay-as-you-go usage records, hourly cycles, bills and how they are paid.
-//! - [`invoice`]: invoices and credit notes as issued documents.
+//! - [`country`]: ISO 3166-1 country codes and the EU member states.
+//! - [`invoice`]: invoices and credit notes as issued documents, and the tax rule.
 //! - [`overdue`], [`low_balance`]: what an unpaid bill does to an account, and the alert.
 
 pub mod access;
@@ -34,6 +35,7 @@ pub mod auto_renewal;
 pub mod bill;
 pub mod catalog;
 pub mod change;
+pub mod country;
 pub mod delivery;
 pub mod event;
 pub mod forecast;

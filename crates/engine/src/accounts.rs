@@ -74,11 +74,33 @@ pub struct MoneyMovement {
     pub settlement: Settlement,
 }
 
-fn check_text(field: &'static str, value: &str, max_chars: usize) -> Result<(), EngineError> {
+pub(crate) fn check_text(
+    field: &'static str,
+    value: &str,
+    max_chars: usize,
+) -> Result<(), EngineError> {
     if value.trim().is_empty() || value.chars().count() > max_chars {
         return Err(EngineError::invalid(
             "invalid_field",
             format!("`{field}` must be 1 to {max_chars} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// An email address as the API document's pattern takes one: a local part and a domain around
+/// one `@`, up to 254 characters.
+pub(crate) fn check_email(field: &'static str, value: &str) -> Result<(), EngineError> {
+    check_text(field, value, 254)?;
+    let has_both_parts = value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+    });
+    // No spaces or ASCII control characters: the set the API document's pattern names
+    // (Unicode's and regular expressions' whitespace differ at the edges).
+    if !has_both_parts || value.chars().any(|c| c <= ' ' || c == '\x7f') {
+        return Err(EngineError::invalid(
+            "invalid_field",
+            format!("`{field}` must be an email address such as ops@example.com"),
         ));
     }
     Ok(())
@@ -92,18 +114,7 @@ impl Engine {
         new: NewAccount,
     ) -> Result<CreatedAccount, EngineError> {
         check_text("name", &new.name, 200)?;
-        check_text("email", &new.email, 254)?;
-        let has_both_parts = new.email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
-        // No spaces or ASCII control characters: the set the API document's pattern names
-        // (Unicode's and regular expressions' whitespace differ at the edges).
-        if !has_both_parts || new.email.chars().any(|c| c <= ' ' || c == '\x7f') {
-            return Err(EngineError::invalid(
-                "invalid_field",
-                "`email` must be an email address such as ops@example.com",
-            ));
-        }
+        check_email("email", &new.email)?;
         let digits = new.mobile.strip_prefix('+').unwrap_or(&new.mobile);
         let mobile_ok =
             (5..=20).contains(&digits.len()) && digits.bytes().all(|byte| byte.is_ascii_digit());

@@ -223,7 +223,10 @@ impl Engine {
             refund_destination: None,
         };
         buffer.add_order(order.clone());
-        if let Some(invoice) = self.invoice_for_order(account, draft.instance, &order) {
+        if let Some(invoice) = self
+            .invoice_for_order(tx, account, draft.instance, &order)
+            .await?
+        {
             buffer.add_invoice(invoice);
         }
         buffer.add_entry(EntryWrite {

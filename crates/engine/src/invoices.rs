@@ -7,11 +7,14 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use tenure_core::invoice::document::{DocumentKind, InvoiceDocument, Party};
 use tenure_core::invoice::issue::{number, series, Sale, SaleLine};
+use tenure_core::invoice::tax::{tax_treatment, BuyerTaxFacts, TaxTreatment};
 use tenure_core::lifecycle::Instance;
 use tenure_store::accounts::Account;
 use tenure_store::invoices::{self, InvoiceFilter, StoredInvoice};
 use tenure_store::orders::Order;
-use tenure_store::{Connection, Tx};
+use tenure_store::{billing_profiles, Connection, Tx};
+
+use crate::billing_profiles::buyer_party;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
@@ -55,48 +58,41 @@ fn day(at: Timestamp) -> jiff::civil::Date {
 }
 
 impl Engine {
-    /// The seller every document names.
-    pub(crate) fn seller(&self) -> Party {
-        Party {
-            legal_name: "Tenure Cloud Services".into(),
-            address_lines: vec!["1 Example Street".into()],
-            city: "Springfield".into(),
-            postcode: "00000".into(),
-            country_code: "US".into(),
-            tax_id: None,
-            registration_id: Some("TENURE-SAMPLE-0001".into()),
-            email: None,
+    /// The buyer a document names (the account's billing profile, else its name and email),
+    /// and how that buyer is taxed. A buyer with no country on file is taken to buy where the
+    /// seller sells: EN 16931 wants a buyer's country on every document (BR-11).
+    pub(crate) async fn buyer_and_tax(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+    ) -> Result<(Party, TaxTreatment), EngineError> {
+        let seller = &self.catalog.seller;
+        let profile = billing_profiles::get(tx, &account.id).await?;
+        let mut buyer = buyer_party(account, profile.as_ref());
+        if buyer.country_code.is_empty() {
+            buyer.country_code = seller.country.clone();
         }
-    }
-
-    /// The buyer a document names: the account.
-    pub(crate) fn buyer(&self, account: &Account) -> Party {
-        Party {
-            legal_name: account.name.clone(),
-            address_lines: Vec::new(),
-            city: String::new(),
-            postcode: String::new(),
-            country_code: "US".into(),
-            tax_id: None,
-            registration_id: None,
-            email: Some(account.email.clone()).filter(|email| !email.is_empty()),
-        }
+        let treatment = tax_treatment(&seller.tax, &seller.country, &BuyerTaxFacts::from(&buyer));
+        Ok((buyer, treatment))
     }
 
     /// The invoice of a paid order, or none when it charged nothing.
-    pub(crate) fn invoice_for_order(
+    pub(crate) async fn invoice_for_order(
         &self,
+        tx: &mut Tx,
         account: &Account,
         instance: &Instance,
         order: &Order,
-    ) -> Option<PendingInvoice> {
+    ) -> Result<Option<PendingInvoice>, EngineError> {
         let paid_minor = order.paid_voucher_minor
             + order.paid_coupon_minor
             + order.paid_balance_minor
             + order.paid_external_minor;
         if paid_minor <= 0 {
-            return None;
+            return Ok(None);
         }
+        let (buyer, tax) = self.buyer_and_tax(tx, account).await?;
+        let seller = &self.catalog.seller;
         let product = self.catalog.product(&order.product_id);
         let edition = product.and_then(|product| product.edition(&order.edition_id));
         let spec = edition.and_then(|edition| edition.spec(&order.spec_id));
@@ -112,20 +108,20 @@ impl Engine {
             .checked_sub(jiff::SignedDuration::from_secs(1))
             .unwrap_or(order.ends_at);
         let now = self.clock.now();
-        Some(PendingInvoice {
+        Ok(Some(PendingInvoice {
             id: self.ids.next("inv"),
             account_id: account.id.clone(),
             order_id: Some(order.id.clone()),
             refund_id: None,
             corrects_id: None,
             issued_at: now,
-            prefix: "INV".into(),
+            prefix: seller.invoice_prefix.clone(),
             sale: Sale {
                 kind: DocumentKind::Invoice,
                 issued_on: day(now),
                 currency: account.currency.clone(),
-                seller: self.seller(),
-                buyer: self.buyer(account),
+                seller: seller.party(),
+                buyer,
                 lines: vec![SaleLine {
                     description: product
                         .map_or(order.product_id.clone(), |product| product.name.clone()),
@@ -137,8 +133,10 @@ impl Engine {
                 paid_minor,
                 corrects: None,
                 note: Some(format!("Order {}", order.id)),
+                tax,
+                prices_include_tax: seller.tax.prices_include_tax,
             },
-        })
+        }))
     }
 
     pub async fn list_invoices(

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod accounts;
 pub mod auto_renewal;
+pub mod billing_profiles;
 pub mod bills;
 pub mod card_refunds;
 pub mod changes;

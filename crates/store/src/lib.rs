@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod approvals;
 pub mod backup;
+pub mod billing_profiles;
 pub mod bills;
 mod connect;
 pub mod console_sessions;

@@ -45,6 +45,7 @@ pub const TABLES: &[Table] = &[
     table("saved_cards", &["id"]),
     table("payments", &["id"]),
     table("provider_events", &["id"]),
+    table("billing_profiles", &["account_id"]),
     table("invoice_series", &["series"]),
     table("invoices", &["id"]),
 ];

@@ -113,6 +113,9 @@ pub enum EventKind {
     // The customer disputed a card payment with their bank.
     #[serde(rename = "payment.disputed")]
     PaymentDisputed,
+    // The account's billing profile (the buyer its invoices name) was set or replaced.
+    #[serde(rename = "billing_profile.updated")]
+    BillingProfileUpdated,
 }
 
 same_variants!(
@@ -165,6 +168,7 @@ same_variants!(
         PaymentSucceeded,
         PaymentFailed,
         PaymentDisputed,
+        BillingProfileUpdated,
     }
 );
 

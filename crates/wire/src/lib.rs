@@ -25,6 +25,7 @@ mod nothing;
 pub mod access;
 pub mod accounts;
 pub mod approvals;
+pub mod billing_profiles;
 pub mod bills;
 pub mod catalog;
 pub mod changes;

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::model::{Billing, Catalog, DeductionSchedule, Product, ReleaseAction};
+use super::seller::{is_seller_file, parse_seller, Seller};
 use crate::money::MAX_AMOUNT_MINOR;
 use crate::notice::{parse_texts, NoticeTexts, NOTICES_FILE};
 
@@ -48,16 +49,27 @@ impl std::error::Error for CatalogErrors {}
 
 /// Parses and checks a set of `(file name, TOML text)` pairs as one catalog: a product per
 /// file, but for a file named `notices.toml`, whose notice texts replace the built-in ones
-/// (`crate::notice`).
+/// (`crate::notice`), and one named `seller.toml`, which replaces the built-in seller
+/// ([`Seller`]).
 pub fn parse_files(files: &[(String, String)]) -> Result<Catalog, CatalogErrors> {
     let mut errors = Vec::new();
     let mut products = Vec::new();
     let mut notices = NoticeTexts::builtin();
+    let mut seller = None;
     let (notice_files, files): (Vec<_>, Vec<_>) =
         files.iter().partition(|(file, _)| is_notices_file(file));
+    let (seller_files, files): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|(file, _)| is_seller_file(file));
     for (file, text) in notice_files {
         match parse_texts(file, text, Some(&notices)) {
             Ok(texts) => notices = texts,
+            Err(more) => errors.extend(more),
+        }
+    }
+    for (file, text) in seller_files {
+        match parse_seller(file, text) {
+            Ok(parsed) => seller = Some(parsed),
             Err(more) => errors.extend(more),
         }
     }
@@ -98,6 +110,7 @@ pub fn parse_files(files: &[(String, String)]) -> Result<Catalog, CatalogErrors>
         Ok(Catalog {
             products: products.into_iter().map(|(_, product)| product).collect(),
             notices,
+            seller: seller.unwrap_or_else(Seller::builtin),
         })
     } else {
         Err(CatalogErrors(errors))
@@ -664,5 +677,49 @@ quota = 1000
         let errors = parse_files(&files).unwrap_err().0;
         assert_eq!(errors[0].file, "b.toml");
         assert_eq!(errors[0].field, "id");
+    }
+    #[test]
+    fn a_folders_seller_replaces_the_builtin_and_its_problems_join_the_others() {
+        let seller = r#"
+legal_name = "Nuage SAS"
+address_lines = ["1 rue de la Paix"]
+city = "Paris"
+postcode = "75002"
+country = "FR"
+invoice_prefix = "F"
+credit_note_prefix = "AV"
+"#;
+        let files = vec![
+            ("mine/seller.toml".to_string(), seller.to_string()),
+            ("mine/widget.toml".to_string(), VALID.to_string()),
+        ];
+        let catalog = parse_files(&files).unwrap();
+        assert_eq!(catalog.seller.legal_name, "Nuage SAS");
+        assert_eq!(catalog.products.len(), 1, "seller.toml is no product");
+        let without = parse_files(&files[1..]).unwrap();
+        assert_eq!(without.seller, Seller::builtin());
+
+        let files = vec![
+            (
+                "mine/seller.toml".to_string(),
+                seller.replace("\"FR\"", "\"France\""),
+            ),
+            (
+                "mine/widget.toml".to_string(),
+                VALID.replace("regions = [\"eu-1\"]", "regions = []"),
+            ),
+        ];
+        let errors = parse_files(&files).unwrap_err().0;
+        let found: Vec<_> = errors
+            .iter()
+            .map(|error| (error.file.as_str(), error.field.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("mine/seller.toml", "country"),
+                ("mine/widget.toml", "regions")
+            ]
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::seller::Seller;
 use crate::money::Currency;
 use crate::notice::NoticeTexts;
 use crate::period::Period;
@@ -14,6 +15,10 @@ pub struct Catalog {
     /// place. Not part of the catalog's answer in the API.
     #[serde(skip)]
     pub notices: NoticeTexts,
+    /// The seller invoices name, and its tax rules: the built-in one, or the folder's
+    /// `seller.toml`. Not part of the catalog's answer in the API.
+    #[serde(skip)]
+    pub seller: Seller,
 }
 
 impl Catalog {

@@ -4,9 +4,8 @@
 
 use jiff::civil::Date;
 
-use super::document::{
-    CorrectedInvoice, DocumentKind, DocumentLine, InvoiceDocument, Party, TaxCategory, TaxSubtotal,
-};
+use super::document::{CorrectedInvoice, DocumentKind, DocumentLine, InvoiceDocument, Party};
+use super::tax::{document_taxes, ChargedLine, TaxTreatment};
 use crate::money::AmountOverflow;
 
 /// One thing sold or given back, as the order says it.
@@ -33,41 +32,45 @@ pub struct Sale {
     pub paid_minor: i64,
     pub corrects: Option<CorrectedInvoice>,
     pub note: Option<String>,
+    /// How the buyer is taxed (`crate::invoice::tax::tax_treatment`).
+    pub tax: TaxTreatment,
+    /// Whether what the lines charged includes the tax (else the tax is added on top).
+    pub prices_include_tax: bool,
 }
 
 impl Sale {
-    /// The document numbered `number`. With no tax rule every line is outside the scope of
-    /// tax: its amount is its net, and the gross is what the order charged.
+    /// The document numbered `number`: each line taxed as the buyer is, the tax rounded once
+    /// per rate (`crate::invoice::tax::document_taxes`). Prices with tax included keep the
+    /// gross what the order charged, to the minor unit; prices without have the tax added, and
+    /// what the order did not charge of it is due.
     pub fn document(self, number: String) -> Result<InvoiceDocument, AmountOverflow> {
-        let category = TaxCategory::NotSubject;
+        let charged: Vec<ChargedLine> = self
+            .lines
+            .iter()
+            .map(|line| ChargedLine {
+                charged_minor: line.amount_minor,
+                tax_category: self.tax.category,
+                tax_rate_basis_points: self.tax.rate_basis_points,
+            })
+            .collect();
+        let taxes = document_taxes(&charged, self.prices_include_tax)?;
         let lines: Vec<DocumentLine> = self
             .lines
             .into_iter()
-            .map(|line| DocumentLine {
+            .zip(&taxes.lines)
+            .map(|(line, split)| DocumentLine {
                 description: line.description,
                 detail: line.detail,
                 period_start: line.period_start,
                 period_end: line.period_end,
                 quantity: 1,
-                unit_price_minor: line.amount_minor,
-                net_minor: line.amount_minor,
-                tax_category: category,
-                tax_rate_basis_points: 0,
+                unit_price_minor: split.net_minor,
+                net_minor: split.net_minor,
+                tax_category: self.tax.category,
+                tax_rate_basis_points: self.tax.rate_basis_points,
             })
             .collect();
-        let net_minor = lines
-            .iter()
-            .try_fold(0i64, |sum, line| sum.checked_add(line.net_minor))
-            .ok_or(AmountOverflow)?;
-        let tax_subtotals = vec![TaxSubtotal {
-            tax_category: category,
-            tax_rate_basis_points: 0,
-            taxable_minor: net_minor,
-            tax_minor: 0,
-            exemption_reason: Some("Not subject to VAT".into()),
-        }];
-        let gross_minor = net_minor;
-        let paid_minor = self.paid_minor.min(gross_minor);
+        let paid_minor = self.paid_minor.min(taxes.gross_minor);
         Ok(InvoiceDocument {
             number,
             kind: self.kind,
@@ -76,12 +79,12 @@ impl Sale {
             seller: self.seller,
             buyer: self.buyer,
             lines,
-            tax_subtotals,
-            net_minor,
-            tax_minor: 0,
-            gross_minor,
+            tax_subtotals: taxes.tax_subtotals,
+            net_minor: taxes.net_minor,
+            tax_minor: taxes.tax_minor,
+            gross_minor: taxes.gross_minor,
             paid_minor,
-            due_minor: gross_minor - paid_minor,
+            due_minor: taxes.gross_minor - paid_minor,
             corrects: self.corrects,
             note: self.note,
         })
@@ -104,6 +107,16 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
+    use crate::invoice::document::TaxCategory;
+    use crate::invoice::tax::exemption_reason;
+
+    fn no_tax() -> TaxTreatment {
+        TaxTreatment {
+            category: TaxCategory::NotSubject,
+            rate_basis_points: 0,
+            exemption_reason: exemption_reason(TaxCategory::NotSubject),
+        }
+    }
 
     fn party() -> Party {
         Party {
@@ -136,6 +149,8 @@ mod tests {
             paid_minor: 10_000,
             corrects: None,
             note: None,
+            tax: no_tax(),
+            prices_include_tax: false,
         };
         let document = sale
             .document(number(&series("INV", date(2026, 3, 1)), 7))
@@ -168,7 +183,42 @@ mod tests {
             paid_minor: 0,
             corrects: None,
             note: None,
+            tax: no_tax(),
+            prices_include_tax: false,
         };
         assert_eq!(sale.document("INV-2026-000001".into()), Err(AmountOverflow));
+    }
+
+    #[test]
+    fn prices_with_tax_included_keep_the_gross_charged() {
+        let sale = Sale {
+            kind: DocumentKind::Invoice,
+            issued_on: date(2026, 3, 1),
+            currency: "EUR".into(),
+            seller: party(),
+            buyer: party(),
+            lines: vec![SaleLine {
+                description: "Message queue (MQTT)".into(),
+                detail: None,
+                period_start: date(2026, 3, 1),
+                period_end: date(2026, 3, 31),
+                amount_minor: 12_000,
+            }],
+            paid_minor: 12_000,
+            corrects: None,
+            note: None,
+            tax: TaxTreatment {
+                category: TaxCategory::Standard,
+                rate_basis_points: 2000,
+                exemption_reason: None,
+            },
+            prices_include_tax: true,
+        };
+        let document = sale.document("INV-2026-000001".into()).unwrap();
+        assert_eq!(
+            (document.net_minor, document.tax_minor, document.gross_minor),
+            (10_000, 2_000, 12_000)
+        );
+        assert_eq!(document.due_minor, 0);
     }
 }

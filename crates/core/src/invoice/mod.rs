@@ -6,3 +6,4 @@
 
 pub mod document;
 pub mod issue;
+pub mod tax;

@@ -308,7 +308,7 @@ impl Engine {
             refund_destination: destination,
         };
         orders::insert(tx, &order).await?;
-        if let Some(invoice) = self.invoice_for_order(account, changed, &order) {
+        if let Some(invoice) = self.invoice_for_order(tx, account, changed, &order).await? {
             crate::invoices::issue(tx, &self.ids, vec![invoice]).await?;
         }
         let memo = format!("{} of {}", order.kind, changed.id);

@@ -22,6 +22,8 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("GET", "/v1/accounts/{id}/forecast", "getBalanceForecast", "Forecast the balance"),
     ("GET", "/v1/accounts/{id}/ledger", "listLedgerEntries", "List ledger entries"),
     ("PUT", "/v1/accounts/{id}/low-balance-alert", "setLowBalanceAlert", "Set the low-balance alert"),
+    ("GET", "/v1/accounts/{id}/billing-profile", "getBillingProfile", "Get the billing profile"),
+    ("PUT", "/v1/accounts/{id}/billing-profile", "setBillingProfile", "Set the billing profile"),
     ("POST", "/v1/accounts/{id}/owner-key/rotate", "rotateOwnerKey", "Rotate the owner key"),
     ("POST", "/v1/accounts/{id}/unfreeze", "unfreezeAccount", "Unfreeze an account"),
     ("GET", "/v1/accounts/{id}/users", "listUsers", "List users"),

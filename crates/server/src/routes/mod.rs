@@ -6,6 +6,7 @@ mod alerts;
 mod approvals;
 mod auto_renewal;
 mod bill_details;
+mod billing_profiles;
 mod bills;
 mod card_orders;
 mod catalog;
@@ -160,6 +161,7 @@ pub fn table() -> Vec<Route> {
         release::routes(),
         domain_statuses::routes(),
         alerts::routes(),
+        billing_profiles::routes(),
         webhook_endpoints::routes(),
         stuck_steps::routes(),
         deliveries::routes(),

@@ -135,6 +135,19 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
     let invoice_id =
         text(&app.get(&format!("/v1/invoices?account={account_id}")).await["data"][0]["id"])
             .to_string();
+    // A billing profile, so that reading it answers one.
+    let (status, profile) = app
+        .request(
+            "PUT",
+            &format!("/v1/accounts/{account_id}/billing-profile"),
+            Some(
+                json!({ "legal_name": "A SAS", "address_line1": "1 rue de la Paix",
+                         "city": "Paris", "postal_code": "75002", "country": "FR" }),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{profile}");
     // A step of the instance that failed once, for the operator's retry (which takes it).
     let stuck_id = stuck_step_of(&app, &account_id, &instance_id).await;
     // A delivery (waiting: this server sends nothing) of an event to an endpoint that hears

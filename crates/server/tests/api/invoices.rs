@@ -48,7 +48,7 @@ async fn every_paid_order_issues_one_invoice(backend: Backend) {
 
     let invoices = invoices_of(&app, &account_id).await;
     assert_eq!(invoices.len(), 2, "{invoices:?}");
-    let (first, second) = (&invoices[0], &invoices[1]);
+    let (first, second) = (&invoices[0].clone(), &invoices[1].clone());
     assert_eq!(first["number"], "INV-2026-000001");
     assert_eq!(second["number"], "INV-2026-000002");
     assert_eq!(first["kind"], "invoice");
@@ -76,6 +76,34 @@ async fn every_paid_order_issues_one_invoice(backend: Backend) {
     assert_eq!(&shown, first);
     let (status, missing) = app.get_status("/v1/invoices/inv_missing").await;
     assert_eq!((status, missing["code"].as_str()), (404, Some("not_found")));
+
+    // A billing profile names the buyer of the invoices issued after it; an issued invoice
+    // never changes.
+    let (status, profile) = app
+        .request(
+            "PUT",
+            &format!("/v1/accounts/{account_id}/billing-profile"),
+            Some(json!({ "legal_name": "Lovelace Analytical Engines Ltd",
+                         "address_line1": "12 St James's Square", "city": "London",
+                         "postal_code": "SW1Y 4JH", "country": "GB" })),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{profile}");
+    app.post_ok(
+        &format!("/v1/instances/{instance_id}/renew"),
+        json!({ "period": "1M" }),
+    )
+    .await;
+    let invoices = invoices_of(&app, &account_id).await;
+    assert_eq!(&invoices[0], first, "issued: unchanged");
+    assert_eq!(invoices[2]["number"], "INV-2026-000003");
+    assert_eq!(
+        invoices[2]["buyer"]["legal_name"],
+        "Lovelace Analytical Engines Ltd"
+    );
+    assert_eq!(invoices[2]["buyer"]["country_code"], "GB");
+    assert_eq!(invoices[2]["buyer"]["postcode"], "SW1Y 4JH");
 
     // The PDF, read by the outside tools.
     let response = reqwest::Client::new()

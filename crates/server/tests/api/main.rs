@@ -7,6 +7,7 @@ mod access;
 mod account_keys;
 mod accounts;
 mod auto_renewal;
+mod billing_profiles;
 mod body_fuzz;
 mod card_payments;
 mod catalog;

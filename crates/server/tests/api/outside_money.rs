@@ -263,6 +263,10 @@ fn generous_bodies(
             one(json!({ "threshold": MOST_GENEROUS_MINOR }))
         }
         ("POST", "/v1/accounts/{id}/users") => one(json!({ "name": "u", "role": "billing" })),
+        ("PUT", "/v1/accounts/{id}/billing-profile") => one(json!({
+            "legal_name": "Mallory SARL", "address_line1": "1 rue", "address_line2": "Bât. B",
+            "address_line3": "3e étage", "city": "Paris", "postal_code": "75002",
+            "country": "FR", "tax_id": "FR40303265045", "invoice_email": "m@example.com" })),
         ("DELETE", "/v1/accounts/{id}/users/{user_id}" | "/v1/webhook-endpoints/{id}") => {
             vec![None]
         }

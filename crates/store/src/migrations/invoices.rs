@@ -1,4 +1,4 @@
-//! Version 13: invoices and credit notes. `invoices` holds each issued document whole (its
+//! Version 14: invoices and credit notes. `invoices` holds each issued document whole (its
 //! JSON, which never changes once written) beside the columns it is found by; `invoice_series`
 //! the last number given in each series, taken and moved on in the issuing transaction, so
 //! numbers are gap-free and never repeat, whatever the number of nodes.
@@ -7,7 +7,7 @@ use super::{Migration, Step};
 use crate::connect::Dialect;
 
 pub(super) const MIGRATION: Migration = Migration {
-    version: 13,
+    version: 14,
     name: "invoices",
     steps,
 };

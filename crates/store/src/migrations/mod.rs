@@ -8,6 +8,7 @@
 //! constraint, and rebuilds the table instead), a migration says so by dialect.
 
 mod account_freeze;
+mod billing_profiles;
 mod card_payments;
 mod console_sessions;
 mod deliveries;
@@ -55,6 +56,7 @@ pub const MIGRATIONS: &[Migration] = &[
     console_sessions::MIGRATION,
     webhook_secret_rotation::MIGRATION,
     card_payments::MIGRATION,
+    billing_profiles::MIGRATION,
     invoices::MIGRATION,
 ];
 

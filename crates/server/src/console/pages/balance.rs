@@ -1,6 +1,7 @@
 //! Balance and alerts: the balance, coupons and vouchers, debt and overdue state, the
 //! low-balance threshold, the forecast of the next 90 days (`forecast_chart.rs`) and the
-//! ledger, page by page; and, with card payments on, adding funds by the default card.
+//! ledger, page by page; with card payments on, adding funds by the default card; and the
+//! account's billing profile (`billing_profile.rs`).
 
 use axum::extract::{Query, State};
 use axum::http::Method;
@@ -131,7 +132,7 @@ fn minor_of(typed: &str, digits: u32) -> Option<i64> {
     (minor > 0).then_some(minor)
 }
 
-async fn balance_page(
+pub(super) async fn balance_page(
     context: &ApiContext,
     session: &Session,
     after: &str,
@@ -171,6 +172,7 @@ async fn balance_page(
         &format!("/v1/accounts/{account_id}/forecast"),
     )
     .await;
+    let billing_profile = super::billing_profile::section(context, session, &account_id).await;
     let body = html! {
         h1 { "Balance" }
         (top)
@@ -202,6 +204,7 @@ async fn balance_page(
             }
             p.muted { "Charged to the account's default card; " a href="/console/cards" { "manage cards" } "." }
         }
+        (billing_profile)
         @match &forecast {
             Ok(forecast) => (super::forecast_chart::chart(forecast)),
             Err(refusal) => (message("bad", &refusal.message)),

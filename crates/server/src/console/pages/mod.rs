@@ -1,6 +1,7 @@
 //! The console's pages, a file per concept.
 
 mod balance;
+mod billing_profile;
 mod cards;
 mod forecast_chart;
 mod instance_actions;
@@ -21,6 +22,7 @@ pub fn router() -> Router<ApiContext> {
         .merge(instances::router())
         .merge(instance_actions::router())
         .merge(balance::router())
+        .merge(billing_profile::router())
         .merge(cards::router())
         .merge(renewals::router())
         .merge(unsubscribe::router())
