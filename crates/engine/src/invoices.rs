@@ -1,13 +1,15 @@
 //! Invoices and credit notes, issued in the transaction that charges or gives back: an order
-//! paid (purchase, renewal, auto-renewal, upgrade charge) issues an invoice. The document is
+//! paid (purchase, renewal, auto-renewal, upgrade charge) issues an invoice; an
+//! unsubscription's refund issues a credit note correcting the invoice of the period it
+//! cancels. The document is
 //! made from the order's own amounts, numbered at the flush of the transaction's records (a
 //! sweep's batch takes its numbers in one statement per series) and never changes after.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use tenure_core::invoice::document::{DocumentKind, InvoiceDocument, Party};
+use tenure_core::invoice::document::{CorrectedInvoice, DocumentKind, InvoiceDocument, Party};
 use tenure_core::invoice::issue::{number, series, Sale, SaleLine};
-use tenure_core::invoice::tax::{tax_treatment, BuyerTaxFacts, TaxTreatment};
+use tenure_core::invoice::tax::{exemption_reason, tax_treatment, BuyerTaxFacts, TaxTreatment};
 use tenure_core::lifecycle::Instance;
 use tenure_store::accounts::Account;
 use tenure_store::invoices::{self, InvoiceFilter, StoredInvoice};
@@ -135,6 +137,79 @@ impl Engine {
                 note: Some(format!("Order {}", order.id)),
                 tax,
                 prices_include_tax: seller.tax.prices_include_tax,
+            },
+        }))
+    }
+
+    /// The credit note of a refund that gives cash back, correcting the invoice of the
+    /// period's opening order: taxed as that invoice was, its amount what the refund gives
+    /// back (tax included, so the invoice's tax comes back in proportion). None when nothing
+    /// comes back or the order was never invoiced (paid before invoices, or free).
+    pub(crate) async fn credit_note_for_refund(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        refund: &tenure_store::refunds::Refund,
+        order: &Order,
+    ) -> Result<Option<PendingInvoice>, EngineError> {
+        if refund.refund_minor <= 0 {
+            return Ok(None);
+        }
+        let Some(corrected) = invoices::of_order(tx, &order.id).await? else {
+            return Ok(None);
+        };
+        let corrected = IssuedInvoice::read(corrected)?;
+        let Some(first_line) = corrected.document.lines.first() else {
+            return Ok(None);
+        };
+        let tax = TaxTreatment {
+            category: first_line.tax_category,
+            rate_basis_points: first_line.tax_rate_basis_points,
+            exemption_reason: exemption_reason(first_line.tax_category),
+        };
+        let now = self.clock.now();
+        let seller = &self.catalog.seller;
+        let last_day = order
+            .ends_at
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(order.ends_at);
+        Ok(Some(PendingInvoice {
+            id: self.ids.next("inv"),
+            account_id: account.id.clone(),
+            order_id: Some(order.id.clone()),
+            refund_id: Some(refund.id.clone()),
+            corrects_id: Some(corrected.stored.id.clone()),
+            issued_at: now,
+            prefix: seller.credit_note_prefix.clone(),
+            sale: Sale {
+                kind: DocumentKind::CreditNote,
+                issued_on: day(now),
+                currency: account.currency.clone(),
+                seller: seller.party(),
+                buyer: corrected.document.buyer.clone(),
+                lines: vec![SaleLine {
+                    description: first_line.description.clone(),
+                    detail: Some(format!(
+                        "{} refund {} of order {}",
+                        refund.refund_type.as_str(),
+                        refund.id,
+                        order.id
+                    )),
+                    period_start: day(now).max(day(order.starts_at)).min(day(last_day)),
+                    period_end: day(last_day).max(day(order.starts_at)),
+                    amount_minor: refund.refund_minor,
+                }],
+                paid_minor: refund.refund_minor,
+                corrects: Some(CorrectedInvoice {
+                    number: corrected.document.number.clone(),
+                    issued_on: corrected.document.issued_on,
+                }),
+                note: Some(format!(
+                    "Refund {} corrects invoice {}",
+                    refund.id, corrected.document.number
+                )),
+                tax,
+                prices_include_tax: true,
             },
         }))
     }

@@ -353,6 +353,12 @@ impl Engine {
         orders::cancel_period(tx, &order.instance_id, &order.id).await?;
         refunds::insert(tx, &refund).await?;
         self.queue_card_refund(tx, &refund).await?;
+        if let Some(credit_note) = self
+            .credit_note_for_refund(tx, account, &refund, order)
+            .await?
+        {
+            crate::invoices::issue(tx, &self.ids, vec![credit_note]).await?;
+        }
         if decision.refund_minor > 0 {
             ledger::write_entry(
                 tx,

@@ -186,6 +186,74 @@ async fn an_account_sees_only_its_own_invoices(backend: Backend) {
 }
 on_both_backends!(own_invoices, an_account_sees_only_its_own_invoices);
 
+async fn a_refund_issues_a_credit_note_correcting_the_invoice(backend: Backend) {
+    let app = spawn_app(backend, "2026-03-01T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let instance_id = bought["instance"]["id"].as_str().unwrap();
+    app.advance_to("2026-03-11T00:00:00Z").await;
+    let unsubscribed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/unsubscribe"),
+            json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+        )
+        .await;
+    let refund = &unsubscribed["refunds"][0];
+    let refund_minor = refund["refund_minor"].as_i64().unwrap();
+    assert!(refund_minor > 0 && refund_minor < 12_000, "{refund}");
+
+    let invoices = invoices_of(&app, &account_id).await;
+    assert_eq!(invoices.len(), 2, "{invoices:?}");
+    let (invoice, credit_note) = (&invoices[0], &invoices[1]);
+    assert_eq!(credit_note["kind"], "credit_note");
+    assert_eq!(
+        credit_note["number"], "CN-2026-000001",
+        "a series of its own"
+    );
+    assert_eq!(credit_note["refund_id"], refund["id"]);
+    assert_eq!(credit_note["corrects_id"], invoice["id"]);
+    assert_eq!(credit_note["corrects_number"], invoice["number"]);
+    assert_eq!(credit_note["gross_minor"].as_i64(), Some(refund_minor));
+    assert_eq!(credit_note["issued_on"], "2026-03-11");
+    let credit_notes = app
+        .get(&format!(
+            "/v1/invoices?account={account_id}&kind=credit_note"
+        ))
+        .await;
+    assert_eq!(credit_notes["data"].as_array().unwrap().len(), 1);
+
+    let bytes = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/invoices/{}/pdf",
+            app.address,
+            credit_note["id"].as_str().unwrap()
+        ))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("credit-note.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let facts = check_factur_x(&path);
+    assert!(facts.contains("381"), "a credit note's type code: {facts}");
+    let text = pdftotext(&path);
+    assert!(text.contains("CN-2026-000001"), "{text}");
+    assert!(
+        text.contains("INV-2026-000001"),
+        "names the invoice it corrects: {text}"
+    );
+}
+on_both_backends!(
+    credit_notes,
+    a_refund_issues_a_credit_note_correcting_the_invoice
+);
+
 /// crates/documents' checker: factur-x's XSD, the EN 16931 rules, the PDF/A-3 parts.
 fn check_factur_x(path: &Path) -> String {
     let python = std::env::var("TENURE_TEST_PYTHON").unwrap_or_else(|_| {
