@@ -80,11 +80,15 @@ pub enum EventKind {
     PaymentDisputed,
     /// The account's billing profile (the buyer its invoices name) was set or replaced.
     BillingProfileUpdated,
+    /// An invoice was issued for a paid order.
+    InvoiceIssued,
+    /// A credit note was issued for a refund, correcting an invoice.
+    CreditNoteIssued,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 48] = [
+    pub const ALL: [EventKind; 50] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -133,6 +137,8 @@ impl EventKind {
         EventKind::PaymentFailed,
         EventKind::PaymentDisputed,
         EventKind::BillingProfileUpdated,
+        EventKind::InvoiceIssued,
+        EventKind::CreditNoteIssued,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -185,6 +191,8 @@ impl EventKind {
             EventKind::PaymentFailed => "payment.failed",
             EventKind::PaymentDisputed => "payment.disputed",
             EventKind::BillingProfileUpdated => "billing_profile.updated",
+            EventKind::InvoiceIssued => "invoice.issued",
+            EventKind::CreditNoteIssued => "credit_note.issued",
         }
     }
 }

@@ -7,6 +7,8 @@
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use serde_json::json;
+use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::invoice::document::{CorrectedInvoice, DocumentKind, InvoiceDocument, Party};
 use tenure_core::invoice::issue::{number, series, Sale, SaleLine};
 use tenure_core::invoice::tax::{exemption_reason, tax_treatment, BuyerTaxFacts, TaxTreatment};
@@ -20,7 +22,6 @@ use crate::billing_profiles::buyer_party;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::ids::Ids;
 
 /// A document decided, waiting for its number.
 #[derive(Debug, Clone)]
@@ -238,14 +239,52 @@ impl Engine {
     }
 }
 
-/// Numbers `pending` (in order, gap-free per series) and writes them, in `tx`.
+/// What announces an issued document (`invoice.issued`, `credit_note.issued`).
+pub(crate) fn issued_event(invoice: &StoredInvoice) -> EventDraft {
+    EventDraft {
+        kind: if invoice.kind == "credit_note" {
+            EventKind::CreditNoteIssued
+        } else {
+            EventKind::InvoiceIssued
+        },
+        account_id: invoice.account_id.clone(),
+        instance_id: None,
+        data: json!({
+            "invoice_id": invoice.id,
+            "number": invoice.number,
+            "order_id": invoice.order_id,
+            "refund_id": invoice.refund_id,
+            "corrects_id": invoice.corrects_id,
+            "gross_minor": invoice.gross_minor,
+            "currency": invoice.currency,
+        })
+        .into(),
+    }
+}
+
+impl Engine {
+    /// Issues `pending` at once, outside a sweep's buffer, with their events.
+    pub(crate) async fn issue_now(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        pending: Vec<PendingInvoice>,
+    ) -> Result<(), EngineError> {
+        let issued = issue(tx, pending).await?;
+        let announced: Vec<EventDraft> = issued.iter().map(issued_event).collect();
+        self.record(tx, self.clock.now(), account, &announced, &[])
+            .await
+    }
+}
+
+/// Numbers `pending` (in order, gap-free per series) and writes them, in `tx`; answers them
+/// as written.
 pub(crate) async fn issue(
     tx: &mut Tx,
-    _ids: &Ids,
     pending: Vec<PendingInvoice>,
-) -> Result<(), EngineError> {
+) -> Result<Vec<StoredInvoice>, EngineError> {
     if pending.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut by_series: Vec<(String, Vec<PendingInvoice>)> = Vec::new();
     for invoice in pending {
@@ -292,5 +331,5 @@ pub(crate) async fn issue(
         }
     }
     invoices::insert_many(tx, &stored).await?;
-    Ok(())
+    Ok(stored)
 }

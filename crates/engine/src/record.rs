@@ -182,7 +182,15 @@ impl RecordBuffer {
     /// deliveries that carry them (the outbox), so that they commit or roll back together.
     pub(crate) async fn flush(&mut self, tx: &mut Tx, ids: &Ids) -> Result<(), EngineError> {
         orders::insert_many(tx, &self.orders).await?;
-        crate::invoices::issue(tx, ids, std::mem::take(&mut self.invoices)).await?;
+        let issued = crate::invoices::issue(tx, std::mem::take(&mut self.invoices)).await?;
+        for invoice in &issued {
+            self.events.push(EventWrite {
+                seq: 0,
+                id: ids.next("evt"),
+                at: invoice.issued_at,
+                event: crate::invoices::issued_event(invoice),
+            });
+        }
         ledger::write_entries(tx, &self.entries).await?;
         deduction_attempts::insert_many(tx, &self.attempts).await?;
         let seqs = events::next_seqs(tx, self.events.len()).await?;

@@ -116,6 +116,10 @@ pub enum EventKind {
     // The account's billing profile (the buyer its invoices name) was set or replaced.
     #[serde(rename = "billing_profile.updated")]
     BillingProfileUpdated,
+    #[serde(rename = "invoice.issued")]
+    InvoiceIssued,
+    #[serde(rename = "credit_note.issued")]
+    CreditNoteIssued,
 }
 
 same_variants!(
@@ -169,6 +173,8 @@ same_variants!(
         PaymentFailed,
         PaymentDisputed,
         BillingProfileUpdated,
+        InvoiceIssued,
+        CreditNoteIssued,
     }
 );
 

@@ -309,7 +309,7 @@ impl Engine {
         };
         orders::insert(tx, &order).await?;
         if let Some(invoice) = self.invoice_for_order(tx, account, changed, &order).await? {
-            crate::invoices::issue(tx, &self.ids, vec![invoice]).await?;
+            self.issue_now(tx, account, vec![invoice]).await?;
         }
         let memo = format!("{} of {}", order.kind, changed.id);
         let mut entries = Vec::new();

@@ -104,6 +104,26 @@ async fn every_paid_order_issues_one_invoice(backend: Backend) {
     );
     assert_eq!(invoices[2]["buyer"]["country_code"], "GB");
     assert_eq!(invoices[2]["buyer"]["postcode"], "SW1Y 4JH");
+    let announced = app
+        .get(&format!(
+            "/v1/events?account={account_id}&kind=invoice.issued"
+        ))
+        .await;
+    let numbers: Vec<&Value> = announced["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| &event["data"]["number"])
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            &invoices[0]["number"],
+            &invoices[1]["number"],
+            &invoices[2]["number"]
+        ],
+        "each announced once"
+    );
 
     // The PDF, read by the outside tools.
     let response = reqwest::Client::new()
@@ -223,6 +243,12 @@ async fn a_refund_issues_a_credit_note_correcting_the_invoice(backend: Backend) 
         ))
         .await;
     assert_eq!(credit_notes["data"].as_array().unwrap().len(), 1);
+    let announced = app
+        .get(&format!(
+            "/v1/events?account={account_id}&kind=credit_note.issued"
+        ))
+        .await;
+    assert_eq!(announced["data"][0]["data"]["corrects_id"], invoice["id"]);
 
     let bytes = reqwest::Client::new()
         .get(format!(
