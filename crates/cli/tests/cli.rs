@@ -126,8 +126,16 @@ fn simulate_prints_the_events_as_json_lines() {
     assert_eq!(kinds.last().map(String::as_str), Some("instance.released"));
     assert_eq!(
         kinds.len(),
-        11,
-        "with the release warning, 7 days before release"
+        13,
+        "with the release warning, 7 days before release, and the invoices of the purchase \
+         and the renewal"
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|kind| *kind == "invoice.issued")
+            .count(),
+        2
     );
 }
 
@@ -188,6 +196,7 @@ fn the_overdue_scenario_plays_examples_10() {
         ("2026-05-04T10:00:00Z", "account.created"),
         ("2026-05-04T10:00:00Z", "funds.deposited"),
         ("2026-05-04T10:00:00Z", "instance.purchased"),
+        ("2026-05-04T10:00:00Z", "invoice.issued"),
         ("2026-05-04T10:00:00Z", "instance.purchased"),
         ("2026-05-04T17:00:00Z", "bill.generated"),
         ("2026-05-04T17:00:00Z", "account.overdue"),

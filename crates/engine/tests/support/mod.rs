@@ -257,7 +257,7 @@ const LATER_COLUMNS: &[(&str, &str, &str)] = &[
 ];
 
 /// Tables a later migration adds that use cases read or write, as far as they do (the webhook
-/// endpoints events are sent to: none here; the simulated clock's time).
+/// endpoints events are sent to: none here; the simulated clock's time; invoices).
 const LATER_TABLES: &[(&str, &str)] = &[
     (
         "webhook_endpoints",
@@ -267,6 +267,23 @@ const LATER_TABLES: &[(&str, &str)] = &[
     (
         "simulated_clock",
         "(id BIGINT PRIMARY KEY, now BIGINT NOT NULL)",
+    ),
+    // The buyer an order's invoice names (none here), the invoice and its number.
+    (
+        "billing_profiles",
+        "(account_id TEXT, legal_name TEXT, address_line1 TEXT, address_line2 TEXT, \
+          address_line3 TEXT, city TEXT, postal_code TEXT, country TEXT, tax_id TEXT, \
+          invoice_email TEXT, created_at BIGINT, updated_at BIGINT)",
+    ),
+    (
+        "invoice_series",
+        "(series TEXT PRIMARY KEY, last_sequence BIGINT NOT NULL)",
+    ),
+    (
+        "invoices",
+        "(id TEXT, number TEXT, series TEXT, sequence BIGINT, kind TEXT, account_id TEXT, \
+          order_id TEXT, refund_id TEXT, corrects_id TEXT, issued_at BIGINT, currency TEXT, \
+          gross_minor BIGINT, document TEXT)",
     ),
 ];
 

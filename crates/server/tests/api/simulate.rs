@@ -24,9 +24,11 @@ async fn the_shipped_scenario_lives_a_whole_lifecycle() {
     let expected = [
         ("2026-02-10T00:00:00Z", "account.created"),
         ("2026-02-10T00:00:00Z", "funds.deposited"),
+        ("2026-02-10T00:00:00Z", "invoice.issued"),
         ("2026-02-10T00:00:00Z", "instance.purchased"),
         ("2026-03-03T00:00:00Z", "instance.expiry_reminder_sent"),
         ("2026-03-10T00:00:00Z", "instance.expired"),
+        ("2026-03-12T00:00:00Z", "invoice.issued"),
         ("2026-03-12T00:00:00Z", "instance.renewed"),
         ("2026-03-12T00:00:00Z", "instance.restored"),
         ("2026-04-03T00:00:00Z", "instance.expiry_reminder_sent"),
@@ -40,7 +42,7 @@ async fn the_shipped_scenario_lives_a_whole_lifecycle() {
         .collect();
     assert_eq!(lines, expected);
     // Sequential ids make a replay print the same lines.
-    assert_eq!(events[2]["instance_id"], "inst_000006");
+    assert_eq!(events[3]["instance_id"], "inst_000006");
     let again = run(&scenario, default_catalog()).await.unwrap();
     assert_eq!(events, again);
 }
