@@ -240,21 +240,51 @@ impl<T, S: AnswerStatus> Answered<T, S> {
 
 /// A success answer that is not JSON (the metrics' text, the docs page): its content type and
 /// body.
-/// A PDF answer, named `{file_name}` for a browser that saves it.
+/// The request's `Accept` header, as sent (empty when none).
+pub struct Accepts(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Accepts {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Accepts, Self::Rejection> {
+        let accept = parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        Ok(Accepts(accept.to_string()))
+    }
+}
+
+impl Accepts {
+    /// Whether the client asks for `media_type` and not for `instead`.
+    pub fn prefers(&self, media_type: &str, instead: &str) -> bool {
+        self.0.contains(media_type) && !self.0.contains(instead)
+    }
+}
+
+/// A PDF answer, named `{file_name}` for a browser that saves it; as plain bytes
+/// (`application/octet-stream`) to a client that asks for those and not for a PDF.
 pub struct Pdf {
     pub file_name: String,
     pub bytes: Vec<u8>,
+    pub as_bytes: bool,
 }
 
 impl IntoResponse for Pdf {
     fn into_response(self) -> Response {
         let disposition = format!("inline; filename=\"{}\"", self.file_name);
+        let media_type = if self.as_bytes {
+            "application/octet-stream"
+        } else {
+            "application/pdf"
+        };
         (
             [
-                (
-                    axum::http::header::CONTENT_TYPE,
-                    "application/pdf".to_string(),
-                ),
+                (axum::http::header::CONTENT_TYPE, media_type.to_string()),
                 (axum::http::header::CONTENT_DISPOSITION, disposition),
             ],
             self.bytes,

@@ -31,6 +31,8 @@ pub struct Operation {
 pub struct Success {
     pub status: u16,
     pub content_type: &'static str,
+    /// Another media type the same answer is given as, when the request's `Accept` asks.
+    pub also_as: Option<&'static str>,
     pub schema: Schema,
 }
 
@@ -40,6 +42,7 @@ pub trait DescribeInput {
 }
 
 impl<S> DescribeInput for State<S> {}
+impl DescribeInput for crate::api::Accepts {}
 impl<T> DescribeInput for Path<T> {}
 
 impl<T: JsonSchema> DescribeInput for Command<T> {
@@ -65,6 +68,7 @@ impl<T: JsonSchema, S: AnswerStatus> DescribeOutput for Answered<T, S> {
         operation.answer = Some(Success {
             status: S::STATUS.as_u16(),
             content_type: "application/json",
+            also_as: None,
             schema: generators.answer.subschema_for::<T>(),
         });
     }
@@ -75,6 +79,7 @@ impl DescribeOutput for Text {
         operation.answer = Some(Success {
             status: 200,
             content_type: "text/plain",
+            also_as: None,
             schema: schemars::json_schema!({ "type": "string" }),
         });
     }
@@ -85,6 +90,9 @@ impl DescribeOutput for crate::api::Pdf {
         operation.answer = Some(Success {
             status: 200,
             content_type: "application/pdf",
+            // Bytes to a client that asks for them by `Accept` (a generated client reads a
+            // binary answer so): see `crate::api::Pdf`.
+            also_as: Some("application/octet-stream"),
             schema: schemars::json_schema!({ "type": "string", "format": "binary" }),
         });
     }
@@ -95,6 +103,7 @@ impl DescribeOutput for Html<String> {
         operation.answer = Some(Success {
             status: 200,
             content_type: "text/html",
+            also_as: None,
             schema: schemars::json_schema!({ "type": "string" }),
         });
     }

@@ -399,11 +399,15 @@ fn operation_object(
 
     let mut responses = Map::new();
     if let Some(success) = &operation.answer {
+        let mut content = Map::new();
+        for media_type in std::iter::once(success.content_type).chain(success.also_as) {
+            content.insert(media_type.to_string(), json!({ "schema": success.schema }));
+        }
         responses.insert(
             success.status.to_string(),
             json!({
                 "description": if success.status == 201 { "created" } else { "success" },
-                "content": { success.content_type: { "schema": success.schema } }
+                "content": content
             }),
         );
     }

@@ -8,7 +8,7 @@ use tenure_store::invoices::InvoiceFilter;
 use tenure_wire::invoices::{Invoice, InvoiceKind, InvoiceQuery};
 
 use super::Route;
-use crate::api::{read, Answered, Listing, Page, PageSize, Params, Pdf};
+use crate::api::{read, Accepts, Answered, Listing, Page, PageSize, Params, Pdf};
 use crate::auth::ListScope;
 use crate::context::ApiContext;
 use crate::error::ApiError;
@@ -91,6 +91,7 @@ async fn show(
 
 async fn pdf(
     State(context): State<ApiContext>,
+    accepts: Accepts,
     Path(invoice_id): Path<String>,
 ) -> Result<Pdf, ApiError> {
     let mut connection = crate::api::connection(&context).await?;
@@ -105,5 +106,6 @@ async fn pdf(
     Ok(Pdf {
         file_name: format!("{}.pdf", issued.document.number),
         bytes,
+        as_bytes: accepts.prefers("application/octet-stream", "application/pdf"),
     })
 }

@@ -142,6 +142,23 @@ async fn every_paid_order_issues_one_invoice(backend: Backend) {
         "application/pdf"
     );
     let bytes = response.bytes().await.unwrap();
+    // The same bytes to a client that asks for bytes.
+    let as_bytes = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/invoices/{}/pdf",
+            app.address,
+            first["id"].as_str().unwrap()
+        ))
+        .header("Accept", "application/octet-stream")
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        as_bytes.headers()["content-type"].to_str().unwrap(),
+        "application/octet-stream"
+    );
+    assert_eq!(as_bytes.bytes().await.unwrap(), bytes);
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("invoice.pdf");
     std::fs::write(&path, &bytes).unwrap();
