@@ -60,6 +60,15 @@ fn day(at: Timestamp) -> jiff::civil::Date {
     at.to_zoned(TimeZone::UTC).date()
 }
 
+/// The last day an order's service period covers (it ends at the start of its `ends_at`).
+fn last_day_of(order: &Order) -> jiff::civil::Date {
+    let last_moment = order
+        .ends_at
+        .checked_sub(jiff::SignedDuration::from_secs(1))
+        .unwrap_or(order.ends_at);
+    day(last_moment).max(day(order.starts_at))
+}
+
 impl Engine {
     /// The buyer a document names (the account's billing profile, else its name and email),
     /// and how that buyer is taxed. A buyer with no country on file is taken to buy where the
@@ -106,10 +115,6 @@ impl Engine {
             spec.map_or(order.spec_id.as_str(), |spec| spec.name.as_str()),
             instance.region,
         );
-        let last_day = order
-            .ends_at
-            .checked_sub(jiff::SignedDuration::from_secs(1))
-            .unwrap_or(order.ends_at);
         let now = self.clock.now();
         Ok(Some(PendingInvoice {
             id: self.ids.next("inv"),
@@ -130,7 +135,7 @@ impl Engine {
                         .map_or(order.product_id.clone(), |product| product.name.clone()),
                     detail: Some(format!("{detail} (instance {})", instance.id)),
                     period_start: day(order.starts_at),
-                    period_end: day(last_day).max(day(order.starts_at)),
+                    period_end: last_day_of(order),
                     amount_minor: paid_minor,
                 }],
                 paid_minor,
@@ -170,10 +175,6 @@ impl Engine {
         };
         let now = self.clock.now();
         let seller = &self.catalog.seller;
-        let last_day = order
-            .ends_at
-            .checked_sub(jiff::SignedDuration::from_secs(1))
-            .unwrap_or(order.ends_at);
         Ok(Some(PendingInvoice {
             id: self.ids.next("inv"),
             account_id: account.id.clone(),
@@ -196,8 +197,8 @@ impl Engine {
                         refund.id,
                         order.id
                     )),
-                    period_start: day(now).max(day(order.starts_at)).min(day(last_day)),
-                    period_end: day(last_day).max(day(order.starts_at)),
+                    period_start: day(now).max(day(order.starts_at)).min(last_day_of(order)),
+                    period_end: last_day_of(order),
                     amount_minor: refund.refund_minor,
                 }],
                 paid_minor: refund.refund_minor,
