@@ -363,6 +363,9 @@ pub struct NoticeDraft {
     pub account_id: String,
     pub instance_id: Option<String>,
     pub channel: Channel,
+    /// Where it goes when not to the account's own address for the channel: an invoice's
+    /// email to the billing profile's invoice address.
+    pub recipient: Option<String>,
     /// The event kind that caused this notice, such as `instance.expiry_reminder_sent`.
     pub kind: EventKind,
     pub subject: String,

@@ -61,6 +61,7 @@ pub fn alert(
         ],
     );
     let notice = NoticeDraft {
+        recipient: None,
         account_id: account_id.to_string(),
         instance_id: None,
         channel: Channel::Sms,

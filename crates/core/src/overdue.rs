@@ -80,6 +80,7 @@ fn account_notices(
     channels
         .iter()
         .map(|&channel| NoticeDraft {
+            recipient: None,
             account_id: account_id.to_string(),
             instance_id: None,
             channel,

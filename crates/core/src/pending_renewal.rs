@@ -111,6 +111,7 @@ pub fn renewal_unsubscribed(
         ],
     );
     let notice = NoticeDraft {
+        recipient: None,
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
         channel: Channel::Email,

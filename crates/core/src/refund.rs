@@ -653,6 +653,7 @@ pub fn refund_completed(
         ],
     );
     let notice = NoticeDraft {
+        recipient: None,
         account_id: refund.account_id.to_string(),
         instance_id: Some(refund.instance_id.to_string()),
         channel: Channel::Email,
@@ -694,6 +695,7 @@ pub fn refund_redirected(
         ],
     );
     let notice = NoticeDraft {
+        recipient: None,
         account_id: refund.account_id.to_string(),
         instance_id: Some(refund.instance_id.to_string()),
         channel: Channel::Email,

@@ -97,6 +97,7 @@ pub fn release_by_hand(
         ],
     );
     let notice = NoticeDraft {
+        recipient: None,
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
         channel: crate::catalog::Channel::Email,

@@ -63,6 +63,7 @@ pub fn unsubscribed_notice(
         ],
     );
     NoticeDraft {
+        recipient: None,
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
         channel: Channel::Email,

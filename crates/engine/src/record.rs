@@ -292,12 +292,12 @@ impl Engine {
                     .position(|write| write.event.kind == notice.kind)
                     .or((!decided.is_empty()).then_some(0))
                     .unwrap_or_else(|| panic!("a {:?} notice is sent for an event", notice.kind));
-            let recipient = match notice.channel {
-                Channel::Sms => account.mobile.as_str(),
-                Channel::Email => account.email.as_str(),
-                Channel::Webhook => "webhook",
+            let recipient = match (&notice.recipient, notice.channel) {
+                (Some(address), _) => address.clone(),
+                (None, Channel::Sms) => account.mobile.clone(),
+                (None, Channel::Email) => account.email.clone(),
+                (None, Channel::Webhook) => "webhook".to_string(),
             };
-            let recipient = recipient.to_string();
             let id = self.ids.next("ntc");
             let (status, status_reason) = match self.notice_channel(notice.channel, &recipient) {
                 Ok(channel) => {

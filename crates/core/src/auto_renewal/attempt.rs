@@ -286,6 +286,7 @@ fn failure_alert(
         .failure_alert_channels
         .iter()
         .map(|channel| NoticeDraft {
+            recipient: None,
             account_id: marked.account_id.clone(),
             instance_id: Some(marked.id.clone()),
             channel: *channel,

@@ -179,6 +179,7 @@ pub fn take_step(
     let notices = channels
         .into_iter()
         .map(|channel| NoticeDraft {
+            recipient: None,
             account_id: instance.account_id.clone(),
             instance_id: Some(instance.id.clone()),
             channel,

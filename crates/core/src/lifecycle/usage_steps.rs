@@ -63,6 +63,7 @@ fn outcome(
         data: data.into(),
     };
     let notice = NoticeDraft {
+        recipient: None,
         account_id: instance.account_id.clone(),
         instance_id: Some(instance.id.clone()),
         channel: Channel::Email,
