@@ -240,6 +240,18 @@ fn check_seller(file: &str, seller: &Seller) -> Vec<CatalogError> {
             "a seller that charges tax (a rate above 0) needs its tax_id on every invoice".into(),
         );
     }
+    // Orders charge the catalog's prices as they are: tax added on top would be charged to no
+    // one and shown as due on every invoice. Until orders charge it, a seller that taxes
+    // prices them tax included.
+    if tax.charges_tax() && !tax.prices_include_tax {
+        problem(
+            "tax.prices_include_tax",
+            "a seller that charges tax (a rate above 0) sets prices_include_tax = true: orders \
+             charge the catalog's prices as they are, so prices must include the tax (tax \
+             added on top of them is not charged yet)"
+                .into(),
+        );
+    }
     // EN 16931 BR-O-02: a document "not subject to tax" (category O) shows no seller VAT id,
     // and a buyer no rate covers gets category O.
     if seller.tax_id.is_some() && tax.default_rate_basis_points.is_none() {
@@ -293,6 +305,20 @@ reverse_charge_eu_business = true
 
     fn fields(errors: &[CatalogError]) -> Vec<&str> {
         errors.iter().map(|error| error.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_seller_that_charges_tax_prices_with_tax_included() {
+        let net_prices = FRENCH.replace("prices_include_tax = true", "prices_include_tax = false");
+        let errors = parse_seller("seller.toml", &net_prices).unwrap_err();
+        assert_eq!(fields(&errors), ["tax.prices_include_tax"]);
+        let untaxed = net_prices
+            .replace(
+                "default_rate_basis_points = 2000",
+                "default_rate_basis_points = 0",
+            )
+            .replace("rates = { DE = 1900, LU = 1700 }", "rates = {}");
+        assert!(parse_seller("seller.toml", &untaxed).is_ok());
     }
 
     #[test]
