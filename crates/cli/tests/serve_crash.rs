@@ -8,6 +8,8 @@
 //!   request writes are counted against the requests that succeeded);
 //! - no renewal period is charged twice;
 //! - no due step is left behind the clock once the restarted node has swept;
+//! - invoice numbers have no gap and no repeat; every paid order has its one invoice and every
+//!   refund its one credit note;
 //! - every ledger entry sums to zero, every account's running totals equal its postings, and
 //!   every balance is what the deposits, the orders and the refunds say.
 //!
@@ -358,6 +360,42 @@ async fn check(db: &str, log: &Mutex<Log>, accounts: &[String]) {
         .await,
         0
     );
+    // Invoice numbers: in every series, 1 to the series' last number, each once (the unique
+    // constraint rules out a repeat; a gap would show as fewer documents than numbers).
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) AS n FROM invoice_series
+             WHERE last_sequence <> (SELECT COUNT(*) FROM invoices WHERE invoices.series = invoice_series.series)
+             OR last_sequence <> (SELECT MAX(sequence) FROM invoices WHERE invoices.series = invoice_series.series)"
+        )
+        .await,
+        0,
+        "invoice numbers without a gap"
+    );
+    // Every order that charged something has its one invoice; every refund that gave
+    // something back, its one credit note.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) AS n FROM orders WHERE
+             paid_voucher_minor + paid_coupon_minor + paid_balance_minor + paid_external_minor > 0
+             AND (SELECT COUNT(*) FROM invoices WHERE invoices.order_id = orders.id AND kind = 'invoice') <> 1"
+        )
+        .await,
+        0,
+        "an invoice per paid order"
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT COUNT(*) AS n FROM refunds WHERE refund_minor > 0
+             AND (SELECT COUNT(*) FROM invoices WHERE invoices.refund_id = refunds.id) <> 1"
+        )
+        .await,
+        0,
+        "a credit note per refund"
+    );
     // The ledger of one snapshot: entries balance, running totals equal postings, and each
     // balance is what the deposits, the orders and the refunds say.
     let mut snapshot = store.snapshot().await.unwrap();
@@ -406,7 +444,8 @@ async fn swept(db: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let behind = count(&store, "SELECT COUNT(*) AS n FROM instances, simulated_clock WHERE next_due_at <= simulated_clock.now").await
-            + count(&store, "SELECT COUNT(*) AS n FROM bills, simulated_clock WHERE status = 'open' AND generate_at <= simulated_clock.now").await;
+            + count(&store, "SELECT COUNT(*) AS n FROM bills, simulated_clock WHERE status = 'open' AND generate_at <= simulated_clock.now").await
+            + count(&store, "SELECT COUNT(*) AS n FROM bills, simulated_clock WHERE invoice_at <= simulated_clock.now").await;
         if behind == 0 {
             break;
         }

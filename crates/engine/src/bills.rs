@@ -114,7 +114,9 @@ impl Engine {
         } else {
             BillStatus::Unpaid
         };
-        bills::generate(tx, &bill).await?;
+        // A bill of something is invoiced with the rest of its month's, once the month ends.
+        let invoice_at = (bill.amount_minor > 0).then(|| month_after(now));
+        bills::generate(tx, &bill, invoice_at).await?;
         let event = generated_event(
             &bill.account_id,
             &bill.instance_id,
@@ -125,5 +127,37 @@ impl Engine {
         );
         self.record(tx, now, account, &[event], &[]).await?;
         Ok(bill)
+    }
+}
+
+/// The first moment (UTC) of the month after the one `at` falls in: when the month's
+/// pay-as-you-go invoice is due.
+pub(crate) fn month_after(at: Timestamp) -> Timestamp {
+    let day = at.to_zoned(jiff::tz::TimeZone::UTC).date();
+    day.first_of_month()
+        .checked_add(jiff::Span::new().months(1))
+        .and_then(|next| next.to_zoned(jiff::tz::TimeZone::UTC))
+        .map_or(Timestamp::MAX, |next| next.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_after;
+
+    #[test]
+    fn a_month_is_invoiced_at_the_first_moment_of_the_next() {
+        let at = |text: &str| text.parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(
+            month_after(at("2026-03-01T00:00:00Z")),
+            at("2026-04-01T00:00:00Z")
+        );
+        assert_eq!(
+            month_after(at("2026-03-31T23:59:59Z")),
+            at("2026-04-01T00:00:00Z")
+        );
+        assert_eq!(
+            month_after(at("2026-12-15T04:00:00Z")),
+            at("2027-01-01T00:00:00Z")
+        );
     }
 }

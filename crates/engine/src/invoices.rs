@@ -1,7 +1,8 @@
 //! Invoices and credit notes, issued in the transaction that charges or gives back: an order
 //! paid (purchase, renewal, auto-renewal, upgrade charge) issues an invoice; an
-//! unsubscription's refund issues a credit note correcting the invoice of the period it
-//! cancels. The document is
+//! unsubscription's refund, or a downgrade's, issues a credit note correcting the invoice of
+//! the period it gives back; a month's pay-as-you-go bills are one invoice, issued by the
+//! sweep once the month ends. The document is
 //! made from the order's own amounts, numbered at the flush of the transaction's records (a
 //! sweep's batch takes its numbers in one statement per series) and never changes after.
 
@@ -14,6 +15,7 @@ use tenure_core::invoice::issue::{number, series, Sale, SaleLine};
 use tenure_core::invoice::tax::{exemption_reason, tax_treatment, BuyerTaxFacts, TaxTreatment};
 use tenure_core::lifecycle::Instance;
 use tenure_store::accounts::Account;
+use tenure_store::bills::{self, Bill};
 use tenure_store::invoices::{self, InvoiceFilter, StoredInvoice};
 use tenure_store::orders::Order;
 use tenure_store::{billing_profiles, Connection, Tx};
@@ -34,6 +36,21 @@ pub(crate) struct PendingInvoice {
     pub issued_at: Timestamp,
     pub prefix: String,
     pub sale: Sale,
+}
+
+/// What a credit note gives back, and why.
+struct GivenBack<'a> {
+    amount_minor: i64,
+    /// When it is given back (the refund's or the change's moment).
+    at: Timestamp,
+    /// The order the note is filed under: the refunded period's opening order, or the
+    /// downgrade's own.
+    order_id: &'a str,
+    refund_id: Option<&'a str>,
+    /// The line's detail.
+    detail: String,
+    /// The note's first words (`Refund ref_…`).
+    why: String,
 }
 
 /// An issued document, and the document itself.
@@ -115,7 +132,8 @@ impl Engine {
             spec.map_or(order.spec_id.as_str(), |spec| spec.name.as_str()),
             instance.region,
         );
-        let now = self.clock.now();
+        // The order's own moment: in a sweep, the clock moves only when its transaction commits.
+        let now = order.created_at;
         Ok(Some(PendingInvoice {
             id: self.ids.next("inv"),
             account_id: account.id.clone(),
@@ -148,9 +166,8 @@ impl Engine {
     }
 
     /// The credit note of a refund that gives cash back, correcting the invoice of the
-    /// period's opening order: taxed as that invoice was, its amount what the refund gives
-    /// back (tax included, so the invoice's tax comes back in proportion). None when nothing
-    /// comes back or the order was never invoiced (paid before invoices, or free).
+    /// period's opening order. None when nothing comes back or the order was never invoiced
+    /// (paid before invoices, or free).
     pub(crate) async fn credit_note_for_refund(
         &self,
         tx: &mut Tx,
@@ -158,10 +175,66 @@ impl Engine {
         refund: &tenure_store::refunds::Refund,
         order: &Order,
     ) -> Result<Option<PendingInvoice>, EngineError> {
-        if refund.refund_minor <= 0 {
+        let given_back = GivenBack {
+            amount_minor: refund.refund_minor,
+            at: refund.created_at,
+            order_id: &order.id,
+            refund_id: Some(&refund.id),
+            detail: format!(
+                "{} refund {} of order {}",
+                refund.refund_type.as_str(),
+                refund.id,
+                order.id
+            ),
+            why: format!("Refund {}", refund.id),
+        };
+        self.credit_note(tx, account, order, given_back).await
+    }
+
+    /// The credit note of a downgrade's refund of one period: `change` (the downgrade's order
+    /// for that period) gives back what it refunded, correcting the invoice of the period's
+    /// opening order. None when nothing comes back or that order was never invoiced.
+    pub(crate) async fn credit_note_for_downgrade(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        change: &Order,
+    ) -> Result<Option<PendingInvoice>, EngineError> {
+        if change.refunded_minor <= 0 {
             return Ok(None);
         }
-        let Some(corrected) = invoices::of_order(tx, &order.id).await? else {
+        let Some(opening) = tenure_store::orders::get(tx, &change.period_order_id).await? else {
+            return Ok(None);
+        };
+        let given_back = GivenBack {
+            amount_minor: change.refunded_minor,
+            at: change.created_at,
+            order_id: &change.id,
+            refund_id: None,
+            detail: format!(
+                "downgrade {} of order {}: refund of the rest of the period",
+                change.id, opening.id
+            ),
+            why: format!("Downgrade {}", change.id),
+        };
+        self.credit_note(tx, account, &opening, given_back).await
+    }
+
+    /// A credit note giving back `given_back` of what `opening` (a period's opening order) was
+    /// invoiced for: taxed as that invoice was, its amount tax included, so the invoice's tax
+    /// comes back in proportion; its service from today (or the period's start) to the
+    /// period's last day.
+    async fn credit_note(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        opening: &Order,
+        given_back: GivenBack<'_>,
+    ) -> Result<Option<PendingInvoice>, EngineError> {
+        if given_back.amount_minor <= 0 {
+            return Ok(None);
+        }
+        let Some(corrected) = invoices::of_order(tx, &opening.id).await? else {
             return Ok(None);
         };
         let corrected = IssuedInvoice::read(corrected)?;
@@ -173,13 +246,13 @@ impl Engine {
             rate_basis_points: first_line.tax_rate_basis_points,
             exemption_reason: exemption_reason(first_line.tax_category),
         };
-        let now = self.clock.now();
+        let now = given_back.at;
         let seller = &self.catalog.seller;
         Ok(Some(PendingInvoice {
             id: self.ids.next("inv"),
             account_id: account.id.clone(),
-            order_id: Some(order.id.clone()),
-            refund_id: Some(refund.id.clone()),
+            order_id: Some(given_back.order_id.to_string()),
+            refund_id: given_back.refund_id.map(str::to_string),
             corrects_id: Some(corrected.stored.id.clone()),
             issued_at: now,
             prefix: seller.credit_note_prefix.clone(),
@@ -191,29 +264,156 @@ impl Engine {
                 buyer: corrected.document.buyer.clone(),
                 lines: vec![SaleLine {
                     description: first_line.description.clone(),
-                    detail: Some(format!(
-                        "{} refund {} of order {}",
-                        refund.refund_type.as_str(),
-                        refund.id,
-                        order.id
-                    )),
-                    period_start: day(now).max(day(order.starts_at)).min(last_day_of(order)),
-                    period_end: last_day_of(order),
-                    amount_minor: refund.refund_minor,
+                    detail: Some(given_back.detail),
+                    period_start: day(now)
+                        .max(day(opening.starts_at))
+                        .min(last_day_of(opening)),
+                    period_end: last_day_of(opening),
+                    amount_minor: given_back.amount_minor,
                 }],
-                paid_minor: refund.refund_minor,
+                paid_minor: given_back.amount_minor,
                 corrects: Some(CorrectedInvoice {
                     number: corrected.document.number.clone(),
                     issued_on: corrected.document.issued_on,
                 }),
                 note: Some(format!(
-                    "Refund {} corrects invoice {}",
-                    refund.id, corrected.document.number
+                    "{} corrects invoice {}",
+                    given_back.why, corrected.document.number
                 )),
                 tax,
                 prices_include_tax: true,
             },
         }))
+    }
+
+    /// Invoices the month of pay-as-you-go bills that `bill_id` belongs to, if it is due at
+    /// `now` and not invoiced yet: one invoice for all the account's bills generated that
+    /// month, a line per instance and edition. Answers the steps taken (0 when another bill of
+    /// the month, or another node, invoiced it first).
+    pub(crate) async fn invoice_due_month(
+        &self,
+        tx: &mut Tx,
+        bill_id: &str,
+        now: Timestamp,
+    ) -> Result<u64, EngineError> {
+        let Some((account_id, invoice_at)) = bills::invoice_due(tx, bill_id).await? else {
+            return Ok(0);
+        };
+        if invoice_at > now {
+            return Ok(0);
+        }
+        let month = bills::lock_month_to_invoice(tx, &account_id, invoice_at).await?;
+        if month.is_empty() {
+            return Ok(0);
+        }
+        let account = tenure_store::accounts::get(tx, &account_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("account", &account_id))?;
+        let invoice = self.invoice_for_bills(tx, &account, &month, now).await?;
+        let invoice_id = invoice.id.clone();
+        self.issue_now(tx, &account, vec![invoice], now).await?;
+        bills::mark_invoiced(tx, &account_id, invoice_at, &invoice_id).await?;
+        Ok(1)
+    }
+
+    /// The invoice of a month of an account's pay-as-you-go bills: a line per instance and
+    /// edition, its amount what those bills charged, its period from the first cycle's start to
+    /// the last one's end; paid what the paid bills were paid.
+    async fn invoice_for_bills(
+        &self,
+        tx: &mut Tx,
+        account: &Account,
+        month: &[Bill],
+        now: Timestamp,
+    ) -> Result<PendingInvoice, EngineError> {
+        let too_large = || {
+            EngineError::invalid(
+                "amount_too_large",
+                "an invoice's total is too large to hold",
+            )
+        };
+        let mut lines: Vec<(&Bill, SaleLine, usize)> = Vec::new();
+        let mut paid_minor: i64 = 0;
+        for bill in month {
+            let paid = bill.paid_balance_minor.checked_add(bill.paid_coupon_minor);
+            paid_minor = paid_minor
+                .checked_add(paid.ok_or_else(too_large)?)
+                .ok_or_else(too_large)?;
+            let last_day = day(bill
+                .cycle_end
+                .checked_sub(jiff::SignedDuration::from_secs(1))
+                .unwrap_or(bill.cycle_end));
+            let same = lines.iter_mut().find(|(first, _, _)| {
+                first.instance_id == bill.instance_id && first.edition_id == bill.edition_id
+            });
+            match same {
+                Some((_, line, count)) => {
+                    line.amount_minor = line
+                        .amount_minor
+                        .checked_add(bill.amount_minor)
+                        .ok_or_else(too_large)?;
+                    line.period_start = line.period_start.min(day(bill.cycle_start));
+                    line.period_end = line.period_end.max(last_day);
+                    *count += 1;
+                }
+                None => {
+                    let product = self.catalog.product(&bill.product_id);
+                    let line = SaleLine {
+                        description: product
+                            .map_or(bill.product_id.clone(), |product| product.name.clone()),
+                        detail: None,
+                        period_start: day(bill.cycle_start),
+                        period_end: last_day,
+                        amount_minor: bill.amount_minor,
+                    };
+                    lines.push((bill, line, 1));
+                }
+            }
+        }
+        let lines = lines
+            .into_iter()
+            .map(|(first, mut line, count)| {
+                let edition = self
+                    .catalog
+                    .product(&first.product_id)
+                    .and_then(|product| product.edition(&first.edition_id))
+                    .map_or(first.edition_id.as_str(), |edition| edition.name.as_str());
+                line.detail = Some(format!(
+                    "pay-as-you-go: {edition}, {count} hourly bills (instance {})",
+                    first.instance_id
+                ));
+                line
+            })
+            .collect();
+        let (buyer, tax) = self.buyer_and_tax(tx, account).await?;
+        let seller = &self.catalog.seller;
+        let billed_month = month
+            .first()
+            .and_then(|bill| bill.generated_at)
+            .map(|generated| day(generated).strftime("%B %Y").to_string())
+            .unwrap_or_default();
+        Ok(PendingInvoice {
+            id: self.ids.next("inv"),
+            account_id: account.id.clone(),
+            order_id: None,
+            refund_id: None,
+            corrects_id: None,
+            issued_at: now,
+            prefix: seller.invoice_prefix.clone(),
+            sale: Sale {
+                kind: DocumentKind::Invoice,
+                issued_on: day(now),
+                currency: account.currency.clone(),
+                seller: seller.party(),
+                buyer,
+                lines,
+                paid_minor,
+                corrects: None,
+                note: Some(format!("Pay-as-you-go bills of {billed_month}")),
+                tax,
+                prices_include_tax: seller.tax.prices_include_tax,
+            },
+        })
     }
 
     pub async fn list_invoices(
@@ -270,11 +470,11 @@ impl Engine {
         tx: &mut Tx,
         account: &Account,
         pending: Vec<PendingInvoice>,
+        now: Timestamp,
     ) -> Result<(), EngineError> {
         let issued = issue(tx, pending).await?;
         let announced: Vec<EventDraft> = issued.iter().map(issued_event).collect();
-        self.record(tx, self.clock.now(), account, &announced, &[])
-            .await
+        self.record(tx, now, account, &announced, &[]).await
     }
 }
 

@@ -162,10 +162,15 @@ pub async fn get(connection: &mut Connection, bill_id: &str) -> Result<Option<Bi
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
-/// Writes a generated bill: its lines, amount and status.
-pub async fn generate(tx: &mut Tx, bill: &Bill) -> Result<(), StoreError> {
+/// Writes a generated bill: its lines, amount and status, and when its month's invoice is
+/// due (none for a bill of nothing).
+pub async fn generate(
+    tx: &mut Tx,
+    bill: &Bill,
+    invoice_at: Option<Timestamp>,
+) -> Result<(), StoreError> {
     let result = query(
-        "UPDATE bills SET status = $2, amount_minor = $3, lines = $4, generated_at = $5
+        "UPDATE bills SET status = $2, amount_minor = $3, lines = $4, generated_at = $5, invoice_at = $6
          WHERE id = $1 AND status = 'open'",
     )
     .bind(&bill.id)
@@ -173,6 +178,7 @@ pub async fn generate(tx: &mut Tx, bill: &Bill) -> Result<(), StoreError> {
     .bind(bill.amount_minor)
     .bind(bill.lines.to_string())
     .bind(bill.generated_at.map(to_seconds))
+    .bind(invoice_at.map(to_seconds))
     .execute(tx)
     .await?;
     assert_eq!(result.rows_affected(), 1, "bill {} was open", bill.id);
@@ -291,15 +297,104 @@ pub async fn list(
 
 /// Moves when an open bill is generated: how a sweep sets aside a bill whose generation failed,
 /// so it neither blocks the others nor is forgotten.
-pub async fn postpone(
-    tx: &mut Tx,
-    bill_id: &str,
-    generate_at: Timestamp,
-) -> Result<(), StoreError> {
-    query("UPDATE bills SET generate_at = $2 WHERE id = $1 AND status = 'open'")
-        .bind(bill_id)
-        .bind(to_seconds(generate_at))
-        .execute(tx)
-        .await?;
+/// Moves a bill's due work (its generation while open, its month's invoice once generated)
+/// to `due_at`.
+pub async fn postpone(tx: &mut Tx, bill_id: &str, due_at: Timestamp) -> Result<(), StoreError> {
+    query(
+        "UPDATE bills SET
+            generate_at = CASE WHEN status = 'open' THEN $2 ELSE generate_at END,
+            invoice_at = CASE WHEN invoice_at IS NULL THEN NULL ELSE $2 END
+         WHERE id = $1",
+    )
+    .bind(bill_id)
+    .bind(to_seconds(due_at))
+    .execute(tx)
+    .await?;
     Ok(())
+}
+
+/// Ids of generated bills whose month's invoice is due at or before `until` (and at or after
+/// `from` when given), earliest first, a batch at a time: one bill stands for its account's
+/// month, which the first of them invoices whole.
+pub async fn due_for_invoice(
+    tx: &mut Tx,
+    from: Option<Timestamp>,
+    until: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    let limit = tx.due_batch();
+    let lock = match tx.dialect() {
+        crate::Dialect::Sqlite => "",
+        crate::Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "SELECT id FROM bills WHERE invoice_at IS NOT NULL AND invoice_at >= $3 AND invoice_at <= $1
+         AND {NOT_PARKED} ORDER BY invoice_at, id LIMIT $2{lock}"
+    );
+    let rows = query(&sql)
+        .bind(to_seconds(until))
+        .bind(limit)
+        .bind(crate::time::lower_bound_seconds(from))
+        .fetch_all(tx)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// When a bill's month is due to be invoiced, and whose it is; none once invoiced.
+pub async fn invoice_due(
+    connection: &mut Connection,
+    bill_id: &str,
+) -> Result<Option<(String, Timestamp)>, StoreError> {
+    let row =
+        query("SELECT account_id, invoice_at FROM bills WHERE id = $1 AND invoice_at IS NOT NULL")
+            .bind(bill_id)
+            .fetch_optional(connection)
+            .await?;
+    row.map(|row| -> Result<_, StoreError> {
+        Ok((
+            row.try_get("account_id")?,
+            from_seconds(row.try_get("invoice_at")?),
+        ))
+    })
+    .transpose()
+}
+
+/// An account's bills of one month still to invoice (all due at `invoice_at`), locked where
+/// the database can, oldest cycle first.
+pub async fn lock_month_to_invoice(
+    tx: &mut Tx,
+    account_id: &str,
+    invoice_at: Timestamp,
+) -> Result<Vec<Bill>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM bills WHERE account_id = $1 AND invoice_at = $2
+         ORDER BY instance_id, cycle_start, id{}",
+        tx.for_update()
+    );
+    let rows = query(&sql)
+        .bind(account_id)
+        .bind(to_seconds(invoice_at))
+        .fetch_all(tx)
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Marks an account's month of bills invoiced by `invoice_id`: no longer due.
+pub async fn mark_invoiced(
+    tx: &mut Tx,
+    account_id: &str,
+    invoice_at: Timestamp,
+    invoice_id: &str,
+) -> Result<u64, StoreError> {
+    let result = query(
+        "UPDATE bills SET invoice_id = $3, invoice_at = NULL WHERE account_id = $1 AND invoice_at = $2",
+    )
+    .bind(account_id)
+    .bind(to_seconds(invoice_at))
+    .bind(invoice_id)
+    .execute(tx)
+    .await?;
+    Ok(result.rows_affected())
 }

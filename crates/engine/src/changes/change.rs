@@ -308,8 +308,17 @@ impl Engine {
             refund_destination: destination,
         };
         orders::insert(tx, &order).await?;
-        if let Some(invoice) = self.invoice_for_order(tx, account, changed, &order).await? {
-            self.issue_now(tx, account, vec![invoice]).await?;
+        // An upgrade's charge is invoiced; a downgrade's refund is a credit note of the
+        // period's invoice.
+        let documents: Vec<_> = [
+            self.invoice_for_order(tx, account, changed, &order).await?,
+            self.credit_note_for_downgrade(tx, account, &order).await?,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !documents.is_empty() {
+            self.issue_now(tx, account, documents, now).await?;
         }
         let memo = format!("{} of {}", order.kind, changed.id);
         let mut entries = Vec::new();

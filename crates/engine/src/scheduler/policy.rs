@@ -31,11 +31,14 @@ const MAX_STEPS_PER_INSTANCE: usize = 16;
 /// failure) runs again whole before it is taken item by item.
 const CONFLICT_RETRIES: u32 = 8;
 
-/// The two kinds of due work the scheduler finds by index.
+/// The kinds of due work the scheduler finds by index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum DueWork {
     /// Open bills whose cycle's `generate_at` has come.
     Bills,
+    /// Generated bills whose month's invoice is due (`invoice_at`): each stands for its
+    /// account's month, invoiced whole by the first taken.
+    BillInvoices,
     /// Instances whose `next_due_at` has come.
     Instances,
 }
@@ -77,13 +80,15 @@ impl DueWork {
     ) -> Result<Due, StoreError> {
         Ok(match self {
             DueWork::Bills => Due::Bills(bills::due_ids(tx, from, now).await?),
+            DueWork::BillInvoices => Due::Bills(bills::due_for_invoice(tx, from, now).await?),
             DueWork::Instances => Due::Instances(instances::lock_due(tx, from, now).await?),
         })
     }
 
     pub(super) fn step_work(self) -> StepWork {
         match self {
-            DueWork::Bills => StepWork::Bill,
+            // A bill's work, generation or its month's invoice, is set aside as the bill's.
+            DueWork::Bills | DueWork::BillInvoices => StepWork::Bill,
             DueWork::Instances => StepWork::Instance,
         }
     }
@@ -95,7 +100,7 @@ impl DueWork {
         retry_at: Timestamp,
     ) -> Result<(), StoreError> {
         match self {
-            DueWork::Bills => bills::postpone(tx, id, retry_at).await,
+            DueWork::Bills | DueWork::BillInvoices => bills::postpone(tx, id, retry_at).await,
             DueWork::Instances => instances::postpone(tx, id, retry_at).await,
         }
     }
@@ -112,6 +117,11 @@ impl Engine {
         // Bills first: a bill generated now can make its account overdue, which schedules the
         // stop of its pay-as-you-go instances (never at the same moment: the grace is hours).
         if let Swept::RolledBack = self.sweep(DueWork::Bills, from, now, writer).await? {
+            return Ok(Swept::RolledBack);
+        }
+        // Then the months that ended: a bill generated at a month's last moment is in its
+        // invoice.
+        if let Swept::RolledBack = self.sweep(DueWork::BillInvoices, from, now, writer).await? {
             return Ok(Swept::RolledBack);
         }
         self.sweep(DueWork::Instances, from, now, writer).await
@@ -254,6 +264,7 @@ impl Engine {
     ) -> Result<u64, EngineError> {
         match work {
             DueWork::Bills => self.generate_due_bill(tx, id, now).await,
+            DueWork::BillInvoices => self.invoice_due_month(tx, id, now).await,
             DueWork::Instances => self.take_due_steps(tx, id, now).await,
         }
     }

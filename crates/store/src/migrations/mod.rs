@@ -17,6 +17,7 @@ mod invoices;
 mod lifecycle_marks;
 mod lighter_writes;
 mod notices_through_events;
+mod payg_invoices;
 mod simulated_clock;
 mod stuck_steps;
 mod webhook_endpoints;
@@ -58,6 +59,7 @@ pub const MIGRATIONS: &[Migration] = &[
     card_payments::MIGRATION,
     billing_profiles::MIGRATION,
     invoices::MIGRATION,
+    payg_invoices::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
