@@ -132,6 +132,8 @@ pub struct InvoiceFilter {
     pub issued_before: Option<Timestamp>,
     pub after_id: Option<String>,
     pub limit: i64,
+    /// Oldest first, or newest first (the console's order, a statement's latest on top).
+    pub direction: crate::ListDirection,
 }
 
 pub async fn list(
@@ -146,13 +148,14 @@ pub async fn list(
         ("issued_at >= CAST({value} AS BIGINT)", &from),
         ("issued_at < CAST({value} AS BIGINT)", &before),
     ];
-    let rows = crate::listing::fetch_page(
+    let rows = crate::listing::fetch_page_in(
         connection,
         COLUMNS,
         "invoices",
         &filters,
         filter.after_id.as_deref(),
         filter.limit,
+        filter.direction,
     )
     .await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)

@@ -43,5 +43,7 @@ pub use connect::{Dialect, Store, StoreError, Tx, DEFAULT_MAX_CONNECTIONS};
 /// A database connection, for reads outside a write transaction.
 pub use database::{Connection, DatabaseError};
 pub use group_commit::{WriteCounts, WriteFuture, WriteHealth};
+/// The order a list is read in.
+pub use listing::Direction as ListDirection;
 pub use node_lock::{NodeLock, NodeLockName};
 pub use time::{from_seconds, to_seconds};

@@ -1,5 +1,5 @@
 //! The one query shape of every list: rows after an id cursor, narrowed by equality filters,
-//! in id order (ids sort by creation time), at most `limit`.
+//! in id order (ids sort by creation time), oldest or newest first, at most `limit`.
 
 use crate::connect::Tx;
 use crate::database::{chunks_of, list_placeholders, query, Connection, DatabaseError, Row};
@@ -15,8 +15,51 @@ pub async fn fetch_page(
     after_id: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Row>, DatabaseError> {
-    let mut conditions = vec!["id > $1".to_string()];
-    let mut values = vec![after_id.unwrap_or_default().to_string()];
+    fetch_page_in(
+        connection,
+        columns,
+        table,
+        filters,
+        after_id,
+        limit,
+        Direction::OldestFirst,
+    )
+    .await
+}
+
+/// The order a page is read in: by id, so by creation time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Direction {
+    #[default]
+    OldestFirst,
+    /// The cursor goes on to older rows: `id < after_id`.
+    NewestFirst,
+}
+
+/// [`fetch_page`] in `direction`.
+pub async fn fetch_page_in(
+    connection: &mut Connection,
+    columns: &str,
+    table: &str,
+    filters: &[(&str, &Option<String>)],
+    after_id: Option<&str>,
+    limit: i64,
+    direction: Direction,
+) -> Result<Vec<Row>, DatabaseError> {
+    let mut conditions = Vec::new();
+    let mut values = Vec::new();
+    match (direction, after_id) {
+        // Every id is above the empty text: no cursor reads from the first row.
+        (Direction::OldestFirst, after_id) => {
+            values.push(after_id.unwrap_or_default().to_string());
+            conditions.push("id > $1".to_string());
+        }
+        (Direction::NewestFirst, Some(after_id)) => {
+            values.push(after_id.to_string());
+            conditions.push("id < $1".to_string());
+        }
+        (Direction::NewestFirst, None) => conditions.push("1 = 1".to_string()),
+    }
     for (column, value) in filters {
         if let Some(value) = value {
             values.push(value.clone());
@@ -28,8 +71,12 @@ pub async fn fetch_page(
             });
         }
     }
+    let order = match direction {
+        Direction::OldestFirst => "id",
+        Direction::NewestFirst => "id DESC",
+    };
     let sql = format!(
-        "SELECT {columns} FROM {table} WHERE {} ORDER BY id LIMIT ${}",
+        "SELECT {columns} FROM {table} WHERE {} ORDER BY {order} LIMIT ${}",
         conditions.join(" AND "),
         values.len() + 1
     );

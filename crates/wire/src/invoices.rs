@@ -101,7 +101,22 @@ pub struct InvoiceQuery {
     #[schemars(range(min = 1, max = 1000))]
     #[serde(default, deserialize_with = "crate::whole_number::query")]
     pub limit: Option<i64>,
+    /// The cursor: the list goes on past this id, in the list's order.
     pub after: Option<String>,
+    /// `oldest_first` (the default) or `newest_first`, as a statement lists them.
+    pub order: Option<InvoiceOrder>,
+}
+
+/// The order `GET /v1/invoices` lists in; `after` goes on in that order, so with
+/// `newest_first` the next page holds the older documents.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceOrder {
+    #[default]
+    OldestFirst,
+    NewestFirst,
 }
 
 #[cfg(feature = "domain")]

@@ -5,6 +5,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -56,6 +57,30 @@ pub async fn call(
     body: Option<Value>,
     idempotency_key: Option<&str>,
 ) -> Answer {
+    let Some(response) = respond(context, session, method, path, body, idempotency_key).await
+    else {
+        return Answer::not_an_id();
+    };
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    Answer {
+        status,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// The API's answer whole, for one that is not JSON (an invoice's PDF); `None` for a path
+/// that is not an API path (see [`call`]).
+pub async fn respond(
+    context: &ApiContext,
+    session: &Session,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+    idempotency_key: Option<&str>,
+) -> Option<Response> {
     let path_alone = path
         .split_once('?')
         .map_or(path, |(path_alone, _)| path_alone);
@@ -63,7 +88,7 @@ pub async fn call(
         .bytes()
         .all(|byte| byte.is_ascii_alphanumeric() || b"/_-".contains(&byte))
     {
-        return Answer::not_an_id();
+        return None;
     }
     let router = context.api_router();
     let mut request = Request::builder().method(method).uri(path);
@@ -73,25 +98,19 @@ pub async fn call(
     if let Some(key) = idempotency_key {
         request = request.header("idempotency-key", key);
     }
-    let Ok(mut request) = request.body(match body {
-        Some(body) => Body::from(body.to_string()),
-        None => Body::empty(),
-    }) else {
-        return Answer::not_an_id();
-    };
+    let mut request = request
+        .body(match body {
+            Some(body) => Body::from(body.to_string()),
+            None => Body::empty(),
+        })
+        .ok()?;
     request.extensions_mut().insert(session.caller.clone());
-    let response = router
-        .oneshot(request)
-        .await
-        .expect("the router answers every request");
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024 * 1024)
-        .await
-        .unwrap_or_default();
-    Answer {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    Some(
+        router
+            .oneshot(request)
+            .await
+            .expect("the router answers every request"),
+    )
 }
 
 async fn get(context: &ApiContext, session: &Session, path: &str) -> Answer {

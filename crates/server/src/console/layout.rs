@@ -20,6 +20,7 @@ pub enum Nav {
     Renewals,
     Unsubscribe,
     Orders,
+    Invoices,
     Balance,
     Cards,
     Notices,
@@ -30,11 +31,12 @@ pub enum Nav {
     None,
 }
 
-const CUSTOMER_PAGES: [(Nav, &str, &str); 7] = [
+const CUSTOMER_PAGES: [(Nav, &str, &str); 8] = [
     (Nav::Instances, "/console/instances", "Instances"),
     (Nav::Renewals, "/console/renewals", "Renewals"),
     (Nav::Unsubscribe, "/console/unsubscribe", "Unsubscribe"),
     (Nav::Orders, "/console/orders", "Orders"),
+    (Nav::Invoices, "/console/invoices", "Invoices"),
     (Nav::Balance, "/console/balance", "Balance"),
     (Nav::Cards, "/console/cards", "Cards"),
     (Nav::Notices, "/console/notices", "Notices"),

@@ -5,7 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use tenure_core::access::Permission;
 use tenure_store::invoices::InvoiceFilter;
-use tenure_wire::invoices::{Invoice, InvoiceKind, InvoiceQuery};
+use tenure_store::ListDirection;
+use tenure_wire::invoices::{Invoice, InvoiceKind, InvoiceOrder, InvoiceQuery};
 
 use super::Route;
 use crate::api::{read, Accepts, Answered, Listing, Page, PageSize, Params, Pdf};
@@ -18,7 +19,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::GET,
             "/v1/invoices",
-            "Invoices and credit notes, oldest first (filters: account, kind, issued_from, issued_before)",
+            "Invoices and credit notes, oldest first, or newest first with `order=newest_first` (filters: account, kind, issued_from, issued_before)",
             list,
         )
         .account(Permission::Read),
@@ -67,6 +68,10 @@ async fn list(
         issued_before: query.issued_before,
         after_id: query.after,
         limit,
+        direction: match query.order.unwrap_or_default() {
+            InvoiceOrder::OldestFirst => ListDirection::OldestFirst,
+            InvoiceOrder::NewestFirst => ListDirection::NewestFirst,
+        },
     };
     let engine = context.engine.clone();
     read(&context, move |connection| {

@@ -358,6 +358,7 @@ async fn every_console_answer_carries_the_security_headers() {
         "/console/instances",
         "/console/balance",
         "/console/cards",
+        "/console/invoices",
         "/console/approvals",
         "/console/clock",
     ] {
@@ -457,7 +458,12 @@ async fn ids_that_are_not_ids_answer_404_on_the_api_and_the_console() {
     let mut browser = Browser::signed_in(&app, ADMIN_KEY).await;
     let csrf = browser.csrf().await;
     for not_an_id in NOT_IDS {
-        for path in ["/console/instances/{}", "/console/orders/{}"] {
+        for path in [
+            "/console/instances/{}",
+            "/console/orders/{}",
+            "/console/invoices/{}",
+            "/console/invoices/{}/pdf",
+        ] {
             let path = path.replace("{}", not_an_id);
             let page = browser.get(&path).await;
             assert_eq!(page.status, 404, "GET {path}: {}", page.text);
@@ -827,4 +833,123 @@ async fn a_card_is_saved_made_default_removed_and_charged_from_the_console() {
         )
         .await;
     assert_eq!(forged.status, 403);
+}
+
+/// The value of attribute `name` of the element marked `data-test="{marker}"`, as the page
+/// writes it (`&amp;` read back as `&`).
+fn attribute_of(page: &Page, marker: &str, name: &str) -> Option<String> {
+    let element = page.text.split(&format!("data-test=\"{marker}\"")).nth(1)?;
+    let element = &element[..element.find('>')?];
+    let value = element.split(&format!("{name}=\"")).nth(1)?;
+    Some(value[..value.find('"')?].replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn the_invoices_page_shows_the_accounts_own_documents_fifty_at_a_time() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let (mut browser, account_id) = owner_browser(&app).await;
+    const BOUGHT: usize = 51;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/deposits"),
+        json!({ "amount": BOUGHT as i64 * 12_000, "method": "bank_card" }),
+    )
+    .await;
+    for _ in 0..BOUGHT {
+        app.buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+            .await;
+    }
+    let issued = app
+        .get(&format!("/v1/invoices?account={account_id}&limit=1000"))
+        .await["data"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(issued.len(), BOUGHT);
+    let number = |index: usize| issued[index]["number"].as_str().unwrap().to_string();
+    let rows = |page: &Page| page.text.matches("data-test=\"invoice-row\"").count();
+
+    // Newest first, fifty, and a link to the rest.
+    let first = browser.get("/console/invoices").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(rows(&first), 50);
+    let newest = first.text.find(&number(BOUGHT - 1)).expect("the newest");
+    let next_newest = first
+        .text
+        .find(&number(BOUGHT - 2))
+        .expect("the one before");
+    assert!(newest < next_newest);
+    assert!(
+        !first.text.contains(&number(0)),
+        "the oldest is on the next page"
+    );
+    assert!(first.text.contains(">120.00 USD</td>"), "the gross charged");
+    assert!(
+        first.text.contains("href=\"/console/invoices\""),
+        "in the nav"
+    );
+    let next = attribute_of(&first, "next-page", "href").expect("a next link");
+    let second = browser.get(&next).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(rows(&second), 1);
+    assert!(second.text.contains(&number(0)));
+    assert!(attribute_of(&second, "next-page", "href").is_none());
+    // No credit note yet.
+    let credit_notes = browser.get("/console/invoices?kind=credit_note").await;
+    assert_eq!(rows(&credit_notes), 0, "{}", credit_notes.text);
+
+    // The PDF, through the console session, as a download named by its number.
+    let oldest_id = issued[0]["id"].as_str().unwrap();
+    let pdf = browser
+        .get(&format!("/console/invoices/{oldest_id}/pdf"))
+        .await;
+    assert_eq!(pdf.status, 200, "{}", pdf.text);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert_eq!(
+        pdf.headers["content-disposition"],
+        format!("attachment; filename=\"{}.pdf\"", number(0)).as_str()
+    );
+    assert!(pdf.text.starts_with("%PDF-"));
+    let shown = browser.get(&format!("/console/invoices/{oldest_id}")).await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    assert!(
+        shown.text.contains("Message queue (MQTT)"),
+        "{}",
+        shown.text
+    );
+
+    // Another account's documents: not on the page, and not found by id.
+    let theirs = app.funded_account(12_000).await;
+    app.buy(&theirs, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let their_invoice = app.get(&format!("/v1/invoices?account={theirs}")).await["data"][0].clone();
+    let their_id = their_invoice["id"].as_str().unwrap();
+    let their_number = their_invoice["number"].as_str().unwrap();
+    assert!(!browser
+        .get("/console/invoices")
+        .await
+        .text
+        .contains(their_number));
+    for path in [
+        format!("/console/invoices/{their_id}"),
+        format!("/console/invoices/{their_id}/pdf"),
+    ] {
+        let page = browser.get(&path).await;
+        assert_eq!(page.status, 404, "{path}: {}", page.text);
+        assert!(!page.text.starts_with("%PDF-"), "{path}");
+    }
+
+    // The operator sees the account it picks.
+    let mut operator = Browser::signed_in(&app, ADMIN_KEY).await;
+    let csrf = operator.csrf().await;
+    operator
+        .post_form("/console/account", &[("csrf", &csrf), ("account", &theirs)])
+        .await;
+    let page = operator.get("/console/invoices").await;
+    assert_eq!(rows(&page), 1, "{}", page.text);
+    assert!(page.text.contains(their_number));
+    let pdf = operator
+        .get(&format!("/console/invoices/{their_id}/pdf"))
+        .await;
+    assert_eq!(pdf.status, 200);
+    assert!(pdf.text.starts_with("%PDF-"));
 }

@@ -223,6 +223,61 @@ async fn an_account_sees_only_its_own_invoices(backend: Backend) {
 }
 on_both_backends!(own_invoices, an_account_sees_only_its_own_invoices);
 
+async fn newest_first_pages_go_on_to_older_documents(backend: Backend) {
+    let app = spawn_app(backend, "2026-03-01T00:00:00Z").await;
+    let account_id = app.funded_account(100_000).await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let instance_id = bought["instance"]["id"].as_str().unwrap();
+    for _ in 0..2 {
+        app.post_ok(
+            &format!("/v1/instances/{instance_id}/renew"),
+            json!({ "period": "1M" }),
+        )
+        .await;
+    }
+    let numbers = |page: &Value| -> Vec<String> {
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|invoice| invoice["number"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = app
+        .get(&format!(
+            "/v1/invoices?account={account_id}&order=newest_first&limit=2"
+        ))
+        .await;
+    assert_eq!(numbers(&first), ["INV-2026-000003", "INV-2026-000002"]);
+    let cursor = first["next_after"].as_str().unwrap();
+    assert_eq!(cursor, first["data"][1]["id"].as_str().unwrap());
+    let second = app
+        .get(&format!(
+            "/v1/invoices?account={account_id}&order=newest_first&limit=2&after={cursor}"
+        ))
+        .await;
+    assert_eq!(numbers(&second), ["INV-2026-000001"]);
+    assert!(second["next_after"].is_null());
+    // Without `order`, oldest first as before.
+    let oldest_first = app
+        .get(&format!("/v1/invoices?account={account_id}&limit=2"))
+        .await;
+    assert_eq!(
+        numbers(&oldest_first),
+        ["INV-2026-000001", "INV-2026-000002"]
+    );
+    let (status, refused) = app
+        .get_status(&format!("/v1/invoices?account={account_id}&order=sideways"))
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (422, Some("invalid_query"))
+    );
+}
+on_both_backends!(newest_first, newest_first_pages_go_on_to_older_documents);
+
 async fn a_refund_issues_a_credit_note_correcting_the_invoice(backend: Backend) {
     let app = spawn_app(backend, "2026-03-01T00:00:00Z").await;
     let account_id = app.funded_account(100_000).await;

@@ -6,6 +6,7 @@ mod cards;
 mod forecast_chart;
 mod instance_actions;
 mod instances;
+mod invoices;
 mod notices;
 mod operator;
 mod records;
@@ -27,6 +28,7 @@ pub fn router() -> Router<ApiContext> {
         .merge(renewals::router())
         .merge(unsubscribe::router())
         .merge(records::router())
+        .merge(invoices::router())
         .merge(notices::router())
         .merge(operator::router())
 }
