@@ -329,6 +329,8 @@ async fn fixed_schedule_fails_then_pays_at_t_plus_14(backend: Backend) {
         "{body}"
     );
     app.balanced_ledger(&account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(example_4, fixed_schedule_fails_then_pays_at_t_plus_14);
 
@@ -519,6 +521,8 @@ async fn daily_schedule_skipped_by_a_manual_renewal(backend: Backend) {
     assert_eq!(orders[0]["created_at"], "2026-09-11T00:00:00Z");
     assert_eq!(orders[0]["ends_at"], "2026-10-20T00:00:00Z");
     assert_eq!(app.balance_minor(&account_id).await, 0);
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(example_5, daily_schedule_skipped_by_a_manual_renewal);
 

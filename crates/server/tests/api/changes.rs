@@ -119,6 +119,8 @@ async fn example_7_downgrade_then_changes_in_the_same_period(backend: Backend) {
             "instance.changed"
         ]
     );
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(
     example_7_and_consecutive_changes,
@@ -147,6 +149,8 @@ async fn example_7_upgrade_charges_the_difference(backend: Backend) {
     assert_eq!(balance(&app, &account_id).await, 88_000);
     assert_eq!(app.instance(&instance_id).await["spec_id"], "tps-5000");
     app.balanced_ledger(&account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(example_7_upgrade, example_7_upgrade_charges_the_difference);
 
@@ -236,6 +240,8 @@ async fn paid_renewals_are_repriced_at_the_new_spec(backend: Backend) {
         ["purchase", "renewal", "downgrade", "downgrade", "upgrade"]
     );
     app.balanced_ledger(&account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(pending_renewals, paid_renewals_are_repriced_at_the_new_spec);
 
@@ -538,6 +544,8 @@ async fn a_downgrade_returns_the_coupon_share_to_coupons(backend: Backend) {
     assert_eq!(account["coupons_minor"], 2_400);
     assert_eq!(account["balance_minor"], 100_000 - 24_000 + 9_600);
     app.balanced_ledger(&account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(
     downgrade_coupon_share,

@@ -283,6 +283,82 @@ impl TestApp {
         self.request("GET", path, None, &[]).await
     }
 
+    /// Every item of a listing (`path` has no query string of its own), page by page.
+    pub async fn list_all(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page_path = match &after {
+                Some(after) => format!("{path}?limit=1000&after={after}"),
+                None => format!("{path}?limit=1000"),
+            };
+            let page = self.get(&page_path).await;
+            items.extend(page["data"].as_array().unwrap().iter().cloned());
+            match page["next_after"].as_str() {
+                Some(next) => after = Some(next.to_string()),
+                None => return items,
+            }
+        }
+    }
+
+    /// The documents say what was charged and given back, to the cent, across every account:
+    /// each order that charged has one invoice of its gross, each refund that gave back one
+    /// credit note of its amount, each downgrade that gave back one credit note of what it
+    /// refunded; and there is no other document but the months' pay-as-you-go invoices.
+    pub async fn assert_documents_match_charges(&self) {
+        let invoices = self.list_all("/v1/invoices").await;
+        let mut matched = vec![false; invoices.len()];
+        let mut expect = |what: String, found: &dyn Fn(&Value) -> bool, gross_minor: i64| {
+            let hits: Vec<usize> = (0..invoices.len())
+                .filter(|&index| found(&invoices[index]))
+                .collect();
+            assert_eq!(hits.len(), 1, "one document for {what}: {invoices:?}");
+            assert_eq!(
+                invoices[hits[0]]["gross_minor"].as_i64(),
+                Some(gross_minor),
+                "{what}"
+            );
+            matched[hits[0]] = true;
+        };
+        for order in self.list_all("/v1/orders").await {
+            let paid_minor = paid_minor(&order);
+            if paid_minor > 0 {
+                expect(
+                    format!("order {}", order["id"]),
+                    &|invoice| invoice["kind"] == "invoice" && invoice["order_id"] == order["id"],
+                    paid_minor,
+                );
+            }
+            let refunded_minor = order["refunded_minor"].as_i64().unwrap_or(0);
+            if order["kind"] == "downgrade" && refunded_minor > 0 {
+                expect(
+                    format!("downgrade {}", order["id"]),
+                    &|invoice| {
+                        invoice["kind"] == "credit_note" && invoice["order_id"] == order["id"]
+                    },
+                    refunded_minor,
+                );
+            }
+        }
+        for refund in self.list_all("/v1/refunds").await {
+            let refund_minor = refund["refund_minor"].as_i64().unwrap();
+            if refund_minor > 0 {
+                expect(
+                    format!("refund {}", refund["id"]),
+                    &|invoice| invoice["refund_id"] == refund["id"],
+                    refund_minor,
+                );
+            }
+        }
+        for (invoice, matched) in invoices.iter().zip(matched) {
+            let month_of_bills = invoice["kind"] == "invoice" && invoice["order_id"].is_null();
+            assert!(
+                matched || month_of_bills,
+                "a document for nothing charged: {invoice}"
+            );
+        }
+    }
+
     pub async fn get(&self, path: &str) -> Value {
         let (status, body) = self.request("GET", path, None, &[]).await;
         assert_eq!(status, 200, "GET {path}: {body}");
@@ -442,4 +518,17 @@ pub async fn futures_join_all<F: std::future::Future>(
     })
     .await;
     outputs.into_iter().map(|output| output.unwrap()).collect()
+}
+
+/// What an order paid from every source.
+pub fn paid_minor(order: &Value) -> i64 {
+    [
+        "paid_voucher_minor",
+        "paid_coupon_minor",
+        "paid_balance_minor",
+        "paid_external_minor",
+    ]
+    .iter()
+    .map(|field| order[field].as_i64().unwrap())
+    .sum()
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{futures_join_all, spawn_app, Backend, TestApp, ADMIN_KEY};
+use crate::helpers::{futures_join_all, paid_minor, spawn_app, Backend, TestApp, ADMIN_KEY};
 use crate::on_both_backends;
 
 async fn invoices_of(app: &TestApp, account_id: &str) -> Vec<Value> {
@@ -17,19 +17,6 @@ async fn invoices_of(app: &TestApp, account_id: &str) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
-}
-
-/// What the order paid from every source.
-fn paid_minor(order: &Value) -> i64 {
-    [
-        "paid_voucher_minor",
-        "paid_coupon_minor",
-        "paid_balance_minor",
-        "paid_external_minor",
-    ]
-    .iter()
-    .map(|field| order[field].as_i64().unwrap())
-    .sum()
 }
 
 async fn every_paid_order_issues_one_invoice(backend: Backend) {

@@ -173,6 +173,8 @@ async fn month_ends_clamp(backend: Backend) {
         )
         .await;
     assert_eq!(renewed["instance"]["expires_at"], "2026-03-28T10:00:00Z");
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(month_end, month_ends_clamp);
 
@@ -226,6 +228,8 @@ async fn each_product_keeps_its_own_retention(backend: Backend) {
     assert_eq!(data_management["status"], "released");
     let dns_events = app.instance_events(text(&dns["id"])).await;
     assert_eq!(dns_events.last().unwrap().1, "instance.moved_to_free_tier");
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(retention_per_product, each_product_keeps_its_own_retention);
 

@@ -303,6 +303,8 @@ async fn example_ten_overdue_stop_and_restore(backend: Backend) {
         (402, "insufficient_funds")
     );
     app.balanced_ledger(&account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(example_ten, example_ten_overdue_stop_and_restore);
 

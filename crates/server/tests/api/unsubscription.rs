@@ -338,6 +338,8 @@ async fn refunds_go_back_to_the_card_or_wallet_within_their_windows(backend: Bac
         "two cards paid 120000 each; one refund went back to the card"
     );
     assert_ledger_balanced(&app, &account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(
     destination_windows,
@@ -475,6 +477,8 @@ async fn pending_renewals_are_unsubscribed_alone(backend: Backend) {
             )]
         );
     }
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(
     pending_renewals_alone,
@@ -920,6 +924,8 @@ async fn unsubscribing_after_changes_refunds_from_the_latest_value(backend: Back
         200_000 - paid + refunded
     );
     assert_ledger_balanced(&app, &account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(
     after_changes,
@@ -1249,6 +1255,8 @@ async fn nonrefundable_value_stays_nonrefundable_after_an_upgrade(backend: Backe
         200_000 - 24_000 - 800 - 800 - 7000 + 7000
     );
     assert_ledger_balanced(&app, &account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(
     nonrefundable_after_upgrade,
@@ -1386,6 +1394,8 @@ async fn coupons_and_balance_go_back_to_what_paid_them_across_payments(backend: 
         (&json!(6000), &json!(100_000 - 12_000 + 2400 + 1600))
     );
     assert_ledger_balanced(&app, account_id).await;
+    // The worked example's documents say what it charged and gave back, to the cent.
+    app.assert_documents_match_charges().await;
 }
 on_both_backends!(
     refund_sources_across_payments,
