@@ -1,6 +1,6 @@
 // Card payments in the console, in headless Chromium against localstripe: a customer adds a
 // card with Stripe's card field (localstripe's stand-in for Stripe.js, a plain input rather
-// than Stripe's iframe), sees it saved as the default, and adds funds by card from the
+// than Stripe's iframe) on the view the Cards page's "Add a card" leads to, sees it saved as the default, and adds funds by card from the
 // balance page. Each page is checked by axe-core.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -43,6 +43,13 @@ test("a customer adds a card with Stripe's field and tops up 50.00 by card", asy
   await page.click('a[href="/console/cards"]');
   await page.waitForURL(/\/console\/cards$/);
   assert.ok(await page.locator("[data-test=no-cards]").isVisible());
+  assert.deepEqual(await seriousViolations(page), []);
+  // Looking at the cards asked Stripe nothing; adding one is a view of its own.
+  assert.equal(await page.locator("#card-form").count(), 0);
+  await Promise.all([
+    page.waitForURL(/\/console\/cards\/add\??$/),
+    page.click("[data-test=add-card]"),
+  ]);
   // localstripe's field: number, month, two-digit year, CVC, postal code.
   await page.waitForSelector('#card-element input[placeholder="number"]');
   await page.fill('#card-element input[placeholder="number"]', "4242424242424242");
@@ -96,7 +103,7 @@ test("a declined card is said so beside the form, and nothing is saved", async (
     { name: "Alan Turing", email: "alan@example.com", mobile: "+15550102" });
   const context = await chromium.newContext();
   const page = await signIn(context, tenure.address, account.owner_key);
-  await page.goto(`${tenure.address}/console/cards`);
+  await page.goto(`${tenure.address}/console/cards/add`);
   await page.waitForSelector('#card-element input[placeholder="number"]');
   // localstripe declines this number when it is attached.
   await page.fill('#card-element input[placeholder="number"]', "4000000000000002");

@@ -57,6 +57,10 @@ struct DeliveryArgs {
     /// Send SMS notices by POSTing {"to", "text", "notice_id"} as JSON to this http(s) URL.
     #[arg(long, env = "TENURE_SMS_GATEWAY_URL", value_name = "URL")]
     sms_gateway_url: Option<String>,
+    /// The operator's email address, where notices meant for the operator go (a card
+    /// payment's dispute); without it a dispute is an event only.
+    #[arg(long, env = "TENURE_OPERATOR_EMAIL", value_name = "ADDRESS")]
+    operator_email: Option<String>,
     /// Seconds one delivery attempt may take before it counts as failed.
     #[arg(long, default_value_t = 10)]
     delivery_timeout_seconds: u64,
@@ -80,6 +84,7 @@ impl DeliveryArgs {
                 smtp_url: self.smtp_url,
                 smtp_from: self.smtp_from,
                 sms_gateway_url: self.sms_gateway_url,
+                operator_email: self.operator_email,
             },
             deliverer: tenure_server::DelivererSettings {
                 concurrency: self.delivery_concurrency.max(1),

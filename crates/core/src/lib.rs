@@ -22,6 +22,7 @@
 //! - [`pending_renewal`]: unsubscribing a renewal paid for a future period, and re-dating.
 //! - [`change`]: upgrades and downgrades: which the catalog allows, and what they cost per period.
 //! - [`refund_destination`]: where refunded cash goes (card and wallet windows, balance).
+//! - [`dispute`]: a disputed card payment's event and the operator's notice of it.
 //! - [`event`]: the kinds of events and the notices they carry.
 //! - [`notice`]: notice texts as data: the templates of `catalog/notices.toml` and their renderer.
 //! - [`usage`], [`bill`]: pay-as-you-go usage records, hourly cycles, bills and how they are paid.
@@ -37,6 +38,7 @@ pub mod catalog;
 pub mod change;
 pub mod country;
 pub mod delivery;
+pub mod dispute;
 pub mod event;
 pub mod forecast;
 pub mod invoice;

@@ -18,6 +18,8 @@ pub struct ChannelUrls {
     pub smtp_from: Option<String>,
     /// An http or https URL each SMS is POSTed to.
     pub sms_gateway_url: Option<String>,
+    /// Where notices meant for the operator go (a card payment's dispute), by email.
+    pub operator_email: Option<String>,
 }
 
 /// How the deliverer runs.
@@ -62,6 +64,8 @@ pub enum ConfigError {
     BadFrom(String),
     #[error("--sms-gateway-url `{0}` is not an http or https URL")]
     BadSmsUrl(String),
+    #[error("--operator-email `{0}` is not an email address (ops@example.com)")]
+    BadOperatorEmail(String),
 }
 
 /// The SMTP server and sender, checked.
@@ -78,6 +82,7 @@ pub struct Smtp {
 pub struct Channels {
     pub(crate) smtp: Option<Smtp>,
     pub(crate) sms_gateway: Option<url::Url>,
+    operator_email: Option<String>,
 }
 
 impl Channels {
@@ -122,7 +127,20 @@ impl Channels {
                 Some(url)
             }
         };
-        Ok(Channels { smtp, sms_gateway })
+        // Checked as the sender checks a recipient, so a notice is not written for an address
+        // no email can go to.
+        let operator_email = match urls.operator_email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(address) => match address.parse::<Mailbox>() {
+                Ok(_) => Some(address.to_string()),
+                Err(_) => return Err(ConfigError::BadOperatorEmail(address.to_string())),
+            },
+        };
+        Ok(Channels {
+            smtp,
+            sms_gateway,
+            operator_email,
+        })
     }
 
     /// Which notice channels the engine may queue deliveries for.
@@ -131,6 +149,11 @@ impl Channels {
             email: self.smtp.is_some(),
             sms: self.sms_gateway.is_some(),
         }
+    }
+
+    /// Where the operator's notices go, if the operator gave an address.
+    pub fn operator_email(&self) -> Option<String> {
+        self.operator_email.clone()
     }
 
     /// One line for the start-up log: which channels are on, and where they go.
@@ -143,7 +166,14 @@ impl Channels {
             Some(url) => format!("SMS on ({})", redact_url_credentials(url.as_str())),
             None => "SMS off (no --sms-gateway-url)".to_string(),
         };
-        format!("{email}; {sms}; webhooks on (to the endpoints of /v1/webhook-endpoints)")
+        let operator = match &self.operator_email {
+            Some(address) => format!("operator's notices to {address}"),
+            None => "no operator's notices (no --operator-email: a card dispute is an event only)"
+                .to_string(),
+        };
+        format!(
+            "{email}; {sms}; webhooks on (to the endpoints of /v1/webhook-endpoints); {operator}"
+        )
     }
 }
 
@@ -156,6 +186,7 @@ mod tests {
             smtp_url: smtp.map(str::to_string),
             smtp_from: from.map(str::to_string),
             sms_gateway_url: sms.map(str::to_string),
+            operator_email: None,
         }
     }
 
@@ -191,6 +222,21 @@ mod tests {
         let none = checked(&ChannelUrls::default()).unwrap();
         assert_eq!(none.engine_channels(), tenure_engine::Channels::default());
         assert!(none.describe().contains("email off"));
+        assert!(none.describe().contains("a card dispute is an event only"));
+        assert_eq!(none.operator_email(), None);
+
+        let operator = checked(&ChannelUrls {
+            operator_email: Some("ops@example.com".to_string()),
+            ..ChannelUrls::default()
+        })
+        .unwrap();
+        assert_eq!(
+            operator.operator_email().as_deref(),
+            Some("ops@example.com")
+        );
+        assert!(operator
+            .describe()
+            .contains("operator's notices to ops@example.com"));
     }
 
     #[tokio::test]
@@ -219,6 +265,13 @@ mod tests {
         assert_eq!(
             refused(urls(None, None, Some("ftp://sms.example.com"))),
             ConfigError::BadSmsUrl("ftp://sms.example.com".to_string())
+        );
+        assert_eq!(
+            refused(ChannelUrls {
+                operator_email: Some("ops at example".to_string()),
+                ..ChannelUrls::default()
+            }),
+            ConfigError::BadOperatorEmail("ops at example".to_string())
         );
         let error = refused(urls(Some("smtps://u:pw@:25"), Some("a@b.c"), None)).to_string();
         assert!(!error.contains(":pw@"), "{error}");

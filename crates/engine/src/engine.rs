@@ -28,6 +28,9 @@ pub struct Engine {
     pub delivery_policy: DeliveryPolicy,
     /// The payment provider cards are charged through, if one is configured.
     pub card_payments: Option<crate::payments::CardPayments>,
+    /// Where notices meant for the operator go (`--operator-email`): a dispute's. Without it
+    /// such a happening is an event alone.
+    pub operator_email: Option<String>,
 }
 
 /// The notice channels a server has been given a way to send on.
@@ -50,6 +53,7 @@ impl Engine {
             channels: Channels::default(),
             delivery_policy: DeliveryPolicy::default(),
             card_payments: None,
+            operator_email: None,
         }
     }
 
@@ -57,6 +61,12 @@ impl Engine {
     pub fn with_delivery(mut self, channels: Channels, policy: DeliveryPolicy) -> Engine {
         self.channels = channels;
         self.delivery_policy = policy;
+        self
+    }
+
+    /// The engine sending the operator's notices to `address`.
+    pub fn with_operator_email(mut self, address: Option<String>) -> Engine {
+        self.operator_email = address;
         self
     }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use serde_json::json;
+use tenure_core::dispute::{payment_disputed, Disputed};
 use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::payment::PaymentMethod;
@@ -843,16 +844,8 @@ impl Engine {
                             reason,
                         } => {
                             if let Some(payment) = payments::by_provider_id(tx, charge_id).await? {
-                                let data = json!({ "amount_minor": amount_minor,
-                                                   "payment_id": payment.id,
-                                                   "provider_id": charge_id, "reason": reason });
                                 engine
-                                    .record_account_event(
-                                        tx,
-                                        &payment.account_id,
-                                        EventKind::PaymentDisputed,
-                                        data,
-                                    )
+                                    .record_dispute(tx, &payment, charge_id, *amount_minor, reason)
                                     .await?;
                             }
                         }
@@ -871,6 +864,40 @@ impl Engine {
                     Ok(true)
                 })
             })
+            .await
+    }
+}
+
+impl Engine {
+    /// A dispute of `payment`: the `payment.disputed` event on its account and, when the
+    /// operator gave an address, the operator's notice (see `tenure_core::dispute`).
+    async fn record_dispute(
+        &self,
+        tx: &mut Tx,
+        payment: &Payment,
+        provider_id: &str,
+        amount_minor: i64,
+        reason: &str,
+    ) -> Result<(), EngineError> {
+        let account = accounts::get(tx, &payment.account_id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("account", &payment.account_id))?;
+        let disputed = Disputed {
+            account_id: &account.id,
+            account_name: &account.name,
+            currency: &account.currency,
+            payment_id: &payment.id,
+            provider_id,
+            amount_minor,
+            reason,
+        };
+        let (event, notice) = payment_disputed(
+            &disputed,
+            self.operator_email.as_deref(),
+            &self.catalog.notices,
+        );
+        let notices: Vec<_> = notice.into_iter().collect();
+        self.record(tx, self.clock.now(), &account, &[event], &notices)
             .await
     }
 }

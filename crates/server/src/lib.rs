@@ -175,7 +175,9 @@ impl Application {
         };
         let mut engine = Engine::new(store, settings.catalog, clock, ids);
         if let Some((channels, deliverer)) = &delivery {
-            engine = engine.with_delivery(channels.engine_channels(), deliverer.policy.clone());
+            engine = engine
+                .with_delivery(channels.engine_channels(), deliverer.policy.clone())
+                .with_operator_email(channels.operator_email());
         }
         if let Some(payments) = &settings.card_payments {
             let stripe = tenure_payments::stripe::Stripe::with_timeout(

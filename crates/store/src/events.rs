@@ -167,10 +167,14 @@ pub async fn list_notices(
         "n.event_seq >= $2 AND (n.event_seq > $2 OR n.seq > $1)".to_string(),
     );
     let sql = if by_account {
-        // The account's events from the page's start, in order, each with its notices.
+        // The account's events from the page's start, in order, each with its notices: those
+        // of the account, not a notice the operator was sent of one of its events (a dispute's,
+        // of no account: `tenure_core::dispute`), which is the operator's view, not the
+        // customer's.
         format!(
             "SELECT {} FROM events e JOIN notifications n ON n.event_seq = e.seq
-             WHERE e.seq >= $2 AND {} ORDER BY e.seq, n.seq LIMIT $3",
+             WHERE e.seq >= $2 AND n.account_id = e.account_id AND {}
+             ORDER BY e.seq, n.seq LIMIT $3",
             columns.join(", "),
             conditions.join(" AND ")
         )

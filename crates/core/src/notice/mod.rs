@@ -58,6 +58,7 @@ pub enum Template {
     RefundToExternal,
     RefundCompleted,
     RefundRedirected,
+    PaymentDisputed,
 }
 
 /// Whether a template is a whole notice or a phrase of one.
@@ -70,7 +71,7 @@ pub enum Shape {
 }
 
 impl Template {
-    pub const ALL: [Template; 32] = [
+    pub const ALL: [Template; 33] = [
         Template::InstanceActivated,
         Template::ExpiryReminder,
         Template::InstanceExpired,
@@ -103,6 +104,7 @@ impl Template {
         Template::RefundToExternal,
         Template::RefundCompleted,
         Template::RefundRedirected,
+        Template::PaymentDisputed,
     ];
 
     /// Its table's name in `notices.toml`.
@@ -148,6 +150,7 @@ impl Template {
             Template::RefundToExternal => "refund_to_external",
             Template::RefundCompleted => "refund_completed",
             Template::RefundRedirected => "refund_redirected",
+            Template::PaymentDisputed => "payment_disputed",
         }
     }
 
@@ -228,6 +231,14 @@ impl Template {
             Template::RefundToExternal => &["amount", "destination", "expected_by"],
             Template::RefundCompleted => &["refund_id", "amount", "destination"],
             Template::RefundRedirected => &["refund_id", "amount", "reason"],
+            Template::PaymentDisputed => &[
+                "account_id",
+                "account_name",
+                "amount",
+                "reason",
+                "payment_id",
+                "charge_id",
+            ],
         }
     }
 

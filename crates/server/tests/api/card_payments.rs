@@ -1115,3 +1115,153 @@ on_both_backends!(
     order_charge_webhook,
     a_webhook_does_not_take_an_order_charge_from_its_request
 );
+
+/// A dispute is the account's `payment.disputed` event and an email to the operator's address
+/// (`--operator-email`), through a real SMTP server; the account's own key never sees that
+/// notice, which is the operator's view of its customer.
+async fn a_dispute_is_an_event_and_an_email_to_the_operator(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let base = stripe.base();
+    let smtp_url = smtp.url();
+    let app = spawn_app_with(backend, "2026-02-10T00:00:00Z", move |settings| {
+        settings.card_payments = Some(tenure_server::CardPaymentSettings {
+            stripe_secret_key: "sk_test_tenure".into(),
+            stripe_webhook_secret: Some(WEBHOOK_SECRET.into()),
+            stripe_js_url: format!("{base}/js.stripe.com/v3/"),
+            stripe_api_base: base,
+            settle_interval: Duration::from_secs(3600),
+            call_timeout: Duration::from_secs(20),
+            stripe_publishable_key: Some("pk_test_tenure".into()),
+        });
+        settings.delivery = Some(tenure_server::Delivery {
+            channels: tenure_server::ChannelUrls {
+                smtp_url: Some(smtp_url),
+                smtp_from: Some("Billing <billing@example.com>".into()),
+                sms_gateway_url: None,
+                operator_email: Some("ops@example.com".into()),
+            },
+            deliverer: tenure_server::DelivererSettings {
+                poll_interval: Duration::from_millis(20),
+                ..Default::default()
+            },
+        });
+    })
+    .await;
+    let (account_id, owner_key) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    let (status, topped_up) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/deposits"),
+            json!({ "amount": 5_000, "method": "bank_card" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{topped_up}");
+    let payment_id = topped_up["payment"]["id"].as_str().unwrap().to_string();
+    let charge_id = topped_up["payment"]["provider_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let dispute = json!({
+        "id": "evt_dispute_1",
+        "type": "charge.dispute.created",
+        "data": { "object": { "id": "dp_1", "object": "dispute", "payment_intent": charge_id,
+                              "amount": 1_250, "reason": "fraudulent", "status": "needs_response" } }
+    })
+    .to_string();
+    let (status, answer) = send_signed(&app, dispute.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    // Stripe sending it again changes nothing: one event, one email.
+    assert_eq!(send_signed(&app, dispute).await.0, 200);
+
+    let disputed = events_of(&app, &account_id, "payment.disputed").await;
+    assert_eq!(disputed.len(), 1, "{disputed:?}");
+    assert_eq!(disputed[0]["data"]["amount_minor"], 1_250);
+    assert_eq!(disputed[0]["data"]["reason"], "fraudulent");
+    assert_eq!(disputed[0]["data"]["payment_id"], payment_id.as_str());
+
+    let mail = smtp.wait_for(1).await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    let email = &mail[0];
+    assert_eq!(email.header("To"), "ops@example.com");
+    assert!(email.header("Subject").contains("12.50 USD"), "{email:?}");
+    for said in [
+        "12.50 USD",
+        "fraudulent",
+        "Ada Lovelace",
+        account_id.as_str(),
+        payment_id.as_str(),
+        charge_id.as_str(),
+    ] {
+        assert!(email.body.contains(said), "{said}: {}", email.body);
+    }
+
+    // The operator lists it among the notices of no account, sent to its own address.
+    let operators = app.get("/v1/notifications?kind=payment.disputed").await;
+    let listed = operators["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{operators}");
+    assert_eq!(listed[0]["recipient"], "ops@example.com");
+    assert_eq!(listed[0]["account_id"], "");
+
+    // The account's key sees its event, never the operator's notice of it.
+    for path in [
+        "/v1/notifications".to_string(),
+        "/v1/notifications?kind=payment.disputed".to_string(),
+        format!("/v1/notifications?account={account_id}"),
+    ] {
+        let (status, notices) = app.with_key("GET", &path, &owner_key, None).await;
+        assert_eq!(status, 200, "{path}: {notices}");
+        assert!(
+            notices["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|notice| notice["kind"] != "payment.disputed"
+                    && notice["recipient"] != "ops@example.com"),
+            "{path}: {notices}"
+        );
+    }
+    let (status, events) = app
+        .with_key("GET", "/v1/events?kind=payment.disputed", &owner_key, None)
+        .await;
+    assert_eq!(status, 200, "{events}");
+    assert_eq!(events["data"].as_array().unwrap().len(), 1, "{events}");
+}
+on_both_backends!(
+    dispute_notice,
+    a_dispute_is_an_event_and_an_email_to_the_operator
+);
+
+/// Without `--operator-email` a dispute is the event alone: no notice is written.
+async fn without_an_operator_address_a_dispute_is_an_event_only(backend: Backend) {
+    let stripe = LocalStripe::start().await;
+    let app = app_with_stripe(backend, &stripe).await;
+    let (account_id, _) = account(&app).await;
+    saved_card(&app, &stripe, &account_id, "4242424242424242").await;
+    let (status, topped_up) = app
+        .post(
+            &format!("/v1/accounts/{account_id}/deposits"),
+            json!({ "amount": 5_000, "method": "bank_card" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{topped_up}");
+    let dispute = json!({
+        "id": "evt_dispute_2",
+        "type": "charge.dispute.created",
+        "data": { "object": { "id": "dp_2", "payment_intent": topped_up["payment"]["provider_id"],
+                              "amount": 5_000, "reason": "product_not_received" } }
+    })
+    .to_string();
+    assert_eq!(send_signed(&app, dispute).await.0, 200);
+    assert_eq!(
+        events_of(&app, &account_id, "payment.disputed").await.len(),
+        1
+    );
+    let notices = app.get("/v1/notifications?kind=payment.disputed").await;
+    assert_eq!(notices["data"].as_array().unwrap().len(), 0, "{notices}");
+}
+on_both_backends!(
+    dispute_event_only,
+    without_an_operator_address_a_dispute_is_an_event_only
+);

@@ -359,6 +359,7 @@ async fn every_console_answer_carries_the_security_headers() {
         "/console/balance",
         "/console/cards",
         "/console/invoices",
+        "/console/cards/add",
         "/console/approvals",
         "/console/clock",
     ] {
@@ -571,6 +572,9 @@ async fn without_card_payments_the_card_pages_say_they_are_off() {
     );
     assert!(!cards.text.contains("<script src=\"http"), "{}", cards.text);
     assert!(cards.text.contains("href=\"/console/cards\""));
+    let add = browser.get("/console/cards/add").await;
+    assert_eq!(add.status, 200, "{}", add.text);
+    assert!(add.text.contains("Card payments are off"), "{}", add.text);
     let balance = browser.get("/console/balance").await;
     assert!(
         !balance.text.contains("Add funds by card"),
@@ -601,10 +605,25 @@ async fn a_card_is_saved_made_default_removed_and_charged_from_the_console() {
     };
     let (mut browser, account_id) = owner_browser(&app).await;
 
-    // The page loads Stripe.js from --stripe-js-url with the publishable key and a
-    // SetupIntent's client secret; no card yet.
+    // Looking at the cards asks Stripe nothing: no customer, no SetupIntent, no script.
     let cards = browser.get("/console/cards").await;
     assert_eq!(cards.status, 200, "{}", cards.text);
+    assert!(cards.text.contains("No card is saved yet"));
+    assert!(
+        cards.text.contains("action=\"/console/cards/add\""),
+        "{}",
+        cards.text
+    );
+    assert!(!cards.text.contains("data-client-secret"), "{}", cards.text);
+    assert!(!cards.text.contains("<script src=\"http"), "{}", cards.text);
+    browser.get("/console/cards").await;
+    assert!(stripe.list("customers").await.is_empty());
+
+    // Adding a card is a view of its own, which loads Stripe.js from --stripe-js-url with the
+    // publishable key and a SetupIntent's client secret, made now.
+    let cards = browser.get("/console/cards/add").await;
+    assert_eq!(cards.status, 200, "{}", cards.text);
+    assert_eq!(stripe.list("customers").await.len(), 1);
     assert!(
         cards.text.contains(&format!("<script src=\"{js_url}\"")),
         "{}",
@@ -619,7 +638,6 @@ async fn a_card_is_saved_made_default_removed_and_charged_from_the_console() {
         "{}",
         cards.text
     );
-    assert!(cards.text.contains("No card is saved yet"));
     // Its scripts: tenure's and Stripe.js alone, which talks to Stripe's API.
     let policy = cards.headers["content-security-policy"].to_str().unwrap();
     assert!(policy.starts_with("frame-ancestors 'none';"), "{policy}");

@@ -319,6 +319,7 @@ async fn notices_go_by_sms_and_email_and_are_marked_sent(backend: Backend) {
                 smtp_url: Some(smtp.url()),
                 smtp_from: Some("Billing <billing@example.com>".to_string()),
                 sms_gateway_url: Some(gateway.url.clone()),
+                operator_email: None,
             },
             DeliveryPolicy::default(),
         ),

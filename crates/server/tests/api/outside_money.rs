@@ -7,6 +7,10 @@
 //!   money-bearing fields at their most generous (the largest amount, every outside method,
 //!   vouchers and coupons on, both confirmations): after each request, neither account holds
 //!   more value than before unless the operator's key made it.
+//! - The same table on a server that charges cards through a provider (localstripe), where
+//!   an account's key may pay by its own saved card (`bank_card`: the provider vouches): the
+//!   account's value grows by what the provider charged, to the cent, and by nothing else;
+//!   another account's saved card and the outside methods stay refused.
 //! - A property over random sequences of operations made with account keys only (the
 //!   operator's only for the first deposit and grants): what an account spent plus what it
 //!   holds never exceeds what the operator deposited and granted it.
@@ -16,10 +20,14 @@
 //! coupons, vouchers) plus what it spent (orders and bills paid, net of refunds) plus refunds on
 //! their way to it.
 
+use std::time::Duration;
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use tenure_payments::localstripe::LocalStripe;
+use tenure_payments::stripe::signature;
 
-use crate::helpers::{spawn_app, text, Backend, TestApp, ADMIN_KEY};
+use crate::helpers::{spawn_app, spawn_app_with, text, Backend, TestApp, ADMIN_KEY};
 
 const OUTSIDE_METHODS: [&str; 4] = ["bank_card", "paypal", "alipay", "transfer"];
 /// The largest amount a request may carry (10^13 minor units).
@@ -58,12 +66,16 @@ impl Inflow {
                     .map(|posting| posting["amount_minor"].as_i64().unwrap())
                     .sum();
                 assert_eq!(sum, 0, "every entry balances: {entry}");
-                // Money from outside or from grants is posted negative on its source.
+                // Money from outside or from grants is posted negative on its source; a card
+                // charged through the provider nets out on `external:bank_card` and comes from
+                // `provider_clearing`, the money the provider holds for the operator.
                 self.value_minor -= postings
                     .iter()
                     .filter(|posting| {
                         let account = text(&posting["ledger_account"]);
-                        account.starts_with("external:") || account == "grants"
+                        account.starts_with("external:")
+                            || account == "grants"
+                            || account == "provider_clearing"
                     })
                     .map(|posting| posting["amount_minor"].as_i64().unwrap())
                     .sum::<i64>();
@@ -96,6 +108,7 @@ const CALLERS: [Caller; 6] = [
 /// The accounts, keys and resources the table's requests name.
 struct World {
     account_id: String,
+    other_account_id: String,
     owner_key: String,
     other_owner_key: String,
     user_keys: Vec<(&'static str, String)>,
@@ -230,6 +243,7 @@ fn generous_bodies(
     pattern: &str,
     account_id: &str,
     instance: Option<&str>,
+    others_card: Option<&str>,
 ) -> Option<Vec<Option<Value>>> {
     let paid = |body: Value| -> Vec<Option<Value>> {
         // With credit used first, and with none (so the outside method pays it all).
@@ -255,6 +269,13 @@ fn generous_bodies(
         ("POST", "/v1/accounts/{id}/deposits") => OUTSIDE_METHODS
             .iter()
             .map(|method| Some(json!({ "amount": MOST_GENEROUS_MINOR, "method": method })))
+            // Another account's saved card, where cards are charged: never this account's.
+            .chain(others_card.map(|card| {
+                Some(
+                    json!({ "amount": MOST_GENEROUS_MINOR, "method": "bank_card",
+                             "payment_method": card }),
+                )
+            }))
             .collect(),
         ("POST", "/v1/accounts/{id}/coupons" | "/v1/accounts/{id}/vouchers") => {
             one(json!({ "amount": MOST_GENEROUS_MINOR }))
@@ -355,11 +376,78 @@ fn records_outside_money(pattern: &str, body: Option<&Value>) -> bool {
         })
 }
 
+/// Whether a body pays by a saved card (a `bank_card` deposit or `pay_with`), which a server
+/// with a provider charges rather than records.
+fn pays_by_card(body: Option<&Value>) -> bool {
+    body.is_some_and(|body| body["method"] == "bank_card" || body["pay_with"] == "bank_card")
+}
+
+const WEBHOOK_SECRET: &str = "whsec_outside_money";
+
+/// What the provider charged in all: the succeeded PaymentIntents' amounts.
+async fn charged_minor(stripe: &LocalStripe) -> i64 {
+    stripe
+        .list("payment_intents")
+        .await
+        .iter()
+        .filter(|intent| intent["status"] == "succeeded")
+        .map(|intent| intent["amount"].as_i64().unwrap())
+        .sum()
+}
+
 #[tokio::test]
 async fn no_key_but_the_operators_creates_money() {
     let app = spawn_app(Backend::Sqlite, "2026-02-10T00:00:00Z").await;
-    let (account_id, owner_key) = open_account(&app, "A").await;
-    let (other_account_id, other_owner_key) = open_account(&app, "B").await;
+    key_checks(&app, None).await;
+}
+
+/// The table again where cards are charged through a provider: account keys may pay by the
+/// account's own card, and what that adds is what the provider charged.
+#[tokio::test]
+async fn with_a_card_provider_an_account_key_adds_only_what_its_card_was_charged() {
+    let stripe = LocalStripe::start().await;
+    let base = stripe.base();
+    let app = spawn_app_with(Backend::Sqlite, "2026-02-10T00:00:00Z", move |settings| {
+        settings.card_payments = Some(tenure_server::CardPaymentSettings {
+            stripe_secret_key: "sk_test_outside_money".into(),
+            stripe_webhook_secret: Some(WEBHOOK_SECRET.into()),
+            stripe_js_url: format!("{base}/js.stripe.com/v3/"),
+            stripe_api_base: base,
+            settle_interval: Duration::from_secs(3600),
+            call_timeout: Duration::from_secs(20),
+            stripe_publishable_key: None,
+        });
+    })
+    .await;
+    key_checks(&app, Some(&stripe)).await;
+}
+
+/// Saves the card numbered `number` for `account_id` with `key`: tenure's id of it.
+async fn save_card(
+    app: &TestApp,
+    stripe: &LocalStripe,
+    account_id: &str,
+    key: &str,
+    number: &str,
+) -> String {
+    let method = stripe.tokenize(number).await;
+    let (status, card) = app
+        .with_key(
+            "POST",
+            &format!("/v1/accounts/{account_id}/payment-methods"),
+            key,
+            Some(json!({ "provider_payment_method": method, "make_default": true })),
+        )
+        .await;
+    assert_eq!(status, 201, "{card}");
+    text(&card["id"]).to_string()
+}
+
+/// The table over every writing operation × every kind of key; with `stripe`, on a server
+/// charging cards through it, each account having a saved card.
+async fn key_checks(app: &TestApp, stripe: Option<&LocalStripe>) {
+    let (account_id, owner_key) = open_account(app, "A").await;
+    let (other_account_id, other_owner_key) = open_account(app, "B").await;
     for account in [&account_id, &other_account_id] {
         app.post_ok(
             &format!("/v1/accounts/{account}/deposits"),
@@ -377,6 +465,23 @@ async fn no_key_but_the_operators_creates_money() {
         )
         .await;
     }
+    // Each account's own card, the default: account A's pays what its keys order by card;
+    // account B's is the one A's keys must not use.
+    let mut others_card = None;
+    if let Some(stripe) = stripe {
+        save_card(app, stripe, &account_id, ADMIN_KEY, "4242424242424242").await;
+        others_card = Some(
+            save_card(
+                app,
+                stripe,
+                &other_account_id,
+                ADMIN_KEY,
+                "4242424242424242",
+            )
+            .await,
+        );
+    }
+    let others_card = others_card.as_deref();
     let mut user_keys = Vec::new();
     for role in ["billing", "purchase", "read_only"] {
         let user = app
@@ -388,7 +493,7 @@ async fn no_key_but_the_operators_creates_money() {
         user_keys.push((role, text(&user["api_key"]).to_string()));
     }
     // A refund on its way to a card the operator recorded as paid, for the operator's
-    // "it arrived".
+    // "it arrived" (with a provider, the card is charged and the refund sent through it).
     let card_paid = app
         .post_ok(
             "/v1/instances",
@@ -407,6 +512,7 @@ async fn no_key_but_the_operators_creates_money() {
         .await;
     let mut world = World {
         account_id: account_id.clone(),
+        other_account_id: other_account_id.clone(),
         owner_key,
         other_owner_key,
         user_keys,
@@ -427,8 +533,9 @@ async fn no_key_but_the_operators_creates_money() {
 
     let mut refused_outside_money = 0;
     let mut operator_vouched = 0;
+    let mut paid_by_own_card = 0;
     for (method, pattern) in &operations {
-        let variants = generous_bodies(method, pattern, &account_id, None)
+        let variants = generous_bodies(method, pattern, &account_id, None, others_card)
             .unwrap_or_else(|| {
                 panic!("{method} {pattern} writes: give it a row in `generous_bodies`")
             })
@@ -437,14 +544,24 @@ async fn no_key_but_the_operators_creates_money() {
             for variant in 0..variants {
                 // Each request gets resources of its own, made first, so that measuring
                 // starts after them.
-                let (path, instance) = target(&app, &world, pattern).await;
-                let body = generous_bodies(method, pattern, &account_id, instance.as_deref())
-                    .unwrap()
-                    .swap_remove(variant);
+                let (path, instance) = target(app, &world, pattern).await;
+                let body = generous_bodies(
+                    method,
+                    pattern,
+                    &account_id,
+                    instance.as_deref(),
+                    others_card,
+                )
+                .unwrap()
+                .swap_remove(variant);
                 let mut before = [0; 2];
                 for (value, inflow) in before.iter_mut().zip(inflows.iter_mut()) {
-                    *value = inflow.now(&app).await;
+                    *value = inflow.now(app).await;
                 }
+                let charged_before = match stripe {
+                    Some(stripe) => charged_minor(stripe).await,
+                    None => 0,
+                };
                 let (status, answer) = app
                     .with_key(method, &path, &world.key(caller), body.clone())
                     .await;
@@ -455,13 +572,30 @@ async fn no_key_but_the_operators_creates_money() {
                 assert!(status < 500, "{context}");
                 let mut after = [0; 2];
                 for (value, inflow) in after.iter_mut().zip(inflows.iter_mut()) {
-                    *value = inflow.now(&app).await;
+                    *value = inflow.now(app).await;
                 }
                 if pattern.ends_with("/owner-key/rotate") && status == 200 {
                     // The owner's key is now the one answered.
                     world.owner_key = text(&answer["owner_key"]).to_string();
                 }
-                let outside = records_outside_money(pattern, body.as_ref());
+                let charged = match stripe {
+                    Some(stripe) => charged_minor(stripe).await - charged_before,
+                    None => 0,
+                };
+                // With a provider, a card pays: the provider, not the key, vouches for it; the
+                // card must be the account's own (another account's is no card of its).
+                let by_card = stripe.is_some() && pays_by_card(body.as_ref());
+                let outside = records_outside_money(pattern, body.as_ref()) && !by_card;
+                if body
+                    .as_ref()
+                    .is_some_and(|body| body["payment_method"].is_string())
+                {
+                    assert!(
+                        [403, 404].contains(&status),
+                        "another account's card: {context}"
+                    );
+                    assert_eq!(charged, 0, "another account's card was charged: {context}");
+                }
                 if caller == Caller::Operator {
                     // The operator vouches: its deposits and outside payments are money in.
                     let paid_outside = pattern.ends_with("/deposits")
@@ -481,12 +615,29 @@ async fn no_key_but_the_operators_creates_money() {
                     }
                     continue;
                 }
-                for (account, (before, after)) in ["A", "B"].iter().zip(before.iter().zip(after)) {
-                    assert!(
-                        after <= *before,
-                        "account {account}'s value grew from {before} to {after}: {context}"
+                // What the account's card was charged is all its value may grow by, to the cent.
+                assert!(charged >= 0, "{context}");
+                assert!(
+                    after[0] - before[0] <= charged,
+                    "account A's value grew from {} to {} with {charged} charged: {context}",
+                    before[0],
+                    after[0]
+                );
+                if charged > 0 {
+                    assert!(by_card, "a charge no card order asked for: {context}");
+                    assert_eq!(
+                        after[0] - before[0],
+                        charged,
+                        "credited what was charged: {context}"
                     );
+                    paid_by_own_card += 1;
                 }
+                assert!(
+                    after[1] <= before[1],
+                    "account B's value grew from {} to {}: {context}",
+                    before[1],
+                    after[1]
+                );
                 if outside {
                     let expected = if caller == Caller::OtherAccountsOwner {
                         [403, 404]
@@ -506,12 +657,153 @@ async fn no_key_but_the_operators_creates_money() {
         }
     }
     // Deposits (4 methods) and the seven operations that take `pay_with` (4 methods, with
-    // credit and without), for five account keys; the operator's own were credited.
+    // credit and without), for five account keys; the operator's own were credited. With a
+    // provider, `bank_card` is a card charged, not money recorded: 3 methods then.
+    let methods = if stripe.is_some() { 3 } else { 4 };
     assert!(
-        refused_outside_money >= (4 + 7 * 8) * 5,
+        refused_outside_money >= (methods + 7 * 2 * methods) * 5,
         "{refused_outside_money}"
     );
-    assert!(operator_vouched >= 4 + 4 * 4, "{operator_vouched}");
+    assert!(
+        operator_vouched >= methods + 4 * methods,
+        "{operator_vouched}"
+    );
+    if let Some(stripe) = stripe {
+        // Top-ups by the owner and the billing user, and orders by each key that may buy.
+        assert!(paid_by_own_card >= 6, "{paid_by_own_card}");
+        tops_up_by_its_own_card_only(app, stripe, &world, &mut inflows[0]).await;
+    }
+}
+
+/// An account's key tops up by a card it saved itself: the balance is credited what the
+/// provider charged, to the cent, once; a forged word of the provider adds nothing.
+async fn tops_up_by_its_own_card_only(
+    app: &TestApp,
+    stripe: &LocalStripe,
+    world: &World,
+    inflow: &mut Inflow,
+) {
+    let account_id = &world.account_id;
+    let card = save_card(
+        app,
+        stripe,
+        account_id,
+        &world.owner_key,
+        "5555555555554444",
+    )
+    .await;
+    let before = inflow.now(app).await;
+    let balance_before = app.account(account_id).await["balance_minor"]
+        .as_i64()
+        .unwrap();
+    let charged_before = charged_minor(stripe).await;
+    let deposits = format!("/v1/accounts/{account_id}/deposits");
+    let body = json!({ "amount": 1_234, "method": "bank_card", "payment_method": card });
+    let headers = [("Idempotency-Key", "own-card-1234")];
+    let (status, topped) = app
+        .request_with_key(
+            "POST",
+            &deposits,
+            Some(&world.owner_key),
+            Some(body.clone()),
+            &headers,
+        )
+        .await;
+    assert_eq!(status, 201, "{topped}");
+    assert_eq!(topped["payment"]["status"], "succeeded", "{topped}");
+    let charged = charged_minor(stripe).await - charged_before;
+    assert_eq!(charged, 1_234);
+    assert_eq!(inflow.now(app).await - before, 1_234);
+    assert_eq!(
+        app.account(account_id).await["balance_minor"],
+        balance_before + 1_234
+    );
+
+    // Another account's card, by the provider's id of it: not saved for this account, and
+    // nothing charged.
+    let others = app
+        .get(&format!(
+            "/v1/accounts/{}/payment-methods",
+            world.other_account_id
+        ))
+        .await;
+    let others_method = text(&others["data"][0]["provider_payment_method"]).to_string();
+    let (status, refused) = app
+        .with_key(
+            "POST",
+            &format!("/v1/accounts/{account_id}/payment-methods"),
+            &world.owner_key,
+            Some(json!({ "provider_payment_method": others_method })),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("card_of_another_account")),
+        "{refused}"
+    );
+    let mine = app
+        .get(&format!("/v1/accounts/{account_id}/payment-methods"))
+        .await;
+    assert!(
+        mine["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|card| card["provider_payment_method"] != others_method.as_str()),
+        "{mine}"
+    );
+    // And it still pays for its own account.
+    let (status, theirs) = app
+        .post(
+            &format!("/v1/accounts/{}/deposits", world.other_account_id),
+            json!({ "amount": 100, "method": "bank_card" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{theirs}");
+    assert_eq!(theirs["payment"]["status"], "succeeded", "{theirs}");
+    let charged_before = charged_before + 100;
+
+    // Sent again: the same answer, no second charge, no second credit.
+    let (status, again) = app
+        .request_with_key(
+            "POST",
+            &deposits,
+            Some(&world.owner_key),
+            Some(body),
+            &headers,
+        )
+        .await;
+    assert_eq!((status, &again), (201, &topped));
+    // The provider's word that the payment was for more, signed with a secret the key does
+    // not have (or not signed at all): refused, nothing credited.
+    let forged = json!({
+        "id": "evt_forged", "type": "payment_intent.succeeded",
+        "data": { "object": { "id": topped["payment"]["provider_id"], "amount": MOST_GENEROUS_MINOR,
+                              "status": "succeeded",
+                              "metadata": { "tenure_attempt": topped["payment"]["id"] } } }
+    })
+    .to_string();
+    for signed in [
+        signature::sign(
+            forged.as_bytes(),
+            "whsec_guessed",
+            jiff::Timestamp::now().as_second(),
+        ),
+        String::new(),
+    ] {
+        let (status, answer) = app
+            .request_with_key(
+                "POST",
+                "/v1/providers/stripe/webhook",
+                Some(&world.owner_key),
+                Some(serde_json::from_str(&forged).unwrap()),
+                &[("Stripe-Signature", signed.as_str())],
+            )
+            .await;
+        assert_eq!(status, 400, "{answer}");
+    }
+    assert_eq!(charged_minor(stripe).await - charged_before, 1_234);
+    assert_eq!(inflow.now(app).await - before, 1_234);
 }
 
 // --- The property: account keys alone never make an account richer than the operator did.

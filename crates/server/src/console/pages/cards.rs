@@ -1,9 +1,11 @@
 //! Saved cards: the account's cards (brand, last four digits, expiry, which is the default),
-//! "Make default" and "Remove", and adding a card with Stripe's own card field. The page
-//! starts a SetupIntent (`POST /v1/accounts/{id}/payment-methods/setup`) and loads Stripe.js
-//! (`--stripe-js-url`) and `cards.js`, which confirms the SetupIntent with the card: the
-//! number goes from the browser to Stripe, never to tenure. The form then posts the payment
-//! method Stripe made (`pm_…`), which the console saves through the API.
+//! "Make default" and "Remove", and adding a card with Stripe's own card field. Looking at the
+//! cards asks Stripe nothing: only the "Add a card" view (`/console/cards/add`, which the
+//! cards page's button leads to) starts a SetupIntent (`POST
+//! /v1/accounts/{id}/payment-methods/setup`) and loads Stripe.js (`--stripe-js-url`) and
+//! `cards.js`, which confirms the SetupIntent with the card: the number goes from the browser
+//! to Stripe, never to tenure. The form then posts the payment method Stripe made (`pm_…`),
+//! which the console saves through the API.
 
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_SECURITY_POLICY;
@@ -28,6 +30,7 @@ use crate::context::ApiContext;
 pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/console/cards", get(show).post(save))
+        .route("/console/cards/add", get(add))
         .route("/console/cards/{id}/default", post(make_default))
         .route("/console/cards/{id}/remove", post(remove))
 }
@@ -51,10 +54,10 @@ async fn cards_page(context: &ApiContext, session: &Session, top: Markup) -> Res
     let Some(account_id) = session.account_id.clone() else {
         return page(Some(session), "Cards", Nav::Cards, pick_an_account()).into_response_html();
     };
-    let Some(browser) = context.stripe_browser.clone() else {
+    if context.stripe_browser.is_none() {
         let body = html! { h1 { "Cards" } (top) (message("warn", CARDS_OFF)) };
         return page(Some(session), "Cards", Nav::Cards, body).into_response_html();
-    };
+    }
     let cards: api::Reply<Listing<SavedCard>> = api::read(
         context,
         session,
@@ -62,22 +65,6 @@ async fn cards_page(context: &ApiContext, session: &Session, top: Markup) -> Res
     )
     .await;
     let may_change = session.allows(Permission::Billing);
-    // A SetupIntent for this page's form: the browser confirms it with the card.
-    let setup: Option<api::Reply<CardSetup>> = if may_change {
-        Some(
-            api::send(
-                context,
-                session,
-                Method::POST,
-                &format!("/v1/accounts/{account_id}/payment-methods/setup"),
-                json!({}),
-                None,
-            )
-            .await,
-        )
-    } else {
-        None
-    };
     let body = html! {
         h1 { "Cards" }
         (top)
@@ -111,16 +98,58 @@ async fn cards_page(context: &ApiContext, session: &Session, top: Markup) -> Res
                 } }
             } } }
         }
-        h2 { "Add a card" }
+        @if may_change {
+            // A button to a view of its own: the SetupIntent is made when it is asked for,
+            // not each time the cards are looked at.
+            form method="get" action="/console/cards/add" {
+                button type="submit" data-test="add-card" { "Add a card" }
+            }
+        } @else {
+            p.muted { "Your key's role cannot add or change cards." }
+        }
+    };
+    page(Some(session), "Cards", Nav::Cards, body).into_response_html()
+}
+
+/// The view that adds a card: a SetupIntent for its form, which the browser confirms with the
+/// card in Stripe's field, made now because the customer asked to add a card.
+async fn add(State(context): State<ApiContext>, SignedIn(session): SignedIn) -> Response {
+    let Some(account_id) = session.account_id.clone() else {
+        return page(Some(&session), "Add a card", Nav::Cards, pick_an_account())
+            .into_response_html();
+    };
+    let Some(browser) = context.stripe_browser.clone() else {
+        let body = html! { h1 { "Add a card" } (message("warn", CARDS_OFF)) };
+        return page(Some(&session), "Add a card", Nav::Cards, body).into_response_html();
+    };
+    let back = html! { p { a href="/console/cards" { "Back to the saved cards" } } };
+    if !session.allows(Permission::Billing) {
+        let body = html! {
+            h1 { "Add a card" }
+            p.muted { "Your key's role cannot add or change cards." }
+            (back)
+        };
+        return page(Some(&session), "Add a card", Nav::Cards, body).into_response_html();
+    }
+    let setup: api::Reply<CardSetup> = api::send(
+        &context,
+        &session,
+        Method::POST,
+        &format!("/v1/accounts/{account_id}/payment-methods/setup"),
+        json!({}),
+        None,
+    )
+    .await;
+    let body = html! {
+        h1 { "Add a card" }
         @match (&setup, &browser.publishable_key) {
-            (None, _) => p.muted { "Your key's role cannot add or change cards." },
-            (Some(Err(refusal)), _) => (message("bad", &refusal.message)),
-            (Some(Ok(_)), None) => (message("warn", "The operator has not given tenure Stripe's publishable key (--stripe-publishable-key): cards can be added through the API only.")),
-            (Some(Ok(setup)), Some(publishable_key)) => {
+            (Err(refusal), _) => (message("bad", &refusal.message)),
+            (Ok(_), None) => (message("warn", "The operator has not given tenure Stripe's publishable key (--stripe-publishable-key): cards can be added through the API only.")),
+            (Ok(setup), Some(publishable_key)) => {
                 form #card-form method="post" action="/console/cards"
                     data-publishable-key=(publishable_key)
                     data-client-secret=(setup.client_secret) {
-                    (hidden(session))
+                    (hidden(&session))
                     input type="hidden" name="payment_method" id="payment-method";
                     p.muted { "The card's number goes from this page to Stripe, never to tenure." }
                     div.field {
@@ -134,8 +163,9 @@ async fn cards_page(context: &ApiContext, session: &Session, top: Markup) -> Res
                 script src="/console/assets/cards.js" defer {}
             }
         }
+        (back)
     };
-    let mut response = page(Some(session), "Cards", Nav::Cards, body).into_response_html();
+    let mut response = page(Some(&session), "Add a card", Nav::Cards, body).into_response_html();
     if let Ok(policy) = HeaderValue::from_str(&script_policy(&browser.js_url, &browser.api_base)) {
         response
             .headers_mut()
