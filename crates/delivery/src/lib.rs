@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use rand::Rng;
 use tenure_core::delivery::{redact_url_credentials, DeliveryChannel};
-use tenure_engine::deliveries::SendOutcome;
-use tenure_engine::Engine;
-use tenure_store::deliveries::ClaimedDelivery;
+use tenure_engine::deliveries::{SendAttempt, SendOutcome};
+use tenure_engine::{Engine, EngineError};
+use tenure_store::deliveries::{Carried, ClaimedDelivery};
 use tokio::sync::Semaphore;
 
 pub use config::{ChannelUrls, Channels, ConfigError, DelivererSettings};
@@ -128,13 +128,23 @@ impl Deliverer {
 
     /// Sends one claimed delivery and records the attempt.
     async fn deliver(&self, token: &str, delivery: ClaimedDelivery) {
-        let attempt = send::attempt(
-            &self.channels,
-            &self.http,
-            self.settings.send_timeout,
-            &delivery,
-        )
-        .await;
+        let attempt = match self.attachment(&delivery).await {
+            Ok(attachment) => {
+                send::attempt(
+                    &self.channels,
+                    &self.http,
+                    self.settings.send_timeout,
+                    &delivery,
+                    attachment.as_ref(),
+                )
+                .await
+            }
+            Err(outcome) => SendAttempt {
+                started_at_ms: jiff::Timestamp::now().as_millisecond(),
+                duration_ms: 0,
+                outcome,
+            },
+        };
         if let Some(observer) = &self.observer {
             let outcome = match attempt.outcome {
                 SendOutcome::Delivered { .. } => "delivered",
@@ -183,6 +193,46 @@ impl Deliverer {
                 "recording a delivery's attempt failed; it is tried again when its lease runs out"
             ),
         }
+    }
+
+    /// What an email carries beside its text: the PDF of the invoice or credit note its notice
+    /// brings, rendered now from the stored document (the same bytes as `GET
+    /// /v1/invoices/{id}/pdf`), so nothing but the document is kept. Reading it may fail for a
+    /// while (tried again); a document that does not render never will (given up).
+    async fn attachment(
+        &self,
+        delivery: &ClaimedDelivery,
+    ) -> Result<Option<send::Attachment>, SendOutcome> {
+        let (
+            Carried::Notice {
+                invoice_id: Some(invoice_id),
+                ..
+            },
+            DeliveryChannel::Email,
+        ) = (&delivery.carried, delivery.channel)
+        else {
+            return Ok(None);
+        };
+        let read = async {
+            let mut connection = self.engine.store.read().await?;
+            self.engine.invoice(&mut connection, invoice_id).await
+        };
+        let issued = read
+            .await
+            .map_err(|error: EngineError| SendOutcome::Failed {
+                answer_code: None,
+                error: format!("invoice {invoice_id} could not be read: {error}"),
+            })?;
+        let bytes = tenure_documents::pdf(&issued.document).map_err(|error| {
+            SendOutcome::Undeliverable {
+                error: format!("invoice {invoice_id} does not render as a PDF: {error}"),
+            }
+        })?;
+        Ok(Some(send::Attachment {
+            file_name: format!("{}.pdf", issued.document.number),
+            content_type: "application/pdf",
+            bytes,
+        }))
     }
 }
 

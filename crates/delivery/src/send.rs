@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
+use lettre::message::{Attachment as MailAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
 use tenure_core::delivery::{redact_credentials_in, DeliveryChannel};
 use tenure_core::webhook::{message_body, signatures, PreviousSecret, SigningSecret};
@@ -15,16 +15,25 @@ use tenure_store::deliveries::{Carried, ClaimedDelivery, EndpointTarget};
 
 use crate::config::Channels;
 
-/// Sends `delivery` once.
+/// A file an email carries beside its text: an invoice's PDF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Attachment {
+    pub file_name: String,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Sends `delivery` once, an email with `attachment` if given.
 pub(crate) async fn attempt(
     channels: &Channels,
     http: &reqwest::Client,
     timeout: Duration,
     delivery: &ClaimedDelivery,
+    attachment: Option<&Attachment>,
 ) -> SendAttempt {
     let started_at_ms = jiff::Timestamp::now().as_millisecond();
     let started = Instant::now();
-    let sent = tokio::time::timeout(timeout, send(channels, http, delivery)).await;
+    let sent = tokio::time::timeout(timeout, send(channels, http, delivery, attachment)).await;
     let outcome = sent.unwrap_or_else(|_| SendOutcome::Failed {
         answer_code: None,
         error: format!("no answer within {} s", timeout.as_secs_f64()),
@@ -40,10 +49,11 @@ async fn send(
     channels: &Channels,
     http: &reqwest::Client,
     delivery: &ClaimedDelivery,
+    attachment: Option<&Attachment>,
 ) -> SendOutcome {
     match (&delivery.carried, delivery.channel) {
         (Carried::Notice { subject, body, .. }, DeliveryChannel::Email) => {
-            email(channels, delivery, subject, body).await
+            email(channels, delivery, subject, body, attachment).await
         }
         (Carried::Notice { body, .. }, DeliveryChannel::Sms) => {
             sms(channels, http, delivery, body).await
@@ -79,6 +89,7 @@ async fn email(
     delivery: &ClaimedDelivery,
     subject: &str,
     body: &str,
+    attachment: Option<&Attachment>,
 ) -> SendOutcome {
     let Some(smtp) = &channels.smtp else {
         return SendOutcome::Undeliverable {
@@ -90,14 +101,35 @@ async fn email(
             error: format!("`{}` is not an email address", delivery.recipient),
         };
     };
-    let message = Message::builder()
+    let builder = Message::builder()
         .from(smtp.from.clone())
         .to(to)
         // The notice's id: the same on every attempt, so a mailbox can tell a repeat.
         .message_id(Some(format!("<{}@tenure>", delivery.message_id)))
-        .subject(subject)
-        .header(ContentType::TEXT_PLAIN)
-        .body(body.to_string());
+        .subject(subject);
+    let message = match attachment {
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string()),
+        Some(attachment) => {
+            let Ok(content_type) = ContentType::parse(attachment.content_type) else {
+                return SendOutcome::Undeliverable {
+                    error: format!(
+                        "`{}` is not a content type an attachment can have",
+                        attachment.content_type
+                    ),
+                };
+            };
+            builder.multipart(
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(body.to_string()))
+                    .singlepart(
+                        MailAttachment::new(attachment.file_name.clone())
+                            .body(attachment.bytes.clone(), content_type),
+                    ),
+            )
+        }
+    };
     let message = match message {
         Ok(message) => message,
         Err(error) => {

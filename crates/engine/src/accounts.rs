@@ -397,6 +397,6 @@ impl Engine {
         };
         let mut buffer = RecordBuffer::default();
         self.buffer_events(&mut buffer, now, [event]);
-        buffer.flush(tx, &self.ids).await
+        buffer.flush(tx, self).await
     }
 }

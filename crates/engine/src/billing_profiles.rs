@@ -76,6 +76,14 @@ fn check(input: &BillingProfileInput) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Where the account's invoices and credit notes are emailed: its billing profile's invoice
+/// email when it gives one, else the account's own email.
+pub fn invoice_email(account: &Account, profile: Option<&BillingProfile>) -> String {
+    profile
+        .and_then(|profile| profile.invoice_email.clone())
+        .unwrap_or_else(|| account.email.clone())
+}
+
 /// The buyer a document names: the account's billing profile, or, for an account that set
 /// none, its own name and email with no address. A document for such an account names a
 /// buyer with an empty country: EN 16931 wants the buyer's country (BR-11), so whoever issues
@@ -91,12 +99,7 @@ pub fn buyer_party(account: &Account, profile: Option<&BillingProfile>) -> Party
             country_code: profile.country.clone(),
             tax_id: profile.tax_id.clone(),
             registration_id: None,
-            email: Some(
-                profile
-                    .invoice_email
-                    .clone()
-                    .unwrap_or_else(|| account.email.clone()),
-            ),
+            email: Some(invoice_email(account, Some(profile))),
         },
         None => Party {
             legal_name: account.name.clone(),

@@ -180,7 +180,7 @@ impl Engine {
         };
         let mut buffer = RecordBuffer::default();
         self.buffer_events(&mut buffer, now, [event]);
-        buffer.flush(tx, &self.ids).await
+        buffer.flush(tx, self).await
     }
 
     /// An operator's retry: a pending or failed delivery is sent again now (its attempts

@@ -176,7 +176,7 @@ impl Engine {
                 &mut buffer,
             )
             .await?;
-        buffer.flush(tx, &self.ids).await?;
+        buffer.flush(tx, self).await?;
         Ok(order)
     }
 

@@ -20,10 +20,11 @@ use tenure_store::invoices::{self, InvoiceFilter, StoredInvoice};
 use tenure_store::orders::Order;
 use tenure_store::{billing_profiles, Connection, Tx};
 
-use crate::billing_profiles::buyer_party;
+use crate::billing_profiles::{buyer_party, invoice_email};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::record::RecordBuffer;
 
 /// A document decided, waiting for its number.
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub(crate) struct PendingInvoice {
     pub issued_at: Timestamp,
     pub prefix: String,
     pub sale: Sale,
+    /// Where the email bringing it goes (see [`invoice_email`]), as it is when it is decided.
+    pub email_to: String,
 }
 
 /// What a credit note gives back, and why.
@@ -88,13 +91,14 @@ fn last_day_of(order: &Order) -> jiff::civil::Date {
 
 impl Engine {
     /// The buyer a document names (the account's billing profile, else its name and email),
-    /// and how that buyer is taxed. A buyer with no country on file is taken to buy where the
-    /// seller sells: EN 16931 wants a buyer's country on every document (BR-11).
+    /// how that buyer is taxed, and where its documents are emailed. A buyer with no country on
+    /// file is taken to buy where the seller sells: EN 16931 wants a buyer's country on every
+    /// document (BR-11).
     pub(crate) async fn buyer_and_tax(
         &self,
         tx: &mut Tx,
         account: &Account,
-    ) -> Result<(Party, TaxTreatment), EngineError> {
+    ) -> Result<(Party, TaxTreatment, String), EngineError> {
         let seller = &self.catalog.seller;
         let profile = billing_profiles::get(tx, &account.id).await?;
         let mut buyer = buyer_party(account, profile.as_ref());
@@ -102,7 +106,7 @@ impl Engine {
             buyer.country_code = seller.country.clone();
         }
         let treatment = tax_treatment(&seller.tax, &seller.country, &BuyerTaxFacts::from(&buyer));
-        Ok((buyer, treatment))
+        Ok((buyer, treatment, invoice_email(account, profile.as_ref())))
     }
 
     /// The invoice of a paid order, or none when it charged nothing.
@@ -120,7 +124,7 @@ impl Engine {
         if paid_minor <= 0 {
             return Ok(None);
         }
-        let (buyer, tax) = self.buyer_and_tax(tx, account).await?;
+        let (buyer, tax, email_to) = self.buyer_and_tax(tx, account).await?;
         let seller = &self.catalog.seller;
         let product = self.catalog.product(&order.product_id);
         let edition = product.and_then(|product| product.edition(&order.edition_id));
@@ -162,6 +166,7 @@ impl Engine {
                 tax,
                 prices_include_tax: seller.tax.prices_include_tax,
             },
+            email_to,
         }))
     }
 
@@ -246,6 +251,10 @@ impl Engine {
             rate_basis_points: first_line.tax_rate_basis_points,
             exemption_reason: exemption_reason(first_line.tax_category),
         };
+        // The buyer is the corrected invoice's, as issued; the email goes where the account's
+        // documents go now.
+        let profile = billing_profiles::get(tx, &account.id).await?;
+        let email_to = invoice_email(account, profile.as_ref());
         let now = given_back.at;
         let seller = &self.catalog.seller;
         Ok(Some(PendingInvoice {
@@ -283,6 +292,7 @@ impl Engine {
                 tax,
                 prices_include_tax: true,
             },
+            email_to,
         }))
     }
 
@@ -311,7 +321,7 @@ impl Engine {
             .ok_or_else(|| EngineError::not_found("account", &account_id))?;
         let invoice = self.invoice_for_bills(tx, &account, &month, now).await?;
         let invoice_id = invoice.id.clone();
-        self.issue_now(tx, &account, vec![invoice], now).await?;
+        self.issue_now(tx, vec![invoice]).await?;
         bills::mark_invoiced(tx, &account_id, invoice_at, &invoice_id).await?;
         Ok(1)
     }
@@ -385,7 +395,7 @@ impl Engine {
                 line
             })
             .collect();
-        let (buyer, tax) = self.buyer_and_tax(tx, account).await?;
+        let (buyer, tax, email_to) = self.buyer_and_tax(tx, account).await?;
         let seller = &self.catalog.seller;
         let billed_month = month
             .first()
@@ -399,6 +409,7 @@ impl Engine {
             refund_id: None,
             corrects_id: None,
             issued_at: now,
+            email_to,
             prefix: seller.invoice_prefix.clone(),
             sale: Sale {
                 kind: DocumentKind::Invoice,
@@ -464,26 +475,26 @@ pub(crate) fn issued_event(invoice: &StoredInvoice) -> EventDraft {
 }
 
 impl Engine {
-    /// Issues `pending` at once, outside a sweep's buffer, with their events.
+    /// Issues `pending` at once, outside a sweep's buffer, with their events and emails.
     pub(crate) async fn issue_now(
         &self,
         tx: &mut Tx,
-        account: &Account,
         pending: Vec<PendingInvoice>,
-        now: Timestamp,
     ) -> Result<(), EngineError> {
-        let issued = issue(tx, pending).await?;
-        let announced: Vec<EventDraft> = issued.iter().map(issued_event).collect();
-        self.record(tx, now, account, &announced, &[]).await
+        let mut buffer = RecordBuffer::default();
+        for invoice in pending {
+            buffer.add_invoice(invoice);
+        }
+        buffer.flush(tx, self).await
     }
 }
 
 /// Numbers `pending` (in order, gap-free per series) and writes them, in `tx`; answers them
-/// as written.
+/// as written, each with where its email goes.
 pub(crate) async fn issue(
     tx: &mut Tx,
     pending: Vec<PendingInvoice>,
-) -> Result<Vec<StoredInvoice>, EngineError> {
+) -> Result<Vec<(IssuedInvoice, String)>, EngineError> {
     if pending.is_empty() {
         return Ok(Vec::new());
     }
@@ -496,6 +507,7 @@ pub(crate) async fn issue(
         }
     }
     let mut stored = Vec::new();
+    let mut documents = Vec::new();
     for (series_name, invoices) in by_series {
         let count = i64::try_from(invoices.len()).expect("a batch is far below i64::MAX");
         let first = invoices::take_sequences(tx, &series_name, count).await?;
@@ -529,8 +541,13 @@ pub(crate) async fn issue(
                 document: serde_json::to_string(&document)
                     .expect("a document is plain data and serializes"),
             });
+            documents.push((document, invoice.email_to));
         }
     }
     invoices::insert_many(tx, &stored).await?;
-    Ok(stored)
+    Ok(stored
+        .into_iter()
+        .zip(documents)
+        .map(|(stored, (document, email_to))| (IssuedInvoice { stored, document }, email_to))
+        .collect())
 }

@@ -23,7 +23,7 @@ impl Engine {
         let mut buffer = RecordBuffer::default();
         self.check_low_balance_into(tx, account_id, now, spent, &mut buffer)
             .await?;
-        buffer.flush(tx, &self.ids).await
+        buffer.flush(tx, self).await
     }
 
     /// [`Self::check_low_balance`], with the alert's event and notice added to `buffer` (a

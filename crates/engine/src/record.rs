@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use tenure_core::catalog::Channel;
 use tenure_core::delivery::{redact_url_credentials, DeliveryChannel, Undeliverable};
 use tenure_core::event::{EventDraft, NoticeDraft};
+use tenure_core::invoice::notice::issued_notice;
 use tenure_core::payment::Funds;
 use tenure_store::accounts::Account;
 use tenure_store::deduction_attempts::{self, DeductionAttempt};
@@ -180,16 +181,36 @@ impl RecordBuffer {
 
     /// Writes what is waiting, in order, inside `tx`: with the notices and events, the
     /// deliveries that carry them (the outbox), so that they commit or roll back together.
-    pub(crate) async fn flush(&mut self, tx: &mut Tx, ids: &Ids) -> Result<(), EngineError> {
+    ///
+    /// The invoices waiting are numbered and written here, each announced by its event and
+    /// emailed to its buyer by a notice that names it (the sender attaches its PDF).
+    pub(crate) async fn flush(&mut self, tx: &mut Tx, engine: &Engine) -> Result<(), EngineError> {
+        let ids = &engine.ids;
         orders::insert_many(tx, &self.orders).await?;
         let issued = crate::invoices::issue(tx, std::mem::take(&mut self.invoices)).await?;
-        for invoice in &issued {
+        for (invoice, email_to) in issued {
+            let event_position = self.events.len();
+            let at = invoice.stored.issued_at;
             self.events.push(EventWrite {
                 seq: 0,
                 id: ids.next("evt"),
-                at: invoice.issued_at,
-                event: crate::invoices::issued_event(invoice),
+                at,
+                event: crate::invoices::issued_event(&invoice.stored),
             });
+            let notice = issued_notice(
+                &invoice.document,
+                &invoice.stored.account_id,
+                &email_to,
+                &engine.catalog.notices,
+            );
+            engine.buffer_notice(
+                self,
+                at,
+                notice,
+                email_to,
+                event_position,
+                Some(invoice.stored.id),
+            );
         }
         ledger::write_entries(tx, &self.entries).await?;
         deduction_attempts::insert_many(tx, &self.attempts).await?;
@@ -284,8 +305,8 @@ impl Engine {
     ) {
         let first_event = buffer.events.len();
         self.buffer_events(buffer, now, new_events);
-        let decided = &buffer.events[first_event..];
         for notice in notices {
+            let decided = &buffer.events[first_event..];
             let event_position = first_event
                 + decided
                     .iter()
@@ -298,37 +319,53 @@ impl Engine {
                 (None, Channel::Email) => account.email.clone(),
                 (None, Channel::Webhook) => "webhook".to_string(),
             };
-            let id = self.ids.next("ntc");
-            let (status, status_reason) = match self.notice_channel(notice.channel, &recipient) {
-                Ok(channel) => {
-                    buffer.deliveries.push(DeliveryWrite {
-                        id: self.ids.next("dlv"),
-                        message_id: id.clone(),
-                        channel,
-                        account_id: notice.account_id.clone(),
-                        notice_id: Some(id.clone()),
-                        event_id: None,
-                        endpoint_id: None,
-                        recipient: recipient.clone(),
-                        created_at_ms: real_now_ms(),
-                    });
-                    ("pending", None)
-                }
-                Err(why) => ("undeliverable", Some(why.as_str())),
-            };
-            buffer.notices.push((
-                NoticeWrite {
-                    id,
-                    at: now,
-                    notice,
-                    recipient,
-                    event_seq: 0,
-                    status,
-                    status_reason,
-                },
-                event_position,
-            ));
+            self.buffer_notice(buffer, now, notice, recipient, event_position, None);
         }
+    }
+
+    /// Adds a notice to `recipient` to `buffer`, sent for the event at `event_position` of
+    /// its events, with the delivery that carries it when its channel can (else it is
+    /// recorded undeliverable, with why). `invoice_id` names the document it brings.
+    fn buffer_notice(
+        &self,
+        buffer: &mut RecordBuffer,
+        now: Timestamp,
+        notice: NoticeDraft,
+        recipient: String,
+        event_position: usize,
+        invoice_id: Option<String>,
+    ) {
+        let id = self.ids.next("ntc");
+        let (status, status_reason) = match self.notice_channel(notice.channel, &recipient) {
+            Ok(channel) => {
+                buffer.deliveries.push(DeliveryWrite {
+                    id: self.ids.next("dlv"),
+                    message_id: id.clone(),
+                    channel,
+                    account_id: notice.account_id.clone(),
+                    notice_id: Some(id.clone()),
+                    event_id: None,
+                    endpoint_id: None,
+                    recipient: recipient.clone(),
+                    created_at_ms: real_now_ms(),
+                });
+                ("pending", None)
+            }
+            Err(why) => ("undeliverable", Some(why.as_str())),
+        };
+        buffer.notices.push((
+            NoticeWrite {
+                id,
+                at: now,
+                notice,
+                recipient,
+                event_seq: 0,
+                status,
+                status_reason,
+                invoice_id,
+            },
+            event_position,
+        ));
     }
 
     /// Adds events to `buffer`, each with its id.
@@ -382,6 +419,6 @@ impl Engine {
             new_events.iter().cloned(),
             notices.iter().cloned(),
         );
-        buffer.flush(tx, &self.ids).await
+        buffer.flush(tx, self).await
     }
 }

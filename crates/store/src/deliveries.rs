@@ -59,6 +59,8 @@ pub enum Carried {
         kind: String,
         subject: String,
         body: String,
+        /// The invoice or credit note whose PDF the email carries.
+        invoice_id: Option<String>,
     },
     /// An event, for a webhook endpoint: its URL and secret as they are now (the endpoint is
     /// `None` if it was deleted or disabled since).
@@ -133,7 +135,7 @@ pub async fn claim_due(
     let rows = query(
         "SELECT d.id, d.message_id, d.channel, d.account_id, d.notice_id, d.endpoint_id,
                 d.recipient, d.created_at_ms, d.attempts,
-                n.kind AS notice_kind, n.subject, n.body,
+                n.kind AS notice_kind, n.subject, n.body, n.invoice_id,
                 e.kind AS event_kind, e.at AS event_at, e.data AS event_data,
                 w.url AS endpoint_url, w.secret AS endpoint_secret,
                 w.previous_secret AS endpoint_previous_secret,
@@ -181,6 +183,7 @@ fn claimed_from_row(row: &Row) -> Result<ClaimedDelivery, DatabaseError> {
             kind: row.try_get("notice_kind")?,
             subject: row.try_get("subject")?,
             body: row.try_get("body")?,
+            invoice_id: row.try_get("invoice_id")?,
         },
     };
     Ok(ClaimedDelivery {

@@ -273,6 +273,8 @@ pub struct NoticeWrite {
     /// [`tenure_core::delivery::Undeliverable`]).
     pub status: &'static str,
     pub status_reason: Option<&'static str>,
+    /// The invoice or credit note it brings, attached as a PDF when the email is sent.
+    pub invoice_id: Option<String>,
 }
 
 /// `count` new places in the event log, in increasing order, for events written in this
@@ -350,8 +352,8 @@ pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), Store
 pub async fn insert_notices_many(tx: &mut Tx, notices: &[NoticeWrite]) -> Result<(), StoreError> {
     execute_rows(
         tx,
-        "{insert} notifications (id, event_seq, at, account_id, instance_id, channel, kind, recipient, subject, body, status, status_reason) VALUES {values}",
-        12,
+        "{insert} notifications (id, event_seq, at, account_id, instance_id, channel, kind, recipient, subject, body, status, status_reason, invoice_id) VALUES {values}",
+        13,
         notices,
         |query, write| {
             query
@@ -367,6 +369,7 @@ pub async fn insert_notices_many(tx: &mut Tx, notices: &[NoticeWrite]) -> Result
                 .bind(&write.notice.body)
                 .bind(write.status)
                 .bind(write.status_reason)
+                .bind(&write.invoice_id)
         },
     )
     .await?;

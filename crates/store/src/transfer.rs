@@ -24,6 +24,9 @@ pub const TABLES: &[Table] = &[
     table("instances", &["id"]),
     table("orders", &["id"]),
     table("refunds", &["id"]),
+    // Before the notices, which name the documents they bring.
+    table("invoice_series", &["series"]),
+    table("invoices", &["id"]),
     table("resource_plans", &["instance_id"]),
     table(
         "deduction_attempts",
@@ -46,8 +49,6 @@ pub const TABLES: &[Table] = &[
     table("payments", &["id"]),
     table("provider_events", &["id"]),
     table("billing_profiles", &["account_id"]),
-    table("invoice_series", &["series"]),
-    table("invoices", &["id"]),
 ];
 
 /// Tables that stay with their database. The console's session key is a secret of one

@@ -59,6 +59,8 @@ pub enum Template {
     RefundCompleted,
     RefundRedirected,
     PaymentDisputed,
+    InvoiceIssued,
+    CreditNoteIssued,
 }
 
 /// Whether a template is a whole notice or a phrase of one.
@@ -71,7 +73,7 @@ pub enum Shape {
 }
 
 impl Template {
-    pub const ALL: [Template; 33] = [
+    pub const ALL: [Template; 35] = [
         Template::InstanceActivated,
         Template::ExpiryReminder,
         Template::InstanceExpired,
@@ -105,6 +107,8 @@ impl Template {
         Template::RefundCompleted,
         Template::RefundRedirected,
         Template::PaymentDisputed,
+        Template::InvoiceIssued,
+        Template::CreditNoteIssued,
     ];
 
     /// Its table's name in `notices.toml`.
@@ -151,6 +155,8 @@ impl Template {
             Template::RefundCompleted => "refund_completed",
             Template::RefundRedirected => "refund_redirected",
             Template::PaymentDisputed => "payment_disputed",
+            Template::InvoiceIssued => "invoice_issued",
+            Template::CreditNoteIssued => "credit_note_issued",
         }
     }
 
@@ -239,6 +245,8 @@ impl Template {
                 "payment_id",
                 "charge_id",
             ],
+            Template::InvoiceIssued => &["number", "issued_on", "gross", "paid", "due"],
+            Template::CreditNoteIssued => &["number", "issued_on", "gross", "corrects"],
         }
     }
 

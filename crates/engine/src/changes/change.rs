@@ -318,7 +318,7 @@ impl Engine {
         .flatten()
         .collect();
         if !documents.is_empty() {
-            self.issue_now(tx, account, documents, now).await?;
+            self.issue_now(tx, documents).await?;
         }
         let memo = format!("{} of {}", order.kind, changed.id);
         let mut entries = Vec::new();

@@ -288,7 +288,7 @@ impl Engine {
             .take_loaded_steps(tx, stored, &account, pending_change, now, &mut buffer)
             .await?;
         instances::update(tx, &instance, next_due_at).await?;
-        buffer.flush(tx, &self.ids).await?;
+        buffer.flush(tx, self).await?;
         Ok(steps_taken)
     }
 
@@ -374,7 +374,7 @@ impl Engine {
             updated.push((row_key, instance, next_due_at));
         }
         instances::update_many(tx, &updated).await?;
-        buffer.flush(tx, &self.ids).await?;
+        buffer.flush(tx, self).await?;
         Ok(steps_taken)
     }
 

@@ -357,7 +357,7 @@ impl Engine {
             .credit_note_for_refund(tx, account, &refund, order)
             .await?
         {
-            self.issue_now(tx, account, vec![credit_note], now).await?;
+            self.issue_now(tx, vec![credit_note]).await?;
         }
         if decision.refund_minor > 0 {
             ledger::write_entry(

@@ -248,10 +248,13 @@ macro_rules! on_both_backends {
 /// [`LATER_TABLES`]) while it writes ([`columns_of_later_versions`] `true`) and drops them
 /// before the upgrade (`false`), so the database is then as the older tenure left it.
 const LATER_COLUMNS: &[(&str, &str, &str)] = &[
+    // Every purchase writes a notice now (its invoice's email), naming its event (version 3).
+    ("notifications", "event_seq", "BIGINT"),
     ("instances", "activates_at", "BIGINT"),
     ("instances", "release_warned_for_expiry", "BIGINT"),
     ("instances", "domain_statuses", "TEXT"),
     ("notifications", "status_reason", "TEXT"),
+    ("notifications", "invoice_id", "TEXT"),
     ("accounts", "frozen_reason", "TEXT"),
     ("accounts", "frozen_at", "BIGINT"),
     // When a generated bill's month is invoiced, and by which invoice.

@@ -15,7 +15,7 @@ use crate::on_both_backends;
 use crate::receiver::{Answer, Receiver};
 
 /// Delivery as served, in test time: a look at the outbox every 20 ms and `policy`.
-fn delivery(channels: ChannelUrls, policy: DeliveryPolicy) -> Option<Delivery> {
+pub(crate) fn delivery(channels: ChannelUrls, policy: DeliveryPolicy) -> Option<Delivery> {
     Some(Delivery {
         channels,
         deliverer: DelivererSettings {
@@ -41,7 +41,7 @@ async fn endpoint(app: &TestApp, url: &str, events: &[&str]) -> (String, String)
 }
 
 /// Waits (real time, at most 20 s) until `check` holds of `path`'s answer.
-async fn eventually(app: &TestApp, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn eventually(app: &TestApp, path: &str, check: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let answer = app.get(path).await;
@@ -347,7 +347,8 @@ async fn notices_go_by_sms_and_email_and_are_marked_sent(backend: Backend) {
     .await;
     assert!(reminder["data"][0]["status_reason"].is_null());
 
-    // By email: that it expired, then the release warning, 7 days before its release.
+    // By email: the purchase's invoice, then that it expired, then the release warning, 7
+    // days before its release.
     app.advance_to("2026-04-02T00:00:00Z").await;
     let notices = app
         .get(&format!("/v1/notifications?account={account_id}&limit=100"))
@@ -362,7 +363,11 @@ async fn notices_go_by_sms_and_email_and_are_marked_sent(backend: Backend) {
     let kinds: Vec<&str> = emails.iter().map(|notice| text(&notice["kind"])).collect();
     assert_eq!(
         kinds,
-        ["instance.expired", "instance.release_warning_sent"],
+        [
+            "invoice.issued",
+            "instance.expired",
+            "instance.release_warning_sent"
+        ],
         "{notices}"
     );
     let mail = smtp.wait_for(emails.len()).await;
@@ -377,9 +382,14 @@ async fn notices_go_by_sms_and_email_and_are_marked_sent(backend: Backend) {
         assert_eq!(received.header("From"), "Billing <billing@example.com>");
         assert_eq!(received.header("Subject"), text(&notice["subject"]));
         assert_eq!(received.body.trim_end(), text(&notice["body"]));
-        assert!(received.body.contains(&instance_id), "{}", received.body);
+        if notice["kind"] == "invoice.issued" {
+            // Its PDF attached (crates/server/tests/api/invoice_emails.rs reads it).
+            assert_eq!(received.attachments.len(), 1);
+        } else {
+            assert!(received.body.contains(&instance_id), "{}", received.body);
+        }
     }
-    let warning = &emails[1];
+    let warning = &emails[2];
     eventually(
         &app,
         &format!("/v1/notifications?account={account_id}&kind=instance.release_warning_sent"),

@@ -23,6 +23,7 @@ mod forecast;
 mod free_instances;
 mod group_commit;
 mod idempotency;
+mod invoice_emails;
 mod invoices;
 mod lifecycle;
 mod money_properties;

@@ -5,65 +5,127 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// An email as received.
+/// An email as received: its headers, its text, and the files it carries (a multipart/mixed
+/// email's text part and attachments).
 #[derive(Debug, Clone)]
 pub struct Mail {
     headers: Vec<(String, String)>,
     pub body: String,
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// A file an email carries.
+#[derive(Debug, Clone)]
+pub struct MailAttachment {
+    pub content_type: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A MIME entity's headers (folded lines unfolded) and its body, as written.
+fn head_and_body(text: &str) -> (Vec<(String, String)>, &str) {
+    let (head, body) = text.split_once("\n\n").unwrap_or((text, ""));
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.to_string(), value.trim().to_string()));
+        }
+    }
+    (headers, body)
+}
+
+fn header_in<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(header, _)| header.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.as_str())
+}
+
+/// A header's parameter (`boundary`, `filename`), unquoted.
+fn parameter(value: &str, name: &str) -> Option<String> {
+    value.split(';').skip(1).find_map(|part| {
+        let (key, found) = part.trim().split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| found.trim().trim_matches('"').to_string())
+    })
+}
+
+/// A body decoded by its `Content-Transfer-Encoding`.
+fn decoded(headers: &[(String, String)], body: &str) -> Vec<u8> {
+    match header_in(headers, "Content-Transfer-Encoding").unwrap_or("7bit") {
+        "quoted-printable" => quoted_printable(body),
+        "base64" => {
+            use base64::Engine as _;
+            let joined: String = body.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(joined)
+                .expect("a base64 body")
+        }
+        _ => body.as_bytes().to_vec(),
+    }
 }
 
 impl Mail {
     fn parse(text: &str) -> Mail {
         let text = text.replace("\r\n", "\n");
-        let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for line in head.lines() {
-            if line.starts_with([' ', '\t']) {
-                if let Some((_, value)) = headers.last_mut() {
-                    value.push(' ');
-                    value.push_str(line.trim());
-                }
-            } else if let Some((name, value)) = line.split_once(':') {
-                headers.push((name.to_string(), value.trim().to_string()));
+        let (headers, body) = head_and_body(&text);
+        let content_type = header_in(&headers, "Content-Type").unwrap_or("text/plain");
+        let mut mail = Mail {
+            headers: headers.clone(),
+            body: String::new(),
+            attachments: Vec::new(),
+        };
+        let Some(boundary) = content_type
+            .starts_with("multipart/")
+            .then(|| parameter(content_type, "boundary"))
+            .flatten()
+        else {
+            mail.body = String::from_utf8(decoded(&headers, body)).expect("a UTF-8 body");
+            return mail;
+        };
+        let delimiter = format!("--{boundary}");
+        // The parts between the delimiters, past the preamble, up to the closing `--`.
+        for part in body.split(delimiter.as_str()).skip(1) {
+            if part.starts_with("--") {
+                break;
+            }
+            let part = part.strip_prefix('\n').unwrap_or(part);
+            let part = part.strip_suffix('\n').unwrap_or(part);
+            let (part_headers, part_body) = head_and_body(part);
+            let bytes = decoded(&part_headers, part_body);
+            let disposition = header_in(&part_headers, "Content-Disposition").unwrap_or("");
+            match parameter(disposition, "filename") {
+                Some(file_name) => mail.attachments.push(MailAttachment {
+                    content_type: header_in(&part_headers, "Content-Type")
+                        .unwrap_or("")
+                        .split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
+                    file_name,
+                    bytes,
+                }),
+                None => mail.body = String::from_utf8(bytes).expect("a UTF-8 text part"),
             }
         }
-        let mut mail = Mail {
-            headers,
-            body: String::new(),
-        };
-        mail.body = match mail.header_or("Content-Transfer-Encoding", "7bit") {
-            "quoted-printable" => quoted_printable(body),
-            "base64" => {
-                use base64::Engine as _;
-                let joined: String = body.split_whitespace().collect();
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(joined)
-                    .expect("a base64 body");
-                String::from_utf8(bytes).expect("a UTF-8 body")
-            }
-            _ => body.to_string(),
-        };
         mail
     }
 
-    fn header_or<'m>(&'m self, name: &str, default: &'m str) -> &'m str {
-        self.headers
-            .iter()
-            .find(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map_or(default, |(_, value)| value.as_str())
-    }
-
     pub fn header(&self, name: &str) -> &str {
-        self.headers
-            .iter()
-            .find(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+        header_in(&self.headers, name)
             .unwrap_or_else(|| panic!("a {name} header in {:?}", self.headers))
     }
 }
 
 /// A quoted-printable body decoded: soft line breaks joined, `=XX` bytes read.
-fn quoted_printable(body: &str) -> String {
+fn quoted_printable(body: &str) -> Vec<u8> {
     let joined = body.replace("=\n", "");
     let mut bytes = Vec::new();
     let mut rest = joined.as_bytes();
@@ -77,7 +139,7 @@ fn quoted_printable(body: &str) -> String {
             rest = after;
         }
     }
-    String::from_utf8(bytes).expect("a UTF-8 body")
+    bytes
 }
 
 pub struct SmtpServer {
@@ -136,7 +198,7 @@ impl SmtpServer {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    fn received(&self) -> Vec<Mail> {
+    pub fn received(&self) -> Vec<Mail> {
         let folder = self.maildir.path().join("mail").join("new");
         let Ok(entries) = std::fs::read_dir(folder) else {
             return Vec::new();

@@ -16,6 +16,7 @@ mod initial;
 mod invoices;
 mod lifecycle_marks;
 mod lighter_writes;
+mod notice_invoices;
 mod notices_through_events;
 mod payg_invoices;
 mod simulated_clock;
@@ -60,6 +61,7 @@ pub const MIGRATIONS: &[Migration] = &[
     billing_profiles::MIGRATION,
     invoices::MIGRATION,
     payg_invoices::MIGRATION,
+    notice_invoices::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.
