@@ -119,6 +119,7 @@ export async function signIn(context, address, key) {
   await page.goto(`${address}/console`);
   await page.fill("#key", key);
   await page.click("button[type=submit]");
-  await page.waitForURL(/\/console\/instances/);
+  // The operator lands on the overview, an account on its instances.
+  await page.waitForURL(/\/console\/(instances|overview)/);
   return page;
 }

@@ -28,6 +28,7 @@ mod locks;
 mod low_balance;
 pub mod orders;
 pub mod overdue;
+pub mod overview;
 pub mod payments;
 mod record;
 pub mod records;

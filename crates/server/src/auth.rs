@@ -54,7 +54,7 @@ impl KeyHash {
         &self.0
     }
 
-    fn matches(&self, other: &KeyHash) -> bool {
+    pub fn matches(&self, other: &KeyHash) -> bool {
         same_in_constant_time(&self.0, &other.0)
     }
 }

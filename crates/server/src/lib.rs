@@ -10,6 +10,7 @@ mod console;
 mod context;
 mod edge_answers;
 mod error;
+mod fleet_metrics;
 mod metrics;
 mod openapi;
 mod path_ids;

@@ -445,3 +445,23 @@ pub async fn park(tx: &mut Tx, instance_id: &str) -> Result<(), StoreError> {
         .await?;
     Ok(())
 }
+
+/// Every instance in auto-renewal mode that may still renew (active or expired) and expires
+/// before `before`: what the fleet forecast prices, read whole in one query (no page: the
+/// forecast needs all of them, and `before` bounds them to the coming weeks' expiries).
+pub async fn auto_renewing_expiring_before(
+    connection: &mut Connection,
+    before: Timestamp,
+) -> Result<Vec<StoredInstance>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM instances
+         WHERE renewal_mode = 'auto' AND status IN ('active', 'expired')
+            AND expires_at IS NOT NULL AND expires_at < $1
+         ORDER BY id"
+    );
+    let rows = query(&sql)
+        .bind(to_seconds(before))
+        .fetch_all(connection)
+        .await?;
+    Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
+}

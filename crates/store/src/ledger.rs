@@ -126,8 +126,56 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
         },
     )
     .await?;
+    write_revenue_days(tx, entries).await
+}
+
+/// What the entries add to their accounts' revenue of the day (`revenue_days`): one row per
+/// account and day, as PostgreSQL refuses to update a row twice in one statement.
+async fn write_revenue_days(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), StoreError> {
+    let mut days: BTreeMap<(i64, &str), (i64, i64)> = BTreeMap::new();
+    for write in entries {
+        for posting in write.entry.postings() {
+            if posting.ledger_account != LedgerAccount::Revenue || posting.amount_minor == 0 {
+                continue;
+            }
+            let day = to_seconds(write.at).div_euclid(SECONDS_PER_DAY);
+            let (earned_minor, refunded_minor) =
+                days.entry((day, write.account_id.as_str())).or_default();
+            // The ledger's sums are checked (an entry's postings sum to zero, each well within
+            // i64), so a day's revenue of one account cannot overflow.
+            if posting.amount_minor > 0 {
+                *earned_minor += posting.amount_minor;
+            } else {
+                *refunded_minor -= posting.amount_minor;
+            }
+        }
+    }
+    if days.is_empty() {
+        return Ok(());
+    }
+    let days: Vec<((i64, &str), (i64, i64))> = days.into_iter().collect();
+    execute_rows(
+        tx,
+        "INSERT INTO revenue_days (day, account_id, earned_minor, refunded_minor) VALUES {values}
+         ON CONFLICT (day, account_id) DO UPDATE SET
+            earned_minor = revenue_days.earned_minor + excluded.earned_minor,
+            refunded_minor = revenue_days.refunded_minor + excluded.refunded_minor",
+        4,
+        &days,
+        |query, ((day, account_id), (earned_minor, refunded_minor))| {
+            query
+                .bind(*day)
+                .bind(*account_id)
+                .bind(*earned_minor)
+                .bind(*refunded_minor)
+        },
+    )
+    .await?;
     Ok(())
 }
+
+/// A UTC day, as `revenue_days` counts them: seconds since the epoch divided by this.
+pub const SECONDS_PER_DAY: i64 = 86_400;
 
 /// What an entry adds to the account's balance, coupons and vouchers.
 fn funds_change(entry: &Entry) -> Funds {

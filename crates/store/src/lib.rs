@@ -27,6 +27,7 @@ pub mod keys;
 pub mod ledger;
 mod listing;
 pub mod migrations;
+pub mod overview;
 mod node_lock;
 pub mod orders;
 pub mod payments;

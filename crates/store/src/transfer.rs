@@ -21,6 +21,7 @@ pub const TABLES: &[Table] = &[
     table("ledger_entries", &["id"]),
     table("ledger_postings", &["id"]),
     table("account_funds", &["account_id"]),
+    table("revenue_days", &["day", "account_id"]),
     table("instances", &["id"]),
     table("orders", &["id"]),
     table("refunds", &["id"]),

@@ -39,6 +39,7 @@ pub mod instances;
 pub mod invoices;
 pub mod ledger;
 pub mod orders;
+pub mod overview;
 pub mod payments;
 pub mod refunds;
 pub mod renewals;

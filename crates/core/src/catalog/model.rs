@@ -148,6 +148,19 @@ pub struct AutoRenewalPolicy {
 impl AutoRenewalPolicy {
     /// The schedule an instance follows, by the choice stored on it. A product without a
     /// separate schedule for auto-renewal chosen at purchase uses its one schedule for both.
+    /// How many days before an expiry its first attempt can fall, whichever schedule applies
+    /// (0 when every attempt is at or after the expiry).
+    pub fn longest_lead_days(&self) -> i64 {
+        [Some(&self.schedule), self.schedule_when_enabled_at_purchase.as_ref()]
+            .into_iter()
+            .flatten()
+            .flat_map(DeductionSchedule::offsets_days)
+            .map(|offset_days| -offset_days)
+            .max()
+            .unwrap_or(0)
+            .max(0)
+    }
+
     pub fn schedule_for(&self, choice: DeductionScheduleChoice) -> &DeductionSchedule {
         match (choice, &self.schedule_when_enabled_at_purchase) {
             (DeductionScheduleChoice::EnabledAtPurchase, Some(at_purchase)) => at_purchase,

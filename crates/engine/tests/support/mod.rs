@@ -281,6 +281,12 @@ const LATER_TABLES: &[(&str, &str)] = &[
           address_line3 TEXT, city TEXT, postal_code TEXT, country TEXT, tax_id TEXT, \
           invoice_email TEXT, created_at BIGINT, updated_at BIGINT)",
     ),
+    // What the operator's overview sums: revenue per account and day, kept with the ledger.
+    (
+        "revenue_days",
+        "(day BIGINT, account_id TEXT, earned_minor BIGINT, refunded_minor BIGINT, \
+          PRIMARY KEY (day, account_id))",
+    ),
     (
         "invoice_series",
         "(series TEXT PRIMARY KEY, last_sequence BIGINT NOT NULL)",

@@ -16,6 +16,7 @@ pub const CARDS_SCRIPT: &str = include_str!("assets/cards.js");
 /// The pages of the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
+    Overview,
     Instances,
     Renewals,
     Unsubscribe,
@@ -42,7 +43,8 @@ const CUSTOMER_PAGES: [(Nav, &str, &str); 8] = [
     (Nav::Notices, "/console/notices", "Notices"),
 ];
 
-const OPERATOR_PAGES: [(Nav, &str, &str); 4] = [
+const OPERATOR_PAGES: [(Nav, &str, &str); 5] = [
+    (Nav::Overview, "/console/overview", "Overview"),
     (Nav::Approvals, "/console/approvals", "Approvals"),
     (Nav::StuckSteps, "/console/stuck-steps", "Stuck steps"),
     (Nav::Webhooks, "/console/webhooks", "Webhooks"),
@@ -63,7 +65,7 @@ pub fn page(session: Option<&Session>, title: &str, current: Nav, body: Markup) 
             }
             body {
                 header.top {
-                    a.brand href="/console/instances" { "tenure" }
+                    a.brand href="/console" { "tenure" }
                     @if let Some(session) = session {
                         nav aria-label="Console" {
                             ul {

@@ -38,10 +38,7 @@ const SIGN_IN_BODY_BYTES: usize = 4 * 1024;
 pub fn router(context: ApiContext) -> Router<ApiContext> {
     Router::new()
         .route("/", get(|| async { see_other("/console") }))
-        .route(
-            "/console",
-            get(|| async { see_other("/console/instances") }),
-        )
+        .route("/console", get(home))
         .route("/console/assets/console.css", get(stylesheet))
         .route("/console/assets/console.js", get(script))
         .route("/console/assets/cards.js", get(cards_script))
@@ -210,6 +207,14 @@ impl axum::extract::FromRequest<ApiContext> for SignedForm {
     }
 }
 
+/// The console's home: the overview for the operator, the instances for an account.
+async fn home(State(context): State<ApiContext>, headers: HeaderMap) -> Response {
+    match session::of_request(&context, &headers).await {
+        Some(session) if session.is_operator() => see_other("/console/overview"),
+        _ => see_other("/console/instances"),
+    }
+}
+
 /// The session of a page's request, or the answer that sends the browser to sign in.
 pub async fn signed_in(context: &ApiContext, headers: &HeaderMap) -> Result<Session, Response> {
     session::of_request(context, headers)
@@ -305,11 +310,18 @@ async fn sign_in(State(context): State<ApiContext>, request: Request) -> Respons
     let key = fields.one("key").unwrap_or("").trim();
     let now = jiff::Timestamp::now().as_second();
     // The API's own resolver: the operator's key compared in constant time, else a live key.
-    let cookie = match crate::auth::resolve(&context, key).await {
-        Ok(Some(Caller::Operator)) => session::issue(&context, "operator", None, now),
+    // The operator lands on the overview, an account on its instances.
+    let (cookie, home) = match crate::auth::resolve(&context, key).await {
+        Ok(Some(Caller::Operator)) => (
+            session::issue(&context, "operator", None, now),
+            "/console/overview",
+        ),
         Ok(Some(Caller::Account { account_id, .. })) => {
             let hash = tenure_engine::access::hash_key(key);
-            session::issue(&context, &format!("key:{hash}"), Some(&account_id), now)
+            (
+                session::issue(&context, &format!("key:{hash}"), Some(&account_id), now),
+                "/console/instances",
+            )
         }
         Ok(None) => {
             return sign_in_form(
@@ -326,7 +338,7 @@ async fn sign_in(State(context): State<ApiContext>, request: Request) -> Respons
             );
         }
     };
-    let mut response = see_other("/console/instances");
+    let mut response = see_other(home);
     let (name, value) =
         session::set_cookie(session::COOKIE_NAME, &cookie, session::SESSION_MAX_AGE);
     response.headers_mut().append(name, value);

@@ -43,6 +43,8 @@ pub trait DescribeInput {
 
 impl<S> DescribeInput for State<S> {}
 impl DescribeInput for crate::api::Accepts {}
+/// Request headers a handler reads itself (`/metrics` reads the key that shows the fleet's figures).
+impl DescribeInput for axum::http::HeaderMap {}
 impl<T> DescribeInput for Path<T> {}
 
 impl<T: JsonSchema> DescribeInput for Command<T> {

@@ -40,6 +40,8 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("GET", "/v1/invoices", "listInvoices", "List invoices and credit notes"),
     ("GET", "/v1/invoices/{id}", "getInvoice", "Get an invoice or credit note"),
     ("GET", "/v1/invoices/{id}/pdf", "getInvoicePdf", "Get an invoice's PDF with its Factur-X XML"),
+    ("GET", "/v1/overview", "getOverview", "Get the fleet's overview"),
+    ("GET", "/v1/forecast", "getFleetForecast", "Forecast the fleet's unpaid auto-renewals"),
     ("GET", "/v1/instances", "listInstances", "List instances"),
     ("POST", "/v1/instances", "purchaseInstance", "Buy an instance"),
     ("GET", "/v1/instances/{id}", "getInstance", "Get an instance"),

@@ -1,10 +1,12 @@
 use axum::extract::State;
-use axum::http::Method;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, Method};
 use axum::response::Html;
 use tenure_wire::health::{Health, Writes};
 
 use super::Route;
 use crate::api::{Answered, Text};
+use crate::auth::KeyHash;
 use crate::context::ApiContext;
 
 pub fn routes() -> Vec<Route> {
@@ -16,7 +18,13 @@ pub fn routes() -> Vec<Route> {
             healthz,
         )
         .public(),
-        Route::new(Method::GET, "/metrics", "Prometheus metrics", metrics).public(),
+        Route::new(
+            Method::GET,
+            "/metrics",
+            "Prometheus metrics: the server's requests, sweeps and writes; with the operator key as a bearer token, the fleet's too (instances by product and status, accounts overdue and frozen, deliveries pending and failing, stuck steps, revenue and refunds by currency)",
+            metrics,
+        )
+        .public(),
         Route::new(
             Method::GET,
             "/openapi.json",
@@ -69,10 +77,23 @@ async fn healthz(State(context): State<ApiContext>) -> Answered<Health> {
     })
 }
 
-async fn metrics(State(context): State<ApiContext>) -> Text {
+/// The server's own metrics; with the operator key, the fleet's too (`fleet_metrics`).
+async fn metrics(State(context): State<ApiContext>, headers: HeaderMap) -> Text {
+    let mut body = context.metrics.render(context.engine.store.write_counts());
+    let operator = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .is_some_and(|key| context.admin_key.matches(&KeyHash::of(key.trim())));
+    if operator {
+        match crate::fleet_metrics::render(&context).await {
+            Ok(fleet) => body.push_str(&fleet),
+            Err(error) => tracing::warn!(%error, "the fleet's metrics could not be read"),
+        }
+    }
     Text {
         content_type: "text/plain; version=0.0.4",
-        body: context.metrics.render(context.engine.store.write_counts()),
+        body,
     }
 }
 

@@ -20,6 +20,7 @@ mod health;
 mod instances;
 mod invoices;
 mod orders;
+mod overview;
 mod payments;
 mod refunds;
 mod release;
@@ -167,6 +168,7 @@ pub fn table() -> Vec<Route> {
         deliveries::routes(),
         payments::routes(),
         invoices::routes(),
+        overview::routes(),
     ]
     .into_iter()
     .flatten()

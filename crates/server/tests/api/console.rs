@@ -131,7 +131,13 @@ impl Browser {
             .post_form("/console/sign-in", &[("csrf", &form.csrf()), ("key", key)])
             .await;
         assert_eq!(signed.status, 303, "{}", signed.text);
-        assert_eq!(signed.location(), "/console/instances");
+        // The operator's home is the overview; an account's, its instances.
+        let home = if key == ADMIN_KEY {
+            "/console/overview"
+        } else {
+            "/console/instances"
+        };
+        assert_eq!(signed.location(), home);
         assert!(browser.cookies.contains_key("tenure_session"));
         browser
     }
@@ -362,6 +368,7 @@ async fn every_console_answer_carries_the_security_headers() {
         "/console/cards/add",
         "/console/approvals",
         "/console/clock",
+        "/console/overview",
     ] {
         let page = browser.get(path).await;
         assert_eq!(page.status, 200, "{path}");
@@ -970,4 +977,38 @@ async fn the_invoices_page_shows_the_accounts_own_documents_fifty_at_a_time() {
         .await;
     assert_eq!(pdf.status, 200);
     assert!(pdf.text.starts_with("%PDF-"));
+}
+
+#[tokio::test]
+async fn the_overview_is_the_operators_home_and_the_operators_alone() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let (mut owner, account_id) = owner_browser(&app).await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/deposits"),
+        json!({ "amount": 12_000, "method": "bank_card" }),
+    )
+    .await;
+    app.post_ok(
+        "/v1/instances",
+        json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+                "spec": "tps-1000", "region": "us-east-1", "billing": "subscription",
+                "period": "1M", "auto_renew": { "period": "1M" } }),
+    )
+    .await;
+    // An account's session is refused the page, and its home is its instances.
+    let refused = owner.get("/console/overview").await;
+    assert_eq!(refused.status, 403);
+    assert!(!refused.text.contains("120.00"), "{}", refused.text);
+    assert_eq!(owner.get("/console").await.location(), "/console/instances");
+
+    let mut operator = Browser::signed_in(&app, ADMIN_KEY).await;
+    assert_eq!(operator.get("/console").await.location(), "/console/overview");
+    let page = operator.get("/console/overview").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    // The revenue of the day, the instance, and the renewal the balance cannot pay.
+    assert!(page.text.contains("data-test=\"revenue-total-USD\""), "{}", page.text);
+    assert!(page.text.contains("120.00 USD"), "{}", page.text);
+    assert!(page.text.contains("Message queue (MQTT)"), "{}", page.text);
+    assert!(page.text.contains("data-test=\"at-risk-USD\""), "{}", page.text);
+    assert!(page.text.contains(&format!("/console/accounts/{account_id}")), "{}", page.text);
 }

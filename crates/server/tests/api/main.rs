@@ -29,6 +29,7 @@ mod lifecycle;
 mod money_properties;
 mod operations;
 mod outside_money;
+mod overview;
 mod payg;
 mod purchase_limits;
 mod receiver;

@@ -19,6 +19,7 @@ mod lighter_writes;
 mod notice_invoices;
 mod notices_through_events;
 mod payg_invoices;
+mod revenue_days;
 mod simulated_clock;
 mod stuck_steps;
 mod webhook_endpoints;
@@ -62,6 +63,7 @@ pub const MIGRATIONS: &[Migration] = &[
     invoices::MIGRATION,
     payg_invoices::MIGRATION,
     notice_invoices::MIGRATION,
+    revenue_days::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.

@@ -9,6 +9,7 @@ mod instances;
 mod invoices;
 mod notices;
 mod operator;
+mod overview;
 mod records;
 mod renewals;
 mod unsubscribe;
@@ -31,6 +32,7 @@ pub fn router() -> Router<ApiContext> {
         .merge(invoices::router())
         .merge(notices::router())
         .merge(operator::router())
+        .merge(overview::router())
 }
 
 /// An amount in its currency, as a reader sees it.
