@@ -226,9 +226,9 @@ impl Engine {
         let accounts = at_risk
             .into_iter()
             .filter(|account| {
-                after.as_ref().is_none_or(|(at, id)| {
-                    (account.runs_out_at, &account.account_id) > (*at, id)
-                })
+                after
+                    .as_ref()
+                    .is_none_or(|(at, id)| (account.runs_out_at, &account.account_id) > (*at, id))
             })
             .take(limit)
             .collect();
@@ -266,22 +266,26 @@ fn by_day_and_currency(
     }
     let days = days
         .into_iter()
-        .map(|((date, currency), (amount_minor, accounts, instances, _))| AtRiskDay {
-            date,
-            currency: currency.to_string(),
-            amount_minor,
-            accounts: accounts.len(),
-            instances: instances.len(),
-        })
+        .map(
+            |((date, currency), (amount_minor, accounts, instances, _))| AtRiskDay {
+                date,
+                currency: currency.to_string(),
+                amount_minor,
+                accounts: accounts.len(),
+                instances: instances.len(),
+            },
+        )
         .collect();
     let totals = totals
         .into_iter()
-        .map(|(currency, (amount_minor, accounts, _, deductions))| AtRiskTotal {
-            currency: currency.to_string(),
-            amount_minor,
-            accounts: accounts.len(),
-            deductions,
-        })
+        .map(
+            |(currency, (amount_minor, accounts, _, deductions))| AtRiskTotal {
+                currency: currency.to_string(),
+                amount_minor,
+                accounts: accounts.len(),
+                deductions,
+            },
+        )
         .collect();
     Ok((days, totals))
 }

@@ -31,7 +31,12 @@ pub async fn render(context: &ApiContext) -> Result<String, String> {
         .map_err(|error| error.to_string())?;
 
     let mut text = String::new();
-    family(&mut text, "tenure_instances", "gauge", "Instances by product and status");
+    family(
+        &mut text,
+        "tenure_instances",
+        "gauge",
+        "Instances by product and status",
+    );
     for count in &instances {
         sample(
             &mut text,

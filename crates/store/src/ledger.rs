@@ -132,6 +132,7 @@ pub async fn write_entries(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), St
 /// What the entries add to their accounts' revenue of the day (`revenue_days`): one row per
 /// account and day, as PostgreSQL refuses to update a row twice in one statement.
 async fn write_revenue_days(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), StoreError> {
+    // (day, account) → (earned, refunded)
     let mut days: BTreeMap<(i64, &str), (i64, i64)> = BTreeMap::new();
     for write in entries {
         for posting in write.entry.postings() {
@@ -153,7 +154,7 @@ async fn write_revenue_days(tx: &mut Tx, entries: &[EntryWrite]) -> Result<(), S
     if days.is_empty() {
         return Ok(());
     }
-    let days: Vec<((i64, &str), (i64, i64))> = days.into_iter().collect();
+    let days: Vec<_> = days.into_iter().collect();
     execute_rows(
         tx,
         "INSERT INTO revenue_days (day, account_id, earned_minor, refunded_minor) VALUES {values}

@@ -151,14 +151,17 @@ impl AutoRenewalPolicy {
     /// How many days before an expiry its first attempt can fall, whichever schedule applies
     /// (0 when every attempt is at or after the expiry).
     pub fn longest_lead_days(&self) -> i64 {
-        [Some(&self.schedule), self.schedule_when_enabled_at_purchase.as_ref()]
-            .into_iter()
-            .flatten()
-            .flat_map(DeductionSchedule::offsets_days)
-            .map(|offset_days| -offset_days)
-            .max()
-            .unwrap_or(0)
-            .max(0)
+        [
+            Some(&self.schedule),
+            self.schedule_when_enabled_at_purchase.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(DeductionSchedule::offsets_days)
+        .map(|offset_days| -offset_days)
+        .max()
+        .unwrap_or(0)
+        .max(0)
     }
 
     pub fn schedule_for(&self, choice: DeductionScheduleChoice) -> &DeductionSchedule {

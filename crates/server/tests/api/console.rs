@@ -1002,13 +1002,29 @@ async fn the_overview_is_the_operators_home_and_the_operators_alone() {
     assert_eq!(owner.get("/console").await.location(), "/console/instances");
 
     let mut operator = Browser::signed_in(&app, ADMIN_KEY).await;
-    assert_eq!(operator.get("/console").await.location(), "/console/overview");
+    assert_eq!(
+        operator.get("/console").await.location(),
+        "/console/overview"
+    );
     let page = operator.get("/console/overview").await;
     assert_eq!(page.status, 200, "{}", page.text);
     // The revenue of the day, the instance, and the renewal the balance cannot pay.
-    assert!(page.text.contains("data-test=\"revenue-total-USD\""), "{}", page.text);
+    assert!(
+        page.text.contains("data-test=\"revenue-total-USD\""),
+        "{}",
+        page.text
+    );
     assert!(page.text.contains("120.00 USD"), "{}", page.text);
     assert!(page.text.contains("Message queue (MQTT)"), "{}", page.text);
-    assert!(page.text.contains("data-test=\"at-risk-USD\""), "{}", page.text);
-    assert!(page.text.contains(&format!("/console/accounts/{account_id}")), "{}", page.text);
+    assert!(
+        page.text.contains("data-test=\"at-risk-USD\""),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains(&format!("/console/accounts/{account_id}")),
+        "{}",
+        page.text
+    );
 }

@@ -31,7 +31,9 @@ async fn fleet(app: &TestApp) -> Vec<String> {
     buy_auto(app, &rich).await;
     buy_auto(app, &poor).await;
     app.advance_to("2026-02-12T08:00:00Z").await;
-    let manual = app.buy(&rich, "message-queue", "basic", "tps-1000", "1M").await;
+    let manual = app
+        .buy(&rich, "message-queue", "basic", "tps-1000", "1M")
+        .await;
     app.buy(&poor, "message-queue", "basic", "tps-1000", "1M")
         .await;
     app.advance_to("2026-02-14T10:00:00Z").await;
@@ -61,7 +63,9 @@ async fn the_overview_equals_plain_counts(backend: Backend) {
                     continue;
                 }
                 let amount_minor = posting["amount_minor"].as_i64().unwrap();
-                let day = by_day.entry(text(&entry["at"])[..10].to_string()).or_default();
+                let day = by_day
+                    .entry(text(&entry["at"])[..10].to_string())
+                    .or_default();
                 if amount_minor > 0 {
                     day.0 += amount_minor;
                 } else {
@@ -185,7 +189,10 @@ async fn the_overview_equals_plain_counts(backend: Backend) {
         "{fleet}"
     );
 }
-on_both_backends!(overview_equals_plain_counts, the_overview_equals_plain_counts);
+on_both_backends!(
+    overview_equals_plain_counts,
+    the_overview_equals_plain_counts
+);
 
 /// The unpaid deductions of an account's own forecast.
 async fn unpaid_of(app: &TestApp, account_id: &str, days: i64) -> Vec<Value> {
@@ -230,11 +237,16 @@ async fn the_fleet_forecast_is_every_accounts_own(backend: Backend) {
         let own = unpaid_of(&app, account_id, 90).await;
         assert_eq!(account["unpaid"], json!(own), "{account_id}");
         assert_eq!(account["runs_out_at"], own[0]["at"]);
-        let at_risk: i64 = own.iter().map(|charge| charge["amount_minor"].as_i64().unwrap()).sum();
+        let at_risk: i64 = own
+            .iter()
+            .map(|charge| charge["amount_minor"].as_i64().unwrap())
+            .sum();
         assert_eq!(account["at_risk_minor"], at_risk);
         total_minor += at_risk;
         for charge in &own {
-            let day = by_day.entry(text(&charge["at"])[..10].to_string()).or_default();
+            let day = by_day
+                .entry(text(&charge["at"])[..10].to_string())
+                .or_default();
             day.0 += charge["amount_minor"].as_i64().unwrap();
             day.1 += 1;
         }
@@ -243,7 +255,10 @@ async fn the_fleet_forecast_is_every_accounts_own(backend: Backend) {
     // only if they tie: the list is by the day money runs out, then by id.
     let mut ids: Vec<&str> = vec![&short, &empty];
     ids.sort();
-    let listed: Vec<&str> = accounts.iter().map(|account| text(&account["account_id"])).collect();
+    let listed: Vec<&str> = accounts
+        .iter()
+        .map(|account| text(&account["account_id"]))
+        .collect();
     assert_eq!(listed, ids);
     assert_eq!(forecast["totals"][0]["amount_minor"], total_minor);
     assert_eq!(forecast["totals"][0]["accounts"], 2);
@@ -254,7 +269,10 @@ async fn the_fleet_forecast_is_every_accounts_own(backend: Backend) {
         .map(|day| {
             (
                 text(&day["date"]).to_string(),
-                (day["amount_minor"].as_i64().unwrap(), day["instances"].as_u64().unwrap() as usize),
+                (
+                    day["amount_minor"].as_i64().unwrap(),
+                    day["instances"].as_u64().unwrap() as usize,
+                ),
             )
         })
         .collect();
@@ -270,10 +288,19 @@ async fn the_fleet_forecast_is_every_accounts_own(backend: Backend) {
         .get(&format!("/v1/forecast?days=90&limit=1&after={next}"))
         .await;
     assert_eq!(second["accounts"], json!([accounts[1]]));
-    assert_eq!(second["days"], forecast["days"], "the days cover every account");
+    assert_eq!(
+        second["days"], forecast["days"],
+        "the days cover every account"
+    );
 
     // Refusals: days out of range, a cursor no forecast made, an account's key.
-    for query in ["days=0", "days=367", "limit=0", "limit=1001", "after=nonsense"] {
+    for query in [
+        "days=0",
+        "days=367",
+        "limit=0",
+        "limit=1001",
+        "after=nonsense",
+    ] {
         let (status, body) = app.get_status(&format!("/v1/forecast?{query}")).await;
         assert_eq!(status, 422, "{query}: {body}");
         assert!(body["code"].is_string() && body["message"].is_string());
@@ -288,4 +315,7 @@ async fn the_fleet_forecast_is_every_accounts_own(backend: Backend) {
     assert_eq!(after["accounts_at_risk"], 1);
     assert_eq!(after["accounts"][0]["account_id"], short.as_str());
 }
-on_both_backends!(fleet_forecast_is_every_accounts_own, the_fleet_forecast_is_every_accounts_own);
+on_both_backends!(
+    fleet_forecast_is_every_accounts_own,
+    the_fleet_forecast_is_every_accounts_own
+);

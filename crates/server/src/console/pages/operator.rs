@@ -35,7 +35,10 @@ pub fn router() -> Router<ApiContext> {
         .route("/console/clock", get(clock).post(advance_clock))
 }
 
-pub(super) async fn operator(context: &ApiContext, headers: &HeaderMap) -> Result<Session, Response> {
+pub(super) async fn operator(
+    context: &ApiContext,
+    headers: &HeaderMap,
+) -> Result<Session, Response> {
     let session = signed_in(context, headers).await?;
     if !session.is_operator() {
         return Err(answer(

@@ -136,13 +136,24 @@ fn revenue_chart(currency: &str, days: &[&RevenueDay], at: jiff::Timestamp) -> M
     let first = today
         .checked_sub(jiff::Span::new().days(DAYS - 1))
         .unwrap_or(today);
-    let top = days.iter().map(|day| day.net_minor.max(0)).max().unwrap_or(0).max(1);
-    let bottom = days.iter().map(|day| day.net_minor.min(0)).min().unwrap_or(0);
+    let top = days
+        .iter()
+        .map(|day| day.net_minor.max(0))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let bottom = days
+        .iter()
+        .map(|day| day.net_minor.min(0))
+        .min()
+        .unwrap_or(0);
     let span = (top - bottom).max(1) as f64;
     let y = |minor: i64| TOP + (top - minor) as f64 / span * (HEIGHT - TOP - BOTTOM);
     let slot = (WIDTH - LEFT - RIGHT) / DAYS as f64;
     let x = |date: jiff::civil::Date| {
-        let offset = first.until(date).map_or(0, |span| i64::from(span.get_days()));
+        let offset = first
+            .until(date)
+            .map_or(0, |span| i64::from(span.get_days()));
         LEFT + offset as f64 * slot
     };
     let id = format!("revenue-{currency}");
