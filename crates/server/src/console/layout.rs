@@ -24,6 +24,7 @@ pub enum Nav {
     Balance,
     Cards,
     Notices,
+    Accounts,
     Approvals,
     StuckSteps,
     Webhooks,
@@ -42,7 +43,8 @@ const CUSTOMER_PAGES: [(Nav, &str, &str); 8] = [
     (Nav::Notices, "/console/notices", "Notices"),
 ];
 
-const OPERATOR_PAGES: [(Nav, &str, &str); 4] = [
+const OPERATOR_PAGES: [(Nav, &str, &str); 5] = [
+    (Nav::Accounts, "/console/accounts", "Accounts"),
     (Nav::Approvals, "/console/approvals", "Approvals"),
     (Nav::StuckSteps, "/console/stuck-steps", "Stuck steps"),
     (Nav::Webhooks, "/console/webhooks", "Webhooks"),

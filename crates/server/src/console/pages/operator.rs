@@ -35,7 +35,11 @@ pub fn router() -> Router<ApiContext> {
         .route("/console/clock", get(clock).post(advance_clock))
 }
 
-async fn operator(context: &ApiContext, headers: &HeaderMap) -> Result<Session, Response> {
+/// The operator's session, or the 403 page an account's session gets.
+pub(super) async fn operator(
+    context: &ApiContext,
+    headers: &HeaderMap,
+) -> Result<Session, Response> {
     let session = signed_in(context, headers).await?;
     if !session.is_operator() {
         return Err(answer(
