@@ -87,6 +87,23 @@ pub async fn lock(tx: &mut Tx, account_id: &str) -> Result<Option<Account>, Stor
     Ok(row.map(from_row).transpose()?)
 }
 
+/// `limit` accounts after the account `after_id`, in id order (tools and tests; the API's
+/// list is [`search`]).
+pub async fn list(
+    connection: &mut Connection,
+    limit: i64,
+    after_id: Option<&str>,
+) -> Result<Vec<Account>, StoreError> {
+    let rows = query(&format!(
+        "SELECT {COLUMNS} FROM accounts WHERE id > $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(after_id.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(connection)
+    .await?;
+    Ok(rows.into_iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
 /// Since when the account is overdue; `None` when it owes nothing.
 pub async fn set_overdue_since(
     tx: &mut Tx,
