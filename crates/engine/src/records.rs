@@ -270,3 +270,79 @@ impl Engine {
         Ok(keys::list(connection, account_id, after, limit).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+    use tenure_core::payment::Funds;
+    use tenure_store::accounts::{Account, AccountOrder, AccountsAfter};
+
+    use super::{accounts_cursor, parse_accounts_cursor};
+    use crate::accounts::AccountSummary;
+
+    fn summary(name: &str, balance_minor: i64) -> AccountSummary {
+        let account = Account {
+            id: "acct_0191d2c3a4b5".to_string(),
+            name: name.to_string(),
+            email: "a@example.com".to_string(),
+            mobile: "+15550100".to_string(),
+            currency: "USD".to_string(),
+            low_balance_threshold_minor: None,
+            created_at: Timestamp::UNIX_EPOCH,
+            overdue_since: None,
+            low_balance_alerted: false,
+            frozen_reason: None,
+            frozen_at: None,
+        };
+        let funds = Funds {
+            balance_minor,
+            ..Funds::default()
+        };
+        AccountSummary::new(account, funds)
+    }
+
+    #[test]
+    fn a_cursor_reads_back_as_the_key_and_id_it_was_made_of() {
+        let id = "acct_0191d2c3a4b5".to_string();
+        let named = summary("Zoë: \"100%\" O'Brien", -250);
+        let cursor = accounts_cursor(AccountOrder::Name, &named);
+        assert_eq!(
+            parse_accounts_cursor(AccountOrder::Name, &cursor).unwrap(),
+            AccountsAfter::Name {
+                key: "zoë: \"100%\" o'brien".to_string(),
+                id: id.clone()
+            }
+        );
+        let cursor = accounts_cursor(AccountOrder::Balance, &named);
+        assert_eq!(
+            parse_accounts_cursor(AccountOrder::Balance, &cursor).unwrap(),
+            AccountsAfter::Balance {
+                balance_minor: -250,
+                id: id.clone()
+            }
+        );
+        assert_eq!(accounts_cursor(AccountOrder::Created, &named), id);
+    }
+
+    #[test]
+    fn a_cursor_of_another_order_or_of_no_making_is_refused() {
+        let named = summary("Ada", 0);
+        let by_name = accounts_cursor(AccountOrder::Name, &named);
+        let by_balance = accounts_cursor(AccountOrder::Balance, &named);
+        for (order, cursor) in [
+            (AccountOrder::Balance, by_name.as_str()),
+            (AccountOrder::Name, by_balance.as_str()),
+            (AccountOrder::Name, "name:6:acct_1"),
+            (AccountOrder::Name, "name:zz:acct_1"),
+            (AccountOrder::Name, "name:ff:acct_1"),
+            (AccountOrder::Name, "name:61:"),
+            (AccountOrder::Balance, "balance:1e3:acct_1"),
+            (AccountOrder::Balance, "balance:99999999999999999999:acct_1"),
+        ] {
+            assert!(
+                parse_accounts_cursor(order, cursor).is_err(),
+                "{cursor} under {order:?}"
+            );
+        }
+    }
+}

@@ -105,12 +105,34 @@ async fn list(
     let mut pairs = list_query.pairs();
     pairs.push(("limit", &limit));
     pairs.push(("after", &list_query.after));
-    let listed: api::Reply<Listing<AccountSummary>> = api::read(
+    let mut listed: api::Reply<Listing<AccountSummary>> = api::read(
         &context,
         &session,
         &format!("/v1/accounts?{}", query(&pairs)),
     )
     .await;
+    // A full page names a cursor even when nothing follows it: one row past it says whether
+    // the next page has anything, so the last page offers no link to an empty one.
+    if let Ok(Listing {
+        next_after: Some(next),
+        ..
+    }) = &listed
+    {
+        let mut pairs = list_query.pairs();
+        pairs.push(("limit", "1"));
+        pairs.push(("after", next));
+        let peek: api::Reply<Listing<AccountSummary>> = api::read(
+            &context,
+            &session,
+            &format!("/v1/accounts?{}", query(&pairs)),
+        )
+        .await;
+        if peek.is_ok_and(|peek| peek.data.is_empty()) {
+            if let Ok(listed) = &mut listed {
+                listed.next_after = None;
+            }
+        }
+    }
     let ticked = |name: &str| match name {
         "overdue" => list_query.overdue == "true",
         "frozen" => list_query.frozen == "true",
