@@ -20,6 +20,13 @@ pub enum LowBalanceDecision {
     Nothing,
 }
 
+/// Whether the credit is under the threshold: the state the alert announces, which the
+/// account's view and the operator's list of accounts show (and the list filters by, in SQL:
+/// `tenure_store::accounts::search` says the same). No threshold, never low.
+pub fn is_low(threshold_minor: Option<i64>, credit_minor: i64) -> bool {
+    threshold_minor.is_some_and(|threshold_minor| credit_minor < threshold_minor)
+}
+
 /// What to do after a movement of money. `spent` is true when money left the account.
 pub fn decide(
     threshold_minor: Option<i64>,
@@ -30,7 +37,7 @@ pub fn decide(
     let Some(threshold_minor) = threshold_minor else {
         return LowBalanceDecision::Nothing;
     };
-    match (credit_minor < threshold_minor, alerted) {
+    match (is_low(Some(threshold_minor), credit_minor), alerted) {
         (true, false) if spent => LowBalanceDecision::Alert,
         (false, true) => LowBalanceDecision::Rearm,
         _ => LowBalanceDecision::Nothing,

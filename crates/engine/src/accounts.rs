@@ -37,23 +37,64 @@ pub struct AccountView {
     pub overdue: bool,
     /// The sum of the unpaid bills.
     pub debt_minor: i64,
+    /// The available credit is under the account's low-balance threshold.
+    pub low_balance: bool,
 }
 
 impl AccountView {
     pub fn new(account: Account, funds: Funds) -> AccountView {
+        let summary = AccountSummary::new(account, funds);
         AccountView {
-            balance_minor: funds.balance_minor,
-            coupons_minor: funds.coupons_minor,
-            vouchers_minor: funds.vouchers_minor,
-            available_credit_minor: funds.balance_minor + funds.coupons_minor,
-            overdue: account.overdue_since.is_some(),
-            account,
+            account: summary.account,
+            balance_minor: summary.balance_minor,
+            coupons_minor: summary.coupons_minor,
+            vouchers_minor: summary.vouchers_minor,
+            available_credit_minor: summary.available_credit_minor,
+            overdue: summary.overdue,
             debt_minor: 0,
+            low_balance: summary.low_balance,
         }
     }
 
     pub fn with_debt(self, debt_minor: i64) -> AccountView {
         AccountView { debt_minor, ..self }
+    }
+}
+
+/// An account as a list of accounts shows it: its money from the running totals (unchecked,
+/// which [`AccountView`] does) and the states an operator looks for, each decided once, here,
+/// for the list and the account's view alike.
+#[derive(Debug, Clone)]
+pub struct AccountSummary {
+    pub account: Account,
+    pub balance_minor: i64,
+    pub coupons_minor: i64,
+    pub vouchers_minor: i64,
+    pub available_credit_minor: i64,
+    /// The account has unpaid bills.
+    pub overdue: bool,
+    /// The account's writes are stopped: its ledger failed a check.
+    pub frozen: bool,
+    /// The available credit is under the account's low-balance threshold.
+    pub low_balance: bool,
+}
+
+impl AccountSummary {
+    pub fn new(account: Account, funds: Funds) -> AccountSummary {
+        let available_credit_minor = funds.balance_minor + funds.coupons_minor;
+        AccountSummary {
+            balance_minor: funds.balance_minor,
+            coupons_minor: funds.coupons_minor,
+            vouchers_minor: funds.vouchers_minor,
+            available_credit_minor,
+            overdue: account.overdue_since.is_some(),
+            frozen: account.frozen_reason.is_some(),
+            low_balance: tenure_core::low_balance::is_low(
+                account.low_balance_threshold_minor,
+                available_credit_minor,
+            ),
+            account,
+        }
     }
 }
 

@@ -13,6 +13,9 @@ use tenure_store::resource_plans::{self, PlanQuota};
 use tenure_store::stuck_steps::{self, StuckStep};
 use tenure_store::{accounts, Connection};
 
+use tenure_store::accounts::{AccountFilter, AccountOrder, AccountsAfter};
+
+use crate::accounts::AccountSummary;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::instances::InstanceView;
@@ -35,15 +38,76 @@ pub struct LedgerPage {
     pub next_after: Option<String>,
 }
 
+/// The cursor after `account` in a list in `order`: its id alone in creation order (as before
+/// lists had another order), else the sort key and the id, so the next page starts where this
+/// one ended even when the account's name or balance changes between the two.
+pub fn accounts_cursor(order: AccountOrder, account: &AccountSummary) -> String {
+    let id = &account.account.id;
+    match order {
+        AccountOrder::Created => id.clone(),
+        AccountOrder::Name => {
+            let key = accounts::name_key(&account.account.name);
+            let hex: String = key.bytes().map(|byte| format!("{byte:02x}")).collect();
+            format!("name:{hex}:{id}")
+        }
+        AccountOrder::Balance => format!("balance:{}:{id}", account.balance_minor),
+    }
+}
+
+/// Reads back a cursor [`accounts_cursor`] made for `order`; one made for another order, or
+/// none of its making, is refused.
+pub fn parse_accounts_cursor(
+    order: AccountOrder,
+    cursor: &str,
+) -> Result<AccountsAfter, EngineError> {
+    let refused = || {
+        EngineError::invalid(
+            "invalid_cursor",
+            "`after` is not a cursor of this list's `sort`: pass the `next_after` of a page with the same `sort`",
+        )
+    };
+    let split = |prefix: &str| {
+        let rest = cursor.strip_prefix(prefix)?;
+        let (key, id) = rest.split_once(':')?;
+        (!id.is_empty()).then(|| (key.to_string(), id.to_string()))
+    };
+    match order {
+        AccountOrder::Created => Ok(AccountsAfter::Created {
+            id: cursor.to_string(),
+        }),
+        AccountOrder::Name => {
+            let (hex, id) = split("name:").ok_or_else(refused)?;
+            let bytes = (0..hex.len())
+                .step_by(2)
+                .map(|at| {
+                    hex.get(at..at + 2)
+                        .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                })
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(refused)?;
+            let key = String::from_utf8(bytes).map_err(|_| refused())?;
+            Ok(AccountsAfter::Name { key, id })
+        }
+        AccountOrder::Balance => {
+            let (minor, id) = split("balance:").ok_or_else(refused)?;
+            let balance_minor = minor.parse().map_err(|_| refused())?;
+            Ok(AccountsAfter::Balance { balance_minor, id })
+        }
+    }
+}
+
 impl Engine {
-    /// `limit` accounts after the account `after`.
+    /// The accounts `filter` asks for, with their money and states, in one read.
     pub async fn list_accounts(
         &self,
         connection: &mut Connection,
-        limit: i64,
-        after: Option<&str>,
-    ) -> Result<Vec<accounts::Account>, EngineError> {
-        Ok(accounts::list(connection, limit, after).await?)
+        filter: &AccountFilter,
+    ) -> Result<Vec<AccountSummary>, EngineError> {
+        let found = accounts::search(connection, filter).await?;
+        Ok(found
+            .into_iter()
+            .map(|listed| AccountSummary::new(listed.account, listed.funds))
+            .collect())
     }
 
     /// `limit` entries of the account's ledger after the entry `after`, each checked to balance.
@@ -204,5 +268,81 @@ impl Engine {
     ) -> Result<Vec<ApiKey>, EngineError> {
         self.account_view(connection, account_id).await?;
         Ok(keys::list(connection, account_id, after, limit).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+    use tenure_core::payment::Funds;
+    use tenure_store::accounts::{Account, AccountOrder, AccountsAfter};
+
+    use super::{accounts_cursor, parse_accounts_cursor};
+    use crate::accounts::AccountSummary;
+
+    fn summary(name: &str, balance_minor: i64) -> AccountSummary {
+        let account = Account {
+            id: "acct_0191d2c3a4b5".to_string(),
+            name: name.to_string(),
+            email: "a@example.com".to_string(),
+            mobile: "+15550100".to_string(),
+            currency: "USD".to_string(),
+            low_balance_threshold_minor: None,
+            created_at: Timestamp::UNIX_EPOCH,
+            overdue_since: None,
+            low_balance_alerted: false,
+            frozen_reason: None,
+            frozen_at: None,
+        };
+        let funds = Funds {
+            balance_minor,
+            ..Funds::default()
+        };
+        AccountSummary::new(account, funds)
+    }
+
+    #[test]
+    fn a_cursor_reads_back_as_the_key_and_id_it_was_made_of() {
+        let id = "acct_0191d2c3a4b5".to_string();
+        let named = summary("Zoë: \"100%\" O'Brien", -250);
+        let cursor = accounts_cursor(AccountOrder::Name, &named);
+        assert_eq!(
+            parse_accounts_cursor(AccountOrder::Name, &cursor).unwrap(),
+            AccountsAfter::Name {
+                key: "zoë: \"100%\" o'brien".to_string(),
+                id: id.clone()
+            }
+        );
+        let cursor = accounts_cursor(AccountOrder::Balance, &named);
+        assert_eq!(
+            parse_accounts_cursor(AccountOrder::Balance, &cursor).unwrap(),
+            AccountsAfter::Balance {
+                balance_minor: -250,
+                id: id.clone()
+            }
+        );
+        assert_eq!(accounts_cursor(AccountOrder::Created, &named), id);
+    }
+
+    #[test]
+    fn a_cursor_of_another_order_or_of_no_making_is_refused() {
+        let named = summary("Ada", 0);
+        let by_name = accounts_cursor(AccountOrder::Name, &named);
+        let by_balance = accounts_cursor(AccountOrder::Balance, &named);
+        for (order, cursor) in [
+            (AccountOrder::Balance, by_name.as_str()),
+            (AccountOrder::Name, by_balance.as_str()),
+            (AccountOrder::Name, "name:6:acct_1"),
+            (AccountOrder::Name, "name:zz:acct_1"),
+            (AccountOrder::Name, "name:ff:acct_1"),
+            (AccountOrder::Name, "name:61:"),
+            (AccountOrder::Balance, "balance:1e3:acct_1"),
+            (AccountOrder::Balance, "balance:99999999999999999999:acct_1"),
+        ] {
+            assert!(
+                parse_accounts_cursor(order, cursor).is_err(),
+                "{cursor} under {order:?}"
+            );
+        }
     }
 }

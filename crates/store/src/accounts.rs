@@ -87,6 +87,8 @@ pub async fn lock(tx: &mut Tx, account_id: &str) -> Result<Option<Account>, Stor
     Ok(row.map(from_row).transpose()?)
 }
 
+/// `limit` accounts after the account `after_id`, in id order (tools and tests; the API's
+/// list is [`search`]).
 pub async fn list(
     connection: &mut Connection,
     limit: i64,
@@ -175,4 +177,182 @@ pub async fn unfreeze(tx: &mut Tx, account_id: &str) -> Result<(), StoreError> {
         .execute(tx)
         .await?;
     Ok(())
+}
+
+/// The order of a list of accounts; each breaks ties by id, so a cursor is one place.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccountOrder {
+    /// By id, which sorts by creation time.
+    #[default]
+    Created,
+    /// By name, ASCII letters folded to lower case ([`name_key`]), then code point order.
+    Name,
+    /// By balance (the `balance` fund alone), smallest first.
+    Balance,
+}
+
+/// Where the previous page of a list of accounts ended: the last account's sort key and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountsAfter {
+    Created { id: String },
+    Name { key: String, id: String },
+    Balance { balance_minor: i64, id: String },
+}
+
+/// Which accounts a list shows and in which order. Each filter left `None` does not narrow.
+#[derive(Debug, Clone, Default)]
+pub struct AccountFilter {
+    /// A part of the name, email or mobile, or the start of the id; ASCII letters match either
+    /// case, and `%`, `_` and `\` are plain characters.
+    pub search: Option<String>,
+    pub overdue: Option<bool>,
+    pub frozen: Option<bool>,
+    /// Available credit (balance and coupons) under the account's threshold, as the alert's
+    /// rule (`tenure_core::low_balance::is_low`) says.
+    pub low_balance: Option<bool>,
+    pub order: AccountOrder,
+    pub after: Option<AccountsAfter>,
+    pub limit: i64,
+}
+
+/// An account of a list, with its running totals (no row yet: nothing moved, all zero). A
+/// frozen account's totals are shown unchecked; its own page says why it is frozen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedAccount {
+    pub account: Account,
+    pub funds: tenure_core::payment::Funds,
+}
+
+/// The key a name sorts by: ASCII letters in lower case, everything else as it is. Both
+/// databases fold this way (PostgreSQL's `lower` under the "C" collation, SQLite's own), so
+/// a search and an order are the same on either; a folding that knew every alphabet would not
+/// be.
+pub fn name_key(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// `text` as a LIKE pattern matching itself, `\` escaping its wildcards.
+fn like_literal(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern
+}
+
+/// The accounts `filter` asks for, with their totals, in one statement.
+pub async fn search(
+    connection: &mut Connection,
+    filter: &AccountFilter,
+) -> Result<Vec<ListedAccount>, StoreError> {
+    let dialect = connection.dialect();
+    let fold = |column: &str| match dialect {
+        crate::Dialect::Sqlite => format!("LOWER({column})"),
+        crate::Dialect::Postgres => format!("LOWER({column} COLLATE \"C\")"),
+    };
+    let balance = "COALESCE(f.balance_minor, 0)";
+    let credit = "COALESCE(f.balance_minor, 0) + COALESCE(f.coupons_minor, 0)";
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<crate::database::Argument<'_>> = Vec::new();
+    let mut next = |value: crate::database::Argument<'static>| {
+        values.push(value);
+        format!("${}", values.len())
+    };
+    if let Some(search) = &filter.search {
+        let lowered = like_literal(&name_key(search));
+        let inside = next(format!("%{lowered}%").into());
+        let start = next(format!("{lowered}%").into());
+        conditions.push(format!(
+            "({name} LIKE {inside} ESCAPE '\\' OR {email} LIKE {inside} ESCAPE '\\' \
+             OR {mobile} LIKE {inside} ESCAPE '\\' OR {id} LIKE {start} ESCAPE '\\')",
+            name = fold("a.name"),
+            email = fold("a.email"),
+            mobile = fold("a.mobile"),
+            id = fold("a.id"),
+        ));
+    }
+    let flag = |wanted: Option<bool>, holds: &str| {
+        wanted.map(|wanted| {
+            if wanted {
+                format!("({holds})")
+            } else {
+                format!("NOT ({holds})")
+            }
+        })
+    };
+    conditions.extend(flag(filter.overdue, "a.overdue_since IS NOT NULL"));
+    conditions.extend(flag(filter.frozen, "a.frozen_reason IS NOT NULL"));
+    conditions.extend(flag(
+        filter.low_balance,
+        &format!(
+            "a.low_balance_threshold_minor IS NOT NULL AND {credit} < a.low_balance_threshold_minor"
+        ),
+    ));
+    let name = fold("a.name");
+    let order = match filter.order {
+        AccountOrder::Created => "a.id".to_string(),
+        AccountOrder::Name => format!("{name}, a.id"),
+        AccountOrder::Balance => format!("{balance}, a.id"),
+    };
+    match &filter.after {
+        None => {}
+        Some(AccountsAfter::Created { id }) => {
+            let id = next(id.clone().into());
+            conditions.push(format!("a.id > {id}"));
+        }
+        Some(AccountsAfter::Name { key, id }) => {
+            let key = next(key.clone().into());
+            let id = next(id.clone().into());
+            conditions.push(format!(
+                "({name} > {key} OR ({name} = {key} AND a.id > {id}))"
+            ));
+        }
+        Some(AccountsAfter::Balance { balance_minor, id }) => {
+            let key = next((*balance_minor).into());
+            let id = next(id.clone().into());
+            conditions.push(format!(
+                "({balance} > {key} OR ({balance} = {key} AND a.id > {id}))"
+            ));
+        }
+    }
+    let limit = next(filter.limit.into());
+    let columns = COLUMNS
+        .split(", ")
+        .map(|column| format!("a.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns}, {balance} AS balance_minor, \
+            COALESCE(f.coupons_minor, 0) AS coupons_minor, \
+            COALESCE(f.vouchers_minor, 0) AS vouchers_minor \
+         FROM accounts a LEFT JOIN account_funds f ON f.account_id = a.id \
+         WHERE {} ORDER BY {order} LIMIT {limit}",
+        if conditions.is_empty() {
+            "1 = 1".to_string()
+        } else {
+            conditions.join(" AND ")
+        }
+    );
+    let mut statement = query(&sql);
+    for value in values {
+        statement = statement.bind(value);
+    }
+    let rows = statement.fetch_all(connection).await?;
+    rows.into_iter()
+        .map(|mut row| {
+            let funds = tenure_core::payment::Funds {
+                balance_minor: row.take("balance_minor")?,
+                coupons_minor: row.take("coupons_minor")?,
+                vouchers_minor: row.take("vouchers_minor")?,
+            };
+            Ok(ListedAccount {
+                account: from_row(row)?,
+                funds,
+            })
+        })
+        .collect::<Result<_, DatabaseError>>()
+        .map_err(StoreError::from)
 }

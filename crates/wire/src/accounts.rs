@@ -39,6 +39,71 @@ pub struct AccountView {
     pub overdue: bool,
     /// The sum of the unpaid bills.
     pub debt_minor: i64,
+    /// The available credit is under `low_balance_threshold_minor`.
+    pub low_balance: bool,
+}
+
+/// An account as the operator's list shows it: its money from the running totals and the
+/// states looked for, decided as the account's own view decides them (a frozen account's view
+/// refuses, saying why; its totals here are unchecked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AccountSummary {
+    #[serde(flatten)]
+    pub account: Account,
+    pub balance_minor: i64,
+    pub coupons_minor: i64,
+    pub vouchers_minor: i64,
+    /// Balance plus coupons: what can pay fees.
+    pub available_credit_minor: i64,
+    /// The account has unpaid bills (see `overdue_since`).
+    pub overdue: bool,
+    /// The account's writes are stopped (see `frozen_reason`).
+    pub frozen: bool,
+    /// The available credit is under `low_balance_threshold_minor`.
+    pub low_balance: bool,
+}
+
+/// The order of the list of accounts; ties go by id.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountSort {
+    /// Oldest first (ids sort by creation time).
+    #[default]
+    Created,
+    /// By name, A to Z (ASCII letters in either case alike).
+    Name,
+    /// By balance, smallest first.
+    Balance,
+}
+
+/// The longest `search` taken: the longest email an account may have.
+pub const MAX_SEARCH_CHARS: usize = 254;
+
+/// `GET /v1/accounts`: what to look for, filters, order and the page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountQuery {
+    /// A part of the name, email or mobile, or the start of the id (`acct_…`); ASCII letters
+    /// match in either case, and `%`, `_` are plain characters. At most 254 characters.
+    #[schemars(length(max = 254), regex(pattern = r"^[^\u0000]*$"))]
+    pub search: Option<String>,
+    /// Only accounts with unpaid bills (`true`), or only those without (`false`).
+    pub overdue: Option<bool>,
+    /// Only frozen accounts (`true`), or only those that are not (`false`).
+    pub frozen: Option<bool>,
+    /// Only accounts whose available credit is under their low-balance threshold (`true`), or
+    /// only the others (`false`).
+    pub low_balance: Option<bool>,
+    /// `created` (the default), `name` or `balance`.
+    pub sort: Option<AccountSort>,
+    /// Items per page, 1 to 1000 (default 100).
+    #[schemars(range(min = 1, max = 1000))]
+    #[serde(default, deserialize_with = "crate::whole_number::query")]
+    pub limit: Option<i64>,
+    /// A page's `next_after`, with the same `sort`.
+    pub after: Option<String>,
 }
 
 /// A new account and its owner's bearer key, shown only here.
@@ -190,6 +255,32 @@ mod from_domain {
                 available_credit_minor: view.available_credit_minor,
                 overdue: view.overdue,
                 debt_minor: view.debt_minor,
+                low_balance: view.low_balance,
+            }
+        }
+    }
+
+    impl From<tenure_engine::accounts::AccountSummary> for AccountSummary {
+        fn from(summary: tenure_engine::accounts::AccountSummary) -> AccountSummary {
+            AccountSummary {
+                account: summary.account.into(),
+                balance_minor: summary.balance_minor,
+                coupons_minor: summary.coupons_minor,
+                vouchers_minor: summary.vouchers_minor,
+                available_credit_minor: summary.available_credit_minor,
+                overdue: summary.overdue,
+                frozen: summary.frozen,
+                low_balance: summary.low_balance,
+            }
+        }
+    }
+
+    impl From<AccountSort> for tenure_store::accounts::AccountOrder {
+        fn from(sort: AccountSort) -> tenure_store::accounts::AccountOrder {
+            match sort {
+                AccountSort::Created => tenure_store::accounts::AccountOrder::Created,
+                AccountSort::Name => tenure_store::accounts::AccountOrder::Name,
+                AccountSort::Balance => tenure_store::accounts::AccountOrder::Balance,
             }
         }
     }

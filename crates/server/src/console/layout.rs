@@ -25,6 +25,7 @@ pub enum Nav {
     Balance,
     Cards,
     Notices,
+    Accounts,
     Approvals,
     StuckSteps,
     Webhooks,
@@ -43,8 +44,9 @@ const CUSTOMER_PAGES: [(Nav, &str, &str); 8] = [
     (Nav::Notices, "/console/notices", "Notices"),
 ];
 
-const OPERATOR_PAGES: [(Nav, &str, &str); 5] = [
+const OPERATOR_PAGES: [(Nav, &str, &str); 6] = [
     (Nav::Overview, "/console/overview", "Overview"),
+    (Nav::Accounts, "/console/accounts", "Accounts"),
     (Nav::Approvals, "/console/approvals", "Approvals"),
     (Nav::StuckSteps, "/console/stuck-steps", "Stuck steps"),
     (Nav::Webhooks, "/console/webhooks", "Webhooks"),

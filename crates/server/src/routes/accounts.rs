@@ -3,9 +3,12 @@ use axum::http::{Method, StatusCode};
 use tenure_core::ledger::LedgerAccount;
 use tenure_core::payment::PaymentMethod;
 use tenure_engine::accounts::{AccountView, NewAccount};
+use tenure_engine::records::{accounts_cursor, parse_accounts_cursor};
 use tenure_engine::EngineError;
+use tenure_store::accounts::{AccountFilter, AccountOrder};
 use tenure_wire::accounts::{
-    Amount, CreateAccount, CreatedAccount, Deposit, Grant, MoneyMovement, Unfreeze,
+    AccountQuery, Amount, CreateAccount, CreatedAccount, Deposit, Grant, MoneyMovement, Unfreeze,
+    MAX_SEARCH_CHARS,
 };
 use tenure_wire::forecast::ForecastQuery;
 
@@ -31,7 +34,12 @@ pub fn routes() -> Vec<Route> {
             collection: "/v1/accounts",
             id_at: "/id",
         }]),
-        Route::new(Method::GET, "/v1/accounts", "List accounts", list),
+        Route::new(
+            Method::GET,
+            "/v1/accounts",
+            "Find accounts: by a part of the name, email or mobile or the start of the id, overdue, frozen or under their low-balance threshold; in order of creation, name or balance",
+            list,
+        ),
         Route::new(
             Method::GET,
             "/v1/accounts/{id}",
@@ -104,21 +112,58 @@ async fn create(
     .await
 }
 
+/// The operator's alone: a list of every account is scoped to no account.
+impl crate::auth::ListScope for AccountQuery {}
+
 async fn list(
     State(context): State<ApiContext>,
-    Params(page): Params<Page>,
-) -> Result<Answered<Listing<tenure_wire::accounts::Account>>, ApiError> {
-    let limit = page.limit()?;
+    Params(query): Params<AccountQuery>,
+) -> Result<Answered<Listing<tenure_wire::accounts::AccountSummary>>, ApiError> {
+    let limit = Page {
+        limit: query.limit,
+        after: None,
+    }
+    .limit()?;
+    let order = AccountOrder::from(query.sort.unwrap_or_default());
+    let after = query
+        .after
+        .as_deref()
+        .map(|cursor| parse_accounts_cursor(order, cursor))
+        .transpose()?;
+    let filter = AccountFilter {
+        search: search_text(query.search.as_deref())?,
+        overdue: query.overdue,
+        frozen: query.frozen,
+        low_balance: query.low_balance,
+        order,
+        after,
+        limit,
+    };
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move {
-            let found = engine
-                .list_accounts(connection, limit, page.after.as_deref())
-                .await?;
-            Ok(Listing::new(found, limit, |account| account.id.clone()).map())
+            let found = engine.list_accounts(connection, &filter).await?;
+            Ok(Listing::new(found, limit, |account| accounts_cursor(order, account)).map())
         })
     })
     .await
+}
+
+/// The text to look for, trimmed; none when blank. Held to a length a name or an email can
+/// have, so a 10 KB query is a clear refusal rather than a long scan. NUL never gets here
+/// (`Params` refuses it: PostgreSQL cannot hold it in a text).
+fn search_text(search: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(search) = search.map(str::trim).filter(|search| !search.is_empty()) else {
+        return Ok(None);
+    };
+    let chars = search.chars().count();
+    if chars > MAX_SEARCH_CHARS {
+        return Err(ApiError::invalid(
+            "invalid_query",
+            format!("`search` is {chars} characters; at most {MAX_SEARCH_CHARS} are taken"),
+        ));
+    }
+    Ok(Some(search.to_string()))
 }
 
 async fn show(

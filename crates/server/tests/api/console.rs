@@ -1028,3 +1028,158 @@ async fn the_overview_is_the_operators_home_and_the_operators_alone() {
         page.text
     );
 }
+
+/// The operator's accounts: found by search and filters, 50 a page with a next link keeping
+/// them, any text searched safely; an account's page with its money, ledger and users, and
+/// the button that makes it the account the customer pages show. An account's session gets
+/// 403 on both, and no link to them.
+#[tokio::test]
+async fn the_operator_finds_accounts_and_opens_one_an_account_never_does() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let (mut owner, own_id) = owner_browser(&app).await;
+    for index in 0..50 {
+        app.post_ok(
+            "/v1/accounts",
+            json!({ "name": format!("Customer {index:02}"), "email": format!("c{index}@example.com"),
+                    "mobile": format!("+1555{index:04}") }),
+        )
+        .await;
+    }
+    let needle = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": "Needle O'Brien 100%", "email": "needle@example.org", "mobile": "+4455501",
+                    "low_balance_threshold": 5_000 }),
+        )
+        .await;
+    let needle_id = needle["id"].as_str().unwrap().to_string();
+    app.post_ok(
+        &format!("/v1/accounts/{needle_id}/deposits"),
+        json!({ "amount": 1_234, "method": "transfer" }),
+    )
+    .await;
+    app.post_ok(
+        &format!("/v1/accounts/{needle_id}/users"),
+        json!({ "name": "Billing clerk", "role": "billing" }),
+    )
+    .await;
+
+    for path in [
+        "/console/accounts".to_string(),
+        "/console/accounts?search=needle".to_string(),
+        format!("/console/accounts/{own_id}"),
+        format!("/console/accounts/{needle_id}"),
+    ] {
+        let page = owner.get(&path).await;
+        assert_eq!(page.status, 403, "{path}: {}", page.text);
+        assert!(!page.text.contains("Needle"), "{path}");
+        assert!(!page.text.contains("needle@example.org"), "{path}");
+    }
+    let own_page = owner.get("/console/instances").await;
+    assert!(!own_page.text.contains("href=\"/console/accounts\""));
+
+    let rows = |page: &Page| page.text.matches("data-test=\"account-row\"").count();
+    let mut operator = Browser::signed_in(&app, ADMIN_KEY).await;
+    let first = operator.get("/console/accounts").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert!(
+        first.text.contains("href=\"/console/accounts\""),
+        "in the nav"
+    );
+    assert_eq!(rows(&first), 50);
+    assert!(!first.text.contains("data-test=\"account-count\""));
+    let next = attribute_of(&first, "next-page", "href").expect("a next link");
+    let second = operator.get(&next).await;
+    assert_eq!(rows(&second), 2, "{}", second.text);
+    assert!(
+        second.text.contains("Needle O&#39;Brien 100%")
+            || second.text.contains("Needle O'Brien 100%")
+    );
+    assert!(second.text.contains(">12.34 USD</td>"), "{}", second.text);
+    assert!(second.text.contains("data-test=\"low-balance\""));
+
+    // The filters and order ride along to the next page.
+    let by_name = operator
+        .get("/console/accounts?search=example&sort=name&overdue=&low_balance=")
+        .await;
+    assert_eq!(rows(&by_name), 50);
+    let next = attribute_of(&by_name, "next-page", "href").expect("a next link");
+    assert!(
+        next.contains("search=example") && next.contains("sort=name"),
+        "{next}"
+    );
+    let rest = operator.get(&next).await;
+    assert_eq!(rows(&rest), 2, "{}", rest.text);
+    assert!(rest.text.contains("Customer 49") && rest.text.contains("Needle"));
+    // Exactly a page: no link to an empty one.
+    let exactly = operator.get("/console/accounts?search=customer").await;
+    assert_eq!(rows(&exactly), 50);
+    assert!(attribute_of(&exactly, "next-page", "href").is_none());
+    assert!(exactly.text.contains(">50 accounts</p>"));
+
+    let found = operator.get("/console/accounts?search=NEEDLE%40").await;
+    assert_eq!(rows(&found), 1, "{}", found.text);
+    assert!(found.text.contains(">1 account</p>"), "{}", found.text);
+    assert_eq!(
+        rows(&operator.get("/console/accounts?search=100%25").await),
+        1
+    );
+    assert_eq!(
+        rows(&operator.get("/console/accounts?low_balance=true").await),
+        1
+    );
+    assert_eq!(
+        rows(&operator.get("/console/accounts?frozen=true").await),
+        0
+    );
+    for search in [
+        "a%00b".to_string(),
+        "x".repeat(10_240),
+        "%27%22%5C".to_string(),
+    ] {
+        let page = operator
+            .get(&format!("/console/accounts?search={search}"))
+            .await;
+        assert!(page.status < 500, "{search}: {}", page.text);
+        assert_eq!(rows(&page), 0);
+    }
+
+    // One account's page, as the API says it.
+    let shown = operator
+        .get(&format!("/console/accounts/{needle_id}"))
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    for text in [
+        "needle@example.org",
+        "+4455501",
+        "data-test=\"balance\">12.34 USD</dd>",
+        "under 50.00 USD",
+        "Billing clerk",
+        "deposit by transfer",
+    ] {
+        assert!(shown.text.contains(text), "{text}: {}", shown.text);
+    }
+    assert_eq!(shown.text.matches("data-test=\"ledger-row\"").count(), 1);
+    // Its button makes it the account the customer pages show, with the session's token.
+    let csrf = shown.csrf();
+    let forged = operator
+        .post_form(
+            "/console/account",
+            &[("csrf", "forged"), ("account", &needle_id)],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let picked = operator
+        .post_form(
+            "/console/account",
+            &[("csrf", &csrf), ("account", &needle_id)],
+        )
+        .await;
+    assert_eq!(picked.status, 303);
+    let balance = operator.get("/console/balance").await;
+    assert!(
+        balance.text.contains("data-test=\"balance\">12.34 USD"),
+        "{}",
+        balance.text
+    );
+}

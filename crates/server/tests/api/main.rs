@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod account_keys;
 mod accounts;
+mod accounts_search;
 mod auto_renewal;
 mod billing_profiles;
 mod body_fuzz;

@@ -36,6 +36,15 @@ impl Connection {
         }
     }
 
+    /// Which database this connection talks to (a finished transaction's was PostgreSQL's:
+    /// SQLite's handle outlives its commits).
+    pub(crate) fn dialect(&self) -> crate::Dialect {
+        match self.inner {
+            Inner::Sqlite(_) => crate::Dialect::Sqlite,
+            _ => crate::Dialect::Postgres,
+        }
+    }
+
     /// How a plain insert of several rows begins here (see [`super::execute_rows`]).
     pub(crate) fn plain_insert(&self) -> &'static str {
         match self.inner {

@@ -213,25 +213,7 @@ pub(super) async fn balance_page(
         @match &ledger {
             Err(refusal) => (message("bad", &refusal.message)),
             Ok(ledger) => {
-                div.table-wrap { table {
-                    thead { tr { th { "When" } th { "What" } th.amount { "Balance" } th.amount { "Coupons" } th.amount { "Vouchers" } } }
-                    tbody { @for entry in &ledger.data {
-                        @let change = |source: &str| -> String {
-                            let total: i64 = entry.postings.iter()
-                                .filter(|posting| posting.ledger_account.ends_with(source))
-                                .map(|posting| posting.amount_minor)
-                                .sum();
-                            if total == 0 { String::new() } else { money(total, &currency) }
-                        };
-                        tr {
-                            td { (when(entry.at)) }
-                            td { (if entry.memo.is_empty() { &entry.kind } else { &entry.memo }) }
-                            td.amount { (change("balance")) }
-                            td.amount { (change("coupons")) }
-                            td.amount { (change("vouchers")) }
-                        }
-                    } }
-                } }
+                (ledger_table(ledger))
                 @if let Some(next) = &ledger.next_after {
                     p { a href={"/console/balance?" (query(&[("after", next)]))} { "Older entries" } }
                 }
@@ -239,6 +221,32 @@ pub(super) async fn balance_page(
         }
     };
     page(Some(session), "Balance", Nav::Balance, body).into_response_html()
+}
+
+/// A page of the ledger: each entry's change to the balance, coupons and vouchers.
+pub(super) fn ledger_table(ledger: &Ledger) -> Markup {
+    let currency = &ledger.currency;
+    html! {
+        div.table-wrap { table {
+            thead { tr { th { "When" } th { "What" } th.amount { "Balance" } th.amount { "Coupons" } th.amount { "Vouchers" } } }
+            tbody { @for entry in &ledger.data {
+                @let change = |source: &str| -> String {
+                    let total: i64 = entry.postings.iter()
+                        .filter(|posting| posting.ledger_account.ends_with(source))
+                        .map(|posting| posting.amount_minor)
+                        .sum();
+                    if total == 0 { String::new() } else { money(total, currency) }
+                };
+                tr data-test="ledger-row" {
+                    td { (when(entry.at)) }
+                    td { (if entry.memo.is_empty() { &entry.kind } else { &entry.memo }) }
+                    td.amount { (change("balance")) }
+                    td.amount { (change("coupons")) }
+                    td.amount { (change("vouchers")) }
+                }
+            } }
+        } }
+    }
 }
 
 #[cfg(test)]

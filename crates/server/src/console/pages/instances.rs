@@ -135,7 +135,7 @@ async fn list(
     page(Some(&session), "Instances", Nav::Instances, body).into_response_html()
 }
 
-fn instance_table(instances: &[Instance]) -> Markup {
+pub(super) fn instance_table(instances: &[Instance]) -> Markup {
     html! {
         @if instances.is_empty() {
             p.muted { "No instance matches." }

@@ -1,5 +1,6 @@
 //! The console's pages, a file per concept.
 
+mod accounts;
 mod balance;
 mod billing_profile;
 mod cards;
@@ -33,6 +34,7 @@ pub fn router() -> Router<ApiContext> {
         .merge(notices::router())
         .merge(operator::router())
         .merge(overview::router())
+        .merge(accounts::router())
 }
 
 /// An amount in its currency, as a reader sees it.

@@ -35,6 +35,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/console/clock", get(clock).post(advance_clock))
 }
 
+/// The operator's session, or the 403 page an account's session gets.
 pub(super) async fn operator(
     context: &ApiContext,
     headers: &HeaderMap,
