@@ -17,6 +17,7 @@ pub const CARDS_SCRIPT: &str = include_str!("assets/cards.js");
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
     Overview,
+    Deliveries,
     Instances,
     Renewals,
     Unsubscribe,
@@ -44,11 +45,12 @@ const CUSTOMER_PAGES: [(Nav, &str, &str); 8] = [
     (Nav::Notices, "/console/notices", "Notices"),
 ];
 
-const OPERATOR_PAGES: [(Nav, &str, &str); 6] = [
+const OPERATOR_PAGES: [(Nav, &str, &str); 7] = [
     (Nav::Overview, "/console/overview", "Overview"),
     (Nav::Accounts, "/console/accounts", "Accounts"),
     (Nav::Approvals, "/console/approvals", "Approvals"),
     (Nav::StuckSteps, "/console/stuck-steps", "Stuck steps"),
+    (Nav::Deliveries, "/console/deliveries", "Deliveries"),
     (Nav::Webhooks, "/console/webhooks", "Webhooks"),
     (Nav::Clock, "/console/clock", "Clock"),
 ];

@@ -369,6 +369,8 @@ async fn every_console_answer_carries_the_security_headers() {
         "/console/approvals",
         "/console/clock",
         "/console/overview",
+        "/console/deliveries",
+        "/console/deliveries?status=sent",
     ] {
         let page = browser.get(path).await;
         assert_eq!(page.status, 200, "{path}");
@@ -998,6 +1000,7 @@ async fn the_overview_is_the_operators_home_and_the_operators_alone() {
     // An account's session is refused the page, and its home is its instances.
     let refused = owner.get("/console/overview").await;
     assert_eq!(refused.status, 403);
+    assert_eq!(owner.get("/console/deliveries").await.status, 403);
     assert!(!refused.text.contains("120.00"), "{}", refused.text);
     assert_eq!(owner.get("/console").await.location(), "/console/instances");
 

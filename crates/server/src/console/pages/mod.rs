@@ -4,6 +4,7 @@ mod accounts;
 mod balance;
 mod billing_profile;
 mod cards;
+mod deliveries;
 mod forecast_chart;
 mod instance_actions;
 mod instances;
@@ -34,6 +35,7 @@ pub fn router() -> Router<ApiContext> {
         .merge(notices::router())
         .merge(operator::router())
         .merge(overview::router())
+        .merge(deliveries::router())
         .merge(accounts::router())
 }
 

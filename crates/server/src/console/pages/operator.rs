@@ -58,7 +58,7 @@ pub(super) async fn operator(
     Ok(session)
 }
 
-fn hidden(session: &Session) -> Markup {
+pub(super) fn hidden(session: &Session) -> Markup {
     html! {
         input type="hidden" name="csrf" value=(session.csrf);
         input type="hidden" name="idempotency_key" value=(random_token());
