@@ -1,4 +1,4 @@
-// The operator's Overview and Deliveries pages in headless Chromium: the counts, revenue and
+// The operator's Overview, Deliveries and Fleet pages in headless Chromium: the counts, revenue and
 // the fleet forecast as the API answers them, each count a link to its list; an account's
 // session refused both; checked by axe-core and screenshotted at desktop and phone width.
 import { test, before, after } from "node:test";
@@ -66,6 +66,13 @@ test("the operator lands on the overview: its figures are the API's, each a link
   await page.goto(`${tenure.address}/console/deliveries?status=pending`);
   assert.deepEqual(await seriousViolations(page), []);
   await screenshots(page, "deliveries");
+  // The instances of a product and status lead to the fleet's list of them.
+  await page.goto(`${tenure.address}/console/overview`);
+  await page.click("[data-test=instances-by-product] a");
+  await page.waitForURL(/\/console\/fleet\?product=message-queue&status=active$/);
+  assert.equal(await page.locator("[data-test=fleet-row]").count(), 2);
+  assert.deepEqual(await seriousViolations(page), []);
+  await screenshots(page, "fleet");
   await context.close();
 });
 

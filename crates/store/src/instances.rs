@@ -305,6 +305,10 @@ pub struct InstanceFilter {
     pub region: Option<String>,
     pub status: Option<String>,
     pub renewal_mode: Option<String>,
+    /// Expiring after this time.
+    pub expires_after: Option<Timestamp>,
+    /// Expiring at or before this time.
+    pub expires_before: Option<Timestamp>,
     pub after_id: Option<String>,
     pub limit: i64,
 }
@@ -319,6 +323,14 @@ pub async fn list(
         ("region", &filter.region),
         ("status", &filter.status),
         ("renewal_mode", &filter.renewal_mode),
+        (
+            "expires_at > CAST({value} AS BIGINT)",
+            &filter.expires_after.map(|at| to_seconds(at).to_string()),
+        ),
+        (
+            "expires_at <= CAST({value} AS BIGINT)",
+            &filter.expires_before.map(|at| to_seconds(at).to_string()),
+        ),
     ];
     let rows = crate::listing::fetch_page(
         connection,

@@ -192,6 +192,10 @@ pub struct InstanceQuery {
     pub status: Option<String>,
     #[schemars(with = "Option<RenewalMode>")]
     pub renewal: Option<String>,
+    /// Expiring after this time.
+    pub expires_after: Option<Timestamp>,
+    /// Expiring at or before this time.
+    pub expires_before: Option<Timestamp>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
     #[serde(default, deserialize_with = "crate::whole_number::query")]

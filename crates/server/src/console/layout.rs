@@ -18,6 +18,7 @@ pub const CARDS_SCRIPT: &str = include_str!("assets/cards.js");
 pub enum Nav {
     Overview,
     Deliveries,
+    Fleet,
     Instances,
     Renewals,
     Unsubscribe,
@@ -45,8 +46,9 @@ const CUSTOMER_PAGES: [(Nav, &str, &str); 8] = [
     (Nav::Notices, "/console/notices", "Notices"),
 ];
 
-const OPERATOR_PAGES: [(Nav, &str, &str); 7] = [
+const OPERATOR_PAGES: [(Nav, &str, &str); 8] = [
     (Nav::Overview, "/console/overview", "Overview"),
+    (Nav::Fleet, "/console/fleet", "Fleet"),
     (Nav::Accounts, "/console/accounts", "Accounts"),
     (Nav::Approvals, "/console/approvals", "Approvals"),
     (Nav::StuckSteps, "/console/stuck-steps", "Stuck steps"),

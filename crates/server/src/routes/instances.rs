@@ -35,7 +35,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::GET,
             "/v1/instances",
-            "List instances (filters: account, product, region, status, renewal = manual, auto, none)",
+            "List instances (filters: account, product, region, status, renewal = manual, auto, none, expires_after, expires_before)",
             list,
         )
         .account(Permission::Read),
@@ -174,6 +174,8 @@ async fn list(
         region: query.region,
         status: query.status,
         renewal_mode: query.renewal,
+        expires_after: query.expires_after,
+        expires_before: query.expires_before,
         after_id: query.after,
         limit,
     };

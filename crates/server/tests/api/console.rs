@@ -1186,3 +1186,80 @@ async fn the_operator_finds_accounts_and_opens_one_an_account_never_does() {
         balance.text
     );
 }
+
+/// The operator's fleet: every account's instances, filtered by product, status and expiry as
+/// the API filters them, paged, and exported as the same selection in CSV.
+#[tokio::test]
+async fn the_fleet_lists_every_accounts_instances_and_exports_them() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let (mut owner, first) = owner_browser(&app).await;
+    let second = app.funded_account(1_000_000).await;
+    app.post_ok(
+        &format!("/v1/accounts/{first}/deposits"),
+        json!({ "amount": 1_000_000, "method": "bank_card" }),
+    )
+    .await;
+    let mut monthly = Vec::new();
+    for account_id in [&first, &second] {
+        for _ in 0..26 {
+            let bought = app
+                .buy(account_id, "message-queue", "basic", "tps-1000", "1M")
+                .await;
+            monthly.push(bought["instance"]["id"].as_str().unwrap().to_string());
+        }
+    }
+    let yearly = app
+        .buy(&second, "message-queue", "basic", "tps-1000", "1Y")
+        .await["instance"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(owner.get("/console/fleet").await.status, 403);
+    assert_eq!(owner.get("/console/fleet.csv").await.status, 403);
+
+    let mut operator = Browser::signed_in(&app, ADMIN_KEY).await;
+    let rows = |page: &Page| page.text.matches("data-test=\"fleet-row\"").count();
+    let first_page = operator.get("/console/fleet").await;
+    assert_eq!(first_page.status, 200, "{}", first_page.text);
+    assert_eq!(rows(&first_page), 50);
+    assert!(first_page
+        .text
+        .contains(&format!("/console/accounts/{second}")));
+    let next = first_page
+        .text
+        .split("rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a next link")
+        .replace("&amp;", "&");
+    assert_eq!(rows(&operator.get(&next).await), 3);
+
+    // Expiring within 90 days: the monthly ones, not the yearly one.
+    let soon = operator
+        .get("/console/fleet?expiring_within_days=90&product=message-queue")
+        .await;
+    assert_eq!(rows(&soon), 50);
+    let csv = operator
+        .get("/console/fleet.csv?expiring_within_days=90&product=message-queue")
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert!(lines[0].starts_with("instance_id,account_id,product_id"));
+    let mut exported: Vec<String> = lines[1..]
+        .iter()
+        .map(|line| line.split(',').next().unwrap().to_string())
+        .collect();
+    exported.sort();
+    monthly.sort();
+    assert_eq!(exported, monthly);
+    let all = operator.get("/console/fleet.csv").await;
+    assert_eq!(all.text.lines().count(), 1 + 53);
+    assert!(all.text.contains(&yearly));
+    // A status no instance has: an empty list, said so.
+    let none = operator.get("/console/fleet?status=released").await;
+    assert!(none.text.contains("No instance matches."), "{}", none.text);
+}

@@ -36,7 +36,7 @@ struct Filters {
     renewal: String,
 }
 
-const STATUSES: [&str; 8] = [
+pub(super) const STATUSES: [&str; 8] = [
     "active",
     "expired",
     "released",

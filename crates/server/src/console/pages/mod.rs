@@ -5,6 +5,7 @@ mod balance;
 mod billing_profile;
 mod cards;
 mod deliveries;
+mod fleet;
 mod forecast_chart;
 mod instance_actions;
 mod instances;
@@ -36,6 +37,7 @@ pub fn router() -> Router<ApiContext> {
         .merge(operator::router())
         .merge(overview::router())
         .merge(deliveries::router())
+        .merge(fleet::router())
         .merge(accounts::router())
 }
 
