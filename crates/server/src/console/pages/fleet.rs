@@ -59,6 +59,13 @@ impl Filters {
         ]
     }
 
+    /// The page after the cursor `next`, with the same filters.
+    fn next_page(&self, next: &str) -> String {
+        let mut pairs = self.pairs();
+        pairs.push(("after", next));
+        format!("/console/fleet?{}", query(&pairs))
+    }
+
     fn expiring_within_days(&self) -> &'static str {
         ["7", "30", "90"]
             .into_iter()
@@ -182,9 +189,7 @@ async fn fleet(
                     } } }
                 } }
                 @if let Some(next) = &listed.next_after {
-                    @let mut pairs = filters.pairs();
-                    @let _ = pairs.push(("after", next));
-                    p { a rel="next" href={"/console/fleet?" (query(&pairs))} { "Next page" } }
+                    p { a rel="next" href=(filters.next_page(next)) { "Next page" } }
                 }
             }
         }
