@@ -56,6 +56,16 @@ test("the operator lands on the overview: its figures are the API's, each a link
   assert.deepEqual(await seriousViolations(page), []);
   await screenshots(page, "overview");
 
+  // The account at risk is reminded from the list: an email and an SMS.
+  await page.click("[data-test=remind]");
+  await page.waitForURL(/\/console\/overview\/reminders$/);
+  assert.match(await page.locator("main").textContent(), /Reminded 1 account\(s\) by email and SMS/);
+  const notices = await api(tenure.address, "GET",
+    `/v1/notifications?account=${accountId}&kind=account.renewal_funds_reminder`);
+  assert.deepEqual(notices.data.map((notice) => notice.channel), ["email", "sms"]);
+  assert.match(notices.data[0].body, new RegExp(usd(forecast.totals[0].amount_minor).replace(".", "\\.")));
+  await page.goto(`${tenure.address}/console/overview`);
+
   // A count leads to the list behind it.
   await page.click("[data-test=accounts]");
   await page.waitForURL(/\/console\/accounts$/);

@@ -84,11 +84,14 @@ pub enum EventKind {
     InvoiceIssued,
     /// A credit note was issued for a refund, correcting an invoice.
     CreditNoteIssued,
+    /// The operator reminded the account that its money will not pay its coming
+    /// auto-renewals (the fleet forecast's reminder).
+    RenewalFundsReminder,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 50] = [
+    pub const ALL: [EventKind; 51] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -139,6 +142,7 @@ impl EventKind {
         EventKind::BillingProfileUpdated,
         EventKind::InvoiceIssued,
         EventKind::CreditNoteIssued,
+        EventKind::RenewalFundsReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -193,6 +197,7 @@ impl EventKind {
             EventKind::BillingProfileUpdated => "billing_profile.updated",
             EventKind::InvoiceIssued => "invoice.issued",
             EventKind::CreditNoteIssued => "credit_note.issued",
+            EventKind::RenewalFundsReminder => "account.renewal_funds_reminder",
         }
     }
 }

@@ -7,14 +7,20 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use tenure_core::catalog::Channel;
+use tenure_core::event::{EventDraft, EventKind, NoticeDraft};
 use tenure_core::forecast::{auto_renewal_charges, forecast, ScheduledCharge};
+use tenure_core::money::format_minor;
+use tenure_core::notice::{NoticeTexts, Template};
+use tenure_store::accounts::Account;
 use tenure_store::ledger::SECONDS_PER_DAY;
 use tenure_store::overview::{self, Attention, InstanceCount};
-use tenure_store::{instances, Connection};
+use tenure_store::{instances, Connection, Tx};
 
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::forecast::MAX_FORECAST_DAYS;
+use crate::record::RecordBuffer;
 
 /// How many days of revenue the overview shows.
 pub const REVENUE_DAYS: i64 = 90;
@@ -325,4 +331,133 @@ fn overflow() -> EngineError {
         code: "amount_overflow",
         message: "the sum is beyond what tenure counts in minor units".to_string(),
     }
+}
+
+/// The most accounts one reminder request names.
+pub const MAX_REMINDED_ACCOUNTS: usize = 1000;
+
+/// What a reminder did for one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reminded {
+    /// The account was reminded: its forecast's unpaid deductions.
+    Sent {
+        account_id: String,
+        at_risk_minor: i64,
+        runs_out_at: Timestamp,
+        deductions: usize,
+    },
+    /// Its balance and coupons pay every auto-renewal of the days: nothing to remind of.
+    NothingAtRisk { account_id: String },
+}
+
+impl Engine {
+    /// Reminds each account whose balance and coupons will not pay its auto-renewals of the
+    /// next `days` days, by email and SMS, with what is at risk and from when, as its own
+    /// forecast says now; an account money pays for is left alone (and said to be).
+    pub async fn remind_renewal_funds(
+        &self,
+        tx: &mut Tx,
+        account_ids: &[String],
+        days: i64,
+    ) -> Result<Vec<Reminded>, EngineError> {
+        if account_ids.is_empty() || account_ids.len() > MAX_REMINDED_ACCOUNTS {
+            return Err(EngineError::invalid(
+                "invalid_accounts",
+                format!("`accounts` names 1 to {MAX_REMINDED_ACCOUNTS} accounts"),
+            ));
+        }
+        // In id order, each once: two reminders lock their accounts in the same order.
+        let account_ids: BTreeSet<&String> = account_ids.iter().collect();
+        let now = self.clock.now();
+        let mut buffer = RecordBuffer::default();
+        let mut outcomes = Vec::with_capacity(account_ids.len());
+        for account_id in account_ids {
+            let account = self.lock_account(tx, account_id).await?;
+            let forecast = self.forecast(tx, account_id, days).await?;
+            let unpaid: Vec<&crate::forecast::ForecastedCharge> = forecast
+                .charges
+                .iter()
+                .filter(|charge| !charge.paid)
+                .collect();
+            let Some(runs_out_at) = forecast.runs_out_at else {
+                outcomes.push(Reminded::NothingAtRisk {
+                    account_id: account_id.clone(),
+                });
+                continue;
+            };
+            let at_risk_minor = unpaid
+                .iter()
+                .try_fold(0i64, |sum, charge| sum.checked_add(charge.amount_minor))
+                .ok_or_else(overflow)?;
+            let (event, notices) = renewal_funds_reminder(
+                &account,
+                forecast.available_minor,
+                at_risk_minor,
+                runs_out_at,
+                unpaid.len(),
+                days,
+                &self.catalog.notices,
+            );
+            self.buffer_records(&mut buffer, now, &account, [event], notices);
+            outcomes.push(Reminded::Sent {
+                account_id: account_id.clone(),
+                at_risk_minor,
+                runs_out_at,
+                deductions: unpaid.len(),
+            });
+        }
+        buffer.flush(tx, self).await?;
+        Ok(outcomes)
+    }
+}
+
+/// The reminder's event and its notices, by email and SMS.
+fn renewal_funds_reminder(
+    account: &Account,
+    available_minor: i64,
+    at_risk_minor: i64,
+    runs_out_at: Timestamp,
+    deductions: usize,
+    days: i64,
+    texts: &NoticeTexts,
+) -> (EventDraft, Vec<NoticeDraft>) {
+    let event = EventDraft {
+        kind: EventKind::RenewalFundsReminder,
+        account_id: account.id.clone(),
+        instance_id: None,
+        data: serde_json::json!({
+            "available_minor": available_minor,
+            "at_risk_minor": at_risk_minor,
+            "runs_out_at": runs_out_at.to_string(),
+            "deductions": deductions,
+            "days": days,
+        })
+        .into(),
+    };
+    let currency = account.currency.as_str();
+    let text = texts.notice(
+        Template::RenewalFundsReminder,
+        &[
+            ("available_credit", &format_minor(available_minor, currency)),
+            ("at_risk", &format_minor(at_risk_minor, currency)),
+            (
+                "runs_out_on",
+                &runs_out_at.to_zoned(TimeZone::UTC).date().to_string(),
+            ),
+            ("deductions", &deductions.to_string()),
+        ],
+    );
+    let notices = [Channel::Email, Channel::Sms]
+        .into_iter()
+        .map(|channel| NoticeDraft {
+            recipient: None,
+            account_id: account.id.clone(),
+            instance_id: None,
+            channel,
+            kind: EventKind::RenewalFundsReminder,
+            subject: text.subject.clone(),
+            body: text.body.clone(),
+        })
+        .collect();
+    (event, notices)
 }

@@ -120,6 +120,9 @@ pub enum EventKind {
     InvoiceIssued,
     #[serde(rename = "credit_note.issued")]
     CreditNoteIssued,
+    // The operator reminded the account that its money will not pay its coming auto-renewals.
+    #[serde(rename = "account.renewal_funds_reminder")]
+    RenewalFundsReminder,
 }
 
 same_variants!(
@@ -175,6 +178,7 @@ same_variants!(
         BillingProfileUpdated,
         InvoiceIssued,
         CreditNoteIssued,
+        RenewalFundsReminder,
     }
 );
 

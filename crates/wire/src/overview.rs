@@ -271,3 +271,61 @@ mod from_domain {
         }
     }
 }
+
+/// `POST /v1/forecast/reminders`: the accounts to remind, as the fleet forecast lists them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendRenewalReminders {
+    /// Account ids (`acct_…`), 1 to 1000.
+    pub accounts: Vec<String>,
+    /// How many days ahead each account's forecast looks, 1 to 366 (default 30).
+    #[schemars(range(min = 1, max = 366))]
+    #[serde(default, deserialize_with = "crate::whole_number::optional")]
+    pub days: Option<i64>,
+}
+
+/// What the reminders did: the accounts reminded, and those whose money pays every renewal
+/// of the days (not reminded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RenewalReminders {
+    pub reminded: Vec<RenewalReminder>,
+    pub nothing_at_risk: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RenewalReminder {
+    pub account_id: String,
+    pub at_risk_minor: i64,
+    pub runs_out_at: Timestamp,
+    pub deductions: i64,
+}
+
+#[cfg(feature = "domain")]
+impl From<Vec<tenure_engine::overview::Reminded>> for RenewalReminders {
+    fn from(outcomes: Vec<tenure_engine::overview::Reminded>) -> RenewalReminders {
+        use tenure_engine::overview::Reminded;
+        let mut reminders = RenewalReminders {
+            reminded: Vec::new(),
+            nothing_at_risk: Vec::new(),
+        };
+        for outcome in outcomes {
+            match outcome {
+                Reminded::Sent {
+                    account_id,
+                    at_risk_minor,
+                    runs_out_at,
+                    deductions,
+                } => reminders.reminded.push(RenewalReminder {
+                    account_id,
+                    at_risk_minor,
+                    runs_out_at,
+                    deductions: i64::try_from(deductions).unwrap_or(i64::MAX),
+                }),
+                Reminded::NothingAtRisk { account_id } => {
+                    reminders.nothing_at_risk.push(account_id)
+                }
+            }
+        }
+        reminders
+    }
+}

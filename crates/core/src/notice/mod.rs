@@ -61,6 +61,7 @@ pub enum Template {
     PaymentDisputed,
     InvoiceIssued,
     CreditNoteIssued,
+    RenewalFundsReminder,
 }
 
 /// Whether a template is a whole notice or a phrase of one.
@@ -73,7 +74,7 @@ pub enum Shape {
 }
 
 impl Template {
-    pub const ALL: [Template; 35] = [
+    pub const ALL: [Template; 36] = [
         Template::InstanceActivated,
         Template::ExpiryReminder,
         Template::InstanceExpired,
@@ -109,6 +110,7 @@ impl Template {
         Template::PaymentDisputed,
         Template::InvoiceIssued,
         Template::CreditNoteIssued,
+        Template::RenewalFundsReminder,
     ];
 
     /// Its table's name in `notices.toml`.
@@ -157,6 +159,7 @@ impl Template {
             Template::PaymentDisputed => "payment_disputed",
             Template::InvoiceIssued => "invoice_issued",
             Template::CreditNoteIssued => "credit_note_issued",
+            Template::RenewalFundsReminder => "renewal_funds_reminder",
         }
     }
 
@@ -247,6 +250,9 @@ impl Template {
             ],
             Template::InvoiceIssued => &["number", "issued_on", "gross", "paid", "due"],
             Template::CreditNoteIssued => &["number", "issued_on", "gross", "corrects"],
+            Template::RenewalFundsReminder => {
+                &["available_credit", "at_risk", "runs_out_on", "deductions"]
+            }
         }
     }
 

@@ -42,6 +42,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("GET", "/v1/invoices/{id}/pdf", "getInvoicePdf", "Get an invoice's PDF with its Factur-X XML"),
     ("GET", "/v1/overview", "getOverview", "Get the fleet's overview"),
     ("GET", "/v1/forecast", "getFleetForecast", "Forecast the fleet's unpaid auto-renewals"),
+    ("POST", "/v1/forecast/reminders", "sendRenewalReminders", "Remind accounts to add funds for their renewals"),
     ("GET", "/v1/instances", "listInstances", "List instances"),
     ("POST", "/v1/instances", "purchaseInstance", "Buy an instance"),
     ("GET", "/v1/instances/{id}", "getInstance", "Get an instance"),

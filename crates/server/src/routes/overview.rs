@@ -3,11 +3,13 @@
 
 use axum::extract::State;
 use axum::http::Method;
-use tenure_wire::overview::{FleetForecast, FleetForecastQuery, Overview};
+use tenure_wire::overview::{
+    FleetForecast, FleetForecastQuery, Overview, RenewalReminders, SendRenewalReminders,
+};
 
 use super::Route;
-use crate::api::{read, Answered, Params};
-use crate::auth::ListScope;
+use crate::api::{execute, read, Answered, Command, Params, Succeeded};
+use crate::auth::{BodyNames, ListScope};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 
@@ -29,7 +31,41 @@ pub fn routes() -> Vec<Route> {
             "The fleet forecast: every auto-renewal deduction of the coming days (30 unless `days` says) that the account's balance and coupons will not pay, by day and currency, and the accounts at risk, whose money runs out first first",
             fleet_forecast,
         ),
+        Route::new(
+            Method::POST,
+            "/v1/forecast/reminders",
+            "Remind accounts, by email and SMS, that their balance and coupons will not pay their coming auto-renewals: what is at risk and from when, as each account's forecast says now; an account whose money pays them all is not reminded",
+            send_reminders,
+        ),
     ]
+}
+
+/// Operator only: the accounts it names are the operator's to remind.
+impl BodyNames for SendRenewalReminders {}
+
+async fn send_reminders(
+    State(context): State<ApiContext>,
+    command: Command<SendRenewalReminders>,
+) -> Result<Answered<RenewalReminders>, ApiError> {
+    let days = command.body.days.unwrap_or(30);
+    check_days(days)?;
+    let account_ids = command.body.accounts.clone();
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, Succeeded, move |tx| {
+        Box::pin(async move { engine.remind_renewal_funds(tx, &account_ids, days).await })
+    })
+    .await
+}
+
+fn check_days(days: i64) -> Result<(), ApiError> {
+    if (1..=tenure_engine::forecast::MAX_FORECAST_DAYS).contains(&days) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "invalid_query",
+            format!("`days` is {days}; a forecast looks 1 to 366 days ahead"),
+        ))
+    }
 }
 
 impl ListScope for FleetForecastQuery {}
@@ -50,12 +86,7 @@ async fn fleet_forecast(
     Params(query): Params<FleetForecastQuery>,
 ) -> Result<Answered<FleetForecast>, ApiError> {
     let days = query.days.unwrap_or(30);
-    if !(1..=tenure_engine::forecast::MAX_FORECAST_DAYS).contains(&days) {
-        return Err(ApiError::invalid(
-            "invalid_query",
-            format!("`days` is {days}; a forecast looks 1 to 366 days ahead"),
-        ));
-    }
+    check_days(days)?;
     let limit = query.limit.unwrap_or(DEFAULT_FORECAST_ACCOUNTS);
     if !(1..=MAX_FORECAST_ACCOUNTS).contains(&limit) {
         return Err(ApiError::invalid(

@@ -225,6 +225,7 @@ async fn every_endpoint_for_every_caller(backend: Backend) {
                     "edition": "basic", "spec": "tps-1000", "region": "us-east-1", "period": "1M" }),
                 "/v1/renewals" | "/v1/renewals/quote" => json!({ "instances": [instance_id], "period": "1M" }),
                 "/v1/unsubscriptions" => json!({ "instances": [instance_id] }),
+                "/v1/forecast/reminders" => json!({ "accounts": [account_id] }),
                 _ => json!({}),
             });
             let key = match caller {

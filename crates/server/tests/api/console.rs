@@ -1030,6 +1030,44 @@ async fn the_overview_is_the_operators_home_and_the_operators_alone() {
         "{}",
         page.text
     );
+
+    // The ticked account is reminded, once, by email and SMS; a forged form does nothing.
+    let csrf = page
+        .text
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let forged = operator
+        .post_form(
+            "/console/overview/reminders",
+            &[("csrf", "forged"), ("account", &account_id)],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let done = operator
+        .post_form(
+            "/console/overview/reminders",
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "remind-once"),
+                ("account", &account_id),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert!(done.text.contains("Reminded 1 account(s)"), "{}", done.text);
+    let notices = app
+        .get(&format!(
+            "/v1/notifications?account={account_id}&kind=account.renewal_funds_reminder"
+        ))
+        .await;
+    assert_eq!(notices["data"].as_array().unwrap().len(), 2);
+    let by_owner = owner
+        .post_form("/console/overview/reminders", &[("account", &account_id)])
+        .await;
+    assert_ne!(by_owner.status, 200);
 }
 
 /// The operator's accounts: found by search and filters, 50 a page with a next link keeping

@@ -284,6 +284,7 @@ fn generous_bodies(
             one(json!({ "threshold": MOST_GENEROUS_MINOR }))
         }
         ("POST", "/v1/accounts/{id}/users") => one(json!({ "name": "u", "role": "billing" })),
+        ("POST", "/v1/forecast/reminders") => one(json!({ "accounts": [account_id], "days": 366 })),
         ("PUT", "/v1/accounts/{id}/billing-profile") => one(json!({
             "legal_name": "Mallory SARL", "address_line1": "1 rue", "address_line2": "Bât. B",
             "address_line3": "3e étage", "city": "Paris", "postal_code": "75002",

@@ -305,6 +305,65 @@ async fn the_fleet_forecast_is_every_accounts_own(backend: Backend) {
         assert_eq!(status, 422, "{query}: {body}");
         assert!(body["code"].is_string() && body["message"].is_string());
     }
+    // The operator reminds them (and, by mistake, the rich one): one email and one SMS each
+    // for the two at risk, with their own figures; the rich one is left alone.
+    let reminded = app
+        .post_ok(
+            "/v1/forecast/reminders",
+            json!({ "accounts": [short, empty, rich], "days": 90 }),
+        )
+        .await;
+    assert_eq!(reminded["nothing_at_risk"], json!([rich]));
+    let reminded = reminded["reminded"].as_array().unwrap();
+    assert_eq!(reminded.len(), 2);
+    for (reminder, account) in reminded.iter().zip(accounts) {
+        assert_eq!(reminder["account_id"], account["account_id"]);
+        assert_eq!(reminder["at_risk_minor"], account["at_risk_minor"]);
+        assert_eq!(reminder["runs_out_at"], account["runs_out_at"]);
+        let notices = app
+            .get(&format!(
+                "/v1/notifications?account={}&kind=account.renewal_funds_reminder&limit=1000",
+                text(&account["account_id"])
+            ))
+            .await["data"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let channels: Vec<&str> = notices
+            .iter()
+            .map(|notice| text(&notice["channel"]))
+            .collect();
+        assert_eq!(channels, ["email", "sms"], "{notices:?}");
+        let at_risk = format!(
+            "{:.2} USD",
+            account["at_risk_minor"].as_i64().unwrap() as f64 / 100.0
+        );
+        assert!(
+            text(&notices[0]["body"]).contains(&at_risk),
+            "{}",
+            notices[0]["body"]
+        );
+        assert!(
+            text(&notices[0]["body"]).contains("2026-03-01"),
+            "{}",
+            notices[0]["body"]
+        );
+    }
+    let rich_notices = app
+        .get(&format!(
+            "/v1/notifications?account={rich}&kind=account.renewal_funds_reminder"
+        ))
+        .await;
+    assert_eq!(rich_notices["data"], json!([]));
+    for body in [
+        json!({ "accounts": [] }),
+        json!({ "accounts": ["acct_nobody"] }),
+        json!({ "accounts": [short], "days": 0 }),
+    ] {
+        let (status, answer) = app.post("/v1/forecast/reminders", body.clone()).await;
+        assert!(matches!(status, 404 | 422), "{body}: {status} {answer}");
+    }
+
     // A deposit moves an account out of the list.
     app.post_ok(
         &format!("/v1/accounts/{empty}/deposits"),

@@ -7,20 +7,25 @@
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
-use tenure_wire::overview::{FleetForecast, Overview, RevenueDay};
+use serde_json::json;
+use tenure_wire::overview::{FleetForecast, Overview, RenewalReminders, RevenueDay};
 
 use super::{money, query, when};
 use crate::console::api;
 use crate::console::form::Fields;
 use crate::console::layout::{message, page, IntoHtml, Nav};
-use crate::console::pages::operator::operator;
+use crate::console::pages::operator::{hidden, operator};
+use crate::console::session::Session;
+use crate::console::{see_other, SignedForm};
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
-    Router::new().route("/console/overview", get(overview))
+    Router::new()
+        .route("/console/overview", get(overview))
+        .route("/console/overview/reminders", post(send_reminders))
 }
 
 async fn overview(
@@ -34,6 +39,52 @@ async fn overview(
     };
     let fields = Fields::parse(raw.as_deref().unwrap_or(""));
     let after = fields.one("after").unwrap_or("");
+    overview_page(&context, &session, after, html! {}).await
+}
+
+/// The accounts ticked on the forecast's list reminded (`POST /v1/forecast/reminders`), and
+/// the overview again with what was done.
+async fn send_reminders(
+    State(context): State<ApiContext>,
+    SignedForm { session, fields }: SignedForm,
+) -> Response {
+    if !session.is_operator() {
+        return see_other("/console/instances");
+    }
+    let accounts: Vec<&str> = fields.all("account");
+    let top = if accounts.is_empty() {
+        message("warn", "Tick the accounts to remind first.")
+    } else {
+        let sent: api::Reply<RenewalReminders> = api::send(
+            &context,
+            &session,
+            axum::http::Method::POST,
+            "/v1/forecast/reminders",
+            json!({ "accounts": accounts, "days": 30 }),
+            Some(fields.one("idempotency_key").unwrap_or("")),
+        )
+        .await;
+        match sent {
+            Err(refusal) => message("bad", &refusal.message),
+            Ok(sent) => message(
+                "good",
+                &format!(
+                    "Reminded {} account(s) by email and SMS; {} had nothing at risk any more.",
+                    sent.reminded.len(),
+                    sent.nothing_at_risk.len()
+                ),
+            ),
+        }
+    };
+    overview_page(&context, &session, fields.one("after").unwrap_or(""), top).await
+}
+
+async fn overview_page(
+    context: &ApiContext,
+    session: &Session,
+    after: &str,
+    top: Markup,
+) -> Response {
     let overview: api::Reply<Overview> = api::read(&context, &session, "/v1/overview").await;
     let forecast_path = format!(
         "/v1/forecast?{}",
@@ -42,6 +93,7 @@ async fn overview(
     let forecast: api::Reply<FleetForecast> = api::read(&context, &session, &forecast_path).await;
     let body = html! {
         h1 { "Overview" }
+        (top)
         @match &overview {
             Err(refusal) => (message("bad", &refusal.message)),
             Ok(overview) => (fleet(overview)),
@@ -49,7 +101,7 @@ async fn overview(
         h2 id="forecast" { "What will fail next" }
         @match &forecast {
             Err(refusal) => (message("bad", &refusal.message)),
-            Ok(forecast) => (at_risk(forecast)),
+            Ok(forecast) => (at_risk(forecast, &session, after)),
         }
     };
     page(Some(&session), "Overview", Nav::Overview, body).into_response_html()
@@ -190,7 +242,7 @@ fn revenue_chart(currency: &str, days: &[&RevenueDay], at: jiff::Timestamp) -> M
     }
 }
 
-fn at_risk(forecast: &FleetForecast) -> Markup {
+fn at_risk(forecast: &FleetForecast, session: &Session, after: &str) -> Markup {
     html! {
         @if forecast.totals.is_empty() {
             p.notice.good data-test="nothing-at-risk" {
@@ -214,10 +266,14 @@ fn at_risk(forecast: &FleetForecast) -> Markup {
                     td.amount { (day.instances) }
                 } } }
             } }
+            form method="post" action="/console/overview/reminders" {
+            (hidden(session))
+            input type="hidden" name="after" value=(after);
             div.table-wrap { table data-test="at-risk-accounts" {
                 caption { "Accounts whose money runs out first (" (forecast.accounts_at_risk) " in all)" }
-                thead { tr { th { "Account" } th { "Email" } th { "Money runs out" } th.amount { "Has" } th.amount { "At risk" } th.amount { "Deductions" } } }
+                thead { tr { th { "Remind" } th { "Account" } th { "Email" } th { "Money runs out" } th.amount { "Has" } th.amount { "At risk" } th.amount { "Deductions" } } }
                 tbody { @for account in &forecast.accounts { tr {
+                    td { input type="checkbox" name="account" value=(account.account_id) checked aria-label={"Remind " (account.name)}; }
                     td { a href={"/console/accounts/" (account.account_id)} { (account.name) } br; small.muted { (account.account_id) } }
                     td { (account.email) }
                     td { (when(account.runs_out_at)) }
@@ -226,6 +282,8 @@ fn at_risk(forecast: &FleetForecast) -> Markup {
                     td.amount { (account.unpaid.len()) }
                 } } }
             } }
+            button type="submit" data-test="remind" { "Remind the ticked accounts (" (forecast.accounts.len()) " on this page) by email and SMS" }
+            }
             @if let Some(next) = &forecast.next_after {
                 p { a href={"/console/overview?" (query(&[("after", next)])) "#forecast"} rel="next" { "Next accounts" } }
             }
