@@ -85,12 +85,12 @@ async fn overview_page(
     after: &str,
     top: Markup,
 ) -> Response {
-    let overview: api::Reply<Overview> = api::read(&context, &session, "/v1/overview").await;
+    let overview: api::Reply<Overview> = api::read(context, session, "/v1/overview").await;
     let forecast_path = format!(
         "/v1/forecast?{}",
         query(&[("days", "30"), ("limit", "50"), ("after", after)])
     );
-    let forecast: api::Reply<FleetForecast> = api::read(&context, &session, &forecast_path).await;
+    let forecast: api::Reply<FleetForecast> = api::read(context, session, &forecast_path).await;
     let body = html! {
         h1 { "Overview" }
         (top)
