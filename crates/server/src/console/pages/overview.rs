@@ -101,10 +101,10 @@ async fn overview_page(
         h2 id="forecast" { "What will fail next" }
         @match &forecast {
             Err(refusal) => (message("bad", &refusal.message)),
-            Ok(forecast) => (at_risk(forecast, &session, after)),
+            Ok(forecast) => (at_risk(forecast, session, after)),
         }
     };
-    page(Some(&session), "Overview", Nav::Overview, body).into_response_html()
+    page(Some(session), "Overview", Nav::Overview, body).into_response_html()
 }
 
 /// A count, as a link to the list behind it.
