@@ -84,11 +84,13 @@ pub enum EventKind {
     InvoiceIssued,
     /// A credit note was issued for a refund, correcting an invoice.
     CreditNoteIssued,
+    /// The customer named, renamed or tagged an instance (`PATCH /v1/instances/{id}`).
+    InstanceLabelled,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 50] = [
+    pub const ALL: [EventKind; 51] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -139,6 +141,7 @@ impl EventKind {
         EventKind::BillingProfileUpdated,
         EventKind::InvoiceIssued,
         EventKind::CreditNoteIssued,
+        EventKind::InstanceLabelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -193,6 +196,7 @@ impl EventKind {
             EventKind::BillingProfileUpdated => "billing_profile.updated",
             EventKind::InvoiceIssued => "invoice.issued",
             EventKind::CreditNoteIssued => "credit_note.issued",
+            EventKind::InstanceLabelled => "instance.labelled",
         }
     }
 }

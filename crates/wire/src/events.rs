@@ -120,6 +120,9 @@ pub enum EventKind {
     InvoiceIssued,
     #[serde(rename = "credit_note.issued")]
     CreditNoteIssued,
+    // The customer named, renamed or tagged an instance.
+    #[serde(rename = "instance.labelled")]
+    InstanceLabelled,
 }
 
 same_variants!(
@@ -175,6 +178,7 @@ same_variants!(
         BillingProfileUpdated,
         InvoiceIssued,
         CreditNoteIssued,
+        InstanceLabelled,
     }
 );
 
