@@ -198,7 +198,10 @@ mod tests {
 
     #[test]
     fn a_named_instance_is_called_by_its_name_and_id() {
-        assert_eq!(called("inst_1", Some("billing-db")), "“billing-db” (inst_1)");
+        assert_eq!(
+            called("inst_1", Some("billing-db")),
+            "“billing-db” (inst_1)"
+        );
         assert_eq!(called("inst_1", None), "inst_1");
     }
 }

@@ -137,7 +137,11 @@ pub async fn set_labels(
         .bind(name.map(folded))
         .execute(tx)
         .await?;
-    assert_eq!(result.rows_affected(), 1, "labelled instance {instance_id} exists");
+    assert_eq!(
+        result.rows_affected(),
+        1,
+        "labelled instance {instance_id} exists"
+    );
     query("DELETE FROM instance_tags WHERE instance_id = $1")
         .bind(instance_id)
         .execute(tx)

@@ -181,7 +181,10 @@ pub struct Purchase {
     pub name: Option<String>,
     /// Tags to group it by: at most 20, each 1 to 50 characters of `a-z 0-9 _ - : .`, no two
     /// alike.
-    #[schemars(length(max = 20), inner(length(min = 1, max = 50), regex(pattern = r"^[a-z0-9_\-:.]+$")))]
+    #[schemars(
+        length(max = 20),
+        inner(length(min = 1, max = 50), regex(pattern = r"^[a-z0-9_\-:.]+$"))
+    )]
     pub tags: Option<Vec<String>>,
 }
 
@@ -191,12 +194,19 @@ pub struct Purchase {
 #[schemars(extend("examples" = [{ "name": "billing-db", "tags": ["env:prod", "team-billing"] }]))]
 pub struct InstanceLabels {
     /// The new name (1 to 100 characters, no control characters), or null to remove it.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schemars(with = "Option<String>", length(min = 1, max = 100))]
     pub name: Option<Option<String>>,
     /// The whole new set of tags, replacing the old (at most 20, each 1 to 50 characters of
     /// `a-z 0-9 _ - : .`, no two alike); `[]` removes them all.
-    #[schemars(length(max = 20), inner(length(min = 1, max = 50), regex(pattern = r"^[a-z0-9_\-:.]+$")))]
+    #[schemars(
+        length(max = 20),
+        inner(length(min = 1, max = 50), regex(pattern = r"^[a-z0-9_\-:.]+$"))
+    )]
     pub tags: Option<Vec<String>>,
 }
 

@@ -1,14 +1,15 @@
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use tenure_core::catalog::Billing;
+use tenure_core::label;
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::purchase::PurchaseRequest;
-use tenure_core::label;
 use tenure_engine::instances::{LabelChange, PurchaseCommand};
 use tenure_engine::EngineError;
 use tenure_store::instances::InstanceFilter;
 use tenure_wire::instances::{
-    Instance, InstanceLabels, InstanceQuery, PlanQuota, Purchase, PurchaseResult, QuotaUsage, QuotaUse,
+    Instance, InstanceLabels, InstanceQuery, PlanQuota, Purchase, PurchaseResult, QuotaUsage,
+    QuotaUse,
 };
 use tenure_wire::renewals::{Renew, RenewMany, RenewalResult, RenewedMany};
 
