@@ -99,6 +99,7 @@ async fn renewals_page(
             .collect()
     });
     let may_renew = session.allows(Permission::Billing);
+    let names = super::CatalogNames::read(context, session).await;
     let body = html! {
         h1 { "Renewal Management" }
         (top)
@@ -124,9 +125,9 @@ async fn renewals_page(
                     tbody { @for instance in instances {
                         @let id = &instance.id;
                         tr {
-                            td { input type="checkbox" name="instance" value=(id) id={"pick-" (id)} aria-label={"Select " (id)}; }
-                            td { a href={"/console/instances/" (id)} { (id) } }
-                            td { (instance.product_id) }
+                            td { input type="checkbox" name="instance" value=(id) id={"pick-" (id)} aria-label={"Select " (instance.name.as_deref().unwrap_or(id))}; }
+                            td { (super::instance_cell(id, instance.name.as_deref(), &instance.tags)) }
+                            td { (names.product(&instance.product_id)) " " span.instance-id { (names.configuration(&instance.product_id, &instance.edition_id, &instance.spec_id)) } }
                             td { (status_label(instance.status)) }
                             td { (when(instance.expires_at)) }
                             td { (renewal_label(instance)) }
