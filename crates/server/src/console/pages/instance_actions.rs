@@ -201,7 +201,7 @@ async fn review_renewal(
         &session,
         "Review the renewal",
         html! {
-            h1 { "Renew " (id) " for " (period) }
+            h1 { "Renew " (tenure_core::label::called(&id, item.instance.name.as_deref())) " for " (period) }
             div.quote { dl.facts {
                 dt { "Renewed until" } dd { (when(item.instance.expires_at)) }
                 dt { "Price" } dd data-test="renewal-price" { (money(price, &currency)) }

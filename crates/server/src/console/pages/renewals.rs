@@ -200,7 +200,10 @@ async fn review(
             div.table-wrap { table {
                 thead { tr { th { "Instance" } th { "Renewed until" } th.amount { "Price" } th.amount { "From coupons" } th.amount { "From the balance" } } }
                 tbody { @for item in &items { tr {
-                    td { (item.instance.id) }
+                    td { @match &item.instance.name {
+                        Some(name) => { (name) " " span.instance-id { (item.instance.id) } }
+                        None => (item.instance.id),
+                    } }
                     td { (when(item.instance.expires_at)) }
                     td.amount { (money(item.order.list_price_minor, &currency)) }
                     td.amount { (money(item.order.paid_coupon_minor, &currency)) }
