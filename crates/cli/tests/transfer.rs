@@ -79,6 +79,9 @@ async fn a_month_of_business(node: &Node) -> Vec<(String, Value)> {
         if auto_renew {
             body["auto_renew"] = json!({ "period": "1M" });
         }
+        // A name and tags (their own table) that the move must keep.
+        body["name"] = json!(format!("Fleet «{index}»"));
+        body["tags"] = json!(["env:prod", format!("team-{index}")]);
         let bought = node.call("POST", "/v1/instances", Some(body)).await;
         accounts.push((id, bought["instance"]["id"].as_str().unwrap().to_string()));
     }
@@ -121,7 +124,7 @@ async fn a_database_moves_between_sqlite_and_postgres_unchanged() {
 
     let exported = folder.path().join("first.jsonl");
     let said = succeeds(&["export", "--db", &sqlite, path(&exported)]);
-    assert!(said.contains("rows of 28 tables"), "{said}");
+    assert!(said.contains("rows of 29 tables"), "{said}");
 
     // Into PostgreSQL: a database that is there but empty, migrated by the import.
     let postgres = PostgresDatabase::create("tenure_import", false).await;
