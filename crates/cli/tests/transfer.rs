@@ -79,6 +79,9 @@ async fn a_month_of_business(node: &Node) -> Vec<(String, Value)> {
         if auto_renew {
             body["auto_renew"] = json!({ "period": "1M" });
         }
+        // A name and tags (their own table) that the move must keep.
+        body["name"] = json!(format!("Fleet «{index}»"));
+        body["tags"] = json!(["env:prod", format!("team-{index}")]);
         let bought = node.call("POST", "/v1/instances", Some(body)).await;
         accounts.push((id, bought["instance"]["id"].as_str().unwrap().to_string()));
     }

@@ -87,11 +87,13 @@ pub enum EventKind {
     /// The operator reminded the account that its money will not pay its coming
     /// auto-renewals (the fleet forecast's reminder).
     RenewalFundsReminder,
+    /// The customer named, renamed or tagged an instance (`PATCH /v1/instances/{id}`).
+    InstanceLabelled,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 51] = [
+    pub const ALL: [EventKind; 52] = [
         EventKind::AccountCreated,
         EventKind::FundsDeposited,
         EventKind::CouponGranted,
@@ -143,6 +145,7 @@ impl EventKind {
         EventKind::InvoiceIssued,
         EventKind::CreditNoteIssued,
         EventKind::RenewalFundsReminder,
+        EventKind::InstanceLabelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -198,6 +201,7 @@ impl EventKind {
             EventKind::InvoiceIssued => "invoice.issued",
             EventKind::CreditNoteIssued => "credit_note.issued",
             EventKind::RenewalFundsReminder => "account.renewal_funds_reminder",
+            EventKind::InstanceLabelled => "instance.labelled",
         }
     }
 }

@@ -28,6 +28,7 @@
 //! - [`usage`], [`bill`]: pay-as-you-go usage records, hourly cycles, bills and how they are paid.
 //! - [`country`]: ISO 3166-1 country codes and the EU member states.
 //! - [`invoice`]: invoices and credit notes as issued documents, and the tax rule.
+//! - [`label`]: an instance's name and tags, their rules, and how a notice names it.
 //! - [`overdue`], [`low_balance`]: what an unpaid bill does to an account, and the alert.
 
 pub mod access;
@@ -42,6 +43,7 @@ pub mod dispute;
 pub mod event;
 pub mod forecast;
 pub mod invoice;
+pub mod label;
 pub mod ledger;
 pub mod lifecycle;
 pub mod low_balance;

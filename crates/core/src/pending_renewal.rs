@@ -101,7 +101,7 @@ pub fn renewal_unsubscribed(
         Template::RenewalUnsubscribed,
         &[
             ("order", order_id),
-            ("instance", &instance.id),
+            ("instance", &instance.called()),
             ("expires_at", &readable_time(redating.expires_at)),
             ("refund", &format_minor(refund.refund_minor, currency)),
             (

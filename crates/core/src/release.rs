@@ -92,7 +92,7 @@ pub fn release_by_hand(
         template,
         &[
             ("product", &product.name),
-            ("instance", &instance.id),
+            ("instance", &instance.called()),
             ("released_at", &readable_time(now)),
         ],
     );

@@ -54,7 +54,7 @@ pub fn unsubscribed_notice(
         Template::InstanceUnsubscribed,
         &[
             ("product", product_name),
-            ("instance", &instance.id),
+            ("instance", &instance.called()),
             ("refund", &format_minor(refund_minor, currency)),
             (
                 "refund_destinations",

@@ -175,6 +175,8 @@ mod tests {
             activates_at: None,
             release_warned_for_expiry: None,
             domain_statuses: Vec::new(),
+            name: None,
+            tags: Vec::new(),
         }
     }
 

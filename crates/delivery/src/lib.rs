@@ -7,6 +7,7 @@
 //! messages leave now, whatever clock the lifecycle runs on.
 
 mod config;
+mod html;
 mod send;
 
 use std::sync::Arc;

@@ -107,10 +107,13 @@ async fn email(
         // The notice's id: the same on every attempt, so a mailbox can tell a repeat.
         .message_id(Some(format!("<{}@tenure>", delivery.message_id)))
         .subject(subject);
+    // The text and its HTML beside it, for the reader to choose; an attachment goes beside
+    // both (multipart/mixed holding the alternative and the file).
+    let alternative = MultiPart::alternative()
+        .singlepart(SinglePart::plain(body.to_string()))
+        .singlepart(SinglePart::html(crate::html::notice_html(subject, body)));
     let message = match attachment {
-        None => builder
-            .header(ContentType::TEXT_PLAIN)
-            .body(body.to_string()),
+        None => builder.multipart(alternative),
         Some(attachment) => {
             let Ok(content_type) = ContentType::parse(attachment.content_type) else {
                 return SendOutcome::Undeliverable {
@@ -121,12 +124,10 @@ async fn email(
                 };
             };
             builder.multipart(
-                MultiPart::mixed()
-                    .singlepart(SinglePart::plain(body.to_string()))
-                    .singlepart(
-                        MailAttachment::new(attachment.file_name.clone())
-                            .body(attachment.bytes.clone(), content_type),
-                    ),
+                MultiPart::mixed().multipart(alternative).singlepart(
+                    MailAttachment::new(attachment.file_name.clone())
+                        .body(attachment.bytes.clone(), content_type),
+                ),
             )
         }
     };

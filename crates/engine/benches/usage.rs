@@ -92,6 +92,8 @@ async fn setup(url: &str) -> (Engine, Vec<String>, String) {
                     },
                     auto_renew: false,
                     sources: PaymentSources::AUTO_RENEWAL,
+                    name: None,
+                    tags: Vec::new(),
                 },
             )
             .await

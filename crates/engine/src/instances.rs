@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use tenure_core::auto_renewal::{effective_from, next_attempt};
 use tenure_core::catalog::{Billing, Product};
+use tenure_core::event::{EventDraft, EventKind};
 use tenure_core::ledger::Entry;
 use tenure_core::lifecycle::{next_step_due, Instance, InstanceStatus, RenewalMode};
 use tenure_core::order::{OrderKind, OrderStatus};
@@ -66,6 +67,18 @@ pub struct PurchaseCommand {
     pub request: PurchaseRequest,
     pub auto_renew: bool,
     pub sources: PaymentSources,
+    /// Checked at the edge (`tenure_core::label`).
+    pub name: Option<String>,
+    /// Checked and sorted at the edge (`tenure_core::label::check_tags`).
+    pub tags: Vec<String>,
+}
+
+/// What `PATCH /v1/instances/{id}` changes, checked at the edge (`tenure_core::label`):
+/// `None` leaves a field as it is; `Some(None)` removes the name.
+#[derive(Debug, Clone, Default)]
+pub struct LabelChange {
+    pub name: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -295,6 +308,8 @@ impl Engine {
             activates_at: (plan.starts_at > now).then_some(plan.starts_at),
             release_warned_for_expiry: None,
             domain_statuses: Vec::new(),
+            name: command.name.clone(),
+            tags: command.tags.clone(),
         };
         // Paid for before anything is written: a purchase the account cannot pay for (the
         // most common refusal) then writes nothing, and the store has nothing to undo.
@@ -392,6 +407,46 @@ impl Engine {
             &account.currency,
         )
         .map_err(refused)
+    }
+
+    /// Names, renames or tags an instance (`instance.labelled`), in the caller's transaction.
+    /// A change that changes nothing writes nothing.
+    pub async fn label_instance(
+        &self,
+        tx: &mut Tx,
+        instance_id: &str,
+        change: LabelChange,
+    ) -> Result<InstanceView, EngineError> {
+        let now = self.clock.now();
+        let mut stored = self.lock_instance(tx, instance_id).await?;
+        let before = stored.instance.clone();
+        if let Some(name) = change.name {
+            stored.instance.name = name;
+        }
+        if let Some(tags) = change.tags {
+            stored.instance.tags = tags;
+        }
+        let instance = &stored.instance;
+        if instance.name != before.name || instance.tags != before.tags {
+            instances::set_labels(tx, &instance.id, instance.name.as_deref(), &instance.tags)
+                .await?;
+            let account = self.lock_account(tx, &instance.account_id).await?;
+            let event = EventDraft {
+                kind: EventKind::InstanceLabelled,
+                account_id: account.id.clone(),
+                instance_id: Some(instance.id.clone()),
+                data: serde_json::json!({
+                    "name": instance.name,
+                    "tags": instance.tags,
+                    "previous_name": before.name,
+                    "previous_tags": before.tags,
+                })
+                .into(),
+            };
+            self.record(tx, now, &account, &[event], &[]).await?;
+        }
+        let product = self.catalog.product(&stored.instance.product_id);
+        Ok(InstanceView::new(stored, product))
     }
 
     pub async fn instance_view(

@@ -14,7 +14,7 @@ use crate::time::{from_seconds, lower_bound_seconds, to_seconds};
 const COLUMNS: &str = "id, account_id, product_id, edition_id, spec_id, region, billing, status, created_at, \
     expires_at, released_at, renewal_mode, auto_renew_period, subscription_period, reminded_for_expiry, \
     auto_renew_schedule, auto_renew_effective_from, deduction_renews_expires_at, deduction_attempt_offset_days, \
-    next_due_at, last_active_at, activates_at, release_warned_for_expiry, domain_statuses";
+    next_due_at, last_active_at, activates_at, release_warned_for_expiry, domain_statuses, name, tags, name_folded";
 
 /// An instance as stored, with the scheduler's due time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +91,11 @@ fn from_row(mut row: Row) -> Result<StoredInstance, DatabaseError> {
                 .take::<Option<String>>("domain_statuses")?
                 .map(|text| text.split(',').map(str::to_string).collect())
                 .unwrap_or_default(),
+            name: row.take("name")?,
+            tags: row
+                .take::<Option<String>>("tags")?
+                .map(|text| text.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
         },
         next_due_at: optional_time(row, "next_due_at")?,
     })
@@ -104,17 +109,69 @@ pub async fn insert(
     bind_row(
         query(&format!(
             "INSERT INTO instances ({COLUMNS}) VALUES {}",
-            values_placeholders(1, 24)
+            values_placeholders(1, BOUND)
         )),
         instance,
         next_due_at,
     )
     .execute(tx)
     .await?;
+    insert_tags(tx, &instance.id, &instance.tags).await
+}
+
+/// The values [`bind_row`] binds.
+const BOUND: usize = 27;
+
+/// Sets an instance's name and tags (both columns of its row and its `instance_tags` rows),
+/// nothing else of it: the one write of them after its purchase. The caller holds its lock.
+pub async fn set_labels(
+    tx: &mut Tx,
+    instance_id: &str,
+    name: Option<&str>,
+    tags: &[String],
+) -> Result<(), StoreError> {
+    let result = query("UPDATE instances SET name = $2, tags = $3, name_folded = $4 WHERE id = $1")
+        .bind(instance_id)
+        .bind(name)
+        .bind(joined_tags(tags))
+        .bind(name.map(folded))
+        .execute(tx)
+        .await?;
+    assert_eq!(
+        result.rows_affected(),
+        1,
+        "labelled instance {instance_id} exists"
+    );
+    query("DELETE FROM instance_tags WHERE instance_id = $1")
+        .bind(instance_id)
+        .execute(tx)
+        .await?;
+    insert_tags(tx, instance_id, tags).await
+}
+
+async fn insert_tags(tx: &mut Tx, instance_id: &str, tags: &[String]) -> Result<(), StoreError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    // At most `label::MAX_TAGS` (20): one statement.
+    let sql = format!(
+        "INSERT INTO instance_tags (tag, instance_id) VALUES {}",
+        values_placeholders(tags.len(), 2)
+    );
+    let mut insert = query(&sql);
+    for tag in tags {
+        insert = insert.bind(tag.as_str()).bind(instance_id);
+    }
+    insert.execute(tx).await?;
     Ok(())
 }
 
-/// Binds an instance's 24 values in the order of [`COLUMNS`].
+/// Tags as the row keeps them: joined by commas (a tag holds none), none as null.
+fn joined_tags(tags: &[String]) -> Option<String> {
+    (!tags.is_empty()).then(|| tags.join(","))
+}
+
+/// Binds an instance's 27 values in the order of [`COLUMNS`].
 fn bind_row<'a>(
     query: Query<'a>,
     instance: &'a Instance,
@@ -150,6 +207,16 @@ fn bind_row<'a>(
         .bind(instance.release_warned_for_expiry.map(to_seconds))
         // Statuses are EPP tokens (letters only), so a comma separates them unambiguously.
         .bind((!instance.domain_statuses.is_empty()).then(|| instance.domain_statuses.join(",")))
+        // Bound for the insert; updates leave both alone (set_labels writes them).
+        .bind(instance.name.as_deref())
+        .bind(joined_tags(&instance.tags))
+        .bind(instance.name.as_deref().map(folded))
+}
+
+/// A name as the filter by name compares it: lower-cased by Rust's rules, the same on both
+/// databases (SQLite's `LOWER` folds ASCII letters only, PostgreSQL's every letter).
+fn folded(name: &str) -> String {
+    name.to_lowercase()
 }
 
 /// Writes many instances read by [`lock_due`] in this transaction, with their next due times
@@ -197,7 +264,7 @@ pub async fn update_many(
             release_warned_for_expiry = excluded.release_warned_for_expiry,
             domain_statuses = excluded.domain_statuses"
         ),
-        24,
+        BOUND,
         instances,
         |query, (_, instance, next_due_at)| bind_row(query, instance, *next_due_at),
     )
@@ -219,7 +286,7 @@ fn deduction_attempt_offset_days(instance: &Instance) -> Option<i64> {
 
 /// The `UPDATE` of an instance's changing columns, without its `WHERE`. Its placeholders are
 /// numbered as [`bind_row`] binds (the order of [`COLUMNS`]), so the values the update leaves
-/// alone (`$2`, `$3`, `$6`, `$9`) are bound and not used.
+/// alone (`$2`, `$3`, `$6`, `$9`, and the name, tags and folded name, `$25` to `$27`) are bound and not used.
 macro_rules! update_changes {
     () => {
         "UPDATE instances SET edition_id = $4, spec_id = $5, billing = $7, status = $8,
@@ -249,7 +316,7 @@ async fn write_changes(
     next_due_at: Option<Timestamp>,
 ) -> Result<(), StoreError> {
     let statement = match rowid {
-        Some(_) => concat!(update_changes!(), " WHERE rowid = $25 AND id = $1"),
+        Some(_) => concat!(update_changes!(), " WHERE rowid = $28 AND id = $1"),
         None => concat!(update_changes!(), " WHERE id = $1"),
     };
     let mut query = bind_row(query(statement), instance, next_due_at);
@@ -309,14 +376,33 @@ pub struct InstanceFilter {
     pub expires_after: Option<Timestamp>,
     /// Expiring at or before this time.
     pub expires_before: Option<Timestamp>,
+    /// Instances carrying this tag.
+    pub tag: Option<String>,
+    /// Instances whose name holds this text, whatever the case of its letters.
+    pub name_contains: Option<String>,
     pub after_id: Option<String>,
     pub limit: i64,
+}
+
+/// A `LIKE` pattern matching folded names that hold `text` (folded alike): `%`, `_` and the escape character itself stand for themselves.
+fn holding(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for character in folded(text).chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(character);
+    }
+    pattern.push('%');
+    pattern
 }
 
 pub async fn list(
     connection: &mut Connection,
     filter: &InstanceFilter,
 ) -> Result<Vec<StoredInstance>, StoreError> {
+    let name_pattern = filter.name_contains.as_deref().map(holding);
     let filters = [
         ("account_id", &filter.account_id),
         ("product_id", &filter.product_id),
@@ -331,6 +417,13 @@ pub async fn list(
             "expires_at <= CAST({value} AS BIGINT)",
             &filter.expires_before.map(|at| to_seconds(at).to_string()),
         ),
+        // Through the tag's key, by index on both databases.
+        (
+            "id IN (SELECT instance_id FROM instance_tags WHERE tag = {value})",
+            &filter.tag,
+        ),
+        // A scan of the account's (or the fleet's) rows: a substring has no index to use.
+        ("name_folded LIKE {value} ESCAPE '\\'", &name_pattern),
     ];
     let rows = crate::listing::fetch_page(
         connection,

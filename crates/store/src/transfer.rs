@@ -23,6 +23,7 @@ pub const TABLES: &[Table] = &[
     table("account_funds", &["account_id"]),
     table("revenue_days", &["day", "account_id"]),
     table("instances", &["id"]),
+    table("instance_tags", &["tag", "instance_id"]),
     table("orders", &["id"]),
     table("refunds", &["id"]),
     // Before the notices, which name the documents they bring.

@@ -123,6 +123,9 @@ pub enum EventKind {
     // The operator reminded the account that its money will not pay its coming auto-renewals.
     #[serde(rename = "account.renewal_funds_reminder")]
     RenewalFundsReminder,
+    // The customer named, renamed or tagged an instance.
+    #[serde(rename = "instance.labelled")]
+    InstanceLabelled,
 }
 
 same_variants!(
@@ -179,6 +182,7 @@ same_variants!(
         InvoiceIssued,
         CreditNoteIssued,
         RenewalFundsReminder,
+        InstanceLabelled,
     }
 );
 

@@ -104,6 +104,10 @@ pub struct Instance {
     /// them (`serverUpdateProhibited`, ...): a security lock makes the move to the free tier
     /// fail. Empty for everything else.
     pub domain_statuses: Vec<String>,
+    /// What the customer calls it: notices name the instance by it. None until named.
+    pub name: Option<String>,
+    /// The customer's tags, sorted; empty until tagged.
+    pub tags: Vec<String>,
     /// When the next lifecycle step (reminder, expiry, release) is due.
     pub next_due_at: Option<Timestamp>,
     /// When an expired instance will be released.
@@ -172,6 +176,47 @@ pub struct Purchase {
     pub pay_with: Option<String>,
     pub use_vouchers: Option<bool>,
     pub use_coupons: Option<bool>,
+    /// What to call the instance: 1 to 100 characters, no control characters.
+    #[schemars(length(min = 1, max = 100))]
+    pub name: Option<String>,
+    /// Tags to group it by: at most 20, each 1 to 50 characters of `a-z 0-9 _ - : .`, no two
+    /// alike.
+    #[schemars(
+        length(max = 20),
+        inner(length(min = 1, max = 50), regex(pattern = r"^[a-z0-9_\-:.]+$"))
+    )]
+    pub tags: Option<Vec<String>>,
+}
+
+/// `PATCH /v1/instances/{id}`: a field left out stays as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("examples" = [{ "name": "billing-db", "tags": ["env:prod", "team-billing"] }]))]
+pub struct InstanceLabels {
+    /// The new name (1 to 100 characters, no control characters), or null to remove it.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<String>", length(min = 1, max = 100))]
+    pub name: Option<Option<String>>,
+    /// The whole new set of tags, replacing the old (at most 20, each 1 to 50 characters of
+    /// `a-z 0-9 _ - : .`, no two alike); `[]` removes them all.
+    #[schemars(
+        length(max = 20),
+        inner(length(min = 1, max = 50), regex(pattern = r"^[a-z0-9_\-:.]+$"))
+    )]
+    pub tags: Option<Vec<String>>,
+}
+
+/// A field that may be null: given (`Some`, null or not), or left out (`None`, by `default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -196,6 +241,13 @@ pub struct InstanceQuery {
     pub expires_after: Option<Timestamp>,
     /// Expiring at or before this time.
     pub expires_before: Option<Timestamp>,
+    /// Instances carrying this tag.
+    #[schemars(length(min = 1, max = 50), regex(pattern = r"^[a-z0-9_\-:.]+$"))]
+    pub tag: Option<String>,
+    /// Instances whose name holds this text, whatever the case of its letters (at most 100
+    /// characters, no control characters).
+    #[schemars(length(max = 100))]
+    pub name: Option<String>,
     /// Items per page, 1 to 1000 (default 100).
     #[schemars(range(min = 1, max = 1000))]
     #[serde(default, deserialize_with = "crate::whole_number::query")]
@@ -301,6 +353,8 @@ mod from_domain {
                 last_active_at: instance.last_active_at,
                 activates_at: instance.activates_at,
                 domain_statuses: instance.domain_statuses,
+                name: instance.name,
+                tags: instance.tags,
                 next_due_at: view.next_due_at,
                 release_at: view.release_at,
                 next_deduction_at: view.next_deduction_at,

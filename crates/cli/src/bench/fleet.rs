@@ -147,6 +147,8 @@ pub async fn load(
             activates_at: None,
             release_warned_for_expiry: None,
             domain_statuses: Vec::new(),
+            name: None,
+            tags: Vec::new(),
         };
         let next_due_at = next_due(&instance, product).map(|due| due.at);
         instances::insert(&mut tx, &instance, next_due_at).await?;

@@ -274,7 +274,7 @@ fn failure_alert(
         Template::AutoRenewalFailed,
         &[
             ("product", &product.name),
-            ("instance", &marked.id),
+            ("instance", &marked.called()),
             ("expires_at", &readable_time(expires_at)),
             ("expiry", &expiry),
             ("reason", &why),

@@ -61,6 +61,8 @@ fn auto_instance(
         activates_at: None,
         release_warned_for_expiry: None,
         domain_statuses: Vec::new(),
+        name: None,
+        tags: Vec::new(),
     }
 }
 

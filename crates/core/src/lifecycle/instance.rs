@@ -160,6 +160,17 @@ pub struct Instance {
     /// them (`serverUpdateProhibited`, ...): a security lock makes the move to the free tier
     /// fail. Empty for everything else.
     pub domain_statuses: Vec<String>,
+    /// What the customer calls it (`label::check_name`); notices name it by this.
+    pub name: Option<String>,
+    /// The customer's tags (`label::check_tags`), sorted.
+    pub tags: Vec<String>,
+}
+
+impl Instance {
+    /// How a notice names the instance: “its name” (its id), or its id alone.
+    pub fn called(&self) -> String {
+        crate::label::called(&self.id, self.name.as_deref())
+    }
 }
 
 /// Where auto-renewal stands in its schedule for one expiry.

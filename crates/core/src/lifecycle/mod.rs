@@ -67,6 +67,8 @@ pub(crate) fn subscription_for_tests(
         activates_at: None,
         release_warned_for_expiry: None,
         domain_statuses: Vec::new(),
+        name: None,
+        tags: Vec::new(),
     }
 }
 

@@ -48,9 +48,10 @@ pub(super) fn warning(
     };
     let expires = readable_time(expires_at);
     let release = readable_time(release_time);
+    let called = instance.called();
     let mut values = vec![
         ("product", product.name.as_str()),
-        ("instance", instance.id.as_str()),
+        ("instance", called.as_str()),
         ("expires_at", expires.as_str()),
         ("release_at", release.as_str()),
     ];

@@ -67,9 +67,10 @@ pub fn take_step(
     }
     let expires = readable_time(expires_at);
     let retention_days = policy.retention_days.to_string();
+    let called = instance.called();
     let named = [
         ("product", product.name.as_str()),
-        ("instance", instance.id.as_str()),
+        ("instance", called.as_str()),
     ];
     let notice = |template: Template, more: &[(&str, &str)]| {
         let values: Vec<(&str, &str)> = named.iter().chain(more).copied().collect();

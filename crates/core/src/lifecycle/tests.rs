@@ -33,6 +33,8 @@ fn instance(product_id: &str, expires_at: &str) -> Instance {
         activates_at: None,
         release_warned_for_expiry: None,
         domain_statuses: Vec::new(),
+        name: None,
+        tags: Vec::new(),
     }
 }
 

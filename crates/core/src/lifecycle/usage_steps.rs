@@ -87,9 +87,10 @@ pub fn take_usage_step(
     texts: &NoticeTexts,
 ) -> StepOutcome {
     let mut next = instance.clone();
+    let called = instance.called();
     let named = [
         ("product", product.name.as_str()),
-        ("instance", instance.id.as_str()),
+        ("instance", called.as_str()),
     ];
     let notice = |template: Template, more: &[(&str, &str)]| {
         let values: Vec<(&str, &str)> = named.iter().chain(more).copied().collect();

@@ -90,6 +90,8 @@ pub fn monthly_basic_queue(account_id: &str) -> PurchaseCommand {
             use_coupons: true,
             method: PaymentMethod::Balance,
         },
+        name: None,
+        tags: Vec::new(),
     }
 }
 
@@ -118,6 +120,8 @@ pub fn payg_iot(account_id: &str) -> PurchaseCommand {
         },
         auto_renew: false,
         sources: PaymentSources::AUTO_RENEWAL,
+        name: None,
+        tags: Vec::new(),
     }
 }
 
@@ -260,6 +264,10 @@ const LATER_COLUMNS: &[(&str, &str, &str)] = &[
     // When a generated bill's month is invoiced, and by which invoice.
     ("bills", "invoice_at", "BIGINT"),
     ("bills", "invoice_id", "TEXT"),
+    // An instance's name and tags, read and written with its row (version 17).
+    ("instances", "name", "TEXT"),
+    ("instances", "tags", "TEXT"),
+    ("instances", "name_folded", "TEXT"),
 ];
 
 /// Tables a later migration adds that use cases read or write, as far as they do (the webhook
@@ -297,6 +305,8 @@ const LATER_TABLES: &[(&str, &str)] = &[
           order_id TEXT, refund_id TEXT, corrects_id TEXT, issued_at BIGINT, currency TEXT, \
           gross_minor BIGINT, document TEXT)",
     ),
+    // A purchase's tags, one row each (none here).
+    ("instance_tags", "(tag TEXT, instance_id TEXT)"),
 ];
 
 pub async fn columns_of_later_versions(store: &Store, present: bool) {

@@ -46,6 +46,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("GET", "/v1/instances", "listInstances", "List instances"),
     ("POST", "/v1/instances", "purchaseInstance", "Buy an instance"),
     ("GET", "/v1/instances/{id}", "getInstance", "Get an instance"),
+    ("PATCH", "/v1/instances/{id}", "updateInstance", "Name or tag an instance"),
     ("PUT", "/v1/instances/{id}/auto-renewal", "setAutoRenewal", "Set auto-renewal"),
     ("PUT", "/v1/instances/{id}/renewal-mode", "setRenewalMode", "Set the renewal mode"),
     ("POST", "/v1/instances/{id}/renew", "renewInstance", "Renew an instance"),
@@ -126,6 +127,7 @@ const VERBS: &[&str] = &[
     "remove",
     "receive",
     "start",
+    "update",
 ];
 
 /// The tags operations are grouped by, in the order a reader meets them, with what each holds.

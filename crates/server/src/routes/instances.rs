@@ -1,13 +1,15 @@
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use tenure_core::catalog::Billing;
+use tenure_core::label;
 use tenure_core::payment::{PaymentMethod, PaymentSources};
 use tenure_core::purchase::PurchaseRequest;
-use tenure_engine::instances::PurchaseCommand;
+use tenure_engine::instances::{LabelChange, PurchaseCommand};
 use tenure_engine::EngineError;
 use tenure_store::instances::InstanceFilter;
 use tenure_wire::instances::{
-    Instance, InstanceQuery, PlanQuota, Purchase, PurchaseResult, QuotaUsage, QuotaUse,
+    Instance, InstanceLabels, InstanceQuery, PlanQuota, Purchase, PurchaseResult, QuotaUsage,
+    QuotaUse,
 };
 use tenure_wire::renewals::{Renew, RenewMany, RenewalResult, RenewedMany};
 
@@ -35,12 +37,14 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::GET,
             "/v1/instances",
-            "List instances (filters: account, product, region, status, renewal = manual, auto, none, expires_after, expires_before)",
+            "List instances (filters: account, product, region, status, renewal = manual, auto, none, expires_after, expires_before, tag, name)",
             list,
         )
         .account(Permission::Read),
         Route::new(Method::GET, "/v1/instances/{id}", "An instance with its expiry and next lifecycle step", show)
             .account(Permission::Read),
+        Route::new(Method::PATCH, "/v1/instances/{id}", "Name, rename or tag an instance: a field left out stays as it is", label)
+            .account(Permission::Billing),
         Route::new(Method::POST, "/v1/instances/{id}/renew", "Renew by hand for a period, from the current expiry", renew)
             .account(Permission::Billing),
         Route::new(Method::POST, "/v1/renewals", "Renew several instances for one period, all or nothing", renew_many)
@@ -109,6 +113,8 @@ async fn purchase(
     command: Command<Purchase>,
 ) -> Result<Answered<PurchaseResult, Created>, ApiError> {
     let body = command.body;
+    let name = body.name.as_deref().map(check_name).transpose()?;
+    let tags = check_tags(body.tags.as_deref().unwrap_or_default())?;
     let payment = Payment {
         pay_with: body.pay_with,
         use_vouchers: body.use_vouchers,
@@ -131,6 +137,8 @@ async fn purchase(
         },
         auto_renew: body.auto_renew.is_some(),
         sources: payment.sources()?,
+        name,
+        tags,
     };
     let engine = context.engine.clone();
     let by_card = purchase.sources.method == PaymentMethod::BankCard && engine.takes_cards();
@@ -168,6 +176,22 @@ async fn list(
             .parse::<tenure_core::lifecycle::InstanceStatus>()
             .map_err(|message| ApiError::invalid("invalid_query", message))?;
     }
+    if let Some(tag) = &query.tag {
+        label::check_tag(tag).map_err(|error| ApiError::invalid("invalid_query", error))?;
+    }
+    if let Some(name) = &query.name {
+        // A longer text is in no name; one with a control character neither, and PostgreSQL
+        // takes no NUL: refused, with what to send instead.
+        if name.chars().count() > label::MAX_NAME_CHARS || name.chars().any(char::is_control) {
+            return Err(ApiError::invalid(
+                "invalid_query",
+                format!(
+                    "`name` is a part of a name: at most {} characters, no control characters",
+                    label::MAX_NAME_CHARS
+                ),
+            ));
+        }
+    }
     let filter = InstanceFilter {
         account_id: query.account,
         product_id: query.product,
@@ -176,6 +200,8 @@ async fn list(
         renewal_mode: query.renewal,
         expires_after: query.expires_after,
         expires_before: query.expires_before,
+        tag: query.tag,
+        name_contains: query.name.filter(|name| !name.is_empty()),
         after_id: query.after,
         limit,
     };
@@ -196,6 +222,38 @@ async fn show(
     let engine = context.engine.clone();
     read(&context, move |connection| {
         Box::pin(async move { engine.instance_view(connection, &instance_id).await })
+    })
+    .await
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    label::check_name(name).map_err(|error| ApiError::invalid(error.code(), error))
+}
+
+fn check_tags(tags: &[String]) -> Result<Vec<String>, ApiError> {
+    label::check_tags(tags).map_err(|error| ApiError::invalid(error.code(), error))
+}
+
+/// Names nothing an account key must own beyond the path.
+impl BodyNames for InstanceLabels {}
+
+async fn label(
+    State(context): State<ApiContext>,
+    Path(instance_id): Path<String>,
+    command: Command<InstanceLabels>,
+) -> Result<Answered<Instance>, ApiError> {
+    let body = &command.body;
+    let change = LabelChange {
+        name: match &body.name {
+            Some(Some(name)) => Some(Some(check_name(name)?)),
+            Some(None) => Some(None),
+            None => None,
+        },
+        tags: body.tags.as_deref().map(check_tags).transpose()?,
+    };
+    let engine = context.engine.clone();
+    execute(&context, &command.meta, Succeeded, move |tx| {
+        Box::pin(async move { engine.label_instance(tx, &instance_id, change).await })
     })
     .await
 }

@@ -1286,7 +1286,7 @@ async fn the_fleet_lists_every_accounts_instances_and_exports_them() {
         .unwrap()
         .starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.lines().collect();
-    assert!(lines[0].starts_with("instance_id,account_id,product_id"));
+    assert!(lines[0].starts_with("instance_id,name,tags,account_id,product_id"));
     let mut exported: Vec<String> = lines[1..]
         .iter()
         .map(|line| line.split(',').next().unwrap().to_string())
@@ -1300,4 +1300,84 @@ async fn the_fleet_lists_every_accounts_instances_and_exports_them() {
     // A status no instance has: an empty list, said so.
     let none = operator.get("/console/fleet?status=released").await;
     assert!(none.text.contains("No instance matches."), "{}", none.text);
+}
+
+#[tokio::test]
+async fn an_instance_is_named_and_tagged_from_the_console_and_shown_by_its_names() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let (mut browser, account_id) = owner_browser(&app).await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/deposits"),
+        json!({ "amount": 50_000, "method": "bank_card" }),
+    )
+    .await;
+    let bought = app
+        .buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+        .await;
+    let id = bought["instance"]["id"].as_str().unwrap().to_string();
+    let page = browser.get(&format!("/console/instances/{id}")).await;
+    assert_eq!(page.status, 200);
+    let csrf = page.csrf();
+    let path = format!("/console/instances/{id}/labels");
+    // A forged token changes nothing.
+    let forged = browser
+        .post_form(&path, &[("csrf", "forged"), ("name", "x"), ("tags", "")])
+        .await;
+    assert_ne!(forged.status, 303, "{}", forged.text);
+    assert_eq!(app.instance(&id).await["name"], serde_json::Value::Null);
+    let saved = browser
+        .post_form(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("idempotency_key", "label-1"),
+                ("name", "<b>billing-db</b>"),
+                ("tags", "env:prod team-billing"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let instance = app.instance(&id).await;
+    assert_eq!(instance["name"], "<b>billing-db</b>");
+    assert_eq!(instance["tags"], json!(["env:prod", "team-billing"]));
+    // The list shows the name (escaped) with the id beside it, the tags, and the catalog's
+    // names of the product, edition and spec.
+    let list = browser.get("/console/instances?tag=env:prod").await;
+    assert!(
+        list.text.contains("&lt;b&gt;billing-db&lt;/b&gt;"),
+        "{}",
+        list.text
+    );
+    assert!(!list.text.contains("<b>billing-db"), "{}", list.text);
+    assert!(list.text.contains(&id));
+    assert!(list.text.contains("team-billing"));
+    assert!(list.text.contains("Message queue (MQTT)"), "{}", list.text);
+    let other = browser.get("/console/instances?tag=env:dev").await;
+    assert!(
+        other.text.contains("No instance matches."),
+        "{}",
+        other.text
+    );
+    // A bad tag is refused with the API's words, and changes nothing.
+    let refused = browser
+        .post_form(
+            &path,
+            &[("csrf", &csrf), ("name", "x"), ("tags", "Not-Lower")],
+        )
+        .await;
+    assert!(
+        refused.text.contains("a tag is made of"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(app.instance(&id).await["name"], "<b>billing-db</b>");
+
+    // Another account's owner cannot rename it.
+    let (mut stranger, _) = owner_browser(&app).await;
+    let csrf = stranger.csrf().await;
+    let page = stranger
+        .post_form(&path, &[("csrf", &csrf), ("name", "mine"), ("tags", "")])
+        .await;
+    assert_ne!(page.status, 303, "{}", page.text);
+    assert_eq!(app.instance(&id).await["name"], "<b>billing-db</b>");
 }

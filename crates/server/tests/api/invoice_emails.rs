@@ -71,6 +71,24 @@ async fn check_document_email(app: &TestApp, mail: &Mail, invoice: &Value) {
         mail.body
     );
     assert!(mail.body.contains(number), "{}", mail.body);
+    // The text and its HTML side by side, the PDF beside them.
+    assert_eq!(
+        mail.content_types,
+        [
+            "multipart/mixed",
+            "multipart/alternative",
+            "text/plain",
+            "text/html",
+            "application/pdf"
+        ],
+        "{mail:?}"
+    );
+    let html = mail.html.as_deref().unwrap();
+    assert!(html.contains(number), "{html}");
+    assert!(
+        html.contains(&usd(invoice["gross_minor"].as_i64().unwrap())),
+        "{html}"
+    );
     assert_eq!(mail.attachments.len(), 1, "{mail:?}");
     let attached = &mail.attachments[0];
     assert_eq!(attached.content_type, "application/pdf");
@@ -225,3 +243,103 @@ on_both_backends!(
     document_emails_to_the_account,
     without_an_invoice_address_the_account_email_is_used
 );
+
+/// Every `12.50 USD` a text holds.
+fn amounts_in(text: &str) -> Vec<String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|pair| pair[1].trim_end_matches(['.', ',', ';', ')']) == "USD")
+        .filter(|pair| {
+            pair[0].contains('.') && pair[0].chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
+        .map(|pair| format!("{} USD", pair[0]))
+        .collect()
+}
+
+async fn emails_carry_html_beside_the_text_escaped(backend: Backend) {
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app_delivering(
+        backend,
+        "2026-03-01T00:00:00Z",
+        delivery(
+            ChannelUrls {
+                smtp_url: Some(smtp.url()),
+                smtp_from: Some("Billing <billing@example.com>".to_string()),
+                sms_gateway_url: None,
+                operator_email: None,
+            },
+            DeliveryPolicy::default(),
+        ),
+    )
+    .await;
+    let account = app
+        .post_ok(
+            "/v1/accounts",
+            json!({ "name": "<script>alert('account')</script>", "email": "ada@example.com",
+                    "mobile": "+15550100" }),
+        )
+        .await;
+    let account_id = text(&account["id"]).to_string();
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/deposits"),
+        json!({ "amount": 100_000, "method": "bank_card" }),
+    )
+    .await;
+    let name = "<script>alert('db')</script> & \"co\"";
+    let bought = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "message-queue", "edition": "basic",
+                    "spec": "tps-1000", "region": "us-east-1", "period": "1M", "name": name }),
+        )
+        .await;
+    let instance_id = text(&bought["instance"]["id"]).to_string();
+    app.advance_to("2026-03-11T00:00:00Z").await;
+    app.post_ok(
+        &format!("/v1/instances/{instance_id}/unsubscribe"),
+        json!({ "confirm_refund": true, "confirm_data_backed_up": true }),
+    )
+    .await;
+    // The unsubscription's email names the instance by its name, in the text as written.
+    let mail = email_whose_subject(&smtp, |subject| subject.contains("unsubscribed")).await;
+    assert_eq!(
+        mail.content_types,
+        ["multipart/alternative", "text/plain", "text/html"],
+        "{mail:?}"
+    );
+    assert!(
+        mail.body.contains(&format!("“{name}” ({instance_id})")),
+        "{}",
+        mail.body
+    );
+    let html = mail.html.as_deref().unwrap();
+    // Escaped in the HTML: no markup of the customer's gets through.
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "“&lt;script&gt;alert(&#39;db&#39;)&lt;/script&gt; &amp; &quot;co&quot;” ({instance_id})"
+        )),
+        "{html}"
+    );
+    // The same amounts as the text, each of them.
+    let amounts = amounts_in(&mail.body);
+    assert!(!amounts.is_empty(), "{}", mail.body);
+    for amount in &amounts {
+        assert!(html.contains(amount.as_str()), "{amount} in {html}");
+    }
+    // The invoice's email too: its HTML part, the PDF beside (checked whole above).
+    let invoice_mail = email_titled(&smtp, "Invoice INV-2026-000001").await;
+    assert!(!invoice_mail.html.as_deref().unwrap().contains("<script>"));
+    for amount in amounts_in(&invoice_mail.body) {
+        assert!(
+            invoice_mail
+                .html
+                .as_deref()
+                .unwrap()
+                .contains(amount.as_str()),
+            "{amount}"
+        );
+    }
+}
+on_both_backends!(html_emails, emails_carry_html_beside_the_text_escaped);

@@ -24,6 +24,7 @@ mod forecast;
 mod free_instances;
 mod group_commit;
 mod idempotency;
+mod instance_names;
 mod invoice_emails;
 mod invoices;
 mod lifecycle;

@@ -326,6 +326,7 @@ fn generous_bodies(
             paid(json!({ "spec": "tps-5000" }))
         }
         ("PUT", "/v1/instances/{id}/domain-statuses") => one(json!({ "statuses": [] })),
+        ("PATCH", "/v1/instances/{id}") => one(json!({ "name": "generous", "tags": ["env:prod"] })),
         ("POST", "/v1/instances/{id}/quota-usage") => one(json!({ "units": 1 })),
         ("POST", "/v1/instances/{id}/release") => one(json!({ "confirm_data_backed_up": true })),
         ("POST", "/v1/instances/{id}/renew") => paid(json!({ "period": "1Y" })),

@@ -5,12 +5,18 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// An email as received: its headers, its text, and the files it carries (a multipart/mixed
-/// email's text part and attachments).
+/// An email as received: its headers, its text, its HTML, and the files it carries, from
+/// however deep in its multiparts.
 #[derive(Debug, Clone)]
 pub struct Mail {
     headers: Vec<(String, String)>,
+    /// The plain text.
     pub body: String,
+    /// The HTML part beside the text, if any.
+    pub html: Option<String>,
+    /// Every entity's content type, outermost first, depth first (`multipart/mixed`,
+    /// `multipart/alternative`, `text/plain`, `text/html`, `application/pdf`).
+    pub content_types: Vec<String>,
     pub attachments: Vec<MailAttachment>,
 }
 
@@ -75,47 +81,59 @@ impl Mail {
     fn parse(text: &str) -> Mail {
         let text = text.replace("\r\n", "\n");
         let (headers, body) = head_and_body(&text);
-        let content_type = header_in(&headers, "Content-Type").unwrap_or("text/plain");
         let mut mail = Mail {
             headers: headers.clone(),
             body: String::new(),
+            html: None,
+            content_types: Vec::new(),
             attachments: Vec::new(),
         };
-        let Some(boundary) = content_type
+        mail.take_entity(&headers, body);
+        mail
+    }
+
+    /// Reads one MIME entity into the mail: a multipart's parts one by one (nested ones too),
+    /// the plain text as the body, the HTML part as `html`, a file as an attachment.
+    fn take_entity(&mut self, headers: &[(String, String)], body: &str) {
+        let content_type = header_in(headers, "Content-Type").unwrap_or("text/plain");
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        self.content_types.push(essence.clone());
+        if let Some(boundary) = essence
             .starts_with("multipart/")
             .then(|| parameter(content_type, "boundary"))
             .flatten()
-        else {
-            mail.body = String::from_utf8(decoded(&headers, body)).expect("a UTF-8 body");
-            return mail;
-        };
-        let delimiter = format!("--{boundary}");
-        // The parts between the delimiters, past the preamble, up to the closing `--`.
-        for part in body.split(delimiter.as_str()).skip(1) {
-            if part.starts_with("--") {
-                break;
+        {
+            let delimiter = format!("--{boundary}");
+            // The parts between the delimiters, past the preamble, up to the closing `--`.
+            for part in body.split(delimiter.as_str()).skip(1) {
+                if part.starts_with("--") {
+                    break;
+                }
+                let part = part.strip_prefix('\n').unwrap_or(part);
+                let part = part.strip_suffix('\n').unwrap_or(part);
+                let (part_headers, part_body) = head_and_body(part);
+                self.take_entity(&part_headers, part_body);
             }
-            let part = part.strip_prefix('\n').unwrap_or(part);
-            let part = part.strip_suffix('\n').unwrap_or(part);
-            let (part_headers, part_body) = head_and_body(part);
-            let bytes = decoded(&part_headers, part_body);
-            let disposition = header_in(&part_headers, "Content-Disposition").unwrap_or("");
-            match parameter(disposition, "filename") {
-                Some(file_name) => mail.attachments.push(MailAttachment {
-                    content_type: header_in(&part_headers, "Content-Type")
-                        .unwrap_or("")
-                        .split(';')
-                        .next()
-                        .unwrap_or("")
-                        .trim()
-                        .to_string(),
-                    file_name,
-                    bytes,
-                }),
-                None => mail.body = String::from_utf8(bytes).expect("a UTF-8 text part"),
-            }
+            return;
         }
-        mail
+        let bytes = decoded(headers, body);
+        let disposition = header_in(headers, "Content-Disposition").unwrap_or("");
+        match parameter(disposition, "filename") {
+            Some(file_name) => self.attachments.push(MailAttachment {
+                content_type: essence,
+                file_name,
+                bytes,
+            }),
+            None if essence == "text/html" => {
+                self.html = Some(String::from_utf8(bytes).expect("a UTF-8 HTML part"))
+            }
+            None => self.body = String::from_utf8(bytes).expect("a UTF-8 text part"),
+        }
     }
 
     pub fn header(&self, name: &str) -> &str {

@@ -356,7 +356,11 @@ async fn bad_input_is_refused_clearly(backend: Backend) {
         .contains("GET"));
     let answer: Value = response.json().await.unwrap();
     assert!(
-        answer["message"].as_str().unwrap().ends_with("GET, HEAD"),
+        // PATCH names and tags an instance.
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("GET, PATCH, HEAD"),
         "{answer}"
     );
 }

@@ -13,6 +13,7 @@ mod card_payments;
 mod console_sessions;
 mod deliveries;
 mod initial;
+mod instance_labels;
 mod invoices;
 mod lifecycle_marks;
 mod lighter_writes;
@@ -64,6 +65,7 @@ pub const MIGRATIONS: &[Migration] = &[
     payg_invoices::MIGRATION,
     notice_invoices::MIGRATION,
     revenue_days::MIGRATION,
+    instance_labels::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.

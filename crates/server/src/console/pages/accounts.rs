@@ -271,6 +271,7 @@ async fn show(
     .await;
     let users: api::Reply<Listing<ApiKey>> =
         api::read(&context, &session, &format!("{base}/users?limit=50")).await;
+    let names = super::CatalogNames::read(&context, &session).await;
 
     let title = match &account {
         Ok(account) => account.account.name.clone(),
@@ -288,7 +289,7 @@ async fn show(
         @match &instances {
             Err(refusal) => (message("bad", &refusal.message)),
             Ok(instances) => {
-                (super::instances::instance_table(&instances.data[..instances.data.len().min(50)]))
+                (super::instances::instance_table(&instances.data[..instances.data.len().min(50)], &names))
                 @if instances.data.len() > 50 {
                     p data-test="more-instances" { "The first 50 are shown; "
                         "the account's Instances page (“Show its pages” above) lists them all, with filters." }

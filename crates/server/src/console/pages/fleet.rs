@@ -178,7 +178,7 @@ async fn fleet(
                 div.table-wrap { table data-test="fleet" {
                     thead { tr { th { "Instance" } th { "Account" } th { "Product" } th { "Edition / spec" } th { "Region" } th { "Status" } th { "Expires" } th { "Renewal" } } }
                     tbody { @for instance in &listed.data { tr data-test="fleet-row" {
-                        td { a href={"/console/instances/" (instance.id)} { (instance.id) } }
+                        td { (super::instance_cell(&instance.id, instance.name.as_deref(), &instance.tags)) }
                         td { a href={"/console/accounts/" (instance.account_id)} { (instance.account_id) } }
                         td { (product_name(&instance.product_id)) }
                         td { (instance.edition_id) " / " (instance.spec_id) }
@@ -210,7 +210,7 @@ async fn fleet_csv(
     };
     let now = now(&context, &session).await;
     let mut csv = String::from(
-        "instance_id,account_id,product_id,edition_id,spec_id,region,status,expires_at,renewal_mode\r\n",
+        "instance_id,name,tags,account_id,product_id,edition_id,spec_id,region,status,expires_at,renewal_mode\r\n",
     );
     let mut after = String::new();
     let mut rows = 0;
@@ -236,6 +236,8 @@ async fn fleet_csv(
         for instance in &listed.data {
             let fields = [
                 instance.id.clone(),
+                instance.name.clone().unwrap_or_default(),
+                instance.tags.join(" "),
                 instance.account_id.clone(),
                 instance.product_id.clone(),
                 instance.edition_id.clone(),

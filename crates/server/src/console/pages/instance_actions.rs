@@ -41,6 +41,59 @@ pub fn router() -> Router<ApiContext> {
             "/console/instances/{id}/auto-renewal",
             post(set_auto_renewal),
         )
+        .route("/console/instances/{id}/labels", post(set_labels))
+}
+
+/// The form that names and tags an instance (`PATCH /v1/instances/{id}`); disabled for a key
+/// without the billing permission, as the API refuses it.
+pub fn label_form(session: &Session, instance: &Instance) -> Markup {
+    let may = session.allows(Permission::Billing);
+    html! {
+        h2 { "Name and tags" }
+        form.filters method="post" action={"/console/instances/" (instance.id) "/labels"} {
+            input type="hidden" name="csrf" value=(session.csrf);
+            input type="hidden" name="idempotency_key" value=(random_token());
+            div { label for="label-name" { "Name" }
+                input id="label-name" name="name" type="text" maxlength="100"
+                    value=(instance.name.as_deref().unwrap_or("")); }
+            div { label for="label-tags" { "Tags (separated by spaces)" }
+                input id="label-tags" name="tags" type="text" value=(instance.tags.join(" "))
+                    aria-describedby="label-tags-help"; }
+            button type="submit" disabled[!may] { "Save name and tags" }
+        }
+        p.muted id="label-tags-help" { "Tags: a-z, 0-9 and _ - : . — at most 20. An empty name removes it." }
+    }
+}
+
+async fn set_labels(
+    State(context): State<ApiContext>,
+    Path(id): Path<String>,
+    SignedForm { session, fields }: SignedForm,
+) -> Response {
+    let name = fields.one("name").unwrap_or("").trim();
+    let tags: Vec<&str> = fields
+        .one("tags")
+        .unwrap_or("")
+        .split([' ', ','])
+        .filter(|tag| !tag.is_empty())
+        .collect();
+    let body = json!({
+        "name": (!name.is_empty()).then_some(name),
+        "tags": tags,
+    });
+    let labelled: api::Reply<Instance> = api::send(
+        &context,
+        &session,
+        Method::PATCH,
+        &format!("/v1/instances/{id}"),
+        body,
+        fields.one("idempotency_key"),
+    )
+    .await;
+    if let Err(refusal) = labelled {
+        return review_page(&session, "Name and tags", message("bad", &refusal.message));
+    }
+    see_other(&format!("/console/instances/{id}"))
 }
 
 /// The forms of an instance's page (disabled for a key without the billing permission).
@@ -148,7 +201,7 @@ async fn review_renewal(
         &session,
         "Review the renewal",
         html! {
-            h1 { "Renew " (id) " for " (period) }
+            h1 { "Renew " (tenure_core::label::called(&id, item.instance.name.as_deref())) " for " (period) }
             div.quote { dl.facts {
                 dt { "Renewed until" } dd { (when(item.instance.expires_at)) }
                 dt { "Price" } dd data-test="renewal-price" { (money(price, &currency)) }

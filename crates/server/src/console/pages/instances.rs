@@ -1,5 +1,7 @@
-//! Instances: the list, filtered by product, region, status and renewal mode, and an
-//! instance's page: expiry, release date, the next deduction and its attempts, its events.
+//! Instances: the list, filtered by product, region, status, renewal mode, tag and name, each
+//! by its name (products, editions and specs by the catalog's), and an instance's page: its
+//! name and tags (and the form that changes them), expiry, release date, the next deduction and
+//! its attempts, its events.
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -12,7 +14,7 @@ use tenure_wire::events::Event;
 use tenure_wire::instances::{Instance, InstanceStatus, RenewalMode};
 use tenure_wire::Listing;
 
-use super::{pick_an_account, query, when};
+use super::{instance_cell, pick_an_account, query, when, CatalogNames};
 use crate::console::api;
 use crate::console::layout::{message, page, IntoHtml, Nav};
 use crate::console::SignedIn;
@@ -34,6 +36,10 @@ struct Filters {
     status: String,
     #[serde(default)]
     renewal: String,
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
+    name: String,
 }
 
 pub(super) const STATUSES: [&str; 8] = [
@@ -69,6 +75,8 @@ async fn list(
             ("region", &filters.region),
             ("status", &filters.status),
             ("renewal", &filters.renewal),
+            ("tag", &filters.tag),
+            ("name", &filters.name),
             ("limit", "1000"),
         ])
     );
@@ -87,6 +95,7 @@ async fn list(
         regions.dedup();
         regions
     };
+    let names = CatalogNames::read(&context, &session).await;
     let body = html! {
         h1 { "Instances" }
         @if let Err(refusal) = &products {
@@ -125,17 +134,21 @@ async fn list(
                     }
                 }
             }
+            div { label for="f-tag" { "Tag" }
+                input id="f-tag" name="tag" type="text" value=(filters.tag) maxlength="50" placeholder="env:prod"; }
+            div { label for="f-name" { "Name holds" }
+                input id="f-name" name="name" type="search" value=(filters.name) maxlength="100"; }
             button type="submit" { "Filter" }
         }
         @match &listed {
             Err(refusal) => (message("bad", &refusal.message)),
-            Ok(listed) => (instance_table(&listed.data)),
+            Ok(listed) => (instance_table(&listed.data, &names)),
         }
     };
     page(Some(&session), "Instances", Nav::Instances, body).into_response_html()
 }
 
-pub(super) fn instance_table(instances: &[Instance]) -> Markup {
+pub(super) fn instance_table(instances: &[Instance], names: &CatalogNames) -> Markup {
     html! {
         @if instances.is_empty() {
             p.muted { "No instance matches." }
@@ -145,9 +158,9 @@ pub(super) fn instance_table(instances: &[Instance]) -> Markup {
                 tbody {
                     @for instance in instances {
                         tr {
-                            td { a href={"/console/instances/" (instance.id)} { (instance.id) } }
-                            td { (instance.product_id) }
-                            td { (instance.edition_id) " / " (instance.spec_id) }
+                            td { (instance_cell(&instance.id, instance.name.as_deref(), &instance.tags)) }
+                            td { (names.product(&instance.product_id)) }
+                            td { (names.configuration(&instance.product_id, &instance.edition_id, &instance.spec_id)) }
                             td { (instance.region) }
                             td { (status_label(instance.status)) }
                             td { (when(instance.expires_at)) }
@@ -218,11 +231,22 @@ async fn show(
         ),
     )
     .await;
+    let names = CatalogNames::read(&context, &session).await;
+    let title = match &instance.name {
+        Some(name) => format!("Instance {name}"),
+        None => format!("Instance {id}"),
+    };
     let body = html! {
-        h1 { "Instance " (id) }
+        h1 { (title) }
         dl.facts {
-            dt { "Product" } dd { (instance.product_id) }
-            dt { "Edition / spec" } dd { (instance.edition_id) " / " (instance.spec_id) }
+            dt { "Id" } dd { (id) }
+            dt { "Name" } dd { (instance.name.as_deref().unwrap_or("—")) }
+            dt { "Tags" } dd {
+                @if instance.tags.is_empty() { "—" }
+                @else { ul.tags { @for tag in &instance.tags { li.tag { (tag) } } } }
+            }
+            dt { "Product" } dd { (names.product(&instance.product_id)) }
+            dt { "Edition / spec" } dd { (names.configuration(&instance.product_id, &instance.edition_id, &instance.spec_id)) }
             dt { "Region" } dd { (instance.region) }
             dt { "Status" } dd { (status_label(instance.status)) }
             dt { "Expires" } dd { (when(instance.expires_at)) }
@@ -241,6 +265,7 @@ async fn show(
                 } } }
             } }
         }
+        (super::instance_actions::label_form(&session, &instance))
         (super::instance_actions::forms(&context, &session, &instance).await)
         h2 { "Events" }
         @match &events {
@@ -256,13 +281,7 @@ async fn show(
             }
         }
     };
-    page(
-        Some(&session),
-        &format!("Instance {id}"),
-        Nav::Instances,
-        body,
-    )
-    .into_response_html()
+    page(Some(&session), &title, Nav::Instances, body).into_response_html()
 }
 
 #[cfg(test)]

@@ -19,7 +19,10 @@ mod unsubscribe;
 
 use axum::Router;
 use maud::{html, Markup};
+use tenure_wire::catalog::{Product, Products};
 
+use crate::console::api;
+use crate::console::session::Session;
 use crate::context::ApiContext;
 
 pub fn router() -> Router<ApiContext> {
@@ -85,4 +88,64 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
         }
     }
     serializer.finish()
+}
+
+/// The catalog's names of products, editions and specs, for the tables that hold their ids.
+/// A catalog that could not be read leaves the ids showing.
+pub struct CatalogNames {
+    products: Vec<Product>,
+}
+
+impl CatalogNames {
+    pub async fn read(context: &ApiContext, session: &Session) -> CatalogNames {
+        let products: api::Reply<Products> = api::read(context, session, "/v1/products").await;
+        CatalogNames {
+            products: products.map(|products| products.data).unwrap_or_default(),
+        }
+    }
+
+    fn find(&self, product_id: &str) -> Option<&Product> {
+        self.products
+            .iter()
+            .find(|product| product.id == product_id)
+    }
+
+    pub fn product<'a>(&'a self, product_id: &'a str) -> &'a str {
+        self.find(product_id)
+            .map_or(product_id, |product| product.name.as_str())
+    }
+
+    /// "Edition / spec" by their names (a pay-as-you-go or free edition has no spec).
+    pub fn configuration(&self, product_id: &str, edition_id: &str, spec_id: &str) -> String {
+        let edition = self.find(product_id).and_then(|product| {
+            product
+                .editions
+                .iter()
+                .find(|edition| edition.id == edition_id)
+        });
+        let edition_name = edition.map_or(edition_id, |edition| edition.name.as_str());
+        if spec_id.is_empty() {
+            return edition_name.to_string();
+        }
+        let spec_name = edition
+            .and_then(|edition| edition.specs.iter().find(|spec| spec.id == spec_id))
+            .map_or(spec_id, |spec| spec.name.as_str());
+        format!("{edition_name} / {spec_name}")
+    }
+}
+
+/// An instance as a table shows it: a link by its name with its id small beside it (by its id
+/// when it has no name), and its tags under it.
+pub fn instance_cell(id: &str, name: Option<&str>, tags: &[String]) -> Markup {
+    html! {
+        a href={"/console/instances/" (id)} {
+            @match name {
+                Some(name) => { (name) " " span.instance-id { (id) } }
+                None => (id),
+            }
+        }
+        @if !tags.is_empty() {
+            ul.tags aria-label="Tags" { @for tag in tags { li.tag { (tag) } } }
+        }
+    }
 }

@@ -99,6 +99,7 @@ async fn renewals_page(
             .collect()
     });
     let may_renew = session.allows(Permission::Billing);
+    let names = super::CatalogNames::read(context, session).await;
     let body = html! {
         h1 { "Renewal Management" }
         (top)
@@ -124,9 +125,9 @@ async fn renewals_page(
                     tbody { @for instance in instances {
                         @let id = &instance.id;
                         tr {
-                            td { input type="checkbox" name="instance" value=(id) id={"pick-" (id)} aria-label={"Select " (id)}; }
-                            td { a href={"/console/instances/" (id)} { (id) } }
-                            td { (instance.product_id) }
+                            td { input type="checkbox" name="instance" value=(id) id={"pick-" (id)} aria-label={"Select " (instance.name.as_deref().unwrap_or(id))}; }
+                            td { (super::instance_cell(id, instance.name.as_deref(), &instance.tags)) }
+                            td { (names.product(&instance.product_id)) " " span.instance-id { (names.configuration(&instance.product_id, &instance.edition_id, &instance.spec_id)) } }
                             td { (status_label(instance.status)) }
                             td { (when(instance.expires_at)) }
                             td { (renewal_label(instance)) }
@@ -199,7 +200,10 @@ async fn review(
             div.table-wrap { table {
                 thead { tr { th { "Instance" } th { "Renewed until" } th.amount { "Price" } th.amount { "From coupons" } th.amount { "From the balance" } } }
                 tbody { @for item in &items { tr {
-                    td { (item.instance.id) }
+                    td { @match &item.instance.name {
+                        Some(name) => { (name) " " span.instance-id { (item.instance.id) } }
+                        None => (item.instance.id),
+                    } }
                     td { (when(item.instance.expires_at)) }
                     td.amount { (money(item.order.list_price_minor, &currency)) }
                     td.amount { (money(item.order.paid_coupon_minor, &currency)) }

@@ -149,6 +149,7 @@ async fn resources_tab_body(
         Err(refusal) => return message("bad", &refusal.message),
     };
     let groups = listed.groups;
+    let names = super::CatalogNames::read(context, session).await;
     html! {
         @if groups.is_empty() {
             p.muted { "Nothing can be unsubscribed." }
@@ -165,7 +166,7 @@ async fn resources_tab_body(
                             tr {
                                 td { input type="checkbox" name="instance" value=(id) aria-label={"Unsubscribe " (id)}; }
                                 td { a href={"/console/instances/" (id)} { (id) } }
-                                td { (resource.product_id) " " (resource.edition_id) "/" (resource.spec_id) }
+                                td { (names.product(&resource.product_id)) " " span.instance-id { (names.configuration(&resource.product_id, &resource.edition_id, &resource.spec_id)) } }
                                 td { (when(resource.ordered_at)) }
                                 td { (when(resource.expires_at)) }
                                 td.amount data-test="refund" { (money(resource.refund_minor, &resource.currency)) }
