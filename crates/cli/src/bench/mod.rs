@@ -7,6 +7,7 @@
 //!   lifecycle steps over one day and over thirty days.
 //! - `orders`: purchases through the HTTP API on loopback with 1, 8 and 64 concurrent clients.
 //! - `simulation`: a year of a fleet with auto-renewal, failures and deposits on the simulated clock.
+//! - `operator`: the operator's overview and 30-day fleet forecast on 100,000 subscriptions.
 //!
 //! At a terminal, stderr shows a progress bar (`progress.rs`), a step per measured run.
 
@@ -23,6 +24,7 @@ mod busy;
 mod ceiling;
 mod fleet;
 mod loopback;
+mod operator;
 mod orders;
 mod progress;
 mod simulation;
@@ -36,10 +38,10 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct BenchOptions {
     /// Which measurements: ceiling, sweep, orders, busy (orders while a sweep runs),
-    /// simulation (comma separated).
+    /// simulation, operator (the overview and the fleet forecast) (comma separated).
     #[arg(
         long,
-        default_value = "ceiling,sweep,orders,busy,simulation",
+        default_value = "ceiling,sweep,orders,busy,simulation,operator",
         value_delimiter = ','
     )]
     pub only: Vec<String>,
@@ -60,6 +62,10 @@ pub struct BenchOptions {
     /// Subscriptions in the simulated year.
     #[arg(long, default_value_t = 100_000)]
     pub simulation_fleet: usize,
+    /// Subscriptions of the fleet the operator's overview and forecast read (a hundred to an
+    /// account).
+    #[arg(long, default_value_t = 100_000)]
+    pub operator_fleet: usize,
     /// Seconds each client level of the orders benchmark runs.
     #[arg(long, default_value_t = 5)]
     pub orders_seconds: u64,
@@ -141,6 +147,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         ("orders", orders::runs(&options)),
         ("busy", 1),
         ("simulation", simulation::runs(&options)),
+        ("operator", operator::runs(&options)),
     ]
     .into_iter()
     .filter(|(name, _)| wants(name))
@@ -164,6 +171,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     }
     if wants("simulation") {
         simulation::run(&options, ceiling.as_ref()).await?;
+    }
+    if wants("operator") {
+        operator::run(&options).await?;
     }
     progress::finish();
     Ok(())

@@ -128,6 +128,7 @@ const VERBS: &[&str] = &[
     "receive",
     "start",
     "update",
+    "send",
 ];
 
 /// The tags operations are grouped by, in the order a reader meets them, with what each holds.
@@ -151,6 +152,9 @@ pub const TAGS: &[(&str, &str)] = &[
     ("webhook-endpoints", "Endpoints that hear of events, signed per Standard Webhooks."),
     ("deliveries", "Every email, SMS and webhook message sent, and its attempts."),
     ("stuck-steps", "Lifecycle steps that failed, and their retry."),
+    ("overview", "The operator's view of the fleet: revenue, instances, and what needs a look."),
+    ("forecast", "The fleet forecast: the auto-renewals the accounts' money will not pay, and reminding those accounts."),
+    ("invoices", "Invoices and credit notes, as JSON and as PDF/A-3 with Factur-X."),
     ("clock", "The clock, and moving a simulated one."),
     ("service", "Health, metrics and this document."),
 ];
