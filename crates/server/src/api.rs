@@ -413,6 +413,25 @@ where
     W: From<T> + Serialize + Send + 'static,
     F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T>,
 {
+    // The events this request's work writes name its caller; the next job of the group sets
+    // its own, and tenure's own steps none.
+    tx.set_actor(Some(meta.caller.actor()));
+    let answered = answer_as_actor::<T, W, F>(engine, tx, meta, status, work).await;
+    tx.set_actor(None);
+    answered
+}
+
+async fn answer_as_actor<T, W, F>(
+    engine: &tenure_engine::Engine,
+    tx: &mut Tx,
+    meta: &RequestMeta,
+    status: StatusCode,
+    work: F,
+) -> Result<Answer, ApiError>
+where
+    W: From<T> + Serialize + Send + 'static,
+    F: for<'t> FnOnce(&'t mut Tx) -> Work<'t, T>,
+{
     let now = engine.clock.now();
     if let Some(key) = &meta.idempotency_key {
         if let Some(replayed) = claim_key(tx, meta, key, now).await? {

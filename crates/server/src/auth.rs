@@ -82,6 +82,18 @@ pub enum Caller {
 }
 
 impl Caller {
+    /// Who the caller's writes are recorded as done for (`events.actor`): `operator`, `owner`
+    /// for an account's owner key, else the user's key id.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Operator => "operator".to_string(),
+            Caller::Account {
+                role: Role::Owner, ..
+            } => "owner".to_string(),
+            Caller::Account { key_id, .. } => key_id.clone(),
+        }
+    }
+
     /// The namespace of the caller's idempotency keys: one per account, one for the operator.
     pub fn scope(&self) -> String {
         match self {

@@ -108,6 +108,9 @@ impl Backend {
 }
 
 /// A write transaction. Dropping it without [`Tx::commit`] rolls everything back.
+/// The actor of what tenure does by itself: the lifecycle's steps, the deliverer's records.
+pub const SYSTEM_ACTOR: &str = "system";
+
 pub struct Tx {
     connection: Connection,
     /// The database it runs on: its dialect, and whether other transactions wait for this one
@@ -118,6 +121,10 @@ pub struct Tx {
     /// ([`crate::events::next_seqs`]) reads it from the table; `None` until then, and again
     /// after a savepoint is undone.
     pub(crate) last_event_seq: Option<i64>,
+    /// Who the work being written is for: the events it writes name it (`events.actor`).
+    /// Set by the API for each request's work ([`Tx::set_actor`]); `None` is tenure itself
+    /// (the lifecycle, the deliverer).
+    actor: Option<String>,
 }
 
 impl Store {
@@ -208,6 +215,7 @@ impl Store {
             connection: Connection::new(inner),
             backend: self.backend.clone(),
             last_event_seq: None,
+            actor: None,
         })
     }
 
@@ -265,6 +273,18 @@ impl Store {
 }
 
 impl Tx {
+    /// Names who the work written from now on is for (`operator`, `owner` or a user's key id),
+    /// until set again; `None` for tenure itself. Group commit runs several requests' work in
+    /// one transaction, one after the other: each sets its own before it writes.
+    pub fn set_actor(&mut self, actor: Option<String>) {
+        self.actor = actor;
+    }
+
+    /// Who the events written now are for: the actor set, or `system`.
+    pub fn actor(&self) -> &str {
+        self.actor.as_deref().unwrap_or(SYSTEM_ACTOR)
+    }
+
     /// Commits and returns once the transaction is on disk.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         match std::mem::replace(&mut self.connection.inner, Inner::Finished) {

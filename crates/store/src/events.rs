@@ -17,6 +17,9 @@ pub struct StoredEvent {
     pub instance_id: Option<String>,
     pub kind: String,
     pub data: Value,
+    /// Who it was done for: `operator`, `owner`, a user's key id, `system` (tenure itself), or
+    /// `unrecorded` (written before events named their actor).
+    pub actor: String,
 }
 
 /// Filters shared by the event log and the notices.
@@ -70,7 +73,7 @@ pub async fn list(
         filter_conditions(filter, ["account_id", "instance_id", "kind"], 3);
     conditions.insert(0, "seq > $1".to_string());
     let sql = format!(
-        "SELECT seq, id, at, account_id, instance_id, kind, data FROM events
+        "SELECT seq, id, at, account_id, instance_id, kind, data, actor FROM events
          WHERE {} ORDER BY seq LIMIT $2",
         conditions.join(" AND ")
     );
@@ -88,6 +91,7 @@ pub async fn list(
                 at: from_seconds(row.try_get("at")?),
                 account_id: row.try_get("account_id")?,
                 instance_id: row.try_get("instance_id")?,
+                actor: row.try_get("actor")?,
                 kind: row.try_get("kind")?,
                 data: serde_json::from_str(&data).unwrap_or(Value::String(data)),
             })
@@ -321,10 +325,11 @@ pub async fn next_seqs(tx: &mut Tx, count: usize) -> Result<Vec<i64>, StoreError
 
 /// Inserts many events in few statements, each at the `seq` [`next_seqs`] gave it.
 pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), StoreError> {
+    let actor = tx.actor().to_string();
     execute_rows(
         tx,
-        "{insert} events (seq, id, at, account_id, instance_id, kind, data) VALUES {values}",
-        7,
+        "{insert} events (seq, id, at, account_id, instance_id, kind, data, actor) VALUES {values}",
+        8,
         events,
         |query, write| {
             query
@@ -335,6 +340,7 @@ pub async fn insert_many(tx: &mut Tx, events: &[EventWrite]) -> Result<(), Store
                 .bind(&write.event.instance_id)
                 .bind(write.event.kind.as_str())
                 .bind(write.event.data.as_str())
+                .bind(actor.as_str())
         },
     )
     .await?;

@@ -40,7 +40,7 @@ pub mod transfer;
 pub mod usage;
 pub mod webhook_endpoints;
 
-pub use connect::{Dialect, Store, StoreError, Tx, DEFAULT_MAX_CONNECTIONS};
+pub use connect::{Dialect, Store, StoreError, Tx, DEFAULT_MAX_CONNECTIONS, SYSTEM_ACTOR};
 /// A database connection, for reads outside a write transaction.
 pub use database::{Connection, DatabaseError};
 pub use group_commit::{WriteCounts, WriteFuture, WriteHealth};

@@ -236,6 +236,10 @@ pub struct Event {
     #[schemars(with = "EventKind")]
     pub kind: String,
     pub data: serde_json::Value,
+    /// Who it was done for: `operator` (the operator's key or console), `owner` (the account's
+    /// owner key), a user's id (`usr_…`), `system` (tenure itself: the lifecycle, a payment
+    /// provider's webhook) or `unrecorded` (written before events named their actor).
+    pub actor: String,
 }
 
 /// A notice sent (or being sent) to a customer about an event.
@@ -274,6 +278,7 @@ mod from_domain {
                 instance_id: event.instance_id,
                 kind: event.kind,
                 data: event.data,
+                actor: event.actor,
             }
         }
     }

@@ -252,6 +252,8 @@ macro_rules! on_both_backends {
 /// [`LATER_TABLES`]) while it writes ([`columns_of_later_versions`] `true`) and drops them
 /// before the upgrade (`false`), so the database is then as the older tenure left it.
 const LATER_COLUMNS: &[(&str, &str, &str)] = &[
+    // Who each event was done for (version 19).
+    ("events", "actor", "TEXT"),
     // Every purchase writes a notice now (its invoice's email), naming its event (version 3).
     ("notifications", "event_seq", "BIGINT"),
     ("instances", "activates_at", "BIGINT"),

@@ -1197,6 +1197,8 @@ async fn the_operator_finds_accounts_and_opens_one_an_account_never_does() {
         "under 50.00 USD",
         "Billing clerk",
         "deposit by transfer",
+        // Its events, each with who it was done for: the operator opened and funded it.
+        "funds.deposited</td><td data-test=\"actor\">operator</td>",
     ] {
         assert!(shown.text.contains(text), "{text}: {}", shown.text);
     }

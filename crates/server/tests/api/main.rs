@@ -7,6 +7,7 @@ mod access;
 mod account_keys;
 mod accounts;
 mod accounts_search;
+mod actors;
 mod auto_renewal;
 mod billing_profiles;
 mod body_fuzz;

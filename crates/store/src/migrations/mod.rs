@@ -12,6 +12,7 @@ mod billing_profiles;
 mod card_payments;
 mod console_sessions;
 mod deliveries;
+mod event_actors;
 mod initial;
 mod instance_labels;
 mod invoices;
@@ -66,6 +67,7 @@ pub const MIGRATIONS: &[Migration] = &[
     notice_invoices::MIGRATION,
     revenue_days::MIGRATION,
     instance_labels::MIGRATION,
+    event_actors::MIGRATION,
 ];
 
 /// The version a database is at once [`migrate`] has run.

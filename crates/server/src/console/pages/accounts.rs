@@ -12,7 +12,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use tenure_wire::access::ApiKey;
 use tenure_wire::accounts::{AccountSummary, AccountView};
-use tenure_wire::events::Notice;
+use tenure_wire::events::{Event, Notice};
 use tenure_wire::forecast::AccountForecast;
 use tenure_wire::instances::Instance;
 use tenure_wire::ledger::LedgerPage;
@@ -259,6 +259,17 @@ async fn show(
         ),
     )
     .await;
+    // The events list oldest first too: its first 1,000, the latest of them shown, each with
+    // who it was done for.
+    let events: api::Reply<Listing<Event>> = api::read(
+        &context,
+        &session,
+        &format!(
+            "/v1/events?{}",
+            query(&[("account", &account_id), ("limit", "1000")])
+        ),
+    )
+    .await;
     // The notices list oldest first: its first 1,000, the latest of them shown.
     let notices: api::Reply<Listing<Notice>> = api::read(
         &context,
@@ -323,6 +334,21 @@ async fn show(
                         td { (notice.recipient) }
                         td { (notice.subject) }
                         td { (notice.status) }
+                    } } }
+                } }
+            }
+        }
+        h2 { "Events" }
+        @match &events {
+            Err(refusal) => (message("bad", &refusal.message)),
+            Ok(events) if events.data.is_empty() => p.muted { "No event yet." },
+            Ok(events) => {
+                div.table-wrap { table {
+                    thead { tr { th { "When" } th { "Event" } th { "By" } } }
+                    tbody { @for event in events.data.iter().rev().take(RECENT_NOTICES) { tr data-test="event-row" {
+                        td { (when(event.at)) }
+                        td { (event.kind) }
+                        td data-test="actor" { (event.actor) }
                     } } }
                 } }
             }

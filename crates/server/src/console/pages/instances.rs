@@ -272,10 +272,11 @@ async fn show(
             Err(refusal) => (message("bad", &refusal.message)),
             Ok(events) => {
                 div.table-wrap { table {
-                    thead { tr { th { "When" } th { "Event" } } }
+                    thead { tr { th { "When" } th { "Event" } th { "By" } } }
                     tbody { @for event in &events.data { tr {
                         td { (when(event.at)) }
                         td { (event.kind) }
+                        td data-test="actor" { (event.actor) }
                     } } }
                 } }
             }
