@@ -161,7 +161,10 @@ impl Engine {
         limit: usize,
         after: Option<&str>,
     ) -> Result<FleetForecast, EngineError> {
-        let after = after.map(parse_cursor).transpose()?;
+        let after = after
+            .filter(|cursor| !cursor.is_empty())
+            .map(parse_cursor)
+            .transpose()?;
         let now = self.clock.now();
         let until = now + SignedDuration::from_hours(24 * days.clamp(1, MAX_FORECAST_DAYS));
         // An expiry's first attempt falls at most this long before it: instances expiring
@@ -298,12 +301,9 @@ fn by_day_and_currency(
 
 /// `SECONDS:ACCOUNT_ID`, as [`AtRiskAccount::cursor`] writes it.
 fn parse_cursor(cursor: &str) -> Result<(Timestamp, String), EngineError> {
-    let invalid = || {
-        EngineError::invalid(
-            "invalid_cursor",
-            "`after` must be a cursor a forecast answered (`next_after`)",
-        )
-    };
+    // A cursor names a place in the list: one no forecast answered names nothing (404, as
+    // every list's `after` that names nothing).
+    let invalid = || EngineError::not_found("forecast cursor", cursor);
     let (seconds, account_id) = cursor.split_once(':').ok_or_else(invalid)?;
     let seconds: i64 = seconds.parse().map_err(|_| invalid())?;
     let at = Timestamp::from_second(seconds).map_err(|_| invalid())?;

@@ -123,15 +123,23 @@ async fn a_version_one_database_keeps_its_records_and_goes_on(backend: support::
     let (reminded_id, _) = support::account_with_queues(&engine, 1).await;
     engine.advance_to(at("2026-03-20T00:00:00Z")).await.unwrap();
     run_statement(&old, "DROP TABLE stuck_steps").await;
-    support::columns_of_later_versions(&old, false).await;
-    let before = Records {
+    // Read while this tenure's columns are there (its events name their actor); the upgrade
+    // must keep every record, and name the actor of events written before it `unrecorded`.
+    let unrecorded = |mut records: Records| {
+        for event in &mut records.events {
+            event.actor = "unrecorded".to_string();
+        }
+        records
+    };
+    let before = unrecorded(Records {
         notice_ids: stored_notice_ids(&old, &account_id).await,
         ..records_without_notices(&old, &account_id).await
-    };
-    let reminded_before = Records {
+    });
+    let reminded_before = unrecorded(Records {
         notice_ids: stored_notice_ids(&old, &reminded_id).await,
         ..records_without_notices(&old, &reminded_id).await
-    };
+    });
+    support::columns_of_later_versions(&old, false).await;
     assert!(
         reminded_before.notice_ids.len() >= 2,
         "reminded of the expiry, and told of it: {reminded_before:?}"

@@ -277,6 +277,7 @@ mod from_domain {
 #[serde(deny_unknown_fields)]
 pub struct SendRenewalReminders {
     /// Account ids (`acct_…`), 1 to 1000.
+    #[schemars(length(min = 1, max = 1000))]
     pub accounts: Vec<String>,
     /// How many days ahead each account's forecast looks, 1 to 366 (default 30).
     #[schemars(range(min = 1, max = 366))]

@@ -1383,3 +1383,40 @@ async fn an_instance_is_named_and_tagged_from_the_console_and_shown_by_its_names
     assert_ne!(page.status, 303, "{}", page.text);
     assert_eq!(app.instance(&id).await["name"], "<b>billing-db</b>");
 }
+
+/// An account's Instances and Orders pages show 50 rows and a link to the rest, filters kept.
+#[tokio::test]
+async fn the_instances_and_orders_pages_go_on_fifty_at_a_time() {
+    let app = spawn_app(Backend::Sqlite, START).await;
+    let (mut owner, account_id) = owner_browser(&app).await;
+    app.post_ok(
+        &format!("/v1/accounts/{account_id}/deposits"),
+        json!({ "amount": 1_000_000, "method": "bank_card" }),
+    )
+    .await;
+    for _ in 0..51 {
+        app.buy(&account_id, "message-queue", "basic", "tps-1000", "1M")
+            .await;
+    }
+    let rows = |page: &Page, cell: &str| page.text.matches(cell).count();
+    let next_of = |page: &Page| {
+        page.text
+            .split("rel=\"next\" href=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(|link| link.replace("&amp;", "&"))
+    };
+    let first = owner.get("/console/instances?status=active").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(rows(&first, "href=\"/console/instances/inst_"), 50);
+    let next = next_of(&first).expect("a link to the rest");
+    assert!(next.contains("status=active"), "{next}");
+    let second = owner.get(&next).await;
+    assert_eq!(rows(&second, "href=\"/console/instances/inst_"), 1);
+    assert_eq!(next_of(&second), None);
+
+    let orders = owner.get("/console/orders").await;
+    assert_eq!(rows(&orders, "href=\"/console/orders/ord_"), 50);
+    let more = owner.get(&next_of(&orders).expect("more orders")).await;
+    assert_eq!(rows(&more, "href=\"/console/orders/ord_"), 1);
+}

@@ -40,7 +40,27 @@ struct Filters {
     tag: String,
     #[serde(default)]
     name: String,
+    /// Where the page goes on from: the `next_after` of the page before.
+    #[serde(default)]
+    after: String,
 }
+
+impl Filters {
+    /// The filters as the page's links carry them, without the cursor.
+    fn pairs(&self) -> [(&'static str, &str); 6] {
+        [
+            ("product", self.product.as_str()),
+            ("region", self.region.as_str()),
+            ("status", self.status.as_str()),
+            ("renewal", self.renewal.as_str()),
+            ("tag", self.tag.as_str()),
+            ("name", self.name.as_str()),
+        ]
+    }
+}
+
+/// Rows per page of the instances list.
+const PAGE_ROWS: &str = "50";
 
 pub(super) const STATUSES: [&str; 8] = [
     "active",
@@ -69,16 +89,14 @@ async fn list(
     };
     let path = format!(
         "/v1/instances?{}",
-        query(&[
-            ("account", &account_id),
-            ("product", &filters.product),
-            ("region", &filters.region),
-            ("status", &filters.status),
-            ("renewal", &filters.renewal),
-            ("tag", &filters.tag),
-            ("name", &filters.name),
-            ("limit", "1000"),
-        ])
+        query(
+            &[
+                &[("account", account_id.as_str())][..],
+                &filters.pairs(),
+                &[("limit", PAGE_ROWS), ("after", filters.after.as_str())],
+            ]
+            .concat()
+        )
     );
     let listed: api::Reply<Listing<Instance>> = api::read(&context, &session, &path).await;
     let products: api::Reply<Products> = api::read(&context, &session, "/v1/products").await;
@@ -142,7 +160,12 @@ async fn list(
         }
         @match &listed {
             Err(refusal) => (message("bad", &refusal.message)),
-            Ok(listed) => (instance_table(&listed.data, &names)),
+            Ok(listed) => {
+                (instance_table(&listed.data, &names))
+                @if let Some(next) = &listed.next_after {
+                    p { a rel="next" href={"/console/instances?" (query(&[&filters.pairs()[..], &[("after", next.as_str())]].concat()))} { "Next " (PAGE_ROWS) " instances" } }
+                }
+            }
         }
     };
     page(Some(&session), "Instances", Nav::Instances, body).into_response_html()

@@ -29,7 +29,13 @@ pub fn router() -> Router<ApiContext> {
 struct Tab {
     #[serde(default)]
     tab: String,
+    /// Where the list goes on from: the `next_after` of the page before.
+    #[serde(default)]
+    after: String,
 }
+
+/// Rows per page of the orders and the unsubscription records.
+const PAGE_ROWS: &str = "50";
 
 async fn list(
     State(context): State<ApiContext>,
@@ -41,7 +47,19 @@ async fn list(
     };
     let currency = account_currency(&context, &session).await;
     let refunds_tab = tab.tab == "unsubscriptions";
-    let filter = query(&[("account", &account_id), ("limit", "1000")]);
+    let filter = query(&[
+        ("account", &account_id),
+        ("limit", PAGE_ROWS),
+        ("after", &tab.after),
+    ]);
+    // The link to the rest of the list, in the same tab.
+    let next_link = |next: &Option<String>| {
+        html! {
+            @if let Some(next) = next {
+                p { a rel="next" href={"/console/orders?" (query(&[("tab", tab.tab.as_str()), ("after", next.as_str())]))} { "Next " (PAGE_ROWS) } }
+            }
+        }
+    };
     let listing = if refunds_tab {
         let refunds: api::Reply<Listing<Refund>> =
             api::read(&context, &session, &format!("/v1/refunds?{filter}")).await;
@@ -62,6 +80,7 @@ async fn list(
                             td { (when(refund.refunded_at)) }
                         } } }
                     } }
+                    (next_link(&refunds.next_after))
                 }
             }
         }
@@ -90,6 +109,7 @@ async fn list(
                             }
                         } }
                     } }
+                    (next_link(&orders.next_after))
                 }
             }
         }
