@@ -114,6 +114,9 @@ test("a wrong key is refused with a message beside the form", async () => {
 test("the operator picks an account and sees its pages", async () => {
   const context = await chromium.newContext();
   const page = await signIn(context, tenure.address, ADMIN_KEY);
+  // The operator lands on the overview; the customer pages wait for an account to be picked.
+  assert.match(page.url(), /\/console\/overview$/);
+  await page.goto(`${tenure.address}/console/instances`);
   assert.match(await page.textContent("main"), /Pick an account/);
   await page.fill("#pick-account", accountId);
   await page.click("text=Show");

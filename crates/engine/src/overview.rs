@@ -334,7 +334,7 @@ fn overflow() -> EngineError {
 }
 
 /// The most accounts one reminder request names.
-pub const MAX_REMINDED_ACCOUNTS: usize = 1000;
+pub const MAX_REMINDED_ACCOUNTS: usize = 100;
 
 /// What a reminder did for one account.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -276,8 +276,8 @@ mod from_domain {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendRenewalReminders {
-    /// Account ids (`acct_…`), 1 to 1000.
-    #[schemars(length(min = 1, max = 1000))]
+    /// Account ids (`acct_…`), 1 to 100 (two forecast pages of the console).
+    #[schemars(length(min = 1, max = 100))]
     pub accounts: Vec<String>,
     /// How many days ahead each account's forecast looks, 1 to 366 (default 30).
     #[schemars(range(min = 1, max = 366))]
