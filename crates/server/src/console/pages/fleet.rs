@@ -15,7 +15,7 @@ use tenure_wire::clock::ClockView;
 use tenure_wire::instances::Instance;
 use tenure_wire::Listing;
 
-use super::instances::{renewal_label, STATUSES};
+use super::instances::{product_region_status_filters, renewal_label};
 use super::operator::operator;
 use super::{label, query, when};
 use crate::console::api;
@@ -125,41 +125,12 @@ async fn fleet(
             .find(|product| product.id == id)
             .map_or_else(|| id.to_string(), |product| product.name.clone())
     };
-    let mut regions: Vec<&str> = catalog
-        .iter()
-        .flat_map(|product| product.regions.iter().map(String::as_str))
-        .collect();
-    regions.sort();
-    regions.dedup();
     let csv = format!("/console/fleet.csv?{}", query(&filters.pairs()));
     let body = html! {
         h1 { "Fleet" }
         p.muted { "Every account's instances." }
         form.filters method="get" action="/console/fleet" {
-            div { label for="f-product" { "Product" }
-                select id="f-product" name="product" {
-                    option value="" { "All" }
-                    @for product in catalog {
-                        option value=(product.id) selected[product.id == filters.product] { (product.name) }
-                    }
-                }
-            }
-            div { label for="f-region" { "Region" }
-                select id="f-region" name="region" {
-                    option value="" { "All" }
-                    @for region in &regions {
-                        option value=(region) selected[*region == filters.region] { (region) }
-                    }
-                }
-            }
-            div { label for="f-status" { "Status" }
-                select id="f-status" name="status" {
-                    option value="" { "All" }
-                    @for status in STATUSES {
-                        option value=(status) selected[status == filters.status] { (status.replace('_', " ")) }
-                    }
-                }
-            }
+            (product_region_status_filters(catalog, &filters.product, &filters.region, &filters.status))
             div { label for="f-expiring" { "Expiring within" }
                 select id="f-expiring" name="expiring_within_days" {
                     option value="" { "Any time" }

@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
 use serde::Deserialize;
-use tenure_wire::catalog::Products;
+use tenure_wire::catalog::{Product, Products};
 use tenure_wire::events::Event;
 use tenure_wire::instances::{Instance, InstanceStatus, RenewalMode};
 use tenure_wire::Listing;
@@ -104,15 +104,6 @@ async fn list(
         Ok(products) => products.data.as_slice(),
         Err(_) => &[],
     };
-    let regions: Vec<&str> = {
-        let mut regions: Vec<&str> = catalog
-            .iter()
-            .flat_map(|product| product.regions.iter().map(String::as_str))
-            .collect();
-        regions.sort();
-        regions.dedup();
-        regions
-    };
     let names = CatalogNames::read(&context, &session).await;
     let body = html! {
         h1 { "Instances" }
@@ -120,30 +111,7 @@ async fn list(
             (message("bad", &refusal.message))
         }
         form.filters method="get" action="/console/instances" {
-            div { label for="f-product" { "Product" }
-                select id="f-product" name="product" {
-                    option value="" { "All" }
-                    @for product in catalog {
-                        option value=(product.id) selected[product.id == filters.product] { (product.name) }
-                    }
-                }
-            }
-            div { label for="f-region" { "Region" }
-                select id="f-region" name="region" {
-                    option value="" { "All" }
-                    @for region in &regions {
-                        option value=(region) selected[*region == filters.region] { (region) }
-                    }
-                }
-            }
-            div { label for="f-status" { "Status" }
-                select id="f-status" name="status" {
-                    option value="" { "All" }
-                    @for status in STATUSES {
-                        option value=(status) selected[status == filters.status] { (status.replace('_', " ")) }
-                    }
-                }
-            }
+            (product_region_status_filters(catalog, &filters.product, &filters.region, &filters.status))
             div { label for="f-renewal" { "Renewal" }
                 select id="f-renewal" name="renewal" {
                     option value="" { "All" }
@@ -169,6 +137,49 @@ async fn list(
         }
     };
     page(Some(&session), "Instances", Nav::Instances, body).into_response_html()
+}
+
+/// The product, region and status selects of an instances list's filters (this page's and
+/// the operator's fleet), each with "All" and the value chosen selected.
+pub(super) fn product_region_status_filters(
+    catalog: &[Product],
+    product: &str,
+    region: &str,
+    status: &str,
+) -> Markup {
+    let mut regions: Vec<&str> = catalog
+        .iter()
+        .flat_map(|product| product.regions.iter().map(String::as_str))
+        .collect();
+    regions.sort();
+    regions.dedup();
+    let filters = (product, region, status);
+    html! {
+            div { label for="f-product" { "Product" }
+                select id="f-product" name="product" {
+                    option value="" { "All" }
+                    @for product in catalog {
+                        option value=(product.id) selected[product.id == filters.0] { (product.name) }
+                    }
+                }
+            }
+            div { label for="f-region" { "Region" }
+                select id="f-region" name="region" {
+                    option value="" { "All" }
+                    @for region in &regions {
+                        option value=(region) selected[*region == filters.1] { (region) }
+                    }
+                }
+            }
+            div { label for="f-status" { "Status" }
+                select id="f-status" name="status" {
+                    option value="" { "All" }
+                    @for status in STATUSES {
+                        option value=(status) selected[status == filters.2] { (status.replace('_', " ")) }
+                    }
+                }
+            }
+    }
 }
 
 pub(super) fn instance_table(instances: &[Instance], names: &CatalogNames) -> Markup {
