@@ -250,6 +250,11 @@ enum Command {
         /// kept in the database, which another node's advance may have moved).
         #[arg(long, default_value_t = 5)]
         sweep_interval_seconds: u64,
+        /// Seconds between ledger audits: every account's running totals checked against its
+        /// postings, an account that fails frozen (an operator also runs one with
+        /// `POST /v1/ledger/audit`).
+        #[arg(long, default_value_t = 600)]
+        ledger_audit_seconds: u64,
         #[command(flatten)]
         delivery: DeliveryArgs,
         #[command(flatten)]
@@ -353,6 +358,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             clock,
             catalog,
             sweep_interval_seconds,
+            ledger_audit_seconds,
             delivery,
             limits,
             console,
@@ -382,6 +388,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 admin_key,
                 catalog: load_catalog(catalog)?,
                 sweep_interval: Duration::from_secs(sweep_interval_seconds.max(1)),
+                ledger_audit_interval: Duration::from_secs(ledger_audit_seconds.max(1)),
                 sequential_ids: false,
                 delivery: Some(delivery.delivery()),
                 limits: limits.limits(),

@@ -232,9 +232,9 @@ impl Engine {
             .ok_or_else(|| EngineError::not_found("account", account_id))?;
         // A frozen account's totals are not to be trusted: it answers why it is frozen.
         refuse_frozen(&account)?;
-        // The running totals are checked against the postings here, in one statement (so a
-        // write beside it is no false alarm).
-        let funds = ledger::checked_funds(connection, account_id).await?;
+        // The running totals alone: the ledger audit checks them against the postings
+        // ([`Engine::audit_ledgers`]), so a view costs the same whatever the account's history.
+        let funds = ledger::funds(connection, account_id).await?;
         let debt_minor = bills::debt_minor(connection, account_id).await?;
         Ok(AccountView::new(account, funds).with_debt(debt_minor))
     }
@@ -337,6 +337,14 @@ pub(crate) fn refuse_frozen(account: &Account) -> Result<(), EngineError> {
     }
 }
 
+/// What a ledger audit found: how many accounts it checked, and the ones whose running totals
+/// differed from their postings (frozen now, or frozen already).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerAudit {
+    pub accounts_checked: u64,
+    pub drifted_accounts: Vec<String>,
+}
+
 fn frozen(account_id: &str, reason: &str) -> EngineError {
     EngineError::refused(
         "account_frozen",
@@ -345,21 +353,30 @@ fn frozen(account_id: &str, reason: &str) -> EngineError {
 }
 
 impl Engine {
-    /// [`Engine::account_view`] for a read outside any write (`GET /v1/accounts/{id}`): a
-    /// ledger that fails the check is real (the check reads one snapshot), so the account's
-    /// writes are stopped, with an alert, and every other account goes on.
-    pub async fn account_view_or_freeze(
-        &self,
-        connection: &mut Connection,
-        account_id: &str,
-    ) -> Result<AccountView, EngineError> {
-        match self.account_view(connection, account_id).await {
-            Err(EngineError::Store(StoreError::LedgerUnbalanced(found))) => {
-                self.freeze_account(account_id, &found).await?;
-                Err(frozen(account_id, &found))
+    /// The ledger audit: every account's running totals against the sums of its postings,
+    /// `batch_accounts` accounts per statement (each batch from one snapshot). An account whose
+    /// totals differ is frozen (its writes stopped, with an alert and an `account.frozen`
+    /// event); every other account goes on. Run now and then by the server, and by the
+    /// operator (`POST /v1/ledger/audit`).
+    pub async fn audit_ledgers(&self, batch_accounts: i64) -> Result<LedgerAudit, EngineError> {
+        let mut audit = LedgerAudit::default();
+        let mut after = String::new();
+        loop {
+            let batch = {
+                let mut connection = self.store.read().await?;
+                ledger::audit_batch(&mut connection, &after, batch_accounts).await?
+            };
+            for drift in batch.drifted {
+                self.freeze_account(&drift.account_id, &drift.found).await?;
+                audit.drifted_accounts.push(drift.account_id);
             }
-            viewed => viewed,
+            audit.accounts_checked += batch.accounts;
+            let Some(last) = batch.last_account_id else {
+                break;
+            };
+            after = last;
         }
+        Ok(audit)
     }
 
     /// Stops the account's writes because its ledger failed a check (`found`): in a

@@ -48,6 +48,47 @@ async fn running_totals_follow_the_postings_and_drift_is_reported(backend: suppo
         .unwrap_err();
     assert!(matches!(error, StoreError::LedgerUnbalanced(_)), "{error}");
     assert!(ledger::check_balanced(&mut connection).await.is_err());
+
+    // The audit finds it, a batch at a time, whatever the batch's size; and only it.
+    let other = account_with_a_purchase(&engine).await;
+    for batch_accounts in [1, 2, 500] {
+        let mut drifted = Vec::new();
+        let mut checked = 0;
+        let mut after = String::new();
+        loop {
+            let batch = ledger::audit_batch(&mut connection, &after, batch_accounts)
+                .await
+                .unwrap();
+            assert!(batch.accounts <= batch_accounts as u64);
+            checked += batch.accounts;
+            drifted.extend(batch.drifted.into_iter().map(|drift| drift.account_id));
+            let Some(last) = batch.last_account_id else {
+                break;
+            };
+            after = last;
+        }
+        assert_eq!(
+            drifted,
+            vec![account_id.clone()],
+            "batches of {batch_accounts}"
+        );
+        assert_eq!(checked, 2, "batches of {batch_accounts}");
+    }
+    drop(connection);
+    let audit = engine.audit_ledgers(1).await.unwrap();
+    assert_eq!(audit.accounts_checked, 2);
+    assert_eq!(audit.drifted_accounts, vec![account_id.clone()]);
+    let mut connection = engine.store.read().await.unwrap();
+    let frozen = tenure_store::accounts::get(&mut connection, &account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(frozen.frozen_reason.unwrap().contains("running totals"));
+    let healthy = tenure_store::accounts::get(&mut connection, &other)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(healthy.frozen_reason, None);
 }
 
 async fn totals_are_rebuilt_from_the_postings_when_missing(backend: support::Backend) {

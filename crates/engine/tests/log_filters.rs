@@ -15,6 +15,7 @@ fn filter(account_id: Option<&str>, instance_id: &str) -> LogFilter {
         kind: None,
         after_seq: 0,
         limit: 1000,
+        newest_first: false,
     }
 }
 

@@ -33,6 +33,7 @@ fn account_log(account_id: &str) -> LogFilter {
         kind: None,
         after_seq: 0,
         limit: 1000,
+        newest_first: false,
     }
 }
 

@@ -16,6 +16,7 @@ fn log(account_id: Option<&str>, kind: Option<&str>, after_seq: i64, limit: i64)
         kind: kind.map(str::to_string),
         after_seq,
         limit,
+        newest_first: false,
     }
 }
 
@@ -102,6 +103,52 @@ async fn notices_are_found_through_their_events(backend: support::Backend) {
         paged.extend(page);
     }
     assert_eq!(paged, all);
+
+    // Newest first, paged two at a time, per account and for the fleet: the same lists read
+    // backwards, notices and events alike.
+    for account_id in [Some(ada.as_str()), Some(grace.as_str()), None] {
+        let mut expected: Vec<&StoredNotice> = all
+            .iter()
+            .filter(|notice| account_id.is_none_or(|id| notice.account_id == id))
+            .collect();
+        expected.reverse();
+        let mut paged = Vec::new();
+        let mut after_seq = 0;
+        for _ in 0..=expected.len() {
+            let filter = LogFilter {
+                newest_first: true,
+                ..log(account_id, None, after_seq, 2)
+            };
+            let page = events::list_notices(&mut connection, &filter)
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after_seq = last.seq;
+            paged.extend(page);
+        }
+        assert_eq!(paged.iter().collect::<Vec<_>>(), expected, "{account_id:?}");
+
+        let mut expected_events: Vec<i64> = all_events
+            .iter()
+            .filter(|event| account_id.is_none_or(|id| event.account_id == id))
+            .map(|event| event.seq)
+            .collect();
+        expected_events.reverse();
+        let mut paged_events = Vec::new();
+        let mut after_seq = 0;
+        for _ in 0..=expected_events.len() {
+            let filter = LogFilter {
+                newest_first: true,
+                ..log(account_id, None, after_seq, 3)
+            };
+            let page = events::list(&mut connection, &filter).await.unwrap();
+            let Some(last) = page.last() else { break };
+            after_seq = last.seq;
+            paged_events.extend(page.iter().map(|event| event.seq));
+        }
+        assert_eq!(paged_events, expected_events, "{account_id:?}");
+    }
+
     let nobody = events::list_notices(&mut connection, &log(Some("acct_missing"), None, 0, 10))
         .await
         .unwrap();

@@ -60,6 +60,9 @@ pub struct Settings {
     pub catalog: Catalog,
     /// How often the lifecycle sweep runs on the system clock.
     pub sweep_interval: Duration,
+    /// How often every account's running totals are checked against its postings (the
+    /// ledger audit; an account that fails is frozen).
+    pub ledger_audit_interval: Duration,
     /// Number ids 1, 2, 3… instead of time and randomness, so a replay gives the same ids.
     pub sequential_ids: bool,
     /// Where notices and events are sent, and how; `None` sends nothing (a simulation, a
@@ -241,6 +244,10 @@ impl Application {
             ));
         }
         background.push(spawn_sweeper(context.clone(), settings.sweep_interval));
+        background.push(spawn_ledger_auditor(
+            context.engine.clone(),
+            settings.ledger_audit_interval,
+        ));
         background.push(spawn_metrics_upkeep(context.metrics.clone()));
         Ok(Application {
             listener,
@@ -263,6 +270,31 @@ impl Application {
         let router = routes::router(self.context);
         serve::serve(self.listener, router, self.limits, shutdown_signal()).await
     }
+}
+
+/// Every `every`: the ledger audit ([`tenure_engine::Engine::audit_ledgers`]), which freezes
+/// an account whose running totals differ from its postings. Reads take the running totals
+/// alone; this is where they are checked. The first audit runs one interval after the start.
+fn spawn_ledger_auditor(engine: Arc<Engine>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match engine.audit_ledgers(routes::AUDIT_BATCH_ACCOUNTS).await {
+                Ok(audit) if audit.drifted_accounts.is_empty() => {
+                    tracing::debug!(
+                        accounts = audit.accounts_checked,
+                        "ledger audit: every account checks"
+                    );
+                }
+                Ok(audit) => tracing::error!(
+                    accounts = audit.accounts_checked,
+                    drifted = ?audit.drifted_accounts,
+                    "ledger audit: accounts whose running totals differ from their postings are frozen"
+                ),
+                Err(error) => tracing::error!(%error, "the ledger audit failed; it will run again"),
+            }
+        }
+    })
 }
 
 /// Now and then: looks up the payments whose call to the provider was never answered (a node
@@ -412,6 +444,7 @@ mod tests {
             admin_key: "key".to_string(),
             catalog: tenure_core::catalog::default_catalog(),
             sweep_interval: Duration::from_millis(10),
+            ledger_audit_interval: Duration::from_secs(3600),
             sequential_ids: false,
             delivery: None,
             limits: Limits::default(),

@@ -88,6 +88,7 @@ async fn run_in(
         admin_key: SIMULATION_KEY.to_string(),
         catalog,
         sweep_interval: Duration::from_secs(3600),
+        ledger_audit_interval: Duration::from_secs(3600),
         sequential_ids: true,
         // A simulation shows what would be sent; it sends nothing.
         delivery: None,

@@ -28,8 +28,11 @@ pub struct LogFilter {
     pub account_id: Option<String>,
     pub instance_id: Option<String>,
     pub kind: Option<String>,
+    /// The `seq` of the last item of the page before (0: from the start).
     pub after_seq: i64,
     pub limit: i64,
+    /// Newest first (a page goes on to older items) instead of oldest first.
+    pub newest_first: bool,
 }
 
 /// The conditions `filter` puts on a log's account, instance and kind columns (named by
@@ -68,16 +71,26 @@ pub async fn list(
     connection: &mut Connection,
     filter: &LogFilter,
 ) -> Result<Vec<StoredEvent>, StoreError> {
-    // `$1`: after this event, `$2`: at most this many.
+    // `$1`: past this event, `$2`: at most this many.
     let (mut conditions, values) =
         filter_conditions(filter, ["account_id", "instance_id", "kind"], 3);
-    conditions.insert(0, "seq > $1".to_string());
+    let (past, order, start) = if filter.newest_first {
+        ("seq < $1", "seq DESC", i64::MAX)
+    } else {
+        ("seq > $1", "seq", 0)
+    };
+    conditions.insert(0, past.to_string());
     let sql = format!(
         "SELECT seq, id, at, account_id, instance_id, kind, data, actor FROM events
-         WHERE {} ORDER BY seq LIMIT $2",
+         WHERE {} ORDER BY {order} LIMIT $2",
         conditions.join(" AND ")
     );
-    let mut query = query(&sql).bind(filter.after_seq).bind(filter.limit);
+    let after_seq = if filter.after_seq > 0 {
+        filter.after_seq
+    } else {
+        start
+    };
+    let mut query = query(&sql).bind(after_seq).bind(filter.limit);
     for value in values {
         query = query.bind(value);
     }
@@ -151,25 +164,39 @@ pub async fn list_notices(
 ) -> Result<Vec<StoredNotice>, StoreError> {
     // Where the page starts: the event of the notice it follows (none on the first page, or
     // for a number that is no notice's, which the API refuses: from the start).
-    let after_event_seq = if filter.after_seq > 0 {
-        notice_event_seq(connection, filter.after_seq, filter.account_id.as_deref())
-            .await?
-            .unwrap_or(0)
+    // Newest first, the same order read backwards: from the end, or before the notice it
+    // follows.
+    let start = if filter.newest_first { i64::MAX } else { 0 };
+    let (after_seq, after_event_seq) = if filter.after_seq > 0 {
+        match notice_event_seq(connection, filter.after_seq, filter.account_id.as_deref()).await? {
+            Some(event_seq) => (filter.after_seq, event_seq),
+            None => (start, start),
+        }
     } else {
-        0
+        (start, start)
     };
     let by_account = filter.account_id.is_some() || filter.instance_id.is_some();
     let columns: Vec<String> = NOTICE_COLUMNS
         .iter()
         .map(|column| format!("n.{column}"))
         .collect();
-    // `$1`: after this notice, `$2`: after or at this event, `$3`: at most this many.
+    // `$1`: past this notice, `$2`: at or past this event, `$3`: at most this many.
     let (mut conditions, values) =
         filter_conditions(filter, ["e.account_id", "n.instance_id", "n.kind"], 4);
-    conditions.insert(
-        0,
-        "n.event_seq >= $2 AND (n.event_seq > $2 OR n.seq > $1)".to_string(),
-    );
+    let (past, events_from, order) = if filter.newest_first {
+        (
+            "n.event_seq <= $2 AND (n.event_seq < $2 OR n.seq < $1)",
+            "e.seq <= $2",
+            "DESC",
+        )
+    } else {
+        (
+            "n.event_seq >= $2 AND (n.event_seq > $2 OR n.seq > $1)",
+            "e.seq >= $2",
+            "",
+        )
+    };
+    conditions.insert(0, past.to_string());
     let sql = if by_account {
         // The account's events from the page's start, in order, each with its notices: those
         // of the account, not a notice the operator was sent of one of its events (a dispute's,
@@ -177,20 +204,21 @@ pub async fn list_notices(
         // customer's.
         format!(
             "SELECT {} FROM events e JOIN notifications n ON n.event_seq = e.seq
-             WHERE e.seq >= $2 AND n.account_id = e.account_id AND {}
-             ORDER BY e.seq, n.seq LIMIT $3",
+             WHERE {events_from} AND n.account_id = e.account_id AND {}
+             ORDER BY e.seq {order}, n.seq {order} LIMIT $3",
             columns.join(", "),
             conditions.join(" AND ")
         )
     } else {
         format!(
-            "SELECT {} FROM notifications n WHERE {} ORDER BY n.event_seq, n.seq LIMIT $3",
+            "SELECT {} FROM notifications n WHERE {}
+             ORDER BY n.event_seq {order}, n.seq {order} LIMIT $3",
             columns.join(", "),
             conditions.join(" AND ")
         )
     };
     let mut query = query(&sql)
-        .bind(filter.after_seq)
+        .bind(after_seq)
         .bind(after_event_seq)
         .bind(filter.limit);
     for value in values {

@@ -372,6 +372,8 @@ pub struct InstanceFilter {
     pub region: Option<String>,
     pub status: Option<String>,
     pub renewal_mode: Option<String>,
+    /// How they are paid for: `subscription`, `payg`, `free` or `resource_plan`.
+    pub billing: Option<String>,
     /// Expiring after this time.
     pub expires_after: Option<Timestamp>,
     /// Expiring at or before this time.
@@ -409,6 +411,7 @@ pub async fn list(
         ("region", &filter.region),
         ("status", &filter.status),
         ("renewal_mode", &filter.renewal_mode),
+        ("billing", &filter.billing),
         (
             "expires_at > CAST({value} AS BIGINT)",
             &filter.expires_after.map(|at| to_seconds(at).to_string()),

@@ -207,7 +207,7 @@ impl schemars::JsonSchema for EventTypeName {
     }
 }
 
-/// `?account=&instance=&kind=&limit=&after=` of the event log and the notices.
+/// `?account=&instance=&kind=&limit=&after=&order=` of the event log and the notices.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
@@ -219,10 +219,20 @@ pub struct LogQuery {
     #[schemars(range(min = 1, max = 1000))]
     #[serde(default, deserialize_with = "crate::whole_number::query")]
     pub limit: Option<i64>,
-    /// The `seq` after which to list.
+    /// The `seq` of the last item of the page before: the list goes on past it.
     #[schemars(range(min = 0))]
     #[serde(default, deserialize_with = "crate::whole_number::query")]
     pub after: Option<i64>,
+    /// `oldest` first (the default) or `newest` first.
+    pub order: Option<LogOrder>,
+}
+
+/// The order of the event log and the notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LogOrder {
+    Oldest,
+    Newest,
 }
 
 /// Something that happened, in the order it happened (`seq`).

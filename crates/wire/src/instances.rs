@@ -237,6 +237,9 @@ pub struct InstanceQuery {
     pub status: Option<String>,
     #[schemars(with = "Option<RenewalMode>")]
     pub renewal: Option<String>,
+    /// How the instances are paid for (`subscription` for the ones a renewal applies to).
+    #[schemars(with = "Option<crate::catalog::Billing>")]
+    pub billing: Option<String>,
     /// Expiring after this time.
     pub expires_after: Option<Timestamp>,
     /// Expiring at or before this time.

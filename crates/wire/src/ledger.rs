@@ -68,3 +68,16 @@ mod from_domain {
         }
     }
 }
+
+/// What a ledger audit found (`POST /v1/ledger/audit`): how many accounts it checked, and the
+/// ones whose running totals differ from the sums of their postings, frozen now or before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LedgerAudit {
+    pub accounts_checked: u64,
+    pub drifted_accounts: Vec<String>,
+}
+
+/// Nothing to say: the audit checks every account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartAudit {}

@@ -57,6 +57,18 @@ impl LoopbackClient {
         self.answer().await
     }
 
+    /// Sends `GET path` and reads the whole answer.
+    pub async fn get(&mut self, path: &str) -> anyhow::Result<Answer> {
+        let mut request = Vec::with_capacity(200);
+        write!(
+            request,
+            "GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer {}\r\n\r\n",
+            self.bearer,
+        )?;
+        self.stream.write_all(&request).await?;
+        self.answer().await
+    }
+
     async fn answer(&mut self) -> anyhow::Result<Answer> {
         let head_length = loop {
             if let Some(end) = find(&self.received, b"\r\n\r\n") {

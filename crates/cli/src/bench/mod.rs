@@ -23,6 +23,7 @@ macro_rules! println {
 mod busy;
 mod ceiling;
 mod fleet;
+mod history;
 mod loopback;
 mod operator;
 mod orders;
@@ -38,10 +39,11 @@ use clap::Args;
 #[derive(Debug, Clone, Args)]
 pub struct BenchOptions {
     /// Which measurements: ceiling, sweep, orders, busy (orders while a sweep runs),
-    /// simulation, operator (the overview and the fleet forecast) (comma separated).
+    /// simulation, operator (the overview and the fleet forecast), history (an account's
+    /// requests as its orders grow) (comma separated).
     #[arg(
         long,
-        default_value = "ceiling,sweep,orders,busy,simulation,operator",
+        default_value = "ceiling,sweep,orders,busy,simulation,operator,history",
         value_delimiter = ','
     )]
     pub only: Vec<String>,
@@ -148,6 +150,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
         ("busy", 1),
         ("simulation", simulation::runs(&options)),
         ("operator", operator::runs(&options)),
+        ("history", history::runs(&options)),
     ]
     .into_iter()
     .filter(|(name, _)| wants(name))
@@ -174,6 +177,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     }
     if wants("operator") {
         operator::run(&options).await?;
+    }
+    if wants("history") {
+        history::run(&options).await?;
     }
     progress::finish();
     Ok(())

@@ -131,6 +131,7 @@ pub(super) async fn start_server(
         admin_key: KEY.into(),
         catalog: default_catalog(),
         sweep_interval: Duration::from_secs(3600),
+        ledger_audit_interval: Duration::from_secs(3600),
         sequential_ids: false,
         // As served: the deliverer runs beside the API (with no channel, it only looks).
         delivery: Some(Default::default()),

@@ -260,6 +260,7 @@ async fn renewals(store: &Store) -> anyhow::Result<u64> {
                 kind: Some("instance.renewed".to_string()),
                 after_seq,
                 limit: 10_000,
+                newest_first: false,
             },
         )
         .await?;

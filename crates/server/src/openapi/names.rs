@@ -83,6 +83,7 @@ pub const OPERATIONS: &[(&str, &str, &str, &str)] = &[
     ("GET", "/v1/notifications", "listNotifications", "List notices"),
     ("GET", "/v1/clock", "getClock", "Get the clock"),
     ("POST", "/v1/clock/advance", "advanceClock", "Advance the simulated clock"),
+    ("POST", "/v1/ledger/audit", "auditLedger", "Audit every account's ledger"),
     ("GET", "/v1/webhook-endpoints", "listWebhookEndpoints", "List webhook endpoints"),
     ("POST", "/v1/webhook-endpoints", "createWebhookEndpoint", "Add a webhook endpoint"),
     ("GET", "/v1/webhook-endpoints/{id}", "getWebhookEndpoint", "Get a webhook endpoint"),
@@ -129,6 +130,7 @@ const VERBS: &[&str] = &[
     "start",
     "update",
     "send",
+    "audit",
 ];
 
 /// The tags operations are grouped by, in the order a reader meets them, with what each holds.
@@ -156,6 +158,7 @@ pub const TAGS: &[(&str, &str)] = &[
     ("forecast", "The fleet forecast: the auto-renewals the accounts' money will not pay, and reminding those accounts."),
     ("invoices", "Invoices and credit notes, as JSON and as PDF/A-3 with Factur-X."),
     ("clock", "The clock, and moving a simulated one."),
+    ("ledger", "The ledger audit: every account's running totals checked against its postings."),
     ("service", "Health, metrics and this document."),
 ];
 

@@ -172,7 +172,7 @@ async fn show(
 ) -> Result<Answered<tenure_wire::accounts::AccountView>, ApiError> {
     let engine = context.engine.clone();
     read(&context, move |connection| {
-        Box::pin(async move { engine.account_view_or_freeze(connection, &account_id).await })
+        Box::pin(async move { engine.account_view(connection, &account_id).await })
     })
     .await
 }

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use axum::http::Method;
 use tenure_store::events::LogFilter;
-use tenure_wire::events::{Event, LogQuery, Notice};
+use tenure_wire::events::{Event, LogOrder, LogQuery, Notice};
 
 use super::Route;
 use crate::api::{read, Answered, Listing, Page, PageSize, Params};
@@ -15,14 +15,14 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::GET,
             "/v1/events",
-            "The event log, oldest first (filters: account, instance, kind)",
+            "The event log, oldest first or (order=newest) newest first (filters: account, instance, kind)",
             list_events,
         )
         .account(Permission::Read),
         Route::new(
             Method::GET,
             "/v1/notifications",
-            "Notices sent to customers (filters: account, instance, kind)",
+            "Notices sent to customers, in the order of their events, oldest first or (order=newest) newest first (filters: account, instance, kind)",
             list_notices,
         )
         .account(Permission::Read),
@@ -59,6 +59,7 @@ fn log_filter(query: LogQuery) -> Result<LogFilter, ApiError> {
         kind: query.kind,
         after_seq: query.after.unwrap_or(0),
         limit,
+        newest_first: query.order == Some(LogOrder::Newest),
     })
 }
 

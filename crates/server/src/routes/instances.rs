@@ -37,7 +37,7 @@ pub fn routes() -> Vec<Route> {
         Route::new(
             Method::GET,
             "/v1/instances",
-            "List instances (filters: account, product, region, status, renewal = manual, auto, none, expires_after, expires_before, tag, name)",
+            "List instances (filters: account, product, region, status, renewal = manual, auto, none, billing, expires_after, expires_before, tag, name)",
             list,
         )
         .account(Permission::Read),
@@ -176,6 +176,11 @@ async fn list(
             .parse::<tenure_core::lifecycle::InstanceStatus>()
             .map_err(|message| ApiError::invalid("invalid_query", message))?;
     }
+    if let Some(billing) = &query.billing {
+        billing
+            .parse::<tenure_core::catalog::Billing>()
+            .map_err(|message| ApiError::invalid("invalid_query", message))?;
+    }
     if let Some(tag) = &query.tag {
         label::check_tag(tag).map_err(|error| ApiError::invalid("invalid_query", error))?;
     }
@@ -198,6 +203,7 @@ async fn list(
         region: query.region,
         status: query.status,
         renewal_mode: query.renewal,
+        billing: query.billing,
         expires_after: query.expires_after,
         expires_before: query.expires_before,
         tag: query.tag,

@@ -19,6 +19,7 @@ mod free_instances;
 mod health;
 mod instances;
 mod invoices;
+mod ledger_audit;
 mod orders;
 mod overview;
 mod payments;
@@ -45,6 +46,7 @@ use crate::auth::{authenticate, authorize};
 use crate::context::ApiContext;
 use crate::error::ApiError;
 use crate::openapi::describe::{Described, Generators, Operation};
+pub use ledger_audit::AUDIT_BATCH_ACCOUNTS;
 use tenure_core::access::Permission;
 pub use usage::USAGE_BODY_BYTES;
 
@@ -155,6 +157,7 @@ pub fn table() -> Vec<Route> {
         users::routes(),
         events::routes(),
         clock::routes(),
+        ledger_audit::routes(),
         usage::routes(),
         bills::routes(),
         bill_details::routes(),

@@ -198,6 +198,11 @@ async fn a_broken_ledger_freezes_that_account_alone(backend: Backend) {
         }
     };
     drift(1).await;
+    // Reads take the running totals: the drift shows until the ledger audit finds it.
+    assert_eq!(app.account(&broken).await["balance_minor"], 100_001);
+    let audit = app.post_ok("/v1/ledger/audit", json!({})).await;
+    assert_eq!(audit["drifted_accounts"], json!([broken]), "{audit}");
+    assert!(audit["accounts_checked"].as_u64().unwrap() >= 2, "{audit}");
 
     let (status, answer) = app.get_status(&format!("/v1/accounts/{broken}")).await;
     assert_eq!(
@@ -219,6 +224,9 @@ async fn a_broken_ledger_freezes_that_account_alone(backend: Backend) {
                                         "spec": "tps-1000", "region": "us-east-1", "period": "1M" }))
         .await;
     assert_eq!(status, 409);
+    // Audited again, found again, frozen once.
+    let audit = app.post_ok("/v1/ledger/audit", json!({})).await;
+    assert_eq!(audit["drifted_accounts"], json!([broken]), "{audit}");
     let events = app
         .get(&format!("/v1/events?account={broken}&kind=account.frozen"))
         .await;
@@ -256,6 +264,8 @@ async fn a_broken_ledger_freezes_that_account_alone(backend: Backend) {
         .post(&format!("/v1/accounts/{broken}/unfreeze"), json!({}))
         .await;
     assert_eq!(status, 409, "not frozen now");
+    let audit = app.post_ok("/v1/ledger/audit", json!({})).await;
+    assert_eq!(audit["drifted_accounts"], json!([]), "{audit}");
 }
 
 on_both_backends!(

@@ -247,7 +247,7 @@ async fn filters_show_the_states_the_account_view_shows(backend: Backend) {
     .await;
     app.advance_to("2026-05-04T17:00:00Z").await;
     assert_eq!(app.account(&overdue).await["overdue"], true);
-    // Frozen for real: running totals changed around tenure, found by the account's view.
+    // Frozen for real: running totals changed around tenure, found by the ledger audit.
     let frozen = open(&app, "Frozen", "frozen@example.com", "+15550005", json!({})).await;
     deposit(&app, &frozen, 700).await;
     let mut tx = app.engine.store.begin().await.unwrap();
@@ -259,6 +259,7 @@ async fn filters_show_the_states_the_account_view_shows(backend: Backend) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    app.post_ok("/v1/ledger/audit", json!({})).await;
     let (status, _) = app.get_status(&format!("/v1/accounts/{frozen}")).await;
     assert_eq!(status, 409);
 

@@ -516,8 +516,10 @@ async fn concurrent_renewals_changes_and_deposits_stay_consistent(backend: Backe
     }
     problems.append(&mut accounting.problems);
 
+    // Every account's running totals equal its postings.
+    let audit = app.post_ok("/v1/ledger/audit", json!({})).await;
+    assert_eq!(audit["drifted_accounts"], json!([]), "{audit}");
     for (account, account_id) in fixture.accounts.iter().enumerate() {
-        // The account view checks its running totals against its postings.
         let view = app.account(account_id).await;
         let balance_minor = int(&view["balance_minor"]);
         let ledger = app

@@ -240,6 +240,7 @@ async fn the_session_key_is_random_per_deployment_or_given() {
         admin_key: ADMIN_KEY.to_string(),
         catalog: tenure_core::catalog::default_catalog(),
         sweep_interval: std::time::Duration::from_secs(3600),
+        ledger_audit_interval: std::time::Duration::from_secs(3600),
         sequential_ids: false,
         delivery: None,
         limits: Default::default(),
@@ -1384,7 +1385,8 @@ async fn an_instance_is_named_and_tagged_from_the_console_and_shown_by_its_names
     assert_eq!(app.instance(&id).await["name"], "<b>billing-db</b>");
 }
 
-/// An account's Instances and Orders pages show 50 rows and a link to the rest, filters kept.
+/// An account's Instances, Orders, Renewals, Unsubscribe and Notices pages show 50 rows and a
+/// link to the rest, filters kept; the bulk actions say how many rows they select.
 #[tokio::test]
 async fn the_instances_and_orders_pages_go_on_fifty_at_a_time() {
     let app = spawn_app(Backend::Sqlite, START).await;
@@ -1419,4 +1421,65 @@ async fn the_instances_and_orders_pages_go_on_fifty_at_a_time() {
     assert_eq!(rows(&orders, "href=\"/console/orders/ord_"), 50);
     let more = owner.get(&next_of(&orders).expect("more orders")).await;
     assert_eq!(rows(&more, "href=\"/console/orders/ord_"), 1);
+
+    // A pay-as-you-go instance renews by no bulk renewal: not on the Renewals page.
+    let payg = app
+        .post_ok(
+            "/v1/instances",
+            json!({ "account": account_id, "product": "iot-platform", "edition": "legacy-public",
+                    "region": "us-east-1", "billing": "payg" }),
+        )
+        .await;
+    let payg_id = payg["instance"]["id"].as_str().unwrap().to_string();
+    let picks = "name=\"instance\" value=\"inst_";
+    let renewals = owner.get("/console/renewals?tab=manual").await;
+    assert_eq!(renewals.status, 200, "{}", renewals.text);
+    assert_eq!(rows(&renewals, picks), 50);
+    assert!(renewals.text.contains("data-count-of=\"instance\""));
+    let next = next_of(&renewals).expect("more renewals");
+    assert!(next.contains("tab=manual"), "{next}");
+    let rest = owner.get(&next).await;
+    assert_eq!(rows(&rest, picks), 1);
+    assert!(!renewals.text.contains(&payg_id) && !rest.text.contains(&payg_id));
+    assert_eq!(next_of(&rest), None);
+
+    let unsubscribe = owner.get("/console/unsubscribe").await;
+    assert_eq!(rows(&unsubscribe, picks), 50);
+    let rest = owner
+        .get(&next_of(&unsubscribe).expect("more to unsubscribe"))
+        .await;
+    assert_eq!(rows(&rest, picks), 1);
+
+    // Notices newest first: the first page starts with the latest, the pages hold each once.
+    let listed = app
+        .get(&format!(
+            "/v1/notifications?account={account_id}&limit=1000"
+        ))
+        .await;
+    let mut expected: Vec<String> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|notice| notice["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert!(expected.len() > 50, "{}", expected.len());
+    expected.reverse();
+    let notices = owner.get("/console/notices").await;
+    assert_eq!(notices.status, 200, "{}", notices.text);
+    let shown = |page: &Page| page.text.matches("<summary>").count();
+    assert_eq!(shown(&notices), 50);
+    let first_subject = notices
+        .text
+        .split("<summary>")
+        .nth(1)
+        .and_then(|rest| rest.split("</summary>").next())
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        first_subject,
+        maud::html! { (expected[0]) }.into_string(),
+        "the latest notice first"
+    );
+    let older = owner.get(&next_of(&notices).expect("older notices")).await;
+    assert_eq!(shown(&older), (expected.len() - 50).min(50));
 }

@@ -306,6 +306,7 @@ fn generous_bodies(
             | "/v1/webhook-endpoints/{id}/rotate-secret",
         ) => one(json!({})),
         ("POST", "/v1/clock/advance") => one(json!({ "by": "PT1H" })),
+        ("POST", "/v1/ledger/audit") => one(json!({})),
         ("POST", "/v1/instances") => {
             let mut bodies = paid(json!({ "account": account_id, "product": "message-queue",
                         "edition": "enterprise-platinum", "spec": "tps-500000",

@@ -259,24 +259,32 @@ async fn show(
         ),
     )
     .await;
-    // The events list oldest first too: its first 1,000, the latest of them shown, each with
-    // who it was done for.
+    // The latest events, newest first, each with who it was done for.
+    let recent = RECENT_NOTICES.to_string();
     let events: api::Reply<Listing<Event>> = api::read(
         &context,
         &session,
         &format!(
             "/v1/events?{}",
-            query(&[("account", &account_id), ("limit", "1000")])
+            query(&[
+                ("account", &account_id),
+                ("order", "newest"),
+                ("limit", &recent)
+            ])
         ),
     )
     .await;
-    // The notices list oldest first: its first 1,000, the latest of them shown.
+    // The latest notices, newest first.
     let notices: api::Reply<Listing<Notice>> = api::read(
         &context,
         &session,
         &format!(
             "/v1/notifications?{}",
-            query(&[("account", &account_id), ("limit", "1000")])
+            query(&[
+                ("account", &account_id),
+                ("order", "newest"),
+                ("limit", &recent)
+            ])
         ),
     )
     .await;
@@ -328,7 +336,7 @@ async fn show(
             Ok(notices) => {
                 div.table-wrap { table {
                     thead { tr { th { "When" } th { "Channel" } th { "To" } th { "Subject" } th { "Status" } } }
-                    tbody { @for notice in notices.data.iter().rev().take(RECENT_NOTICES) { tr data-test="notice-row" {
+                    tbody { @for notice in notices.data.iter() { tr data-test="notice-row" {
                         td { (when(notice.at)) }
                         td { (notice.channel) }
                         td { (notice.recipient) }
@@ -345,7 +353,7 @@ async fn show(
             Ok(events) => {
                 div.table-wrap { table {
                     thead { tr { th { "When" } th { "Event" } th { "By" } } }
-                    tbody { @for event in events.data.iter().rev().take(RECENT_NOTICES) { tr data-test="event-row" {
+                    tbody { @for event in events.data.iter() { tr data-test="event-row" {
                         td { (when(event.at)) }
                         td { (event.kind) }
                         td data-test="actor" { (event.actor) }

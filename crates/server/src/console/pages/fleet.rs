@@ -10,7 +10,6 @@ use axum::Router;
 use jiff::{SignedDuration, Timestamp};
 use maud::html;
 use serde::Deserialize;
-use tenure_wire::catalog::Products;
 use tenure_wire::clock::ClockView;
 use tenure_wire::instances::Instance;
 use tenure_wire::Listing;
@@ -115,22 +114,13 @@ async fn fleet(
     let now = now(&context, &session).await;
     let path = filters.api_path(now, &filters.after, PAGE_ROWS);
     let listed: api::Reply<Listing<Instance>> = api::read(&context, &session, &path).await;
-    let products: api::Reply<Products> = api::read(&context, &session, "/v1/products").await;
-    let catalog = products
-        .as_ref()
-        .map_or(&[][..], |products| &products.data[..]);
-    let product_name = |id: &str| {
-        catalog
-            .iter()
-            .find(|product| product.id == id)
-            .map_or_else(|| id.to_string(), |product| product.name.clone())
-    };
+    let names = super::CatalogNames::read(&context, &session).await;
     let csv = format!("/console/fleet.csv?{}", query(&filters.pairs()));
     let body = html! {
         h1 { "Fleet" }
         p.muted { "Every account's instances." }
         form.filters method="get" action="/console/fleet" {
-            (product_region_status_filters(catalog, &filters.product, &filters.region, &filters.status))
+            (product_region_status_filters(names.products(), &filters.product, &filters.region, &filters.status))
             div { label for="f-expiring" { "Expiring within" }
                 select id="f-expiring" name="expiring_within_days" {
                     option value="" { "Any time" }
@@ -151,8 +141,8 @@ async fn fleet(
                     tbody { @for instance in &listed.data { tr data-test="fleet-row" {
                         td { (super::instance_cell(&instance.id, instance.name.as_deref(), &instance.tags)) }
                         td { a href={"/console/accounts/" (instance.account_id)} { (instance.account_id) } }
-                        td { (product_name(&instance.product_id)) }
-                        td { (instance.edition_id) " / " (instance.spec_id) }
+                        td { (names.product(&instance.product_id)) }
+                        td { (names.configuration(&instance.product_id, &instance.edition_id, &instance.spec_id)) }
                         td { (instance.region) }
                         td { (label(&instance.status)) }
                         td { (when(instance.expires_at)) }
@@ -160,7 +150,7 @@ async fn fleet(
                     } } }
                 } }
                 @if let Some(next) = &listed.next_after {
-                    p { a rel="next" href=(filters.next_page(next)) { "Next page" } }
+                    (super::next_page_link(&filters.next_page(next), "Next page"))
                 }
             }
         }

@@ -9,12 +9,12 @@ use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup};
 use serde::Deserialize;
-use tenure_wire::catalog::{Product, Products};
+use tenure_wire::catalog::Product;
 use tenure_wire::events::Event;
 use tenure_wire::instances::{Instance, InstanceStatus, RenewalMode};
 use tenure_wire::Listing;
 
-use super::{instance_cell, pick_an_account, query, when, CatalogNames};
+use super::{instance_cell, next_page_link, pick_an_account, query, when, CatalogNames};
 use crate::console::api;
 use crate::console::layout::{message, page, IntoHtml, Nav};
 use crate::console::SignedIn;
@@ -99,19 +99,14 @@ async fn list(
         )
     );
     let listed: api::Reply<Listing<Instance>> = api::read(&context, &session, &path).await;
-    let products: api::Reply<Products> = api::read(&context, &session, "/v1/products").await;
-    let catalog = match &products {
-        Ok(products) => products.data.as_slice(),
-        Err(_) => &[],
-    };
     let names = CatalogNames::read(&context, &session).await;
     let body = html! {
         h1 { "Instances" }
-        @if let Err(refusal) = &products {
+        @if let Some(refusal) = names.refusal() {
             (message("bad", &refusal.message))
         }
         form.filters method="get" action="/console/instances" {
-            (product_region_status_filters(catalog, &filters.product, &filters.region, &filters.status))
+            (product_region_status_filters(names.products(), &filters.product, &filters.region, &filters.status))
             div { label for="f-renewal" { "Renewal" }
                 select id="f-renewal" name="renewal" {
                     option value="" { "All" }
@@ -131,7 +126,7 @@ async fn list(
             Ok(listed) => {
                 (instance_table(&listed.data, &names))
                 @if let Some(next) = &listed.next_after {
-                    p { a rel="next" href={"/console/instances?" (query(&[&filters.pairs()[..], &[("after", next.as_str())]].concat()))} { "Next " (PAGE_ROWS) " instances" } }
+                    (next_page_link(&format!("/console/instances?{}", query(&[&filters.pairs()[..], &[("after", next.as_str())]].concat())), &format!("Next {PAGE_ROWS} instances")))
                 }
             }
         }
@@ -236,10 +231,18 @@ fn status_name(status: InstanceStatus) -> &'static str {
     }
 }
 
+/// Where an instance's list of events goes on from.
+#[derive(Debug, Default, Deserialize)]
+struct EventsPage {
+    #[serde(default)]
+    events_after: String,
+}
+
 async fn show(
     State(context): State<ApiContext>,
     SignedIn(session): SignedIn,
     Path(id): Path<String>,
+    Query(events_page): Query<EventsPage>,
 ) -> Response {
     let instance: Instance =
         match api::read(&context, &session, &format!("/v1/instances/{id}")).await {
@@ -261,7 +264,12 @@ async fn show(
         &session,
         &format!(
             "/v1/events?{}",
-            query(&[("instance", &id), ("limit", "1000")])
+            query(&[
+                ("instance", &id),
+                ("order", "newest"),
+                ("limit", PAGE_ROWS),
+                ("after", &events_page.events_after)
+            ])
         ),
     )
     .await;
@@ -302,6 +310,7 @@ async fn show(
         (super::instance_actions::label_form(&session, &instance))
         (super::instance_actions::forms(&context, &session, &instance).await)
         h2 { "Events" }
+        p.muted { "Newest first." }
         @match &events {
             Err(refusal) => (message("bad", &refusal.message)),
             Ok(events) => {
@@ -313,6 +322,9 @@ async fn show(
                         td data-test="actor" { (event.actor) }
                     } } }
                 } }
+                @if let Some(next) = &events.next_after {
+                    (next_page_link(&format!("/console/instances/{id}?{}", query(&[("events_after", next)])), "Older events"))
+                }
             }
         }
     };

@@ -90,18 +90,37 @@ pub fn query(pairs: &[(&str, &str)]) -> String {
     serializer.finish()
 }
 
-/// The catalog's names of products, editions and specs, for the tables that hold their ids.
-/// A catalog that could not be read leaves the ids showing.
+/// The catalog's names of products, editions and specs, for the tables that hold their ids,
+/// read once per page. A catalog that could not be read leaves the ids showing, and its refusal
+/// for the page to say.
 pub struct CatalogNames {
     products: Vec<Product>,
+    refusal: Option<api::Refusal>,
 }
 
 impl CatalogNames {
     pub async fn read(context: &ApiContext, session: &Session) -> CatalogNames {
         let products: api::Reply<Products> = api::read(context, session, "/v1/products").await;
-        CatalogNames {
-            products: products.map(|products| products.data).unwrap_or_default(),
+        match products {
+            Ok(products) => CatalogNames {
+                products: products.data,
+                refusal: None,
+            },
+            Err(refusal) => CatalogNames {
+                products: Vec::new(),
+                refusal: Some(refusal),
+            },
         }
+    }
+
+    /// The catalog's products (none when it could not be read).
+    pub fn products(&self) -> &[Product] {
+        &self.products
+    }
+
+    /// Why the catalog could not be read, if it could not.
+    pub fn refusal(&self) -> Option<&api::Refusal> {
+        self.refusal.as_ref()
     }
 
     fn find(&self, product_id: &str) -> Option<&Product> {
@@ -131,6 +150,19 @@ impl CatalogNames {
             .and_then(|edition| edition.specs.iter().find(|spec| spec.id == spec_id))
             .map_or(spec_id, |spec| spec.name.as_str());
         format!("{edition_name} / {spec_name}")
+    }
+}
+
+/// A next-page link: `href` goes on from the page shown.
+pub fn next_page_link(href: &str, label: &str) -> Markup {
+    html! { p { a rel="next" href=(href) data-test="next-page" { (label) } } }
+}
+
+/// How many of the boxes named `name` are ticked, said as they change (by the console's
+/// script), beside a bulk action's buttons.
+pub fn selection_count(name: &str) -> Markup {
+    html! {
+        output.selection-count data-count-of=(name) aria-live="polite" { "None selected" }
     }
 }
 

@@ -1,17 +1,18 @@
-//! The notices of the account (channel, status, and why one was not sent), and for the
-//! operator the delivery log's latest entries.
+//! The notices of the account, newest first, 50 a page (channel, status, and why one was not
+//! sent), and for the operator the delivery log's latest entries.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use maud::html;
+use serde::Deserialize;
 use tenure_wire::deliveries::Delivery;
 use tenure_wire::events::Notice;
 use tenure_wire::Listing;
 
-use super::{pick_an_account, query, when, wire_name};
+use super::{next_page_link, pick_an_account, query, when, wire_name};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
@@ -22,7 +23,21 @@ pub fn router() -> Router<ApiContext> {
     Router::new().route("/console/notices", get(list))
 }
 
-async fn list(State(context): State<ApiContext>, headers: HeaderMap) -> Response {
+/// Rows per page of the notices.
+const PAGE_ROWS: &str = "50";
+
+/// Where the list goes on from: the `next_after` of the page before.
+#[derive(Debug, Default, Deserialize)]
+struct NoticesPage {
+    #[serde(default)]
+    after: String,
+}
+
+async fn list(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    Query(notices_page): Query<NoticesPage>,
+) -> Response {
     let session = match signed_in(&context, &headers).await {
         Ok(session) => session,
         Err(answer) => return answer,
@@ -36,7 +51,12 @@ async fn list(State(context): State<ApiContext>, headers: HeaderMap) -> Response
         &session,
         &format!(
             "/v1/notifications?{}",
-            query(&[("account", &account_id), ("limit", "200")])
+            query(&[
+                ("account", &account_id),
+                ("order", "newest"),
+                ("limit", PAGE_ROWS),
+                ("after", &notices_page.after)
+            ])
         ),
     )
     .await;
@@ -47,6 +67,7 @@ async fn list(State(context): State<ApiContext>, headers: HeaderMap) -> Response
     };
     let body = html! {
         h1 { "Notices" }
+        p.muted { "Newest first." }
         @match &notices {
             Err(refusal) => (message("bad", &refusal.message)),
             Ok(notices) => {
@@ -61,6 +82,9 @@ async fn list(State(context): State<ApiContext>, headers: HeaderMap) -> Response
                             @if let Some(reason) = &notice.status_reason { br; span.muted { (reason) } } }
                     } } }
                 } }
+                @if let Some(next) = &notices.next_after {
+                    (next_page_link(&format!("/console/notices?{}", query(&[("after", next)])), "Older notices"))
+                }
             }
         }
         @if let Some(deliveries) = &deliveries {

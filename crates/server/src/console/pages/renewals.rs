@@ -13,13 +13,12 @@ use serde::Deserialize;
 use serde_json::json;
 use tenure_core::access::Permission;
 use tenure_wire::accounts::AccountView;
-use tenure_wire::catalog::Billing;
 use tenure_wire::instances::Instance;
 use tenure_wire::renewals::{RenewalModeResult, RenewedMany};
 use tenure_wire::{Listing, Period};
 
 use super::instances::{renewal_label, status_label};
-use super::{money, pick_an_account, query, when};
+use super::{money, next_page_link, pick_an_account, query, selection_count, when};
 use crate::console::api;
 use crate::console::form::Fields;
 use crate::console::layout::IntoHtml;
@@ -49,10 +48,16 @@ const PERIODS: [(&str, &str); 5] = [
     ("2Y", "2 years"),
 ];
 
+/// Rows per page: a bulk action works on what the page shows.
+const PAGE_ROWS: &str = "50";
+
 #[derive(Debug, Default, Deserialize)]
 struct Tab {
     #[serde(default)]
     tab: String,
+    /// Where the page goes on from: the `next_after` of the page before.
+    #[serde(default)]
+    after: String,
 }
 
 async fn list(
@@ -60,18 +65,19 @@ async fn list(
     SignedIn(session): SignedIn,
     Query(tab): Query<Tab>,
 ) -> Response {
-    let tab = if TABS.iter().any(|(id, _)| *id == tab.tab) {
+    let name = if TABS.iter().any(|(id, _)| *id == tab.tab) {
         tab.tab
     } else {
         "manual".to_string()
     };
-    renewals_page(&context, &session, &tab, html! {}).await
+    renewals_page(&context, &session, &name, &tab.after, html! {}).await
 }
 
 async fn renewals_page(
     context: &ApiContext,
     session: &Session,
     tab: &str,
+    after: &str,
     top: Markup,
 ) -> Response {
     let Some(account_id) = session.account_id.clone() else {
@@ -86,18 +92,13 @@ async fn renewals_page(
             query(&[
                 ("account", &account_id),
                 ("renewal", tab),
-                ("limit", "1000")
+                ("billing", "subscription"),
+                ("limit", PAGE_ROWS),
+                ("after", after),
             ])
         ),
     )
     .await;
-    let instances: api::Reply<Vec<Instance>> = listed.map(|listed| {
-        listed
-            .data
-            .into_iter()
-            .filter(|instance| instance.billing == Billing::Subscription)
-            .collect()
-    });
     let may_renew = session.allows(Permission::Billing);
     let names = super::CatalogNames::read(context, session).await;
     let body = html! {
@@ -111,10 +112,10 @@ async fn renewals_page(
         @if !may_renew {
             (message("warn", "This key may look but not renew or change renewal settings (it needs the billing permission)."))
         }
-        @match &instances {
+        @match &listed {
             Err(refusal) => (message("bad", &refusal.message)),
-            Ok(instances) if instances.is_empty() => p.muted { "No instance renews this way." },
-            Ok(instances) => form method="post" action="/console/renewals/review" {
+            Ok(listed) if listed.data.is_empty() => p.muted { "No instance renews this way." },
+            Ok(Listing { data: instances, next_after }) => form method="post" action="/console/renewals/review" {
                 input type="hidden" name="csrf" value=(session.csrf);
                 input type="hidden" name="tab" value=(tab);
                 div.table-wrap { table {
@@ -135,7 +136,11 @@ async fn renewals_page(
                         }
                     } }
                 } }
+                @if let Some(next) = next_after {
+                    (next_page_link(&format!("/console/renewals?{}", query(&[("tab", tab), ("after", next)])), &format!("Next {PAGE_ROWS} instances")))
+                }
                 div.filters {
+                    (selection_count("instance"))
                     div {
                         label for="period" { "Duration" }
                         select id="period" name="period" {
@@ -173,6 +178,7 @@ async fn review(
             &context,
             &session,
             &tab,
+            "",
             message("bad", "Select at least one instance to renew."),
         )
         .await;
@@ -189,7 +195,14 @@ async fn review(
     let items = match quoted {
         Ok(quoted) => quoted.data,
         Err(refusal) => {
-            return renewals_page(&context, &session, &tab, message("bad", &refusal.message)).await
+            return renewals_page(
+                &context,
+                &session,
+                &tab,
+                "",
+                message("bad", &refusal.message),
+            )
+            .await
         }
     };
     let currency = account_currency(&context, &session).await;
@@ -252,7 +265,7 @@ async fn confirm(
         ),
         Err(refusal) => (message("bad", &refusal.message), refusal.status),
     };
-    let response = renewals_page(&context, &session, "manual", top).await;
+    let response = renewals_page(&context, &session, "manual", "", top).await;
     with_status(response, status)
 }
 
@@ -267,6 +280,7 @@ async fn auto_renewal(
             &context,
             &session,
             &tab,
+            "",
             message("bad", "Select at least one instance."),
         )
         .await;
@@ -297,11 +311,27 @@ async fn auto_renewal(
             lines.push(("warn", format!("{id}: {}", warning.message)));
         }
     }
-    let top = html! { @for (kind, line) in &lines { (message(kind, line)) } };
+    let done = lines.iter().filter(|(kind, _)| *kind == "good").count();
+    let summary = if enable {
+        format!(
+            "Auto-renewal set for {done} of the {} selected.",
+            instances.len()
+        )
+    } else {
+        format!(
+            "Auto-renewal turned off for {done} of the {} selected.",
+            instances.len()
+        )
+    };
+    let top = html! {
+        (message(if done == instances.len() { "good" } else { "warn" }, &summary))
+        @for (kind, line) in &lines { (message(kind, line)) }
+    };
     renewals_page(
         &context,
         &session,
         if enable { "auto" } else { "manual" },
+        "",
         top,
     )
     .await

@@ -19,7 +19,7 @@ use tenure_wire::unsubscriptions::{
 };
 use tenure_wire::Listing;
 
-use super::{money, pick_an_account, query, when};
+use super::{money, next_page_link, pick_an_account, query, selection_count, when};
 use crate::console::api;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{message, page, Nav};
@@ -49,6 +49,32 @@ struct Filters {
     ordered_from: String,
     #[serde(default)]
     ordered_until: String,
+    /// Where the page goes on from: the `next_after` of the page before.
+    #[serde(default)]
+    after: String,
+}
+
+/// Rows per page: the most one unsubscription takes.
+const PAGE_ROWS: &str = "50";
+
+impl Filters {
+    /// The filters as the page's links carry them, without the cursor.
+    fn pairs(&self) -> [(&'static str, &str); 5] {
+        [
+            ("tab", self.tab.as_str()),
+            ("product", self.product.as_str()),
+            ("instance", self.instance.as_str()),
+            ("ordered_from", self.ordered_from.as_str()),
+            ("ordered_until", self.ordered_until.as_str()),
+        ]
+    }
+
+    fn next_page(&self, next: &str) -> String {
+        format!(
+            "/console/unsubscribe?{}",
+            query(&[&self.pairs()[..], &[("after", next)]].concat())
+        )
+    }
 }
 
 async fn list(
@@ -81,13 +107,14 @@ async fn unsubscribe_page(
         ("instance", &filters.instance),
         ("ordered_from", &filters.ordered_from),
         ("ordered_until", &filters.ordered_until),
-        ("limit", "1000"),
+        ("limit", PAGE_ROWS),
+        ("after", &filters.after),
     ]);
     let may = session.allows(Permission::Billing);
     let listing = if renewals_tab {
-        renewals_tab_body(context, session, &filter_query, may).await
+        renewals_tab_body(context, session, filters, &filter_query, may).await
     } else {
-        resources_tab_body(context, session, &filter_query, may).await
+        resources_tab_body(context, session, filters, &filter_query, may).await
     };
     let body = html! {
         h1 { "Resource Unsubscription" }
@@ -135,6 +162,7 @@ fn confirmations(session: &Session, may: bool, with_backup: bool, label: &str) -
 async fn resources_tab_body(
     context: &ApiContext,
     session: &Session,
+    filters: &Filters,
     filter_query: &str,
     may: bool,
 ) -> Markup {
@@ -148,14 +176,14 @@ async fn resources_tab_body(
         Ok(listed) => listed,
         Err(refusal) => return message("bad", &refusal.message),
     };
-    let groups = listed.groups;
+    let groups = &listed.groups;
     let names = super::CatalogNames::read(context, session).await;
     html! {
         @if groups.is_empty() {
             p.muted { "Nothing can be unsubscribed." }
         } @else {
             form method="post" action="/console/unsubscribe/resources" {
-                @for group in &groups {
+                @for group in groups {
                     h2 { (label(resource_kind_name(group.resource_kind))) " · "
                          (label(refund_type_name(group.refund_type))) " · "
                          (label(activation_status_name(group.activation_status))) }
@@ -174,6 +202,10 @@ async fn resources_tab_body(
                         } }
                     } }
                 }
+                @if let Some(next) = &listed.next_after {
+                    (next_page_link(&filters.next_page(next), &format!("Next {PAGE_ROWS} resources")))
+                }
+                p { (selection_count("instance")) }
                 (confirmations(session, may, true, "Unsubscribe now"))
             }
         }
@@ -183,6 +215,7 @@ async fn resources_tab_body(
 async fn renewals_tab_body(
     context: &ApiContext,
     session: &Session,
+    filters: &Filters,
     filter_query: &str,
     may: bool,
 ) -> Markup {
@@ -196,7 +229,7 @@ async fn renewals_tab_body(
         Ok(listed) => listed,
         Err(refusal) => return message("bad", &refusal.message),
     };
-    let orders = listed.data;
+    let orders = &listed.data;
     html! {
         @if orders.is_empty() {
             p.muted { "No renewal waits to take effect." }
@@ -204,7 +237,7 @@ async fn renewals_tab_body(
             form method="post" action="/console/unsubscribe/renewals" {
                 div.table-wrap { table {
                     thead { tr { th { "Select" } th { "Order" } th { "Instance" } th { "Period" } th { "Starts" } th { "Updated expiration time" } th.amount { "Refund" } } }
-                    tbody { @for order in &orders {
+                    tbody { @for order in orders {
                         @let id = &order.order_id;
                         tr {
                             td { input type="checkbox" name="order" value=(id) aria-label={"Unsubscribe " (id)}; }
@@ -217,6 +250,10 @@ async fn renewals_tab_body(
                         }
                     } }
                 } }
+                @if let Some(next) = &listed.next_after {
+                    (next_page_link(&filters.next_page(next), &format!("Next {PAGE_ROWS} renewals")))
+                }
+                p { (selection_count("order")) }
                 (confirmations(session, may, false, "Unsubscribe the renewals"))
             }
         }
@@ -287,7 +324,16 @@ async fn unsubscribe_renewals(
             Err(refusal) => ("bad", format!("{order}: {}", refusal.message)),
         });
     }
-    let top = html! { @for (kind, line) in &lines { (message(kind, line)) } };
+    let done = lines.iter().filter(|(kind, _)| *kind == "good").count();
+    let top = html! {
+        @if !orders.is_empty() {
+            (message(
+                if done == orders.len() { "good" } else { "warn" },
+                &format!("Unsubscribed {done} of the {} selected renewals.", orders.len()),
+            ))
+        }
+        @for (kind, line) in &lines { (message(kind, line)) }
+    };
     let filters = Filters {
         tab: "renewals".to_string(),
         ..Filters::default()
