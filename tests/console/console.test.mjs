@@ -145,6 +145,17 @@ test("bulk renewal: select two, review the quote item by item, confirm", async (
   const context = await chromium.newContext();
   const page = await signIn(context, tenure.address, owner);
   await page.click('a[href="/console/renewals"]');
+  const count = page.locator('output[data-count-of="instance"]');
+  const rows = await page.locator('input[name="instance"]').count();
+  assert.equal(await count.textContent(), "None selected");
+  await page.check(`#pick-${instanceIds[0]}`);
+  assert.equal(await count.textContent(), `1 of ${rows} selected`);
+  await page.check(`#pick-${instanceIds[1]}`);
+  assert.equal(await count.textContent(), `2 of ${rows} selected`);
+  await page.check("#select-all");
+  assert.equal(await count.textContent(), `${rows} of ${rows} selected`);
+  await page.uncheck("#select-all");
+  assert.equal(await count.textContent(), "None selected");
   await page.check(`#pick-${instanceIds[0]}`);
   await page.check(`#pick-${instanceIds[1]}`);
   await page.selectOption("#period", "1M");
@@ -176,6 +187,7 @@ test("auto-renewal is enabled for a selection and the instance moves to the Auto
   await page.check(`#pick-${instanceIds[2]}`);
   await page.selectOption("#period", "3M");
   await page.click("text=Enable or modify auto-renewal");
+  assert.match(await page.textContent("main"), /Auto-renewal set for 1 of the 1 selected/);
   assert.match(await page.textContent("main"), new RegExp(`${instanceIds[2]}: renews automatically every 3M`));
   assert.ok(await page.locator(`#pick-${instanceIds[2]}`).isVisible(), "listed on the Auto tab");
   const instance = await api(tenure.address, "GET", `/v1/instances/${instanceIds[2]}`);

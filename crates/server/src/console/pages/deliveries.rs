@@ -2,16 +2,15 @@
 //! 50 a page, each with its attempts' last error, and "Send again" for those not sent.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup};
-use serde_json::json;
 use tenure_wire::deliveries::{Delivery, DeliveryStatus};
 use tenure_wire::Listing;
 
-use super::operator::{hidden, operator};
+use super::operator::{hidden, operator, operator_action};
 use super::{label, query, when};
 use crate::console::api;
 use crate::console::form::Fields;
@@ -116,13 +115,11 @@ async fn retry(
     if !session.is_operator() {
         return see_other("/console/instances");
     }
-    let done: api::Reply<Delivery> = api::send(
+    let done: api::Reply<Delivery> = operator_action(
         &context,
         &session,
-        Method::POST,
+        &fields,
         &format!("/v1/deliveries/{id}/retry"),
-        json!({}),
-        Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
     let top = match done {

@@ -18,6 +18,7 @@ use tenure_wire::Listing;
 
 use super::{when, wire_name};
 use crate::console::api;
+use crate::console::form::Fields;
 use crate::console::layout::IntoHtml;
 use crate::console::layout::{answer, message, page, Nav};
 use crate::console::session::{random_token, Session};
@@ -212,13 +213,11 @@ async fn retry_step(
     if !session.is_operator() {
         return see_other("/console/instances");
     }
-    let done: api::Reply<Retried> = api::send(
+    let done: api::Reply<Retried> = operator_action(
         &context,
         &session,
-        Method::POST,
+        &fields,
         &format!("/v1/stuck-steps/{id}/retry"),
-        json!({}),
-        Some(fields.one("idempotency_key").unwrap_or("")),
     )
     .await;
     let top = match done {
@@ -227,6 +226,25 @@ async fn retry_step(
         Ok(_) => message("warn", &format!("{id}: failed again")),
     };
     stuck_page(&context, &session, top).await
+}
+
+/// An operator's button on a row (retry a stuck step, send a delivery again): `POST path`
+/// with `{}` and the form's own idempotency key, so a double click acts once.
+pub(super) async fn operator_action<T: serde::de::DeserializeOwned>(
+    context: &ApiContext,
+    session: &Session,
+    fields: &Fields,
+    path: &str,
+) -> api::Reply<T> {
+    api::send(
+        context,
+        session,
+        Method::POST,
+        path,
+        json!({}),
+        Some(fields.one("idempotency_key").unwrap_or("")),
+    )
+    .await
 }
 
 async fn webhooks(State(context): State<ApiContext>, headers: HeaderMap) -> Response {
